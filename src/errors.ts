@@ -1,0 +1,45 @@
+/**
+ * The one catalogue of errors a Stockade user can see. Codes never change once released; the
+ * descriptions here are the source of `docs/errors.md` (a test keeps the two in step).
+ * HTTP statuses are chosen in the HTTP layer (src/http/errors.ts), not here.
+ */
+export const ERRORS = {
+  STK_ERR_INVALID_ID: 'An id is not of the allowed form (tenant `^[a-z0-9][a-z0-9-]{0,62}$`, other ids `[A-Za-z0-9_-]{1,64}`). Rejected before it can reach a NATS subject.',
+  STK_ERR_VALIDATION: 'A request or command failed validation (schema, unknown field, size limit).',
+  STK_ERR_LOG_VERSION_CONFLICT: 'An append expected one aggregate version and found another: someone else wrote first. Carries `expected` and `actual`.',
+  STK_ERR_LOG_UNAVAILABLE: 'The event log (NATS JetStream) could not be reached or did not answer in time.',
+  STK_ERR_LOG_CORRUPT_RECORD: 'A stored record of the event log could not be decoded.',
+  STK_ERR_LOG_SCHEMA_UNKNOWN: 'An event payload has a schema version newer than this build can read.',
+  STK_ERR_NATS_UNREACHABLE: 'NATS could not be reached at start-up.',
+  STK_ERR_NATS_SERVER_START: 'The embedded nats-server child could not be started.',
+  STK_ERR_NATS_SERVER_MISSING: 'No nats-server binary was found; `sh infra/ensure-nats.sh` installs it.',
+  STK_ERR_DATA_LOCKED: 'Another Stockade process is already running on this data folder.',
+  STK_ERR_CONFIG: 'A configuration value (flag or STOCKADE_* variable) is invalid.',
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Data an error carries besides its code: the ids, positions and values that explain it. */
+export type ErrorData = Record<string, unknown>;
+
+/** A Stockade error: a stable `code`, structured `data`, and the underlying `cause` if any. */
+export class StkError extends Error {
+  readonly code: ErrorCode;
+  readonly data: ErrorData;
+
+  constructor(code: ErrorCode, message?: string, data: ErrorData = {}, options?: { cause?: unknown }) {
+    super(message ?? ERRORS[code], options);
+    this.name = 'StkError';
+    this.code = code;
+    this.data = data;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; data: ErrorData } {
+    return { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+/** True when `err` is a StkError, and of `code` when one is given. */
+export function isStkError(err: unknown, code?: ErrorCode): err is StkError {
+  return err instanceof StkError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,251 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { StkError } from '../errors.ts';
+
+/** Options for a nats-server child. Everything listens on loopback unless `host` says otherwise. */
+export interface NatsServerOptions {
+  /** JetStream store folder; the generated config file is written beside it. */
+  storeDir: string;
+  /** Client port; a free loopback port when omitted. */
+  port?: number;
+  /** @defaultValue 127.0.0.1 */
+  host?: string;
+  serverName?: string;
+  /** JetStream file-store limit in bytes (the server's default when omitted). */
+  maxFileStoreBytes?: number;
+  /** Cluster membership: this node's route port and the routes of its peers. */
+  cluster?: { name: string; port: number; routes: string[] };
+  /** Extra configuration text appended verbatim (accounts, authorization). */
+  extraConfig?: string;
+  /** Called with each line the server logs (for a log file or pino). */
+  onLogLine?: (line: string) => void;
+  /** How long to wait for "Server is ready". @defaultValue 15000 */
+  readyTimeoutMs?: number;
+}
+
+/** A running nats-server child. */
+export interface NatsServer {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly options: NatsServerOptions;
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL, as a crash would; resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Resolves on the first log line matching `pattern` (counting lines already seen). */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  readonly exited: boolean;
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A test that throws or a process that exits must never leave a nats-server behind.
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
+
+/** Finds the nats-server binary: $NATS_SERVER_BIN, then PATH (Debian installs it in /usr/sbin). */
+export function natsServerBinary(): string {
+  const fromEnv = process.env.NATS_SERVER_BIN;
+  if (fromEnv) return fromEnv;
+  for (const candidate of ['nats-server', '/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new StkError('STK_ERR_NATS_SERVER_MISSING', 'nats-server not found: run `sh infra/ensure-nats.sh` (Debian/Ubuntu: apt-get install nats-server)');
+}
+
+/** A TCP port that was free on `host` a moment ago. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function renderConfig(o: Required<Pick<NatsServerOptions, 'storeDir' | 'host'>> & NatsServerOptions, port: number): string {
+  const lines = [
+    `listen: "${o.host}:${port}"`,
+    o.serverName ? `server_name: "${o.serverName}"` : '',
+    'jetstream {',
+    `  store_dir: ${JSON.stringify(o.storeDir)}`,
+    o.maxFileStoreBytes ? `  max_file_store: ${o.maxFileStoreBytes}` : '',
+    '}',
+  ];
+  if (o.cluster) {
+    lines.push(
+      'cluster {',
+      `  name: "${o.cluster.name}"`,
+      `  listen: "${o.host}:${o.cluster.port}"`,
+      `  routes: [${o.cluster.routes.map((r) => JSON.stringify(r)).join(', ')}]`,
+      '}',
+    );
+  }
+  if (o.extraConfig) lines.push(o.extraConfig);
+  return lines.filter(Boolean).join('\n') + '\n';
+}
+
+/**
+ * Starts a nats-server child with JetStream and resolves once it logs that it is ready.
+ * The child is killed when this process exits, whatever the reason.
+ */
+export async function startNatsServer(options: NatsServerOptions): Promise<NatsServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(host));
+  const bin = natsServerBinary();
+  await mkdir(options.storeDir, { recursive: true });
+  const configPath = join(options.storeDir, `..`, `nats-${options.serverName ?? port}.conf`);
+  await writeFile(configPath, renderConfig({ ...options, host, storeDir: options.storeDir }, port), { mode: 0o600 });
+
+  installExitHook();
+  const child = spawn(bin, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+
+  const lines: string[] = [];
+  const waiters: Array<{ pattern: RegExp; resolve: (l: string) => void }> = [];
+  let exited = false;
+  let exitWaiters: Array<() => void> = [];
+  let pending = '';
+  const onData = (chunk: Buffer): void => {
+    pending += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (lines.length > 500) lines.shift();
+      lines.push(line);
+      options.onLogLine?.(line);
+      for (const w of [...waiters]) {
+        if (w.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  child.on('exit', () => {
+    exited = true;
+    running.delete(child);
+    for (const w of exitWaiters) w();
+    exitWaiters = [];
+  });
+
+  const waitForExit = (): Promise<void> => (exited ? Promise.resolve() : new Promise((r) => exitWaiters.push(r)));
+
+  const waitForLog = (pattern: RegExp, timeoutMs = 15000): Promise<string> => {
+    const seen = lines.find((l) => pattern.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.findIndex((w) => w.resolve === done), 1);
+        reject(new StkError('STK_ERR_NATS_SERVER_START', `nats-server did not log ${pattern} within ${timeoutMs} ms`, { lastLines: lines.slice(-10) }));
+      }, timeoutMs);
+      const done = (l: string): void => {
+        clearTimeout(timer);
+        resolve(l);
+      };
+      waiters.push({ pattern, resolve: done });
+      if (exited) {
+        clearTimeout(timer);
+        reject(new StkError('STK_ERR_NATS_SERVER_START', 'nats-server exited', { lastLines: lines.slice(-10) }));
+      }
+    });
+  };
+
+  const ready = waitForLog(/Server is ready/, options.readyTimeoutMs ?? 15000);
+  const died = waitForExit().then(() => {
+    throw new StkError('STK_ERR_NATS_SERVER_START', `nats-server exited during start-up: ${lines.slice(-5).join(' | ')}`, { lastLines: lines.slice(-10), port });
+  });
+  try {
+    await Promise.race([ready, died]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await waitForExit();
+    throw err;
+  }
+  died.catch(() => {});
+
+  const server: NatsServer = {
+    url: `nats://${host}:${port}`,
+    port,
+    pid: child.pid!,
+    options: { ...options, port, host },
+    get exited() {
+      return exited;
+    },
+    async stop(graceMs = 10000) {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await waitForExit();
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (exited) return;
+      child.kill('SIGKILL');
+      await waitForExit();
+    },
+    waitForLog,
+  };
+  return server;
+}
+
+/** A 3-node (or n-node) JetStream cluster of children on loopback. */
+export interface NatsCluster {
+  readonly servers: NatsServer[];
+  readonly urls: string[];
+  stop(): Promise<void>;
+  /** Starts node `i` again with its original ports and store (after a stop or kill). */
+  restart(i: number): Promise<NatsServer>;
+}
+
+/** Starts an n-node cluster with stores under `baseDir`; resolves once a meta leader is elected. */
+export async function startNatsCluster(baseDir: string, nodes = 3, extra: Partial<NatsServerOptions> = {}): Promise<NatsCluster> {
+  const clientPorts = await Promise.all(Array.from({ length: nodes }, () => freePort()));
+  const routePorts = await Promise.all(Array.from({ length: nodes }, () => freePort()));
+  const optionsFor = (i: number): NatsServerOptions => ({
+    ...extra,
+    storeDir: join(baseDir, `n${i}`, 'store'),
+    port: clientPorts[i],
+    serverName: `n${i}`,
+    cluster: {
+      name: 'stockade',
+      port: routePorts[i]!,
+      routes: routePorts.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`),
+    },
+  });
+  const servers = await Promise.all(Array.from({ length: nodes }, (_, i) => startNatsServer(optionsFor(i))));
+  await Promise.race(servers.map((s) => s.waitForLog(/JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/, 30000)));
+  return {
+    servers,
+    urls: servers.map((s) => s.url),
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+    },
+    async restart(i: number) {
+      const s = await startNatsServer(optionsFor(i));
+      servers[i] = s;
+      return s;
+    },
+  };
+}

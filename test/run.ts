@@ -1,0 +1,63 @@
+/**
+ * Runs every `*.test.ts` under test/, commands/, projections/ and src/ in one process with uvu,
+ * then prints `N passed, N failed` from uvu's own totals (CI reads that line). A test file that
+ * cannot even be imported counts as a failure. `npm test -- <substring>` runs matching files only.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = resolve(import.meta.dirname, '..');
+const filters = process.argv.slice(2);
+
+function collect(dir: string, out: string[]): void {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) collect(p, out);
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+}
+
+const files: string[] = [];
+for (const top of ['commands', 'projections', 'src', 'test']) collect(join(root, top), files);
+files.sort();
+const selected = filters.length ? files.filter((f) => filters.some((s) => relative(root, f).includes(s))) : files;
+
+// Capture uvu's summary while still printing it.
+let out = '';
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  if (out.length > 1_000_000) out = out.slice(-100_000);
+  return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+}) as typeof process.stdout.write;
+
+(globalThis as { UVU_DEFER?: number }).UVU_DEFER = 1;
+const uvu = await import('uvu');
+const queue = (globalThis as unknown as { UVU_QUEUE: unknown[][] }).UVU_QUEUE;
+let importFailures = 0;
+let index = 0;
+for (const file of selected) {
+  (globalThis as { UVU_INDEX?: number }).UVU_INDEX = index++;
+  queue.push([relative(root, file)]);
+  try {
+    await import(pathToFileURL(file).href);
+  } catch (err) {
+    importFailures++;
+    console.error(`\n✘ could not load ${relative(root, file)}:`, err);
+  }
+}
+await uvu.exec(false);
+
+const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+// uvu counts a suite whose `before` hook threw as not passed without listing an error.
+const failed = total - passed + importFailures;
+process.stdout.write = write;
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exitCode = failed > 0 || selected.length === 0 ? 1 : 0;
+// Open handles of a broken test must not keep CI waiting: the totals are printed, so leave.
+setTimeout(() => process.exit(process.exitCode), 2000).unref();
