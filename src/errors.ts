@@ -15,6 +15,14 @@ export const ERRORS = {
   STK_ERR_NATS_SERVER_MISSING: 'No nats-server binary was found; `sh infra/ensure-nats.sh` installs it.',
   STK_ERR_DATA_LOCKED: 'Another Stockade process is already running on this data folder.',
   STK_ERR_CONFIG: 'A configuration value (flag or STOCKADE_* variable) is invalid.',
+  STK_ERR_NOT_FOUND: 'No such resource. Also the answer for another tenant\'s resource, so existence is never revealed across tenants.',
+  STK_ERR_BODY_TOO_LARGE: 'The request body is larger than the route allows.',
+  STK_ERR_UNSUPPORTED_MEDIA: 'The request body is not JSON.',
+  STK_ERR_AUTH_REQUIRED: 'No valid credential was presented.',
+  STK_ERR_FORBIDDEN: 'The credential is valid but may not do this.',
+  STK_ERR_RATE_LIMITED: 'Too many requests; retry after the time in `Retry-After`.',
+  STK_ERR_UNAVAILABLE: 'A dependency is down or the system is shedding load; retry after the time in `Retry-After`.',
+  STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

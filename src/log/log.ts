@@ -1,4 +1,4 @@
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -25,6 +25,7 @@ import {
   type Actor,
 } from './envelope.ts';
 import { EVENTS_STREAM, ensureEventsStream, type EventsStreamOptions } from './stream.ts';
+import { AckPublisher, PublishRefused } from './publisher.ts';
 import { Upcasters } from './upcast.ts';
 
 /** What an append expects of the aggregate: an exact version, no events yet, or anything. */
@@ -82,7 +83,7 @@ export class EventLog {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly upcasters: Upcasters;
-  readonly #publishTimeoutMs: number;
+  readonly #publisher: AckPublisher;
   readonly #now: () => Date;
   readonly #heads = new Map<string, Head>();
   readonly #cacheSize: number;
@@ -92,7 +93,7 @@ export class EventLog {
     this.js = jetstream(nc, { timeout: o.publishTimeoutMs ?? 5000 });
     this.jsm = jsm;
     this.upcasters = o.upcasters ?? new Upcasters();
-    this.#publishTimeoutMs = o.publishTimeoutMs ?? 5000;
+    this.#publisher = new AckPublisher(nc, o.publishTimeoutMs ?? 5000);
     this.#now = o.now ?? (() => new Date());
     this.#cacheSize = o.versionCacheSize ?? 10_000;
   }
@@ -146,14 +147,11 @@ export class EventLog {
         data: e.data,
       }));
       const version = head.version + envelopes.length;
-      const h = headers();
-      h.set(VERSION_HEADER, String(version));
       try {
-        const ack = await this.js.publish(subject, encodeRecord(envelopes), {
-          msgID: ids[0]!,
-          headers: h,
-          expect: { lastSubjectSequence: head.position },
-          timeout: this.#publishTimeoutMs,
+        const ack = await this.#publisher.publish(subject, encodeRecord(envelopes), {
+          msgId: ids[0]!,
+          expectedLastSubjectSequence: head.position,
+          headers: { [VERSION_HEADER]: String(version) },
         });
         if (ack.duplicate) return { ok: true, value: await this.#original(ack.seq, subject, ids[0]!) };
         this.#remember(subject, { version, position: ack.seq });
@@ -169,6 +167,11 @@ export class EventLog {
         throw unavailable(err, 'append', { subject });
       }
     }
+  }
+
+  /** Stops the log's publisher; pending appends fail. The connection stays open. */
+  close(): void {
+    this.#publisher.close();
   }
 
   /** `append`, throwing the conflict instead of returning it; for callers that treat it as a failure. */
@@ -346,9 +349,9 @@ export class EventLog {
   #remember(subject: string, head: Head): void {
     const known = this.#heads.get(subject);
     if (known && known.position > head.position) return;
-    this.#heads.delete(subject);
+    // The cache only saves a read; dropping it all when full is correct and costs O(1) amortised.
+    if (this.#heads.size >= this.#cacheSize && !known) this.#heads.clear();
     this.#heads.set(subject, head);
-    if (this.#heads.size > this.#cacheSize) this.#heads.delete(this.#heads.keys().next().value!);
   }
 }
 
@@ -468,7 +471,7 @@ function conflict(s: StreamId, expected: ExpectedVersion, actual: number): Appen
 }
 
 function isWrongLastSequence(err: unknown): boolean {
-  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+  return err instanceof PublishRefused && (err.apiCode === JetStreamApiCodes.StreamWrongLastSequence || err.apiCode === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 }
 
 function unavailable(err: unknown, op: string, data: Record<string, unknown>): StkError {

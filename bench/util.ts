@@ -1,0 +1,38 @@
+import { natsFixture } from '../test/helpers/nats.ts';
+
+export { natsFixture };
+
+/** Runs `task(i)` for i in [0, n) with at most `inFlight` running at once; returns ops/s. */
+export async function measure(n: number, inFlight: number, task: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (next < n) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, worker));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return n / seconds;
+}
+
+/** Percentile of a sorted-on-demand sample. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Prints one figure beside its reference and the ratio, with the goal when there is one. */
+export function report(label: string, value: number, unit: string, ref?: { label: string; value: number; goal?: number }): void {
+  const v = `${fmt(value)} ${unit}`;
+  if (!ref) {
+    console.log(`  ${label.padEnd(58)} ${v}`);
+    return;
+  }
+  const ratio = value / ref.value;
+  const goal = ref.goal === undefined ? '' : `  goal ≥ ${ref.goal} ${ratio >= ref.goal ? 'met' : 'NOT met'}`;
+  console.log(`  ${label.padEnd(58)} ${v}   vs ${ref.label} ${fmt(ref.value)} ${unit}   ratio ${ratio.toFixed(2)}${goal}`);
+}
+
+export function fmt(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}

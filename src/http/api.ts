@@ -1,0 +1,34 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Runtime } from '../runtime.ts';
+import { installErrorHandling } from './errors.ts';
+
+/** Largest request body the operator API reads. */
+export const API_MAX_BODY_BYTES = 256 * 1024;
+
+/** A plugin of the operator API: registered under /api/v1 with the runtime at hand. */
+export type ApiPlugin = (app: FastifyInstance, rt: Runtime) => Promise<void>;
+
+/**
+ * Builds the operator HTTP app: /healthz, /metrics and the /api/v1 plugins. Tests drive it with
+ * `app.inject()`; `serve` listens on it.
+ */
+export async function buildApiApp(rt: Runtime, plugins: ApiPlugin[] = []): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: rt.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: API_MAX_BODY_BYTES,
+    requestIdHeader: false,
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
+  });
+  installErrorHandling(app);
+
+  app.get('/healthz', { schema: { hide: true } as object }, async (_req, reply) => {
+    const h = await rt.health.run();
+    return reply.status(h.ok ? 200 : 503).send({ status: h.ok ? 'ok' : 'unavailable', checks: h.checks });
+  });
+  app.get('/metrics', { schema: { hide: true } as object }, async (_req, reply) => {
+    return reply.type('text/plain; version=0.0.4').send(await rt.metrics.render());
+  });
+
+  for (const plugin of plugins) await app.register(async (scoped) => plugin(scoped, rt), { prefix: '/api/v1' });
+  return app;
+}

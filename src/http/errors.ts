@@ -1,0 +1,70 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { StkError, type ErrorCode } from '../errors.ts';
+
+/** HTTP status of each error code; chosen here, in the HTTP layer, not by the domain. */
+export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  STK_ERR_INVALID_ID: 400,
+  STK_ERR_VALIDATION: 400,
+  STK_ERR_LOG_VERSION_CONFLICT: 409,
+  STK_ERR_LOG_UNAVAILABLE: 503,
+  STK_ERR_NATS_UNREACHABLE: 503,
+  STK_ERR_NOT_FOUND: 404,
+  STK_ERR_BODY_TOO_LARGE: 413,
+  STK_ERR_UNSUPPORTED_MEDIA: 415,
+  STK_ERR_AUTH_REQUIRED: 401,
+  STK_ERR_FORBIDDEN: 403,
+  STK_ERR_RATE_LIMITED: 429,
+  STK_ERR_UNAVAILABLE: 503,
+};
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId?: string; data?: Record<string, unknown> };
+}
+
+/** Converts fastify's own errors (schema, body size, content type) into catalogue errors. */
+export function toStkError(err: FastifyError | Error): StkError {
+  if (err instanceof StkError) return err;
+  const e = err as FastifyError;
+  if (e.validation) return new StkError('STK_ERR_VALIDATION', e.message, { context: e.validationContext });
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new StkError('STK_ERR_BODY_TOO_LARGE', 'request body too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new StkError('STK_ERR_UNSUPPORTED_MEDIA', 'request body must be application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new StkError('STK_ERR_VALIDATION', e.message);
+  }
+  if (e.statusCode === 400 || e instanceof SyntaxError) return new StkError('STK_ERR_VALIDATION', 'malformed JSON body');
+  if (e.statusCode === 429) return new StkError('STK_ERR_RATE_LIMITED', e.message);
+  return new StkError('STK_ERR_INTERNAL', 'internal error', {}, { cause: err });
+}
+
+/** Data safe to echo to a client: only the fields a client can use to correct its request. */
+const CLIENT_DATA_KEYS = new Set(['field', 'expected', 'actual', 'context', 'product', 'limit', 'retryAfterSeconds', 'position']);
+
+/** Installs the error handler and the 404 handler that every Stockade HTTP app uses. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const stk = toStkError(err);
+    const status = HTTP_STATUS[stk.code] ?? 500;
+    if (status >= 500) req.log.error({ err, code: stk.code }, 'request failed');
+    else req.log.info({ code: stk.code, msg: stk.message }, 'request refused');
+    const data = Object.fromEntries(Object.entries(stk.data).filter(([k]) => CLIENT_DATA_KEYS.has(k)));
+    const body: ErrorBody = {
+      error: {
+        code: stk.code,
+        message: status >= 500 && stk.code === 'STK_ERR_INTERNAL' ? 'internal error' : stk.message,
+        requestId: req.id,
+        ...(Object.keys(data).length ? { data } : {}),
+      },
+    };
+    if (status === 503 || status === 429) reply.header('Retry-After', String(stk.data.retryAfterSeconds ?? 1));
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const body: ErrorBody = { error: { code: 'STK_ERR_NOT_FOUND', message: 'not found', requestId: req.id } };
+    return reply.status(404).send(body);
+  });
+}

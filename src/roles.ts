@@ -1,0 +1,14 @@
+import type { Role } from './config.ts';
+import type { ApiPlugin } from './http/api.ts';
+import type { Runtime, Started } from './runtime.ts';
+
+/**
+ * The operator API's plugins, each under /api/v1. Every area of the API adds itself here.
+ */
+export const API_PLUGINS: ApiPlugin[] = [];
+
+/**
+ * How each non-API role starts inside a process. `serve --role` picks from these; the API role is
+ * started by serve itself because every process that answers HTTP needs it first.
+ */
+export const ROLE_STARTERS: Partial<Record<Exclude<Role, 'api'>, (rt: Runtime) => Promise<Started>>> = {};

@@ -1,0 +1,29 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Level } from 'level';
+import type { Config } from './config.ts';
+import type { Health } from './health.ts';
+import type { EventLog } from './log/mod.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+
+/** The shared infrastructure of one Stockade process, handed to every role. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  nc: NatsConnection;
+  log: EventLog;
+  /** The process's LevelDB (read models, checkpoints); opened only by roles that need it. */
+  db: Level<string, unknown>;
+  metrics: Metrics;
+  health: Health;
+  /** The admin API key (from `<data>/admin.key` or STOCKADE_ADMIN_KEY). */
+  adminKey: string;
+}
+
+/** A started role: something that must be closed on shutdown. */
+export interface Started {
+  name: string;
+  /** Public address, for roles that listen. */
+  url?: string;
+  close(): Promise<void>;
+}
