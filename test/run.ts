@@ -3,7 +3,7 @@
  * then prints `N passed, N failed` from uvu's own totals (CI reads that line). A test file that
  * cannot even be imported counts as a failure. `npm test -- <substring>` runs matching files only.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -20,7 +20,7 @@ function collect(dir: string, out: string[]): void {
 }
 
 const files: string[] = [];
-for (const top of ['commands', 'projections', 'src', 'test']) collect(join(root, top), files);
+for (const top of ['commands', 'projections', 'src', 'test']) if (existsSync(join(root, top))) collect(join(root, top), files);
 files.sort();
 const selected = filters.length ? files.filter((f) => filters.some((s) => relative(root, f).includes(s))) : files;
 
