@@ -26,6 +26,7 @@ import {
 } from './envelope.ts';
 import { EVENTS_STREAM, ensureEventsStream, type EventsStreamOptions } from './stream.ts';
 import { AckPublisher, PublishRefused } from './publisher.ts';
+import { retryTransient } from './retry.ts';
 import { Upcasters } from './upcast.ts';
 
 /** What an append expects of the aggregate: an exact version, no events yet, or anything. */
@@ -60,6 +61,11 @@ export interface EventLogOptions extends EventsStreamOptions {
   versionCacheSize?: number;
   /** Clock for events that do not bring their time. */
   now?: () => Date;
+  /**
+   * How long an operation keeps retrying transient failures (leader election, reconnect) before it
+   * fails with STK_ERR_LOG_UNAVAILABLE. Appends retry with the same msg-id, so never twice. @defaultValue 5000
+   */
+  transientRetryMs?: number;
   /** Skip creating/updating the stream (a read-only or restricted NATS user). */
   skipEnsureStream?: boolean;
 }
@@ -84,6 +90,7 @@ export class EventLog {
   readonly jsm: JetStreamManager;
   readonly upcasters: Upcasters;
   readonly #publisher: AckPublisher;
+  readonly #retryMs: number;
   readonly #now: () => Date;
   readonly #heads = new Map<string, Head>();
   readonly #cacheSize: number;
@@ -94,6 +101,7 @@ export class EventLog {
     this.jsm = jsm;
     this.upcasters = o.upcasters ?? new Upcasters();
     this.#publisher = new AckPublisher(nc, o.publishTimeoutMs ?? 5000);
+    this.#retryMs = o.transientRetryMs ?? 5000;
     this.#now = o.now ?? (() => new Date());
     this.#cacheSize = o.versionCacheSize ?? 10_000;
   }
@@ -148,11 +156,12 @@ export class EventLog {
       }));
       const version = head.version + envelopes.length;
       try {
-        const ack = await this.#publisher.publish(subject, encodeRecord(envelopes), {
-          msgId: ids[0]!,
-          expectedLastSubjectSequence: head.position,
-          headers: { [VERSION_HEADER]: String(version) },
-        });
+        const body = encodeRecord(envelopes);
+        const expectedLast = head.position;
+        const ack = await retryTransient(
+          () => this.#publisher.publish(subject, body, { msgId: ids[0]!, expectedLastSubjectSequence: expectedLast, headers: { [VERSION_HEADER]: String(version) } }),
+          this.#retryMs,
+        );
         if (ack.duplicate) return { ok: true, value: await this.#original(ack.seq, subject, ids[0]!) };
         this.#remember(subject, { version, position: ack.seq });
         return { ok: true, value: { position: ack.seq, version, events: envelopes, duplicate: false } };
@@ -216,7 +225,7 @@ export class EventLog {
   /** Stream sequence of the newest record (0 when empty). */
   async lastPosition(): Promise<number> {
     try {
-      const info = await this.jsm.streams.info(EVENTS_STREAM);
+      const info = await retryTransient(() => this.jsm.streams.info(EVENTS_STREAM), this.#retryMs);
       return info.state.last_seq;
     } catch (err) {
       throw unavailable(err, 'info', {});
@@ -282,17 +291,20 @@ export class EventLog {
 
   async *#range(filter: string, fromPosition: number, toPosition: number): AsyncGenerator<LogRecord> {
     let consumer;
+    let pending: number;
     try {
-      consumer = await this.js.consumers.get(EVENTS_STREAM, {
-        filter_subjects: filter,
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: fromPosition,
-      });
+      [consumer, pending] = await retryTransient(async () => {
+        const c = await this.js.consumers.get(EVENTS_STREAM, {
+          filter_subjects: filter,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: fromPosition,
+        });
+        return [c, (await c.info(true)).num_pending] as const;
+      }, this.#retryMs);
     } catch (err) {
       throw unavailable(err, 'read', { filter });
     }
-    const info = await consumer.info(true).catch(() => null);
-    if (info && info.num_pending === 0) return;
+    if (pending === 0) return;
     const messages = await consumer.consume({ max_messages: 512 });
     try {
       for await (const m of messages) {
@@ -315,7 +327,7 @@ export class EventLog {
   async #head(subject: string): Promise<Head> {
     let m: StoredMsg | null;
     try {
-      m = await this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subject });
+      m = await retryTransient(() => this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subject }), this.#retryMs);
     } catch (err) {
       throw unavailable(err, 'read head', { subject });
     }
@@ -332,7 +344,7 @@ export class EventLog {
   async #original(position: number, subject: string, msgId: string): Promise<Appended> {
     let m: StoredMsg | null;
     try {
-      m = await this.jsm.streams.getMessage(EVENTS_STREAM, { seq: position });
+      m = await retryTransient(() => this.jsm.streams.getMessage(EVENTS_STREAM, { seq: position }), this.#retryMs);
     } catch (err) {
       throw unavailable(err, 'read duplicate', { position });
     }
