@@ -22,6 +22,11 @@ export const ERRORS = {
   STK_ERR_FORBIDDEN: 'The credential is valid but may not do this.',
   STK_ERR_RATE_LIMITED: 'Too many requests; retry after the time in `Retry-After`.',
   STK_ERR_UNAVAILABLE: 'A dependency is down or the system is shedding load; retry after the time in `Retry-After`.',
+  STK_ERR_PROJECTION_BEHIND: 'A read asked to wait for a position (read-your-writes) that the read models did not reach within the bounded wait; retry.',
+  STK_ERR_PRODUCT_DISABLED: 'The route, report kind or command belongs to a product that is off for this tenant. Carries `product`.',
+  STK_ERR_TENANT_EXISTS: 'A tenant with this id already exists.',
+  STK_ERR_TENANT_SUSPENDED: 'The tenant is suspended; it accepts no new changes.',
+  STK_ERR_INVALID_TRANSITION: 'The item is not in a state that allows this change (for example closing a closed incident). Carries `actual`.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 
