@@ -24,10 +24,10 @@ export async function benchLog(): Promise<void> {
     console.log(`  event record: ${bytes.length} bytes; ${N} events, ${IN_FLIGHT} in flight`);
 
     // Warm up both paths so neither pays for connection set-up or JIT.
-    await measure(2_000, IN_FLIGHT, (i) => js.publish(`ev.warm.raw.r${i}`, bytes));
+    await measure(2_000, IN_FLIGHT, (i) => js.publish(`ev.0.warm.raw.r${i}`, bytes));
     await measure(2_000, IN_FLIGHT, () => log.append({ tenant: 'warm', aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], { expectedVersion: 'no_stream' }));
 
-    const raw = await measure(N, IN_FLIGHT, (i) => js.publish(`ev.bench.raw.r${i}`, bytes));
+    const raw = await measure(N, IN_FLIGHT, (i) => js.publish(`ev.0.bench.raw.r${i}`, bytes));
     const appends = await measure(N, IN_FLIGHT, () =>
       log.append({ tenant: 'bench', aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], { expectedVersion: 'no_stream' }),
     );
@@ -37,7 +37,7 @@ export async function benchLog(): Promise<void> {
       const r = await log.appendOrThrow(one, [{ type: 'alert.updated', data }], { expectedVersion: version });
       version = r.version;
     });
-    const rawSeq = await measure(3_000, 1, (i) => js.publish(`ev.bench.rawseq.r${i % 10}`, bytes));
+    const rawSeq = await measure(3_000, 1, (i) => js.publish(`ev.0.bench.rawseq.r${i % 10}`, bytes));
 
     report('(a) raw JetStream publish, many in flight', raw, 'events/s');
     report('(b) append, single-event commits, many aggregates in flight', appends, 'events/s', { label: '(a)', value: raw, goal: 0.8 });

@@ -98,21 +98,54 @@ export function decodeRecordBody(raw: Uint8Array, where: Record<string, unknown>
   return body.events;
 }
 
-/** NATS subject of an aggregate's records: `ev.<tenant>.<aggregateType>.<aggregateId>`. */
+/**
+ * Number of event partitions. Tenants map to partitions by `partitionOf`; projector and sealer
+ * workers lease partitions (src/partitions), so at most this many workers of one kind share the
+ * work. Fixed for an install: changing it would move tenants between partitions while workers run.
+ */
+export const EVENT_PARTITIONS = 16;
+
+/** Filter for every record of every tenant. */
+export const ALL_EVENTS = 'ev.>';
+
+/**
+ * The partition of a tenant: FNV-1a (32 bit) of the tenant id modulo P — the hash nats-server's
+ * `{{partition(P,n)}}` subject mapping uses for one token, so a mapping in the server and this
+ * function agree on where a tenant lives.
+ */
+export function partitionOf(tenant: string, partitions = EVENT_PARTITIONS): number {
+  let h = 0x811c9dc5;
+  for (const byte of encoder.encode(tenant)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % partitions;
+}
+
+/**
+ * NATS subject of an aggregate's records: `ev.<partition>.<tenant>.<aggregateType>.<aggregateId>`.
+ * The partition token lets a worker consume exactly its partitions with one server-side filter
+ * (nats-server 2.9 consumers take a single filter subject).
+ */
 export function eventSubject(s: StreamId): string {
-  return `ev.${s.tenant}.${s.aggregateType}.${s.aggregateId}`;
+  return `ev.${partitionOf(s.tenant)}.${s.tenant}.${s.aggregateType}.${s.aggregateId}`;
 }
 
 /** Subject filter for all of a tenant's records. */
 export function tenantFilter(tenant: string): string {
-  return `ev.${tenant}.>`;
+  return `ev.${partitionOf(tenant)}.${tenant}.>`;
+}
+
+/** Subject filter for all records of one partition. */
+export function partitionFilter(partition: number): string {
+  return `ev.${partition}.>`;
 }
 
 /** Splits a record subject into its parts; the inverse of eventSubject. */
-export function parseEventSubject(subject: string): StreamId {
+export function parseEventSubject(subject: string): StreamId & { partition: number } {
   const parts = subject.split('.');
-  if (parts.length !== 4 || parts[0] !== 'ev') {
+  if (parts.length !== 5 || parts[0] !== 'ev') {
     throw new StkError('STK_ERR_LOG_CORRUPT_RECORD', `not an event subject: ${subject}`, { subject });
   }
-  return { tenant: parts[1]!, aggregateType: parts[2]!, aggregateId: parts[3]! };
+  return { partition: Number(parts[1]), tenant: parts[2]!, aggregateType: parts[3]!, aggregateId: parts[4]! };
 }

@@ -14,6 +14,8 @@ import {
 import { StkError } from '../errors.ts';
 import { assertId, newId } from '../ids.ts';
 import {
+  ALL_EVENTS,
+  tenantFilter,
   decodeRecordBody,
   encodeRecord,
   eventSubject,
@@ -215,7 +217,7 @@ export class EventLog {
     const out: LogRecord[] = [];
     const last = await this.lastPosition();
     if (last <= after) return out;
-    for await (const r of this.#range(`ev.${tenant}.>`, after + 1, last)) {
+    for await (const r of this.#range(tenantFilter(tenant), after + 1, last)) {
       out.push(r);
       if (out.length >= limit) break;
     }
@@ -238,7 +240,7 @@ export class EventLog {
    * passing it again, so a resume neither skips nor repeats a record.
    */
   subscribe(o: { filter?: string; after?: number } = {}): Subscription {
-    return new Subscription(this, o.filter ?? 'ev.>', o.after ?? 0);
+    return new Subscription(this, o.filter ?? ALL_EVENTS, o.after ?? 0);
   }
 
   /**
@@ -258,7 +260,7 @@ export class EventLog {
           durable_name: name,
           ack_policy: AckPolicy.Explicit,
           ack_wait: (o.ackWaitMs ?? 30_000) * 1_000_000,
-          filter_subject: o.filter ?? 'ev.>',
+          filter_subject: o.filter ?? ALL_EVENTS,
           max_ack_pending: 10_000,
           ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
         });

@@ -140,15 +140,4 @@ export class PartitionLeases {
   }
 }
 
-/**
- * The partition of a tenant: FNV-1a (32 bit) of the tenant id modulo P — the hash nats-server's
- * `partition()` subject mapping uses, so a worker and the server's mapping agree.
- */
-export function partitionOf(tenant: string, partitions: number): number {
-  let h = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(tenant)) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % partitions;
-}
+export { partitionOf } from '../log/envelope.ts';

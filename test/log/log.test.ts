@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../src/nats/connect.ts';
-import { EventLog, Upcasters, type LogRecord } from '../../src/log/mod.ts';
+import { EventLog, Upcasters, tenantFilter } from '../../src/log/mod.ts';
 import { newId } from '../../src/ids.ts';
 import { natsFixture } from '../helpers/nats.ts';
 import { rejects } from '../helpers/assert.ts';
@@ -142,14 +142,14 @@ test('subscription resumes from a position with no gap and no duplicate', async 
   const s = { tenant, aggregateType: 'feed', aggregateId: newId() };
   for (let i = 0; i < 10; i++) await log.appendOrThrow(s, [{ type: 'n', data: { i } }], { expectedVersion: i });
   const seen: number[] = [];
-  const sub = log.subscribe({ filter: `ev.${tenant}.>` });
+  const sub = log.subscribe({ filter: tenantFilter(tenant) });
   for await (const r of sub) {
     seen.push((r.events[0]!.data as { i: number }).i);
     if (seen.length === 4) break;
   }
   const resumeAt = sub.position;
   for (let i = 10; i < 15; i++) await log.appendOrThrow(s, [{ type: 'n', data: { i } }], { expectedVersion: i });
-  const again = log.subscribe({ filter: `ev.${tenant}.>`, after: resumeAt });
+  const again = log.subscribe({ filter: tenantFilter(tenant), after: resumeAt });
   for await (const r of again) {
     seen.push((r.events[0]!.data as { i: number }).i);
     if (seen.length === 15) break;
@@ -162,7 +162,7 @@ test('a durable consumer survives a new connection and redelivers what was not a
   const s = { tenant, aggregateType: 'feed', aggregateId: newId() };
   for (let i = 0; i < 4; i++) await log.appendOrThrow(s, [{ type: 'n', data: { i } }], { expectedVersion: i });
   const name = 'dur_' + newId();
-  const d1 = await log.durable(name, { filter: `ev.${tenant}.>`, ackWaitMs: 1000 });
+  const d1 = await log.durable(name, { filter: tenantFilter(tenant), ackWaitMs: 1000 });
   const got1: number[] = [];
   for await (const m of d1) {
     const i = (m.record.events[0]!.data as { i: number }).i;
