@@ -1,0 +1,3 @@
+export * from './ca.ts';
+export * from './csr.ts';
+export * from './agent-key.ts';
