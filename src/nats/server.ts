@@ -116,7 +116,9 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   await writeFile(configPath, renderConfig({ ...options, host, storeDir: options.storeDir }, port), { mode: 0o600 });
 
   installExitHook();
-  const child = spawn(bin, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C on the terminal reaches only us, and we stop the child in
+  // order (after draining our connection) instead of racing it.
+  const child = spawn(bin, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child);
 
   const lines: string[] = [];
