@@ -34,6 +34,10 @@ export const ERRORS = {
   STK_ERR_AGENT_ID_MISMATCH: 'The `agentId` in the request does not match the client certificate\'s CN.',
   STK_ERR_AGENT_REVOKED: 'The agent is revoked: its certificate is refused even before it expires, and it takes no new commands.',
   STK_ERR_AGENT_COMMAND_COMPLETED: 'The agent command already has a result; a result is posted once (a retry of the same result is accepted).',
+  STK_ERR_LEDGER_CORRUPT: 'A message of the LEDGER stream (block, key record, checkpoint) is not of the documented format.',
+  STK_ERR_LEDGER_FOREIGN_HEAD: 'The sealer refuses to extend a chain whose stored head (or key record) it did not sign with its own keys.',
+  STK_ERR_LEDGER_KEY: 'The ledger signing keyring is missing, unreadable or invalid.',
+  STK_ERR_LEDGER_CHECKPOINT: 'A checkpoint file is unreadable or not a ledger checkpoint.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 

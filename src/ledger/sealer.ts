@@ -1,0 +1,431 @@
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type Consumer } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { StkError } from '../errors.ts';
+import { EVENTS_STREAM, parseEventSubject } from '../log/mod.ts';
+import { AckPublisher, PublishRefused } from '../log/publisher.ts';
+import type { Logger } from '../logger.ts';
+import { CheckpointWriter, type CheckpointTargets } from './checkpoint.ts';
+import {
+  BLOCK_FORMAT, GENESIS_HEAD, KEYS_SUBJECT, LEDGER_STREAM, VERSION_HEADER,
+  blockSignedText, entryHash, eventHash, ledgerSubject, parseBlock, type Block, type BlockEntry, type KeyRecord,
+} from './format.ts';
+import { verifyText, type Keyring } from './keys.ts';
+import { ensureLedgerStream, lastOnSubject, ledgerUnavailable, scan } from './stream.ts';
+
+export interface SealerOptions extends CheckpointTargets {
+  nc: NatsConnection;
+  keyring: Keyring;
+  logger: Logger;
+  /** Most entries in one block; 1 signs every event on its own. @defaultValue 1000 */
+  blockMaxEntries?: number;
+  /** Longest an entry waits for its block (the sealing window). @defaultValue 250 */
+  blockMaxMs?: number;
+  /** Tenants this sealer seals; the rest are skipped (partitions plug in here). @defaultValue all */
+  owns?: (tenant: string) => boolean;
+  /** Durable consumer on EVENTS; one per partition. @defaultValue stk-sealer */
+  consumerName?: string;
+  replicas?: number;
+  now?: () => Date;
+}
+
+interface Pending {
+  seq: number;
+  id: string;
+  hash: string;
+  storedAtMs: number;
+}
+
+/** What the sealer holds for one tenant chain. */
+interface Chain {
+  tenant: string;
+  height: number;
+  head: string;
+  index: number;
+  /** Stream sequence of the last sealed record. */
+  lastSeq: number;
+  /** LEDGER sequence of the last block: the expected last subject sequence of the next. */
+  ledgerSeq: number;
+  pending: Pending[];
+  inflight: { block: Block; bytes: Uint8Array; count: number } | null;
+  timer: NodeJS.Timeout | null;
+  /** Set when the chain's stored head is not one this sealer can extend; the tenant is not sealed. */
+  refused: StkError | null;
+  sealedAtMs: number;
+}
+
+/** A chain head as the sealer last stored it. */
+export interface ChainStatus {
+  tenant: string;
+  height: number;
+  head: string;
+  blocks: number;
+  lastSeq: number;
+  pendingEntries: number;
+  oldestPendingMs: number | null;
+  refused: string | null;
+}
+
+/**
+ * The sealer: consumes EVENTS in stream order and gives every stored record of an owned tenant
+ * the next entry of that tenant's chain, then publishes blocks of entries to `ledger.<tenant>`,
+ * each signed over the head it ends on, with the expected last subject sequence.
+ *
+ * What is sealed is read back from LEDGER itself (the last block per tenant), never from local
+ * state, so a crash at any point resumes with no gap (the consumer is acked only up to the
+ * oldest record not yet in a stored block) and no duplicate (records at or below a chain's last
+ * sealed sequence are skipped).
+ */
+export class Sealer {
+  readonly #o: Required<Pick<SealerOptions, 'blockMaxEntries' | 'blockMaxMs' | 'consumerName'>> & SealerOptions;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #publisher: AckPublisher;
+  readonly #chains = new Map<string, Chain>();
+  readonly #loading = new Map<string, Promise<Chain>>();
+  readonly #owns: (tenant: string) => boolean;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+  /** Delivered messages not yet acked, in delivery order; acking the last one covered acks all before it. */
+  readonly #unacked: JsMsg[] = [];
+  readonly #checkpoints: CheckpointWriter;
+  #highestSeen = 0;
+  #sealedWaiters: Array<{ seq: number; resolve: () => void }> = [];
+  #stopped = false;
+  #loop: Promise<void> | null = null;
+  #closeMessages: (() => Promise<void>) | null = null;
+  #floorTimer: NodeJS.Timeout | null = null;
+  #sealedEntries = 0;
+  #blocks = 0;
+
+  private constructor(o: SealerOptions, js: JetStreamClient, jsm: JetStreamManager) {
+    this.#o = { blockMaxEntries: 1000, blockMaxMs: 250, consumerName: 'stk-sealer', ...o };
+    if (!(this.#o.blockMaxEntries >= 1)) throw new StkError('STK_ERR_CONFIG', 'blockMaxEntries must be at least 1', { blockMaxEntries: this.#o.blockMaxEntries });
+    this.#js = js;
+    this.#jsm = jsm;
+    this.#publisher = new AckPublisher(o.nc, 10_000);
+    this.#owns = o.owns ?? (() => true);
+    this.#log = o.logger.child({ component: 'sealer' });
+    this.#now = o.now ?? (() => new Date());
+    this.#checkpoints = new CheckpointWriter({ ...o, jsm, publisher: this.#publisher, heads: () => this.#storedHeads(), logger: this.#log });
+  }
+
+  /** Starts sealing: makes sure LEDGER exists and the keyring's key records are in it, then consumes. */
+  static async start(o: SealerOptions): Promise<Sealer> {
+    const jsm = await jetstreamManager(o.nc).catch((err: unknown) => {
+      throw ledgerUnavailable(err, 'JetStream is not available');
+    });
+    await ensureLedgerStream(jsm, { replicas: o.replicas ?? 1 });
+    const sealer = new Sealer(o, jetstream(o.nc), jsm);
+    await sealer.#publishKeyRecords();
+    await sealer.#checkpoints.load();
+    const consumer = await sealer.#consumer();
+    sealer.#loop = sealer.#run(consumer);
+    sealer.#floorTimer = setInterval(() => sealer.#advanceFloor(), 1000);
+    sealer.#floorTimer.unref();
+    sealer.#checkpoints.startTimer();
+    sealer.#log.info({ keyId: o.keyring.keyId, blockMaxEntries: sealer.#o.blockMaxEntries, blockMaxMs: sealer.#o.blockMaxMs }, 'sealer started');
+    return sealer;
+  }
+
+  get keyId(): string {
+    return this.#o.keyring.keyId;
+  }
+
+  /** Status of every chain this sealer has touched since it started. */
+  chains(): ChainStatus[] {
+    return [...this.#chains.values()].map((c) => this.#status(c));
+  }
+
+  chain(tenant: string): ChainStatus | null {
+    const c = this.#chains.get(tenant);
+    return c ? this.#status(c) : null;
+  }
+
+  /** Records read but not yet in a stored block, and the age of the oldest of them. */
+  lag(): { events: number; seconds: number } {
+    let events = 0;
+    let oldest = Infinity;
+    for (const c of this.#chains.values()) {
+      if (c.refused) continue;
+      events += c.pending.length;
+      if (c.pending.length) oldest = Math.min(oldest, c.pending[0]!.storedAtMs);
+    }
+    return { events, seconds: oldest === Infinity ? 0 : Math.max(0, (Date.now() - oldest) / 1000) };
+  }
+
+  /** Undelivered records on the sealer's consumer (the part of the lag not yet read). */
+  async backlog(): Promise<number> {
+    const ci = await this.#jsm.consumers.info(EVENTS_STREAM, this.#o.consumerName);
+    return ci.num_pending;
+  }
+
+  get counters(): { entries: number; blocks: number } {
+    return { entries: this.#sealedEntries, blocks: this.#blocks };
+  }
+
+  /** Resolves once every owned record with a sequence ≤ `seq` is in a stored block. */
+  waitSealed(seq: number): Promise<void> {
+    if (this.#sealedThrough() >= seq) return Promise.resolve();
+    return new Promise((resolve) => this.#sealedWaiters.push({ seq, resolve }));
+  }
+
+  /** Signs and publishes a checkpoint now (and writes it off-host where configured). */
+  checkpoint() {
+    return this.#checkpoints.write();
+  }
+
+  /** Stops consuming; blocks in flight finish or are left for the next start to redo. */
+  async close(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#floorTimer) clearInterval(this.#floorTimer);
+    this.#checkpoints.stop();
+    for (const c of this.#chains.values()) if (c.timer) clearTimeout(c.timer);
+    await this.#closeMessages?.();
+    await this.#loop?.catch(() => {});
+    this.#publisher.close();
+  }
+
+  async #consumer() {
+    const name = this.#o.consumerName;
+    try {
+      const existing = await this.#jsm.consumers.info(EVENTS_STREAM, name).catch((err: unknown) => {
+        if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
+        throw err;
+      });
+      if (!existing) {
+        await this.#jsm.consumers.add(EVENTS_STREAM, {
+          durable_name: name,
+          // Acking a record acks every record before it: one ack per block instead of per event.
+          ack_policy: AckPolicy.All,
+          deliver_policy: DeliverPolicy.All,
+          filter_subject: 'ev.>',
+          ack_wait: 300_000_000_000,
+          max_ack_pending: 100_000,
+        });
+      }
+      return await this.#js.consumers.get(EVENTS_STREAM, name);
+    } catch (err) {
+      throw ledgerUnavailable(err, `cannot open the sealer's consumer ${name}`);
+    }
+  }
+
+  async #run(consumer: Consumer): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        const messages = await consumer.consume({ max_messages: 4096 });
+        this.#closeMessages = async () => {
+          await messages.close().catch(() => {});
+        };
+        if (this.#stopped) break;
+        for await (const m of messages) {
+          await this.#take(m);
+          if (this.#stopped) break;
+        }
+      } catch (err) {
+        if (this.#stopped) break;
+        this.#log.error({ err }, 'sealer consumer failed; restarting it');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  async #take(m: JsMsg): Promise<void> {
+    const last = this.#unacked[this.#unacked.length - 1];
+    // A redelivery after ack_wait can arrive behind newer records; the chain skips it below and
+    // the ack queue must stay in sequence order.
+    if (!last || m.seq > last.seq) this.#unacked.push(m);
+    this.#highestSeen = Math.max(this.#highestSeen, m.seq);
+    let tenant: string;
+    try {
+      tenant = parseEventSubject(m.subject).tenant;
+    } catch {
+      return; // not a record subject: nothing to seal
+    }
+    if (!this.#owns(tenant)) return;
+    const chain = await this.#chainOf(tenant);
+    if (chain.refused) return;
+    const lastPending = chain.pending[chain.pending.length - 1];
+    if (m.seq <= chain.lastSeq || (lastPending && m.seq <= lastPending.seq)) return;
+    const version = m.headers?.get(VERSION_HEADER) ?? '';
+    chain.pending.push({ seq: m.seq, id: m.headers?.get('Nats-Msg-Id') ?? '', hash: eventHash(m.subject, version, m.data), storedAtMs: m.time.getTime() });
+    if (chain.pending.length - (chain.inflight?.count ?? 0) >= this.#o.blockMaxEntries) this.#flush(chain);
+    else if (!chain.timer && !chain.inflight) chain.timer = setTimeout(() => this.#flush(chain), this.#o.blockMaxMs);
+  }
+
+  #chainOf(tenant: string): Chain | Promise<Chain> {
+    const known = this.#chains.get(tenant);
+    if (known) return known;
+    let loading = this.#loading.get(tenant);
+    if (!loading) {
+      loading = this.#loadChain(tenant).finally(() => this.#loading.delete(tenant));
+      this.#loading.set(tenant, loading);
+    }
+    return loading;
+  }
+
+  /** Reads the chain's stored head from LEDGER: the truth about what is sealed. */
+  async #loadChain(tenant: string, previous?: Chain): Promise<Chain> {
+    const chain: Chain = previous ?? { tenant, height: 0, head: GENESIS_HEAD, index: 0, lastSeq: 0, ledgerSeq: 0, pending: [], inflight: null, timer: null, refused: null, sealedAtMs: 0 };
+    const m = await lastOnSubject(this.#jsm, LEDGER_STREAM, ledgerSubject(tenant));
+    if (m) {
+      try {
+        const b = parseBlock(m.data, { tenant, ledgerSeq: m.seq });
+        const key = this.#o.keyring.publicKey(b.keyId);
+        // Extending a head we cannot authenticate would lend our signature to whoever wrote it.
+        if (b.tenant !== tenant || !key || !verifyText(key, blockSignedText(b), b.sig)) {
+          throw new StkError('STK_ERR_LEDGER_FOREIGN_HEAD', `the last block of ${tenant} is not signed by this sealer's keys; refusing to extend it`, { tenant, ledgerSeq: m.seq, keyId: b.keyId });
+        }
+        Object.assign(chain, { height: b.lastHeight, head: b.head, index: b.index, lastSeq: b.lastSeq, ledgerSeq: m.seq, sealedAtMs: Date.parse(b.sealedAt) });
+      } catch (err) {
+        if (!(err instanceof StkError) || (err.code !== 'STK_ERR_LEDGER_FOREIGN_HEAD' && err.code !== 'STK_ERR_LEDGER_CORRUPT')) throw err;
+        chain.refused = err.code === 'STK_ERR_LEDGER_FOREIGN_HEAD' ? err : new StkError('STK_ERR_LEDGER_FOREIGN_HEAD', `the last block of ${tenant} is malformed; refusing to extend it`, { tenant, ledgerSeq: m.seq }, { cause: err });
+        chain.pending = [];
+        this.#log.error({ tenant, err: chain.refused }, 'chain refused; this tenant is not being sealed');
+      }
+    }
+    chain.pending = chain.pending.filter((p) => p.seq > chain.lastSeq);
+    this.#chains.set(tenant, chain);
+    return chain;
+  }
+
+  #flush(chain: Chain): void {
+    if (chain.timer) {
+      clearTimeout(chain.timer);
+      chain.timer = null;
+    }
+    if (chain.inflight || chain.refused || chain.pending.length === 0 || this.#stopped) return;
+    const take = chain.pending.slice(0, this.#o.blockMaxEntries);
+    const entries: BlockEntry[] = [];
+    let head = chain.head;
+    for (let i = 0; i < take.length; i++) {
+      const p = take[i]!;
+      head = entryHash(chain.tenant, chain.height + i + 1, head, p.hash);
+      entries.push([p.seq, p.id, p.hash]);
+    }
+    const unsigned = {
+      tenant: chain.tenant,
+      index: chain.index + 1,
+      firstHeight: chain.height + 1,
+      lastHeight: chain.height + take.length,
+      prevHead: chain.head,
+      head,
+      lastSeq: take[take.length - 1]!.seq,
+      keyId: this.#o.keyring.keyId,
+      sealedAt: this.#now().toISOString(),
+    };
+    const block: Block = { format: BLOCK_FORMAT, ...unsigned, entries, sig: this.#o.keyring.sign(blockSignedText(unsigned)) };
+    chain.inflight = { block, bytes: new TextEncoder().encode(JSON.stringify(block)), count: take.length };
+    void this.#publish(chain);
+  }
+
+  async #publish(chain: Chain): Promise<void> {
+    const f = chain.inflight!;
+    try {
+      const ack = await this.#publisher.publish(ledgerSubject(chain.tenant), f.bytes, {
+        // The same bytes under the same id on a retry: a block that landed but whose ack was lost
+        // is reported as a duplicate instead of being stored twice.
+        msgId: `${chain.tenant}:${f.block.index}:${f.block.head}`,
+        expectedLastSubjectSequence: chain.ledgerSeq,
+      });
+      const b = f.block;
+      Object.assign(chain, { height: b.lastHeight, head: b.head, index: b.index, lastSeq: b.lastSeq, ledgerSeq: ack.seq, sealedAtMs: Date.now(), inflight: null });
+      chain.pending.splice(0, f.count);
+      this.#sealedEntries += f.count;
+      this.#blocks++;
+      this.#checkpoints.changed();
+    } catch (err) {
+      if (this.#stopped) return;
+      if (err instanceof PublishRefused && (err.apiCode === JetStreamApiCodes.StreamWrongLastSequence || err.apiCode === JetStreamApiCodes.StreamWrongLastSequenceUnknown)) {
+        // Someone else wrote to this chain. Re-read the stored head: it is extended only if it is
+        // ours (signed by our keys); pending records it already covers are dropped, not resealed.
+        this.#log.warn({ tenant: chain.tenant, index: f.block.index }, 'ledger head moved under the sealer; re-reading it');
+        chain.inflight = null;
+        try {
+          await this.#loadChain(chain.tenant, chain);
+        } catch (loadErr) {
+          this.#log.error({ err: loadErr, tenant: chain.tenant }, 'cannot re-read the ledger head; retrying');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      } else {
+        this.#log.error({ err, tenant: chain.tenant, index: f.block.index }, 'block publish failed; retrying the same block');
+        await new Promise((r) => setTimeout(r, 500));
+        if (!this.#stopped) return this.#publish(chain);
+        return;
+      }
+    }
+    this.#advanceFloor();
+    const due = chain.pending.length >= this.#o.blockMaxEntries || (chain.pending.length > 0 && Date.now() - chain.pending[0]!.storedAtMs >= this.#o.blockMaxMs);
+    if (due) this.#flush(chain);
+    else if (chain.pending.length > 0 && !chain.timer) chain.timer = setTimeout(() => this.#flush(chain), this.#o.blockMaxMs);
+  }
+
+  /** Highest sequence S such that every owned record ≤ S is in a stored block. */
+  #sealedThrough(): number {
+    let floor = this.#highestSeen;
+    for (const c of this.#chains.values()) if (c.pending.length && !c.refused) floor = Math.min(floor, c.pending[0]!.seq - 1);
+    // A record whose chain is still loading is in no chain's pending list yet.
+    if (this.#loading.size) {
+      const oldestUnacked = this.#unacked[0];
+      if (oldestUnacked) floor = Math.min(floor, oldestUnacked.seq - 1);
+    }
+    return floor;
+  }
+
+  #advanceFloor(): void {
+    // A refused chain does not hold the floor: one tenant's foreign head must not stall every
+    // other tenant's sealing. Its records stay unsealed, which verify and /healthz report.
+    const floor = this.#sealedThrough();
+    let last: JsMsg | null = null;
+    while (this.#unacked.length && this.#unacked[0]!.seq <= floor) last = this.#unacked.shift()!;
+    if (last) last.ack();
+    if (this.#sealedWaiters.length) {
+      const through = this.#sealedThrough();
+      this.#sealedWaiters = this.#sealedWaiters.filter((w) => (w.seq <= through ? (w.resolve(), false) : true));
+    }
+  }
+
+  #storedHeads(): Array<{ tenant: string; height: number; head: string }> {
+    return [...this.#chains.values()].filter((c) => c.height > 0).map((c) => ({ tenant: c.tenant, height: c.height, head: c.head }));
+  }
+
+  #status(c: Chain): ChainStatus {
+    return {
+      tenant: c.tenant,
+      height: c.height,
+      head: c.head,
+      blocks: c.index,
+      lastSeq: c.lastSeq,
+      pendingEntries: c.pending.length,
+      oldestPendingMs: c.pending.length ? c.pending[0]!.storedAtMs : null,
+      refused: c.refused?.message ?? null,
+    };
+  }
+
+  /**
+   * Publishes the keyring's records that LEDGER lacks. The records already there must be a prefix
+   * of ours: a key record we did not write means another keyring signs this ledger.
+   */
+  async #publishKeyRecords(): Promise<void> {
+    const stored: Array<{ record: KeyRecord; seq: number }> = [];
+    for await (const m of scan(this.#jsm, this.#js, LEDGER_STREAM, KEYS_SUBJECT)) {
+      stored.push({ record: JSON.parse(new TextDecoder().decode(m.data)) as KeyRecord, seq: m.seq });
+    }
+    const ours = this.#o.keyring.records;
+    for (let i = 0; i < stored.length; i++) {
+      if (ours[i]?.keyId !== stored[i]!.record.keyId) {
+        throw new StkError('STK_ERR_LEDGER_FOREIGN_HEAD', `${KEYS_SUBJECT} holds key ${stored[i]!.record.keyId}, which this sealer's keyring does not have at that place`, { keyId: stored[i]!.record.keyId });
+      }
+    }
+    let lastSeq = stored[stored.length - 1]?.seq ?? 0;
+    for (const r of ours.slice(stored.length)) {
+      try {
+        const ack = await this.#publisher.publish(KEYS_SUBJECT, new TextEncoder().encode(JSON.stringify(r)), { msgId: `key:${r.keyId}`, expectedLastSubjectSequence: lastSeq });
+        lastSeq = ack.seq;
+        this.#log.info({ keyId: r.keyId, prevKeyId: r.prevKeyId }, 'ledger key recorded');
+      } catch (err) {
+        throw ledgerUnavailable(err, `cannot record ledger key ${r.keyId}`);
+      }
+    }
+  }
+}

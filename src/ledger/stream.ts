@@ -1,0 +1,103 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StoredMsg,
+} from '@nats-io/jetstream';
+import { StkError } from '../errors.ts';
+import { CHECKPOINT_SUBJECT, KEYS_SUBJECT, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX } from './format.ts';
+
+/**
+ * Creates the LEDGER stream if it is missing. `deny_delete` and `deny_purge` are set at creation
+ * and the server refuses to lift them by an update, so removing a block takes deleting the whole
+ * stream — which only the stream's account can do, and a saved checkpoint then exposes.
+ */
+export async function ensureLedgerStream(jsm: JetStreamManager, o: { replicas?: number } = {}): Promise<void> {
+  try {
+    const info = await jsm.streams.info(LEDGER_STREAM).catch((err: unknown) => {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return null;
+      throw err;
+    });
+    if (info) return;
+    await jsm.streams.add({
+      name: LEDGER_STREAM,
+      subjects: [`${LEDGER_SUBJECT_PREFIX}>`, CHECKPOINT_SUBJECT, KEYS_SUBJECT],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.New,
+      num_replicas: o.replicas ?? 1,
+      deny_delete: true,
+      deny_purge: true,
+      allow_direct: true,
+    });
+  } catch (err) {
+    throw ledgerUnavailable(err, `cannot create stream ${LEDGER_STREAM}`);
+  }
+}
+
+/** The newest message on `subject` of `stream`, or null. */
+export async function lastOnSubject(jsm: JetStreamManager, stream: string, subject: string): Promise<StoredMsg | null> {
+  try {
+    return await jsm.streams.getMessage(stream, { last_by_subj: subject });
+  } catch (err) {
+    throw ledgerUnavailable(err, `cannot read the last message of ${subject}`);
+  }
+}
+
+/**
+ * Reads every message of `stream` matching `filter` (from sequence `fromSeq`) that exists when the
+ * call starts, in sequence order, through an ephemeral consumer without acks: a read-only user
+ * can run it, and it reads at the speed of the stream. Messages stored after the start are not
+ * read, so a scan always ends.
+ */
+export async function* scan(
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  stream: string,
+  filter: string,
+  o: { fromSeq?: number } = {},
+): AsyncGenerator<JsMsg> {
+  let name: string;
+  let pending: number;
+  try {
+    const ci = await jsm.consumers.add(stream, {
+      ack_policy: AckPolicy.None,
+      filter_subject: filter,
+      mem_storage: true,
+      inactive_threshold: 30_000_000_000,
+      ...(o.fromSeq && o.fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: o.fromSeq } : { deliver_policy: DeliverPolicy.All }),
+    });
+    name = ci.name;
+    pending = ci.num_pending;
+  } catch (err) {
+    throw ledgerUnavailable(err, `cannot read ${stream} ${filter}`);
+  }
+  try {
+    if (pending === 0) return;
+    const consumer = await js.consumers.get(stream, name);
+    const messages = await consumer.consume({ max_messages: 2048 });
+    let seen = 0;
+    try {
+      for await (const m of messages) {
+        yield m;
+        if (++seen >= pending) break;
+      }
+    } finally {
+      await messages.close().catch(() => {});
+    }
+  } finally {
+    await jsm.consumers.delete(stream, name).catch(() => {});
+  }
+}
+
+export function ledgerUnavailable(err: unknown, what: string): StkError {
+  if (err instanceof StkError) return err;
+  return new StkError('STK_ERR_LOG_UNAVAILABLE', `${what}: ${(err as Error)?.message ?? err}`, { stream: LEDGER_STREAM }, { cause: err });
+}
