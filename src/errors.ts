@@ -27,6 +27,8 @@ export const ERRORS = {
   STK_ERR_TENANT_EXISTS: 'A tenant with this id already exists.',
   STK_ERR_TENANT_SUSPENDED: 'The tenant is suspended; it accepts no new changes.',
   STK_ERR_INVALID_TRANSITION: 'The item is not in a state that allows this change (for example closing a closed incident). Carries `actual`.',
+  STK_ERR_PRODUCT_DISABLED: 'The product this route, report kind or command action belongs to (edr, identity, attack-surface, patch) is off for the tenant. Carries `product`.',
+  STK_ERR_TENANT_SUSPENDED: 'The tenant is suspended: its agents are refused at the ingress and its enrollment secret enrolls nothing.',
   STK_ERR_PKI_CSR_INVALID: 'A certificate signing request is not a PEM PKCS#10 request or its signature does not verify with its own key (no proof of possession).',
   STK_ERR_PKI_KEY_REFUSED: 'The key in a certificate signing request is of a refused type or size (accepted: ECDSA P-256/P-384, Ed25519, RSA ≥ 2048).',
   STK_ERR_ENROLL_SECRET_INVALID: 'Invalid or missing enrollment secret. The same answer whatever the reason (wrong, rotated, unknown, another tenant\'s).',
