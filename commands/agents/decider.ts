@@ -1,0 +1,29 @@
+import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
+import { AGENT, AgentEvents as E, type AgentEnrolled, type AgentHeartbeat, type CertificateRenewed } from './events.ts';
+
+export interface AgentState { exists: boolean; revoked: boolean }
+
+export type AgentCommand =
+  | { kind: 'enroll'; agent: AgentEnrolled }
+  | { kind: 'heartbeat'; heartbeat: AgentHeartbeat }
+  | { kind: 'renew'; certificate: CertificateRenewed }
+  | { kind: 'revoke'; reason: string };
+
+/** A revoked agent stays revoked and visible: nothing brings it back, enrolling again makes a new agent. */
+export const agentDecider: Decider<AgentState, AgentCommand> = {
+  aggregateType: AGENT,
+  initialState: () => ({ exists: false, revoked: false }),
+  evolve(s, e) {
+    if (e.type === E.enrolled) return { exists: true, revoked: false };
+    if (e.type === E.revoked) return { ...s, revoked: true };
+    return s;
+  },
+  decide(c, s) {
+    if (c.kind === 'enroll') return s.exists ? refuse(invalidTransition('agent', 'enrolled', 'enroll it again')) : accept({ type: E.enrolled, data: c.agent });
+    if (!s.exists) return refuse(notFound('agent', ''));
+    if (c.kind === 'revoke') return s.revoked ? accept() : accept({ type: E.revoked, data: { reason: c.reason } });
+    if (s.revoked) return refuse(invalidTransition('agent', 'revoked', c.kind));
+    if (c.kind === 'heartbeat') return accept({ type: E.heartbeat, data: c.heartbeat });
+    return accept({ type: E.certificateRenewed, data: c.certificate });
+  },
+};

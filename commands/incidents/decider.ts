@@ -1,0 +1,45 @@
+import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
+import type { NewEvent } from '../../src/log/mod.ts';
+import { INCIDENT, IncidentEvents as E, type IncidentOpened, type IncidentStatus } from './events.ts';
+
+export interface IncidentState { exists: boolean; status: IncidentStatus | 'closed'; assignee: string | null; alertIds: string[] }
+
+/** Alert ids are checked to exist in the tenant before the command reaches the decider. */
+export type IncidentCommand =
+  | { kind: 'open'; incident: IncidentOpened }
+  | { kind: 'update'; status?: IncidentStatus; assignee?: string }
+  | { kind: 'link-alerts'; alertIds: string[] }
+  | { kind: 'close'; reason: string };
+
+export const incidentDecider: Decider<IncidentState, IncidentCommand> = {
+  aggregateType: INCIDENT,
+  initialState: () => ({ exists: false, status: 'open', assignee: null, alertIds: [] }),
+  evolve(s, e) {
+    const d = e.data as Record<string, any>;
+    switch (e.type) {
+      case E.opened: return { exists: true, status: 'open', assignee: null, alertIds: [...d.alertIds] };
+      case E.assigned: return { ...s, assignee: d.assignee };
+      case E.statusChanged: return { ...s, status: d.status };
+      case E.alertsLinked: return { ...s, alertIds: [...s.alertIds, ...d.alertIds] };
+      case E.closed: return { ...s, status: 'closed' };
+      default: return s;
+    }
+  },
+  decide(c, s) {
+    if (c.kind === 'open') {
+      if (s.exists) return refuse(invalidTransition('incident', s.status, 'open it again'));
+      return accept({ type: E.opened, data: { ...c.incident, alertIds: [...new Set(c.incident.alertIds)] } });
+    }
+    if (!s.exists) return refuse(notFound('incident', ''));
+    if (s.status === 'closed') return refuse(invalidTransition('incident', 'closed', c.kind === 'close' ? 'close' : 'change'));
+    if (c.kind === 'close') return accept({ type: E.closed, data: { reason: c.reason } });
+    if (c.kind === 'link-alerts') {
+      const fresh = [...new Set(c.alertIds)].filter((id) => !s.alertIds.includes(id));
+      return fresh.length ? accept({ type: E.alertsLinked, data: { alertIds: fresh } }) : accept();
+    }
+    const events: NewEvent[] = [];
+    if (c.assignee !== undefined && c.assignee !== s.assignee) events.push({ type: E.assigned, data: { assignee: c.assignee } });
+    if (c.status !== undefined && c.status !== s.status) events.push({ type: E.statusChanged, data: { status: c.status } });
+    return accept(...events);
+  },
+};

@@ -1,0 +1,60 @@
+import { StkError } from '../../src/errors.ts';
+import { accept, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
+import type { Product } from '../../src/domain/products.ts';
+import { TENANT, TenantEvents as E, type SecretSet } from './events.ts';
+
+export interface TenantState {
+  exists: boolean;
+  name: string;
+  products: Product[];
+  suspended: boolean;
+  secretLookup: string | null;
+}
+
+export type TenantCommand =
+  | { kind: 'create'; name: string; secret: SecretSet }
+  | { kind: 'rename'; name: string }
+  | { kind: 'rotate-secret'; secret: SecretSet }
+  | { kind: 'set-product'; product: Product; enabled: boolean }
+  | { kind: 'suspend'; reason: string }
+  | { kind: 'resume' };
+
+export const tenantDecider: Decider<TenantState, TenantCommand> = {
+  aggregateType: TENANT,
+  initialState: () => ({ exists: false, name: '', products: [], suspended: false, secretLookup: null }),
+  evolve(s, e) {
+    const d = e.data as Record<string, any>;
+    switch (e.type) {
+      case E.created: return { ...s, exists: true, name: d.name };
+      case E.renamed: return { ...s, name: d.name };
+      case E.secretSet: return { ...s, secretLookup: d.lookup };
+      case E.productEnabled: return { ...s, products: [...s.products.filter((p) => p !== d.product), d.product] };
+      case E.productDisabled: return { ...s, products: s.products.filter((p) => p !== d.product) };
+      case E.suspended: return { ...s, suspended: true };
+      case E.resumed: return { ...s, suspended: false };
+      default: return s;
+    }
+  },
+  decide(c, s) {
+    if (c.kind === 'create') {
+      if (s.exists) return refuse(new StkError('STK_ERR_TENANT_EXISTS', 'tenant already exists'));
+      return accept({ type: E.created, data: { name: c.name } }, { type: E.secretSet, data: c.secret });
+    }
+    if (!s.exists) return refuse(notFound('tenant', ''));
+    switch (c.kind) {
+      case 'rename':
+        return c.name === s.name ? accept() : accept({ type: E.renamed, data: { name: c.name } });
+      case 'rotate-secret':
+        return accept({ type: E.secretSet, data: c.secret });
+      case 'set-product': {
+        const on = s.products.includes(c.product);
+        if (on === c.enabled) return accept();
+        return accept({ type: c.enabled ? E.productEnabled : E.productDisabled, data: { product: c.product } });
+      }
+      case 'suspend':
+        return s.suspended ? accept() : accept({ type: E.suspended, data: { reason: c.reason } });
+      case 'resume':
+        return s.suspended ? accept({ type: E.resumed, data: {} }) : accept();
+    }
+  },
+};

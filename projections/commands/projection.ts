@@ -1,0 +1,42 @@
+import { CommandEvents as E, type CommandCompleted, type CommandDispatched, type CommandOutcome } from '../../commands/agent-commands/events.ts';
+import type { Doc } from '../../src/store/model.ts';
+import { by, defineProjection, patch } from '../define.ts';
+
+export interface CommandDoc extends Doc {
+  agentId: string;
+  action: string;
+  args: Record<string, unknown>;
+  status: 'pending' | 'delivered' | 'completed';
+  dispatchedAt: string;
+  dispatchedBy: string;
+  deliveredAt: string | null;
+  completedAt: string | null;
+  outcome: CommandOutcome | null;
+  output: string | null;
+}
+
+/** Commands to agents and their results; `agentId` + `status` = pending is the agent's outbox. */
+export const commandsProjection = defineProjection({
+  model: 'commands',
+  main: 'commands',
+  collections: { commands: { indexes: ['agentId', 'status'] } },
+  on: {
+    [E.dispatched]: {
+      apply: (e, _docs, seq) => {
+        const d = e.data as CommandDispatched;
+        const doc: CommandDoc = {
+          id: e.aggregate.id, seq, agentId: d.agentId, action: d.action, args: d.args, status: 'pending', dispatchedAt: e.at, dispatchedBy: by(e),
+          deliveredAt: null, completedAt: null, outcome: null, output: null,
+        };
+        return [{ collection: 'commands', id: doc.id, doc }];
+      },
+    },
+    [E.delivered]: { apply: (e, docs) => patch<CommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'delivered', deliveredAt: e.at }) },
+    [E.completed]: {
+      apply: (e, docs) => {
+        const d = e.data as CommandCompleted;
+        return patch<CommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'completed', completedAt: e.at, outcome: d.outcome, output: d.output });
+      },
+    },
+  },
+});

@@ -1,0 +1,44 @@
+import type { Severity } from '../../commands/alerts/events.ts';
+import { FindingEvents as E, type FindingReported, type FindingState, type FindingStateChanged } from '../../commands/findings/events.ts';
+import type { Product } from '../../src/domain/products.ts';
+import type { Doc } from '../../src/store/model.ts';
+import { by, defineProjection, patch } from '../define.ts';
+
+export interface FindingDoc extends Doc {
+  agentId: string;
+  product: Product;
+  title: string;
+  severity: Severity;
+  subject: string;
+  details: Record<string, unknown>;
+  state: FindingState;
+  observedAt: string;
+  reportedAt: string;
+  /** State changes, oldest first, each with its reason. */
+  history: Array<{ at: string; by: string; state: FindingState; reason: string }>;
+}
+
+export const findingsProjection = defineProjection({
+  model: 'findings',
+  main: 'findings',
+  collections: { findings: { indexes: ['state', 'severity', 'agentId', 'product'] } },
+  on: {
+    [E.reported]: {
+      apply: (e, _docs, seq) => {
+        const d = e.data as FindingReported;
+        const doc: FindingDoc = {
+          id: e.aggregate.id, seq, agentId: d.agentId, product: d.product, title: d.title, severity: d.severity, subject: d.subject, details: d.details ?? {},
+          state: 'open', observedAt: d.observedAt, reportedAt: e.at, history: [],
+        };
+        return [{ collection: 'findings', id: doc.id, doc }];
+      },
+    },
+    [E.stateChanged]: {
+      apply: (e, docs) => {
+        const d = e.data as FindingStateChanged;
+        const doc = docs.get<FindingDoc>('findings', e.aggregate.id);
+        return patch<FindingDoc>('findings', doc, { state: d.state, history: [...(doc?.history ?? []), { at: e.at, by: by(e), state: d.state, reason: d.reason }] });
+      },
+    },
+  },
+});

@@ -1,0 +1,301 @@
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
+import type { Level } from 'level';
+import { StkError } from '../errors.ts';
+import type { EventLog, LogRecord } from '../log/mod.ts';
+import { EVENTS_STREAM } from '../log/stream.ts';
+import type { Logger } from '../logger.ts';
+import { ModelWriter, positionKey } from '../store/batch.ts';
+import type { Projection } from '../store/model.ts';
+import { ReadStore } from '../store/store.ts';
+
+export interface ProjectorOptions {
+  /** Durable consumer name; one per LevelDB, since each process keeps its own read models. */
+  durableName: string;
+  logger: Logger;
+  /** Most records applied in one LevelDB batch. @defaultValue 500 */
+  batchMax?: number;
+}
+
+export interface RebuildResult {
+  models: string[];
+  events: number;
+  position: number;
+  seconds: number;
+}
+
+/** Longest a read may ask to wait for the projection (read-your-writes). */
+export const MAX_WAIT_MS = 10_000;
+
+/**
+ * Consumes EVENTS with a durable consumer and applies the projections to LevelDB. Each batch's
+ * model changes and each model's position go into one LevelDB batch, and the consumer is acked only
+ * after it is written; on start the consumer is re-pointed at the stored position, so LevelDB, not
+ * the consumer, decides where to resume: nothing is applied twice, nothing skipped.
+ */
+export class Projector {
+  readonly store: ReadStore;
+  readonly log: EventLog;
+  readonly #o: Required<ProjectorOptions>;
+  readonly #writers = new Map<string, ModelWriter>();
+  #lock: Promise<void> = Promise.resolve();
+  #waiters: Array<{ position: number; resolve: (ok: boolean) => void }> = [];
+  #stopped = false;
+  #running: Promise<void> | null = null;
+  #close: (() => Promise<void>) | null = null;
+  #lastError: string | null = null;
+
+  private constructor(store: ReadStore, log: EventLog, o: ProjectorOptions) {
+    this.store = store;
+    this.log = log;
+    this.#o = { batchMax: 500, ...o };
+  }
+
+  static async open(db: Level<string, unknown>, log: EventLog, projections: readonly Projection[], o: ProjectorOptions): Promise<Projector> {
+    const store = await ReadStore.open(db, projections);
+    const p = new Projector(store, log, o);
+    for (const proj of projections) {
+      const gen = store.activeGen(proj.model);
+      const pos = ((await store.meta.get(positionKey(proj.model, gen))) as number | undefined) ?? 0;
+      p.#writers.set(proj.model, new ModelWriter(store, proj, gen, pos));
+    }
+    return p;
+  }
+
+  /** Position up to which every model is applied. */
+  get position(): number {
+    let min = Infinity;
+    for (const w of this.#writers.values()) min = Math.min(min, w.position);
+    return Number.isFinite(min) ? min : 0;
+  }
+
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
+  /** Starts consuming in the background; returns once the consumer is in place. */
+  async start(): Promise<void> {
+    const first = await this.#consume();
+    this.#running = (async () => {
+      let next: (() => Promise<void>) | null = first;
+      while (!this.#stopped) {
+        try {
+          await (next ?? (await this.#consume()))();
+          this.#lastError = null;
+        } catch (err) {
+          if (this.#stopped) break;
+          this.#lastError = (err as Error).message;
+          this.#o.logger.error({ err, position: this.position }, 'projector failed; restarting from its stored position');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        next = null;
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#close?.();
+    await this.#running;
+    for (const w of this.#waiters) w.resolve(false);
+    this.#waiters = [];
+  }
+
+  /** Resolves true once every model reflects `position`, false after `timeoutMs`. */
+  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    if (this.position >= position) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const w: { position: number; resolve: (ok: boolean) => void } = { position, resolve };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((x) => x !== w);
+        resolve(false);
+      }, Math.min(timeoutMs, MAX_WAIT_MS));
+      w.resolve = (ok: boolean) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      this.#waiters.push(w);
+    });
+  }
+
+  /** Events not yet applied, and how old the oldest of them is. */
+  async lag(): Promise<{ events: number; seconds: number; position: number; last: number }> {
+    const last = await this.log.lastPosition();
+    const position = this.position;
+    if (last <= position) return { events: 0, seconds: 0, position, last };
+    const next = await this.log.jsm.streams.getMessage(EVENTS_STREAM, { seq: position + 1 }).catch(() => null);
+    const seconds = next ? Math.max(0, (Date.now() - next.time.getTime()) / 1000) : 0;
+    return { events: last - position, seconds, position, last };
+  }
+
+  /** Runs `fn` while no batch is being applied. */
+  async #locked<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.#lock;
+    let release!: () => void;
+    this.#lock = new Promise((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  async #applyBatch(records: LogRecord[]): Promise<void> {
+    await this.#locked(async () => {
+      const writers = [...this.#writers.values()];
+      const last = records[records.length - 1]!.position;
+      try {
+        for (const w of writers) for (const r of records) for (const e of r.events) await w.apply(e, r.position);
+        const ops = writers.flatMap((w) => w.ops);
+        for (const w of writers) if (last > w.position) ops.push({ type: 'put', key: positionKey(w.projection.model, w.gen), value: last, sublevel: this.store.meta });
+        await this.store.db.batch(ops as never);
+      } finally {
+        for (const w of writers) w.flushed();
+      }
+      for (const w of writers) w.advance(last);
+    });
+    const pos = this.position;
+    const ready = this.#waiters.filter((w) => w.position <= pos);
+    if (ready.length) {
+      this.#waiters = this.#waiters.filter((w) => w.position > pos);
+      for (const w of ready) w.resolve(true);
+    }
+  }
+
+  /** Points the durable consumer at the stored position and returns the loop that drains it. */
+  async #consume(): Promise<() => Promise<void>> {
+    const { jsm, js } = this.log;
+    const name = this.#o.durableName;
+    const from = this.position;
+    const info = await jsm.consumers.info(EVENTS_STREAM, name).catch((err: unknown) => {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
+      throw err;
+    });
+    if (info && (info.ack_floor.stream_seq !== from || info.num_ack_pending > 0)) await jsm.consumers.delete(EVENTS_STREAM, name);
+    if (!info || info.ack_floor.stream_seq !== from || info.num_ack_pending > 0) {
+      await jsm.consumers.add(EVENTS_STREAM, {
+        durable_name: name,
+        ack_policy: AckPolicy.All,
+        ack_wait: 30_000_000_000,
+        max_ack_pending: 20_000,
+        inactive_threshold: 7 * 24 * 3600 * 1_000_000_000,
+        ...(from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All }),
+      });
+    }
+    const consumer = await js.consumers.get(EVENTS_STREAM, name);
+    const messages = await consumer.consume({ max_messages: 2048 });
+    this.#close = async () => {
+      await messages.close().catch(() => {});
+    };
+    if (this.#stopped) await this.#close();
+    return async () => {
+      let buf: LogRecord[] = [];
+      let lastMsg: JsMsg | null = null;
+      try {
+        for await (const m of messages) {
+          if (m.seq <= this.position) {
+            m.ack();
+            continue;
+          }
+          buf.push(this.log.decode(stored(m)));
+          lastMsg = m;
+          if (buf.length >= this.#o.batchMax || m.info.pending === 0) {
+            await this.#applyBatch(buf);
+            lastMsg.ack();
+            buf = [];
+          }
+          if (this.#stopped) break;
+        }
+      } finally {
+        await messages.close().catch(() => {});
+      }
+    };
+  }
+
+  /**
+   * Replays the whole stream into fresh generations of `models` (all by default) while the live
+   * models keep answering queries, then swaps them in atomically once they have caught up.
+   */
+  async rebuild(models?: string[]): Promise<RebuildResult> {
+    const names = models?.length ? models.map((m) => this.store.model(m).model) : [...this.#writers.keys()];
+    const t0 = process.hrtime.bigint();
+    const writers: ModelWriter[] = [];
+    for (const m of names) {
+      const gen = (((await this.store.meta.get(`nextgen!${m}`)) as number | undefined) ?? this.store.activeGen(m) + 1);
+      await this.store.meta.put(`nextgen!${m}`, gen + 1);
+      await this.store.genSub(m, gen).clear();
+      writers.push(new ModelWriter(this.store, this.store.model(m), gen, 0, { fresh: true }));
+    }
+    let events = 0;
+    let position = 0;
+    const end = await this.log.lastPosition();
+    if (end > 0) {
+      const consumer = await this.log.js.consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
+      const messages = await consumer.consume({ max_messages: 4096 });
+      let pending = 0;
+      try {
+        for await (const m of messages) {
+          const r = this.log.decode(stored(m));
+          for (const w of writers) for (const e of r.events) await w.apply(e, r.position);
+          position = r.position;
+          events += r.events.length;
+          if (++pending >= 2000 || m.info.pending === 0) {
+            await this.#writeRebuild(writers, position);
+            pending = 0;
+            if ((m.info.pending === 0 || position >= this.position) && (await this.#trySwap(writers, position))) break;
+          }
+        }
+      } finally {
+        await messages.close().catch(() => {});
+      }
+    } else {
+      await this.#trySwap(writers, 0);
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    this.#o.logger.info({ models: names, events, position, seconds }, 'projections rebuilt and swapped in');
+    return { models: names, events, position, seconds };
+  }
+
+  async #writeRebuild(writers: ModelWriter[], position: number): Promise<void> {
+    const ops = writers.flatMap((w) => w.ops);
+    for (const w of writers) ops.push({ type: 'put', key: positionKey(w.projection.model, w.gen), value: position, sublevel: this.store.meta });
+    await this.store.db.batch(ops as never);
+    for (const w of writers) {
+      w.flushed();
+      w.advance(position);
+    }
+  }
+
+  /** Swaps the rebuilt generations in when they are at least as far as the live ones. */
+  async #trySwap(writers: ModelWriter[], position: number): Promise<boolean> {
+    const old = await this.#locked(async () => {
+      if (position < this.position) return null;
+      const ops = writers.map((w) => ({ type: 'put' as const, key: `active!${w.projection.model}`, value: w.gen, sublevel: this.store.meta }));
+      await this.store.db.batch(ops as never);
+      const replaced: Array<{ model: string; gen: number }> = [];
+      for (const w of writers) {
+        const model = w.projection.model;
+        replaced.push({ model, gen: this.store.activeGen(model) });
+        this.store.setActiveGen(model, w.gen);
+        this.#writers.set(model, new ModelWriter(this.store, w.projection, w.gen, position));
+      }
+      return replaced;
+    });
+    if (!old) return false;
+    for (const { model, gen } of old) {
+      await this.store.genSub(model, gen).clear();
+      await this.store.meta.del(positionKey(model, gen));
+      this.store.forgetGen(model, gen);
+    }
+    return true;
+  }
+}
+
+function stored(m: JsMsg): { seq: number; subject: string; data: Uint8Array; time: Date; headers?: { get(k: string): string } } {
+  return { seq: m.seq, subject: m.subject, data: m.data, time: m.time, ...(m.headers ? { headers: m.headers } : {}) };
+}
+
+/** Thrown to a reader that asked to wait for a position the projection did not reach in time. */
+export function projectionBehind(position: number, reached: number): StkError {
+  return new StkError('STK_ERR_PROJECTION_BEHIND', `read model has not reached position ${position} yet (at ${reached})`, { position, retryAfterSeconds: 1 });
+}

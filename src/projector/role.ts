@@ -1,0 +1,73 @@
+import { PROJECTIONS } from '../../projections/index.ts';
+import { newId } from '../ids.ts';
+import type { Runtime, Started } from '../runtime.ts';
+import type { ReadStore } from '../store/store.ts';
+import { ensureDefaultTenant } from '../tenancy/bootstrap.ts';
+import { Projector } from './projector.ts';
+
+export interface ReadModels {
+  store: ReadStore;
+  projector: Projector;
+}
+
+const instances = new WeakMap<Runtime, Promise<ReadModels>>();
+
+/**
+ * The read models of this process: one projector per LevelDB, started on first use by whichever
+ * of the api and projector roles comes first (queries need a local projector, since LevelDB
+ * belongs to one process). Lag goes to /metrics and /healthz.
+ */
+export function readModels(rt: Runtime): Promise<ReadModels> {
+  let p = instances.get(rt);
+  if (!p) {
+    p = openReadModels(rt);
+    instances.set(rt, p);
+  }
+  return p;
+}
+
+async function openReadModels(rt: Runtime): Promise<ReadModels> {
+  const meta = rt.db.sublevel<string, unknown>('meta', { valueEncoding: 'json' });
+  let instance = (await meta.get('instance')) as string | undefined;
+  if (!instance) {
+    instance = newId();
+    await meta.put('instance', instance);
+  }
+  const logger = rt.logger.child({ component: 'projector' });
+  const projector = await Projector.open(rt.db, rt.log, PROJECTIONS, { durableName: `projector_${instance}`, logger });
+  await projector.start();
+  logger.info({ position: projector.position, models: PROJECTIONS.map((p) => p.model) }, 'projector started');
+  let lag = { events: 0, seconds: 0 };
+  rt.metrics.register({
+    name: 'stockade_projector_lag_events',
+    help: 'Events in EVENTS not yet applied to the read models',
+    type: 'gauge',
+    collect: async () => {
+      lag = await projector.lag();
+      return [{ value: lag.events }];
+    },
+  });
+  rt.metrics.register({ name: 'stockade_projector_lag_seconds', help: 'Age of the oldest event not yet applied to the read models', type: 'gauge', collect: () => [{ value: lag.seconds }] });
+  rt.metrics.register({ name: 'stockade_projector_position', help: 'Stream position every read model reflects', type: 'gauge', collect: () => [{ value: projector.position }] });
+  rt.health.register('projector', async () => {
+    const l = await projector.lag();
+    return { ok: projector.lastError === null, position: l.position, lagEvents: l.events, lagSeconds: Number(l.seconds.toFixed(3)), ...(projector.lastError ? { error: projector.lastError } : {}) };
+  });
+  await ensureDefaultTenant(rt);
+  return { store: projector.store, projector };
+}
+
+/** Stops the process's projector if one was started; idempotent. */
+export async function closeReadModels(rt: Runtime): Promise<void> {
+  const p = instances.get(rt);
+  if (!p) return;
+  instances.delete(rt);
+  const { projector } = await p;
+  await projector.stop();
+}
+
+/** The `projector` role. */
+export async function startProjectorRole(rt: Runtime): Promise<Started> {
+  await readModels(rt);
+  return { name: 'projector', close: () => closeReadModels(rt) };
+}

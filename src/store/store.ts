@@ -1,0 +1,200 @@
+import type { AbstractSublevel } from 'abstract-level';
+import type { Level } from 'level';
+import { StkError } from '../errors.ts';
+import { assertId } from '../ids.ts';
+import { allRange, assertCollection, decodeCursor, docKey, encodeCursor, globalKey, indexRange, sortPart } from './keys.ts';
+import type { Doc, Projection } from './model.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Sub = AbstractSublevel<any, any, string, unknown>;
+
+/** Name of the per-model sublevel that holds the admin (cross-tenant) indexes; never a tenant id. */
+const GLOBAL = '_global';
+
+export interface ListOptions {
+  /** Equality filters on indexed fields. */
+  filter?: Record<string, string>;
+  cursor?: string;
+  /** @defaultValue 50 */
+  limit?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Most items one list call returns. */
+export const MAX_PAGE = 200;
+
+/**
+ * The read side of the read models. Every accessor of tenant data takes the tenant first and reads
+ * only that tenant's sublevel, so another tenant's id is simply absent. The only cross-tenant reads
+ * are the `admin*` methods.
+ *
+ * Each model lives in generations (`<model>-<gen>`); exactly one is active, and a rebuild fills a
+ * fresh one and swaps it in, so queries never see a half-built model.
+ */
+export class ReadStore {
+  readonly db: Level<string, unknown>;
+  readonly rm: Sub;
+  readonly meta: Sub;
+  readonly projections: readonly Projection[];
+  readonly #models = new Map<string, Projection>();
+  readonly #owner = new Map<string, Projection>();
+  readonly #active = new Map<string, number>();
+  readonly #subs = new Map<string, Sub>();
+
+  private constructor(db: Level<string, unknown>, projections: readonly Projection[]) {
+    this.db = db;
+    this.rm = db.sublevel<string, unknown>('rm', { valueEncoding: 'json' }) as Sub;
+    this.meta = db.sublevel<string, unknown>('meta', { valueEncoding: 'json' }) as Sub;
+    this.projections = projections;
+    for (const p of projections) {
+      assertCollection(p.model);
+      this.#models.set(p.model, p);
+      for (const c of Object.keys(p.collections)) {
+        assertCollection(c);
+        if (this.#owner.has(c)) throw new StkError('STK_ERR_INTERNAL', `collection ${c} has two models`, { collection: c });
+        this.#owner.set(c, p);
+      }
+    }
+  }
+
+  /** Opens the store over a LevelDB; a model seen for the first time starts in generation 1. */
+  static async open(db: Level<string, unknown>, projections: readonly Projection[]): Promise<ReadStore> {
+    const s = new ReadStore(db, projections);
+    for (const p of projections) {
+      const gen = (await s.meta.get(`active!${p.model}`)) as number | undefined;
+      if (gen === undefined) await s.meta.put(`active!${p.model}`, 1);
+      s.#active.set(p.model, gen ?? 1);
+    }
+    return s;
+  }
+
+  model(name: string): Projection {
+    const p = this.#models.get(name);
+    if (!p) throw new StkError('STK_ERR_VALIDATION', `unknown model ${JSON.stringify(name)}; models are ${[...this.#models.keys()].join(', ')}`, { field: 'model' });
+    return p;
+  }
+
+  activeGen(model: string): number {
+    return this.#active.get(model) ?? 1;
+  }
+
+  /** Makes `gen` the generation queries read; called by the projector inside its lock. */
+  setActiveGen(model: string, gen: number): void {
+    this.#active.set(model, gen);
+  }
+
+  genSub(model: string, gen: number): Sub {
+    const name = `${model}-${gen}`;
+    let s = this.#subs.get(name);
+    if (!s) {
+      s = this.rm.sublevel<string, unknown>(name, { valueEncoding: 'json' }) as Sub;
+      this.#subs.set(name, s);
+    }
+    return s;
+  }
+
+  /** The sublevel of one tenant in one model generation. */
+  tenantSub(model: string, gen: number, tenant: string): Sub {
+    assertId('tenant', tenant, 'tenant');
+    const name = `${model}-${gen}/${tenant}`;
+    let s = this.#subs.get(name);
+    if (!s) {
+      s = this.genSub(model, gen).sublevel<string, unknown>(tenant, { valueEncoding: 'json' }) as Sub;
+      this.#subs.set(name, s);
+    }
+    return s;
+  }
+
+  globalSub(model: string, gen: number): Sub {
+    const name = `${model}-${gen}/${GLOBAL}`;
+    let s = this.#subs.get(name);
+    if (!s) {
+      s = this.genSub(model, gen).sublevel<string, unknown>(GLOBAL, { valueEncoding: 'json' }) as Sub;
+      this.#subs.set(name, s);
+    }
+    return s;
+  }
+
+  /** Forgets cached sublevels of a generation that was dropped. */
+  forgetGen(model: string, gen: number): void {
+    for (const k of [...this.#subs.keys()]) if (k === `${model}-${gen}` || k.startsWith(`${model}-${gen}/`)) this.#subs.delete(k);
+  }
+
+  #tenantView(tenant: string, collection: string): Sub {
+    const p = this.#owner.get(collection);
+    if (!p) throw new StkError('STK_ERR_INTERNAL', `unknown collection ${collection}`, { collection });
+    return this.tenantSub(p.model, this.activeGen(p.model), tenant);
+  }
+
+  /** One document of one tenant; null when it does not exist in that tenant (whoever else has that id). */
+  async get<T extends Doc = Doc>(tenant: string, collection: string, id: string): Promise<T | null> {
+    const sub = this.#tenantView(tenant, collection);
+    return ((await sub.get(docKey(collection, id))) as T | undefined) ?? null;
+  }
+
+  /** A page of one tenant's documents, newest first, optionally filtered on indexed fields. */
+  async list<T extends Doc = Doc>(tenant: string, collection: string, o: ListOptions = {}): Promise<Page<T>> {
+    const sub = this.#tenantView(tenant, collection);
+    const spec = this.#owner.get(collection)!.collections[collection]!;
+    const limit = Math.min(Math.max(o.limit ?? 50, 1), MAX_PAGE);
+    const filters = Object.entries(o.filter ?? {});
+    for (const [field] of filters) {
+      if (!spec.indexes.includes(field)) throw new StkError('STK_ERR_VALIDATION', `cannot filter ${collection} by ${field}`, { field });
+    }
+    const [first, ...rest] = filters;
+    const range = first ? indexRange(collection, first[0], first[1]) : allRange(collection);
+    const prefix = range.gt;
+    const opts: { gt: string; lt: string; reverse: true } = { ...range, reverse: true };
+    if (o.cursor) opts.lt = prefix + decodeCursor(o.cursor);
+    const items: T[] = [];
+    let lastKey: string | null = null;
+    let more = false;
+    for await (const [key, id] of sub.iterator(opts)) {
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      const doc = (await sub.get(docKey(collection, id as string))) as T | undefined;
+      lastKey = key;
+      if (!doc || rest.some(([f, v]) => String(doc[f]) !== v)) continue;
+      items.push(doc);
+    }
+    return { items, nextCursor: more && lastKey ? encodeCursor(sortPart(lastKey)) : null };
+  }
+
+  /** How many of one tenant's documents match a filter on one indexed field (or all of them). */
+  async count(tenant: string, collection: string, filter?: { field: string; value: string }): Promise<number> {
+    const sub = this.#tenantView(tenant, collection);
+    const spec = this.#owner.get(collection)!.collections[collection]!;
+    if (filter && !spec.indexes.includes(filter.field)) throw new StkError('STK_ERR_VALIDATION', `cannot count ${collection} by ${filter.field}`, { field: filter.field });
+    let n = 0;
+    for await (const _ of sub.keys(filter ? indexRange(collection, filter.field, filter.value) : allRange(collection))) n++;
+    return n;
+  }
+
+  /** ADMIN: a value of a model's cross-tenant lookup index (secret lookups, agent → tenant). */
+  async adminLookup<T = unknown>(model: string, index: string, key: string): Promise<T | null> {
+    const sub = this.globalSub(model, this.activeGen(this.model(model).model));
+    return ((await sub.get(globalKey(index, key))) as T | undefined) ?? null;
+  }
+
+  /** ADMIN: every entry of a model's cross-tenant index, in key order. */
+  async adminScan<T = unknown>(model: string, index: string): Promise<Array<{ key: string; value: T }>> {
+    const sub = this.globalSub(model, this.activeGen(this.model(model).model));
+    const out: Array<{ key: string; value: T }> = [];
+    for await (const [k, v] of sub.iterator({ gt: `${index}!`, lt: `${index}!~` })) out.push({ key: k.slice(index.length + 1), value: v as T });
+    return out;
+  }
+
+  /** ADMIN: every key and value of a model's active generation, for comparing a model with its rebuild. */
+  async adminDump(model: string): Promise<Array<[string, unknown]>> {
+    const out: Array<[string, unknown]> = [];
+    for await (const [k, v] of this.genSub(model, this.activeGen(this.model(model).model)).iterator()) out.push([k, v]);
+    return out;
+  }
+}
