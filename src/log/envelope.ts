@@ -136,6 +136,14 @@ export function tenantFilter(tenant: string): string {
   return `ev.${partitionOf(tenant)}.${tenant}.>`;
 }
 
+/**
+ * Subject filter for every aggregate of one type across all tenants, for a role that keeps a small
+ * index of one aggregate type in memory (the ingress's command outbox).
+ */
+export function aggregateTypeFilter(aggregateType: string): string {
+  return `ev.*.*.${aggregateType}.*`;
+}
+
 /** Subject filter for all records of one partition. */
 export function partitionFilter(partition: number): string {
   return `ev.${partition}.>`;
