@@ -1,4 +1,4 @@
-import { KeyObject, createPrivateKey, randomBytes, sign, webcrypto } from 'node:crypto';
+import { KeyObject, createHash, createPrivateKey, randomBytes, sign, webcrypto } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ export interface IssuedCertificate {
   serial: string;
   notBefore: Date;
   notAfter: Date;
+  /** Hex SHA-256 of the certificate's DER: names it in events. */
+  fingerprint: string;
 }
 
 /**
@@ -164,9 +166,11 @@ export class InstallCa {
       signatureAlgorithm: this.#sigAlg,
       signatureValue: signature.buffer.slice(signature.byteOffset, signature.byteOffset + signature.length) as ArrayBuffer,
     });
+    const der = AsnConvert.serialize(cert);
     return {
-      pem: x509.PemConverter.encode(AsnConvert.serialize(cert), 'CERTIFICATE'),
+      pem: x509.PemConverter.encode(der, 'CERTIFICATE'),
       serial: serial.toString('hex'),
+      fingerprint: createHash('sha256').update(Buffer.from(der)).digest('hex'),
       notBefore,
       notAfter,
     };

@@ -1,0 +1,42 @@
+import { StkError } from '../errors.ts';
+import { EVENTS_STREAM, eventSubject, type EventLog } from '../log/mod.ts';
+import { AGENT, AgentEvents } from '../../commands/agents/events.ts';
+
+/** What the ingress knows of an enrolled agent on each request. */
+export interface AgentRecord {
+  tenant: string;
+  agentId: string;
+  /** Version of the agent aggregate: what the next append expects. */
+  version: number;
+  revoked: boolean;
+}
+
+/**
+ * Reads an agent's enrolled record from the event log, with no LevelDB and no cache.
+ *
+ * The agent decider makes revocation terminal (nothing is appended to a revoked agent), so the
+ * newest commit of the agent's aggregate alone tells whether it exists and whether it is revoked:
+ * one direct get of the last message on the agent's subject per request. The trade-off, chosen on
+ * purpose: one extra round trip to JetStream per agent request (well under a millisecond on
+ * loopback) in exchange for a revocation that holds on the very next request at every ingress
+ * process, with nothing to keep in memory or warm up, and no window in which a stale cache lets
+ * a revoked agent through. The tenant in the certificate's O only says where the record lives:
+ * a record that is missing there refuses the request.
+ */
+export async function readAgentRecord(log: EventLog, tenant: string, agentId: string): Promise<AgentRecord | null> {
+  const subject = eventSubject({ tenant, aggregateType: AGENT, aggregateId: agentId });
+  let m;
+  try {
+    m = await log.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subject });
+  } catch (err) {
+    throw new StkError('STK_ERR_LOG_UNAVAILABLE', `event log read failed: ${(err as Error).message}`, { retryAfterSeconds: 1 }, { cause: err });
+  }
+  if (!m) return null;
+  const record = log.decode({ seq: m.seq, subject: m.subject, data: m.data, time: m.time, headers: m.header });
+  return {
+    tenant,
+    agentId,
+    version: record.version,
+    revoked: record.events.some((e) => e.type === AgentEvents.revoked),
+  };
+}

@@ -1,0 +1,77 @@
+import type { TLSSocket } from 'node:tls';
+import type { FastifyRequest } from 'fastify';
+import { StkError } from '../errors.ts';
+import { isValidId } from '../ids.ts';
+import type { Product } from '../domain/products.ts';
+import type { EventLog } from '../log/mod.ts';
+import { readAgentRecord, type AgentRecord } from './agents.ts';
+
+/** What the ingress needs to know about tenants, from the tenancy layer (works without LevelDB). */
+export interface TenantGate {
+  /** The tenant a presented enrollment secret belongs to, or null; the same work whatever the reason. */
+  verifyEnrollSecret(secret: string): Promise<{ tenant: string } | null>;
+  /** A tenant's current state; null when there is no such tenant. */
+  tenantState(tenant: string): Promise<{ suspended: boolean; products: readonly Product[] } | null>;
+}
+
+/** The agent behind a request, established from its client certificate and its enrolled record. */
+export interface AgentIdentity extends AgentRecord {
+  products: readonly Product[];
+}
+
+/** The certificate's names; the socket's TLS identity cannot change, so it is read once per connection. */
+const peers = new WeakMap<TLSSocket, { agentId: string; tenant: string } | StkError>();
+
+/**
+ * The client certificate of a request: it must chain to the install's CA and be in its validity
+ * period (OpenSSL checked both, and the client-auth usage, during the handshake), and name an agent
+ * id (CN) and a tenant (O) of the allowed forms.
+ */
+export function peerOf(req: FastifyRequest): { agentId: string; tenant: string } {
+  const socket = req.raw.socket as TLSSocket;
+  let peer = peers.get(socket);
+  if (!peer) {
+    peer = readPeer(socket);
+    peers.set(socket, peer);
+  }
+  if (peer instanceof StkError) throw peer;
+  return peer;
+}
+
+function readPeer(socket: TLSSocket): { agentId: string; tenant: string } | StkError {
+  if (typeof socket.getPeerCertificate !== 'function') return new StkError('STK_ERR_AGENT_CERT_INVALID', 'agent requests need TLS with a client certificate');
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return new StkError('STK_ERR_AGENT_CERT_INVALID', 'a client certificate from this install is required');
+  if (!socket.authorized) {
+    const why = String(socket.authorizationError ?? 'not trusted');
+    return new StkError('STK_ERR_AGENT_CERT_INVALID', `client certificate refused: ${why}`, { reason: why });
+  }
+  const agentId = first(cert.subject?.CN);
+  const tenant = first(cert.subject?.O);
+  if (!isValidId('token', agentId) || !isValidId('tenant', tenant)) return new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate does not name an agent');
+  return { agentId, tenant };
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Establishes the agent of a request: the certificate, the `agentId` the request claims (which must
+ * be the certificate's CN), the enrolled record (which must exist and not be revoked) and its
+ * tenant (which must exist and not be suspended). The tenant comes from the record, never from
+ * the request.
+ */
+export async function authenticateAgent(req: FastifyRequest, log: EventLog, tenants: TenantGate, claimedAgentId: string | undefined): Promise<AgentIdentity> {
+  const peer = peerOf(req);
+  if (claimedAgentId !== undefined && claimedAgentId !== peer.agentId) {
+    throw new StkError('STK_ERR_AGENT_ID_MISMATCH', 'client certificate does not match agent id', { field: 'agentId' });
+  }
+  const record = await readAgentRecord(log, peer.tenant, peer.agentId);
+  if (!record) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'no enrolled agent matches this certificate');
+  if (record.revoked) throw new StkError('STK_ERR_AGENT_REVOKED', 'agent is revoked');
+  const tenant = await tenants.tenantState(record.tenant);
+  if (!tenant) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'no enrolled agent matches this certificate');
+  if (tenant.suspended) throw new StkError('STK_ERR_TENANT_SUSPENDED', 'the tenant of this agent is suspended');
+  return { ...record, products: tenant.products };
+}

@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import { dataPaths } from '../datadir.ts';
+import type { EventLog } from '../log/mod.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Health } from '../health.ts';
+import { InstallCa } from '../pki/ca.ts';
+import type { Runtime, Started } from '../runtime.ts';
+import { buildIngressApp, type IngressDeps } from './app.ts';
+import type { TenantGate } from './identity.ts';
+import { CommandOutbox } from './outbox.ts';
+
+export interface IngressOptions {
+  log: EventLog;
+  logger: Logger;
+  tenants: TenantGate;
+  /** Folder of the install's CA (`<data>/pki`). */
+  pkiDir: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  metrics?: Metrics;
+  health?: Health;
+  certValidityDays?: number;
+  enrollRateLimit?: IngressDeps['enrollRateLimit'];
+  now?: () => Date;
+}
+
+/** A listening ingress. */
+export interface Ingress extends Started {
+  url: string;
+  app: FastifyInstance;
+  ca: InstallCa;
+}
+
+/**
+ * Starts the agent ingress: opens (or creates) the install's CA, issues this process's server
+ * certificate for `host`, starts the command outbox and listens with HTTPS + client certificates.
+ */
+export async function startIngress(o: IngressOptions): Promise<Ingress> {
+  const ca = await InstallCa.open(o.pkiDir);
+  const tls = await ca.issueServerCertificate([o.host]);
+  const outbox = new CommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
+  await outbox.start();
+  let app: FastifyInstance;
+  try {
+    app = await buildIngressApp(
+      {
+        log: o.log,
+        ca,
+        tenants: o.tenants,
+        outbox,
+        logger: o.logger,
+        ...(o.metrics ? { metrics: o.metrics } : {}),
+        ...(o.certValidityDays ? { certValidityDays: o.certValidityDays } : {}),
+        ...(o.enrollRateLimit ? { enrollRateLimit: o.enrollRateLimit } : {}),
+        ...(o.now ? { now: o.now } : {}),
+      },
+      tls,
+    );
+    await app.listen({ host: o.host, port: o.port });
+  } catch (err) {
+    await outbox.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  const url = `https://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  o.health?.register('ingress', () => ({ ok: app.server.listening, url }));
+  return {
+    name: 'ingress',
+    url,
+    app,
+    ca,
+    async close() {
+      await app.close();
+      await outbox.close();
+    },
+  };
+}
+
+/** The `ingress` role of `stockade serve`. */
+export async function startIngressRole(rt: Runtime, tenants: TenantGate): Promise<Ingress> {
+  const validity = Number(process.env.STOCKADE_AGENT_CERT_DAYS ?? 0);
+  const ingress = await startIngress({
+    log: rt.log,
+    logger: rt.logger,
+    tenants,
+    pkiDir: dataPaths(rt.config.dataDir).pki,
+    host: rt.config.ingressHost,
+    port: rt.config.ingressPort,
+    metrics: rt.metrics,
+    health: rt.health,
+    ...(validity > 0 ? { certValidityDays: validity } : {}),
+  });
+  rt.logger.info({ url: ingress.url }, 'agent ingress listening');
+  return ingress;
+}
