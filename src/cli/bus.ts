@@ -1,0 +1,24 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { resolve } from 'node:path';
+import { readRunInfo } from '../datadir.ts';
+import { StkError } from '../errors.ts';
+import { connectNats, parseNatsUrl } from '../nats/connect.ts';
+
+/**
+ * Connects a CLI command to the bus: `--nats-url`/NATS_URL when given, else the running install
+ * of `--data` (its run.json). Credentials come from STOCKADE_NATS_USER/STOCKADE_NATS_PASS.
+ */
+export async function connectBus(o: { data?: string; natsUrl?: string; name: string }, env: NodeJS.ProcessEnv = process.env): Promise<NatsConnection> {
+  let servers = parseNatsUrl(o.natsUrl ?? env.NATS_URL ?? '');
+  if (servers.length === 0) {
+    const dataDir = resolve(o.data ?? env.STOCKADE_DATA ?? './data');
+    const info = await readRunInfo(dataDir);
+    if (!info) throw new StkError('STK_ERR_CONFIG', `no NATS_URL and no running install in ${dataDir} (start \`stockade serve --data ${dataDir}\` or set NATS_URL)`, { dataDir });
+    servers = parseNatsUrl(info.natsUrl);
+  }
+  return connectNats({
+    servers,
+    name: o.name,
+    ...(env.STOCKADE_NATS_USER ? { user: env.STOCKADE_NATS_USER, pass: env.STOCKADE_NATS_PASS ?? '' } : {}),
+  });
+}

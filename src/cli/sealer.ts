@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { loadLedgerConfig } from '../ledger/config.ts';
+import { Keyring } from '../ledger/keys.ts';
+import { Sealer } from '../ledger/sealer.ts';
+import { createLogger } from '../logger.ts';
+import { connectBus } from './bus.ts';
+
+/**
+ * `stockade sealer`: the sealer as its own process (separate mode) — the only holder of the
+ * signing key, connecting as the NATS user that alone may publish `ledger.>` (infra/).
+ */
+export function registerSealer(program: Command): void {
+  program
+    .command('sealer')
+    .description('run the ledger sealer as its own process (separate mode; see infra/README.md)')
+    .option('--data <dir>', 'folder for the keyring (<data>/ledger) when --key-dir is not given (STOCKADE_DATA)')
+    .option('--key-dir <dir>', 'keyring folder (STOCKADE_LEDGER_KEY_DIR)')
+    .option('--nats-url <urls>', 'NATS servers (NATS_URL); credentials from STOCKADE_NATS_USER/STOCKADE_NATS_PASS')
+    .option('--block-max-entries <n>', 'most entries per block (STOCKADE_LEDGER_BLOCK_MAX_ENTRIES)')
+    .option('--block-max-ms <ms>', 'longest an entry waits for its block (STOCKADE_LEDGER_BLOCK_MAX_MS)')
+    .option('--checkpoint-ms <ms>', 'time between checkpoints (STOCKADE_LEDGER_CHECKPOINT_MS)')
+    .option('--checkpoint-file <path>', 'also write each checkpoint here (STOCKADE_LEDGER_CHECKPOINT_FILE)')
+    .option('--witness-url <url>', 'also POST each checkpoint here (STOCKADE_LEDGER_WITNESS_URL)')
+    .option('--consumer <name>', 'durable consumer name on EVENTS', 'stk-sealer')
+    .option('--replicas <n>', 'replicas of the LEDGER stream when it is created (STOCKADE_REPLICAS)')
+    .option('--log-level <level>', 'pino level (STOCKADE_LOG_LEVEL)')
+    .action(async (opts: {
+      data?: string; keyDir?: string; natsUrl?: string; blockMaxEntries?: string; blockMaxMs?: string; checkpointMs?: string;
+      checkpointFile?: string; witnessUrl?: string; consumer: string; replicas?: string; logLevel?: string;
+    }) => {
+      const logger = createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
+      const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
+      const lc = loadLedgerConfig(dataDir, opts);
+      const keyring = await Keyring.open(lc.keyDir, { create: true });
+      const nc = await connectBus({ ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}), data: dataDir, name: 'stockade-sealer' });
+      const sealer = await Sealer.start({ ...lc, nc, keyring, logger, consumerName: opts.consumer, replicas: Number(opts.replicas ?? process.env.STOCKADE_REPLICAS ?? 1) });
+      logger.info({ keyId: keyring.keyId, keyDir: lc.keyDir, nats: nc.getServer() }, 'sealer is running');
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        void sealer
+          .close()
+          .then(() => nc.drain())
+          .then(
+            () => process.exit(0),
+            (err: unknown) => {
+              logger.error({ err }, 'error while stopping');
+              process.exit(1);
+            },
+          );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}

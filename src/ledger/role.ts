@@ -1,0 +1,43 @@
+import type { Runtime, Started } from '../runtime.ts';
+import { loadLedgerConfig, type LedgerConfigInput } from './config.ts';
+import { Keyring } from './keys.ts';
+import { Sealer } from './sealer.ts';
+
+/** Sealing lag beyond which /healthz reports the sealer unhealthy. */
+export const SEALER_UNHEALTHY_LAG_SECONDS = 60;
+
+/**
+ * The sealer role inside a Stockade process: keyring under `<data>/ledger` (created, mode 0700/0600),
+ * lag and counters in /metrics, lag and refused chains in /healthz.
+ */
+export async function startSealerRole(rt: Runtime, input: LedgerConfigInput = {}): Promise<Started> {
+  const lc = loadLedgerConfig(rt.config.dataDir, input);
+  const keyring = await Keyring.open(lc.keyDir, { create: true });
+  const sealer = await Sealer.start({ ...lc, nc: rt.nc, keyring, logger: rt.logger, replicas: rt.config.replicas });
+  registerSealerTelemetry(rt, sealer);
+  return { name: 'sealer', close: () => sealer.close() };
+}
+
+export function registerSealerTelemetry(rt: Pick<Runtime, 'metrics' | 'health'>, sealer: Sealer): void {
+  const backlog = async (): Promise<number> => sealer.backlog().catch(() => 0);
+  rt.metrics.register({
+    name: 'stk_ledger_lag_events',
+    help: 'Event records stored but not yet in a signed ledger block',
+    type: 'gauge',
+    collect: async () => [{ value: sealer.lag().events + (await backlog()) }],
+  });
+  rt.metrics.register({ name: 'stk_ledger_lag_seconds', help: 'Age of the oldest event record not yet in a signed ledger block', type: 'gauge', collect: () => [{ value: sealer.lag().seconds }] });
+  rt.metrics.register({ name: 'stk_ledger_sealed_entries_total', help: 'Chain entries sealed by this process', type: 'counter', collect: () => [{ value: sealer.counters.entries }] });
+  rt.metrics.register({ name: 'stk_ledger_blocks_total', help: 'Ledger blocks signed and stored by this process', type: 'counter', collect: () => [{ value: sealer.counters.blocks }] });
+  rt.health.register('sealer', async () => {
+    const lag = sealer.lag();
+    const refused = sealer.chains().filter((c) => c.refused).map((c) => c.tenant);
+    return {
+      ok: refused.length === 0 && lag.seconds < SEALER_UNHEALTHY_LAG_SECONDS,
+      keyId: sealer.keyId,
+      lagEvents: lag.events + (await backlog()),
+      lagSeconds: lag.seconds,
+      ...(refused.length ? { refusedTenants: refused } : {}),
+    };
+  });
+}
