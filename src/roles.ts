@@ -1,6 +1,7 @@
 import type { Role } from './config.ts';
 import type { ApiPlugin } from './http/api.ts';
 import type { Runtime, Started } from './runtime.ts';
+import { startIngressRole } from './ingress/role.ts';
 import { dashboardPlugin } from './dashboard/mod.ts';
 import { operatorApi } from './api/plugin.ts';
 import { startProjectorRole } from './projector/role.ts';
@@ -20,5 +21,6 @@ export const SITE_PLUGINS: ApiPlugin[] = [dashboardPlugin];
  */
 export const ROLE_STARTERS: Partial<Record<Exclude<Role, 'api'>, (rt: Runtime) => Promise<Started>>> = {
   sealer: (rt) => startSealerRole(rt),
+  ingress: startIngressRole,
   projector: startProjectorRole,
 };

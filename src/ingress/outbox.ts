@@ -1,8 +1,7 @@
-import { DeliverPolicy } from '@nats-io/jetstream';
-import { StkError } from '../errors.ts';
-import { EVENTS_STREAM, aggregateTypeFilter, type EventLog } from '../log/mod.ts';
+import type { EventLog, LogRecord } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { COMMAND, CommandEvents, type CommandDispatched } from '../../commands/agent-commands/events.ts';
+import { AggregateFeed } from './feed.ts';
 
 /** A command an agent has not answered yet. */
 export interface OutboxCommand {
@@ -29,76 +28,28 @@ export interface OutboxCommand {
  * agent asked, so a command dispatched before the pull is always in its answer.
  */
 export class CommandOutbox {
-  readonly #log: EventLog;
-  readonly #logger: Logger;
   readonly #open = new Map<string, OutboxCommand>();
-  #applied = 0;
-  #consumer: Awaited<ReturnType<EventLog['js']['consumers']['get']>> | null = null;
-  #stop: (() => Promise<void>) | null = null;
-  #waiters: Array<{ position: number; resolve: () => void }> = [];
+  readonly #feed: AggregateFeed;
 
   constructor(log: EventLog, logger: Logger) {
-    this.#log = log;
-    this.#logger = logger;
+    this.#feed = new AggregateFeed(log, logger, COMMAND, (r) => this.#apply(r));
   }
 
-  async start(): Promise<void> {
-    const consumer = await this.#log.js.consumers.get(EVENTS_STREAM, { filter_subjects: aggregateTypeFilter(COMMAND), deliver_policy: DeliverPolicy.All });
-    this.#consumer = consumer;
-    const messages = await consumer.consume({ max_messages: 1024 });
-    this.#stop = async () => {
-      await messages.close().catch(() => {});
-    };
-    void (async () => {
-      for await (const m of messages) {
-        try {
-          this.#apply(this.#log.decode({ seq: m.seq, subject: m.subject, data: m.data, time: m.time, headers: m.headers }));
-        } catch (err) {
-          this.#logger.error({ err, position: m.seq }, 'command outbox could not apply a record');
-        }
-        this.#applied = m.seq;
-        this.#waiters = this.#waiters.filter((w) => (w.position <= m.seq ? (w.resolve(), false) : true));
-      }
-    })();
+  start(): Promise<void> {
+    return this.#feed.start();
   }
 
-  async close(): Promise<void> {
-    await this.#stop?.();
-    for (const w of this.#waiters) w.resolve();
-    this.#waiters = [];
+  close(): Promise<void> {
+    return this.#feed.close();
   }
 
-  /** Unanswered commands of one agent of one tenant, oldest first, once the index is current. */
+  /** Unanswered commands of one agent of one tenant, oldest first, once the view is current. */
   async pendingFor(tenant: string, agentId: string, timeoutMs = 5000): Promise<OutboxCommand[]> {
-    await this.#catchUp(timeoutMs);
+    await this.#feed.current(timeoutMs);
     return [...this.#open.values()].filter((c) => c.tenant === tenant && c.agentId === agentId).sort((a, b) => a.position - b.position);
   }
 
-  async #catchUp(timeoutMs: number): Promise<void> {
-    if (!this.#consumer) throw new StkError('STK_ERR_UNAVAILABLE', 'command outbox is not started', { retryAfterSeconds: 1 });
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      let info;
-      try {
-        info = await this.#consumer.info();
-      } catch (err) {
-        throw new StkError('STK_ERR_UNAVAILABLE', `command outbox cannot reach the event log: ${(err as Error).message}`, { retryAfterSeconds: 1 }, { cause: err });
-      }
-      // Nothing matching is left on the server: current once what was handed over is applied.
-      const target = info.num_pending === 0 ? info.delivered.stream_seq : this.#applied + 1;
-      if (this.#applied >= target) return;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new StkError('STK_ERR_UNAVAILABLE', 'command outbox is behind the event log', { retryAfterSeconds: 1 });
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.#waiters.push({ position: target, resolve });
-        timer = setTimeout(resolve, Math.min(left, 100));
-      });
-      clearTimeout(timer);
-    }
-  }
-
-  #apply(r: ReturnType<EventLog['decode']>): void {
+  #apply(r: LogRecord): void {
     const id = r.aggregate.id;
     for (const e of r.events) {
       if (e.type === CommandEvents.dispatched) {

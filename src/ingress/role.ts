@@ -9,11 +9,13 @@ import type { Runtime, Started } from '../runtime.ts';
 import { buildIngressApp, type IngressDeps } from './app.ts';
 import type { TenantGate } from './identity.ts';
 import { CommandOutbox } from './outbox.ts';
+import { TenantView } from './tenants.ts';
 
 export interface IngressOptions {
   log: EventLog;
   logger: Logger;
-  tenants: TenantGate;
+  /** Where tenant facts come from. @defaultValue a TenantView on `log`, started and closed with the ingress */
+  tenants?: TenantGate;
   /** Folder of the install's CA (`<data>/pki`). */
   pkiDir: string;
   host: string;
@@ -41,14 +43,17 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   const ca = await InstallCa.open(o.pkiDir);
   const tls = await ca.issueServerCertificate([o.host]);
   const outbox = new CommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
-  await outbox.start();
+  const view = o.tenants ? null : new TenantView(o.log, o.logger.child({ component: 'tenant-view' }));
+  const tenants = o.tenants ?? view!;
   let app: FastifyInstance;
   try {
+    await outbox.start();
+    await view?.start();
     app = await buildIngressApp(
       {
         log: o.log,
         ca,
-        tenants: o.tenants,
+        tenants,
         outbox,
         logger: o.logger,
         ...(o.metrics ? { metrics: o.metrics } : {}),
@@ -61,6 +66,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     await app.listen({ host: o.host, port: o.port });
   } catch (err) {
     await outbox.close();
+    await view?.close();
     throw err;
   }
   const address = app.server.address();
@@ -75,17 +81,17 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     async close() {
       await app.close();
       await outbox.close();
+      await view?.close();
     },
   };
 }
 
 /** The `ingress` role of `stockade serve`. */
-export async function startIngressRole(rt: Runtime, tenants: TenantGate): Promise<Ingress> {
+export async function startIngressRole(rt: Runtime): Promise<Ingress> {
   const validity = Number(process.env.STOCKADE_AGENT_CERT_DAYS ?? 0);
   const ingress = await startIngress({
     log: rt.log,
     logger: rt.logger,
-    tenants,
     pkiDir: dataPaths(rt.config.dataDir).pki,
     host: rt.config.ingressHost,
     port: rt.config.ingressPort,

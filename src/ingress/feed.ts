@@ -1,0 +1,87 @@
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { StkError } from '../errors.ts';
+import { EVENTS_STREAM, aggregateTypeFilter, type EventLog, type LogRecord } from '../log/mod.ts';
+import type { Logger } from '../logger.ts';
+
+type OrderedConsumer = Awaited<ReturnType<EventLog['js']['consumers']['get']>>;
+
+/**
+ * Every record of one aggregate type, across tenants, handed in order to `apply` from an ordered
+ * consumer: the base of the ingress's small in-memory views (tenants, unanswered commands). It
+ * replays from the start of the stream on every start, so there is nothing to persist.
+ *
+ * `current()` makes a read consistent with the log: it asks the server how far the matching
+ * records go and waits until they are applied, so a change appended before a request is always
+ * seen by that request (one round trip to the server).
+ */
+export class AggregateFeed {
+  readonly #log: EventLog;
+  readonly #logger: Logger;
+  readonly #aggregateType: string;
+  readonly #apply: (r: LogRecord) => void;
+  #applied = 0;
+  #consumer: OrderedConsumer | null = null;
+  #stop: (() => Promise<void>) | null = null;
+  #waiters = new Set<() => void>();
+
+  constructor(log: EventLog, logger: Logger, aggregateType: string, apply: (r: LogRecord) => void) {
+    this.#log = log;
+    this.#logger = logger;
+    this.#aggregateType = aggregateType;
+    this.#apply = apply;
+  }
+
+  async start(): Promise<void> {
+    const consumer = await this.#log.js.consumers.get(EVENTS_STREAM, { filter_subjects: aggregateTypeFilter(this.#aggregateType), deliver_policy: DeliverPolicy.All });
+    this.#consumer = consumer;
+    const messages = await consumer.consume({ max_messages: 1024 });
+    this.#stop = async () => {
+      await messages.close().catch(() => {});
+    };
+    void (async () => {
+      for await (const m of messages) {
+        try {
+          this.#apply(this.#log.decode({ seq: m.seq, subject: m.subject, data: m.data, time: m.time, headers: m.headers }));
+        } catch (err) {
+          this.#logger.error({ err, position: m.seq, aggregateType: this.#aggregateType }, 'ingress view could not apply a record');
+        }
+        this.#applied = m.seq;
+        for (const w of this.#waiters) w();
+      }
+    })();
+  }
+
+  async close(): Promise<void> {
+    await this.#stop?.();
+    for (const w of this.#waiters) w();
+    this.#waiters.clear();
+  }
+
+  /** Resolves once every matching record the stream holds now is applied; STK_ERR_UNAVAILABLE after `timeoutMs`. */
+  async current(timeoutMs = 5000): Promise<void> {
+    if (!this.#consumer) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is not started`, { retryAfterSeconds: 1 });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let info;
+      try {
+        info = await this.#consumer.info();
+      } catch (err) {
+        throw new StkError('STK_ERR_UNAVAILABLE', `the ingress cannot reach the event log: ${(err as Error).message}`, { retryAfterSeconds: 1 }, { cause: err });
+      }
+      // Nothing matching is left on the server: current once what was handed over is applied.
+      const target = info.num_pending === 0 ? info.delivered.stream_seq : this.#applied + 1;
+      if (this.#applied >= target) return;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is behind the event log`, { retryAfterSeconds: 1 });
+      let timer: NodeJS.Timeout | undefined;
+      let wake: () => void = () => {};
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        this.#waiters.add(wake);
+        timer = setTimeout(resolve, Math.min(left, 100));
+      });
+      clearTimeout(timer);
+      this.#waiters.delete(wake);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import type { Product } from '../domain/products.ts';
+import type { EventLog, LogRecord } from '../log/mod.ts';
+import type { Logger } from '../logger.ts';
+import { lookupOf, secretMatches } from '../tenancy/secrets.ts';
+import { tenantDecider, type TenantState } from '../../commands/tenants/decider.ts';
+import { TENANT, TenantEvents, type SecretSet } from '../../commands/tenants/events.ts';
+import { AggregateFeed } from './feed.ts';
+import type { TenantGate } from './identity.ts';
+
+/**
+ * The ingress's view of tenants, for a process that has no LevelDB: every tenant's state (through
+ * the tenants domain's own `evolve`) and its current enrollment secret hash, in memory, fed by the
+ * `tenant` aggregates of the log. Tenants are few and small, so the whole set fits.
+ *
+ * Each question first brings the view up to the log (one round trip), so a suspension, a product
+ * switched off or a rotated secret holds from the very next agent request, at every ingress.
+ * Only hashes are held: the secrets themselves exist nowhere on the server.
+ */
+export class TenantView implements TenantGate {
+  readonly #feed: AggregateFeed;
+  readonly #states = new Map<string, TenantState>();
+  /** Lookup part of each tenant's current secret → tenant and hash. A rotation replaces the entry. */
+  readonly #secrets = new Map<string, { tenant: string; hash: string }>();
+  readonly #lookupOfTenant = new Map<string, string>();
+
+  constructor(log: EventLog, logger: Logger) {
+    this.#feed = new AggregateFeed(log, logger, TENANT, (r) => this.#apply(r));
+  }
+
+  start(): Promise<void> {
+    return this.#feed.start();
+  }
+
+  close(): Promise<void> {
+    return this.#feed.close();
+  }
+
+  async verifyEnrollSecret(secret: string): Promise<{ tenant: string } | null> {
+    await this.#feed.current();
+    const lookup = lookupOf('enroll', secret);
+    const entry = lookup ? this.#secrets.get(lookup) : undefined;
+    // secretMatches does the same hashing and comparison whether or not an entry was found.
+    const ok = secretMatches(secret, entry?.hash ?? null);
+    return ok && entry ? { tenant: entry.tenant } : null;
+  }
+
+  async tenantState(tenant: string): Promise<{ suspended: boolean; products: readonly Product[] } | null> {
+    await this.#feed.current();
+    const s = this.#states.get(tenant);
+    return s?.exists ? { suspended: s.suspended, products: s.products } : null;
+  }
+
+  #apply(r: LogRecord): void {
+    let state = this.#states.get(r.tenant) ?? tenantDecider.initialState();
+    for (const e of r.events) {
+      state = tenantDecider.evolve(state, e);
+      if (e.type === TenantEvents.secretSet) {
+        const { lookup, hash } = e.data as SecretSet;
+        const old = this.#lookupOfTenant.get(r.tenant);
+        if (old) this.#secrets.delete(old);
+        this.#secrets.set(lookup, { tenant: r.tenant, hash });
+        this.#lookupOfTenant.set(r.tenant, lookup);
+      }
+    }
+    this.#states.set(r.tenant, state);
+  }
+}
