@@ -140,3 +140,13 @@ export function parseJson<T>(data: Uint8Array, what: string, where: Record<strin
     throw new StkError('STK_ERR_LEDGER_CORRUPT', `${what} is not JSON`, where, { cause: err });
   }
 }
+
+/** First event id from a record body, for a record stored without `Nats-Msg-Id` (not by our log). */
+export function firstEventId(body: Uint8Array): string {
+  try {
+    const id = (JSON.parse(new TextDecoder().decode(body)) as { events?: Array<{ id?: unknown }> }).events?.[0]?.id;
+    return typeof id === 'string' ? id : '';
+  } catch {
+    return '';
+  }
+}

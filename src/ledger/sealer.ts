@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import { CheckpointWriter, type CheckpointTargets } from './checkpoint.ts';
 import {
   BLOCK_FORMAT, GENESIS_HEAD, KEYS_SUBJECT, LEDGER_STREAM, VERSION_HEADER,
-  blockSignedText, entryHash, eventHash, ledgerSubject, parseBlock, type Block, type BlockEntry, type KeyRecord,
+  blockSignedText, entryHash, eventHash, firstEventId, ledgerSubject, parseBlock, type Block, type BlockEntry, type KeyRecord,
 } from './format.ts';
 import { verifyText, type Keyring } from './keys.ts';
 import { ensureLedgerStream, lastOnSubject, ledgerUnavailable, scan } from './stream.ts';
@@ -248,7 +248,7 @@ export class Sealer {
     const lastPending = chain.pending[chain.pending.length - 1];
     if (m.seq <= chain.lastSeq || (lastPending && m.seq <= lastPending.seq)) return;
     const version = m.headers?.get(VERSION_HEADER) ?? '';
-    chain.pending.push({ seq: m.seq, id: m.headers?.get('Nats-Msg-Id') ?? '', hash: eventHash(m.subject, version, m.data), storedAtMs: m.time.getTime() });
+    chain.pending.push({ seq: m.seq, id: m.headers?.get('Nats-Msg-Id') || firstEventId(m.data), hash: eventHash(m.subject, version, m.data), storedAtMs: m.time.getTime() });
     if (chain.pending.length - (chain.inflight?.count ?? 0) >= this.#o.blockMaxEntries) this.#flush(chain);
     else if (!chain.timer && !chain.inflight) chain.timer = setTimeout(() => this.#flush(chain), this.#o.blockMaxMs);
   }
@@ -429,3 +429,4 @@ export class Sealer {
     }
   }
 }
+

@@ -5,7 +5,7 @@ import { assertId } from '../ids.ts';
 import { EVENTS_STREAM, parseEventSubject, tenantFilter } from '../log/mod.ts';
 import {
   GENESIS_HEAD, KEYS_SUBJECT, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, VERSION_HEADER,
-  blockSignedText, checkpointSignedText, entryHash, eventHash, keyRecordSignedText, ledgerSubject, parseBlock,
+  blockSignedText, checkpointSignedText, entryHash, eventHash, firstEventId, keyRecordSignedText, ledgerSubject, parseBlock,
   type BlockEntry, type Checkpoint, type KeyRecord,
 } from './format.ts';
 import { publicKeyOfRecord, verifyText } from './keys.ts';
@@ -257,13 +257,7 @@ async function classifyMissing(jsm: JetStreamManager, js: JetStreamClient, tenan
   const [seq, id, hash] = e;
   for await (const m of scan(jsm, js, EVENTS_STREAM, tenantFilter(tenant), { fromSeq: seq + 1 })) {
     let firstId = m.headers?.get('Nats-Msg-Id') ?? '';
-    if (firstId !== id) {
-      try {
-        firstId = (JSON.parse(new TextDecoder().decode(m.data)) as { events?: Array<{ id?: string }> }).events?.[0]?.id ?? '';
-      } catch {
-        firstId = '';
-      }
-    }
+    if (firstId !== id) firstId = firstEventId(m.data);
     if (firstId !== id) continue;
     if (eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data) === hash) {
       return { kind: 'entry_out_of_order', message: `event ${id} sealed at height ${height} (seq ${seq}) was moved to seq ${m.seq}: the records were reordered`, height, seq };
