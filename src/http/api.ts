@@ -1,3 +1,4 @@
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.ts';
 import { installErrorHandling } from './errors.ts';
@@ -28,6 +29,17 @@ export async function buildApiApp(rt: Runtime, plugins: ApiPlugin[] = []): Promi
   app.get('/metrics', { schema: { hide: true } as object }, async (_req, reply) => {
     return reply.type('text/plain; version=0.0.4').send(await rt.metrics.render());
   });
+
+  // Registered before the plugins so it sees every route: the OpenAPI document is generated from
+  // the same schemas that validate requests, so it cannot drift from them.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Stockade operator API', version: '0.1.0', description: 'Bearer: the admin key or a tenant token. See docs/operator-manual.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  app.get('/docs', { schema: { hide: true } as object }, async () => app.swagger());
 
   for (const plugin of plugins) await app.register(async (scoped) => plugin(scoped, rt), { prefix: '/api/v1' });
   return app;

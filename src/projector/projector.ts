@@ -82,7 +82,8 @@ export class Projector {
           await (next ?? (await this.#consume()))();
           this.#lastError = null;
         } catch (err) {
-          if (this.#stopped) break;
+          // A closed or draining connection means the process is shutting down: nothing to retry.
+          if (this.#stopped || this.log.nc.isClosed() || this.log.nc.isDraining()) break;
           this.#lastError = (err as Error).message;
           this.#o.logger.error({ err, position: this.position }, 'projector failed; restarting from its stored position');
           await new Promise((r) => setTimeout(r, 500));

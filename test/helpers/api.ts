@@ -1,0 +1,129 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Level } from 'level';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { operatorApi } from '../../src/api/plugin.ts';
+import { loadConfig } from '../../src/config.ts';
+import { Health } from '../../src/health.ts';
+import { buildApiApp } from '../../src/http/api.ts';
+import { EventLog } from '../../src/log/mod.ts';
+import { createLogger } from '../../src/logger.ts';
+import { Metrics } from '../../src/metrics.ts';
+import { connectNats } from '../../src/nats/connect.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { natsFixture, tempDir } from './nats.ts';
+
+/**
+ * A process as `serve --role api,projector` builds it, assembled here from the runtime parts so
+ * that the operator API is tested on its own: real NATS, real LevelDB, real HTTP.
+ */
+export interface Stockade {
+  runtime: Runtime;
+  app: FastifyInstance;
+  apiUrl: string;
+  close(): Promise<void>;
+}
+
+async function startApi(dataDir: string, natsUrl: string): Promise<Stockade> {
+  const config = loadConfig({ data: dataDir, natsUrl, http: '127.0.0.1:0', role: 'api,projector' }, {});
+  const logger = createLogger({ level: process.env.STK_TEST_LOG ?? 'silent' });
+  const nc: NatsConnection = await connectNats({ servers: natsUrl });
+  const log = await EventLog.open(nc);
+  const db = new Level<string, unknown>(join(dataDir, 'level'), { valueEncoding: 'json' });
+  await db.open();
+  const runtime: Runtime = { config, logger, nc, log, db, metrics: new Metrics(), health: new Health(), adminKey: 'stk_admin_test_' + Math.random().toString(36).slice(2) };
+  let app: FastifyInstance;
+  try {
+    app = await buildApiApp(runtime, [operatorApi]);
+  } catch (err) {
+    await db.close();
+    await nc.close();
+    throw err;
+  }
+  const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    runtime, app, apiUrl,
+    async close() {
+      await app.close();
+      log.close();
+      await db.close();
+      await nc.close();
+    },
+  };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+}
+
+/** A running Stockade (api + projector roles) on a real nats-server, with an HTTP client. */
+export interface ApiFixture {
+  stk: Stockade;
+  url: string;
+  adminKey: string;
+  call<T = any>(method: string, path: string, o?: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  /** Creates a tenant as admin; returns its enrollment secret. */
+  tenant(id: string, products?: string[]): Promise<{ enrollSecret: string; position: number }>;
+  /** Creates a token of a role in a tenant. */
+  token(tenant: string, role: 'operator' | 'auditor'): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export async function apiFixture(): Promise<ApiFixture> {
+  const nats = await natsFixture();
+  const dir = await tempDir('stk-api-');
+  let stk: Stockade | undefined;
+  try {
+    stk = await startApi(dir.path, nats.url);
+  } catch (err) {
+    await nats.stop();
+    await dir.cleanup();
+    throw err;
+  }
+  const url = stk.apiUrl;
+  const adminKey = stk.runtime.adminKey;
+  const call: ApiFixture['call'] = async (method, path, co = {}) => {
+    const token = co.token === undefined ? adminKey : co.token;
+    const headers: Record<string, string> = { ...(co.headers ?? {}) };
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined;
+    if (co.raw !== undefined) body = co.raw;
+    else if (co.body !== undefined) body = JSON.stringify(co.body);
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    const res = await fetch(url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as any };
+  };
+  const f: ApiFixture = {
+    stk, url, adminKey, call,
+    async tenant(id, products = []) {
+      const r = await call('POST', '/api/v1/tenants', { body: { id, name: `Tenant ${id}` } });
+      if (r.status !== 201) throw new Error(`create tenant ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+      let position = r.body.position as number;
+      for (const p of products) {
+        const pr = await call('PUT', `/api/v1/tenants/${id}/products/${p}`, { body: { enabled: true } });
+        if (pr.status !== 200) throw new Error(`enable ${p}: ${pr.status} ${JSON.stringify(pr.body)}`);
+        position = pr.body.position;
+      }
+      return { enrollSecret: r.body.enrollSecret, position };
+    },
+    async token(tenant, role) {
+      const r = await call('POST', `/api/v1/tenants/${tenant}/tokens`, { body: { role } });
+      if (r.status !== 201) throw new Error(`token: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.token;
+    },
+    async cleanup() {
+      await stk!.close();
+      await nats.stop();
+      await dir.cleanup();
+    },
+  };
+  return f;
+}
