@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { connectNats } from './nats/connect.ts';
 import { startNatsServer, type NatsServer } from './nats/server.ts';
-import { API_PLUGINS, ROLE_STARTERS } from './roles.ts';
+import { API_PLUGINS, ROLE_STARTERS, SITE_PLUGINS } from './roles.ts';
 import type { Runtime, Started } from './runtime.ts';
 
 /** A running Stockade process. */
@@ -96,7 +96,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     const started: Started[] = [];
     let apiUrl: string | undefined;
     if (config.roles.includes('api')) {
-      const app = await buildApiApp(runtime, API_PLUGINS);
+      const app = await buildApiApp(runtime, API_PLUGINS, SITE_PLUGINS);
       apiUrl = await app.listen({ host: config.httpHost, port: config.httpPort });
       closers.push({ name: 'api', close: () => app.close() });
       logger.info({ url: apiUrl }, 'operator API listening');

@@ -13,7 +13,7 @@ export type ApiPlugin = (app: FastifyInstance, rt: Runtime) => Promise<void>;
  * Builds the operator HTTP app: /healthz, /metrics and the /api/v1 plugins. Tests drive it with
  * `app.inject()`; `serve` listens on it.
  */
-export async function buildApiApp(rt: Runtime, plugins: ApiPlugin[] = []): Promise<FastifyInstance> {
+export async function buildApiApp(rt: Runtime, plugins: ApiPlugin[] = [], sitePlugins: ApiPlugin[] = []): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: rt.logger.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: API_MAX_BODY_BYTES,
@@ -42,5 +42,7 @@ export async function buildApiApp(rt: Runtime, plugins: ApiPlugin[] = []): Promi
   app.get('/docs', { schema: { hide: true } as object }, async () => app.swagger());
 
   for (const plugin of plugins) await app.register(async (scoped) => plugin(scoped, rt), { prefix: '/api/v1' });
+  // Plugins that are not API areas (the dashboard under /ui) choose their own paths.
+  for (const plugin of sitePlugins) await app.register(async (scoped) => plugin(scoped, rt));
   return app;
 }

@@ -1,0 +1,109 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { StkError } from '../errors.ts';
+import { assertId } from '../ids.ts';
+import { verifyLedger } from '../ledger/verify.ts';
+import { tenantFilter } from '../log/envelope.ts';
+import type { DashboardContext } from './context.ts';
+import { assertCsrf, SECURITY_HEADERS, sessionCookie } from './security.ts';
+
+/** How often an idle live stream is kept open, and its session checked (a sign-out elsewhere ends it). */
+export const LIVE_HEARTBEAT_MS = 15_000;
+
+/** Which events a page follows live, by aggregate type; the rest of the tenant's log is not sent. */
+const LIVE_KINDS: Record<string, string> = { alert: 'alert', agent: 'agent', incident: 'incident', command: 'command' };
+
+const tenantParams = { type: 'object', properties: { tenant: { type: 'string', maxLength: 63 } }, required: ['tenant'], additionalProperties: false };
+
+/**
+ * `GET /ui/live/:tenant`: server-sent events of one tenant, for a session that may see it. It is a
+ * subscription to the tenant's own subjects (`tenantFilter`), so another tenant's events never
+ * reach this process's stream, whatever the page asks. Each message names the change (type, id,
+ * position); the page then reads through the API, waiting for that position.
+ *
+ * `POST /ui/ledger-verify/:tenant`: runs the ledger verifier over the tenant's chain and streams
+ * its progress as JSON lines, ending with the tenant's report.
+ */
+export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
+  const open = new Set<() => void>();
+  ui.addHook('preClose', async () => {
+    for (const stop of [...open]) stop();
+  });
+
+  ui.get('/live/:tenant', { schema: { params: tenantParams } }, async (req, reply) => {
+    const session = await ctx.requireSession(req);
+    const { tenant } = req.params as { tenant: string };
+    if (!(await ctx.tenantView(session, tenant))) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
+    assertId('tenant', tenant, 'tenant');
+    const sid = sessionCookie(req);
+    const from = await ctx.rt.log.lastPosition();
+    const res = stream(reply, 'text/event-stream; charset=utf-8');
+    res.write(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ position: from })}\n\n`);
+
+    const sub = ctx.rt.log.subscribe({ filter: tenantFilter(tenant), after: from });
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      open.delete(stop);
+      clearInterval(heartbeat);
+      void sub.stop();
+      res.end();
+    };
+    open.add(stop);
+    req.raw.on('close', stop);
+    const heartbeat = setInterval(() => {
+      void ctx.sessions.get(sid).then(
+        (s) => (s ? res.write(': keep-alive\n\n') : stop()),
+        () => stop(),
+      );
+    }, LIVE_HEARTBEAT_MS);
+    void (async () => {
+      try {
+        for await (const record of sub) {
+          const kind = LIVE_KINDS[record.aggregate.type];
+          if (!kind) continue;
+          for (const e of record.events) {
+            res.write(`event: ${kind}\ndata: ${JSON.stringify({ type: e.type, id: e.aggregate.id, position: record.position })}\n\n`);
+          }
+        }
+      } catch (err) {
+        req.log.warn({ err, tenant }, 'live stream ended');
+      } finally {
+        stop();
+      }
+    })();
+  });
+
+  ui.post('/ledger-verify/:tenant', { schema: { params: tenantParams } }, async (req, reply) => {
+    const session = await ctx.requireSession(req);
+    assertCsrf(req, session);
+    const { tenant } = req.params as { tenant: string };
+    // The same wall as the ledger's API route: whoever may read the tenant's ledger may verify it.
+    const status = await ctx.callApi(session, 'GET', `/tenants/${encodeURIComponent(tenant)}/ledger`);
+    if (status.statusCode !== 200) return reply.status(status.statusCode).type('application/json').send(status.rawPayload);
+    assertId('tenant', tenant, 'tenant');
+    const total = (status.json() as { height: number }).height;
+    const res = stream(reply, 'application/x-ndjson; charset=utf-8');
+    const line = (o: unknown): boolean => res.write(`${JSON.stringify(o)}\n`);
+    line({ phase: 'started', entries: 0, total });
+    try {
+      const report = await verifyLedger({ nc: ctx.rt.nc, tenants: [tenant], onProgress: (p) => line({ phase: 'progress', entries: p.entries, total }) });
+      const mine = report.tenants.find((t) => t.tenant === tenant);
+      line({ phase: 'done', ok: mine?.ok ?? true, entries: mine?.entries ?? 0, total, height: mine?.height ?? 0, head: mine?.head ?? null, pending: mine?.pending ?? 0, break: mine?.break ?? null });
+    } catch (err) {
+      req.log.error({ err, tenant }, 'ledger verification failed to run');
+      line({ phase: 'failed', code: err instanceof StkError ? err.code : 'STK_ERR_INTERNAL' });
+    } finally {
+      res.end();
+    }
+  });
+}
+
+/** Takes the response over for a stream; hooks do not run on it, so its headers are written here. */
+function stream(reply: FastifyReply, type: string): ServerResponse {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+  return res;
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../runtime.ts';
+import { loadAssets } from './assets.ts';
+import { DashboardContext } from './context.ts';
+import { registerLive } from './live.ts';
+import { registerPages } from './pages.ts';
+import { registerProxy } from './proxy.ts';
+import { SECURITY_HEADERS, UI_PREFIX } from './security.ts';
+import { SessionStore } from './sessions.ts';
+
+export { SESSION_BUCKET, SESSION_TTL_MS, SessionStore } from './sessions.ts';
+export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE, UI_PREFIX } from './security.ts';
+
+/**
+ * The operator dashboard, served by the API process under `/ui` on the API's own origin. Sessions
+ * live in NATS KV (any API process serves any session); data comes from the operator API itself.
+ */
+export async function dashboardPlugin(app: FastifyInstance, rt: Runtime): Promise<void> {
+  const sessions = await SessionStore.open(rt.nc, { replicas: rt.config.replicas });
+  const assets = await loadAssets();
+  const ctx = new DashboardContext(app, rt, sessions);
+  app.get(UI_PREFIX, { schema: { hide: true } as object }, (_req, reply) => reply.redirect(`${UI_PREFIX}/`, 303));
+  await app.register(
+    async (ui) => {
+      ui.addHook('onRoute', (route) => {
+        route.schema = { ...(route.schema ?? {}), hide: true } as typeof route.schema;
+      });
+      ui.addHook('onSend', async (_req, reply, payload) => {
+        reply.headers(SECURITY_HEADERS);
+        return payload;
+      });
+      registerPages(ui, ctx, assets);
+      registerLive(ui, ctx);
+      await registerProxy(ui, ctx);
+    },
+    { prefix: UI_PREFIX },
+  );
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { StkError } from '../errors.ts';
+import type { DashboardContext } from './context.ts';
+import { assertCsrf, noStore } from './security.ts';
+
+/** Path segments the operator API uses: ids, tenant ids, product names. Nothing else is forwarded. */
+const API_PATH = /^[A-Za-z0-9_-]{1,64}(\/[A-Za-z0-9_-]{1,64}){0,7}$/;
+
+/**
+ * `/ui/api/<path>` → `/api/v1/<path>` with the session's credential. The browser never holds the
+ * credential (the cookie is HttpOnly and names only the session); the API decides everything else.
+ * Bodies pass through as text, unparsed, so the API's own schemas judge them.
+ */
+export async function registerProxy(ui: FastifyInstance, ctx: DashboardContext): Promise<void> {
+  await ui.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    scope.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url: '/api/*',
+      handler: async (req, reply) => {
+        const session = await ctx.requireSession(req);
+        assertCsrf(req, session);
+        const path = (req.params as { '*': string })['*'];
+        if (!API_PATH.test(path)) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
+        const q = req.url.indexOf('?');
+        const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : typeof req.body === 'string' ? req.body : '{}';
+        const res = await ctx.callApi(session, req.method, `/${path}${q >= 0 ? req.url.slice(q) : ''}`, body);
+        noStore(reply);
+        const retry = res.headers['retry-after'];
+        if (retry !== undefined) reply.header('retry-after', String(retry));
+        reply.status(res.statusCode);
+        if (res.statusCode === 204) return reply.send();
+        return reply.type(String(res.headers['content-type'] ?? 'application/json; charset=utf-8')).send(res.rawPayload);
+      },
+    });
+  });
+}
