@@ -6,11 +6,12 @@ import { dashboardPlugin } from './dashboard/mod.ts';
 import { operatorApi } from './api/plugin.ts';
 import { startProjectorRole } from './projector/role.ts';
 import { startSealerRole } from './ledger/role.ts';
+import { ledgerApi } from './ledger/routes.ts';
 
 /**
  * The operator API's plugins, each under /api/v1. Every area of the API adds itself here.
  */
-export const API_PLUGINS: ApiPlugin[] = [operatorApi];
+export const API_PLUGINS: ApiPlugin[] = [operatorApi, ledgerApi];
 
 /** Plugins of the API process outside /api/v1, on the same origin: the dashboard under /ui. */
 export const SITE_PLUGINS: ApiPlugin[] = [dashboardPlugin];
