@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { operatorApi } from '../../src/api/plugin.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Health } from '../../src/health.ts';
-import { buildApiApp } from '../../src/http/api.ts';
+import { buildApiApp, type ApiPlugin } from '../../src/http/api.ts';
 import { EventLog } from '../../src/log/mod.ts';
 import { createLogger } from '../../src/logger.ts';
 import { Metrics } from '../../src/metrics.ts';
@@ -24,7 +24,7 @@ export interface Stockade {
   close(): Promise<void>;
 }
 
-async function startApi(dataDir: string, natsUrl: string): Promise<Stockade> {
+async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]): Promise<Stockade> {
   const config = loadConfig({ data: dataDir, natsUrl, http: '127.0.0.1:0', role: 'api,projector' }, {});
   const logger = createLogger({ level: process.env.STK_TEST_LOG ?? 'silent' });
   const nc: NatsConnection = await connectNats({ servers: natsUrl });
@@ -34,7 +34,7 @@ async function startApi(dataDir: string, natsUrl: string): Promise<Stockade> {
   const runtime: Runtime = { config, logger, nc, log, db, metrics: new Metrics(), health: new Health(), adminKey: 'stk_admin_test_' + Math.random().toString(36).slice(2) };
   let app: FastifyInstance;
   try {
-    app = await buildApiApp(runtime, [operatorApi]);
+    app = await buildApiApp(runtime, plugins);
   } catch (err) {
     await db.close();
     await nc.close();
@@ -70,12 +70,13 @@ export interface ApiFixture {
   cleanup(): Promise<void>;
 }
 
-export async function apiFixture(): Promise<ApiFixture> {
+/** `plugins`: the API plugins to mount (default: the operator API alone; the isolation suite mounts them all). */
+export async function apiFixture(o: { plugins?: ApiPlugin[] } = {}): Promise<ApiFixture> {
   const nats = await natsFixture();
   const dir = await tempDir('stk-api-');
   let stk: Stockade | undefined;
   try {
-    stk = await startApi(dir.path, nats.url);
+    stk = await startApi(dir.path, nats.url, o.plugins ?? [operatorApi]);
   } catch (err) {
     await nats.stop();
     await dir.cleanup();

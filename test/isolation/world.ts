@@ -1,0 +1,57 @@
+import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
+import { evidenceDecider } from '../../commands/evidence/decider.ts';
+import { scanDecider } from '../../commands/scans/decider.ts';
+import { execute } from '../../src/domain/decider.ts';
+import { newId } from '../../src/ids.ts';
+import { PRODUCTS } from '../../src/domain/products.ts';
+import type { ApiFixture } from '../helpers/api.ts';
+import { AGENT_ACTOR, enrollAgent, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
+
+/** One tenant's world: an item of every kind, its tokens, and the ids to aim at it. */
+export interface World {
+  tenant: string;
+  operator: string;
+  auditor: string;
+  ids: Record<string, string>;
+}
+
+/**
+ * Builds a tenant with every product on and one item of every read model: agent events as the
+ * ingress appends them, operator actions through the API.
+ */
+export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
+  const log = f.stk.runtime.log;
+  const tenant = freshTenant(label);
+  await f.tenant(tenant, [...PRODUCTS]);
+  const operator = await f.token(tenant, 'operator');
+  const auditor = await f.token(tenant, 'auditor');
+  const { agentId } = await enrollAgent(log, tenant, `${label}-host`);
+  const { alertId } = await raiseAlert(log, tenant, agentId, { title: `${label} alert` });
+  const { alertId: spareAlertId } = await raiseAlert(log, tenant, agentId, { title: `${label} spare` });
+  const { findingId } = await reportFinding(log, tenant, agentId);
+  const scanId = newId();
+  await execute(log, tenant, scanId, scanDecider, {
+    kind: 'record',
+    scan: { agentId, product: 'attack-surface', merkleRoot: 'b'.repeat(64), itemCount: 3, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:00.000Z' },
+  }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  const evidenceId = newId();
+  const ev = await execute(log, tenant, evidenceId, evidenceDecider, {
+    kind: 'collect',
+    evidence: { agentId, name: 'memory.dmp', sha256: 'c'.repeat(64), sizeBytes: 1024, collectedAt: '2026-01-01T00:00:00.000Z' },
+  }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  const cmd = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, { body: { action: 'ping' } });
+  if (cmd.status !== 201) throw new Error(`dispatch: ${JSON.stringify(cmd.body)}`);
+  const commandId = newId();
+  await execute(log, tenant, commandId, agentCommandDecider, { kind: 'dispatch', command: { agentId, action: 'ping', args: {} } }, { actor: { kind: 'operator', id: 'admin' }, fresh: true });
+  const inc = await f.call('POST', `/api/v1/tenants/${tenant}/incidents`, { body: { title: `${label} incident`, severity: 'high', alertIds: [alertId] } });
+  if (inc.status !== 201) throw new Error(`incident: ${JSON.stringify(inc.body)}`);
+  const tokens = await f.call('GET', `/api/v1/tenants/${tenant}/tokens`);
+  const audit = await f.call('GET', `/api/v1/tenants/${tenant}/audit?limit=1&waitFor=${ev.position}`);
+  return {
+    tenant, operator, auditor,
+    ids: {
+      tenant, agentId, alertId, spareAlertId, findingId, scanId, evidenceId, commandId, incidentId: inc.body.id,
+      tokenId: tokens.body.items[0].id, entryId: audit.body.items[0].id, product: 'edr', hostname: `${label}-host`,
+    },
+  };
+}
