@@ -2,9 +2,11 @@ import { Command } from 'commander';
 import { isStkError } from '../errors.ts';
 import { registerServe } from './serve.ts';
 import { registerAgent } from './agent.ts';
+import { registerLedger } from './ledger.ts';
+import { registerSealer } from './sealer.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
-const REGISTRARS: Array<(program: Command) => void> = [registerServe, registerAgent];
+const REGISTRARS: Array<(program: Command) => void> = [registerServe, registerAgent, registerLedger, registerSealer];
 
 export function buildProgram(): Command {
   const program = new Command('stockade')
