@@ -1,6 +1,7 @@
 #!/bin/sh
 # Tools the suites call besides nats-server: openssl and curl (a client nobody here wrote).
 set -eu
+sh "$(dirname "$0")/ensure-browser.sh"
 missing=""
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"

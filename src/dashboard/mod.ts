@@ -19,7 +19,6 @@ export async function dashboardPlugin(app: FastifyInstance, rt: Runtime): Promis
   const sessions = await SessionStore.open(rt.nc, { replicas: rt.config.replicas });
   const assets = await loadAssets();
   const ctx = new DashboardContext(app, rt, sessions);
-  app.get(UI_PREFIX, { schema: { hide: true } as object }, (_req, reply) => reply.redirect(`${UI_PREFIX}/`, 303));
   await app.register(
     async (ui) => {
       ui.addHook('onRoute', (route) => {

@@ -13,7 +13,7 @@ function enrollBox(session, title, secret) {
   return secretBox(title, secret, [
     h('p', {}, 'On the customer\'s machine, enroll an agent with:'),
     h('div.copyrow', {},
-      h('input.secret.command', { type: 'text', readonly: true, value: cmd, 'aria-label': 'Enroll command', spellcheck: 'false' }),
+      h('textarea.secret.command', { readonly: true, rows: 3, 'aria-label': 'Enroll command', spellcheck: 'false', value: cmd }),
       h('button', { type: 'button', on: { click: (ev) => void navigator.clipboard.writeText(cmd).then(() => (ev.target.textContent = 'Copied'), () => {}) } }, 'Copy command')),
   ]);
 }
