@@ -73,7 +73,9 @@ export function guard(rt: Runtime, access: Access, area: string, tenantScoped: b
     const waitFor = (req.query as Record<string, unknown> | undefined)?.waitFor;
     if (typeof waitFor === 'string' && /^\d{1,15}$/.test(waitFor)) {
       const position = Number(waitFor);
-      if (!(await rm.projector.waitFor(position, READ_WAIT_MS))) throw projectionBehind(position, rm.projector.position);
+      const waitMs = (req.query as Record<string, unknown>).waitMs;
+      const bound = typeof waitMs === 'string' && /^\d{1,5}$/.test(waitMs) ? Number(waitMs) : READ_WAIT_MS;
+      if (!(await rm.projector.waitFor(position, bound))) throw projectionBehind(position, rm.projector.position);
     }
     const doc = await rm.store.get<TenantDoc>(tenant, 'tenant', tenant);
     if (!doc) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
@@ -101,7 +103,7 @@ export function registerRoutes(app: FastifyInstance, rt: Runtime, defs: RouteDef
       const props = { ...(d.params ?? {}) };
       schema.params = { type: 'object', properties: props, required: Object.keys(props), additionalProperties: false };
     }
-    schema.querystring = { type: 'object', properties: { ...(d.query ?? {}), ...(tenantScoped && d.method === 'GET' ? { waitFor: POSITION } : {}) }, additionalProperties: false };
+    schema.querystring = { type: 'object', properties: { ...(d.query ?? {}), ...(tenantScoped && d.method === 'GET' ? { waitFor: POSITION, waitMs: WAIT_MS } : {}) }, additionalProperties: false };
     if (d.body) schema.body = { type: 'object', properties: d.body.properties, required: d.body.required ?? [], additionalProperties: false };
     app.route({
       method: d.method,
@@ -130,6 +132,9 @@ export function registerRoutes(app: FastifyInstance, rt: Runtime, defs: RouteDef
 
 /** A stream position, as a query string (querystrings are not coerced). */
 export const POSITION = { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Wait (bounded) until the read models reflect this event position.' };
+
+/** The bound of a `waitFor` wait, in milliseconds (at most 10,000). */
+export const WAIT_MS = { type: 'string', pattern: '^[0-9]{1,5}$', description: 'Longest wait for `waitFor`, in ms (default 5000, at most 10000).' };
 
 /** After a command: wait briefly until its change is readable here, so the caller sees it at once. */
 export async function settled(c: RouteContext, position: number): Promise<number> {

@@ -1,0 +1,117 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
+import { alertDecider } from '../../commands/alerts/decider.ts';
+import { evidenceDecider } from '../../commands/evidence/decider.ts';
+import { findingDecider } from '../../commands/findings/decider.ts';
+import { incidentDecider } from '../../commands/incidents/decider.ts';
+import { scanDecider } from '../../commands/scans/decider.ts';
+import { tokenDecider } from '../../commands/tokens/decider.ts';
+import { execute } from '../../src/domain/decider.ts';
+import { newId } from '../../src/ids.ts';
+import type { EventLog } from '../../src/log/mod.ts';
+import { encodeCursor, pad } from '../../src/store/keys.ts';
+import type { ReadStore } from '../../src/store/store.ts';
+import { rejects } from '../helpers/assert.ts';
+import { AGENT_ACTOR, createTenant, enrollAgent, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
+import { readModelFixture } from '../helpers/readmodels.ts';
+
+const test = suite('isolation: the store layer');
+const OP = { actor: { kind: 'operator' as const, id: 'op' } };
+
+/** A tenant with one item in every collection, written as the ingress and the API write them. */
+async function populate(log: EventLog, tenant: string): Promise<{ agentId: string; alertId: string; last: number }> {
+  await createTenant(log, tenant, ['edr', 'patch', 'attack-surface']);
+  const { agentId } = await enrollAgent(log, tenant);
+  const { alertId } = await raiseAlert(log, tenant, agentId);
+  await reportFinding(log, tenant, agentId);
+  await execute(log, tenant, newId(), scanDecider, { kind: 'record', scan: { agentId, product: 'attack-surface', merkleRoot: 'b'.repeat(64), itemCount: 1, startedAt: 'x', finishedAt: 'y' } }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  await execute(log, tenant, newId(), evidenceDecider, { kind: 'collect', evidence: { agentId, name: 'x', sha256: 'c'.repeat(64), sizeBytes: 1, collectedAt: 'x' } }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  await execute(log, tenant, newId(), agentCommandDecider, { kind: 'dispatch', command: { agentId, action: 'ping', args: {} } }, { ...OP, fresh: true });
+  await execute(log, tenant, newId(), tokenDecider, { kind: 'create', token: { role: 'operator', label: '', lookup: newId().slice(0, 12), hash: 'd'.repeat(64) } }, { ...OP, fresh: true });
+  const r = await execute(log, tenant, newId(), incidentDecider, { kind: 'open', incident: { title: 't', severity: 'low', alertIds: [alertId] } }, { ...OP, fresh: true });
+  return { agentId, alertId, last: r.position };
+}
+
+async function tenantDump(store: ReadStore, tenant: string): Promise<Array<[string, unknown]>> {
+  const out: Array<[string, unknown]> = [];
+  for (const p of store.projections) {
+    for await (const [k, v] of store.tenantSub(p.model, store.activeGen(p.model), tenant).iterator()) out.push([`${p.model}/${k}`, v]);
+  }
+  return out;
+}
+
+test('two tenants, every collection and every read method: nothing of B is reachable through A', async () => {
+  const f = await readModelFixture();
+  try {
+    const a = freshTenant('a');
+    const b = freshTenant('b');
+    const A = await populate(f.log, a);
+    const B = await populate(f.log, b);
+    assert.ok(await f.projector.waitFor(Math.max(A.last, B.last), 5000));
+    const s = f.projector.store;
+    let checked = 0;
+    for (const p of s.projections) {
+      for (const [collection, spec] of Object.entries(p.collections)) {
+        const bIds = (await s.list(b, collection, { limit: 200 })).items.map((d) => d.id);
+        const aIds = (await s.list(a, collection, { limit: 200 })).items.map((d) => d.id);
+        assert.ok(bIds.length > 0 && aIds.length > 0, `${collection} has items in both tenants`);
+        for (const id of bIds) {
+          assert.is(await s.get(a, collection, id), null, `get(${collection}) of B's id through A`);
+          assert.ok(await s.get(b, collection, id));
+          checked++;
+        }
+        assert.not.ok(aIds.some((id) => bIds.includes(id)), `list(${collection}) of A shows none of B`);
+        for (const field of spec.indexes) {
+          const bDoc = (await s.get(b, collection, bIds[0]!))!;
+          if (bDoc[field] === undefined || bDoc[field] === null) continue;
+          const value = String(bDoc[field]);
+          const inA = await s.list(a, collection, { filter: { [field]: value } });
+          assert.not.ok(inA.items.some((d) => bIds.includes(d.id)), `list(${collection}, ${field}) of A`);
+          const total = await s.count(a, collection, { field, value });
+          assert.is(total, inA.items.length, `count(${collection}, ${field}) agrees with the list`);
+        }
+        // A cursor is a position, never a tenant: B's sort key used on A pages through A only.
+        const forged = encodeCursor(`${pad(Number.MAX_SAFE_INTEGER)}!${bIds[0]}`);
+        const page = await s.list(a, collection, { cursor: forged });
+        assert.not.ok(page.items.some((d) => bIds.includes(d.id)));
+      }
+    }
+    assert.ok(checked >= 10);
+    // Ids that could step out of a tenant's key range are refused, not interpreted.
+    await rejects(s.get('a!b', 'alerts', A.alertId), 'STK_ERR_INVALID_ID');
+    await rejects(s.get(`${a}!`, 'alerts', A.alertId), 'STK_ERR_INVALID_ID');
+    await rejects(s.get(a, 'alerts', `x!d!${B.alertId}`), 'STK_ERR_INVALID_ID');
+    await rejects(s.list(a, 'alerts', { cursor: Buffer.from(`0!${b}!x`).toString('base64url') }), 'STK_ERR_VALIDATION');
+    await rejects(s.list(a, 'alerts', { filter: { title: 'x' } }), 'STK_ERR_VALIDATION');
+  } finally {
+    await f.cleanup();
+  }
+});
+
+test('writes: events of A that name B\'s ids change nothing of B', async () => {
+  const f = await readModelFixture();
+  try {
+    const a = freshTenant('a');
+    const b = freshTenant('b');
+    const A = await populate(f.log, a);
+    const B = await populate(f.log, b);
+    assert.ok(await f.projector.waitFor(Math.max(A.last, B.last), 5000));
+    const s = f.projector.store;
+    const before = await tenantDump(s, b);
+    // Even if a bug let these through the API, the projection reads and writes only A's keyspace.
+    await execute(f.log, a, newId(), incidentDecider, { kind: 'open', incident: { title: 't', severity: 'low', alertIds: [B.alertId] } }, { ...OP, fresh: true });
+    await execute(f.log, a, newId(), agentCommandDecider, { kind: 'dispatch', command: { agentId: B.agentId, action: 'ping', args: {} } }, { ...OP, fresh: true });
+    // The same aggregate id in A is another aggregate: the decider sees no alert there.
+    await rejects(execute(f.log, a, B.alertId, alertDecider, { kind: 'acknowledge' }, OP), 'STK_ERR_NOT_FOUND');
+    await rejects(execute(f.log, a, B.agentId, findingDecider, { kind: 'triage', state: 'remediated', reason: 'x' }, OP), 'STK_ERR_NOT_FOUND');
+    const last = await f.log.lastPosition();
+    assert.ok(await f.projector.waitFor(last, 5000));
+    assert.equal(await tenantDump(s, b), before);
+    assert.is(await s.get(a, 'alerts', B.alertId), null);
+  } finally {
+    await f.cleanup();
+  }
+});
+
+test.run();
