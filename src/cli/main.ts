@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import { isStkError } from '../errors.ts';
 import { registerServe } from './serve.ts';
+import { registerProjections } from './projections.ts';
+import { registerTenant } from './tenant.ts';
 import { registerAgent } from './agent.ts';
 import { registerLedger } from './ledger.ts';
 import { registerSealer } from './sealer.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
-const REGISTRARS: Array<(program: Command) => void> = [registerServe, registerAgent, registerLedger, registerSealer];
+const REGISTRARS: Array<(program: Command) => void> = [registerServe, registerAgent, registerLedger, registerSealer, registerProjections, registerTenant];
 
 export function buildProgram(): Command {
   const program = new Command('stockade')
