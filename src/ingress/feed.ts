@@ -19,7 +19,8 @@ export class AggregateFeed {
   readonly #logger: Logger;
   readonly #aggregateType: string;
   readonly #apply: (r: LogRecord) => void;
-  #applied = 0;
+  /** Consumer (an ordered consumer renames itself when it restarts) and its sequence of the last applied record. */
+  #applied = { consumer: '', seq: 0 };
   #consumer: OrderedConsumer | null = null;
   #stop: (() => Promise<void>) | null = null;
   #waiters = new Set<() => void>();
@@ -45,7 +46,7 @@ export class AggregateFeed {
         } catch (err) {
           this.#logger.error({ err, position: m.seq, aggregateType: this.#aggregateType }, 'ingress view could not apply a record');
         }
-        this.#applied = m.seq;
+        this.#applied = { consumer: m.info.consumer, seq: m.info.deliverySequence };
         for (const w of this.#waiters) w();
       }
     })();
@@ -68,9 +69,11 @@ export class AggregateFeed {
       } catch (err) {
         throw new StkError('STK_ERR_UNAVAILABLE', `the ingress cannot reach the event log: ${(err as Error).message}`, { retryAfterSeconds: 1 }, { cause: err });
       }
-      // Nothing matching is left on the server: current once what was handed over is applied.
-      const target = info.num_pending === 0 ? info.delivered.stream_seq : this.#applied + 1;
-      if (this.#applied >= target) return;
+      // Nothing matching is left on the server, and this client applied the last record the
+      // server handed over (consumer sequences, since a filtered consumer's stream sequence also
+      // moves over records it skips).
+      const handed = info.delivered.consumer_seq;
+      if (info.num_pending === 0 && (handed === 0 || (info.name === this.#applied.consumer && this.#applied.seq >= handed))) return;
       const left = deadline - Date.now();
       if (left <= 0) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is behind the event log`, { retryAfterSeconds: 1 });
       let timer: NodeJS.Timeout | undefined;

@@ -1,0 +1,93 @@
+import { Agent } from 'node:https';
+import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { call, type AgentState } from '../src/cli/agent-client.ts';
+import { connectNats } from '../src/nats/connect.ts';
+import { EventLog, encodeRecord, eventSubject, type EventEnvelope } from '../src/log/mod.ts';
+import { createLogger } from '../src/logger.ts';
+import { newId } from '../src/ids.ts';
+import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';
+import { startIngress } from '../src/ingress/role.ts';
+import { createTenant } from '../test/ingress/fixture.ts';
+import { tempDir } from '../test/helpers/nats.ts';
+import { measure, natsFixture, report } from './util.ts';
+
+const ENROLLMENTS = 2_000;
+const ENROLL_IN_FLIGHT = 32;
+const AGENTS = 50;
+const BATCH = 100;
+const BATCHES_PER_AGENT = 10;
+
+const alertData = { rule: 'edr.suspicious-child', severity: 'high', title: 'powershell.exe spawned by winword.exe', details: { process: 'powershell.exe', parent: 'winword.exe', sha256: 'a'.repeat(64) } };
+
+/**
+ * Enrollments/s end to end over HTTPS (CSR → certificate → `agent.enrolled` appended), and report
+ * events/s through the ingress (50 agents on keep-alive mTLS connections, batches of 100 alerts),
+ * each beside raw JetStream publishes of the same records in the same run.
+ */
+export async function benchIngress(): Promise<void> {
+  const nats = await natsFixture();
+  const dir = await tempDir('stk-bench-ingress-');
+  const nc = await connectNats({ servers: nats.url });
+  const log = await EventLog.open(nc);
+  const ingress = await startIngress({
+    log,
+    logger: createLogger({ level: 'silent' }),
+    pkiDir: join(dir.path, 'pki'),
+    host: '127.0.0.1',
+    port: 0,
+    enrollRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
+  });
+  const js = jetstream(nc);
+  try {
+    const { tenant, secret } = await createTenant(log, ['edr']);
+    const caPem = ingress.ca.certificatePem;
+
+    // The agents' keys and CSRs are made before the clock starts: that work is the agents', not the server's.
+    const csrs = await Promise.all(Array.from({ length: ENROLLMENTS + AGENTS }, () => createAgentKeyAndCsr('ec-P-256')));
+    const anon = new Agent({ ca: caPem, keepAlive: true, maxSockets: ENROLL_IN_FLIGHT });
+    const enrollBody = (i: number) => ({ secret, csr: csrs[i]!.csrPem, hostname: `host-${i}`, os: 'linux', agentVersion: 'bench' });
+    await measure(50, 8, (i) => call(anon, ingress.url, 'POST', '/agent/v1/enroll', enrollBody(ENROLLMENTS + i - 50)));
+    const enrolled: AgentState[] = [];
+    const enrollRate = await measure(ENROLLMENTS, ENROLL_IN_FLIGHT, async (i) => {
+      const r = await call(anon, ingress.url, 'POST', '/agent/v1/enroll', enrollBody(i));
+      if (r.status !== 201) throw new Error(`enroll answered ${r.status}: ${JSON.stringify(r.body)}`);
+      if (i < AGENTS) enrolled.push({ url: ingress.url, agentId: r.body.agentId, keyPem: csrs[i]!.keyPem, certPem: r.body.certificate, caPem });
+    });
+    const enrolledSample = (await log.readAggregate({ tenant, aggregateType: 'agent', aggregateId: enrolled[0]!.agentId })).events[0]!;
+    const enrolledBytes = encodeRecord([enrolledSample]);
+    const rawEnroll = await measure(ENROLLMENTS, ENROLL_IN_FLIGHT, (i) => js.publish(eventSubject({ tenant: 'bench-raw', aggregateType: 'agent', aggregateId: `e${i}` }), enrolledBytes));
+    anon.destroy();
+
+    // Reports: every agent on its own keep-alive mTLS connection.
+    const agents = enrolled.map((s) => ({ s, tls: new Agent({ ca: caPem, cert: s.certPem, key: s.keyPem, keepAlive: true, maxSockets: 1 }) }));
+    const batch = () => Array.from({ length: BATCH }, () => ({ kind: 'alert', at: new Date().toISOString(), data: alertData }));
+    const send = async (a: (typeof agents)[number]) => {
+      const r = await call(a.tls, ingress.url, 'POST', '/agent/v1/report', { agentId: a.s.agentId, batchId: newId(), events: batch() });
+      if (r.status !== 202) throw new Error(`report answered ${r.status}: ${JSON.stringify(r.body)}`);
+    };
+    await Promise.all(agents.map((a) => send(a))); // warm-up: connections, JIT
+    const t0 = process.hrtime.bigint();
+    await Promise.all(agents.map(async (a) => {
+      for (let b = 0; b < BATCHES_PER_AGENT; b++) await send(a);
+    }));
+    const reportRate = (AGENTS * BATCHES_PER_AGENT * BATCH) / (Number(process.hrtime.bigint() - t0) / 1e9);
+
+    // The same records (one alert per commit, as the ingress appends them), published raw.
+    const sample = (await log.readTenant(tenant)).find((r) => r.aggregate.type === 'alert')!.events[0] as EventEnvelope;
+    const alertBytes = encodeRecord([sample]);
+    const total = AGENTS * BATCHES_PER_AGENT * BATCH;
+    const rawReport = await measure(total, AGENTS * 20, (i) => js.publish(eventSubject({ tenant: 'bench-raw', aggregateType: 'alert', aggregateId: `a${i}` }), alertBytes));
+    for (const a of agents) a.tls.destroy();
+
+    console.log(`  ${ENROLLMENTS} enrollments (P-256 CSRs, ${ENROLL_IN_FLIGHT} in flight); ${AGENTS} agents × ${BATCHES_PER_AGENT} batches × ${BATCH} alerts; alert record ${alertBytes.length} bytes`);
+    report('enrollments end to end over HTTPS (CSR → certificate → event)', enrollRate, 'enroll/s', { label: 'raw publish of agent.enrolled', value: rawEnroll });
+    console.log(`  ${'enrollment goal: ≥ 500/s'.padEnd(58)} ${enrollRate >= 500 ? 'met' : 'NOT met'}`);
+    report('report events through the ingress (mTLS, batches of 100)', reportRate, 'events/s', { label: 'raw JetStream publish', value: rawReport, goal: 0.5 });
+  } finally {
+    await ingress.close();
+    await nc.close();
+    await nats.stop();
+    await dir.cleanup();
+  }
+}
