@@ -1,6 +1,8 @@
 import { benchLog } from './log.ts';
+import { benchIngress } from './ingress.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
   log: benchLog,
+  ingress: benchIngress,
 };
