@@ -1,4 +1,4 @@
-import { DeliverPolicy } from '@nats-io/jetstream';
+import { DeliverPolicy, type ConsumerInfo } from '@nats-io/jetstream';
 import { StkError } from '../errors.ts';
 import { EVENTS_STREAM, aggregateTypeFilter, type EventLog, type LogRecord } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
@@ -24,6 +24,8 @@ export class AggregateFeed {
   #consumer: OrderedConsumer | null = null;
   #stop: (() => Promise<void>) | null = null;
   #waiters = new Set<() => void>();
+  #inflight: Promise<ConsumerInfo> | null = null;
+  #next: Promise<ConsumerInfo> | null = null;
 
   constructor(log: EventLog, logger: Logger, aggregateType: string, apply: (r: LogRecord) => void) {
     this.#log = log;
@@ -58,6 +60,32 @@ export class AggregateFeed {
     this.#waiters.clear();
   }
 
+  /**
+   * Consumer info asked for after the caller arrived. Concurrent callers share requests: one
+   * already in flight was sent too early for a newcomer, who shares the single one sent after it,
+   * so a burst of agent requests costs at most two round trips, not one each.
+   */
+  #freshInfo(): Promise<ConsumerInfo> {
+    if (!this.#inflight) return this.#send();
+    this.#next ??= this.#inflight
+      .catch(() => undefined)
+      .then(() => {
+        this.#next = null;
+        return this.#send();
+      });
+    return this.#next;
+  }
+
+  #send(): Promise<ConsumerInfo> {
+    const p = this.#consumer!.info();
+    this.#inflight = p;
+    const clear = (): void => {
+      if (this.#inflight === p) this.#inflight = null;
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
   /** Resolves once every matching record the stream holds now is applied; STK_ERR_UNAVAILABLE after `timeoutMs`. */
   async current(timeoutMs = 5000): Promise<void> {
     if (!this.#consumer) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is not started`, { retryAfterSeconds: 1 });
@@ -65,7 +93,7 @@ export class AggregateFeed {
     for (;;) {
       let info;
       try {
-        info = await this.#consumer.info();
+        info = await this.#freshInfo();
       } catch (err) {
         throw new StkError('STK_ERR_UNAVAILABLE', `the ingress cannot reach the event log: ${(err as Error).message}`, { retryAfterSeconds: 1 }, { cause: err });
       }

@@ -8,8 +8,8 @@ import { readAgentRecord, type AgentRecord } from './agents.ts';
 
 /** What the ingress needs to know about tenants, from the tenancy layer (works without LevelDB). */
 export interface TenantGate {
-  /** The tenant a presented enrollment secret belongs to, or null; the same work whatever the reason. */
-  verifyEnrollSecret(secret: string): Promise<{ tenant: string } | null>;
+  /** The tenant a presented enrollment secret belongs to (and whether it is suspended), or null; the same work whatever the reason. */
+  verifyEnrollSecret(secret: string): Promise<{ tenant: string; suspended: boolean } | null>;
   /** A tenant's current state; null when there is no such tenant. */
   tenantState(tenant: string): Promise<{ suspended: boolean; products: readonly Product[] } | null>;
 }

@@ -35,13 +35,13 @@ export class TenantView implements TenantGate {
     return this.#feed.close();
   }
 
-  async verifyEnrollSecret(secret: string): Promise<{ tenant: string } | null> {
+  async verifyEnrollSecret(secret: string): Promise<{ tenant: string; suspended: boolean } | null> {
     await this.#feed.current();
     const lookup = lookupOf('enroll', secret);
     const entry = lookup ? this.#secrets.get(lookup) : undefined;
     // secretMatches does the same hashing and comparison whether or not an entry was found.
     const ok = secretMatches(secret, entry?.hash ?? null);
-    return ok && entry ? { tenant: entry.tenant } : null;
+    return ok && entry ? { tenant: entry.tenant, suspended: this.#states.get(entry.tenant)?.suspended ?? true } : null;
   }
 
   async tenantState(tenant: string): Promise<{ suspended: boolean; products: readonly Product[] } | null> {
