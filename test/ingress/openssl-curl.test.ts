@@ -89,4 +89,31 @@ test('enroll with openssl req + curl, report with curl --cert --key --cacert, pu
   }
 });
 
+/** The shell block of docs/agent-protocol.md that follows `<!-- tested: name -->`. */
+async function docBlock(name: string): Promise<string> {
+  const doc = await readFile(join(import.meta.dirname, '../../docs/agent-protocol.md'), 'utf8');
+  const m = new RegExp(`<!-- tested: ${name} -->\\s*\`\`\`sh\\n([\\s\\S]*?)\`\`\``).exec(doc);
+  assert.ok(m, `docs/agent-protocol.md has no tested block ${name}`);
+  return m![1]!;
+}
+
+test("docs/agent-protocol.md's shell session, run as written", async ({ f }) => {
+  const { tenant, secret } = await createTenant(f.log, ['edr']);
+  const dir = await tempDir();
+  try {
+    await writeFile(join(dir.path, 'ca.crt'), f.caPem);
+    const env = { ...process.env, INGRESS: f.url, SECRET: secret };
+    const first = await run('bash', ['-euo', 'pipefail', '-c', await docBlock('enroll-and-report')], { cwd: dir.path, env });
+    assert.equal(JSON.parse(first.stdout).accepted, 2);
+    const agentId = JSON.parse(await readFile(join(dir.path, 'enrolled.json'), 'utf8')).agentId as string;
+    const commandId = await dispatch(f.log, tenant, agentId, 'ping');
+    const second = await run('bash', ['-euo', 'pipefail', '-c', await docBlock('commands')], { cwd: dir.path, env: { ...env, COMMAND_ID: commandId } });
+    assert.is(JSON.parse(second.stdout).status, 'completed');
+    const listed = JSON.parse(await readFile(join(dir.path, 'commands.json'), 'utf8'));
+    assert.equal(listed.commands.map((c: { id: string }) => c.id), [commandId]);
+  } finally {
+    await dir.cleanup();
+  }
+});
+
 test.run();
