@@ -1,8 +1,11 @@
 import { benchLog } from './log.ts';
 import { benchIngress } from './ingress.ts';
+import { benchLists, benchRebuild } from './projections.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
   log: benchLog,
   ingress: benchIngress,
+  rebuild: benchRebuild,
+  lists: benchLists,
 };

@@ -4,7 +4,7 @@ import { StkError } from '../errors.ts';
 import type { EventLog, LogRecord } from '../log/mod.ts';
 import { EVENTS_STREAM } from '../log/stream.ts';
 import type { Logger } from '../logger.ts';
-import { ModelWriter, positionKey } from '../store/batch.ts';
+import { ModelWriter, positionKey, putOp, writeOps } from '../store/batch.ts';
 import type { Projection } from '../store/model.ts';
 import { ReadStore } from '../store/store.ts';
 
@@ -146,10 +146,13 @@ export class Projector {
       const writers = [...this.#writers.values()];
       const last = records[records.length - 1]!.position;
       try {
-        for (const w of writers) for (const r of records) for (const e of r.events) await w.apply(e, r.position);
+        for (const w of writers) for (const r of records) for (const e of r.events) {
+          const pending = w.apply(e, r.position);
+          if (pending) await pending;
+        }
         const ops = writers.flatMap((w) => w.ops);
-        for (const w of writers) if (last > w.position) ops.push({ type: 'put', key: positionKey(w.projection.model, w.gen), value: last, sublevel: this.store.meta });
-        await this.store.db.batch(ops as never);
+        for (const w of writers) if (last > w.position) ops.push(putOp(this.store.meta, positionKey(w.projection.model, w.gen), last));
+        await writeOps(this.store.db, ops);
       } finally {
         for (const w of writers) w.flushed();
       }
@@ -229,47 +232,72 @@ export class Projector {
     }
     let events = 0;
     let position = 0;
+    let old: Array<{ model: string; gen: number }> | null = null;
     const end = await this.log.lastPosition();
     if (end > 0) {
       const consumer = await this.log.js.consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
       const messages = await consumer.consume({ max_messages: 4096 });
       let pending = 0;
+      // One batch write in flight while the next batch is built: LevelDB works on its own thread.
+      let inflight: Promise<void> | null = null;
       try {
         for await (const m of messages) {
           const r = this.log.decode(stored(m));
-          for (const w of writers) for (const e of r.events) await w.apply(e, r.position);
+          for (const w of writers) {
+            if (!w.fresh && inflight) await inflight;
+            for (const e of r.events) {
+              const p = w.apply(e, r.position);
+              if (p) await p;
+            }
+          }
           position = r.position;
           events += r.events.length;
           if (++pending >= 2000 || m.info.pending === 0) {
-            await this.#writeRebuild(writers, position);
+            if (inflight) await inflight;
+            inflight = this.#writeRebuild(writers, position);
             pending = 0;
-            if ((m.info.pending === 0 || position >= this.position) && (await this.#trySwap(writers, position))) break;
+            // Swap only at the end of the stream as it is now, so a rebuild never leaves a model
+            // half-built for a projector that may not be running (offline rebuild).
+            if (m.info.pending === 0) {
+              await inflight;
+              inflight = null;
+              old = await this.#trySwap(writers, position);
+              if (old) break;
+            }
           }
         }
+        if (inflight) await inflight;
       } finally {
         await messages.close().catch(() => {});
       }
     } else {
-      await this.#trySwap(writers, 0);
+      old = await this.#trySwap(writers, 0);
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     this.#o.logger.info({ models: names, events, position, seconds }, 'projections rebuilt and swapped in');
+    // The replaced generations are no longer read by anyone; dropping them is not rebuild time.
+    for (const { model, gen } of old ?? []) {
+      await this.store.genSub(model, gen).clear();
+      await this.store.meta.del(positionKey(model, gen));
+      this.store.forgetGen(model, gen);
+    }
     return { models: names, events, position, seconds };
   }
 
-  async #writeRebuild(writers: ModelWriter[], position: number): Promise<void> {
+  /** Takes the writers' ops now and writes them; the returned promise is the LevelDB write. */
+  #writeRebuild(writers: ModelWriter[], position: number): Promise<void> {
     const ops = writers.flatMap((w) => w.ops);
-    for (const w of writers) ops.push({ type: 'put', key: positionKey(w.projection.model, w.gen), value: position, sublevel: this.store.meta });
-    await this.store.db.batch(ops as never);
+    for (const w of writers) ops.push(putOp(this.store.meta, positionKey(w.projection.model, w.gen), position));
     for (const w of writers) {
       w.flushed();
       w.advance(position);
     }
+    return writeOps(this.store.db, ops);
   }
 
-  /** Swaps the rebuilt generations in when they are at least as far as the live ones. */
-  async #trySwap(writers: ModelWriter[], position: number): Promise<boolean> {
-    const old = await this.#locked(async () => {
+  /** Swaps the rebuilt generations in when they are at least as far as the live ones; returns the replaced ones. */
+  async #trySwap(writers: ModelWriter[], position: number): Promise<Array<{ model: string; gen: number }> | null> {
+    return this.#locked(async () => {
       if (position < this.position) return null;
       const ops = writers.map((w) => ({ type: 'put' as const, key: `active!${w.projection.model}`, value: w.gen, sublevel: this.store.meta }));
       await this.store.db.batch(ops as never);
@@ -282,13 +310,6 @@ export class Projector {
       }
       return replaced;
     });
-    if (!old) return false;
-    for (const { model, gen } of old) {
-      await this.store.genSub(model, gen).clear();
-      await this.store.meta.del(positionKey(model, gen));
-      this.store.forgetGen(model, gen);
-    }
-    return true;
   }
 }
 

@@ -35,6 +35,8 @@ export interface Docs {
 export interface CollectionSpec {
   /** Fields with an index; a list filtered on one of them reads only the matching entries. */
   indexes: readonly string[];
+  /** Fields a list can also filter on without an index, by checking the documents it walks. */
+  scan?: readonly string[];
 }
 
 /**

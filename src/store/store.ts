@@ -27,6 +27,8 @@ export interface Page<T> {
 
 /** Most items one list call returns. */
 export const MAX_PAGE = 200;
+/** Most documents one list call examines for filters without an index. */
+export const MAX_WALK = 5_000;
 
 /**
  * The read side of the read models. Every accessor of tenant data takes the tenant first and reads
@@ -144,9 +146,10 @@ export class ReadStore {
     const limit = Math.min(Math.max(o.limit ?? 50, 1), MAX_PAGE);
     const filters = Object.entries(o.filter ?? {});
     for (const [field] of filters) {
-      if (!spec.indexes.includes(field)) throw new StkError('STK_ERR_VALIDATION', `cannot filter ${collection} by ${field}`, { field });
+      if (!spec.indexes.includes(field) && !spec.scan?.includes(field)) throw new StkError('STK_ERR_VALIDATION', `cannot filter ${collection} by ${field}`, { field });
     }
-    const [first, ...rest] = filters;
+    const first = filters.find(([f]) => spec.indexes.includes(f));
+    const rest = filters.filter((x) => x !== first);
     const range = first ? indexRange(collection, first[0], first[1]) : allRange(collection);
     const prefix = range.gt;
     const opts: { gt: string; lt: string; reverse: true } = { ...range, reverse: true };
@@ -154,15 +157,30 @@ export class ReadStore {
     const items: T[] = [];
     let lastKey: string | null = null;
     let more = false;
-    for await (const [key, id] of sub.iterator(opts)) {
-      if (items.length === limit) {
-        more = true;
-        break;
+    let walked = 0;
+    const it = sub.keys(opts);
+    try {
+      // Keys a page at a time, documents in one getMany per page.
+      while (items.length < limit) {
+        // A filter without an index walks documents; a page stops after a bounded walk and says
+        // where to go on, so one request never scans a whole tenant.
+        if (walked >= MAX_WALK) {
+          more = true;
+          break;
+        }
+        const keys = await it.nextv(Math.min(limit - items.length, MAX_WALK - walked));
+        if (keys.length === 0) break;
+        walked += keys.length;
+        const docs = (await sub.getMany(keys.map((k) => docKey(collection, k.slice(k.lastIndexOf('!') + 1))))) as Array<T | undefined>;
+        for (let i = 0; i < keys.length; i++) {
+          lastKey = keys[i]!;
+          const doc = docs[i];
+          if (doc && !rest.some(([f, v]) => String(doc[f]) !== v)) items.push(doc);
+        }
       }
-      const doc = (await sub.get(docKey(collection, id as string))) as T | undefined;
-      lastKey = key;
-      if (!doc || rest.some(([f, v]) => String(doc[f]) !== v)) continue;
-      items.push(doc);
+      if (!more && items.length === limit) more = (await it.nextv(1)).length > 0;
+    } finally {
+      await it.close();
     }
     return { items, nextCursor: more && lastKey ? encodeCursor(sortPart(lastKey)) : null };
   }

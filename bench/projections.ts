@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { Level } from 'level';
+import { PROJECTIONS } from '../projections/index.ts';
+import { alertDecider } from '../commands/alerts/decider.ts';
+import { EventLog, EVENTS_STREAM } from '../src/log/mod.ts';
+import { createLogger } from '../src/logger.ts';
+import { connectNats } from '../src/nats/connect.ts';
+import { Projector } from '../src/projector/projector.ts';
+import { newId } from '../src/ids.ts';
+import { tempDir } from '../test/helpers/nats.ts';
+import { createTenant } from '../test/helpers/events.ts';
+import { apiFixture } from '../test/helpers/api.ts';
+import { fmt, measure, natsFixture, percentile, report } from './util.ts';
+
+const EVENTS = Number(process.env.STK_BENCH_EVENTS ?? 40_000);
+
+/** Alerts raised by agents, a fifth of them acknowledged: the shape of a busy tenant's stream. */
+export async function fillAlerts(log: EventLog, tenant: string, n: number, inFlight = 500): Promise<void> {
+  const agentId = newId();
+  const ids: string[] = [];
+  await measure(n, inFlight, async () => {
+    const id = newId();
+    ids.push(id);
+    const r = await log.append({ tenant, aggregateType: 'alert', aggregateId: id }, [{
+      type: 'alert.raised',
+      data: { agentId, product: 'edr', rule: 'edr.suspicious-child', severity: ids.length % 4 ? 'high' : 'low', title: 'powershell spawned by winword', observedAt: '2026-01-01T00:00:00.000Z', details: { pid: 4242, parent: 'winword.exe' } },
+      actor: { kind: 'agent', id: agentId },
+    }], { expectedVersion: 'no_stream' });
+    if (!r.ok) throw r.error;
+  });
+  void alertDecider;
+}
+
+/** Rebuild throughput beside a raw ordered-consumer read of the same stream, in the same run. */
+export async function benchRebuild(): Promise<void> {
+  const nats = await natsFixture();
+  const dir = await tempDir('stk-bench-');
+  const nc = await connectNats({ servers: nats.url, noAsyncTraces: true } as never);
+  const db = new Level<string, unknown>(join(dir.path, 'level'), { valueEncoding: 'json' });
+  try {
+    const log = await EventLog.open(nc);
+    await createTenant(log, 'bench');
+    await fillAlerts(log, 'bench', EVENTS);
+    const last = await log.lastPosition();
+    console.log(`  stream: ${last} records, ${EVENTS} alert events; models: ${PROJECTIONS.length}`);
+
+    // Raw: an ordered consumer reading every message of the stream, nothing else.
+    const raw = async (): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      const c = await log.js.consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
+      const msgs = await c.consume({ max_messages: 4096 });
+      let n = 0;
+      for await (const m of msgs) {
+        n++;
+        if (m.info.pending === 0) break;
+      }
+      await msgs.close();
+      return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+    };
+    await raw();
+    const rawRate = await raw();
+
+    await db.open();
+    const p = await Projector.open(db, log, PROJECTIONS, { durableName: 'projector_bench', logger: createLogger({ level: 'warn' }) });
+    await p.rebuild(); // warm-up: JIT, LevelDB files
+    const r = await p.rebuild();
+    report('raw ordered-consumer read of EVENTS', rawRate, 'records/s');
+    report(`projection rebuild, all ${PROJECTIONS.length} models`, r.events / r.seconds, 'events/s', { label: 'raw read', value: rawRate, goal: 0.7 });
+    const one = await p.rebuild(['alerts']);
+    report('projection rebuild, alerts model only', one.events / one.seconds, 'events/s', { label: 'raw read', value: rawRate, goal: 0.7 });
+  } finally {
+    await db.close().catch(() => {});
+    await nc.close();
+    await nats.stop();
+    await dir.cleanup();
+  }
+}
+
+/** Latencies (ms) of `n` calls of `call`, `concurrency` at a time. */
+async function latencies(n: number, concurrency: number, call: (i: number) => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  await measure(n, concurrency, async (i) => {
+    const t0 = process.hrtime.bigint();
+    await call(i);
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  });
+  return out;
+}
+
+/**
+ * List-route latency over HTTP with 10,000 alerts in one tenant, under concurrent load; then the
+ * same with 100 tenants present: the per-tenant cost must not grow with the number of tenants.
+ */
+export async function benchLists(): Promise<void> {
+  const f = await apiFixture();
+  try {
+    const log = f.stk.runtime.log;
+    const t = 'bench-main';
+    await f.tenant(t);
+    const token = await f.token(t, 'operator');
+    await fillAlerts(log, t, 10_000);
+    const p = await (await import('../src/projector/role.ts')).readModels(f.stk.runtime);
+    await p.projector.waitFor(await log.lastPosition(), 120_000);
+    const first = await f.call('GET', `/api/v1/tenants/${t}/alerts?limit=50`, { token });
+    let cursor = first.body.nextCursor as string;
+    for (let i = 0; i < 50; i++) cursor = (await f.call('GET', `/api/v1/tenants/${t}/alerts?limit=50&cursor=${cursor}`, { token })).body.nextCursor;
+    const paths = [`/api/v1/tenants/${t}/alerts?limit=50`, `/api/v1/tenants/${t}/alerts?limit=50&severity=low`, `/api/v1/tenants/${t}/alerts?limit=50&cursor=${cursor}`];
+    const run = async () => {
+      const lat = await latencies(3_000, 16, async (i) => {
+        const r = await f.call('GET', paths[i % paths.length]!, { token });
+        if (r.status !== 200 || r.body.items.length !== 50) throw new Error(`list failed: ${r.status}`);
+      });
+      return { p50: percentile(lat, 50), p99: percentile(lat, 99) };
+    };
+    await run(); // warm-up
+    const one = await run();
+    console.log(`  10,000 alerts in the tenant; 3,000 list calls (first page, filtered, page 52), 16 concurrent, 50 items each`);
+    report('list p50, 1 tenant', one.p50, 'ms');
+    report('list p99, 1 tenant', one.p99, 'ms');
+
+    for (let i = 0; i < 99; i++) {
+      const other = `bench-${i}`;
+      await createTenant(log, other);
+      await fillAlerts(log, other, 200, 100);
+    }
+    await p.projector.waitFor(await log.lastPosition(), 120_000);
+    const many = await run();
+    report('list p50, 100 tenants present', many.p50, 'ms', { label: '1 tenant', value: one.p50 });
+    report('list p99, 100 tenants present', many.p99, 'ms', { label: '1 tenant', value: one.p99 });
+    console.log(`  goal: per-tenant cost flat in the number of tenants (ratio ≈ 1; p50 ratio ${fmt(many.p50 / one.p50)})`);
+  } finally {
+    await f.cleanup();
+  }
+}
