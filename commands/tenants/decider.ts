@@ -1,7 +1,7 @@
 import { StkError } from '../../src/errors.ts';
 import { accept, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
 import type { Product } from '../../src/domain/products.ts';
-import { TENANT, TenantEvents as E, type SecretSet } from './events.ts';
+import { DEFAULT_TENANT, TENANT, TenantEvents as E, type SecretSet } from './events.ts';
 
 export interface TenantState {
   exists: boolean;
@@ -9,6 +9,8 @@ export interface TenantState {
   products: Product[];
   suspended: boolean;
   secretLookup: string | null;
+  /** Empty secret accepted (default tenant only, single-install mode). */
+  openEnrollment: boolean;
 }
 
 export type TenantCommand =
@@ -17,11 +19,12 @@ export type TenantCommand =
   | { kind: 'rotate-secret'; secret: SecretSet }
   | { kind: 'set-product'; product: Product; enabled: boolean }
   | { kind: 'suspend'; reason: string }
-  | { kind: 'resume' };
+  | { kind: 'resume' }
+  | { kind: 'set-open-enrollment'; tenant: string; enabled: boolean };
 
 export const tenantDecider: Decider<TenantState, TenantCommand> = {
   aggregateType: TENANT,
-  initialState: () => ({ exists: false, name: '', products: [], suspended: false, secretLookup: null }),
+  initialState: () => ({ exists: false, name: '', products: [], suspended: false, secretLookup: null, openEnrollment: false }),
   evolve(s, e) {
     const d = e.data as Record<string, any>;
     switch (e.type) {
@@ -32,6 +35,7 @@ export const tenantDecider: Decider<TenantState, TenantCommand> = {
       case E.productDisabled: return { ...s, products: s.products.filter((p) => p !== d.product) };
       case E.suspended: return { ...s, suspended: true };
       case E.resumed: return { ...s, suspended: false };
+      case E.openEnrollmentSet: return { ...s, openEnrollment: d.enabled === true };
       default: return s;
     }
   },
@@ -55,6 +59,17 @@ export const tenantDecider: Decider<TenantState, TenantCommand> = {
         return s.suspended ? accept() : accept({ type: E.suspended, data: { reason: c.reason } });
       case 'resume':
         return s.suspended ? accept({ type: E.resumed, data: {} }) : accept();
+      case 'set-open-enrollment':
+        if (c.tenant !== DEFAULT_TENANT) return refuse(new StkError('STK_ERR_VALIDATION', `only the ${DEFAULT_TENANT} tenant can accept an empty enrollment secret`, { field: 'enabled' }));
+        return s.openEnrollment === c.enabled ? accept() : accept({ type: E.openEnrollmentSet, data: { enabled: c.enabled } });
     }
   },
 };
+
+/**
+ * Whether an empty enrollment secret enrolls into `tenant`: only the default tenant, only while
+ * an admin has turned open enrollment on, never while suspended. For the ingress's secret check.
+ */
+export function acceptsEmptySecret(tenant: string, s: TenantState): boolean {
+  return tenant === DEFAULT_TENANT && s.exists && s.openEnrollment && !s.suspended;
+}

@@ -8,6 +8,8 @@ export interface TenantDoc extends Doc {
   name: string;
   products: Product[];
   suspended: boolean;
+  /** Single-install mode: an empty enrollment secret enrolls into this (default) tenant. */
+  openEnrollment: boolean;
   /** Public lookup part and hash of the current enrollment secret (never the secret). */
   secretLookup: string;
   secretHash: string;
@@ -30,7 +32,7 @@ export const tenantsProjection = defineProjection({
     [E.created]: {
       apply: (e, _docs, seq) => {
         const d = e.data as { name: string };
-        const doc: TenantDoc = { id: e.tenant, seq, name: d.name, products: [], suspended: false, secretLookup: '', secretHash: '', createdAt: e.at, updatedAt: e.at };
+        const doc: TenantDoc = { id: e.tenant, seq, name: d.name, products: [], suspended: false, openEnrollment: false, secretLookup: '', secretHash: '', createdAt: e.at, updatedAt: e.at };
         return [{ collection: TENANT_COLLECTION, id: e.tenant, doc }, { global: 'tenants', key: e.tenant, value: e.tenant }];
       },
     },
@@ -62,6 +64,9 @@ export const tenantsProjection = defineProjection({
       },
     },
     [E.suspended]: { apply: (e, docs) => patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), { suspended: true, updatedAt: e.at }) },
+    [E.openEnrollmentSet]: {
+      apply: (e, docs) => patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), { openEnrollment: (e.data as { enabled: boolean }).enabled, updatedAt: e.at }),
+    },
     [E.resumed]: { apply: (e, docs) => patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), { suspended: false, updatedAt: e.at }) },
   },
 });

@@ -4,8 +4,10 @@ import { isStkError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { mintSecret } from './secrets.ts';
 
+import { DEFAULT_TENANT } from '../../commands/tenants/events.ts';
+
 /** The tenant of a single-customer install; it exists from the first start. */
-export const DEFAULT_TENANT = 'default';
+export { DEFAULT_TENANT };
 
 /**
  * Creates the `default` tenant once. Its enrollment secret is not shown here (it would end up in a

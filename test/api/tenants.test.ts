@@ -104,6 +104,19 @@ test('schemas: unknown fields, bad ids and oversized bodies are refused and writ
   assert.is(await f.stk.runtime.log.lastPosition(), before);
 });
 
+test('single-install mode: open enrollment can be turned on for the default tenant only', async () => {
+  const other = freshTenant();
+  await f.tenant(other);
+  const refused = await f.call('PUT', `/api/v1/tenants/${other}/open-enrollment`, { body: { enabled: true } });
+  assert.is(refused.status, 400);
+  assert.is(refused.body.error.code, 'STK_ERR_VALIDATION');
+  const on = await f.call('PUT', '/api/v1/tenants/default/open-enrollment', { body: { enabled: true } });
+  assert.is(on.status, 200, JSON.stringify(on.body));
+  assert.is(on.body.openEnrollment, true);
+  const off = await f.call('PUT', '/api/v1/tenants/default/open-enrollment', { body: { enabled: false } });
+  assert.is(off.body.openEnrollment, false);
+});
+
 test('OpenAPI at /docs describes the routes with their schemas', async () => {
   const r = await f.call('GET', '/docs', { token: null });
   assert.is(r.status, 200);

@@ -19,6 +19,7 @@ export const CASES: Record<string, RouteCase> = {
   'PUT /api/v1/tenants/{tenant}/products/{product}': { body: () => ({ enabled: true }), foreign: 'none' },
   'POST /api/v1/tenants/{tenant}/suspend': { body: () => ({ reason: 'test' }), foreign: 'none' },
   'POST /api/v1/tenants/{tenant}/resume': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/open-enrollment': { body: () => ({ enabled: true }), foreign: 'none' },
   'POST /api/v1/tenants/{tenant}/tokens': { body: () => ({ role: 'auditor' }), foreign: 'none' },
   'GET /api/v1/tenants/{tenant}/tokens': { foreign: 'none' },
   'POST /api/v1/tenants/{tenant}/tokens/{tokenId}/revoke': {},

@@ -13,7 +13,7 @@ import { ID, TENANT_ID, TENANT_PARAM, listRoute, mustGet, oneOf, text } from '..
 
 /** A tenant as operators see it: never the secret's hash or lookup. */
 export function tenantView(t: TenantDoc) {
-  return { id: t.id, name: t.name, products: t.products, suspended: t.suspended, createdAt: t.createdAt, updatedAt: t.updatedAt };
+  return { id: t.id, name: t.name, products: t.products, suspended: t.suspended, openEnrollment: t.openEnrollment === true, createdAt: t.createdAt, updatedAt: t.updatedAt };
 }
 
 function tokenView(t: TokenDoc) {
@@ -85,6 +85,15 @@ export const tenantRoutes: RouteDef[] = [
     method: 'POST', url: `${TENANT_PREFIX}/resume`, access: 'admin', area: 'tenants', params: TENANT_PARAM, summary: 'Lift a suspension',
     handler: async (c) => {
       const r = await tenantCmd(c, { kind: 'resume' });
+      return { ...tenantView((await settledTenant(c, r.position)) ?? c.tenantDoc), position: r.position };
+    },
+  },
+  {
+    method: 'PUT', url: `${TENANT_PREFIX}/open-enrollment`, access: 'admin', area: 'tenants', params: TENANT_PARAM,
+    summary: 'Single-install mode: let an empty enrollment secret enroll into the default tenant (default tenant only)',
+    body: { properties: { enabled: { type: 'boolean' } }, required: ['enabled'] },
+    handler: async (c) => {
+      const r = await tenantCmd(c, { kind: 'set-open-enrollment', tenant: c.tenant, enabled: (c.body as { enabled: boolean }).enabled });
       return { ...tenantView((await settledTenant(c, r.position)) ?? c.tenantDoc), position: r.position };
     },
   },
