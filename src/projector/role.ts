@@ -53,7 +53,8 @@ async function openReadModels(rt: Runtime): Promise<ReadModels> {
     const l = await projector.lag();
     return { ok: projector.lastError === null, position: l.position, lagEvents: l.events, lagSeconds: Number(l.seconds.toFixed(3)), ...(projector.lastError ? { error: projector.lastError } : {}) };
   });
-  await ensureDefaultTenant(rt);
+  // Readable before the first request: the API answers for the default tenant from the start.
+  await projector.waitFor(await ensureDefaultTenant(rt), 10_000);
   return { store: projector.store, projector };
 }
 

@@ -12,15 +12,18 @@ export { DEFAULT_TENANT };
 /**
  * Creates the `default` tenant once. Its enrollment secret is not shown here (it would end up in a
  * log): an admin rotates it to get one, or turns on open enrollment for single-customer installs.
+ * Returns the position of the creation (0 when it already existed).
  */
-export async function ensureDefaultTenant(rt: Runtime): Promise<void> {
+export async function ensureDefaultTenant(rt: Runtime): Promise<number> {
   try {
-    await execute(rt.log, DEFAULT_TENANT, DEFAULT_TENANT, tenantDecider, { kind: 'create', name: 'Default', secret: (({ lookup, hash }) => ({ lookup, hash }))(mintSecret('enroll')) }, {
+    const r = await execute(rt.log, DEFAULT_TENANT, DEFAULT_TENANT, tenantDecider, { kind: 'create', name: 'Default', secret: (({ lookup, hash }) => ({ lookup, hash }))(mintSecret('enroll')) }, {
       actor: { kind: 'system', id: 'stockade' },
       fresh: true,
     });
     rt.logger.info({ tenant: DEFAULT_TENANT }, 'created the default tenant; rotate its enrollment secret to enroll agents');
+    return r.position;
   } catch (err) {
     if (!isStkError(err, 'STK_ERR_LOG_VERSION_CONFLICT') && !isStkError(err, 'STK_ERR_TENANT_EXISTS')) throw err;
+    return 0;
   }
 }
