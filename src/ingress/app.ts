@@ -4,7 +4,7 @@ import { installErrorHandling } from '../http/errors.ts';
 import type { EventLog } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import type { InstallCa } from '../pki/ca.ts';
+import type { Issuer } from '../pki/issuer.ts';
 import type { CommandOutbox } from './outbox.ts';
 import type { TenantGate } from './identity.ts';
 import { registerEnroll } from './routes-enroll.ts';
@@ -14,7 +14,8 @@ import { ENROLL_MAX_BODY_BYTES, REPORT_MAX_BODY_BYTES } from './schemas.ts';
 /** Everything the ingress's routes use. */
 export interface IngressDeps {
   log: EventLog;
-  ca: InstallCa;
+  /** The install's CA behind its issuing threads. */
+  issuer: Issuer;
   tenants: TenantGate;
   outbox: CommandOutbox;
   logger: Logger;
@@ -44,7 +45,7 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
     https: {
       cert: tls.certPem,
       key: tls.keyPem,
-      ca: [deps.ca.certificatePem],
+      ca: [deps.issuer.ca.certificatePem],
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',

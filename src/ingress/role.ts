@@ -4,7 +4,8 @@ import type { EventLog } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Health } from '../health.ts';
-import { InstallCa } from '../pki/ca.ts';
+import type { InstallCa } from '../pki/ca.ts';
+import { Issuer } from '../pki/issuer.ts';
 import type { Runtime, Started } from '../runtime.ts';
 import { buildIngressApp, type IngressDeps } from './app.ts';
 import type { TenantGate } from './identity.ts';
@@ -24,6 +25,8 @@ export interface IngressOptions {
   metrics?: Metrics;
   health?: Health;
   certValidityDays?: number;
+  /** Threads that check CSRs and sign certificates; 0 = on the event loop. @defaultValue the machine's parallelism, at most 4 */
+  issuerThreads?: number;
   enrollRateLimit?: IngressDeps['enrollRateLimit'];
   now?: () => Date;
 }
@@ -40,7 +43,8 @@ export interface Ingress extends Started {
  * certificate for `host`, starts the command outbox and listens with HTTPS + client certificates.
  */
 export async function startIngress(o: IngressOptions): Promise<Ingress> {
-  const ca = await InstallCa.open(o.pkiDir);
+  const issuer = await Issuer.open(o.pkiDir, o.issuerThreads === undefined ? {} : { size: o.issuerThreads });
+  const ca = issuer.ca;
   const tls = await ca.issueServerCertificate([o.host]);
   const outbox = new CommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
   const view = o.tenants ? null : new TenantView(o.log, o.logger.child({ component: 'tenant-view' }));
@@ -52,7 +56,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     app = await buildIngressApp(
       {
         log: o.log,
-        ca,
+        issuer,
         tenants,
         outbox,
         logger: o.logger,
@@ -67,6 +71,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   } catch (err) {
     await outbox.close();
     await view?.close();
+    await issuer.close();
     throw err;
   }
   const address = app.server.address();
@@ -82,6 +87,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
       await app.close();
       await outbox.close();
       await view?.close();
+      await issuer.close();
     },
   };
 }

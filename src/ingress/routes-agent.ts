@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { StkError } from '../errors.ts';
 import { fold } from '../domain/decider.ts';
 import type { Actor, EventEnvelope } from '../log/mod.ts';
-import { verifyCsr } from '../pki/csr.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import { AGENT } from '../../commands/agents/events.ts';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
@@ -74,9 +73,8 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
 
   app.post<{ Body: { agentId: string; csr: string } }>('/renew', { schema: { body: renewBody }, bodyLimit: ENROLL_MAX_BODY_BYTES }, async (req) => {
     let agent = await authenticateAgent(req, log, tenants, req.body.agentId);
-    const csr = verifyCsr(req.body.csr);
     const now = deps.now?.() ?? new Date();
-    const cert = deps.ca.issueAgentCertificate({ spki: csr.spki, agentId: agent.agentId, tenant: agent.tenant, now, ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}) });
+    const cert = await deps.issuer.issue({ csrPem: req.body.csr, agentId: agent.agentId, tenant: agent.tenant, now, ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}) });
     for (let attempt = 0; ; attempt++) {
       const d = agentDecider.decide({ kind: 'renew', certificate: { certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString() } }, { exists: true, revoked: agent.revoked });
       if (!d.ok) throw d.error;
@@ -88,8 +86,8 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
       if (attempt >= 3) throw r.error;
       agent = { ...agent, ...now };
     }
-    req.log.info({ tenant: agent.tenant, agentId: agent.agentId, keyType: csr.keyType }, 'agent certificate renewed');
-    return { agentId: agent.agentId, certificate: cert.pem, caCertificate: deps.ca.certificatePem };
+    req.log.info({ tenant: agent.tenant, agentId: agent.agentId, keyType: cert.keyType }, 'agent certificate renewed');
+    return { agentId: agent.agentId, certificate: cert.pem, caCertificate: deps.issuer.ca.certificatePem };
   });
 }
 

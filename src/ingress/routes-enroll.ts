@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { StkError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { verifyCsr } from '../pki/csr.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import { AGENT } from '../../commands/agents/events.ts';
 import type { IngressDeps } from './app.ts';
@@ -46,10 +45,9 @@ export async function registerEnroll(app: FastifyInstance, deps: IngressDeps): P
       // A suspended tenant's secret enrolls nothing, and says so no differently from a wrong one.
       if (!who || who.suspended) throw secretRefused();
 
-      const csr = verifyCsr(b.csr);
       const agentId = newId();
       const now = deps.now?.() ?? new Date();
-      const cert = deps.ca.issueAgentCertificate({ spki: csr.spki, agentId, tenant: who.tenant, now, ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}) });
+      const cert = await deps.issuer.issue({ csrPem: b.csr, agentId, tenant: who.tenant, now, ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}) });
       const d = agentDecider.decide(
         {
           kind: 'enroll',
@@ -64,8 +62,8 @@ export async function registerEnroll(app: FastifyInstance, deps: IngressDeps): P
       });
       if (!appended.ok) throw appended.error;
       deps.metrics?.inc('stockade_ingress_enrollments_total', 'Agents enrolled through this ingress');
-      req.log.info({ tenant: who.tenant, agentId, keyType: csr.keyType }, 'agent enrolled');
-      return reply.status(201).send({ agentId, certificate: cert.pem, caCertificate: deps.ca.certificatePem, position: appended.value.position });
+      req.log.info({ tenant: who.tenant, agentId, keyType: cert.keyType }, 'agent enrolled');
+      return reply.status(201).send({ agentId, certificate: cert.pem, caCertificate: deps.issuer.ca.certificatePem, position: appended.value.position });
     },
   );
 }

@@ -42,6 +42,8 @@ export async function ingressFixture(o: Partial<IngressOptions> = {}): Promise<I
       host: '127.0.0.1',
       port: 0,
       enrollRateLimit: { max: 100_000, timeWindowMs: 60_000 },
+      // One issuing thread: the worker path is exercised, without a thread per core per fixture.
+      issuerThreads: 1,
       ...o,
     });
     const conn = nc;
