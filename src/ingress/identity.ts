@@ -19,15 +19,22 @@ export interface AgentIdentity extends AgentRecord {
   products: readonly Product[];
 }
 
+interface Peer {
+  agentId: string;
+  tenant: string;
+  /** Expiry of the certificate (ms since the epoch). */
+  notAfterMs: number;
+}
+
 /** The certificate's names; the socket's TLS identity cannot change, so it is read once per connection. */
-const peers = new WeakMap<TLSSocket, { agentId: string; tenant: string } | StkError>();
+const peers = new WeakMap<TLSSocket, Peer | StkError>();
 
 /**
  * The client certificate of a request: it must chain to the install's CA and be in its validity
  * period (OpenSSL checked both, and the client-auth usage, during the handshake), and name an agent
  * id (CN) and a tenant (O) of the allowed forms.
  */
-export function peerOf(req: FastifyRequest): { agentId: string; tenant: string } {
+export function peerOf(req: FastifyRequest, now: () => Date = () => new Date()): { agentId: string; tenant: string } {
   const socket = req.raw.socket as TLSSocket;
   let peer = peers.get(socket);
   if (!peer) {
@@ -35,10 +42,12 @@ export function peerOf(req: FastifyRequest): { agentId: string; tenant: string }
     peers.set(socket, peer);
   }
   if (peer instanceof StkError) throw peer;
-  return peer;
+  // OpenSSL checked the validity period at the handshake; a keep-alive connection can outlive it.
+  if (now().getTime() > peer.notAfterMs) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate refused: CERT_HAS_EXPIRED', { reason: 'CERT_HAS_EXPIRED' });
+  return { agentId: peer.agentId, tenant: peer.tenant };
 }
 
-function readPeer(socket: TLSSocket): { agentId: string; tenant: string } | StkError {
+function readPeer(socket: TLSSocket): Peer | StkError {
   if (typeof socket.getPeerCertificate !== 'function') return new StkError('STK_ERR_AGENT_CERT_INVALID', 'agent requests need TLS with a client certificate');
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return new StkError('STK_ERR_AGENT_CERT_INVALID', 'a client certificate from this install is required');
@@ -48,8 +57,9 @@ function readPeer(socket: TLSSocket): { agentId: string; tenant: string } | StkE
   }
   const agentId = first(cert.subject?.CN);
   const tenant = first(cert.subject?.O);
-  if (!isValidId('token', agentId) || !isValidId('tenant', tenant)) return new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate does not name an agent');
-  return { agentId, tenant };
+  const notAfterMs = Date.parse(cert.valid_to);
+  if (!isValidId('token', agentId) || !isValidId('tenant', tenant) || !Number.isFinite(notAfterMs)) return new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate does not name an agent');
+  return { agentId, tenant, notAfterMs };
 }
 
 function first(v: string | string[] | undefined): string | undefined {
@@ -62,8 +72,8 @@ function first(v: string | string[] | undefined): string | undefined {
  * tenant (which must exist and not be suspended). The tenant comes from the record, never from
  * the request.
  */
-export async function authenticateAgent(req: FastifyRequest, log: EventLog, tenants: TenantGate, claimedAgentId: string | undefined): Promise<AgentIdentity> {
-  const peer = peerOf(req);
+export async function authenticateAgent(req: FastifyRequest, log: EventLog, tenants: TenantGate, claimedAgentId: string | undefined, now?: () => Date): Promise<AgentIdentity> {
+  const peer = peerOf(req, now);
   if (claimedAgentId !== undefined && claimedAgentId !== peer.agentId) {
     throw new StkError('STK_ERR_AGENT_ID_MISMATCH', 'client certificate does not match agent id', { field: 'agentId' });
   }

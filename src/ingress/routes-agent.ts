@@ -20,7 +20,7 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
   const { log, tenants } = deps;
 
   app.post<{ Body: ReportBatch }>('/report', { schema: { body: reportBody }, bodyLimit: REPORT_MAX_BODY_BYTES }, async (req, reply) => {
-    const agent = await authenticateAgent(req, log, tenants, req.body.agentId);
+    const agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
     const plan = planReport(agent, agent.products, req.body);
     if (!plan.ok) throw plan.error;
     const written = await writeReport(log, agent, plan.writes, () => readAgentRecord(log, agent.tenant, agent.agentId));
@@ -29,7 +29,7 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
   });
 
   app.get<{ Querystring: { agentId?: string } }>('/commands', { schema: { querystring: commandsQuery } }, async (req) => {
-    const agent = await authenticateAgent(req, log, tenants, req.query.agentId);
+    const agent = await authenticateAgent(req, log, tenants, req.query.agentId, deps.now);
     const open = await deps.outbox.pendingFor(agent.tenant, agent.agentId);
     // The first pull records the delivery (the audit trail shows when the agent got it); a
     // command stays in the answer until its result is posted, so a crash between pull and run
@@ -51,7 +51,7 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
     '/commands/:commandId/result',
     { schema: { params: commandParams, body: resultBody }, bodyLimit: RESULT_MAX_BODY_BYTES },
     async (req) => {
-      const agent = await authenticateAgent(req, log, tenants, req.body.agentId);
+      const agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
       const result: CommandCompleted = { outcome: req.body.outcome, output: req.body.output ?? '' };
       const stream = { tenant: agent.tenant, aggregateType: COMMAND, aggregateId: req.params.commandId };
       for (let attempt = 0; ; attempt++) {
@@ -72,7 +72,7 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
   );
 
   app.post<{ Body: { agentId: string; csr: string } }>('/renew', { schema: { body: renewBody }, bodyLimit: ENROLL_MAX_BODY_BYTES }, async (req) => {
-    let agent = await authenticateAgent(req, log, tenants, req.body.agentId);
+    let agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
     const now = deps.now?.() ?? new Date();
     const cert = await deps.issuer.issue({ csrPem: req.body.csr, agentId: agent.agentId, tenant: agent.tenant, now, ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}) });
     for (let attempt = 0; ; attempt++) {

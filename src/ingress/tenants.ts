@@ -2,8 +2,8 @@ import type { Product } from '../domain/products.ts';
 import type { EventLog, LogRecord } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { lookupOf, secretMatches } from '../tenancy/secrets.ts';
-import { tenantDecider, type TenantState } from '../../commands/tenants/decider.ts';
-import { TENANT, TenantEvents, type SecretSet } from '../../commands/tenants/events.ts';
+import { acceptsEmptySecret, tenantDecider, type TenantState } from '../../commands/tenants/decider.ts';
+import { DEFAULT_TENANT, TENANT, TenantEvents, type SecretSet } from '../../commands/tenants/events.ts';
 import { AggregateFeed } from './feed.ts';
 import type { TenantGate } from './identity.ts';
 
@@ -41,7 +41,12 @@ export class TenantView implements TenantGate {
     const entry = lookup ? this.#secrets.get(lookup) : undefined;
     // secretMatches does the same hashing and comparison whether or not an entry was found.
     const ok = secretMatches(secret, entry?.hash ?? null);
-    return ok && entry ? { tenant: entry.tenant, suspended: this.#states.get(entry.tenant)?.suspended ?? true } : null;
+    if (ok && entry) return { tenant: entry.tenant, suspended: this.#states.get(entry.tenant)?.suspended ?? true };
+    // Single-install mode: an empty secret, for the default tenant only, and only once an admin
+    // turned open enrollment on (the tenants domain decides; it is never on while suspended).
+    const byDefault = this.#states.get(DEFAULT_TENANT);
+    if (secret === '' && byDefault && acceptsEmptySecret(DEFAULT_TENANT, byDefault)) return { tenant: DEFAULT_TENANT, suspended: false };
+    return null;
   }
 
   async tenantState(tenant: string): Promise<{ suspended: boolean; products: readonly Product[] } | null> {

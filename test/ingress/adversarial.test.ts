@@ -7,6 +7,13 @@ import type { ErrorCode } from '../../src/errors.ts';
 import type { AgentClient } from '../../src/cli/agent-client.ts';
 import { alert, createTenant, dispatch, enroll, heartbeat, ingressFixture, rawCall, revokeAgent, rotateSecret, setProduct, suspendTenant, tlsClient, type IngressFixture } from './fixture.ts';
 import { tempDir } from '../helpers/nats.ts';
+import { rejects } from '../helpers/assert.ts';
+import { execute } from '../../src/domain/decider.ts';
+import { mintSecret } from '../../src/tenancy/secrets.ts';
+import { tenantDecider } from '../../commands/tenants/decider.ts';
+import { DEFAULT_TENANT } from '../../commands/tenants/events.ts';
+
+const ADMIN = { kind: 'operator' as const, id: 'admin' };
 
 const test = suite<{ f: IngressFixture }>('ingress attacks');
 
@@ -200,6 +207,41 @@ test('ids with ".", "*", ">", whitespace or unicode, in every id field', async (
     if (id) await refused(f, () => call(as(f, a), f.url, 'POST', `/agent/v1/commands/${encodeURIComponent(id)}/result`, { agentId: a.agentId, outcome: 'succeeded' }), 400, 'STK_ERR_VALIDATION');
   }
   a.close();
+});
+
+test('a certificate that expires during a keep-alive connection is refused from then on', async () => {
+  let clock = new Date();
+  const g = await ingressFixture({ now: () => clock });
+  try {
+    const { secret } = await createTenant(g.log);
+    const a = await enroll(g, secret);
+    assert.is((await a.report([heartbeat()])).status, 202);
+    clock = new Date(clock.getTime() + 31 * 86_400_000);
+    await rejects(a.report([heartbeat()]), 'STK_ERR_AGENT_CERT_INVALID');
+    a.close();
+  } finally {
+    await g.close();
+  }
+});
+
+test('an empty secret enrolls only into the default tenant, only with open enrollment on, never while suspended', async () => {
+  const g = await ingressFixture();
+  try {
+    const { csrPem } = await createAgentKeyAndCsr();
+    const body = { secret: '', csr: csrPem, hostname: 'h', os: 'linux', agentVersion: '1' };
+    const enrollEmpty = () => call(tlsClient(g.caPem), g.url, 'POST', '/agent/v1/enroll', body);
+    const s = mintSecret('enroll');
+    await execute(g.log, DEFAULT_TENANT, DEFAULT_TENANT, tenantDecider, { kind: 'create', name: 'Default', secret: { lookup: s.lookup, hash: s.hash } }, { actor: ADMIN, fresh: true });
+    await refused(g, enrollEmpty, 403, 'STK_ERR_ENROLL_SECRET_INVALID');
+    await execute(g.log, DEFAULT_TENANT, DEFAULT_TENANT, tenantDecider, { kind: 'set-open-enrollment', tenant: DEFAULT_TENANT, enabled: true }, { actor: ADMIN });
+    const ok = await enrollEmpty();
+    assert.is(ok.status, 201, JSON.stringify(ok.body));
+    assert.ok((await g.log.readAggregate({ tenant: DEFAULT_TENANT, aggregateType: 'agent', aggregateId: ok.body.agentId })).version > 0);
+    await suspendTenant(g.log, DEFAULT_TENANT);
+    await refused(g, enrollEmpty, 403, 'STK_ERR_ENROLL_SECRET_INVALID');
+  } finally {
+    await g.close();
+  }
 });
 
 test('enrollment is rate-limited per source address, with Retry-After', async () => {
