@@ -56,6 +56,13 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
   });
   installErrorHandling(app);
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    // Refusals by route and status show an attack or a broken agent fleet at a glance.
+    app.addHook('onResponse', async (req, reply) => {
+      metrics.inc('stockade_ingress_responses_total', 'Agent ingress responses by route and status', { route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    });
+  }
   await app.register(rateLimit, { global: false });
   await app.register(async (scoped) => registerEnroll(scoped, deps), { prefix: '/agent/v1' });
   await app.register(async (scoped) => registerAgentRoutes(scoped, deps), { prefix: '/agent/v1' });
