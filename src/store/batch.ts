@@ -84,7 +84,7 @@ export class ModelWriter {
     const docs: Docs = { get: <T extends Doc>(c: string, id: string) => (this.#overlay.get(ok(tenant, c, id)) ?? undefined) as T | undefined };
     const writes = this.projection.apply(e, docs, position);
     // A write to a document it did not read needs the old version for its index entries.
-    const targets = writes.filter((w): w is Extract<Write, { collection: string }> => !('global' in w) && !this.#overlay.has(ok(tenant, w.collection, w.id)));
+    const targets = writes.filter((w): w is Extract<Write, { collection: string }> => !('global' in w) && !this.projection.collections[w.collection]?.writeOnce && !this.#overlay.has(ok(tenant, w.collection, w.id)));
     if (targets.length && !this.#fresh) {
       return this.#loadAll(tenant, targets).then(() => {
         for (const w of writes) this.#write(tenant, w);
@@ -133,7 +133,7 @@ export class ModelWriter {
     const spec = this.projection.collections[w.collection];
     if (!spec) throw new Error(`model ${this.projection.model} wrote to ${w.collection}, which it does not own`);
     const pre = this.store.tenantSub(this.projection.model, this.gen, tenant).prefix;
-    const old = this.#overlay.get(ok(tenant, w.collection, w.id)) ?? null;
+    const old = spec.writeOnce ? null : (this.#overlay.get(ok(tenant, w.collection, w.id)) ?? null);
     const next = w.doc;
     if (old) {
       for (const f of spec.indexes) {
@@ -153,7 +153,7 @@ export class ModelWriter {
     } else if (old) {
       this.ops.push({ type: 'del', key: pre + docKey(w.collection, w.id) });
     }
-    this.#overlay.set(ok(tenant, w.collection, w.id), next);
+    if (!spec.writeOnce) this.#overlay.set(ok(tenant, w.collection, w.id), next);
   }
 }
 

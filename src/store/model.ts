@@ -37,6 +37,11 @@ export interface CollectionSpec {
   indexes: readonly string[];
   /** Fields a list can also filter on without an index, by checking the documents it walks. */
   scan?: readonly string[];
+  /**
+   * Documents are written once, under an id never used before, and never read by a projection
+   * (the audit trail): the projector keeps no copy of them, which spares a rebuild most of its memory.
+   */
+  writeOnce?: boolean;
 }
 
 /**
