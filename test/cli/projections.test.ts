@@ -3,6 +3,10 @@ import * as assert from 'uvu/assert';
 import { runCli } from '../helpers/proc.ts';
 import { tempDir } from '../helpers/nats.ts';
 import { freePort } from '../../src/nats/server.ts';
+import { natsFixture } from '../helpers/nats.ts';
+import { connectNats } from '../../src/nats/connect.ts';
+import { EventLog } from '../../src/log/mod.ts';
+import { createTenant, enrollAgent, freshTenant, raiseAlert } from '../helpers/events.ts';
 
 const test = suite('cli: tenant and projections against a running install');
 
@@ -40,6 +44,32 @@ test('tenant create / product / list, then projections rebuild runs inside the i
     assert.is(JSON.parse(status.lines.join('\n')).events, 0);
   } finally {
     await serve.kill();
+    await dir.cleanup();
+  }
+});
+
+test('with no install running, rebuild opens the data folder itself (NATS_URL) and status reads it', async () => {
+  const nats = await natsFixture();
+  const dir = await tempDir();
+  const nc = await connectNats({ servers: nats.url });
+  try {
+    const log = await EventLog.open(nc);
+    const t = freshTenant();
+    await createTenant(log, t);
+    const { agentId } = await enrollAgent(log, t);
+    for (let i = 0; i < 10; i++) await raiseAlert(log, t, agentId);
+    const last = await log.lastPosition();
+    const rebuild = runCli(['projections', 'rebuild', '--data', dir.path], { NATS_URL: nats.url });
+    assert.is(await rebuild.exited, 0, rebuild.lines.join('\n'));
+    assert.ok(rebuild.lines.some((l) => l.includes(`up to position ${last}`)), rebuild.lines.join('\n'));
+    const status = runCli(['projections', 'status', '--data', dir.path], { NATS_URL: nats.url });
+    assert.is(await status.exited, 0, status.lines.join('\n'));
+    const s = JSON.parse(status.lines.join('\n'));
+    assert.is(s.position, last);
+    assert.is(s.events, 0);
+  } finally {
+    await nc.close();
+    await nats.stop();
     await dir.cleanup();
   }
 });

@@ -1,0 +1,25 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { IncidentEvents as E } from '../../commands/incidents/events.ts';
+import { event, run } from '../testing.ts';
+import { incidentsProjection } from './projection.ts';
+
+const test = suite('projection: incidents');
+
+test('an incident keeps its assignee, status, linked alerts and a timeline of who changed what', () => {
+  const agg = { type: 'incident', id: 'i1' };
+  const { docs } = run(incidentsProjection, [
+    event(E.opened, agg, { title: 'Ransomware', severity: 'critical', alertIds: ['a1'] }),
+    event(E.assigned, agg, { assignee: 'ana' }),
+    event(E.statusChanged, agg, { status: 'contained' }),
+    event(E.alertsLinked, agg, { alertIds: ['a2'] }),
+    event(E.closed, agg, { reason: 'restored from backup' }),
+  ]);
+  const d = docs.get('t/incidents/i1')!;
+  assert.is(d.assignee, 'ana');
+  assert.is(d.status, 'closed');
+  assert.equal(d.alertIds, ['a1', 'a2']);
+  assert.equal((d.timeline as Array<{ change: string }>).map((s) => s.change), ['opened', 'assigned to ana', 'status contained', 'linked 1 alert(s)', 'closed']);
+});
+
+test.run();
