@@ -48,10 +48,12 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
       open.delete(stop);
       clearInterval(heartbeat);
       void sub.stop();
-      res.end();
+      // The socket goes with the stream (it is never reused), also when the browser is still there
+      // and the server is the one shutting down.
+      res.end(() => res.socket?.destroy());
     };
     open.add(stop);
-    req.raw.on('close', stop);
+    res.on('close', stop);
     const heartbeat = setInterval(() => {
       void ctx.sessions.get(sid).then(
         (s) => (s ? res.write(': keep-alive\n\n') : stop()),
@@ -104,6 +106,8 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
 function stream(reply: FastifyReply, type: string): ServerResponse {
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+  // A stream's connection is never reused: when the stream ends, so does the socket, and a server
+  // that is shutting down does not wait out a keep-alive timeout on it.
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'close' });
   return res;
 }
