@@ -109,9 +109,14 @@ export function registerRoutes(app: FastifyInstance, rt: Runtime, defs: RouteDef
       method: d.method,
       url: d.url,
       schema,
-      ...(d.body ? { bodyLimit: d.body.maxBytes ?? BODY_DEFAULT_MAX } : {}),
+      ...(d.method !== 'GET' ? { bodyLimit: d.body?.maxBytes ?? BODY_DEFAULT_MAX } : {}),
       onRequest: guard(rt, d.access, d.area, tenantScoped),
       handler: async (req, reply) => {
+        // A change without parameters takes no body; one sent anyway must be empty (unknown fields
+        // are refused everywhere). A schema cannot say this: an absent body would fail `type: object`.
+        if (!d.body && req.body !== undefined && req.body !== null && (typeof req.body !== 'object' || Object.keys(req.body).length > 0)) {
+          throw new StkError('STK_ERR_VALIDATION', 'this route takes no body', { context: 'body' });
+        }
         const rm = await readModels(rt);
         const c: RouteContext = {
           req, reply, rt, rm,

@@ -99,6 +99,8 @@ test('schemas: unknown fields, bad ids and oversized bodies are refused and writ
   assert.is((await f.call('GET', `/api/v1/tenants/${id}/alerts/a*b`)).status, 400);
   const big = await f.call('POST', `/api/v1/tenants/${id}/incidents`, { body: { title: 'x'.repeat(20_000), severity: 'low' } });
   assert.is(big.status, 413);
+  const extra = await f.call('POST', `/api/v1/tenants/${id}/resume`, { body: { force: true } });
+  assert.is(extra.status, 400, 'a route without parameters refuses a body with fields');
   const malformed = await f.call('POST', `/api/v1/tenants/${id}/incidents`, { raw: '{"title": ' });
   assert.is(malformed.body.error.code, 'STK_ERR_VALIDATION');
   assert.is(await f.stk.runtime.log.lastPosition(), before);
