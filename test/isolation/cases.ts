@@ -23,6 +23,7 @@ export const CASES: Record<string, RouteCase> = {
   'POST /api/v1/tenants/{tenant}/tokens': { body: () => ({ role: 'auditor' }), foreign: 'none' },
   'GET /api/v1/tenants/{tenant}/tokens': { foreign: 'none' },
   'POST /api/v1/tenants/{tenant}/tokens/{tokenId}/revoke': {},
+  'GET /api/v1/tenants/{tenant}/overview': { foreign: 'none' },
   'GET /api/v1/tenants/{tenant}/agents': { query: (i) => `hostname=${i.hostname ?? 'x'}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/agents/{agentId}': {},
   'POST /api/v1/tenants/{tenant}/agents/{agentId}/revoke': { body: () => ({ reason: 'test' }) },

@@ -65,6 +65,11 @@ test('each operator sees its own agent, alert, finding and incident, and nothing
     assert.equal(agents.body.items.map((x: any) => x.id), [me.agent.agentId]);
     assert.is(agents.body.items[0].connectivity, 'online');
     assert.equal(agents.body.items[0].inventory, { kernel: '6.1' });
+    const ov = await f.call('GET', `/api/v1/tenants/${me.tenant}/overview`, { token: me.op });
+    assert.equal(ov.body.agents, { online: 1, offline: 0, revoked: 0 });
+    assert.is(ov.body.alerts.acknowledged + ov.body.alerts.open + ov.body.alerts.resolved, 1);
+    assert.is(ov.body.findings.open, 1);
+    assert.is(ov.body.incidents.open, 1);
     const all = JSON.stringify(await Promise.all(['agents', 'alerts', 'incidents', 'findings', 'commands', 'audit'].map((a) => f.call('GET', `/api/v1/tenants/${me.tenant}/${a}?limit=200`, { token: me.op }))));
     for (const id of [other.agent.agentId, other.alertId, other.findingId, other.incidentId, other.tenant]) assert.not.ok(all.includes(id), `${me.tenant} sees ${id}`);
   }

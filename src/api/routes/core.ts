@@ -32,7 +32,39 @@ async function checkAlerts(c: RouteContext, ids: string[]): Promise<void> {
   for (const id of ids) await mustGet(c, 'alerts', id);
 }
 
+async function countBy(c: RouteContext, collection: string, field: string, values: readonly string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = await c.rm.store.count(c.tenant, collection, { field, value: v });
+  return out;
+}
+
 export const coreRoutes: RouteDef[] = [
+  {
+    method: 'GET', url: `${TENANT_PREFIX}/overview`, access: 'read', area: 'overview', params: TENANT_PARAM,
+    summary: 'Counts for the tenant\'s overview: agents (online/offline/revoked), alerts, incidents, findings by state',
+    handler: async (c) => {
+      const now = Date.now();
+      let online = 0;
+      let offline = 0;
+      // Online is decided at read time; walk the active agents a page at a time.
+      let cursor: string | null = null;
+      do {
+        const page: { items: AgentDoc[]; nextCursor: string | null } = await c.rm.store.list<AgentDoc>(c.tenant, 'agents', { filter: { status: 'active' }, limit: 200, ...(cursor ? { cursor } : {}) });
+        for (const a of page.items) agentView(a, now).connectivity === 'online' ? online++ : offline++;
+        cursor = page.nextCursor;
+      } while (cursor);
+      const findingsOn = ['patch', 'attack-surface', 'identity'].some((p) => c.tenantDoc.products.includes(p as never));
+      return {
+        tenant: c.tenant,
+        products: c.tenantDoc.products,
+        agents: { online, offline, revoked: await c.rm.store.count(c.tenant, 'agents', { field: 'status', value: 'revoked' }) },
+        alerts: await countBy(c, 'alerts', 'status', ['open', 'acknowledged', 'resolved']),
+        incidents: await countBy(c, 'incidents', 'status', [...INCIDENT_STATUSES, 'closed']),
+        ...(findingsOn ? { findings: await countBy(c, 'findings', 'state', ['open', 'accepted-risk', 'remediated', 'false-positive']) } : {}),
+        position: c.rm.projector.position,
+      };
+    },
+  },
   listRoute('agents', 'agents', { status: oneOf(['active', 'revoked']), hostname: text(253) }, (d) => agentView(d)),
   getRoute('agents', 'agents', 'agentId', (d) => agentView(d)),
   {
