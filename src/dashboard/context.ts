@@ -51,6 +51,7 @@ export class DashboardContext {
    */
   async tenantView(session: Session, tenant: string): Promise<TenantDoc | null> {
     const res = await this.callApi(session, 'GET', `/tenants/${encodeURIComponent(tenant)}`);
+    if (res.statusCode === 401) throw new StkError('STK_ERR_AUTH_REQUIRED', 'the session\'s credential is no longer valid');
     return res.statusCode === 200 ? (res.json() as TenantDoc) : null;
   }
 }

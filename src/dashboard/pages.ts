@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../api/auth.ts';
 import { dataPaths } from '../datadir.ts';
 import { ACTIONS, AREA_PRODUCTS, PRODUCTS } from '../domain/products.ts';
+import { isStkError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import { readModels } from '../projector/role.ts';
 import type { Asset } from './assets.ts';
@@ -35,7 +36,17 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
   const page = async (req: FastifyRequest, reply: FastifyReply, check: (s: Session) => Promise<boolean> | boolean): Promise<FastifyReply> => {
     const s = await ctx.session(req);
     if (!s) return reply.redirect(`${UI_PREFIX}/login`, 303);
-    return (await check(s)) ? html(reply, shell) : html(reply, missing, 404);
+    let allowed: boolean;
+    try {
+      allowed = await check(s);
+    } catch (err) {
+      if (!isStkError(err, 'STK_ERR_AUTH_REQUIRED')) throw err;
+      // The credential was revoked since sign-in: the session ends and sign-in is the next page.
+      await ctx.sessions.destroy(sessionCookie(req));
+      reply.header('set-cookie', sessionSetCookie(req, null));
+      return reply.redirect(`${UI_PREFIX}/login`, 303);
+    }
+    return allowed ? html(reply, shell) : html(reply, missing, 404);
   };
 
   ui.get('/', async (req, reply) => {

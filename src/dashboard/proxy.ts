@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { StkError } from '../errors.ts';
 import type { DashboardContext } from './context.ts';
-import { assertCsrf, noStore } from './security.ts';
+import { assertCsrf, noStore, sessionCookie, sessionSetCookie } from './security.ts';
 
 /** Path segments the operator API uses: ids, tenant ids, product names. Nothing else is forwarded. */
 const API_PATH = /^[A-Za-z0-9_-]{1,64}(\/[A-Za-z0-9_-]{1,64}){0,7}$/;
@@ -26,6 +26,12 @@ export async function registerProxy(ui: FastifyInstance, ctx: DashboardContext):
         const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : typeof req.body === 'string' ? req.body : '{}';
         const res = await ctx.callApi(session, req.method, `/${path}${q >= 0 ? req.url.slice(q) : ''}`, body);
         noStore(reply);
+        // The API no longer takes the session's credential (a revoked token, a changed admin key):
+        // the session ends here, on every process, and the page goes back to sign-in.
+        if (res.statusCode === 401) {
+          await ctx.sessions.destroy(sessionCookie(req));
+          reply.header('set-cookie', sessionSetCookie(req, null));
+        }
         const retry = res.headers['retry-after'];
         if (retry !== undefined) reply.header('retry-after', String(retry));
         reply.status(res.statusCode);

@@ -39,12 +39,12 @@ async function signIn(base: string, credential: string): Promise<{ status: numbe
   return { status: res.status, cookie: setCookie.split(';')[0]!, csrf: body.csrf ?? '' };
 }
 
-async function newTenantWithToken(): Promise<{ id: string; token: string; position: number }> {
+async function newTenantWithToken(): Promise<{ id: string; token: string; tokenId: string; position: number }> {
   const id = freshTenant('sess');
   assert.is((await apiCall(a.base, a.adminKey, 'POST', '/tenants', { id, name: `Tenant ${id}` })).status, 201);
   const tok = await apiCall(a.base, a.adminKey, 'POST', `/tenants/${id}/tokens`, { role: 'operator' });
   assert.is(tok.status, 201);
-  return { id, token: tok.body.token, position: tok.body.position };
+  return { id, token: tok.body.token, tokenId: tok.body.id, position: tok.body.position };
 }
 
 test('a session made on one API process works on another, and a sign-out on either ends it on both', async () => {
@@ -68,6 +68,18 @@ test('a session made on one API process works on another, and a sign-out on eith
   assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/);
   assert.is((await fetch(`${a.base}/ui/session`, { headers: { cookie: s.cookie } })).status, 401);
   assert.is((await fetch(`${a.base}/ui/api/tenants/${t.id}/alerts`, { headers: { cookie: s.cookie } })).status, 401);
+});
+
+test('a token revoked by an admin ends the dashboard sessions made with it', async () => {
+  const t = await newTenantWithToken();
+  const s = await signIn(a.base, t.token);
+  assert.is((await fetch(`${a.base}/ui/api/tenants/${t.id}/alerts`, { headers: { cookie: s.cookie } })).status, 200);
+  assert.is((await apiCall(a.base, a.adminKey, 'POST', `/tenants/${t.id}/tokens/${t.tokenId}/revoke`, {})).status, 200);
+  const page = await fetch(`${a.base}/ui/t/${t.id}/alerts`, { headers: { cookie: s.cookie }, redirect: 'manual' });
+  assert.is(page.status, 303);
+  assert.is(page.headers.get('location'), '/ui/login');
+  assert.match(page.headers.get('set-cookie') ?? '', /Max-Age=0/);
+  assert.is((await fetch(`${a.base}/ui/session`, { headers: { cookie: s.cookie } })).status, 401);
 });
 
 test('the session bucket holds nothing usable: no credential, no tenant, keys are hashes', async () => {
