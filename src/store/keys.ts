@@ -17,8 +17,18 @@ export function pad(seq: number): string {
   return String(seq).padStart(SEQ_DIGITS, '0');
 }
 
+// Indexed values repeat (statuses, severities, agent ids): encoding each once saves a Buffer per key.
+const encoded = new Map<string, string>();
+
 function enc(value: unknown): string {
-  return Buffer.from(String(value), 'utf8').toString('base64url');
+  const s = String(value);
+  let e = encoded.get(s);
+  if (e === undefined) {
+    e = Buffer.from(s, 'utf8').toString('base64url');
+    if (encoded.size >= 10_000) encoded.clear();
+    encoded.set(s, e);
+  }
+  return e;
 }
 
 export function assertCollection(collection: string): void {
