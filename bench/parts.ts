@@ -1,3 +1,4 @@
+import { benchDashboard } from './dashboard.ts';
 import { benchLog } from './log.ts';
 import { benchIngress } from './ingress.ts';
 import { benchLists, benchRebuild } from './projections.ts';
@@ -8,4 +9,5 @@ export const PARTS: Record<string, () => Promise<void>> = {
   ingress: benchIngress,
   rebuild: benchRebuild,
   lists: benchLists,
+  dashboard: benchDashboard,
 };
