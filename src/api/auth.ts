@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { StkError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import type { ReadStore } from '../store/store.ts';
@@ -66,5 +66,3 @@ export function checkRole(p: Principal, access: Access): void {
   if (access === 'admin') throw new StkError('STK_ERR_FORBIDDEN', 'this action needs the admin key');
   if (access === 'write' && p.role !== 'operator') throw new StkError('STK_ERR_FORBIDDEN', 'auditors can read but not change anything');
 }
-
-export type Hook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;

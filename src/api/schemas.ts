@@ -16,9 +16,9 @@ const LIST_QUERY = {
 };
 
 /** `GET /tenants/:tenant/<area>`: newest first, cursor-paginated, filters on indexed fields. */
-export function listRoute(area: string, collection: string, filters: Record<string, object>, view: (d: any, c: RouteContext) => unknown = (d) => d): RouteDef {
+export function listRoute(area: string, collection: string, filters: Record<string, object>, view: (d: any, c: RouteContext) => unknown = (d) => d, access: RouteDef['access'] = 'read'): RouteDef {
   return {
-    method: 'GET', url: `${TENANT_PREFIX}/${area}`, access: 'read', area, summary: `List ${area}, newest first`,
+    method: 'GET', url: `${TENANT_PREFIX}/${area}`, access, area, summary: `List ${area}, newest first`,
     params: TENANT_PARAM, query: { ...LIST_QUERY, ...filters },
     handler: async (c) => {
       const q = c.query as Record<string, string>;

@@ -109,7 +109,7 @@ export const tenantRoutes: RouteDef[] = [
       return { id, role, token: s.secret, position: await settled(c, r.position) };
     },
   },
-  listRoute('tokens', 'tokens', { role: oneOf(ROLES) }, tokenView),
+  listRoute('tokens', 'tokens', { role: oneOf(ROLES) }, tokenView, 'admin'),
   {
     method: 'POST', url: `${TENANT_PREFIX}/tokens/:tokenId/revoke`, access: 'admin', area: 'tokens', summary: 'Revoke a token; it stops working at once',
     params: { ...TENANT_PARAM, tokenId: ID },
@@ -121,9 +121,6 @@ export const tenantRoutes: RouteDef[] = [
     },
   },
 ];
-
-// Admin routes are mapped for every tenant route table: admin access is checked in the guard.
-for (const r of tenantRoutes) if (r.area === 'tokens' && r.method === 'GET') r.access = 'admin';
 
 async function settledTenant(c: RouteContext, position: number): Promise<TenantDoc | null> {
   await settled(c, position);
