@@ -19,6 +19,7 @@ const ADMIN = { kind: 'operator' as const, id: 'admin' };
 
 /** A real nats-server, the event log and a listening ingress on a free loopback port. */
 export interface IngressFixture {
+  nats: Awaited<ReturnType<typeof natsFixture>>;
   nc: NatsConnection;
   log: EventLog;
   ingress: Ingress;
@@ -48,6 +49,7 @@ export async function ingressFixture(o: Partial<IngressOptions> = {}): Promise<I
     });
     const conn = nc;
     return {
+      nats,
       nc: conn,
       log,
       ingress,
