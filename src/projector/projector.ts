@@ -146,9 +146,13 @@ export class Projector {
       const writers = [...this.#writers.values()];
       const last = records[records.length - 1]!.position;
       try {
-        for (const w of writers) for (const r of records) for (const e of r.events) {
-          const pending = w.apply(e, r.position);
-          if (pending) await pending;
+        const flat = records.flatMap((r) => r.events.map((e) => ({ e, position: r.position })));
+        for (const w of writers) {
+          await w.prefetch(flat);
+          for (const { e, position } of flat) {
+            const pending = w.apply(e, position);
+            if (pending) await pending;
+          }
         }
         const ops = writers.flatMap((w) => w.ops);
         for (const w of writers) if (last > w.position) ops.push(putOp(this.store.meta, positionKey(w.projection.model, w.gen), last));

@@ -79,6 +79,30 @@ export class ModelWriter {
     return this.#applyKnown(e, position);
   }
 
+  /**
+   * Reads, in one getMany per tenant, every document the events will ask for that is not known
+   * yet, so applying a live batch costs a read round per batch instead of one per event.
+   */
+  async prefetch(events: Array<{ e: EventEnvelope; position: number }>): Promise<void> {
+    if (this.#fresh) return;
+    const p = this.projection;
+    const byTenant = new Map<string, Map<string, { collection: string; id: string }>>();
+    for (const { e, position } of events) {
+      if (position <= this.position || !p.types.has(e.type)) continue;
+      for (const r of p.reads(e)) {
+        if (!isValidId('token', r.id) || this.#overlay.has(ok(e.tenant, r.collection, r.id))) continue;
+        let m = byTenant.get(e.tenant);
+        if (!m) byTenant.set(e.tenant, (m = new Map()));
+        m.set(`${r.collection}\u0000${r.id}`, r);
+      }
+    }
+    for (const [tenant, refs] of byTenant) {
+      const list = [...refs.values()];
+      const docs = await this.store.tenantSub(p.model, this.gen, tenant).getMany(list.map((r) => docKey(r.collection, r.id)));
+      list.forEach((r, i) => this.#overlay.set(ok(tenant, r.collection, r.id), (docs[i] as Doc | undefined) ?? null));
+    }
+  }
+
   #applyKnown(e: EventEnvelope, position: number): void | Promise<void> {
     const tenant = e.tenant;
     const docs: Docs = { get: <T extends Doc>(c: string, id: string) => (this.#overlay.get(ok(tenant, c, id)) ?? undefined) as T | undefined };
