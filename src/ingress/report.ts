@@ -60,6 +60,8 @@ interface Write {
  *
  * Ids are derived from (agent, batch id or the batch's content, index): the same batch sent again
  * makes the same events on the same aggregates, so a retry after a timeout or a 503 adds nothing.
+ * The envelope's time is the server's (a heartbeat's time is when the agent was last seen); the
+ * agent's own clock goes into the payloads (`observedAt`, `finishedAt`, `collectedAt`).
  */
 export function planReport(agent: AgentRecord, products: readonly Product[], batch: ReportBatch): { ok: true; writes: Write[] } | { ok: false; error: StkError } {
   for (const [i, e] of batch.events.entries()) {
@@ -77,13 +79,13 @@ export function planReport(agent: AgentRecord, products: readonly Product[], bat
     const fresh = <S, C>(decider: Decider<S, C>, command: C): void => {
       const d = decider.decide(command, decider.initialState());
       if (!d.ok) throw d.error; // a fresh aggregate accepts its creating command; anything else is a bug
-      writes.push({ aggregateType: decider.aggregateType, aggregateId: derive('a', i), events: d.events.map((ev, j) => ({ ...ev, id: derive('e', i, j), at: e.at })), onAgent: false });
+      writes.push({ aggregateType: decider.aggregateType, aggregateId: derive('a', i), events: d.events.map((ev, j) => ({ ...ev, id: derive('e', i, j) })), onAgent: false });
     };
     switch (e.kind) {
       case 'heartbeat': {
         const d = agentDecider.decide({ kind: 'heartbeat', heartbeat: { inventory: e.data.inventory ?? null } }, { exists: true, revoked: false });
         if (!d.ok) throw d.error;
-        heartbeats.push(...d.events.map((ev, j) => ({ ...ev, id: derive('e', i, j), at: e.at })));
+        heartbeats.push(...d.events.map((ev, j) => ({ ...ev, id: derive('e', i, j) })));
         break;
       }
       case 'alert':
