@@ -1,0 +1,96 @@
+import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
+import { StkError } from './errors.ts';
+import { EVENTS_STREAM } from './log/mod.ts';
+
+/** How far sealing and projection may fall behind before the ingress refuses new reports. */
+export interface LagBounds {
+  /** Events not yet sealed, over every sealer consumer. @defaultValue 200000 */
+  maxSealLagEvents: number;
+  /** Events not yet applied by the slowest live read-model replica. @defaultValue 200000 */
+  maxProjectionLagEvents: number;
+}
+
+export interface LagSnapshot {
+  sealEvents: number;
+  projectionEvents: number;
+  at: number;
+}
+
+/** Lag bounds from STOCKADE_MAX_SEAL_LAG and STOCKADE_MAX_PROJECTION_LAG (events). */
+export function lagBoundsFromEnv(env: NodeJS.ProcessEnv = process.env): LagBounds {
+  const num = (name: string, dflt: number): number => {
+    const v = env[name];
+    if (v === undefined || v === '') return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new StkError('STK_ERR_CONFIG', `${name} must be a positive integer`, { name, value: v });
+    return n;
+  };
+  return { maxSealLagEvents: num('STOCKADE_MAX_SEAL_LAG', 200_000), maxProjectionLagEvents: num('STOCKADE_MAX_PROJECTION_LAG', 200_000) };
+}
+
+const isSealer = (c: ConsumerInfo): boolean => c.name.startsWith('stk-sealer');
+const isProjector = (c: ConsumerInfo): boolean => c.name.startsWith('projector_');
+// A replica whose process is gone has no pull request waiting and nothing in flight; its
+// growing backlog must not hold every agent back. Sealer consumers always count: events must be
+// sealed whoever is alive.
+const isLive = (c: ConsumerInfo): boolean => c.num_waiting > 0 || c.num_ack_pending > 0;
+
+/**
+ * Backpressure from the bus itself: the backlog of the sealer and projector consumers on EVENTS,
+ * read from JetStream (so an ingress process needs no local state and sees every worker), at
+ * most once per `refreshMs`.
+ */
+export class LagMonitor {
+  readonly #jsm: JetStreamManager;
+  readonly #bounds: LagBounds;
+  readonly #refreshMs: number;
+  #last: LagSnapshot | null = null;
+  #inflight: Promise<LagSnapshot> | null = null;
+
+  constructor(jsm: JetStreamManager, bounds: LagBounds, o: { refreshMs?: number } = {}) {
+    this.#jsm = jsm;
+    this.#bounds = bounds;
+    this.#refreshMs = o.refreshMs ?? 1000;
+  }
+
+  /** The current backlog (cached up to refreshMs). */
+  async snapshot(): Promise<LagSnapshot> {
+    if (this.#last && Date.now() - this.#last.at < this.#refreshMs) return this.#last;
+    this.#inflight ??= this.#read().finally(() => {
+      this.#inflight = null;
+    });
+    return this.#inflight;
+  }
+
+  /** Throws STK_ERR_UNAVAILABLE (503 with Retry-After) when either backlog is over its bound. */
+  async admit(): Promise<void> {
+    const s = await this.snapshot();
+    const over =
+      s.sealEvents > this.#bounds.maxSealLagEvents ? { what: 'sealing', lag: s.sealEvents, bound: this.#bounds.maxSealLagEvents } :
+      s.projectionEvents > this.#bounds.maxProjectionLagEvents ? { what: 'projection', lag: s.projectionEvents, bound: this.#bounds.maxProjectionLagEvents } :
+      null;
+    if (over) {
+      throw new StkError('STK_ERR_UNAVAILABLE', `${over.what} is ${over.lag} events behind (bound ${over.bound}); retry later`, {
+        retryAfterSeconds: 2,
+        limit: over.bound,
+      });
+    }
+  }
+
+  async #read(): Promise<LagSnapshot> {
+    let seal = 0;
+    let projection = 0;
+    try {
+      const consumers = await this.#jsm.consumers.list(EVENTS_STREAM).next();
+      for (const c of consumers) {
+        const backlog = c.num_pending + c.num_ack_pending;
+        if (isSealer(c)) seal += backlog;
+        else if (isProjector(c) && isLive(c)) projection = Math.max(projection, backlog);
+      }
+    } catch (err) {
+      throw new StkError('STK_ERR_UNAVAILABLE', 'cannot read the sealing and projection backlog', { retryAfterSeconds: 1 }, { cause: err });
+    }
+    this.#last = { sealEvents: seal, projectionEvents: projection, at: Date.now() };
+    return this.#last;
+  }
+}
