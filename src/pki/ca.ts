@@ -146,7 +146,7 @@ export class InstallCa {
    * O = tenant, client-auth usage only, valid `validityDays` from `now`. The tenant in the subject
    * only says where the agent's enrolled record lives; the ingress still reads that record.
    */
-  issueAgentCertificate(p: { spki: Uint8Array; agentId: string; tenant: string; now: Date; validityDays?: number }): IssuedCertificate {
+  issueAgentCertificate(p: { spki: asn.SubjectPublicKeyInfo; agentId: string; tenant: string; now: Date; validityDays?: number }): IssuedCertificate {
     const notBefore = new Date(p.now.getTime() - BACKDATE_MS);
     const notAfter = new Date(p.now.getTime() + (p.validityDays ?? AGENT_CERT_DAYS) * DAY_MS);
     const serial = serialBytes();
@@ -157,7 +157,7 @@ export class InstallCa {
       issuer: this.#issuer,
       validity: new asn.Validity({ notBefore, notAfter }),
       subject: new asn.Name([rdn(OID_CN, p.agentId), rdn(OID_O, p.tenant)]),
-      subjectPublicKeyInfo: AsnConvert.parse(p.spki, asn.SubjectPublicKeyInfo),
+      subjectPublicKeyInfo: p.spki,
       extensions: new asn.Extensions(this.#agentExtensions),
     });
     const signature = sign('sha256', Buffer.from(AsnConvert.serialize(tbs)), { key: this.#key, dsaEncoding: 'der' });
