@@ -1,12 +1,14 @@
 import { benchDashboard } from './dashboard.ts';
 import { benchLog } from './log.ts';
 import { benchIngress } from './ingress.ts';
+import { benchLedger } from './ledger.ts';
 import { benchLists, benchRebuild } from './projections.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
   log: benchLog,
   ingress: benchIngress,
+  ledger: benchLedger,
   rebuild: benchRebuild,
   lists: benchLists,
   dashboard: benchDashboard,

@@ -24,6 +24,8 @@ export interface SealerOptions extends CheckpointTargets {
   owns?: (tenant: string) => boolean;
   /** Durable consumer on EVENTS; one per partition. @defaultValue stk-sealer */
   consumerName?: string;
+  /** Server-side filter of that consumer (e.g. `partitionFilter(p)`), fixed when it is created. @defaultValue ev.> */
+  filter?: string;
   replicas?: number;
   now?: () => Date;
 }
@@ -199,7 +201,7 @@ export class Sealer {
           // Acking a record acks every record before it: one ack per block instead of per event.
           ack_policy: AckPolicy.All,
           deliver_policy: DeliverPolicy.All,
-          filter_subject: 'ev.>',
+          filter_subject: this.#o.filter ?? 'ev.>',
           ack_wait: 300_000_000_000,
           max_ack_pending: 100_000,
         });

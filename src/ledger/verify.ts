@@ -1,7 +1,7 @@
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { KeyObject } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { assertId } from '../ids.ts';
+import { assertId, isValidId } from '../ids.ts';
 import { EVENTS_STREAM, parseEventSubject, tenantFilter } from '../log/mod.ts';
 import {
   GENESIS_HEAD, KEYS_SUBJECT, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, VERSION_HEADER,
@@ -91,11 +91,44 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
       cp = undefined;
     }
   }
-  const tenants = o.tenants === 'all' ? await allTenants(jsm) : o.tenants;
-  for (const t of tenants) assertId('tenant', t, 'tenant');
-  if (cp && o.tenants === 'all') for (const h of cp.heads) if (!tenants.includes(h.tenant)) tenants.push(h.tenant);
-  for (const tenant of tenants) {
-    const r = await verifyTenant(jsm, js, tenant, trusted, cp?.heads.find((h) => h.tenant === tenant), o);
+  const now = (o.now?.() ?? new Date()).getTime();
+  const checks = new Map<string, ChainCheck>();
+  const checkOf = (tenant: string): ChainCheck => {
+    let c = checks.get(tenant);
+    if (!c) {
+      c = new ChainCheck(tenant, trusted, cp?.heads.find((h) => h.tenant === tenant), now, o.windowMs ?? 60_000, o.onProgress);
+      checks.set(tenant, c);
+    }
+    return c;
+  };
+  if (o.tenants === 'all') {
+    // One pass over each stream for every tenant: per-tenant consumers cost more than the reading.
+    for (const h of cp?.heads ?? []) checkOf(h.tenant);
+    for await (const m of scan(jsm, js, LEDGER_STREAM, `${LEDGER_SUBJECT_PREFIX}>`)) {
+      const tenant = m.subject.slice(LEDGER_SUBJECT_PREFIX.length);
+      if (isValidId('tenant', tenant)) checkOf(tenant).block(m);
+    }
+    for (const c of checks.values()) c.blocksDone();
+    for await (const m of scan(jsm, js, EVENTS_STREAM, 'ev.>')) {
+      let tenant: string;
+      try {
+        tenant = parseEventSubject(m.subject).tenant;
+      } catch {
+        continue; // not a record subject
+      }
+      checkOf(tenant).record(m);
+    }
+  } else {
+    for (const t of o.tenants) assertId('tenant', t, 'tenant');
+    for (const tenant of o.tenants) {
+      const c = checkOf(tenant);
+      for await (const m of scan(jsm, js, LEDGER_STREAM, ledgerSubject(tenant))) c.block(m);
+      c.blocksDone();
+      for await (const m of scan(jsm, js, EVENTS_STREAM, tenantFilter(tenant))) c.record(m);
+    }
+  }
+  for (const c of [...checks.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : 1))) {
+    const r = await c.finish(jsm, js);
     report.tenants.push(r);
     if (!r.ok) report.ok = false;
   }
@@ -127,129 +160,151 @@ async function loadKeys(jsm: JetStreamManager, js: JetStreamClient) {
   return { keys, trusted };
 }
 
-async function allTenants(jsm: JetStreamManager): Promise<string[]> {
-  const names = new Set<string>();
-  const ledger = await jsm.streams.info(LEDGER_STREAM, { subjects_filter: `${LEDGER_SUBJECT_PREFIX}>` }).catch(() => null);
-  for (const s of Object.keys(ledger?.state.subjects ?? {})) names.add(s.slice(LEDGER_SUBJECT_PREFIX.length));
-  const events = await jsm.streams.info(EVENTS_STREAM, { subjects_filter: 'ev.>' }).catch(() => null);
-  for (const s of Object.keys(events?.state.subjects ?? {})) {
-    try {
-      names.add(parseEventSubject(s).tenant);
-    } catch {
-      // not a record subject
-    }
+type Where = Omit<Break, 'tenant'>;
+
+/**
+ * One tenant's chain, checked in two passes fed in stream order: its blocks (signatures, links,
+ * entries hashing to each signed head, the saved checkpoint), then its records against the
+ * entries the blocks vouch for. Entries after the first bad block are not trusted.
+ */
+class ChainCheck {
+  readonly tenant: string;
+  readonly #trusted: Map<string, KeyObject>;
+  readonly #saved: { height: number; head: string } | undefined;
+  readonly #now: number;
+  readonly #windowMs: number;
+  readonly #onProgress: VerifyOptions['onProgress'];
+  readonly #entries: BlockEntry[] = [];
+  readonly #keyIds = new Set<string>();
+  readonly #ids = new Set<string>();
+  #blockBreak: Where | null = null;
+  #recordBreak: Where | null = null;
+  /** An entry whose record is not at its place; classified (moved, edited, removed) in finish(). */
+  #missing: { entry: BlockEntry; height: number } | null = null;
+  #head = GENESIS_HEAD;
+  #height = 0;
+  #index = 0;
+  #blocks = 0;
+  #lastSeq = 0;
+  #checkpointSeen = false;
+  #i = 0;
+  #pending = 0;
+
+  constructor(tenant: string, trusted: Map<string, KeyObject>, saved: { height: number; head: string } | undefined, now: number, windowMs: number, onProgress: VerifyOptions['onProgress']) {
+    this.tenant = tenant;
+    this.#trusted = trusted;
+    this.#saved = saved;
+    this.#now = now;
+    this.#windowMs = windowMs;
+    this.#onProgress = onProgress;
   }
-  return [...names].sort();
-}
 
-async function verifyTenant(
-  jsm: JetStreamManager,
-  js: JetStreamClient,
-  tenant: string,
-  trusted: Map<string, KeyObject>,
-  saved: { height: number; head: string } | undefined,
-  o: VerifyOptions,
-): Promise<TenantReport> {
-  const r: TenantReport = { tenant, ok: true, entries: 0, blocks: 0, height: 0, head: GENESIS_HEAD, keyIds: [], pending: 0 };
-  const fail = (b: Omit<Break, 'tenant'>): TenantReport => ({ ...r, ok: false, break: { tenant, ...b } });
-
-  // Phase 1: the blocks. Entries are trusted up to the first block that does not verify.
-  const entries: BlockEntry[] = [];
-  const keyIds = new Set<string>();
-  let blockBreak: Omit<Break, 'tenant'> | null = null;
-  let head = GENESIS_HEAD;
-  let height = 0;
-  let index = 0;
-  let checkpointSeen = false;
-  let lastSeq = 0;
-  for await (const m of scan(jsm, js, LEDGER_STREAM, ledgerSubject(tenant))) {
-    if (blockBreak) continue;
+  block(m: JsMsg): void {
+    if (this.#blockBreak) return;
     let b;
     try {
       b = parseBlock(m.data, { ledgerSeq: m.seq });
     } catch {
-      blockBreak = { kind: 'block_malformed', message: `block at LEDGER seq ${m.seq} is not a well-formed block`, ledgerSeq: m.seq, height: height + 1 };
-      continue;
+      this.#blockBreak = { kind: 'block_malformed', message: `block at LEDGER seq ${m.seq} is not a well-formed block`, ledgerSeq: m.seq, height: this.#height + 1 };
+      return;
     }
     const where = { block: b.index, ledgerSeq: m.seq, height: b.firstHeight };
-    const key = trusted.get(b.keyId);
-    if (b.tenant !== tenant) blockBreak = { kind: 'block_malformed', message: `block ${b.index} names tenant ${b.tenant}`, ...where };
-    else if (!key) blockBreak = { kind: 'unknown_key', message: `block ${b.index} is signed by unknown key ${b.keyId}`, ...where };
-    else if (!verifyText(key, blockSignedText(b), b.sig)) blockBreak = { kind: 'bad_signature', message: `block ${b.index} has a signature that does not verify with key ${b.keyId}`, ...where };
+    const key = this.#trusted.get(b.keyId);
+    const [height, index, head, saved] = [this.#height, this.#index, this.#head, this.#saved];
+    if (b.tenant !== this.tenant) this.#blockBreak = { kind: 'block_malformed', message: `block ${b.index} names tenant ${b.tenant}`, ...where };
+    else if (!key) this.#blockBreak = { kind: 'unknown_key', message: `block ${b.index} is signed by unknown key ${b.keyId}`, ...where };
+    else if (!verifyText(key, blockSignedText(b), b.sig)) this.#blockBreak = { kind: 'bad_signature', message: `block ${b.index} has a signature that does not verify with key ${b.keyId}`, ...where };
     else if (b.index <= index || b.firstHeight <= height) {
-      blockBreak = { kind: 'entry_duplicated', message: `block ${b.index} repeats heights ${b.firstHeight}..${b.lastHeight} already in the chain (chain is at height ${height}, block ${index})`, ...where };
+      this.#blockBreak = { kind: 'entry_duplicated', message: `block ${b.index} repeats heights ${b.firstHeight}..${b.lastHeight} already in the chain (chain is at height ${height}, block ${index})`, ...where };
     } else if (b.index !== index + 1 || b.firstHeight !== height + 1 || b.prevHead !== head) {
-      blockBreak = { kind: 'chain_broken', message: `block ${b.index} (heights ${b.firstHeight}..${b.lastHeight}) does not extend block ${index} at height ${height}`, ...where };
+      this.#blockBreak = { kind: 'chain_broken', message: `block ${b.index} (heights ${b.firstHeight}..${b.lastHeight}) does not extend block ${index} at height ${height}`, ...where };
     }
-    if (blockBreak) continue;
+    if (this.#blockBreak) return;
     let h = head;
     let savedHeadAt: string | null = null;
     for (let i = 0; i < b.entries.length; i++) {
-      h = entryHash(tenant, b.firstHeight + i, h, b.entries[i]![2]);
+      h = entryHash(this.tenant, b.firstHeight + i, h, b.entries[i]![2]);
       if (saved && b.firstHeight + i === saved.height) savedHeadAt = h;
     }
     if (h !== b.head) {
-      blockBreak = { kind: 'chain_broken', message: `the entries of block ${b.index} do not hash to the head it signs`, ...where };
-      continue;
+      this.#blockBreak = { kind: 'chain_broken', message: `the entries of block ${b.index} do not hash to the head it signs`, ...where };
+      return;
     }
     if (savedHeadAt !== null) {
-      checkpointSeen = true;
+      this.#checkpointSeen = true;
       if (savedHeadAt !== saved!.head) {
-        blockBreak = { kind: 'checkpoint_fork', message: `the chain no longer extends the saved checkpoint: at height ${saved!.height} the head is ${savedHeadAt}, the checkpoint says ${saved!.head}`, ...where, height: saved!.height };
-        continue;
+        this.#blockBreak = { kind: 'checkpoint_fork', message: `the chain no longer extends the saved checkpoint: at height ${saved!.height} the head is ${savedHeadAt}, the checkpoint says ${saved!.head}`, ...where, height: saved!.height };
+        return;
       }
     }
     // The sealer reads records in stream order, so a chain's sequences only grow.
-    const backwards = b.entries.findIndex((e, k) => e[0] <= (k === 0 ? lastSeq : b.entries[k - 1]![0]));
+    const backwards = b.entries.findIndex((e, k) => e[0] <= (k === 0 ? this.#lastSeq : b.entries[k - 1]![0]));
     if (backwards >= 0) {
-      blockBreak = { kind: 'entry_out_of_order', message: `entry ${b.firstHeight + backwards} names record ${b.entries[backwards]![0]}, which is not after the entry before it`, ...where, height: b.firstHeight + backwards };
-      continue;
+      this.#blockBreak = { kind: 'entry_out_of_order', message: `entry ${b.firstHeight + backwards} names record ${b.entries[backwards]![0]}, which is not after the entry before it`, ...where, height: b.firstHeight + backwards };
+      return;
     }
-    for (const e of b.entries) entries.push(e);
-    lastSeq = b.entries[b.entries.length - 1]![0];
-    head = b.head;
-    height = b.lastHeight;
-    index = b.index;
-    keyIds.add(b.keyId);
-    r.blocks++;
+    for (const e of b.entries) this.#entries.push(e);
+    this.#lastSeq = b.entries[b.entries.length - 1]![0];
+    this.#head = b.head;
+    this.#height = b.lastHeight;
+    this.#index = b.index;
+    this.#keyIds.add(b.keyId);
+    this.#blocks++;
   }
-  if (!blockBreak && saved && saved.height > 0 && !checkpointSeen) {
-    blockBreak = { kind: 'checkpoint_fork', message: `the chain (height ${height}) no longer reaches the saved checkpoint at height ${saved.height}`, height: Math.min(height + 1, saved.height) };
-  }
-  Object.assign(r, { height, head, keyIds: [...keyIds] });
 
-  // Phase 2: every record of the tenant against the trusted entries, in stream order.
-  const now = (o.now?.() ?? new Date()).getTime();
-  const windowMs = o.windowMs ?? 60_000;
-  const ids = new Set<string>();
-  let i = 0;
-  const filter = tenantFilter(tenant);
-  for await (const m of scan(jsm, js, EVENTS_STREAM, filter)) {
-    const e = entries[i];
-    if (e && e[0] === m.seq) {
-      const at = { height: i + 1, seq: m.seq };
-      if (e[1] && ids.has(e[1])) return fail({ kind: 'entry_duplicated', message: `entry ${i + 1} seals event ${e[1]} a second time (seq ${m.seq})`, ...at });
-      const h = eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data);
-      if (h !== e[2]) return fail({ kind: 'event_edited', message: `event record at seq ${m.seq} (height ${i + 1}) does not match its entry: it was edited`, ...at });
-      ids.add(e[1]);
-      i++;
-      r.entries++;
-      if (o.onProgress && r.entries % 10_000 === 0) o.onProgress({ tenant, entries: r.entries });
-      continue;
+  blocksDone(): void {
+    const saved = this.#saved;
+    if (!this.#blockBreak && saved && saved.height > 0 && !this.#checkpointSeen) {
+      this.#blockBreak = { kind: 'checkpoint_fork', message: `the chain (height ${this.#height}) no longer reaches the saved checkpoint at height ${saved.height}`, height: Math.min(this.#height + 1, saved.height) };
     }
-    if (e && e[0] < m.seq) return fail(await classifyMissing(jsm, js, tenant, e, i + 1));
-    if (e) return fail({ kind: 'event_inserted', message: `record at seq ${m.seq} sits between sealed records but is not in the chain`, seq: m.seq, height: i + 1 });
-    if (blockBreak) break;
-    // Past the chain's end: not sealed yet. Fine within the sealing window, a break beyond it.
-    if (now - m.time.getTime() > windowMs) {
-      return fail({ kind: 'unsealed', message: `record at seq ${m.seq} has been unsealed for ${Math.round((now - m.time.getTime()) / 1000)} s (window ${windowMs / 1000} s)`, seq: m.seq, height: height + 1 });
-    }
-    r.pending++;
   }
-  if (i < entries.length) return fail(await classifyMissing(jsm, js, tenant, entries[i]!, i + 1));
-  o.onProgress?.({ tenant, entries: r.entries });
-  if (blockBreak) return fail(blockBreak);
-  return r;
+
+  record(m: JsMsg): void {
+    if (this.#recordBreak || this.#missing) return;
+    const e = this.#entries[this.#i];
+    const height = this.#i + 1;
+    if (e && e[0] === m.seq) {
+      const id = e[1] || firstEventId(m.data);
+      if (this.#ids.has(id)) {
+        this.#recordBreak = { kind: 'entry_duplicated', message: `entry ${height} seals event ${id} a second time (seq ${m.seq})`, height, seq: m.seq };
+        return;
+      }
+      if (eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data) !== e[2]) {
+        this.#recordBreak = { kind: 'event_edited', message: `event record at seq ${m.seq} (height ${height}) does not match its entry: it was edited`, height, seq: m.seq };
+        return;
+      }
+      this.#ids.add(id);
+      this.#i++;
+      if (this.#onProgress && this.#i % 10_000 === 0) this.#onProgress({ tenant: this.tenant, entries: this.#i });
+      return;
+    }
+    if (e && e[0] < m.seq) {
+      this.#missing = { entry: e, height };
+      return;
+    }
+    if (e) {
+      this.#recordBreak = { kind: 'event_inserted', message: `record at seq ${m.seq} sits between sealed records but is not in the chain`, seq: m.seq, height };
+      return;
+    }
+    if (this.#blockBreak) return;
+    // Past the chain's end: not sealed yet. Fine within the sealing window, a break beyond it.
+    const age = this.#now - m.time.getTime();
+    if (age > this.#windowMs) {
+      this.#recordBreak = { kind: 'unsealed', message: `record at seq ${m.seq} has been unsealed for ${Math.round(age / 1000)} s (window ${this.#windowMs / 1000} s)`, seq: m.seq, height: this.#height + 1 };
+      return;
+    }
+    this.#pending++;
+  }
+
+  async finish(jsm: JetStreamManager, js: JetStreamClient): Promise<TenantReport> {
+    const r: TenantReport = {
+      tenant: this.tenant, ok: true, entries: this.#i, blocks: this.#blocks, height: this.#height, head: this.#head, keyIds: [...this.#keyIds], pending: this.#pending,
+    };
+    if (!this.#recordBreak && !this.#missing && this.#i < this.#entries.length) this.#missing = { entry: this.#entries[this.#i]!, height: this.#i + 1 };
+    const brk = this.#recordBreak ?? (this.#missing ? await classifyMissing(jsm, js, this.tenant, this.#missing.entry, this.#missing.height) : null) ?? this.#blockBreak;
+    this.#onProgress?.({ tenant: this.tenant, entries: this.#i });
+    return brk ? { ...r, ok: false, break: { tenant: this.tenant, ...brk } } : r;
+  }
 }
 
 /** An entry whose record is not where it names: moved (same bytes elsewhere), edited (same event id, other bytes) or removed. */
