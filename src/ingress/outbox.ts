@@ -28,7 +28,10 @@ export interface OutboxCommand {
  * agent asked, so a command dispatched before the pull is always in its answer.
  */
 export class CommandOutbox {
-  readonly #open = new Map<string, OutboxCommand>();
+  /** Unanswered commands by `tenant/agentId`, then by command id (insertion = dispatch order). */
+  readonly #byAgent = new Map<string, Map<string, OutboxCommand>>();
+  /** Where each unanswered command is filed: a command names its tenant only in its subject. */
+  readonly #agentOf = new Map<string, string>();
   readonly #feed: AggregateFeed;
 
   constructor(log: EventLog, logger: Logger) {
@@ -46,20 +49,31 @@ export class CommandOutbox {
   /** Unanswered commands of one agent of one tenant, oldest first, once the view is current. */
   async pendingFor(tenant: string, agentId: string, timeoutMs = 5000): Promise<OutboxCommand[]> {
     await this.#feed.current(timeoutMs);
-    return [...this.#open.values()].filter((c) => c.tenant === tenant && c.agentId === agentId).sort((a, b) => a.position - b.position);
+    return [...(this.#byAgent.get(`${tenant}/${agentId}`)?.values() ?? [])];
   }
 
   #apply(r: LogRecord): void {
-    const id = r.aggregate.id;
+    const id = `${r.tenant}/${r.aggregate.id}`;
     for (const e of r.events) {
       if (e.type === CommandEvents.dispatched) {
         const d = e.data as CommandDispatched;
-        this.#open.set(id, { id, tenant: r.tenant, agentId: d.agentId, action: d.action, args: d.args ?? {}, dispatchedAt: e.at, status: 'pending', version: e.version, position: r.position });
-      } else if (e.type === CommandEvents.delivered) {
-        const c = this.#open.get(id);
-        if (c) this.#open.set(id, { ...c, status: 'delivered', version: e.version });
+        const key = `${r.tenant}/${d.agentId}`;
+        let open = this.#byAgent.get(key);
+        if (!open) this.#byAgent.set(key, (open = new Map()));
+        open.set(id, { id: r.aggregate.id, tenant: r.tenant, agentId: d.agentId, action: d.action, args: d.args ?? {}, dispatchedAt: e.at, status: 'pending', version: e.version, position: r.position });
+        this.#agentOf.set(id, key);
+        continue;
+      }
+      const key = this.#agentOf.get(id);
+      const open = key ? this.#byAgent.get(key) : undefined;
+      const c = open?.get(id);
+      if (!key || !open || !c) continue;
+      if (e.type === CommandEvents.delivered) {
+        open.set(id, { ...c, status: 'delivered', version: e.version });
       } else if (e.type === CommandEvents.completed) {
-        this.#open.delete(id);
+        open.delete(id);
+        this.#agentOf.delete(id);
+        if (open.size === 0) this.#byAgent.delete(key);
       }
     }
   }
