@@ -7,7 +7,8 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { LEDGER_STREAM, ledgerSubject, parseBlock } from '../../src/ledger/format.ts';
-import { natsFixture } from '../helpers/nats.ts';
+import { natsFixture, tempDir } from '../helpers/nats.ts';
+import { freePort } from '../../src/nats/server.ts';
 import { runCli, type CliProcess } from '../helpers/proc.ts';
 import { freshTenant } from './fixture.ts';
 
@@ -111,6 +112,30 @@ test('the auditor verifies and exports with read-only access', async (ctx) => {
   const e = runCli(['ledger', 'export', '--tenant', ctx.tenant, '--out', join(ctx.nats.dir, 'export'), '--nats-url', ctx.nats.url], env);
   assert.is(await e.exited, 0, e.lines.join('\n'));
   assert.ok(e.lines.some((l) => l.includes('5 events')), e.lines.join('\n'));
+});
+
+test('the application runs as the app user beside the separate sealer (serve without the sealer role)', async (ctx) => {
+  const dir = await tempDir();
+  const port = await freePort();
+  const serve = runCli(['serve', '--data', dir.path, '--role', 'api,projector', '--http', `127.0.0.1:${port}`, '--nats-url', ctx.nats.url], {
+    STOCKADE_NATS_USER: 'app', STOCKADE_NATS_PASS: PASS.app,
+  });
+  try {
+    await serve.waitFor(/stockade is running/);
+    const h = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.is(h.status, 200, await h.text());
+    // The separate sealer keeps sealing what the application appends.
+    const log = await EventLog.open(ctx.app);
+    const sub = ctx.auditor.subscribe(ledgerSubject(ctx.tenant));
+    const seq = (await log.appendOrThrow({ tenant: ctx.tenant, aggregateType: 'finding', aggregateId: 'later' }, [{ type: 'finding.created', data: {} }], { expectedVersion: 'no_stream' })).position;
+    log.close();
+    for await (const m of sub) if (parseBlock(m.data, {}).lastSeq >= seq) break;
+    serve.child.kill('SIGTERM');
+    assert.is(await serve.exited, 0, serve.lines.slice(-5).join('\n'));
+  } finally {
+    await serve.kill();
+    await dir.cleanup();
+  }
 });
 
 test.run();
