@@ -237,6 +237,26 @@ test('the other pages of the customer, with the manual\'s pictures', async () =>
   await shot('ledger');
 });
 
+test('rotate the secret, after a confirmation: the old one enrolls nothing, the enrolled agent keeps working', async () => {
+  await page.goto(`${stack.base}/ui/customers`);
+  await ready(page, 'customers');
+  const row = page.locator(`tr[data-id="${acme.id}"]`);
+  await row.getByRole('button', { name: 'Rotate secret' }).click();
+  // Escape cancels: nothing rotated, nothing shown.
+  await page.locator('dialog').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('dialog').waitFor({ state: 'detached' });
+  assert.is(await page.locator('[data-once]').count(), 0);
+  await row.getByRole('button', { name: 'Rotate secret' }).click();
+  await confirmDialog('Rotate');
+  const fresh = await page.locator('[data-once] input.secret').first().inputValue();
+  assert.match(fresh, /^stk_es_/);
+  assert.is.not(fresh, acme.secret);
+  await rejects(enrollAgent(stack, acme.secret, 'acme-late-01'), 'STK_ERR_ENROLL_SECRET_INVALID');
+  await acme.agent!.report([{ kind: 'heartbeat', at: new Date().toISOString(), data: {} }]);
+  acme.secret = fresh;
+});
+
 test('revoke an agent: it shows revoked, and the ingress refuses its next report', async () => {
   await page.goto(`${stack.base}/ui/t/${acme.id}/agents`);
   await ready(page, 'agents');
@@ -282,7 +302,11 @@ test('a tenant-token session: its tenant only, no switcher, other tenants unreac
   const other = await isolatedContext();
   try {
     const p = other.page;
-    await signIn(p, tok.body.token);
+    // By keyboard alone: the field has focus, Enter signs in.
+    await p.goto(`${stack.base}/ui/login`);
+    await p.keyboard.type(tok.body.token);
+    await p.keyboard.press('Enter');
+    await p.waitForURL(/\/ui\/t\//);
     assert.match(p.url(), new RegExp(`/ui/t/${globex.id}/overview$`));
     await ready(p, 'overview');
     assert.not.ok(await p.locator('#switcher').isVisible(), 'no switcher for a tenant token');

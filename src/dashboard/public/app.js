@@ -47,6 +47,7 @@ async function route() {
     return navigate(s.principal.kind === 'admin' ? '/ui/customers' : `/ui/t/${s.principal.tenant}/overview`, { replace: true });
   }
   // Nothing of the previous customer stays on screen while the next one loads.
+  delete main.dataset.ready;
   fill(main, h('p.muted', {}, 'Loading…'));
   if (where.tenant !== state.tenant) {
     state.tenant = where.tenant ?? null;
@@ -154,9 +155,25 @@ function connectLive() {
       if (state.live !== es) return;
       const change = JSON.parse(ev.data);
       if (change.type === 'alert.raised') toast('New alert', 'alert');
-      state.page?.onLive?.(kind, change);
+      coalesce(kind, change);
     });
   }
+}
+
+/**
+ * A burst of changes (a batch of alerts, heartbeats of many agents) redraws a page once: the page
+ * hears of the latest change of each kind, and re-reads up to its position.
+ */
+const pendingLive = new Map();
+function coalesce(kind, change) {
+  const first = !pendingLive.has(kind);
+  pendingLive.set(kind, change);
+  if (!first) return;
+  setTimeout(() => {
+    const latest = pendingLive.get(kind);
+    pendingLive.delete(kind);
+    Promise.resolve(state.page?.onLive?.(kind, latest)).catch((err) => toast(err.message ?? String(err), 'error'));
+  }, 250);
 }
 
 document.addEventListener('click', (ev) => {

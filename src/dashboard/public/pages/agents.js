@@ -28,7 +28,7 @@ export const agents = {
       empty: 'No agents enrolled yet.',
     });
     await list.reload();
-    return { onLive: (kind, c) => (kind === 'agent' ? void list.reload(c.position) : undefined) };
+    return { onLive: (kind, c) => (kind === 'agent' ? list.reload(c.position) : undefined) };
   },
 };
 
@@ -95,5 +95,5 @@ async function detail(ctx) {
         ], cmds.items, { name: 'commands', empty: 'No commands sent to this agent.' })));
   }
   await draw();
-  return { onLive: (kind, c) => ((kind === 'agent' || kind === 'command') ? void draw(c.position) : undefined) };
+  return { onLive: (kind, c) => ((kind === 'agent' || kind === 'command') ? draw(c.position) : undefined) };
 }

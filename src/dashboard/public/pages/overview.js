@@ -18,13 +18,13 @@ export const overview = {
     const box = h('div.stats');
     fill(ctx.main, h('h1', {}, ctx.tenantDoc.name, ctx.tenantDoc.suspended ? h('span.badge.b-suspended', {}, 'suspended') : null), box, h('div#overview-extra'));
     const base = `/ui/t/${t}`;
-    async function draw() {
+    async function draw(waitFor) {
       const hasFindings = ctx.session.areaProducts.findings.some((p) => ctx.tenantDoc.products.includes(p));
       const [agents, alerts, incidents, findings, ledger] = await Promise.all([
-        api.get(tpath(t, 'agents'), { limit: 200 }),
-        api.get(tpath(t, 'alerts'), { status: 'open', limit: 200 }),
-        api.get(tpath(t, 'incidents'), { limit: 200 }),
-        hasFindings ? api.get(tpath(t, 'findings'), { limit: 200 }) : null,
+        api.get(tpath(t, 'agents'), { limit: 200, waitFor }),
+        api.get(tpath(t, 'alerts'), { status: 'open', limit: 200, waitFor }),
+        api.get(tpath(t, 'incidents'), { limit: 200, waitFor }),
+        hasFindings ? api.get(tpath(t, 'findings'), { limit: 200, waitFor }) : null,
         api.get(tpath(t, 'ledger')).catch(() => null),
       ]);
       if (ctx.stale()) return;
@@ -46,6 +46,6 @@ export const overview = {
           alerts.items.length ? h('ul.plain', {}, alerts.items.slice(0, 5).map((a) => h('li', {}, h('span.badge.b-' + a.severity, {}, a.severity), ' ', a.title, h('span.muted', {}, ` · ${short(a.agentId)} · ${ago(a.raisedAt)}`)))) : h('p.empty', {}, 'No open alerts.')));
     }
     await draw();
-    return { onLive: (kind) => (kind === 'alert' || kind === 'agent' || kind === 'incident' ? void draw() : undefined) };
+    return { onLive: (kind, c) => (kind === 'alert' || kind === 'agent' || kind === 'incident' ? draw(c.position) : undefined) };
   },
 };

@@ -62,7 +62,7 @@ export const alerts = {
       if (out) ctx.navigate(`/ui/t/${ctx.tenant}/incidents/${out.id}`);
     }
     await list.reload();
-    return { onLive: (kind, c) => (kind === 'alert' ? void list.reload(c.position) : undefined) };
+    return { onLive: (kind, c) => (kind === 'alert' ? list.reload(c.position) : undefined) };
   },
 };
 
@@ -98,7 +98,7 @@ export const incidents = {
       empty: 'No incidents.',
     });
     await list.reload();
-    return { onLive: (kind, c) => (kind === 'incident' ? void list.reload(c.position) : undefined) };
+    return { onLive: (kind, c) => (kind === 'incident' ? list.reload(c.position) : undefined) };
   },
 };
 
@@ -148,7 +148,7 @@ async function incident(ctx) {
       h('section.card', {}, h('h2', {}, 'Timeline'), h('ol.timeline', {}, (i.timeline ?? []).map((t) => h('li', {}, h('time', {}, fmtTime(t.at)), ` ${t.by}: ${t.change}`)))));
   }
   await draw();
-  return { onLive: (kind, c) => (kind === 'incident' && c.id === ctx.id ? void draw(c.position) : undefined) };
+  return { onLive: (kind, c) => (kind === 'incident' ? draw(c.position) : undefined) };
 }
 
 export const findings = {
