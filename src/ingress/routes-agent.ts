@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { StkError } from '../errors.ts';
 import { fold } from '../domain/decider.ts';
+import { ACTIONS } from '../domain/products.ts';
 import type { Actor, EventEnvelope } from '../log/mod.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import { AGENT } from '../../commands/agents/events.ts';
@@ -30,7 +31,11 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
 
   app.get<{ Querystring: { agentId?: string } }>('/commands', { schema: { querystring: commandsQuery } }, async (req) => {
     const agent = await authenticateAgent(req, log, tenants, req.query.agentId, deps.now);
-    const open = await deps.outbox.pendingFor(agent.tenant, agent.agentId);
+    // A command whose product was switched off after it was dispatched waits until it is on again.
+    const open = (await deps.outbox.pendingFor(agent.tenant, agent.agentId)).filter((c) => {
+      const product = ACTIONS[c.action];
+      return !product || agent.products.includes(product);
+    });
     // The first pull records the delivery (the audit trail shows when the agent got it); a
     // command stays in the answer until its result is posted, so a crash between pull and run
     // loses nothing. The agent runs each id once.

@@ -166,6 +166,18 @@ test('a report of a product that is off is refused whole, and nothing of the bat
   a.close();
 });
 
+test('a command of a product switched off after dispatch is held back until the product is on again', async ({ f }) => {
+  const { tenant, secret } = await createTenant(f.log, ['edr']);
+  const a = await enroll(f, secret);
+  const isolate = await dispatch(f.log, tenant, a.agentId, 'isolate-host');
+  const ping = await dispatch(f.log, tenant, a.agentId, 'ping');
+  await setProduct(f.log, tenant, 'edr', false);
+  assert.equal((await a.commands()).map((c) => c.id), [ping]);
+  await setProduct(f.log, tenant, 'edr', true);
+  assert.equal((await a.commands()).map((c) => c.id), [isolate, ping]);
+  a.close();
+});
+
 test('malformed CSR, weak key, malformed JSON, oversized body, unknown fields, too many events', async ({ f }) => {
   const { secret } = await createTenant(f.log, ['edr']);
   const a = await enroll(f, secret);
