@@ -332,6 +332,24 @@ test('a tenant-token session: its tenant only, no switcher, other tenants unreac
     // Its own customer is there, live.
     await p.getByText(globex.alert).waitFor();
     await p.locator('body[data-live="on"]').waitFor();
+
+    // An auditor reads everything and is offered nothing that changes anything; the API refuses
+    // a change even when the page is bypassed.
+    const aud = await apiCall(stack.base, stack.adminKey, 'POST', `/tenants/${globex.id}/tokens`, { role: 'auditor' });
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.waitForURL(/\/ui\/login$/);
+    await signIn(p, aud.body.token);
+    await p.goto(`${stack.base}/ui/t/${globex.id}/alerts`);
+    await ready(p, 'alerts');
+    await p.getByText(globex.alert).waitFor();
+    assert.is(await p.getByRole('button', { name: 'Acknowledge' }).count(), 0);
+    assert.is(await p.getByRole('button', { name: 'Open incident from selected' }).count(), 0);
+    const write = await p.evaluate(async (t) => {
+      const { csrf } = await (await fetch('/ui/session')).json();
+      const r = await fetch(`/ui/api/tenants/${t}/incidents`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify({ title: 'x', severity: 'low' }) });
+      return [r.status, (await r.json()).error.code];
+    }, globex.id);
+    assert.equal(write, [403, 'STK_ERR_FORBIDDEN']);
   } finally {
     await other.close();
   }

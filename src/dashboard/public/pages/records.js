@@ -79,7 +79,7 @@ async function custody(ctx) {
         h('dt', {}, 'Holder'), h('dd', {}, e.holder)),
       ctx.canWrite && !e.sealed ? h('div.toolbar', {}, h('button', { type: 'button', on: { click: transfer } }, 'Transfer custody'), h('button.danger', { type: 'button', on: { click: seal } }, 'Seal')) : null,
       h('section.card', {}, h('h2', {}, 'Chain of custody'), table('Chain of custody', [
-        { label: 'When', cell: (s) => fmtTime(s.at) },
+        { label: 'When', cell: (s) => h('time', { datetime: s.at }, fmtTime(s.at)) },
         { label: 'Step', cell: (s) => badge(s.action) },
         { label: 'By', cell: (s) => s.by },
         { label: 'From', cell: (s) => s.from ?? '—' },
@@ -101,7 +101,7 @@ export const audit = {
       limit: 100,
       filters: [{ name: 'actorKind', label: 'Actor', options: ['operator', 'agent', 'system'] }],
       cols: [
-        { label: 'When', cell: (a) => fmtTime(a.at) },
+        { label: 'When', cell: (a) => h('time', { datetime: a.at }, fmtTime(a.at)) },
         { label: 'Who', cell: (a) => `${a.actorKind}:${a.actorId}` },
         { label: 'What', cell: (a) => h('code', {}, a.action) },
         { label: 'Target', cell: (a) => `${a.aggregateType} ${short(a.targetId, 14)}` },
