@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate } from '../api/auth.ts';
+import { authenticate, type Principal } from '../api/auth.ts';
 import { dataPaths } from '../datadir.ts';
 import { ACTIONS, AREA_PRODUCTS, PRODUCTS } from '../domain/products.ts';
 import { isStkError } from '../errors.ts';
@@ -10,6 +10,7 @@ import type { Asset } from './assets.ts';
 import type { DashboardContext } from './context.ts';
 import { assertCsrf, assertSameOrigin, noStore, sessionCookie, sessionSetCookie, UI_PREFIX } from './security.ts';
 import type { Session } from './sessions.ts';
+import { SignInThrottle } from './throttle.ts';
 
 /** The pages of one customer; each is also a path `/ui/t/<tenant>/<page>`. */
 export const TENANT_PAGES = ['overview', 'agents', 'alerts', 'incidents', 'findings', 'scans', 'evidence', 'audit', 'ledger'] as const;
@@ -27,6 +28,7 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
   const login = assets.get('login.html')!;
   const missing = assets.get('not-found.html')!;
 
+  const throttle = new SignInThrottle();
   const html = (reply: FastifyReply, asset: Asset, status = 200): FastifyReply => {
     noStore(reply);
     return reply.status(status).type(asset.type).send(asset.body);
@@ -100,10 +102,18 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     },
   }, async (req, reply) => {
     assertSameOrigin(req);
+    throttle.check(req.ip);
     const { credential } = req.body as { credential: string };
     // The operator API's own check of the Bearer credential, handed the credential as a header.
     const rm = await readModels(ctx.rt);
-    const principal = await authenticate({ headers: { authorization: `Bearer ${credential}` } } as FastifyRequest, rm.store, ctx.rt.adminKey);
+    let principal: Principal;
+    try {
+      principal = await authenticate({ headers: { authorization: `Bearer ${credential}` } } as FastifyRequest, rm.store, ctx.rt.adminKey);
+    } catch (err) {
+      if (isStkError(err, 'STK_ERR_AUTH_REQUIRED')) throttle.failed(req.ip);
+      throw err;
+    }
+    throttle.succeeded(req.ip);
     const { sid, session } = await ctx.sessions.create(credential, principal);
     req.log.info({ principal: principal.kind, ...(principal.kind === 'token' ? { tenant: principal.tenant, role: principal.role } : {}) }, 'dashboard sign-in');
     noStore(reply);

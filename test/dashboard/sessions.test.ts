@@ -171,4 +171,16 @@ test('live stream: only the chosen tenant\'s events, and only for a session that
   }
 });
 
+// Last in this suite: it uses up this address's sign-in failures on process A.
+test('failed sign-ins from one address are throttled; the throttle answers before the credential is checked', async () => {
+  for (let i = 0; i < 10; i++) assert.is((await signIn(a.base, `stk_admin_wrong${i}`)).status, 401);
+  const res = await fetch(`${a.base}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: a.base }, body: JSON.stringify({ credential: a.adminKey }) });
+  assert.is(res.status, 429);
+  assert.is((await res.json()).error.code, 'STK_ERR_RATE_LIMITED');
+  assert.ok(Number(res.headers.get('retry-after')) >= 1);
+  assert.is(res.headers.get('set-cookie'), null);
+  // Another process of the install keeps its own count.
+  assert.is((await signIn(b.base, a.adminKey)).status, 201);
+});
+
 test.run();

@@ -21,5 +21,8 @@ form.addEventListener('submit', async (ev) => {
     return;
   }
   form.elements.namedItem('credential').value = '';
-  error.textContent = res.status === 401 ? 'That key or token is not valid.' : `Sign-in failed (${res.status}).`;
+  error.textContent =
+    res.status === 401 ? 'That key or token is not valid.'
+    : res.status === 429 ? 'Too many failed attempts from here; wait a minute and try again.'
+    : `Sign-in failed (${res.status}).`;
 });
