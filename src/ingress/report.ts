@@ -71,7 +71,11 @@ export function planReport(agent: AgentRecord, products: readonly Product[], bat
     }
   }
   const base = sha256(`${agent.tenant}\0${agent.agentId}\0${batch.batchId ?? sha256(JSON.stringify(batch.events))}`);
-  const derive = (what: string, i: number, j = 0): string => createHash('sha256').update(`${base}:${what}:${i}:${j}`).digest('base64url').slice(0, 22);
+  // One SHA-256 per event names both its aggregate and its first event (16 bytes each).
+  const derive = (i: number, j = 0): { aggregateId: string; eventId: string } => {
+    const h = createHash('sha256').update(`${base}:${i}:${j}`).digest();
+    return { aggregateId: h.toString('base64url', 0, 16), eventId: h.toString('base64url', 16, 32) };
+  };
   const agentId = agent.agentId;
   const heartbeats: NewEvent[] = [];
   const writes: Write[] = [];
@@ -79,13 +83,14 @@ export function planReport(agent: AgentRecord, products: readonly Product[], bat
     const fresh = <S, C>(decider: Decider<S, C>, command: C): void => {
       const d = decider.decide(command, decider.initialState());
       if (!d.ok) throw d.error; // a fresh aggregate accepts its creating command; anything else is a bug
-      writes.push({ aggregateType: decider.aggregateType, aggregateId: derive('a', i), events: d.events.map((ev, j) => ({ ...ev, id: derive('e', i, j) })), onAgent: false });
+      const ids = d.events.map((_, j) => derive(i, j));
+      writes.push({ aggregateType: decider.aggregateType, aggregateId: ids[0]!.aggregateId, events: d.events.map((ev, j) => ({ ...ev, id: ids[j]!.eventId })), onAgent: false });
     };
     switch (e.kind) {
       case 'heartbeat': {
         const d = agentDecider.decide({ kind: 'heartbeat', heartbeat: { inventory: e.data.inventory ?? null } }, { exists: true, revoked: false });
         if (!d.ok) throw d.error;
-        heartbeats.push(...d.events.map((ev, j) => ({ ...ev, id: derive('e', i, j) })));
+        heartbeats.push(...d.events.map((ev, j) => ({ ...ev, id: derive(i, j).eventId })));
         break;
       }
       case 'alert':
