@@ -42,12 +42,14 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
     await Promise.all(
       open
         .filter((c) => c.status === 'pending')
-        .map((c) =>
-          log.append({ tenant: agent.tenant, aggregateType: COMMAND, aggregateId: c.id }, [{ id: derivedId(c.id, 'delivered'), type: CommandEvents.delivered, data: {} }], {
+        .map((c) => {
+          const d = agentCommandDecider.decide({ kind: 'deliver', agentId: agent.agentId }, { status: 'pending', agentId: c.agentId });
+          if (!d.ok || d.events.length === 0) return null;
+          return log.append({ tenant: agent.tenant, aggregateType: COMMAND, aggregateId: c.id }, d.events.map((e) => ({ ...e, id: derivedId(c.id, 'delivered') })), {
             expectedVersion: c.version,
             actor: actorOf(agent),
-          }),
-        ),
+          });
+        }),
     );
     return { commands: open.map((c) => ({ id: c.id, action: c.action, args: c.args, dispatchedAt: c.dispatchedAt })) };
   });
