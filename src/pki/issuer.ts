@@ -64,7 +64,15 @@ export class Issuer {
     // in its own thread before it can import a .ts file; the compiled build needs nothing.
     const loader = fromSources ? import.meta.resolve('tsx/esm/api') : null;
     try {
-      for (let i = 0; i < size; i++) issuer.#workers.push(await startWorker(file, loader, pkiDir));
+      for (let i = 0; i < size; i++) {
+        const w = await startWorker(file, loader, pkiDir);
+        // A thread that died takes no more jobs; with none left, issuing goes on in this thread.
+        w.worker.once('exit', () => {
+          const at = issuer.#workers.indexOf(w);
+          if (at >= 0) issuer.#workers.splice(at, 1);
+        });
+        issuer.#workers.push(w);
+      }
     } catch (err) {
       await issuer.close();
       throw err;
@@ -118,9 +126,11 @@ async function startWorker(file: string, loader: string | null, pkiDir: string):
     if (m.ok) job.resolve({ ...m.result, notBefore: new Date(m.result.notBefore), notAfter: new Date(m.result.notAfter) });
     else job.reject(new StkError(m.code, m.message, { field: 'csr' }));
   });
-  worker.on('error', (err) => {
-    for (const j of jobs.values()) j.reject(new StkError('STK_ERR_INTERNAL', 'certificate issuer failed', {}, { cause: err }));
+  const failAll = (cause: unknown): void => {
+    for (const j of jobs.values()) j.reject(new StkError('STK_ERR_INTERNAL', 'certificate issuer failed', {}, { cause }));
     jobs.clear();
-  });
+  };
+  worker.on('error', failAll);
+  worker.on('exit', (code) => failAll(new Error(`issuer thread exited with ${code}`)));
   return { worker, jobs };
 }
