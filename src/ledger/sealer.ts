@@ -96,6 +96,10 @@ export class Sealer {
   #loop: Promise<void> | null = null;
   #closeMessages: (() => Promise<void>) | null = null;
   #floorTimer: NodeJS.Timeout | null = null;
+  /** Delivery sequence of the last record taken; a jump means a delivery was lost. */
+  #lastDelivery = 0;
+  /** Set while restarting: no new block is started. */
+  #pausing = false;
   #sealedEntries = 0;
   #blocks = 0;
 
@@ -120,7 +124,7 @@ export class Sealer {
     const sealer = new Sealer(o, jetstream(o.nc), jsm);
     await sealer.#publishKeyRecords();
     await sealer.#checkpoints.load();
-    const consumer = await sealer.#consumer();
+    const consumer = await sealer.#openConsumer();
     sealer.#loop = sealer.#run(consumer);
     sealer.#floorTimer = setInterval(() => sealer.#advanceFloor(), 1000);
     sealer.#floorTimer.unref();
@@ -188,47 +192,97 @@ export class Sealer {
     this.#publisher.close();
   }
 
-  async #consumer() {
+  /**
+   * (Re)creates the durable consumer so that it delivers, in stream order and for the first time,
+   * every record after `after` (default: the consumer's own ack floor). A durable consumer would
+   * otherwise hand records delivered to a crashed sealer back only after ack_wait, behind newer
+   * ones, and a chain must take records in stream order.
+   */
+  async #openConsumer(after?: number): Promise<Consumer> {
     const name = this.#o.consumerName;
     try {
       const existing = await this.#jsm.consumers.info(EVENTS_STREAM, name).catch((err: unknown) => {
         if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
         throw err;
       });
-      if (!existing) {
-        await this.#jsm.consumers.add(EVENTS_STREAM, {
-          durable_name: name,
-          // Acking a record acks every record before it: one ack per block instead of per event.
-          ack_policy: AckPolicy.All,
-          deliver_policy: DeliverPolicy.All,
-          filter_subject: this.#o.filter ?? 'ev.>',
-          ack_wait: 300_000_000_000,
-          max_ack_pending: 100_000,
-        });
-      }
+      const from = after ?? existing?.ack_floor.stream_seq ?? 0;
+      if (existing) await this.#jsm.consumers.delete(EVENTS_STREAM, name);
+      await this.#jsm.consumers.add(EVENTS_STREAM, {
+        durable_name: name,
+        // Acking a record acks every record before it: one ack per block instead of per event.
+        ack_policy: AckPolicy.All,
+        ...(from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All }),
+        filter_subject: this.#o.filter ?? 'ev.>',
+        ack_wait: 300_000_000_000,
+        max_ack_pending: 100_000,
+      });
+      this.#highestSeen = from;
+      this.#lastDelivery = 0;
       return await this.#js.consumers.get(EVENTS_STREAM, name);
     } catch (err) {
       throw ledgerUnavailable(err, `cannot open the sealer's consumer ${name}`);
     }
   }
 
-  async #run(consumer: Consumer): Promise<void> {
+  async #run(first: Consumer): Promise<void> {
+    let consumer: Consumer | null = first;
     while (!this.#stopped) {
       try {
+        consumer ??= await this.#restart();
         const messages = await consumer.consume({ max_messages: 4096 });
         this.#closeMessages = async () => {
           await messages.close().catch(() => {});
         };
         if (this.#stopped) break;
         for await (const m of messages) {
-          await this.#take(m);
+          if (m.redelivered || m.info.deliverySequence !== this.#lastDelivery + 1) {
+            // A delivery went missing (reconnect, server restart) or came back late: start again
+            // from what is known to be sealed rather than take records out of order.
+            this.#log.warn({ seq: m.seq, delivery: m.info.deliverySequence, expected: this.#lastDelivery + 1 }, 'sealer delivery out of sequence; resuming from the sealed floor');
+            break;
+          }
+          this.#lastDelivery = m.info.deliverySequence;
+          await this.#takeRetrying(m);
           if (this.#stopped) break;
         }
+        await messages.close().catch(() => {});
       } catch (err) {
         if (this.#stopped) break;
-        this.#log.error({ err }, 'sealer consumer failed; restarting it');
+        this.#log.error({ err }, 'sealer consumer failed; resuming from the sealed floor');
         await new Promise((r) => setTimeout(r, 500));
       }
+      consumer = null;
+    }
+  }
+
+  /** A record whose chain cannot be read now (NATS trouble) is retried, never skipped. */
+  async #takeRetrying(m: JsMsg): Promise<void> {
+    for (;;) {
+      try {
+        return await this.#take(m);
+      } catch (err) {
+        if (this.#stopped) return;
+        this.#log.error({ err, seq: m.seq }, 'cannot seal a record yet; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /**
+   * Drops everything held in memory once the blocks in flight have landed, and reopens the
+   * consumer just after the highest sequence below which every owned record is sealed.
+   */
+  async #restart(): Promise<Consumer> {
+    this.#pausing = true;
+    try {
+      for (const c of this.#chains.values()) if (c.timer) clearTimeout(c.timer);
+      while (!this.#stopped && [...this.#chains.values()].some((c) => c.inflight)) await new Promise((r) => setTimeout(r, 20));
+      const floor = this.#sealedThrough();
+      this.#chains.clear();
+      this.#unacked.length = 0;
+      return await this.#openConsumer(floor);
+    } finally {
+      this.#pausing = false;
     }
   }
 
@@ -287,7 +341,8 @@ export class Sealer {
       }
     }
     chain.pending = chain.pending.filter((p) => p.seq > chain.lastSeq);
-    this.#chains.set(tenant, chain);
+    // A re-read after a conflict updates its chain in place; only a first load registers one.
+    if (!previous) this.#chains.set(tenant, chain);
     return chain;
   }
 
@@ -296,7 +351,9 @@ export class Sealer {
       clearTimeout(chain.timer);
       chain.timer = null;
     }
-    if (chain.inflight || chain.refused || chain.pending.length === 0 || this.#stopped) return;
+    if (chain.inflight || chain.refused || chain.pending.length === 0 || this.#stopped || this.#pausing) return;
+    // A chain dropped by a restart is re-read from LEDGER; the dropped copy must never publish.
+    if (this.#chains.get(chain.tenant) !== chain) return;
     const take = chain.pending.slice(0, this.#o.blockMaxEntries);
     const entries: BlockEntry[] = [];
     let head = chain.head;
@@ -342,13 +399,14 @@ export class Sealer {
         // Someone else wrote to this chain. Re-read the stored head: it is extended only if it is
         // ours (signed by our keys); pending records it already covers are dropped, not resealed.
         this.#log.warn({ tenant: chain.tenant, index: f.block.index }, 'ledger head moved under the sealer; re-reading it');
-        chain.inflight = null;
         try {
           await this.#loadChain(chain.tenant, chain);
         } catch (loadErr) {
           this.#log.error({ err: loadErr, tenant: chain.tenant }, 'cannot re-read the ledger head; retrying');
           await new Promise((r) => setTimeout(r, 500));
         }
+        // Cleared only now, so a restart waiting for blocks in flight also waits for this re-read.
+        chain.inflight = null;
       } else {
         this.#log.error({ err, tenant: chain.tenant, index: f.block.index }, 'block publish failed; retrying the same block');
         await new Promise((r) => setTimeout(r, 500));
