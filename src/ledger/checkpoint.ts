@@ -68,9 +68,14 @@ export class CheckpointWriter {
 
   startTimer(): void {
     const every = this.#o.checkpointIntervalMs ?? 60_000;
+    let writing = false;
     this.#timer = setInterval(() => {
-      if (!this.#dirty) return;
-      this.write().catch((err: unknown) => this.#o.logger.error({ err }, 'checkpoint failed; retrying at the next interval'));
+      // One at a time: a slow witness must not have two writes race on the same file.
+      if (!this.#dirty || writing) return;
+      writing = true;
+      this.write()
+        .catch((err: unknown) => this.#o.logger.error({ err }, 'checkpoint failed; retrying at the next interval'))
+        .finally(() => (writing = false));
     }, every);
     this.#timer.unref();
   }
