@@ -62,6 +62,11 @@ export class CheckpointWriter {
     }
   }
 
+  /** Keeps heads the sealer is about to forget (a restart re-reads its chains lazily). */
+  remember(heads: CheckpointHead[]): void {
+    for (const h of heads) this.#previous.set(h.tenant, h);
+  }
+
   changed(): void {
     this.#dirty = true;
   }

@@ -278,6 +278,7 @@ export class Sealer {
       for (const c of this.#chains.values()) if (c.timer) clearTimeout(c.timer);
       while (!this.#stopped && [...this.#chains.values()].some((c) => c.inflight)) await new Promise((r) => setTimeout(r, 20));
       const floor = this.#sealedThrough();
+      this.#checkpoints.remember(this.#storedHeads());
       this.#chains.clear();
       this.#unacked.length = 0;
       return await this.#openConsumer(floor);
@@ -288,8 +289,7 @@ export class Sealer {
 
   async #take(m: JsMsg): Promise<void> {
     const last = this.#unacked[this.#unacked.length - 1];
-    // A redelivery after ack_wait can arrive behind newer records; the chain skips it below and
-    // the ack queue must stay in sequence order.
+    // The ack queue stays in sequence order even if a retried record is taken twice.
     if (!last || m.seq > last.seq) this.#unacked.push(m);
     this.#highestSeen = Math.max(this.#highestSeen, m.seq);
     let tenant: string;
