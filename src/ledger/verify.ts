@@ -120,14 +120,16 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
     }
   } else {
     for (const t of o.tenants) assertId('tenant', t, 'tenant');
-    for (const tenant of o.tenants) {
+    for (const tenant of new Set(o.tenants)) {
       const c = checkOf(tenant);
       for await (const m of scan(jsm, js, LEDGER_STREAM, ledgerSubject(tenant))) c.block(m);
       c.blocksDone();
       for await (const m of scan(jsm, js, EVENTS_STREAM, tenantFilter(tenant))) c.record(m);
     }
   }
-  for (const c of [...checks.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : 1))) {
+  // In the order asked for; every tenant found, by name, for --all.
+  const order = o.tenants === 'all' ? [...checks.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : 1)) : [...new Set(o.tenants)].map((t) => checks.get(t)!);
+  for (const c of order) {
     const r = await c.finish(jsm, js);
     report.tenants.push(r);
     if (!r.ok) report.ok = false;
