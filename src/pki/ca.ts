@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from './x509.ts';
 import * as asn from '@peculiar/asn1-x509';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
 import { id_ecdsaWithSHA256 } from '@peculiar/asn1-ecc';
 import { StkError } from '../errors.ts';
 
@@ -160,12 +160,12 @@ export class InstallCa {
       subjectPublicKeyInfo: p.spki,
       extensions: new asn.Extensions(this.#agentExtensions),
     });
-    const signature = sign('sha256', Buffer.from(AsnConvert.serialize(tbs)), { key: this.#key, dsaEncoding: 'der' });
-    const cert = new asn.Certificate({
-      tbsCertificate: tbs,
-      signatureAlgorithm: this.#sigAlg,
-      signatureValue: signature.buffer.slice(signature.byteOffset, signature.byteOffset + signature.length) as ArrayBuffer,
-    });
+    const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
+    const signature = sign('sha256', tbsDer, { key: this.#key, dsaEncoding: 'der' });
+    const cert = new SignedCertificate();
+    cert.tbsCertificate = tbsDer;
+    cert.signatureAlgorithm = this.#sigAlg;
+    cert.signatureValue = signature.buffer.slice(signature.byteOffset, signature.byteOffset + signature.length) as ArrayBuffer;
     const der = AsnConvert.serialize(cert);
     return {
       pem: x509.PemConverter.encode(der, 'CERTIFICATE'),
@@ -176,6 +176,33 @@ export class InstallCa {
     };
   }
 }
+
+/**
+ * An element already in DER, written as it is. The certificate embeds exactly the TBS bytes that
+ * were signed, instead of a second encoding of the same structure (which the signature would only
+ * cover if the encoder were deterministic), and encoding the certificate costs a tenth as much.
+ */
+class EncodedElement {
+  constructor(readonly der: Uint8Array) {}
+  toBER(_sizeOnly?: boolean, writer?: { write(buf: Uint8Array): void }): ArrayBuffer {
+    if (writer) {
+      writer.write(this.der);
+      return new ArrayBuffer(0);
+    }
+    return this.der.slice().buffer;
+  }
+}
+
+/** RFC 5280 `Certificate` with its `tbsCertificate` kept as the signed DER (asn1-x509's, otherwise). */
+class SignedCertificate {
+  tbsCertificate = new Uint8Array(0);
+  signatureAlgorithm = new asn.AlgorithmIdentifier();
+  signatureValue = new ArrayBuffer(0);
+}
+AsnProp({ type: AsnPropTypes.Any, converter: { fromASN: () => new Uint8Array(0), toASN: (der: Uint8Array) => new EncodedElement(der) as never } })(SignedCertificate.prototype, 'tbsCertificate');
+AsnProp({ type: asn.AlgorithmIdentifier })(SignedCertificate.prototype, 'signatureAlgorithm');
+AsnProp({ type: AsnPropTypes.BitString })(SignedCertificate.prototype, 'signatureValue');
+AsnType({ type: AsnTypeTypes.Sequence })(SignedCertificate);
 
 function rdn(type: string, value: string): asn.RelativeDistinguishedName {
   return new asn.RelativeDistinguishedName([new asn.AttributeTypeAndValue({ type, value: new asn.AttributeValue({ utf8String: value }) })]);
