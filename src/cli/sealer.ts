@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { StkError } from '../errors.ts';
+import { Health } from '../health.ts';
+import { registerSealerTelemetry } from '../ledger/role.ts';
+import { Metrics } from '../metrics.ts';
 import { loadLedgerConfig } from '../ledger/config.ts';
 import { Keyring } from '../ledger/keys.ts';
 import { Sealer } from '../ledger/sealer.ts';
@@ -24,10 +30,11 @@ export function registerSealer(program: Command): void {
     .option('--witness-url <url>', 'also POST each checkpoint here (STOCKADE_LEDGER_WITNESS_URL)')
     .option('--consumer <name>', 'durable consumer name on EVENTS', 'stk-sealer')
     .option('--replicas <n>', 'replicas of the LEDGER stream when it is created (STOCKADE_REPLICAS)')
+    .option('--http <host:port>', '/healthz and /metrics of this process (STOCKADE_SEALER_HTTP)')
     .option('--log-level <level>', 'pino level (STOCKADE_LOG_LEVEL)')
     .action(async (opts: {
       data?: string; keyDir?: string; natsUrl?: string; blockMaxEntries?: string; blockMaxMs?: string; checkpointMs?: string;
-      checkpointFile?: string; witnessUrl?: string; consumer: string; replicas?: string; logLevel?: string;
+      checkpointFile?: string; witnessUrl?: string; consumer: string; replicas?: string; logLevel?: string; http?: string;
     }) => {
       const logger = createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
       const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
@@ -35,12 +42,15 @@ export function registerSealer(program: Command): void {
       const keyring = await Keyring.open(lc.keyDir, { create: true });
       const nc = await connectBus({ ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}), data: dataDir, name: 'stockade-sealer' });
       const sealer = await Sealer.start({ ...lc, nc, keyring, logger, consumerName: opts.consumer, replicas: Number(opts.replicas ?? process.env.STOCKADE_REPLICAS ?? 1) });
-      logger.info({ keyId: keyring.keyId, keyDir: lc.keyDir, nats: nc.getServer() }, 'sealer is running');
+      const httpAddr = opts.http ?? process.env.STOCKADE_SEALER_HTTP;
+      const telemetry = httpAddr ? await serveTelemetry(sealer, httpAddr) : null;
+      logger.info({ keyId: keyring.keyId, keyDir: lc.keyDir, nats: nc.getServer(), ...(telemetry ? { http: telemetry.url } : {}) }, 'sealer is running');
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'stopping');
+        telemetry?.server.close();
         void sealer
           .close()
           .then(() => nc.drain())
@@ -55,4 +65,27 @@ export function registerSealer(program: Command): void {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
     });
+}
+
+/** The separate sealer's own /healthz and /metrics: the same checks and gauges as inside serve. */
+async function serveTelemetry(sealer: Sealer, address: string): Promise<{ server: Server; url: string }> {
+  const m = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(address.trim());
+  if (!m || Number(m[2]) > 65535) throw new StkError('STK_ERR_CONFIG', `--http must be host:port or a port, got ${JSON.stringify(address)}`, { value: address });
+  const health = new Health();
+  const metrics = new Metrics();
+  registerSealerTelemetry({ health, metrics }, sealer);
+  const server = createServer((req, res) => {
+    const done = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { 'content-type': type }).end(body);
+    };
+    if (req.method === 'GET' && req.url === '/healthz') {
+      void health.run().then((h) => done(h.ok ? 200 : 503, 'application/json', JSON.stringify({ status: h.ok ? 'ok' : 'unavailable', checks: h.checks })));
+    } else if (req.method === 'GET' && req.url === '/metrics') {
+      void metrics.render().then((text) => done(200, 'text/plain; version=0.0.4', text));
+    } else done(404, 'application/json', JSON.stringify({ error: { code: 'STK_ERR_NOT_FOUND', message: 'not found' } }));
+  });
+  const host = m[1] || '127.0.0.1';
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(Number(m[2]), host, resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { server, url: `http://${host}:${port}` };
 }

@@ -18,7 +18,7 @@ const PASS = { app: 'app-' + Math.random().toString(36).slice(2), sealer: 'seale
 type Ctx = {
   nats: Awaited<ReturnType<typeof natsFixture>>;
   app: NatsConnection; auditor: NatsConnection; sealerUser: NatsConnection; ops: NatsConnection;
-  sealer: CliProcess; tenant: string; keyDir: string; lastSeq: number;
+  sealer: CliProcess; sealerHttp: string; tenant: string; keyDir: string; lastSeq: number;
 };
 const test = suite<Ctx>('ledger permissions: separate-sealer mode with infra/nats/ledger-auth.conf');
 
@@ -34,7 +34,8 @@ test.before(async (ctx) => {
   const log = await EventLog.open(ctx.app);
   ctx.tenant = freshTenant();
   ctx.keyDir = join(ctx.nats.dir, 'sealer-keys');
-  ctx.sealer = runCli(['sealer', '--nats-url', ctx.nats.url, '--key-dir', ctx.keyDir, '--block-max-ms', '20'], { STOCKADE_NATS_USER: 'sealer', STOCKADE_NATS_PASS: PASS.sealer });
+  ctx.sealerHttp = `127.0.0.1:${await freePort()}`;
+  ctx.sealer = runCli(['sealer', '--nats-url', ctx.nats.url, '--key-dir', ctx.keyDir, '--block-max-ms', '20', '--http', ctx.sealerHttp], { STOCKADE_NATS_USER: 'sealer', STOCKADE_NATS_PASS: PASS.sealer });
   await ctx.sealer.waitFor(/sealer is running/);
   // Wait for the block that seals the last record, seen by the read-only auditor.
   const sub = ctx.auditor.subscribe(ledgerSubject(ctx.tenant));
@@ -102,6 +103,17 @@ test('the auditor is read-only, the sealer writes no events, and even ops cannot
   const ops = await jetstreamManager(ctx.ops, { timeout: 3000 });
   await refused(ctx, 'ops deletes a block', () => ops.streams.deleteMessage(LEDGER_STREAM, 1), /not permitted|denied/i);
   await refused(ctx, 'ops purges LEDGER', () => ops.streams.purge(LEDGER_STREAM), /not permitted|denied/i);
+});
+
+test("the separate sealer's own /healthz and /metrics show its lag", async (ctx) => {
+  const h = await fetch(`http://${ctx.sealerHttp}/healthz`);
+  const body = (await h.json()) as { status: string; checks: { sealer: { ok: boolean; lagEvents: number } } };
+  assert.is(h.status, 200, JSON.stringify(body));
+  assert.is(body.checks.sealer.ok, true);
+  assert.is(typeof body.checks.sealer.lagEvents, 'number');
+  const metrics = await (await fetch(`http://${ctx.sealerHttp}/metrics`)).text();
+  assert.match(metrics, /^stk_ledger_lag_events \d+$/m);
+  assert.match(metrics, /^stk_ledger_blocks_total [1-9]\d*$/m);
 });
 
 test('the auditor verifies and exports with read-only access', async (ctx) => {
