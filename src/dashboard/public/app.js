@@ -149,6 +149,14 @@ function connectLive() {
   es.addEventListener('error', () => {
     document.body.dataset.live = 'off';
     fill(liveBadge, 'Reconnecting…');
+    // The browser retries a dropped stream by itself, but not a refused one: a session that has
+    // ended (signed out elsewhere, expired, token revoked) goes back to sign-in.
+    if (es.readyState === EventSource.CLOSED) {
+      void fetch('/ui/session', { credentials: 'same-origin' }).then((r) => {
+        if (r.status === 401) location.assign('/ui/login');
+        else fill(liveBadge, 'Live updates off — reload to resume');
+      });
+    }
   });
   for (const kind of ['alert', 'agent', 'incident', 'command']) {
     es.addEventListener(kind, (ev) => {
