@@ -260,6 +260,11 @@ test('rotate the secret, after a confirmation: the old one enrolls nothing, the 
 test('revoke an agent: it shows revoked, and the ingress refuses its next report', async () => {
   await page.goto(`${stack.base}/ui/t/${acme.id}/agents`);
   await ready(page, 'agents');
+  // Agent changes are live too: an agent enrolling now shows up on the open page.
+  await page.locator('body[data-live="on"]').waitFor();
+  const second = await enrollAgent(stack, acme.secret, 'acme-db-02');
+  await page.locator('tr', { hasText: 'acme-db-02' }).locator('.badge', { hasText: 'online' }).waitFor();
+  second.close();
   const row = page.locator('tr', { hasText: acme.host });
   await row.getByRole('button', { name: 'Revoke' }).click();
   await confirmDialog('Revoke');
