@@ -10,6 +10,13 @@ import { assertCsrf, SECURITY_HEADERS, sessionCookie } from './security.ts';
 /** How often an idle live stream is kept open, and its session checked (a sign-out elsewhere ends it). */
 export const LIVE_HEARTBEAT_MS = 15_000;
 
+/**
+ * Live streams one process holds open, and one session may hold (a few tabs). Each is an ordered
+ * consumer on EVENTS, so a session opening streams in a loop must not cost the server without end.
+ */
+export const LIVE_MAX_STREAMS = 500;
+export const LIVE_MAX_PER_SESSION = 8;
+
 /** Which events a page follows live, by aggregate type; the rest of the tenant's log is not sent. */
 const LIVE_KINDS: Record<string, string> = { alert: 'alert', agent: 'agent', incident: 'incident', command: 'command' };
 
@@ -26,6 +33,12 @@ const tenantParams = { type: 'object', properties: { tenant: { type: 'string', m
  */
 export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
   const open = new Set<() => void>();
+  const perSession = new Map<string, number>();
+  const release = (sid: string): void => {
+    const n = (perSession.get(sid) ?? 1) - 1;
+    if (n > 0) perSession.set(sid, n);
+    else perSession.delete(sid);
+  };
   ui.addHook('preClose', async () => {
     for (const stop of [...open]) stop();
   });
@@ -35,8 +48,19 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
     const { tenant } = req.params as { tenant: string };
     if (!(await ctx.tenantView(session, tenant))) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
     assertId('tenant', tenant, 'tenant');
-    const sid = sessionCookie(req);
-    const from = await ctx.rt.log.lastPosition();
+    const sid = sessionCookie(req)!;
+    const mine = perSession.get(sid) ?? 0;
+    if (open.size >= LIVE_MAX_STREAMS || mine >= LIVE_MAX_PER_SESSION) {
+      throw new StkError('STK_ERR_RATE_LIMITED', 'too many live streams open', { limit: open.size >= LIVE_MAX_STREAMS ? LIVE_MAX_STREAMS : LIVE_MAX_PER_SESSION, retryAfterSeconds: 5 });
+    }
+    perSession.set(sid, mine + 1);
+    let from: number;
+    try {
+      from = await ctx.rt.log.lastPosition();
+    } catch (err) {
+      release(sid);
+      throw err;
+    }
     const res = stream(reply, 'text/event-stream; charset=utf-8');
     res.write(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ position: from })}\n\n`);
 
@@ -46,6 +70,7 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
       if (stopped) return;
       stopped = true;
       open.delete(stop);
+      release(sid);
       clearInterval(heartbeat);
       void sub.stop();
       // The socket goes with the stream (it is never reused), also when the browser is still there

@@ -171,6 +171,24 @@ test('live stream: only the chosen tenant\'s events, and only for a session that
   }
 });
 
+test('one session holds at most 8 live streams; another session is not affected', async () => {
+  const t = await newTenantWithToken();
+  const s = await signIn(a.base, t.token);
+  const streams: Response[] = [];
+  for (let i = 0; i < 8; i++) {
+    const res = await fetch(`${a.base}/ui/live/${t.id}`, { headers: { cookie: s.cookie } });
+    assert.is(res.status, 200);
+    streams.push(res);
+  }
+  const ninth = await fetch(`${a.base}/ui/live/${t.id}`, { headers: { cookie: s.cookie } });
+  assert.is(ninth.status, 429);
+  assert.is((await ninth.json()).error.code, 'STK_ERR_RATE_LIMITED');
+  const other = await signIn(a.base, t.token);
+  const res = await fetch(`${a.base}/ui/live/${t.id}`, { headers: { cookie: other.cookie } });
+  assert.is(res.status, 200);
+  // All of them stay open until the server shuts down after this suite, which ends them.
+});
+
 // Last in this suite: it uses up this address's sign-in failures on process A.
 test('failed sign-ins from one address are throttled; the throttle answers before the credential is checked', async () => {
   for (let i = 0; i < 10; i++) assert.is((await signIn(a.base, `stk_admin_wrong${i}`)).status, 401);
