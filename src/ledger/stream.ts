@@ -82,11 +82,48 @@ export async function* scan(
   try {
     if (pending === 0) return;
     const consumer = await js.consumers.get(stream, name);
-    const messages = await consumer.consume({ max_messages: 2048 });
+    const messages = await consumer.consume({ max_messages: 4096 });
     let seen = 0;
     try {
       for await (const m of messages) {
         yield m;
+        if (++seen >= pending) break;
+      }
+    } finally {
+      await messages.close().catch(() => {});
+    }
+  } finally {
+    await jsm.consumers.delete(stream, name).catch(() => {});
+  }
+}
+
+/**
+ * `scan` with a callback instead of an async generator: one promise less per message, for the
+ * verifier's pass over every record.
+ */
+export async function scanEach(
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  stream: string,
+  filter: string,
+  each: (m: JsMsg) => void,
+): Promise<void> {
+  let name: string;
+  let pending: number;
+  try {
+    const ci = await jsm.consumers.add(stream, { ack_policy: AckPolicy.None, filter_subject: filter, mem_storage: true, inactive_threshold: 30_000_000_000, deliver_policy: DeliverPolicy.All });
+    name = ci.name;
+    pending = ci.num_pending;
+  } catch (err) {
+    throw ledgerUnavailable(err, `cannot read ${stream} ${filter}`);
+  }
+  try {
+    if (pending === 0) return;
+    const messages = await (await js.consumers.get(stream, name)).consume({ max_messages: 4096 });
+    let seen = 0;
+    try {
+      for await (const m of messages) {
+        each(m);
         if (++seen >= pending) break;
       }
     } finally {

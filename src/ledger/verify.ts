@@ -9,7 +9,7 @@ import {
   type BlockEntry, type Checkpoint, type KeyRecord,
 } from './format.ts';
 import { publicKeyOfRecord, verifyText } from './keys.ts';
-import { scan } from './stream.ts';
+import { scan, scanEach } from './stream.ts';
 
 /** What can be wrong with a chain; `verify` names the first one it meets, by height. */
 export type BreakKind =
@@ -109,22 +109,22 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
       if (isValidId('tenant', tenant)) checkOf(tenant).block(m);
     }
     for (const c of checks.values()) c.blocksDone();
-    for await (const m of scan(jsm, js, EVENTS_STREAM, 'ev.>')) {
+    await scanEach(jsm, js, EVENTS_STREAM, 'ev.>', (m) => {
       let tenant: string;
       try {
         tenant = parseEventSubject(m.subject).tenant;
       } catch {
-        continue; // not a record subject
+        return; // not a record subject
       }
       checkOf(tenant).record(m);
-    }
+    });
   } else {
     for (const t of o.tenants) assertId('tenant', t, 'tenant');
     for (const tenant of new Set(o.tenants)) {
       const c = checkOf(tenant);
       for await (const m of scan(jsm, js, LEDGER_STREAM, ledgerSubject(tenant))) c.block(m);
       c.blocksDone();
-      for await (const m of scan(jsm, js, EVENTS_STREAM, tenantFilter(tenant))) c.record(m);
+      await scanEach(jsm, js, EVENTS_STREAM, tenantFilter(tenant), (m) => c.record(m));
     }
   }
   // In the order asked for; every tenant found, by name, for --all.
