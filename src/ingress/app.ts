@@ -26,6 +26,8 @@ export interface IngressDeps {
   enrollRateLimit?: { max: number; timeWindowMs: number };
   /** Clock for certificate validity. */
   now?: () => Date;
+  /** Refuses reports with 503 + Retry-After while sealing or projection is too far behind. */
+  backpressure?: { admit(): Promise<void> };
 }
 
 export interface IngressTls {

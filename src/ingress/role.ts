@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
+import { LagMonitor, lagBoundsFromEnv } from '../backpressure.ts';
 import { dataPaths } from '../datadir.ts';
 import { StkError } from '../errors.ts';
 import type { EventLog } from '../log/mod.ts';
@@ -31,6 +32,7 @@ export interface IngressOptions {
   issuerThreads?: number;
   enrollRateLimit?: IngressDeps['enrollRateLimit'];
   now?: () => Date;
+  backpressure?: IngressDeps['backpressure'];
 }
 
 /** A listening ingress. */
@@ -66,6 +68,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
         ...(o.certValidityDays ? { certValidityDays: o.certValidityDays } : {}),
         ...(o.enrollRateLimit ? { enrollRateLimit: o.enrollRateLimit } : {}),
         ...(o.now ? { now: o.now } : {}),
+        ...(o.backpressure ? { backpressure: o.backpressure } : {}),
       },
       tls,
     );
@@ -108,7 +111,8 @@ function envNumber(name: string, o: { integer?: boolean; min: number; max: numbe
 /**
  * The `ingress` role of `stockade serve`. Besides `--ingress` it reads `STOCKADE_AGENT_CERT_DAYS`
  * (agent certificate validity, default 30), `STOCKADE_ENROLL_RATE` (enrollments per minute per
- * source address, default 30) and `STOCKADE_ISSUER_THREADS` (certificate-issuing threads).
+ * source address, default 30), `STOCKADE_ISSUER_THREADS` (certificate-issuing threads), and the
+ * backpressure bounds `STOCKADE_MAX_SEAL_LAG` / `STOCKADE_MAX_PROJECTION_LAG` (events, default 200000).
  */
 export async function startIngressRole(rt: Runtime): Promise<Ingress> {
   const validity = envNumber('STOCKADE_AGENT_CERT_DAYS', { min: 0.0001, max: 825 });
@@ -125,6 +129,7 @@ export async function startIngressRole(rt: Runtime): Promise<Ingress> {
     ...(validity ? { certValidityDays: validity } : {}),
     ...(rate ? { enrollRateLimit: { max: rate, timeWindowMs: 60_000 } } : {}),
     ...(threads !== undefined ? { issuerThreads: threads } : {}),
+    backpressure: new LagMonitor(rt.log.jsm, lagBoundsFromEnv()),
   });
   rt.logger.info({ url: ingress.url, ca: join(dataPaths(rt.config.dataDir).pki, 'ca.crt') }, 'agent ingress listening');
   return ingress;

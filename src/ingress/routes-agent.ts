@@ -22,6 +22,8 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
 
   app.post<{ Body: ReportBatch }>('/report', { schema: { body: reportBody }, bodyLimit: REPORT_MAX_BODY_BYTES }, async (req, reply) => {
     const agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
+    // Shed load before writing anything: memory stays bounded and the agent resends the same batch.
+    await deps.backpressure?.admit();
     const plan = planReport(agent, agent.products, req.body);
     if (!plan.ok) throw plan.error;
     const written = await writeReport(log, agent, plan.writes, () => readAgentRecord(log, agent.tenant, agent.agentId));
