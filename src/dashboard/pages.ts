@@ -51,6 +51,9 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     return allowed ? html(reply, shell) : html(reply, missing, 404);
   };
 
+  // Any other address under /ui is the dashboard's own "not found" page, with its headers.
+  ui.setNotFoundHandler((_req, reply) => html(reply, missing, 404));
+
   ui.get('/', async (req, reply) => {
     const s = await ctx.session(req);
     return reply.redirect(s ? home(s) : `${UI_PREFIX}/login`, 303);

@@ -120,7 +120,7 @@ test('a forged, altered or unknown cookie is no session; a wrong credential make
 
 test('every dashboard response carries the strict CSP; the credential never reaches the page', async () => {
   const s = await signIn(a.base, a.adminKey);
-  for (const path of ['/ui/login', '/ui/customers', '/ui/assets/app.js', '/ui/session', '/ui/api/tenants', '/ui/t/nope/overview', '/ui/assets/nope.js']) {
+  for (const path of ['/ui/login', '/ui/customers', '/ui/assets/app.js', '/ui/session', '/ui/api/tenants', '/ui/t/nope/overview', '/ui/assets/nope.js', '/ui/no/such/page']) {
     const res = await fetch(`${a.base}${path}`, { headers: { cookie: s.cookie } });
     const csp = res.headers.get('content-security-policy') ?? '';
     assert.ok(csp.includes("default-src 'none'") && csp.includes("script-src 'self'") && !csp.includes('unsafe'), `${path}: ${csp}`);
