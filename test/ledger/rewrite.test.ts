@@ -6,7 +6,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '../../src/log/mod.ts';
 import { readCheckpointFile } from '../../src/ledger/checkpoint.ts';
 import { exportLedger } from '../../src/ledger/export.ts';
-import { LEDGER_STREAM } from '../../src/ledger/format.ts';
+import { LEDGER_STREAM, ledgerSubject, parseBlock } from '../../src/ledger/format.ts';
 import { Keyring } from '../../src/ledger/keys.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { freshTenant, ledgerFixture } from './fixture.ts';
@@ -79,6 +79,43 @@ test('truncate the ledger and re-seal from a point with the real key: only a sav
     assert.is(b.kind, 'checkpoint_fork', JSON.stringify(b));
     assert.is(b.height, 6);
     assert.match(b.message, 'no longer extends the saved checkpoint');
+  } finally {
+    await f.close();
+  }
+});
+
+test('a LEDGER restored from an altered copy (entries changed under valid signatures): chain_broken', async () => {
+  const f = await ledgerFixture();
+  try {
+    const t = freshTenant();
+    const sealer = await f.sealer({ blockMaxEntries: 3 });
+    await sealer.waitSealed(await f.append(t, 6));
+    await sealer.close();
+    const jsm = await jetstreamManager(f.nc);
+    const kept: Array<{ subject: string; data: Uint8Array }> = [];
+    for (let seq = 1, last = (await jsm.streams.info(LEDGER_STREAM)).state.last_seq; seq <= last; seq++) {
+      const m = await jsm.streams.getMessage(LEDGER_STREAM, { seq });
+      if (m) kept.push({ subject: m.subject, data: m.data });
+    }
+    // The intruder recreates the stream and stores the blocks back, block 2 with its entries swapped.
+    const info = await jsm.streams.info(LEDGER_STREAM);
+    await jsm.streams.delete(LEDGER_STREAM);
+    await jsm.streams.add(info.config);
+    const js = jetstream(f.nc);
+    for (const k of kept) {
+      let data = k.data;
+      if (k.subject === ledgerSubject(t)) {
+        const b = parseBlock(k.data, {});
+        if (b.index === 2) data = new TextEncoder().encode(JSON.stringify({ ...b, entries: [b.entries[1], b.entries[0], b.entries[2]] }));
+      }
+      await js.publish(k.subject, data);
+    }
+    const v = await verifyLedger({ nc: f.nc, tenants: [t] });
+    const b = v.tenants[0]!.break!;
+    assert.is(b.kind, 'chain_broken', JSON.stringify(b));
+    assert.is(b.block, 2);
+    assert.is(b.height, 4);
+    assert.match(b.message, 'do not hash to the head it signs');
   } finally {
     await f.close();
   }

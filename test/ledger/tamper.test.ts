@@ -120,6 +120,21 @@ test('publish a block signed with another key: unknown_key; under our key id: ba
   await expectBreak(ctx, other.tenant, 'bad_signature', { height: 5 });
 });
 
+test('replay a stored block: entry_duplicated; a new block re-using an old signature: bad_signature', async (ctx) => {
+  const { tenant } = await sealed(ctx, 4);
+  const last = (await ctx.jsm.streams.getMessage(LEDGER_STREAM, { last_by_subj: ledgerSubject(tenant) }))!;
+  await jetstream(ctx.f.nc).publish(ledgerSubject(tenant), last.data);
+  const dup = await expectBreak(ctx, tenant, 'entry_duplicated', { height: 1 });
+  assert.match(dup.message, 'repeats heights 1..4');
+
+  const other = await sealed(ctx, 4);
+  const b = parseBlock((await ctx.jsm.streams.getMessage(LEDGER_STREAM, { last_by_subj: ledgerSubject(other.tenant) }))!.data, {});
+  // A block with the next index and heights, re-using a valid signature over other fields.
+  const altered: Block = { ...b, index: b.index + 1, firstHeight: b.lastHeight + 1, lastHeight: b.lastHeight + 4, prevHead: b.head };
+  await jetstream(ctx.f.nc).publish(ledgerSubject(other.tenant), JSON.stringify(altered));
+  await expectBreak(ctx, other.tenant, 'bad_signature', { height: 5 });
+});
+
 test('the sealer refuses to extend a head it did not sign, and says so in its status', async (ctx) => {
   const { tenant } = await sealed(ctx, 4);
   const evil = generateKeyPairSync('ed25519').privateKey;
