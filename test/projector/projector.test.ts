@@ -103,4 +103,33 @@ test('a restart resumes from the stored position; a rebuild gives identical mode
   }
 });
 
+test('a rebuild while events keep arriving swaps in a model that misses none of them', async () => {
+  const f = await readModelFixture();
+  try {
+    const a = freshTenant('a');
+    await createTenant(f.log, a);
+    const { agentId } = await enrollAgent(f.log, a);
+    for (let i = 0; i < 200; i++) await raiseAlert(f.log, a, agentId);
+    let writing = true;
+    let written = 200;
+    const writer = (async () => {
+      while (writing || written < 400) {
+        await raiseAlert(f.log, a, agentId);
+        written++;
+      }
+    })();
+    const r = await f.projector.rebuild(['alerts', 'audit']);
+    writing = false;
+    await writer;
+    assert.ok(await f.projector.waitFor(await f.log.lastPosition(), 10_000));
+    assert.ok(r.position >= 200);
+    assert.is(await f.projector.store.count(a, 'alerts'), written);
+    const live = await f.projector.store.adminDump('alerts');
+    await f.projector.rebuild(['alerts']);
+    assert.equal(await f.projector.store.adminDump('alerts'), live);
+  } finally {
+    await f.cleanup();
+  }
+});
+
 test.run();
