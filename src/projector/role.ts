@@ -22,6 +22,10 @@ export function readModels(rt: Runtime): Promise<ReadModels> {
   if (!p) {
     p = openReadModels(rt);
     instances.set(rt, p);
+    // A failed start (NATS away at that moment) is retried by the next caller, not cached.
+    p.catch(() => {
+      if (instances.get(rt) === p) instances.delete(rt);
+    });
   }
   return p;
 }
