@@ -57,8 +57,13 @@ async function openReadModels(rt: Runtime): Promise<ReadModels> {
     const l = await projector.lag();
     return { ok: projector.lastError === null, position: l.position, lagEvents: l.events, lagSeconds: Number(l.seconds.toFixed(3)), ...(projector.lastError ? { error: projector.lastError } : {}) };
   });
-  // Readable before the first request: the API answers for the default tenant from the start.
-  await projector.waitFor(await ensureDefaultTenant(rt), 10_000);
+  try {
+    // Readable before the first request: the API answers for the default tenant from the start.
+    await projector.waitFor(await ensureDefaultTenant(rt), 10_000);
+  } catch (err) {
+    await projector.stop();
+    throw err;
+  }
   return { store: projector.store, projector };
 }
 
@@ -67,8 +72,8 @@ export async function closeReadModels(rt: Runtime): Promise<void> {
   const p = instances.get(rt);
   if (!p) return;
   instances.delete(rt);
-  const { projector } = await p;
-  await projector.stop();
+  const rm = await p.catch(() => null);
+  await rm?.projector.stop();
 }
 
 /** The `projector` role. */
