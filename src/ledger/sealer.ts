@@ -10,7 +10,7 @@ import {
   blockSignedText, entryHash, eventHash, firstEventId, ledgerSubject, parseBlock, type Block, type BlockEntry, type KeyRecord,
 } from './format.ts';
 import { verifyText, type Keyring } from './keys.ts';
-import { ensureLedgerStream, lastOnSubject, ledgerUnavailable, scan } from './stream.ts';
+import { ensureLedgerStream, isStreamNotFound, lastOnSubject, ledgerUnavailable, scan } from './stream.ts';
 
 export interface SealerOptions extends CheckpointTargets {
   nc: NatsConnection;
@@ -201,6 +201,16 @@ export class Sealer {
   async #openConsumer(after?: number): Promise<Consumer> {
     const name = this.#o.consumerName;
     try {
+      // A separate sealer may start before the application has created EVENTS: wait for it.
+      for (let warned = false; !this.#stopped; warned = true) {
+        const info = await this.#jsm.streams.info(EVENTS_STREAM).catch((err: unknown) => {
+          if (isStreamNotFound(err)) return null;
+          throw err;
+        });
+        if (info) break;
+        if (!warned) this.#log.warn({ stream: EVENTS_STREAM }, 'waiting for the EVENTS stream to exist');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
       const existing = await this.#jsm.consumers.info(EVENTS_STREAM, name).catch((err: unknown) => {
         if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
         throw err;

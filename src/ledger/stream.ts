@@ -47,8 +47,14 @@ export async function lastOnSubject(jsm: JetStreamManager, stream: string, subje
   try {
     return await jsm.streams.getMessage(stream, { last_by_subj: subject });
   } catch (err) {
+    if (isStreamNotFound(err)) return null;
     throw ledgerUnavailable(err, `cannot read the last message of ${subject}`);
   }
+}
+
+/** A stream that does not exist yet (LEDGER before the first sealer start) reads as empty. */
+export function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
 /**
@@ -77,6 +83,7 @@ export async function* scan(
     name = ci.name;
     pending = ci.num_pending;
   } catch (err) {
+    if (isStreamNotFound(err)) return;
     throw ledgerUnavailable(err, `cannot read ${stream} ${filter}`);
   }
   try {
@@ -115,6 +122,7 @@ export async function scanEach(
     name = ci.name;
     pending = ci.num_pending;
   } catch (err) {
+    if (isStreamNotFound(err)) return;
     throw ledgerUnavailable(err, `cannot read ${stream} ${filter}`);
   }
   try {
