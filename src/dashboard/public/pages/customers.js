@@ -58,7 +58,7 @@ export const customers = {
           });
           return h('label.toggle', { for: box.id }, box, p);
         })) },
-        { label: 'Created', cell: (t) => fmtTime(t.createdAt) },
+        { label: 'Created', cell: (t) => h('time', { datetime: t.createdAt }, fmtTime(t.createdAt)) },
         { label: 'Actions', cell: (t) => h('div.row-actions', {},
           h('button', { type: 'button', on: { click: () => rotate(t) } }, 'Rotate secret'),
           h('button', { type: 'button', on: { click: () => token(t) } }, 'New token'),
