@@ -47,6 +47,12 @@ async function confirmDialog(name: string): Promise<void> {
   await dialog.waitFor({ state: 'detached' });
 }
 
+/** Waits until the read models have everything the log holds now (read-your-writes for the test's own reads). */
+async function settled(tenant: string): Promise<void> {
+  const position = await stack.stk.runtime.log.lastPosition();
+  assert.is((await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${tenant}?waitFor=${position}`)).status, 200);
+}
+
 async function signIn(p: Page, credential: string): Promise<void> {
   await p.goto(`${stack.base}/ui/login`);
   await p.getByLabel('Admin key or tenant token', { exact: true }).fill(credential);
@@ -124,17 +130,20 @@ test('toggle products per customer: navigation follows them, and a product that 
     await page.locator(`#prod-${acme.id}-${p}`).check();
     await page.getByText(`${p} on for ${acme.id}`).waitFor();
   }
+  await settled(acme.id);
   const t = await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${acme.id}`);
   assert.equal(t.body.products, ['attack-surface', 'edr', 'patch']);
   // identity stays off: its URL refuses on the server.
   await page.locator(`#prod-${acme.id}-edr`).uncheck();
   await page.getByText(`edr off for ${acme.id}`).waitFor();
+  await settled(acme.id);
   const off = await page.goto(`${stack.base}/ui/t/${acme.id}/evidence`);
   assert.is(off!.status(), 404);
   await page.goto(`${stack.base}/ui/customers`);
   await ready(page, 'customers');
   await page.locator(`#prod-${acme.id}-edr`).check();
   await page.getByText(`edr on for ${acme.id}`).waitFor();
+  await settled(acme.id);
   const on = await page.goto(`${stack.base}/ui/t/${acme.id}/evidence`);
   assert.is(on!.status(), 200);
 });
@@ -278,6 +287,7 @@ test('switching customers: nothing of the first stays visible', async () => {
   const created = await apiCall(stack.base, stack.adminKey, 'POST', '/tenants', { id: globex.id, name: globex.name });
   assert.is(created.status, 201);
   await apiCall(stack.base, stack.adminKey, 'PUT', `/tenants/${globex.id}/products/edr`, { enabled: true });
+  await settled(globex.id);
   const agent = await enrollAgent(stack, created.body.enrollSecret, globex.host);
   await agent.report([{ kind: 'alert', at: new Date().toISOString(), data: { rule: 'id.admin-login', severity: 'medium', title: globex.alert } }]);
 
@@ -305,11 +315,13 @@ test('switching customers: nothing of the first stays visible', async () => {
 test('a tenant-token session: its tenant only, no switcher, other tenants unreachable by URL', async () => {
   const tok = await apiCall(stack.base, stack.adminKey, 'POST', `/tenants/${globex.id}/tokens`, { role: 'operator', label: 'globex soc' });
   assert.is(tok.status, 201);
+  await settled(globex.id);
   const other = await isolatedContext();
   try {
     const p = other.page;
     // By keyboard alone: the field has focus, Enter signs in.
     await p.goto(`${stack.base}/ui/login`);
+    await p.locator('#credential:focus').waitFor();
     await p.keyboard.type(tok.body.token);
     await p.keyboard.press('Enter');
     await p.waitForURL(/\/ui\/t\//);
@@ -342,6 +354,7 @@ test('a tenant-token session: its tenant only, no switcher, other tenants unreac
     // An auditor reads everything and is offered nothing that changes anything; the API refuses
     // a change even when the page is bypassed.
     const aud = await apiCall(stack.base, stack.adminKey, 'POST', `/tenants/${globex.id}/tokens`, { role: 'auditor' });
+    await settled(globex.id);
     await p.getByRole('button', { name: 'Sign out' }).click();
     await p.waitForURL(/\/ui\/login$/);
     await signIn(p, aud.body.token);

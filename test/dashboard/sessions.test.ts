@@ -44,6 +44,8 @@ async function newTenantWithToken(): Promise<{ id: string; token: string; tokenI
   assert.is((await apiCall(a.base, a.adminKey, 'POST', '/tenants', { id, name: `Tenant ${id}` })).status, 201);
   const tok = await apiCall(a.base, a.adminKey, 'POST', `/tenants/${id}/tokens`, { role: 'operator' });
   assert.is(tok.status, 201);
+  // Signing in with the token reads the read models: let them reach the token first.
+  assert.is((await apiCall(a.base, a.adminKey, 'GET', `/tenants/${id}?waitFor=${tok.body.position}`)).status, 200);
   return { id, token: tok.body.token, tokenId: tok.body.id, position: tok.body.position };
 }
 
