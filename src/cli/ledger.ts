@@ -67,7 +67,7 @@ export function registerLedger(program: Command): void {
       const nc = await connectBus({ ...opts, name: 'stockade-ledger-export' });
       try {
         const s = await exportLedger({ nc, tenant: opts.tenant, out: resolve(opts.out) });
-        console.log(`exported ${s.tenant} to ${s.out}: ${s.events} events, ${s.blocks} blocks, height ${s.height}, head ${s.head}, ${s.keys} key(s), checkpoint ${s.checkpoint ?? 'none'}${s.unsealed ? `, ${s.unsealed} unsealed record(s) left out` : ''}`);
+        console.log(`exported ${s.tenant} to ${s.out}: ${s.entries} entries (event records), ${s.blocks} blocks, height ${s.height}, head ${s.head}, ${s.keys} key(s), checkpoint ${s.checkpoint ?? 'none'}${s.unsealed ? `, ${s.unsealed} unsealed record(s) left out` : ''}`);
       } finally {
         await nc.close();
       }

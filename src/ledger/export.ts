@@ -15,7 +15,8 @@ import { lastOnSubject, scan } from './stream.ts';
 export interface ExportSummary {
   tenant: string;
   out: string;
-  events: number;
+  /** Entries exported: one file per sealed event record. */
+  entries: number;
   blocks: number;
   height: number;
   head: string;
@@ -56,7 +57,7 @@ export async function exportLedger(o: { nc: NatsConnection; tenant: string; out:
   // Heights are the order of the blocks as stored; each entry names the record it seals.
   const bySeq = new Map<number, number>();
   for (const b of blocks) b.entries.forEach((e, i) => bySeq.set(e[0], b.firstHeight + i));
-  let events = 0;
+  let entries = 0;
   let unsealed = 0;
   const lastSealed = blocks.length ? blocks[blocks.length - 1]!.lastSeq : 0;
   for await (const m of scan(jsm, js, EVENTS_STREAM, tenantFilter(tenant))) {
@@ -67,7 +68,7 @@ export async function exportLedger(o: { nc: NatsConnection; tenant: string; out:
     }
     const prefix = eventPreimagePrefix(m.subject, m.headers?.get(VERSION_HEADER) ?? '');
     await writeFile(join(out, 'events', `${pad(height)}.evt`), Buffer.concat([prefix, m.data]));
-    events++;
+    entries++;
   }
 
   let keys = 0;
@@ -91,7 +92,7 @@ export async function exportLedger(o: { nc: NatsConnection; tenant: string; out:
 
   const last = blocks[blocks.length - 1];
   const summary: ExportSummary = {
-    tenant, out, events, blocks: blocks.length, height: last?.lastHeight ?? 0, head: last?.head ?? GENESIS_HEAD, keys, checkpoint, unsealed,
+    tenant, out, entries, blocks: blocks.length, height: last?.lastHeight ?? 0, head: last?.head ?? GENESIS_HEAD, keys, checkpoint, unsealed,
   };
   await writeFile(join(out, 'tenant'), tenant + '\n');
   await writeFile(join(out, 'manifest.json'), JSON.stringify({ format: 1, exportedAt: (o.now?.() ?? new Date()).toISOString(), ...summary, out: undefined }, null, 2) + '\n');

@@ -19,7 +19,7 @@ test.before(async (ctx) => {
   ctx.out = join(ctx.f.dir, 'export');
   ctx.script = await docScript(ctx.f.dir);
   const s = await exportLedger({ nc: ctx.f.nc, tenant: ctx.tenant, out: ctx.out });
-  assert.equal([s.events, s.blocks, s.height, s.keys, s.unsealed], [10, 3, 10, 1, 0]);
+  assert.equal([s.entries, s.blocks, s.height, s.keys, s.unsealed], [10, 3, 10, 1, 0]);
 });
 test.after(async (ctx) => {
   await ctx.f?.close();
@@ -35,7 +35,7 @@ async function copy(ctx: Ctx, name: string): Promise<string> {
 test('a real export verifies with the script from the docs', async (ctx) => {
   const r = await runScript(ctx.script, [ctx.out]);
   assert.is(r.code, 0, r.out);
-  assert.match(r.out, `OK ${ctx.tenant}: 10 events, 3 blocks`);
+  assert.match(r.out, `OK ${ctx.tenant}: 10 entries, 3 blocks`);
   assert.match(r.out, /checkpoint .*: chain extends it at height 10/);
 });
 

@@ -123,7 +123,7 @@ test('the auditor verifies and exports with read-only access', async (ctx) => {
   assert.ok(v.lines.some((l) => l.startsWith(`ok ${ctx.tenant}: 5 entries`)), v.lines.join('\n'));
   const e = runCli(['ledger', 'export', '--tenant', ctx.tenant, '--out', join(ctx.nats.dir, 'export'), '--nats-url', ctx.nats.url], env);
   assert.is(await e.exited, 0, e.lines.join('\n'));
-  assert.ok(e.lines.some((l) => l.includes('5 events')), e.lines.join('\n'));
+  assert.ok(e.lines.some((l) => l.includes('5 entries')), e.lines.join('\n'));
 });
 
 test('the application runs as the app user beside the separate sealer (serve without the sealer role)', async (ctx) => {
