@@ -374,6 +374,20 @@ test('a tenant-token session: its tenant only, no switcher, other tenants unreac
   }
 });
 
+test('suspend a customer with a reason, then resume it', async () => {
+  await page.goto(`${stack.base}/ui/customers`);
+  await ready(page, 'customers');
+  const row = page.locator(`tr[data-id="${globex.id}"]`);
+  await row.getByRole('button', { name: 'Suspend' }).click();
+  await page.getByLabel('Reason', { exact: true }).fill('contract paused');
+  await confirmDialog('Suspend');
+  await row.locator('.badge', { hasText: 'suspended' }).waitFor();
+  assert.is((await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${globex.id}`)).body.suspended, true);
+  await row.getByRole('button', { name: 'Resume' }).click();
+  await row.locator('.badge', { hasText: 'active' }).waitFor();
+  assert.is((await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${globex.id}`)).body.suspended, false);
+});
+
 test('CSRF: a state change without the session token, or from another origin, is refused and writes nothing', async () => {
   await page.goto(`${stack.base}/ui/customers`);
   await ready(page, 'customers');

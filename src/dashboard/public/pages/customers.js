@@ -18,6 +18,11 @@ function enrollBox(session, title, secret) {
   ]);
 }
 
+/** Waits until the read models show a change (its `position`), so the redrawn list includes it. */
+async function caughtUp(out) {
+  if (out?.position) await api.get(tpath(out.id), { waitFor: out.position }).catch(() => {});
+}
+
 export const customers = {
   title: 'Customers',
   async render(ctx) {
@@ -36,6 +41,7 @@ export const customers = {
       if (!out) return;
       fill(once, enrollBox(ctx.session, `Enrollment secret of ${out.id}`, out.enrollSecret));
       create.reset();
+      await caughtUp(out);
       await ctx.refreshTenant();
       await draw();
     });
@@ -54,6 +60,7 @@ export const customers = {
             const out = await act(() => api.put(tpath(t.id, 'products', p), { enabled: box.checked }), `${p} ${box.checked ? 'on' : 'off'} for ${t.id}`);
             if (!out) box.checked = !box.checked;
             box.disabled = false;
+            await caughtUp(out);
             await ctx.refreshTenant();
           });
           return h('label.toggle', { for: box.id }, box, p);
@@ -91,11 +98,13 @@ export const customers = {
         text: 'Its agents are refused at the ingress and its secret enrolls nothing until resumed.', confirm: 'Suspend', danger: true,
       });
       if (!v) return;
-      if (await act(() => api.post(tpath(t.id, 'suspend'), { reason: v.reason.trim() }), `${t.id} suspended`)) await draw();
+      await caughtUp(await act(() => api.post(tpath(t.id, 'suspend'), { reason: v.reason.trim() }), `${t.id} suspended`));
+      await draw();
       await ctx.refreshTenant();
     }
     async function resume(t) {
-      if (await act(() => api.post(tpath(t.id, 'resume')), `${t.id} resumed`)) await draw();
+      await caughtUp(await act(() => api.post(tpath(t.id, 'resume')), `${t.id} resumed`));
+      await draw();
       await ctx.refreshTenant();
     }
     await draw();
