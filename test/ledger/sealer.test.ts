@@ -58,4 +58,19 @@ test('resumes after a stop with no gap and no duplicate, also when its consumer 
   }
 });
 
+test('N = 1: one signed block per record', async ({ f }) => {
+  const t = freshTenant();
+  const sealer = await f.sealer({ blockMaxEntries: 1, consumerName: 'one-per-block' });
+  try {
+    await sealer.waitSealed(await f.append(t, 5));
+    const c = sealer.chain(t)!;
+    assert.equal([c.height, c.blocks], [5, 5]);
+    const r = await verifyLedger({ nc: f.nc, tenants: [t] });
+    assert.ok(r.ok);
+    assert.equal([r.tenants[0]!.entries, r.tenants[0]!.blocks], [5, 5]);
+  } finally {
+    await sealer.close();
+  }
+});
+
 test.run();
