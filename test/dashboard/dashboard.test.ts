@@ -233,6 +233,7 @@ test('the other pages of the customer, with the manual\'s pictures', async () =>
   await page.goto(`${stack.base}/ui/t/${acme.id}/scans`);
   await ready(page, 'scans');
   await page.getByText('1204').waitFor();
+  await shot('scans');
 
   await page.goto(`${stack.base}/ui/t/${acme.id}/audit`);
   await ready(page, 'audit');
