@@ -252,7 +252,11 @@ export class Sealer {
             break;
           }
           this.#lastDelivery = m.info.deliverySequence;
-          await this.#takeRetrying(m);
+          // The common case (a chain already held) is synchronous: no promise per record.
+          const chain = this.#ready(m);
+          if (chain) this.#append(chain, m);
+          else if (chain === undefined) continue;
+          else await this.#takeRetrying(m);
           if (this.#stopped) break;
         }
         await messages.close().catch(() => {});
@@ -297,7 +301,11 @@ export class Sealer {
     }
   }
 
-  async #take(m: JsMsg): Promise<void> {
+  /**
+   * Queues `m` for its ack and returns the chain it extends when that chain is already held,
+   * `undefined` when there is nothing to seal, and null when the chain must be loaded first.
+   */
+  #ready(m: JsMsg): Chain | undefined | null {
     const last = this.#unacked[this.#unacked.length - 1];
     // The ack queue stays in sequence order even if a retried record is taken twice.
     if (!last || m.seq > last.seq) this.#unacked.push(m);
@@ -306,10 +314,19 @@ export class Sealer {
     try {
       tenant = parseEventSubject(m.subject).tenant;
     } catch {
-      return; // not a record subject: nothing to seal
+      return undefined; // not a record subject: nothing to seal
     }
-    if (!this.#owns(tenant)) return;
-    const chain = await this.#chainOf(tenant);
+    if (!this.#owns(tenant)) return undefined;
+    return this.#chains.get(tenant) ?? null;
+  }
+
+  async #take(m: JsMsg): Promise<void> {
+    const held = this.#ready(m);
+    if (held === undefined) return;
+    this.#append(held ?? (await this.#chainOf(parseEventSubject(m.subject).tenant)), m);
+  }
+
+  #append(chain: Chain, m: JsMsg): void {
     if (chain.refused) return;
     const lastPending = chain.pending[chain.pending.length - 1];
     if (m.seq <= chain.lastSeq || (lastPending && m.seq <= lastPending.seq)) return;
