@@ -8,6 +8,7 @@ import { keyRecordSignedText } from '../../src/ledger/format.ts';
 import { Keyring, keyIdOf, privateKeyFromSeed, publicKeyOfRecord, rawPublicKey, signText, verifyText } from '../../src/ledger/keys.ts';
 import { rejects } from '../helpers/assert.ts';
 import { tempDir } from '../helpers/nats.ts';
+import { runCli } from '../helpers/proc.ts';
 
 const test = suite('ledger crypto: Ed25519 wrapper and keyring');
 
@@ -90,6 +91,24 @@ test('keyring: created 0700/0600, reopened with the same key, rotation endorsed 
     const reopened = await Keyring.open(keysDir);
     assert.is(reopened.keyId, r.keyId);
     assert.ok(reopened.knows(first));
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('stockade ledger rotate-key: a new key endorsed by the old, refused where there is no keyring', async () => {
+  const dir = await tempDir();
+  try {
+    const keysDir = join(dir.path, 'keys');
+    const missing = runCli(['ledger', 'rotate-key', '--key-dir', keysDir]);
+    assert.is(await missing.exited, 1);
+    assert.ok(missing.lines.some((l) => l.includes('STK_ERR_LEDGER_KEY')), missing.lines.join('\n'));
+    const first = (await Keyring.open(keysDir, { create: true })).keyId;
+    const p = runCli(['ledger', 'rotate-key', '--key-dir', keysDir]);
+    assert.is(await p.exited, 0, p.lines.join('\n'));
+    const k = await Keyring.open(keysDir);
+    assert.equal(k.records.map((r) => [r.keyId, r.prevKeyId]), [[first, null], [k.keyId, first]]);
+    assert.ok(p.lines.some((l) => l.startsWith(`new ledger key ${k.keyId} (endorsed by ${first})`)), p.lines.join('\n'));
   } finally {
     await dir.cleanup();
   }
