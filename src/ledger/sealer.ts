@@ -6,11 +6,12 @@ import { AckPublisher, PublishRefused } from '../log/publisher.ts';
 import type { Logger } from '../logger.ts';
 import { CheckpointWriter, type CheckpointTargets } from './checkpoint.ts';
 import {
-  BLOCK_FORMAT, GENESIS_HEAD, KEYS_SUBJECT, LEDGER_STREAM, VERSION_HEADER,
-  blockSignedText, entryHash, eventHash, firstEventId, ledgerSubject, parseBlock, type Block, type BlockEntry, type KeyRecord,
+  BLOCK_FORMAT, GENESIS_HEAD, LEDGER_STREAM, VERSION_HEADER,
+  blockSignedText, entryHash, eventHash, firstEventId, ledgerSubject, parseBlock, type Block, type BlockEntry,
 } from './format.ts';
+import { publishKeyRecords } from './keyrecords.ts';
 import { verifyText, type Keyring } from './keys.ts';
-import { ensureLedgerStream, isStreamNotFound, lastOnSubject, ledgerUnavailable, scan } from './stream.ts';
+import { ensureLedgerStream, isStreamNotFound, lastOnSubject, ledgerUnavailable } from './stream.ts';
 
 export interface SealerOptions extends CheckpointTargets {
   nc: NatsConnection;
@@ -122,7 +123,7 @@ export class Sealer {
     });
     await ensureLedgerStream(jsm, { replicas: o.replicas ?? 1 });
     const sealer = new Sealer(o, jetstream(o.nc), jsm);
-    await sealer.#publishKeyRecords();
+    await publishKeyRecords(jsm, sealer.#js, sealer.#publisher, o.keyring, sealer.#log);
     await sealer.#checkpoints.load();
     const consumer = await sealer.#openConsumer();
     sealer.#loop = sealer.#run(consumer);
@@ -488,32 +489,4 @@ export class Sealer {
       refused: c.refused?.message ?? null,
     };
   }
-
-  /**
-   * Publishes the keyring's records that LEDGER lacks. The records already there must be a prefix
-   * of ours: a key record we did not write means another keyring signs this ledger.
-   */
-  async #publishKeyRecords(): Promise<void> {
-    const stored: Array<{ record: KeyRecord; seq: number }> = [];
-    for await (const m of scan(this.#jsm, this.#js, LEDGER_STREAM, KEYS_SUBJECT)) {
-      stored.push({ record: JSON.parse(new TextDecoder().decode(m.data)) as KeyRecord, seq: m.seq });
-    }
-    const ours = this.#o.keyring.records;
-    for (let i = 0; i < stored.length; i++) {
-      if (ours[i]?.keyId !== stored[i]!.record.keyId) {
-        throw new StkError('STK_ERR_LEDGER_FOREIGN_HEAD', `${KEYS_SUBJECT} holds key ${stored[i]!.record.keyId}, which this sealer's keyring does not have at that place`, { keyId: stored[i]!.record.keyId });
-      }
-    }
-    let lastSeq = stored[stored.length - 1]?.seq ?? 0;
-    for (const r of ours.slice(stored.length)) {
-      try {
-        const ack = await this.#publisher.publish(KEYS_SUBJECT, new TextEncoder().encode(JSON.stringify(r)), { msgId: `key:${r.keyId}`, expectedLastSubjectSequence: lastSeq });
-        lastSeq = ack.seq;
-        this.#log.info({ keyId: r.keyId, prevKeyId: r.prevKeyId }, 'ledger key recorded');
-      } catch (err) {
-        throw ledgerUnavailable(err, `cannot record ledger key ${r.keyId}`);
-      }
-    }
-  }
 }
-

@@ -4,11 +4,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { assertId, isValidId } from '../ids.ts';
 import { EVENTS_STREAM, parseEventSubject, tenantFilter } from '../log/mod.ts';
 import {
-  GENESIS_HEAD, KEYS_SUBJECT, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, VERSION_HEADER,
-  blockSignedText, checkpointSignedText, entryHash, eventHash, firstEventId, keyRecordSignedText, ledgerSubject, parseBlock,
-  type BlockEntry, type Checkpoint, type KeyRecord,
+  GENESIS_HEAD, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, VERSION_HEADER,
+  blockSignedText, checkpointSignedText, entryHash, eventHash, firstEventId, ledgerSubject, parseBlock,
+  type BlockEntry, type Checkpoint,
 } from './format.ts';
-import { publicKeyOfRecord, verifyText } from './keys.ts';
+import { readKeyRecords } from './keyrecords.ts';
+import { verifyText } from './keys.ts';
 import { scan, scanEach } from './stream.ts';
 
 /** What can be wrong with a chain; `verify` names the first one it meets, by height. */
@@ -137,28 +138,12 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
   return report;
 }
 
-/** Key records in order; a record is trusted when the key before it (or, for the first, itself) signed it. */
+/** Key records in order, and the keys of the trusted run (see readKeyRecords). */
 async function loadKeys(jsm: JetStreamManager, js: JetStreamClient) {
-  const keys: VerifyReport['keys'] = [];
+  const records = await readKeyRecords(jsm, js);
+  const keys: VerifyReport['keys'] = records.map((r) => ({ keyId: r.record.keyId, prevKeyId: r.record.prevKeyId, at: r.record.at, trusted: r.trusted }));
   const trusted = new Map<string, KeyObject>();
-  let prev: KeyRecord | null = null;
-  let prevKey: KeyObject | null = null;
-  for await (const m of scan(jsm, js, LEDGER_STREAM, KEYS_SUBJECT)) {
-    let r: KeyRecord;
-    try {
-      r = JSON.parse(new TextDecoder().decode(m.data)) as KeyRecord;
-    } catch {
-      continue;
-    }
-    const key = publicKeyOfRecord(r);
-    const endorser = prev === null ? key : prevKey;
-    const ok = !!key && !!endorser && r.prevKeyId === (prev?.keyId ?? null) && verifyText(endorser, keyRecordSignedText(r), r.sig);
-    keys.push({ keyId: r.keyId, prevKeyId: r.prevKeyId, at: r.at, trusted: ok });
-    if (!ok) continue; // a record that does not chain is not a key anyone may sign with
-    trusted.set(r.keyId, key!);
-    prev = r;
-    prevKey = key;
-  }
+  for (const r of records) if (r.trusted) trusted.set(r.record.keyId, r.key!);
   return { keys, trusted };
 }
 

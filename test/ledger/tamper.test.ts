@@ -4,8 +4,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '../../src/log/mod.ts';
-import { BLOCK_FORMAT, LEDGER_STREAM, blockSignedText, entryHash, ledgerSubject, parseBlock, type Block } from '../../src/ledger/format.ts';
-import { keyIdOf, signText } from '../../src/ledger/keys.ts';
+import { BLOCK_FORMAT, LEDGER_STREAM, blockSignedText, entryHash, keyRecordSignedText, ledgerSubject, parseBlock, type Block, type KeyRecord } from '../../src/ledger/format.ts';
+import { keyIdOf, publicKeyPem, signText } from '../../src/ledger/keys.ts';
 import type { Sealer } from '../../src/ledger/sealer.ts';
 import { verifyLedger, type BreakKind } from '../../src/ledger/verify.ts';
 import { freshTenant, ledgerFixture, type LedgerFixture } from './fixture.ts';
@@ -152,6 +152,21 @@ test('the sealer refuses to extend a head it did not sign, and says so in its st
   }
   const r = await verifyLedger({ nc: ctx.f.nc, tenants: [tenant] });
   assert.is(r.tenants[0]!.break?.kind, 'unknown_key');
+});
+
+test('a forged key record is not trusted, lets no block verify, and does not stop a sealer', async (ctx) => {
+  const evil = generateKeyPairSync('ed25519').privateKey;
+  const record: KeyRecord = { format: 1, keyId: keyIdOf(evil), prevKeyId: null, at: new Date().toISOString(), publicKey: publicKeyPem(evil), sig: '' };
+  record.sig = signText(evil, keyRecordSignedText(record));
+  await jetstream(ctx.f.nc).publish('ledger-keys', JSON.stringify(record));
+  await jetstream(ctx.f.nc).publish('ledger-keys', 'not json');
+  const { tenant } = await sealed(ctx, 2);
+  await forgedBlock(ctx, tenant, record.keyId, (t) => signText(evil, t));
+  const r = await verifyLedger({ nc: ctx.f.nc, tenants: [tenant] });
+  assert.equal(r.keys.filter((k) => k.keyId === record.keyId).map((k) => k.trusted), [false]);
+  assert.is(r.tenants[0]!.break?.kind, 'unknown_key');
+  const another = await ctx.f.sealer({ consumerName: 'after-forged-key' });
+  await another.close();
 });
 
 test('an event left unsealed beyond the sealing window: unsealed', async (ctx) => {
