@@ -4,7 +4,7 @@ import { StkError } from '../errors.ts';
 import { decodeRecordBody, type EventLog, type LogRecord } from '../log/mod.ts';
 import { EVENTS_STREAM } from '../log/stream.ts';
 import type { Logger } from '../logger.ts';
-import { ModelWriter, positionKey, putOp, writeOps } from '../store/batch.ts';
+import { ModelWriter, positionKey, putJson, RawBatch } from '../store/batch.ts';
 import type { Projection } from '../store/model.ts';
 import { ReadStore } from '../store/store.ts';
 
@@ -145,18 +145,22 @@ export class Projector {
     await this.#locked(async () => {
       const writers = [...this.#writers.values()];
       const last = records[records.length - 1]!.position;
+      const batch = new RawBatch(this.store.db);
       try {
         const flat = records.flatMap((r) => r.events.map((e) => ({ e, position: r.position })));
         for (const w of writers) {
+          w.into(batch);
           await w.prefetch(flat);
           for (const { e, position } of flat) {
             const pending = w.apply(e, position);
             if (pending) await pending;
           }
         }
-        const ops = writers.flatMap((w) => w.ops);
-        for (const w of writers) if (last > w.position) ops.push(putOp(this.store.meta, positionKey(w.projection.model, w.gen), last));
-        await writeOps(this.store.db, ops);
+        for (const w of writers) if (last > w.position) putJson(batch, this.store.meta, positionKey(w.projection.model, w.gen), last);
+        await batch.write();
+      } catch (err) {
+        await batch.discard();
+        throw err;
       } finally {
         for (const w of writers) w.flushed();
       }
@@ -244,6 +248,8 @@ export class Projector {
       let pending = 0;
       // One batch write in flight while the next batch is built: LevelDB works on its own thread.
       let inflight: Promise<void> | null = null;
+      let batch = new RawBatch(this.store.db);
+      for (const w of writers) w.into(batch);
       try {
         for await (const m of messages) {
           const r = this.#lean(m);
@@ -258,7 +264,9 @@ export class Projector {
           events += r.events.length;
           if (++pending >= 2000 || m.info.pending === 0) {
             if (inflight) await inflight;
-            inflight = this.#writeRebuild(writers, position);
+            inflight = this.#writeRebuild(writers, batch, position);
+            batch = new RawBatch(this.store.db);
+            for (const w of writers) w.into(batch);
             pending = 0;
             // Swap only at the end of the stream as it is now, so a rebuild never leaves a model
             // half-built for a projector that may not be running (offline rebuild).
@@ -272,6 +280,7 @@ export class Projector {
         }
         if (inflight) await inflight;
       } finally {
+        await batch.discard();
         await messages.close().catch(() => {});
       }
     } else {
@@ -299,15 +308,14 @@ export class Projector {
     return { position: m.seq, events };
   }
 
-  /** Takes the writers' ops now and writes them; the returned promise is the LevelDB write. */
-  #writeRebuild(writers: ModelWriter[], position: number): Promise<void> {
-    const ops = writers.flatMap((w) => w.ops);
-    for (const w of writers) ops.push(putOp(this.store.meta, positionKey(w.projection.model, w.gen), position));
+  /** Adds the positions to the writers' batch and writes it; the returned promise is the LevelDB write. */
+  #writeRebuild(writers: ModelWriter[], batch: RawBatch, position: number): Promise<void> {
+    for (const w of writers) putJson(batch, this.store.meta, positionKey(w.projection.model, w.gen), position);
     for (const w of writers) {
       w.flushed();
       w.advance(position);
     }
-    return writeOps(this.store.db, ops);
+    return batch.write();
   }
 
   /** Swaps the rebuilt generations in when they are at least as far as the live ones; returns the replaced ones. */
