@@ -2,7 +2,7 @@ import type { Level } from 'level';
 import { isValidId } from '../ids.ts';
 import type { EventEnvelope } from '../log/mod.ts';
 import { allKey, docKey, globalKey, indexKey } from './keys.ts';
-import type { Doc, Docs, Projection, Write } from './model.ts';
+import type { Doc, DocRef, Docs, Projection, Write } from './model.ts';
 import type { ReadStore, Sub } from './store.ts';
 
 // The options abstract-level's private API promises its implementations: keys and values here are
@@ -106,6 +106,10 @@ export class ModelWriter {
   readonly #overlay = new Map<string, Doc | null>();
   // A fresh generation has nothing on disk that the overlay does not know, so misses need no read.
   #fresh: boolean;
+  // What `apply` shows a projection: the overlay, in the tenant of the event being applied.
+  readonly #docs: OverlayDocs;
+  // Key prefix of each tenant's sublevel in this generation (tenant ids checked on first sight).
+  readonly #prefixes = new Map<string, string>();
 
   constructor(store: ReadStore, projection: Projection, gen: number, position: number, o: { fresh?: boolean } = {}) {
     this.store = store;
@@ -113,6 +117,16 @@ export class ModelWriter {
     this.gen = gen;
     this.position = position;
     this.#fresh = o.fresh ?? false;
+    this.#docs = new OverlayDocs(this.#overlay);
+  }
+
+  #prefix(tenant: string): string {
+    let pre = this.#prefixes.get(tenant);
+    if (pre === undefined) {
+      pre = this.store.tenantSub(this.projection.model, this.gen, tenant).prefix;
+      this.#prefixes.set(tenant, pre);
+    }
+    return pre;
   }
 
   /**
@@ -125,11 +139,17 @@ export class ModelWriter {
     const p = this.projection;
     if (!p.types.has(e.type)) return;
     const tenant = e.tenant;
-    // Ids inside event data were validated at the edge; one that is not an id is simply absent.
-    const refs = p.reads(e).filter((r) => isValidId('token', r.id));
-    const unknown = refs.filter((r) => !this.#overlay.has(ok(tenant, r.collection, r.id)));
-    if (unknown.length && !this.#fresh) return this.#loadAll(tenant, unknown).then(() => this.#applyKnown(e, position));
-    for (const r of unknown) this.#overlay.set(ok(tenant, r.collection, r.id), null);
+    // Plain loops, no closures: this runs for every event of a rebuild in every model.
+    let unknown: DocRef[] | null = null;
+    for (const r of p.reads(e)) {
+      // Ids inside event data were validated at the edge; one that is not an id is simply absent.
+      if (!isValidId('token', r.id)) continue;
+      const k = ok(tenant, r.collection, r.id);
+      if (this.#overlay.has(k)) continue;
+      if (this.#fresh) this.#overlay.set(k, null);
+      else (unknown ??= []).push(r);
+    }
+    if (unknown) return this.#loadAll(tenant, unknown).then(() => this.#applyKnown(e, position));
     return this.#applyKnown(e, position);
   }
 
@@ -159,16 +179,22 @@ export class ModelWriter {
 
   #applyKnown(e: EventEnvelope, position: number): void | Promise<void> {
     const tenant = e.tenant;
-    const docs: Docs = { get: <T extends Doc>(c: string, id: string) => (this.#overlay.get(ok(tenant, c, id)) ?? undefined) as T | undefined };
-    const writes = this.projection.apply(e, docs, position);
+    this.#docs.tenant = tenant;
+    const writes = this.projection.apply(e, this.#docs, position);
     // A write to a document it did not read needs the old version for its index entries.
-    const targets = writes.filter((w): w is Extract<Write, { collection: string }> => !('global' in w) && !this.projection.collections[w.collection]?.writeOnce && !this.#overlay.has(ok(tenant, w.collection, w.id)));
-    if (targets.length && !this.#fresh) {
+    let targets: DocRef[] | null = null;
+    for (const w of writes) {
+      if ('global' in w || this.projection.collections[w.collection]?.writeOnce) continue;
+      const k = ok(tenant, w.collection, w.id);
+      if (this.#overlay.has(k)) continue;
+      if (this.#fresh) this.#overlay.set(k, null);
+      else (targets ??= []).push(w);
+    }
+    if (targets) {
       return this.#loadAll(tenant, targets).then(() => {
         for (const w of writes) this.#write(tenant, w);
       });
     }
-    for (const t of targets) this.#overlay.set(ok(tenant, t.collection, t.id), null);
     for (const w of writes) this.#write(tenant, w);
   }
 
@@ -218,7 +244,7 @@ export class ModelWriter {
     }
     const spec = this.projection.collections[w.collection];
     if (!spec) throw new Error(`model ${this.projection.model} wrote to ${w.collection}, which it does not own`);
-    const pre = this.store.tenantSub(this.projection.model, this.gen, tenant).prefix;
+    const pre = this.#prefix(tenant);
     const old = spec.writeOnce ? null : (this.#overlay.get(ok(tenant, w.collection, w.id)) ?? null);
     const next = w.doc;
     if (old) {
@@ -240,6 +266,20 @@ export class ModelWriter {
       out.del(pre + docKey(w.collection, w.id));
     }
     if (!spec.writeOnce) this.#overlay.set(ok(tenant, w.collection, w.id), next);
+  }
+}
+
+/** The documents a projection sees: reads go to the writer's overlay, in the current event's tenant. */
+class OverlayDocs implements Docs {
+  tenant = '';
+  readonly #overlay: Map<string, Doc | null>;
+
+  constructor(overlay: Map<string, Doc | null>) {
+    this.#overlay = overlay;
+  }
+
+  get<T extends Doc = Doc>(collection: string, id: string): T | undefined {
+    return (this.#overlay.get(ok(this.tenant, collection, id)) ?? undefined) as T | undefined;
   }
 }
 
