@@ -7,6 +7,7 @@ import { EventLog, EVENTS_STREAM, decodeRecordBody } from '../src/log/mod.ts';
 import { createLogger } from '../src/logger.ts';
 import { connectNats } from '../src/nats/connect.ts';
 import { Projector } from '../src/projector/projector.ts';
+import { LEVEL_OPTIONS } from '../src/store/store.ts';
 import { newId } from '../src/ids.ts';
 import { tempDir } from '../test/helpers/nats.ts';
 import { createTenant } from '../test/helpers/events.ts';
@@ -37,7 +38,7 @@ export async function benchRebuild(): Promise<void> {
   const nats = await natsFixture();
   const dir = await tempDir('stk-bench-');
   const nc = await connectNats({ servers: nats.url, noAsyncTraces: true } as never);
-  const db = new Level<string, unknown>(join(dir.path, 'level'), { valueEncoding: 'json' });
+  const db = new Level<string, unknown>(join(dir.path, 'level'), LEVEL_OPTIONS);
   try {
     const log = await EventLog.open(nc);
     await createTenant(log, 'bench');

@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Level } from 'level';
+import { LEVEL_OPTIONS } from './store/store.ts';
 import type { Config, Role } from './config.ts';
 import { dataPaths, ensureAdminKey, lockDataDir, reapStaleNats, writeNatsPid, writeRunInfo } from './datadir.ts';
 import { Health } from './health.ts';
@@ -75,7 +76,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     closers.push({ name: 'event log', close: () => log.close() });
     const jsm = await jetstreamManager(nc);
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
-    const db = new Level<string, unknown>(paths.level, { valueEncoding: 'json' });
+    const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
     if (needsDb) {
       await db.open();
       closers.push({ name: 'leveldb', close: () => db.close() });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Level } from 'level';
+import { LEVEL_OPTIONS } from '../store/store.ts';
 import { PROJECTIONS } from '../../projections/index.ts';
 import { dataPaths, lockDataDir } from '../datadir.ts';
 import { EventLog } from '../log/mod.ts';
@@ -45,7 +46,7 @@ async function offline<T>(opts: { data?: string; natsUrl?: string }, fn: (p: Pro
   const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
   const lock = await lockDataDir(dataDir);
   const nc = await connectBus({ ...opts, name: 'stockade-projections' });
-  const db = new Level<string, unknown>(dataPaths(dataDir).level, { valueEncoding: 'json' });
+  const db = new Level<string, unknown>(dataPaths(dataDir).level, LEVEL_OPTIONS);
   try {
     await db.open();
     const log = await EventLog.open(nc, { skipEnsureStream: true });
