@@ -6,10 +6,11 @@ import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
 import { EVENTS_STREAM, tenantFilter } from '../log/mod.ts';
 import {
-  CHECKPOINT_SUBJECT, GENESIS_HEAD, KEYS_SUBJECT, LEDGER_STREAM, VERSION_HEADER,
+  CHECKPOINT_SUBJECT, GENESIS_HEAD, LEDGER_STREAM, VERSION_HEADER,
   blockSignedText, checkpointSignedText, eventPreimagePrefix, keyRecordSignedText, ledgerSubject, parseBlock, parseJson,
-  type Block, type Checkpoint, type KeyRecord,
+  type Block, type Checkpoint,
 } from './format.ts';
+import { readKeyRecords } from './keyrecords.ts';
 import { lastOnSubject, scan } from './stream.ts';
 
 export interface ExportSummary {
@@ -21,6 +22,8 @@ export interface ExportSummary {
   height: number;
   head: string;
   keys: number;
+  /** Messages on ledger-keys outside the trusted run, not exported. */
+  untrustedKeys: number;
   checkpoint: string | null;
   /** Records stored after the chain's end, not exported. */
   unsealed: number;
@@ -71,9 +74,15 @@ export async function exportLedger(o: { nc: NatsConnection; tenant: string; out:
     entries++;
   }
 
+  // The trusted run of key records only (readKeyRecords): a stray message on ledger-keys is not a
+  // key, and the script re-checks every endorsement of the ones exported anyway.
   let keys = 0;
-  for await (const m of scan(jsm, js, LEDGER_STREAM, KEYS_SUBJECT)) {
-    const r = parseJson<KeyRecord>(m.data, 'key record', { ledgerSeq: m.seq });
+  let untrustedKeys = 0;
+  for (const { record: r, trusted } of await readKeyRecords(jsm, js)) {
+    if (!trusted) {
+      untrustedKeys++;
+      continue;
+    }
     keys++;
     await writeFile(join(out, 'keys', `${pad(keys, 4)}.msg`), keyRecordSignedText(r));
     await writeFile(join(out, 'keys', `${pad(keys, 4)}.sig`), Buffer.from(r.sig, 'base64'));
@@ -92,7 +101,7 @@ export async function exportLedger(o: { nc: NatsConnection; tenant: string; out:
 
   const last = blocks[blocks.length - 1];
   const summary: ExportSummary = {
-    tenant, out, entries, blocks: blocks.length, height: last?.lastHeight ?? 0, head: last?.head ?? GENESIS_HEAD, keys, checkpoint, unsealed,
+    tenant, out, entries, blocks: blocks.length, height: last?.lastHeight ?? 0, head: last?.head ?? GENESIS_HEAD, keys, untrustedKeys, checkpoint, unsealed,
   };
   await writeFile(join(out, 'tenant'), tenant + '\n');
   await writeFile(join(out, 'manifest.json'), JSON.stringify({ format: 1, exportedAt: (o.now?.() ?? new Date()).toISOString(), ...summary, out: undefined }, null, 2) + '\n');
