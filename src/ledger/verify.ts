@@ -250,27 +250,25 @@ class ChainCheck {
     if (this.#recordBreak || this.#missing) return;
     const e = this.#entries[this.#i];
     const height = this.#i + 1;
-    if (e && e[0] === m.seq) {
-      const id = e[1] || firstEventId(m.data);
-      if (this.#ids.has(id)) {
-        this.#recordBreak = { kind: 'entry_duplicated', message: `entry ${height} seals event ${id} a second time (seq ${m.seq})`, height, seq: m.seq };
-        return;
-      }
-      if (eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data) !== e[2]) {
-        this.#recordBreak = { kind: 'event_edited', message: `event record at seq ${m.seq} (height ${height}) does not match its entry: it was edited`, height, seq: m.seq };
-        return;
-      }
-      this.#ids.add(id);
-      this.#i++;
-      if (this.#onProgress && this.#i % 10_000 === 0) this.#onProgress({ tenant: this.tenant, entries: this.#i });
-      return;
-    }
-    if (e && e[0] < m.seq) {
-      this.#missing = { entry: e, height };
-      return;
-    }
     if (e) {
-      this.#recordBreak = { kind: 'event_inserted', message: `record at seq ${m.seq} sits between sealed records but is not in the chain`, seq: m.seq, height };
+      // The next record in the tenant's order must be the next entry's: its hash decides. The
+      // sequence an entry names is a locator, read only to explain a mismatch (and the record's
+      // delivery info is not even parsed on the common path).
+      if (eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data) === e[2]) {
+        const id = e[1] || firstEventId(m.data);
+        if (this.#ids.has(id)) {
+          this.#recordBreak = { kind: 'entry_duplicated', message: `entry ${height} seals event ${id} a second time (seq ${m.seq})`, height, seq: m.seq };
+          return;
+        }
+        this.#ids.add(id);
+        this.#i++;
+        if (this.#onProgress && this.#i % 10_000 === 0) this.#onProgress({ tenant: this.tenant, entries: this.#i });
+        return;
+      }
+      const seq = m.seq;
+      if (e[0] === seq) this.#recordBreak = { kind: 'event_edited', message: `event record at seq ${seq} (height ${height}) does not match its entry: it was edited`, height, seq };
+      else if (e[0] < seq) this.#missing = { entry: e, height };
+      else this.#recordBreak = { kind: 'event_inserted', message: `record at seq ${seq} sits between sealed records but is not in the chain`, seq, height };
       return;
     }
     if (this.#blockBreak) return;
