@@ -117,9 +117,10 @@ export class PartitionLeases {
       }
     }
 
-    const workers: string[] = [];
-    for await (const k of await kv.keys('w.*')) workers.push(k.slice(2));
-    workers.sort();
+    // A key rewritten while the listing runs is listed twice: count each worker once.
+    const seen = new Set<string>();
+    for await (const k of await kv.keys('w.*')) seen.add(k.slice(2));
+    const workers = [...seen].sort();
     const me = workers.indexOf(this.#o.workerId);
     for (let p = 0; p < this.#o.partitions; p++) {
       const mine = me >= 0 && p % workers.length === me;
