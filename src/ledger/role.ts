@@ -33,11 +33,12 @@ export function registerSealerTelemetry(rt: Pick<Runtime, 'metrics' | 'health'>,
     const lag = sealer.lag();
     const refused = sealer.chains().filter((c) => c.refused).map((c) => c.tenant);
     return {
-      ok: refused.length === 0 && lag.seconds < SEALER_UNHEALTHY_LAG_SECONDS,
+      ok: refused.length === 0 && !sealer.superseded && lag.seconds < SEALER_UNHEALTHY_LAG_SECONDS,
       keyId: sealer.keyId,
       lagEvents: lag.events + (await backlog()),
       lagSeconds: lag.seconds,
       ...(refused.length ? { refusedTenants: refused } : {}),
+      ...(sealer.superseded ? { superseded: true } : {}),
     };
   });
 }

@@ -101,6 +101,10 @@ export class Sealer {
   #lastDelivery = 0;
   /** Set while restarting: no new block is started. */
   #pausing = false;
+  /** `created` of the consumer this sealer made; another value means it was taken over. */
+  #consumerCreated = '';
+  /** Set when another sealer took the consumer over; nothing more is sealed here. */
+  #superseded = false;
   #sealedEntries = 0;
   #blocks = 0;
 
@@ -136,6 +140,11 @@ export class Sealer {
 
   get keyId(): string {
     return this.#o.keyring.keyId;
+  }
+
+  /** True once another sealer took this sealer's consumer over; it seals nothing more. */
+  get superseded(): boolean {
+    return this.#superseded;
   }
 
   /** Status of every chain this sealer has touched since it started. */
@@ -218,7 +227,7 @@ export class Sealer {
       });
       const from = after ?? existing?.ack_floor.stream_seq ?? 0;
       if (existing) await this.#jsm.consumers.delete(EVENTS_STREAM, name);
-      await this.#jsm.consumers.add(EVENTS_STREAM, {
+      const created = await this.#jsm.consumers.add(EVENTS_STREAM, {
         durable_name: name,
         // Acking a record acks every record before it: one ack per block instead of per event.
         ack_policy: AckPolicy.All,
@@ -227,6 +236,7 @@ export class Sealer {
         ack_wait: 300_000_000_000,
         max_ack_pending: 100_000,
       });
+      this.#consumerCreated = created.created;
       this.#highestSeen = from;
       this.#lastDelivery = 0;
       return await this.#js.consumers.get(EVENTS_STREAM, name);
@@ -240,6 +250,7 @@ export class Sealer {
     while (!this.#stopped) {
       try {
         consumer ??= await this.#restart();
+        if (!consumer) break;
         const messages = await consumer.consume({ max_messages: 4096 });
         this.#closeMessages = async () => {
           await messages.close().catch(() => {});
@@ -287,7 +298,7 @@ export class Sealer {
    * Drops everything held in memory once the blocks in flight have landed, and reopens the
    * consumer just after the highest sequence below which every owned record is sealed.
    */
-  async #restart(): Promise<Consumer> {
+  async #restart(): Promise<Consumer | null> {
     this.#pausing = true;
     try {
       for (const c of this.#chains.values()) if (c.timer) clearTimeout(c.timer);
@@ -296,6 +307,14 @@ export class Sealer {
       this.#checkpoints.remember(this.#storedHeads());
       this.#chains.clear();
       this.#unacked.length = 0;
+      // A consumer recreated by someone else means another sealer took this work over (a partition
+      // moved to another worker): fighting over it would only make both start again and again.
+      const now = await this.#jsm.consumers.info(EVENTS_STREAM, this.#o.consumerName).catch(() => null);
+      if (now && now.created !== this.#consumerCreated) {
+        this.#log.warn({ consumer: this.#o.consumerName }, 'another sealer took over this consumer; this one stops sealing');
+        this.#superseded = true;
+        return null;
+      }
       return await this.#openConsumer(floor);
     } finally {
       this.#pausing = false;
