@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type Consumer } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StkError } from '../errors.ts';
+import { newId } from '../ids.ts';
 import { EVENTS_STREAM, parseEventSubject } from '../log/mod.ts';
 import { AckPublisher, PublishRefused } from '../log/publisher.ts';
 import type { Logger } from '../logger.ts';
@@ -101,8 +102,11 @@ export class Sealer {
   #lastDelivery = 0;
   /** Set while restarting: no new block is started. */
   #pausing = false;
-  /** `created` of the consumer this sealer made; another value means it was taken over. */
-  #consumerCreated = '';
+  /**
+   * Written into the description of the consumer this sealer made; another value there means it
+   * was taken over. (Not `created`: nats-server rewrites that timestamp when it restarts.)
+   */
+  readonly #consumerMark = `stk-sealer ${newId()}`;
   /** Set when another sealer took the consumer over; nothing more is sealed here. */
   #superseded = false;
   #sealedEntries = 0;
@@ -227,8 +231,9 @@ export class Sealer {
       });
       const from = after ?? existing?.ack_floor.stream_seq ?? 0;
       if (existing) await this.#jsm.consumers.delete(EVENTS_STREAM, name);
-      const created = await this.#jsm.consumers.add(EVENTS_STREAM, {
+      await this.#jsm.consumers.add(EVENTS_STREAM, {
         durable_name: name,
+        description: this.#consumerMark,
         // Acking a record acks every record before it: one ack per block instead of per event.
         ack_policy: AckPolicy.All,
         ...(from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All }),
@@ -236,7 +241,6 @@ export class Sealer {
         ack_wait: 300_000_000_000,
         max_ack_pending: 100_000,
       });
-      this.#consumerCreated = created.created;
       this.#highestSeen = from;
       this.#lastDelivery = 0;
       return await this.#js.consumers.get(EVENTS_STREAM, name);
@@ -310,7 +314,7 @@ export class Sealer {
       // A consumer recreated by someone else means another sealer took this work over (a partition
       // moved to another worker): fighting over it would only make both start again and again.
       const now = await this.#jsm.consumers.info(EVENTS_STREAM, this.#o.consumerName).catch(() => null);
-      if (now && now.created !== this.#consumerCreated) {
+      if (now && now.config.description !== this.#consumerMark) {
         this.#log.warn({ consumer: this.#o.consumerName }, 'another sealer took over this consumer; this one stops sealing');
         this.#superseded = true;
         return null;
