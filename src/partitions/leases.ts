@@ -132,7 +132,14 @@ export class PartitionLeases {
         try {
           this.#held.set(p, await kv.create(`p.${p}`, this.#o.workerId));
         } catch {
-          // Still held by its previous owner: it releases on its next tick, or its lease lapses.
+          // Held. By an earlier life of this very worker (the id is the data folder's, which one
+          // process at a time can hold), it is ours to take back at once; by another worker, it is
+          // released on that worker's next tick or lapses.
+          const entry = await kv.get(`p.${p}`).catch(() => null);
+          if (entry && entry.operation === 'PUT' && entry.string() === this.#o.workerId) {
+            this.#held.set(p, await kv.update(`p.${p}`, this.#o.workerId, entry.revision).catch(() => -1));
+            if (this.#held.get(p) === -1) this.#held.delete(p);
+          }
         }
       }
     }

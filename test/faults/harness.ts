@@ -1,0 +1,127 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AgentClient, type WireEvent } from '../../src/cli/agent-client.ts';
+import { EVENTS_STREAM, tenantFilter } from '../../src/log/mod.ts';
+import { LEDGER_STREAM, ledgerSubject } from '../../src/ledger/format.ts';
+import { freePort } from '../../src/nats/server.ts';
+import { tempDir } from '../helpers/nats.ts';
+import { runCli, type CliProcess } from '../helpers/proc.ts';
+
+/** One `stockade serve --role …` process that can be killed and started again on the same ports and folder. */
+export class RoleProcess {
+  proc!: CliProcess;
+  info: { api?: string; ingress?: string } = {};
+  constructor(readonly roles: string, readonly dir: string, readonly args: string[], readonly env: Record<string, string>) {}
+
+  static async create(roles: string, env: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<RoleProcess> {
+    const dir = await tempDir(`stk-${roles.replace(/,/g, '-')}-`);
+    const args = ['serve', '--role', roles, '--data', dir.path, '--http', `127.0.0.1:${await freePort()}`, '--ingress', `127.0.0.1:${await freePort()}`];
+    return new RoleProcess(roles, dir.path, args, { ...env, ...extraEnv });
+  }
+
+  async start(): Promise<void> {
+    this.proc = runCli(this.args, this.env);
+    this.info = JSON.parse(await this.proc.waitFor(/stockade is running/, 60_000));
+  }
+
+  /** SIGKILL: no drain, no goodbye. */
+  async kill9(): Promise<void> {
+    await this.proc.kill();
+  }
+
+  async stop(): Promise<void> {
+    this.proc?.child.kill('SIGTERM');
+    await this.proc?.exited;
+  }
+}
+
+/** An operator API client with the admin key of the API process's data folder. */
+export async function adminApi(api: RoleProcess): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>> {
+  const key = (await readFile(join(api.dir, 'admin.key'), 'utf8')).trim();
+  return async (method, path, body) => {
+    const res = await fetch(`${api.info.api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+}
+
+/**
+ * A steady reporter: batches of `perBatch` alerts, one after another, each with its own batch id
+ * and retried by the reference agent's client (same batch id) through outages.
+ */
+export class SteadyLoad {
+  acked = 0;
+  batches = 0;
+  failures: unknown[] = [];
+  readonly ackTimes: number[] = [];
+  #stop = false;
+  #loop: Promise<void> | null = null;
+  #listeners: Array<{ resolve: (t: number) => void; reject: (e: unknown) => void }> = [];
+
+  constructor(readonly agent: AgentClient, readonly perBatch = 5) {}
+
+  start(): void {
+    this.#loop = (async () => {
+      for (let b = 0; !this.#stop; b++) {
+        const at = new Date().toISOString();
+        const events: WireEvent[] = Array.from({ length: this.perBatch }, (_, i) => ({ kind: 'alert' as const, at, data: { rule: 'edr.fault-suite', severity: 'medium', title: `batch ${b} alert ${i}` } }));
+        try {
+          await this.agent.report(events, `fault-${b}`);
+          this.acked += this.perBatch;
+          this.batches++;
+          this.ackTimes.push(Date.now());
+          const now = Date.now();
+          for (const l of this.#listeners.splice(0)) l.resolve(now);
+        } catch (err) {
+          this.failures.push(err);
+          for (const l of this.#listeners.splice(0)) l.reject(err);
+          return;
+        }
+      }
+    })();
+  }
+
+  /** Resolves at the first acknowledgement after now; rejects if the agent gives up on a batch. */
+  nextAck(): Promise<number> {
+    if (this.failures.length) return Promise.reject(this.failures[0]);
+    return new Promise((resolve, reject) => this.#listeners.push({ resolve, reject }));
+  }
+
+  async stop(): Promise<void> {
+    this.#stop = true;
+    await this.#loop;
+  }
+}
+
+/**
+ * Resolves once LEDGER holds a block of `tenant` that covers stream sequence `seq`, as blocks
+ * arrive. `deadlineMs` only turns a sealer that never gets there into a failure with its
+ * evidence (the highest block seen) instead of a hung suite.
+ */
+export async function ledgerCovers(nc: NatsConnection, tenant: string, seq: number, deadlineMs = 60_000): Promise<void> {
+  const c = await jetstream(nc).consumers.get(LEDGER_STREAM, { filter_subjects: ledgerSubject(tenant), deliver_policy: DeliverPolicy.All });
+  const messages = await c.consume();
+  let highest = 0;
+  const deadline = setTimeout(() => void messages.close(), deadlineMs);
+  try {
+    for await (const m of messages) {
+      highest = Math.max(highest, (JSON.parse(new TextDecoder().decode(m.data)) as { lastSeq: number }).lastSeq);
+      if (highest >= seq) return;
+    }
+    throw new Error(`LEDGER never covered ${tenant} up to ${seq} within ${deadlineMs} ms; highest block ends at ${highest}`);
+  } finally {
+    clearTimeout(deadline);
+    void messages.close();
+  }
+}
+
+/** Stream sequence of the tenant's newest record. */
+export async function lastRecordOf(nc: NatsConnection, tenant: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  return (await jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: tenantFilter(tenant) }))?.seq ?? 0;
+}
