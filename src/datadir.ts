@@ -115,3 +115,20 @@ export async function reapStaleNats(dataDir: string): Promise<void> {
 export async function writeNatsPid(dataDir: string, pid: number): Promise<void> {
   await writeFile(dataPaths(dataDir).natsPid, String(pid), { mode: 0o600 });
 }
+
+/**
+ * This data folder's worker id for partition leases: made once, kept in `<data>/worker-id`. One
+ * process at a time holds a data folder, so one process at a time holds this id, and a restarted
+ * process may take back the leases its earlier life held.
+ */
+export async function workerIdOf(dataDir: string, role: string): Promise<string> {
+  const path = join(dataDir, `worker-id-${role}`);
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const id = `${role}-${randomBytes(9).toString('base64url')}`;
+  await writeFile(path, id + '\n', { mode: 0o600 });
+  return id;
+}

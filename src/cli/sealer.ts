@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { StkError } from '../errors.ts';
 import { Health } from '../health.ts';
-import { registerSealerTelemetry } from '../ledger/role.ts';
+import { registerSealerTelemetry, type SealerTelemetrySource } from '../ledger/role.ts';
 import { Metrics } from '../metrics.ts';
 import { loadLedgerConfig } from '../ledger/config.ts';
 import { Keyring } from '../ledger/keys.ts';
-import { Sealer } from '../ledger/sealer.ts';
+import { SealerGroup } from '../partitions/sealers.ts';
 import { createLogger } from '../logger.ts';
 import { connectBus } from './bus.ts';
 
@@ -28,20 +28,28 @@ export function registerSealer(program: Command): void {
     .option('--checkpoint-ms <ms>', 'time between checkpoints (STOCKADE_LEDGER_CHECKPOINT_MS)')
     .option('--checkpoint-file <path>', 'also write each checkpoint here (STOCKADE_LEDGER_CHECKPOINT_FILE)')
     .option('--witness-url <url>', 'also POST each checkpoint here (STOCKADE_LEDGER_WITNESS_URL)')
-    .option('--consumer <name>', 'durable consumer name on EVENTS', 'stk-sealer')
+    .option('--worker-id <id>', 'this worker\'s id for partition leases; a restart with the same id takes its leases back at once (default: a new id per process)')
     .option('--replicas <n>', 'replicas of the LEDGER stream when it is created (STOCKADE_REPLICAS)')
     .option('--http <host:port>', '/healthz and /metrics of this process (STOCKADE_SEALER_HTTP)')
     .option('--log-level <level>', 'pino level (STOCKADE_LOG_LEVEL)')
     .action(async (opts: {
       data?: string; keyDir?: string; natsUrl?: string; blockMaxEntries?: string; blockMaxMs?: string; checkpointMs?: string;
-      checkpointFile?: string; witnessUrl?: string; consumer: string; replicas?: string; logLevel?: string; http?: string;
+      checkpointFile?: string; witnessUrl?: string; workerId?: string; replicas?: string; logLevel?: string; http?: string;
     }) => {
       const logger = createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
       const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
       const lc = loadLedgerConfig(dataDir, opts);
       const keyring = await Keyring.open(lc.keyDir, { create: true });
       const nc = await connectBus({ ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}), data: dataDir, name: 'stockade-sealer' });
-      const sealer = await Sealer.start({ ...lc, nc, keyring, logger, consumerName: opts.consumer, replicas: Number(opts.replicas ?? process.env.STOCKADE_REPLICAS ?? 1) });
+      // Several `stockade sealer` processes share the partitions through leases (src/partitions).
+      const sealer = await SealerGroup.start({
+        nc,
+        keyring,
+        logger,
+        ledger: lc,
+        replicas: Number(opts.replicas ?? process.env.STOCKADE_REPLICAS ?? 1),
+        ...(opts.workerId ? { workerId: opts.workerId } : {}),
+      });
       const httpAddr = opts.http ?? process.env.STOCKADE_SEALER_HTTP;
       const telemetry = httpAddr ? await serveTelemetry(sealer, httpAddr) : null;
       logger.info({ keyId: keyring.keyId, keyDir: lc.keyDir, nats: nc.getServer(), ...(telemetry ? { http: telemetry.url } : {}) }, 'sealer is running');
@@ -68,7 +76,7 @@ export function registerSealer(program: Command): void {
 }
 
 /** The separate sealer's own /healthz and /metrics: the same checks and gauges as inside serve. */
-async function serveTelemetry(sealer: Sealer, address: string): Promise<{ server: Server; url: string }> {
+async function serveTelemetry(sealer: SealerTelemetrySource, address: string): Promise<{ server: Server; url: string }> {
   const m = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(address.trim());
   if (!m || Number(m[2]) > 65535) throw new StkError('STK_ERR_CONFIG', `--http must be host:port or a port, got ${JSON.stringify(address)}`, { value: address });
   const health = new Health();

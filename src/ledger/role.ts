@@ -1,7 +1,9 @@
 import type { Runtime, Started } from '../runtime.ts';
 import { loadLedgerConfig, type LedgerConfigInput } from './config.ts';
 import { Keyring } from './keys.ts';
-import { Sealer } from './sealer.ts';
+import type { Sealer } from './sealer.ts';
+import { workerIdOf } from '../datadir.ts';
+import { SealerGroup } from '../partitions/sealers.ts';
 
 /** Sealing lag beyond which /healthz reports the sealer unhealthy. */
 export const SEALER_UNHEALTHY_LAG_SECONDS = 60;
@@ -13,12 +15,23 @@ export const SEALER_UNHEALTHY_LAG_SECONDS = 60;
 export async function startSealerRole(rt: Runtime, input: LedgerConfigInput = {}): Promise<Started> {
   const lc = loadLedgerConfig(rt.config.dataDir, input);
   const keyring = await Keyring.open(lc.keyDir, { create: true });
-  const sealer = await Sealer.start({ ...lc, nc: rt.nc, keyring, logger: rt.logger, replicas: rt.config.replicas });
-  registerSealerTelemetry(rt, sealer);
-  return { name: 'sealer', close: () => sealer.close() };
+  // Sealing is split by partition: this process leases its share and seals those partitions.
+  const group = await SealerGroup.start({
+    nc: rt.nc,
+    keyring,
+    logger: rt.logger,
+    ledger: lc,
+    replicas: rt.config.replicas,
+    workerId: await workerIdOf(rt.config.dataDir, 'sealer'),
+  });
+  registerSealerTelemetry(rt, group);
+  return { name: 'sealer', close: () => group.close() };
 }
 
-export function registerSealerTelemetry(rt: Pick<Runtime, 'metrics' | 'health'>, sealer: Sealer): void {
+/** What the sealer telemetry reads: one Sealer, or a SealerGroup of one per partition. */
+export type SealerTelemetrySource = Pick<Sealer, 'lag' | 'backlog' | 'counters' | 'chains' | 'keyId' | 'superseded'>;
+
+export function registerSealerTelemetry(rt: Pick<Runtime, 'metrics' | 'health'>, sealer: SealerTelemetrySource): void {
   const backlog = async (): Promise<number> => sealer.backlog().catch(() => 0);
   rt.metrics.register({
     name: 'stk_ledger_lag_events',

@@ -78,6 +78,11 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
     return this.#o.keyring.keyId;
   }
 
+  /** A group is never superseded as a whole: a partition that moved away is closed here. */
+  get superseded(): boolean {
+    return false;
+  }
+
   lag(): { events: number; seconds: number } {
     let events = 0;
     let seconds = 0;
