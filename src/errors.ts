@@ -38,6 +38,9 @@ export const ERRORS = {
   STK_ERR_LEDGER_FOREIGN_HEAD: 'The sealer refuses to extend a chain whose stored head (or key record) it did not sign with its own keys.',
   STK_ERR_LEDGER_KEY: 'The ledger signing keyring is missing, unreadable or invalid.',
   STK_ERR_LEDGER_CHECKPOINT: 'A checkpoint file is unreadable or not a ledger checkpoint.',
+  STK_ERR_BACKUP_CORRUPT: 'A backup folder is not a Stockade backup, or a file in it does not match the SHA-256 or the counts its manifest records; nothing is restored from it.',
+  STK_ERR_RESTORE_TARGET_EXISTS: 'A restore found the EVENTS or LEDGER stream already present on the target NATS; it restores only into a NATS where neither exists yet.',
+  STK_ERR_RESTORE_MISMATCH: 'A restored stream does not hold what the backup holds (a message stored out of order, dropped as a duplicate, or a count or content digest that differs from the manifest).',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 

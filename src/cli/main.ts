@@ -6,9 +6,10 @@ import { registerTenant } from './tenant.ts';
 import { registerAgent } from './agent.ts';
 import { registerLedger } from './ledger.ts';
 import { registerSealer } from './sealer.ts';
+import { registerBackup } from './backup.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
-const REGISTRARS: Array<(program: Command) => void> = [registerServe, registerAgent, registerLedger, registerSealer, registerProjections, registerTenant];
+const REGISTRARS: Array<(program: Command) => void> = [registerServe, registerAgent, registerLedger, registerSealer, registerProjections, registerTenant, registerBackup];
 
 export function buildProgram(): Command {
   const program = new Command('stockade')

@@ -1,0 +1,144 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { StkError } from '../errors.ts';
+import { ensureLedgerStream, isStreamNotFound } from '../ledger/stream.ts';
+import { AckPublisher, type Ack } from '../log/publisher.ts';
+import { ensureEventsStream } from '../log/stream.ts';
+import { headersOf, lastSequence, readStream } from './backup.ts';
+import { BACKUP_STREAMS, ContentDigest, parseLine, readManifest, RESTORE_ORDER, type BackupStream, type Manifest } from './format.ts';
+
+export interface RestoreOptions {
+  nc: NatsConnection;
+  from: string;
+  /** Replicas of the created streams (3 on the cluster). @defaultValue 1 */
+  replicas?: number;
+  onProgress?: (p: { stream: string; messages: number; of: number }) => void;
+}
+
+export interface RestoreSummary {
+  manifest: Manifest;
+  streams: Record<BackupStream, { messages: number; lastSeq: number }>;
+}
+
+/** Publishes in flight at once: enough to keep the server busy, bounded so memory is too. */
+const WINDOW = 512;
+
+/**
+ * Restores a backup into a NATS where EVENTS and LEDGER do not exist: checks every file against
+ * the manifest first (nothing is written from a backup that fails), creates the streams with
+ * Stockade's settings, republishes every message in order with its headers, then reads each
+ * restored stream back and compares count and content digest with the manifest.
+ */
+export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary> {
+  const manifest = readManifest(o.from);
+  for (const stream of BACKUP_STREAMS) await checkFile(o.from, stream, manifest);
+  const jsm = await jetstreamManager(o.nc);
+  for (const stream of BACKUP_STREAMS) {
+    if (await exists(jsm, stream)) {
+      throw new StkError('STK_ERR_RESTORE_TARGET_EXISTS', `stream ${stream} already exists on the target NATS; restore only into a NATS without EVENTS and LEDGER (stop Stockade first, and do not start it before the restore ends)`, { stream });
+    }
+  }
+  await ensureEventsStream(jsm, { replicas: o.replicas ?? 1 });
+  await ensureLedgerStream(jsm, { replicas: o.replicas ?? 1 });
+  const streams = {} as RestoreSummary['streams'];
+  for (const stream of RESTORE_ORDER) streams[stream] = await republish(o, stream, manifest);
+  const js = jetstream(o.nc);
+  for (const stream of RESTORE_ORDER) {
+    const digest = new ContentDigest();
+    await readStream(js, stream, 1, streams[stream].lastSeq, (m) => digest.add(m.subject, headersOf(m), m.data));
+    const want = manifest.streams[stream];
+    const got = digest.hex();
+    if (digest.count !== want.messages || got !== want.contentDigest) {
+      throw new StkError('STK_ERR_RESTORE_MISMATCH', `restored ${stream} reads back ${digest.count} message(s) with digest ${got}; the backup has ${want.messages} with ${want.contentDigest}`, { stream, messages: digest.count, expected: want.messages });
+    }
+  }
+  return { manifest, streams };
+}
+
+async function exists(jsm: JetStreamManager, stream: string): Promise<boolean> {
+  try {
+    await jsm.streams.info(stream);
+    return true;
+  } catch (err) {
+    if (isStreamNotFound(err)) return false;
+    throw new StkError('STK_ERR_LOG_UNAVAILABLE', `cannot read stream ${stream}: ${(err as Error).message}`, { stream }, { cause: err });
+  }
+}
+
+/** The file's SHA-256, line count and content digest must all be the manifest's. */
+async function checkFile(dir: string, stream: BackupStream, manifest: Manifest): Promise<void> {
+  const want = manifest.streams[stream];
+  const fileHash = createHash('sha256');
+  const digest = new ContentDigest();
+  const path = join(dir, want.file);
+  const input = createReadStream(path);
+  input.on('data', (chunk) => fileHash.update(chunk));
+  let n = 0;
+  try {
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      const line = parseLine(text, { file: want.file, line: ++n });
+      digest.add(line.subject, line.headers, Buffer.from(line.data, 'base64'));
+    }
+  } catch (err) {
+    if (err instanceof StkError) throw err;
+    throw new StkError('STK_ERR_BACKUP_CORRUPT', `cannot read ${path}: ${(err as Error).message}`, { stream, file: want.file }, { cause: err });
+  }
+  const sha = fileHash.digest('hex');
+  if (sha !== want.sha256) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${want.file} has SHA-256 ${sha}, the manifest says ${want.sha256}`, { stream, file: want.file });
+  if (digest.count !== want.messages || digest.hex() !== want.contentDigest) {
+    throw new StkError('STK_ERR_BACKUP_CORRUPT', `${want.file} holds ${digest.count} message(s) that do not match the manifest`, { stream, file: want.file });
+  }
+}
+
+/**
+ * Republishes a stream's messages with a window of acks in flight. The target stream is new, so
+ * the n-th message must be stored at sequence n: an ack that says otherwise (or a duplicate) means
+ * the order or the count was not kept, and the restore stops.
+ */
+async function republish(o: RestoreOptions, stream: BackupStream, manifest: Manifest): Promise<{ messages: number; lastSeq: number }> {
+  const want = manifest.streams[stream];
+  const publisher = new AckPublisher(o.nc, 30_000);
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  let n = 0;
+  const check = (expected: number) => (ack: Ack) => {
+    if (ack.duplicate || ack.seq !== expected) {
+      throw new StkError('STK_ERR_RESTORE_MISMATCH', `${stream}: backup message ${expected} was stored ${ack.duplicate ? 'as a duplicate' : `at sequence ${ack.seq}`}`, { stream, expected, seq: ack.seq, duplicate: ack.duplicate });
+    }
+  };
+  try {
+    const input = createReadStream(join(o.from, want.file));
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      if (failure) break;
+      const line = parseLine(text, { file: want.file, line: n + 1 });
+      const { 'Nats-Msg-Id': msgId, ...rest } = line.headers;
+      const expected = ++n;
+      const p = publisher
+        .publish(line.subject, Buffer.from(line.data, 'base64'), { msgId: msgId ?? `restore:${stream}:${line.seq}`, headers: rest })
+        .then(check(expected))
+        .catch((err: unknown) => {
+          failure ??= err;
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= WINDOW) await Promise.race(inFlight);
+      if (n % 10_000 === 0) o.onProgress?.({ stream, messages: n, of: want.messages });
+    }
+    await Promise.all(inFlight);
+  } finally {
+    publisher.close();
+  }
+  if (failure) {
+    if (failure instanceof StkError) throw failure;
+    throw new StkError('STK_ERR_LOG_UNAVAILABLE', `restoring ${stream} failed at message ${n}: ${(failure as Error)?.message ?? failure}`, { stream }, { cause: failure });
+  }
+  const lastSeq = await lastSequence(await jetstreamManager(o.nc), stream);
+  if (n !== want.messages || lastSeq !== n) {
+    throw new StkError('STK_ERR_RESTORE_MISMATCH', `${stream}: ${n} message(s) republished, stream ends at ${lastSeq}, the backup has ${want.messages}`, { stream });
+  }
+  return { messages: n, lastSeq };
+}

@@ -1,0 +1,173 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Level } from 'level';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { restoreStreams } from '../../src/backup/restore.ts';
+import { dataPaths } from '../../src/datadir.ts';
+import { Keyring } from '../../src/ledger/keys.ts';
+import { Sealer } from '../../src/ledger/sealer.ts';
+import { connectNats } from '../../src/nats/connect.ts';
+import { rejects } from '../helpers/assert.ts';
+import { createTenant, enrollAgent, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
+import { natsFixture, tempDir } from '../helpers/nats.ts';
+import { runCli } from '../helpers/proc.ts';
+import { quiet } from '../ledger/fixture.ts';
+import { EventLog } from '../../src/log/mod.ts';
+
+const test = suite('backup and restore of the streams');
+
+/** Runs a CLI command to its end; returns its output lines and exit code. */
+async function cli(args: string[]): Promise<{ code: number | null; out: string[] }> {
+  const p = runCli(args);
+  const code = await p.exited;
+  return { code, out: p.lines };
+}
+
+/** Every key and value of a LevelDB folder, in key order. */
+async function dump(dir: string): Promise<Array<[string, unknown]>> {
+  const db = new Level<string, unknown>(dataPaths(dir).level, { valueEncoding: 'json' });
+  await db.open();
+  try {
+    return await db.iterator().all();
+  } finally {
+    await db.close();
+  }
+}
+
+test('a backup of a running install restores into a fresh NATS: the ledger verifies and the read models rebuild the same', async () => {
+  const source = await natsFixture();
+  const target = await natsFixture();
+  const dirs = await tempDir('stk-backup-');
+  const nc = await connectNats({ servers: source.url });
+  let sealer: Sealer | null = null;
+  try {
+    const log = await EventLog.open(nc);
+    sealer = await Sealer.start({ nc, keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }), logger: quiet, blockMaxEntries: 10, blockMaxMs: 50 });
+    const tenants = [freshTenant('bk'), freshTenant('bk')];
+    let last = 0;
+    for (const [i, t] of tenants.entries()) {
+      await createTenant(log, t, ['edr', 'patch']);
+      const { agentId } = await enrollAgent(log, t);
+      for (let k = 0; k < 12 + i * 5; k++) last = (await raiseAlert(log, t, agentId)).position;
+      last = (await reportFinding(log, t, agentId)).position;
+    }
+    await sealer.waitSealed(last);
+    await sealer.checkpoint();
+
+    // Online: the sealer keeps running while the backup reads both streams.
+    const out = join(dirs.path, 'backup');
+    const b = await cli(['backup', '--out', out, '--nats-url', source.url]);
+    assert.is(b.code, 0, b.out.join('\n'));
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    assert.is(manifest.streams.EVENTS.messages, last);
+    assert.is(manifest.streams.EVENTS.lastSeq, last);
+    assert.ok(manifest.streams.LEDGER.messages > 0);
+    assert.is(manifest.tool, 'stockade');
+
+    const r = await cli(['restore', '--from', out, '--nats-url', target.url]);
+    assert.is(r.code, 0, r.out.join('\n'));
+    assert.ok(r.out.some((l) => l.startsWith(`EVENTS: ${last} message(s) restored`)), r.out.join('\n'));
+
+    const vSource = await cli(['ledger', 'verify', '--all', '--nats-url', source.url]);
+    const vTarget = await cli(['ledger', 'verify', '--all', '--nats-url', target.url]);
+    assert.is(vTarget.code, 0, vTarget.out.join('\n'));
+    const chains = (v: { out: string[] }) => v.out.filter((l) => l.startsWith('ok ')).sort();
+    assert.equal(chains(vTarget), chains(vSource));
+    for (const t of tenants) assert.ok(chains(vTarget).some((l) => l.startsWith(`ok ${t}: `)), vTarget.out.join('\n'));
+
+    // The same documents, key for key, from `stockade projections rebuild` over each NATS.
+    const a = join(dirs.path, 'models-source');
+    const c = join(dirs.path, 'models-target');
+    const ra = await cli(['projections', 'rebuild', '--data', a, '--nats-url', source.url]);
+    assert.is(ra.code, 0, ra.out.join('\n'));
+    const rc = await cli(['projections', 'rebuild', '--data', c, '--nats-url', target.url]);
+    assert.is(rc.code, 0, rc.out.join('\n'));
+    const [da, dc] = [await dump(a), await dump(c)];
+    assert.ok(da.length > 20);
+    assert.equal(dc, da);
+
+    // A second restore into a NATS that now has the streams is refused, and changes nothing.
+    const again = await cli(['restore', '--from', out, '--nats-url', target.url]);
+    assert.is(again.code, 1);
+    assert.ok(again.out.some((l) => l.includes('STK_ERR_RESTORE_TARGET_EXISTS')), again.out.join('\n'));
+  } finally {
+    await sealer?.close().catch(() => {});
+    await nc.close().catch(() => {});
+    await source.stop();
+    await target.stop();
+    await dirs.cleanup();
+  }
+});
+
+test('a backup whose file does not match its manifest is refused before anything is written', async () => {
+  const source = await natsFixture();
+  const target = await natsFixture();
+  const dirs = await tempDir('stk-backup-');
+  const nc = await connectNats({ servers: source.url });
+  const tnc = await connectNats({ servers: target.url });
+  try {
+    const log = await EventLog.open(nc);
+    const t = freshTenant('bk');
+    await createTenant(log, t);
+    const { agentId } = await enrollAgent(log, t);
+    await raiseAlert(log, t, agentId, { title: 'original title' });
+    const out = join(dirs.path, 'backup');
+    const b = await cli(['backup', '--out', out, '--nats-url', source.url]);
+    assert.is(b.code, 0, b.out.join('\n'));
+
+    // Rewrite one event inside the file, keeping every line well-formed.
+    const tampered = join(dirs.path, 'tampered');
+    await cp(out, tampered, { recursive: true });
+    const file = join(tampered, 'EVENTS.jsonl');
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    const line = JSON.parse(lines.at(-1)!);
+    line.data = Buffer.from(Buffer.from(line.data, 'base64').toString('utf8').replace('original title', 'harmless title')).toString('base64');
+    lines[lines.length - 1] = JSON.stringify(line);
+    await writeFile(file, lines.join('\n') + '\n');
+    await rejects(restoreStreams({ nc: tnc, from: tampered }), 'STK_ERR_BACKUP_CORRUPT');
+
+    // A line dropped, a manifest missing: refused the same way.
+    const short = join(dirs.path, 'short');
+    await cp(out, short, { recursive: true });
+    await writeFile(join(short, 'EVENTS.jsonl'), lines.slice(0, -1).join('\n') + '\n');
+    await rejects(restoreStreams({ nc: tnc, from: short }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ nc: tnc, from: dirs.path }), 'STK_ERR_BACKUP_CORRUPT');
+
+    // Nothing reached the target: the untouched backup still restores into it.
+    const names = await (await jetstreamManager(tnc)).streams.names().next();
+    assert.equal(names, []);
+    const r = await cli(['restore', '--from', out, '--nats-url', target.url]);
+    assert.is(r.code, 0, r.out.join('\n'));
+  } finally {
+    await tnc.close().catch(() => {});
+    await nc.close().catch(() => {});
+    await source.stop();
+    await target.stop();
+    await dirs.cleanup();
+  }
+});
+
+test('restore refuses a target where Stockade already created EVENTS', async () => {
+  const source = await natsFixture();
+  const dirs = await tempDir('stk-backup-');
+  const nc = await connectNats({ servers: source.url });
+  try {
+    const log = await EventLog.open(nc);
+    await createTenant(log, freshTenant('bk'));
+    const out = join(dirs.path, 'backup');
+    assert.is((await cli(['backup', '--out', out, '--nats-url', source.url])).code, 0);
+    await rejects(restoreStreams({ nc, from: out }), 'STK_ERR_RESTORE_TARGET_EXISTS');
+    // A backup never writes into a folder that already holds something.
+    const again = await cli(['backup', '--out', out, '--nats-url', source.url]);
+    assert.is(again.code, 1);
+    assert.ok(again.out.some((l) => l.includes('STK_ERR_CONFIG')), again.out.join('\n'));
+  } finally {
+    await nc.close().catch(() => {});
+    await source.stop();
+    await dirs.cleanup();
+  }
+});
+
+test.run();
