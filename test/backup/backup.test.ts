@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Level } from 'level';
 import { cp, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { restoreStreams } from '../../src/backup/restore.ts';
 import { dataPaths } from '../../src/datadir.ts';
 import { Keyring } from '../../src/ledger/keys.ts';
@@ -163,6 +163,32 @@ test('restore refuses a target where Stockade already created EVENTS', async () 
     const again = await cli(['backup', '--out', out, '--nats-url', source.url]);
     assert.is(again.code, 1);
     assert.ok(again.out.some((l) => l.includes('STK_ERR_CONFIG')), again.out.join('\n'));
+  } finally {
+    await nc.close().catch(() => {});
+    await source.stop();
+    await dirs.cleanup();
+  }
+});
+
+test('the read-only auditor user of infra/nats/ledger-auth.conf can take a backup', async () => {
+  const pass = { app: `app-${Math.random().toString(36).slice(2)}`, auditor: `aud-${Math.random().toString(36).slice(2)}` };
+  // nats-server resolves the config's $STOCKADE_*_PASS from its environment, inherited from ours.
+  for (const u of ['app', 'auditor', 'sealer', 'ops']) process.env[`STOCKADE_${u.toUpperCase()}_PASS`] ??= `${u}-${Math.random().toString(36).slice(2)}`;
+  process.env.STOCKADE_APP_PASS = pass.app;
+  process.env.STOCKADE_AUDITOR_PASS = pass.auditor;
+  const source = await natsFixture({ extraConfig: await readFile(resolve(import.meta.dirname, '../../infra/nats/ledger-auth.conf'), 'utf8') });
+  const dirs = await tempDir('stk-backup-');
+  const nc = await connectNats({ servers: source.url, user: 'app', pass: pass.app });
+  try {
+    const log = await EventLog.open(nc);
+    const { position } = await createTenant(log, freshTenant('bk'));
+    const out = join(dirs.path, 'backup');
+    const p = runCli(['backup', '--out', out, '--nats-url', source.url], { STOCKADE_NATS_USER: 'auditor', STOCKADE_NATS_PASS: pass.auditor });
+    assert.is(await p.exited, 0, p.lines.join('\n'));
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    assert.is(manifest.streams.EVENTS.messages, position);
+    // No sealer ran: LEDGER does not exist, and the backup says so with an empty file.
+    assert.is(manifest.streams.LEDGER.messages, 0);
   } finally {
     await nc.close().catch(() => {});
     await source.stop();
