@@ -3,6 +3,7 @@ import { benchLog } from './log.ts';
 import { benchIngress } from './ingress.ts';
 import { benchLedger } from './ledger.ts';
 import { benchLists, benchRebuild } from './projections.ts';
+import { benchLoad } from './load.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
@@ -12,4 +13,5 @@ export const PARTS: Record<string, () => Promise<void>> = {
   rebuild: benchRebuild,
   lists: benchLists,
   dashboard: benchDashboard,
+  load: benchLoad,
 };

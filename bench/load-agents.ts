@@ -1,0 +1,204 @@
+import { Agent } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { call } from '../src/cli/agent-client.ts';
+import { newId } from '../src/ids.ts';
+import { LEDGER_STREAM, LEDGER_SUBJECT_PREFIX } from '../src/ledger/format.ts';
+import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';
+
+/** One simulated endpoint: its own certificate on its own keep-alive mTLS connection. */
+export interface SimAgent {
+  tenant: string;
+  agentId: string;
+  tls: Agent;
+}
+
+/** What one step of load recorded; latencies in ms. */
+export interface StepStats {
+  reportMs: number[];
+  pollMs: number[];
+  refused: number;
+  events: number;
+  sealLagMs: number[];
+  projectionLagMs: number[];
+  /** CPU seconds per role process over the measured window. */
+  cpu: Record<string, number>;
+  /** CPU seconds the whole machine spent busy over the window (ours and everyone else's). */
+  machineCpu: number;
+  seconds: number;
+}
+
+const ALERT = { rule: 'edr.load-test', severity: 'medium', title: 'simulated detection', details: { process: 'sim.exe' } } as const;
+
+/** Enrolls `count` agents of `tenant` through the ingress; keys are made before, as an agent would. */
+export async function enrollAgents(o: { url: string; caPem: string; tenant: string; secret: string; count: number; from: number }): Promise<SimAgent[]> {
+  const csrs = await Promise.all(Array.from({ length: o.count }, () => createAgentKeyAndCsr('ec-P-256')));
+  const anon = new Agent({ ca: o.caPem, keepAlive: true, maxSockets: 16 });
+  try {
+    return await Promise.all(
+      csrs.map(async (c, i) => {
+        const r = await call(anon, o.url, 'POST', '/agent/v1/enroll', { secret: o.secret, csr: c.csrPem, hostname: `sim-${o.from + i}`, os: 'linux', agentVersion: 'load' });
+        if (r.status !== 201) throw new Error(`enroll answered ${r.status}: ${JSON.stringify(r.body)}`);
+        return { tenant: o.tenant, agentId: r.body.agentId, tls: new Agent({ ca: o.caPem, cert: r.body.certificate, key: c.keyPem, keepAlive: true, maxSockets: 1 }) };
+      }),
+    );
+  } finally {
+    anon.destroy();
+  }
+}
+
+/**
+ * Follows LEDGER from now on and tells, for a sampled report, when a block of its tenant first
+ * covers the report's position: one ordered consumer for all samples, not one per sample.
+ */
+export class SealWatch {
+  readonly #pending: Array<{ tenant: string; seq: number; ackAt: number; done: (ms: number) => void }> = [];
+  readonly #sealed = new Map<string, number>();
+  #messages: { close(): Promise<void | Error> } | null = null;
+
+  static async start(nc: NatsConnection): Promise<SealWatch> {
+    const w = new SealWatch();
+    const c = await jetstream(nc).consumers.get(LEDGER_STREAM, { filter_subjects: `${LEDGER_SUBJECT_PREFIX}>`, deliver_policy: DeliverPolicy.New });
+    const messages = await c.consume();
+    w.#messages = messages;
+    void (async () => {
+      for await (const m of messages) {
+        const tenant = m.subject.slice(LEDGER_SUBJECT_PREFIX.length);
+        const lastSeq = (JSON.parse(new TextDecoder().decode(m.data)) as { lastSeq: number }).lastSeq;
+        w.#sealed.set(tenant, Math.max(w.#sealed.get(tenant) ?? 0, lastSeq));
+        const now = Date.now();
+        for (let i = w.#pending.length - 1; i >= 0; i--) {
+          const p = w.#pending[i]!;
+          if (p.tenant === tenant && p.seq <= lastSeq) {
+            w.#pending.splice(i, 1);
+            p.done(now - p.ackAt);
+          }
+        }
+      }
+    })();
+    return w;
+  }
+
+  /** Records the time from `ackAt` until `seq` of `tenant` is sealed into `into`. */
+  watch(tenant: string, seq: number, ackAt: number, into: number[]): void {
+    if ((this.#sealed.get(tenant) ?? 0) >= seq) into.push(Date.now() - ackAt);
+    else this.#pending.push({ tenant, seq, ackAt, done: (ms) => into.push(ms) });
+  }
+
+  /** Waits up to `graceMs` for outstanding samples, then counts each still unsealed at its age. */
+  async settle(graceMs: number): Promise<void> {
+    const until = Date.now() + graceMs;
+    while (this.#pending.length && Date.now() < until) await sleep(50);
+    const now = Date.now();
+    for (const p of this.#pending.splice(0)) p.done(now - p.ackAt);
+  }
+
+  async close(): Promise<void> {
+    await this.#messages?.close();
+  }
+}
+
+/**
+ * Runs every agent for `ms`: each reports a heartbeat and `alerts` alerts, then polls its
+ * commands, once per `intervalMs` (starting at a random offset so the load is spread). Figures
+ * count only after `warmMs`; about one report every `sampleEveryMs` is followed to its sealing
+ * and, through `?waitFor=`, to its visibility on an API replica (taken in turn).
+ */
+export async function runStep(o: {
+  agents: SimAgent[];
+  ingressUrl: string;
+  apiUrls: string[];
+  adminKey: string;
+  seal: SealWatch;
+  intervalMs: number;
+  alerts: number;
+  ms: number;
+  warmMs: number;
+  sampleEveryMs: number;
+  pids: Record<string, number>;
+}): Promise<StepStats> {
+  const s: StepStats = { reportMs: [], pollMs: [], refused: 0, events: 0, sealLagMs: [], projectionLagMs: [], cpu: {}, machineCpu: 0, seconds: (o.ms - o.warmMs) / 1000 };
+  const start = Date.now();
+  const measureFrom = start + o.warmMs;
+  const end = start + o.ms;
+  let lastSample = 0;
+  let replica = 0;
+  const probes: Promise<void>[] = [];
+  let cpu0: Record<string, number> | null = null;
+  let machine0 = 0;
+  const cpuTimer = setTimeout(() => {
+    cpu0 = cpuSeconds(o.pids);
+    machine0 = machineBusySeconds();
+  }, o.warmMs);
+
+  const sample = (tenant: string, position: number, ackAt: number): void => {
+    o.seal.watch(tenant, position, ackAt, s.sealLagMs);
+    const api = o.apiUrls[replica++ % o.apiUrls.length]!;
+    probes.push(
+      fetch(`${api}/api/v1/tenants/${tenant}/overview?waitFor=${position}&waitMs=10000`, { headers: { authorization: `Bearer ${o.adminKey}` } }).then(async (r) => {
+        await r.arrayBuffer();
+        s.projectionLagMs.push(r.status === 200 ? Date.now() - ackAt : Math.max(10_000, Date.now() - ackAt));
+      }),
+    );
+  };
+
+  const loop = async (a: SimAgent): Promise<void> => {
+    await sleep(Math.random() * o.intervalMs);
+    while (Date.now() < end) {
+      const t0 = Date.now();
+      const at = new Date(t0).toISOString();
+      const events = [{ kind: 'heartbeat', at, data: {} }, ...Array.from({ length: o.alerts }, () => ({ kind: 'alert', at, data: ALERT }))];
+      const r = await call(a.tls, o.ingressUrl, 'POST', '/agent/v1/report', { agentId: a.agentId, batchId: newId(), events });
+      const t1 = Date.now();
+      const counted = t0 >= measureFrom && t1 <= end;
+      if (r.status !== 202) {
+        if (counted) s.refused++;
+      } else if (counted) {
+        s.reportMs.push(t1 - t0);
+        s.events += events.length;
+        if (t1 - lastSample >= o.sampleEveryMs) {
+          lastSample = t1;
+          sample(a.tenant, r.body.position as number, t1);
+        }
+      }
+      const p0 = Date.now();
+      const c = await call(a.tls, o.ingressUrl, 'GET', '/agent/v1/commands');
+      if (c.status === 200 && counted) s.pollMs.push(Date.now() - p0);
+      await sleep(t0 + o.intervalMs - Date.now());
+    }
+  };
+  await Promise.all(o.agents.map(loop));
+  clearTimeout(cpuTimer);
+  const cpu1 = cpuSeconds(o.pids);
+  for (const [role, t] of Object.entries(cpu1)) s.cpu[role] = t - (cpu0?.[role] ?? t);
+  s.machineCpu = machineBusySeconds() - machine0;
+  await Promise.all(probes);
+  await o.seal.settle(5_000);
+  return s;
+}
+
+/** User + system CPU seconds of each process (Linux /proc; clock ticks of 1/100 s). */
+export function cpuSeconds(pids: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out[name] = (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      out[name] = 0;
+    }
+  }
+  return out;
+}
+
+/** Busy CPU seconds of the whole machine since boot (/proc/stat: all but idle and iowait). */
+export function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - f[3]! - f[4]!) / 100;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
