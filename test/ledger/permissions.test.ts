@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { LEDGER_STREAM, ledgerSubject, parseBlock } from '../../src/ledger/format.ts';
@@ -87,6 +87,13 @@ test('the app user appends events but cannot write, delete, purge or change the 
   await refused(ctx, 'app deletes LEDGER', () => jsm.streams.delete(LEDGER_STREAM), DENIED);
   await refused(ctx, 'app deletes an event', () => jsm.streams.deleteMessage(EVENTS_STREAM, ctx.lastSeq), DENIED);
   await refused(ctx, "app deletes the sealer's consumer", () => jsm.consumers.delete(EVENTS_STREAM, 'stk-sealer'), DENIED);
+  await refused(ctx, "app deletes a partition sealer's consumer", () => jsm.consumers.delete(EVENTS_STREAM, 'stk-sealer-p7'), DENIED);
+  await refused(ctx, "app re-creates a partition sealer's consumer", () => jsm.consumers.add(EVENTS_STREAM, { durable_name: 'stk-sealer-p3', ack_policy: AckPolicy.All, filter_subject: 'ev.3.>' }), DENIED);
+  await refused(ctx, 'app shrinks EVENTS to drop events', async () => {
+    const info = await jsm.streams.info(EVENTS_STREAM);
+    return jsm.streams.update(EVENTS_STREAM, { ...info.config, max_msgs: 1, discard: DiscardPolicy.Old });
+  }, DENIED);
+  await refused(ctx, "app takes a sealer's partition lease", () => js.publish('$KV.stk-leases-sealer.p.0', 'app'), DENIED);
 });
 
 test('the auditor is read-only, the sealer writes no events, and even ops cannot delete or purge blocks', async (ctx) => {
