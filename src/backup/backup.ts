@@ -5,12 +5,14 @@ import { mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StkError } from '../errors.ts';
 import { isStreamNotFound } from '../ledger/stream.ts';
-import { BACKUP_FORMAT, BACKUP_STREAMS, ContentDigest, fileOf, keptHeader, MANIFEST_FILE, toolVersion, type BackupLine, type BackupStream, type Manifest, type StreamEntry } from './format.ts';
+import { BACKUP_FORMAT, BACKUP_STREAMS, ContentDigest, fileOf, keptHeader, MANIFEST_FILE, readManifest, toolVersion, type BackupLine, type BackupStream, type Manifest, type StreamEntry } from './format.ts';
 
 export interface BackupOptions {
   nc: NatsConnection;
   /** A new or empty folder. */
   out: string;
+  /** A previous backup (full or increment) of the same streams: copy only what was stored after it. */
+  since?: string;
   onProgress?: (p: { stream: string; messages: number; of: number }) => void;
 }
 
@@ -26,25 +28,50 @@ const WRITE_CHUNK = 1 << 20;
 export async function backupStreams(o: BackupOptions): Promise<Manifest> {
   await mkdir(o.out, { recursive: true });
   if ((await readdir(o.out)).length > 0) throw new StkError('STK_ERR_CONFIG', `backup folder ${o.out} is not empty`, { out: o.out });
+  const base = o.since ? readManifest(o.since) : null;
   const jsm = await jetstreamManager(o.nc);
   const js = jetstream(o.nc);
+  if (base) for (const stream of BACKUP_STREAMS) await assertContinues(jsm, stream, base.streams[stream]);
   const streams = {} as Record<BackupStream, StreamEntry>;
-  for (const stream of BACKUP_STREAMS) streams[stream] = await backupStream(jsm, js, stream, o);
-  const manifest: Manifest = { format: BACKUP_FORMAT, tool: 'stockade', version: toolVersion(), createdAt: new Date().toISOString(), streams };
+  for (const stream of BACKUP_STREAMS) streams[stream] = await backupStream(jsm, js, stream, base?.streams[stream] ?? null, o);
+  const manifest: Manifest = {
+    format: BACKUP_FORMAT,
+    tool: 'stockade',
+    version: toolVersion(),
+    createdAt: new Date().toISOString(),
+    base: base ? { manifestSha256: base.sha256, createdAt: base.createdAt } : null,
+    streams,
+  };
   const tmp = join(o.out, `${MANIFEST_FILE}.partial`);
   await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n');
   await rename(tmp, join(o.out, MANIFEST_FILE));
   return manifest;
 }
 
-async function backupStream(jsm: JetStreamManager, js: JetStreamClient, stream: BackupStream, o: BackupOptions): Promise<StreamEntry> {
+/**
+ * An increment continues its base only on the very stream the base was read from: the message at
+ * the base's last sequence must still be there with the same id (a restored or recreated stream
+ * numbers its messages anew, and an increment from it would skip or repeat messages).
+ */
+async function assertContinues(jsm: JetStreamManager, stream: BackupStream, base: StreamEntry): Promise<void> {
+  if (base.lastSeq === 0) return;
+  const m = await jsm.streams.getMessage(stream, { seq: base.lastSeq }).catch(() => null);
+  const id = m?.header?.get('Nats-Msg-Id') || null;
+  if (!m || id !== base.lastMsgId) {
+    throw new StkError('STK_ERR_CONFIG', `${stream} is not the stream the base backup was taken from (message ${base.lastSeq} is ${m ? `id ${id}` : 'missing'}, the base has ${base.lastMsgId}); take a full backup`, { stream, seq: base.lastSeq });
+  }
+}
+
+async function backupStream(jsm: JetStreamManager, js: JetStreamClient, stream: BackupStream, base: StreamEntry | null, o: BackupOptions): Promise<StreamEntry> {
+  const afterSeq = base?.lastSeq ?? 0;
   const file = fileOf(stream);
   const fh = await open(join(o.out, file), 'wx');
   const fileHash = createHash('sha256');
   const digest = new ContentDigest();
   let bytes = 0;
   let firstSeq = 0;
-  let lastSeq = 0;
+  let lastSeq = afterSeq;
+  let lastMsgId = base?.lastMsgId ?? null;
   let buf: string[] = [];
   let bufLen = 0;
   const flush = async (): Promise<void> => {
@@ -58,7 +85,7 @@ async function backupStream(jsm: JetStreamManager, js: JetStreamClient, stream: 
   };
   try {
     const upTo = await lastSequence(jsm, stream);
-    await readStream(js, stream, 1, upTo, async (m) => {
+    await readStream(js, stream, afterSeq + 1, upTo, async (m) => {
       const headers = headersOf(m);
       digest.add(m.subject, headers, m.data);
       const line: BackupLine = { seq: m.seq, time: m.time.toISOString(), subject: m.subject, headers, data: Buffer.from(m.data).toString('base64') };
@@ -67,6 +94,7 @@ async function backupStream(jsm: JetStreamManager, js: JetStreamClient, stream: 
       bufLen += text.length;
       if (firstSeq === 0) firstSeq = m.seq;
       lastSeq = m.seq;
+      lastMsgId = headers['Nats-Msg-Id'] ?? null;
       if (bufLen >= WRITE_CHUNK) {
         await flush();
         o.onProgress?.({ stream, messages: digest.count, of: upTo });
@@ -77,7 +105,7 @@ async function backupStream(jsm: JetStreamManager, js: JetStreamClient, stream: 
   } finally {
     await fh.close();
   }
-  return { file, messages: digest.count, firstSeq, lastSeq, sha256: fileHash.digest('hex'), bytes, contentDigest: digest.hex() };
+  return { file, messages: digest.count, afterSeq, firstSeq, lastSeq, lastMsgId, sha256: fileHash.digest('hex'), bytes, contentDigest: digest.hex() };
 }
 
 /** Last sequence of a stream now; 0 for a stream that does not exist (LEDGER before the first sealer). */

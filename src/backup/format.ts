@@ -39,9 +39,14 @@ export interface BackupLine {
 export interface StreamEntry {
   file: string;
   messages: number;
-  /** Sequences of the first and last message read (0 when the stream was empty or absent). */
+  /** The backup holds the messages after this sequence: 0 for a full backup, the base's `lastSeq` for an increment. */
+  afterSeq: number;
+  /** Sequence of the first message read (0 when none was). */
   firstSeq: number;
+  /** Last sequence covered: that of the last message read, or `afterSeq` when none was. */
   lastSeq: number;
+  /** `Nats-Msg-Id` of the message at `lastSeq`, so an increment can check it continues the same stream. */
+  lastMsgId: string | null;
   /** SHA-256 (hex) of the file's bytes. */
   sha256: string;
   bytes: number;
@@ -57,6 +62,8 @@ export interface Manifest {
   tool: string;
   version: string;
   createdAt: string;
+  /** For an increment (`stockade backup --since BASE`): the backup it continues, by its manifest's SHA-256. */
+  base: { manifestSha256: string; createdAt: string } | null;
   streams: Record<BackupStream, StreamEntry>;
 }
 
@@ -106,28 +113,53 @@ export function parseLine(text: string, where: { file: string; line: number }): 
   return v;
 }
 
-/** Reads and checks `manifest.json` of a backup folder. */
-export function readManifest(dir: string): Manifest {
+/** Reads and checks `manifest.json` of a backup folder; `sha256` is that of the manifest file itself. */
+export function readManifest(dir: string): Manifest & { sha256: string } {
   const path = join(dir, MANIFEST_FILE);
   let m: Manifest;
+  let sha256: string;
   try {
-    m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+    const bytes = readFileSync(path);
+    sha256 = createHash('sha256').update(bytes).digest('hex');
+    m = JSON.parse(bytes.toString('utf8')) as Manifest;
   } catch (err) {
     throw new StkError('STK_ERR_BACKUP_CORRUPT', `no readable ${MANIFEST_FILE} in ${dir}`, { dir }, { cause: err });
   }
-  if (m?.format !== BACKUP_FORMAT || m.tool !== 'stockade' || !m.streams) {
+  if (m?.format !== BACKUP_FORMAT || m.tool !== 'stockade' || !m.streams || m.base === undefined) {
     throw new StkError('STK_ERR_BACKUP_CORRUPT', `${path} is not a Stockade backup manifest of format ${BACKUP_FORMAT}`, { dir });
   }
   for (const name of BACKUP_STREAMS) {
     const s = m.streams[name];
-    const ok = s && s.file === fileOf(name) && Number.isSafeInteger(s.messages) && s.messages >= 0 && /^[0-9a-f]{64}$/.test(s.sha256) && /^[0-9a-f]{64}$/.test(s.contentDigest);
+    const ok =
+      s && s.file === fileOf(name) && Number.isSafeInteger(s.messages) && s.messages >= 0 && Number.isSafeInteger(s.afterSeq) && Number.isSafeInteger(s.lastSeq) &&
+      s.lastSeq >= s.afterSeq && /^[0-9a-f]{64}$/.test(s.sha256) && /^[0-9a-f]{64}$/.test(s.contentDigest);
     if (!ok) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${path} has no valid entry for stream ${name}`, { dir, stream: name });
   }
-  return m;
+  return { ...m, sha256 };
 }
 
 export function fileOf(stream: BackupStream): string {
   return `${stream}.jsonl`;
+}
+
+/**
+ * Checks that `dirs` are a full backup followed by its increments, each continuing the one before
+ * (its base is the previous manifest, its streams start where the previous ones ended).
+ */
+export function readChain(dirs: string[]): Array<Manifest & { sha256: string; dir: string }> {
+  const chain = dirs.map((dir) => ({ ...readManifest(dir), dir }));
+  chain.forEach((m, i) => {
+    const prev = chain[i - 1];
+    if (!prev) {
+      if (m.base) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${m.dir} is an increment; restore its full backup first (--from FULL --from ${m.dir})`, { dir: m.dir });
+      return;
+    }
+    if (m.base?.manifestSha256 !== prev.sha256) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${m.dir} does not continue ${prev.dir}`, { dir: m.dir, base: prev.dir });
+    for (const s of BACKUP_STREAMS) {
+      if (m.streams[s].afterSeq !== prev.streams[s].lastSeq) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${m.dir}: ${s} starts after ${m.streams[s].afterSeq}, ${prev.dir} ends at ${prev.streams[s].lastSeq}`, { dir: m.dir, stream: s });
+    }
+  });
+  return chain;
 }
 
 /** Version of this build, from the nearest package.json (src/ and dist/src/ sit at different depths). */

@@ -9,18 +9,22 @@ import { ensureLedgerStream, isStreamNotFound } from '../ledger/stream.ts';
 import { AckPublisher, type Ack } from '../log/publisher.ts';
 import { ensureEventsStream } from '../log/stream.ts';
 import { headersOf, lastSequence, readStream } from './backup.ts';
-import { BACKUP_STREAMS, ContentDigest, parseLine, readManifest, RESTORE_ORDER, type BackupStream, type Manifest } from './format.ts';
+import { BACKUP_STREAMS, ContentDigest, parseLine, readChain, RESTORE_ORDER, type BackupStream, type Manifest } from './format.ts';
 
 export interface RestoreOptions {
   nc: NatsConnection;
-  from: string;
+  /** A full backup, then any increments of it in the order they were taken. */
+  from: string[];
   /** Replicas of the created streams (3 on the cluster). @defaultValue 1 */
   replicas?: number;
   onProgress?: (p: { stream: string; messages: number; of: number }) => void;
 }
 
+type Part = Manifest & { dir: string };
+
 export interface RestoreSummary {
-  manifest: Manifest;
+  /** The manifests restored, full backup first. */
+  parts: Part[];
   streams: Record<BackupStream, { messages: number; lastSeq: number }>;
 }
 
@@ -34,8 +38,8 @@ const WINDOW = 512;
  * restored stream back and compares count and content digest with the manifest.
  */
 export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary> {
-  const manifest = readManifest(o.from);
-  for (const stream of BACKUP_STREAMS) await checkFile(o.from, stream, manifest);
+  const parts = readChain(o.from);
+  for (const part of parts) for (const stream of BACKUP_STREAMS) await checkFile(part.dir, stream, part);
   const jsm = await jetstreamManager(o.nc);
   for (const stream of BACKUP_STREAMS) {
     if (await exists(jsm, stream)) {
@@ -45,18 +49,32 @@ export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary>
   await ensureEventsStream(jsm, { replicas: o.replicas ?? 1 });
   await ensureLedgerStream(jsm, { replicas: o.replicas ?? 1 });
   const streams = {} as RestoreSummary['streams'];
-  for (const stream of RESTORE_ORDER) streams[stream] = await republish(o, stream, manifest);
+  for (const stream of RESTORE_ORDER) streams[stream] = await republish(o, stream, parts);
   const js = jetstream(o.nc);
   for (const stream of RESTORE_ORDER) {
-    const digest = new ContentDigest();
-    await readStream(js, stream, 1, streams[stream].lastSeq, (m) => digest.add(m.subject, headersOf(m), m.data));
-    const want = manifest.streams[stream];
-    const got = digest.hex();
-    if (digest.count !== want.messages || got !== want.contentDigest) {
-      throw new StkError('STK_ERR_RESTORE_MISMATCH', `restored ${stream} reads back ${digest.count} message(s) with digest ${got}; the backup has ${want.messages} with ${want.contentDigest}`, { stream, messages: digest.count, expected: want.messages });
-    }
+    // Each part has its own digest: the restored stream is read back part by part, by count.
+    let i = 0;
+    let digest = new ContentDigest();
+    const next = (): void => {
+      const want = parts[i]!.streams[stream];
+      const got = digest.hex();
+      if (digest.count !== want.messages || got !== want.contentDigest) {
+        throw new StkError('STK_ERR_RESTORE_MISMATCH', `restored ${stream} reads back ${digest.count} message(s) with digest ${got} for ${parts[i]!.dir}; the backup has ${want.messages} with ${want.contentDigest}`, { stream, dir: parts[i]!.dir });
+      }
+      i++;
+      digest = new ContentDigest();
+    };
+    const skipEmpty = (): void => {
+      while (i < parts.length && parts[i]!.streams[stream].messages === digest.count) next();
+    };
+    skipEmpty();
+    await readStream(js, stream, 1, streams[stream].lastSeq, (m) => {
+      digest.add(m.subject, headersOf(m), m.data);
+      skipEmpty();
+    });
+    if (i !== parts.length) next();
   }
-  return { manifest, streams };
+  return { parts, streams };
 }
 
 async function exists(jsm: JetStreamManager, stream: string): Promise<boolean> {
@@ -99,10 +117,10 @@ async function checkFile(dir: string, stream: BackupStream, manifest: Manifest):
  * the n-th message must be stored at sequence n: an ack that says otherwise (or a duplicate) means
  * the order or the count was not kept, and the restore stops.
  */
-async function republish(o: RestoreOptions, stream: BackupStream, manifest: Manifest): Promise<{ messages: number; lastSeq: number }> {
-  const want = manifest.streams[stream];
+async function republish(o: RestoreOptions, stream: BackupStream, parts: Part[]): Promise<{ messages: number; lastSeq: number }> {
   const publisher = new AckPublisher(o.nc, 30_000);
   const inFlight = new Set<Promise<void>>();
+  const total = parts.reduce((sum, p) => sum + p.streams[stream].messages, 0);
   let failure: unknown = null;
   let n = 0;
   const check = (expected: number) => (ack: Ack) => {
@@ -111,22 +129,25 @@ async function republish(o: RestoreOptions, stream: BackupStream, manifest: Mani
     }
   };
   try {
-    const input = createReadStream(join(o.from, want.file));
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-      if (failure) break;
-      const line = parseLine(text, { file: want.file, line: n + 1 });
-      const { 'Nats-Msg-Id': msgId, ...rest } = line.headers;
-      const expected = ++n;
-      const p = publisher
-        .publish(line.subject, Buffer.from(line.data, 'base64'), { msgId: msgId ?? `restore:${stream}:${line.seq}`, headers: rest })
-        .then(check(expected))
-        .catch((err: unknown) => {
-          failure ??= err;
-        })
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      if (inFlight.size >= WINDOW) await Promise.race(inFlight);
-      if (n % 10_000 === 0) o.onProgress?.({ stream, messages: n, of: want.messages });
+    for (const part of parts) {
+      const file = part.streams[stream].file;
+      let lineNo = 0;
+      for await (const text of createInterface({ input: createReadStream(join(part.dir, file)), crlfDelay: Infinity })) {
+        if (failure) break;
+        const line = parseLine(text, { file, line: ++lineNo });
+        const { 'Nats-Msg-Id': msgId, ...rest } = line.headers;
+        const expected = ++n;
+        const p = publisher
+          .publish(line.subject, Buffer.from(line.data, 'base64'), { msgId: msgId ?? `restore:${stream}:${line.seq}`, headers: rest })
+          .then(check(expected))
+          .catch((err: unknown) => {
+            failure ??= err;
+          })
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= WINDOW) await Promise.race(inFlight);
+        if (n % 10_000 === 0) o.onProgress?.({ stream, messages: n, of: total });
+      }
     }
     await Promise.all(inFlight);
   } finally {
@@ -137,8 +158,8 @@ async function republish(o: RestoreOptions, stream: BackupStream, manifest: Mani
     throw new StkError('STK_ERR_LOG_UNAVAILABLE', `restoring ${stream} failed at message ${n}: ${(failure as Error)?.message ?? failure}`, { stream }, { cause: failure });
   }
   const lastSeq = await lastSequence(await jetstreamManager(o.nc), stream);
-  if (n !== want.messages || lastSeq !== n) {
-    throw new StkError('STK_ERR_RESTORE_MISMATCH', `${stream}: ${n} message(s) republished, stream ends at ${lastSeq}, the backup has ${want.messages}`, { stream });
+  if (n !== total || lastSeq !== n) {
+    throw new StkError('STK_ERR_RESTORE_MISMATCH', `${stream}: ${n} message(s) republished, stream ends at ${lastSeq}, the backup has ${total}`, { stream });
   }
   return { messages: n, lastSeq };
 }

@@ -16,15 +16,16 @@ export function registerBackup(program: Command): void {
     .command('backup')
     .description('copy EVENTS and LEDGER into a folder while Stockade runs (one JSON line per message, and a manifest)')
     .requiredOption('--out <dir>', 'a new or empty folder')
+    .option('--since <dir>', 'a previous backup of the same streams: copy only what was stored after it (an increment)')
     .option('--data <dir>', 'data folder of a running install (STOCKADE_DATA)')
     .option('--nats-url <urls>', 'NATS servers (NATS_URL)')
-    .action(async (opts: BusOpts & { out: string }) => {
+    .action(async (opts: BusOpts & { out: string; since?: string }) => {
       const nc = await connectBus({ ...opts, name: 'stockade-backup' });
       try {
-        const m = await backupStreams({ nc, out: resolve(opts.out), onProgress: progress });
+        const m = await backupStreams({ nc, out: resolve(opts.out), ...(opts.since ? { since: resolve(opts.since) } : {}), onProgress: progress });
         clearProgress();
-        for (const [name, s] of Object.entries(m.streams)) console.log(`${name}: ${s.messages} message(s), sequences ${s.firstSeq}..${s.lastSeq}, ${s.bytes} bytes, sha256 ${s.sha256}`);
-        console.log(`backup written to ${resolve(opts.out)} (stockade ${m.version}, ${m.createdAt})`);
+        for (const [name, s] of Object.entries(m.streams)) console.log(`${name}: ${s.messages} message(s) after sequence ${s.afterSeq}, up to ${s.lastSeq}, ${s.bytes} bytes, sha256 ${s.sha256}`);
+        console.log(`${m.base ? `increment of the backup of ${m.base.createdAt}` : 'full backup'} written to ${resolve(opts.out)} (stockade ${m.version}, ${m.createdAt})`);
       } finally {
         await nc.close();
       }
@@ -33,19 +34,19 @@ export function registerBackup(program: Command): void {
   program
     .command('restore')
     .description('republish a backup into a NATS where EVENTS and LEDGER do not exist yet, then check it against the manifest')
-    .requiredOption('--from <dir>', 'a folder written by `stockade backup`')
+    .requiredOption('--from <dir>', 'a folder written by `stockade backup`; repeat it for a full backup followed by its increments, in order', (v: string, acc: string[] = []) => [...acc, v])
     .option('--replicas <n>', 'replicas of the created streams (3 on a cluster)', '1')
     .option('--data <dir>', 'data folder of a running install (STOCKADE_DATA)')
     .option('--nats-url <urls>', 'NATS servers (NATS_URL)')
-    .action(async (opts: BusOpts & { from: string; replicas: string }) => {
+    .action(async (opts: BusOpts & { from: string[]; replicas: string }) => {
       const replicas = Number(opts.replicas);
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new StkError('STK_ERR_CONFIG', '--replicas must be an integer from 1 to 5');
       const nc = await connectBus({ ...opts, name: 'stockade-restore' });
       try {
-        const r = await restoreStreams({ nc, from: resolve(opts.from), replicas, onProgress: progress });
+        const r = await restoreStreams({ nc, from: opts.from.map((d) => resolve(d)), replicas, onProgress: progress });
         clearProgress();
         for (const [name, s] of Object.entries(r.streams)) console.log(`${name}: ${s.messages} message(s) restored and read back, content digest matches the manifest`);
-        console.log(`restore complete from ${resolve(opts.from)} (backup of ${r.manifest.createdAt}); start Stockade, then run \`stockade ledger verify --all\``);
+        console.log(`restore complete from ${r.parts.length} backup folder(s), the last taken ${r.parts.at(-1)!.createdAt}; start Stockade, then run \`stockade ledger verify --all\``);
       } finally {
         await nc.close();
       }

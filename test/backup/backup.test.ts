@@ -4,6 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Level } from 'level';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { backupStreams } from '../../src/backup/backup.ts';
 import { restoreStreams } from '../../src/backup/restore.ts';
 import { dataPaths } from '../../src/datadir.ts';
 import { Keyring } from '../../src/ledger/keys.ts';
@@ -126,14 +127,14 @@ test('a backup whose file does not match its manifest is refused before anything
     line.data = Buffer.from(Buffer.from(line.data, 'base64').toString('utf8').replace('original title', 'harmless title')).toString('base64');
     lines[lines.length - 1] = JSON.stringify(line);
     await writeFile(file, lines.join('\n') + '\n');
-    await rejects(restoreStreams({ nc: tnc, from: tampered }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ nc: tnc, from: [tampered] }), 'STK_ERR_BACKUP_CORRUPT');
 
     // A line dropped, a manifest missing: refused the same way.
     const short = join(dirs.path, 'short');
     await cp(out, short, { recursive: true });
     await writeFile(join(short, 'EVENTS.jsonl'), lines.slice(0, -1).join('\n') + '\n');
-    await rejects(restoreStreams({ nc: tnc, from: short }), 'STK_ERR_BACKUP_CORRUPT');
-    await rejects(restoreStreams({ nc: tnc, from: dirs.path }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ nc: tnc, from: [short] }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ nc: tnc, from: [dirs.path] }), 'STK_ERR_BACKUP_CORRUPT');
 
     // Nothing reached the target: the untouched backup still restores into it.
     const names = await (await jetstreamManager(tnc)).streams.names().next();
@@ -158,7 +159,7 @@ test('restore refuses a target where Stockade already created EVENTS', async () 
     await createTenant(log, freshTenant('bk'));
     const out = join(dirs.path, 'backup');
     assert.is((await cli(['backup', '--out', out, '--nats-url', source.url])).code, 0);
-    await rejects(restoreStreams({ nc, from: out }), 'STK_ERR_RESTORE_TARGET_EXISTS');
+    await rejects(restoreStreams({ nc, from: [out] }), 'STK_ERR_RESTORE_TARGET_EXISTS');
     // A backup never writes into a folder that already holds something.
     const again = await cli(['backup', '--out', out, '--nats-url', source.url]);
     assert.is(again.code, 1);
@@ -166,6 +167,65 @@ test('restore refuses a target where Stockade already created EVENTS', async () 
   } finally {
     await nc.close().catch(() => {});
     await source.stop();
+    await dirs.cleanup();
+  }
+});
+
+test('increments: a full backup and the backups --since it restore together; a broken or foreign chain is refused', async () => {
+  const source = await natsFixture();
+  const target = await natsFixture();
+  const other = await natsFixture();
+  const dirs = await tempDir('stk-backup-');
+  const nc = await connectNats({ servers: source.url });
+  const tnc = await connectNats({ servers: target.url });
+  const onc = await connectNats({ servers: other.url });
+  let sealer: Sealer | null = null;
+  try {
+    const log = await EventLog.open(nc);
+    sealer = await Sealer.start({ nc, keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }), logger: quiet, blockMaxEntries: 10, blockMaxMs: 50 });
+    const [t1, t2] = [freshTenant('inc'), freshTenant('inc')];
+    await createTenant(log, t1);
+    const { agentId } = await enrollAgent(log, t1);
+    for (let i = 0; i < 7; i++) await sealer.waitSealed((await raiseAlert(log, t1, agentId)).position);
+    const full = join(dirs.path, 'full');
+    const inc1 = join(dirs.path, 'inc1');
+    const inc2 = join(dirs.path, 'inc2');
+    const m0 = await backupStreams({ nc, out: full });
+    await createTenant(log, t2);
+    let last = 0;
+    for (let i = 0; i < 4; i++) last = (await raiseAlert(log, t1, agentId)).position;
+    await sealer.waitSealed(last);
+    const b1 = await cli(['backup', '--out', inc1, '--since', full, '--nats-url', source.url]);
+    assert.is(b1.code, 0, b1.out.join('\n'));
+    const m1 = JSON.parse(await readFile(join(inc1, 'manifest.json'), 'utf8'));
+    assert.is(m1.streams.EVENTS.afterSeq, m0.streams.EVENTS.lastSeq);
+    assert.is(m1.streams.EVENTS.messages, last - m0.streams.EVENTS.lastSeq);
+    // Nothing new since inc1: an empty increment, still a link of the chain.
+    await sealer.close();
+    sealer = null;
+    const m2 = await backupStreams({ nc, out: inc2, since: inc1 });
+    assert.is(m2.streams.EVENTS.messages, 0);
+    assert.is(m2.streams.EVENTS.lastSeq, last);
+
+    await rejects(restoreStreams({ nc: tnc, from: [inc1] }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ nc: tnc, from: [full, inc2] }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ nc: tnc, from: [full, inc1, inc1] }), 'STK_ERR_BACKUP_CORRUPT');
+    const r = await cli(['restore', '--from', full, '--from', inc1, '--from', inc2, '--nats-url', target.url]);
+    assert.is(r.code, 0, r.out.join('\n'));
+    const vSource = await cli(['ledger', 'verify', '--tenant', t1, '--tenant', t2, '--nats-url', source.url]);
+    const vTarget = await cli(['ledger', 'verify', '--tenant', t1, '--tenant', t2, '--nats-url', target.url]);
+    assert.is(vTarget.code, 0, vTarget.out.join('\n'));
+    assert.equal(vTarget.out, vSource.out);
+    assert.ok(vTarget.out.some((l) => l.startsWith(`ok ${t1}: 13 entries`)), vTarget.out.join('\n'));
+
+    // An increment continues only the streams its base was read from.
+    const olog = await EventLog.open(onc);
+    for (let i = 0; i < 3; i++) await createTenant(olog, freshTenant('inc'));
+    await rejects(backupStreams({ nc: onc, out: join(dirs.path, 'foreign'), since: full }), 'STK_ERR_CONFIG');
+  } finally {
+    await sealer?.close().catch(() => {});
+    for (const c of [nc, tnc, onc]) await c.close().catch(() => {});
+    for (const f of [source, target, other]) await f.stop();
     await dirs.cleanup();
   }
 });
