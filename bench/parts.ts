@@ -4,6 +4,7 @@ import { benchIngress } from './ingress.ts';
 import { benchLedger } from './ledger.ts';
 import { benchLists, benchRebuild } from './projections.ts';
 import { benchLoad } from './load.ts';
+import { benchBackup } from './backup.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
@@ -14,4 +15,5 @@ export const PARTS: Record<string, () => Promise<void>> = {
   lists: benchLists,
   dashboard: benchDashboard,
   load: benchLoad,
+  backup: benchBackup,
 };

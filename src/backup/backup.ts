@@ -85,7 +85,7 @@ async function backupStream(jsm: JetStreamManager, js: JetStreamClient, stream: 
   };
   try {
     const upTo = await lastSequence(jsm, stream);
-    await readStream(js, stream, afterSeq + 1, upTo, async (m) => {
+    await readStream(js, stream, afterSeq + 1, upTo, (m) => {
       const headers = headersOf(m);
       digest.add(m.subject, headers, m.data);
       const line: BackupLine = { seq: m.seq, time: m.time.toISOString(), subject: m.subject, headers, data: Buffer.from(m.data).toString('base64') };
@@ -95,10 +95,9 @@ async function backupStream(jsm: JetStreamManager, js: JetStreamClient, stream: 
       if (firstSeq === 0) firstSeq = m.seq;
       lastSeq = m.seq;
       lastMsgId = headers['Nats-Msg-Id'] ?? null;
-      if (bufLen >= WRITE_CHUNK) {
-        await flush();
-        o.onProgress?.({ stream, messages: digest.count, of: upTo });
-      }
+      if (bufLen < WRITE_CHUNK) return;
+      o.onProgress?.({ stream, messages: digest.count, of: upTo });
+      return flush();
     });
     await flush();
     await fh.sync();
@@ -139,7 +138,9 @@ export async function readStream(js: JetStreamClient, stream: string, fromSeq: n
       if (m.seq <= after) continue;
       if (m.seq > toSeq) break;
       after = m.seq;
-      await each(m);
+      // Most calls return nothing; awaiting only a returned promise saves a promise per message.
+      const pending = each(m);
+      if (pending) await pending;
       // pending 0 before toSeq: the messages up to toSeq were deleted meanwhile, none will come.
       if (m.seq >= toSeq || m.info.pending === 0) break;
     }

@@ -29,7 +29,7 @@ export interface RestoreSummary {
 }
 
 /** Publishes in flight at once: enough to keep the server busy, bounded so memory is too. */
-const WINDOW = 512;
+const WINDOW = 2048;
 
 /**
  * Restores a backup into a NATS where EVENTS and LEDGER do not exist: checks every file against

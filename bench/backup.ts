@@ -1,0 +1,69 @@
+import { jetstream } from '@nats-io/jetstream';
+import { join } from 'node:path';
+import { backupStreams, readStream } from '../src/backup/backup.ts';
+import { restoreStreams } from '../src/backup/restore.ts';
+import { newId } from '../src/ids.ts';
+import { Keyring } from '../src/ledger/keys.ts';
+import { Sealer } from '../src/ledger/sealer.ts';
+import { EventLog, EVENTS_STREAM } from '../src/log/mod.ts';
+import { createLogger } from '../src/logger.ts';
+import { connectNats } from '../src/nats/connect.ts';
+import { tempDir } from '../test/helpers/nats.ts';
+import { measure, natsFixture, report } from './util.ts';
+
+const N = 30_000;
+const TENANTS = 10;
+const IN_FLIGHT = 1_000;
+const data = { hostname: 'ws-0042.corp.example', process: 'powershell.exe', sha256: 'a'.repeat(64), severity: 'high', rule: 'edr.suspicious-child' };
+
+/**
+ * Online backup of EVENTS + LEDGER beside a raw ordered-consumer read of EVENTS alone, and restore
+ * (file checks, ordered republish, read-back) beside the log's own append rate of the same events.
+ */
+export async function benchBackup(): Promise<void> {
+  const source = await natsFixture();
+  const target = await natsFixture();
+  const dir = await tempDir('stk-bench-backup-');
+  const nc = await connectNats({ servers: source.url });
+  const tnc = await connectNats({ servers: target.url });
+  try {
+    const log = await EventLog.open(nc);
+    const tenants = Array.from({ length: TENANTS }, (_, i) => `bench-${i}`);
+    let last = 0;
+    const append = await measure(N, IN_FLIGHT, async (i) => {
+      const r = await log.appendOrThrow({ tenant: tenants[i % TENANTS]!, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], { expectedVersion: 'no_stream' });
+      last = Math.max(last, r.position);
+    });
+    const sealer = await Sealer.start({ nc, keyring: await Keyring.open(join(dir.path, 'keys'), { create: true }), logger: createLogger({ level: 'silent' }) });
+    await sealer.waitSealed(last);
+    await sealer.close();
+
+    let t0 = process.hrtime.bigint();
+    let n = 0;
+    await readStream(jetstream(nc), EVENTS_STREAM, 1, last, () => void n++);
+    const raw = n / seconds(t0);
+
+    t0 = process.hrtime.bigint();
+    const m = await backupStreams({ nc, out: join(dir.path, 'backup') });
+    const backupS = seconds(t0);
+    const messages = m.streams.EVENTS.messages + m.streams.LEDGER.messages;
+    console.log(`  ${m.streams.EVENTS.messages} event records (${(m.streams.EVENTS.bytes / 1e6).toFixed(1)} MB in the file) and ${m.streams.LEDGER.messages} ledger messages`);
+    report('backup EVENTS+LEDGER, events/s', m.streams.EVENTS.messages / backupS, 'ev/s', { label: 'raw ordered read of EVENTS', value: raw });
+
+    t0 = process.hrtime.bigint();
+    await restoreStreams({ nc: tnc, from: [join(dir.path, 'backup')] });
+    const restoreS = seconds(t0);
+    report('restore (check, republish in order, read back), events/s', m.streams.EVENTS.messages / restoreS, 'ev/s', { label: `log append, ${IN_FLIGHT} in flight`, value: append });
+    report('restore, all messages/s', messages / restoreS, 'msg/s');
+  } finally {
+    await tnc.close().catch(() => {});
+    await nc.close().catch(() => {});
+    await source.stop();
+    await target.stop();
+    await dir.cleanup();
+  }
+}
+
+function seconds(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
