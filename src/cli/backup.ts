@@ -36,12 +36,14 @@ export function registerBackup(program: Command): void {
     .description('republish a backup into a NATS where EVENTS and LEDGER do not exist yet, then check it against the manifest')
     .requiredOption('--from <dir>', 'a folder written by `stockade backup`; repeat it for a full backup followed by its increments, in order', (v: string, acc: string[] = []) => [...acc, v])
     .option('--replicas <n>', 'replicas of the created streams (3 on a cluster)', '1')
-    .option('--data <dir>', 'data folder of a running install (STOCKADE_DATA)')
+    // No --data: a running install has its streams already; the target is a NATS Stockade is not using.
     .option('--nats-url <urls>', 'NATS servers (NATS_URL)')
-    .action(async (opts: BusOpts & { from: string[]; replicas: string }) => {
+    .action(async (opts: { natsUrl?: string; from: string[]; replicas: string }) => {
       const replicas = Number(opts.replicas);
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new StkError('STK_ERR_CONFIG', '--replicas must be an integer from 1 to 5');
-      const nc = await connectBus({ ...opts, name: 'stockade-restore' });
+      const natsUrl = opts.natsUrl ?? process.env.NATS_URL;
+      if (!natsUrl) throw new StkError('STK_ERR_CONFIG', 'restore needs --nats-url or NATS_URL: a NATS where EVENTS and LEDGER do not exist yet');
+      const nc = await connectBus({ natsUrl, name: 'stockade-restore' });
       try {
         const r = await restoreStreams({ nc, from: opts.from.map((d) => resolve(d)), replicas, onProgress: progress });
         clearProgress();
