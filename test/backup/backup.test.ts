@@ -12,7 +12,7 @@ import { Sealer } from '../../src/ledger/sealer.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { rejects } from '../helpers/assert.ts';
 import { createTenant, enrollAgent, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
-import { natsFixture, tempDir } from '../helpers/nats.ts';
+import { clusterFixture, natsFixture, tempDir } from '../helpers/nats.ts';
 import { runCli } from '../helpers/proc.ts';
 import { quiet } from '../ledger/fixture.ts';
 import { EventLog } from '../../src/log/mod.ts';
@@ -226,6 +226,41 @@ test('increments: a full backup and the backups --since it restore together; a b
     await sealer?.close().catch(() => {});
     for (const c of [nc, tnc, onc]) await c.close().catch(() => {});
     for (const f of [source, target, other]) await f.stop();
+    await dirs.cleanup();
+  }
+});
+
+test('restore --replicas 3 into a 3-node cluster: R3 streams, in order, and the ledger verifies', async () => {
+  const source = await natsFixture();
+  const cluster = await clusterFixture();
+  const dirs = await tempDir('stk-backup-');
+  const nc = await connectNats({ servers: source.url });
+  const cnc = await connectNats({ servers: cluster.urls });
+  let sealer: Sealer | null = null;
+  try {
+    const log = await EventLog.open(nc);
+    sealer = await Sealer.start({ nc, keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }), logger: quiet, blockMaxEntries: 10, blockMaxMs: 50 });
+    const t = freshTenant('r3');
+    await createTenant(log, t);
+    const { agentId } = await enrollAgent(log, t);
+    let last = 0;
+    for (let i = 0; i < 30; i++) last = (await raiseAlert(log, t, agentId)).position;
+    await sealer.waitSealed(last);
+    const out = join(dirs.path, 'backup');
+    await backupStreams({ nc, out });
+    const r = await cli(['restore', '--from', out, '--replicas', '3', '--nats-url', cluster.urls.join(',')]);
+    assert.is(r.code, 0, r.out.join('\n'));
+    const jsm = await jetstreamManager(cnc);
+    for (const name of ['EVENTS', 'LEDGER']) assert.is((await jsm.streams.info(name)).config.num_replicas, 3, name);
+    const v = await cli(['ledger', 'verify', '--tenant', t, '--nats-url', cluster.urls.join(',')]);
+    assert.is(v.code, 0, v.out.join('\n'));
+    assert.ok(v.out.some((l) => l.startsWith(`ok ${t}: 32 entries`)), v.out.join('\n'));
+  } finally {
+    await sealer?.close().catch(() => {});
+    await cnc.close().catch(() => {});
+    await nc.close().catch(() => {});
+    await source.stop();
+    await cluster.stopAll();
     await dirs.cleanup();
   }
 });
