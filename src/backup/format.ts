@@ -108,7 +108,9 @@ export function parseLine(text: string, where: { file: string; line: number }): 
     typeof v.data === 'string' &&
     v.headers !== null &&
     typeof v.headers === 'object' &&
-    Object.entries(v.headers).every(([k, h]) => typeof h === 'string' && keptHeader(k));
+    Object.entries(v.headers).every(([k, h]) => typeof h === 'string' && keptHeader(k)) &&
+    // Every message Stockade stores carries one; the restore republishes it for idempotence.
+    typeof v.headers['Nats-Msg-Id'] === 'string';
   if (!ok) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${where.file} line ${where.line} is not a backup line`, where);
   return v;
 }

@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -51,30 +51,36 @@ export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary>
   const streams = {} as RestoreSummary['streams'];
   for (const stream of RESTORE_ORDER) streams[stream] = await republish(o, stream, parts);
   const js = jetstream(o.nc);
-  for (const stream of RESTORE_ORDER) {
-    // Each part has its own digest: the restored stream is read back part by part, by count.
-    let i = 0;
-    let digest = new ContentDigest();
-    const next = (): void => {
-      const want = parts[i]!.streams[stream];
-      const got = digest.hex();
-      if (digest.count !== want.messages || got !== want.contentDigest) {
-        throw new StkError('STK_ERR_RESTORE_MISMATCH', `restored ${stream} reads back ${digest.count} message(s) with digest ${got} for ${parts[i]!.dir}; the backup has ${want.messages} with ${want.contentDigest}`, { stream, dir: parts[i]!.dir });
-      }
-      i++;
-      digest = new ContentDigest();
-    };
-    const skipEmpty = (): void => {
-      while (i < parts.length && parts[i]!.streams[stream].messages === digest.count) next();
-    };
-    skipEmpty();
-    await readStream(js, stream, 1, streams[stream].lastSeq, (m) => {
-      digest.add(m.subject, headersOf(m), m.data);
-      skipEmpty();
-    });
-    if (i !== parts.length) next();
-  }
+  for (const stream of RESTORE_ORDER) await readBack(js, stream, parts, streams[stream].lastSeq);
   return { parts, streams };
+}
+
+/**
+ * Reads a restored stream back and checks it against every part's manifest: each part has its
+ * own digest, so the messages are fed to one digest after another, by each part's count.
+ */
+async function readBack(js: JetStreamClient, stream: BackupStream, parts: Part[], lastSeq: number): Promise<void> {
+  let i = 0;
+  let digest = new ContentDigest();
+  const endPart = (): void => {
+    const want = parts[i]!.streams[stream];
+    const got = digest.hex();
+    if (digest.count !== want.messages || got !== want.contentDigest) {
+      throw new StkError('STK_ERR_RESTORE_MISMATCH', `restored ${stream} reads back ${digest.count} message(s) with digest ${got} for ${parts[i]!.dir}; the backup has ${want.messages} with ${want.contentDigest}`, { stream, dir: parts[i]!.dir });
+    }
+    i++;
+    digest = new ContentDigest();
+  };
+  // Also ends parts that hold no message of this stream (an increment with nothing new).
+  const endFullParts = (): void => {
+    while (i < parts.length && parts[i]!.streams[stream].messages === digest.count) endPart();
+  };
+  endFullParts();
+  await readStream(js, stream, 1, lastSeq, (m) => {
+    digest.add(m.subject, headersOf(m), m.data);
+    endFullParts();
+  });
+  if (i !== parts.length) endPart();
 }
 
 async function exists(jsm: JetStreamManager, stream: string): Promise<boolean> {
@@ -138,7 +144,7 @@ async function republish(o: RestoreOptions, stream: BackupStream, parts: Part[])
         const { 'Nats-Msg-Id': msgId, ...rest } = line.headers;
         const expected = ++n;
         const p = publisher
-          .publish(line.subject, Buffer.from(line.data, 'base64'), { msgId: msgId ?? `restore:${stream}:${line.seq}`, headers: rest })
+          .publish(line.subject, Buffer.from(line.data, 'base64'), { msgId: msgId!, headers: rest })
           .then(check(expected))
           .catch((err: unknown) => {
             failure ??= err;
