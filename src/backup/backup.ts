@@ -50,8 +50,9 @@ export async function backupStreams(o: BackupOptions): Promise<Manifest> {
 
 /**
  * An increment continues its base only on the very stream the base was read from: the message at
- * the base's last sequence must still be there with the same id (a restored or recreated stream
- * numbers its messages anew, and an increment from it would skip or repeat messages).
+ * the base's last sequence must still be there with the same id (a recreated stream, or a
+ * restored one whose original had gaps, numbers its messages anew, and an increment from it would
+ * skip or repeat messages).
  */
 async function assertContinues(jsm: JetStreamManager, stream: BackupStream, base: StreamEntry): Promise<void> {
   if (base.lastSeq === 0) return;
