@@ -56,6 +56,7 @@ export class SealWatch {
   readonly #pending: Array<{ tenant: string; seq: number; ackAt: number; done: (ms: number) => void }> = [];
   readonly #sealed = new Map<string, number>();
   #messages: { close(): Promise<void | Error> } | null = null;
+  #drained: (() => void) | null = null;
 
   static async start(nc: NatsConnection): Promise<SealWatch> {
     const w = new SealWatch();
@@ -75,6 +76,7 @@ export class SealWatch {
             p.done(now - p.ackAt);
           }
         }
+        if (w.#pending.length === 0) w.#drained?.();
       }
     })();
     return w;
@@ -88,8 +90,15 @@ export class SealWatch {
 
   /** Waits up to `graceMs` for outstanding samples, then counts each still unsealed at its age. */
   async settle(graceMs: number): Promise<void> {
-    const until = Date.now() + graceMs;
-    while (this.#pending.length && Date.now() < until) await sleep(50);
+    if (this.#pending.length) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      clearTimeout(timer);
+      this.#drained = null;
+    }
     const now = Date.now();
     for (const p of this.#pending.splice(0)) p.done(now - p.ackAt);
   }
