@@ -1,6 +1,7 @@
-import { DeliverPolicy, type ConsumerInfo } from '@nats-io/jetstream';
+import { DeliverPolicy } from '@nats-io/jetstream';
 import { StkError } from '../errors.ts';
-import { EVENTS_STREAM, aggregateTypeFilter, type EventLog, type LogRecord } from '../log/mod.ts';
+import { EVENTS_STREAM, PULL_EXPIRES_MS, aggregateTypeFilter, type EventLog, type LogRecord } from '../log/mod.ts';
+import { retryTransient } from '../log/retry.ts';
 import type { Logger } from '../logger.ts';
 
 type OrderedConsumer = Awaited<ReturnType<EventLog['js']['consumers']['get']>>;
@@ -19,13 +20,13 @@ export class AggregateFeed {
   readonly #logger: Logger;
   readonly #aggregateType: string;
   readonly #apply: (r: LogRecord) => void;
-  /** Consumer (an ordered consumer renames itself when it restarts) and its sequence of the last applied record. */
-  #applied = { consumer: '', seq: 0 };
+  /** Stream sequence of the last applied record. */
+  #applied = 0;
   #consumer: OrderedConsumer | null = null;
   #stop: (() => Promise<void>) | null = null;
   #waiters = new Set<() => void>();
-  #inflight: Promise<ConsumerInfo> | null = null;
-  #next: Promise<ConsumerInfo> | null = null;
+  #inflight: Promise<number> | null = null;
+  #next: Promise<number> | null = null;
 
   constructor(log: EventLog, logger: Logger, aggregateType: string, apply: (r: LogRecord) => void) {
     this.#log = log;
@@ -37,7 +38,7 @@ export class AggregateFeed {
   async start(): Promise<void> {
     const consumer = await this.#log.js.consumers.get(EVENTS_STREAM, { filter_subjects: aggregateTypeFilter(this.#aggregateType), deliver_policy: DeliverPolicy.All });
     this.#consumer = consumer;
-    const messages = await consumer.consume({ max_messages: 1024 });
+    const messages = await consumer.consume({ max_messages: 1024, expires: PULL_EXPIRES_MS });
     this.#stop = async () => {
       await messages.close().catch(() => {});
     };
@@ -48,7 +49,7 @@ export class AggregateFeed {
         } catch (err) {
           this.#logger.error({ err, position: m.seq, aggregateType: this.#aggregateType }, 'ingress view could not apply a record');
         }
-        this.#applied = { consumer: m.info.consumer, seq: m.info.deliverySequence };
+        this.#applied = m.seq;
         for (const w of this.#waiters) w();
       }
     })();
@@ -61,11 +62,13 @@ export class AggregateFeed {
   }
 
   /**
-   * Consumer info asked for after the caller arrived. Concurrent callers share requests: one
-   * already in flight was sent too early for a newcomer, who shares the single one sent after it,
-   * so a burst of agent requests costs at most two round trips, not one each.
+   * Stream sequence of the newest matching record, asked for after the caller arrived. Concurrent
+   * callers share requests: one already in flight was sent too early for a newcomer, who shares
+   * the single one sent after it, so a burst of agent requests costs at most two round trips.
+   * Asked of the stream (last message by a wildcard subject), not of the consumer: a consumer
+   * lost with a failed stream leader cannot answer, the stream's new leader can.
    */
-  #freshInfo(): Promise<ConsumerInfo> {
+  #freshLast(): Promise<number> {
     if (!this.#inflight) return this.#send();
     this.#next ??= this.#inflight
       .catch(() => undefined)
@@ -76,8 +79,8 @@ export class AggregateFeed {
     return this.#next;
   }
 
-  #send(): Promise<ConsumerInfo> {
-    const p = this.#consumer!.info();
+  #send(): Promise<number> {
+    const p = retryTransient(() => this.#log.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: aggregateTypeFilter(this.#aggregateType) }), 2000).then((m) => m?.seq ?? 0);
     this.#inflight = p;
     const clear = (): void => {
       if (this.#inflight === p) this.#inflight = null;
@@ -91,17 +94,15 @@ export class AggregateFeed {
     if (!this.#consumer) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is not started`, { retryAfterSeconds: 1 });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      let info;
+      let last: number;
       try {
-        info = await this.#freshInfo();
+        last = await this.#freshLast();
       } catch (err) {
         throw new StkError('STK_ERR_UNAVAILABLE', `the ingress cannot reach the event log: ${(err as Error).message}`, { retryAfterSeconds: 1 }, { cause: err });
       }
-      // Nothing matching is left on the server, and this client applied the last record the
-      // server handed over (consumer sequences, since a filtered consumer's stream sequence also
-      // moves over records it skips).
-      const handed = info.delivered.consumer_seq;
-      if (info.num_pending === 0 && (handed === 0 || (info.name === this.#applied.consumer && this.#applied.seq >= handed))) return;
+      // The ordered consumer hands records in stream order, so having applied the newest
+      // matching record means having applied every one before it.
+      if (this.#applied >= last) return;
       const left = deadline - Date.now();
       if (left <= 0) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is behind the event log`, { retryAfterSeconds: 1 });
       let timer: NodeJS.Timeout | undefined;

@@ -78,6 +78,12 @@ interface Head {
 }
 
 const SYSTEM: Actor = { kind: 'system', id: 'stockade' };
+/**
+ * Lifetime of a pull request. The client notices a consumer lost with its server (a stream leader
+ * that died takes its ordered consumers along) after two missed heartbeats of half this, and
+ * recreates it: 5 s instead of the client's default 30 s bounds how long a reader stalls.
+ */
+export const PULL_EXPIRES_MS = 5000;
 /** Header with the aggregate version after a commit; lets an appender learn the version from one lookup. */
 export const VERSION_HEADER = 'Stk-Version';
 
@@ -307,7 +313,7 @@ export class EventLog {
       throw unavailable(err, 'read', { filter });
     }
     if (pending === 0) return;
-    const messages = await consumer.consume({ max_messages: 512 });
+    const messages = await consumer.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
     try {
       for await (const m of messages) {
         if (m.seq > toPosition) break;
@@ -393,7 +399,7 @@ export class Subscription implements AsyncIterable<LogRecord> {
       filter_subjects: this.#filter,
       ...(this.#after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.#after + 1 } : { deliver_policy: DeliverPolicy.All }),
     });
-    const messages = await consumer.consume({ max_messages: 1024 });
+    const messages = await consumer.consume({ max_messages: 1024, expires: PULL_EXPIRES_MS });
     this.#close = async () => {
       await messages.close().catch(() => {});
     };
@@ -441,7 +447,7 @@ export class DurableSubscription implements AsyncIterable<DurableRecord> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<DurableRecord> {
-    const messages = await this.#consumer.consume({ max_messages: 512 });
+    const messages = await this.#consumer.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
     this.#close = async () => {
       await messages.close().catch(() => {});
     };

@@ -7,7 +7,7 @@ import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { clusterFixture } from '../helpers/nats.ts';
 import { runCli } from '../helpers/proc.ts';
-import { RoleProcess, SteadyLoad, adminApi, lastRecordOf, ledgerCovers } from '../faults/harness.ts';
+import { RoleProcess, SteadyLoad, adminApi, lastRecordOf, ledgerCovers, readWhenCaughtUp } from '../faults/harness.ts';
 
 const test = suite('3-node cluster: the whole stack through a stream leader failover');
 
@@ -35,7 +35,7 @@ test('steady agent ingest, the EVENTS leader killed: ingest resumes, nothing los
     load.start();
     for (let i = 0; i < 20; i++) await load.nextAck();
 
-    const log = await EventLog.open(nc, { skipEnsureStream: true });
+    const log = await EventLog.open(nc, { skipEnsureStream: true, transientRetryMs: 30_000 });
     const info = await log.jsm.streams.info(EVENTS_STREAM);
     assert.is(info.config.num_replicas, 3);
     const leader = info.cluster!.leader!;
@@ -53,7 +53,7 @@ test('steady agent ingest, the EVENTS leader killed: ingest resumes, nothing los
     log.close();
     assert.is(new Set(ids).size, ids.length, 'no event stored twice');
     assert.is(ids.length, load.acked, 'every acknowledged event stored');
-    const overview = await admin('GET', `/api/v1/tenants/${tenant}/overview?waitFor=${last}&waitMs=30000`);
+    const overview = await readWhenCaughtUp(admin, `/api/v1/tenants/${tenant}/overview`, last);
     assert.is(overview.body.alerts.open, load.acked, 'read models count each event once');
     await ledgerCovers(nc, tenant, last);
     const verify = runCli(['ledger', 'verify', '--tenant', tenant], { NATS_URL: cluster.urls.join(',') });

@@ -7,7 +7,7 @@ import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog } from '../../src/log/mod.ts';
 import { natsFixture } from '../helpers/nats.ts';
 import { runCli } from '../helpers/proc.ts';
-import { RoleProcess, SteadyLoad, adminApi, lastRecordOf, ledgerCovers } from './harness.ts';
+import { RoleProcess, SteadyLoad, adminApi, lastRecordOf, ledgerCovers, readWhenCaughtUp } from './harness.ts';
 
 const test = suite('fault suite: kill -9 each role under steady load');
 
@@ -46,7 +46,7 @@ test('ingress, API (with its read models), sealer and nats-server each killed an
     await recover('ingress', () => ingress.kill9(), () => ingress.start(), () => load!.nextAck());
     // The API's read models resume from their LevelDB checkpoint and catch up.
     await recover('api+reads', () => api.kill9(), () => api.start(), async () => {
-      const r = await call('GET', `/api/v1/tenants/${tenant}/overview?waitFor=${await lastRecordOf(nc, tenant)}&waitMs=30000`);
+      const r = await readWhenCaughtUp(call, `/api/v1/tenants/${tenant}/overview`, await lastRecordOf(nc, tenant));
       assert.is(r.status, 200, JSON.stringify(r.body));
     });
     // The sealer resumes from what LEDGER says is sealed.
@@ -67,7 +67,7 @@ test('ingress, API (with its read models), sealer and nats-server each killed an
     assert.is(unique.size, alertIds.length, 'no event stored twice');
     assert.is(alertIds.length, load.acked, 'every acknowledged event is stored, and nothing else');
 
-    const overview = await call('GET', `/api/v1/tenants/${tenant}/overview?waitFor=${last}&waitMs=30000`);
+    const overview = await readWhenCaughtUp(call, `/api/v1/tenants/${tenant}/overview`, last);
     assert.is(overview.body.alerts.open, load.acked, 'the read model counts each event once');
 
     await ledgerCovers(nc, tenant, last).catch((err: Error) => {

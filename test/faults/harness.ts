@@ -4,6 +4,7 @@ import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AgentClient, type WireEvent } from '../../src/cli/agent-client.ts';
 import { EVENTS_STREAM, tenantFilter } from '../../src/log/mod.ts';
+import { retryTransient } from '../../src/log/retry.ts';
 import { LEDGER_STREAM, ledgerSubject } from '../../src/ledger/format.ts';
 import { freePort } from '../../src/nats/server.ts';
 import { tempDir } from '../helpers/nats.ts';
@@ -63,7 +64,16 @@ export class SteadyLoad {
   #loop: Promise<void> | null = null;
   #listeners: Array<{ resolve: (t: number) => void; reject: (e: unknown) => void }> = [];
 
-  constructor(readonly agent: AgentClient, readonly perBatch = 5) {}
+  readonly agent: AgentClient;
+
+  /**
+   * Reports through its own client on `enrolled`'s identity that keeps resending a batch through
+   * long outages (a leader election on a loaded machine can outlast the default retries), as an
+   * agent that holds on to its batch would.
+   */
+  constructor(enrolled: AgentClient, readonly perBatch = 5) {
+    this.agent = new AgentClient(enrolled.state, { maxRetries: 40 });
+  }
 
   start(): void {
     this.#loop = (async () => {
@@ -95,6 +105,7 @@ export class SteadyLoad {
   async stop(): Promise<void> {
     this.#stop = true;
     await this.#loop;
+    this.agent.close();
   }
 }
 
@@ -104,7 +115,8 @@ export class SteadyLoad {
  * evidence (the highest block seen) instead of a hung suite.
  */
 export async function ledgerCovers(nc: NatsConnection, tenant: string, seq: number, deadlineMs = 60_000): Promise<void> {
-  const c = await jetstream(nc).consumers.get(LEDGER_STREAM, { filter_subjects: ledgerSubject(tenant), deliver_policy: DeliverPolicy.All });
+  // After a failover the new stream leader may take a few seconds to answer: transient, retried.
+  const c = await retryTransient(() => jetstream(nc).consumers.get(LEDGER_STREAM, { filter_subjects: ledgerSubject(tenant), deliver_policy: DeliverPolicy.All }), 30_000);
   const messages = await c.consume();
   let highest = 0;
   const deadline = setTimeout(() => void messages.close(), deadlineMs);
@@ -123,5 +135,23 @@ export async function ledgerCovers(nc: NatsConnection, tenant: string, seq: numb
 /** Stream sequence of the tenant's newest record. */
 export async function lastRecordOf(nc: NatsConnection, tenant: string): Promise<number> {
   const jsm = await jetstreamManager(nc);
-  return (await jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: tenantFilter(tenant) }))?.seq ?? 0;
+  return (await retryTransient(() => jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: tenantFilter(tenant) }), 30_000))?.seq ?? 0;
+}
+
+/**
+ * GET `path` once the API's read models have reached `position`. The server waits up to 10 s per
+ * request (`waitMs`) and answers 503 STK_ERR_PROJECTION_BEHIND past that; a replica catching up
+ * after a restart or failover may need a few such rounds. Each round waits on the server.
+ */
+export async function readWhenCaughtUp(
+  call: (method: string, path: string) => Promise<{ status: number; body: any }>,
+  path: string,
+  position: number,
+  rounds = 9,
+): Promise<{ status: number; body: any }> {
+  const sep = path.includes('?') ? '&' : '?';
+  for (let i = 0; ; i++) {
+    const r = await call('GET', `${path}${sep}waitFor=${position}&waitMs=10000`);
+    if (r.status !== 503 || i + 1 >= rounds) return r;
+  }
 }
