@@ -67,6 +67,24 @@ export function natsServerBinary(): string {
   throw new StkError('STK_ERR_NATS_SERVER_MISSING', 'nats-server not found: run `sh infra/ensure-nats.sh` (Debian/Ubuntu: apt-get install nats-server)');
 }
 
+let setprivPath: string | null | undefined;
+
+/** `setpriv` (util-linux) when this system has one that knows --pdeathsig; otherwise null. */
+function deathGuard(): string | null {
+  if (setprivPath !== undefined) return setprivPath;
+  setprivPath = null;
+  for (const candidate of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    try {
+      execFileSync(candidate, ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore' });
+      setprivPath = candidate;
+      break;
+    } catch {
+      // not here, or too old for --pdeathsig
+    }
+  }
+  return setprivPath;
+}
+
 /** A TCP port that was free on `host` a moment ago. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -117,8 +135,12 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
 
   installExitHook();
   // Its own process group: a Ctrl-C on the terminal reaches only us, and we stop the child in
-  // order (after draining our connection) instead of racing it.
-  const child = spawn(bin, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // order (after draining our connection) instead of racing it. And it must not outlive us when we
+  // are killed outright (SIGKILL runs no exit hook): util-linux's setpriv asks the kernel to kill
+  // it when its parent dies (PR_SET_PDEATHSIG). Acknowledged writes are in the kernel's page
+  // cache by then, so a killed nats-server loses none of them.
+  const guard = deathGuard();
+  const child = spawn(guard ?? bin, guard ? ['--pdeathsig', 'KILL', '--', bin, '-c', configPath] : ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(child);
 
   const lines: string[] = [];
