@@ -13,6 +13,10 @@ import {
 } from '@nats-io/jetstream';
 import { StkError } from '../errors.ts';
 import { CHECKPOINT_SUBJECT, KEYS_SUBJECT, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX } from './format.ts';
+import { retryTransient } from '../log/retry.ts';
+
+/** How long ledger reads ride out a leader election before they fail. */
+const TRANSIENT_RETRY_MS = 10_000;
 
 /**
  * Creates the LEDGER stream if it is missing. `deny_delete` and `deny_purge` are set at creation
@@ -45,7 +49,7 @@ export async function ensureLedgerStream(jsm: JetStreamManager, o: { replicas?: 
 /** The newest message on `subject` of `stream`, or null. */
 export async function lastOnSubject(jsm: JetStreamManager, stream: string, subject: string): Promise<StoredMsg | null> {
   try {
-    return await jsm.streams.getMessage(stream, { last_by_subj: subject });
+    return await retryTransient(() => jsm.streams.getMessage(stream, { last_by_subj: subject }), TRANSIENT_RETRY_MS);
   } catch (err) {
     if (isStreamNotFound(err)) return null;
     throw ledgerUnavailable(err, `cannot read the last message of ${subject}`);
@@ -73,13 +77,15 @@ export async function* scan(
   let name: string;
   let pending: number;
   try {
-    const ci = await jsm.consumers.add(stream, {
+    // A leader election (cluster failover) answers with timeouts for a few seconds: retried. An
+    // ephemeral consumer made by an attempt whose answer was lost lapses by inactive_threshold.
+    const ci = await retryTransient(() => jsm.consumers.add(stream, {
       ack_policy: AckPolicy.None,
       filter_subject: filter,
       mem_storage: true,
       inactive_threshold: 30_000_000_000,
       ...(o.fromSeq && o.fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: o.fromSeq } : { deliver_policy: DeliverPolicy.All }),
-    });
+    }), TRANSIENT_RETRY_MS);
     name = ci.name;
     pending = ci.num_pending;
   } catch (err) {
@@ -118,7 +124,9 @@ export async function scanEach(
   let name: string;
   let pending: number;
   try {
-    const ci = await jsm.consumers.add(stream, { ack_policy: AckPolicy.None, filter_subject: filter, mem_storage: true, inactive_threshold: 30_000_000_000, deliver_policy: DeliverPolicy.All });
+    // A leader election (cluster failover) answers with timeouts for a few seconds: retried. An
+    // ephemeral consumer made by an attempt whose answer was lost lapses by inactive_threshold.
+    const ci = await retryTransient(() => jsm.consumers.add(stream, { ack_policy: AckPolicy.None, filter_subject: filter, mem_storage: true, inactive_threshold: 30_000_000_000, deliver_policy: DeliverPolicy.All }), TRANSIENT_RETRY_MS);
     name = ci.name;
     pending = ci.num_pending;
   } catch (err) {

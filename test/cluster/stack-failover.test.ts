@@ -1,13 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AgentClient } from '../../src/cli/agent-client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { clusterFixture } from '../helpers/nats.ts';
 import { runCli } from '../helpers/proc.ts';
-import { RoleProcess, SteadyLoad, adminApi, lastRecordOf, ledgerCovers, readWhenCaughtUp } from '../faults/harness.ts';
+import { RoleProcess, SteadyLoad, lastRecordOf, ledgerCovers, onboardAgent, readWhenCaughtUp } from '../faults/harness.ts';
 
 const test = suite('3-node cluster: the whole stack through a stream leader failover');
 
@@ -24,13 +22,9 @@ test('steady agent ingest, the EVENTS leader killed: ingest resumes, nothing los
     // The API creates EVENTS (R3) before the others need it.
     await api.start();
     await Promise.all([ingress.start(), sealer.start()]);
-    const admin = await adminApi(api);
-    const tenant = 'cluster-' + Date.now().toString(36);
-    const created = await admin('POST', '/api/v1/tenants', { id: tenant, name: 'Cluster' });
-    assert.is(created.status, 201, JSON.stringify(created.body));
-    assert.is((await admin('PUT', `/api/v1/tenants/${tenant}/products/edr`, { enabled: true })).status, 200);
-    const caPem = await readFile(join(ingress.dir, 'pki', 'ca.crt'), 'utf8');
-    agent = await AgentClient.enroll({ url: ingress.info.ingress!, caPem, secret: created.body.enrollSecret, hostname: 'c-01', os: 'linux', agentVersion: '1.0.0' });
+    const onboarded = await onboardAgent(api, ingress, 'cluster');
+    const { tenant, admin } = onboarded;
+    agent = onboarded.agent;
     load = new SteadyLoad(agent);
     load.start();
     for (let i = 0; i < 20; i++) await load.nextAck();

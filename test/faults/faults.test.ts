@@ -1,13 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AgentClient } from '../../src/cli/agent-client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog } from '../../src/log/mod.ts';
 import { natsFixture } from '../helpers/nats.ts';
 import { runCli } from '../helpers/proc.ts';
-import { RoleProcess, SteadyLoad, adminApi, lastRecordOf, ledgerCovers, readWhenCaughtUp } from './harness.ts';
+import { RoleProcess, SteadyLoad, lastRecordOf, ledgerCovers, onboardAgent, readWhenCaughtUp } from './harness.ts';
 
 const test = suite('fault suite: kill -9 each role under steady load');
 
@@ -23,13 +21,9 @@ test('ingress, API (with its read models), sealer and nats-server each killed an
   const figures: string[] = [];
   try {
     await Promise.all([api.start(), ingress.start(), sealer.start()]);
-    const call = await adminApi(api);
-    const tenant = 'faults-' + Date.now().toString(36);
-    const created = await call('POST', '/api/v1/tenants', { id: tenant, name: 'Fault suite' });
-    assert.is(created.status, 201, JSON.stringify(created.body));
-    assert.is((await call('PUT', `/api/v1/tenants/${tenant}/products/edr`, { enabled: true })).status, 200);
-    const caPem = await readFile(join(ingress.dir, 'pki', 'ca.crt'), 'utf8');
-    agent = await AgentClient.enroll({ url: ingress.info.ingress!, caPem, secret: created.body.enrollSecret, hostname: 'fault-01', os: 'linux', agentVersion: '1.0.0' });
+    const onboarded = await onboardAgent(api, ingress, 'faults');
+    const { tenant, admin: call } = onboarded;
+    agent = onboarded.agent;
     load = new SteadyLoad(agent);
     load.start();
     for (let i = 0; i < 10; i++) await load.nextAck();

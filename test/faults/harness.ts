@@ -155,3 +155,19 @@ export async function readWhenCaughtUp(
     if (r.status !== 503 || i + 1 >= rounds) return r;
   }
 }
+
+/**
+ * A fresh tenant with EDR on, created through the API process, and one agent enrolled with its
+ * secret through the ingress process.
+ */
+export async function onboardAgent(api: RoleProcess, ingress: RoleProcess, prefix: string): Promise<{ tenant: string; admin: Awaited<ReturnType<typeof adminApi>>; agent: AgentClient }> {
+  const admin = await adminApi(api);
+  const tenant = `${prefix}-${Date.now().toString(36)}`;
+  const created = await admin('POST', '/api/v1/tenants', { id: tenant, name: prefix });
+  if (created.status !== 201) throw new Error(`tenant not created: ${JSON.stringify(created.body)}`);
+  const edr = await admin('PUT', `/api/v1/tenants/${tenant}/products/edr`, { enabled: true });
+  if (edr.status !== 200) throw new Error(`edr not enabled: ${JSON.stringify(edr.body)}`);
+  const caPem = await readFile(join(ingress.dir, 'pki', 'ca.crt'), 'utf8');
+  const agent = await AgentClient.enroll({ url: ingress.info.ingress!, caPem, secret: created.body.enrollSecret, hostname: `${prefix}-01`, os: 'linux', agentVersion: '1.0.0' });
+  return { tenant, admin, agent };
+}
