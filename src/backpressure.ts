@@ -16,8 +16,11 @@ export interface LagSnapshot {
   at: number;
 }
 
-/** Lag bounds from STOCKADE_MAX_SEAL_LAG and STOCKADE_MAX_PROJECTION_LAG (events). */
-export function lagBoundsFromEnv(env: NodeJS.ProcessEnv = process.env): LagBounds {
+/**
+ * Lag bounds from STOCKADE_MAX_SEAL_LAG and STOCKADE_MAX_PROJECTION_LAG (events), and how often the
+ * backlog is read, STOCKADE_LAG_REFRESH_MS (default 1000; 0 reads it on every report).
+ */
+export function lagBoundsFromEnv(env: NodeJS.ProcessEnv = process.env): LagBounds & { refreshMs: number } {
   const num = (name: string, dflt: number): number => {
     const v = env[name];
     if (v === undefined || v === '') return dflt;
@@ -25,7 +28,10 @@ export function lagBoundsFromEnv(env: NodeJS.ProcessEnv = process.env): LagBound
     if (!Number.isInteger(n) || n < 1) throw new StkError('STK_ERR_CONFIG', `${name} must be a positive integer`, { name, value: v });
     return n;
   };
-  return { maxSealLagEvents: num('STOCKADE_MAX_SEAL_LAG', 200_000), maxProjectionLagEvents: num('STOCKADE_MAX_PROJECTION_LAG', 200_000) };
+  const refresh = env.STOCKADE_LAG_REFRESH_MS;
+  const refreshMs = refresh === undefined || refresh === '' ? 1000 : Number(refresh);
+  if (!Number.isInteger(refreshMs) || refreshMs < 0) throw new StkError('STK_ERR_CONFIG', 'STOCKADE_LAG_REFRESH_MS must be a whole number of milliseconds', { value: refresh });
+  return { maxSealLagEvents: num('STOCKADE_MAX_SEAL_LAG', 200_000), maxProjectionLagEvents: num('STOCKADE_MAX_PROJECTION_LAG', 200_000), refreshMs };
 }
 
 const isSealer = (c: ConsumerInfo): boolean => c.name.startsWith('stk-sealer');

@@ -108,6 +108,11 @@ function envNumber(name: string, o: { integer?: boolean; min: number; max: numbe
   return n;
 }
 
+function lagMonitorFromEnv(rt: Runtime): LagMonitor {
+  const { refreshMs, ...bounds } = lagBoundsFromEnv();
+  return new LagMonitor(rt.log.jsm, bounds, { refreshMs });
+}
+
 /**
  * The `ingress` role of `stockade serve`. Besides `--ingress` it reads `STOCKADE_AGENT_CERT_DAYS`
  * (agent certificate validity, default 30), `STOCKADE_ENROLL_RATE` (enrollments per minute per
@@ -129,7 +134,7 @@ export async function startIngressRole(rt: Runtime): Promise<Ingress> {
     ...(validity ? { certValidityDays: validity } : {}),
     ...(rate ? { enrollRateLimit: { max: rate, timeWindowMs: 60_000 } } : {}),
     ...(threads !== undefined ? { issuerThreads: threads } : {}),
-    backpressure: new LagMonitor(rt.log.jsm, lagBoundsFromEnv()),
+    backpressure: lagMonitorFromEnv(rt),
   });
   rt.logger.info({ url: ingress.url, ca: join(dataPaths(rt.config.dataDir).pki, 'ca.crt') }, 'agent ingress listening');
   return ingress;

@@ -18,7 +18,7 @@ test('503 with Retry-After and nothing written while over the bound; the same ba
   const nats = await natsFixture();
   const env = { NATS_URL: nats.url };
   const api = await RoleProcess.create('api', env);
-  const ingress = await RoleProcess.create('ingress', env, { STOCKADE_MAX_SEAL_LAG: '20' });
+  const ingress = await RoleProcess.create('ingress', env, { STOCKADE_MAX_SEAL_LAG: '20', STOCKADE_LAG_REFRESH_MS: '0' });
   const sealer = await RoleProcess.create('sealer', env, { STOCKADE_LEDGER_BLOCK_MAX_MS: '50' });
   const nc = await connectNats({ servers: nats.url });
   let client: AgentClient | undefined;
