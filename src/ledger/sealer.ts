@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstre
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StkError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { EVENTS_STREAM, parseEventSubject } from '../log/mod.ts';
+import { ALL_EVENTS, EVENTS_STREAM, parseEventSubject } from '../log/mod.ts';
 import { AckPublisher, PublishRefused } from '../log/publisher.ts';
 import type { Logger } from '../logger.ts';
 import { CheckpointWriter, type CheckpointTargets } from './checkpoint.ts';
@@ -237,7 +237,7 @@ export class Sealer {
         // Acking a record acks every record before it: one ack per block instead of per event.
         ack_policy: AckPolicy.All,
         ...(from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All }),
-        filter_subject: this.#o.filter ?? 'ev.>',
+        filter_subject: this.#o.filter ?? ALL_EVENTS,
         ack_wait: 300_000_000_000,
         max_ack_pending: 100_000,
       });

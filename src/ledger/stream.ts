@@ -62,20 +62,11 @@ export function isStreamNotFound(err: unknown): boolean {
 }
 
 /**
- * Reads every message of `stream` matching `filter` (from sequence `fromSeq`) that exists when the
- * call starts, in sequence order, through an ephemeral consumer without acks: a read-only user
- * can run it, and it reads at the speed of the stream. Messages stored after the start are not
- * read, so a scan always ends.
+ * An ephemeral, ack-less consumer over the messages of `stream` matching `filter` (from
+ * `fromSeq`) and how many there are when it is made; null when the stream does not exist yet.
+ * A read-only user can make one, and it reads at the speed of the stream.
  */
-export async function* scan(
-  jsm: JetStreamManager,
-  js: JetStreamClient,
-  stream: string,
-  filter: string,
-  o: { fromSeq?: number } = {},
-): AsyncGenerator<JsMsg> {
-  let name: string;
-  let pending: number;
+async function openScan(jsm: JetStreamManager, stream: string, filter: string, fromSeq?: number): Promise<{ name: string; pending: number } | null> {
   try {
     // A leader election (cluster failover) answers with timeouts for a few seconds: retried. An
     // ephemeral consumer made by an attempt whose answer was lost lapses by inactive_threshold.
@@ -84,29 +75,43 @@ export async function* scan(
       filter_subject: filter,
       mem_storage: true,
       inactive_threshold: 30_000_000_000,
-      ...(o.fromSeq && o.fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: o.fromSeq } : { deliver_policy: DeliverPolicy.All }),
+      ...(fromSeq && fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All }),
     }), TRANSIENT_RETRY_MS);
-    name = ci.name;
-    pending = ci.num_pending;
+    return { name: ci.name, pending: ci.num_pending };
   } catch (err) {
-    if (isStreamNotFound(err)) return;
+    if (isStreamNotFound(err)) return null;
     throw ledgerUnavailable(err, `cannot read ${stream} ${filter}`);
   }
+}
+
+/**
+ * Reads every message of `stream` matching `filter` (from sequence `fromSeq`) that exists when the
+ * call starts, in sequence order. Messages stored after the start are not read, so a scan always
+ * ends.
+ */
+export async function* scan(
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  stream: string,
+  filter: string,
+  o: { fromSeq?: number } = {},
+): AsyncGenerator<JsMsg> {
+  const open = await openScan(jsm, stream, filter, o.fromSeq);
+  if (!open) return;
   try {
-    if (pending === 0) return;
-    const consumer = await js.consumers.get(stream, name);
-    const messages = await consumer.consume({ max_messages: 4096 });
+    if (open.pending === 0) return;
+    const messages = await (await js.consumers.get(stream, open.name)).consume({ max_messages: 4096 });
     let seen = 0;
     try {
       for await (const m of messages) {
         yield m;
-        if (++seen >= pending) break;
+        if (++seen >= open.pending) break;
       }
     } finally {
       await messages.close().catch(() => {});
     }
   } finally {
-    await jsm.consumers.delete(stream, name).catch(() => {});
+    await jsm.consumers.delete(stream, open.name).catch(() => {});
   }
 }
 
@@ -121,32 +126,22 @@ export async function scanEach(
   filter: string,
   each: (m: JsMsg) => void,
 ): Promise<void> {
-  let name: string;
-  let pending: number;
+  const open = await openScan(jsm, stream, filter);
+  if (!open) return;
   try {
-    // A leader election (cluster failover) answers with timeouts for a few seconds: retried. An
-    // ephemeral consumer made by an attempt whose answer was lost lapses by inactive_threshold.
-    const ci = await retryTransient(() => jsm.consumers.add(stream, { ack_policy: AckPolicy.None, filter_subject: filter, mem_storage: true, inactive_threshold: 30_000_000_000, deliver_policy: DeliverPolicy.All }), TRANSIENT_RETRY_MS);
-    name = ci.name;
-    pending = ci.num_pending;
-  } catch (err) {
-    if (isStreamNotFound(err)) return;
-    throw ledgerUnavailable(err, `cannot read ${stream} ${filter}`);
-  }
-  try {
-    if (pending === 0) return;
-    const messages = await (await js.consumers.get(stream, name)).consume({ max_messages: 4096 });
+    if (open.pending === 0) return;
+    const messages = await (await js.consumers.get(stream, open.name)).consume({ max_messages: 4096 });
     let seen = 0;
     try {
       for await (const m of messages) {
         each(m);
-        if (++seen >= pending) break;
+        if (++seen >= open.pending) break;
       }
     } finally {
       await messages.close().catch(() => {});
     }
   } finally {
-    await jsm.consumers.delete(stream, name).catch(() => {});
+    await jsm.consumers.delete(stream, open.name).catch(() => {});
   }
 }
 

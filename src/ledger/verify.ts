@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { KeyObject } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { assertId, isValidId } from '../ids.ts';
-import { EVENTS_STREAM, parseEventSubject, tenantFilter } from '../log/mod.ts';
+import { ALL_EVENTS, EVENTS_STREAM, parseEventSubject, tenantFilter } from '../log/mod.ts';
 import {
   GENESIS_HEAD, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, VERSION_HEADER,
   blockSignedText, checkpointSignedText, entryHash, eventHash, firstEventId, ledgerSubject, parseBlock,
@@ -110,7 +110,7 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
       if (isValidId('tenant', tenant)) checkOf(tenant).block(m);
     }
     for (const c of checks.values()) c.blocksDone();
-    await scanEach(jsm, js, EVENTS_STREAM, 'ev.>', (m) => {
+    await scanEach(jsm, js, EVENTS_STREAM, ALL_EVENTS, (m) => {
       let tenant: string;
       try {
         tenant = parseEventSubject(m.subject).tenant;
