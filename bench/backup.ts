@@ -31,7 +31,9 @@ export async function benchBackup(): Promise<void> {
     const tenants = Array.from({ length: TENANTS }, (_, i) => `bench-${i}`);
     let last = 0;
     const append = await measure(N, IN_FLIGHT, async (i) => {
-      const r = await log.appendOrThrow({ tenant: tenants[i % TENANTS]!, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], { expectedVersion: 'no_stream' });
+      const r = await log.appendOrThrow({ tenant: tenants[i % TENANTS]!, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], {
+        expectedVersion: 'no_stream',
+      });
       last = Math.max(last, r.position);
     });
     const sealer = await Sealer.start({ nc, keyring: await Keyring.open(join(dir.path, 'keys'), { create: true }), logger: createLogger({ level: 'silent' }) });
@@ -47,13 +49,18 @@ export async function benchBackup(): Promise<void> {
     const m = await backupStreams({ nc, out: join(dir.path, 'backup') });
     const backupS = seconds(t0);
     const messages = m.streams.EVENTS.messages + m.streams.LEDGER.messages;
-    console.log(`  ${m.streams.EVENTS.messages} event records (${(m.streams.EVENTS.bytes / 1e6).toFixed(1)} MB in the file) and ${m.streams.LEDGER.messages} ledger messages`);
+    console.log(
+      `  ${m.streams.EVENTS.messages} event records (${(m.streams.EVENTS.bytes / 1e6).toFixed(1)} MB in the file) and ${m.streams.LEDGER.messages} ledger messages`,
+    );
     report('backup EVENTS+LEDGER, events/s', m.streams.EVENTS.messages / backupS, 'ev/s', { label: 'raw ordered read of EVENTS', value: raw });
 
     t0 = process.hrtime.bigint();
     await restoreStreams({ nc: tnc, from: [join(dir.path, 'backup')] });
     const restoreS = seconds(t0);
-    report('restore (check, republish in order, read back), events/s', m.streams.EVENTS.messages / restoreS, 'ev/s', { label: `log append, ${IN_FLIGHT} in flight`, value: append });
+    report('restore (check, republish in order, read back), events/s', m.streams.EVENTS.messages / restoreS, 'ev/s', {
+      label: `log append, ${IN_FLIGHT} in flight`,
+      value: append,
+    });
     report('restore, all messages/s', messages / restoreS, 'msg/s');
   } finally {
     await tnc.close().catch(() => {});

@@ -26,7 +26,11 @@ export async function benchDashboard(): Promise<void> {
       last = (await apiCall(f.base, f.adminKey, 'POST', `/tenants/${tenant}/incidents`, { title: `incident ${i}`, severity: 'low' })).body.position;
     }
     await apiCall(f.base, f.adminKey, 'GET', `/tenants/${tenant}/incidents?waitFor=${last}`);
-    const signIn = await fetch(`${f.base}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credential: f.adminKey }) });
+    const signIn = await fetch(`${f.base}/ui/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ credential: f.adminKey }),
+    });
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
 
     const path = `/tenants/${tenant}/incidents?limit=50`;

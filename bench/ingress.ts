@@ -18,7 +18,12 @@ const AGENTS = 50;
 const BATCH = 100;
 const BATCHES_PER_AGENT = 10;
 
-const alertData = { rule: 'edr.suspicious-child', severity: 'high', title: 'powershell.exe spawned by winword.exe', details: { process: 'powershell.exe', parent: 'winword.exe', sha256: 'a'.repeat(64) } };
+const alertData = {
+  rule: 'edr.suspicious-child',
+  severity: 'high',
+  title: 'powershell.exe spawned by winword.exe',
+  details: { process: 'powershell.exe', parent: 'winword.exe', sha256: 'a'.repeat(64) },
+};
 
 /**
  * Enrollments/s end to end over HTTPS (CSR → certificate → `agent.enrolled` appended), and report
@@ -56,7 +61,9 @@ export async function benchIngress(): Promise<void> {
     });
     const enrolledSample = (await log.readAggregate({ tenant, aggregateType: 'agent', aggregateId: enrolled[0]!.agentId })).events[0]!;
     const enrolledBytes = encodeRecord([enrolledSample]);
-    const rawEnroll = await measure(ENROLLMENTS, ENROLL_IN_FLIGHT, (i) => js.publish(eventSubject({ tenant: 'bench-raw', aggregateType: 'agent', aggregateId: `e${i}` }), enrolledBytes));
+    const rawEnroll = await measure(ENROLLMENTS, ENROLL_IN_FLIGHT, (i) =>
+      js.publish(eventSubject({ tenant: 'bench-raw', aggregateType: 'agent', aggregateId: `e${i}` }), enrolledBytes),
+    );
     anon.destroy();
 
     // Reports: every agent on its own keep-alive mTLS connection.
@@ -68,20 +75,29 @@ export async function benchIngress(): Promise<void> {
     };
     await Promise.all(agents.map((a) => send(a))); // warm-up: connections, JIT
     const t0 = process.hrtime.bigint();
-    await Promise.all(agents.map(async (a) => {
-      for (let b = 0; b < BATCHES_PER_AGENT; b++) await send(a);
-    }));
+    await Promise.all(
+      agents.map(async (a) => {
+        for (let b = 0; b < BATCHES_PER_AGENT; b++) await send(a);
+      }),
+    );
     const reportRate = (AGENTS * BATCHES_PER_AGENT * BATCH) / (Number(process.hrtime.bigint() - t0) / 1e9);
 
     // The same records (one alert per commit, as the ingress appends them), published raw.
     const sample = (await log.readTenant(tenant)).find((r) => r.aggregate.type === 'alert')!.events[0] as EventEnvelope;
     const alertBytes = encodeRecord([sample]);
     const total = AGENTS * BATCHES_PER_AGENT * BATCH;
-    const rawReport = await measure(total, AGENTS * 20, (i) => js.publish(eventSubject({ tenant: 'bench-raw', aggregateType: 'alert', aggregateId: `a${i}` }), alertBytes));
+    const rawReport = await measure(total, AGENTS * 20, (i) =>
+      js.publish(eventSubject({ tenant: 'bench-raw', aggregateType: 'alert', aggregateId: `a${i}` }), alertBytes),
+    );
     for (const a of agents) a.tls.destroy();
 
-    console.log(`  ${ENROLLMENTS} enrollments (P-256 CSRs, ${ENROLL_IN_FLIGHT} in flight); ${AGENTS} agents × ${BATCHES_PER_AGENT} batches × ${BATCH} alerts; alert record ${alertBytes.length} bytes`);
-    report('enrollments end to end over HTTPS (CSR → certificate → event)', enrollRate, 'enroll/s', { label: 'raw publish of agent.enrolled', value: rawEnroll });
+    console.log(
+      `  ${ENROLLMENTS} enrollments (P-256 CSRs, ${ENROLL_IN_FLIGHT} in flight); ${AGENTS} agents × ${BATCHES_PER_AGENT} batches × ${BATCH} alerts; alert record ${alertBytes.length} bytes`,
+    );
+    report('enrollments end to end over HTTPS (CSR → certificate → event)', enrollRate, 'enroll/s', {
+      label: 'raw publish of agent.enrolled',
+      value: rawEnroll,
+    });
     console.log(`  ${'enrollment goal: ≥ 500/s'.padEnd(58)} ${enrollRate >= 500 ? 'met' : 'NOT met'}`);
     report('report events through the ingress (mTLS, batches of 100)', reportRate, 'events/s', { label: 'raw JetStream publish', value: rawReport, goal: 0.5 });
   } finally {

@@ -35,8 +35,17 @@ export async function benchLedger(): Promise<void> {
     const keyring = await Keyring.open(join(dir.path, 'keys'), { create: true });
     const tenants = Array.from({ length: TENANTS }, (_, i) => `bench-${i}`);
     const sample: EventEnvelope = {
-      id: newId(), type: 'alert.raised', tenant: 'bench-0', aggregate: { type: 'alert', id: newId() }, version: 1,
-      at: new Date().toISOString(), actor: { kind: 'agent', id: newId() }, causationId: null, correlationId: null, schema: 1, data,
+      id: newId(),
+      type: 'alert.raised',
+      tenant: 'bench-0',
+      aggregate: { type: 'alert', id: newId() },
+      version: 1,
+      at: new Date().toISOString(),
+      actor: { kind: 'agent', id: newId() },
+      causationId: null,
+      correlationId: null,
+      schema: 1,
+      data,
     };
     const bytes = encodeRecord([sample]);
     console.log(`  event record: ${bytes.length} bytes; ${N} events over ${TENANTS} tenants; blocks of ≤1000 entries / 250 ms`);
@@ -49,7 +58,9 @@ export async function benchLedger(): Promise<void> {
     // The backlog to seal, appended through the log (not timed), then one sealer started on it.
     let last = 0;
     await measure(N, IN_FLIGHT, async (i) => {
-      const r = await log.appendOrThrow({ tenant: tenants[i % TENANTS]!, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], { expectedVersion: 'no_stream' });
+      const r = await log.appendOrThrow({ tenant: tenants[i % TENANTS]!, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], {
+        expectedVersion: 'no_stream',
+      });
       last = Math.max(last, r.position);
     });
     const t0 = process.hrtime.bigint();
@@ -79,13 +90,19 @@ export async function benchLedger(): Promise<void> {
     report('(a) raw JetStream publish, 1000 in flight', raw, 'events/s');
     report('(a) sealing a backlog (hash, chain, sign blocks, store)', sealing, 'events/s', { label: 'raw publish', value: raw, goal: 0.5 });
     report('(b) raw ordered-consumer read of EVENTS + LEDGER, median of 3', percentile(readRates, 50), 'entries/s');
-    report(`(b) ledger verify of ${entries} entries, every tenant, median of 3`, percentile(verifyRates, 50), 'entries/s', { label: 'raw read', value: percentile(readRates, 50), goal: 0.7 });
+    report(`(b) ledger verify of ${entries} entries, every tenant, median of 3`, percentile(verifyRates, 50), 'entries/s', {
+      label: 'raw read',
+      value: percentile(readRates, 50),
+      goal: 0.7,
+    });
 
     // Steady load at half the sealing rate: lag = block stored (seen on ledger.>) − append acknowledged.
     // The sealer of (a) left its consumer acked to the end, so the separate sealer starts with no backlog.
     const rate = Math.round(sealing / 2);
     const lag = await steadyLag(nats.url, nc, log, join(dir.path, 'keys'), tenants, rate);
-    console.log(`  (c) sealing lag at a steady ${rate} events/s (50% of (a)) for ${LAG_SECONDS} s: p50 ${lag.p50.toFixed(0)} ms, p99 ${lag.p99.toFixed(0)} ms, max ${lag.max.toFixed(0)} ms   goal p99 < 1000 ms ${lag.p99 < 1000 ? 'met' : 'NOT met'}`);
+    console.log(
+      `  (c) sealing lag at a steady ${rate} events/s (50% of (a)) for ${LAG_SECONDS} s: p50 ${lag.p50.toFixed(0)} ms, p99 ${lag.p99.toFixed(0)} ms, max ${lag.max.toFixed(0)} ms   goal p99 < 1000 ms ${lag.p99 < 1000 ? 'met' : 'NOT met'}`,
+    );
   } finally {
     await nc.close();
     await nats.stop();
@@ -113,10 +130,14 @@ async function readAll(js: ReturnType<typeof jetstream>, jsm: Awaited<ReturnType
  * one thread with the load generator, and the figure would measure the generator.
  */
 async function steadyLag(natsUrl: string, nc: Awaited<ReturnType<typeof connectNats>>, log: EventLog, keyDir: string, tenants: string[], rate: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../src/cli/main.ts'), 'sealer', '--nats-url', natsUrl, '--key-dir', keyDir, '--log-level', 'info'], {
-    env: { ...process.env, STOCKADE_LOG_JSON: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(import.meta.dirname, '../src/cli/main.ts'), 'sealer', '--nats-url', natsUrl, '--key-dir', keyDir, '--log-level', 'info'],
+    {
+      env: { ...process.env, STOCKADE_LOG_JSON: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     await new Promise<void>((ready, failed) => {
       let out = '';
@@ -149,10 +170,14 @@ async function steadyLag(natsUrl: string, nc: Awaited<ReturnType<typeof connectN
       const due = Math.floor(((performance.now() - start) / tickMs + 1) * perTick);
       for (; sent < due; sent++) {
         pending.push(
-          log.appendOrThrow({ tenant: tenants[sent % tenants.length]!, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], { expectedVersion: 'no_stream' }).then((r) => {
-            ackedAt.set(r.position, performance.now());
-            last = Math.max(last, r.position);
-          }),
+          log
+            .appendOrThrow({ tenant: tenants[sent % tenants.length]!, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], {
+              expectedVersion: 'no_stream',
+            })
+            .then((r) => {
+              ackedAt.set(r.position, performance.now());
+              last = Math.max(last, r.position);
+            }),
         );
       }
       await new Promise((r) => setTimeout(r, tickMs));

@@ -38,9 +38,19 @@ export async function enrollAgents(o: { url: string; caPem: string; tenant: stri
   try {
     return await Promise.all(
       csrs.map(async (c, i) => {
-        const r = await call(anon, o.url, 'POST', '/agent/v1/enroll', { secret: o.secret, csr: c.csrPem, hostname: `sim-${o.from + i}`, os: 'linux', agentVersion: 'load' });
+        const r = await call(anon, o.url, 'POST', '/agent/v1/enroll', {
+          secret: o.secret,
+          csr: c.csrPem,
+          hostname: `sim-${o.from + i}`,
+          os: 'linux',
+          agentVersion: 'load',
+        });
         if (r.status !== 201) throw new Error(`enroll answered ${r.status}: ${JSON.stringify(r.body)}`);
-        return { tenant: o.tenant, agentId: r.body.agentId, tls: new Agent({ ca: o.caPem, cert: r.body.certificate, key: c.keyPem, keepAlive: true, maxSockets: 1 }) };
+        return {
+          tenant: o.tenant,
+          agentId: r.body.agentId,
+          tls: new Agent({ ca: o.caPem, cert: r.body.certificate, key: c.keyPem, keepAlive: true, maxSockets: 1 }),
+        };
       }),
     );
   } finally {
@@ -127,7 +137,17 @@ export async function runStep(o: {
   sampleEveryMs: number;
   pids: Record<string, number>;
 }): Promise<StepStats> {
-  const s: StepStats = { reportMs: [], pollMs: [], refused: 0, events: 0, sealLagMs: [], projectionLagMs: [], cpu: {}, machineCpu: 0, seconds: (o.ms - o.warmMs) / 1000 };
+  const s: StepStats = {
+    reportMs: [],
+    pollMs: [],
+    refused: 0,
+    events: 0,
+    sealLagMs: [],
+    projectionLagMs: [],
+    cpu: {},
+    machineCpu: 0,
+    seconds: (o.ms - o.warmMs) / 1000,
+  };
   const start = Date.now();
   const measureFrom = start + o.warmMs;
   const end = start + o.ms;
@@ -145,10 +165,12 @@ export async function runStep(o: {
     o.seal.watch(tenant, position, ackAt, s.sealLagMs);
     const api = o.apiUrls[replica++ % o.apiUrls.length]!;
     probes.push(
-      fetch(`${api}/api/v1/tenants/${tenant}/overview?waitFor=${position}&waitMs=10000`, { headers: { authorization: `Bearer ${o.adminKey}` } }).then(async (r) => {
-        await r.arrayBuffer();
-        s.projectionLagMs.push(r.status === 200 ? Date.now() - ackAt : Math.max(10_000, Date.now() - ackAt));
-      }),
+      fetch(`${api}/api/v1/tenants/${tenant}/overview?waitFor=${position}&waitMs=10000`, { headers: { authorization: `Bearer ${o.adminKey}` } }).then(
+        async (r) => {
+          await r.arrayBuffer();
+          s.projectionLagMs.push(r.status === 200 ? Date.now() - ackAt : Math.max(10_000, Date.now() - ackAt));
+        },
+      ),
     );
   };
 

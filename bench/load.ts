@@ -55,22 +55,48 @@ export async function benchLoad(): Promise<void> {
     const api2 = await RoleProcess.create('api,projector', env, { STOCKADE_ADMIN_KEY: adminKey });
     extra.push(api2);
     seal = await SealWatch.start(nc);
-    const pids = (): Record<string, number> => Object.fromEntries([['bench', process.pid], ['nats-server', nats.server.pid], ...started.map((p, i) => [`${p.roles}#${i}`, p.proc.child.pid!] as const)]);
+    const pids = (): Record<string, number> =>
+      Object.fromEntries([['bench', process.pid], ['nats-server', nats.server.pid], ...started.map((p, i) => [`${p.roles}#${i}`, p.proc.child.pid!] as const)]);
     let chunk = 0;
     const grow = async (count: number): Promise<void> => {
       // Chunks of 25 agents, tenants in turn: every step's agents are spread over all tenants.
       while (agents.length < count) {
         const t = tenants[chunk++ % TENANTS]!;
-        agents.push(...(await enrollAgents({ url: ingress.info.ingress!, caPem, tenant: t.id, secret: t.secret, count: Math.min(count - agents.length, 25), from: agents.length })));
+        agents.push(
+          ...(await enrollAgents({
+            url: ingress.info.ingress!,
+            caPem,
+            tenant: t.id,
+            secret: t.secret,
+            count: Math.min(count - agents.length, 25),
+            from: agents.length,
+          })),
+        );
       }
     };
     const step = (count: number, apiUrls: string[]): Promise<StepStats> =>
-      runStep({ agents: agents.slice(0, count), ingressUrl: ingress.info.ingress!, apiUrls, adminKey, seal: seal!, intervalMs: INTERVAL_MS, alerts: ALERTS_PER_BATCH, ms: STEP_MS, warmMs: WARM_MS, sampleEveryMs: SAMPLE_EVERY_MS, pids: pids() });
+      runStep({
+        agents: agents.slice(0, count),
+        ingressUrl: ingress.info.ingress!,
+        apiUrls,
+        adminKey,
+        seal: seal!,
+        intervalMs: INTERVAL_MS,
+        alerts: ALERTS_PER_BATCH,
+        ms: STEP_MS,
+        warmMs: WARM_MS,
+        sampleEveryMs: SAMPLE_EVERY_MS,
+        pids: pids(),
+      });
 
     console.log(`  ${TENANTS} tenants (edr on, distinct partitions); each agent: its own P-256 certificate, one keep-alive mTLS connection,`);
-    console.log(`  every ${INTERVAL_MS / 1000} s a batch (1 heartbeat + ${ALERTS_PER_BATCH} alerts) then GET /agent/v1/commands; steps of ${STEP_MS / 1000} s (${WARM_MS / 1000} s warm-up);`);
+    console.log(
+      `  every ${INTERVAL_MS / 1000} s a batch (1 heartbeat + ${ALERTS_PER_BATCH} alerts) then GET /agent/v1/commands; steps of ${STEP_MS / 1000} s (${WARM_MS / 1000} s warm-up);`,
+    );
     console.log(`  processes: nats-server, api+read models, ingress, sealer, and this bench (the agents) — all on ${availableParallelism()} cores`);
-    console.log(`  ${'agents'.padStart(6)} ${'events/s'.padStart(9)} ${'report p50/p99 ms'.padStart(18)} ${'poll p99'.padStart(9)} ${'seal lag p50/p99 ms'.padStart(20)} ${'proj lag p50/p99 ms'.padStart(20)} ${'503s'.padStart(5)}  cpu s/s by process`);
+    console.log(
+      `  ${'agents'.padStart(6)} ${'events/s'.padStart(9)} ${'report p50/p99 ms'.padStart(18)} ${'poll p99'.padStart(9)} ${'seal lag p50/p99 ms'.padStart(20)} ${'proj lag p50/p99 ms'.padStart(20)} ${'503s'.padStart(5)}  cpu s/s by process`,
+    );
     let best: { agents: number; stats: StepStats } | null = null;
     let firstMiss: number | null = null;
     for (const count of STEPS) {
@@ -94,14 +120,22 @@ export async function benchLoad(): Promise<void> {
       const eps = best.stats.events / best.stats.seconds;
       report(`largest agent count sustained (interval ${INTERVAL_MS / 1000} s)`, best.agents, 'agents');
       report('events/s at that count', eps, 'events/s');
-      const equivalent = best.agents * (REAL_INTERVAL_S * 1000) / INTERVAL_MS;
-      report(`same event rate as endpoints reporting every ${REAL_INTERVAL_S} s`, equivalent, 'endpoints', { label: 'Velociraptor, 2 vCPU (public)', value: VELOCIRAPTOR_2VCPU });
-      report(`same event rate as endpoints reporting every ${REAL_INTERVAL_S} s`, equivalent, 'endpoints', { label: 'Fleet, 6,000/vCPU × 2 (public)', value: FLEET_2VCPU });
+      const equivalent = (best.agents * (REAL_INTERVAL_S * 1000)) / INTERVAL_MS;
+      report(`same event rate as endpoints reporting every ${REAL_INTERVAL_S} s`, equivalent, 'endpoints', {
+        label: 'Velociraptor, 2 vCPU (public)',
+        value: VELOCIRAPTOR_2VCPU,
+      });
+      report(`same event rate as endpoints reporting every ${REAL_INTERVAL_S} s`, equivalent, 'endpoints', {
+        label: 'Fleet, 6,000/vCPU × 2 (public)',
+        value: FLEET_2VCPU,
+      });
       // Not a measurement: what the same work would reach if Stockade had both cores to itself.
       const ours = Object.entries(best.stats.cpu).reduce((a, [k, v]) => a + (k === 'bench' ? 0 : v), 0) / best.stats.seconds;
       const alone = (eps / ours) * availableParallelism();
       console.log(`  server processes used ${ours.toFixed(2)} cores for ${Math.round(eps)} events/s (${Math.round(eps / ours)} events per core-second);`);
-      console.log(`  if linear (it is not quite) with ${availableParallelism()} cores to themselves: ≈ ${Math.round(alone)} events/s ≈ ${Math.round((alone * INTERVAL_MS) / 1000 / (1 + ALERTS_PER_BATCH))} agents at ${INTERVAL_MS / 1000} s ≈ ${Math.round((alone * REAL_INTERVAL_S) / (1 + ALERTS_PER_BATCH)).toLocaleString('en-US')} at ${REAL_INTERVAL_S} s`);
+      console.log(
+        `  if linear (it is not quite) with ${availableParallelism()} cores to themselves: ≈ ${Math.round(alone)} events/s ≈ ${Math.round((alone * INTERVAL_MS) / 1000 / (1 + ALERTS_PER_BATCH))} agents at ${INTERVAL_MS / 1000} s ≈ ${Math.round((alone * REAL_INTERVAL_S) / (1 + ALERTS_PER_BATCH)).toLocaleString('en-US')} at ${REAL_INTERVAL_S} s`,
+      );
     } else {
       console.log(`  no step met report p99 < ${GOAL.reportP99Ms} ms and lag p99 < ${GOAL.lagP99Ms} ms`);
     }
@@ -112,7 +146,10 @@ export async function benchLoad(): Promise<void> {
     const oneSealer = await step(fixed, [api.info.api!]);
     printRow(fixed, oneSealer, '1 sealer, 1 api');
     await start(sealer2);
-    await leasesSplit(nc, tenants.map((t) => partitionOf(t.id)));
+    await leasesSplit(
+      nc,
+      tenants.map((t) => partitionOf(t.id)),
+    );
     const twoSealers = await step(fixed, [api.info.api!]);
     printRow(fixed, twoSealers, '2 sealers, 1 api');
     await start(api2);
@@ -124,14 +161,24 @@ export async function benchLoad(): Promise<void> {
     report('seal lag p99, 2 sealer processes', percentile(twoSealers.sealLagMs, 99), 'ms', { label: '1 sealer', value: percentile(oneSealer.sealLagMs, 99) });
     report('report p99, 2 sealer processes', percentile(twoSealers.reportMs, 99), 'ms', { label: '1 sealer', value: percentile(oneSealer.reportMs, 99) });
     if (twoApis) {
-      report('projection lag p99, 2 API replicas', percentile(twoApis.projectionLagMs, 99), 'ms', { label: '1 replica', value: percentile(twoSealers.projectionLagMs, 99) });
+      report('projection lag p99, 2 API replicas', percentile(twoApis.projectionLagMs, 99), 'ms', {
+        label: '1 replica',
+        value: percentile(twoSealers.projectionLagMs, 99),
+      });
       report('report p99, 2 API replicas', percentile(twoApis.reportMs, 99), 'ms', { label: '1 replica', value: percentile(twoSealers.reportMs, 99) });
     }
     const share = (st: StepStats, role: string): number => Object.entries(st.cpu).reduce((a, [k, v]) => a + (k.startsWith(role) ? v : 0), 0) / st.seconds;
-    console.log(`  on 2 cores a second worker process adds no core: sealing took ${share(oneSealer, 'sealer').toFixed(2)} cores with 1 sealer and ${share(twoSealers, 'sealer').toFixed(2)} with 2;`);
-    console.log(`  read models took ${share(twoSealers, 'api').toFixed(2)} cores with 1 replica and ${share(twoApis ?? twoSealers, 'api').toFixed(2)} with 2 (each replica applies every event).`);
-    const others = (st: StepStats | null): string => (st ? (Math.max(0, st.machineCpu - Object.values(st.cpu).reduce((a, b) => a + b, 0)) / st.seconds).toFixed(2) : '-');
-    console.log(`  other work on the machine took ${others(oneSealer)}, ${others(twoSealers)} and ${others(twoApis)} cores during these rows: compare rows only where it is alike.`);
+    console.log(
+      `  on 2 cores a second worker process adds no core: sealing took ${share(oneSealer, 'sealer').toFixed(2)} cores with 1 sealer and ${share(twoSealers, 'sealer').toFixed(2)} with 2;`,
+    );
+    console.log(
+      `  read models took ${share(twoSealers, 'api').toFixed(2)} cores with 1 replica and ${share(twoApis ?? twoSealers, 'api').toFixed(2)} with 2 (each replica applies every event).`,
+    );
+    const others = (st: StepStats | null): string =>
+      st ? (Math.max(0, st.machineCpu - Object.values(st.cpu).reduce((a, b) => a + b, 0)) / st.seconds).toFixed(2) : '-';
+    console.log(
+      `  other work on the machine took ${others(oneSealer)}, ${others(twoSealers)} and ${others(twoApis)} cores during these rows: compare rows only where it is alike.`,
+    );
   } finally {
     for (const a of agents) a.tls.destroy();
     await seal?.close().catch(() => {});
@@ -144,7 +191,12 @@ export async function benchLoad(): Promise<void> {
 }
 
 function meets(s: StepStats): boolean {
-  return s.refused === 0 && percentile(s.reportMs, 99) < GOAL.reportP99Ms && percentile(s.sealLagMs, 99) < GOAL.lagP99Ms && percentile(s.projectionLagMs, 99) < GOAL.lagP99Ms;
+  return (
+    s.refused === 0 &&
+    percentile(s.reportMs, 99) < GOAL.reportP99Ms &&
+    percentile(s.sealLagMs, 99) < GOAL.lagP99Ms &&
+    percentile(s.projectionLagMs, 99) < GOAL.lagP99Ms
+  );
 }
 
 function printRow(agents: number, s: StepStats, note = ''): void {
@@ -154,7 +206,9 @@ function printRow(agents: number, s: StepStats, note = ''): void {
     .join(', ');
   const cols = [
     String(agents).padStart(6),
-    Math.round(s.events / s.seconds).toString().padStart(9),
+    Math.round(s.events / s.seconds)
+      .toString()
+      .padStart(9),
     `${ms(s.reportMs, 50)}/${ms(s.reportMs, 99)}`.padStart(18),
     ms(s.pollMs, 99).padStart(9),
     `${ms(s.sealLagMs, 50)}/${ms(s.sealLagMs, 99)}`.padStart(20),

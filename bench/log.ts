@@ -17,15 +17,26 @@ export async function benchLog(): Promise<void> {
     const js = jetstream(nc);
     // The same bytes as one append writes, so the reference differs only by what the log adds.
     const sample: EventEnvelope = {
-      id: newId(), type: 'alert.raised', tenant: 'bench', aggregate: { type: 'alert', id: newId() }, version: 1,
-      at: new Date().toISOString(), actor: { kind: 'agent', id: newId() }, causationId: null, correlationId: null, schema: 1, data,
+      id: newId(),
+      type: 'alert.raised',
+      tenant: 'bench',
+      aggregate: { type: 'alert', id: newId() },
+      version: 1,
+      at: new Date().toISOString(),
+      actor: { kind: 'agent', id: newId() },
+      causationId: null,
+      correlationId: null,
+      schema: 1,
+      data,
     };
     const bytes = encodeRecord([sample]);
     console.log(`  event record: ${bytes.length} bytes; ${N} events, ${IN_FLIGHT} in flight`);
 
     // Warm up both paths so neither pays for connection set-up or JIT.
     await measure(2_000, IN_FLIGHT, (i) => js.publish(`ev.0.warm.raw.r${i}`, bytes));
-    await measure(2_000, IN_FLIGHT, () => log.append({ tenant: 'warm', aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], { expectedVersion: 'no_stream' }));
+    await measure(2_000, IN_FLIGHT, () =>
+      log.append({ tenant: 'warm', aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], { expectedVersion: 'no_stream' }),
+    );
 
     const raw = await measure(N, IN_FLIGHT, (i) => js.publish(`ev.0.bench.raw.r${i}`, bytes));
     const appends = await measure(N, IN_FLIGHT, () =>

@@ -23,11 +23,25 @@ export async function fillAlerts(log: EventLog, tenant: string, n: number, inFli
   await measure(n, inFlight, async () => {
     const id = newId();
     ids.push(id);
-    const r = await log.append({ tenant, aggregateType: 'alert', aggregateId: id }, [{
-      type: 'alert.raised',
-      data: { agentId, product: 'edr', rule: 'edr.suspicious-child', severity: ids.length % 4 ? 'high' : 'low', title: 'powershell spawned by winword', observedAt: '2026-01-01T00:00:00.000Z', details: { pid: 4242, parent: 'winword.exe' } },
-      actor: { kind: 'agent', id: agentId },
-    }], { expectedVersion: 'no_stream' });
+    const r = await log.append(
+      { tenant, aggregateType: 'alert', aggregateId: id },
+      [
+        {
+          type: 'alert.raised',
+          data: {
+            agentId,
+            product: 'edr',
+            rule: 'edr.suspicious-child',
+            severity: ids.length % 4 ? 'high' : 'low',
+            title: 'powershell spawned by winword',
+            observedAt: '2026-01-01T00:00:00.000Z',
+            details: { pid: 4242, parent: 'winword.exe' },
+          },
+          actor: { kind: 'agent', id: agentId },
+        },
+      ],
+      { expectedVersion: 'no_stream' },
+    );
     if (!r.ok) throw r.error;
   });
   void alertDecider;
@@ -83,13 +97,20 @@ export async function benchRebuild(): Promise<void> {
     const one = await cpu(() => p.rebuild(['alerts']));
     report('raw ordered-consumer read of EVENTS', rawRate, 'records/s');
     report('the same read, JSON-decoding every record', decodedRate, 'events/s', { label: 'raw read', value: rawRate });
-    report(`projection rebuild, all ${PROJECTIONS.length} models`, r.value.events / r.value.seconds, 'events/s', { label: 'raw read', value: rawRate, goal: 0.7 });
+    report(`projection rebuild, all ${PROJECTIONS.length} models`, r.value.events / r.value.seconds, 'events/s', {
+      label: 'raw read',
+      value: rawRate,
+      goal: 0.7,
+    });
     report('projection rebuild, alerts model only', one.value.events / one.value.seconds, 'events/s', { label: 'raw read', value: rawRate, goal: 0.7 });
     // CPU of this process (event loop + LevelDB's threads) per event: on a machine with few cores
     // this, not waiting, is what bounds a rebuild; the raw read spends a fraction of it per record.
     const rawCpu = await cpu(raw);
     report('process CPU per record, raw read', rawCpu.micros / last, 'µs');
-    report(`process CPU per event, rebuild of all ${PROJECTIONS.length} models`, r.micros / r.value.events, 'µs', { label: 'raw read', value: rawCpu.micros / last });
+    report(`process CPU per event, rebuild of all ${PROJECTIONS.length} models`, r.micros / r.value.events, 'µs', {
+      label: 'raw read',
+      value: rawCpu.micros / last,
+    });
     report('process CPU per event, rebuild of alerts only', one.micros / one.value.events, 'µs', { label: 'raw read', value: rawCpu.micros / last });
   } finally {
     await db.close().catch(() => {});
@@ -135,7 +156,11 @@ export async function benchLists(): Promise<void> {
     const first = await f.call('GET', `/api/v1/tenants/${t}/alerts?limit=50`, { token });
     let cursor = first.body.nextCursor as string;
     for (let i = 0; i < 50; i++) cursor = (await f.call('GET', `/api/v1/tenants/${t}/alerts?limit=50&cursor=${cursor}`, { token })).body.nextCursor;
-    const paths = [`/api/v1/tenants/${t}/alerts?limit=50`, `/api/v1/tenants/${t}/alerts?limit=50&severity=low`, `/api/v1/tenants/${t}/alerts?limit=50&cursor=${cursor}`];
+    const paths = [
+      `/api/v1/tenants/${t}/alerts?limit=50`,
+      `/api/v1/tenants/${t}/alerts?limit=50&severity=low`,
+      `/api/v1/tenants/${t}/alerts?limit=50&cursor=${cursor}`,
+    ];
     const run = async () => {
       const lat = await latencies(3_000, 16, async (i) => {
         const r = await f.call('GET', paths[i % paths.length]!, { token });
@@ -154,7 +179,9 @@ export async function benchLists(): Promise<void> {
       return { p50: Math.min(a.p50, b.p50), p99: Math.min(a.p99, b.p99) };
     };
     const one = await measured();
-    console.log(`  10,000 alerts in the tenant; 3,000 list calls (first page, filtered, page 52), 16 concurrent, 50 items each; better of 2 runs after compaction`);
+    console.log(
+      `  10,000 alerts in the tenant; 3,000 list calls (first page, filtered, page 52), 16 concurrent, 50 items each; better of 2 runs after compaction`,
+    );
     report('list p50, 1 tenant', one.p50, 'ms');
     report('list p99, 1 tenant', one.p99, 'ms');
 

@@ -12,6 +12,14 @@ import { tokensProjection } from './tokens/projection.ts';
 
 /** Every read model the projector maintains. */
 export const PROJECTIONS: readonly Projection[] = [
-  tenantsProjection, tokensProjection, agentsProjection, alertsProjection, incidentsProjection, findingsProjection,
-  scansProjection, evidenceProjection, commandsProjection, auditProjection,
+  tenantsProjection,
+  tokensProjection,
+  agentsProjection,
+  alertsProjection,
+  incidentsProjection,
+  findingsProjection,
+  scansProjection,
+  evidenceProjection,
+  commandsProjection,
+  auditProjection,
 ];

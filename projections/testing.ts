@@ -4,11 +4,25 @@ import type { Doc, Projection } from '../src/store/model.ts';
 let n = 0;
 
 /** An event as the log would hand it to a projection (tenant `t` unless said). */
-export function event(type: string, aggregate: { type: string; id: string }, data: unknown, o: { tenant?: string; actor?: EventEnvelope['actor']; at?: string } = {}): EventEnvelope {
+export function event(
+  type: string,
+  aggregate: { type: string; id: string },
+  data: unknown,
+  o: { tenant?: string; actor?: EventEnvelope['actor']; at?: string } = {},
+): EventEnvelope {
   n++;
   return {
-    id: `ev${n}`, type, tenant: o.tenant ?? 't', aggregate, version: 1, at: o.at ?? `2026-01-01T00:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    actor: o.actor ?? { kind: 'operator', id: 'admin' }, causationId: null, correlationId: null, schema: 1, data,
+    id: `ev${n}`,
+    type,
+    tenant: o.tenant ?? 't',
+    aggregate,
+    version: 1,
+    at: o.at ?? `2026-01-01T00:00:${String(n % 60).padStart(2, '0')}.000Z`,
+    actor: o.actor ?? { kind: 'operator', id: 'admin' },
+    causationId: null,
+    correlationId: null,
+    schema: 1,
+    data,
   };
 }
 

@@ -30,7 +30,8 @@ export function lagBoundsFromEnv(env: NodeJS.ProcessEnv = process.env): LagBound
   };
   const refresh = env.STOCKADE_LAG_REFRESH_MS;
   const refreshMs = refresh === undefined || refresh === '' ? 1000 : Number(refresh);
-  if (!Number.isInteger(refreshMs) || refreshMs < 0) throw new StkError('STK_ERR_CONFIG', 'STOCKADE_LAG_REFRESH_MS must be a whole number of milliseconds', { value: refresh });
+  if (!Number.isInteger(refreshMs) || refreshMs < 0)
+    throw new StkError('STK_ERR_CONFIG', 'STOCKADE_LAG_REFRESH_MS must be a whole number of milliseconds', { value: refresh });
   return { maxSealLagEvents: num('STOCKADE_MAX_SEAL_LAG', 200_000), maxProjectionLagEvents: num('STOCKADE_MAX_PROJECTION_LAG', 200_000), refreshMs };
 }
 
@@ -72,9 +73,11 @@ export class LagMonitor {
   async admit(): Promise<void> {
     const s = await this.snapshot();
     const over =
-      s.sealEvents > this.#bounds.maxSealLagEvents ? { what: 'sealing', lag: s.sealEvents, bound: this.#bounds.maxSealLagEvents } :
-      s.projectionEvents > this.#bounds.maxProjectionLagEvents ? { what: 'projection', lag: s.projectionEvents, bound: this.#bounds.maxProjectionLagEvents } :
-      null;
+      s.sealEvents > this.#bounds.maxSealLagEvents
+        ? { what: 'sealing', lag: s.sealEvents, bound: this.#bounds.maxSealLagEvents }
+        : s.projectionEvents > this.#bounds.maxProjectionLagEvents
+          ? { what: 'projection', lag: s.projectionEvents, bound: this.#bounds.maxProjectionLagEvents }
+          : null;
     if (over) {
       throw new StkError('STK_ERR_UNAVAILABLE', `${over.what} is ${over.lag} events behind (bound ${over.bound}); retry later`, {
         retryAfterSeconds: 2,

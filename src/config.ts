@@ -41,13 +41,20 @@ function hostPort(value: string, what: string): { host: string; port: number } {
 /** Builds the configuration from flags and the environment. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const rolesText = input.role ?? env.STOCKADE_ROLE ?? ROLES.join(',');
-  const roles = rolesText.split(',').map((r) => r.trim()).filter(Boolean);
+  const roles = rolesText
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   for (const r of roles) {
-    if (!(ROLES as readonly string[]).includes(r)) throw new StkError('STK_ERR_CONFIG', `unknown role ${JSON.stringify(r)}; roles are ${ROLES.join(', ')}`, { role: r });
+    if (!(ROLES as readonly string[]).includes(r))
+      throw new StkError('STK_ERR_CONFIG', `unknown role ${JSON.stringify(r)}; roles are ${ROLES.join(', ')}`, { role: r });
   }
   const http = hostPort(input.http ?? env.STOCKADE_HTTP ?? '127.0.0.1:8080', 'http address');
   const ingress = hostPort(input.ingress ?? env.STOCKADE_INGRESS ?? '127.0.0.1:8443', 'ingress address');
-  const natsUrl = (input.natsUrl ?? env.NATS_URL ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const natsUrl = (input.natsUrl ?? env.NATS_URL ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const replicas = Number(input.replicas ?? env.STOCKADE_REPLICAS ?? 1);
   if (![1, 3, 5].includes(replicas)) throw new StkError('STK_ERR_CONFIG', 'replicas must be 1, 3 or 5', { replicas });
   return {

@@ -70,8 +70,8 @@ export async function ensureAdminKey(dataDir: string): Promise<{ key: string; pa
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const key = 'stk_admin_' + randomBytes(32).toString('base64url');
-  await writeFile(path, key + '\n', { mode: 0o600, flag: 'wx' });
+  const key = `stk_admin_${randomBytes(32).toString('base64url')}`;
+  await writeFile(path, `${key}\n`, { mode: 0o600, flag: 'wx' });
   return { key, path, created: true };
 }
 
@@ -85,7 +85,7 @@ export interface RunInfo {
 }
 
 export async function writeRunInfo(dataDir: string, info: RunInfo): Promise<void> {
-  await writeFile(dataPaths(dataDir).run, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+  await writeFile(dataPaths(dataDir).run, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
 export async function readRunInfo(dataDir: string): Promise<RunInfo | null> {
@@ -129,6 +129,6 @@ export async function workerIdOf(dataDir: string, role: string): Promise<string>
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const id = `${role}-${randomBytes(9).toString('base64url')}`;
-  await writeFile(path, id + '\n', { mode: 0o600 });
+  await writeFile(path, `${id}\n`, { mode: 0o600 });
   return id;
 }

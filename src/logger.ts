@@ -4,9 +4,28 @@ export type { Logger };
 
 /** Paths that are secrets wherever they appear in a log object; pino replaces them centrally. */
 export const REDACT_PATHS = [
-  'secret', '*.secret', 'enrollSecret', '*.enrollSecret', 'token', '*.token', 'key', '*.key', 'privateKey', '*.privateKey',
-  'password', '*.password', 'pass', '*.pass', 'authorization', '*.authorization', 'req.headers.authorization', 'req.headers.cookie',
-  'headers.authorization', 'headers.cookie', 'adminKey', '*.adminKey',
+  'secret',
+  '*.secret',
+  'enrollSecret',
+  '*.enrollSecret',
+  'token',
+  '*.token',
+  'key',
+  '*.key',
+  'privateKey',
+  '*.privateKey',
+  'password',
+  '*.password',
+  'pass',
+  '*.pass',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'adminKey',
+  '*.adminKey',
 ];
 
 /**

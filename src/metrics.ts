@@ -47,12 +47,17 @@ export class Metrics {
       }
       out.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`);
       for (const v of values) {
-        const labels = v.labels && Object.keys(v.labels).length
-          ? '{' + Object.entries(v.labels).map(([k, val]) => `${k}="${String(val).replace(/["\\\n]/g, '_')}"`).join(',') + '}'
-          : '';
+        const labels =
+          v.labels && Object.keys(v.labels).length
+            ? '{' +
+              Object.entries(v.labels)
+                .map(([k, val]) => `${k}="${String(val).replace(/["\\\n]/g, '_')}"`)
+                .join(',') +
+              '}'
+            : '';
         out.push(`${m.name}${labels} ${Number.isFinite(v.value) ? v.value : 0}`);
       }
     }
-    return out.join('\n') + '\n';
+    return `${out.join('\n')}\n`;
   }
 }

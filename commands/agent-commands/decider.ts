@@ -2,7 +2,10 @@ import { accept, invalidTransition, notFound, refuse, type Decider } from '../..
 import { COMMAND, CommandEvents as E, type CommandCompleted, type CommandDispatched } from './events.ts';
 
 export type CommandStatus = 'none' | 'pending' | 'delivered' | 'completed';
-export interface CommandFold { status: CommandStatus; agentId: string }
+export interface CommandFold {
+  status: CommandStatus;
+  agentId: string;
+}
 
 /** The agent id on deliver/complete is the caller's (from its certificate): only the addressee may answer. */
 export type AgentCommandCommand =
@@ -20,7 +23,8 @@ export const agentCommandDecider: Decider<CommandFold, AgentCommandCommand> = {
     return s;
   },
   decide(c, s) {
-    if (c.kind === 'dispatch') return s.status === 'none' ? accept({ type: E.dispatched, data: c.command }) : refuse(invalidTransition('command', s.status, 'dispatch it again'));
+    if (c.kind === 'dispatch')
+      return s.status === 'none' ? accept({ type: E.dispatched, data: c.command }) : refuse(invalidTransition('command', s.status, 'dispatch it again'));
     // Another agent's command answers exactly like a missing one.
     if (s.status === 'none' || s.agentId !== c.agentId) return refuse(notFound('command', ''));
     if (c.kind === 'deliver') return s.status === 'pending' ? accept({ type: E.delivered, data: {} }) : accept();

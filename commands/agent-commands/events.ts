@@ -11,5 +11,12 @@ export const CommandEvents = {
 export const COMMAND_OUTCOMES = ['succeeded', 'failed'] as const;
 export type CommandOutcome = (typeof COMMAND_OUTCOMES)[number];
 
-export interface CommandDispatched { agentId: string; action: string; args: Record<string, unknown> }
-export interface CommandCompleted { outcome: CommandOutcome; output: string }
+export interface CommandDispatched {
+  agentId: string;
+  action: string;
+  args: Record<string, unknown>;
+}
+export interface CommandCompleted {
+  outcome: CommandOutcome;
+  output: string;
+}

@@ -1,7 +1,10 @@
 import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
 import { AGENT, AgentEvents as E, type AgentEnrolled, type AgentHeartbeat, type CertificateRenewed } from './events.ts';
 
-export interface AgentState { exists: boolean; revoked: boolean }
+export interface AgentState {
+  exists: boolean;
+  revoked: boolean;
+}
 
 export type AgentCommand =
   | { kind: 'enroll'; agent: AgentEnrolled }

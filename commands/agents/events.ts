@@ -17,6 +17,13 @@ export interface AgentEnrolled {
   certFingerprint: string;
   certNotAfter: string;
 }
-export interface AgentHeartbeat { inventory?: Record<string, unknown> | null }
-export interface CertificateRenewed { certFingerprint: string; certNotAfter: string }
-export interface AgentRevoked { reason: string }
+export interface AgentHeartbeat {
+  inventory?: Record<string, unknown> | null;
+}
+export interface CertificateRenewed {
+  certFingerprint: string;
+  certNotAfter: string;
+}
+export interface AgentRevoked {
+  reason: string;
+}

@@ -23,4 +23,6 @@ export interface AlertRaised {
   /** When the agent observed it (the report's `at`). */
   observedAt: string;
 }
-export interface AlertResolved { reason: string }
+export interface AlertResolved {
+  reason: string;
+}

@@ -1,7 +1,11 @@
 import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
 import { EVIDENCE, EvidenceEvents as E, type EvidenceCollected } from './events.ts';
 
-export interface EvidenceFold { exists: boolean; holder: string; sealed: boolean }
+export interface EvidenceFold {
+  exists: boolean;
+  holder: string;
+  sealed: boolean;
+}
 
 export type EvidenceCommand =
   | { kind: 'collect'; evidence: EvidenceCollected }
@@ -20,7 +24,8 @@ export const evidenceDecider: Decider<EvidenceFold, EvidenceCommand> = {
     return s;
   },
   decide(c, s) {
-    if (c.kind === 'collect') return s.exists ? refuse(invalidTransition('evidence', 'collected', 'collect it again')) : accept({ type: E.collected, data: c.evidence });
+    if (c.kind === 'collect')
+      return s.exists ? refuse(invalidTransition('evidence', 'collected', 'collect it again')) : accept({ type: E.collected, data: c.evidence });
     if (!s.exists) return refuse(notFound('evidence', ''));
     if (s.sealed) return refuse(invalidTransition('evidence', 'sealed', c.kind));
     if (c.kind === 'transfer') {

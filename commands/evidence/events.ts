@@ -16,5 +16,12 @@ export interface EvidenceCollected {
   collectedAt: string;
 }
 /** Custody passes from one holder to another (people or systems, by name). */
-export interface EvidenceTransferred { from: string; to: string; note: string }
-export interface EvidenceSealed { by: string; note: string }
+export interface EvidenceTransferred {
+  from: string;
+  to: string;
+  note: string;
+}
+export interface EvidenceSealed {
+  by: string;
+  note: string;
+}

@@ -1,7 +1,10 @@
 import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
 import { FINDING, FindingEvents as E, type FindingReported, type FindingState, type FindingStateChanged } from './events.ts';
 
-export interface FindingFold { exists: boolean; state: FindingState }
+export interface FindingFold {
+  exists: boolean;
+  state: FindingState;
+}
 
 export type FindingCommand = { kind: 'report'; finding: FindingReported } | ({ kind: 'triage' } & FindingStateChanged);
 

@@ -23,4 +23,7 @@ export interface FindingReported {
   details?: Record<string, unknown>;
   observedAt: string;
 }
-export interface FindingStateChanged { state: Exclude<FindingState, 'open'>; reason: string }
+export interface FindingStateChanged {
+  state: Exclude<FindingState, 'open'>;
+  reason: string;
+}

@@ -2,7 +2,12 @@ import { accept, invalidTransition, notFound, refuse, type Decider } from '../..
 import type { NewEvent } from '../../src/log/mod.ts';
 import { INCIDENT, IncidentEvents as E, type IncidentOpened, type IncidentStatus } from './events.ts';
 
-export interface IncidentState { exists: boolean; status: IncidentStatus | 'closed'; assignee: string | null; alertIds: string[] }
+export interface IncidentState {
+  exists: boolean;
+  status: IncidentStatus | 'closed';
+  assignee: string | null;
+  alertIds: string[];
+}
 
 /** Alert ids are checked to exist in the tenant before the command reaches the decider. */
 export type IncidentCommand =
@@ -17,12 +22,18 @@ export const incidentDecider: Decider<IncidentState, IncidentCommand> = {
   evolve(s, e) {
     const d = e.data as Record<string, any>;
     switch (e.type) {
-      case E.opened: return { exists: true, status: 'open', assignee: null, alertIds: [...d.alertIds] };
-      case E.assigned: return { ...s, assignee: d.assignee };
-      case E.statusChanged: return { ...s, status: d.status };
-      case E.alertsLinked: return { ...s, alertIds: [...s.alertIds, ...d.alertIds] };
-      case E.closed: return { ...s, status: 'closed' };
-      default: return s;
+      case E.opened:
+        return { exists: true, status: 'open', assignee: null, alertIds: [...d.alertIds] };
+      case E.assigned:
+        return { ...s, assignee: d.assignee };
+      case E.statusChanged:
+        return { ...s, status: d.status };
+      case E.alertsLinked:
+        return { ...s, alertIds: [...s.alertIds, ...d.alertIds] };
+      case E.closed:
+        return { ...s, status: 'closed' };
+      default:
+        return s;
     }
   },
   decide(c, s) {

@@ -15,8 +15,20 @@ export const IncidentEvents = {
 export const INCIDENT_STATUSES = ['open', 'investigating', 'contained', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
-export interface IncidentOpened { title: string; severity: Severity; alertIds: string[] }
-export interface IncidentAssigned { assignee: string }
-export interface IncidentStatusChanged { status: IncidentStatus }
-export interface IncidentAlertsLinked { alertIds: string[] }
-export interface IncidentClosed { reason: string }
+export interface IncidentOpened {
+  title: string;
+  severity: Severity;
+  alertIds: string[];
+}
+export interface IncidentAssigned {
+  assignee: string;
+}
+export interface IncidentStatusChanged {
+  status: IncidentStatus;
+}
+export interface IncidentAlertsLinked {
+  alertIds: string[];
+}
+export interface IncidentClosed {
+  reason: string;
+}

@@ -1,7 +1,9 @@
 import { accept, invalidTransition, refuse, type Decider } from '../../src/domain/decider.ts';
 import { SCAN, ScanEvents as E, type ScanCompleted } from './events.ts';
 
-export interface ScanFold { exists: boolean }
+export interface ScanFold {
+  exists: boolean;
+}
 export type ScanCommand = { kind: 'record'; scan: ScanCompleted };
 
 /** A scan run is a fact: recorded once, never changed. */

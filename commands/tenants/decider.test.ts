@@ -10,7 +10,10 @@ const secret = { lookup: 'L'.repeat(12), hash: 'h'.repeat(64) };
 const created = [ev(E.created, { name: 'Acme' }), ev(E.secretSet, secret)];
 
 test('create: a new tenant has its secret hash and no products; twice is refused', () => {
-  spec(tenantDecider).given([]).when({ kind: 'create', name: 'Acme', secret }).then([E.created, E.secretSet], [{ name: 'Acme' }, secret]);
+  spec(tenantDecider)
+    .given([])
+    .when({ kind: 'create', name: 'Acme', secret })
+    .then([E.created, E.secretSet], [{ name: 'Acme' }, secret]);
   spec(tenantDecider).given(created).when({ kind: 'create', name: 'Acme', secret }).refused('STK_ERR_TENANT_EXISTS');
   assert.equal(fold(tenantDecider, created).products, []);
 });
@@ -22,14 +25,26 @@ test('commands on a missing tenant are refused as not found', () => {
 
 test('products toggle idempotently; rotation always makes a new secret', () => {
   spec(tenantDecider).given(created).when({ kind: 'set-product', product: 'edr', enabled: true }).then([E.productEnabled]);
-  spec(tenantDecider).given([...created, ev(E.productEnabled, { product: 'edr' })]).when({ kind: 'set-product', product: 'edr', enabled: true }).then([]);
-  spec(tenantDecider).given([...created, ev(E.productEnabled, { product: 'edr' })]).when({ kind: 'set-product', product: 'edr', enabled: false }).then([E.productDisabled]);
-  spec(tenantDecider).given(created).when({ kind: 'rotate-secret', secret: { lookup: 'M'.repeat(12), hash: 'g'.repeat(64) } }).then([E.secretSet]);
+  spec(tenantDecider)
+    .given([...created, ev(E.productEnabled, { product: 'edr' })])
+    .when({ kind: 'set-product', product: 'edr', enabled: true })
+    .then([]);
+  spec(tenantDecider)
+    .given([...created, ev(E.productEnabled, { product: 'edr' })])
+    .when({ kind: 'set-product', product: 'edr', enabled: false })
+    .then([E.productDisabled]);
+  spec(tenantDecider)
+    .given(created)
+    .when({ kind: 'rotate-secret', secret: { lookup: 'M'.repeat(12), hash: 'g'.repeat(64) } })
+    .then([E.secretSet]);
 });
 
 test('suspend / resume; open enrollment only for the default tenant, never while suspended', () => {
   spec(tenantDecider).given(created).when({ kind: 'suspend', reason: 'unpaid' }).then([E.suspended]);
-  spec(tenantDecider).given([...created, ev(E.suspended, { reason: 'x' })]).when({ kind: 'suspend', reason: 'x' }).then([]);
+  spec(tenantDecider)
+    .given([...created, ev(E.suspended, { reason: 'x' })])
+    .when({ kind: 'suspend', reason: 'x' })
+    .then([]);
   spec(tenantDecider).given(created).when({ kind: 'set-open-enrollment', tenant: 'acme', enabled: true }).refused('STK_ERR_VALIDATION');
   spec(tenantDecider).given(created).when({ kind: 'set-open-enrollment', tenant: 'default', enabled: true }).then([E.openEnrollmentSet]);
   const open = [...created, ev(E.openEnrollmentSet, { enabled: true })];

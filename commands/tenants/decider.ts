@@ -28,15 +28,24 @@ export const tenantDecider: Decider<TenantState, TenantCommand> = {
   evolve(s, e) {
     const d = e.data as Record<string, any>;
     switch (e.type) {
-      case E.created: return { ...s, exists: true, name: d.name };
-      case E.renamed: return { ...s, name: d.name };
-      case E.secretSet: return { ...s, secretLookup: d.lookup };
-      case E.productEnabled: return { ...s, products: [...s.products.filter((p) => p !== d.product), d.product] };
-      case E.productDisabled: return { ...s, products: s.products.filter((p) => p !== d.product) };
-      case E.suspended: return { ...s, suspended: true };
-      case E.resumed: return { ...s, suspended: false };
-      case E.openEnrollmentSet: return { ...s, openEnrollment: d.enabled === true };
-      default: return s;
+      case E.created:
+        return { ...s, exists: true, name: d.name };
+      case E.renamed:
+        return { ...s, name: d.name };
+      case E.secretSet:
+        return { ...s, secretLookup: d.lookup };
+      case E.productEnabled:
+        return { ...s, products: [...s.products.filter((p) => p !== d.product), d.product] };
+      case E.productDisabled:
+        return { ...s, products: s.products.filter((p) => p !== d.product) };
+      case E.suspended:
+        return { ...s, suspended: true };
+      case E.resumed:
+        return { ...s, suspended: false };
+      case E.openEnrollmentSet:
+        return { ...s, openEnrollment: d.enabled === true };
+      default:
+        return s;
     }
   },
   decide(c, s) {
@@ -60,7 +69,8 @@ export const tenantDecider: Decider<TenantState, TenantCommand> = {
       case 'resume':
         return s.suspended ? accept({ type: E.resumed, data: {} }) : accept();
       case 'set-open-enrollment':
-        if (c.tenant !== DEFAULT_TENANT) return refuse(new StkError('STK_ERR_VALIDATION', `only the ${DEFAULT_TENANT} tenant can accept an empty enrollment secret`, { field: 'enabled' }));
+        if (c.tenant !== DEFAULT_TENANT)
+          return refuse(new StkError('STK_ERR_VALIDATION', `only the ${DEFAULT_TENANT} tenant can accept an empty enrollment secret`, { field: 'enabled' }));
         return s.openEnrollment === c.enabled ? accept() : accept({ type: E.openEnrollmentSet, data: { enabled: c.enabled } });
     }
   },

@@ -19,9 +19,22 @@ export const TenantEvents = {
 /** The only tenant that may accept an empty enrollment secret, and only when turned on. */
 export const DEFAULT_TENANT = 'default';
 
-export interface TenantCreated { name: string }
-export interface TenantRenamed { name: string }
-export interface SecretSet { lookup: string; hash: string }
-export interface ProductToggled { product: Product }
-export interface TenantSuspended { reason: string }
-export interface OpenEnrollmentSet { enabled: boolean }
+export interface TenantCreated {
+  name: string;
+}
+export interface TenantRenamed {
+  name: string;
+}
+export interface SecretSet {
+  lookup: string;
+  hash: string;
+}
+export interface ProductToggled {
+  product: Product;
+}
+export interface TenantSuspended {
+  reason: string;
+}
+export interface OpenEnrollmentSet {
+  enabled: boolean;
+}

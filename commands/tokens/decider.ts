@@ -1,7 +1,10 @@
 import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
 import { TOKEN, TokenEvents as E, type TokenCreated } from './events.ts';
 
-export interface TokenState { exists: boolean; revoked: boolean }
+export interface TokenState {
+  exists: boolean;
+  revoked: boolean;
+}
 
 export type TokenCommand = { kind: 'create'; token: TokenCreated } | { kind: 'revoke' };
 

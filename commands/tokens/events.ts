@@ -10,4 +10,9 @@ export const TokenEvents = {
 export const ROLES = ['operator', 'auditor'] as const;
 export type TokenRole = (typeof ROLES)[number];
 
-export interface TokenCreated { role: TokenRole; lookup: string; hash: string; label: string }
+export interface TokenCreated {
+  role: TokenRole;
+  lookup: string;
+  hash: string;
+  label: string;
+}

@@ -30,10 +30,26 @@ export const agentsProjection = defineProjection({
       apply: (e, _docs, seq) => {
         const d = e.data as AgentEnrolled;
         const doc: AgentDoc = {
-          id: e.aggregate.id, seq, hostname: d.hostname, os: d.os, agentVersion: d.agentVersion, status: 'active', enrolledAt: e.at, lastSeenAt: e.at,
-          inventory: null, certFingerprint: d.certFingerprint, certNotAfter: d.certNotAfter, revokedAt: null, revokedBy: null, revokeReason: null, lastCommandAt: null,
+          id: e.aggregate.id,
+          seq,
+          hostname: d.hostname,
+          os: d.os,
+          agentVersion: d.agentVersion,
+          status: 'active',
+          enrolledAt: e.at,
+          lastSeenAt: e.at,
+          inventory: null,
+          certFingerprint: d.certFingerprint,
+          certNotAfter: d.certNotAfter,
+          revokedAt: null,
+          revokedBy: null,
+          revokeReason: null,
+          lastCommandAt: null,
         };
-        return [{ collection: 'agents', id: doc.id, doc }, { global: 'agent', key: doc.id, value: e.tenant }];
+        return [
+          { collection: 'agents', id: doc.id, doc },
+          { global: 'agent', key: doc.id, value: e.tenant },
+        ];
       },
     },
     [E.heartbeat]: {
@@ -45,11 +61,21 @@ export const agentsProjection = defineProjection({
     [E.certificateRenewed]: {
       apply: (e, docs) => {
         const d = e.data as CertificateRenewed;
-        return patch<AgentDoc>('agents', docs.get('agents', e.aggregate.id), { certFingerprint: d.certFingerprint, certNotAfter: d.certNotAfter, lastSeenAt: e.at });
+        return patch<AgentDoc>('agents', docs.get('agents', e.aggregate.id), {
+          certFingerprint: d.certFingerprint,
+          certNotAfter: d.certNotAfter,
+          lastSeenAt: e.at,
+        });
       },
     },
     [E.revoked]: {
-      apply: (e, docs) => patch<AgentDoc>('agents', docs.get('agents', e.aggregate.id), { status: 'revoked', revokedAt: e.at, revokedBy: by(e), revokeReason: (e.data as { reason: string }).reason }),
+      apply: (e, docs) =>
+        patch<AgentDoc>('agents', docs.get('agents', e.aggregate.id), {
+          status: 'revoked',
+          revokedAt: e.at,
+          revokedBy: by(e),
+          revokeReason: (e.data as { reason: string }).reason,
+        }),
     },
     [CommandEvents.dispatched]: {
       reads: (e) => [{ collection: 'agents', id: (e.data as CommandDispatched).agentId }],

@@ -6,9 +6,10 @@ import { event, run } from '../testing.ts';
 import { alertsProjection } from './projection.ts';
 
 const test = suite('projection: alerts');
-const raised = (id: string, tenant = 't') => event(E.raised, { type: 'alert', id }, { agentId: 'ag', product: null, rule: 'r', severity: 'high', title: 'x', observedAt: 'o' }, { tenant });
+const raised = (id: string, tenant = 't') =>
+  event(E.raised, { type: 'alert', id }, { agentId: 'ag', product: null, rule: 'r', severity: 'high', title: 'x', observedAt: 'o' }, { tenant });
 
-test('status, who acknowledged and resolved, and the incident link, in the alert\'s own tenant only', () => {
+test("status, who acknowledged and resolved, and the incident link, in the alert's own tenant only", () => {
   const { docs } = run(alertsProjection, [
     raised('a1'),
     raised('a2'),
@@ -22,7 +23,7 @@ test('status, who acknowledged and resolved, and the incident link, in the alert
   assert.is(docs.get('t/alerts/a1')!.incidentId, 'i1');
   assert.is(docs.get('t/alerts/a2')!.resolution, 'benign');
   assert.is(docs.get('t/alerts/a1')!.product, 'core');
-  assert.is(docs.get('other/alerts/b1')!.incidentId, null, 'an incident never links another tenant\'s alert');
+  assert.is(docs.get('other/alerts/b1')!.incidentId, null, "an incident never links another tenant's alert");
   assert.is(docs.get('t/alerts/b1'), undefined);
 });
 

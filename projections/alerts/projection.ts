@@ -23,7 +23,7 @@ export interface AlertDoc extends Doc {
   incidentId: string | null;
 }
 
-const alertIds = (e: { data: unknown }): string[] => ((e.data as { alertIds?: string[] }).alertIds ?? []);
+const alertIds = (e: { data: unknown }): string[] => (e.data as { alertIds?: string[] }).alertIds ?? [];
 
 /**
  * Alerts. Incident events link alerts: the alert is read in the incident's tenant, so an alert id
@@ -38,15 +38,39 @@ export const alertsProjection = defineProjection({
       apply: (e, _docs, seq) => {
         const d = e.data as AlertRaised;
         const doc: AlertDoc = {
-          id: e.aggregate.id, seq, agentId: d.agentId, product: d.product ?? 'core', rule: d.rule, severity: d.severity, title: d.title, details: d.details ?? {},
-          status: 'open', observedAt: d.observedAt, raisedAt: e.at, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, resolution: null, incidentId: null,
+          id: e.aggregate.id,
+          seq,
+          agentId: d.agentId,
+          product: d.product ?? 'core',
+          rule: d.rule,
+          severity: d.severity,
+          title: d.title,
+          details: d.details ?? {},
+          status: 'open',
+          observedAt: d.observedAt,
+          raisedAt: e.at,
+          acknowledgedAt: null,
+          acknowledgedBy: null,
+          resolvedAt: null,
+          resolvedBy: null,
+          resolution: null,
+          incidentId: null,
         };
         return [{ collection: 'alerts', id: doc.id, doc }];
       },
     },
-    [E.acknowledged]: { apply: (e, docs) => patch<AlertDoc>('alerts', docs.get('alerts', e.aggregate.id), { status: 'acknowledged', acknowledgedAt: e.at, acknowledgedBy: by(e) }) },
+    [E.acknowledged]: {
+      apply: (e, docs) =>
+        patch<AlertDoc>('alerts', docs.get('alerts', e.aggregate.id), { status: 'acknowledged', acknowledgedAt: e.at, acknowledgedBy: by(e) }),
+    },
     [E.resolved]: {
-      apply: (e, docs) => patch<AlertDoc>('alerts', docs.get('alerts', e.aggregate.id), { status: 'resolved', resolvedAt: e.at, resolvedBy: by(e), resolution: (e.data as { reason: string }).reason }),
+      apply: (e, docs) =>
+        patch<AlertDoc>('alerts', docs.get('alerts', e.aggregate.id), {
+          status: 'resolved',
+          resolvedAt: e.at,
+          resolvedBy: by(e),
+          resolution: (e.data as { reason: string }).reason,
+        }),
     },
     [IncidentEvents.opened]: {
       reads: (e) => alertIds(e).map((id) => ({ collection: 'alerts', id })),

@@ -26,7 +26,15 @@ export const auditProjection: Projection = {
   apply(e: EventEnvelope, _docs, seq) {
     const outcome = e.type === 'command.completed' ? String((e.data as { outcome?: string }).outcome ?? 'ok') : 'ok';
     const doc: AuditDoc = {
-      id: e.id, seq, at: e.at, actorKind: e.actor.kind, actorId: e.actor.id, action: e.type, aggregateType: e.aggregate.type, targetId: e.aggregate.id, outcome,
+      id: e.id,
+      seq,
+      at: e.at,
+      actorKind: e.actor.kind,
+      actorId: e.actor.id,
+      action: e.type,
+      aggregateType: e.aggregate.type,
+      targetId: e.aggregate.id,
+      outcome,
     };
     return [{ collection: 'audit', id: e.id, doc }];
   },

@@ -25,8 +25,18 @@ export const commandsProjection = defineProjection({
       apply: (e, _docs, seq) => {
         const d = e.data as CommandDispatched;
         const doc: CommandDoc = {
-          id: e.aggregate.id, seq, agentId: d.agentId, action: d.action, args: d.args, status: 'pending', dispatchedAt: e.at, dispatchedBy: by(e),
-          deliveredAt: null, completedAt: null, outcome: null, output: null,
+          id: e.aggregate.id,
+          seq,
+          agentId: d.agentId,
+          action: d.action,
+          args: d.args,
+          status: 'pending',
+          dispatchedAt: e.at,
+          dispatchedBy: by(e),
+          deliveredAt: null,
+          completedAt: null,
+          outcome: null,
+          output: null,
         };
         return [{ collection: 'commands', id: doc.id, doc }];
       },
@@ -35,7 +45,12 @@ export const commandsProjection = defineProjection({
     [E.completed]: {
       apply: (e, docs) => {
         const d = e.data as CommandCompleted;
-        return patch<CommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'completed', completedAt: e.at, outcome: d.outcome, output: d.output });
+        return patch<CommandDoc>('commands', docs.get('commands', e.aggregate.id), {
+          status: 'completed',
+          completedAt: e.at,
+          outcome: d.outcome,
+          output: d.output,
+        });
       },
     },
   },

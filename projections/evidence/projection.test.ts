@@ -14,7 +14,10 @@ test('the chain of custody keeps every step in order, with who, when, from and t
     event(E.sealed, agg, { by: 'admin', note: 'case closed' }),
   ]);
   const d = docs.get('t/evidence/e1')!;
-  assert.equal((d.custody as Array<{ action: string }>).map((s) => s.action), ['collected', 'transferred', 'sealed']);
+  assert.equal(
+    (d.custody as Array<{ action: string }>).map((s) => s.action),
+    ['collected', 'transferred', 'sealed'],
+  );
   assert.is(d.holder, 'lab');
   assert.is(d.sealed, true);
   assert.is((d.custody as Array<{ by: string }>)[0]!.by, 'agent:ag');

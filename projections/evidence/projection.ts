@@ -37,7 +37,15 @@ export const evidenceProjection = defineProjection({
         const d = e.data as EvidenceCollected;
         const holder = `agent:${d.agentId}`;
         const doc: EvidenceDoc = {
-          id: e.aggregate.id, seq, agentId: d.agentId, name: d.name, sha256: d.sha256, sizeBytes: d.sizeBytes, collectedAt: d.collectedAt, holder, sealed: false,
+          id: e.aggregate.id,
+          seq,
+          agentId: d.agentId,
+          name: d.name,
+          sha256: d.sha256,
+          sizeBytes: d.sizeBytes,
+          collectedAt: d.collectedAt,
+          holder,
+          sealed: false,
           custody: [{ action: 'collected', at: e.at, by: by(e), from: null, to: holder, note: '' }],
         };
         return [{ collection: 'evidence', id: doc.id, doc }];
@@ -46,13 +54,21 @@ export const evidenceProjection = defineProjection({
     [E.transferred]: {
       apply: (e, docs) => {
         const d = e.data as EvidenceTransferred;
-        return add(docs.get('evidence', e.aggregate.id), { action: 'transferred', at: e.at, by: by(e), from: d.from, to: d.to, note: d.note }, { holder: d.to });
+        return add(
+          docs.get('evidence', e.aggregate.id),
+          { action: 'transferred', at: e.at, by: by(e), from: d.from, to: d.to, note: d.note },
+          { holder: d.to },
+        );
       },
     },
     [E.sealed]: {
       apply: (e, docs) => {
         const d = e.data as EvidenceSealed;
-        return add(docs.get('evidence', e.aggregate.id), { action: 'sealed', at: e.at, by: `${by(e)} (${d.by})`, from: null, to: null, note: d.note }, { sealed: true });
+        return add(
+          docs.get('evidence', e.aggregate.id),
+          { action: 'sealed', at: e.at, by: `${by(e)} (${d.by})`, from: null, to: null, note: d.note },
+          { sealed: true },
+        );
       },
     },
   },

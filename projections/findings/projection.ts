@@ -27,8 +27,18 @@ export const findingsProjection = defineProjection({
       apply: (e, _docs, seq) => {
         const d = e.data as FindingReported;
         const doc: FindingDoc = {
-          id: e.aggregate.id, seq, agentId: d.agentId, product: d.product, title: d.title, severity: d.severity, subject: d.subject, details: d.details ?? {},
-          state: 'open', observedAt: d.observedAt, reportedAt: e.at, history: [],
+          id: e.aggregate.id,
+          seq,
+          agentId: d.agentId,
+          product: d.product,
+          title: d.title,
+          severity: d.severity,
+          subject: d.subject,
+          details: d.details ?? {},
+          state: 'open',
+          observedAt: d.observedAt,
+          reportedAt: e.at,
+          history: [],
         };
         return [{ collection: 'findings', id: doc.id, doc }];
       },
@@ -37,7 +47,10 @@ export const findingsProjection = defineProjection({
       apply: (e, docs) => {
         const d = e.data as FindingStateChanged;
         const doc = docs.get<FindingDoc>('findings', e.aggregate.id);
-        return patch<FindingDoc>('findings', doc, { state: d.state, history: [...(doc?.history ?? []), { at: e.at, by: by(e), state: d.state, reason: d.reason }] });
+        return patch<FindingDoc>('findings', doc, {
+          state: d.state,
+          history: [...(doc?.history ?? []), { at: e.at, by: by(e), state: d.state, reason: d.reason }],
+        });
       },
     },
   },

@@ -19,7 +19,10 @@ test('an incident keeps its assignee, status, linked alerts and a timeline of wh
   assert.is(d.assignee, 'ana');
   assert.is(d.status, 'closed');
   assert.equal(d.alertIds, ['a1', 'a2']);
-  assert.equal((d.timeline as Array<{ change: string }>).map((s) => s.change), ['opened', 'assigned to ana', 'status contained', 'linked 1 alert(s)', 'closed']);
+  assert.equal(
+    (d.timeline as Array<{ change: string }>).map((s) => s.change),
+    ['opened', 'assigned to ana', 'status contained', 'linked 1 alert(s)', 'closed'],
+  );
 });
 
 test.run();

@@ -31,8 +31,19 @@ export const incidentsProjection = defineProjection({
       apply: (e, _docs, seq) => {
         const d = e.data as IncidentOpened;
         const doc: IncidentDoc = {
-          id: e.aggregate.id, seq, title: d.title, severity: d.severity, status: 'open', assignee: null, alertIds: d.alertIds, openedAt: e.at, openedBy: by(e),
-          updatedAt: e.at, closedAt: null, closeReason: null, timeline: [{ at: e.at, by: by(e), change: 'opened' }],
+          id: e.aggregate.id,
+          seq,
+          title: d.title,
+          severity: d.severity,
+          status: 'open',
+          assignee: null,
+          alertIds: d.alertIds,
+          openedAt: e.at,
+          openedBy: by(e),
+          updatedAt: e.at,
+          closedAt: null,
+          closeReason: null,
+          timeline: [{ at: e.at, by: by(e), change: 'opened' }],
         };
         return [{ collection: 'incidents', id: doc.id, doc }];
       },

@@ -32,11 +32,28 @@ export const tenantsProjection = defineProjection({
     [E.created]: {
       apply: (e, _docs, seq) => {
         const d = e.data as { name: string };
-        const doc: TenantDoc = { id: e.tenant, seq, name: d.name, products: [], suspended: false, openEnrollment: false, secretLookup: '', secretHash: '', createdAt: e.at, updatedAt: e.at };
-        return [{ collection: TENANT_COLLECTION, id: e.tenant, doc }, { global: 'tenants', key: e.tenant, value: e.tenant }];
+        const doc: TenantDoc = {
+          id: e.tenant,
+          seq,
+          name: d.name,
+          products: [],
+          suspended: false,
+          openEnrollment: false,
+          secretLookup: '',
+          secretHash: '',
+          createdAt: e.at,
+          updatedAt: e.at,
+        };
+        return [
+          { collection: TENANT_COLLECTION, id: e.tenant, doc },
+          { global: 'tenants', key: e.tenant, value: e.tenant },
+        ];
       },
     },
-    [E.renamed]: { apply: (e, docs) => patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), { name: (e.data as { name: string }).name, updatedAt: e.at }) },
+    [E.renamed]: {
+      apply: (e, docs) =>
+        patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), { name: (e.data as { name: string }).name, updatedAt: e.at }),
+    },
     [E.secretSet]: {
       apply: (e, docs) => {
         const d = e.data as { lookup: string; hash: string };
@@ -65,7 +82,11 @@ export const tenantsProjection = defineProjection({
     },
     [E.suspended]: { apply: (e, docs) => patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), { suspended: true, updatedAt: e.at }) },
     [E.openEnrollmentSet]: {
-      apply: (e, docs) => patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), { openEnrollment: (e.data as { enabled: boolean }).enabled, updatedAt: e.at }),
+      apply: (e, docs) =>
+        patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), {
+          openEnrollment: (e.data as { enabled: boolean }).enabled,
+          updatedAt: e.at,
+        }),
     },
     [E.resumed]: { apply: (e, docs) => patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), { suspended: false, updatedAt: e.at }) },
   },

@@ -22,8 +22,21 @@ export const tokensProjection = defineProjection({
     [E.created]: {
       apply: (e, _docs, seq) => {
         const d = e.data as TokenCreated;
-        const doc: TokenDoc = { id: e.aggregate.id, seq, role: d.role, label: d.label, lookup: d.lookup, hash: d.hash, revoked: false, createdAt: e.at, createdBy: by(e) };
-        return [{ collection: 'tokens', id: doc.id, doc }, { global: 'token', key: d.lookup, value: { tenant: e.tenant, id: doc.id } }];
+        const doc: TokenDoc = {
+          id: e.aggregate.id,
+          seq,
+          role: d.role,
+          label: d.label,
+          lookup: d.lookup,
+          hash: d.hash,
+          revoked: false,
+          createdAt: e.at,
+          createdBy: by(e),
+        };
+        return [
+          { collection: 'tokens', id: doc.id, doc },
+          { global: 'token', key: d.lookup, value: { tenant: e.tenant, id: doc.id } },
+        ];
       },
     },
     [E.revoked]: {

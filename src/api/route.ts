@@ -82,7 +82,9 @@ export function guard(rt: Runtime, access: Access, area: string, tenantScoped: b
     checkRole(p, access);
     const products = AREA_PRODUCTS[area];
     if (products && !products.some((x) => doc.products.includes(x))) {
-      throw new StkError('STK_ERR_PRODUCT_DISABLED', `${area} needs one of the products ${products.join(', ')}, which are off for this tenant`, { product: products[0] });
+      throw new StkError('STK_ERR_PRODUCT_DISABLED', `${area} needs one of the products ${products.join(', ')}, which are off for this tenant`, {
+        product: products[0],
+      });
     }
     req.tenantDoc = doc;
   };
@@ -103,7 +105,11 @@ export function registerRoutes(app: FastifyInstance, rt: Runtime, defs: RouteDef
       const props = { ...(d.params ?? {}) };
       schema.params = { type: 'object', properties: props, required: Object.keys(props), additionalProperties: false };
     }
-    schema.querystring = { type: 'object', properties: { ...(d.query ?? {}), ...(tenantScoped && d.method === 'GET' ? { waitFor: POSITION, waitMs: WAIT_MS } : {}) }, additionalProperties: false };
+    schema.querystring = {
+      type: 'object',
+      properties: { ...(d.query ?? {}), ...(tenantScoped && d.method === 'GET' ? { waitFor: POSITION, waitMs: WAIT_MS } : {}) },
+      additionalProperties: false,
+    };
     if (d.body) schema.body = { type: 'object', properties: d.body.properties, required: d.body.required ?? [], additionalProperties: false };
     app.route({
       method: d.method,
@@ -119,7 +125,10 @@ export function registerRoutes(app: FastifyInstance, rt: Runtime, defs: RouteDef
         }
         const rm = await readModels(rt);
         const c: RouteContext = {
-          req, reply, rt, rm,
+          req,
+          reply,
+          rt,
+          rm,
           principal: req.principal!,
           actor: actorOf(req.principal!),
           tenant: req.tenantDoc?.id ?? '',

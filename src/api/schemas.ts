@@ -16,10 +16,21 @@ const LIST_QUERY = {
 };
 
 /** `GET /tenants/:tenant/<area>`: newest first, cursor-paginated, filters on indexed fields. */
-export function listRoute(area: string, collection: string, filters: Record<string, object>, view: (d: any, c: RouteContext) => unknown = (d) => d, access: RouteDef['access'] = 'read'): RouteDef {
+export function listRoute(
+  area: string,
+  collection: string,
+  filters: Record<string, object>,
+  view: (d: any, c: RouteContext) => unknown = (d) => d,
+  access: RouteDef['access'] = 'read',
+): RouteDef {
   return {
-    method: 'GET', url: `${TENANT_PREFIX}/${area}`, access, area, summary: `List ${area}, newest first`,
-    params: TENANT_PARAM, query: { ...LIST_QUERY, ...filters },
+    method: 'GET',
+    url: `${TENANT_PREFIX}/${area}`,
+    access,
+    area,
+    summary: `List ${area}, newest first`,
+    params: TENANT_PARAM,
+    query: { ...LIST_QUERY, ...filters },
     handler: async (c) => {
       const q = c.query as Record<string, string>;
       const filter: Record<string, string> = {};
@@ -42,7 +53,11 @@ export async function mustGet<T extends Doc>(c: RouteContext, collection: string
 /** `GET /tenants/:tenant/<area>/:<param>`. */
 export function getRoute(area: string, collection: string, param: string, view: (d: any, c: RouteContext) => unknown | Promise<unknown> = (d) => d): RouteDef {
   return {
-    method: 'GET', url: `${TENANT_PREFIX}/${area}/:${param}`, access: 'read', area, summary: `One of ${area}`,
+    method: 'GET',
+    url: `${TENANT_PREFIX}/${area}/:${param}`,
+    access: 'read',
+    area,
+    summary: `One of ${area}`,
     params: { ...TENANT_PARAM, [param]: ID },
     handler: async (c) => view(await mustGet(c, collection, (c.params as Record<string, string>)[param]!), c),
   };

@@ -5,7 +5,20 @@ import { mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StkError } from '../errors.ts';
 import { isStreamNotFound } from '../ledger/stream.ts';
-import { BACKUP_FORMAT, BACKUP_STREAMS, ContentDigest, fileOf, keptHeader, MANIFEST_FILE, readManifest, toolVersion, type BackupLine, type BackupStream, type Manifest, type StreamEntry } from './format.ts';
+import {
+  BACKUP_FORMAT,
+  BACKUP_STREAMS,
+  ContentDigest,
+  fileOf,
+  keptHeader,
+  MANIFEST_FILE,
+  readManifest,
+  toolVersion,
+  type BackupLine,
+  type BackupStream,
+  type Manifest,
+  type StreamEntry,
+} from './format.ts';
 
 export interface BackupOptions {
   nc: NatsConnection;
@@ -43,7 +56,7 @@ export async function backupStreams(o: BackupOptions): Promise<Manifest> {
     streams,
   };
   const tmp = join(o.out, `${MANIFEST_FILE}.partial`);
-  await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n');
+  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
   await rename(tmp, join(o.out, MANIFEST_FILE));
   return manifest;
 }
@@ -59,11 +72,21 @@ async function assertContinues(jsm: JetStreamManager, stream: BackupStream, base
   const m = await jsm.streams.getMessage(stream, { seq: base.lastSeq }).catch(() => null);
   const id = m?.header?.get('Nats-Msg-Id') || null;
   if (!m || id !== base.lastMsgId) {
-    throw new StkError('STK_ERR_CONFIG', `${stream} is not the stream the base backup was taken from (message ${base.lastSeq} is ${m ? `id ${id}` : 'missing'}, the base has ${base.lastMsgId}); take a full backup`, { stream, seq: base.lastSeq });
+    throw new StkError(
+      'STK_ERR_CONFIG',
+      `${stream} is not the stream the base backup was taken from (message ${base.lastSeq} is ${m ? `id ${id}` : 'missing'}, the base has ${base.lastMsgId}); take a full backup`,
+      { stream, seq: base.lastSeq },
+    );
   }
 }
 
-async function backupStream(jsm: JetStreamManager, js: JetStreamClient, stream: BackupStream, base: StreamEntry | null, o: BackupOptions): Promise<StreamEntry> {
+async function backupStream(
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  stream: BackupStream,
+  base: StreamEntry | null,
+  o: BackupOptions,
+): Promise<StreamEntry> {
   const afterSeq = base?.lastSeq ?? 0;
   const file = fileOf(stream);
   const fh = await open(join(o.out, file), 'wx');
@@ -90,7 +113,7 @@ async function backupStream(jsm: JetStreamManager, js: JetStreamClient, stream: 
       const headers = headersOf(m);
       digest.add(m.subject, headers, m.data);
       const line: BackupLine = { seq: m.seq, time: m.time.toISOString(), subject: m.subject, headers, data: Buffer.from(m.data).toString('base64') };
-      const text = JSON.stringify(line) + '\n';
+      const text = `${JSON.stringify(line)}\n`;
       buf.push(text);
       bufLen += text.length;
       if (firstSeq === 0) firstSeq = m.seq;
@@ -126,7 +149,10 @@ export async function readStream(js: JetStreamClient, stream: string, fromSeq: n
   if (toSeq < fromSeq) return;
   let messages;
   try {
-    const consumer = await js.consumers.get(stream, fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All });
+    const consumer = await js.consumers.get(
+      stream,
+      fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All },
+    );
     // Nothing stored from fromSeq on (an empty stream): consuming would wait for a message forever.
     if ((await consumer.info(true)).num_pending === 0) return;
     messages = await consumer.consume({ max_messages: 2048 });

@@ -133,8 +133,15 @@ export function readManifest(dir: string): Manifest & { sha256: string } {
   for (const name of BACKUP_STREAMS) {
     const s = m.streams[name];
     const ok =
-      s && s.file === fileOf(name) && Number.isSafeInteger(s.messages) && s.messages >= 0 && Number.isSafeInteger(s.afterSeq) && Number.isSafeInteger(s.lastSeq) &&
-      s.lastSeq >= s.afterSeq && /^[0-9a-f]{64}$/.test(s.sha256) && /^[0-9a-f]{64}$/.test(s.contentDigest);
+      s &&
+      s.file === fileOf(name) &&
+      Number.isSafeInteger(s.messages) &&
+      s.messages >= 0 &&
+      Number.isSafeInteger(s.afterSeq) &&
+      Number.isSafeInteger(s.lastSeq) &&
+      s.lastSeq >= s.afterSeq &&
+      /^[0-9a-f]{64}$/.test(s.sha256) &&
+      /^[0-9a-f]{64}$/.test(s.contentDigest);
     if (!ok) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${path} has no valid entry for stream ${name}`, { dir, stream: name });
   }
   return { ...m, sha256 };
@@ -153,12 +160,18 @@ export function readChain(dirs: string[]): Array<Manifest & { sha256: string; di
   chain.forEach((m, i) => {
     const prev = chain[i - 1];
     if (!prev) {
-      if (m.base) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${m.dir} is an increment; restore its full backup first (--from FULL --from ${m.dir})`, { dir: m.dir });
+      if (m.base)
+        throw new StkError('STK_ERR_BACKUP_CORRUPT', `${m.dir} is an increment; restore its full backup first (--from FULL --from ${m.dir})`, { dir: m.dir });
       return;
     }
-    if (m.base?.manifestSha256 !== prev.sha256) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${m.dir} does not continue ${prev.dir}`, { dir: m.dir, base: prev.dir });
+    if (m.base?.manifestSha256 !== prev.sha256)
+      throw new StkError('STK_ERR_BACKUP_CORRUPT', `${m.dir} does not continue ${prev.dir}`, { dir: m.dir, base: prev.dir });
     for (const s of BACKUP_STREAMS) {
-      if (m.streams[s].afterSeq !== prev.streams[s].lastSeq) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${m.dir}: ${s} starts after ${m.streams[s].afterSeq}, ${prev.dir} ends at ${prev.streams[s].lastSeq}`, { dir: m.dir, stream: s });
+      if (m.streams[s].afterSeq !== prev.streams[s].lastSeq)
+        throw new StkError('STK_ERR_BACKUP_CORRUPT', `${m.dir}: ${s} starts after ${m.streams[s].afterSeq}, ${prev.dir} ends at ${prev.streams[s].lastSeq}`, {
+          dir: m.dir,
+          stream: s,
+        });
     }
   });
   return chain;

@@ -43,7 +43,11 @@ export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary>
   const jsm = await jetstreamManager(o.nc);
   for (const stream of BACKUP_STREAMS) {
     if (await exists(jsm, stream)) {
-      throw new StkError('STK_ERR_RESTORE_TARGET_EXISTS', `stream ${stream} already exists on the target NATS; restore only into a NATS without EVENTS and LEDGER (stop Stockade first, and do not start it before the restore ends)`, { stream });
+      throw new StkError(
+        'STK_ERR_RESTORE_TARGET_EXISTS',
+        `stream ${stream} already exists on the target NATS; restore only into a NATS without EVENTS and LEDGER (stop Stockade first, and do not start it before the restore ends)`,
+        { stream },
+      );
     }
   }
   await ensureEventsStream(jsm, { replicas: o.replicas ?? 1 });
@@ -66,7 +70,11 @@ async function readBack(js: JetStreamClient, stream: BackupStream, parts: Part[]
     const want = parts[i]!.streams[stream];
     const got = digest.hex();
     if (digest.count !== want.messages || got !== want.contentDigest) {
-      throw new StkError('STK_ERR_RESTORE_MISMATCH', `restored ${stream} reads back ${digest.count} message(s) with digest ${got} for ${parts[i]!.dir}; the backup has ${want.messages} with ${want.contentDigest}`, { stream, dir: parts[i]!.dir });
+      throw new StkError(
+        'STK_ERR_RESTORE_MISMATCH',
+        `restored ${stream} reads back ${digest.count} message(s) with digest ${got} for ${parts[i]!.dir}; the backup has ${want.messages} with ${want.contentDigest}`,
+        { stream, dir: parts[i]!.dir },
+      );
     }
     i++;
     digest = new ContentDigest();
@@ -112,7 +120,8 @@ async function checkFile(dir: string, stream: BackupStream, manifest: Manifest):
     throw new StkError('STK_ERR_BACKUP_CORRUPT', `cannot read ${path}: ${(err as Error).message}`, { stream, file: want.file }, { cause: err });
   }
   const sha = fileHash.digest('hex');
-  if (sha !== want.sha256) throw new StkError('STK_ERR_BACKUP_CORRUPT', `${want.file} has SHA-256 ${sha}, the manifest says ${want.sha256}`, { stream, file: want.file });
+  if (sha !== want.sha256)
+    throw new StkError('STK_ERR_BACKUP_CORRUPT', `${want.file} has SHA-256 ${sha}, the manifest says ${want.sha256}`, { stream, file: want.file });
   if (digest.count !== want.messages || digest.hex() !== want.contentDigest) {
     throw new StkError('STK_ERR_BACKUP_CORRUPT', `${want.file} holds ${digest.count} message(s) that do not match the manifest`, { stream, file: want.file });
   }
@@ -131,7 +140,11 @@ async function republish(o: RestoreOptions, stream: BackupStream, parts: Part[])
   let n = 0;
   const check = (expected: number) => (ack: Ack) => {
     if (ack.duplicate || ack.seq !== expected) {
-      throw new StkError('STK_ERR_RESTORE_MISMATCH', `${stream}: backup message ${expected} was stored ${ack.duplicate ? 'as a duplicate' : `at sequence ${ack.seq}`}`, { stream, expected, seq: ack.seq, duplicate: ack.duplicate });
+      throw new StkError(
+        'STK_ERR_RESTORE_MISMATCH',
+        `${stream}: backup message ${expected} was stored ${ack.duplicate ? 'as a duplicate' : `at sequence ${ack.seq}`}`,
+        { stream, expected, seq: ack.seq, duplicate: ack.duplicate },
+      );
     }
   };
   try {
@@ -161,7 +174,12 @@ async function republish(o: RestoreOptions, stream: BackupStream, parts: Part[])
   }
   if (failure) {
     if (failure instanceof StkError) throw failure;
-    throw new StkError('STK_ERR_LOG_UNAVAILABLE', `restoring ${stream} failed at message ${n}: ${(failure as Error)?.message ?? failure}`, { stream }, { cause: failure });
+    throw new StkError(
+      'STK_ERR_LOG_UNAVAILABLE',
+      `restoring ${stream} failed at message ${n}: ${(failure as Error)?.message ?? failure}`,
+      { stream },
+      { cause: failure },
+    );
   }
   const lastSeq = await lastSequence(await jetstreamManager(o.nc), stream);
   if (n !== total || lastSeq !== n) {

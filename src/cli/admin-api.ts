@@ -28,7 +28,8 @@ export async function adminApi(data: string | undefined, env: NodeJS.ProcessEnv 
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const out = (await res.json()) as any;
-      if (!res.ok) throw new StkError((out?.error?.code as ErrorCode) ?? 'STK_ERR_INTERNAL', out?.error?.message ?? `HTTP ${res.status}`, out?.error?.data ?? {});
+      if (!res.ok)
+        throw new StkError((out?.error?.code as ErrorCode) ?? 'STK_ERR_INTERNAL', out?.error?.message ?? `HTTP ${res.status}`, out?.error?.data ?? {});
       return out;
     },
   };
@@ -37,6 +38,10 @@ export async function adminApi(data: string | undefined, env: NodeJS.ProcessEnv 
 /** The same, failing with a clear error when nothing runs on the data folder. */
 export async function requireAdminApi(data: string | undefined): Promise<AdminApi> {
   const api = await adminApi(data);
-  if (!api) throw new StkError('STK_ERR_CONFIG', `no running install with an operator API in ${resolve(data ?? process.env.STOCKADE_DATA ?? './data')}; start \`stockade serve\` first`);
+  if (!api)
+    throw new StkError(
+      'STK_ERR_CONFIG',
+      `no running install with an operator API in ${resolve(data ?? process.env.STOCKADE_DATA ?? './data')}; start \`stockade serve\` first`,
+    );
   return api;
 }

@@ -78,7 +78,13 @@ export class AgentClient {
     const { keyPem, csrPem } = await createAgentKeyAndCsr('ec-P-256');
     const agent = new Agent({ ca: o.caPem, keepAlive: false });
     try {
-      const r = await call(agent, o.url, 'POST', '/agent/v1/enroll', { secret: o.secret, csr: csrPem, hostname: o.hostname, os: o.os, agentVersion: o.agentVersion });
+      const r = await call(agent, o.url, 'POST', '/agent/v1/enroll', {
+        secret: o.secret,
+        csr: csrPem,
+        hostname: o.hostname,
+        os: o.os,
+        agentVersion: o.agentVersion,
+      });
       if (r.status !== 201) throw errorOf(r);
       return new AgentClient({ url: o.url, agentId: r.body.agentId, keyPem, certPem: r.body.certificate, caPem: r.body.caCertificate });
     } finally {
@@ -168,10 +174,10 @@ export async function saveAgentState(dir: string, s: AgentState): Promise<void> 
     await chmod(tmp, mode);
     await rename(tmp, join(dir, name));
   };
-  await put('agent.key', s.keyPem.trim() + '\n', 0o600);
-  await put('agent.crt', s.certPem.trim() + '\n', 0o600);
-  await put('ca.crt', s.caPem.trim() + '\n', 0o644);
-  await put('agent.json', JSON.stringify({ url: s.url, agentId: s.agentId }, null, 2) + '\n', 0o600);
+  await put('agent.key', `${s.keyPem.trim()}\n`, 0o600);
+  await put('agent.crt', `${s.certPem.trim()}\n`, 0o600);
+  await put('ca.crt', `${s.caPem.trim()}\n`, 0o644);
+  await put('agent.json', `${JSON.stringify({ url: s.url, agentId: s.agentId }, null, 2)}\n`, 0o600);
 }
 
 export async function loadAgentState(dir: string): Promise<AgentState> {

@@ -9,7 +9,15 @@ const AGENT_VERSION = '0.1.0';
 
 /** What the reference agent reports as inventory in its heartbeats. */
 function inventory(): Record<string, unknown> {
-  return { hostname: hostname(), platform: platform(), release: release(), arch: arch(), cpus: cpus().length, memoryBytes: totalmem(), agentVersion: AGENT_VERSION };
+  return {
+    hostname: hostname(),
+    platform: platform(),
+    release: release(),
+    arch: arch(),
+    cpus: cpus().length,
+    memoryBytes: totalmem(),
+    agentVersion: AGENT_VERSION,
+  };
 }
 
 /** The actions the reference agent knows; anything else is answered `failed`. */

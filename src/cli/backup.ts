@@ -24,8 +24,11 @@ export function registerBackup(program: Command): void {
       try {
         const m = await backupStreams({ nc, out: resolve(opts.out), ...(opts.since ? { since: resolve(opts.since) } : {}), onProgress: progress });
         clearProgress();
-        for (const [name, s] of Object.entries(m.streams)) console.log(`${name}: ${s.messages} message(s) after sequence ${s.afterSeq}, up to ${s.lastSeq}, ${s.bytes} bytes, sha256 ${s.sha256}`);
-        console.log(`${m.base ? `increment of the backup of ${m.base.createdAt}` : 'full backup'} written to ${resolve(opts.out)} (stockade ${m.version}, ${m.createdAt})`);
+        for (const [name, s] of Object.entries(m.streams))
+          console.log(`${name}: ${s.messages} message(s) after sequence ${s.afterSeq}, up to ${s.lastSeq}, ${s.bytes} bytes, sha256 ${s.sha256}`);
+        console.log(
+          `${m.base ? `increment of the backup of ${m.base.createdAt}` : 'full backup'} written to ${resolve(opts.out)} (stockade ${m.version}, ${m.createdAt})`,
+        );
       } finally {
         await nc.close();
       }
@@ -34,7 +37,11 @@ export function registerBackup(program: Command): void {
   program
     .command('restore')
     .description('republish a backup into a NATS where EVENTS and LEDGER do not exist yet, then check it against the manifest')
-    .requiredOption('--from <dir>', 'a folder written by `stockade backup`; repeat it for a full backup followed by its increments, in order', (v: string, acc: string[] = []) => [...acc, v])
+    .requiredOption(
+      '--from <dir>',
+      'a folder written by `stockade backup`; repeat it for a full backup followed by its increments, in order',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
     .option('--replicas <n>', 'replicas of the created streams (3 on a cluster)', '1')
     // No --data: a running install has its streams already; the target is a NATS Stockade is not using.
     .option('--nats-url <urls>', 'NATS servers (NATS_URL)')
@@ -47,8 +54,11 @@ export function registerBackup(program: Command): void {
       try {
         const r = await restoreStreams({ nc, from: opts.from.map((d) => resolve(d)), replicas, onProgress: progress });
         clearProgress();
-        for (const [name, s] of Object.entries(r.streams)) console.log(`${name}: ${s.messages} message(s) restored and read back, content digest matches the manifest`);
-        console.log(`restore complete from ${r.parts.length} backup folder(s), the last taken ${r.parts.at(-1)!.createdAt}; start Stockade, then run \`stockade ledger verify --all\``);
+        for (const [name, s] of Object.entries(r.streams))
+          console.log(`${name}: ${s.messages} message(s) restored and read back, content digest matches the manifest`);
+        console.log(
+          `restore complete from ${r.parts.length} backup folder(s), the last taken ${r.parts.at(-1)!.createdAt}; start Stockade, then run \`stockade ledger verify --all\``,
+        );
       } finally {
         await nc.close();
       }

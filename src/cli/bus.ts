@@ -13,7 +13,10 @@ export async function connectBus(o: { data?: string; natsUrl?: string; name: str
   if (servers.length === 0) {
     const dataDir = resolve(o.data ?? env.STOCKADE_DATA ?? './data');
     const info = await readRunInfo(dataDir);
-    if (!info) throw new StkError('STK_ERR_CONFIG', `no NATS_URL and no running install in ${dataDir} (start \`stockade serve --data ${dataDir}\` or set NATS_URL)`, { dataDir });
+    if (!info)
+      throw new StkError('STK_ERR_CONFIG', `no NATS_URL and no running install in ${dataDir} (start \`stockade serve --data ${dataDir}\` or set NATS_URL)`, {
+        dataDir,
+      });
     servers = parseNatsUrl(info.natsUrl);
   }
   return connectNats({

@@ -44,7 +44,10 @@ export function registerLedger(program: Command): void {
         if (tty) process.stderr.write('\r\x1b[K');
         if (opts.json) console.log(JSON.stringify(report, null, 2));
         else {
-          if (report.checkpoint) console.log(`checkpoint ${report.checkpoint.at} (key ${report.checkpoint.keyId}): ${report.checkpoint.ok ? 'signature ok' : `INVALID: ${report.checkpoint.message}`}`);
+          if (report.checkpoint)
+            console.log(
+              `checkpoint ${report.checkpoint.at} (key ${report.checkpoint.keyId}): ${report.checkpoint.ok ? 'signature ok' : `INVALID: ${report.checkpoint.message}`}`,
+            );
           for (const t of report.tenants) console.log(line(t));
           const broken = report.tenants.filter((t) => !t.ok).length;
           const keys = report.keys.map((k) => `${k.keyId}${k.trusted ? '' : ' (untrusted)'}`).join(', ') || 'none';
@@ -67,7 +70,9 @@ export function registerLedger(program: Command): void {
       const nc = await connectBus({ ...opts, name: 'stockade-ledger-export' });
       try {
         const s = await exportLedger({ nc, tenant: opts.tenant, out: resolve(opts.out) });
-        console.log(`exported ${s.tenant} to ${s.out}: ${s.entries} entries (event records), ${s.blocks} blocks, height ${s.height}, head ${s.head}, ${s.keys} key(s), checkpoint ${s.checkpoint ?? 'none'}${s.unsealed ? `, ${s.unsealed} unsealed record(s) left out` : ''}`);
+        console.log(
+          `exported ${s.tenant} to ${s.out}: ${s.entries} entries (event records), ${s.blocks} blocks, height ${s.height}, head ${s.head}, ${s.keys} key(s), checkpoint ${s.checkpoint ?? 'none'}${s.unsealed ? `, ${s.unsealed} unsealed record(s) left out` : ''}`,
+        );
       } finally {
         await nc.close();
       }
@@ -91,7 +96,12 @@ function line(t: TenantReport): string {
   const facts = `${t.entries} entries, ${t.blocks} blocks, height ${t.height}, head ${t.head}, keys ${t.keyIds.join(',') || 'none'}${t.pending ? `, ${t.pending} pending` : ''}`;
   if (t.ok) return `ok ${t.tenant}: ${facts}`;
   const b = t.break!;
-  const where = [b.height !== undefined ? `height ${b.height}` : '', b.seq !== undefined ? `EVENTS seq ${b.seq}` : '', b.block !== undefined ? `block ${b.block}` : '', b.ledgerSeq !== undefined ? `LEDGER seq ${b.ledgerSeq}` : '']
+  const where = [
+    b.height !== undefined ? `height ${b.height}` : '',
+    b.seq !== undefined ? `EVENTS seq ${b.seq}` : '',
+    b.block !== undefined ? `block ${b.block}` : '',
+    b.ledgerSeq !== undefined ? `LEDGER seq ${b.ledgerSeq}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
   return `BROKEN ${t.tenant}: ${b.kind} at ${where}: ${b.message}`;

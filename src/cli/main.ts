@@ -9,7 +9,15 @@ import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
-const REGISTRARS: Array<(program: Command) => void> = [registerServe, registerAgent, registerLedger, registerSealer, registerProjections, registerTenant, registerBackup];
+const REGISTRARS: Array<(program: Command) => void> = [
+  registerServe,
+  registerAgent,
+  registerLedger,
+  registerSealer,
+  registerProjections,
+  registerTenant,
+  registerBackup,
+];
 
 export function buildProgram(): Command {
   const program = new Command('stockade')

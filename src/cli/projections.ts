@@ -28,7 +28,9 @@ export function registerProjections(program: Command): void {
       const r = api
         ? await api.call('POST', '/admin/projections/rebuild', opts.model ? { model: opts.model } : {})
         : await offline(opts, (p) => p.rebuild(opts.model ? [opts.model] : undefined));
-      console.log(`rebuilt ${r.models.join(', ')}: ${r.events} events up to position ${r.position} in ${r.seconds.toFixed(2)} s (${Math.round(r.events / Math.max(r.seconds, 1e-9))} events/s)`);
+      console.log(
+        `rebuilt ${r.models.join(', ')}: ${r.events} events up to position ${r.position} in ${r.seconds.toFixed(2)} s (${Math.round(r.events / Math.max(r.seconds, 1e-9))} events/s)`,
+      );
     });
   cmd
     .command('status')

@@ -28,57 +28,73 @@ export function registerSealer(program: Command): void {
     .option('--checkpoint-ms <ms>', 'time between checkpoints (STOCKADE_LEDGER_CHECKPOINT_MS)')
     .option('--checkpoint-file <path>', 'also write each checkpoint here (STOCKADE_LEDGER_CHECKPOINT_FILE)')
     .option('--witness-url <url>', 'also POST each checkpoint here (STOCKADE_LEDGER_WITNESS_URL)')
-    .option('--worker-id <id>', 'this worker\'s id for partition leases; a restart with the same id takes its leases back at once (default: a new id per process)')
+    .option(
+      '--worker-id <id>',
+      "this worker's id for partition leases; a restart with the same id takes its leases back at once (default: a new id per process)",
+    )
     .option('--replicas <n>', 'replicas of the LEDGER stream when it is created (STOCKADE_REPLICAS)')
     .option('--http <host:port>', '/healthz and /metrics of this process (STOCKADE_SEALER_HTTP)')
     .option('--log-level <level>', 'pino level (STOCKADE_LOG_LEVEL)')
-    .action(async (opts: {
-      data?: string; keyDir?: string; natsUrl?: string; blockMaxEntries?: string; blockMaxMs?: string; checkpointMs?: string;
-      checkpointFile?: string; witnessUrl?: string; workerId?: string; replicas?: string; logLevel?: string; http?: string;
-    }) => {
-      const logger = createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
-      const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
-      const lc = loadLedgerConfig(dataDir, opts);
-      const keyring = await Keyring.open(lc.keyDir, { create: true });
-      const nc = await connectBus({ ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}), data: dataDir, name: 'stockade-sealer' });
-      // Several `stockade sealer` processes share the partitions through leases (src/partitions).
-      const sealer = await SealerGroup.start({
-        nc,
-        keyring,
-        logger,
-        ledger: lc,
-        replicas: Number(opts.replicas ?? process.env.STOCKADE_REPLICAS ?? 1),
-        ...(opts.workerId ? { workerId: opts.workerId } : {}),
-      });
-      const httpAddr = opts.http ?? process.env.STOCKADE_SEALER_HTTP;
-      const telemetry = httpAddr ? await serveTelemetry(sealer, httpAddr) : null;
-      logger.info({ keyId: keyring.keyId, keyDir: lc.keyDir, nats: nc.getServer(), ...(telemetry ? { http: telemetry.url } : {}) }, 'sealer is running');
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'stopping');
-        telemetry?.server.close();
-        void sealer
-          .close()
-          .then(() => nc.drain())
-          .then(
-            () => process.exit(0),
-            (err: unknown) => {
-              logger.error({ err }, 'error while stopping');
-              process.exit(1);
-            },
-          );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-    });
+    .action(
+      async (opts: {
+        data?: string;
+        keyDir?: string;
+        natsUrl?: string;
+        blockMaxEntries?: string;
+        blockMaxMs?: string;
+        checkpointMs?: string;
+        checkpointFile?: string;
+        witnessUrl?: string;
+        workerId?: string;
+        replicas?: string;
+        logLevel?: string;
+        http?: string;
+      }) => {
+        const logger = createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
+        const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
+        const lc = loadLedgerConfig(dataDir, opts);
+        const keyring = await Keyring.open(lc.keyDir, { create: true });
+        const nc = await connectBus({ ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}), data: dataDir, name: 'stockade-sealer' });
+        // Several `stockade sealer` processes share the partitions through leases (src/partitions).
+        const sealer = await SealerGroup.start({
+          nc,
+          keyring,
+          logger,
+          ledger: lc,
+          replicas: Number(opts.replicas ?? process.env.STOCKADE_REPLICAS ?? 1),
+          ...(opts.workerId ? { workerId: opts.workerId } : {}),
+        });
+        const httpAddr = opts.http ?? process.env.STOCKADE_SEALER_HTTP;
+        const telemetry = httpAddr ? await serveTelemetry(sealer, httpAddr) : null;
+        logger.info({ keyId: keyring.keyId, keyDir: lc.keyDir, nats: nc.getServer(), ...(telemetry ? { http: telemetry.url } : {}) }, 'sealer is running');
+        let stopping = false;
+        const stop = (signal: string): void => {
+          if (stopping) return;
+          stopping = true;
+          logger.info({ signal }, 'stopping');
+          telemetry?.server.close();
+          void sealer
+            .close()
+            .then(() => nc.drain())
+            .then(
+              () => process.exit(0),
+              (err: unknown) => {
+                logger.error({ err }, 'error while stopping');
+                process.exit(1);
+              },
+            );
+        };
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+      },
+    );
 }
 
 /** The separate sealer's own /healthz and /metrics: the same checks and gauges as inside serve. */
 async function serveTelemetry(sealer: SealerTelemetrySource, address: string): Promise<{ server: Server; url: string }> {
   const m = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(address.trim());
-  if (!m || Number(m[2]) > 65535) throw new StkError('STK_ERR_CONFIG', `--http must be host:port or a port, got ${JSON.stringify(address)}`, { value: address });
+  if (!m || Number(m[2]) > 65535)
+    throw new StkError('STK_ERR_CONFIG', `--http must be host:port or a port, got ${JSON.stringify(address)}`, { value: address });
   const health = new Health();
   const metrics = new Metrics();
   registerSealerTelemetry({ health, metrics }, sealer);

@@ -14,7 +14,11 @@ import type { Session, SessionStore } from './sessions.ts';
 export class DashboardContext {
   readonly #sessions = new WeakMap<FastifyRequest, Promise<Session | null>>();
 
-  constructor(readonly app: FastifyInstance, readonly rt: Runtime, readonly sessions: SessionStore) {}
+  constructor(
+    readonly app: FastifyInstance,
+    readonly rt: Runtime,
+    readonly sessions: SessionStore,
+  ) {}
 
   /** The request's session, or null; read once per request. */
   session(req: FastifyRequest): Promise<Session | null> {
@@ -51,7 +55,7 @@ export class DashboardContext {
    */
   async tenantView(session: Session, tenant: string): Promise<TenantDoc | null> {
     const res = await this.callApi(session, 'GET', `/tenants/${encodeURIComponent(tenant)}`);
-    if (res.statusCode === 401) throw new StkError('STK_ERR_AUTH_REQUIRED', 'the session\'s credential is no longer valid');
+    if (res.statusCode === 401) throw new StkError('STK_ERR_AUTH_REQUIRED', "the session's credential is no longer valid");
     return res.statusCode === 200 ? (res.json() as TenantDoc) : null;
   }
 }

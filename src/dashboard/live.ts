@@ -51,7 +51,10 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
     const sid = sessionCookie(req)!;
     const mine = perSession.get(sid) ?? 0;
     if (open.size >= LIVE_MAX_STREAMS || mine >= LIVE_MAX_PER_SESSION) {
-      throw new StkError('STK_ERR_RATE_LIMITED', 'too many live streams open', { limit: open.size >= LIVE_MAX_STREAMS ? LIVE_MAX_STREAMS : LIVE_MAX_PER_SESSION, retryAfterSeconds: 5 });
+      throw new StkError('STK_ERR_RATE_LIMITED', 'too many live streams open', {
+        limit: open.size >= LIVE_MAX_STREAMS ? LIVE_MAX_STREAMS : LIVE_MAX_PER_SESSION,
+        retryAfterSeconds: 5,
+      });
     }
     perSession.set(sid, mine + 1);
     let from: number;
@@ -117,7 +120,16 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
     try {
       const report = await verifyLedger({ nc: ctx.rt.nc, tenants: [tenant], onProgress: (p) => line({ phase: 'progress', entries: p.entries, total }) });
       const mine = report.tenants.find((t) => t.tenant === tenant);
-      line({ phase: 'done', ok: mine?.ok ?? true, entries: mine?.entries ?? 0, total, height: mine?.height ?? 0, head: mine?.head ?? null, pending: mine?.pending ?? 0, break: mine?.break ?? null });
+      line({
+        phase: 'done',
+        ok: mine?.ok ?? true,
+        entries: mine?.entries ?? 0,
+        total,
+        height: mine?.height ?? 0,
+        head: mine?.head ?? null,
+        pending: mine?.pending ?? 0,
+        break: mine?.break ?? null,
+      });
     } catch (err) {
       req.log.error({ err, tenant }, 'ledger verification failed to run');
       line({ phase: 'failed', code: err instanceof StkError ? err.code : 'STK_ERR_INTERNAL' });

@@ -94,35 +94,52 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
       actions: ACTIONS,
       // What the enroll command shown with a new secret needs; only an admin creates customers.
       ...(p.kind === 'admin'
-        ? { enroll: { ingressUrl: `https://${ctx.rt.config.ingressHost}:${ctx.rt.config.ingressPort}`, caPath: join(dataPaths(ctx.rt.config.dataDir).pki, 'ca.crt') } }
+        ? {
+            enroll: {
+              ingressUrl: `https://${ctx.rt.config.ingressHost}:${ctx.rt.config.ingressPort}`,
+              caPath: join(dataPaths(ctx.rt.config.dataDir).pki, 'ca.crt'),
+            },
+          }
         : {}),
     };
   });
 
-  ui.post('/session', {
-    schema: {
-      body: { type: 'object', properties: { credential: { type: 'string', minLength: 1, maxLength: CREDENTIAL_MAX } }, required: ['credential'], additionalProperties: false },
+  ui.post(
+    '/session',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: { credential: { type: 'string', minLength: 1, maxLength: CREDENTIAL_MAX } },
+          required: ['credential'],
+          additionalProperties: false,
+        },
+      },
     },
-  }, async (req, reply) => {
-    assertSameOrigin(req);
-    throttle.check(req.ip);
-    const { credential } = req.body as { credential: string };
-    // The operator API's own check of the Bearer credential, handed the credential as a header.
-    const rm = await readModels(ctx.rt);
-    let principal: Principal;
-    try {
-      principal = await authenticate({ headers: { authorization: `Bearer ${credential}` } } as FastifyRequest, rm.store, ctx.rt.adminKey);
-    } catch (err) {
-      if (isStkError(err, 'STK_ERR_AUTH_REQUIRED')) throttle.failed(req.ip);
-      throw err;
-    }
-    throttle.succeeded(req.ip);
-    const { sid, session } = await ctx.sessions.create(credential, principal);
-    req.log.info({ principal: principal.kind, ...(principal.kind === 'token' ? { tenant: principal.tenant, role: principal.role } : {}) }, 'dashboard sign-in');
-    noStore(reply);
-    reply.header('set-cookie', sessionSetCookie(req, sid));
-    return reply.status(201).send({ home: home(session), csrf: session.csrf });
-  });
+    async (req, reply) => {
+      assertSameOrigin(req);
+      throttle.check(req.ip);
+      const { credential } = req.body as { credential: string };
+      // The operator API's own check of the Bearer credential, handed the credential as a header.
+      const rm = await readModels(ctx.rt);
+      let principal: Principal;
+      try {
+        principal = await authenticate({ headers: { authorization: `Bearer ${credential}` } } as FastifyRequest, rm.store, ctx.rt.adminKey);
+      } catch (err) {
+        if (isStkError(err, 'STK_ERR_AUTH_REQUIRED')) throttle.failed(req.ip);
+        throw err;
+      }
+      throttle.succeeded(req.ip);
+      const { sid, session } = await ctx.sessions.create(credential, principal);
+      req.log.info(
+        { principal: principal.kind, ...(principal.kind === 'token' ? { tenant: principal.tenant, role: principal.role } : {}) },
+        'dashboard sign-in',
+      );
+      noStore(reply);
+      reply.header('set-cookie', sessionSetCookie(req, sid));
+      return reply.status(201).send({ home: home(session), csrf: session.csrf });
+    },
+  );
 
   ui.delete('/session', async (req, reply) => {
     const s = await ctx.session(req);

@@ -40,7 +40,10 @@ interface Stored {
  * so it needs no storage and cannot be computed without the cookie.
  */
 export class SessionStore {
-  constructor(private readonly kv: KV, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   static async open(nc: NatsConnection, o: { replicas?: number; now?: () => Date } = {}): Promise<SessionStore> {
     try {
@@ -69,7 +72,7 @@ export class SessionStore {
   async get(sid: string | undefined): Promise<Session | null> {
     if (!sid || !SID_PATTERN.test(sid)) return null;
     const entry = await this.#kv('get', () => this.kv.get(kvKey(sid)));
-    if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null;
+    if (entry?.operation !== 'PUT' || entry.length === 0) return null;
     let body: { credential: string; principal: Principal; expiresAt: string };
     try {
       const stored = entry.json<Stored>();

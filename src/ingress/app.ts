@@ -62,7 +62,10 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
     const metrics = deps.metrics;
     // Refusals by route and status show an attack or a broken agent fleet at a glance.
     app.addHook('onResponse', async (req, reply) => {
-      metrics.inc('stockade_ingress_responses_total', 'Agent ingress responses by route and status', { route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+      metrics.inc('stockade_ingress_responses_total', 'Agent ingress responses by route and status', {
+        route: req.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      });
     });
   }
   await app.register(rateLimit, { global: false });

@@ -36,7 +36,10 @@ export class AggregateFeed {
   }
 
   async start(): Promise<void> {
-    const consumer = await this.#log.js.consumers.get(EVENTS_STREAM, { filter_subjects: aggregateTypeFilter(this.#aggregateType), deliver_policy: DeliverPolicy.All });
+    const consumer = await this.#log.js.consumers.get(EVENTS_STREAM, {
+      filter_subjects: aggregateTypeFilter(this.#aggregateType),
+      deliver_policy: DeliverPolicy.All,
+    });
     this.#consumer = consumer;
     const messages = await consumer.consume({ max_messages: 1024, expires: PULL_EXPIRES_MS });
     this.#stop = async () => {
@@ -80,7 +83,9 @@ export class AggregateFeed {
   }
 
   #send(): Promise<number> {
-    const p = retryTransient(() => this.#log.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: aggregateTypeFilter(this.#aggregateType) }), 2000).then((m) => m?.seq ?? 0);
+    const p = retryTransient(() => this.#log.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: aggregateTypeFilter(this.#aggregateType) }), 2000).then(
+      (m) => m?.seq ?? 0,
+    );
     this.#inflight = p;
     const clear = (): void => {
       if (this.#inflight === p) this.#inflight = null;
@@ -98,7 +103,12 @@ export class AggregateFeed {
       try {
         last = await this.#freshLast();
       } catch (err) {
-        throw new StkError('STK_ERR_UNAVAILABLE', `the ingress cannot reach the event log: ${(err as Error).message}`, { retryAfterSeconds: 1 }, { cause: err });
+        throw new StkError(
+          'STK_ERR_UNAVAILABLE',
+          `the ingress cannot reach the event log: ${(err as Error).message}`,
+          { retryAfterSeconds: 1 },
+          { cause: err },
+        );
       }
       // The ordered consumer hands records in stream order, so having applied the newest
       // matching record means having applied every one before it.

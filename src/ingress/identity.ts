@@ -43,7 +43,8 @@ export function peerOf(req: FastifyRequest, now: () => Date = () => new Date()):
   }
   if (peer instanceof StkError) throw peer;
   // OpenSSL checked the validity period at the handshake; a keep-alive connection can outlive it.
-  if (now().getTime() > peer.notAfterMs) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate refused: CERT_HAS_EXPIRED', { reason: 'CERT_HAS_EXPIRED' });
+  if (now().getTime() > peer.notAfterMs)
+    throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate refused: CERT_HAS_EXPIRED', { reason: 'CERT_HAS_EXPIRED' });
   return { agentId: peer.agentId, tenant: peer.tenant };
 }
 
@@ -58,7 +59,8 @@ function readPeer(socket: TLSSocket): Peer | StkError {
   const agentId = first(cert.subject?.CN);
   const tenant = first(cert.subject?.O);
   const notAfterMs = Date.parse(cert.valid_to);
-  if (!isValidId('token', agentId) || !isValidId('tenant', tenant) || !Number.isFinite(notAfterMs)) return new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate does not name an agent');
+  if (!isValidId('token', agentId) || !isValidId('tenant', tenant) || !Number.isFinite(notAfterMs))
+    return new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate does not name an agent');
   return { agentId, tenant, notAfterMs };
 }
 
@@ -72,7 +74,13 @@ function first(v: string | string[] | undefined): string | undefined {
  * tenant (which must exist and not be suspended). The tenant comes from the record, never from
  * the request.
  */
-export async function authenticateAgent(req: FastifyRequest, log: EventLog, tenants: TenantGate, claimedAgentId: string | undefined, now?: () => Date): Promise<AgentIdentity> {
+export async function authenticateAgent(
+  req: FastifyRequest,
+  log: EventLog,
+  tenants: TenantGate,
+  claimedAgentId: string | undefined,
+  now?: () => Date,
+): Promise<AgentIdentity> {
   const peer = peerOf(req, now);
   if (claimedAgentId !== undefined && claimedAgentId !== peer.agentId) {
     throw new StkError('STK_ERR_AGENT_ID_MISMATCH', 'client certificate does not match agent id', { field: 'agentId' });

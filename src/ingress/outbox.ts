@@ -60,7 +60,17 @@ export class CommandOutbox {
         const key = `${r.tenant}/${d.agentId}`;
         let open = this.#byAgent.get(key);
         if (!open) this.#byAgent.set(key, (open = new Map()));
-        open.set(id, { id: r.aggregate.id, tenant: r.tenant, agentId: d.agentId, action: d.action, args: d.args ?? {}, dispatchedAt: e.at, status: 'pending', version: e.version, position: r.position });
+        open.set(id, {
+          id: r.aggregate.id,
+          tenant: r.tenant,
+          agentId: d.agentId,
+          action: d.action,
+          args: d.args ?? {},
+          dispatchedAt: e.at,
+          status: 'pending',
+          version: e.version,
+          position: r.position,
+        });
         this.#agentOf.set(id, key);
         continue;
       }

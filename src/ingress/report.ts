@@ -63,11 +63,21 @@ interface Write {
  * The envelope's time is the server's (a heartbeat's time is when the agent was last seen); the
  * agent's own clock goes into the payloads (`observedAt`, `finishedAt`, `collectedAt`).
  */
-export function planReport(agent: AgentRecord, products: readonly Product[], batch: ReportBatch): { ok: true; writes: Write[] } | { ok: false; error: StkError } {
+export function planReport(
+  agent: AgentRecord,
+  products: readonly Product[],
+  batch: ReportBatch,
+): { ok: true; writes: Write[] } | { ok: false; error: StkError } {
   for (const [i, e] of batch.events.entries()) {
     const product = productOfReport(e);
     if (product && !products.includes(product)) {
-      return { ok: false, error: new StkError('STK_ERR_PRODUCT_DISABLED', `report kind ${e.kind} needs product ${product}, which is off for this tenant`, { product, field: `events/${i}` }) };
+      return {
+        ok: false,
+        error: new StkError('STK_ERR_PRODUCT_DISABLED', `report kind ${e.kind} needs product ${product}, which is off for this tenant`, {
+          product,
+          field: `events/${i}`,
+        }),
+      };
     }
   }
   const base = sha256(`${agent.tenant}\0${agent.agentId}\0${batch.batchId ?? sha256(JSON.stringify(batch.events))}`);
@@ -84,7 +94,12 @@ export function planReport(agent: AgentRecord, products: readonly Product[], bat
       const d = decider.decide(command, decider.initialState());
       if (!d.ok) throw d.error; // a fresh aggregate accepts its creating command; anything else is a bug
       const ids = d.events.map((_, j) => derive(i, j));
-      writes.push({ aggregateType: decider.aggregateType, aggregateId: ids[0]!.aggregateId, events: d.events.map((ev, j) => ({ ...ev, id: ids[j]!.eventId })), onAgent: false });
+      writes.push({
+        aggregateType: decider.aggregateType,
+        aggregateId: ids[0]!.aggregateId,
+        events: d.events.map((ev, j) => ({ ...ev, id: ids[j]!.eventId })),
+        onAgent: false,
+      });
     };
     switch (e.kind) {
       case 'heartbeat': {
@@ -96,20 +111,49 @@ export function planReport(agent: AgentRecord, products: readonly Product[], bat
       case 'alert':
         fresh(alertDecider, {
           kind: 'raise',
-          alert: { agentId, product: 'edr', rule: e.data.rule, severity: e.data.severity, title: e.data.title, ...(e.data.details ? { details: e.data.details } : {}), observedAt: e.at },
+          alert: {
+            agentId,
+            product: 'edr',
+            rule: e.data.rule,
+            severity: e.data.severity,
+            title: e.data.title,
+            ...(e.data.details ? { details: e.data.details } : {}),
+            observedAt: e.at,
+          },
         });
         break;
       case 'finding':
         fresh(findingDecider, {
           kind: 'report',
-          finding: { agentId, product: productOfReport(e)!, title: e.data.title, severity: e.data.severity, subject: e.data.subject, ...(e.data.details ? { details: e.data.details } : {}), observedAt: e.at },
+          finding: {
+            agentId,
+            product: productOfReport(e)!,
+            title: e.data.title,
+            severity: e.data.severity,
+            subject: e.data.subject,
+            ...(e.data.details ? { details: e.data.details } : {}),
+            observedAt: e.at,
+          },
         });
         break;
       case 'scan-run':
-        fresh(scanDecider, { kind: 'record', scan: { agentId, product: 'attack-surface', merkleRoot: e.data.merkleRoot, itemCount: e.data.itemCount, startedAt: e.data.startedAt, finishedAt: e.at } });
+        fresh(scanDecider, {
+          kind: 'record',
+          scan: {
+            agentId,
+            product: 'attack-surface',
+            merkleRoot: e.data.merkleRoot,
+            itemCount: e.data.itemCount,
+            startedAt: e.data.startedAt,
+            finishedAt: e.at,
+          },
+        });
         break;
       case 'evidence':
-        fresh(evidenceDecider, { kind: 'collect', evidence: { agentId, name: e.data.name, sha256: e.data.sha256, sizeBytes: e.data.sizeBytes, collectedAt: e.at } });
+        fresh(evidenceDecider, {
+          kind: 'collect',
+          evidence: { agentId, name: e.data.name, sha256: e.data.sha256, sizeBytes: e.data.sizeBytes, collectedAt: e.at },
+        });
         break;
     }
   }
@@ -124,7 +168,12 @@ export function planReport(agent: AgentRecord, products: readonly Product[], bat
  * conflict on one of them means an earlier try of this very batch created it.
  * Returns the highest log position written (for read-your-writes) and the number of events.
  */
-export async function writeReport(log: EventLog, agent: AgentRecord, writes: Write[], reread: () => Promise<AgentRecord | null>): Promise<{ position: number; events: number }> {
+export async function writeReport(
+  log: EventLog,
+  agent: AgentRecord,
+  writes: Write[],
+  reread: () => Promise<AgentRecord | null>,
+): Promise<{ position: number; events: number }> {
   const actor: Actor = { kind: 'agent', id: agent.agentId };
   let position = 0;
   let count = 0;
@@ -132,7 +181,10 @@ export async function writeReport(log: EventLog, agent: AgentRecord, writes: Wri
   if (own) {
     let version = agent.version;
     for (let attempt = 0; ; attempt++) {
-      const r = await log.append({ tenant: agent.tenant, aggregateType: own.aggregateType, aggregateId: own.aggregateId }, own.events, { expectedVersion: version, actor });
+      const r = await log.append({ tenant: agent.tenant, aggregateType: own.aggregateType, aggregateId: own.aggregateId }, own.events, {
+        expectedVersion: version,
+        actor,
+      });
       if (r.ok) {
         position = r.value.position;
         count += own.events.length;
@@ -146,7 +198,11 @@ export async function writeReport(log: EventLog, agent: AgentRecord, writes: Wri
     }
   }
   const results = await Promise.all(
-    writes.filter((w) => !w.onAgent).map((w) => log.append({ tenant: agent.tenant, aggregateType: w.aggregateType, aggregateId: w.aggregateId }, w.events, { expectedVersion: 'no_stream', actor })),
+    writes
+      .filter((w) => !w.onAgent)
+      .map((w) =>
+        log.append({ tenant: agent.tenant, aggregateType: w.aggregateType, aggregateId: w.aggregateId }, w.events, { expectedVersion: 'no_stream', actor }),
+      ),
   );
   for (const r of results) {
     if (r.ok) {

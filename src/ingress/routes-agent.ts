@@ -12,7 +12,16 @@ import type { IngressDeps } from './app.ts';
 import { readAgentRecord } from './agents.ts';
 import { authenticateAgent, type AgentIdentity } from './identity.ts';
 import { planReport, writeReport, type ReportBatch } from './report.ts';
-import { ENROLL_MAX_BODY_BYTES, REPORT_MAX_BODY_BYTES, RESULT_MAX_BODY_BYTES, commandParams, commandsQuery, renewBody, reportBody, resultBody } from './schemas.ts';
+import {
+  ENROLL_MAX_BODY_BYTES,
+  REPORT_MAX_BODY_BYTES,
+  RESULT_MAX_BODY_BYTES,
+  commandParams,
+  commandsQuery,
+  renewBody,
+  reportBody,
+  resultBody,
+} from './schemas.ts';
 
 const derivedId = (...parts: string[]): string => createHash('sha256').update(parts.join('\0')).digest('base64url').slice(0, 22);
 
@@ -47,10 +56,14 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
         .map((c) => {
           const d = agentCommandDecider.decide({ kind: 'deliver', agentId: agent.agentId }, { status: 'pending', agentId: c.agentId });
           if (!d.ok || d.events.length === 0) return null;
-          return log.append({ tenant: agent.tenant, aggregateType: COMMAND, aggregateId: c.id }, d.events.map((e) => ({ ...e, id: derivedId(c.id, 'delivered') })), {
-            expectedVersion: c.version,
-            actor: actorOf(agent),
-          });
+          return log.append(
+            { tenant: agent.tenant, aggregateType: COMMAND, aggregateId: c.id },
+            d.events.map((e) => ({ ...e, id: derivedId(c.id, 'delivered') })),
+            {
+              expectedVersion: c.version,
+              actor: actorOf(agent),
+            },
+          );
         }),
     );
     return { commands: open.map((c) => ({ id: c.id, action: c.action, args: c.args, dispatchedAt: c.dispatchedAt })) };
@@ -73,7 +86,11 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
         }
         const d = agentCommandDecider.decide({ kind: 'complete', agentId: agent.agentId, ...result }, fold(agentCommandDecider, events));
         if (!d.ok) throw d.error;
-        const r = await log.append(stream, d.events.map((e) => ({ ...e, id: derivedId(req.params.commandId, 'completed') })), { expectedVersion: version, actor: actorOf(agent) });
+        const r = await log.append(
+          stream,
+          d.events.map((e) => ({ ...e, id: derivedId(req.params.commandId, 'completed') })),
+          { expectedVersion: version, actor: actorOf(agent) },
+        );
         if (r.ok) return { commandId: req.params.commandId, status: 'completed', position: r.value.position };
         if (attempt >= 2) throw r.error;
       }
@@ -83,11 +100,23 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
   app.post<{ Body: { agentId: string; csr: string } }>('/renew', { schema: { body: renewBody }, bodyLimit: ENROLL_MAX_BODY_BYTES }, async (req) => {
     let agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
     const now = deps.now?.() ?? new Date();
-    const cert = await deps.issuer.issue({ csrPem: req.body.csr, agentId: agent.agentId, tenant: agent.tenant, now, ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}) });
+    const cert = await deps.issuer.issue({
+      csrPem: req.body.csr,
+      agentId: agent.agentId,
+      tenant: agent.tenant,
+      now,
+      ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}),
+    });
     for (let attempt = 0; ; attempt++) {
-      const d = agentDecider.decide({ kind: 'renew', certificate: { certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString() } }, { exists: true, revoked: agent.revoked });
+      const d = agentDecider.decide(
+        { kind: 'renew', certificate: { certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString() } },
+        { exists: true, revoked: agent.revoked },
+      );
       if (!d.ok) throw d.error;
-      const r = await log.append({ tenant: agent.tenant, aggregateType: AGENT, aggregateId: agent.agentId }, d.events, { expectedVersion: agent.version, actor: actorOf(agent) });
+      const r = await log.append({ tenant: agent.tenant, aggregateType: AGENT, aggregateId: agent.agentId }, d.events, {
+        expectedVersion: agent.version,
+        actor: actorOf(agent),
+      });
       if (r.ok) break;
       const now = await readAgentRecord(log, agent.tenant, agent.agentId);
       if (!now) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'no enrolled agent matches this certificate');

@@ -47,7 +47,13 @@ export async function registerEnroll(app: FastifyInstance, deps: IngressDeps): P
 
       const agentId = newId();
       const now = deps.now?.() ?? new Date();
-      const cert = await deps.issuer.issue({ csrPem: b.csr, agentId, tenant: who.tenant, now, ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}) });
+      const cert = await deps.issuer.issue({
+        csrPem: b.csr,
+        agentId,
+        tenant: who.tenant,
+        now,
+        ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}),
+      });
       const d = agentDecider.decide(
         {
           kind: 'enroll',

@@ -109,13 +109,21 @@ export class CheckpointWriter {
     this.#last = c;
     if (this.#o.checkpointFile) {
       const tmp = `${this.#o.checkpointFile}.tmp`;
-      await writeFile(tmp, bytes + '\n', { mode: 0o644 });
+      await writeFile(tmp, `${bytes}\n`, { mode: 0o644 });
       await rename(tmp, this.#o.checkpointFile);
     }
     if (this.#o.witnessUrl) {
-      const res = await fetch(this.#o.witnessUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes, signal: AbortSignal.timeout(5000) }).catch((err: unknown) => err as Error);
+      const res = await fetch(this.#o.witnessUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: bytes,
+        signal: AbortSignal.timeout(5000),
+      }).catch((err: unknown) => err as Error);
       if (res instanceof Error || !res.ok) {
-        this.#o.logger.error({ url: this.#o.witnessUrl, status: res instanceof Error ? undefined : res.status, err: res instanceof Error ? res : undefined }, 'checkpoint witness did not accept the checkpoint');
+        this.#o.logger.error(
+          { url: this.#o.witnessUrl, status: res instanceof Error ? undefined : res.status, err: res instanceof Error ? res : undefined },
+          'checkpoint witness did not accept the checkpoint',
+        );
       }
     }
     this.#o.logger.info({ at: c.at, tenants: c.heads.length }, 'checkpoint written');
@@ -131,7 +139,13 @@ export async function readCheckpointFile(path: string): Promise<Checkpoint> {
   } catch (err) {
     throw new StkError('STK_ERR_LEDGER_CHECKPOINT', `cannot read checkpoint ${path}: ${(err as Error).message}`, { path }, { cause: err });
   }
-  const ok = c && c.format === 1 && typeof c.at === 'string' && typeof c.keyId === 'string' && typeof c.sig === 'string' && Array.isArray(c.heads) &&
+  const ok =
+    c &&
+    c.format === 1 &&
+    typeof c.at === 'string' &&
+    typeof c.keyId === 'string' &&
+    typeof c.sig === 'string' &&
+    Array.isArray(c.heads) &&
     c.heads.every((h) => typeof h.tenant === 'string' && Number.isInteger(h.height) && /^[0-9a-f]{64}$/.test(h.head));
   if (!ok) throw new StkError('STK_ERR_LEDGER_CHECKPOINT', `${path} is not a ledger checkpoint`, { path });
   return c;

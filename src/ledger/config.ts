@@ -28,7 +28,8 @@ function positiveInt(value: string | number | undefined, fallback: number, what:
 
 export function loadLedgerConfig(dataDir: string, input: LedgerConfigInput = {}, env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const blockMaxEntries = positiveInt(input.blockMaxEntries ?? env.STOCKADE_LEDGER_BLOCK_MAX_ENTRIES, 1000, 'block max entries');
-  if (blockMaxEntries > 5000) throw new StkError('STK_ERR_CONFIG', 'block max entries must be at most 5000 (a block must fit in one NATS message)', { blockMaxEntries });
+  if (blockMaxEntries > 5000)
+    throw new StkError('STK_ERR_CONFIG', 'block max entries must be at most 5000 (a block must fit in one NATS message)', { blockMaxEntries });
   const checkpointFile = input.checkpointFile ?? env.STOCKADE_LEDGER_CHECKPOINT_FILE;
   const witnessUrl = input.witnessUrl ?? env.STOCKADE_LEDGER_WITNESS_URL;
   if (witnessUrl && !/^https?:\/\//.test(witnessUrl)) throw new StkError('STK_ERR_CONFIG', 'witness URL must be http(s)', { witnessUrl });

@@ -6,9 +6,19 @@ import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
 import { EVENTS_STREAM, tenantFilter } from '../log/mod.ts';
 import {
-  CHECKPOINT_SUBJECT, GENESIS_HEAD, LEDGER_STREAM, VERSION_HEADER,
-  blockSignedText, checkpointSignedText, eventPreimagePrefix, keyRecordSignedText, ledgerSubject, parseBlock, parseJson,
-  type Block, type Checkpoint,
+  CHECKPOINT_SUBJECT,
+  GENESIS_HEAD,
+  LEDGER_STREAM,
+  VERSION_HEADER,
+  blockSignedText,
+  checkpointSignedText,
+  eventPreimagePrefix,
+  keyRecordSignedText,
+  ledgerSubject,
+  parseBlock,
+  parseJson,
+  type Block,
+  type Checkpoint,
 } from './format.ts';
 import { readKeyRecords } from './keyrecords.ts';
 import { lastOnSubject, scan } from './stream.ts';
@@ -101,9 +111,21 @@ export async function exportLedger(o: { nc: NatsConnection; tenant: string; out:
 
   const last = blocks[blocks.length - 1];
   const summary: ExportSummary = {
-    tenant, out, entries, blocks: blocks.length, height: last?.lastHeight ?? 0, head: last?.head ?? GENESIS_HEAD, keys, untrustedKeys, checkpoint, unsealed,
+    tenant,
+    out,
+    entries,
+    blocks: blocks.length,
+    height: last?.lastHeight ?? 0,
+    head: last?.head ?? GENESIS_HEAD,
+    keys,
+    untrustedKeys,
+    checkpoint,
+    unsealed,
   };
-  await writeFile(join(out, 'tenant'), tenant + '\n');
-  await writeFile(join(out, 'manifest.json'), JSON.stringify({ format: 1, exportedAt: (o.now?.() ?? new Date()).toISOString(), ...summary, out: undefined }, null, 2) + '\n');
+  await writeFile(join(out, 'tenant'), `${tenant}\n`);
+  await writeFile(
+    join(out, 'manifest.json'),
+    `${JSON.stringify({ format: 1, exportedAt: (o.now?.() ?? new Date()).toISOString(), ...summary, out: undefined }, null, 2)}\n`,
+  );
   return summary;
 }

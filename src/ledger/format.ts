@@ -117,7 +117,7 @@ export interface Checkpoint {
 }
 
 export function checkpointSignedText(c: Pick<Checkpoint, 'at' | 'keyId' | 'heads'>): string {
-  return `stk-checkpoint/1\n${c.at}\n${c.keyId}\n` + c.heads.map((h) => `${h.tenant} ${h.height} ${h.head}\n`).join('');
+  return `stk-checkpoint/1\n${c.at}\n${c.keyId}\n${c.heads.map((h) => `${h.tenant} ${h.height} ${h.head}\n`).join('')}`;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -131,10 +131,21 @@ export function parseBlock(data: Uint8Array, where: Record<string, unknown>): Bl
     throw new StkError('STK_ERR_LEDGER_CORRUPT', 'ledger block is not JSON', where, { cause: err });
   }
   const ok =
-    b && b.format === BLOCK_FORMAT && typeof b.tenant === 'string' && Number.isInteger(b.index) && Number.isInteger(b.firstHeight) &&
-    Number.isInteger(b.lastHeight) && b.lastHeight >= b.firstHeight && HEX64.test(b.prevHead) && HEX64.test(b.head) &&
-    Number.isInteger(b.lastSeq) && typeof b.keyId === 'string' && typeof b.sealedAt === 'string' && typeof b.sig === 'string' &&
-    Array.isArray(b.entries) && b.entries.length === b.lastHeight - b.firstHeight + 1 &&
+    b &&
+    b.format === BLOCK_FORMAT &&
+    typeof b.tenant === 'string' &&
+    Number.isInteger(b.index) &&
+    Number.isInteger(b.firstHeight) &&
+    Number.isInteger(b.lastHeight) &&
+    b.lastHeight >= b.firstHeight &&
+    HEX64.test(b.prevHead) &&
+    HEX64.test(b.head) &&
+    Number.isInteger(b.lastSeq) &&
+    typeof b.keyId === 'string' &&
+    typeof b.sealedAt === 'string' &&
+    typeof b.sig === 'string' &&
+    Array.isArray(b.entries) &&
+    b.entries.length === b.lastHeight - b.firstHeight + 1 &&
     // Entry hashes are only checked to be strings here: one that is not 64 hex characters can
     // never equal a computed event hash, so verify reports it at its height.
     b.entries.every((e) => Array.isArray(e) && Number.isInteger(e[0]) && typeof e[1] === 'string' && typeof e[2] === 'string');

@@ -49,17 +49,25 @@ export async function readKeyRecords(jsm: JetStreamManager, js: JetStreamClient)
 export async function publishKeyRecords(jsm: JetStreamManager, js: JetStreamClient, publisher: AckPublisher, keyring: Keyring, log: Logger): Promise<void> {
   const stored = await readKeyRecords(jsm, js);
   const trusted = stored.filter((s) => s.trusted);
-  for (const s of stored) if (!s.trusted) log.warn({ keyId: s.record.keyId, ledgerSeq: s.seq }, 'ignoring a key record that is not endorsed by the ledger key before it');
+  for (const s of stored)
+    if (!s.trusted) log.warn({ keyId: s.record.keyId, ledgerSeq: s.seq }, 'ignoring a key record that is not endorsed by the ledger key before it');
   const ours = keyring.records;
   for (let i = 0; i < trusted.length; i++) {
     if (ours[i]?.keyId !== trusted[i]!.record.keyId) {
-      throw new StkError('STK_ERR_LEDGER_FOREIGN_HEAD', `${KEYS_SUBJECT} holds key ${trusted[i]!.record.keyId}, which this sealer's keyring does not have at that place`, { keyId: trusted[i]!.record.keyId });
+      throw new StkError(
+        'STK_ERR_LEDGER_FOREIGN_HEAD',
+        `${KEYS_SUBJECT} holds key ${trusted[i]!.record.keyId}, which this sealer's keyring does not have at that place`,
+        { keyId: trusted[i]!.record.keyId },
+      );
     }
   }
   let lastSeq = stored[stored.length - 1]?.seq ?? 0;
   for (const r of ours.slice(trusted.length)) {
     try {
-      const ack = await publisher.publish(KEYS_SUBJECT, new TextEncoder().encode(JSON.stringify(r)), { msgId: `key:${r.keyId}`, expectedLastSubjectSequence: lastSeq });
+      const ack = await publisher.publish(KEYS_SUBJECT, new TextEncoder().encode(JSON.stringify(r)), {
+        msgId: `key:${r.keyId}`,
+        expectedLastSubjectSequence: lastSeq,
+      });
       lastSeq = ack.seq;
       log.info({ keyId: r.keyId, prevKeyId: r.prevKeyId }, 'ledger key recorded');
     } catch (err) {

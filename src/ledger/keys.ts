@@ -38,7 +38,10 @@ export function verifyText(key: KeyObject, message: string | Uint8Array, sig: st
 /** Key id: the first 16 hex characters of SHA-256 over the key's SPKI DER (what `openssl pkey -pubin -outform DER` prints). */
 export function keyIdOf(key: KeyObject): string {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(pub.export({ format: 'der', type: 'spki' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(pub.export({ format: 'der', type: 'spki' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function publicKeyPem(key: KeyObject): string {
@@ -155,6 +158,6 @@ async function readPrivateKey(dir: string, keyId: string): Promise<KeyObject> {
 async function writeKeyring(dir: string, k: StoredKeyring): Promise<void> {
   // Written aside and renamed, so a crash never leaves a half-written keyring.
   const tmp = join(dir, 'keyring.json.tmp');
-  await writeFile(tmp, JSON.stringify(k, null, 2) + '\n', { mode: 0o600 });
+  await writeFile(tmp, `${JSON.stringify(k, null, 2)}\n`, { mode: 0o600 });
   await rename(tmp, join(dir, 'keyring.json'));
 }

@@ -39,12 +39,30 @@ export function registerSealerTelemetry(rt: Pick<Runtime, 'metrics' | 'health'>,
     type: 'gauge',
     collect: async () => [{ value: sealer.lag().events + (await backlog()) }],
   });
-  rt.metrics.register({ name: 'stk_ledger_lag_seconds', help: 'Age of the oldest event record not yet in a signed ledger block', type: 'gauge', collect: () => [{ value: sealer.lag().seconds }] });
-  rt.metrics.register({ name: 'stk_ledger_sealed_entries_total', help: 'Chain entries sealed by this process', type: 'counter', collect: () => [{ value: sealer.counters.entries }] });
-  rt.metrics.register({ name: 'stk_ledger_blocks_total', help: 'Ledger blocks signed and stored by this process', type: 'counter', collect: () => [{ value: sealer.counters.blocks }] });
+  rt.metrics.register({
+    name: 'stk_ledger_lag_seconds',
+    help: 'Age of the oldest event record not yet in a signed ledger block',
+    type: 'gauge',
+    collect: () => [{ value: sealer.lag().seconds }],
+  });
+  rt.metrics.register({
+    name: 'stk_ledger_sealed_entries_total',
+    help: 'Chain entries sealed by this process',
+    type: 'counter',
+    collect: () => [{ value: sealer.counters.entries }],
+  });
+  rt.metrics.register({
+    name: 'stk_ledger_blocks_total',
+    help: 'Ledger blocks signed and stored by this process',
+    type: 'counter',
+    collect: () => [{ value: sealer.counters.blocks }],
+  });
   rt.health.register('sealer', async () => {
     const lag = sealer.lag();
-    const refused = sealer.chains().filter((c) => c.refused).map((c) => c.tenant);
+    const refused = sealer
+      .chains()
+      .filter((c) => c.refused)
+      .map((c) => c.tenant);
     return {
       ok: refused.length === 0 && !sealer.superseded && lag.seconds < SEALER_UNHEALTHY_LAG_SECONDS,
       keyId: sealer.keyId,

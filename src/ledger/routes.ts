@@ -13,7 +13,10 @@ import { ledgerStatus } from './status.ts';
  */
 export const ledgerRoutes: RouteDef[] = [
   {
-    method: 'GET', url: `${TENANT_PREFIX}/ledger`, access: 'read', area: 'ledger',
+    method: 'GET',
+    url: `${TENANT_PREFIX}/ledger`,
+    access: 'read',
+    area: 'ledger',
     summary: "The tenant's ledger chain: head, height, blocks, last checkpoint and sealing lag",
     params: { ...TENANT_PARAM },
     handler: async (c) => ledgerStatus(c.tenant, { nc: c.rt.nc, jsm: await jsmOf(c.rt) }),

@@ -1,4 +1,15 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type Consumer } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type Consumer,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StkError } from '../errors.ts';
 import { newId } from '../ids.ts';
@@ -7,8 +18,18 @@ import { AckPublisher, PublishRefused } from '../log/publisher.ts';
 import type { Logger } from '../logger.ts';
 import { CheckpointWriter, type CheckpointTargets } from './checkpoint.ts';
 import {
-  BLOCK_FORMAT, GENESIS_HEAD, LEDGER_STREAM, VERSION_HEADER,
-  blockSignedText, entryHash, eventHash, firstEventId, ledgerSubject, parseBlock, type Block, type BlockEntry,
+  BLOCK_FORMAT,
+  GENESIS_HEAD,
+  LEDGER_STREAM,
+  VERSION_HEADER,
+  blockSignedText,
+  entryHash,
+  eventHash,
+  firstEventId,
+  ledgerSubject,
+  parseBlock,
+  type Block,
+  type BlockEntry,
 } from './format.ts';
 import { publishKeyRecords } from './keyrecords.ts';
 import { verifyText, type Keyring } from './keys.ts';
@@ -114,7 +135,8 @@ export class Sealer {
 
   private constructor(o: SealerOptions, js: JetStreamClient, jsm: JetStreamManager) {
     this.#o = { blockMaxEntries: 1000, blockMaxMs: 250, consumerName: 'stk-sealer', ...o };
-    if (!(this.#o.blockMaxEntries >= 1)) throw new StkError('STK_ERR_CONFIG', 'blockMaxEntries must be at least 1', { blockMaxEntries: this.#o.blockMaxEntries });
+    if (!(this.#o.blockMaxEntries >= 1))
+      throw new StkError('STK_ERR_CONFIG', 'blockMaxEntries must be at least 1', { blockMaxEntries: this.#o.blockMaxEntries });
     this.#js = js;
     this.#jsm = jsm;
     this.#publisher = new AckPublisher(o.nc, 10_000);
@@ -264,7 +286,10 @@ export class Sealer {
           if (m.redelivered || m.info.deliverySequence !== this.#lastDelivery + 1) {
             // A delivery went missing (reconnect, server restart) or came back late: start again
             // from what is known to be sealed rather than take records out of order.
-            this.#log.warn({ seq: m.seq, delivery: m.info.deliverySequence, expected: this.#lastDelivery + 1 }, 'sealer delivery out of sequence; resuming from the sealed floor');
+            this.#log.warn(
+              { seq: m.seq, delivery: m.info.deliverySequence, expected: this.#lastDelivery + 1 },
+              'sealer delivery out of sequence; resuming from the sealed floor',
+            );
             break;
           }
           this.#lastDelivery = m.info.deliverySequence;
@@ -355,7 +380,12 @@ export class Sealer {
     const lastPending = chain.pending[chain.pending.length - 1];
     if (m.seq <= chain.lastSeq || (lastPending && m.seq <= lastPending.seq)) return;
     const version = m.headers?.get(VERSION_HEADER) ?? '';
-    chain.pending.push({ seq: m.seq, id: m.headers?.get('Nats-Msg-Id') || firstEventId(m.data), hash: eventHash(m.subject, version, m.data), storedAtMs: m.time.getTime() });
+    chain.pending.push({
+      seq: m.seq,
+      id: m.headers?.get('Nats-Msg-Id') || firstEventId(m.data),
+      hash: eventHash(m.subject, version, m.data),
+      storedAtMs: m.time.getTime(),
+    });
     if (chain.pending.length - (chain.inflight?.count ?? 0) >= this.#o.blockMaxEntries) this.#flush(chain);
     else if (!chain.timer && !chain.inflight) chain.timer = setTimeout(() => this.#flush(chain), this.#o.blockMaxMs);
   }
@@ -373,7 +403,19 @@ export class Sealer {
 
   /** Reads the chain's stored head from LEDGER: the truth about what is sealed. */
   async #loadChain(tenant: string, previous?: Chain): Promise<Chain> {
-    const chain: Chain = previous ?? { tenant, height: 0, head: GENESIS_HEAD, index: 0, lastSeq: 0, ledgerSeq: 0, pending: [], inflight: null, timer: null, refused: null, sealedAtMs: 0 };
+    const chain: Chain = previous ?? {
+      tenant,
+      height: 0,
+      head: GENESIS_HEAD,
+      index: 0,
+      lastSeq: 0,
+      ledgerSeq: 0,
+      pending: [],
+      inflight: null,
+      timer: null,
+      refused: null,
+      sealedAtMs: 0,
+    };
     const m = await lastOnSubject(this.#jsm, LEDGER_STREAM, ledgerSubject(tenant));
     if (m) {
       try {
@@ -381,12 +423,24 @@ export class Sealer {
         const key = this.#o.keyring.publicKey(b.keyId);
         // Extending a head we cannot authenticate would lend our signature to whoever wrote it.
         if (b.tenant !== tenant || !key || !verifyText(key, blockSignedText(b), b.sig)) {
-          throw new StkError('STK_ERR_LEDGER_FOREIGN_HEAD', `the last block of ${tenant} is not signed by this sealer's keys; refusing to extend it`, { tenant, ledgerSeq: m.seq, keyId: b.keyId });
+          throw new StkError('STK_ERR_LEDGER_FOREIGN_HEAD', `the last block of ${tenant} is not signed by this sealer's keys; refusing to extend it`, {
+            tenant,
+            ledgerSeq: m.seq,
+            keyId: b.keyId,
+          });
         }
         Object.assign(chain, { height: b.lastHeight, head: b.head, index: b.index, lastSeq: b.lastSeq, ledgerSeq: m.seq, sealedAtMs: Date.parse(b.sealedAt) });
       } catch (err) {
         if (!(err instanceof StkError) || (err.code !== 'STK_ERR_LEDGER_FOREIGN_HEAD' && err.code !== 'STK_ERR_LEDGER_CORRUPT')) throw err;
-        chain.refused = err.code === 'STK_ERR_LEDGER_FOREIGN_HEAD' ? err : new StkError('STK_ERR_LEDGER_FOREIGN_HEAD', `the last block of ${tenant} is malformed; refusing to extend it`, { tenant, ledgerSeq: m.seq }, { cause: err });
+        chain.refused =
+          err.code === 'STK_ERR_LEDGER_FOREIGN_HEAD'
+            ? err
+            : new StkError(
+                'STK_ERR_LEDGER_FOREIGN_HEAD',
+                `the last block of ${tenant} is malformed; refusing to extend it`,
+                { tenant, ledgerSeq: m.seq },
+                { cause: err },
+              );
         chain.pending = [];
         this.#log.error({ tenant, err: chain.refused }, 'chain refused; this tenant is not being sealed');
       }
@@ -439,14 +493,25 @@ export class Sealer {
         expectedLastSubjectSequence: chain.ledgerSeq,
       });
       const b = f.block;
-      Object.assign(chain, { height: b.lastHeight, head: b.head, index: b.index, lastSeq: b.lastSeq, ledgerSeq: ack.seq, sealedAtMs: Date.now(), inflight: null });
+      Object.assign(chain, {
+        height: b.lastHeight,
+        head: b.head,
+        index: b.index,
+        lastSeq: b.lastSeq,
+        ledgerSeq: ack.seq,
+        sealedAtMs: Date.now(),
+        inflight: null,
+      });
       chain.pending.splice(0, f.count);
       this.#sealedEntries += f.count;
       this.#blocks++;
       this.#checkpoints.changed();
     } catch (err) {
       if (this.#stopped) return;
-      if (err instanceof PublishRefused && (err.apiCode === JetStreamApiCodes.StreamWrongLastSequence || err.apiCode === JetStreamApiCodes.StreamWrongLastSequenceUnknown)) {
+      if (
+        err instanceof PublishRefused &&
+        (err.apiCode === JetStreamApiCodes.StreamWrongLastSequence || err.apiCode === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+      ) {
         // Someone else wrote to this chain. Re-read the stored head: it is extended only if it is
         // ours (signed by our keys); pending records it already covers are dropped, not resealed.
         this.#log.warn({ tenant: chain.tenant, index: f.block.index }, 'ledger head moved under the sealer; re-reading it');
@@ -466,7 +531,8 @@ export class Sealer {
       }
     }
     this.#advanceFloor();
-    const due = chain.pending.length >= this.#o.blockMaxEntries || (chain.pending.length > 0 && Date.now() - chain.pending[0]!.storedAtMs >= this.#o.blockMaxMs);
+    const due =
+      chain.pending.length >= this.#o.blockMaxEntries || (chain.pending.length > 0 && Date.now() - chain.pending[0]!.storedAtMs >= this.#o.blockMaxMs);
     if (due) this.#flush(chain);
     else if (chain.pending.length > 0 && !chain.timer) chain.timer = setTimeout(() => this.#flush(chain), this.#o.blockMaxMs);
   }

@@ -70,13 +70,17 @@ async function openScan(jsm: JetStreamManager, stream: string, filter: string, f
   try {
     // A leader election (cluster failover) answers with timeouts for a few seconds: retried. An
     // ephemeral consumer made by an attempt whose answer was lost lapses by inactive_threshold.
-    const ci = await retryTransient(() => jsm.consumers.add(stream, {
-      ack_policy: AckPolicy.None,
-      filter_subject: filter,
-      mem_storage: true,
-      inactive_threshold: 30_000_000_000,
-      ...(fromSeq && fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All }),
-    }), TRANSIENT_RETRY_MS);
+    const ci = await retryTransient(
+      () =>
+        jsm.consumers.add(stream, {
+          ack_policy: AckPolicy.None,
+          filter_subject: filter,
+          mem_storage: true,
+          inactive_threshold: 30_000_000_000,
+          ...(fromSeq && fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All }),
+        }),
+      TRANSIENT_RETRY_MS,
+    );
     return { name: ci.name, pending: ci.num_pending };
   } catch (err) {
     if (isStreamNotFound(err)) return null;
@@ -89,13 +93,7 @@ async function openScan(jsm: JetStreamManager, stream: string, filter: string, f
  * call starts, in sequence order. Messages stored after the start are not read, so a scan always
  * ends.
  */
-export async function* scan(
-  jsm: JetStreamManager,
-  js: JetStreamClient,
-  stream: string,
-  filter: string,
-  o: { fromSeq?: number } = {},
-): AsyncGenerator<JsMsg> {
+export async function* scan(jsm: JetStreamManager, js: JetStreamClient, stream: string, filter: string, o: { fromSeq?: number } = {}): AsyncGenerator<JsMsg> {
   const open = await openScan(jsm, stream, filter, o.fromSeq);
   if (!open) return;
   try {
@@ -119,13 +117,7 @@ export async function* scan(
  * `scan` with a callback instead of an async generator: one promise less per message, for the
  * verifier's pass over every record.
  */
-export async function scanEach(
-  jsm: JetStreamManager,
-  js: JetStreamClient,
-  stream: string,
-  filter: string,
-  each: (m: JsMsg) => void,
-): Promise<void> {
+export async function scanEach(jsm: JetStreamManager, js: JetStreamClient, stream: string, filter: string, each: (m: JsMsg) => void): Promise<void> {
   const open = await openScan(jsm, stream, filter);
   if (!open) return;
   try {

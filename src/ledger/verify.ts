@@ -4,9 +4,19 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { assertId, isValidId } from '../ids.ts';
 import { ALL_EVENTS, EVENTS_STREAM, parseEventSubject, tenantFilter } from '../log/mod.ts';
 import {
-  GENESIS_HEAD, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, VERSION_HEADER,
-  blockSignedText, checkpointSignedText, entryHash, eventHash, firstEventId, ledgerSubject, parseBlock,
-  type BlockEntry, type Checkpoint,
+  GENESIS_HEAD,
+  LEDGER_STREAM,
+  LEDGER_SUBJECT_PREFIX,
+  VERSION_HEADER,
+  blockSignedText,
+  checkpointSignedText,
+  entryHash,
+  eventHash,
+  firstEventId,
+  ledgerSubject,
+  parseBlock,
+  type BlockEntry,
+  type Checkpoint,
 } from './format.ts';
 import { readKeyRecords } from './keyrecords.ts';
 import { verifyText } from './keys.ts';
@@ -86,7 +96,12 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
   if (cp) {
     const key = trusted.get(cp.keyId);
     const ok = !!key && verifyText(key, checkpointSignedText(cp), cp.sig);
-    report.checkpoint = { at: cp.at, keyId: cp.keyId, ok, ...(ok ? {} : { message: key ? 'checkpoint signature does not verify' : `checkpoint signed by unknown key ${cp.keyId}` }) };
+    report.checkpoint = {
+      at: cp.at,
+      keyId: cp.keyId,
+      ok,
+      ...(ok ? {} : { message: key ? 'checkpoint signature does not verify' : `checkpoint signed by unknown key ${cp.keyId}` }),
+    };
     if (!ok) {
       report.ok = false;
       cp = undefined;
@@ -97,7 +112,14 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
   const checkOf = (tenant: string): ChainCheck => {
     let c = checks.get(tenant);
     if (!c) {
-      c = new ChainCheck(tenant, trusted, cp?.heads.find((h) => h.tenant === tenant), now, o.windowMs ?? 60_000, o.onProgress);
+      c = new ChainCheck(
+        tenant,
+        trusted,
+        cp?.heads.find((h) => h.tenant === tenant),
+        now,
+        o.windowMs ?? 60_000,
+        o.onProgress,
+      );
       checks.set(tenant, c);
     }
     return c;
@@ -177,7 +199,14 @@ class ChainCheck {
   #i = 0;
   #pending = 0;
 
-  constructor(tenant: string, trusted: Map<string, KeyObject>, saved: { height: number; head: string } | undefined, now: number, windowMs: number, onProgress: VerifyOptions['onProgress']) {
+  constructor(
+    tenant: string,
+    trusted: Map<string, KeyObject>,
+    saved: { height: number; head: string } | undefined,
+    now: number,
+    windowMs: number,
+    onProgress: VerifyOptions['onProgress'],
+  ) {
     this.tenant = tenant;
     this.#trusted = trusted;
     this.#saved = saved;
@@ -192,7 +221,12 @@ class ChainCheck {
     try {
       b = parseBlock(m.data, { ledgerSeq: m.seq });
     } catch {
-      this.#blockBreak = { kind: 'block_malformed', message: `block at LEDGER seq ${m.seq} is not a well-formed block`, ledgerSeq: m.seq, height: this.#height + 1 };
+      this.#blockBreak = {
+        kind: 'block_malformed',
+        message: `block at LEDGER seq ${m.seq} is not a well-formed block`,
+        ledgerSeq: m.seq,
+        height: this.#height + 1,
+      };
       return;
     }
     const where = { block: b.index, ledgerSeq: m.seq, height: b.firstHeight };
@@ -200,11 +234,20 @@ class ChainCheck {
     const [height, index, head, saved] = [this.#height, this.#index, this.#head, this.#saved];
     if (b.tenant !== this.tenant) this.#blockBreak = { kind: 'block_malformed', message: `block ${b.index} names tenant ${b.tenant}`, ...where };
     else if (!key) this.#blockBreak = { kind: 'unknown_key', message: `block ${b.index} is signed by unknown key ${b.keyId}`, ...where };
-    else if (!verifyText(key, blockSignedText(b), b.sig)) this.#blockBreak = { kind: 'bad_signature', message: `block ${b.index} has a signature that does not verify with key ${b.keyId}`, ...where };
+    else if (!verifyText(key, blockSignedText(b), b.sig))
+      this.#blockBreak = { kind: 'bad_signature', message: `block ${b.index} has a signature that does not verify with key ${b.keyId}`, ...where };
     else if (b.index <= index || b.firstHeight <= height) {
-      this.#blockBreak = { kind: 'entry_duplicated', message: `block ${b.index} repeats heights ${b.firstHeight}..${b.lastHeight} already in the chain (chain is at height ${height}, block ${index})`, ...where };
+      this.#blockBreak = {
+        kind: 'entry_duplicated',
+        message: `block ${b.index} repeats heights ${b.firstHeight}..${b.lastHeight} already in the chain (chain is at height ${height}, block ${index})`,
+        ...where,
+      };
     } else if (b.index !== index + 1 || b.firstHeight !== height + 1 || b.prevHead !== head) {
-      this.#blockBreak = { kind: 'chain_broken', message: `block ${b.index} (heights ${b.firstHeight}..${b.lastHeight}) does not extend block ${index} at height ${height}`, ...where };
+      this.#blockBreak = {
+        kind: 'chain_broken',
+        message: `block ${b.index} (heights ${b.firstHeight}..${b.lastHeight}) does not extend block ${index} at height ${height}`,
+        ...where,
+      };
     }
     if (this.#blockBreak) return;
     let h = head;
@@ -220,14 +263,24 @@ class ChainCheck {
     if (savedHeadAt !== null) {
       this.#checkpointSeen = true;
       if (savedHeadAt !== saved!.head) {
-        this.#blockBreak = { kind: 'checkpoint_fork', message: `the chain no longer extends the saved checkpoint: at height ${saved!.height} the head is ${savedHeadAt}, the checkpoint says ${saved!.head}`, ...where, height: saved!.height };
+        this.#blockBreak = {
+          kind: 'checkpoint_fork',
+          message: `the chain no longer extends the saved checkpoint: at height ${saved!.height} the head is ${savedHeadAt}, the checkpoint says ${saved!.head}`,
+          ...where,
+          height: saved!.height,
+        };
         return;
       }
     }
     // The sealer reads records in stream order, so a chain's sequences only grow.
     const backwards = b.entries.findIndex((e, k) => e[0] <= (k === 0 ? this.#lastSeq : b.entries[k - 1]![0]));
     if (backwards >= 0) {
-      this.#blockBreak = { kind: 'entry_out_of_order', message: `entry ${b.firstHeight + backwards} names record ${b.entries[backwards]![0]}, which is not after the entry before it`, ...where, height: b.firstHeight + backwards };
+      this.#blockBreak = {
+        kind: 'entry_out_of_order',
+        message: `entry ${b.firstHeight + backwards} names record ${b.entries[backwards]![0]}, which is not after the entry before it`,
+        ...where,
+        height: b.firstHeight + backwards,
+      };
       return;
     }
     for (const e of b.entries) this.#entries.push(e);
@@ -242,7 +295,11 @@ class ChainCheck {
   blocksDone(): void {
     const saved = this.#saved;
     if (!this.#blockBreak && saved && saved.height > 0 && !this.#checkpointSeen) {
-      this.#blockBreak = { kind: 'checkpoint_fork', message: `the chain (height ${this.#height}) no longer reaches the saved checkpoint at height ${saved.height}`, height: Math.min(this.#height + 1, saved.height) };
+      this.#blockBreak = {
+        kind: 'checkpoint_fork',
+        message: `the chain (height ${this.#height}) no longer reaches the saved checkpoint at height ${saved.height}`,
+        height: Math.min(this.#height + 1, saved.height),
+      };
     }
   }
 
@@ -266,7 +323,13 @@ class ChainCheck {
         return;
       }
       const seq = m.seq;
-      if (e[0] === seq) this.#recordBreak = { kind: 'event_edited', message: `event record at seq ${seq} (height ${height}) does not match its entry: it was edited`, height, seq };
+      if (e[0] === seq)
+        this.#recordBreak = {
+          kind: 'event_edited',
+          message: `event record at seq ${seq} (height ${height}) does not match its entry: it was edited`,
+          height,
+          seq,
+        };
       else if (e[0] < seq) this.#missing = { entry: e, height };
       else this.#recordBreak = { kind: 'event_inserted', message: `record at seq ${seq} sits between sealed records but is not in the chain`, seq, height };
       return;
@@ -275,7 +338,12 @@ class ChainCheck {
     // Past the chain's end: not sealed yet. Fine within the sealing window, a break beyond it.
     const age = this.#now - m.time.getTime();
     if (age > this.#windowMs) {
-      this.#recordBreak = { kind: 'unsealed', message: `record at seq ${m.seq} has been unsealed for ${Math.round(age / 1000)} s (window ${this.#windowMs / 1000} s)`, seq: m.seq, height: this.#height + 1 };
+      this.#recordBreak = {
+        kind: 'unsealed',
+        message: `record at seq ${m.seq} has been unsealed for ${Math.round(age / 1000)} s (window ${this.#windowMs / 1000} s)`,
+        seq: m.seq,
+        height: this.#height + 1,
+      };
       return;
     }
     this.#pending++;
@@ -283,10 +351,18 @@ class ChainCheck {
 
   async finish(jsm: JetStreamManager, js: JetStreamClient): Promise<TenantReport> {
     const r: TenantReport = {
-      tenant: this.tenant, ok: true, entries: this.#i, blocks: this.#blocks, height: this.#height, head: this.#head, keyIds: [...this.#keyIds], pending: this.#pending,
+      tenant: this.tenant,
+      ok: true,
+      entries: this.#i,
+      blocks: this.#blocks,
+      height: this.#height,
+      head: this.#head,
+      keyIds: [...this.#keyIds],
+      pending: this.#pending,
     };
     if (!this.#recordBreak && !this.#missing && this.#i < this.#entries.length) this.#missing = { entry: this.#entries[this.#i]!, height: this.#i + 1 };
-    const brk = this.#recordBreak ?? (this.#missing ? await classifyMissing(jsm, js, this.tenant, this.#missing.entry, this.#missing.height) : null) ?? this.#blockBreak;
+    const brk =
+      this.#recordBreak ?? (this.#missing ? await classifyMissing(jsm, js, this.tenant, this.#missing.entry, this.#missing.height) : null) ?? this.#blockBreak;
     this.#onProgress?.({ tenant: this.tenant, entries: this.#i });
     return brk ? { ...r, ok: false, break: { tenant: this.tenant, ...brk } } : r;
   }
@@ -300,9 +376,19 @@ async function classifyMissing(jsm: JetStreamManager, js: JetStreamClient, tenan
     if (firstId !== id) firstId = firstEventId(m.data);
     if (firstId !== id) continue;
     if (eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data) === hash) {
-      return { kind: 'entry_out_of_order', message: `event ${id} sealed at height ${height} (seq ${seq}) was moved to seq ${m.seq}: the records were reordered`, height, seq };
+      return {
+        kind: 'entry_out_of_order',
+        message: `event ${id} sealed at height ${height} (seq ${seq}) was moved to seq ${m.seq}: the records were reordered`,
+        height,
+        seq,
+      };
     }
-    return { kind: 'event_edited', message: `event ${id} sealed at height ${height} (seq ${seq}) was removed and an edited copy stored at seq ${m.seq}`, height, seq };
+    return {
+      kind: 'event_edited',
+      message: `event ${id} sealed at height ${height} (seq ${seq}) was removed and an edited copy stored at seq ${m.seq}`,
+      height,
+      seq,
+    };
   }
   return { kind: 'event_removed', message: `event ${id} sealed at height ${height} (seq ${seq}) was removed from EVENTS`, height, seq };
 }

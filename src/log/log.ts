@@ -167,7 +167,12 @@ export class EventLog {
         const body = encodeRecord(envelopes);
         const expectedLast = head.position;
         const ack = await retryTransient(
-          () => this.#publisher.publish(subject, body, { msgId: ids[0]!, expectedLastSubjectSequence: expectedLast, headers: { [VERSION_HEADER]: String(version) } }),
+          () =>
+            this.#publisher.publish(subject, body, {
+              msgId: ids[0]!,
+              expectedLastSubjectSequence: expectedLast,
+              headers: { [VERSION_HEADER]: String(version) },
+            }),
           this.#retryMs,
         );
         if (ack.duplicate) return { ok: true, value: await this.#original(ack.seq, subject, ids[0]!) };
@@ -491,10 +496,18 @@ function conflict(s: StreamId, expected: ExpectedVersion, actual: number): Appen
 }
 
 function isWrongLastSequence(err: unknown): boolean {
-  return err instanceof PublishRefused && (err.apiCode === JetStreamApiCodes.StreamWrongLastSequence || err.apiCode === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+  return (
+    err instanceof PublishRefused &&
+    (err.apiCode === JetStreamApiCodes.StreamWrongLastSequence || err.apiCode === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }
 
 function unavailable(err: unknown, op: string, data: Record<string, unknown>): StkError {
   if (err instanceof StkError) return err;
-  return new StkError('STK_ERR_LOG_UNAVAILABLE', `event log ${op} failed: ${(err as Error)?.message ?? err}`, { stream: EVENTS_STREAM, ...data }, { cause: err });
+  return new StkError(
+    'STK_ERR_LOG_UNAVAILABLE',
+    `event log ${op} failed: ${(err as Error)?.message ?? err}`,
+    { stream: EVENTS_STREAM, ...data },
+    { cause: err },
+  );
 }

@@ -9,7 +9,11 @@ export interface Ack {
 
 /** A JetStream publish the server refused; `apiCode` is the server's err_code (10071: wrong last sequence). */
 export class PublishRefused extends Error {
-  constructor(readonly apiCode: number, readonly status: number, message: string) {
+  constructor(
+    readonly apiCode: number,
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'PublishRefused';
   }

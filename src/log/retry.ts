@@ -13,8 +13,10 @@ export function isTransient(err: unknown): boolean {
   if (err instanceof StkError) return err.code === 'STK_ERR_LOG_UNAVAILABLE' && (err.cause === undefined || isTransient(err.cause));
   const name = (err as Error)?.name ?? '';
   const message = String((err as Error)?.message ?? '');
-  return /Timeout|NoResponders|JetStreamNotEnabled|RequestError|ConnectionError|ClosedConnection|Disconnect/i.test(name) ||
-    /timeout|no responders|not enabled|disconnect|connection (closed|lost)/i.test(message);
+  return (
+    /Timeout|NoResponders|JetStreamNotEnabled|RequestError|ConnectionError|ClosedConnection|Disconnect/i.test(name) ||
+    /timeout|no responders|not enabled|disconnect|connection (closed|lost)/i.test(message)
+  );
 }
 
 /**

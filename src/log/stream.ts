@@ -38,9 +38,19 @@ export async function ensureEventsStream(jsm: JetStreamManager, o: EventsStreamO
     }
     const c = info.config;
     if (c.duplicate_window !== config.duplicate_window || c.max_bytes !== config.max_bytes || c.num_replicas !== config.num_replicas) {
-      await jsm.streams.update(EVENTS_STREAM, { ...c, duplicate_window: config.duplicate_window!, max_bytes: config.max_bytes!, num_replicas: config.num_replicas! });
+      await jsm.streams.update(EVENTS_STREAM, {
+        ...c,
+        duplicate_window: config.duplicate_window!,
+        max_bytes: config.max_bytes!,
+        num_replicas: config.num_replicas!,
+      });
     }
   } catch (err) {
-    throw new StkError('STK_ERR_LOG_UNAVAILABLE', `cannot create or update stream ${EVENTS_STREAM}: ${(err as Error).message}`, { stream: EVENTS_STREAM }, { cause: err });
+    throw new StkError(
+      'STK_ERR_LOG_UNAVAILABLE',
+      `cannot create or update stream ${EVENTS_STREAM}: ${(err as Error).message}`,
+      { stream: EVENTS_STREAM },
+      { cause: err },
+    );
   }
 }

@@ -39,5 +39,8 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
 
 /** NATS_URL may list several servers separated by commas. */
 export function parseNatsUrl(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -118,7 +118,7 @@ function renderConfig(o: Required<Pick<NatsServerOptions, 'storeDir' | 'host'>> 
     );
   }
   if (o.extraConfig) lines.push(o.extraConfig);
-  return lines.filter(Boolean).join('\n') + '\n';
+  return `${lines.filter(Boolean).join('\n')}\n`;
 }
 
 /**
@@ -140,7 +140,10 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   // it when its parent dies (PR_SET_PDEATHSIG). Acknowledged writes are in the kernel's page
   // cache by then, so a killed nats-server loses none of them.
   const guard = deathGuard();
-  const child = spawn(guard ?? bin, guard ? ['--pdeathsig', 'KILL', '--', bin, '-c', configPath] : ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(guard ?? bin, guard ? ['--pdeathsig', 'KILL', '--', bin, '-c', configPath] : ['-c', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   running.add(child);
 
   const lines: string[] = [];
@@ -181,7 +184,10 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        waiters.splice(waiters.findIndex((w) => w.resolve === done), 1);
+        waiters.splice(
+          waiters.findIndex((w) => w.resolve === done),
+          1,
+        );
         reject(new StkError('STK_ERR_NATS_SERVER_START', `nats-server did not log ${pattern} within ${timeoutMs} ms`, { lastLines: lines.slice(-10) }));
       }, timeoutMs);
       const done = (l: string): void => {
@@ -198,7 +204,10 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
 
   const ready = waitForLog(/Server is ready/, options.readyTimeoutMs ?? 15000);
   const died = waitForExit().then(() => {
-    throw new StkError('STK_ERR_NATS_SERVER_START', `nats-server exited during start-up: ${lines.slice(-5).join(' | ')}`, { lastLines: lines.slice(-10), port });
+    throw new StkError('STK_ERR_NATS_SERVER_START', `nats-server exited during start-up: ${lines.slice(-5).join(' | ')}`, {
+      lastLines: lines.slice(-10),
+      port,
+    });
   });
   try {
     await Promise.race([ready, died]);

@@ -46,7 +46,10 @@ export class PartitionLeases {
   #ticking: Promise<void> = Promise.resolve();
   #stopped = false;
 
-  constructor(readonly nc: NatsConnection, o: LeaseOptions) {
+  constructor(
+    readonly nc: NatsConnection,
+    o: LeaseOptions,
+  ) {
     assertId('token', o.workerId, 'worker id');
     if (!Number.isInteger(o.partitions) || o.partitions < 1 || o.partitions > 1024) {
       throw new StkError('STK_ERR_CONFIG', 'partitions must be an integer from 1 to 1024', { partitions: o.partitions });

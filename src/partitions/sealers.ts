@@ -152,34 +152,36 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
 
   #apply(owned: ReadonlySet<number>): Promise<void> {
     // Changes are applied one at a time, in the order the leases changed.
-    this.#changing = this.#changing.then(async () => {
-      let changed = false;
-      for (const [p, s] of [...this.#sealers]) {
-        if (owned.has(p)) continue;
-        changed = true;
-        this.#sealers.delete(p);
-        await s.close();
-      }
-      for (const p of owned) {
-        if (this.#sealers.has(p) || this.#closed) continue;
-        changed = true;
-        const sealer = await Sealer.start({
-          ...this.#o.ledger,
-          nc: this.#o.nc,
-          keyring: this.#o.keyring,
-          logger: this.#o.logger.child({ partition: p }),
-          replicas: this.#o.replicas ?? 1,
-          consumerName: sealerConsumerName(p),
-          filter: partitionFilter(p),
-        });
-        this.#sealers.set(p, sealer);
-      }
-      if (!changed) return;
-      this.#o.logger.info({ partitions: this.partitions }, 'sealer partitions');
-      this.emit('partitions', this.partitions);
-    }).catch((err: unknown) => {
-      this.#o.logger.error({ err }, 'cannot apply sealer partition change; the next lease round retries');
-    });
+    this.#changing = this.#changing
+      .then(async () => {
+        let changed = false;
+        for (const [p, s] of [...this.#sealers]) {
+          if (owned.has(p)) continue;
+          changed = true;
+          this.#sealers.delete(p);
+          await s.close();
+        }
+        for (const p of owned) {
+          if (this.#sealers.has(p) || this.#closed) continue;
+          changed = true;
+          const sealer = await Sealer.start({
+            ...this.#o.ledger,
+            nc: this.#o.nc,
+            keyring: this.#o.keyring,
+            logger: this.#o.logger.child({ partition: p }),
+            replicas: this.#o.replicas ?? 1,
+            consumerName: sealerConsumerName(p),
+            filter: partitionFilter(p),
+          });
+          this.#sealers.set(p, sealer);
+        }
+        if (!changed) return;
+        this.#o.logger.info({ partitions: this.partitions }, 'sealer partitions');
+        this.emit('partitions', this.partitions);
+      })
+      .catch((err: unknown) => {
+        this.#o.logger.error({ err }, 'cannot apply sealer partition change; the next lease round retries');
+      });
     return this.#changing;
   }
 }

@@ -1,7 +1,6 @@
 import { webcrypto } from 'node:crypto';
 import * as x509 from './x509.ts';
 
-
 export type AgentKeyType = 'ec-P-256' | 'ec-P-384' | 'ed25519' | { rsaBits: number };
 
 /**

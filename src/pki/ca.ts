@@ -1,4 +1,4 @@
-import { KeyObject, createHash, createPrivateKey, randomBytes, sign, webcrypto } from 'node:crypto';
+import { type KeyObject, createHash, createPrivateKey, randomBytes, sign, webcrypto } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -7,7 +7,6 @@ import * as asn from '@peculiar/asn1-x509';
 import { AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
 import { id_ecdsaWithSHA256 } from '@peculiar/asn1-ecc';
 import { StkError } from '../errors.ts';
-
 
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
@@ -88,10 +87,10 @@ export class InstallCa {
     });
     const keyPem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
     const certPem = cert.toString('pem');
-    const tmp = `${certPath}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-    await writeFile(tmp, certPem + '\n', { mode: 0o644 });
+    const tmp = `${certPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, `${certPem}\n`, { mode: 0o644 });
     try {
-      await writeFile(keyPath, keyPem + '\n', { mode: 0o600, flag: 'wx' });
+      await writeFile(keyPath, `${keyPem}\n`, { mode: 0o600, flag: 'wx' });
     } catch (err) {
       await rm(tmp, { force: true });
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -199,7 +198,10 @@ class SignedCertificate {
   signatureAlgorithm = new asn.AlgorithmIdentifier();
   signatureValue = new ArrayBuffer(0);
 }
-AsnProp({ type: AsnPropTypes.Any, converter: { fromASN: () => new Uint8Array(0), toASN: (der: Uint8Array) => new EncodedElement(der) as never } })(SignedCertificate.prototype, 'tbsCertificate');
+AsnProp({ type: AsnPropTypes.Any, converter: { fromASN: () => new Uint8Array(0), toASN: (der: Uint8Array) => new EncodedElement(der) as never } })(
+  SignedCertificate.prototype,
+  'tbsCertificate',
+);
 AsnProp({ type: asn.AlgorithmIdentifier })(SignedCertificate.prototype, 'signatureAlgorithm');
 AsnProp({ type: AsnPropTypes.BitString })(SignedCertificate.prototype, 'signatureValue');
 AsnType({ type: AsnTypeTypes.Sequence })(SignedCertificate);

@@ -11,7 +11,13 @@ try {
   const ca = await InstallCa.open((workerData as { pkiDir: string }).pkiDir);
   port.on('message', (m: { id: number; csrPem: string; agentId: string; tenant: string; now: number; validityDays: number }) => {
     try {
-      const r = issueFromCsr(ca, { csrPem: m.csrPem, agentId: m.agentId, tenant: m.tenant, now: new Date(m.now), ...(m.validityDays ? { validityDays: m.validityDays } : {}) });
+      const r = issueFromCsr(ca, {
+        csrPem: m.csrPem,
+        agentId: m.agentId,
+        tenant: m.tenant,
+        now: new Date(m.now),
+        ...(m.validityDays ? { validityDays: m.validityDays } : {}),
+      });
       port.postMessage({ id: m.id, ok: true, result: { ...r, notBefore: r.notBefore.getTime(), notAfter: r.notAfter.getTime() } });
     } catch (err) {
       // Only the catalogue's refusals (bad CSR, refused key) cross back; anything else is a fault.

@@ -26,7 +26,13 @@ export interface IssueResult {
 /** Verifies and issues in this thread. */
 export function issueFromCsr(ca: InstallCa, r: IssueRequest): IssueResult {
   const csr = verifyCsr(r.csrPem);
-  const cert = ca.issueAgentCertificate({ spki: csr.spki, agentId: r.agentId, tenant: r.tenant, now: r.now, ...(r.validityDays ? { validityDays: r.validityDays } : {}) });
+  const cert = ca.issueAgentCertificate({
+    spki: csr.spki,
+    agentId: r.agentId,
+    tenant: r.tenant,
+    now: r.now,
+    ...(r.validityDays ? { validityDays: r.validityDays } : {}),
+  });
   return { ...cert, keyType: csr.keyType };
 }
 
@@ -35,7 +41,9 @@ interface Job {
   reject: (e: Error) => void;
 }
 
-type WorkerAnswer = { id: number; ok: true; result: Omit<IssueResult, 'notBefore' | 'notAfter'> & { notBefore: number; notAfter: number } } | { id: number; ok: false; code: ErrorCode; message: string };
+type WorkerAnswer =
+  | { id: number; ok: true; result: Omit<IssueResult, 'notBefore' | 'notAfter'> & { notBefore: number; notAfter: number } }
+  | { id: number; ok: false; code: ErrorCode; message: string };
 
 /**
  * Certificate issuing on worker threads. Checking a CSR and building a certificate cost about

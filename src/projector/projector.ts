@@ -106,10 +106,13 @@ export class Projector {
     if (this.position >= position) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       const w: { position: number; resolve: (ok: boolean) => void } = { position, resolve };
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((x) => x !== w);
-        resolve(false);
-      }, Math.min(timeoutMs, MAX_WAIT_MS));
+      const timer = setTimeout(
+        () => {
+          this.#waiters = this.#waiters.filter((x) => x !== w);
+          resolve(false);
+        },
+        Math.min(timeoutMs, MAX_WAIT_MS),
+      );
       w.resolve = (ok: boolean) => {
         clearTimeout(timer);
         resolve(ok);
@@ -233,7 +236,7 @@ export class Projector {
     const t0 = process.hrtime.bigint();
     const writers: ModelWriter[] = [];
     for (const m of names) {
-      const gen = (((await this.store.meta.get(`nextgen!${m}`)) as number | undefined) ?? this.store.activeGen(m) + 1);
+      const gen = ((await this.store.meta.get(`nextgen!${m}`)) as number | undefined) ?? this.store.activeGen(m) + 1;
       await this.store.meta.put(`nextgen!${m}`, gen + 1);
       await this.store.genSub(m, gen).clear();
       writers.push(new ModelWriter(this.store, this.store.model(m), gen, 0, { fresh: true }));

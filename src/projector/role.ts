@@ -51,11 +51,27 @@ async function openReadModels(rt: Runtime): Promise<ReadModels> {
       return [{ value: lag.events }];
     },
   });
-  rt.metrics.register({ name: 'stockade_projector_lag_seconds', help: 'Age of the oldest event not yet applied to the read models', type: 'gauge', collect: () => [{ value: lag.seconds }] });
-  rt.metrics.register({ name: 'stockade_projector_position', help: 'Stream position every read model reflects', type: 'gauge', collect: () => [{ value: projector.position }] });
+  rt.metrics.register({
+    name: 'stockade_projector_lag_seconds',
+    help: 'Age of the oldest event not yet applied to the read models',
+    type: 'gauge',
+    collect: () => [{ value: lag.seconds }],
+  });
+  rt.metrics.register({
+    name: 'stockade_projector_position',
+    help: 'Stream position every read model reflects',
+    type: 'gauge',
+    collect: () => [{ value: projector.position }],
+  });
   rt.health.register('projector', async () => {
     const l = await projector.lag();
-    return { ok: projector.lastError === null, position: l.position, lagEvents: l.events, lagSeconds: Number(l.seconds.toFixed(3)), ...(projector.lastError ? { error: projector.lastError } : {}) };
+    return {
+      ok: projector.lastError === null,
+      position: l.position,
+      lagEvents: l.events,
+      lagSeconds: Number(l.seconds.toFixed(3)),
+      ...(projector.lastError ? { error: projector.lastError } : {}),
+    };
   });
   try {
     // Readable before the first request: the API answers for the default tenant from the start.

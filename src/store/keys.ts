@@ -54,7 +54,7 @@ export function indexKey(collection: string, field: string, value: unknown, seq:
 
 export function indexRange(collection: string, field: string, value: unknown): { gt: string; lt: string } {
   const p = `${collection}!i!${field}!${enc(value)}!`;
-  return { gt: p, lt: p + '~' };
+  return { gt: p, lt: `${p}~` };
 }
 
 /** The sort part of a list key (`<seq>!<id>`), which is what a cursor carries. */

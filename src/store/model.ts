@@ -22,9 +22,7 @@ export interface DocRef {
  * `global` entries are the admin indexes (secret lookups, agent → tenant), read only by the
  * store's `admin*` functions.
  */
-export type Write =
-  | { collection: string; id: string; doc: Doc | null }
-  | { global: string; key: string; value: unknown | null };
+export type Write = { collection: string; id: string; doc: Doc | null } | { global: string; key: string; value: unknown | null };
 
 /** The documents a projection asked for, as they are before the event. */
 export interface Docs {

@@ -86,7 +86,8 @@ export class ReadStore {
 
   model(name: string): Projection {
     const p = this.#models.get(name);
-    if (!p) throw new StkError('STK_ERR_VALIDATION', `unknown model ${JSON.stringify(name)}; models are ${[...this.#models.keys()].join(', ')}`, { field: 'model' });
+    if (!p)
+      throw new StkError('STK_ERR_VALIDATION', `unknown model ${JSON.stringify(name)}; models are ${[...this.#models.keys()].join(', ')}`, { field: 'model' });
     return p;
   }
 
@@ -155,7 +156,8 @@ export class ReadStore {
     const limit = Math.min(Math.max(o.limit ?? 50, 1), MAX_PAGE);
     const filters = Object.entries(o.filter ?? {});
     for (const [field] of filters) {
-      if (!spec.indexes.includes(field) && !spec.scan?.includes(field)) throw new StkError('STK_ERR_VALIDATION', `cannot filter ${collection} by ${field}`, { field });
+      if (!spec.indexes.includes(field) && !spec.scan?.includes(field))
+        throw new StkError('STK_ERR_VALIDATION', `cannot filter ${collection} by ${field}`, { field });
     }
     const first = filters.find(([f]) => spec.indexes.includes(f));
     const rest = filters.filter((x) => x !== first);
@@ -198,7 +200,8 @@ export class ReadStore {
   async count(tenant: string, collection: string, filter?: { field: string; value: string }): Promise<number> {
     const sub = this.#tenantView(tenant, collection);
     const spec = this.#owner.get(collection)!.collections[collection]!;
-    if (filter && !spec.indexes.includes(filter.field)) throw new StkError('STK_ERR_VALIDATION', `cannot count ${collection} by ${filter.field}`, { field: filter.field });
+    if (filter && !spec.indexes.includes(filter.field))
+      throw new StkError('STK_ERR_VALIDATION', `cannot count ${collection} by ${filter.field}`, { field: filter.field });
     let n = 0;
     for await (const _ of sub.keys(filter ? indexRange(collection, filter.field, filter.value) : allRange(collection))) n++;
     return n;

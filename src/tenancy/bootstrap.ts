@@ -16,10 +16,17 @@ export { DEFAULT_TENANT };
  */
 export async function ensureDefaultTenant(rt: Runtime): Promise<number> {
   try {
-    const r = await execute(rt.log, DEFAULT_TENANT, DEFAULT_TENANT, tenantDecider, { kind: 'create', name: 'Default', secret: (({ lookup, hash }) => ({ lookup, hash }))(mintSecret('enroll')) }, {
-      actor: { kind: 'system', id: 'stockade' },
-      fresh: true,
-    });
+    const r = await execute(
+      rt.log,
+      DEFAULT_TENANT,
+      DEFAULT_TENANT,
+      tenantDecider,
+      { kind: 'create', name: 'Default', secret: (({ lookup, hash }) => ({ lookup, hash }))(mintSecret('enroll')) },
+      {
+        actor: { kind: 'system', id: 'stockade' },
+        fresh: true,
+      },
+    );
     rt.logger.info({ tenant: DEFAULT_TENANT }, 'created the default tenant; rotate its enrollment secret to enroll agents');
     return r.position;
   } catch (err) {

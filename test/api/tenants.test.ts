@@ -38,7 +38,7 @@ test('create shows the secret once; it is stored only as a hash; a second create
   for await (const [, v] of rt.db.iterator()) assert.not.ok(JSON.stringify(v).includes(r.body.enrollSecret.split('.')[1]));
 });
 
-test('admin-only routes: tokens answer 404 on admin-wide routes and 403 on their own tenant\'s admin routes', async () => {
+test("admin-only routes: tokens answer 404 on admin-wide routes and 403 on their own tenant's admin routes", async () => {
   const id = freshTenant();
   await f.tenant(id);
   const op = await f.token(id, 'operator');
@@ -49,7 +49,7 @@ test('admin-only routes: tokens answer 404 on admin-wide routes and 403 on their
   assert.is(rot.body.error.code, 'STK_ERR_FORBIDDEN');
   assert.is((await f.call('GET', `/api/v1/tenants/${id}`, { token: op })).status, 200);
   assert.is((await f.call('GET', '/api/v1/tenants', { token: null })).body.error.code, 'STK_ERR_AUTH_REQUIRED');
-  assert.is((await f.call('GET', '/api/v1/tenants', { token: 'stk_tok_AAAAAAAAAAAA.' + 'A'.repeat(43) })).status, 401);
+  assert.is((await f.call('GET', '/api/v1/tenants', { token: `stk_tok_AAAAAAAAAAAA.${'A'.repeat(43)}` })).status, 401);
 });
 
 test('products: off by default, toggled by the admin, gate their routes with a clear code', async () => {

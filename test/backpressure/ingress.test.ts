@@ -26,11 +26,18 @@ test('503 with Retry-After and nothing written while over the bound; the same ba
   try {
     await Promise.all([api.start(), ingress.start(), sealer.start()]);
     const admin = await adminApi(api);
-    const tenant = 'bp-' + Date.now().toString(36);
+    const tenant = `bp-${Date.now().toString(36)}`;
     const created = await admin('POST', '/api/v1/tenants', { id: tenant, name: 'Backpressure' });
     assert.is((await admin('PUT', `/api/v1/tenants/${tenant}/products/edr`, { enabled: true })).status, 200);
     const caPem = await readFile(join(ingress.dir, 'pki', 'ca.crt'), 'utf8');
-    client = await AgentClient.enroll({ url: ingress.info.ingress!, caPem, secret: created.body.enrollSecret, hostname: 'bp-01', os: 'linux', agentVersion: '1.0.0' });
+    client = await AgentClient.enroll({
+      url: ingress.info.ingress!,
+      caPem,
+      secret: created.body.enrollSecret,
+      hostname: 'bp-01',
+      os: 'linux',
+      agentVersion: '1.0.0',
+    });
     // Sealing stops: its consumers stay, and their backlog grows with every report.
     await sealer.stop();
 
@@ -65,7 +72,10 @@ test('503 with Retry-After and nothing written while over the bound; the same ba
     const last = await lastRecordOf(nc, tenant);
     await ledgerCovers(nc, tenant, last);
     const log = await EventLog.open(nc, { skipEnsureStream: true });
-    const ids = (await log.readTenant(tenant)).flatMap((r) => r.events).filter((e) => e.type === 'alert.raised').map((e) => e.id);
+    const ids = (await log.readTenant(tenant))
+      .flatMap((r) => r.events)
+      .filter((e) => e.type === 'alert.raised')
+      .map((e) => e.id);
     log.close();
     assert.is(new Set(ids).size, ids.length, 'no duplicate events');
   } finally {

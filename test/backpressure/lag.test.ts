@@ -24,11 +24,17 @@ test.after(async (ctx) => {
 });
 
 test('a sealing backlog over the bound refuses with STK_ERR_UNAVAILABLE, and admits again once sealed', async ({ log, nc }) => {
-  const tenant = 'bp-' + newId().slice(0, 6).toLowerCase().replace(/[^a-z0-9]/g, 'x');
+  const tenant =
+    'bp-' +
+    newId()
+      .slice(0, 6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x');
   await log.jsm.consumers.add(EVENTS_STREAM, { durable_name: 'stk-sealer-bptest', ack_policy: AckPolicy.All, filter_subject: tenantFilter(tenant) });
   const monitor = new LagMonitor(log.jsm, { maxSealLagEvents: 3, maxProjectionLagEvents: 1000 }, { refreshMs: 0 });
   await monitor.admit();
-  for (let i = 0; i < 5; i++) await log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'x', data: {} }], { expectedVersion: 'no_stream' });
+  for (let i = 0; i < 5; i++)
+    await log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'x', data: {} }], { expectedVersion: 'no_stream' });
   const err = await rejects(monitor.admit(), 'STK_ERR_UNAVAILABLE');
   assert.is(err.data.retryAfterSeconds, 2);
   assert.is((await monitor.snapshot()).sealEvents, 5);
@@ -45,9 +51,20 @@ test('a sealing backlog over the bound refuses with STK_ERR_UNAVAILABLE, and adm
 });
 
 test('a projector replica counts only while it is alive', async ({ log, nc }) => {
-  const tenant = 'bp-' + newId().slice(0, 6).toLowerCase().replace(/[^a-z0-9]/g, 'x');
-  for (let i = 0; i < 4; i++) await log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'x', data: {} }], { expectedVersion: 'no_stream' });
-  await log.jsm.consumers.add(EVENTS_STREAM, { durable_name: 'projector_bptest', ack_policy: AckPolicy.Explicit, filter_subject: tenantFilter(tenant), max_ack_pending: 2 });
+  const tenant =
+    'bp-' +
+    newId()
+      .slice(0, 6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x');
+  for (let i = 0; i < 4; i++)
+    await log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'x', data: {} }], { expectedVersion: 'no_stream' });
+  await log.jsm.consumers.add(EVENTS_STREAM, {
+    durable_name: 'projector_bptest',
+    ack_policy: AckPolicy.Explicit,
+    filter_subject: tenantFilter(tenant),
+    max_ack_pending: 2,
+  });
   const monitor = new LagMonitor(log.jsm, { maxSealLagEvents: 1_000_000, maxProjectionLagEvents: 3 }, { refreshMs: 0 });
   // Nobody pulls from it: a replica whose process is gone does not hold agents back.
   await monitor.admit();

@@ -45,7 +45,13 @@ test('a backup of a running install restores into a fresh NATS: the ledger verif
   let sealer: Sealer | null = null;
   try {
     const log = await EventLog.open(nc);
-    sealer = await Sealer.start({ nc, keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }), logger: quiet, blockMaxEntries: 10, blockMaxMs: 50 });
+    sealer = await Sealer.start({
+      nc,
+      keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }),
+      logger: quiet,
+      blockMaxEntries: 10,
+      blockMaxMs: 50,
+    });
     const tenants = [freshTenant('bk'), freshTenant('bk')];
     let last = 0;
     for (const [i, t] of tenants.entries()) {
@@ -69,14 +75,21 @@ test('a backup of a running install restores into a fresh NATS: the ledger verif
 
     const r = await cli(['restore', '--from', out, '--nats-url', target.url]);
     assert.is(r.code, 0, r.out.join('\n'));
-    assert.ok(r.out.some((l) => l.startsWith(`EVENTS: ${last} message(s) restored`)), r.out.join('\n'));
+    assert.ok(
+      r.out.some((l) => l.startsWith(`EVENTS: ${last} message(s) restored`)),
+      r.out.join('\n'),
+    );
 
     const vSource = await cli(['ledger', 'verify', '--all', '--nats-url', source.url]);
     const vTarget = await cli(['ledger', 'verify', '--all', '--nats-url', target.url]);
     assert.is(vTarget.code, 0, vTarget.out.join('\n'));
     const chains = (v: { out: string[] }) => v.out.filter((l) => l.startsWith('ok ')).sort();
     assert.equal(chains(vTarget), chains(vSource));
-    for (const t of tenants) assert.ok(chains(vTarget).some((l) => l.startsWith(`ok ${t}: `)), vTarget.out.join('\n'));
+    for (const t of tenants)
+      assert.ok(
+        chains(vTarget).some((l) => l.startsWith(`ok ${t}: `)),
+        vTarget.out.join('\n'),
+      );
 
     // The same documents, key for key, from `stockade projections rebuild` over each NATS.
     const a = join(dirs.path, 'models-source');
@@ -92,7 +105,10 @@ test('a backup of a running install restores into a fresh NATS: the ledger verif
     // A second restore into a NATS that now has the streams is refused, and changes nothing.
     const again = await cli(['restore', '--from', out, '--nats-url', target.url]);
     assert.is(again.code, 1);
-    assert.ok(again.out.some((l) => l.includes('STK_ERR_RESTORE_TARGET_EXISTS')), again.out.join('\n'));
+    assert.ok(
+      again.out.some((l) => l.includes('STK_ERR_RESTORE_TARGET_EXISTS')),
+      again.out.join('\n'),
+    );
   } finally {
     await sealer?.close().catch(() => {});
     await nc.close().catch(() => {});
@@ -126,13 +142,13 @@ test('a backup whose file does not match its manifest is refused before anything
     const line = JSON.parse(lines.at(-1)!);
     line.data = Buffer.from(Buffer.from(line.data, 'base64').toString('utf8').replace('original title', 'harmless title')).toString('base64');
     lines[lines.length - 1] = JSON.stringify(line);
-    await writeFile(file, lines.join('\n') + '\n');
+    await writeFile(file, `${lines.join('\n')}\n`);
     await rejects(restoreStreams({ nc: tnc, from: [tampered] }), 'STK_ERR_BACKUP_CORRUPT');
 
     // A line dropped, a manifest missing: refused the same way.
     const short = join(dirs.path, 'short');
     await cp(out, short, { recursive: true });
-    await writeFile(join(short, 'EVENTS.jsonl'), lines.slice(0, -1).join('\n') + '\n');
+    await writeFile(join(short, 'EVENTS.jsonl'), `${lines.slice(0, -1).join('\n')}\n`);
     await rejects(restoreStreams({ nc: tnc, from: [short] }), 'STK_ERR_BACKUP_CORRUPT');
     await rejects(restoreStreams({ nc: tnc, from: [dirs.path] }), 'STK_ERR_BACKUP_CORRUPT');
 
@@ -163,7 +179,10 @@ test('restore refuses a target where Stockade already created EVENTS', async () 
     // A backup never writes into a folder that already holds something.
     const again = await cli(['backup', '--out', out, '--nats-url', source.url]);
     assert.is(again.code, 1);
-    assert.ok(again.out.some((l) => l.includes('STK_ERR_CONFIG')), again.out.join('\n'));
+    assert.ok(
+      again.out.some((l) => l.includes('STK_ERR_CONFIG')),
+      again.out.join('\n'),
+    );
   } finally {
     await nc.close().catch(() => {});
     await source.stop();
@@ -182,7 +201,13 @@ test('increments: a full backup and the backups --since it restore together; a b
   let sealer: Sealer | null = null;
   try {
     const log = await EventLog.open(nc);
-    sealer = await Sealer.start({ nc, keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }), logger: quiet, blockMaxEntries: 10, blockMaxMs: 50 });
+    sealer = await Sealer.start({
+      nc,
+      keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }),
+      logger: quiet,
+      blockMaxEntries: 10,
+      blockMaxMs: 50,
+    });
     const [t1, t2] = [freshTenant('inc'), freshTenant('inc')];
     await createTenant(log, t1);
     const { agentId } = await enrollAgent(log, t1);
@@ -216,7 +241,10 @@ test('increments: a full backup and the backups --since it restore together; a b
     const vTarget = await cli(['ledger', 'verify', '--tenant', t1, '--tenant', t2, '--nats-url', target.url]);
     assert.is(vTarget.code, 0, vTarget.out.join('\n'));
     assert.equal(vTarget.out, vSource.out);
-    assert.ok(vTarget.out.some((l) => l.startsWith(`ok ${t1}: 13 entries`)), vTarget.out.join('\n'));
+    assert.ok(
+      vTarget.out.some((l) => l.startsWith(`ok ${t1}: 13 entries`)),
+      vTarget.out.join('\n'),
+    );
 
     // An increment continues only the streams its base was read from.
     const olog = await EventLog.open(onc);
@@ -239,7 +267,13 @@ test('restore --replicas 3 into a 3-node cluster: R3 streams, in order, and the 
   let sealer: Sealer | null = null;
   try {
     const log = await EventLog.open(nc);
-    sealer = await Sealer.start({ nc, keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }), logger: quiet, blockMaxEntries: 10, blockMaxMs: 50 });
+    sealer = await Sealer.start({
+      nc,
+      keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }),
+      logger: quiet,
+      blockMaxEntries: 10,
+      blockMaxMs: 50,
+    });
     const t = freshTenant('r3');
     await createTenant(log, t);
     const { agentId } = await enrollAgent(log, t);
@@ -254,7 +288,10 @@ test('restore --replicas 3 into a 3-node cluster: R3 streams, in order, and the 
     for (const name of ['EVENTS', 'LEDGER']) assert.is((await jsm.streams.info(name)).config.num_replicas, 3, name);
     const v = await cli(['ledger', 'verify', '--tenant', t, '--nats-url', cluster.urls.join(',')]);
     assert.is(v.code, 0, v.out.join('\n'));
-    assert.ok(v.out.some((l) => l.startsWith(`ok ${t}: 32 entries`)), v.out.join('\n'));
+    assert.ok(
+      v.out.some((l) => l.startsWith(`ok ${t}: 32 entries`)),
+      v.out.join('\n'),
+    );
   } finally {
     await sealer?.close().catch(() => {});
     await cnc.close().catch(() => {});

@@ -57,7 +57,11 @@ async function watchBlocks(nc: NatsConnection, tenant: string): Promise<{ until(
   })();
   return {
     until: (seq) =>
-      seq <= sealed ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ seq, resolve })).finally(() => { if (waiters.length === 0) sub.unsubscribe(); }),
+      seq <= sealed
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push({ seq, resolve })).finally(() => {
+            if (waiters.length === 0) sub.unsubscribe();
+          }),
   };
 }
 
@@ -119,7 +123,10 @@ test('back up a running install, restore into a new data folder with its keys, a
     await blocks.until(more);
     const extended = await cli(['ledger', 'verify', '--tenant', tenants[1]!, '--data', b]);
     assert.is(extended.code, 0, extended.out.join('\n'));
-    assert.ok(extended.out.some((l) => l.startsWith(`ok ${tenants[1]}: 9 entries`)), extended.out.join('\n'));
+    assert.ok(
+      extended.out.some((l) => l.startsWith(`ok ${tenants[1]}: 9 entries`)),
+      extended.out.join('\n'),
+    );
   } finally {
     await first?.stop().catch(() => {});
     await second?.stop().catch(() => {});

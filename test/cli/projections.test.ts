@@ -23,18 +23,27 @@ test('tenant create / product / list, then projections rebuild runs inside the i
     assert.is(await product.exited, 0, product.lines.join('\n'));
     const list = runCli(['tenant', 'list', '--data', dir.path]);
     assert.is(await list.exited, 0);
-    assert.ok(list.lines.some((l) => l.startsWith('acme\tAcme Corp\tedr')), list.lines.join('\n'));
+    assert.ok(
+      list.lines.some((l) => l.startsWith('acme\tAcme Corp\tedr')),
+      list.lines.join('\n'),
+    );
     assert.ok(list.lines.some((l) => l.startsWith('default\t')));
 
     const rebuild = runCli(['projections', 'rebuild', '--data', dir.path]);
     assert.is(await rebuild.exited, 0, rebuild.lines.join('\n'));
-    assert.ok(rebuild.lines.some((l) => /^rebuilt tenants, tokens, agents, .* events up to position \d+/.test(l)), rebuild.lines.join('\n'));
+    assert.ok(
+      rebuild.lines.some((l) => /^rebuilt tenants, tokens, agents, .* events up to position \d+/.test(l)),
+      rebuild.lines.join('\n'),
+    );
     const one = runCli(['projections', 'rebuild', '--model', 'tenants', '--data', dir.path]);
     assert.is(await one.exited, 0, one.lines.join('\n'));
     assert.ok(one.lines.some((l) => l.startsWith('rebuilt tenants:')));
     const bad = runCli(['projections', 'rebuild', '--model', 'nope', '--data', dir.path]);
     assert.is(await bad.exited, 1);
-    assert.ok(bad.lines.some((l) => l.includes('STK_ERR_VALIDATION')), bad.lines.join('\n'));
+    assert.ok(
+      bad.lines.some((l) => l.includes('STK_ERR_VALIDATION')),
+      bad.lines.join('\n'),
+    );
     // Still serving the rebuilt models.
     const key = (await import('node:fs')).readFileSync(`${dir.path}/admin.key`, 'utf8').trim();
     const res = await fetch(`${running.api}/api/v1/tenants/acme`, { headers: { authorization: `Bearer ${key}` } });
@@ -61,7 +70,10 @@ test('with no install running, rebuild opens the data folder itself (NATS_URL) a
     const last = await log.lastPosition();
     const rebuild = runCli(['projections', 'rebuild', '--data', dir.path], { NATS_URL: nats.url });
     assert.is(await rebuild.exited, 0, rebuild.lines.join('\n'));
-    assert.ok(rebuild.lines.some((l) => l.includes(`up to position ${last}`)), rebuild.lines.join('\n'));
+    assert.ok(
+      rebuild.lines.some((l) => l.includes(`up to position ${last}`)),
+      rebuild.lines.join('\n'),
+    );
     const status = runCli(['projections', 'status', '--data', dir.path], { NATS_URL: nats.url });
     assert.is(await status.exited, 0, status.lines.join('\n'));
     const s = JSON.parse(status.lines.join('\n'));

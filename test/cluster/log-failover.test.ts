@@ -22,7 +22,12 @@ test.after(async (ctx) => {
 });
 
 test('killing the EVENTS leader under steady ingest loses no acknowledged event and duplicates none', async ({ cluster, log }) => {
-  const tenant = 'failover-' + newId().slice(0, 6).toLowerCase().replace(/[^a-z0-9]/g, 'x');
+  const tenant =
+    'failover-' +
+    newId()
+      .slice(0, 6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x');
   const acked = new Map<string, number>();
   let attempts = 0;
   let stop = false;

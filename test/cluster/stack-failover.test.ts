@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/cli/agent-client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { clusterFixture } from '../helpers/nats.ts';
@@ -43,7 +43,10 @@ test('steady agent ingest, the EVENTS leader killed: ingest resumes, nothing los
     assert.equal(load.failures, []);
 
     const last = await lastRecordOf(nc, tenant);
-    const ids = (await log.readTenant(tenant)).flatMap((r) => r.events).filter((e) => e.type === 'alert.raised').map((e) => e.id);
+    const ids = (await log.readTenant(tenant))
+      .flatMap((r) => r.events)
+      .filter((e) => e.type === 'alert.raised')
+      .map((e) => e.id);
     log.close();
     assert.is(new Set(ids).size, ids.length, 'no event stored twice');
     assert.is(ids.length, load.acked, 'every acknowledged event stored');

@@ -6,8 +6,14 @@ import { tempDir } from '../helpers/nats.ts';
 export const CHROMIUM = process.env.STOCKADE_CHROMIUM ?? '/usr/bin/chromium';
 
 const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** A real browser on a fresh profile, at the size the dashboard is designed for (1280×800). */

@@ -158,8 +158,16 @@ test('live: an alert reported by a real agent appears without a reload; acknowle
   await agent.report([
     { kind: 'alert', at: new Date().toISOString(), data: { rule: 'edr.ps-download', severity: 'high', title: ACME_ALERT } },
     { kind: 'alert', at: new Date().toISOString(), data: { rule: 'edr.lsass-access', severity: 'critical', title: 'Credential dumping: LSASS memory read' } },
-    { kind: 'finding', at: new Date().toISOString(), data: { product: 'patch', title: 'OpenSSL 3.0.11 is missing security fixes', severity: 'high', subject: 'openssl 3.0.11' } },
-    { kind: 'scan-run', at: new Date().toISOString(), data: { merkleRoot: 'a'.repeat(64), itemCount: 1204, startedAt: new Date(Date.now() - 42_000).toISOString() } },
+    {
+      kind: 'finding',
+      at: new Date().toISOString(),
+      data: { product: 'patch', title: 'OpenSSL 3.0.11 is missing security fixes', severity: 'high', subject: 'openssl 3.0.11' },
+    },
+    {
+      kind: 'scan-run',
+      at: new Date().toISOString(),
+      data: { merkleRoot: 'a'.repeat(64), itemCount: 1204, startedAt: new Date(Date.now() - 42_000).toISOString() },
+    },
     { kind: 'evidence', at: new Date().toISOString(), data: { name: 'powershell-history.txt', sha256: 'b'.repeat(64), sizeBytes: 18_432 } },
   ]);
   const row = page.locator('tr', { hasText: ACME_ALERT });
@@ -173,10 +181,13 @@ test('live: an alert reported by a real agent appears without a reload; acknowle
   await page.getByLabel('Status', { exact: true }).selectOption('acknowledged');
   await page.locator('tr', { hasText: ACME_ALERT }).locator('.badge', { hasText: 'acknowledged' }).waitFor();
   const list = await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${acme.id}/alerts?status=acknowledged`);
-  assert.equal(list.body.items.map((a: { title: string }) => a.title), [ACME_ALERT]);
+  assert.equal(
+    list.body.items.map((a: { title: string }) => a.title),
+    [ACME_ALERT],
+  );
 });
 
-test('the other pages of the customer, with the manual\'s pictures', async () => {
+test("the other pages of the customer, with the manual's pictures", async () => {
   // Incident from the open alert.
   await page.goto(`${stack.base}/ui/t/${acme.id}/alerts`);
   await ready(page, 'alerts');
@@ -366,7 +377,11 @@ test('a tenant-token session: its tenant only, no switcher, other tenants unreac
     assert.is(await p.getByRole('button', { name: 'Open incident from selected' }).count(), 0);
     const write = await p.evaluate(async (t) => {
       const { csrf } = await (await fetch('/ui/session')).json();
-      const r = await fetch(`/ui/api/tenants/${t}/incidents`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify({ title: 'x', severity: 'low' }) });
+      const r = await fetch(`/ui/api/tenants/${t}/incidents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify({ title: 'x', severity: 'low' }),
+      });
       return [r.status, (await r.json()).error.code];
     }, globex.id);
     assert.equal(write, [403, 'STK_ERR_FORBIDDEN']);

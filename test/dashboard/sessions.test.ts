@@ -33,7 +33,11 @@ test.after(async () => {
 });
 
 async function signIn(base: string, credential: string): Promise<{ status: number; cookie: string; csrf: string }> {
-  const res = await fetch(`${base}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ credential }) });
+  const res = await fetch(`${base}/ui/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: base },
+    body: JSON.stringify({ credential }),
+  });
   const setCookie = res.headers.get('set-cookie') ?? '';
   const body = res.status === 201 ? await res.json() : {};
   return { status: res.status, cookie: setCookie.split(';')[0]!, csrf: body.csrf ?? '' };
@@ -115,14 +119,27 @@ test('a forged, altered or unknown cookie is no session; a wrong credential make
   assert.is(wrong.status, 401);
   assert.is(wrong.cookie, '');
   // A sign-in posted from another site is refused before the credential is even checked.
-  const foreign = await fetch(`${a.base}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body: JSON.stringify({ credential: a.adminKey }) });
+  const foreign = await fetch(`${a.base}/ui/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: 'http://evil.example' },
+    body: JSON.stringify({ credential: a.adminKey }),
+  });
   assert.is(foreign.status, 403);
   assert.is(foreign.headers.get('set-cookie'), null);
 });
 
 test('every dashboard response carries the strict CSP; the credential never reaches the page', async () => {
   const s = await signIn(a.base, a.adminKey);
-  for (const path of ['/ui/login', '/ui/customers', '/ui/assets/app.js', '/ui/session', '/ui/api/tenants', '/ui/t/nope/overview', '/ui/assets/nope.js', '/ui/no/such/page']) {
+  for (const path of [
+    '/ui/login',
+    '/ui/customers',
+    '/ui/assets/app.js',
+    '/ui/session',
+    '/ui/api/tenants',
+    '/ui/t/nope/overview',
+    '/ui/assets/nope.js',
+    '/ui/no/such/page',
+  ]) {
     const res = await fetch(`${a.base}${path}`, { headers: { cookie: s.cookie } });
     const csp = res.headers.get('content-security-policy') ?? '';
     assert.ok(csp.includes("default-src 'none'") && csp.includes("script-src 'self'") && !csp.includes('unsafe'), `${path}: ${csp}`);
@@ -131,7 +148,7 @@ test('every dashboard response carries the strict CSP; the credential never reac
   }
 });
 
-test('live stream: only the chosen tenant\'s events, and only for a session that may see it', async () => {
+test("live stream: only the chosen tenant's events, and only for a session that may see it", async () => {
   const mine = await newTenantWithToken();
   const other = await newTenantWithToken();
   const s = await signIn(a.base, mine.token);
@@ -194,7 +211,11 @@ test('one session holds at most 8 live streams; another session is not affected'
 // Last in this suite: it uses up this address's sign-in failures on process A.
 test('failed sign-ins from one address are throttled; the throttle answers before the credential is checked', async () => {
   for (let i = 0; i < 10; i++) assert.is((await signIn(a.base, `stk_admin_wrong${i}`)).status, 401);
-  const res = await fetch(`${a.base}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: a.base }, body: JSON.stringify({ credential: a.adminKey }) });
+  const res = await fetch(`${a.base}/ui/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: a.base },
+    body: JSON.stringify({ credential: a.adminKey }),
+  });
   assert.is(res.status, 429);
   assert.is((await res.json()).error.code, 'STK_ERR_RATE_LIMITED');
   assert.ok(Number(res.headers.get('retry-after')) >= 1);

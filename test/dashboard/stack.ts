@@ -8,18 +8,23 @@ import { startStockade, type Stockade } from '../../src/serve.ts';
 import { tempDir } from '../helpers/nats.ts';
 
 /** A real Stockade (every role, embedded nats-server) on free loopback ports and a temp data folder. */
-export async function stockadeFixture(o: { role?: string; natsUrl?: string; adminKey?: string } = {}): Promise<{ stk: Stockade; base: string; adminKey: string; caPem(): Promise<string>; dataDir: string; close(): Promise<void> }> {
+export async function stockadeFixture(
+  o: { role?: string; natsUrl?: string; adminKey?: string } = {},
+): Promise<{ stk: Stockade; base: string; adminKey: string; caPem(): Promise<string>; dataDir: string; close(): Promise<void> }> {
   const dir = await tempDir('stk-ui-');
   try {
     // Several API processes of one install share the admin key, as they would behind a load balancer.
     if (o.adminKey) await writeFile(join(dir.path, 'admin.key'), `${o.adminKey}\n`, { mode: 0o600 });
-    const config = loadConfig({
-      data: dir.path,
-      http: `127.0.0.1:${await freePort()}`,
-      ingress: `127.0.0.1:${await freePort()}`,
-      ...(o.role ? { role: o.role } : {}),
-      ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}),
-    }, {});
+    const config = loadConfig(
+      {
+        data: dir.path,
+        http: `127.0.0.1:${await freePort()}`,
+        ingress: `127.0.0.1:${await freePort()}`,
+        ...(o.role ? { role: o.role } : {}),
+        ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}),
+      },
+      {},
+    );
     const stk = await startStockade(config, { logger: createLogger({ level: process.env.STOCKADE_TEST_LOG ?? 'warn' }) });
     return {
       stk,

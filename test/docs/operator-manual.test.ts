@@ -19,7 +19,9 @@ test.after(async () => {
 
 test('operator-manual.md routes match the OpenAPI document', async () => {
   const manual = await readFile(join(import.meta.dirname, '../../docs/operator-manual.md'), 'utf8');
-  const doc = (await f.call('GET', '/docs', { token: null })).body as { paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>> };
+  const doc = (await f.call('GET', '/docs', { token: null })).body as {
+    paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>>;
+  };
   const mentions = [...manual.matchAll(/(GET|POST|PUT|PATCH|DELETE) (…|\/api\/v1)([^ `|\\]*)/g)];
   assert.ok(mentions.length >= 30, `found ${mentions.length}`);
   for (const [, method, base, rest] of mentions) {
@@ -33,7 +35,10 @@ test('operator-manual.md routes match the OpenAPI document', async () => {
     assert.ok(op, `${method} ${pattern} (from the manual) is not a route`);
     for (const pair of (query ?? '').split('&').filter(Boolean)) {
       const name = pair.split('=')[0]!;
-      assert.ok(op!.parameters?.some((p) => p.in === 'query' && p.name === name), `${method} ${pattern} has no query parameter ${name}`);
+      assert.ok(
+        op!.parameters?.some((p) => p.in === 'query' && p.name === name),
+        `${method} ${pattern} has no query parameter ${name}`,
+      );
     }
   }
 });

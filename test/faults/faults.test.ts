@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/cli/agent-client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog } from '../../src/log/mod.ts';
 import { natsFixture } from '../helpers/nats.ts';
@@ -37,16 +37,36 @@ test('ingress, API (with its read models), sealer and nats-server each killed an
       figures.push(`${name.padEnd(12)} recovered in ${Date.now() - t0} ms; ${load!.acked - before} events acknowledged meanwhile`);
     };
     // While the ingress is down the agent's connection fails and it resends the same batch.
-    await recover('ingress', () => ingress.kill9(), () => ingress.start(), () => load!.nextAck());
+    await recover(
+      'ingress',
+      () => ingress.kill9(),
+      () => ingress.start(),
+      () => load!.nextAck(),
+    );
     // The API's read models resume from their LevelDB checkpoint and catch up.
-    await recover('api+reads', () => api.kill9(), () => api.start(), async () => {
-      const r = await readWhenCaughtUp(call, `/api/v1/tenants/${tenant}/overview`, await lastRecordOf(nc, tenant));
-      assert.is(r.status, 200, JSON.stringify(r.body));
-    });
+    await recover(
+      'api+reads',
+      () => api.kill9(),
+      () => api.start(),
+      async () => {
+        const r = await readWhenCaughtUp(call, `/api/v1/tenants/${tenant}/overview`, await lastRecordOf(nc, tenant));
+        assert.is(r.status, 200, JSON.stringify(r.body));
+      },
+    );
     // The sealer resumes from what LEDGER says is sealed.
-    await recover('sealer', () => sealer.kill9(), () => sealer.start(), async () => ledgerCovers(nc, tenant, await lastRecordOf(nc, tenant)));
+    await recover(
+      'sealer',
+      () => sealer.kill9(),
+      () => sealer.start(),
+      async () => ledgerCovers(nc, tenant, await lastRecordOf(nc, tenant)),
+    );
     // JetStream gone: the ingress answers 503, the agent backs off and resends; file storage keeps every ack.
-    await recover('nats-server', () => nats.server.kill(), async () => void (await nats.restart()), () => load!.nextAck());
+    await recover(
+      'nats-server',
+      () => nats.server.kill(),
+      async () => void (await nats.restart()),
+      () => load!.nextAck(),
+    );
     for (let i = 0; i < 5; i++) await load.nextAck();
     await load.stop();
     assert.equal(load.failures, [], 'the agent never gave up on a batch');
@@ -55,7 +75,10 @@ test('ingress, API (with its read models), sealer and nats-server each killed an
     const log = await EventLog.open(nc, { skipEnsureStream: true });
     const records = await log.readTenant(tenant);
     log.close();
-    const alertIds = records.flatMap((r) => r.events).filter((e) => e.type === 'alert.raised').map((e) => e.id);
+    const alertIds = records
+      .flatMap((r) => r.events)
+      .filter((e) => e.type === 'alert.raised')
+      .map((e) => e.id);
     const unique = new Set(alertIds);
     figures.push(`acknowledged ${load.acked} alert events in ${load.batches} batches; found ${alertIds.length} (${unique.size} distinct)`);
     assert.is(unique.size, alertIds.length, 'no event stored twice');
@@ -70,7 +93,7 @@ test('ingress, API (with its read models), sealer and nats-server each killed an
     const verify = runCli(['ledger', 'verify', '--tenant', tenant], env);
     const code = await verify.exited;
     assert.is(code, 0, verify.lines.join('\n'));
-    console.log('\n' + figures.map((f) => '    ' + f).join('\n'));
+    console.log(`\n${figures.map((f) => `    ${f}`).join('\n')}`);
   } finally {
     if (load) await load.stop();
     agent?.close();

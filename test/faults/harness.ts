@@ -14,7 +14,12 @@ import { runCli, type CliProcess } from '../helpers/proc.ts';
 export class RoleProcess {
   proc!: CliProcess;
   info: { api?: string; ingress?: string } = {};
-  constructor(readonly roles: string, readonly dir: string, readonly args: string[], readonly env: Record<string, string>) {}
+  constructor(
+    readonly roles: string,
+    readonly dir: string,
+    readonly args: string[],
+    readonly env: Record<string, string>,
+  ) {}
 
   static async create(roles: string, env: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<RoleProcess> {
     const dir = await tempDir(`stk-${roles.replace(/,/g, '-')}-`);
@@ -71,7 +76,10 @@ export class SteadyLoad {
    * long outages (a leader election on a loaded machine can outlast the default retries), as an
    * agent that holds on to its batch would.
    */
-  constructor(enrolled: AgentClient, readonly perBatch = 5) {
+  constructor(
+    enrolled: AgentClient,
+    readonly perBatch = 5,
+  ) {
     this.agent = new AgentClient(enrolled.state, { maxRetries: 40 });
   }
 
@@ -79,7 +87,11 @@ export class SteadyLoad {
     this.#loop = (async () => {
       for (let b = 0; !this.#stop; b++) {
         const at = new Date().toISOString();
-        const events: WireEvent[] = Array.from({ length: this.perBatch }, (_, i) => ({ kind: 'alert' as const, at, data: { rule: 'edr.fault-suite', severity: 'medium', title: `batch ${b} alert ${i}` } }));
+        const events: WireEvent[] = Array.from({ length: this.perBatch }, (_, i) => ({
+          kind: 'alert' as const,
+          at,
+          data: { rule: 'edr.fault-suite', severity: 'medium', title: `batch ${b} alert ${i}` },
+        }));
         try {
           await this.agent.report(events, `fault-${b}`);
           this.acked += this.perBatch;
@@ -116,7 +128,10 @@ export class SteadyLoad {
  */
 export async function ledgerCovers(nc: NatsConnection, tenant: string, seq: number, deadlineMs = 60_000): Promise<void> {
   // After a failover the new stream leader may take a few seconds to answer: transient, retried.
-  const c = await retryTransient(() => jetstream(nc).consumers.get(LEDGER_STREAM, { filter_subjects: ledgerSubject(tenant), deliver_policy: DeliverPolicy.All }), 30_000);
+  const c = await retryTransient(
+    () => jetstream(nc).consumers.get(LEDGER_STREAM, { filter_subjects: ledgerSubject(tenant), deliver_policy: DeliverPolicy.All }),
+    30_000,
+  );
   const messages = await c.consume();
   let highest = 0;
   const deadline = setTimeout(() => void messages.close(), deadlineMs);
@@ -160,7 +175,11 @@ export async function readWhenCaughtUp(
  * A fresh tenant with EDR on, created through the API process, and one agent enrolled with its
  * secret through the ingress process.
  */
-export async function onboardAgent(api: RoleProcess, ingress: RoleProcess, prefix: string): Promise<{ tenant: string; admin: Awaited<ReturnType<typeof adminApi>>; agent: AgentClient }> {
+export async function onboardAgent(
+  api: RoleProcess,
+  ingress: RoleProcess,
+  prefix: string,
+): Promise<{ tenant: string; admin: Awaited<ReturnType<typeof adminApi>>; agent: AgentClient }> {
   const admin = await adminApi(api);
   const tenant = `${prefix}-${Date.now().toString(36)}`;
   const created = await admin('POST', '/api/v1/tenants', { id: tenant, name: prefix });
@@ -168,6 +187,13 @@ export async function onboardAgent(api: RoleProcess, ingress: RoleProcess, prefi
   const edr = await admin('PUT', `/api/v1/tenants/${tenant}/products/edr`, { enabled: true });
   if (edr.status !== 200) throw new Error(`edr not enabled: ${JSON.stringify(edr.body)}`);
   const caPem = await readFile(join(ingress.dir, 'pki', 'ca.crt'), 'utf8');
-  const agent = await AgentClient.enroll({ url: ingress.info.ingress!, caPem, secret: created.body.enrollSecret, hostname: `${prefix}-01`, os: 'linux', agentVersion: '1.0.0' });
+  const agent = await AgentClient.enroll({
+    url: ingress.info.ingress!,
+    caPem,
+    secret: created.body.enrollSecret,
+    hostname: `${prefix}-01`,
+    os: 'linux',
+    agentVersion: '1.0.0',
+  });
   return { tenant, admin, agent };
 }

@@ -33,7 +33,10 @@ test('a full store refuses reports with clean 503s and writes nothing; once free
     const chunk = new Uint8Array(512 * 1024).fill(7);
     let full = false;
     for (let i = 0; i < 2 * (STORE_BYTES / chunk.length) && !full; i++) {
-      full = await js.publish(`filler.${i}`, chunk).then(() => false, () => true);
+      full = await js.publish(`filler.${i}`, chunk).then(
+        () => false,
+        () => true,
+      );
     }
     assert.ok(full, 'the store filled up');
 
@@ -57,7 +60,10 @@ test('a full store refuses reports with clean 503s and writes nothing; once free
 
     const last = await lastRecordOf(nc, tenant);
     const log = await EventLog.open(nc, { skipEnsureStream: true });
-    const ids = (await log.readTenant(tenant)).flatMap((r) => r.events).filter((e) => e.type === 'alert.raised').map((e) => e.id);
+    const ids = (await log.readTenant(tenant))
+      .flatMap((r) => r.events)
+      .filter((e) => e.type === 'alert.raised')
+      .map((e) => e.id);
     log.close();
     assert.is(new Set(ids).size, ids.length, 'no duplicates');
     assert.is(ids.length, load.acked + 1, 'every acknowledged event, and the refused batch once after its resend');

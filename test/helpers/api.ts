@@ -31,7 +31,16 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
   const log = await EventLog.open(nc);
   const db = new Level<string, unknown>(join(dataDir, 'level'), { valueEncoding: 'json' });
   await db.open();
-  const runtime: Runtime = { config, logger, nc, log, db, metrics: new Metrics(), health: new Health(), adminKey: 'stk_admin_test_' + Math.random().toString(36).slice(2) };
+  const runtime: Runtime = {
+    config,
+    logger,
+    nc,
+    log,
+    db,
+    metrics: new Metrics(),
+    health: new Health(),
+    adminKey: `stk_admin_test_${Math.random().toString(36).slice(2)}`,
+  };
   let app: FastifyInstance;
   try {
     app = await buildApiApp(runtime, plugins);
@@ -42,7 +51,9 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
   }
   const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
-    runtime, app, apiUrl,
+    runtime,
+    app,
+    apiUrl,
     async close() {
       await app.close();
       log.close();
@@ -62,7 +73,11 @@ export interface ApiFixture {
   stk: Stockade;
   url: string;
   adminKey: string;
-  call<T = any>(method: string, path: string, o?: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  call<T = any>(
+    method: string,
+    path: string,
+    o?: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
   /** Creates a tenant as admin; returns its enrollment secret. */
   tenant(id: string, products?: string[]): Promise<{ enrollSecret: string; position: number }>;
   /** Creates a token of a role in a tenant. */
@@ -103,7 +118,10 @@ export async function apiFixture(o: { plugins?: ApiPlugin[] } = {}): Promise<Api
     return { status: res.status, body: parsed as any };
   };
   const f: ApiFixture = {
-    stk, url, adminKey, call,
+    stk,
+    url,
+    adminKey,
+    call,
     async tenant(id, products = []) {
       const r = await call('POST', '/api/v1/tenants', { body: { id, name: `Tenant ${id}` } });
       if (r.status !== 201) throw new Error(`create tenant ${id}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -15,39 +15,87 @@ export const ADMIN: Actor = { kind: 'operator', id: 'admin' };
 let n = 0;
 /** A fresh tenant id, unique per test run. */
 export function freshTenant(label = 't'): string {
-  return `${label}-${process.pid}-${++n}-${newId().slice(0, 6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+  return `${label}-${process.pid}-${++n}-${newId()
+    .slice(0, 6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}`;
 }
 
 export async function createTenant(log: EventLog, tenant: string, products: Product[] = []): Promise<{ secret: string; position: number }> {
   const s = mintSecret('enroll');
-  let r = await execute(log, tenant, tenant, tenantDecider, { kind: 'create', name: `Tenant ${tenant}`, secret: { lookup: s.lookup, hash: s.hash } }, { actor: ADMIN, fresh: true });
+  let r = await execute(
+    log,
+    tenant,
+    tenant,
+    tenantDecider,
+    { kind: 'create', name: `Tenant ${tenant}`, secret: { lookup: s.lookup, hash: s.hash } },
+    { actor: ADMIN, fresh: true },
+  );
   for (const product of products) r = await execute(log, tenant, tenant, tenantDecider, { kind: 'set-product', product, enabled: true }, { actor: ADMIN });
   return { secret: s.secret, position: r.position };
 }
 
 export async function enrollAgent(log: EventLog, tenant: string, hostname = 'ws-1'): Promise<{ agentId: string; position: number }> {
   const agentId = newId();
-  const r = await execute(log, tenant, agentId, agentDecider, {
-    kind: 'enroll',
-    agent: { hostname, os: 'linux', agentVersion: '1.0.0', certFingerprint: 'a'.repeat(64), certNotAfter: '2030-01-01T00:00:00.000Z' },
-  }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  const r = await execute(
+    log,
+    tenant,
+    agentId,
+    agentDecider,
+    {
+      kind: 'enroll',
+      agent: { hostname, os: 'linux', agentVersion: '1.0.0', certFingerprint: 'a'.repeat(64), certNotAfter: '2030-01-01T00:00:00.000Z' },
+    },
+    { actor: AGENT_ACTOR(agentId), fresh: true },
+  );
   return { agentId, position: r.position };
 }
 
-export async function raiseAlert(log: EventLog, tenant: string, agentId: string, o: { severity?: 'low' | 'medium' | 'high' | 'critical'; title?: string; product?: Product | null } = {}): Promise<{ alertId: string; position: number }> {
+export async function raiseAlert(
+  log: EventLog,
+  tenant: string,
+  agentId: string,
+  o: { severity?: 'low' | 'medium' | 'high' | 'critical'; title?: string; product?: Product | null } = {},
+): Promise<{ alertId: string; position: number }> {
   const alertId = newId();
-  const r = await execute(log, tenant, alertId, alertDecider, {
-    kind: 'raise',
-    alert: { agentId, product: o.product ?? null, rule: 'edr.suspicious-child', severity: o.severity ?? 'high', title: o.title ?? 'Suspicious child process', observedAt: '2026-01-01T00:00:00.000Z' },
-  }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  const r = await execute(
+    log,
+    tenant,
+    alertId,
+    alertDecider,
+    {
+      kind: 'raise',
+      alert: {
+        agentId,
+        product: o.product ?? null,
+        rule: 'edr.suspicious-child',
+        severity: o.severity ?? 'high',
+        title: o.title ?? 'Suspicious child process',
+        observedAt: '2026-01-01T00:00:00.000Z',
+      },
+    },
+    { actor: AGENT_ACTOR(agentId), fresh: true },
+  );
   return { alertId, position: r.position };
 }
 
-export async function reportFinding(log: EventLog, tenant: string, agentId: string, product: Product = 'patch'): Promise<{ findingId: string; position: number }> {
+export async function reportFinding(
+  log: EventLog,
+  tenant: string,
+  agentId: string,
+  product: Product = 'patch',
+): Promise<{ findingId: string; position: number }> {
   const findingId = newId();
-  const r = await execute(log, tenant, findingId, findingDecider, {
-    kind: 'report',
-    finding: { agentId, product, title: 'openssl 3.0.1 is vulnerable', severity: 'high', subject: 'openssl', observedAt: '2026-01-01T00:00:00.000Z' },
-  }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  const r = await execute(
+    log,
+    tenant,
+    findingId,
+    findingDecider,
+    {
+      kind: 'report',
+      finding: { agentId, product, title: 'openssl 3.0.1 is vulnerable', severity: 'high', subject: 'openssl', observedAt: '2026-01-01T00:00:00.000Z' },
+    },
+    { actor: AGENT_ACTOR(agentId), fresh: true },
+  );
   return { findingId, position: r.position };
 }

@@ -10,7 +10,9 @@ export async function tempDir(prefix = 'stk-test-'): Promise<{ path: string; cle
 }
 
 /** A real nats-server on a free loopback port with a temp store; `stop()` also removes the store. */
-export async function natsFixture(extra: Partial<NatsServerOptions> = {}): Promise<{ server: NatsServer; url: string; dir: string; stop(): Promise<void>; restart(): Promise<NatsServer> }> {
+export async function natsFixture(
+  extra: Partial<NatsServerOptions> = {},
+): Promise<{ server: NatsServer; url: string; dir: string; stop(): Promise<void>; restart(): Promise<NatsServer> }> {
   const dir = await tempDir('stk-nats-');
   let server = await startNatsServer({ storeDir: join(dir.path, 'store'), ...extra });
   const fixture = {

@@ -45,10 +45,11 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       lines.push(line);
-      for (const w of [...waiters]) if (w.pattern.test(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
+      for (const w of [...waiters])
+        if (w.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
     }
   };
   child.stdout!.on('data', onData);
@@ -61,8 +62,17 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
       const seen = lines.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((res, rej) => {
-        const timer = setTimeout(() => rej(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output:\n${lines.slice(-20).join('\n')}`)), timeoutMs);
-        const w = { pattern, resolve: (l: string) => { clearTimeout(timer); res(l); } };
+        const timer = setTimeout(
+          () => rej(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output:\n${lines.slice(-20).join('\n')}`)),
+          timeoutMs,
+        );
+        const w = {
+          pattern,
+          resolve: (l: string) => {
+            clearTimeout(timer);
+            res(l);
+          },
+        };
         waiters.push(w);
         void exited.then(() => {
           if (waiters.includes(w)) {

@@ -30,9 +30,14 @@ export async function readModelFixture(): Promise<{
   let projector = await Projector.open(db, log, PROJECTIONS, { durableName: 'projector_test', logger });
   await projector.start();
   const f = {
-    nc, log,
-    get db() { return db; },
-    get projector() { return projector; },
+    nc,
+    log,
+    get db() {
+      return db;
+    },
+    get projector() {
+      return projector;
+    },
     async stopProjector() {
       await projector.stop();
       await db.close();

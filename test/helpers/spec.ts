@@ -9,8 +9,17 @@ let seq = 0;
 export function ev(type: string, data: unknown = {}): EventEnvelope {
   seq++;
   return {
-    id: `e${seq}`, type, tenant: 't', aggregate: { type: 'x', id: 'a' }, version: seq, at: '2026-01-01T00:00:00.000Z',
-    actor: { kind: 'system', id: 'test' }, causationId: null, correlationId: null, schema: 1, data,
+    id: `e${seq}`,
+    type,
+    tenant: 't',
+    aggregate: { type: 'x', id: 'a' },
+    version: seq,
+    at: '2026-01-01T00:00:00.000Z',
+    actor: { kind: 'system', id: 'test' },
+    causationId: null,
+    correlationId: null,
+    schema: 1,
+    data,
   };
 }
 
@@ -29,8 +38,15 @@ export function spec<S, C>(decider: Decider<S, C>) {
             then(types: string[], data?: unknown[]) {
               assert.ok(d.ok, d.ok ? '' : `refused: ${d.error.code} ${d.error.message}`);
               if (!d.ok) return;
-              assert.equal(d.events.map((e) => e.type), types);
-              if (data) assert.equal(d.events.map((e) => e.data), data);
+              assert.equal(
+                d.events.map((e) => e.type),
+                types,
+              );
+              if (data)
+                assert.equal(
+                  d.events.map((e) => e.data),
+                  data,
+                );
             },
             refused(code: ErrorCode) {
               assert.not.ok(d.ok, 'expected a refusal');

@@ -25,17 +25,26 @@ test('enroll keeps key and certificate mode 0600; report sends a file; run heart
   const run = runCli(['agent', 'run', '--dir', agentDir, '--interval', '0.2']);
   try {
     await run.exited; // not enrolled yet: refuses to run
-    assert.ok(run.lines.some((l) => l.includes('STK_ERR_CONFIG')), run.lines.join('\n'));
+    assert.ok(
+      run.lines.some((l) => l.includes('STK_ERR_CONFIG')),
+      run.lines.join('\n'),
+    );
 
     const enroll = runCli(['agent', 'enroll', '--url', f.url, '--ca', caFile, '--dir', agentDir], { STOCKADE_ENROLL_SECRET: secret });
     const line = JSON.parse(await enroll.waitFor(/"enrolled"/));
     assert.is(await enroll.exited, 0);
-    assert.not.ok(enroll.lines.some((l) => l.includes(secret)), 'the secret is never printed');
+    assert.not.ok(
+      enroll.lines.some((l) => l.includes(secret)),
+      'the secret is never printed',
+    );
     const agentId: string = line.agentId;
     for (const name of ['agent.key', 'agent.crt']) assert.is((await stat(join(agentDir, name))).mode & 0o777, 0o600, name);
 
     const file = join(dir.path, 'events.json');
-    await writeFile(file, JSON.stringify({ events: [{ kind: 'alert', at: new Date().toISOString(), data: { rule: 'cli', severity: 'low', title: 'from a file' } }] }));
+    await writeFile(
+      file,
+      JSON.stringify({ events: [{ kind: 'alert', at: new Date().toISOString(), data: { rule: 'cli', severity: 'low', title: 'from a file' } }] }),
+    );
     const report = runCli(['agent', 'report', file, '--dir', agentDir]);
     assert.is(JSON.parse(await report.waitFor(/"reported"/)).accepted, 1);
     assert.is(await report.exited, 0);
@@ -81,7 +90,10 @@ test('run renews its certificate before it expires, and keeps working with the n
       // The first cycle renews before its heartbeat, so every heartbeat went out on the new certificate.
       await agent.waitFor(/"heartbeat"/);
       assert.ok(agent.lines.findIndex((l) => l.includes('"heartbeat"')) > agent.lines.findIndex((l) => l.includes('"certificate renewed"')));
-      assert.not.ok(agent.lines.some((l) => l.includes('agent cycle failed')), agent.lines.join('\n'));
+      assert.not.ok(
+        agent.lines.some((l) => l.includes('agent cycle failed')),
+        agent.lines.join('\n'),
+      );
       assert.ok((await stat(join(agentDir, 'agent.crt'))).mtimeMs > before, 'the new certificate is saved');
       assert.is((await stat(join(agentDir, 'agent.key'))).mode & 0o777, 0o600);
     } finally {

@@ -73,9 +73,21 @@ export async function ingressFixture(o: Partial<IngressOptions> = {}): Promise<I
 
 /** A fresh tenant with the given products on; returns its id and its enrollment secret. */
 export async function createTenant(log: EventLog, products: Product[] = []): Promise<{ tenant: string; secret: string }> {
-  const tenant = 't-' + newId().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12);
+  const tenant =
+    't-' +
+    newId()
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 12);
   const s = mintSecret('enroll');
-  await execute(log, tenant, tenant, tenantDecider, { kind: 'create', name: tenant, secret: { lookup: s.lookup, hash: s.hash } }, { actor: ADMIN, fresh: true });
+  await execute(
+    log,
+    tenant,
+    tenant,
+    tenantDecider,
+    { kind: 'create', name: tenant, secret: { lookup: s.lookup, hash: s.hash } },
+    { actor: ADMIN, fresh: true },
+  );
   for (const product of products) await setProduct(log, tenant, product, true);
   return { tenant, secret: s.secret };
 }
@@ -117,7 +129,14 @@ export function tlsClient(caPem: string, cert?: string, key?: string): Agent {
 }
 
 /** Sends raw bytes (malformed JSON, oversized bodies) with the given content type. */
-export function rawCall(agent: Agent, url: string, method: string, path: string, body: string | Buffer, contentType = 'application/json'): Promise<IngressResponse> {
+export function rawCall(
+  agent: Agent,
+  url: string,
+  method: string,
+  path: string,
+  body: string | Buffer,
+  contentType = 'application/json',
+): Promise<IngressResponse> {
   const payload = Buffer.isBuffer(body) ? body : Buffer.from(body);
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, url), { method, agent, headers: { 'content-type': contentType, 'content-length': payload.length } }, (res) => {
@@ -139,5 +158,13 @@ export function rawCall(agent: Agent, url: string, method: string, path: string,
   });
 }
 
-export const heartbeat = (inventory: Record<string, unknown> = { os: 'linux' }) => ({ kind: 'heartbeat' as const, at: new Date().toISOString(), data: { inventory } });
-export const alert = (title = 'suspicious child process') => ({ kind: 'alert' as const, at: new Date().toISOString(), data: { rule: 'edr.child', severity: 'high', title } });
+export const heartbeat = (inventory: Record<string, unknown> = { os: 'linux' }) => ({
+  kind: 'heartbeat' as const,
+  at: new Date().toISOString(),
+  data: { inventory },
+});
+export const alert = (title = 'suspicious child process') => ({
+  kind: 'alert' as const,
+  at: new Date().toISOString(),
+  data: { rule: 'edr.child', severity: 'high', title },
+});

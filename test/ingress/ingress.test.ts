@@ -38,9 +38,15 @@ test('enroll, report, pull a command, post its result: every event lands in the 
 
     const commandId = await dispatch(f.log, tenant, agent.agentId, 'ping');
     const pulled = await agent.commands();
-    assert.equal(pulled.map((c) => [c.id, c.action]), [[commandId, 'ping']]);
+    assert.equal(
+      pulled.map((c) => [c.id, c.action]),
+      [[commandId, 'ping']],
+    );
     // Still listed until answered (a crash between pull and run loses nothing), delivered once.
-    assert.equal((await agent.commands()).map((c) => c.id), [commandId]);
+    assert.equal(
+      (await agent.commands()).map((c) => c.id),
+      [commandId],
+    );
     const res = await agent.result(commandId, 'succeeded', 'pong');
     assert.is(res.body.status, 'completed');
     // The same result again is a no-op; a different one is refused.
@@ -50,7 +56,10 @@ test('enroll, report, pull a command, post its result: every event lands in the 
     await rejects(agent.result(commandId, 'failed', 'boom'), 'STK_ERR_AGENT_COMMAND_COMPLETED');
     assert.equal(await agent.commands(), []);
     const cmd = await f.log.readAggregate({ tenant, aggregateType: 'command', aggregateId: commandId });
-    assert.equal(cmd.events.map((e) => e.type), [CommandEvents.dispatched, CommandEvents.delivered, CommandEvents.completed]);
+    assert.equal(
+      cmd.events.map((e) => e.type),
+      [CommandEvents.dispatched, CommandEvents.delivered, CommandEvents.completed],
+    );
   } finally {
     agent.close();
   }

@@ -37,8 +37,29 @@ test('enroll with openssl req + curl, report with curl --cert --key --cacert, pu
     const p = (name: string) => join(dir.path, name);
     // The operator hands the agent the install's CA certificate (<data>/pki/ca.crt) with the secret.
     await writeFile(p('ca.crt'), f.caPem);
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('agent.key'), '-subj', '/CN=whatever', '-out', p('agent.csr')], { stdio: 'ignore' });
-    await writeFile(p('enroll.json'), JSON.stringify({ secret, csr: await readFile(p('agent.csr'), 'utf8'), hostname: 'db-01', os: 'debian 12', agentVersion: 'curl-1' }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        p('agent.key'),
+        '-subj',
+        '/CN=whatever',
+        '-out',
+        p('agent.csr'),
+      ],
+      { stdio: 'ignore' },
+    );
+    await writeFile(
+      p('enroll.json'),
+      JSON.stringify({ secret, csr: await readFile(p('agent.csr'), 'utf8'), hostname: 'db-01', os: 'debian 12', agentVersion: 'curl-1' }),
+    );
     const json = ['-H', 'content-type: application/json'];
 
     const enrolled = await curl([...json, '--cacert', p('ca.crt'), '--data-binary', `@${p('enroll.json')}`, `${f.url}/agent/v1/enroll`]);
@@ -49,14 +70,17 @@ test('enroll with openssl req + curl, report with curl --cert --key --cacert, pu
     assert.match(subject, new RegExp(`CN\\s*=\\s*${agentId}`));
     const mtls = ['--cert', p('agent.crt'), '--key', p('agent.key'), '--cacert', p('ca.crt')];
 
-    await writeFile(p('report.json'), JSON.stringify({
-      agentId,
-      batchId: 'curl-batch-1',
-      events: [
-        { kind: 'heartbeat', at: new Date().toISOString(), data: { inventory: { kernel: '6.1' } } },
-        { kind: 'alert', at: new Date().toISOString(), data: { rule: 'edr.curl', severity: 'medium', title: 'reported by curl' } },
-      ],
-    }));
+    await writeFile(
+      p('report.json'),
+      JSON.stringify({
+        agentId,
+        batchId: 'curl-batch-1',
+        events: [
+          { kind: 'heartbeat', at: new Date().toISOString(), data: { inventory: { kernel: '6.1' } } },
+          { kind: 'alert', at: new Date().toISOString(), data: { rule: 'edr.curl', severity: 'medium', title: 'reported by curl' } },
+        ],
+      }),
+    );
     const reported = await curl([...json, ...mtls, '--data-binary', `@${p('report.json')}`, `${f.url}/agent/v1/report`]);
     assert.is(reported.status, 202, JSON.stringify(reported.body));
     const alerts = (await f.log.readTenant(tenant)).flatMap((r) => r.events).filter((e) => e.type === AlertEvents.raised);
@@ -70,19 +94,37 @@ test('enroll with openssl req + curl, report with curl --cert --key --cacert, pu
     const commandId = await dispatch(f.log, tenant, agentId, 'ping');
     const pulled = await curl([...mtls, `${f.url}/agent/v1/commands`]);
     assert.is(pulled.status, 200);
-    assert.equal(pulled.body.commands.map((c: { id: string; action: string }) => [c.id, c.action]), [[commandId, 'ping']]);
+    assert.equal(
+      pulled.body.commands.map((c: { id: string; action: string }) => [c.id, c.action]),
+      [[commandId, 'ping']],
+    );
     await writeFile(p('result.json'), JSON.stringify({ agentId, outcome: 'succeeded', output: 'pong' }));
     const answered = await curl([...json, ...mtls, '--data-binary', `@${p('result.json')}`, `${f.url}/agent/v1/commands/${commandId}/result`]);
     assert.is(answered.status, 200, JSON.stringify(answered.body));
     assert.equal((await curl([...mtls, `${f.url}/agent/v1/commands`])).body.commands, []);
 
     // Renewal with a new key made by openssl, over the current mTLS identity.
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('agent2.key'), '-subj', '/CN=x', '-out', p('agent2.csr')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('agent2.key'), '-subj', '/CN=x', '-out', p('agent2.csr')],
+      { stdio: 'ignore' },
+    );
     await writeFile(p('renew.json'), JSON.stringify({ agentId, csr: await readFile(p('agent2.csr'), 'utf8') }));
     const renewed = await curl([...json, ...mtls, '--data-binary', `@${p('renew.json')}`, `${f.url}/agent/v1/renew`]);
     assert.is(renewed.status, 200, JSON.stringify(renewed.body));
     await writeFile(p('agent2.crt'), renewed.body.certificate);
-    const again = await curl([...json, '--cert', p('agent2.crt'), '--key', p('agent2.key'), '--cacert', p('ca.crt'), '--data-binary', `@${p('report.json')}`, `${f.url}/agent/v1/report`]);
+    const again = await curl([
+      ...json,
+      '--cert',
+      p('agent2.crt'),
+      '--key',
+      p('agent2.key'),
+      '--cacert',
+      p('ca.crt'),
+      '--data-binary',
+      `@${p('report.json')}`,
+      `${f.url}/agent/v1/report`,
+    ]);
     assert.is(again.status, 202);
   } finally {
     await dir.cleanup();
@@ -110,7 +152,10 @@ test("docs/agent-protocol.md's shell session, run as written", async ({ f }) => 
     const second = await run('bash', ['-euo', 'pipefail', '-c', await docBlock('commands')], { cwd: dir.path, env: { ...env, COMMAND_ID: commandId } });
     assert.is(JSON.parse(second.stdout).status, 'completed');
     const listed = JSON.parse(await readFile(join(dir.path, 'commands.json'), 'utf8'));
-    assert.equal(listed.commands.map((c: { id: string }) => c.id), [commandId]);
+    assert.equal(
+      listed.commands.map((c: { id: string }) => c.id),
+      [commandId],
+    );
   } finally {
     await dir.cleanup();
   }

@@ -16,10 +16,11 @@ test('the agent gets 503 with Retry-After, resends the same batch, and its event
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line) continue;
       seen.push(line);
-      for (const w of [...waiters]) if (w.re.test(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
+      for (const w of [...waiters])
+        if (w.re.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
     }
   });
   const logged = (re: RegExp) => (seen.some((l) => re.test(l)) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ re, resolve })));

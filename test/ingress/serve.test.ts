@@ -36,7 +36,7 @@ test('operator API in one process, ingress (no LevelDB) in another: enroll, repo
     const caPem = await readFile(join(ingressDir.path, 'pki', 'ca.crt'), 'utf8');
     const key = (await readFile(join(apiDir.path, 'admin.key'), 'utf8')).trim();
 
-    const tenant = 'acme-' + Date.now().toString(36);
+    const tenant = `acme-${Date.now().toString(36)}`;
     const created = await api(apiUrl, key, 'POST', '/api/v1/tenants', { id: tenant, name: 'Acme' });
     assert.is(created.status, 201, JSON.stringify(created.body));
     assert.is((await api(apiUrl, key, 'PUT', `/api/v1/tenants/${tenant}/products/edr`, { enabled: true })).status, 200);
@@ -55,7 +55,10 @@ test('operator API in one process, ingress (no LevelDB) in another: enroll, repo
 
     const cmd = await api(apiUrl, key, 'POST', `/api/v1/tenants/${tenant}/agents/${agent.agentId}/commands`, { action: 'ping', args: {} });
     assert.is(cmd.status, 201, JSON.stringify(cmd.body));
-    assert.equal((await agent.commands()).map((c) => c.id), [cmd.body.id]);
+    assert.equal(
+      (await agent.commands()).map((c) => c.id),
+      [cmd.body.id],
+    );
     const res = await agent.result(cmd.body.id, 'succeeded', 'pong');
     const done = await api(apiUrl, key, 'GET', `/api/v1/tenants/${tenant}/commands/${cmd.body.id}?waitFor=${res.body.position}`);
     assert.is(done.body.status, 'completed', JSON.stringify(done.body));

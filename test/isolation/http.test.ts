@@ -13,13 +13,19 @@ import { buildWorld, type World } from './world.ts';
  */
 const test = suite('isolation: every tenant route, generated from the route table');
 
-interface Route { method: string; path: string; key: string; case: RouteCase; access: string }
+interface Route {
+  method: string;
+  path: string;
+  key: string;
+  case: RouteCase;
+  access: string;
+}
 
 let f: ApiFixture;
 let A: World;
 let B: World;
-let routes: Route[] = [];
-let missing: string[] = [];
+const routes: Route[] = [];
+const missing: string[] = [];
 
 const ACCESS = new Map(OPERATOR_ROUTES.map((r) => [`${r.method} /api/v1${r.url.replace(/:([A-Za-z]+)/g, '{$1}')}`, r.access]));
 
@@ -65,7 +71,7 @@ test('every route under /tenants/{tenant} has a case (a new route without one fa
   assert.equal(missing, [], `routes without an isolation case: ${missing.join(', ')}`);
 });
 
-test('control: each GET route answers 200 to the tenant\'s own operator with its own ids', async () => {
+test("control: each GET route answers 200 to the tenant's own operator with its own ids", async () => {
   for (const r of routes.filter((x) => x.method === 'GET')) {
     const res = await send(r, { ids: A.ids, tenant: A.tenant, token: A.operator, withQuery: true });
     if (!ACCESS.has(r.key)) {
@@ -77,7 +83,7 @@ test('control: each GET route answers 200 to the tenant\'s own operator with its
   }
 });
 
-test('another tenant\'s token: 404 on every route, byte-for-byte the answer for a tenant that does not exist', async () => {
+test("another tenant's token: 404 on every route, byte-for-byte the answer for a tenant that does not exist", async () => {
   const before = await f.stk.runtime.log.lastPosition();
   for (const r of routes) {
     for (const token of [A.operator, A.auditor]) {
@@ -91,7 +97,7 @@ test('another tenant\'s token: 404 on every route, byte-for-byte the answer for 
   assert.is(await f.stk.runtime.log.lastPosition(), before, 'no event was written');
 });
 
-test('own tenant in the path, the other tenant\'s ids: 404 for operator and admin alike; foreign ids in bodies and filters find nothing', async () => {
+test("own tenant in the path, the other tenant's ids: 404 for operator and admin alike; foreign ids in bodies and filters find nothing", async () => {
   const before = await f.stk.runtime.log.lastPosition();
   for (const r of routes) {
     const tokens = r.access === 'admin' ? [f.adminKey] : [A.operator, f.adminKey];
@@ -125,7 +131,7 @@ test('auditors never write: every non-GET route answers 403 on their own tenant'
 
 test('no credential, or a made-up one: 401 on every route', async () => {
   for (const r of routes) {
-    for (const token of [null, 'stk_tok_AAAAAAAAAAAA.' + 'B'.repeat(43), 'nonsense']) {
+    for (const token of [null, `stk_tok_AAAAAAAAAAAA.${'B'.repeat(43)}`, 'nonsense']) {
       const res = await send(r, { ids: A.ids, tenant: A.tenant, token });
       assert.is(res.status, 401, r.key);
       assert.is(res.body.error.code, 'STK_ERR_AUTH_REQUIRED', r.key);

@@ -25,11 +25,39 @@ async function populate(log: EventLog, tenant: string): Promise<{ agentId: strin
   const { agentId } = await enrollAgent(log, tenant);
   const { alertId } = await raiseAlert(log, tenant, agentId);
   await reportFinding(log, tenant, agentId);
-  await execute(log, tenant, newId(), scanDecider, { kind: 'record', scan: { agentId, product: 'attack-surface', merkleRoot: 'b'.repeat(64), itemCount: 1, startedAt: 'x', finishedAt: 'y' } }, { actor: AGENT_ACTOR(agentId), fresh: true });
-  await execute(log, tenant, newId(), evidenceDecider, { kind: 'collect', evidence: { agentId, name: 'x', sha256: 'c'.repeat(64), sizeBytes: 1, collectedAt: 'x' } }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  await execute(
+    log,
+    tenant,
+    newId(),
+    scanDecider,
+    { kind: 'record', scan: { agentId, product: 'attack-surface', merkleRoot: 'b'.repeat(64), itemCount: 1, startedAt: 'x', finishedAt: 'y' } },
+    { actor: AGENT_ACTOR(agentId), fresh: true },
+  );
+  await execute(
+    log,
+    tenant,
+    newId(),
+    evidenceDecider,
+    { kind: 'collect', evidence: { agentId, name: 'x', sha256: 'c'.repeat(64), sizeBytes: 1, collectedAt: 'x' } },
+    { actor: AGENT_ACTOR(agentId), fresh: true },
+  );
   await execute(log, tenant, newId(), agentCommandDecider, { kind: 'dispatch', command: { agentId, action: 'ping', args: {} } }, { ...OP, fresh: true });
-  await execute(log, tenant, newId(), tokenDecider, { kind: 'create', token: { role: 'operator', label: '', lookup: newId().slice(0, 12), hash: 'd'.repeat(64) } }, { ...OP, fresh: true });
-  const r = await execute(log, tenant, newId(), incidentDecider, { kind: 'open', incident: { title: 't', severity: 'low', alertIds: [alertId] } }, { ...OP, fresh: true });
+  await execute(
+    log,
+    tenant,
+    newId(),
+    tokenDecider,
+    { kind: 'create', token: { role: 'operator', label: '', lookup: newId().slice(0, 12), hash: 'd'.repeat(64) } },
+    { ...OP, fresh: true },
+  );
+  const r = await execute(
+    log,
+    tenant,
+    newId(),
+    incidentDecider,
+    { kind: 'open', incident: { title: 't', severity: 'low', alertIds: [alertId] } },
+    { ...OP, fresh: true },
+  );
   return { agentId, alertId, last: r.position };
 }
 
@@ -61,13 +89,19 @@ test('two tenants, every collection and every read method: nothing of B is reach
           assert.ok(await s.get(b, collection, id));
           checked++;
         }
-        assert.not.ok(aIds.some((id) => bIds.includes(id)), `list(${collection}) of A shows none of B`);
+        assert.not.ok(
+          aIds.some((id) => bIds.includes(id)),
+          `list(${collection}) of A shows none of B`,
+        );
         for (const field of spec.indexes) {
           const bDoc = (await s.get(b, collection, bIds[0]!))!;
           if (bDoc[field] === undefined || bDoc[field] === null) continue;
           const value = String(bDoc[field]);
           const inA = await s.list(a, collection, { filter: { [field]: value } });
-          assert.not.ok(inA.items.some((d) => bIds.includes(d.id)), `list(${collection}, ${field}) of A`);
+          assert.not.ok(
+            inA.items.some((d) => bIds.includes(d.id)),
+            `list(${collection}, ${field}) of A`,
+          );
           const total = await s.count(a, collection, { field, value });
           assert.is(total, inA.items.length, `count(${collection}, ${field}) agrees with the list`);
         }
@@ -89,7 +123,7 @@ test('two tenants, every collection and every read method: nothing of B is reach
   }
 });
 
-test('writes: events of A that name B\'s ids change nothing of B', async () => {
+test("writes: events of A that name B's ids change nothing of B", async () => {
   const f = await readModelFixture();
   try {
     const a = freshTenant('a');
@@ -100,8 +134,22 @@ test('writes: events of A that name B\'s ids change nothing of B', async () => {
     const s = f.projector.store;
     const before = await tenantDump(s, b);
     // Even if a bug let these through the API, the projection reads and writes only A's keyspace.
-    await execute(f.log, a, newId(), incidentDecider, { kind: 'open', incident: { title: 't', severity: 'low', alertIds: [B.alertId] } }, { ...OP, fresh: true });
-    await execute(f.log, a, newId(), agentCommandDecider, { kind: 'dispatch', command: { agentId: B.agentId, action: 'ping', args: {} } }, { ...OP, fresh: true });
+    await execute(
+      f.log,
+      a,
+      newId(),
+      incidentDecider,
+      { kind: 'open', incident: { title: 't', severity: 'low', alertIds: [B.alertId] } },
+      { ...OP, fresh: true },
+    );
+    await execute(
+      f.log,
+      a,
+      newId(),
+      agentCommandDecider,
+      { kind: 'dispatch', command: { agentId: B.agentId, action: 'ping', args: {} } },
+      { ...OP, fresh: true },
+    );
     // The same aggregate id in A is another aggregate: the decider sees no alert there.
     await rejects(execute(f.log, a, B.alertId, alertDecider, { kind: 'acknowledge' }, OP), 'STK_ERR_NOT_FOUND');
     await rejects(execute(f.log, a, B.agentId, findingDecider, { kind: 'triage', state: 'remediated', reason: 'x' }, OP), 'STK_ERR_NOT_FOUND');

@@ -30,28 +30,69 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
   const { alertId: spareAlertId } = await raiseAlert(log, tenant, agentId, { title: `${label} spare` });
   const { findingId } = await reportFinding(log, tenant, agentId);
   const scanId = newId();
-  await execute(log, tenant, scanId, scanDecider, {
-    kind: 'record',
-    scan: { agentId, product: 'attack-surface', merkleRoot: 'b'.repeat(64), itemCount: 3, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:00.000Z' },
-  }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  await execute(
+    log,
+    tenant,
+    scanId,
+    scanDecider,
+    {
+      kind: 'record',
+      scan: {
+        agentId,
+        product: 'attack-surface',
+        merkleRoot: 'b'.repeat(64),
+        itemCount: 3,
+        startedAt: '2026-01-01T00:00:00.000Z',
+        finishedAt: '2026-01-01T00:01:00.000Z',
+      },
+    },
+    { actor: AGENT_ACTOR(agentId), fresh: true },
+  );
   const evidenceId = newId();
-  const ev = await execute(log, tenant, evidenceId, evidenceDecider, {
-    kind: 'collect',
-    evidence: { agentId, name: 'memory.dmp', sha256: 'c'.repeat(64), sizeBytes: 1024, collectedAt: '2026-01-01T00:00:00.000Z' },
-  }, { actor: AGENT_ACTOR(agentId), fresh: true });
+  const ev = await execute(
+    log,
+    tenant,
+    evidenceId,
+    evidenceDecider,
+    {
+      kind: 'collect',
+      evidence: { agentId, name: 'memory.dmp', sha256: 'c'.repeat(64), sizeBytes: 1024, collectedAt: '2026-01-01T00:00:00.000Z' },
+    },
+    { actor: AGENT_ACTOR(agentId), fresh: true },
+  );
   const cmd = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, { body: { action: 'ping' } });
   if (cmd.status !== 201) throw new Error(`dispatch: ${JSON.stringify(cmd.body)}`);
   const commandId = newId();
-  await execute(log, tenant, commandId, agentCommandDecider, { kind: 'dispatch', command: { agentId, action: 'ping', args: {} } }, { actor: { kind: 'operator', id: 'admin' }, fresh: true });
+  await execute(
+    log,
+    tenant,
+    commandId,
+    agentCommandDecider,
+    { kind: 'dispatch', command: { agentId, action: 'ping', args: {} } },
+    { actor: { kind: 'operator', id: 'admin' }, fresh: true },
+  );
   const inc = await f.call('POST', `/api/v1/tenants/${tenant}/incidents`, { body: { title: `${label} incident`, severity: 'high', alertIds: [alertId] } });
   if (inc.status !== 201) throw new Error(`incident: ${JSON.stringify(inc.body)}`);
   const tokens = await f.call('GET', `/api/v1/tenants/${tenant}/tokens`);
   const audit = await f.call('GET', `/api/v1/tenants/${tenant}/audit?limit=1&waitFor=${ev.position}`);
   return {
-    tenant, operator, auditor,
+    tenant,
+    operator,
+    auditor,
     ids: {
-      tenant, agentId, alertId, spareAlertId, findingId, scanId, evidenceId, commandId, incidentId: inc.body.id,
-      tokenId: tokens.body.items[0].id, entryId: audit.body.items[0].id, product: 'edr', hostname: `${label}-host`,
+      tenant,
+      agentId,
+      alertId,
+      spareAlertId,
+      findingId,
+      scanId,
+      evidenceId,
+      commandId,
+      incidentId: inc.body.id,
+      tokenId: tokens.body.items[0].id,
+      entryId: audit.body.items[0].id,
+      product: 'edr',
+      hostname: `${label}-host`,
     },
   };
 }

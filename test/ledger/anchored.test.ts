@@ -18,11 +18,32 @@ test('finding creation and state change, a scan run with its Merkle root, eviden
     const operator = { actor: { kind: 'operator' as const, id: 'op-1' } };
     const at = '2026-11-26T12:00:00.000Z';
     const finding = newId();
-    await execute(f.log, t, finding, findingDecider, { kind: 'report', finding: { agentId: agent.id, product: 'attack-surface', title: 'Open RDP', severity: 'high', subject: 'tcp/3389', observedAt: at } }, { actor: agent, fresh: true });
+    await execute(
+      f.log,
+      t,
+      finding,
+      findingDecider,
+      { kind: 'report', finding: { agentId: agent.id, product: 'attack-surface', title: 'Open RDP', severity: 'high', subject: 'tcp/3389', observedAt: at } },
+      { actor: agent, fresh: true },
+    );
     await execute(f.log, t, finding, findingDecider, { kind: 'triage', state: 'accepted-risk', reason: 'jump host' }, operator);
-    await execute(f.log, t, newId(), scanDecider, { kind: 'record', scan: { agentId: agent.id, product: 'patch', merkleRoot: 'cd'.repeat(32), itemCount: 412, startedAt: at, finishedAt: at } }, { actor: agent, fresh: true });
+    await execute(
+      f.log,
+      t,
+      newId(),
+      scanDecider,
+      { kind: 'record', scan: { agentId: agent.id, product: 'patch', merkleRoot: 'cd'.repeat(32), itemCount: 412, startedAt: at, finishedAt: at } },
+      { actor: agent, fresh: true },
+    );
     const evidence = newId();
-    await execute(f.log, t, evidence, evidenceDecider, { kind: 'collect', evidence: { agentId: agent.id, name: 'memory.dmp', sha256: 'ef'.repeat(32), sizeBytes: 1 << 20, collectedAt: at } }, { actor: agent, fresh: true });
+    await execute(
+      f.log,
+      t,
+      evidence,
+      evidenceDecider,
+      { kind: 'collect', evidence: { agentId: agent.id, name: 'memory.dmp', sha256: 'ef'.repeat(32), sizeBytes: 1 << 20, collectedAt: at } },
+      { actor: agent, fresh: true },
+    );
     await execute(f.log, t, evidence, evidenceDecider, { kind: 'transfer', to: 'forensics-lab', note: 'courier 17' }, operator);
     const last = (await execute(f.log, t, evidence, evidenceDecider, { kind: 'seal', by: 'lab-lead', note: 'case closed' }, operator)).position;
 

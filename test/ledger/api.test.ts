@@ -33,7 +33,7 @@ test("GET /tenants/:tenant/ledger: head, height, checkpoint and lag, for the ten
   await f.tenant(b);
   const auditorA = await f.token(a, 'auditor');
   const operatorB = await f.token(b, 'operator');
-  await sealer.waitSealed((await f.stk.runtime.log.lastPosition()));
+  await sealer.waitSealed(await f.stk.runtime.log.lastPosition());
   await sealer.checkpoint();
   const r = await f.call('GET', `/api/v1/tenants/${a}/ledger`, { token: auditorA });
   assert.is(r.status, 200, JSON.stringify(r.body));

@@ -37,7 +37,10 @@ test('the sealer signs heads every interval and sends them off-host; verify --ch
     // The file is written before the witness is called, so it holds this checkpoint or a newer one.
     const saved = await readCheckpointFile(file);
     assert.ok(saved.at >= cp.at);
-    assert.equal(saved.heads.find((h) => h.tenant === t), { tenant: t, height: 12, head: sealer.chain(t)!.head });
+    assert.equal(
+      saved.heads.find((h) => h.tenant === t),
+      { tenant: t, height: 12, head: sealer.chain(t)!.head },
+    );
     const v = await verifyLedger({ nc: f.nc, tenants: [t], checkpoint: cp });
     assert.ok(v.ok && v.checkpoint?.ok, JSON.stringify(v));
 

@@ -41,7 +41,8 @@ test('kill the sealer twice while records and blocks are flowing; every record e
     const until = async (cond: () => boolean, what: string): Promise<void> => {
       const deadline = Date.now() + 30_000;
       while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`not within 30 s: ${what}; sealed through ${JSON.stringify([...sealedSeq])}, last appended ${JSON.stringify([...lastOf])}`);
+        if (Date.now() > deadline)
+          throw new Error(`not within 30 s: ${what}; sealed through ${JSON.stringify([...sealedSeq])}, last appended ${JSON.stringify([...lastOf])}`);
         await new Promise<void>((r) => {
           wake = r;
           setTimeout(r, 1000).unref();
@@ -53,12 +54,16 @@ test('kill the sealer twice while records and blocks are flowing; every record e
     const counts = new Map<string, number>(tenants.map((t) => [t, 0]));
     let appended = 0;
     const appendSome = async (n: number): Promise<void> => {
-      await Promise.all(Array.from({ length: n }, async (_, i) => {
-        const tenant = tenants[(appended + i) % tenants.length]!;
-        const r = await log.appendOrThrow({ tenant, aggregateType: 'evidence', aggregateId: newId() }, [{ type: 'evidence.custody', data: { step: i } }], { expectedVersion: 'no_stream' });
-        lastOf.set(tenant, Math.max(lastOf.get(tenant) ?? 0, r.position));
-        counts.set(tenant, counts.get(tenant)! + 1);
-      }));
+      await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const tenant = tenants[(appended + i) % tenants.length]!;
+          const r = await log.appendOrThrow({ tenant, aggregateType: 'evidence', aggregateId: newId() }, [{ type: 'evidence.custody', data: { step: i } }], {
+            expectedVersion: 'no_stream',
+          });
+          lastOf.set(tenant, Math.max(lastOf.get(tenant) ?? 0, r.position));
+          counts.set(tenant, counts.get(tenant)! + 1);
+        }),
+      );
       appended += n;
     };
 

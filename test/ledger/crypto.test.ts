@@ -102,13 +102,25 @@ test('stockade ledger rotate-key: a new key endorsed by the old, refused where t
     const keysDir = join(dir.path, 'keys');
     const missing = runCli(['ledger', 'rotate-key', '--key-dir', keysDir]);
     assert.is(await missing.exited, 1);
-    assert.ok(missing.lines.some((l) => l.includes('STK_ERR_LEDGER_KEY')), missing.lines.join('\n'));
+    assert.ok(
+      missing.lines.some((l) => l.includes('STK_ERR_LEDGER_KEY')),
+      missing.lines.join('\n'),
+    );
     const first = (await Keyring.open(keysDir, { create: true })).keyId;
     const p = runCli(['ledger', 'rotate-key', '--key-dir', keysDir]);
     assert.is(await p.exited, 0, p.lines.join('\n'));
     const k = await Keyring.open(keysDir);
-    assert.equal(k.records.map((r) => [r.keyId, r.prevKeyId]), [[first, null], [k.keyId, first]]);
-    assert.ok(p.lines.some((l) => l.startsWith(`new ledger key ${k.keyId} (endorsed by ${first})`)), p.lines.join('\n'));
+    assert.equal(
+      k.records.map((r) => [r.keyId, r.prevKeyId]),
+      [
+        [first, null],
+        [k.keyId, first],
+      ],
+    );
+    assert.ok(
+      p.lines.some((l) => l.startsWith(`new ledger key ${k.keyId} (endorsed by ${first})`)),
+      p.lines.join('\n'),
+    );
   } finally {
     await dir.cleanup();
   }

@@ -12,7 +12,10 @@ export const quiet = createLogger({ level: 'silent' });
 
 /** A fresh tenant id for one test. */
 export function freshTenant(prefix = 't'): string {
-  return `${prefix}-${newId().slice(0, 10).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+  return `${prefix}-${newId()
+    .slice(0, 10)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}`;
 }
 
 /** A real nats-server, an event log, a keyring in a temp folder, and sealers started on demand. */
@@ -33,7 +36,14 @@ export async function ledgerFixture() {
       return Keyring.open(keyDir, { create: true });
     },
     async sealer(o: Partial<SealerOptions> = {}): Promise<Sealer> {
-      const s = await Sealer.start({ nc, keyring: o.keyring ?? (await Keyring.open(keyDir, { create: true })), logger: quiet, blockMaxEntries: 10, blockMaxMs: 50, ...o });
+      const s = await Sealer.start({
+        nc,
+        keyring: o.keyring ?? (await Keyring.open(keyDir, { create: true })),
+        logger: quiet,
+        blockMaxEntries: 10,
+        blockMaxMs: 50,
+        ...o,
+      });
       sealers.push(s);
       return s;
     },
@@ -42,7 +52,9 @@ export async function ledgerFixture() {
       let last = 0;
       const aggs = Array.from({ length: Math.min(n, 3) }, () => newId());
       for (let i = 0; i < n; i++) {
-        const r = await log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: aggs[i % aggs.length]! }, [{ type, data: { i } }], { expectedVersion: 'any' });
+        const r = await log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: aggs[i % aggs.length]! }, [{ type, data: { i } }], {
+          expectedVersion: 'any',
+        });
         last = r.position;
       }
       return last;

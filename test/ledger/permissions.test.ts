@@ -13,12 +13,24 @@ import { runCli, type CliProcess } from '../helpers/proc.ts';
 import { freshTenant } from './fixture.ts';
 
 const AUTH = resolve(import.meta.dirname, '../../infra/nats/ledger-auth.conf');
-const PASS = { app: 'app-' + Math.random().toString(36).slice(2), sealer: 'sealer-' + Math.random().toString(36).slice(2), auditor: 'aud-' + Math.random().toString(36).slice(2), ops: 'ops-' + Math.random().toString(36).slice(2) };
+const PASS = {
+  app: `app-${Math.random().toString(36).slice(2)}`,
+  sealer: `sealer-${Math.random().toString(36).slice(2)}`,
+  auditor: `aud-${Math.random().toString(36).slice(2)}`,
+  ops: `ops-${Math.random().toString(36).slice(2)}`,
+};
 
 type Ctx = {
   nats: Awaited<ReturnType<typeof natsFixture>>;
-  app: NatsConnection; auditor: NatsConnection; sealerUser: NatsConnection; ops: NatsConnection;
-  sealer: CliProcess; sealerHttp: string; tenant: string; keyDir: string; lastSeq: number;
+  app: NatsConnection;
+  auditor: NatsConnection;
+  sealerUser: NatsConnection;
+  ops: NatsConnection;
+  sealer: CliProcess;
+  sealerHttp: string;
+  tenant: string;
+  keyDir: string;
+  lastSeq: number;
 };
 const test = suite<Ctx>('ledger permissions: separate-sealer mode with infra/nats/ledger-auth.conf');
 
@@ -35,12 +47,19 @@ test.before(async (ctx) => {
   ctx.tenant = freshTenant();
   ctx.keyDir = join(ctx.nats.dir, 'sealer-keys');
   ctx.sealerHttp = `127.0.0.1:${await freePort()}`;
-  ctx.sealer = runCli(['sealer', '--nats-url', ctx.nats.url, '--key-dir', ctx.keyDir, '--block-max-ms', '20', '--http', ctx.sealerHttp], { STOCKADE_NATS_USER: 'sealer', STOCKADE_NATS_PASS: PASS.sealer });
+  ctx.sealer = runCli(['sealer', '--nats-url', ctx.nats.url, '--key-dir', ctx.keyDir, '--block-max-ms', '20', '--http', ctx.sealerHttp], {
+    STOCKADE_NATS_USER: 'sealer',
+    STOCKADE_NATS_PASS: PASS.sealer,
+  });
   await ctx.sealer.waitFor(/sealer is running/);
   // Wait for the block that seals the last record, seen by the read-only auditor.
   const sub = ctx.auditor.subscribe(ledgerSubject(ctx.tenant));
   for (let i = 0; i < 5; i++) {
-    ctx.lastSeq = (await log.appendOrThrow({ tenant: ctx.tenant, aggregateType: 'finding', aggregateId: `f${i}` }, [{ type: 'finding.created', data: { i } }], { expectedVersion: 'no_stream' })).position;
+    ctx.lastSeq = (
+      await log.appendOrThrow({ tenant: ctx.tenant, aggregateType: 'finding', aggregateId: `f${i}` }, [{ type: 'finding.created', data: { i } }], {
+        expectedVersion: 'no_stream',
+      })
+    ).position;
   }
   for await (const m of sub) if (parseBlock(m.data, {}).lastSeq >= ctx.lastSeq) break;
   log.close();
@@ -80,19 +99,34 @@ test('the app user appends events but cannot write, delete, purge or change the 
   await refused(ctx, 'app publishes a key record', () => js.publish('ledger-keys', '{}'), DENIED);
   await refused(ctx, 'app deletes a block', () => jsm.streams.deleteMessage(LEDGER_STREAM, 1), DENIED);
   await refused(ctx, 'app purges LEDGER', () => jsm.streams.purge(LEDGER_STREAM), DENIED);
-  await refused(ctx, 'app lifts deny_delete', async () => {
-    const info = await (await jetstreamManager(ctx.ops)).streams.info(LEDGER_STREAM);
-    return jsm.streams.update(LEDGER_STREAM, { ...info.config, deny_delete: false, deny_purge: false });
-  }, DENIED);
+  await refused(
+    ctx,
+    'app lifts deny_delete',
+    async () => {
+      const info = await (await jetstreamManager(ctx.ops)).streams.info(LEDGER_STREAM);
+      return jsm.streams.update(LEDGER_STREAM, { ...info.config, deny_delete: false, deny_purge: false });
+    },
+    DENIED,
+  );
   await refused(ctx, 'app deletes LEDGER', () => jsm.streams.delete(LEDGER_STREAM), DENIED);
   await refused(ctx, 'app deletes an event', () => jsm.streams.deleteMessage(EVENTS_STREAM, ctx.lastSeq), DENIED);
   await refused(ctx, "app deletes the sealer's consumer", () => jsm.consumers.delete(EVENTS_STREAM, 'stk-sealer'), DENIED);
   await refused(ctx, "app deletes a partition sealer's consumer", () => jsm.consumers.delete(EVENTS_STREAM, 'stk-sealer-p7'), DENIED);
-  await refused(ctx, "app re-creates a partition sealer's consumer", () => jsm.consumers.add(EVENTS_STREAM, { durable_name: 'stk-sealer-p3', ack_policy: AckPolicy.All, filter_subject: 'ev.3.>' }), DENIED);
-  await refused(ctx, 'app shrinks EVENTS to drop events', async () => {
-    const info = await jsm.streams.info(EVENTS_STREAM);
-    return jsm.streams.update(EVENTS_STREAM, { ...info.config, max_msgs: 1, discard: DiscardPolicy.Old });
-  }, DENIED);
+  await refused(
+    ctx,
+    "app re-creates a partition sealer's consumer",
+    () => jsm.consumers.add(EVENTS_STREAM, { durable_name: 'stk-sealer-p3', ack_policy: AckPolicy.All, filter_subject: 'ev.3.>' }),
+    DENIED,
+  );
+  await refused(
+    ctx,
+    'app shrinks EVENTS to drop events',
+    async () => {
+      const info = await jsm.streams.info(EVENTS_STREAM);
+      return jsm.streams.update(EVENTS_STREAM, { ...info.config, max_msgs: 1, discard: DiscardPolicy.Old });
+    },
+    DENIED,
+  );
   await refused(ctx, "app takes a sealer's partition lease", () => js.publish('$KV.stk-leases-sealer.p.0', 'app'), DENIED);
 });
 
@@ -127,17 +161,24 @@ test('the auditor verifies and exports with read-only access', async (ctx) => {
   const env = { STOCKADE_NATS_USER: 'auditor', STOCKADE_NATS_PASS: PASS.auditor };
   const v = runCli(['ledger', 'verify', '--tenant', ctx.tenant, '--nats-url', ctx.nats.url], env);
   assert.is(await v.exited, 0, v.lines.join('\n'));
-  assert.ok(v.lines.some((l) => l.startsWith(`ok ${ctx.tenant}: 5 entries`)), v.lines.join('\n'));
+  assert.ok(
+    v.lines.some((l) => l.startsWith(`ok ${ctx.tenant}: 5 entries`)),
+    v.lines.join('\n'),
+  );
   const e = runCli(['ledger', 'export', '--tenant', ctx.tenant, '--out', join(ctx.nats.dir, 'export'), '--nats-url', ctx.nats.url], env);
   assert.is(await e.exited, 0, e.lines.join('\n'));
-  assert.ok(e.lines.some((l) => l.includes('5 entries')), e.lines.join('\n'));
+  assert.ok(
+    e.lines.some((l) => l.includes('5 entries')),
+    e.lines.join('\n'),
+  );
 });
 
 test('the application runs as the app user beside the separate sealer (serve without the sealer role)', async (ctx) => {
   const dir = await tempDir();
   const port = await freePort();
   const serve = runCli(['serve', '--data', dir.path, '--role', 'api,projector', '--http', `127.0.0.1:${port}`, '--nats-url', ctx.nats.url], {
-    STOCKADE_NATS_USER: 'app', STOCKADE_NATS_PASS: PASS.app,
+    STOCKADE_NATS_USER: 'app',
+    STOCKADE_NATS_PASS: PASS.app,
   });
   try {
     await serve.waitFor(/stockade is running/);
@@ -146,7 +187,11 @@ test('the application runs as the app user beside the separate sealer (serve wit
     // The separate sealer keeps sealing what the application appends.
     const log = await EventLog.open(ctx.app);
     const sub = ctx.auditor.subscribe(ledgerSubject(ctx.tenant));
-    const seq = (await log.appendOrThrow({ tenant: ctx.tenant, aggregateType: 'finding', aggregateId: 'later' }, [{ type: 'finding.created', data: {} }], { expectedVersion: 'no_stream' })).position;
+    const seq = (
+      await log.appendOrThrow({ tenant: ctx.tenant, aggregateType: 'finding', aggregateId: 'later' }, [{ type: 'finding.created', data: {} }], {
+        expectedVersion: 'no_stream',
+      })
+    ).position;
     log.close();
     for await (const m of sub) if (parseBlock(m.data, {}).lastSeq >= seq) break;
     serve.child.kill('SIGTERM');

@@ -32,7 +32,13 @@ test('key rotation: a new key id, recorded in the ledger; old blocks still verif
     const v = await verifyLedger({ nc: f.nc, tenants: [t] });
     assert.ok(v.ok, JSON.stringify(v.tenants[0]!.break));
     assert.equal(v.tenants[0]!.keyIds, [oldKey, r.keyId]);
-    assert.equal(v.keys.map((k) => [k.keyId, k.prevKeyId, k.trusted]), [[oldKey, null, true], [r.keyId, oldKey, true]]);
+    assert.equal(
+      v.keys.map((k) => [k.keyId, k.prevKeyId, k.trusted]),
+      [
+        [oldKey, null, true],
+        [r.keyId, oldKey, true],
+      ],
+    );
     const out = join(f.dir, 'export');
     await exportLedger({ nc: f.nc, tenant: t, out });
     const s = await runScript(await docScript(f.dir), [out]);
@@ -55,7 +61,10 @@ test('truncate the ledger and re-seal from a point with the real key: only a sav
     await honest.checkpoint();
     await honest.close();
     const saved = await readCheckpointFile(checkpointFile);
-    assert.equal(saved.heads.map((h) => [h.tenant, h.height]), [[t, 6]]);
+    assert.equal(
+      saved.heads.map((h) => [h.tenant, h.height]),
+      [[t, 6]],
+    );
 
     // The intruder owns the box: edits record 2, throws the ledger away and re-seals everything.
     const jsm = await jetstreamManager(f.nc);

@@ -25,7 +25,13 @@ test('seals every record of every tenant into signed blocks that verify', async 
     assert.is(sealer.chain(b)!.height, 7);
     const r = await verifyLedger({ nc: f.nc, tenants: [a, b] });
     assert.ok(r.ok, JSON.stringify(r, null, 2));
-    assert.equal(r.tenants.map((t) => [t.tenant, t.entries, t.height, t.head]), [[a, 25, 25, ca.head], [b, 7, 7, sealer.chain(b)!.head]]);
+    assert.equal(
+      r.tenants.map((t) => [t.tenant, t.entries, t.height, t.head]),
+      [
+        [a, 25, 25, ca.head],
+        [b, 7, 7, sealer.chain(b)!.head],
+      ],
+    );
     assert.equal(r.tenants[0]!.keyIds, [sealer.keyId]);
   } finally {
     await sealer.close();

@@ -23,7 +23,10 @@ test('serve seals with a key under <data>/ledger (0600); verify --data passes, t
     const keyId = ring.records[0]!.keyId;
     assert.is((await stat(join(dir.path, 'ledger'))).mode & 0o777, 0o700);
     assert.is((await stat(join(dir.path, 'ledger', `${keyId}.key`))).mode & 0o777, 0o600);
-    assert.not.ok(p.lines.some((l) => l.includes('PRIVATE KEY')), 'the key is never logged');
+    assert.not.ok(
+      p.lines.some((l) => l.includes('PRIVATE KEY')),
+      'the key is never logged',
+    );
 
     const run = JSON.parse(await readFile(join(dir.path, 'run.json'), 'utf8')) as { natsUrl: string };
     const nc = await connectNats({ servers: run.natsUrl });
@@ -33,22 +36,39 @@ test('serve seals with a key under <data>/ledger (0600); verify --data passes, t
       const log = await EventLog.open(nc);
       const seqs: number[] = [];
       for (let i = 0; i < 3; i++) {
-        seqs.push((await log.appendOrThrow({ tenant, aggregateType: 'scan', aggregateId: `s${i}` }, [{ type: 'scan.recorded', data: { merkleRoot: 'ab'.repeat(32) } }], { expectedVersion: 'no_stream' })).position);
+        seqs.push(
+          (
+            await log.appendOrThrow(
+              { tenant, aggregateType: 'scan', aggregateId: `s${i}` },
+              [{ type: 'scan.recorded', data: { merkleRoot: 'ab'.repeat(32) } }],
+              { expectedVersion: 'no_stream' },
+            )
+          ).position,
+        );
       }
       log.close();
       for await (const m of sub) if (parseBlock(m.data, {}).lastSeq >= seqs[2]!) break;
 
       const ok = runCli(['ledger', 'verify', '--tenant', tenant, '--data', dir.path]);
       assert.is(await ok.exited, 0, ok.lines.join('\n'));
-      assert.ok(ok.lines.some((l) => l.startsWith(`ok ${tenant}: 3 entries`) && l.includes(`keys ${keyId}`)), ok.lines.join('\n'));
+      assert.ok(
+        ok.lines.some((l) => l.startsWith(`ok ${tenant}: 3 entries`) && l.includes(`keys ${keyId}`)),
+        ok.lines.join('\n'),
+      );
       const all = runCli(['ledger', 'verify', '--all', '--data', dir.path]);
       assert.is(await all.exited, 0, all.lines.join('\n'));
-      assert.ok(all.lines.some((l) => /^OK: \d+ tenant\(s\), 0 broken/.test(l)), all.lines.join('\n'));
+      assert.ok(
+        all.lines.some((l) => /^OK: \d+ tenant\(s\), 0 broken/.test(l)),
+        all.lines.join('\n'),
+      );
 
       await (await jetstreamManager(nc)).streams.deleteMessage(EVENTS_STREAM, seqs[1]!);
       const broken = runCli(['ledger', 'verify', '--tenant', tenant, '--data', dir.path]);
       assert.is(await broken.exited, 1, broken.lines.join('\n'));
-      assert.ok(broken.lines.some((l) => l.startsWith(`BROKEN ${tenant}: event_removed at height 2, EVENTS seq ${seqs[1]}`)), broken.lines.join('\n'));
+      assert.ok(
+        broken.lines.some((l) => l.startsWith(`BROKEN ${tenant}: event_removed at height 2, EVENTS seq ${seqs[1]}`)),
+        broken.lines.join('\n'),
+      );
     } finally {
       await nc.close();
     }
@@ -65,7 +85,10 @@ test('verify without NATS_URL and without a running install says so', async () =
   try {
     const v = runCli(['ledger', 'verify', '--all', '--data', dir.path], { NATS_URL: '' });
     assert.is(await v.exited, 1);
-    assert.ok(v.lines.some((l) => l.includes('STK_ERR_CONFIG') && l.includes('no NATS_URL')), v.lines.join('\n'));
+    assert.ok(
+      v.lines.some((l) => l.includes('STK_ERR_CONFIG') && l.includes('no NATS_URL')),
+      v.lines.join('\n'),
+    );
   } finally {
     await dir.cleanup();
   }

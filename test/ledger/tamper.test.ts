@@ -4,7 +4,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '../../src/log/mod.ts';
-import { BLOCK_FORMAT, LEDGER_STREAM, blockSignedText, entryHash, keyRecordSignedText, ledgerSubject, parseBlock, type Block, type KeyRecord } from '../../src/ledger/format.ts';
+import {
+  BLOCK_FORMAT,
+  LEDGER_STREAM,
+  blockSignedText,
+  entryHash,
+  keyRecordSignedText,
+  ledgerSubject,
+  parseBlock,
+  type Block,
+  type KeyRecord,
+} from '../../src/ledger/format.ts';
 import { keyIdOf, publicKeyPem, signText } from '../../src/ledger/keys.ts';
 import type { Sealer } from '../../src/ledger/sealer.ts';
 import { verifyLedger, type BreakKind } from '../../src/ledger/verify.ts';
@@ -99,10 +109,17 @@ test('replay an event (store an exact copy): entry_duplicated once the sealer se
 async function forgedBlock(ctx: Ctx, tenant: string, keyId: string, sign: (text: string) => string): Promise<void> {
   const last = (await ctx.jsm.streams.getMessage(LEDGER_STREAM, { last_by_subj: ledgerSubject(tenant) }))!;
   const prev = parseBlock(last.data, {});
-  const fake = '0'.repeat(63) + '1';
+  const fake = `${'0'.repeat(63)}1`;
   const unsigned = {
-    tenant, index: prev.index + 1, firstHeight: prev.lastHeight + 1, lastHeight: prev.lastHeight + 1, prevHead: prev.head,
-    head: entryHash(tenant, prev.lastHeight + 1, prev.head, fake), lastSeq: prev.lastSeq + 1, keyId, sealedAt: new Date().toISOString(),
+    tenant,
+    index: prev.index + 1,
+    firstHeight: prev.lastHeight + 1,
+    lastHeight: prev.lastHeight + 1,
+    prevHead: prev.head,
+    head: entryHash(tenant, prev.lastHeight + 1, prev.head, fake),
+    lastSeq: prev.lastSeq + 1,
+    keyId,
+    sealedAt: new Date().toISOString(),
   };
   const block: Block = { format: BLOCK_FORMAT, ...unsigned, entries: [[prev.lastSeq + 1, 'forged', fake]], sig: sign(blockSignedText(unsigned)) };
   await jetstream(ctx.f.nc).publish(ledgerSubject(tenant), JSON.stringify(block));
@@ -145,7 +162,7 @@ test('the sealer refuses to extend a head it did not sign, and says so in its st
   try {
     await fresh.waitSealed(next);
     const c = fresh.chain(tenant)!;
-    assert.ok(c.refused && c.refused.includes('refusing to extend'), JSON.stringify(c));
+    assert.ok(c.refused?.includes('refusing to extend'), JSON.stringify(c));
     assert.is(c.height, 0);
   } finally {
     await fresh.close();
@@ -163,7 +180,10 @@ test('a forged key record is not trusted, lets no block verify, and does not sto
   const { tenant } = await sealed(ctx, 2);
   await forgedBlock(ctx, tenant, record.keyId, (t) => signText(evil, t));
   const r = await verifyLedger({ nc: ctx.f.nc, tenants: [tenant] });
-  assert.equal(r.keys.filter((k) => k.keyId === record.keyId).map((k) => k.trusted), [false]);
+  assert.equal(
+    r.keys.filter((k) => k.keyId === record.keyId).map((k) => k.trusted),
+    [false],
+  );
   assert.is(r.tenants[0]!.break?.kind, 'unknown_key');
   const another = await ctx.f.sealer({ consumerName: 'after-forged-key' });
   await another.close();

@@ -20,7 +20,13 @@ test.after(async (ctx) => {
   await ctx.nats?.stop();
 });
 
-const agg = (tenant = 't-' + newId().slice(0, 8).toLowerCase().replace(/[^a-z0-9]/g, 'x')) => ({ tenant, aggregateType: 'alert', aggregateId: newId() });
+const agg = (
+  tenant = 't-' +
+    newId()
+      .slice(0, 8)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x'),
+) => ({ tenant, aggregateType: 'alert', aggregateId: newId() });
 
 test('append and read back with dense versions and the envelope', async ({ log }) => {
   const s = agg();
@@ -31,7 +37,13 @@ test('append and read back with dense versions and the envelope', async ({ log }
   assert.ok(r2.position > r1.position);
   const { events, version } = await log.readAggregate(s);
   assert.is(version, 2);
-  assert.equal(events.map((e) => [e.type, e.version]), [['alert.raised', 1], ['alert.acked', 2]]);
+  assert.equal(
+    events.map((e) => [e.type, e.version]),
+    [
+      ['alert.raised', 1],
+      ['alert.acked', 2],
+    ],
+  );
   const e = events[0]!;
   assert.is(e.tenant, s.tenant);
   assert.equal(e.aggregate, { type: 'alert', id: s.aggregateId });
@@ -89,7 +101,10 @@ test('idempotent retry: re-appending the same event ids writes nothing and retur
   assert.is(again.duplicate, true);
   assert.is(again.position, first.position);
   assert.is(again.version, first.version);
-  assert.equal(again.events.map((e) => e.id), ids);
+  assert.equal(
+    again.events.map((e) => e.id),
+    ids,
+  );
   assert.is(await log.lastPosition(), before);
   assert.is((await log.readAggregate(s)).events.length, 2);
 });
@@ -102,13 +117,27 @@ test('an event id reused on another aggregate is refused, not reported as writte
 
 test('a multi-event append is atomic: one record, all events or none', async ({ log }) => {
   const s = agg();
-  const r = await log.appendOrThrow(s, [1, 2, 3].map((n) => ({ type: 'x.step', data: { n } })), { expectedVersion: 'no_stream' });
+  const r = await log.appendOrThrow(
+    s,
+    [1, 2, 3].map((n) => ({ type: 'x.step', data: { n } })),
+    { expectedVersion: 'no_stream' },
+  );
   assert.is(r.version, 3);
   const records = await log.readTenant(s.tenant);
   assert.is(records.length, 1);
-  assert.equal(records[0]!.events.map((e) => e.version), [1, 2, 3]);
+  assert.equal(
+    records[0]!.events.map((e) => e.version),
+    [1, 2, 3],
+  );
   // A failing multi-event append leaves nothing behind.
-  const failed = await log.append(s, [{ type: 'x.step', data: {} }, { type: 'x.step', data: {} }], { expectedVersion: 1 });
+  const failed = await log.append(
+    s,
+    [
+      { type: 'x.step', data: {} },
+      { type: 'x.step', data: {} },
+    ],
+    { expectedVersion: 1 },
+  );
   assert.is(failed.ok, false);
   assert.is((await log.readTenant(s.tenant)).length, 1);
 });
@@ -117,23 +146,42 @@ test('invalid ids are refused with STK_ERR_INVALID_ID before reaching a subject'
   const bad = ['a.b', 'a*', '>', 'a b', 'é', '', 'x'.repeat(65), 'a\nb'];
   const before = await log.lastPosition();
   for (const id of bad) {
-    await rejects(log.append({ tenant: 'acme', aggregateType: 'alert', aggregateId: id }, [{ type: 't', data: {} }], { expectedVersion: 'any' }), 'STK_ERR_INVALID_ID');
-    await rejects(log.append({ tenant: id || '.', aggregateType: 'alert', aggregateId: 'ok' }, [{ type: 't', data: {} }], { expectedVersion: 'any' }), 'STK_ERR_INVALID_ID');
-    await rejects(log.append({ tenant: 'acme', aggregateType: 'alert', aggregateId: 'ok' }, [{ id: id || '*', type: 't', data: {} }], { expectedVersion: 'any' }), 'STK_ERR_INVALID_ID');
+    await rejects(
+      log.append({ tenant: 'acme', aggregateType: 'alert', aggregateId: id }, [{ type: 't', data: {} }], { expectedVersion: 'any' }),
+      'STK_ERR_INVALID_ID',
+    );
+    await rejects(
+      log.append({ tenant: id || '.', aggregateType: 'alert', aggregateId: 'ok' }, [{ type: 't', data: {} }], { expectedVersion: 'any' }),
+      'STK_ERR_INVALID_ID',
+    );
+    await rejects(
+      log.append({ tenant: 'acme', aggregateType: 'alert', aggregateId: 'ok' }, [{ id: id || '*', type: 't', data: {} }], { expectedVersion: 'any' }),
+      'STK_ERR_INVALID_ID',
+    );
   }
-  await rejects(log.append({ tenant: 'Acme', aggregateType: 'alert', aggregateId: 'ok' }, [{ type: 't', data: {} }], { expectedVersion: 'any' }), 'STK_ERR_INVALID_ID');
+  await rejects(
+    log.append({ tenant: 'Acme', aggregateType: 'alert', aggregateId: 'ok' }, [{ type: 't', data: {} }], { expectedVersion: 'any' }),
+    'STK_ERR_INVALID_ID',
+  );
   await rejects(log.readTenant('a.>'), 'STK_ERR_INVALID_ID');
   assert.is(await log.lastPosition(), before);
 });
 
 test('readTenant sees only that tenant, in order, from a position', async ({ log }) => {
-  const a = agg(), b = { ...agg(), aggregateId: newId() };
+  const a = agg(),
+    b = { ...agg(), aggregateId: newId() };
   const p1 = (await log.appendOrThrow(a, [{ type: 'x', data: 1 }], { expectedVersion: 'any' })).position;
   await log.appendOrThrow(b, [{ type: 'x', data: 2 }], { expectedVersion: 'any' });
   const p3 = (await log.appendOrThrow(a, [{ type: 'x', data: 3 }], { expectedVersion: 'any' })).position;
   const all = await log.readTenant(a.tenant);
-  assert.equal(all.map((r) => r.position), [p1, p3]);
-  assert.equal((await log.readTenant(a.tenant, p1)).map((r) => r.position), [p3]);
+  assert.equal(
+    all.map((r) => r.position),
+    [p1, p3],
+  );
+  assert.equal(
+    (await log.readTenant(a.tenant, p1)).map((r) => r.position),
+    [p3],
+  );
   assert.equal(await log.readTenant(a.tenant, p3), []);
 });
 
@@ -154,14 +202,17 @@ test('subscription resumes from a position with no gap and no duplicate', async 
     seen.push((r.events[0]!.data as { i: number }).i);
     if (seen.length === 15) break;
   }
-  assert.equal(seen, Array.from({ length: 15 }, (_, i) => i));
+  assert.equal(
+    seen,
+    Array.from({ length: 15 }, (_, i) => i),
+  );
 });
 
 test('a durable consumer survives a new connection and redelivers what was not acked', async ({ log, nats }) => {
   const tenant = agg().tenant;
   const s = { tenant, aggregateType: 'feed', aggregateId: newId() };
   for (let i = 0; i < 4; i++) await log.appendOrThrow(s, [{ type: 'n', data: { i } }], { expectedVersion: i });
-  const name = 'dur_' + newId();
+  const name = `dur_${newId()}`;
   const d1 = await log.durable(name, { filter: tenantFilter(tenant), ackWaitMs: 1000 });
   const got1: number[] = [];
   for await (const m of d1) {

@@ -22,7 +22,11 @@ test.after(async (ctx) => {
 const P = 6;
 
 function group(nc: NatsConnection, n: number) {
-  const bucket = 'leases_' + newId().slice(0, 8).replace(/[^A-Za-z0-9]/g, 'x');
+  const bucket =
+    'leases_' +
+    newId()
+      .slice(0, 8)
+      .replace(/[^A-Za-z0-9]/g, 'x');
   const changes = new EventEmitter();
   const overlaps: string[] = [];
   const workers: PartitionLeases[] = [];
@@ -57,7 +61,7 @@ test('workers split the partitions evenly, never both owning one', async ({ nc }
   }
 });
 
-test('a dead worker\'s partitions are taken over after its lease lapses, and its stale lease is fenced', async ({ nc }) => {
+test("a dead worker's partitions are taken over after its lease lapses, and its stale lease is fenced", async ({ nc }) => {
   const g = group(nc, 3);
   try {
     await Promise.all(g.workers.map((w) => w.start()));

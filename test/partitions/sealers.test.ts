@@ -32,7 +32,10 @@ test('two workers split the partitions; when one dies the other takes over and e
   const b = await group('worker-b');
   try {
     await until([a, b], () => a.partitions.length + b.partitions.length === EVENT_PARTITIONS && a.partitions.length > 0 && b.partitions.length > 0);
-    assert.equal([...a.partitions, ...b.partitions].sort((x, y) => x - y), Array.from({ length: EVENT_PARTITIONS }, (_, i) => i));
+    assert.equal(
+      [...a.partitions, ...b.partitions].sort((x, y) => x - y),
+      Array.from({ length: EVENT_PARTITIONS }, (_, i) => i),
+    );
 
     // Tenants on both workers' partitions.
     const tenants = Array.from({ length: 12 }, () => freshTenant());
@@ -52,7 +55,14 @@ test('two workers split the partitions; when one dies the other takes over and e
     await a.waitSealed(last);
 
     const r = await verifyLedger({ nc: f.nc, tenants });
-    assert.ok(r.ok, JSON.stringify(r.tenants.filter((t) => !t.ok), null, 2));
+    assert.ok(
+      r.ok,
+      JSON.stringify(
+        r.tenants.filter((t) => !t.ok),
+        null,
+        2,
+      ),
+    );
     for (const t of r.tenants) assert.is(t.entries, 10, `${t.tenant}: every record sealed once`);
   } finally {
     await a.close();

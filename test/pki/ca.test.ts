@@ -74,7 +74,11 @@ test('accepted key types: P-256, P-384, Ed25519, RSA 2048; the server certificat
   const dir = await tempDir();
   try {
     const ca = await InstallCa.open(join(dir.path, 'pki'));
-    for (const [type, expected] of [['ec-P-384', 'ec-P-384'], ['ed25519', 'ed25519'], [{ rsaBits: 2048 }, 'rsa-2048']] as const) {
+    for (const [type, expected] of [
+      ['ec-P-384', 'ec-P-384'],
+      ['ed25519', 'ed25519'],
+      [{ rsaBits: 2048 }, 'rsa-2048'],
+    ] as const) {
       const csr = verifyCsr((await createAgentKeyAndCsr(type)).csrPem);
       assert.is(csr.keyType, expected);
       assert.ok(certificateFacts(ca.issueAgentCertificate({ spki: csr.spki, agentId: 'a1', tenant: 't1', now: new Date() }).pem));
@@ -92,7 +96,7 @@ test('accepted key types: P-256, P-384, Ed25519, RSA 2048; the server certificat
 test('weak or unknown keys are refused: RSA 1024, P-521 (openssl-made), DSA', async () => {
   const dir = await tempDir();
   try {
-    throws(() => verifyCsr((awaitCsr(dir.path, ['-newkey', 'rsa:1024']))), 'STK_ERR_PKI_KEY_REFUSED');
+    throws(() => verifyCsr(awaitCsr(dir.path, ['-newkey', 'rsa:1024'])), 'STK_ERR_PKI_KEY_REFUSED');
     throws(() => verifyCsr(awaitCsr(dir.path, ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-521'])), 'STK_ERR_PKI_KEY_REFUSED');
     openssl(['dsaparam', '-out', join(dir.path, 'dsa.param'), '2048']);
     throws(() => verifyCsr(awaitCsr(dir.path, ['-newkey', `dsa:${join(dir.path, 'dsa.param')}`])), 'STK_ERR_PKI_KEY_REFUSED');

@@ -16,7 +16,10 @@ test('threads issue with the same CA as the calling thread, and refusals keep th
     const csrs = await Promise.all(Array.from({ length: 6 }, () => createAgentKeyAndCsr()));
     const now = new Date();
     const issued = await Promise.all(csrs.map((c, i) => pooled.issue({ csrPem: c.csrPem, agentId: `agent-${i}`, tenant: 'acme', now })));
-    assert.equal(issued.map((c) => certificateFacts(c.pem).commonName), csrs.map((_, i) => `agent-${i}`));
+    assert.equal(
+      issued.map((c) => certificateFacts(c.pem).commonName),
+      csrs.map((_, i) => `agent-${i}`),
+    );
     assert.ok(issued.every((c) => c.keyType === 'ec-P-256' && c.notAfter > now));
     await rejects(pooled.issue({ csrPem: 'not a csr', agentId: 'x', tenant: 'acme', now }), 'STK_ERR_PKI_CSR_INVALID');
     await rejects(inline.issue({ csrPem: 'not a csr', agentId: 'x', tenant: 'acme', now }), 'STK_ERR_PKI_CSR_INVALID');

@@ -13,7 +13,11 @@ const nc = await connectNats({ servers: process.env.NATS_URL! });
 const log = await EventLog.open(nc);
 const db = new Level<string, unknown>(process.env.STK_LEVEL!, { valueEncoding: 'json' });
 await db.open();
-const projector = await Projector.open(db, log, PROJECTIONS, { durableName: 'projector_crash', logger: createLogger({ level: 'warn' }), batchMax: Number(process.env.STK_BATCH ?? 50) });
+const projector = await Projector.open(db, log, PROJECTIONS, {
+  durableName: 'projector_crash',
+  logger: createLogger({ level: 'warn' }),
+  batchMax: Number(process.env.STK_BATCH ?? 50),
+});
 const target = Number(process.env.STK_TARGET);
 console.log(JSON.stringify({ started: projector.position }));
 await projector.start();

@@ -17,7 +17,11 @@ const test = suite('projector crash: kill -9 mid-stream, restart, compare with a
 const root = join(import.meta.dirname, '../..');
 
 function child(env: Record<string, string>) {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/projector/child-projector.ts')], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/projector/child-projector.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines: string[] = [];
   const waiters: Array<{ test: (o: any) => boolean; resolve: (o: any) => void }> = [];
   let buf = '';
@@ -34,18 +38,20 @@ function child(env: Record<string, string>) {
       } catch {
         continue;
       }
-      for (const w of [...waiters]) if (w.test(o)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(o);
-      }
+      for (const w of [...waiters])
+        if (w.test(o)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(o);
+        }
     }
   });
   const exited = new Promise<void>((r) => p.on('exit', () => r()));
   return {
-    until: (t: (o: any) => boolean) => new Promise<any>((resolve, reject) => {
-      waiters.push({ test: t, resolve });
-      void exited.then(() => reject(new Error(`child exited; output:\n${lines.slice(-10).join('\n')}`)));
-    }),
+    until: (t: (o: any) => boolean) =>
+      new Promise<any>((resolve, reject) => {
+        waiters.push({ test: t, resolve });
+        void exited.then(() => reject(new Error(`child exited; output:\n${lines.slice(-10).join('\n')}`)));
+      }),
     async kill() {
       if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
       await exited;
@@ -75,7 +81,8 @@ test('every read model after a crash and restart is identical to a rebuild from 
       const rs = await Promise.all(Array.from({ length: 4 }, () => raiseAlert(log, t, agentId, { severity: i % 3 ? 'low' : 'critical' })));
       for (const r of rs) alerts.push([t, r.alertId]);
     }
-    for (const [t, id] of alerts.filter((_, i) => i % 5 === 0)) await execute(log, t, id, alertDecider, { kind: 'acknowledge' }, { actor: { kind: 'operator', id: 'op' } });
+    for (const [t, id] of alerts.filter((_, i) => i % 5 === 0))
+      await execute(log, t, id, alertDecider, { kind: 'acknowledge' }, { actor: { kind: 'operator', id: 'op' } });
     const target = await log.lastPosition();
 
     const env = { NATS_URL: nats.url, STK_LEVEL: level, STK_TARGET: String(target), STK_BATCH: '40' };
@@ -95,8 +102,12 @@ test('every read model after a crash and restart is identical to a rebuild from 
     try {
       const p = await Projector.open(db, log, PROJECTIONS, { durableName: 'projector_check', logger: createLogger({ level: 'warn' }) });
       assert.is(p.position, target);
-      assert.is(await p.store.count(tenants[0]!, 'alerts') + (await p.store.count(tenants[1]!, 'alerts')), alerts.length, 'every alert once');
-      assert.is(await p.store.count(tenants[0]!, 'alerts', { field: 'status', value: 'acknowledged' }) + (await p.store.count(tenants[1]!, 'alerts', { field: 'status', value: 'acknowledged' })), alerts.length / 5);
+      assert.is((await p.store.count(tenants[0]!, 'alerts')) + (await p.store.count(tenants[1]!, 'alerts')), alerts.length, 'every alert once');
+      assert.is(
+        (await p.store.count(tenants[0]!, 'alerts', { field: 'status', value: 'acknowledged' })) +
+          (await p.store.count(tenants[1]!, 'alerts', { field: 'status', value: 'acknowledged' })),
+        alerts.length / 5,
+      );
       const afterCrash = new Map<string, unknown>();
       for (const m of PROJECTIONS) afterCrash.set(m.model, await p.store.adminDump(m.model));
       await p.rebuild();

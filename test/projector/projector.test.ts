@@ -27,16 +27,31 @@ test('projects events into per-tenant models; lists are newest first with filter
     assert.is((await s.get<any>(a, 'alerts', alerts[0]!)).status, 'acknowledged');
 
     const p1 = await s.list<any>(a, 'alerts', { limit: 3 });
-    assert.equal(p1.items.map((d) => d.id), alerts.slice(-3).reverse());
+    assert.equal(
+      p1.items.map((d) => d.id),
+      alerts.slice(-3).reverse(),
+    );
     const p2 = await s.list<any>(a, 'alerts', { limit: 3, cursor: p1.nextCursor! });
-    assert.equal(p2.items.map((d) => d.id), alerts.slice(1, 4).reverse());
+    assert.equal(
+      p2.items.map((d) => d.id),
+      alerts.slice(1, 4).reverse(),
+    );
     const p3 = await s.list<any>(a, 'alerts', { limit: 3, cursor: p2.nextCursor! });
-    assert.equal(p3.items.map((d) => d.id), [alerts[0]]);
+    assert.equal(
+      p3.items.map((d) => d.id),
+      [alerts[0]],
+    );
     assert.is(p3.nextCursor, null);
     const low = await s.list<any>(a, 'alerts', { filter: { severity: 'low' } });
-    assert.equal(low.items.map((d) => d.id), [alerts[5], alerts[3], alerts[1]]);
+    assert.equal(
+      low.items.map((d) => d.id),
+      [alerts[5], alerts[3], alerts[1]],
+    );
     const ackd = await s.list<any>(a, 'alerts', { filter: { status: 'acknowledged' } });
-    assert.equal(ackd.items.map((d) => d.id), [alerts[0]]);
+    assert.equal(
+      ackd.items.map((d) => d.id),
+      [alerts[0]],
+    );
     assert.is((await s.list<any>(a, 'alerts', { filter: { status: 'open' } })).items.length, 6);
     assert.is(await s.count(a, 'alerts', { field: 'status', value: 'open' }), 6);
     // One audit entry per event, newest first.
@@ -60,7 +75,14 @@ test('an incident links only alerts of its own tenant', async () => {
     const alB = (await raiseAlert(f.log, b, agB)).alertId;
     const inc = newId();
     // The API refuses a foreign alert id; even an event that names one cannot reach the other tenant.
-    const r = await execute(f.log, a, inc, incidentDecider, { kind: 'open', incident: { title: 'x', severity: 'high', alertIds: [alA, alB] } }, { actor: { kind: 'operator', id: 'op' }, fresh: true });
+    const r = await execute(
+      f.log,
+      a,
+      inc,
+      incidentDecider,
+      { kind: 'open', incident: { title: 'x', severity: 'high', alertIds: [alA, alB] } },
+      { actor: { kind: 'operator', id: 'op' }, fresh: true },
+    );
     assert.ok(await f.projector.waitFor(r.position, 5000));
     assert.is((await f.projector.store.get<any>(a, 'alerts', alA)).incidentId, inc);
     assert.is((await f.projector.store.get<any>(b, 'alerts', alB)).incidentId, null);

@@ -25,7 +25,10 @@ test('a command returns its position; a read that waits for it sees the change',
   assert.ok(ack.body.position > position);
   assert.is(ack.body.status, 'acknowledged', 'a command answers once its own change is readable');
   const list = await f.call('GET', `/api/v1/tenants/${t}/alerts?status=acknowledged&waitFor=${ack.body.position}`);
-  assert.equal(list.body.items.map((a: any) => a.id), [alertId]);
+  assert.equal(
+    list.body.items.map((a: any) => a.id),
+    [alertId],
+  );
   assert.ok(list.body.position >= ack.body.position);
 });
 

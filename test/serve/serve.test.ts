@@ -40,7 +40,10 @@ test('embedded default: starts its own nats-server, is healthy, stops cleanly le
     // A second serve on the same data folder refuses, and says why.
     const second = runCli(['serve', '--data', dir.path, '--http', `127.0.0.1:${await freePort()}`]);
     assert.is(await second.exited, 1);
-    assert.ok(second.lines.some((l) => l.includes('STK_ERR_DATA_LOCKED')), second.lines.join('\n'));
+    assert.ok(
+      second.lines.some((l) => l.includes('STK_ERR_DATA_LOCKED')),
+      second.lines.join('\n'),
+    );
 
     p.child.kill('SIGTERM');
     assert.is(await p.exited, 0);
@@ -58,7 +61,10 @@ test('with NATS unreachable it says so and exits non-zero instead of hanging', a
   const p = runCli(['serve', '--data', dir.path, '--http', `127.0.0.1:${await freePort()}`], { NATS_URL: `nats://127.0.0.1:${dead}` });
   try {
     assert.is(await p.exited, 1);
-    assert.ok(p.lines.some((l) => /cannot reach NATS.*STK_ERR_NATS_UNREACHABLE/.test(l)), p.lines.join('\n'));
+    assert.ok(
+      p.lines.some((l) => /cannot reach NATS.*STK_ERR_NATS_UNREACHABLE/.test(l)),
+      p.lines.join('\n'),
+    );
   } finally {
     await p.kill();
     await dir.cleanup();

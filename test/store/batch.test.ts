@@ -28,9 +28,9 @@ async function dump(db: Level<string, unknown>): Promise<Array<[string, string]>
 function fill(db: Level<string, unknown>, b: RawBatch, tenant: string): void {
   const sub = db.sublevel<string, unknown>('rm', { valueEncoding: 'json' }).sublevel<string, unknown>(tenant, { valueEncoding: 'json' });
   putJson(b, sub, 'alerts!d!a1', { id: 'a1', seq: 1, title: 'é ✓ "quoted"' });
-  b.put(sub.prefix + 'alerts!a!0000000000000001!a1', '""');
-  b.put(sub.prefix + 'gone', '1');
-  b.del(sub.prefix + 'gone');
+  b.put(`${sub.prefix}alerts!a!0000000000000001!a1`, '""');
+  b.put(`${sub.prefix}gone`, '1');
+  b.del(`${sub.prefix}gone`);
 }
 
 test('the fast path writes exactly the bytes the public API writes, readable through the sublevels', async () => {

@@ -5,7 +5,10 @@ import { oneOf } from '../schemas.ts';
 /** Operations of the install (admin key only). */
 export const adminRoutes: RouteDef[] = [
   {
-    method: 'POST', url: '/admin/projections/rebuild', access: 'admin', area: 'admin',
+    method: 'POST',
+    url: '/admin/projections/rebuild',
+    access: 'admin',
+    area: 'admin',
     summary: 'Replay EVENTS into fresh read models and swap them in; queries keep answering meanwhile',
     body: { properties: { model: oneOf(PROJECTIONS.map((p) => p.model)) } },
     handler: async (c) => {
@@ -14,7 +17,14 @@ export const adminRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'GET', url: '/admin/projections', access: 'admin', area: 'admin', summary: 'Projector position and lag',
-    handler: async (c) => ({ models: PROJECTIONS.map((p) => ({ model: p.model, generation: c.rm.store.activeGen(p.model) })), ...(await c.rm.projector.lag()) }),
+    method: 'GET',
+    url: '/admin/projections',
+    access: 'admin',
+    area: 'admin',
+    summary: 'Projector position and lag',
+    handler: async (c) => ({
+      models: PROJECTIONS.map((p) => ({ model: p.model, generation: c.rm.store.activeGen(p.model) })),
+      ...(await c.rm.projector.lag()),
+    }),
   },
 ];

@@ -40,8 +40,12 @@ async function countBy(c: RouteContext, collection: string, field: string, value
 
 export const coreRoutes: RouteDef[] = [
   {
-    method: 'GET', url: `${TENANT_PREFIX}/overview`, access: 'read', area: 'overview', params: TENANT_PARAM,
-    summary: 'Counts for the tenant\'s overview: agents (online/offline/revoked), alerts, incidents, findings by state',
+    method: 'GET',
+    url: `${TENANT_PREFIX}/overview`,
+    access: 'read',
+    area: 'overview',
+    params: TENANT_PARAM,
+    summary: "Counts for the tenant's overview: agents (online/offline/revoked), alerts, incidents, findings by state",
     handler: async (c) => {
       const now = Date.now();
       let online = 0;
@@ -49,7 +53,11 @@ export const coreRoutes: RouteDef[] = [
       // Online is decided at read time; walk the active agents a page at a time.
       let cursor: string | null = null;
       do {
-        const page: { items: AgentDoc[]; nextCursor: string | null } = await c.rm.store.list<AgentDoc>(c.tenant, 'agents', { filter: { status: 'active' }, limit: 200, ...(cursor ? { cursor } : {}) });
+        const page: { items: AgentDoc[]; nextCursor: string | null } = await c.rm.store.list<AgentDoc>(c.tenant, 'agents', {
+          filter: { status: 'active' },
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        });
         for (const a of page.items) agentView(a, now).connectivity === 'online' ? online++ : offline++;
         cursor = page.nextCursor;
       } while (cursor);
@@ -68,18 +76,33 @@ export const coreRoutes: RouteDef[] = [
   listRoute('agents', 'agents', { status: oneOf(['active', 'revoked']), hostname: text(253) }, (d) => agentView(d)),
   getRoute('agents', 'agents', 'agentId', (d) => agentView(d)),
   {
-    method: 'POST', url: `${TENANT_PREFIX}/agents/:agentId/revoke`, access: 'write', area: 'agents',
+    method: 'POST',
+    url: `${TENANT_PREFIX}/agents/:agentId/revoke`,
+    access: 'write',
+    area: 'agents',
     summary: 'Revoke an agent: refused at once even with an unexpired certificate; it stays visible',
-    params: { ...TENANT_PARAM, agentId: ID }, body: { properties: { reason: text(500) } },
+    params: { ...TENANT_PARAM, agentId: ID },
+    body: { properties: { reason: text(500) } },
     handler: async (c) => {
       const id = (c.params as { agentId: string }).agentId;
       await mustGet(c, 'agents', id);
-      const r = await execute(c.rt.log, c.tenant, id, agentDecider, { kind: 'revoke', reason: (c.body as { reason?: string }).reason ?? '' }, { actor: c.actor });
+      const r = await execute(
+        c.rt.log,
+        c.tenant,
+        id,
+        agentDecider,
+        { kind: 'revoke', reason: (c.body as { reason?: string }).reason ?? '' },
+        { actor: c.actor },
+      );
       return { id, status: 'revoked', position: await settled(c, r.position) };
     },
   },
   {
-    method: 'POST', url: `${TENANT_PREFIX}/agents/:agentId/commands`, access: 'write', area: 'commands', status: 201,
+    method: 'POST',
+    url: `${TENANT_PREFIX}/agents/:agentId/commands`,
+    access: 'write',
+    area: 'commands',
+    status: 201,
     summary: 'Dispatch a command to an agent of this tenant; the agent pulls it over mTLS',
     params: { ...TENANT_PARAM, agentId: ID },
     body: { properties: { action: oneOf(Object.keys(ACTIONS)), args: { type: 'object', maxProperties: 32 } }, required: ['action'], maxBytes: 16 * 1024 },
@@ -88,21 +111,39 @@ export const coreRoutes: RouteDef[] = [
       const { action, args } = c.body as { action: string; args?: Record<string, unknown> };
       const agent = await mustGet<AgentDoc>(c, 'agents', agentId);
       const product = ACTIONS[action] ?? null;
-      if (product && !c.tenantDoc.products.includes(product)) throw new StkError('STK_ERR_PRODUCT_DISABLED', `${action} needs the product ${product}, which is off for this tenant`, { product });
+      if (product && !c.tenantDoc.products.includes(product))
+        throw new StkError('STK_ERR_PRODUCT_DISABLED', `${action} needs the product ${product}, which is off for this tenant`, { product });
       if (c.tenantDoc.suspended) throw new StkError('STK_ERR_TENANT_SUSPENDED', 'the tenant is suspended');
       if (agent.status === 'revoked') throw new StkError('STK_ERR_AGENT_REVOKED', 'the agent is revoked');
       const id = newId();
-      const r = await execute(c.rt.log, c.tenant, id, agentCommandDecider, { kind: 'dispatch', command: { agentId, action, args: args ?? {} } }, { actor: c.actor, fresh: true });
+      const r = await execute(
+        c.rt.log,
+        c.tenant,
+        id,
+        agentCommandDecider,
+        { kind: 'dispatch', command: { agentId, action, args: args ?? {} } },
+        { actor: c.actor, fresh: true },
+      );
       return { id, agentId, action, status: 'pending', position: await settled(c, r.position) };
     },
   },
   listRoute('commands', 'commands', { agentId: ID, status: oneOf(['pending', 'delivered', 'completed']), outcome: oneOf(COMMAND_OUTCOMES) }),
   getRoute('commands', 'commands', 'commandId'),
 
-  listRoute('alerts', 'alerts', { status: oneOf(['open', 'acknowledged', 'resolved']), severity: oneOf(SEVERITIES), agentId: ID, incidentId: ID, product: oneOf(['core', ...PRODUCTS]) }),
+  listRoute('alerts', 'alerts', {
+    status: oneOf(['open', 'acknowledged', 'resolved']),
+    severity: oneOf(SEVERITIES),
+    agentId: ID,
+    incidentId: ID,
+    product: oneOf(['core', ...PRODUCTS]),
+  }),
   getRoute('alerts', 'alerts', 'alertId'),
   {
-    method: 'POST', url: `${TENANT_PREFIX}/alerts/:alertId/ack`, access: 'write', area: 'alerts', summary: 'Acknowledge an alert',
+    method: 'POST',
+    url: `${TENANT_PREFIX}/alerts/:alertId/ack`,
+    access: 'write',
+    area: 'alerts',
+    summary: 'Acknowledge an alert',
     params: { ...TENANT_PARAM, alertId: ID },
     handler: async (c) => {
       const id = (c.params as { alertId: string }).alertId;
@@ -112,8 +153,13 @@ export const coreRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'POST', url: `${TENANT_PREFIX}/alerts/:alertId/resolve`, access: 'write', area: 'alerts', summary: 'Resolve an alert with a reason',
-    params: { ...TENANT_PARAM, alertId: ID }, body: { properties: { reason: text(1000) }, required: ['reason'] },
+    method: 'POST',
+    url: `${TENANT_PREFIX}/alerts/:alertId/resolve`,
+    access: 'write',
+    area: 'alerts',
+    summary: 'Resolve an alert with a reason',
+    params: { ...TENANT_PARAM, alertId: ID },
+    body: { properties: { reason: text(1000) }, required: ['reason'] },
     handler: async (c) => {
       const id = (c.params as { alertId: string }).alertId;
       await mustGet(c, 'alerts', id);
@@ -128,19 +174,37 @@ export const coreRoutes: RouteDef[] = [
     return { ...d, alerts };
   }),
   {
-    method: 'POST', url: `${TENANT_PREFIX}/incidents`, access: 'write', area: 'incidents', status: 201, summary: 'Open an incident, by hand or from alerts',
-    params: TENANT_PARAM, body: { properties: { title: text(300), severity: oneOf(SEVERITIES), alertIds: { ...ALERT_IDS, minItems: 0 } }, required: ['title', 'severity'] },
+    method: 'POST',
+    url: `${TENANT_PREFIX}/incidents`,
+    access: 'write',
+    area: 'incidents',
+    status: 201,
+    summary: 'Open an incident, by hand or from alerts',
+    params: TENANT_PARAM,
+    body: { properties: { title: text(300), severity: oneOf(SEVERITIES), alertIds: { ...ALERT_IDS, minItems: 0 } }, required: ['title', 'severity'] },
     handler: async (c) => {
       const { title, severity, alertIds } = c.body as { title: string; severity: Severity; alertIds?: string[] };
       await checkAlerts(c, alertIds ?? []);
       const id = newId();
-      const r = await execute(c.rt.log, c.tenant, id, incidentDecider, { kind: 'open', incident: { title, severity, alertIds: alertIds ?? [] } }, { actor: c.actor, fresh: true });
+      const r = await execute(
+        c.rt.log,
+        c.tenant,
+        id,
+        incidentDecider,
+        { kind: 'open', incident: { title, severity, alertIds: alertIds ?? [] } },
+        { actor: c.actor, fresh: true },
+      );
       return { ...(await settledDoc<IncidentDoc>(c, 'incidents', id, r.position)), id, position: r.position };
     },
   },
   {
-    method: 'PATCH', url: `${TENANT_PREFIX}/incidents/:incidentId`, access: 'write', area: 'incidents', summary: 'Change an incident\'s status or assignee',
-    params: { ...TENANT_PARAM, incidentId: ID }, body: { properties: { status: oneOf(INCIDENT_STATUSES), assignee: text(200) } },
+    method: 'PATCH',
+    url: `${TENANT_PREFIX}/incidents/:incidentId`,
+    access: 'write',
+    area: 'incidents',
+    summary: "Change an incident's status or assignee",
+    params: { ...TENANT_PARAM, incidentId: ID },
+    body: { properties: { status: oneOf(INCIDENT_STATUSES), assignee: text(200) } },
     handler: async (c) => {
       const id = (c.params as { incidentId: string }).incidentId;
       const b = c.body as { status?: IncidentStatus; assignee?: string };
@@ -151,8 +215,13 @@ export const coreRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'POST', url: `${TENANT_PREFIX}/incidents/:incidentId/alerts`, access: 'write', area: 'incidents', summary: 'Link more alerts to an incident',
-    params: { ...TENANT_PARAM, incidentId: ID }, body: { properties: { alertIds: ALERT_IDS }, required: ['alertIds'] },
+    method: 'POST',
+    url: `${TENANT_PREFIX}/incidents/:incidentId/alerts`,
+    access: 'write',
+    area: 'incidents',
+    summary: 'Link more alerts to an incident',
+    params: { ...TENANT_PARAM, incidentId: ID },
+    body: { properties: { alertIds: ALERT_IDS }, required: ['alertIds'] },
     handler: async (c) => {
       const id = (c.params as { incidentId: string }).incidentId;
       const { alertIds } = c.body as { alertIds: string[] };
@@ -163,8 +232,13 @@ export const coreRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'POST', url: `${TENANT_PREFIX}/incidents/:incidentId/close`, access: 'write', area: 'incidents', summary: 'Close an incident with a reason',
-    params: { ...TENANT_PARAM, incidentId: ID }, body: { properties: { reason: text(1000) }, required: ['reason'] },
+    method: 'POST',
+    url: `${TENANT_PREFIX}/incidents/:incidentId/close`,
+    access: 'write',
+    area: 'incidents',
+    summary: 'Close an incident with a reason',
+    params: { ...TENANT_PARAM, incidentId: ID },
+    body: { properties: { reason: text(1000) }, required: ['reason'] },
     handler: async (c) => {
       const id = (c.params as { incidentId: string }).incidentId;
       await mustGet(c, 'incidents', id);

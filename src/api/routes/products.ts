@@ -15,9 +15,13 @@ export const productRoutes: RouteDef[] = [
   listRoute('findings', 'findings', { state: oneOf(FINDING_STATES), severity: oneOf(SEVERITIES), agentId: ID, product: oneOf(PRODUCTS) }),
   getRoute('findings', 'findings', 'findingId'),
   {
-    method: 'PATCH', url: `${TENANT_PREFIX}/findings/:findingId`, access: 'write', area: 'findings',
+    method: 'PATCH',
+    url: `${TENANT_PREFIX}/findings/:findingId`,
+    access: 'write',
+    area: 'findings',
     summary: 'Triage a finding: accepted-risk, remediated or false-positive, with a reason',
-    params: { ...TENANT_PARAM, findingId: ID }, body: { properties: { state: oneOf(FINDING_STATES.filter((s) => s !== 'open')), reason: text(1000) }, required: ['state', 'reason'] },
+    params: { ...TENANT_PARAM, findingId: ID },
+    body: { properties: { state: oneOf(FINDING_STATES.filter((s) => s !== 'open')), reason: text(1000) }, required: ['state', 'reason'] },
     handler: async (c) => {
       const id = (c.params as { findingId: string }).findingId;
       const b = c.body as { state: Exclude<FindingState, 'open'>; reason: string };
@@ -31,8 +35,13 @@ export const productRoutes: RouteDef[] = [
   listRoute('evidence', 'evidence', { agentId: ID, sealed: oneOf(['true', 'false']) }),
   getRoute('evidence', 'evidence', 'evidenceId'),
   {
-    method: 'POST', url: `${TENANT_PREFIX}/evidence/:evidenceId/transfer`, access: 'write', area: 'evidence', summary: 'Record a transfer of custody',
-    params: { ...TENANT_PARAM, evidenceId: ID }, body: { properties: { to: text(200), note: { type: 'string', maxLength: 1000 } }, required: ['to'] },
+    method: 'POST',
+    url: `${TENANT_PREFIX}/evidence/:evidenceId/transfer`,
+    access: 'write',
+    area: 'evidence',
+    summary: 'Record a transfer of custody',
+    params: { ...TENANT_PARAM, evidenceId: ID },
+    body: { properties: { to: text(200), note: { type: 'string', maxLength: 1000 } }, required: ['to'] },
     handler: async (c) => {
       const id = (c.params as { evidenceId: string }).evidenceId;
       const b = c.body as { to: string; note?: string };
@@ -42,12 +51,24 @@ export const productRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'POST', url: `${TENANT_PREFIX}/evidence/:evidenceId/seal`, access: 'write', area: 'evidence', summary: 'Seal evidence: its custody chain ends here',
-    params: { ...TENANT_PARAM, evidenceId: ID }, body: { properties: { note: { type: 'string', maxLength: 1000 } } },
+    method: 'POST',
+    url: `${TENANT_PREFIX}/evidence/:evidenceId/seal`,
+    access: 'write',
+    area: 'evidence',
+    summary: 'Seal evidence: its custody chain ends here',
+    params: { ...TENANT_PARAM, evidenceId: ID },
+    body: { properties: { note: { type: 'string', maxLength: 1000 } } },
     handler: async (c) => {
       const id = (c.params as { evidenceId: string }).evidenceId;
       await mustGet(c, 'evidence', id);
-      const r = await execute(c.rt.log, c.tenant, id, evidenceDecider, { kind: 'seal', by: c.actor.id, note: (c.body as { note?: string }).note ?? '' }, { actor: c.actor });
+      const r = await execute(
+        c.rt.log,
+        c.tenant,
+        id,
+        evidenceDecider,
+        { kind: 'seal', by: c.actor.id, note: (c.body as { note?: string }).note ?? '' },
+        { actor: c.actor },
+      );
       return { ...(await settledDoc<EvidenceDoc>(c, 'evidence', id, r.position)), position: r.position };
     },
   },

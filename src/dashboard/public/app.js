@@ -27,7 +27,11 @@ function pageAllowed(name, doc) {
 }
 
 function parse(pathname) {
-  const parts = pathname.replace(/^\/ui\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = pathname
+    .replace(/^\/ui\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map(decodeURIComponent);
   if (parts[0] === 'customers') return { page: 'customers' };
   if (parts[0] === 't' && parts[1]) return { tenant: parts[1], page: parts[2] ?? 'overview', id: parts[3] };
   return { page: 'home' };
@@ -108,9 +112,13 @@ function drawChrome(current) {
   const isAdmin = s.principal.kind === 'admin';
   document.getElementById('switcher-wrap').hidden = !isAdmin;
   if (isAdmin) {
-    fill(switcher,
+    fill(
+      switcher,
       h('option', { value: '' }, '— choose a customer —'),
-      state.tenants.map((t) => h('option', { value: t.id, selected: t.id === state.tenant ? true : undefined }, `${t.name} (${t.id})${t.suspended ? ' — suspended' : ''}`)));
+      state.tenants.map((t) =>
+        h('option', { value: t.id, selected: t.id === state.tenant ? true : undefined }, `${t.name} (${t.id})${t.suspended ? ' — suspended' : ''}`),
+      ),
+    );
     switcher.value = state.tenant ?? '';
   }
   fill(document.getElementById('tenant-name'), !isAdmin && state.tenantDoc ? state.tenantDoc.name : '');
@@ -123,7 +131,14 @@ function drawChrome(current) {
       links.push([PAGES[name].title, `/ui/t/${state.tenant}/${name}`, current === name]);
     }
   }
-  fill(nav, h('ul', {}, links.map(([label, href, on]) => h('li', {}, h('a', { href, 'data-link': '', 'aria-current': on ? 'page' : undefined }, label)))));
+  fill(
+    nav,
+    h(
+      'ul',
+      {},
+      links.map(([label, href, on]) => h('li', {}, h('a', { href, 'data-link': '', 'aria-current': on ? 'page' : undefined }, label))),
+    ),
+  );
 }
 
 async function loadTenants() {

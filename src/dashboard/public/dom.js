@@ -38,7 +38,7 @@ export function fill(el, ...children) {
 export function fmtTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().replace('T', ' ').slice(0, 19) + 'Z';
+  return Number.isNaN(d.getTime()) ? String(iso) : `${d.toISOString().replace('T', ' ').slice(0, 19)}Z`;
 }
 
 export function ago(iso) {
@@ -65,10 +65,31 @@ export function short(id, n = 10) {
  */
 export function table(caption, cols, rows, o = {}) {
   if (!rows.length) return h('p.empty', {}, o.empty ?? `No ${caption.toLowerCase()}.`);
-  return h('table', { dataset: { table: o.name ?? caption.toLowerCase() } },
+  return h(
+    'table',
+    { dataset: { table: o.name ?? caption.toLowerCase() } },
     h('caption.sr', {}, caption),
-    h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c.label)))),
-    h('tbody', {}, rows.map((r) => h('tr', { dataset: { id: r.id ?? '' } }, cols.map((c) => h(`td${c.cls ? '.' + c.cls : ''}`, {}, c.cell(r)))))));
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        cols.map((c) => h('th', { scope: 'col' }, c.label)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((r) =>
+        h(
+          'tr',
+          { dataset: { id: r.id ?? '' } },
+          cols.map((c) => h(`td${c.cls ? `.${c.cls}` : ''}`, {}, c.cell(r))),
+        ),
+      ),
+    ),
+  );
 }
 
 /** A labelled field: label + control. */
@@ -78,10 +99,14 @@ export function field(label, control) {
 }
 
 export function select(name, options, value) {
-  return h('select', { name }, options.map((o) => {
-    const [v, text] = Array.isArray(o) ? o : [o, o];
-    return h('option', { value: v, selected: v === value ? true : undefined }, text);
-  }));
+  return h(
+    'select',
+    { name },
+    options.map((o) => {
+      const [v, text] = Array.isArray(o) ? o : [o, o];
+      return h('option', { value: v, selected: v === value ? true : undefined }, text);
+    }),
+  );
 }
 
 /** Shows a notice that goes away by itself. */
@@ -99,13 +124,19 @@ export function toast(message, kind = 'info') {
  */
 export function ask(title, fields, o = {}) {
   return new Promise((resolve) => {
-    const form = h('form', { method: 'dialog' },
+    const form = h(
+      'form',
+      { method: 'dialog' },
       h('h2', {}, title),
       o.text ? h('p', {}, o.text) : null,
       fields.map((f) => field(f.label, f.control)),
-      h('div.actions', {},
+      h(
+        'div.actions',
+        {},
         h('button', { type: 'submit', value: 'ok', class: o.danger ? 'danger' : 'primary' }, o.confirm ?? 'OK'),
-        h('button', { type: 'button', value: 'cancel', on: { click: () => dialog.close('cancel') } }, 'Cancel')));
+        h('button', { type: 'button', value: 'cancel', on: { click: () => dialog.close('cancel') } }, 'Cancel'),
+      ),
+    );
     const dialog = h('dialog', { 'aria-label': title }, form);
     document.body.append(dialog);
     form.addEventListener('submit', (ev) => {
@@ -131,11 +162,14 @@ export function ask(title, fields, o = {}) {
 export function secretBox(title, secret, extra = []) {
   const input = h('input.secret', { type: 'text', readonly: true, value: secret, 'aria-label': title, spellcheck: 'false' });
   const copy = h('button', { type: 'button', on: { click: () => copyText(secret, copy) } }, 'Copy');
-  return h('section.once', { 'aria-label': title, dataset: { once: '' } },
+  return h(
+    'section.once',
+    { 'aria-label': title, dataset: { once: '' } },
     h('h3', {}, title),
     h('p.warn', {}, 'Shown this once. Copy it now: Stockade keeps only a hash.'),
     h('div.copyrow', {}, input, copy),
-    extra);
+    extra,
+  );
 }
 
 export async function copyText(text, button) {

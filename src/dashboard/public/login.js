@@ -22,7 +22,9 @@ form.addEventListener('submit', async (ev) => {
   }
   form.elements.namedItem('credential').value = '';
   error.textContent =
-    res.status === 401 ? 'That key or token is not valid.'
-    : res.status === 429 ? 'Too many failed attempts from here; wait a minute and try again.'
-    : `Sign-in failed (${res.status}).`;
+    res.status === 401
+      ? 'That key or token is not valid.'
+      : res.status === 429
+        ? 'Too many failed attempts from here; wait a minute and try again.'
+        : `Sign-in failed (${res.status}).`;
 });

@@ -31,17 +31,21 @@ export function pagedList(ctx, box, area, o) {
   }
   function draw(cursor) {
     const more = cursor
-      ? h('button.more', {
-          type: 'button',
-          on: {
-            click: async () => {
-              const page = await api.get(tpath(ctx.tenant, area), { ...values, limit: o.limit ?? 50, cursor }).catch((e) => toast(e.message, 'error'));
-              if (!page || ctx.stale()) return;
-              rows = rows.concat(page.items);
-              draw(page.nextCursor);
+      ? h(
+          'button.more',
+          {
+            type: 'button',
+            on: {
+              click: async () => {
+                const page = await api.get(tpath(ctx.tenant, area), { ...values, limit: o.limit ?? 50, cursor }).catch((e) => toast(e.message, 'error'));
+                if (!page || ctx.stale()) return;
+                rows = rows.concat(page.items);
+                draw(page.nextCursor);
+              },
             },
           },
-        }, 'Load more')
+          'Load more',
+        )
       : null;
     fill(body, table(o.caption, o.cols, rows, { name: area, empty: o.empty }), more);
   }

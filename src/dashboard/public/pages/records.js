@@ -33,7 +33,16 @@ export const evidence = {
     fill(ctx.main, h('h1', {}, 'Evidence'), box);
     const list = pagedList(ctx, box, 'evidence', {
       caption: 'Evidence',
-      filters: [{ name: 'sealed', label: 'Sealed', options: [['true', 'sealed'], ['false', 'open']] }],
+      filters: [
+        {
+          name: 'sealed',
+          label: 'Sealed',
+          options: [
+            ['true', 'sealed'],
+            ['false', 'open'],
+          ],
+        },
+      ],
       cols: [
         { label: 'Artifact', cell: (e) => h('a', { href: `/ui/t/${ctx.tenant}/evidence/${e.id}`, 'data-link': '' }, e.name) },
         { label: 'SHA-256', cell: (e) => h('code', { title: e.sha256 }, short(e.sha256, 16)) },
@@ -58,34 +67,71 @@ async function custody(ctx) {
     const transfer = async () => {
       const to = h('input', { name: 'to', required: true, maxlength: 200 });
       const note = h('input', { name: 'note', maxlength: 1000 });
-      const v = await ask('Transfer custody', [{ name: 'to', label: 'To', control: to }, { name: 'note', label: 'Note', control: note }], { confirm: 'Transfer' });
+      const v = await ask(
+        'Transfer custody',
+        [
+          { name: 'to', label: 'To', control: to },
+          { name: 'note', label: 'Note', control: note },
+        ],
+        { confirm: 'Transfer' },
+      );
       if (!v) return;
       const out = await act(() => api.post(tpath(ctx.tenant, 'evidence', e.id, 'transfer'), { to: v.to.trim(), note: v.note.trim() }), 'Custody transferred');
       if (out) await draw(out.position);
     };
     const seal = async () => {
       const note = h('input', { name: 'note', maxlength: 1000 });
-      const v = await ask('Seal this evidence', [{ name: 'note', label: 'Note', control: note }], { text: 'The chain of custody ends here.', confirm: 'Seal', danger: true });
+      const v = await ask('Seal this evidence', [{ name: 'note', label: 'Note', control: note }], {
+        text: 'The chain of custody ends here.',
+        confirm: 'Seal',
+        danger: true,
+      });
       if (!v) return;
       const out = await act(() => api.post(tpath(ctx.tenant, 'evidence', e.id, 'seal'), { note: v.note.trim() }), 'Evidence sealed');
       if (out) await draw(out.position);
     };
-    fill(box,
+    fill(
+      box,
       h('h1', {}, e.name, ' ', badge(e.sealed ? 'sealed' : 'open')),
-      h('dl.kv', {},
-        h('dt', {}, 'SHA-256'), h('dd', {}, h('code', {}, e.sha256)),
-        h('dt', {}, 'Size'), h('dd', {}, `${e.sizeBytes} bytes`),
-        h('dt', {}, 'Agent'), h('dd', {}, h('code', {}, e.agentId)),
-        h('dt', {}, 'Holder'), h('dd', {}, e.holder)),
-      ctx.canWrite && !e.sealed ? h('div.toolbar', {}, h('button', { type: 'button', on: { click: transfer } }, 'Transfer custody'), h('button.danger', { type: 'button', on: { click: seal } }, 'Seal')) : null,
-      h('section.card', {}, h('h2', {}, 'Chain of custody'), table('Chain of custody', [
-        { label: 'When', cell: (s) => h('time', { datetime: s.at }, fmtTime(s.at)) },
-        { label: 'Step', cell: (s) => badge(s.action) },
-        { label: 'By', cell: (s) => s.by },
-        { label: 'From', cell: (s) => s.from ?? '—' },
-        { label: 'To', cell: (s) => s.to ?? '—' },
-        { label: 'Note', cell: (s) => s.note || '—' },
-      ], e.custody.map((s, i) => ({ ...s, id: String(i) })), { name: 'custody' })));
+      h(
+        'dl.kv',
+        {},
+        h('dt', {}, 'SHA-256'),
+        h('dd', {}, h('code', {}, e.sha256)),
+        h('dt', {}, 'Size'),
+        h('dd', {}, `${e.sizeBytes} bytes`),
+        h('dt', {}, 'Agent'),
+        h('dd', {}, h('code', {}, e.agentId)),
+        h('dt', {}, 'Holder'),
+        h('dd', {}, e.holder),
+      ),
+      ctx.canWrite && !e.sealed
+        ? h(
+            'div.toolbar',
+            {},
+            h('button', { type: 'button', on: { click: transfer } }, 'Transfer custody'),
+            h('button.danger', { type: 'button', on: { click: seal } }, 'Seal'),
+          )
+        : null,
+      h(
+        'section.card',
+        {},
+        h('h2', {}, 'Chain of custody'),
+        table(
+          'Chain of custody',
+          [
+            { label: 'When', cell: (s) => h('time', { datetime: s.at }, fmtTime(s.at)) },
+            { label: 'Step', cell: (s) => badge(s.action) },
+            { label: 'By', cell: (s) => s.by },
+            { label: 'From', cell: (s) => s.from ?? '—' },
+            { label: 'To', cell: (s) => s.to ?? '—' },
+            { label: 'Note', cell: (s) => s.note || '—' },
+          ],
+          e.custody.map((s, i) => ({ ...s, id: String(i) })),
+          { name: 'custody' },
+        ),
+      ),
+    );
   }
   await draw();
   return null;
@@ -121,27 +167,54 @@ export const ledger = {
     const progress = h('progress', { max: 1, value: 0, 'aria-label': 'Verification progress' });
     const result = h('p.verify-result', { role: 'status', 'aria-live': 'polite' });
     const verify = h('button.primary', { type: 'button', on: { click: () => run() } }, 'Verify now');
-    fill(ctx.main, h('h1', {}, 'Ledger'), box, h('section.card', {}, h('h2', {}, 'Verification'),
-      h('p', {}, 'Replays the signed ledger against the event log for this customer: every signature, every link, every event.'),
-      h('div.toolbar', {}, verify, progress), result));
+    fill(
+      ctx.main,
+      h('h1', {}, 'Ledger'),
+      box,
+      h(
+        'section.card',
+        {},
+        h('h2', {}, 'Verification'),
+        h('p', {}, 'Replays the signed ledger against the event log for this customer: every signature, every link, every event.'),
+        h('div.toolbar', {}, verify, progress),
+        result,
+      ),
+    );
     async function draw() {
       const l = await api.get(tpath(ctx.tenant, 'ledger'));
       if (ctx.stale()) return;
-      fill(box, h('dl.kv', { dataset: { ledger: '' } },
-        h('dt', {}, 'Height'), h('dd', { dataset: { field: 'height' } }, String(l.height)),
-        h('dt', {}, 'Head'), h('dd', {}, h('code', {}, l.head)),
-        h('dt', {}, 'Blocks'), h('dd', {}, String(l.blocks)),
-        h('dt', {}, 'Signing key'), h('dd', {}, l.keyId ? h('code', {}, l.keyId) : '—'),
-        h('dt', {}, 'Last sealed'), h('dd', {}, fmtTime(l.sealedAt)),
-        h('dt', {}, 'Sealing lag'), h('dd', {}, `${l.lag.events} event(s), ${l.lag.seconds.toFixed(1)} s`),
-        h('dt', {}, 'Last checkpoint'), h('dd', {}, l.lastCheckpoint ? `${fmtTime(l.lastCheckpoint.at)} at height ${l.lastCheckpoint.height}` : 'none yet')));
+      fill(
+        box,
+        h(
+          'dl.kv',
+          { dataset: { ledger: '' } },
+          h('dt', {}, 'Height'),
+          h('dd', { dataset: { field: 'height' } }, String(l.height)),
+          h('dt', {}, 'Head'),
+          h('dd', {}, h('code', {}, l.head)),
+          h('dt', {}, 'Blocks'),
+          h('dd', {}, String(l.blocks)),
+          h('dt', {}, 'Signing key'),
+          h('dd', {}, l.keyId ? h('code', {}, l.keyId) : '—'),
+          h('dt', {}, 'Last sealed'),
+          h('dd', {}, fmtTime(l.sealedAt)),
+          h('dt', {}, 'Sealing lag'),
+          h('dd', {}, `${l.lag.events} event(s), ${l.lag.seconds.toFixed(1)} s`),
+          h('dt', {}, 'Last checkpoint'),
+          h('dd', {}, l.lastCheckpoint ? `${fmtTime(l.lastCheckpoint.at)} at height ${l.lastCheckpoint.height}` : 'none yet'),
+        ),
+      );
     }
     async function run() {
       verify.disabled = true;
       fill(result, 'Verifying…');
       progress.value = 0;
       try {
-        const res = await fetch(`/ui/ledger-verify/${encodeURIComponent(ctx.tenant)}`, { method: 'POST', headers: { 'x-csrf-token': ctx.session.csrf }, credentials: 'same-origin' });
+        const res = await fetch(`/ui/ledger-verify/${encodeURIComponent(ctx.tenant)}`, {
+          method: 'POST',
+          headers: { 'x-csrf-token': ctx.session.csrf },
+          credentials: 'same-origin',
+        });
         if (!res.ok || !res.body) throw new Error(`verification refused (${res.status})`);
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buf = '';
@@ -157,9 +230,16 @@ export const ledger = {
             progress.value = Math.min(line.entries, progress.max);
             if (line.phase === 'done') {
               progress.value = progress.max;
-              fill(result, line.ok
-                ? h('span.ok', { dataset: { verify: 'ok' } }, `Verified: ${line.entries} entries up to height ${line.height}, no break.${line.pending ? ` ${line.pending} recent event(s) not sealed yet.` : ''}`)
-                : h('span.error', { dataset: { verify: 'broken' } }, `Break found: ${line.break?.kind} — ${line.break?.message}`));
+              fill(
+                result,
+                line.ok
+                  ? h(
+                      'span.ok',
+                      { dataset: { verify: 'ok' } },
+                      `Verified: ${line.entries} entries up to height ${line.height}, no break.${line.pending ? ` ${line.pending} recent event(s) not sealed yet.` : ''}`,
+                    )
+                  : h('span.error', { dataset: { verify: 'broken' } }, `Break found: ${line.break?.kind} — ${line.break?.message}`),
+              );
             } else if (line.phase === 'failed') {
               fill(result, h('span.error', {}, `Verification could not run (${line.code}).`));
             }
@@ -176,4 +256,3 @@ export const ledger = {
     return null;
   },
 };
-

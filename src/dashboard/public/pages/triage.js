@@ -35,10 +35,22 @@ export const alerts = {
         { label: 'Agent', cell: (a) => h('a', { href: `/ui/t/${ctx.tenant}/agents/${a.agentId}`, 'data-link': '' }, short(a.agentId)) },
         { label: 'Status', cell: (a) => badge(a.status) },
         { label: 'Raised', cell: (a) => h('time', { datetime: a.raisedAt, title: fmtTime(a.raisedAt) }, ago(a.raisedAt)) },
-        { label: 'Incident', cell: (a) => (a.incidentId ? h('a', { href: `/ui/t/${ctx.tenant}/incidents/${a.incidentId}`, 'data-link': '' }, short(a.incidentId)) : '—') },
-        { label: 'Actions', cell: (a) => (ctx.canWrite ? h('div.row-actions', {},
-          a.status === 'open' ? h('button', { type: 'button', on: { click: () => ack(a) } }, 'Acknowledge') : null,
-          a.status !== 'resolved' ? h('button', { type: 'button', on: { click: () => resolve(a) } }, 'Resolve') : null) : '') },
+        {
+          label: 'Incident',
+          cell: (a) => (a.incidentId ? h('a', { href: `/ui/t/${ctx.tenant}/incidents/${a.incidentId}`, 'data-link': '' }, short(a.incidentId)) : '—'),
+        },
+        {
+          label: 'Actions',
+          cell: (a) =>
+            ctx.canWrite
+              ? h(
+                  'div.row-actions',
+                  {},
+                  a.status === 'open' ? h('button', { type: 'button', on: { click: () => ack(a) } }, 'Acknowledge') : null,
+                  a.status !== 'resolved' ? h('button', { type: 'button', on: { click: () => resolve(a) } }, 'Resolve') : null,
+                )
+              : '',
+        },
       ],
       empty: 'No alerts match.',
     });
@@ -56,9 +68,19 @@ export const alerts = {
     async function fromSelection() {
       const title = h('input', { name: 'title', required: true, maxlength: 300 });
       const severity = select('severity', SEVERITIES, 'high');
-      const v = await ask(`Open an incident from ${selected.size} alert(s)`, [{ name: 'title', label: 'Title', control: title }, { name: 'severity', label: 'Severity', control: severity }], { confirm: 'Open incident' });
+      const v = await ask(
+        `Open an incident from ${selected.size} alert(s)`,
+        [
+          { name: 'title', label: 'Title', control: title },
+          { name: 'severity', label: 'Severity', control: severity },
+        ],
+        { confirm: 'Open incident' },
+      );
       if (!v) return;
-      const out = await act(() => api.post(tpath(ctx.tenant, 'incidents'), { title: v.title.trim(), severity: v.severity, alertIds: [...selected] }), 'Incident opened');
+      const out = await act(
+        () => api.post(tpath(ctx.tenant, 'incidents'), { title: v.title.trim(), severity: v.severity, alertIds: [...selected] }),
+        'Incident opened',
+      );
       if (out) ctx.navigate(`/ui/t/${ctx.tenant}/incidents/${out.id}`);
     }
     await list.reload();
@@ -73,10 +95,13 @@ export const incidents = {
     const box = h('div');
     const title = h('input', { id: 'inc-title', name: 'title', required: true, maxlength: 300 });
     const severity = Object.assign(select('severity', SEVERITIES, 'medium'), { id: 'inc-sev' });
-    const form = h('form.inline-form', { 'aria-label': 'Open an incident' },
+    const form = h(
+      'form.inline-form',
+      { 'aria-label': 'Open an incident' },
       h('div.field.grow', {}, h('label', { for: 'inc-title' }, 'Title'), title),
       h('div.field', {}, h('label', { for: 'inc-sev' }, 'Severity'), severity),
-      h('button.primary', { type: 'submit' }, 'Open incident'));
+      h('button.primary', { type: 'submit' }, 'Open incident'),
+    );
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       if (!form.reportValidity()) return;
@@ -111,11 +136,14 @@ async function incident(ctx) {
     const closed = i.status === 'closed';
     const status = Object.assign(select('status', ['open', 'investigating', 'contained', 'resolved'], closed ? 'resolved' : i.status), { id: 'inc-status' });
     const assignee = h('input', { id: 'inc-assignee', name: 'assignee', maxlength: 200, value: i.assignee ?? '' });
-    const edit = h('form.inline-form', { 'aria-label': 'Update the incident' },
+    const edit = h(
+      'form.inline-form',
+      { 'aria-label': 'Update the incident' },
       h('div.field', {}, h('label', { for: 'inc-status' }, 'Status'), status),
       h('div.field', {}, h('label', { for: 'inc-assignee' }, 'Assignee'), assignee),
       h('button.primary', { type: 'submit' }, 'Save'),
-      h('button.danger', { type: 'button', on: { click: () => close() } }, 'Close incident'));
+      h('button.danger', { type: 'button', on: { click: () => close() } }, 'Close incident'),
+    );
     edit.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const body = {};
@@ -132,20 +160,46 @@ async function incident(ctx) {
       const out = await act(() => api.post(tpath(ctx.tenant, 'incidents', i.id, 'close'), { reason: v.reason.trim() }), 'Incident closed');
       if (out) await draw(out.position);
     }
-    fill(box,
+    fill(
+      box,
       h('h1', {}, i.title, ' ', badge(i.severity), ' ', badge(i.status)),
-      h('dl.kv', {},
-        h('dt', {}, 'Assignee'), h('dd', {}, i.assignee ?? '—'),
-        h('dt', {}, 'Opened'), h('dd', {}, `${fmtTime(i.openedAt)} by ${i.openedBy}`),
-        closed ? [h('dt', {}, 'Closed'), h('dd', {}, `${fmtTime(i.closedAt)}: ${i.closeReason}`)] : null),
+      h(
+        'dl.kv',
+        {},
+        h('dt', {}, 'Assignee'),
+        h('dd', {}, i.assignee ?? '—'),
+        h('dt', {}, 'Opened'),
+        h('dd', {}, `${fmtTime(i.openedAt)} by ${i.openedBy}`),
+        closed ? [h('dt', {}, 'Closed'), h('dd', {}, `${fmtTime(i.closedAt)}: ${i.closeReason}`)] : null,
+      ),
       ctx.canWrite && !closed ? h('section.card', {}, edit) : null,
-      h('section.card', {}, h('h2', {}, 'Linked alerts'), table('Linked alerts', [
-        { label: 'Severity', cell: (a) => badge(a.severity) },
-        { label: 'Alert', cell: (a) => a.title ?? a.id },
-        { label: 'Status', cell: (a) => (a.status ? badge(a.status) : '—') },
-        { label: 'Raised', cell: (a) => fmtTime(a.raisedAt) },
-      ], i.alerts ?? [], { name: 'linked-alerts', empty: 'No alerts linked.' })),
-      h('section.card', {}, h('h2', {}, 'Timeline'), h('ol.timeline', {}, (i.timeline ?? []).map((t) => h('li', {}, h('time', {}, fmtTime(t.at)), ` ${t.by}: ${t.change}`)))));
+      h(
+        'section.card',
+        {},
+        h('h2', {}, 'Linked alerts'),
+        table(
+          'Linked alerts',
+          [
+            { label: 'Severity', cell: (a) => badge(a.severity) },
+            { label: 'Alert', cell: (a) => a.title ?? a.id },
+            { label: 'Status', cell: (a) => (a.status ? badge(a.status) : '—') },
+            { label: 'Raised', cell: (a) => fmtTime(a.raisedAt) },
+          ],
+          i.alerts ?? [],
+          { name: 'linked-alerts', empty: 'No alerts linked.' },
+        ),
+      ),
+      h(
+        'section.card',
+        {},
+        h('h2', {}, 'Timeline'),
+        h(
+          'ol.timeline',
+          {},
+          (i.timeline ?? []).map((t) => h('li', {}, h('time', {}, fmtTime(t.at)), ` ${t.by}: ${t.change}`)),
+        ),
+      ),
+    );
   }
   await draw();
   return { onLive: (kind, c) => (kind === 'incident' ? draw(c.position) : undefined) };
@@ -168,10 +222,13 @@ export const findings = {
         { label: 'Finding', cell: (f) => h('span', {}, f.title, h('span.muted.small', {}, ` ${f.subject}`)) },
         { label: 'Product', cell: (f) => f.product },
         { label: 'State', cell: (f) => badge(f.state) },
-        { label: 'Last change', cell: (f) => {
-          const last = f.history?.[f.history.length - 1];
-          return last ? `${last.state}: ${last.reason} (${last.by})` : fmtTime(f.reportedAt);
-        } },
+        {
+          label: 'Last change',
+          cell: (f) => {
+            const last = f.history?.[f.history.length - 1];
+            return last ? `${last.state}: ${last.reason} (${last.by})` : fmtTime(f.reportedAt);
+          },
+        },
         { label: 'Actions', cell: (f) => (ctx.canWrite ? h('button', { type: 'button', on: { click: () => change(f) } }, 'Change state') : '') },
       ],
       empty: 'No findings match.',
@@ -179,7 +236,14 @@ export const findings = {
     async function change(f) {
       const state = select('state', ['accepted-risk', 'remediated', 'false-positive'], f.state === 'open' ? 'remediated' : f.state);
       const reason = h('input', { name: 'reason', required: true, maxlength: 1000 });
-      const v = await ask(`Change the state of "${f.title}"`, [{ name: 'state', label: 'New state', control: state }, { name: 'reason', label: 'Reason', control: reason }], { confirm: 'Change state' });
+      const v = await ask(
+        `Change the state of "${f.title}"`,
+        [
+          { name: 'state', label: 'New state', control: state },
+          { name: 'reason', label: 'Reason', control: reason },
+        ],
+        { confirm: 'Change state' },
+      );
       if (!v) return;
       const out = await act(() => api.patch(tpath(ctx.tenant, 'findings', f.id), { state: v.state, reason: v.reason.trim() }), 'Finding updated');
       if (out) await list.reload(out.position);
