@@ -1,6 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { join } from 'node:path';
-import { backupStreams, readStream } from '../src/backup/backup.ts';
+import { backupStreams } from '../src/backup/backup.ts';
 import { restoreStreams } from '../src/backup/restore.ts';
 import { newId } from '../src/ids.ts';
 import { Keyring } from '../src/ledger/keys.ts';
@@ -8,7 +8,7 @@ import { Sealer } from '../src/ledger/sealer.ts';
 import { EventLog, EVENTS_STREAM } from '../src/log/mod.ts';
 import { createLogger } from '../src/logger.ts';
 import { connectNats } from '../src/nats/connect.ts';
-import { tempDir } from '../test/helpers/nats.ts';
+import { tempDir, doorOf } from '../test/helpers/nats.ts';
 import { measure, natsFixture, report } from './util.ts';
 
 const N = 30_000;
@@ -27,7 +27,7 @@ export async function benchBackup(): Promise<void> {
   const nc = await connectNats({ servers: source.url });
   const tnc = await connectNats({ servers: target.url });
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     const tenants = Array.from({ length: TENANTS }, (_, i) => `bench-${i}`);
     let last = 0;
     const append = await measure(N, IN_FLIGHT, async (i) => {
@@ -36,17 +36,27 @@ export async function benchBackup(): Promise<void> {
       });
       last = Math.max(last, r.position);
     });
-    const sealer = await Sealer.start({ nc, keyring: await Keyring.open(join(dir.path, 'keys'), { create: true }), logger: createLogger({ level: 'silent' }) });
+    const sealer = await Sealer.start({
+      streams: await doorOf(nc),
+      keyring: await Keyring.open(join(dir.path, 'keys'), { create: true }),
+      logger: createLogger({ level: 'silent' }),
+    });
     await sealer.waitSealed(last);
     await sealer.close();
 
     let t0 = process.hrtime.bigint();
     let n = 0;
-    await readStream(jetstream(nc), EVENTS_STREAM, 1, last, () => void n++);
+    // The reference: the client's own ordered consumer reading the same records, nothing else.
+    const msgs = await (await jetstream(nc).consumers.get(EVENTS_STREAM)).consume({ max_messages: 4096 });
+    for await (const m of msgs) {
+      n++;
+      if (m.seq >= last || m.info.pending === 0) break;
+    }
+    await msgs.close();
     const raw = n / seconds(t0);
 
     t0 = process.hrtime.bigint();
-    const m = await backupStreams({ nc, out: join(dir.path, 'backup') });
+    const m = await backupStreams({ streams: await doorOf(nc), out: join(dir.path, 'backup') });
     const backupS = seconds(t0);
     const messages = m.streams.EVENTS.messages + m.streams.LEDGER.messages;
     console.log(
@@ -55,7 +65,7 @@ export async function benchBackup(): Promise<void> {
     report('backup EVENTS+LEDGER, events/s', m.streams.EVENTS.messages / backupS, 'ev/s', { label: 'raw ordered read of EVENTS', value: raw });
 
     t0 = process.hrtime.bigint();
-    await restoreStreams({ nc: tnc, from: [join(dir.path, 'backup')] });
+    await restoreStreams({ streams: await doorOf(tnc), from: [join(dir.path, 'backup')] });
     const restoreS = seconds(t0);
     report('restore (check, republish in order, read back), events/s', m.streams.EVENTS.messages / restoreS, 'ev/s', {
       label: `log append, ${IN_FLIGHT} in flight`,

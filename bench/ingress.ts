@@ -34,7 +34,7 @@ export async function benchIngress(): Promise<void> {
   const nats = await natsFixture();
   const dir = await tempDir('stk-bench-ingress-');
   const nc = await connectNats({ servers: nats.url });
-  const log = await EventLog.open(nc);
+  const log = await EventLog.connect(nc);
   const ingress = await startIngress({
     log,
     logger: createLogger({ level: 'silent' }),

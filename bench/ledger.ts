@@ -9,7 +9,7 @@ import { verifyLedger } from '../src/ledger/verify.ts';
 import { EventLog, EVENTS_STREAM, encodeRecord, type EventEnvelope } from '../src/log/mod.ts';
 import { createLogger } from '../src/logger.ts';
 import { connectNats } from '../src/nats/connect.ts';
-import { tempDir } from '../test/helpers/nats.ts';
+import { tempDir, doorOf } from '../test/helpers/nats.ts';
 import { measure, natsFixture, percentile, report } from './util.ts';
 
 const N = 30_000;
@@ -29,7 +29,7 @@ export async function benchLedger(): Promise<void> {
   const dir = await tempDir('stk-bench-ledger-');
   const nc = await connectNats({ servers: nats.url });
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const keyring = await Keyring.open(join(dir.path, 'keys'), { create: true });
@@ -64,7 +64,7 @@ export async function benchLedger(): Promise<void> {
       last = Math.max(last, r.position);
     });
     const t0 = process.hrtime.bigint();
-    const sealer = await Sealer.start({ nc, keyring, logger: quiet });
+    const sealer = await Sealer.start({ streams: await doorOf(nc), keyring, logger: quiet });
     await sealer.waitSealed(last);
     const sealing = N / (Number(process.hrtime.bigint() - t0) / 1e9);
     await sealer.close();
@@ -76,7 +76,7 @@ export async function benchLedger(): Promise<void> {
     const readRates: number[] = [];
     for (let round = 0; round < 3; round++) {
       const v0 = process.hrtime.bigint();
-      const v = await verifyLedger({ nc, tenants: 'all' });
+      const v = await verifyLedger({ streams: await doorOf(nc), tenants: 'all' });
       const verifySeconds = Number(process.hrtime.bigint() - v0) / 1e9;
       if (!v.ok) throw new Error(`bench chain does not verify: ${JSON.stringify(v.tenants.find((t) => !t.ok)?.break)}`);
       entries = v.tenants.reduce((n, t) => n + t.entries, 0);

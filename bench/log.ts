@@ -13,7 +13,7 @@ export async function benchLog(): Promise<void> {
   const nats = await natsFixture();
   const nc = await connectNats({ servers: nats.url });
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     const js = jetstream(nc);
     // The same bytes as one append writes, so the reference differs only by what the log adds.
     const sample: EventEnvelope = {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DeliverPolicy } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { Level } from 'level';
 import { PROJECTIONS } from '../projections/index.ts';
 import { alertDecider } from '../commands/alerts/decider.ts';
@@ -54,7 +54,7 @@ export async function benchRebuild(): Promise<void> {
   const nc = await connectNats({ servers: nats.url, noAsyncTraces: true } as never);
   const db = new Level<string, unknown>(join(dir.path, 'level'), LEVEL_OPTIONS);
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     await createTenant(log, 'bench');
     await fillAlerts(log, 'bench', EVENTS);
     const last = await log.lastPosition();
@@ -63,7 +63,7 @@ export async function benchRebuild(): Promise<void> {
     // Raw: an ordered consumer reading every message of the stream, nothing else.
     const raw = async (): Promise<number> => {
       const t0 = process.hrtime.bigint();
-      const c = await log.js.consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
+      const c = await jetstream(nc).consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
       const msgs = await c.consume({ max_messages: 4096 });
       let n = 0;
       for await (const m of msgs) {
@@ -78,7 +78,7 @@ export async function benchRebuild(): Promise<void> {
     // The same read, decoding each record as the projector must: how much of the gap is decoding.
     const decoded = async (): Promise<number> => {
       const t0 = process.hrtime.bigint();
-      const c = await log.js.consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
+      const c = await jetstream(nc).consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
       const msgs = await c.consume({ max_messages: 4096 });
       let n = 0;
       for await (const m of msgs) {

@@ -1,6 +1,5 @@
-import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import { StkError } from './errors.ts';
-import { EVENTS_STREAM } from './log/mod.ts';
+import { EVENTS_STREAM, type ConsumerState, type Streams } from './log/mod.ts';
 
 /** How far sealing and projection may fall behind before the ingress refuses new reports. */
 export interface LagBounds {
@@ -35,12 +34,12 @@ export function lagBoundsFromEnv(env: NodeJS.ProcessEnv = process.env): LagBound
   return { maxSealLagEvents: num('STOCKADE_MAX_SEAL_LAG', 200_000), maxProjectionLagEvents: num('STOCKADE_MAX_PROJECTION_LAG', 200_000), refreshMs };
 }
 
-const isSealer = (c: ConsumerInfo): boolean => c.name.startsWith('stk-sealer');
-const isProjector = (c: ConsumerInfo): boolean => c.name.startsWith('projector_');
+const isSealer = (c: ConsumerState): boolean => c.name.startsWith('stk-sealer');
+const isProjector = (c: ConsumerState): boolean => c.name.startsWith('projector_');
 // A replica whose process is gone has no pull request waiting and nothing in flight; its
 // growing backlog must not hold every agent back. Sealer consumers always count: events must be
 // sealed whoever is alive.
-const isLive = (c: ConsumerInfo): boolean => c.num_waiting > 0 || c.num_ack_pending > 0;
+const isLive = (c: ConsumerState): boolean => c.waiting > 0 || c.ackPending > 0;
 
 /**
  * Backpressure from the bus itself: the backlog of the sealer and projector consumers on EVENTS,
@@ -48,14 +47,14 @@ const isLive = (c: ConsumerInfo): boolean => c.num_waiting > 0 || c.num_ack_pend
  * most once per `refreshMs`.
  */
 export class LagMonitor {
-  readonly #jsm: JetStreamManager;
+  readonly #streams: Streams;
   readonly #bounds: LagBounds;
   readonly #refreshMs: number;
   #last: LagSnapshot | null = null;
   #inflight: Promise<LagSnapshot> | null = null;
 
-  constructor(jsm: JetStreamManager, bounds: LagBounds, o: { refreshMs?: number } = {}) {
-    this.#jsm = jsm;
+  constructor(streams: Streams, bounds: LagBounds, o: { refreshMs?: number } = {}) {
+    this.#streams = streams;
     this.#bounds = bounds;
     this.#refreshMs = o.refreshMs ?? 1000;
   }
@@ -90,9 +89,9 @@ export class LagMonitor {
     let seal = 0;
     let projection = 0;
     try {
-      const consumers = await this.#jsm.consumers.list(EVENTS_STREAM).next();
+      const consumers = await this.#streams.consumers(EVENTS_STREAM);
       for (const c of consumers) {
-        const backlog = c.num_pending + c.num_ack_pending;
+        const backlog = c.pending + c.ackPending;
         if (isSealer(c)) seal += backlog;
         else if (isProjector(c) && isLive(c)) projection = Math.max(projection, backlog);
       }

@@ -1,8 +1,7 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Level } from 'level';
 import type { Config } from './config.ts';
 import type { Health } from './health.ts';
-import type { EventLog } from './log/mod.ts';
+import type { EventLog, Streams } from './log/mod.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -10,7 +9,8 @@ import type { Metrics } from './metrics.ts';
 export interface Runtime {
   config: Config;
   logger: Logger;
-  nc: NatsConnection;
+  /** The door to JetStream: every stream, consumer and KV bucket this process uses. */
+  streams: Streams;
   log: EventLog;
   /** The process's LevelDB (read models, checkpoints); opened only by roles that need it. */
   db: Level<string, unknown>;

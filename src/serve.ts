@@ -1,4 +1,3 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Level } from 'level';
 import { LEVEL_OPTIONS } from './store/store.ts';
@@ -6,7 +5,7 @@ import type { Config, Role } from './config.ts';
 import { dataPaths, ensureAdminKey, lockDataDir, reapStaleNats, writeNatsPid, writeRunInfo } from './datadir.ts';
 import { Health } from './health.ts';
 import { buildApiApp } from './http/api.ts';
-import { EventLog } from './log/mod.ts';
+import { EventLog, Streams } from './log/mod.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { connectNats } from './nats/connect.ts';
@@ -72,9 +71,9 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     closers.push({ name: 'nats', close: () => nc.drain().catch(() => nc.close()) });
     const natsState = watchConnection(nc, logger);
 
-    const log = await EventLog.open(nc, { replicas: config.replicas });
-    closers.push({ name: 'event log', close: () => log.close() });
-    const jsm = await jetstreamManager(nc);
+    const streams = await Streams.open(nc);
+    closers.push({ name: 'streams', close: () => streams.close() });
+    const log = await EventLog.open(streams, { replicas: config.replicas });
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
     const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
     if (needsDb) {
@@ -87,13 +86,10 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
 
     const health = new Health();
     health.register('nats', () => ({ ok: natsState.connected && !nc.isClosed(), server: nc.getServer(), reconnects: natsState.reconnects }));
-    health.register('jetstream', async () => {
-      const info = await jsm.getAccountInfo();
-      return { ok: true, streams: info.streams, storageBytes: info.storage };
-    });
+    health.register('jetstream', async () => ({ ok: true, ...(await streams.account()) }));
     if (needsDb) health.register('leveldb', () => ({ ok: db.status === 'open', path: paths.level }));
 
-    const runtime: Runtime = { config, logger, nc, log, db, metrics: new Metrics(), health, adminKey: process.env.STOCKADE_ADMIN_KEY || admin.key };
+    const runtime: Runtime = { config, logger, streams, log, db, metrics: new Metrics(), health, adminKey: process.env.STOCKADE_ADMIN_KEY || admin.key };
     const started: Started[] = [];
     let apiUrl: string | undefined;
     if (config.roles.includes('api')) {

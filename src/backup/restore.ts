@@ -1,18 +1,15 @@
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { StkError } from '../errors.ts';
-import { ensureLedgerStream, isStreamNotFound } from '../ledger/stream.ts';
-import { AckPublisher, type Ack } from '../log/publisher.ts';
-import { ensureEventsStream } from '../log/stream.ts';
-import { headersOf, lastSequence, readStream } from './backup.ts';
+import { ledgerStreamSpec } from '../ledger/stream.ts';
+import { eventsStreamSpec, type Ack, type Streams } from '../log/mod.ts';
+import { headersOf } from './backup.ts';
 import { BACKUP_STREAMS, ContentDigest, parseLine, readChain, RESTORE_ORDER, type BackupStream, type Manifest } from './format.ts';
 
 export interface RestoreOptions {
-  nc: NatsConnection;
+  streams: Streams;
   /** A full backup, then any increments of it in the order they were taken. */
   from: string[];
   /** Replicas of the created streams (3 on the cluster). @defaultValue 1 */
@@ -40,9 +37,8 @@ const WINDOW = 2048;
 export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary> {
   const parts = readChain(o.from);
   for (const part of parts) for (const stream of BACKUP_STREAMS) await checkFile(part.dir, stream, part);
-  const jsm = await jetstreamManager(o.nc);
   for (const stream of BACKUP_STREAMS) {
-    if (await exists(jsm, stream)) {
+    if (await o.streams.state(stream)) {
       throw new StkError(
         'STK_ERR_RESTORE_TARGET_EXISTS',
         `stream ${stream} already exists on the target NATS; restore only into a NATS without EVENTS and LEDGER (stop Stockade first, and do not start it before the restore ends)`,
@@ -50,12 +46,11 @@ export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary>
       );
     }
   }
-  await ensureEventsStream(jsm, { replicas: o.replicas ?? 1 });
-  await ensureLedgerStream(jsm, { replicas: o.replicas ?? 1 });
+  await o.streams.ensureStream(eventsStreamSpec({ replicas: o.replicas ?? 1 }));
+  await o.streams.ensureStream(ledgerStreamSpec({ replicas: o.replicas ?? 1 }));
   const streams = {} as RestoreSummary['streams'];
   for (const stream of RESTORE_ORDER) streams[stream] = await republish(o, stream, parts);
-  const js = jetstream(o.nc);
-  for (const stream of RESTORE_ORDER) await readBack(js, stream, parts, streams[stream].lastSeq);
+  for (const stream of RESTORE_ORDER) await readBack(o.streams, stream, parts, streams[stream].lastSeq);
   return { parts, streams };
 }
 
@@ -63,7 +58,7 @@ export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary>
  * Reads a restored stream back and checks it against every part's manifest: each part has its
  * own digest, so the messages are fed to one digest after another, by each part's count.
  */
-async function readBack(js: JetStreamClient, stream: BackupStream, parts: Part[], lastSeq: number): Promise<void> {
+async function readBack(streams: Streams, stream: BackupStream, parts: Part[], lastSeq: number): Promise<void> {
   let i = 0;
   let digest = new ContentDigest();
   const endPart = (): void => {
@@ -84,21 +79,11 @@ async function readBack(js: JetStreamClient, stream: BackupStream, parts: Part[]
     while (i < parts.length && parts[i]!.streams[stream].messages === digest.count) endPart();
   };
   endFullParts();
-  await readStream(js, stream, 1, lastSeq, (m) => {
+  await streams.scanEach(stream, { toSeq: lastSeq }, (m) => {
     digest.add(m.subject, headersOf(m), m.data);
     endFullParts();
   });
   if (i !== parts.length) endPart();
-}
-
-async function exists(jsm: JetStreamManager, stream: string): Promise<boolean> {
-  try {
-    await jsm.streams.info(stream);
-    return true;
-  } catch (err) {
-    if (isStreamNotFound(err)) return false;
-    throw new StkError('STK_ERR_LOG_UNAVAILABLE', `cannot read stream ${stream}: ${(err as Error).message}`, { stream }, { cause: err });
-  }
 }
 
 /** The file's SHA-256, line count and content digest must all be the manifest's. */
@@ -133,12 +118,8 @@ async function checkFile(dir: string, stream: BackupStream, manifest: Manifest):
  * the order or the count was not kept, and the restore stops.
  */
 async function republish(o: RestoreOptions, stream: BackupStream, parts: Part[]): Promise<{ messages: number; lastSeq: number }> {
-  const publisher = new AckPublisher(o.nc, 30_000);
-  const inFlight = new Set<Promise<void>>();
   const total = parts.reduce((sum, p) => sum + p.streams[stream].messages, 0);
-  let failure: unknown = null;
-  let n = 0;
-  const check = (expected: number) => (ack: Ack) => {
+  const check = (ack: Ack, expected: number): void => {
     if (ack.duplicate || ack.seq !== expected) {
       throw new StkError(
         'STK_ERR_RESTORE_MISMATCH',
@@ -146,42 +127,27 @@ async function republish(o: RestoreOptions, stream: BackupStream, parts: Part[])
         { stream, expected, seq: ack.seq, duplicate: ack.duplicate },
       );
     }
+    if (expected % 10_000 === 0) o.onProgress?.({ stream, messages: expected, of: total });
   };
-  try {
+  async function* lines() {
     for (const part of parts) {
       const file = part.streams[stream].file;
       let lineNo = 0;
-      for await (const text of createInterface({ input: createReadStream(join(part.dir, file)), crlfDelay: Infinity })) {
-        if (failure) break;
+      for await (const text of createInterface({ input: createReadStream(join(part.dir, file)), crlfDelay: Number.POSITIVE_INFINITY })) {
         const line = parseLine(text, { file, line: ++lineNo });
         const { 'Nats-Msg-Id': msgId, ...rest } = line.headers;
-        const expected = ++n;
-        const p = publisher
-          .publish(line.subject, Buffer.from(line.data, 'base64'), { msgId: msgId!, headers: rest })
-          .then(check(expected))
-          .catch((err: unknown) => {
-            failure ??= err;
-          })
-          .finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        if (inFlight.size >= WINDOW) await Promise.race(inFlight);
-        if (n % 10_000 === 0) o.onProgress?.({ stream, messages: n, of: total });
+        yield { subject: line.subject, data: Buffer.from(line.data, 'base64'), msgId: msgId!, headers: rest };
       }
     }
-    await Promise.all(inFlight);
-  } finally {
-    publisher.close();
   }
-  if (failure) {
+  let n: number;
+  try {
+    n = await o.streams.publishAll(lines(), { window: WINDOW, timeoutMs: 30_000, onAck: check });
+  } catch (failure) {
     if (failure instanceof StkError) throw failure;
-    throw new StkError(
-      'STK_ERR_LOG_UNAVAILABLE',
-      `restoring ${stream} failed at message ${n}: ${(failure as Error)?.message ?? failure}`,
-      { stream },
-      { cause: failure },
-    );
+    throw new StkError('STK_ERR_LOG_UNAVAILABLE', `restoring ${stream} failed: ${(failure as Error)?.message ?? failure}`, { stream }, { cause: failure });
   }
-  const lastSeq = await lastSequence(await jetstreamManager(o.nc), stream);
+  const lastSeq = (await o.streams.state(stream))?.lastSeq ?? 0;
   if (n !== total || lastSeq !== n) {
     throw new StkError('STK_ERR_RESTORE_MISMATCH', `${stream}: ${n} message(s) republished, stream ends at ${lastSeq}, the backup has ${total}`, { stream });
   }

@@ -20,9 +20,14 @@ export function registerBackup(program: Command): void {
     .option('--data <dir>', 'data folder of a running install (STOCKADE_DATA)')
     .option('--nats-url <urls>', 'NATS servers (NATS_URL)')
     .action(async (opts: BusOpts & { out: string; since?: string }) => {
-      const nc = await connectBus({ ...opts, name: 'stockade-backup' });
+      const bus = await connectBus({ ...opts, name: 'stockade-backup' });
       try {
-        const m = await backupStreams({ nc, out: resolve(opts.out), ...(opts.since ? { since: resolve(opts.since) } : {}), onProgress: progress });
+        const m = await backupStreams({
+          streams: bus.streams,
+          out: resolve(opts.out),
+          ...(opts.since ? { since: resolve(opts.since) } : {}),
+          onProgress: progress,
+        });
         clearProgress();
         for (const [name, s] of Object.entries(m.streams))
           console.log(`${name}: ${s.messages} message(s) after sequence ${s.afterSeq}, up to ${s.lastSeq}, ${s.bytes} bytes, sha256 ${s.sha256}`);
@@ -30,7 +35,7 @@ export function registerBackup(program: Command): void {
           `${m.base ? `increment of the backup of ${m.base.createdAt}` : 'full backup'} written to ${resolve(opts.out)} (stockade ${m.version}, ${m.createdAt})`,
         );
       } finally {
-        await nc.close();
+        await bus.close();
       }
     });
 
@@ -50,9 +55,9 @@ export function registerBackup(program: Command): void {
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new StkError('STK_ERR_CONFIG', '--replicas must be an integer from 1 to 5');
       const natsUrl = opts.natsUrl ?? process.env.NATS_URL;
       if (!natsUrl) throw new StkError('STK_ERR_CONFIG', 'restore needs --nats-url or NATS_URL: a NATS where EVENTS and LEDGER do not exist yet');
-      const nc = await connectBus({ natsUrl, name: 'stockade-restore' });
+      const bus = await connectBus({ natsUrl, name: 'stockade-restore' });
       try {
-        const r = await restoreStreams({ nc, from: opts.from.map((d) => resolve(d)), replicas, onProgress: progress });
+        const r = await restoreStreams({ streams: bus.streams, from: opts.from.map((d) => resolve(d)), replicas, onProgress: progress });
         clearProgress();
         for (const [name, s] of Object.entries(r.streams))
           console.log(`${name}: ${s.messages} message(s) restored and read back, content digest matches the manifest`);
@@ -60,7 +65,7 @@ export function registerBackup(program: Command): void {
           `restore complete from ${r.parts.length} backup folder(s), the last taken ${r.parts.at(-1)!.createdAt}; start Stockade, then run \`stockade ledger verify --all\``,
         );
       } finally {
-        await nc.close();
+        await bus.close();
       }
     });
 }

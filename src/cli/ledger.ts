@@ -31,11 +31,11 @@ export function registerLedger(program: Command): void {
       const windowSeconds = Number(opts.window);
       if (!(windowSeconds >= 0)) throw usage('--window must be a number of seconds');
       const checkpoint = opts.checkpoint ? await readCheckpointFile(opts.checkpoint) : undefined;
-      const nc = await connectBus({ ...opts, name: 'stockade-ledger-verify' });
+      const bus = await connectBus({ ...opts, name: 'stockade-ledger-verify' });
       const tty = process.stderr.isTTY;
       try {
         const report = await verifyLedger({
-          nc,
+          streams: bus.streams,
           tenants: opts.all ? 'all' : opts.tenant!,
           windowMs: windowSeconds * 1000,
           ...(checkpoint ? { checkpoint } : {}),
@@ -55,7 +55,7 @@ export function registerLedger(program: Command): void {
         }
         process.exitCode = report.ok ? 0 : 1;
       } finally {
-        await nc.close();
+        await bus.close();
       }
     });
 
@@ -67,14 +67,14 @@ export function registerLedger(program: Command): void {
     .option('--data <dir>', 'data folder of a running install (STOCKADE_DATA)')
     .option('--nats-url <urls>', 'NATS servers (NATS_URL)')
     .action(async (opts: BusOpts & { tenant: string; out: string }) => {
-      const nc = await connectBus({ ...opts, name: 'stockade-ledger-export' });
+      const bus = await connectBus({ ...opts, name: 'stockade-ledger-export' });
       try {
-        const s = await exportLedger({ nc, tenant: opts.tenant, out: resolve(opts.out) });
+        const s = await exportLedger({ streams: bus.streams, tenant: opts.tenant, out: resolve(opts.out) });
         console.log(
           `exported ${s.tenant} to ${s.out}: ${s.entries} entries (event records), ${s.blocks} blocks, height ${s.height}, head ${s.head}, ${s.keys} key(s), checkpoint ${s.checkpoint ?? 'none'}${s.unsealed ? `, ${s.unsealed} unsealed record(s) left out` : ''}`,
         );
       } finally {
-        await nc.close();
+        await bus.close();
       }
     });
 

@@ -47,16 +47,16 @@ export function registerProjections(program: Command): void {
 async function offline<T>(opts: { data?: string; natsUrl?: string }, fn: (p: Projector) => Promise<T>): Promise<T> {
   const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
   const lock = await lockDataDir(dataDir);
-  const nc = await connectBus({ ...opts, name: 'stockade-projections' });
+  const bus = await connectBus({ ...opts, name: 'stockade-projections' });
   const db = new Level<string, unknown>(dataPaths(dataDir).level, LEVEL_OPTIONS);
   try {
     await db.open();
-    const log = await EventLog.open(nc, { skipEnsureStream: true });
+    const log = await EventLog.open(bus.streams, { skipEnsureStream: true });
     const p = await Projector.open(db, log, PROJECTIONS, { durableName: 'projector_offline', logger: createLogger({ level: 'warn' }) });
     return await fn(p);
   } finally {
     await db.close().catch(() => {});
-    await nc.close();
+    await bus.close();
     lock.release();
   }
 }

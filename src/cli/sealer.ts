@@ -8,7 +8,7 @@ import { registerSealerTelemetry, type SealerTelemetrySource } from '../ledger/r
 import { Metrics } from '../metrics.ts';
 import { loadLedgerConfig } from '../ledger/config.ts';
 import { Keyring } from '../ledger/keys.ts';
-import { SealerGroup } from '../partitions/sealers.ts';
+import { SealerGroup } from '../ledger/group.ts';
 import { createLogger } from '../logger.ts';
 import { connectBus } from './bus.ts';
 
@@ -54,10 +54,10 @@ export function registerSealer(program: Command): void {
         const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
         const lc = loadLedgerConfig(dataDir, opts);
         const keyring = await Keyring.open(lc.keyDir, { create: true });
-        const nc = await connectBus({ ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}), data: dataDir, name: 'stockade-sealer' });
+        const bus = await connectBus({ ...(opts.natsUrl ? { natsUrl: opts.natsUrl } : {}), data: dataDir, name: 'stockade-sealer', timeoutMs: 10_000 });
         // Several `stockade sealer` processes share the partitions through leases (src/partitions).
         const sealer = await SealerGroup.start({
-          nc,
+          streams: bus.streams,
           keyring,
           logger,
           ledger: lc,
@@ -66,7 +66,7 @@ export function registerSealer(program: Command): void {
         });
         const httpAddr = opts.http ?? process.env.STOCKADE_SEALER_HTTP;
         const telemetry = httpAddr ? await serveTelemetry(sealer, httpAddr) : null;
-        logger.info({ keyId: keyring.keyId, keyDir: lc.keyDir, nats: nc.getServer(), ...(telemetry ? { http: telemetry.url } : {}) }, 'sealer is running');
+        logger.info({ keyId: keyring.keyId, keyDir: lc.keyDir, nats: bus.server, ...(telemetry ? { http: telemetry.url } : {}) }, 'sealer is running');
         let stopping = false;
         const stop = (signal: string): void => {
           if (stopping) return;
@@ -75,7 +75,7 @@ export function registerSealer(program: Command): void {
           telemetry?.server.close();
           void sealer
             .close()
-            .then(() => nc.drain())
+            .then(() => bus.close())
             .then(
               () => process.exit(0),
               (err: unknown) => {

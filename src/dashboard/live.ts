@@ -118,7 +118,11 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
     const line = (o: unknown): boolean => res.write(`${JSON.stringify(o)}\n`);
     line({ phase: 'started', entries: 0, total });
     try {
-      const report = await verifyLedger({ nc: ctx.rt.nc, tenants: [tenant], onProgress: (p) => line({ phase: 'progress', entries: p.entries, total }) });
+      const report = await verifyLedger({
+        streams: ctx.rt.streams,
+        tenants: [tenant],
+        onProgress: (p) => line({ phase: 'progress', entries: p.entries, total }),
+      });
       const mine = report.tenants.find((t) => t.tenant === tenant);
       line({
         phase: 'done',

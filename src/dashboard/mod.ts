@@ -16,7 +16,7 @@ export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE, UI_PREFIX } from 
  * live in NATS KV (any API process serves any session); data comes from the operator API itself.
  */
 export async function dashboardPlugin(app: FastifyInstance, rt: Runtime): Promise<void> {
-  const sessions = await SessionStore.open(rt.nc, { replicas: rt.config.replicas });
+  const sessions = await SessionStore.open(rt.streams, { replicas: rt.config.replicas });
   const assets = await loadAssets();
   const ctx = new DashboardContext(app, rt, sessions);
   await app.register(

@@ -1,8 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Principal } from '../api/auth.ts';
 import { StkError } from '../errors.ts';
+import type { Bucket, Streams } from '../log/mod.ts';
 
 /** A session as the server sees it once the cookie has been checked. */
 export interface Session {
@@ -41,13 +40,13 @@ interface Stored {
  */
 export class SessionStore {
   constructor(
-    private readonly kv: KV,
+    private readonly kv: Bucket,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  static async open(nc: NatsConnection, o: { replicas?: number; now?: () => Date } = {}): Promise<SessionStore> {
+  static async open(streams: Streams, o: { replicas?: number; now?: () => Date } = {}): Promise<SessionStore> {
     try {
-      const kv = await new Kvm(nc).create(SESSION_BUCKET, { ttl: SESSION_TTL_MS, history: 1, replicas: o.replicas ?? 1 });
+      const kv = await streams.bucket(SESSION_BUCKET, { ttlMs: SESSION_TTL_MS, history: 1, replicas: o.replicas ?? 1 });
       return new SessionStore(kv, o.now);
     } catch (err) {
       throw new StkError('STK_ERR_UNAVAILABLE', 'the dashboard session store is unavailable', { bucket: SESSION_BUCKET }, { cause: err });

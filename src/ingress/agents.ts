@@ -1,5 +1,5 @@
 import { StkError } from '../errors.ts';
-import { EVENTS_STREAM, eventSubject, type EventLog } from '../log/mod.ts';
+import type { EventLog } from '../log/mod.ts';
 import { AGENT, AgentEvents } from '../../commands/agents/events.ts';
 
 /** What the ingress knows of an enrolled agent on each request. */
@@ -24,15 +24,13 @@ export interface AgentRecord {
  * a record that is missing there refuses the request.
  */
 export async function readAgentRecord(log: EventLog, tenant: string, agentId: string): Promise<AgentRecord | null> {
-  const subject = eventSubject({ tenant, aggregateType: AGENT, aggregateId: agentId });
-  let m;
+  let record;
   try {
-    m = await log.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subject });
+    record = await log.lastCommit({ tenant, aggregateType: AGENT, aggregateId: agentId });
   } catch (err) {
     throw new StkError('STK_ERR_LOG_UNAVAILABLE', `event log read failed: ${(err as Error).message}`, { retryAfterSeconds: 1 }, { cause: err });
   }
-  if (!m) return null;
-  const record = log.decode({ seq: m.seq, subject: m.subject, data: m.data, time: m.time, headers: m.header });
+  if (!record) return null;
   return {
     tenant,
     agentId,

@@ -1,10 +1,6 @@
-import { DeliverPolicy } from '@nats-io/jetstream';
 import { StkError } from '../errors.ts';
-import { EVENTS_STREAM, PULL_EXPIRES_MS, aggregateTypeFilter, type EventLog, type LogRecord } from '../log/mod.ts';
-import { retryTransient } from '../log/retry.ts';
+import { aggregateTypeFilter, type EventLog, type LogRecord, type Subscription } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
-
-type OrderedConsumer = Awaited<ReturnType<EventLog['js']['consumers']['get']>>;
 
 /**
  * Every record of one aggregate type, across tenants, handed in order to `apply` from an ordered
@@ -22,8 +18,7 @@ export class AggregateFeed {
   readonly #apply: (r: LogRecord) => void;
   /** Stream sequence of the last applied record. */
   #applied = 0;
-  #consumer: OrderedConsumer | null = null;
-  #stop: (() => Promise<void>) | null = null;
+  #sub: Subscription | null = null;
   #waiters = new Set<() => void>();
   #inflight: Promise<number> | null = null;
   #next: Promise<number> | null = null;
@@ -36,30 +31,28 @@ export class AggregateFeed {
   }
 
   async start(): Promise<void> {
-    const consumer = await this.#log.js.consumers.get(EVENTS_STREAM, {
-      filter_subjects: aggregateTypeFilter(this.#aggregateType),
-      deliver_policy: DeliverPolicy.All,
-    });
-    this.#consumer = consumer;
-    const messages = await consumer.consume({ max_messages: 1024, expires: PULL_EXPIRES_MS });
-    this.#stop = async () => {
-      await messages.close().catch(() => {});
-    };
+    const sub = this.#log.subscribe({ filter: aggregateTypeFilter(this.#aggregateType) });
+    await sub.ready();
+    this.#sub = sub;
     void (async () => {
-      for await (const m of messages) {
-        try {
-          this.#apply(this.#log.decode({ seq: m.seq, subject: m.subject, data: m.data, time: m.time, headers: m.headers }));
-        } catch (err) {
-          this.#logger.error({ err, position: m.seq, aggregateType: this.#aggregateType }, 'ingress view could not apply a record');
+      try {
+        for await (const r of sub) {
+          try {
+            this.#apply(r);
+          } catch (err) {
+            this.#logger.error({ err, position: r.position, aggregateType: this.#aggregateType }, 'ingress view could not apply a record');
+          }
+          this.#applied = r.position;
+          for (const w of this.#waiters) w();
         }
-        this.#applied = m.seq;
-        for (const w of this.#waiters) w();
+      } catch (err) {
+        this.#logger.error({ err, aggregateType: this.#aggregateType }, 'ingress view stopped reading the event log');
       }
     })();
   }
 
   async close(): Promise<void> {
-    await this.#stop?.();
+    await this.#sub?.stop();
     for (const w of this.#waiters) w();
     this.#waiters.clear();
   }
@@ -83,9 +76,7 @@ export class AggregateFeed {
   }
 
   #send(): Promise<number> {
-    const p = retryTransient(() => this.#log.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: aggregateTypeFilter(this.#aggregateType) }), 2000).then(
-      (m) => m?.seq ?? 0,
-    );
+    const p = this.#log.lastPositionOf(aggregateTypeFilter(this.#aggregateType));
     this.#inflight = p;
     const clear = (): void => {
       if (this.#inflight === p) this.#inflight = null;
@@ -96,7 +87,7 @@ export class AggregateFeed {
 
   /** Resolves once every matching record the stream holds now is applied; STK_ERR_UNAVAILABLE after `timeoutMs`. */
   async current(timeoutMs = 5000): Promise<void> {
-    if (!this.#consumer) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is not started`, { retryAfterSeconds: 1 });
+    if (!this.#sub) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is not started`, { retryAfterSeconds: 1 });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       let last: number;

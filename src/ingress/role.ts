@@ -110,7 +110,7 @@ function envNumber(name: string, o: { integer?: boolean; min: number; max: numbe
 
 function lagMonitorFromEnv(rt: Runtime): LagMonitor {
   const { refreshMs, ...bounds } = lagBoundsFromEnv();
-  return new LagMonitor(rt.log.jsm, bounds, { refreshMs });
+  return new LagMonitor(rt.log.streams, bounds, { refreshMs });
 }
 
 /**

@@ -1,11 +1,10 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { StkError } from '../errors.ts';
-import type { AckPublisher } from '../log/publisher.ts';
+import type { Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { CHECKPOINT_SUBJECT, LEDGER_STREAM, checkpointSignedText, type Checkpoint, type CheckpointHead } from './format.ts';
 import type { Keyring } from './keys.ts';
-import { lastOnSubject, ledgerUnavailable } from './stream.ts';
+import { ledgerUnavailable } from './stream.ts';
 
 /** Where checkpoints go besides `ledger-checkpoint`, and how often. */
 export interface CheckpointTargets {
@@ -18,8 +17,7 @@ export interface CheckpointTargets {
 }
 
 export interface CheckpointWriterOptions extends CheckpointTargets {
-  jsm: JetStreamManager;
-  publisher: AckPublisher;
+  streams: Streams;
   keyring: Keyring;
   logger: Logger;
   owns?: (tenant: string) => boolean;
@@ -51,7 +49,7 @@ export class CheckpointWriter {
   }
 
   async load(): Promise<void> {
-    const m = await lastOnSubject(this.#o.jsm, LEDGER_STREAM, CHECKPOINT_SUBJECT);
+    const m = await this.#o.streams.last(LEDGER_STREAM, CHECKPOINT_SUBJECT);
     if (!m) return;
     try {
       const c = JSON.parse(new TextDecoder().decode(m.data)) as Checkpoint;
@@ -101,7 +99,7 @@ export class CheckpointWriter {
     const c: Checkpoint = { format: 1, ...unsigned, sig: this.#o.keyring.sign(checkpointSignedText(unsigned)) };
     const bytes = JSON.stringify(c);
     try {
-      await this.#o.publisher.publish(CHECKPOINT_SUBJECT, new TextEncoder().encode(bytes), { msgId: `checkpoint:${c.at}:${c.keyId}` });
+      await this.#o.streams.publish(CHECKPOINT_SUBJECT, new TextEncoder().encode(bytes), { msgId: `checkpoint:${c.at}:${c.keyId}` });
     } catch (err) {
       this.#dirty = true;
       throw ledgerUnavailable(err, 'cannot publish the checkpoint');

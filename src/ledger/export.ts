@@ -1,10 +1,8 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
-import { EVENTS_STREAM, tenantFilter } from '../log/mod.ts';
+import { EVENTS_STREAM, tenantFilter, type Streams } from '../log/mod.ts';
 import {
   CHECKPOINT_SUBJECT,
   GENESIS_HEAD,
@@ -21,7 +19,6 @@ import {
   type Checkpoint,
 } from './format.ts';
 import { readKeyRecords } from './keyrecords.ts';
-import { lastOnSubject, scan } from './stream.ts';
 
 export interface ExportSummary {
   tenant: string;
@@ -47,18 +44,17 @@ const pad = (n: number, width = 10): string => String(n).padStart(width, '0');
  * checkpoint. The export copies, it does not judge: a record missing from EVENTS is missing from
  * the export too, and the documented script then fails on it.
  */
-export async function exportLedger(o: { nc: NatsConnection; tenant: string; out: string; now?: () => Date }): Promise<ExportSummary> {
+export async function exportLedger(o: { streams: Streams; tenant: string; out: string; now?: () => Date }): Promise<ExportSummary> {
   assertId('tenant', o.tenant, 'tenant');
   const { tenant, out } = o;
   const existing = await readdir(out).catch(() => [] as string[]);
   if (existing.length) throw new StkError('STK_ERR_CONFIG', `export folder ${out} is not empty`, { out });
   for (const d of ['events', 'blocks', 'keys']) await mkdir(join(out, d), { recursive: true });
-  const jsm = await jetstreamManager(o.nc);
-  const js = jetstream(o.nc);
+  const { streams } = o;
 
   const blocks: Block[] = [];
   let index = 0;
-  for await (const m of scan(jsm, js, LEDGER_STREAM, ledgerSubject(tenant))) {
+  for await (const m of streams.scan(LEDGER_STREAM, { filter: ledgerSubject(tenant) })) {
     index++;
     const b = parseBlock(m.data, { tenant, ledgerSeq: m.seq });
     blocks.push(b);
@@ -73,7 +69,7 @@ export async function exportLedger(o: { nc: NatsConnection; tenant: string; out:
   let entries = 0;
   let unsealed = 0;
   const lastSealed = blocks.length ? blocks[blocks.length - 1]!.lastSeq : 0;
-  for await (const m of scan(jsm, js, EVENTS_STREAM, tenantFilter(tenant))) {
+  for await (const m of streams.scan(EVENTS_STREAM, { filter: tenantFilter(tenant) })) {
     const height = bySeq.get(m.seq);
     if (height === undefined) {
       if (m.seq > lastSealed) unsealed++;
@@ -88,7 +84,7 @@ export async function exportLedger(o: { nc: NatsConnection; tenant: string; out:
   // key, and the script re-checks every endorsement of the ones exported anyway.
   let keys = 0;
   let untrustedKeys = 0;
-  for (const { record: r, trusted } of await readKeyRecords(jsm, js)) {
+  for (const { record: r, trusted } of await readKeyRecords(streams)) {
     if (!trusted) {
       untrustedKeys++;
       continue;
@@ -100,7 +96,7 @@ export async function exportLedger(o: { nc: NatsConnection; tenant: string; out:
   }
 
   let checkpoint: string | null = null;
-  const cpm = await lastOnSubject(jsm, LEDGER_STREAM, CHECKPOINT_SUBJECT);
+  const cpm = await streams.last(LEDGER_STREAM, CHECKPOINT_SUBJECT);
   if (cpm) {
     const c = parseJson<Checkpoint>(cpm.data, 'checkpoint', { ledgerSeq: cpm.seq });
     await writeFile(join(out, 'checkpoint.json'), cpm.data);

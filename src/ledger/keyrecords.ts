@@ -1,11 +1,10 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KeyObject } from 'node:crypto';
 import { StkError } from '../errors.ts';
-import type { AckPublisher } from '../log/publisher.ts';
+import type { Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { KEYS_SUBJECT, LEDGER_STREAM, keyRecordSignedText, type KeyRecord } from './format.ts';
 import { publicKeyOfRecord, verifyText, type Keyring } from './keys.ts';
-import { ledgerUnavailable, scan } from './stream.ts';
+import { ledgerUnavailable } from './stream.ts';
 
 /** A record of `ledger-keys` and whether it belongs to the trusted run of keys. */
 export interface ReadKeyRecord {
@@ -21,10 +20,10 @@ export interface ReadKeyRecord {
  * each record endorsed by the trusted one before it. Anything else (unparsable, not endorsed) is
  * kept in the list, untrusted, so a stray message can neither add a key nor block the ledger.
  */
-export async function readKeyRecords(jsm: JetStreamManager, js: JetStreamClient): Promise<ReadKeyRecord[]> {
+export async function readKeyRecords(streams: Streams): Promise<ReadKeyRecord[]> {
   const out: ReadKeyRecord[] = [];
   let prev: { record: KeyRecord; key: KeyObject } | null = null;
-  for await (const m of scan(jsm, js, LEDGER_STREAM, KEYS_SUBJECT)) {
+  for await (const m of streams.scan(LEDGER_STREAM, { filter: KEYS_SUBJECT })) {
     let record: KeyRecord;
     try {
       record = JSON.parse(new TextDecoder().decode(m.data)) as KeyRecord;
@@ -46,8 +45,8 @@ export async function readKeyRecords(jsm: JetStreamManager, js: JetStreamClient)
  * must be the start of ours: a trusted key this keyring does not have means another keyring
  * signs this ledger, and the sealer refuses to sign beside it.
  */
-export async function publishKeyRecords(jsm: JetStreamManager, js: JetStreamClient, publisher: AckPublisher, keyring: Keyring, log: Logger): Promise<void> {
-  const stored = await readKeyRecords(jsm, js);
+export async function publishKeyRecords(streams: Streams, keyring: Keyring, log: Logger): Promise<void> {
+  const stored = await readKeyRecords(streams);
   const trusted = stored.filter((s) => s.trusted);
   for (const s of stored)
     if (!s.trusted) log.warn({ keyId: s.record.keyId, ledgerSeq: s.seq }, 'ignoring a key record that is not endorsed by the ledger key before it');
@@ -64,7 +63,7 @@ export async function publishKeyRecords(jsm: JetStreamManager, js: JetStreamClie
   let lastSeq = stored[stored.length - 1]?.seq ?? 0;
   for (const r of ours.slice(trusted.length)) {
     try {
-      const ack = await publisher.publish(KEYS_SUBJECT, new TextEncoder().encode(JSON.stringify(r)), {
+      const ack = await streams.publish(KEYS_SUBJECT, new TextEncoder().encode(JSON.stringify(r)), {
         msgId: `key:${r.keyId}`,
         expectedLastSubjectSequence: lastSeq,
       });

@@ -3,7 +3,7 @@ import { loadLedgerConfig, type LedgerConfigInput } from './config.ts';
 import { Keyring } from './keys.ts';
 import type { Sealer } from './sealer.ts';
 import { workerIdOf } from '../datadir.ts';
-import { SealerGroup } from '../partitions/sealers.ts';
+import { SealerGroup } from './group.ts';
 
 /** Sealing lag beyond which /healthz reports the sealer unhealthy. */
 export const SEALER_UNHEALTHY_LAG_SECONDS = 60;
@@ -15,9 +15,11 @@ export const SEALER_UNHEALTHY_LAG_SECONDS = 60;
 export async function startSealerRole(rt: Runtime, input: LedgerConfigInput = {}): Promise<Started> {
   const lc = loadLedgerConfig(rt.config.dataDir, input);
   const keyring = await Keyring.open(lc.keyDir, { create: true });
+  const sealerStreams = rt.streams.withTimeout(10_000);
   // Sealing is split by partition: this process leases its share and seals those partitions.
   const group = await SealerGroup.start({
-    nc: rt.nc,
+    // Blocks wait longer for their acknowledgement than appends: a timeout means signing again.
+    streams: sealerStreams,
     keyring,
     logger: rt.logger,
     ledger: lc,
@@ -25,7 +27,13 @@ export async function startSealerRole(rt: Runtime, input: LedgerConfigInput = {}
     workerId: await workerIdOf(rt.config.dataDir, 'sealer'),
   });
   registerSealerTelemetry(rt, group);
-  return { name: 'sealer', close: () => group.close() };
+  return {
+    name: 'sealer',
+    close: async () => {
+      await group.close();
+      sealerStreams.close();
+    },
+  };
 }
 
 /** What the sealer telemetry reads: one Sealer, or a SealerGroup of one per partition. */

@@ -1,4 +1,3 @@
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 import { registerRoutes, TENANT_PREFIX, type RouteDef } from '../api/route.ts';
 import { TENANT_PARAM } from '../api/schemas.ts';
@@ -19,19 +18,9 @@ export const ledgerRoutes: RouteDef[] = [
     area: 'ledger',
     summary: "The tenant's ledger chain: head, height, blocks, last checkpoint and sealing lag",
     params: { ...TENANT_PARAM },
-    handler: async (c) => ledgerStatus(c.tenant, { nc: c.rt.nc, jsm: await jsmOf(c.rt) }),
+    handler: async (c) => ledgerStatus(c.tenant, { streams: c.rt.streams }),
   },
 ];
-
-const managers = new WeakMap<Runtime, Promise<JetStreamManager>>();
-function jsmOf(rt: Runtime): Promise<JetStreamManager> {
-  let m = managers.get(rt);
-  if (!m) {
-    m = jetstreamManager(rt.nc);
-    managers.set(rt, m);
-  }
-  return m;
-}
 
 /** The ledger's part of the operator API, registered in API_PLUGINS. */
 export async function ledgerApi(app: FastifyInstance, rt: Runtime): Promise<void> {

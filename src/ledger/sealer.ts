@@ -1,20 +1,6 @@
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type Consumer,
-} from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { StkError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { ALL_EVENTS, EVENTS_STREAM, parseEventSubject } from '../log/mod.ts';
-import { AckPublisher, PublishRefused } from '../log/publisher.ts';
+import { ALL_EVENTS, EVENTS_STREAM, isWrongLastSequence, parseEventSubject, type Consumption, type Delivery, type Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { CheckpointWriter, type CheckpointTargets } from './checkpoint.ts';
 import {
@@ -33,10 +19,11 @@ import {
 } from './format.ts';
 import { publishKeyRecords } from './keyrecords.ts';
 import { verifyText, type Keyring } from './keys.ts';
-import { ensureLedgerStream, isStreamNotFound, lastOnSubject, ledgerUnavailable } from './stream.ts';
+import { ledgerStreamSpec, ledgerUnavailable } from './stream.ts';
 
 export interface SealerOptions extends CheckpointTargets {
-  nc: NatsConnection;
+  /** The door to JetStream; the sealer publishes blocks through it (give it a long acknowledgement timeout). */
+  streams: Streams;
   keyring: Keyring;
   logger: Logger;
   /** Most entries in one block; 1 signs every event on its own. @defaultValue 1000 */
@@ -102,16 +89,14 @@ export interface ChainStatus {
  */
 export class Sealer {
   readonly #o: Required<Pick<SealerOptions, 'blockMaxEntries' | 'blockMaxMs' | 'consumerName'>> & SealerOptions;
-  readonly #js: JetStreamClient;
-  readonly #jsm: JetStreamManager;
-  readonly #publisher: AckPublisher;
+  readonly #streams: Streams;
   readonly #chains = new Map<string, Chain>();
   readonly #loading = new Map<string, Promise<Chain>>();
   readonly #owns: (tenant: string) => boolean;
   readonly #log: Logger;
   readonly #now: () => Date;
   /** Delivered messages not yet acked, in delivery order; acking the last one covered acks all before it. */
-  readonly #unacked: JsMsg[] = [];
+  readonly #unacked: Delivery[] = [];
   readonly #checkpoints: CheckpointWriter;
   #highestSeen = 0;
   #sealedWaiters: Array<{ seq: number; resolve: () => void }> = [];
@@ -133,30 +118,25 @@ export class Sealer {
   #sealedEntries = 0;
   #blocks = 0;
 
-  private constructor(o: SealerOptions, js: JetStreamClient, jsm: JetStreamManager) {
+  private constructor(o: SealerOptions) {
     this.#o = { blockMaxEntries: 1000, blockMaxMs: 250, consumerName: 'stk-sealer', ...o };
     if (!(this.#o.blockMaxEntries >= 1))
       throw new StkError('STK_ERR_CONFIG', 'blockMaxEntries must be at least 1', { blockMaxEntries: this.#o.blockMaxEntries });
-    this.#js = js;
-    this.#jsm = jsm;
-    this.#publisher = new AckPublisher(o.nc, 10_000);
+    this.#streams = o.streams;
     this.#owns = o.owns ?? (() => true);
     this.#log = o.logger.child({ component: 'sealer' });
     this.#now = o.now ?? (() => new Date());
-    this.#checkpoints = new CheckpointWriter({ ...o, jsm, publisher: this.#publisher, heads: () => this.#storedHeads(), logger: this.#log });
+    this.#checkpoints = new CheckpointWriter({ ...o, heads: () => this.#storedHeads(), logger: this.#log });
   }
 
   /** Starts sealing: makes sure LEDGER exists and the keyring's key records are in it, then consumes. */
   static async start(o: SealerOptions): Promise<Sealer> {
-    const jsm = await jetstreamManager(o.nc).catch((err: unknown) => {
-      throw ledgerUnavailable(err, 'JetStream is not available');
-    });
-    await ensureLedgerStream(jsm, { replicas: o.replicas ?? 1 });
-    const sealer = new Sealer(o, jetstream(o.nc), jsm);
-    await publishKeyRecords(jsm, sealer.#js, sealer.#publisher, o.keyring, sealer.#log);
+    await o.streams.ensureStream(ledgerStreamSpec({ replicas: o.replicas ?? 1 }));
+    const sealer = new Sealer(o);
+    await publishKeyRecords(o.streams, o.keyring, sealer.#log);
     await sealer.#checkpoints.load();
-    const consumer = await sealer.#openConsumer();
-    sealer.#loop = sealer.#run(consumer);
+    await sealer.#openConsumer();
+    sealer.#loop = sealer.#run();
     sealer.#floorTimer = setInterval(() => sealer.#advanceFloor(), 1000);
     sealer.#floorTimer.unref();
     sealer.#checkpoints.startTimer();
@@ -197,8 +177,7 @@ export class Sealer {
 
   /** Undelivered records on the sealer's consumer (the part of the lag not yet read). */
   async backlog(): Promise<number> {
-    const ci = await this.#jsm.consumers.info(EVENTS_STREAM, this.#o.consumerName);
-    return ci.num_pending;
+    return (await this.#streams.consumer(EVENTS_STREAM, this.#o.consumerName))?.pending ?? 0;
   }
 
   get counters(): { entries: number; blocks: number } {
@@ -225,7 +204,6 @@ export class Sealer {
     for (const c of this.#chains.values()) if (c.timer) clearTimeout(c.timer);
     await this.#closeMessages?.();
     await this.#loop?.catch(() => {});
-    this.#publisher.close();
   }
 
   /**
@@ -234,53 +212,46 @@ export class Sealer {
    * otherwise hand records delivered to a crashed sealer back only after ack_wait, behind newer
    * ones, and a chain must take records in stream order.
    */
-  async #openConsumer(after?: number): Promise<Consumer> {
+  async #openConsumer(after?: number): Promise<boolean> {
     const name = this.#o.consumerName;
     try {
       // A separate sealer may start before the application has created EVENTS: wait for it.
-      for (let warned = false; !this.#stopped; warned = true) {
-        const info = await this.#jsm.streams.info(EVENTS_STREAM).catch((err: unknown) => {
-          if (isStreamNotFound(err)) return null;
-          throw err;
-        });
-        if (info) break;
-        if (!warned) this.#log.warn({ stream: EVENTS_STREAM }, 'waiting for the EVENTS stream to exist');
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      const existing = await this.#jsm.consumers.info(EVENTS_STREAM, name).catch((err: unknown) => {
-        if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
-        throw err;
-      });
-      const from = after ?? existing?.ack_floor.stream_seq ?? 0;
-      if (existing) await this.#jsm.consumers.delete(EVENTS_STREAM, name);
-      await this.#jsm.consumers.add(EVENTS_STREAM, {
-        durable_name: name,
-        description: this.#consumerMark,
-        // Acking a record acks every record before it: one ack per block instead of per event.
-        ack_policy: AckPolicy.All,
-        ...(from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All }),
-        filter_subject: this.#o.filter ?? ALL_EVENTS,
-        ack_wait: 300_000_000_000,
-        max_ack_pending: 100_000,
-      });
+      const exists = await this.#streams.waitForStream(
+        EVENTS_STREAM,
+        () => !this.#stopped,
+        () => this.#log.warn({ stream: EVENTS_STREAM }, 'waiting for the EVENTS stream to exist'),
+      );
+      if (!exists) return false;
+      const from = after ?? (await this.#streams.consumer(EVENTS_STREAM, name))?.ackFloor ?? 0;
+      await this.#streams.resetConsumer(
+        EVENTS_STREAM,
+        {
+          name,
+          description: this.#consumerMark,
+          filter: this.#o.filter ?? ALL_EVENTS,
+          // Acking a record acks every record before it: one ack per block instead of per event.
+          ackPolicy: 'all',
+          ackWaitMs: 300_000,
+          maxAckPending: 100_000,
+        },
+        from,
+      );
       this.#highestSeen = from;
       this.#lastDelivery = 0;
-      return await this.#js.consumers.get(EVENTS_STREAM, name);
+      return true;
     } catch (err) {
       throw ledgerUnavailable(err, `cannot open the sealer's consumer ${name}`);
     }
   }
 
-  async #run(first: Consumer): Promise<void> {
-    let consumer: Consumer | null = first;
+  async #run(): Promise<void> {
+    let open = true;
     while (!this.#stopped) {
       try {
-        consumer ??= await this.#restart();
-        if (!consumer) break;
-        const messages = await consumer.consume({ max_messages: 4096 });
-        this.#closeMessages = async () => {
-          await messages.close().catch(() => {});
-        };
+        if (!open && !(await this.#restart())) break;
+        open = false;
+        const messages: Consumption<Delivery> = await this.#streams.consume(EVENTS_STREAM, this.#o.consumerName, { max: 4096 });
+        this.#closeMessages = () => messages.close();
         if (this.#stopped) break;
         for await (const m of messages) {
           if (m.redelivered || m.info.deliverySequence !== this.#lastDelivery + 1) {
@@ -300,18 +271,17 @@ export class Sealer {
           else await this.#takeRetrying(m);
           if (this.#stopped) break;
         }
-        await messages.close().catch(() => {});
+        await messages.close();
       } catch (err) {
         if (this.#stopped) break;
         this.#log.error({ err }, 'sealer consumer failed; resuming from the sealed floor');
         await new Promise((r) => setTimeout(r, 500));
       }
-      consumer = null;
     }
   }
 
   /** A record whose chain cannot be read now (NATS trouble) is retried, never skipped. */
-  async #takeRetrying(m: JsMsg): Promise<void> {
+  async #takeRetrying(m: Delivery): Promise<void> {
     for (;;) {
       try {
         return await this.#take(m);
@@ -327,7 +297,7 @@ export class Sealer {
    * Drops everything held in memory once the blocks in flight have landed, and reopens the
    * consumer just after the highest sequence below which every owned record is sealed.
    */
-  async #restart(): Promise<Consumer | null> {
+  async #restart(): Promise<boolean> {
     this.#pausing = true;
     try {
       for (const c of this.#chains.values()) if (c.timer) clearTimeout(c.timer);
@@ -338,11 +308,11 @@ export class Sealer {
       this.#unacked.length = 0;
       // A consumer recreated by someone else means another sealer took this work over (a partition
       // moved to another worker): fighting over it would only make both start again and again.
-      const now = await this.#jsm.consumers.info(EVENTS_STREAM, this.#o.consumerName).catch(() => null);
-      if (now && now.config.description !== this.#consumerMark) {
+      const now = await this.#streams.consumer(EVENTS_STREAM, this.#o.consumerName).catch(() => null);
+      if (now && now.description !== this.#consumerMark) {
         this.#log.warn({ consumer: this.#o.consumerName }, 'another sealer took over this consumer; this one stops sealing');
         this.#superseded = true;
-        return null;
+        return false;
       }
       return await this.#openConsumer(floor);
     } finally {
@@ -354,7 +324,7 @@ export class Sealer {
    * Queues `m` for its ack and returns the chain it extends when that chain is already held,
    * `undefined` when there is nothing to seal, and null when the chain must be loaded first.
    */
-  #ready(m: JsMsg): Chain | undefined | null {
+  #ready(m: Delivery): Chain | undefined | null {
     const last = this.#unacked[this.#unacked.length - 1];
     // The ack queue stays in sequence order even if a retried record is taken twice.
     if (!last || m.seq > last.seq) this.#unacked.push(m);
@@ -369,13 +339,13 @@ export class Sealer {
     return this.#chains.get(tenant) ?? null;
   }
 
-  async #take(m: JsMsg): Promise<void> {
+  async #take(m: Delivery): Promise<void> {
     const held = this.#ready(m);
     if (held === undefined) return;
     this.#append(held ?? (await this.#chainOf(parseEventSubject(m.subject).tenant)), m);
   }
 
-  #append(chain: Chain, m: JsMsg): void {
+  #append(chain: Chain, m: Delivery): void {
     if (chain.refused) return;
     const lastPending = chain.pending[chain.pending.length - 1];
     if (m.seq <= chain.lastSeq || (lastPending && m.seq <= lastPending.seq)) return;
@@ -416,7 +386,7 @@ export class Sealer {
       refused: null,
       sealedAtMs: 0,
     };
-    const m = await lastOnSubject(this.#jsm, LEDGER_STREAM, ledgerSubject(tenant));
+    const m = await this.#streams.last(LEDGER_STREAM, ledgerSubject(tenant));
     if (m) {
       try {
         const b = parseBlock(m.data, { tenant, ledgerSeq: m.seq });
@@ -486,7 +456,7 @@ export class Sealer {
   async #publish(chain: Chain): Promise<void> {
     const f = chain.inflight!;
     try {
-      const ack = await this.#publisher.publish(ledgerSubject(chain.tenant), f.bytes, {
+      const ack = await this.#streams.publish(ledgerSubject(chain.tenant), f.bytes, {
         // The same bytes under the same id on a retry: a block that landed but whose ack was lost
         // is reported as a duplicate instead of being stored twice.
         msgId: `${chain.tenant}:${f.block.index}:${f.block.head}`,
@@ -508,10 +478,7 @@ export class Sealer {
       this.#checkpoints.changed();
     } catch (err) {
       if (this.#stopped) return;
-      if (
-        err instanceof PublishRefused &&
-        (err.apiCode === JetStreamApiCodes.StreamWrongLastSequence || err.apiCode === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-      ) {
+      if (isWrongLastSequence(err)) {
         // Someone else wrote to this chain. Re-read the stored head: it is extended only if it is
         // ours (signed by our keys); pending records it already covers are dropped, not resealed.
         this.#log.warn({ tenant: chain.tenant, index: f.block.index }, 'ledger head moved under the sealer; re-reading it');
@@ -553,7 +520,7 @@ export class Sealer {
     // A refused chain does not hold the floor: one tenant's foreign head must not stall every
     // other tenant's sealing. Its records stay unsealed, which verify and /healthz report.
     const floor = this.#sealedThrough();
-    let last: JsMsg | null = null;
+    let last: Delivery | null = null;
     while (this.#unacked.length && this.#unacked[0]!.seq <= floor) last = this.#unacked.shift()!;
     if (last) last.ack();
     if (this.#sealedWaiters.length) {

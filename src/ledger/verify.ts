@@ -1,8 +1,6 @@
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { KeyObject } from 'node:crypto';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { assertId, isValidId } from '../ids.ts';
-import { ALL_EVENTS, EVENTS_STREAM, parseEventSubject, tenantFilter } from '../log/mod.ts';
+import { ALL_EVENTS, EVENTS_STREAM, parseEventSubject, tenantFilter, type StoredMessage, type Streams } from '../log/mod.ts';
 import {
   GENESIS_HEAD,
   LEDGER_STREAM,
@@ -20,7 +18,6 @@ import {
 } from './format.ts';
 import { readKeyRecords } from './keyrecords.ts';
 import { verifyText } from './keys.ts';
-import { scan, scanEach } from './stream.ts';
 
 /** What can be wrong with a chain; `verify` names the first one it meets, by height. */
 export type BreakKind =
@@ -71,7 +68,7 @@ export interface VerifyReport {
 }
 
 export interface VerifyOptions {
-  nc: NatsConnection;
+  streams: Streams;
   /** Tenants to verify, or 'all' (every tenant with events or blocks). */
   tenants: string[] | 'all';
   /** A saved checkpoint the chains must still extend. */
@@ -88,9 +85,8 @@ export interface VerifyOptions {
  * tenant against the chain, and the chains against a saved checkpoint.
  */
 export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
-  const jsm = await jetstreamManager(o.nc);
-  const js = jetstream(o.nc);
-  const { keys, trusted } = await loadKeys(jsm, js);
+  const streams = o.streams;
+  const { keys, trusted } = await loadKeys(streams);
   const report: VerifyReport = { ok: true, tenants: [], keys };
   let cp: Checkpoint | undefined = o.checkpoint;
   if (cp) {
@@ -127,12 +123,12 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
   if (o.tenants === 'all') {
     // One pass over each stream for every tenant: per-tenant consumers cost more than the reading.
     for (const h of cp?.heads ?? []) checkOf(h.tenant);
-    for await (const m of scan(jsm, js, LEDGER_STREAM, `${LEDGER_SUBJECT_PREFIX}>`)) {
+    for await (const m of streams.scan(LEDGER_STREAM, { filter: `${LEDGER_SUBJECT_PREFIX}>` })) {
       const tenant = m.subject.slice(LEDGER_SUBJECT_PREFIX.length);
       if (isValidId('tenant', tenant)) checkOf(tenant).block(m);
     }
     for (const c of checks.values()) c.blocksDone();
-    await scanEach(jsm, js, EVENTS_STREAM, ALL_EVENTS, (m) => {
+    await streams.scanEach(EVENTS_STREAM, { filter: ALL_EVENTS }, (m) => {
       let tenant: string;
       try {
         tenant = parseEventSubject(m.subject).tenant;
@@ -145,15 +141,15 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
     for (const t of o.tenants) assertId('tenant', t, 'tenant');
     for (const tenant of new Set(o.tenants)) {
       const c = checkOf(tenant);
-      for await (const m of scan(jsm, js, LEDGER_STREAM, ledgerSubject(tenant))) c.block(m);
+      for await (const m of streams.scan(LEDGER_STREAM, { filter: ledgerSubject(tenant) })) c.block(m);
       c.blocksDone();
-      await scanEach(jsm, js, EVENTS_STREAM, tenantFilter(tenant), (m) => c.record(m));
+      await streams.scanEach(EVENTS_STREAM, { filter: tenantFilter(tenant) }, (m) => c.record(m));
     }
   }
   // In the order asked for; every tenant found, by name, for --all.
   const order = o.tenants === 'all' ? [...checks.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : 1)) : [...new Set(o.tenants)].map((t) => checks.get(t)!);
   for (const c of order) {
-    const r = await c.finish(jsm, js);
+    const r = await c.finish(streams);
     report.tenants.push(r);
     if (!r.ok) report.ok = false;
   }
@@ -161,8 +157,8 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
 }
 
 /** Key records in order, and the keys of the trusted run (see readKeyRecords). */
-async function loadKeys(jsm: JetStreamManager, js: JetStreamClient) {
-  const records = await readKeyRecords(jsm, js);
+async function loadKeys(streams: Streams) {
+  const records = await readKeyRecords(streams);
   const keys: VerifyReport['keys'] = records.map((r) => ({ keyId: r.record.keyId, prevKeyId: r.record.prevKeyId, at: r.record.at, trusted: r.trusted }));
   const trusted = new Map<string, KeyObject>();
   for (const r of records) if (r.trusted) trusted.set(r.record.keyId, r.key!);
@@ -215,7 +211,7 @@ class ChainCheck {
     this.#onProgress = onProgress;
   }
 
-  block(m: JsMsg): void {
+  block(m: StoredMessage): void {
     if (this.#blockBreak) return;
     let b;
     try {
@@ -303,7 +299,7 @@ class ChainCheck {
     }
   }
 
-  record(m: JsMsg): void {
+  record(m: StoredMessage): void {
     if (this.#recordBreak || this.#missing) return;
     const e = this.#entries[this.#i];
     const height = this.#i + 1;
@@ -349,7 +345,7 @@ class ChainCheck {
     this.#pending++;
   }
 
-  async finish(jsm: JetStreamManager, js: JetStreamClient): Promise<TenantReport> {
+  async finish(streams: Streams): Promise<TenantReport> {
     const r: TenantReport = {
       tenant: this.tenant,
       ok: true,
@@ -362,16 +358,16 @@ class ChainCheck {
     };
     if (!this.#recordBreak && !this.#missing && this.#i < this.#entries.length) this.#missing = { entry: this.#entries[this.#i]!, height: this.#i + 1 };
     const brk =
-      this.#recordBreak ?? (this.#missing ? await classifyMissing(jsm, js, this.tenant, this.#missing.entry, this.#missing.height) : null) ?? this.#blockBreak;
+      this.#recordBreak ?? (this.#missing ? await classifyMissing(streams, this.tenant, this.#missing.entry, this.#missing.height) : null) ?? this.#blockBreak;
     this.#onProgress?.({ tenant: this.tenant, entries: this.#i });
     return brk ? { ...r, ok: false, break: { tenant: this.tenant, ...brk } } : r;
   }
 }
 
 /** An entry whose record is not where it names: moved (same bytes elsewhere), edited (same event id, other bytes) or removed. */
-async function classifyMissing(jsm: JetStreamManager, js: JetStreamClient, tenant: string, e: BlockEntry, height: number): Promise<Omit<Break, 'tenant'>> {
+async function classifyMissing(streams: Streams, tenant: string, e: BlockEntry, height: number): Promise<Omit<Break, 'tenant'>> {
   const [seq, id, hash] = e;
-  for await (const m of scan(jsm, js, EVENTS_STREAM, tenantFilter(tenant), { fromSeq: seq + 1 })) {
+  for await (const m of streams.scan(EVENTS_STREAM, { filter: tenantFilter(tenant), fromSeq: seq + 1 })) {
     let firstId = m.headers?.get('Nats-Msg-Id') ?? '';
     if (firstId !== id) firstId = firstEventId(m.data);
     if (firstId !== id) continue;

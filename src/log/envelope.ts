@@ -1,52 +1,7 @@
 import { StkError } from '../errors.ts';
 
-export type ActorKind = 'operator' | 'agent' | 'system';
-
-/** Who caused an event. */
-export interface Actor {
-  kind: ActorKind;
-  id: string;
-}
-
-/** Where an event belongs: the tenant and the aggregate. Every part is validated before use. */
-export interface StreamId {
-  tenant: string;
-  aggregateType: string;
-  aggregateId: string;
-}
-
-/** The stored event, the envelope of DESIGN.md. */
-export interface EventEnvelope<T = unknown> {
-  id: string;
-  type: string;
-  tenant: string;
-  aggregate: { type: string; id: string };
-  /** Position of this event within its aggregate: 1, 2, 3, … with no gaps. */
-  version: number;
-  /** ISO-8601 time of the append. */
-  at: string;
-  actor: Actor;
-  causationId: string | null;
-  correlationId: string | null;
-  /** Version of the payload's schema, for upcasting old payloads on read. */
-  schema: number;
-  data: T;
-}
-
-/** An event as a writer proposes it; the log fills in tenant, aggregate, version and defaults. */
-export interface NewEvent<T = unknown> {
-  /** Event id; generated when omitted. Re-appending the same ids is a no-op (idempotent retry). */
-  id?: string;
-  type: string;
-  data: T;
-  /** @defaultValue 1 */
-  schema?: number;
-  actor?: Actor;
-  causationId?: string | null;
-  correlationId?: string | null;
-  /** Time of the event; the log's clock when omitted. */
-  at?: string;
-}
+export type { Actor, ActorKind, EventEnvelope, NewEvent, StreamId } from '../domain/events.ts';
+import type { EventEnvelope, StreamId } from '../domain/events.ts';
 
 /**
  * One stored message of the EVENTS stream: a commit of one or more events of one aggregate,

@@ -1,34 +1,23 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type StoredMsg,
-} from '@nats-io/jetstream';
 import { StkError } from '../errors.ts';
 import { assertId, newId } from '../ids.ts';
 import {
   ALL_EVENTS,
-  tenantFilter,
   decodeRecordBody,
   encodeRecord,
   eventSubject,
   parseEventSubject,
+  tenantFilter,
+  type Actor,
   type EventEnvelope,
   type LogRecord,
   type NewEvent,
   type StreamId,
-  type Actor,
 } from './envelope.ts';
-import { EVENTS_STREAM, ensureEventsStream, type EventsStreamOptions } from './stream.ts';
-import { AckPublisher, PublishRefused } from './publisher.ts';
+import { isWrongLastSequence } from './publisher.ts';
 import { retryTransient } from './retry.ts';
+import { EVENTS_STREAM, eventsStreamSpec, type EventsStreamOptions } from './stream.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type Consumption, type Delivery, type Follow, type ScanOptions, type StoredMessage, Streams, unavailable } from './streams.ts';
 import { Upcasters } from './upcast.ts';
 
 /** What an append expects of the aggregate: an exact version, no events yet, or anything. */
@@ -57,14 +46,12 @@ export type AppendResult = { ok: true; value: Appended } | { ok: false; error: S
 
 export interface EventLogOptions extends EventsStreamOptions {
   upcasters?: Upcasters;
-  /** Time to wait for the server's acknowledgement of an append. @defaultValue 5000 */
-  publishTimeoutMs?: number;
   /** Aggregates whose (version, position) are remembered to skip a read before appending. @defaultValue 10000 */
   versionCacheSize?: number;
   /** Clock for events that do not bring their time. */
   now?: () => Date;
   /**
-   * How long an operation keeps retrying transient failures (leader election, reconnect) before it
+   * How long an append keeps retrying transient failures (leader election, reconnect) before it
    * fails with STK_ERR_LOG_UNAVAILABLE. Appends retry with the same msg-id, so never twice. @defaultValue 5000
    */
   transientRetryMs?: number;
@@ -78,12 +65,6 @@ interface Head {
 }
 
 const SYSTEM: Actor = { kind: 'system', id: 'stockade' };
-/**
- * Lifetime of a pull request. The client notices a consumer lost with its server (a stream leader
- * that died takes its ordered consumers along) after two missed heartbeats of half this, and
- * recreates it: 5 s instead of the client's default 30 s bounds how long a reader stalls.
- */
-export const PULL_EXPIRES_MS = 5000;
 /** Header with the aggregate version after a commit; lets an appender learn the version from one lookup. */
 export const VERSION_HEADER = 'Stk-Version';
 
@@ -91,39 +72,42 @@ export const VERSION_HEADER = 'Stk-Version';
  * An eventstore-style log over the JetStream stream EVENTS. One message per commit (so a
  * multi-event append is atomic), `Nats-Msg-Id` = first event id (so a retry is a no-op), and
  * `Nats-Expected-Last-Subject-Sequence` (so two writers racing on one aggregate cannot both win).
+ * Its reads are the log's operations over the door to JetStream (`Streams`), decoded into records.
  */
 export class EventLog {
-  readonly nc: NatsConnection;
-  readonly js: JetStreamClient;
-  readonly jsm: JetStreamManager;
+  readonly streams: Streams;
   readonly upcasters: Upcasters;
-  readonly #publisher: AckPublisher;
   readonly #retryMs: number;
   readonly #now: () => Date;
   readonly #heads = new Map<string, Head>();
   readonly #cacheSize: number;
 
-  private constructor(nc: NatsConnection, jsm: JetStreamManager, o: EventLogOptions) {
-    this.nc = nc;
-    this.js = jetstream(nc, { timeout: o.publishTimeoutMs ?? 5000 });
-    this.jsm = jsm;
+  private constructor(streams: Streams, o: EventLogOptions) {
+    this.streams = streams;
     this.upcasters = o.upcasters ?? new Upcasters();
-    this.#publisher = new AckPublisher(nc, o.publishTimeoutMs ?? 5000);
     this.#retryMs = o.transientRetryMs ?? 5000;
     this.#now = o.now ?? (() => new Date());
     this.#cacheSize = o.versionCacheSize ?? 10_000;
   }
 
-  /** Opens the log on a connection, creating the EVENTS stream if needed. */
-  static async open(nc: NatsConnection, o: EventLogOptions = {}): Promise<EventLog> {
-    let jsm: JetStreamManager;
-    try {
-      jsm = await jetstreamManager(nc, { timeout: o.publishTimeoutMs ?? 5000 });
-    } catch (err) {
-      throw new StkError('STK_ERR_LOG_UNAVAILABLE', `JetStream is not available: ${(err as Error).message}`, {}, { cause: err });
-    }
-    if (!o.skipEnsureStream) await ensureEventsStream(jsm, o);
-    return new EventLog(nc, jsm, o);
+  /**
+   * Opens a door to JetStream on `nc` and the log over it: for tools and tests that need only the
+   * log. `publishTimeoutMs` bounds one request and one append's acknowledgement (@defaultValue 5000).
+   */
+  static async connect(nc: NatsConnection, o: EventLogOptions & { publishTimeoutMs?: number } = {}): Promise<EventLog> {
+    const streams = await Streams.open(nc, { timeoutMs: o.publishTimeoutMs ?? 5000, retryMs: o.transientRetryMs ?? 5000 });
+    return EventLog.open(streams, o);
+  }
+
+  /** Closes the log's door (its publisher); pending appends fail. The connection stays open. */
+  close(): void {
+    this.streams.close();
+  }
+
+  /** Opens the log over the door to JetStream, creating the EVENTS stream if needed. */
+  static async open(streams: Streams, o: EventLogOptions = {}): Promise<EventLog> {
+    if (!o.skipEnsureStream) await streams.ensureStream(eventsStreamSpec(o));
+    return new EventLog(streams, o);
   }
 
   /**
@@ -168,7 +152,7 @@ export class EventLog {
         const expectedLast = head.position;
         const ack = await retryTransient(
           () =>
-            this.#publisher.publish(subject, body, {
+            this.streams.publish(subject, body, {
               msgId: ids[0]!,
               expectedLastSubjectSequence: expectedLast,
               headers: { [VERSION_HEADER]: String(version) },
@@ -186,14 +170,9 @@ export class EventLog {
           return conflict(stream, o.expectedVersion, head.version);
         }
         if (isWrongLastSequence(err)) return conflict(stream, o.expectedVersion, (await this.#head(subject)).version);
-        throw unavailable(err, 'append', { subject });
+        throw unavailable(err, 'event log append failed', { stream: EVENTS_STREAM, subject });
       }
     }
-  }
-
-  /** Stops the log's publisher; pending appends fail. The connection stays open. */
-  close(): void {
-    this.#publisher.close();
   }
 
   /** `append`, throwing the conflict instead of returning it; for callers that treat it as a failure. */
@@ -203,12 +182,6 @@ export class EventLog {
     return r.value;
   }
 
-  /** Current version and position of an aggregate (0/0 when it has no events). */
-  async head(stream: StreamId): Promise<Head> {
-    validateStream(stream);
-    return this.#head(eventSubject(stream));
-  }
-
   /** Events of one aggregate with version ≥ `fromVersion`, upcast to the newest schemas. */
   async readAggregate(stream: StreamId, fromVersion = 1): Promise<{ events: EventEnvelope[]; version: number; position: number }> {
     validateStream(stream);
@@ -216,33 +189,48 @@ export class EventLog {
     const head = await this.#head(subject);
     if (head.version < fromVersion) return { events: [], version: head.version, position: head.position };
     const events: EventEnvelope[] = [];
-    for await (const r of this.#range(subject, 1, head.position)) {
-      for (const e of r.events) if (e.version >= fromVersion) events.push(e);
-    }
+    await this.streams.scanEach(EVENTS_STREAM, { filter: subject, toSeq: head.position }, (m) => {
+      for (const e of this.decode(m).events) if (e.version >= fromVersion) events.push(e);
+    });
     return { events, version: head.version, position: head.position };
   }
 
+  /** The newest commit of one aggregate (one direct get), or null when it has none. */
+  async lastCommit(stream: StreamId): Promise<LogRecord | null> {
+    validateStream(stream);
+    const m = await this.streams.last(EVENTS_STREAM, eventSubject(stream));
+    return m ? this.decode(m) : null;
+  }
+
   /** Records of one tenant with position > `after`, up to the end of the stream when called. */
-  async readTenant(tenant: string, after = 0, limit = Infinity): Promise<LogRecord[]> {
+  async readTenant(tenant: string, after = 0, limit = Number.POSITIVE_INFINITY): Promise<LogRecord[]> {
     assertId('tenant', tenant, 'tenant');
     const out: LogRecord[] = [];
-    const last = await this.lastPosition();
-    if (last <= after) return out;
-    for await (const r of this.#range(tenantFilter(tenant), after + 1, last)) {
-      out.push(r);
+    for await (const m of this.streams.scan(EVENTS_STREAM, { filter: tenantFilter(tenant), fromSeq: after + 1 })) {
+      out.push(this.decode(m));
       if (out.length >= limit) break;
     }
     return out;
   }
 
+  /** Every record of the stream (or of `o.filter`) in a bounded range, decoded, handed to `each`; see `Streams.scanEach`. */
+  scanRecords(o: ScanOptions, each: (r: LogRecord) => void | Promise<void>): Promise<number> {
+    return this.streams.scanEach(EVENTS_STREAM, o, (m) => each(this.decode(m)));
+  }
+
   /** Stream sequence of the newest record (0 when empty). */
   async lastPosition(): Promise<number> {
-    try {
-      const info = await retryTransient(() => this.jsm.streams.info(EVENTS_STREAM), this.#retryMs);
-      return info.state.last_seq;
-    } catch (err) {
-      throw unavailable(err, 'info', {});
-    }
+    return (await this.streams.state(EVENTS_STREAM))?.lastSeq ?? 0;
+  }
+
+  /** Sequence of the newest record matching a subject filter (0 when none): one direct get. */
+  async lastPositionOf(filter: string): Promise<number> {
+    return (await this.streams.last(EVENTS_STREAM, filter))?.seq ?? 0;
+  }
+
+  /** When the record at `position` was stored; null when there is none. */
+  async storedAt(position: number): Promise<Date | null> {
+    return (await this.streams.at(EVENTS_STREAM, position))?.time ?? null;
   }
 
   /**
@@ -251,40 +239,26 @@ export class EventLog {
    * passing it again, so a resume neither skips nor repeats a record.
    */
   subscribe(o: { filter?: string; after?: number } = {}): Subscription {
-    return new Subscription(this, o.filter ?? ALL_EVENTS, o.after ?? 0);
+    return new Subscription(this, this.streams.follow(EVENTS_STREAM, { filter: o.filter ?? ALL_EVENTS, after: o.after ?? 0 }));
   }
 
   /**
-   * Durable pull consumer `name` (created if missing, starting after `after`): survives restarts
-   * of this process, delivers at least once, and moves only when the caller acks.
+   * Starts pulling durable consumer `name` of EVENTS (made by `streams.resetConsumer`), decoding
+   * each delivery into a record. At least once: what is not acked comes again.
    */
-  async durable(name: string, o: { filter?: string; after?: number; ackWaitMs?: number } = {}): Promise<DurableSubscription> {
-    assertId('token', name, 'consumer name');
-    try {
-      const existing = await this.jsm.consumers.info(EVENTS_STREAM, name).catch((err: unknown) => {
-        if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
-        throw err;
-      });
-      if (!existing) {
-        const after = o.after ?? 0;
-        await this.jsm.consumers.add(EVENTS_STREAM, {
-          durable_name: name,
-          ack_policy: AckPolicy.Explicit,
-          ack_wait: (o.ackWaitMs ?? 30_000) * 1_000_000,
-          filter_subject: o.filter ?? ALL_EVENTS,
-          max_ack_pending: 10_000,
-          ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
-        });
-      }
-      const consumer = await this.js.consumers.get(EVENTS_STREAM, name);
-      return new DurableSubscription(this, consumer);
-    } catch (err) {
-      throw unavailable(err, 'durable consumer', { name });
-    }
+  async work(name: string, o: { max?: number } = {}): Promise<Consumption<WorkItem>> {
+    const feed = await this.streams.consume(EVENTS_STREAM, name, o);
+    const decode = (m: Delivery): WorkItem => ({ delivery: m, record: this.decode(m) });
+    return {
+      async *[Symbol.asyncIterator]() {
+        for await (const m of feed) yield decode(m);
+      },
+      close: () => feed.close(),
+    };
   }
 
   /** Decodes one stored message into a record, upcasting its events. */
-  decode(m: { seq: number; subject: string; data: Uint8Array; time: Date; headers?: { get(k: string): string } | undefined }): LogRecord {
+  decode(m: StoredMessage): LogRecord {
     const where = { stream: EVENTS_STREAM, position: m.seq, subject: m.subject };
     const sid = parseEventSubject(m.subject);
     const events = decodeRecordBody(m.data, where).map((e) => this.upcasters.apply(e));
@@ -302,34 +276,6 @@ export class EventLog {
     };
   }
 
-  async *#range(filter: string, fromPosition: number, toPosition: number): AsyncGenerator<LogRecord> {
-    let consumer;
-    let pending: number;
-    try {
-      [consumer, pending] = await retryTransient(async () => {
-        const c = await this.js.consumers.get(EVENTS_STREAM, {
-          filter_subjects: filter,
-          deliver_policy: DeliverPolicy.StartSequence,
-          opt_start_seq: fromPosition,
-        });
-        return [c, (await c.info(true)).num_pending] as const;
-      }, this.#retryMs);
-    } catch (err) {
-      throw unavailable(err, 'read', { filter });
-    }
-    if (pending === 0) return;
-    const messages = await consumer.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
-    try {
-      for await (const m of messages) {
-        if (m.seq > toPosition) break;
-        yield this.decode(storedFromJs(m));
-        if (m.seq >= toPosition || m.info.pending === 0) break;
-      }
-    } finally {
-      await messages.close().catch(() => {});
-    }
-  }
-
   async #expectedHead(subject: string, expected: ExpectedVersion): Promise<Head> {
     if (expected === 'no_stream' || expected === 0) return { version: 0, position: 0 };
     const cached = this.#heads.get(subject);
@@ -338,14 +284,9 @@ export class EventLog {
   }
 
   async #head(subject: string): Promise<Head> {
-    let m: StoredMsg | null;
-    try {
-      m = await retryTransient(() => this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subject }), this.#retryMs);
-    } catch (err) {
-      throw unavailable(err, 'read head', { subject });
-    }
+    const m = await this.streams.last(EVENTS_STREAM, subject);
     if (!m) return { version: 0, position: 0 };
-    const version = Number(m.header.get(VERSION_HEADER));
+    const version = Number(m.headers?.get(VERSION_HEADER));
     if (!Number.isInteger(version) || version < 1) {
       throw new StkError('STK_ERR_LOG_CORRUPT_RECORD', `record ${m.seq} has no valid ${VERSION_HEADER}`, { position: m.seq, subject });
     }
@@ -355,19 +296,14 @@ export class EventLog {
   }
 
   async #original(position: number, subject: string, msgId: string): Promise<Appended> {
-    let m: StoredMsg | null;
-    try {
-      m = await retryTransient(() => this.jsm.streams.getMessage(EVENTS_STREAM, { seq: position }), this.#retryMs);
-    } catch (err) {
-      throw unavailable(err, 'read duplicate', { position });
-    }
+    const m = await this.streams.at(EVENTS_STREAM, position);
     if (!m) throw new StkError('STK_ERR_LOG_CORRUPT_RECORD', `duplicate append points at missing record ${position}`, { position });
     if (m.subject !== subject) {
       // Msg ids are stream-wide: the same event id used on another aggregate is a client error,
       // not a retry, and must not be reported as success.
       throw new StkError('STK_ERR_VALIDATION', `event id ${msgId} was already used for another aggregate`, { eventId: msgId });
     }
-    const r = this.decode({ seq: m.seq, subject: m.subject, data: m.data, time: m.time, headers: m.header });
+    const r = this.decode(m);
     return { position: r.position, version: r.version, events: r.events, duplicate: true };
   }
 
@@ -380,101 +316,39 @@ export class EventLog {
   }
 }
 
-/** A live, ordered, resumable subscription. Iterate it; `stop()` ends the iteration. */
+/** A delivery of a durable consumer with its decoded record; ack the delivery once the record's effects are stored. */
+export interface WorkItem {
+  delivery: Delivery;
+  record: LogRecord;
+}
+
+/** A live, ordered, resumable subscription to records. Iterate it; `stop()` ends the iteration. */
 export class Subscription implements AsyncIterable<LogRecord> {
   readonly #log: EventLog;
-  readonly #filter: string;
-  #after: number;
-  #stopped = false;
-  #close: (() => Promise<void>) | null = null;
+  readonly #follow: Follow;
 
-  constructor(log: EventLog, filter: string, after: number) {
+  constructor(log: EventLog, follow: Follow) {
     this.#log = log;
-    this.#filter = filter;
-    this.#after = after;
+    this.#follow = follow;
   }
 
   /** Position of the last record handed out. */
   get position(): number {
-    return this.#after;
+    return this.#follow.position;
+  }
+
+  /** Opens the read now rather than on the first iteration, so a failure to open surfaces here. */
+  ready(): Promise<void> {
+    return this.#follow.ready();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<LogRecord> {
-    const consumer = await this.#log.js.consumers.get(EVENTS_STREAM, {
-      filter_subjects: this.#filter,
-      ...(this.#after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.#after + 1 } : { deliver_policy: DeliverPolicy.All }),
-    });
-    const messages = await consumer.consume({ max_messages: 1024, expires: PULL_EXPIRES_MS });
-    this.#close = async () => {
-      await messages.close().catch(() => {});
-    };
-    if (this.#stopped) await this.#close();
-    try {
-      for await (const m of messages) {
-        // The ordered consumer restarts itself after a gap or reconnect from the last sequence it
-        // delivered; this guard keeps a restart from ever handing out a record twice.
-        if (m.seq <= this.#after) continue;
-        const r = this.#log.decode(storedFromJs(m));
-        this.#after = m.seq;
-        yield r;
-        if (this.#stopped) break;
-      }
-    } finally {
-      await this.#close();
-    }
+    for await (const m of this.#follow) yield this.#log.decode(m);
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#close?.();
+  stop(): Promise<void> {
+    return this.#follow.stop();
   }
-}
-
-/** A record from a durable consumer, to be acked once its effects are stored. */
-export interface DurableRecord {
-  record: LogRecord;
-  ack(): void;
-  /** Ask for redelivery (after `delayMs`). */
-  nak(delayMs?: number): void;
-  redelivered: boolean;
-}
-
-/** Iterates a durable pull consumer; at-least-once: unacked records come again. */
-export class DurableSubscription implements AsyncIterable<DurableRecord> {
-  readonly #log: EventLog;
-  readonly #consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
-  #close: (() => Promise<void>) | null = null;
-  #stopped = false;
-
-  constructor(log: EventLog, consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>) {
-    this.#log = log;
-    this.#consumer = consumer;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<DurableRecord> {
-    const messages = await this.#consumer.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
-    this.#close = async () => {
-      await messages.close().catch(() => {});
-    };
-    if (this.#stopped) await this.#close();
-    try {
-      for await (const m of messages) {
-        yield { record: this.#log.decode(storedFromJs(m)), ack: () => m.ack(), nak: (d) => m.nak(d), redelivered: m.redelivered };
-        if (this.#stopped) break;
-      }
-    } finally {
-      await this.#close();
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#close?.();
-  }
-}
-
-function storedFromJs(m: JsMsg): { seq: number; subject: string; data: Uint8Array; time: Date; headers?: { get(k: string): string } } {
-  return { seq: m.seq, subject: m.subject, data: m.data, time: m.time, ...(m.headers ? { headers: m.headers } : {}) };
 }
 
 function validateStream(s: StreamId): void {
@@ -493,21 +367,4 @@ function conflict(s: StreamId, expected: ExpectedVersion, actual: number): Appen
       actual,
     }),
   };
-}
-
-function isWrongLastSequence(err: unknown): boolean {
-  return (
-    err instanceof PublishRefused &&
-    (err.apiCode === JetStreamApiCodes.StreamWrongLastSequence || err.apiCode === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
-
-function unavailable(err: unknown, op: string, data: Record<string, unknown>): StkError {
-  if (err instanceof StkError) return err;
-  return new StkError(
-    'STK_ERR_LOG_UNAVAILABLE',
-    `event log ${op} failed: ${(err as Error)?.message ?? err}`,
-    { stream: EVENTS_STREAM, ...data },
-    { cause: err },
-  );
 }

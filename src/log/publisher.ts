@@ -1,4 +1,5 @@
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { JetStreamApiCodes } from '@nats-io/jetstream';
 import { StkError } from '../errors.ts';
 
 /** The server's acknowledgement of a JetStream publish. */
@@ -17,6 +18,15 @@ export class PublishRefused extends Error {
     super(message);
     this.name = 'PublishRefused';
   }
+}
+
+/** How a JetStream publish is identified and conditioned. */
+export interface PublishOptions {
+  /** `Nats-Msg-Id`: a retry with the same id within the duplicate window stores nothing. */
+  msgId: string;
+  /** `Nats-Expected-Last-Subject-Sequence`: refused unless the subject's newest message is at this sequence. */
+  expectedLastSubjectSequence?: number;
+  headers?: Record<string, string>;
 }
 
 interface Pending {
@@ -51,7 +61,7 @@ export class AckPublisher {
   }
 
   /** Publishes `data` to `subject` and resolves with the stream's ack. */
-  publish(subject: string, data: Uint8Array, o: { msgId: string; expectedLastSubjectSequence?: number; headers?: Record<string, string> }): Promise<Ack> {
+  publish(subject: string, data: Uint8Array, o: PublishOptions): Promise<Ack> {
     const h = headers();
     h.set('Nats-Msg-Id', o.msgId);
     if (o.expectedLastSubjectSequence !== undefined) h.set('Nats-Expected-Last-Subject-Sequence', String(o.expectedLastSubjectSequence));
@@ -110,4 +120,12 @@ export class AckPublisher {
       p.reject(err);
     }
   }
+}
+
+/** True when the server refused a conditional publish because the subject moved on (a lost race). */
+export function isWrongLastSequence(err: unknown): boolean {
+  return (
+    err instanceof PublishRefused &&
+    (err.apiCode === JetStreamApiCodes.StreamWrongLastSequence || err.apiCode === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }

@@ -1,5 +1,4 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
-import { StkError } from '../errors.ts';
+import type { StreamSpec } from './streams.ts';
 
 export const EVENTS_STREAM = 'EVENTS';
 
@@ -14,43 +13,18 @@ export interface EventsStreamOptions {
 }
 
 /**
- * Creates the EVENTS stream, or brings an existing one's mutable settings up to date.
- * Events are never discarded to make room: a full stream refuses new appends (DiscardNew), so an
- * acknowledged event is never lost to a limit.
+ * The EVENTS stream. Events are never discarded to make room: a full stream refuses new appends
+ * (discard new), so an acknowledged event is never lost to a limit. Its duplicate window, size
+ * bound and replicas follow the configuration on every start.
  */
-export async function ensureEventsStream(jsm: JetStreamManager, o: EventsStreamOptions = {}): Promise<void> {
-  const config: Partial<StreamConfig> & { name: string } = {
+export function eventsStreamSpec(o: EventsStreamOptions = {}): StreamSpec {
+  return {
     name: EVENTS_STREAM,
     subjects: ['ev.>'],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.New,
-    num_replicas: o.replicas ?? 1,
-    duplicate_window: (o.duplicateWindowMs ?? 120_000) * 1_000_000,
-    max_bytes: o.maxBytes ?? -1,
-    allow_direct: true,
+    discard: 'new',
+    replicas: o.replicas ?? 1,
+    duplicateWindowMs: o.duplicateWindowMs ?? 120_000,
+    maxBytes: o.maxBytes ?? -1,
+    updateMutable: true,
   };
-  try {
-    const info = await jsm.streams.info(EVENTS_STREAM).catch(() => null);
-    if (!info) {
-      await jsm.streams.add(config);
-      return;
-    }
-    const c = info.config;
-    if (c.duplicate_window !== config.duplicate_window || c.max_bytes !== config.max_bytes || c.num_replicas !== config.num_replicas) {
-      await jsm.streams.update(EVENTS_STREAM, {
-        ...c,
-        duplicate_window: config.duplicate_window!,
-        max_bytes: config.max_bytes!,
-        num_replicas: config.num_replicas!,
-      });
-    }
-  } catch (err) {
-    throw new StkError(
-      'STK_ERR_LOG_UNAVAILABLE',
-      `cannot create or update stream ${EVENTS_STREAM}: ${(err as Error).message}`,
-      { stream: EVENTS_STREAM },
-      { cause: err },
-    );
-  }
 }

@@ -1,7 +1,6 @@
-import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
+import type { Bucket, Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 
 /** Options of a partition-lease member. */
@@ -39,7 +38,7 @@ export interface Lease {
  */
 export class PartitionLeases {
   readonly #o: Required<Omit<LeaseOptions, 'logger' | 'onChange'>> & Pick<LeaseOptions, 'logger' | 'onChange'>;
-  #kv: KV | null = null;
+  #kv: Bucket | null = null;
   readonly #held = new Map<number, number>();
   #workerRevision = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -47,7 +46,7 @@ export class PartitionLeases {
   #stopped = false;
 
   constructor(
-    readonly nc: NatsConnection,
+    readonly streams: Streams,
     o: LeaseOptions,
   ) {
     assertId('token', o.workerId, 'worker id');
@@ -71,7 +70,7 @@ export class PartitionLeases {
 
   /** Joins the group and starts renewing and rebalancing. */
   async start(): Promise<void> {
-    this.#kv = await new Kvm(this.nc).create(this.#o.bucket, { ttl: this.#o.leaseMs, history: 1, replicas: this.#o.replicas });
+    this.#kv = await this.streams.bucket(this.#o.bucket, { ttlMs: this.#o.leaseMs, history: 1, replicas: this.#o.replicas });
     await this.tick();
     this.#timer = setInterval(() => {
       this.#ticking = this.#ticking.then(() => this.tick()).catch((err) => this.#o.logger?.warn({ err }, 'partition lease tick failed'));

@@ -1,8 +1,7 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
 import type { Level } from 'level';
 import { StkError } from '../errors.ts';
-import { decodeRecordBody, type EventLog, type LogRecord } from '../log/mod.ts';
-import { EVENTS_STREAM } from '../log/stream.ts';
+import { decodeRecordBody, type Delivery, type EventLog, type LogRecord, type StoredMessage } from '../log/mod.ts';
+import { ALL_EVENTS, EVENTS_STREAM } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { ModelWriter, positionKey, putJson, RawBatch } from '../store/batch.ts';
 import type { Projection } from '../store/model.ts';
@@ -83,7 +82,7 @@ export class Projector {
           this.#lastError = null;
         } catch (err) {
           // A closed or draining connection means the process is shutting down: nothing to retry.
-          if (this.#stopped || this.log.nc.isClosed() || this.log.nc.isDraining()) break;
+          if (this.#stopped || !this.log.streams.connected) break;
           this.#lastError = (err as Error).message;
           this.#o.logger.error({ err, position: this.position }, 'projector failed; restarting from its stored position');
           await new Promise((r) => setTimeout(r, 500));
@@ -126,8 +125,8 @@ export class Projector {
     const last = await this.log.lastPosition();
     const position = this.position;
     if (last <= position) return { events: 0, seconds: 0, position, last };
-    const next = await this.log.jsm.streams.getMessage(EVENTS_STREAM, { seq: position + 1 }).catch(() => null);
-    const seconds = next ? Math.max(0, (Date.now() - next.time.getTime()) / 1000) : 0;
+    const next = await this.log.storedAt(position + 1).catch(() => null);
+    const seconds = next ? Math.max(0, (Date.now() - next.getTime()) / 1000) : 0;
     return { events: last - position, seconds, position, last };
   }
 
@@ -179,50 +178,39 @@ export class Projector {
 
   /** Points the durable consumer at the stored position and returns the loop that drains it. */
   async #consume(): Promise<() => Promise<void>> {
-    const { jsm, js } = this.log;
     const name = this.#o.durableName;
     const from = this.position;
-    const info = await jsm.consumers.info(EVENTS_STREAM, name).catch((err: unknown) => {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
-      throw err;
-    });
-    if (info && (info.ack_floor.stream_seq !== from || info.num_ack_pending > 0)) await jsm.consumers.delete(EVENTS_STREAM, name);
-    if (!info || info.ack_floor.stream_seq !== from || info.num_ack_pending > 0) {
-      await jsm.consumers.add(EVENTS_STREAM, {
-        durable_name: name,
-        ack_policy: AckPolicy.All,
-        ack_wait: 30_000_000_000,
-        max_ack_pending: 20_000,
-        inactive_threshold: 7 * 24 * 3600 * 1_000_000_000,
-        ...(from > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 } : { deliver_policy: DeliverPolicy.All }),
-      });
+    const state = await this.log.streams.consumer(EVENTS_STREAM, name);
+    if (!state || state.ackFloor !== from || state.ackPending > 0) {
+      await this.log.streams.resetConsumer(
+        EVENTS_STREAM,
+        { name, filter: ALL_EVENTS, ackPolicy: 'all', ackWaitMs: 30_000, maxAckPending: 20_000, inactiveMs: 7 * 24 * 3600 * 1000 },
+        from,
+      );
     }
-    const consumer = await js.consumers.get(EVENTS_STREAM, name);
-    const messages = await consumer.consume({ max_messages: 2048 });
-    this.#close = async () => {
-      await messages.close().catch(() => {});
-    };
+    const work = await this.log.work(name, { max: 2048 });
+    this.#close = () => work.close();
     if (this.#stopped) await this.#close();
     return async () => {
       let buf: LogRecord[] = [];
-      let lastMsg: JsMsg | null = null;
+      let last: Delivery | null = null;
       try {
-        for await (const m of messages) {
-          if (m.seq <= this.position) {
-            m.ack();
+        for await (const { delivery, record } of work) {
+          if (record.position <= this.position) {
+            delivery.ack();
             continue;
           }
-          buf.push(this.log.decode(stored(m)));
-          lastMsg = m;
-          if (buf.length >= this.#o.batchMax || m.info.pending === 0) {
+          buf.push(record);
+          last = delivery;
+          if (buf.length >= this.#o.batchMax || delivery.info.pending === 0) {
             await this.#applyBatch(buf);
-            lastMsg.ack();
+            last.ack();
             buf = [];
           }
           if (this.#stopped) break;
         }
       } finally {
-        await messages.close().catch(() => {});
+        await work.close();
       }
     };
   }
@@ -244,50 +232,47 @@ export class Projector {
     let events = 0;
     let position = 0;
     let old: Array<{ model: string; gen: number }> | null = null;
-    const end = await this.log.lastPosition();
-    if (end > 0) {
-      const consumer = await this.log.js.consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
-      const messages = await consumer.consume({ max_messages: 4096 });
-      let pending = 0;
-      // One batch write in flight while the next batch is built: LevelDB works on its own thread.
-      let inflight: Promise<void> | null = null;
-      let batch = new RawBatch(this.store.db);
+    // One batch write in flight while the next batch is built: LevelDB works on its own thread.
+    let inflight: Promise<void> | null = null;
+    let batch = new RawBatch(this.store.db);
+    for (const w of writers) w.into(batch);
+    let pending = 0;
+    const flush = (): void => {
+      inflight = this.#writeRebuild(writers, batch, position);
+      batch = new RawBatch(this.store.db);
       for (const w of writers) w.into(batch);
-      try {
-        for await (const m of messages) {
+      pending = 0;
+    };
+    try {
+      // Read to the end of the stream as it is now, then swap; the live models may have moved on
+      // meanwhile, in which case the rebuild reads on to where they are. Swapping only at an end
+      // never leaves a model half-built for a projector that may not be running (offline rebuild).
+      for (;;) {
+        await this.log.streams.scanEach(EVENTS_STREAM, { fromSeq: position + 1 }, (m) => {
           const r = this.#lean(m);
-          for (const w of writers) {
-            if (!w.fresh && inflight) await inflight;
-            for (const e of r.events) {
-              const p = w.apply(e, r.position);
-              if (p) await p;
-            }
-          }
+          const work = this.#applyRebuild(writers, r, inflight);
           position = r.position;
           events += r.events.length;
-          if (++pending >= 2000 || m.info.pending === 0) {
+          const flushNow = ++pending >= 2000;
+          if (!work && !flushNow) return;
+          return (async () => {
+            await work;
+            if (!flushNow) return;
             if (inflight) await inflight;
-            inflight = this.#writeRebuild(writers, batch, position);
-            batch = new RawBatch(this.store.db);
-            for (const w of writers) w.into(batch);
-            pending = 0;
-            // Swap only at the end of the stream as it is now, so a rebuild never leaves a model
-            // half-built for a projector that may not be running (offline rebuild).
-            if (m.info.pending === 0) {
-              await inflight;
-              inflight = null;
-              old = await this.#trySwap(writers, position);
-              if (old) break;
-            }
-          }
-        }
+            flush();
+          })();
+        });
         if (inflight) await inflight;
-      } finally {
-        await batch.discard();
-        await messages.close().catch(() => {});
+        if (pending > 0) {
+          flush();
+          await inflight;
+        }
+        inflight = null;
+        old = await this.#trySwap(writers, position);
+        if (old) break;
       }
-    } else {
-      old = await this.#trySwap(writers, 0);
+    } finally {
+      await batch.discard();
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     this.#o.logger.info({ models: names, events, position, seconds }, 'projections rebuilt and swapped in');
@@ -305,10 +290,47 @@ export class Projector {
    * tenant and aggregate. Skips the headers and subject parsing of a full decode, which a replay
    * of the whole stream pays once per record for nothing.
    */
-  #lean(m: JsMsg): { position: number; events: LogRecord['events'] } {
+  #lean(m: StoredMessage): { position: number; events: LogRecord['events'] } {
     const events = decodeRecordBody(m.data, { stream: EVENTS_STREAM, position: m.seq, subject: m.subject });
     for (let i = 0; i < events.length; i++) events[i] = this.log.upcasters.apply(events[i]!);
     return { position: m.seq, events };
+  }
+
+  /**
+   * Applies one record to every rebuilding writer. Synchronous on the common path (a fresh model
+   * never reads LevelDB); a promise only when a writer must wait, for a read or for the write in
+   * flight, and the rest is then done after that wait.
+   */
+  #applyRebuild(writers: ModelWriter[], r: { position: number; events: LogRecord['events'] }, inflight: Promise<void> | null): Promise<void> | null {
+    for (let k = 0; k < writers.length; k++) {
+      const w = writers[k]!;
+      if (!w.fresh && inflight) return this.#applyRebuildFrom(writers, r, inflight, k, 0, inflight);
+      for (let i = 0; i < r.events.length; i++) {
+        const p = w.apply(r.events[i]!, r.position);
+        if (p) return this.#applyRebuildFrom(writers, r, inflight, k, i + 1, p);
+      }
+    }
+    return null;
+  }
+
+  /** The rest of `#applyRebuild` from writer `k`, event `i`, once `wait` is done. */
+  async #applyRebuildFrom(
+    writers: ModelWriter[],
+    r: { position: number; events: LogRecord['events'] },
+    inflight: Promise<void> | null,
+    k0: number,
+    i0: number,
+    wait: Promise<void>,
+  ): Promise<void> {
+    await wait;
+    for (let k = k0; k < writers.length; k++) {
+      const w = writers[k]!;
+      if (k > k0 && !w.fresh && inflight) await inflight;
+      for (let i = k === k0 ? i0 : 0; i < r.events.length; i++) {
+        const p = w.apply(r.events[i]!, r.position);
+        if (p) await p;
+      }
+    }
   }
 
   /** Adds the positions to the writers' batch and writes it; the returned promise is the LevelDB write. */
@@ -337,10 +359,6 @@ export class Projector {
       return replaced;
     });
   }
-}
-
-function stored(m: JsMsg): { seq: number; subject: string; data: Uint8Array; time: Date; headers?: { get(k: string): string } } {
-  return { seq: m.seq, subject: m.subject, data: m.data, time: m.time, ...(m.headers ? { headers: m.headers } : {}) };
 }
 
 /** Thrown to a reader that asked to wait for a position the projection did not reach in time. */

@@ -71,7 +71,7 @@ test('503 with Retry-After and nothing written while over the bound; the same ba
 
     const last = await lastRecordOf(nc, tenant);
     await ledgerCovers(nc, tenant, last);
-    const log = await EventLog.open(nc, { skipEnsureStream: true });
+    const log = await EventLog.connect(nc, { skipEnsureStream: true });
     const ids = (await log.readTenant(tenant))
       .flatMap((r) => r.events)
       .filter((e) => e.type === 'alert.raised')

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AckPolicy, jetstream } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog, EVENTS_STREAM, tenantFilter } from '../../src/log/mod.ts';
@@ -15,7 +15,7 @@ const test = suite<Ctx>('backpressure: lag monitor');
 test.before(async (ctx) => {
   ctx.nats = await natsFixture();
   ctx.nc = await connectNats({ servers: ctx.nats.url });
-  ctx.log = await EventLog.open(ctx.nc);
+  ctx.log = await EventLog.connect(ctx.nc);
 });
 test.after(async (ctx) => {
   ctx.log?.close();
@@ -30,8 +30,12 @@ test('a sealing backlog over the bound refuses with STK_ERR_UNAVAILABLE, and adm
       .slice(0, 6)
       .toLowerCase()
       .replace(/[^a-z0-9]/g, 'x');
-  await log.jsm.consumers.add(EVENTS_STREAM, { durable_name: 'stk-sealer-bptest', ack_policy: AckPolicy.All, filter_subject: tenantFilter(tenant) });
-  const monitor = new LagMonitor(log.jsm, { maxSealLagEvents: 3, maxProjectionLagEvents: 1000 }, { refreshMs: 0 });
+  await (await jetstreamManager(nc)).consumers.add(EVENTS_STREAM, {
+    durable_name: 'stk-sealer-bptest',
+    ack_policy: AckPolicy.All,
+    filter_subject: tenantFilter(tenant),
+  });
+  const monitor = new LagMonitor(log.streams, { maxSealLagEvents: 3, maxProjectionLagEvents: 1000 }, { refreshMs: 0 });
   await monitor.admit();
   for (let i = 0; i < 5; i++)
     await log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'x', data: {} }], { expectedVersion: 'no_stream' });
@@ -47,7 +51,7 @@ test('a sealing backlog over the bound refuses with STK_ERR_UNAVAILABLE, and adm
   await last!.ackAck();
   await monitor.admit();
   assert.is((await monitor.snapshot()).sealEvents, 0);
-  await log.jsm.consumers.delete(EVENTS_STREAM, 'stk-sealer-bptest');
+  await (await jetstreamManager(nc)).consumers.delete(EVENTS_STREAM, 'stk-sealer-bptest');
 });
 
 test('a projector replica counts only while it is alive', async ({ log, nc }) => {
@@ -59,13 +63,13 @@ test('a projector replica counts only while it is alive', async ({ log, nc }) =>
       .replace(/[^a-z0-9]/g, 'x');
   for (let i = 0; i < 4; i++)
     await log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'x', data: {} }], { expectedVersion: 'no_stream' });
-  await log.jsm.consumers.add(EVENTS_STREAM, {
+  await (await jetstreamManager(nc)).consumers.add(EVENTS_STREAM, {
     durable_name: 'projector_bptest',
     ack_policy: AckPolicy.Explicit,
     filter_subject: tenantFilter(tenant),
     max_ack_pending: 2,
   });
-  const monitor = new LagMonitor(log.jsm, { maxSealLagEvents: 1_000_000, maxProjectionLagEvents: 3 }, { refreshMs: 0 });
+  const monitor = new LagMonitor(log.streams, { maxSealLagEvents: 1_000_000, maxProjectionLagEvents: 3 }, { refreshMs: 0 });
   // Nobody pulls from it: a replica whose process is gone does not hold agents back.
   await monitor.admit();
   const c = await jetstream(nc).consumers.get(EVENTS_STREAM, 'projector_bptest');
@@ -79,7 +83,7 @@ test('a projector replica counts only while it is alive', async ({ log, nc }) =>
   for (let i = 1; i < 4; i++) (await it.next()).value!.ack();
   void messages.close();
   await it.return?.();
-  await log.jsm.consumers.delete(EVENTS_STREAM, 'projector_bptest');
+  await (await jetstreamManager(nc)).consumers.delete(EVENTS_STREAM, 'projector_bptest');
   await monitor.admit();
 });
 

@@ -12,7 +12,7 @@ import { Sealer } from '../../src/ledger/sealer.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { rejects } from '../helpers/assert.ts';
 import { createTenant, enrollAgent, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
-import { clusterFixture, natsFixture, tempDir } from '../helpers/nats.ts';
+import { clusterFixture, natsFixture, tempDir, doorOf } from '../helpers/nats.ts';
 import { runCli } from '../helpers/proc.ts';
 import { quiet } from '../ledger/fixture.ts';
 import { EventLog } from '../../src/log/mod.ts';
@@ -44,9 +44,9 @@ test('a backup of a running install restores into a fresh NATS: the ledger verif
   const nc = await connectNats({ servers: source.url });
   let sealer: Sealer | null = null;
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     sealer = await Sealer.start({
-      nc,
+      streams: await doorOf(nc),
       keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }),
       logger: quiet,
       blockMaxEntries: 10,
@@ -125,7 +125,7 @@ test('a backup whose file does not match its manifest is refused before anything
   const nc = await connectNats({ servers: source.url });
   const tnc = await connectNats({ servers: target.url });
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     const t = freshTenant('bk');
     await createTenant(log, t);
     const { agentId } = await enrollAgent(log, t);
@@ -143,14 +143,14 @@ test('a backup whose file does not match its manifest is refused before anything
     line.data = Buffer.from(Buffer.from(line.data, 'base64').toString('utf8').replace('original title', 'harmless title')).toString('base64');
     lines[lines.length - 1] = JSON.stringify(line);
     await writeFile(file, `${lines.join('\n')}\n`);
-    await rejects(restoreStreams({ nc: tnc, from: [tampered] }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ streams: await doorOf(tnc), from: [tampered] }), 'STK_ERR_BACKUP_CORRUPT');
 
     // A line dropped, a manifest missing: refused the same way.
     const short = join(dirs.path, 'short');
     await cp(out, short, { recursive: true });
     await writeFile(join(short, 'EVENTS.jsonl'), `${lines.slice(0, -1).join('\n')}\n`);
-    await rejects(restoreStreams({ nc: tnc, from: [short] }), 'STK_ERR_BACKUP_CORRUPT');
-    await rejects(restoreStreams({ nc: tnc, from: [dirs.path] }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ streams: await doorOf(tnc), from: [short] }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ streams: await doorOf(tnc), from: [dirs.path] }), 'STK_ERR_BACKUP_CORRUPT');
 
     // Nothing reached the target: the untouched backup still restores into it.
     const names = await (await jetstreamManager(tnc)).streams.names().next();
@@ -171,11 +171,11 @@ test('restore refuses a target where Stockade already created EVENTS', async () 
   const dirs = await tempDir('stk-backup-');
   const nc = await connectNats({ servers: source.url });
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     await createTenant(log, freshTenant('bk'));
     const out = join(dirs.path, 'backup');
     assert.is((await cli(['backup', '--out', out, '--nats-url', source.url])).code, 0);
-    await rejects(restoreStreams({ nc, from: [out] }), 'STK_ERR_RESTORE_TARGET_EXISTS');
+    await rejects(restoreStreams({ streams: await doorOf(nc), from: [out] }), 'STK_ERR_RESTORE_TARGET_EXISTS');
     // A backup never writes into a folder that already holds something.
     const again = await cli(['backup', '--out', out, '--nats-url', source.url]);
     assert.is(again.code, 1);
@@ -200,9 +200,9 @@ test('increments: a full backup and the backups --since it restore together; a b
   const onc = await connectNats({ servers: other.url });
   let sealer: Sealer | null = null;
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     sealer = await Sealer.start({
-      nc,
+      streams: await doorOf(nc),
       keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }),
       logger: quiet,
       blockMaxEntries: 10,
@@ -215,7 +215,7 @@ test('increments: a full backup and the backups --since it restore together; a b
     const full = join(dirs.path, 'full');
     const inc1 = join(dirs.path, 'inc1');
     const inc2 = join(dirs.path, 'inc2');
-    const m0 = await backupStreams({ nc, out: full });
+    const m0 = await backupStreams({ streams: await doorOf(nc), out: full });
     await createTenant(log, t2);
     let last = 0;
     for (let i = 0; i < 4; i++) last = (await raiseAlert(log, t1, agentId)).position;
@@ -228,13 +228,13 @@ test('increments: a full backup and the backups --since it restore together; a b
     // Nothing new since inc1: an empty increment, still a link of the chain.
     await sealer.close();
     sealer = null;
-    const m2 = await backupStreams({ nc, out: inc2, since: inc1 });
+    const m2 = await backupStreams({ streams: await doorOf(nc), out: inc2, since: inc1 });
     assert.is(m2.streams.EVENTS.messages, 0);
     assert.is(m2.streams.EVENTS.lastSeq, last);
 
-    await rejects(restoreStreams({ nc: tnc, from: [inc1] }), 'STK_ERR_BACKUP_CORRUPT');
-    await rejects(restoreStreams({ nc: tnc, from: [full, inc2] }), 'STK_ERR_BACKUP_CORRUPT');
-    await rejects(restoreStreams({ nc: tnc, from: [full, inc1, inc1] }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ streams: await doorOf(tnc), from: [inc1] }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ streams: await doorOf(tnc), from: [full, inc2] }), 'STK_ERR_BACKUP_CORRUPT');
+    await rejects(restoreStreams({ streams: await doorOf(tnc), from: [full, inc1, inc1] }), 'STK_ERR_BACKUP_CORRUPT');
     const r = await cli(['restore', '--from', full, '--from', inc1, '--from', inc2, '--nats-url', target.url]);
     assert.is(r.code, 0, r.out.join('\n'));
     const vSource = await cli(['ledger', 'verify', '--tenant', t1, '--tenant', t2, '--nats-url', source.url]);
@@ -247,9 +247,9 @@ test('increments: a full backup and the backups --since it restore together; a b
     );
 
     // An increment continues only the streams its base was read from.
-    const olog = await EventLog.open(onc);
+    const olog = await EventLog.connect(onc);
     for (let i = 0; i < 3; i++) await createTenant(olog, freshTenant('inc'));
-    await rejects(backupStreams({ nc: onc, out: join(dirs.path, 'foreign'), since: full }), 'STK_ERR_CONFIG');
+    await rejects(backupStreams({ streams: await doorOf(onc), out: join(dirs.path, 'foreign'), since: full }), 'STK_ERR_CONFIG');
   } finally {
     await sealer?.close().catch(() => {});
     for (const c of [nc, tnc, onc]) await c.close().catch(() => {});
@@ -266,9 +266,9 @@ test('restore --replicas 3 into a 3-node cluster: R3 streams, in order, and the 
   const cnc = await connectNats({ servers: cluster.urls });
   let sealer: Sealer | null = null;
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     sealer = await Sealer.start({
-      nc,
+      streams: await doorOf(nc),
       keyring: await Keyring.open(join(dirs.path, 'keys'), { create: true }),
       logger: quiet,
       blockMaxEntries: 10,
@@ -281,7 +281,7 @@ test('restore --replicas 3 into a 3-node cluster: R3 streams, in order, and the 
     for (let i = 0; i < 30; i++) last = (await raiseAlert(log, t, agentId)).position;
     await sealer.waitSealed(last);
     const out = join(dirs.path, 'backup');
-    await backupStreams({ nc, out });
+    await backupStreams({ streams: await doorOf(nc), out });
     const r = await cli(['restore', '--from', out, '--replicas', '3', '--nats-url', cluster.urls.join(',')]);
     assert.is(r.code, 0, r.out.join('\n'));
     const jsm = await jetstreamManager(cnc);
@@ -312,7 +312,7 @@ test('the read-only auditor user of infra/nats/ledger-auth.conf can take a backu
   const dirs = await tempDir('stk-backup-');
   const nc = await connectNats({ servers: source.url, user: 'app', pass: pass.app });
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     const { position } = await createTenant(log, freshTenant('bk'));
     const out = join(dirs.path, 'backup');
     const p = runCli(['backup', '--out', out, '--nats-url', source.url], { STOCKADE_NATS_USER: 'auditor', STOCKADE_NATS_PASS: pass.auditor });

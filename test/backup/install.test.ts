@@ -74,7 +74,7 @@ test('back up a running install, restore into a new data folder with its keys, a
   let second: Awaited<ReturnType<typeof serve>> | null = null;
   try {
     first = await serve(a);
-    const log = await EventLog.open(first.nc, { skipEnsureStream: true });
+    const log = await EventLog.connect(first.nc, { skipEnsureStream: true });
     const tenants = [freshTenant('ins'), freshTenant('ins')];
     let lastAlert = 0;
     for (const t of tenants) {
@@ -117,7 +117,7 @@ test('back up a running install, restore into a new data folder with its keys, a
     assert.is(body.items.length, 5);
 
     // The restored sealer extends a restored chain with the restored keys.
-    const log2 = await EventLog.open(second.nc, { skipEnsureStream: true });
+    const log2 = await EventLog.connect(second.nc, { skipEnsureStream: true });
     const blocks = await watchBlocks(second.nc, tenants[1]!);
     const more = (await raiseAlert(log2, tenants[1]!, 'agent-x')).position;
     await blocks.until(more);

@@ -62,7 +62,7 @@ test('with no install running, rebuild opens the data folder itself (NATS_URL) a
   const dir = await tempDir();
   const nc = await connectNats({ servers: nats.url });
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     const t = freshTenant();
     await createTenant(log, t);
     const { agentId } = await enrollAgent(log, t);

@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -13,7 +14,7 @@ const test = suite<Ctx>('3-node cluster: event log failover');
 test.before(async (ctx) => {
   ctx.cluster = await clusterFixture();
   ctx.nc = await connectNats({ servers: ctx.cluster.urls, name: 'failover-test' });
-  ctx.log = await EventLog.open(ctx.nc, { replicas: 3, publishTimeoutMs: 1500 });
+  ctx.log = await EventLog.connect(ctx.nc, { replicas: 3, publishTimeoutMs: 1500 });
 });
 test.after(async (ctx) => {
   ctx.log?.close();
@@ -21,7 +22,7 @@ test.after(async (ctx) => {
   await ctx.cluster?.stopAll();
 });
 
-test('killing the EVENTS leader under steady ingest loses no acknowledged event and duplicates none', async ({ cluster, log }) => {
+test('killing the EVENTS leader under steady ingest loses no acknowledged event and duplicates none', async ({ cluster, log, nc: ctxNc }) => {
   const tenant =
     'failover-' +
     newId()
@@ -67,7 +68,7 @@ test('killing the EVENTS leader under steady ingest loses no acknowledged event 
       check();
     });
   await waitForAcks(300);
-  const info = await log.jsm.streams.info(EVENTS_STREAM);
+  const info = await (await jetstreamManager(ctxNc)).streams.info(EVENTS_STREAM);
   const leaderName = info.cluster?.leader;
   assert.ok(leaderName, 'stream has a leader');
   const leaderIndex = cluster.servers.findIndex((s) => s.options.serverName === leaderName);
@@ -91,7 +92,7 @@ test('killing the EVENTS leader under steady ingest loses no acknowledged event 
   assert.is(records.length, acked.size);
   for (const r of records) assert.is(acked.get(r.events[0]!.id), r.position);
 
-  const after = await log.jsm.streams.info(EVENTS_STREAM);
+  const after = await (await jetstreamManager(ctxNc)).streams.info(EVENTS_STREAM);
   assert.is.not(after.cluster?.leader, leaderName, 'a new leader was elected');
   await cluster.restart(leaderIndex);
 });

@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentClient } from '../../src/cli/agent-client.ts';
@@ -29,8 +30,8 @@ test('steady agent ingest, the EVENTS leader killed: ingest resumes, nothing los
     load.start();
     for (let i = 0; i < 20; i++) await load.nextAck();
 
-    const log = await EventLog.open(nc, { skipEnsureStream: true, transientRetryMs: 30_000 });
-    const info = await log.jsm.streams.info(EVENTS_STREAM);
+    const log = await EventLog.connect(nc, { skipEnsureStream: true, transientRetryMs: 30_000 });
+    const info = await (await jetstreamManager(nc)).streams.info(EVENTS_STREAM);
     assert.is(info.config.num_replicas, 3);
     const leader = info.cluster!.leader!;
     const index = cluster.servers.findIndex((s) => s.options.serverName === leader);

@@ -5,7 +5,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { csrfMatches, SESSION_BUCKET, SESSION_TTL_MS, SessionStore } from '../../src/dashboard/sessions.ts';
 import { connectNats } from '../../src/nats/connect.ts';
-import { natsFixture } from '../helpers/nats.ts';
+import { natsFixture, doorOf } from '../helpers/nats.ts';
 
 /** The session store on a real nats-server: expiry, tampering, sign-out, CSRF tokens. */
 const test = suite('dashboard session store');
@@ -25,7 +25,7 @@ test.after(async () => {
 
 test('a session reads back until it expires, and not after', async () => {
   let now = new Date('2026-01-01T00:00:00Z');
-  const store = await SessionStore.open(nc, { now: () => now });
+  const store = await SessionStore.open(await doorOf(nc), { now: () => now });
   const { sid, session } = await store.create('stk_admin_x', { kind: 'admin' });
   assert.equal((await store.get(sid))?.principal, { kind: 'admin' });
   assert.is((await store.get(sid))?.credential, 'stk_admin_x');
@@ -37,7 +37,7 @@ test('a session reads back until it expires, and not after', async () => {
 });
 
 test('a tampered entry, another cookie, or a signed-out session is no session', async () => {
-  const store = await SessionStore.open(nc);
+  const store = await SessionStore.open(await doorOf(nc));
   const a = await store.create('stk_admin_a', { kind: 'admin' });
   const b = await store.create('stk_admin_b', { kind: 'admin' });
   const kv = await new Kvm(nc).open(SESSION_BUCKET);
@@ -59,7 +59,7 @@ test('a tampered entry, another cookie, or a signed-out session is no session', 
 });
 
 test('the CSRF token belongs to its session and compares whole', async () => {
-  const store = await SessionStore.open(nc);
+  const store = await SessionStore.open(await doorOf(nc));
   const a = (await store.create('x', { kind: 'admin' })).session;
   const b = (await store.create('y', { kind: 'admin' })).session;
   assert.is.not(a.csrf, b.csrf);

@@ -1,6 +1,5 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Kvm } from '@nats-io/kv';
 import { SESSION_BUCKET } from '../../src/dashboard/mod.ts';
 import { apiCall, freshTenant, stockadeFixture } from './stack.ts';
 
@@ -94,7 +93,7 @@ test('the session bucket holds nothing usable: no credential, no tenant, keys ar
   const tenant = await signIn(a.base, t.token);
   assert.is(admin.status, 201);
   assert.is(tenant.status, 201);
-  const kv = await new Kvm(a.stk.runtime.nc).open(SESSION_BUCKET);
+  const kv = await a.stk.runtime.streams.bucket(SESSION_BUCKET);
   const keys: string[] = [];
   for await (const k of await kv.keys()) keys.push(k);
   assert.ok(keys.length >= 2);

@@ -72,7 +72,7 @@ test('ingress, API (with its read models), sealer and nats-server each killed an
     assert.equal(load.failures, [], 'the agent never gave up on a batch');
 
     const last = await lastRecordOf(nc, tenant);
-    const log = await EventLog.open(nc, { skipEnsureStream: true });
+    const log = await EventLog.connect(nc, { skipEnsureStream: true });
     const records = await log.readTenant(tenant);
     log.close();
     const alertIds = records

@@ -59,7 +59,7 @@ test('a full store refuses reports with clean 503s and writes nothing; once free
     assert.equal(load.failures, []);
 
     const last = await lastRecordOf(nc, tenant);
-    const log = await EventLog.open(nc, { skipEnsureStream: true });
+    const log = await EventLog.connect(nc, { skipEnsureStream: true });
     const ids = (await log.readTenant(tenant))
       .flatMap((r) => r.events)
       .filter((e) => e.type === 'alert.raised')

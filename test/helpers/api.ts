@@ -28,13 +28,13 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
   const config = loadConfig({ data: dataDir, natsUrl, http: '127.0.0.1:0', role: 'api,projector' }, {});
   const logger = createLogger({ level: process.env.STK_TEST_LOG ?? 'silent' });
   const nc: NatsConnection = await connectNats({ servers: natsUrl });
-  const log = await EventLog.open(nc);
+  const log = await EventLog.connect(nc);
   const db = new Level<string, unknown>(join(dataDir, 'level'), { valueEncoding: 'json' });
   await db.open();
   const runtime: Runtime = {
     config,
     logger,
-    nc,
+    streams: log.streams,
     log,
     db,
     metrics: new Metrics(),

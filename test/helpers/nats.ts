@@ -1,3 +1,5 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Streams } from '../../src/log/mod.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,4 +48,16 @@ export async function clusterFixture(): Promise<NatsCluster & { dir: string; sto
       await dir.cleanup();
     },
   });
+}
+
+const doors = new WeakMap<NatsConnection, Promise<Streams>>();
+
+/** The door to JetStream on a test's connection (one per connection, closed with the process). */
+export function doorOf(nc: NatsConnection): Promise<Streams> {
+  let d = doors.get(nc);
+  if (!d) {
+    d = Streams.open(nc);
+    doors.set(nc, d);
+  }
+  return d;
 }

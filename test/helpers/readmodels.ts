@@ -23,7 +23,7 @@ export async function readModelFixture(): Promise<{
   const nats = await natsFixture();
   const dir = await tempDir('stk-level-');
   const nc = await connectNats({ servers: nats.url });
-  const log = await EventLog.open(nc);
+  const log = await EventLog.connect(nc);
   const logger = createLogger({ level: 'warn' });
   let db = new Level<string, unknown>(join(dir.path, 'level'), { valueEncoding: 'json' });
   await db.open();

@@ -35,7 +35,7 @@ export async function ingressFixture(o: Partial<IngressOptions> = {}): Promise<I
   let nc: NatsConnection | undefined;
   try {
     nc = await connectNats({ servers: nats.url });
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     const ingress = await startIngress({
       log,
       logger: createLogger({ level: process.env.STOCKADE_TEST_LOG ?? 'silent' }),

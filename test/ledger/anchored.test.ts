@@ -1,3 +1,4 @@
+import { doorOf } from '../helpers/nats.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
@@ -52,7 +53,7 @@ test('finding creation and state change, a scan run with its Merkle root, eviden
     const records = await f.log.readTenant(t);
     const types = records.flatMap((r) => r.events.map((e) => e.type));
     assert.is(records.length, 6, types.join(','));
-    const v = await verifyLedger({ nc: f.nc, tenants: [t] });
+    const v = await verifyLedger({ streams: await doorOf(f.nc), tenants: [t] });
     assert.ok(v.ok, JSON.stringify(v.tenants[0]!.break));
     assert.is(v.tenants[0]!.entries, records.length, 'one entry per stored record');
   } finally {

@@ -7,7 +7,7 @@ import { registerSealerTelemetry } from '../../src/ledger/role.ts';
 import { ledgerApi } from '../../src/ledger/routes.ts';
 import { Sealer } from '../../src/ledger/sealer.ts';
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';
-import { tempDir } from '../helpers/nats.ts';
+import { tempDir, doorOf } from '../helpers/nats.ts';
 import { freshTenant, quiet } from './fixture.ts';
 
 type Ctx = { f: ApiFixture; sealer: Sealer; keys: Awaited<ReturnType<typeof tempDir>> };
@@ -17,7 +17,12 @@ test.before(async (ctx) => {
   ctx.f = await apiFixture({ plugins: [operatorApi, ledgerApi] });
   ctx.keys = await tempDir();
   const rt = ctx.f.stk.runtime;
-  ctx.sealer = await Sealer.start({ nc: rt.nc, keyring: await Keyring.open(join(ctx.keys.path, 'k'), { create: true }), logger: quiet, blockMaxMs: 20 });
+  ctx.sealer = await Sealer.start({
+    streams: rt.streams,
+    keyring: await Keyring.open(join(ctx.keys.path, 'k'), { create: true }),
+    logger: quiet,
+    blockMaxMs: 20,
+  });
   registerSealerTelemetry(rt, ctx.sealer);
 });
 test.after(async (ctx) => {

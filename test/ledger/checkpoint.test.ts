@@ -1,3 +1,4 @@
+import { doorOf } from '../helpers/nats.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:http';
@@ -41,12 +42,12 @@ test('the sealer signs heads every interval and sends them off-host; verify --ch
       saved.heads.find((h) => h.tenant === t),
       { tenant: t, height: 12, head: sealer.chain(t)!.head },
     );
-    const v = await verifyLedger({ nc: f.nc, tenants: [t], checkpoint: cp });
+    const v = await verifyLedger({ streams: await doorOf(f.nc), tenants: [t], checkpoint: cp });
     assert.ok(v.ok && v.checkpoint?.ok, JSON.stringify(v));
 
     // A checkpoint whose signature was tampered with is refused as a whole.
     const forged = { ...cp, heads: cp.heads.map((h) => (h.tenant === t ? { ...h, height: 11 } : h)) };
-    const bad = await verifyLedger({ nc: f.nc, tenants: [t], checkpoint: forged });
+    const bad = await verifyLedger({ streams: await doorOf(f.nc), tenants: [t], checkpoint: forged });
     assert.is(bad.ok, false);
     assert.is(bad.checkpoint?.message, 'checkpoint signature does not verify');
     await rejects(readCheckpointFile(join(f.dir, 'missing.json')), 'STK_ERR_LEDGER_CHECKPOINT');

@@ -6,7 +6,7 @@ import { connectNats } from '../../src/nats/connect.ts';
 import { newId } from '../../src/ids.ts';
 import { parseBlock } from '../../src/ledger/format.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
-import { natsFixture } from '../helpers/nats.ts';
+import { natsFixture, doorOf } from '../helpers/nats.ts';
 import { runCli, type CliProcess } from '../helpers/proc.ts';
 import { freshTenant } from './fixture.ts';
 
@@ -17,7 +17,7 @@ test('kill the sealer twice while records and blocks are flowing; every record e
   const nc = await connectNats({ servers: nats.url });
   const sealers: CliProcess[] = [];
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     const keyDir = join(nats.dir, 'keys');
     const tenants = [freshTenant(), freshTenant(), freshTenant()];
     const start = (): CliProcess => {
@@ -84,7 +84,7 @@ test('kill the sealer twice while records and blocks are flowing; every record e
     await until(() => tenants.every((t) => (sealedSeq.get(t) ?? 0) >= lastOf.get(t)!), 'every record sealed');
     sub.unsubscribe();
 
-    const r = await verifyLedger({ nc, tenants });
+    const r = await verifyLedger({ streams: await doorOf(nc), tenants });
     assert.ok(r.ok, JSON.stringify(r.tenants.map((t) => t.break ?? t.tenant)));
     for (const t of r.tenants) {
       assert.is(t.entries, counts.get(t.tenant), `${t.tenant}: every record once`);

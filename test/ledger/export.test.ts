@@ -1,3 +1,4 @@
+import { doorOf } from '../helpers/nats.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -18,7 +19,7 @@ test.before(async (ctx) => {
   await sealer.close();
   ctx.out = join(ctx.f.dir, 'export');
   ctx.script = await docScript(ctx.f.dir);
-  const s = await exportLedger({ nc: ctx.f.nc, tenant: ctx.tenant, out: ctx.out });
+  const s = await exportLedger({ streams: await doorOf(ctx.f.nc), tenant: ctx.tenant, out: ctx.out });
   assert.equal([s.entries, s.blocks, s.height, s.keys, s.unsealed], [10, 3, 10, 1, 0]);
 });
 test.after(async (ctx) => {

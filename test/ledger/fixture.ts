@@ -23,12 +23,13 @@ export async function ledgerFixture() {
   const nats = await natsFixture();
   const dir = await tempDir('stk-ledger-');
   const nc: NatsConnection = await connectNats({ servers: nats.url });
-  const log = await EventLog.open(nc);
+  const log = await EventLog.connect(nc);
   const keyDir = join(dir.path, 'keys');
   const sealers: Sealer[] = [];
   return {
     nats,
     nc,
+    streams: log.streams,
     log,
     dir: dir.path,
     keyDir,
@@ -37,7 +38,7 @@ export async function ledgerFixture() {
     },
     async sealer(o: Partial<SealerOptions> = {}): Promise<Sealer> {
       const s = await Sealer.start({
-        nc,
+        streams: log.streams,
         keyring: o.keyring ?? (await Keyring.open(keyDir, { create: true })),
         logger: quiet,
         blockMaxEntries: 10,

@@ -43,7 +43,7 @@ test.before(async (ctx) => {
   ctx.auditor = await as('auditor');
   ctx.sealerUser = await as('sealer');
   ctx.ops = await as('ops');
-  const log = await EventLog.open(ctx.app);
+  const log = await EventLog.connect(ctx.app);
   ctx.tenant = freshTenant();
   ctx.keyDir = join(ctx.nats.dir, 'sealer-keys');
   ctx.sealerHttp = `127.0.0.1:${await freePort()}`;
@@ -185,7 +185,7 @@ test('the application runs as the app user beside the separate sealer (serve wit
     const h = await fetch(`http://127.0.0.1:${port}/healthz`);
     assert.is(h.status, 200, await h.text());
     // The separate sealer keeps sealing what the application appends.
-    const log = await EventLog.open(ctx.app);
+    const log = await EventLog.connect(ctx.app);
     const sub = ctx.auditor.subscribe(ledgerSubject(ctx.tenant));
     const seq = (
       await log.appendOrThrow({ tenant: ctx.tenant, aggregateType: 'finding', aggregateId: 'later' }, [{ type: 'finding.created', data: {} }], {

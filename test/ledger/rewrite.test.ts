@@ -1,3 +1,4 @@
+import { doorOf } from '../helpers/nats.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ test('key rotation: a new key id, recorded in the ledger; old blocks still verif
     await second.waitSealed(await f.append(t, 4));
     await second.checkpoint();
     await second.close();
-    const v = await verifyLedger({ nc: f.nc, tenants: [t] });
+    const v = await verifyLedger({ streams: await doorOf(f.nc), tenants: [t] });
     assert.ok(v.ok, JSON.stringify(v.tenants[0]!.break));
     assert.equal(v.tenants[0]!.keyIds, [oldKey, r.keyId]);
     assert.equal(
@@ -40,7 +41,7 @@ test('key rotation: a new key id, recorded in the ledger; old blocks still verif
       ],
     );
     const out = join(f.dir, 'export');
-    await exportLedger({ nc: f.nc, tenant: t, out });
+    await exportLedger({ streams: await doorOf(f.nc), tenant: t, out });
     const s = await runScript(await docScript(f.dir), [out]);
     assert.is(s.code, 0, s.out);
     assert.match(s.out, `keys: ${oldKey} ${r.keyId}`);
@@ -79,9 +80,9 @@ test('truncate the ledger and re-seal from a point with the real key: only a sav
     await resealer.waitSealed(await f.append(t, 1));
     await resealer.close();
 
-    const alone = await verifyLedger({ nc: f.nc, tenants: [t] });
+    const alone = await verifyLedger({ streams: await doorOf(f.nc), tenants: [t] });
     assert.ok(alone.ok, 'a consistent rewrite verifies on its own');
-    const v = await verifyLedger({ nc: f.nc, tenants: [t], checkpoint: saved });
+    const v = await verifyLedger({ streams: await doorOf(f.nc), tenants: [t], checkpoint: saved });
     assert.is(v.ok, false);
     assert.is(v.checkpoint?.ok, true);
     const b = v.tenants[0]!.break!;
@@ -119,7 +120,7 @@ test('a LEDGER restored from an altered copy (entries changed under valid signat
       }
       await js.publish(k.subject, data);
     }
-    const v = await verifyLedger({ nc: f.nc, tenants: [t] });
+    const v = await verifyLedger({ streams: await doorOf(f.nc), tenants: [t] });
     const b = v.tenants[0]!.break!;
     assert.is(b.kind, 'chain_broken', JSON.stringify(b));
     assert.is(b.block, 2);

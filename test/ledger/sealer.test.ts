@@ -1,3 +1,4 @@
+import { doorOf } from '../helpers/nats.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { verifyLedger } from '../../src/ledger/verify.ts';
@@ -23,7 +24,7 @@ test('seals every record of every tenant into signed blocks that verify', async 
     assert.is(ca.height, 25);
     assert.is(ca.blocks >= 3, true, 'at most 10 entries per block');
     assert.is(sealer.chain(b)!.height, 7);
-    const r = await verifyLedger({ nc: f.nc, tenants: [a, b] });
+    const r = await verifyLedger({ streams: await doorOf(f.nc), tenants: [a, b] });
     assert.ok(r.ok, JSON.stringify(r, null, 2));
     assert.equal(
       r.tenants.map((t) => [t.tenant, t.entries, t.height, t.head]),
@@ -56,7 +57,7 @@ test('resumes after a stop with no gap and no duplicate, also when its consumer 
   try {
     await third.waitSealed(more);
     assert.is(third.chain(t)!.height, 19);
-    const r = await verifyLedger({ nc: f.nc, tenants: [t] });
+    const r = await verifyLedger({ streams: await doorOf(f.nc), tenants: [t] });
     assert.ok(r.ok, JSON.stringify(r.tenants[0]?.break));
     assert.is(r.tenants[0]!.entries, 19);
   } finally {
@@ -71,7 +72,7 @@ test('N = 1: one signed block per record', async ({ f }) => {
     await sealer.waitSealed(await f.append(t, 5));
     const c = sealer.chain(t)!;
     assert.equal([c.height, c.blocks], [5, 5]);
-    const r = await verifyLedger({ nc: f.nc, tenants: [t] });
+    const r = await verifyLedger({ streams: await doorOf(f.nc), tenants: [t] });
     assert.ok(r.ok);
     assert.equal([r.tenants[0]!.entries, r.tenants[0]!.blocks], [5, 5]);
   } finally {

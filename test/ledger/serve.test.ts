@@ -33,7 +33,7 @@ test('serve seals with a key under <data>/ledger (0600); verify --data passes, t
     try {
       const tenant = freshTenant();
       const sub = nc.subscribe(ledgerSubject(tenant));
-      const log = await EventLog.open(nc);
+      const log = await EventLog.connect(nc);
       const seqs: number[] = [];
       for (let i = 0; i < 3; i++) {
         seqs.push(

@@ -1,3 +1,4 @@
+import { doorOf } from '../helpers/nats.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateKeyPairSync } from 'node:crypto';
@@ -38,13 +39,13 @@ async function sealed(ctx: Ctx, n = 8): Promise<{ tenant: string; seqs: number[]
   const seqs: number[] = [];
   for (let i = 0; i < n; i++) seqs.push(await ctx.f.append(tenant, 1));
   await ctx.sealer.waitSealed(seqs[seqs.length - 1]!);
-  const ok = await verifyLedger({ nc: ctx.f.nc, tenants: [tenant] });
+  const ok = await verifyLedger({ streams: await doorOf(ctx.f.nc), tenants: [tenant] });
   assert.ok(ok.ok, 'untampered chain verifies');
   return { tenant, seqs };
 }
 
 async function expectBreak(ctx: Ctx, tenant: string, kind: BreakKind, o: { height?: number; seq?: number; now?: () => Date } = {}) {
-  const r = await verifyLedger({ nc: ctx.f.nc, tenants: [tenant], ...(o.now ? { now: o.now } : {}) });
+  const r = await verifyLedger({ streams: await doorOf(ctx.f.nc), tenants: [tenant], ...(o.now ? { now: o.now } : {}) });
   const t = r.tenants[0]!;
   assert.is(r.ok, false);
   assert.is(t.break?.kind, kind, JSON.stringify(t.break));
@@ -167,7 +168,7 @@ test('the sealer refuses to extend a head it did not sign, and says so in its st
   } finally {
     await fresh.close();
   }
-  const r = await verifyLedger({ nc: ctx.f.nc, tenants: [tenant] });
+  const r = await verifyLedger({ streams: await doorOf(ctx.f.nc), tenants: [tenant] });
   assert.is(r.tenants[0]!.break?.kind, 'unknown_key');
 });
 
@@ -179,7 +180,7 @@ test('a forged key record is not trusted, lets no block verify, and does not sto
   await jetstream(ctx.f.nc).publish('ledger-keys', 'not json');
   const { tenant } = await sealed(ctx, 2);
   await forgedBlock(ctx, tenant, record.keyId, (t) => signText(evil, t));
-  const r = await verifyLedger({ nc: ctx.f.nc, tenants: [tenant] });
+  const r = await verifyLedger({ streams: await doorOf(ctx.f.nc), tenants: [tenant] });
   assert.equal(
     r.keys.filter((k) => k.keyId === record.keyId).map((k) => k.trusted),
     [false],
@@ -193,7 +194,7 @@ test('an event left unsealed beyond the sealing window: unsealed', async (ctx) =
   // A tenant no sealer owns stays unsealed, like one whose sealer is down.
   const tenant = freshTenant('unowned');
   const seq = await ctx.f.append(tenant, 1);
-  const r = await verifyLedger({ nc: ctx.f.nc, tenants: [tenant] });
+  const r = await verifyLedger({ streams: await doorOf(ctx.f.nc), tenants: [tenant] });
   assert.ok(r.ok, 'within the window it is pending, not a break');
   assert.is(r.tenants[0]!.pending, 1);
   await expectBreak(ctx, tenant, 'unsealed', { seq, height: 1, now: () => new Date(Date.now() + 120_000) });

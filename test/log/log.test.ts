@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../src/nats/connect.ts';
-import { EventLog, Upcasters, tenantFilter } from '../../src/log/mod.ts';
+import { EventLog, Upcasters, tenantFilter, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { newId } from '../../src/ids.ts';
 import { natsFixture } from '../helpers/nats.ts';
 import { rejects } from '../helpers/assert.ts';
@@ -13,7 +13,7 @@ const test = suite<Ctx>('event log');
 test.before(async (ctx) => {
   ctx.nats = await natsFixture();
   ctx.nc = await connectNats({ servers: ctx.nats.url });
-  ctx.log = await EventLog.open(ctx.nc);
+  ctx.log = await EventLog.connect(ctx.nc);
 });
 test.after(async (ctx) => {
   await ctx.nc?.close();
@@ -57,8 +57,8 @@ test('two writers racing on one aggregate: exactly one wins, the other gets a ty
   const s = agg();
   await log.appendOrThrow(s, [{ type: 'x.created', data: {} }], { expectedVersion: 'no_stream' });
   // A second log instance has its own version cache, like a second process.
-  const other = await EventLog.open(nc);
-  await other.head(s);
+  const other = await EventLog.connect(nc);
+  await other.readAggregate(s);
   const results = await Promise.all(
     Array.from({ length: 8 }, (_, i) => (i % 2 ? other : log).append(s, [{ type: 'x.changed', data: { i } }], { expectedVersion: 1 })),
   );
@@ -77,7 +77,7 @@ test('two writers racing on one aggregate: exactly one wins, the other gets a ty
 
 test('a stale cached version does not hide a real conflict, nor invent one', async ({ log, nc }) => {
   const s = agg();
-  const other = await EventLog.open(nc);
+  const other = await EventLog.connect(nc);
   await log.appendOrThrow(s, [{ type: 'x.created', data: {} }], { expectedVersion: 'no_stream' });
   await other.appendOrThrow(s, [{ type: 'x.changed', data: {} }], { expectedVersion: 1 });
   // `log` still believes version 1: a writer that read version 2 elsewhere must succeed …
@@ -213,27 +213,28 @@ test('a durable consumer survives a new connection and redelivers what was not a
   const s = { tenant, aggregateType: 'feed', aggregateId: newId() };
   for (let i = 0; i < 4; i++) await log.appendOrThrow(s, [{ type: 'n', data: { i } }], { expectedVersion: i });
   const name = `dur_${newId()}`;
-  const d1 = await log.durable(name, { filter: tenantFilter(tenant), ackWaitMs: 1000 });
+  await log.streams.ensureConsumer(EVENTS_STREAM, { name, filter: tenantFilter(tenant), ackPolicy: 'explicit', ackWaitMs: 1000, maxAckPending: 100 });
+  const d1 = await log.work(name);
   const got1: number[] = [];
   for await (const m of d1) {
     const i = (m.record.events[0]!.data as { i: number }).i;
     got1.push(i);
-    if (i < 2) m.ack();
+    if (i < 2) m.delivery.ack();
     if (got1.length === 3) break;
   }
-  await d1.stop();
+  await d1.close();
   // A different connection (a restarted process) continues after the last acked record.
   const nc2 = await connectNats({ servers: nats.url });
   try {
-    const log2 = await EventLog.open(nc2);
-    const d2 = await log2.durable(name);
+    const log2 = await EventLog.connect(nc2);
+    const d2 = await log2.work(name);
     const got2: number[] = [];
     for await (const m of d2) {
       got2.push((m.record.events[0]!.data as { i: number }).i);
-      m.ack();
+      m.delivery.ack();
       if (got2.includes(3)) break;
     }
-    await d2.stop();
+    await d2.close();
     assert.equal(got1, [0, 1, 2]);
     assert.equal(got2, [2, 3]);
   } finally {
@@ -243,7 +244,7 @@ test('a durable consumer survives a new connection and redelivers what was not a
 
 test('upcasting lifts old payloads on read; unknown newer schemas are refused', async ({ nc }) => {
   const up = new Upcasters([{ type: 'host.seen', from: 1, up: (d: { name: string }) => ({ hostname: d.name }) }]);
-  const log = await EventLog.open(nc, { upcasters: up });
+  const log = await EventLog.connect(nc, { upcasters: up });
   const s = agg();
   await log.appendOrThrow(s, [{ type: 'host.seen', schema: 1, data: { name: 'h1' } }], { expectedVersion: 'no_stream' });
   const [e] = (await log.readAggregate(s)).events;
@@ -260,7 +261,7 @@ test('events survive a nats-server restart (file storage) and appends resume', a
   await ctx.nc.close();
   await ctx.nats.restart();
   ctx.nc = await connectNats({ servers: ctx.nats.url });
-  ctx.log = await EventLog.open(ctx.nc);
+  ctx.log = await EventLog.connect(ctx.nc);
   const r = await ctx.log.readAggregate(s);
   assert.is(r.version, 1);
   assert.equal(r.events[0]!.data, { before: true });

@@ -1,3 +1,4 @@
+import type { Streams } from '../../src/log/mod.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventEmitter, once } from 'node:events';
@@ -5,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../src/nats/connect.ts';
 import { PartitionLeases, partitionOf } from '../../src/partitions/leases.ts';
 import { newId } from '../../src/ids.ts';
-import { natsFixture } from '../helpers/nats.ts';
+import { natsFixture, doorOf } from '../helpers/nats.ts';
 
 type Ctx = { nats: Awaited<ReturnType<typeof natsFixture>>; nc: NatsConnection };
 const test = suite<Ctx>('partition leases');
@@ -21,7 +22,7 @@ test.after(async (ctx) => {
 
 const P = 6;
 
-function group(nc: NatsConnection, n: number) {
+function group(streams: Streams, n: number) {
   const bucket =
     'leases_' +
     newId()
@@ -38,7 +39,7 @@ function group(nc: NatsConnection, n: number) {
     changes.emit('change');
   };
   for (let i = 0; i < n; i++) {
-    const w = new PartitionLeases(nc, { bucket, workerId: `w${i}`, partitions: P, leaseMs: 1500, tickMs: 250, onChange: check });
+    const w = new PartitionLeases(streams, { bucket, workerId: `w${i}`, partitions: P, leaseMs: 1500, tickMs: 250, onChange: check });
     workers.push(w);
     active.add(w);
   }
@@ -50,7 +51,7 @@ function group(nc: NatsConnection, n: number) {
 }
 
 test('workers split the partitions evenly, never both owning one', async ({ nc }) => {
-  const g = group(nc, 3);
+  const g = group(await doorOf(nc), 3);
   try {
     await Promise.all(g.workers.map((w) => w.start()));
     await g.until(() => g.coverage(g.workers).length === P && g.workers.every((w) => w.owned.size === 2));
@@ -62,7 +63,7 @@ test('workers split the partitions evenly, never both owning one', async ({ nc }
 });
 
 test("a dead worker's partitions are taken over after its lease lapses, and its stale lease is fenced", async ({ nc }) => {
-  const g = group(nc, 3);
+  const g = group(await doorOf(nc), 3);
   try {
     await Promise.all(g.workers.map((w) => w.start()));
     await g.until(() => g.coverage(g.workers).length === P && g.workers.every((w) => w.owned.size === 2));
@@ -95,7 +96,7 @@ test("a dead worker's partitions are taken over after its lease lapses, and its 
 });
 
 test('a joining worker gets its share and the others release it', async ({ nc }) => {
-  const g = group(nc, 3);
+  const g = group(await doorOf(nc), 3);
   try {
     await g.workers[0]!.start();
     await g.until(() => g.workers[0]!.owned.size === P);

@@ -10,7 +10,7 @@ import { connectNats } from '../../src/nats/connect.ts';
 import { Projector } from '../../src/projector/projector.ts';
 
 const nc = await connectNats({ servers: process.env.NATS_URL! });
-const log = await EventLog.open(nc);
+const log = await EventLog.connect(nc);
 const db = new Level<string, unknown>(process.env.STK_LEVEL!, { valueEncoding: 'json' });
 await db.open();
 const projector = await Projector.open(db, log, PROJECTIONS, {

@@ -67,7 +67,7 @@ test('every read model after a crash and restart is identical to a rebuild from 
   let c1: ReturnType<typeof child> | undefined;
   let c2: ReturnType<typeof child> | undefined;
   try {
-    const log = await EventLog.open(nc);
+    const log = await EventLog.connect(nc);
     const tenants = [freshTenant('a'), freshTenant('b')];
     const agents: Array<[string, string]> = [];
     for (const t of tenants) {

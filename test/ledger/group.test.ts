@@ -1,9 +1,10 @@
+import { doorOf } from '../helpers/nats.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { once } from 'node:events';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { loadLedgerConfig } from '../../src/ledger/config.ts';
-import { SealerGroup } from '../../src/partitions/sealers.ts';
+import { SealerGroup } from '../../src/ledger/group.ts';
 import { EVENT_PARTITIONS, partitionOf } from '../../src/log/mod.ts';
 import { freshTenant, ledgerFixture, quiet, type LedgerFixture } from '../ledger/fixture.ts';
 
@@ -27,7 +28,7 @@ async function until(groups: SealerGroup[], cond: () => boolean): Promise<void> 
 test('two workers split the partitions; when one dies the other takes over and every chain verifies', async ({ f }) => {
   const ledger = { ...loadLedgerConfig(f.dir, {}, {}), keyDir: f.keyDir, blockMaxEntries: 10, blockMaxMs: 50 };
   const keyring = await f.keyring();
-  const group = (workerId: string) => SealerGroup.start({ nc: f.nc, keyring, logger: quiet, ledger, workerId, leaseMs: 1500 });
+  const group = (workerId: string) => SealerGroup.start({ streams: f.streams, keyring, logger: quiet, ledger, workerId, leaseMs: 1500 });
   const a = await group('worker-a');
   const b = await group('worker-b');
   try {
@@ -54,7 +55,7 @@ test('two workers split the partitions; when one dies the other takes over and e
     assert.ok(orphaned.every((p) => a.partitions.includes(p)));
     await a.waitSealed(last);
 
-    const r = await verifyLedger({ nc: f.nc, tenants });
+    const r = await verifyLedger({ streams: await doorOf(f.nc), tenants });
     assert.ok(
       r.ok,
       JSON.stringify(

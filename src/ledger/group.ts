@@ -1,19 +1,18 @@
 import { EventEmitter } from 'node:events';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { newId } from '../ids.ts';
-import { EVENT_PARTITIONS, EVENTS_STREAM, partitionFilter } from '../log/mod.ts';
+import { EVENT_PARTITIONS, EVENTS_STREAM, partitionFilter, type Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
-import type { LedgerConfig } from '../ledger/config.ts';
-import type { Keyring } from '../ledger/keys.ts';
-import { Sealer, type ChainStatus } from '../ledger/sealer.ts';
-import { PartitionLeases } from './leases.ts';
+import { PartitionLeases } from '../partitions/leases.ts';
+import type { LedgerConfig } from './config.ts';
+import type { Keyring } from './keys.ts';
+import { Sealer, type ChainStatus } from './sealer.ts';
 
 /** The sealer consumer of partition `p`. Every worker that ever owns `p` continues this one. */
 export const sealerConsumerName = (p: number): string => `stk-sealer-p${p}`;
 
 export interface SealerGroupOptions {
-  nc: NatsConnection;
+  /** The door to JetStream the sealers publish through. */
+  streams: Streams;
   keyring: Keyring;
   logger: Logger;
   ledger: LedgerConfig;
@@ -27,7 +26,7 @@ export interface SealerGroupOptions {
 }
 
 /**
- * Sealing split across processes: this worker leases partitions (src/partitions/leases.ts) and
+ * Sealing split across processes: this worker leases partitions (`src/partitions/leases.ts`) and
  * runs one Sealer per partition it holds, on that partition's durable consumer. When a worker
  * dies its partitions lapse to the others, whose new Sealer resumes from what LEDGER says is
  * sealed. Two workers briefly believing they own one partition cannot fork a chain: every block
@@ -38,16 +37,14 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   readonly #o: SealerGroupOptions;
   readonly #sealers = new Map<number, Sealer>();
   readonly #leases: PartitionLeases;
-  readonly #jsm: JetStreamManager;
   #changing: Promise<void> = Promise.resolve();
   #closed = false;
   #reconcile: NodeJS.Timeout | null = null;
 
-  private constructor(o: SealerGroupOptions, jsm: JetStreamManager) {
+  private constructor(o: SealerGroupOptions) {
     super();
     this.#o = o;
-    this.#jsm = jsm;
-    this.#leases = new PartitionLeases(o.nc, {
+    this.#leases = new PartitionLeases(o.streams, {
       bucket: 'stk-leases-sealer',
       workerId: o.workerId ?? newId(),
       partitions: o.partitions ?? EVENT_PARTITIONS,
@@ -59,7 +56,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   }
 
   static async start(o: SealerGroupOptions): Promise<SealerGroup> {
-    const g = new SealerGroup(o, await jetstreamManager(o.nc));
+    const g = new SealerGroup(o);
     await g.#leases.start();
     await g.#changing;
     // A partition whose sealer failed to start (NATS trouble) is started again here: lease
@@ -121,7 +118,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   async waitSealed(seq: number): Promise<void> {
     await Promise.all(
       [...this.#sealers].map(async ([p, s]) => {
-        const last = await this.#jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: partitionFilter(p) });
+        const last = await this.#o.streams.last(EVENTS_STREAM, partitionFilter(p));
         if (last) await s.waitSealed(Math.min(seq, last.seq));
       }),
     );
@@ -166,7 +163,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
           changed = true;
           const sealer = await Sealer.start({
             ...this.#o.ledger,
-            nc: this.#o.nc,
+            streams: this.#o.streams,
             keyring: this.#o.keyring,
             logger: this.#o.logger.child({ partition: p }),
             replicas: this.#o.replicas ?? 1,

@@ -1,0 +1,655 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StoredMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { StkError } from '../errors.ts';
+import { AckPublisher, type Ack, type PublishOptions } from './publisher.ts';
+import { retryTransient } from './retry.ts';
+
+/**
+ * Lifetime of a pull request. The client notices a consumer lost with its server (a stream leader
+ * that died takes its ordered consumers along) after two missed heartbeats of half this, and
+ * recreates it: 5 s instead of the client's default 30 s bounds how long a reader stalls.
+ */
+export const PULL_EXPIRES_MS = 5000;
+
+/** Headers of a stored message, as the JetStream client gives them. */
+export interface Headers {
+  get(name: string): string;
+  keys(): string[];
+}
+
+/** One stored message of a stream, whoever read it (a point read, a scan, a consumer). */
+export interface StoredMessage {
+  readonly seq: number;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly time: Date;
+  readonly headers?: Headers | undefined;
+}
+
+/** A message handed out by a durable consumer: it stays owed until acked. */
+export interface Delivery extends StoredMessage {
+  readonly redelivered: boolean;
+  readonly info: { readonly deliverySequence: number; readonly pending: number };
+  ack(): void;
+  nak(delayMs?: number): void;
+}
+
+/** A stream as Stockade declares it; `ensureStream` creates it or brings its mutable settings up to date. */
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  /** @defaultValue 1 */
+  replicas?: number;
+  /** How long a `Nats-Msg-Id` is remembered. @defaultValue the server's (2 min) */
+  duplicateWindowMs?: number;
+  /** -1 = unbounded. */
+  maxBytes?: number;
+  /** 0 = forever. */
+  maxAgeMs?: number;
+  /** New messages refused when full (never lose an acknowledged one) or oldest dropped (telemetry). @defaultValue new */
+  discard?: 'new' | 'old';
+  denyDelete?: boolean;
+  denyPurge?: boolean;
+  /** Settings that may change after creation are updated on an existing stream. @defaultValue false */
+  updateMutable?: boolean;
+}
+
+/** A stream's position and size. */
+export interface StreamState {
+  firstSeq: number;
+  lastSeq: number;
+  messages: number;
+  bytes: number;
+}
+
+/** A durable consumer as Stockade's workers configure it. */
+export interface ConsumerSpec {
+  name: string;
+  /** Server-side subject filter. */
+  filter: string;
+  /** `all`: acking a message acks every one before it (one ack per batch). */
+  ackPolicy: 'all' | 'explicit';
+  ackWaitMs: number;
+  maxAckPending: number;
+  /** Free text stored with the consumer (the sealer marks its own consumer with it). */
+  description?: string;
+  /** The server removes the consumer after this long without a reader. */
+  inactiveMs?: number;
+}
+
+/** What a durable consumer's owner needs to know about it. */
+export interface ConsumerState {
+  name: string;
+  description: string;
+  /** Highest sequence below which every message is acknowledged. */
+  ackFloor: number;
+  /** Messages matching the filter not yet delivered. */
+  pending: number;
+  /** Delivered, not yet acknowledged. */
+  ackPending: number;
+  /** Pull requests waiting: a live reader. */
+  waiting: number;
+}
+
+/** A batch of deliveries being consumed; `close()` ends the iteration. */
+export interface Consumption<T> extends AsyncIterable<T> {
+  close(): Promise<void>;
+}
+
+/** An open KV bucket (dashboard sessions, partition leases, install keys). */
+export type Bucket = KV;
+
+/**
+ * The one door to JetStream. Everything Stockade does with streams — declaring them, point reads,
+ * bounded scans, live ordered reads, durable work queues, publishing with acknowledgement, KV
+ * buckets — goes through these operations, so the client's quirks (retries through a leader
+ * election, ordered consumers that restart themselves, pending counts that cannot be trusted)
+ * are handled once. Nothing outside `src/log` imports the JetStream client.
+ */
+export class Streams {
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #publisher: AckPublisher;
+  readonly #retryMs: number;
+
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, o: { timeoutMs: number; retryMs: number }) {
+    this.#nc = nc;
+    this.#jsm = jsm;
+    this.#js = jetstream(nc, { timeout: o.timeoutMs });
+    this.#publisher = new AckPublisher(nc, o.timeoutMs);
+    this.#retryMs = o.retryMs;
+  }
+
+  /**
+   * Opens the door on a connection. `timeoutMs` bounds one request and one publish acknowledgement
+   * (@defaultValue 5000); `retryMs` is how long reads ride out a leader election (@defaultValue 5000).
+   */
+  static async open(nc: NatsConnection, o: { timeoutMs?: number; retryMs?: number } = {}): Promise<Streams> {
+    let jsm: JetStreamManager;
+    try {
+      jsm = await jetstreamManager(nc, { timeout: o.timeoutMs ?? 5000 });
+    } catch (err) {
+      throw new StkError('STK_ERR_LOG_UNAVAILABLE', `JetStream is not available: ${(err as Error).message}`, {}, { cause: err });
+    }
+    return new Streams(nc, jsm, { timeoutMs: o.timeoutMs ?? 5000, retryMs: o.retryMs ?? 5000 });
+  }
+
+  /**
+   * A door on the same connection whose publishes wait up to `timeoutMs` for their acknowledgement
+   * (the sealer's blocks ride out a leader election rather than fail and be re-signed). Close it
+   * on its own.
+   */
+  withTimeout(timeoutMs: number): Streams {
+    return new Streams(this.#nc, this.#jsm, { timeoutMs, retryMs: Math.max(this.#retryMs, timeoutMs) });
+  }
+
+  /** True while the connection is usable; false once it is closing or closed (the process is stopping). */
+  get connected(): boolean {
+    return !this.#nc.isClosed() && !this.#nc.isDraining();
+  }
+
+  /** Stops the shared publisher; pending publishes fail. The connection stays open. */
+  close(): void {
+    this.#publisher.close();
+  }
+
+  // ── streams ────────────────────────────────────────────────────────────────────────────────
+
+  /** Creates `spec.name` if missing; with `updateMutable`, brings an existing stream's settings up to date. */
+  async ensureStream(spec: StreamSpec): Promise<void> {
+    const config: Partial<StreamConfig> & { name: string } = {
+      name: spec.name,
+      subjects: spec.subjects,
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: spec.discard === 'old' ? DiscardPolicy.Old : DiscardPolicy.New,
+      num_replicas: spec.replicas ?? 1,
+      max_bytes: spec.maxBytes ?? -1,
+      max_age: (spec.maxAgeMs ?? 0) * 1_000_000,
+      allow_direct: true,
+      ...(spec.duplicateWindowMs !== undefined ? { duplicate_window: spec.duplicateWindowMs * 1_000_000 } : {}),
+      ...(spec.denyDelete ? { deny_delete: true } : {}),
+      ...(spec.denyPurge ? { deny_purge: true } : {}),
+    };
+    try {
+      const info = await this.#jsm.streams.info(spec.name).catch((err: unknown) => {
+        if (isStreamNotFound(err)) return null;
+        throw err;
+      });
+      if (!info) {
+        await this.#jsm.streams.add(config);
+        return;
+      }
+      if (!spec.updateMutable) return;
+      const c = info.config;
+      const changed =
+        (config.duplicate_window !== undefined && c.duplicate_window !== config.duplicate_window) ||
+        c.max_bytes !== config.max_bytes ||
+        c.max_age !== config.max_age ||
+        c.num_replicas !== config.num_replicas;
+      if (changed) await this.#jsm.streams.update(spec.name, { ...c, ...config, subjects: c.subjects });
+    } catch (err) {
+      throw unavailable(err, `cannot create or update stream ${spec.name}`, { stream: spec.name });
+    }
+  }
+
+  /** Position and size of a stream; null when it does not exist (yet). */
+  async state(stream: string): Promise<StreamState | null> {
+    try {
+      const info = await retryTransient(() => this.#jsm.streams.info(stream), this.#retryMs);
+      return { firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, messages: info.state.messages, bytes: info.state.bytes };
+    } catch (err) {
+      if (isStreamNotFound(err)) return null;
+      throw unavailable(err, `cannot read the state of stream ${stream}`, { stream });
+    }
+  }
+
+  /** Waits until `stream` exists, checking every `everyMs`, while `keepWaiting()` says so; true once it exists. */
+  async waitForStream(stream: string, keepWaiting: () => boolean, onWait?: () => void, everyMs = 1000): Promise<boolean> {
+    for (let first = true; keepWaiting(); first = false) {
+      if (await this.state(stream)) return true;
+      if (first) onWait?.();
+      // Polled: JetStream has no notification for a stream another user creates.
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+    return false;
+  }
+
+  /** Account totals for /healthz. */
+  async account(): Promise<{ streams: number; storageBytes: number }> {
+    const info = await this.#jsm.getAccountInfo();
+    return { streams: info.streams, storageBytes: info.storage };
+  }
+
+  // ── point reads ────────────────────────────────────────────────────────────────────────────
+
+  /** The newest message on `subject` (a wildcard filter too) of `stream`; null when none or no such stream. */
+  async last(stream: string, subject: string): Promise<StoredMessage | null> {
+    try {
+      return stored(await retryTransient(() => this.#jsm.streams.getMessage(stream, { last_by_subj: subject }), this.#retryMs));
+    } catch (err) {
+      if (isStreamNotFound(err)) return null;
+      throw unavailable(err, `cannot read the last message of ${subject}`, { stream, subject });
+    }
+  }
+
+  /** The message at `seq`; null when it was never stored or has been removed. */
+  async at(stream: string, seq: number): Promise<StoredMessage | null> {
+    try {
+      return stored(await retryTransient(() => this.#jsm.streams.getMessage(stream, { seq }), this.#retryMs));
+    } catch (err) {
+      if (isStreamNotFound(err)) return null;
+      throw unavailable(err, `cannot read message ${seq} of ${stream}`, { stream, seq });
+    }
+  }
+
+  // ── reads over ranges ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Every message of `stream` matching `filter` from `fromSeq` up to the newest match when the scan
+   * starts (or `toSeq`), in sequence order, over an ordered consumer. It always ends, and in
+   * bounded time: the end is a sequence fixed at the start (never a pending count, which the
+   * server over-reports for a filtered consumer over a stream with deleted messages), a message
+   * deleted meanwhile is simply not seen, and a stream that stops delivering for `idleMs` fails
+   * the scan with STK_ERR_LOG_UNAVAILABLE rather than hanging.
+   */
+  async *scan(stream: string, o: ScanOptions = {}): AsyncGenerator<StoredMessage> {
+    const range = await this.#scanRange(stream, o);
+    if (!range) return;
+    const feed = await this.#ordered(stream, o.filter, range.from - 1);
+    const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
+    try {
+      for await (const m of feed) {
+        watchdog.progress();
+        if (m.seq > range.to) return;
+        yield m;
+        if (m.seq >= range.to || m.info.pending === 0) return;
+      }
+      watchdog.check(stream);
+    } finally {
+      watchdog.stop();
+      await feed.close();
+    }
+  }
+
+  /**
+   * `scan` with a callback: no promise per message, for the passes that read everything (verify,
+   * backup). A callback that returns a promise is awaited before the next message. Returns how
+   * many messages it handed out.
+   */
+  async scanEach(stream: string, o: ScanOptions, each: (m: StoredMessage) => void | Promise<void>): Promise<number> {
+    const range = await this.#scanRange(stream, o);
+    if (!range) return 0;
+    const feed = await this.#ordered(stream, o.filter, range.from - 1);
+    const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
+    let n = 0;
+    try {
+      for await (const m of feed) {
+        watchdog.progress();
+        if (m.seq > range.to) return n;
+        n++;
+        const pending = each(m);
+        if (pending) await pending;
+        if (m.seq >= range.to || m.info.pending === 0) return n;
+      }
+      watchdog.check(stream);
+      return n;
+    } finally {
+      watchdog.stop();
+      await feed.close();
+    }
+  }
+
+  async #scanRange(stream: string, o: ScanOptions): Promise<{ from: number; to: number } | null> {
+    const from = Math.max(1, o.fromSeq ?? 1);
+    // The newest matching message now is where the scan ends (one direct get, filtered by the server).
+    const newest = o.filter ? (await this.last(stream, o.filter))?.seq : (await this.state(stream))?.lastSeq;
+    const to = Math.min(newest ?? 0, o.toSeq ?? Number.POSITIVE_INFINITY);
+    return to >= from ? { from, to } : null;
+  }
+
+  /**
+   * How many messages of `stream` match `filter` from `fromSeq` on, and the first of them: the
+   * server counts (an ack-less ephemeral consumer's pending count), nothing is read but the first.
+   * The count is an estimate where messages were deleted (the server may over-count); it is for
+   * lag figures, never for deciding where a read ends.
+   */
+  async countFrom(stream: string, filter: string, fromSeq: number): Promise<{ messages: number; first: StoredMessage | null }> {
+    try {
+      const ci = await retryTransient(
+        () =>
+          this.#jsm.consumers.add(stream, {
+            ack_policy: AckPolicy.None,
+            filter_subject: filter,
+            mem_storage: true,
+            inactive_threshold: 5_000_000_000,
+            ...(fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All }),
+          }),
+        this.#retryMs,
+      );
+      try {
+        if (ci.num_pending === 0) return { messages: 0, first: null };
+        const first = await (await this.#js.consumers.get(stream, ci.name)).next({ expires: 2000 });
+        return { messages: ci.num_pending, first };
+      } finally {
+        await this.#jsm.consumers.delete(stream, ci.name).catch(() => {});
+      }
+    } catch (err) {
+      if (isStreamNotFound(err)) return { messages: 0, first: null };
+      throw unavailable(err, `cannot count ${filter} in ${stream}`, { stream, filter });
+    }
+  }
+
+  /**
+   * A live, ordered read of `stream` matching `filter`, from just after `after` (0 = the start),
+   * with no end: messages arrive in sequence order with no gap, across reconnects and leader
+   * changes (the ordered consumer recreates itself), and never twice.
+   */
+  follow(stream: string, o: { filter?: string; after?: number } = {}): Follow {
+    return new Follow(this, stream, o.filter, o.after ?? 0);
+  }
+
+  /** @internal An ordered consumer from just after `after`; used by scans and `Follow`. */
+  async #ordered(stream: string, filter: string | undefined, after: number): Promise<Consumption<Delivery>> {
+    let messages: ConsumerMessages;
+    try {
+      messages = await retryTransient(async () => {
+        const consumer = await this.#js.consumers.get(stream, {
+          ...(filter ? { filter_subjects: filter } : {}),
+          ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
+        });
+        return consumer.consume({ max_messages: 4096, expires: PULL_EXPIRES_MS });
+      }, this.#retryMs);
+    } catch (err) {
+      throw unavailable(err, `cannot read ${stream}${filter ? ` ${filter}` : ''}`, { stream, filter });
+    }
+    return consumption(messages);
+  }
+
+  /** @internal for Follow. */
+  openOrdered(stream: string, filter: string | undefined, after: number): Promise<Consumption<Delivery>> {
+    return this.#ordered(stream, filter, after);
+  }
+
+  // ── durable consumers (work queues) ────────────────────────────────────────────────────────
+
+  /** A durable consumer's state; null when it does not exist. */
+  async consumer(stream: string, name: string): Promise<ConsumerState | null> {
+    try {
+      return consumerState(await retryTransient(() => this.#jsm.consumers.info(stream, name), this.#retryMs));
+    } catch (err) {
+      if (isConsumerNotFound(err) || isStreamNotFound(err)) return null;
+      throw unavailable(err, `cannot read consumer ${name} of ${stream}`, { stream, name });
+    }
+  }
+
+  /** Every durable consumer of `stream` (the backpressure monitor reads the workers' backlogs). */
+  async consumers(stream: string): Promise<ConsumerState[]> {
+    try {
+      return (await this.#jsm.consumers.list(stream).next()).map(consumerState);
+    } catch (err) {
+      throw unavailable(err, `cannot list the consumers of ${stream}`, { stream });
+    }
+  }
+
+  /**
+   * (Re)creates durable consumer `spec.name` so that it delivers, in order and for the first time,
+   * every matching message after `after`. An existing consumer of that name is deleted first:
+   * a durable consumer would otherwise hand messages delivered to a crashed worker back only after
+   * their ack wait, behind newer ones.
+   */
+  async resetConsumer(stream: string, spec: ConsumerSpec, after: number): Promise<void> {
+    const config: Partial<ConsumerConfig> = {
+      durable_name: spec.name,
+      ack_policy: spec.ackPolicy === 'all' ? AckPolicy.All : AckPolicy.Explicit,
+      ack_wait: spec.ackWaitMs * 1_000_000,
+      max_ack_pending: spec.maxAckPending,
+      filter_subject: spec.filter,
+      ...(spec.description !== undefined ? { description: spec.description } : {}),
+      ...(spec.inactiveMs !== undefined ? { inactive_threshold: spec.inactiveMs * 1_000_000 } : {}),
+      ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
+    };
+    try {
+      if (await this.consumer(stream, spec.name)) await this.#jsm.consumers.delete(stream, spec.name);
+      await this.#jsm.consumers.add(stream, config);
+    } catch (err) {
+      throw unavailable(err, `cannot create consumer ${spec.name} of ${stream}`, { stream, name: spec.name });
+    }
+  }
+
+  /** Creates durable consumer `spec.name` starting after `after` unless it exists; an existing one keeps its place. */
+  async ensureConsumer(stream: string, spec: ConsumerSpec, after = 0): Promise<void> {
+    if (!(await this.consumer(stream, spec.name))) await this.resetConsumer(stream, spec, after);
+  }
+
+  /** Starts pulling from durable consumer `name`; iterate the deliveries, ack what is done, `close()` to stop. */
+  async consume(stream: string, name: string, o: { max?: number; expiresMs?: number } = {}): Promise<Consumption<Delivery>> {
+    try {
+      const consumer = await this.#js.consumers.get(stream, name);
+      return consumption(await consumer.consume({ max_messages: o.max ?? 1024, expires: o.expiresMs ?? PULL_EXPIRES_MS }));
+    } catch (err) {
+      throw unavailable(err, `cannot consume ${name} of ${stream}`, { stream, name });
+    }
+  }
+
+  // ── writes ─────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Publishes `data` to `subject` and resolves with the stream's acknowledgement. `msgId` makes a
+   * retry a no-op within the duplicate window; `expectedLastSubjectSequence` makes it conditional.
+   */
+  publish(subject: string, data: Uint8Array, o: PublishOptions): Promise<Ack> {
+    return this.#publisher.publish(subject, data, o);
+  }
+
+  /**
+   * Publishes messages in order with up to `window` acknowledgements in flight (restore): each ack
+   * is handed to `onAck` with the message's index (1-based), which may throw to stop. Resolves with
+   * the count once every ack is in; the first failure rejects after the in-flight ones settle.
+   */
+  async publishAll(
+    source: AsyncIterable<{ subject: string; data: Uint8Array; msgId: string; headers?: Record<string, string> }>,
+    o: { window: number; timeoutMs: number; onAck: (ack: Ack, index: number) => void },
+  ): Promise<number> {
+    const publisher = new AckPublisher(this.#nc, o.timeoutMs);
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    let n = 0;
+    try {
+      for await (const m of source) {
+        if (failure) break;
+        const index = ++n;
+        const p: Promise<void> = publisher
+          .publish(m.subject, m.data, { msgId: m.msgId, ...(m.headers ? { headers: m.headers } : {}) })
+          .then((ack) => o.onAck(ack, index))
+          .catch((err: unknown) => {
+            failure ??= err;
+          })
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= o.window) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    } finally {
+      publisher.close();
+    }
+    if (failure) throw failure;
+    return n;
+  }
+
+  // ── KV ─────────────────────────────────────────────────────────────────────────────────────
+
+  /** Opens (creating if missing) KV bucket `name`. */
+  async bucket(name: string, o: { ttlMs?: number; history?: number; replicas?: number } = {}): Promise<Bucket> {
+    try {
+      return await new Kvm(this.#nc).create(name, {
+        history: o.history ?? 1,
+        replicas: o.replicas ?? 1,
+        ...(o.ttlMs !== undefined ? { ttl: o.ttlMs } : {}),
+      });
+    } catch (err) {
+      throw unavailable(err, `cannot open KV bucket ${name}`, { bucket: name });
+    }
+  }
+}
+
+/** Options of a bounded read. */
+export interface ScanOptions {
+  /** Server-side subject filter. @defaultValue every message */
+  filter?: string;
+  /** First sequence to read. @defaultValue 1 */
+  fromSeq?: number;
+  /** Last sequence to read. @defaultValue the newest matching message when the scan starts */
+  toSeq?: number;
+  /** A scan that receives nothing for this long fails. @defaultValue 30000 */
+  idleMs?: number;
+}
+
+/** A live ordered read; iterate it, `stop()` ends the iteration. `position` is the last sequence handed out. */
+export class Follow implements AsyncIterable<StoredMessage> {
+  readonly #streams: Streams;
+  readonly #stream: string;
+  readonly #filter: string | undefined;
+  #after: number;
+  #stopped = false;
+  #feed: Consumption<Delivery> | null = null;
+  #opening: Promise<Consumption<Delivery>> | null = null;
+
+  constructor(streams: Streams, stream: string, filter: string | undefined, after: number) {
+    this.#streams = streams;
+    this.#stream = stream;
+    this.#filter = filter;
+    this.#after = after;
+  }
+
+  get position(): number {
+    return this.#after;
+  }
+
+  /** Opens the read now (it opens on the first iteration otherwise), so a failure to open surfaces here. */
+  async ready(): Promise<void> {
+    this.#opening ??= this.#streams.openOrdered(this.#stream, this.#filter, this.#after).then((feed) => {
+      this.#feed = feed;
+      return feed;
+    });
+    await this.#opening;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<StoredMessage> {
+    await this.ready();
+    const feed = this.#feed!;
+    if (this.#stopped) await feed.close();
+    try {
+      for await (const m of feed) {
+        // The ordered consumer restarts itself after a gap or reconnect from the last sequence it
+        // delivered; this guard keeps a restart from ever handing out a message twice.
+        if (m.seq <= this.#after) continue;
+        this.#after = m.seq;
+        yield m;
+        if (this.#stopped) break;
+      }
+    } finally {
+      await feed.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#feed?.close();
+  }
+}
+
+/** Closes a read that received nothing for `idleMs`; `check()` then turns the silence into an error. */
+class Watchdog {
+  #last = Date.now();
+  #fired = false;
+  readonly #timer: NodeJS.Timeout;
+  readonly #idleMs: number;
+
+  constructor(idleMs: number, onIdle: () => void) {
+    this.#idleMs = idleMs;
+    // One timer for the whole read, not one per message: progress() is a plain assignment.
+    this.#timer = setInterval(
+      () => {
+        if (Date.now() - this.#last < idleMs) return;
+        this.#fired = true;
+        onIdle();
+      },
+      Math.max(100, Math.min(1000, idleMs / 4)),
+    );
+    this.#timer.unref();
+  }
+
+  progress(): void {
+    this.#last = Date.now();
+  }
+
+  check(stream: string): void {
+    if (this.#fired) throw new StkError('STK_ERR_LOG_UNAVAILABLE', `${stream} delivered nothing for ${this.#idleMs} ms`, { stream });
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+function consumption(messages: ConsumerMessages): Consumption<Delivery> {
+  let closed = false;
+  return {
+    [Symbol.asyncIterator]: () => (messages as AsyncIterable<Delivery>)[Symbol.asyncIterator](),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await messages.close().catch(() => {});
+    },
+  };
+}
+
+function stored(m: StoredMsg | null): StoredMessage | null {
+  return m ? { seq: m.seq, subject: m.subject, data: m.data, time: m.time, headers: m.header } : null;
+}
+
+function consumerState(c: ConsumerInfo): ConsumerState {
+  return {
+    name: c.name,
+    description: c.config.description ?? '',
+    ackFloor: c.ack_floor.stream_seq,
+    pending: c.num_pending,
+    ackPending: c.num_ack_pending,
+    waiting: c.num_waiting,
+  };
+}
+
+/** A stream that does not exist yet (LEDGER before the first sealer start) reads as empty. */
+export function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+}
+
+function isConsumerNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound;
+}
+
+/** A JetStream failure as the catalogue's STK_ERR_LOG_UNAVAILABLE, keeping the cause. */
+export function unavailable(err: unknown, what: string, data: Record<string, unknown> = {}): StkError {
+  if (err instanceof StkError) return err;
+  return new StkError('STK_ERR_LOG_UNAVAILABLE', `${what}: ${(err as Error)?.message ?? err}`, data, { cause: err });
+}
