@@ -21,9 +21,9 @@ export async function benchDashboard(): Promise<void> {
   try {
     const tenant = freshTenant('bench');
     await apiCall(f.base, f.adminKey, 'POST', '/tenants', { id: tenant, name: 'Bench' });
-    let last = 0;
+    let last = '';
     for (let i = 0; i < ITEMS; i++) {
-      last = (await apiCall(f.base, f.adminKey, 'POST', `/tenants/${tenant}/incidents`, { title: `incident ${i}`, severity: 'low' })).body.position;
+      last = (await apiCall(f.base, f.adminKey, 'POST', `/tenants/${tenant}/incidents`, { title: `incident ${i}`, severity: 'low' })).body.consistencyToken;
     }
     await apiCall(f.base, f.adminKey, 'GET', `/tenants/${tenant}/incidents?waitFor=${last}`);
     const signIn = await fetch(`${f.base}/ui/session`, {

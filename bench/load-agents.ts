@@ -1,3 +1,4 @@
+import type { ConsistencyTokens } from '../src/api/consistency.ts';
 import { Agent } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
@@ -130,6 +131,8 @@ export async function runStep(o: {
   apiUrls: string[];
   adminKey: string;
   seal: SealWatch;
+  /** The install's read tokens: a report answers with one, the bench reads its position from it. */
+  tokens: ConsistencyTokens;
   intervalMs: number;
   alerts: number;
   ms: number;
@@ -161,11 +164,12 @@ export async function runStep(o: {
     machine0 = machineBusySeconds();
   }, o.warmMs);
 
-  const sample = (tenant: string, position: number, ackAt: number): void => {
+  const sample = (tenant: string, token: string, ackAt: number): void => {
+    const position = o.tokens.read(tenant, token) ?? 0;
     o.seal.watch(tenant, position, ackAt, s.sealLagMs);
     const api = o.apiUrls[replica++ % o.apiUrls.length]!;
     probes.push(
-      fetch(`${api}/api/v1/tenants/${tenant}/overview?waitFor=${position}&waitMs=10000`, { headers: { authorization: `Bearer ${o.adminKey}` } }).then(
+      fetch(`${api}/api/v1/tenants/${tenant}/overview?waitFor=${token}&waitMs=10000`, { headers: { authorization: `Bearer ${o.adminKey}` } }).then(
         async (r) => {
           await r.arrayBuffer();
           s.projectionLagMs.push(r.status === 200 ? Date.now() - ackAt : Math.max(10_000, Date.now() - ackAt));
@@ -190,7 +194,7 @@ export async function runStep(o: {
         s.events += events.length;
         if (t1 - lastSample >= o.sampleEveryMs) {
           lastSample = t1;
-          sample(a.tenant, r.body.position as number, t1);
+          sample(a.tenant, r.body.consistencyToken as string, t1);
         }
       }
       const p0 = Date.now();

@@ -1,3 +1,5 @@
+import { ConsistencyTokens } from '../src/api/consistency.ts';
+import { Streams } from '../src/log/mod.ts';
 import { readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +57,7 @@ export async function benchLoad(): Promise<void> {
     const api2 = await RoleProcess.create('api,projector', env, { STOCKADE_ADMIN_KEY: adminKey });
     extra.push(api2);
     seal = await SealWatch.start(nc);
+    const tokens = await ConsistencyTokens.open(await Streams.open(nc));
     const pids = (): Record<string, number> =>
       Object.fromEntries([['bench', process.pid], ['nats-server', nats.server.pid], ...started.map((p, i) => [`${p.roles}#${i}`, p.proc.child.pid!] as const)]);
     let chunk = 0;
@@ -81,6 +84,7 @@ export async function benchLoad(): Promise<void> {
         apiUrls,
         adminKey,
         seal: seal!,
+        tokens,
         intervalMs: INTERVAL_MS,
         alerts: ALERTS_PER_BATCH,
         ms: STEP_MS,
@@ -266,9 +270,12 @@ async function leasesSplit(nc: NatsConnection, partitions: number[]): Promise<vo
 /** Waits (at most 60 s) until a new API replica has applied the tenant's newest record. */
 async function caughtUp(nc: NatsConnection, p: RoleProcess, adminKey: string, tenant: string): Promise<boolean> {
   const last = await lastRecordOf(nc, tenant);
+  const waitFor = (await ConsistencyTokens.open(await Streams.open(nc))).issue(tenant, last);
   const until = Date.now() + 60_000;
   while (Date.now() < until) {
-    const r = await fetch(`${p.info.api}/api/v1/tenants/${tenant}/overview?waitFor=${last}&waitMs=10000`, { headers: { authorization: `Bearer ${adminKey}` } });
+    const r = await fetch(`${p.info.api}/api/v1/tenants/${tenant}/overview?waitFor=${waitFor}&waitMs=10000`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
     await r.arrayBuffer();
     if (r.status === 200) return true;
   }

@@ -151,8 +151,7 @@ export async function benchLists(): Promise<void> {
     await f.tenant(t);
     const token = await f.token(t, 'operator');
     await fillAlerts(log, t, 10_000);
-    const p = await (await import('../src/projector/role.ts')).readModels(f.stk.runtime);
-    await p.projector.waitFor(await log.lastPosition(), 120_000);
+    await f.stk.runtime.readModels!.projector.waitFor(await log.lastPosition(), 120_000);
     const first = await f.call('GET', `/api/v1/tenants/${t}/alerts?limit=50`, { token });
     let cursor = first.body.nextCursor as string;
     for (let i = 0; i < 50; i++) cursor = (await f.call('GET', `/api/v1/tenants/${t}/alerts?limit=50&cursor=${cursor}`, { token })).body.nextCursor;
@@ -190,7 +189,7 @@ export async function benchLists(): Promise<void> {
       await createTenant(log, other);
       await fillAlerts(log, other, 200, 100);
     }
-    await p.projector.waitFor(await log.lastPosition(), 120_000);
+    await f.stk.runtime.readModels!.projector.waitFor(await log.lastPosition(), 120_000);
     const many = await measured();
     report('list p50, 100 tenants present', many.p50, 'ms', { label: '1 tenant', value: one.p50 });
     report('list p99, 100 tenants present', many.p99, 'ms', { label: '1 tenant', value: one.p99 });

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../src/log/mod.ts';
+import type { EventEnvelope } from '../src/domain/events.ts';
 import type { CollectionSpec, Doc, DocRef, Docs, Projection, Write } from '../src/store/model.ts';
 
 /** How one event type changes a model: the documents it reads, then a pure function to writes. */

@@ -4,14 +4,12 @@ import type { Runtime, Started } from './runtime.ts';
 import { startIngressRole } from './ingress/role.ts';
 import { dashboardPlugin } from './dashboard/mod.ts';
 import { operatorApi } from './api/plugin.ts';
-import { startProjectorRole } from './projector/role.ts';
 import { startSealerRole } from './ledger/role.ts';
-import { ledgerApi } from './ledger/routes.ts';
 
 /**
  * The operator API's plugins, each under /api/v1. Every area of the API adds itself here.
  */
-export const API_PLUGINS: ApiPlugin[] = [operatorApi, ledgerApi];
+export const API_PLUGINS: ApiPlugin[] = [operatorApi];
 
 /** Plugins of the API process outside /api/v1, on the same origin: the dashboard under /ui. */
 export const SITE_PLUGINS: ApiPlugin[] = [dashboardPlugin];
@@ -23,5 +21,4 @@ export const SITE_PLUGINS: ApiPlugin[] = [dashboardPlugin];
 export const ROLE_STARTERS: Partial<Record<Exclude<Role, 'api'>, (rt: Runtime) => Promise<Started>>> = {
   sealer: (rt) => startSealerRole(rt),
   ingress: startIngressRole,
-  projector: startProjectorRole,
 };

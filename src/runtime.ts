@@ -4,6 +4,7 @@ import type { Health } from './health.ts';
 import type { EventLog, Streams } from './log/mod.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { ReadModels } from './projector/role.ts';
 
 /** The shared infrastructure of one Stockade process, handed to every role. */
 export interface Runtime {
@@ -14,6 +15,8 @@ export interface Runtime {
   log: EventLog;
   /** The process's LevelDB (read models, checkpoints); opened only by roles that need it. */
   db: Level<string, unknown>;
+  /** The read models of this process, opened by `serve` when it runs the api or projector role. */
+  readModels: ReadModels | null;
   metrics: Metrics;
   health: Health;
   /** The admin API key (from `<data>/admin.key` or STOCKADE_ADMIN_KEY). */

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { connectNats } from './nats/connect.ts';
 import { startNatsServer, type NatsServer } from './nats/server.ts';
+import { openReadModels } from './projector/role.ts';
 import { API_PLUGINS, ROLE_STARTERS, SITE_PLUGINS } from './roles.ts';
 import type { Runtime, Started } from './runtime.ts';
 
@@ -89,8 +90,24 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     health.register('jetstream', async () => ({ ok: true, ...(await streams.account()) }));
     if (needsDb) health.register('leveldb', () => ({ ok: db.status === 'open', path: paths.level }));
 
-    const runtime: Runtime = { config, logger, streams, log, db, metrics: new Metrics(), health, adminKey: process.env.STOCKADE_ADMIN_KEY || admin.key };
+    const runtime: Runtime = {
+      config,
+      logger,
+      streams,
+      log,
+      db,
+      readModels: null,
+      metrics: new Metrics(),
+      health,
+      adminKey: process.env.STOCKADE_ADMIN_KEY || admin.key,
+    };
     const started: Started[] = [];
+    if (needsDb) {
+      // Queries read this process's own LevelDB, so the api role needs the projector before it answers.
+      runtime.readModels = await openReadModels(runtime);
+      const rm = runtime.readModels;
+      closers.push({ name: 'projector', close: () => rm.projector.stop() });
+    }
     let apiUrl: string | undefined;
     if (config.roles.includes('api')) {
       const app = await buildApiApp(runtime, API_PLUGINS, SITE_PLUGINS);

@@ -20,4 +20,26 @@ test('only the addressed agent can take or answer a command; another agent finds
     .refused('STK_ERR_INVALID_TRANSITION');
 });
 
+test('a dispatch is refused when its product is off, the tenant suspended or the agent revoked', () => {
+  const command = { agentId: 'ag1', action: 'isolate-host', args: {} };
+  const ok = { products: ['edr'] as const, suspended: false, agentStatus: 'active' as const };
+  spec(agentCommandDecider).given([]).when({ kind: 'dispatch', command, context: ok }).then([E.dispatched]);
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command, context: { ...ok, products: [] } })
+    .refused('STK_ERR_PRODUCT_DISABLED');
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command, context: { ...ok, suspended: true } })
+    .refused('STK_ERR_TENANT_SUSPENDED');
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command, context: { ...ok, agentStatus: 'revoked' } })
+    .refused('STK_ERR_AGENT_REVOKED');
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command: { ...command, action: 'ping' }, context: { ...ok, products: [] } })
+    .then([E.dispatched]);
+});
+
 test.run();

@@ -1,4 +1,6 @@
 import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
+import { ACTIONS, type Product } from '../../src/domain/products.ts';
+import { StkError } from '../../src/errors.ts';
 import { COMMAND, CommandEvents as E, type CommandCompleted, type CommandDispatched } from './events.ts';
 
 export type CommandStatus = 'none' | 'pending' | 'delivered' | 'completed';
@@ -7,9 +9,19 @@ export interface CommandFold {
   agentId: string;
 }
 
+/**
+ * What a dispatch depends on outside the command's own aggregate, read by the caller just before:
+ * the tenant's products and suspension, the addressed agent's status.
+ */
+export interface DispatchContext {
+  products: readonly Product[];
+  suspended: boolean;
+  agentStatus: 'active' | 'revoked';
+}
+
 /** The agent id on deliver/complete is the caller's (from its certificate): only the addressee may answer. */
 export type AgentCommandCommand =
-  | { kind: 'dispatch'; command: CommandDispatched }
+  | { kind: 'dispatch'; command: CommandDispatched; context: DispatchContext }
   | { kind: 'deliver'; agentId: string }
   | ({ kind: 'complete'; agentId: string } & CommandCompleted);
 
@@ -23,8 +35,16 @@ export const agentCommandDecider: Decider<CommandFold, AgentCommandCommand> = {
     return s;
   },
   decide(c, s) {
-    if (c.kind === 'dispatch')
-      return s.status === 'none' ? accept({ type: E.dispatched, data: c.command }) : refuse(invalidTransition('command', s.status, 'dispatch it again'));
+    if (c.kind === 'dispatch') {
+      if (s.status !== 'none') return refuse(invalidTransition('command', s.status, 'dispatch it again'));
+      const product = ACTIONS[c.command.action] ?? null;
+      if (product && !c.context.products.includes(product)) {
+        return refuse(new StkError('STK_ERR_PRODUCT_DISABLED', `${c.command.action} needs the product ${product}, which is off for this tenant`, { product }));
+      }
+      if (c.context.suspended) return refuse(new StkError('STK_ERR_TENANT_SUSPENDED', 'the tenant is suspended'));
+      if (c.context.agentStatus === 'revoked') return refuse(new StkError('STK_ERR_AGENT_REVOKED', 'the agent is revoked'));
+      return accept({ type: E.dispatched, data: c.command });
+    }
     // Another agent's command answers exactly like a missing one.
     if (s.status === 'none' || s.agentId !== c.agentId) return refuse(notFound('command', ''));
     if (c.kind === 'deliver') return s.status === 'pending' ? accept({ type: E.delivered, data: {} }) : accept();

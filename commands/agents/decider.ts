@@ -9,6 +9,8 @@ export interface AgentState {
 export type AgentCommand =
   | { kind: 'enroll'; agent: AgentEnrolled }
   | { kind: 'heartbeat'; heartbeat: AgentHeartbeat }
+  /** The heartbeats of one report batch, in one commit. */
+  | { kind: 'heartbeats'; heartbeats: AgentHeartbeat[] }
   | { kind: 'renew'; certificate: CertificateRenewed }
   | { kind: 'revoke'; reason: string };
 
@@ -27,6 +29,7 @@ export const agentDecider: Decider<AgentState, AgentCommand> = {
     if (c.kind === 'revoke') return s.revoked ? accept() : accept({ type: E.revoked, data: { reason: c.reason } });
     if (s.revoked) return refuse(invalidTransition('agent', 'revoked', c.kind));
     if (c.kind === 'heartbeat') return accept({ type: E.heartbeat, data: c.heartbeat });
+    if (c.kind === 'heartbeats') return accept(...c.heartbeats.map((h) => ({ type: E.heartbeat, data: h })));
     return accept({ type: E.certificateRenewed, data: c.certificate });
   },
 };

@@ -1,5 +1,5 @@
 import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
-import type { NewEvent } from '../../src/log/mod.ts';
+import type { NewEvent } from '../../src/domain/events.ts';
 import { INCIDENT, IncidentEvents as E, type IncidentOpened, type IncidentStatus } from './events.ts';
 
 export interface IncidentState {

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../../src/log/mod.ts';
+import type { EventEnvelope } from '../../src/domain/events.ts';
 import type { Doc, Projection } from '../../src/store/model.ts';
 
 export interface AuditDoc extends Doc {

@@ -2,7 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { StkError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
-import type { ReadStore } from '../store/store.ts';
+import type { AdminStore } from '../store/store.ts';
 import type { TokenDoc } from '../../projections/tokens/projection.ts';
 import type { TokenRole } from '../../commands/tokens/events.ts';
 import { lookupOf, secretMatches } from '../tenancy/secrets.ts';
@@ -25,20 +25,25 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-/**
- * Resolves the Bearer credential. A tenant token is found through its public lookup part and
- * compared in constant time with the stored hash; a revoked token's lookup is gone from the index,
- * and the document's `revoked` flag is checked as well. Anything else is STK_ERR_AUTH_REQUIRED.
- */
-export async function authenticate(req: FastifyRequest, store: ReadStore, adminKey: string): Promise<Principal> {
+/** The Bearer credential of a request; STK_ERR_AUTH_REQUIRED when there is none of the allowed form. */
+export function credentialOf(req: FastifyRequest): string {
   const h = req.headers.authorization;
   const m = typeof h === 'string' ? /^Bearer ([!-~]{1,200})$/.exec(h) : null;
   if (!m) throw new StkError('STK_ERR_AUTH_REQUIRED', 'missing or malformed Authorization: Bearer credential');
-  const presented = m[1]!;
+  return m[1]!;
+}
+
+/**
+ * Resolves a credential (the admin key or a tenant token). A tenant token is found through its
+ * public lookup part and compared in constant time with the stored hash; a revoked token's lookup
+ * is gone from the index, and the document's `revoked` flag is checked as well. Anything else is
+ * STK_ERR_AUTH_REQUIRED.
+ */
+export async function authenticate(presented: string, store: AdminStore, adminKey: string): Promise<Principal> {
   if (sameSecret(presented, adminKey)) return { kind: 'admin' };
   const lookup = lookupOf('token', presented);
-  const ref = lookup ? await store.adminLookup<{ tenant: string; id: string }>('tokens', 'token', lookup) : null;
-  const doc = ref ? await store.get<TokenDoc>(ref.tenant, 'tokens', ref.id) : null;
+  const ref = lookup ? await store.lookup<{ tenant: string; id: string }>('tokens', 'token', lookup) : null;
+  const doc = ref ? await store.tenant(ref.tenant).get<TokenDoc>('tokens', ref.id) : null;
   const ok = secretMatches(presented, doc?.hash ?? null);
   if (!ok || !doc || doc.revoked || !ref) throw new StkError('STK_ERR_AUTH_REQUIRED', 'invalid credential');
   return { kind: 'token', tenant: ref.tenant, role: doc.role, tokenId: doc.id };

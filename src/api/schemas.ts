@@ -1,8 +1,9 @@
+import type { Decider } from '../domain/decider.ts';
 import { StkError } from '../errors.ts';
 import { TENANT_ID_PATTERN, TOKEN_ID_PATTERN } from '../ids.ts';
 import type { Doc } from '../store/model.ts';
-import type { RouteContext, RouteDef } from './route.ts';
-import { TENANT_PREFIX } from './route.ts';
+import type { Access } from './auth.ts';
+import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from './route.ts';
 
 export const ID = { type: 'string', pattern: TOKEN_ID_PATTERN };
 export const TENANT_ID = { type: 'string', pattern: TENANT_ID_PATTERN };
@@ -15,15 +16,13 @@ const LIST_QUERY = {
   cursor: { type: 'string', maxLength: 200, description: 'The `nextCursor` of the previous page.' },
 };
 
+/** How a document is shown; may read more of the tenant's documents. */
+// biome-ignore lint/suspicious/noExplicitAny: a view takes the collection's own document type
+type View = (d: any, c: TenantContext) => unknown;
+
 /** `GET /tenants/:tenant/<area>`: newest first, cursor-paginated, filters on indexed fields. */
-export function listRoute(
-  area: string,
-  collection: string,
-  filters: Record<string, object>,
-  view: (d: any, c: RouteContext) => unknown = (d) => d,
-  access: RouteDef['access'] = 'read',
-): RouteDef {
-  return {
+export function listRoute(area: string, collection: string, filters: Record<string, object>, view: View = (d) => d, access: Access = 'read'): TenantRouteDef {
+  return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${area}`,
     access,
@@ -31,34 +30,73 @@ export function listRoute(
     summary: `List ${area}, newest first`,
     params: TENANT_PARAM,
     query: { ...LIST_QUERY, ...filters },
-    handler: async (c) => {
-      const q = c.query as Record<string, string>;
+    handler: async (c: TenantContext<unknown, Record<string, string>>) => {
+      const q = c.query;
       const filter: Record<string, string> = {};
-      for (const f of Object.keys(filters)) if (q[f] !== undefined) filter[f] = q[f]!;
+      for (const f of Object.keys(filters)) if (q[f] !== undefined) filter[f] = q[f];
       const limit = q.limit === undefined ? 50 : Number(q.limit);
       if (limit < 1 || limit > 200) throw new StkError('STK_ERR_VALIDATION', 'limit must be 1 to 200', { field: 'limit' });
-      const page = await c.rm.store.list(c.tenant, collection, { filter, limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
-      return { items: page.items.map((d) => view(d, c)), nextCursor: page.nextCursor, position: c.rm.projector.position };
+      const token = c.readToken();
+      const page = await c.store.list(collection, { filter, limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
+      return { items: page.items.map((d) => view(d, c)), nextCursor: page.nextCursor, consistencyToken: token };
     },
-  };
+  });
 }
 
 /** Loads one document of the route's tenant or answers 404 (another tenant's id included). */
-export async function mustGet<T extends Doc>(c: RouteContext, collection: string, id: string): Promise<T> {
-  const doc = await c.rm.store.get<T>(c.tenant, collection, id);
+export async function mustGet<T extends Doc>(c: TenantContext, collection: string, id: string): Promise<T> {
+  const doc = await c.store.get<T>(collection, id);
   if (!doc) throw new StkError('STK_ERR_NOT_FOUND', 'not found', { id });
   return doc;
 }
 
 /** `GET /tenants/:tenant/<area>/:<param>`. */
-export function getRoute(area: string, collection: string, param: string, view: (d: any, c: RouteContext) => unknown | Promise<unknown> = (d) => d): RouteDef {
-  return {
+export function getRoute(area: string, collection: string, param: string, view: View = (d) => d): TenantRouteDef {
+  return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${area}/:${param}`,
     access: 'read',
     area,
     summary: `One of ${area}`,
     params: { ...TENANT_PARAM, [param]: ID },
-    handler: async (c) => view(await mustGet(c, collection, (c.params as Record<string, string>)[param]!), c),
-  };
+    handler: async (c: TenantContext<unknown, unknown, Record<string, string>>) => view(await mustGet(c, collection, c.params[param]!), c),
+  });
+}
+
+/**
+ * A change to one item of the tenant: `<method> /tenants/:tenant/<area>/:<param>[/<action>]`. The
+ * item must be the tenant's (404 otherwise, like a missing one); the body becomes a command for
+ * the item's decider; the answer is the item as it reads after the change, with the token to
+ * read it with.
+ */
+export function itemCommand<S, C, B>(o: {
+  method: 'POST' | 'PATCH';
+  area: string;
+  collection: string;
+  param: string;
+  /** Path after the item, e.g. `ack`; none for a PATCH of the item itself. */
+  action?: string;
+  summary: string;
+  body?: TenantRouteDef['body'];
+  decider: Decider<S, C>;
+  command: (body: B, c: TenantContext<B>) => NoInfer<C>;
+  view?: View;
+}): TenantRouteDef {
+  return tenantRoute({
+    method: o.method,
+    url: `${TENANT_PREFIX}/${o.area}/:${o.param}${o.action ? `/${o.action}` : ''}`,
+    access: 'write',
+    area: o.area,
+    summary: o.summary,
+    params: { ...TENANT_PARAM, [o.param]: ID },
+    ...(o.body ? { body: o.body } : {}),
+    handler: async (c: TenantContext<B, unknown, Record<string, string>>) => {
+      const id = c.params[o.param]!;
+      await mustGet(c, o.collection, id);
+      const r = await c.execute(o.decider, id, o.command(c.body, c));
+      const consistencyToken = await c.settle(r.position);
+      const doc = (await c.store.get(o.collection, id)) ?? { id };
+      return { ...((o.view ?? ((d) => d))(doc, c) as object), consistencyToken };
+    },
+  });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest, LightMyRequestResponse as InjectResponse } from 'fastify';
+import type { ConsistencyTokens } from '../api/consistency.ts';
 import { StkError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TenantDoc } from '../../projections/tenants/projection.ts';
@@ -18,6 +19,7 @@ export class DashboardContext {
     readonly app: FastifyInstance,
     readonly rt: Runtime,
     readonly sessions: SessionStore,
+    readonly tokens: ConsistencyTokens,
   ) {}
 
   /** The request's session, or null; read once per request. */

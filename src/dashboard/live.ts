@@ -26,7 +26,8 @@ const tenantParams = { type: 'object', properties: { tenant: { type: 'string', m
  * `GET /ui/live/:tenant`: server-sent events of one tenant, for a session that may see it. It is a
  * subscription to the tenant's own subjects (`tenantFilter`), so another tenant's events never
  * reach this process's stream, whatever the page asks. Each message names the change (type, id,
- * position); the page then reads through the API, waiting for that position.
+ * consistency token); the page then reads through the API, waiting for that token. Positions are
+ * install-wide and never reach the page: a tenant must not watch other tenants' activity.
  *
  * `POST /ui/ledger-verify/:tenant`: runs the ledger verifier over the tenant's chain and streams
  * its progress as JSON lines, ending with the tenant's report.
@@ -65,7 +66,7 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
       throw err;
     }
     const res = stream(reply, 'text/event-stream; charset=utf-8');
-    res.write(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ position: from })}\n\n`);
+    res.write(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ consistencyToken: ctx.tokens.issue(tenant, from) })}\n\n`);
 
     const sub = ctx.rt.log.subscribe({ filter: tenantFilter(tenant), after: from });
     let stopped = false;
@@ -94,7 +95,8 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
           const kind = LIVE_KINDS[record.aggregate.type];
           if (!kind) continue;
           for (const e of record.events) {
-            res.write(`event: ${kind}\ndata: ${JSON.stringify({ type: e.type, id: e.aggregate.id, position: record.position })}\n\n`);
+            const consistencyToken = ctx.tokens.issue(tenant, record.position);
+            res.write(`event: ${kind}\ndata: ${JSON.stringify({ type: e.type, id: e.aggregate.id, consistencyToken })}\n\n`);
           }
         }
       } catch (err) {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ConsistencyTokens } from '../api/consistency.ts';
 import type { Runtime } from '../runtime.ts';
 import { loadAssets } from './assets.ts';
 import { DashboardContext } from './context.ts';
@@ -18,7 +19,7 @@ export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE, UI_PREFIX } from 
 export async function dashboardPlugin(app: FastifyInstance, rt: Runtime): Promise<void> {
   const sessions = await SessionStore.open(rt.streams, { replicas: rt.config.replicas });
   const assets = await loadAssets();
-  const ctx = new DashboardContext(app, rt, sessions);
+  const ctx = new DashboardContext(app, rt, sessions, await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }));
   await app.register(
     async (ui) => {
       ui.addHook('onRoute', (route) => {

@@ -5,7 +5,6 @@ import { dataPaths } from '../datadir.ts';
 import { ACTIONS, AREA_PRODUCTS, PRODUCTS } from '../domain/products.ts';
 import { isStkError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
-import { readModels } from '../projector/role.ts';
 import type { Asset } from './assets.ts';
 import type { DashboardContext } from './context.ts';
 import { assertCsrf, assertSameOrigin, noStore, sessionCookie, sessionSetCookie, UI_PREFIX } from './security.ts';
@@ -121,10 +120,9 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
       throttle.check(req.ip);
       const { credential } = req.body as { credential: string };
       // The operator API's own check of the Bearer credential, handed the credential as a header.
-      const rm = await readModels(ctx.rt);
       let principal: Principal;
       try {
-        principal = await authenticate({ headers: { authorization: `Bearer ${credential}` } } as FastifyRequest, rm.store, ctx.rt.adminKey);
+        principal = await authenticate(credential, ctx.rt.readModels!.store.admin, ctx.rt.adminKey);
       } catch (err) {
         if (isStkError(err, 'STK_ERR_AUTH_REQUIRED')) throttle.failed(req.ip);
         throw err;

@@ -1,34 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { installErrorHandling } from '../http/errors.ts';
-import type { EventLog } from '../log/mod.ts';
-import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
-import type { Issuer } from '../pki/issuer.ts';
-import type { CommandOutbox } from './outbox.ts';
-import type { TenantGate } from './identity.ts';
+import type { IngressDeps } from './deps.ts';
 import { registerEnroll } from './routes-enroll.ts';
 import { registerAgentRoutes } from './routes-agent.ts';
 import { ENROLL_MAX_BODY_BYTES, REPORT_MAX_BODY_BYTES } from './schemas.ts';
-
-/** Everything the ingress's routes use. */
-export interface IngressDeps {
-  log: EventLog;
-  /** The install's CA behind its issuing threads. */
-  issuer: Issuer;
-  tenants: TenantGate;
-  outbox: CommandOutbox;
-  logger: Logger;
-  metrics?: Metrics;
-  /** Validity of issued agent certificates. @defaultValue 30 */
-  certValidityDays?: number;
-  /** Enrollments allowed per source address per window. @defaultValue 30 per 60000 ms */
-  enrollRateLimit?: { max: number; timeWindowMs: number };
-  /** Clock for certificate validity. */
-  now?: () => Date;
-  /** Refuses reports with 503 + Retry-After while sealing or projection is too far behind. */
-  backpressure?: { admit(): Promise<void> };
-}
 
 export interface IngressTls {
   certPem: string;

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { StkError } from '../errors.ts';
+import { type AgentCommand, agentDecider } from '../../commands/agents/decider.ts';
+import type { AgentHeartbeat } from '../../commands/agents/events.ts';
+import { type AlertCommand, alertDecider } from '../../commands/alerts/decider.ts';
+import { type EvidenceCommand, evidenceDecider } from '../../commands/evidence/decider.ts';
+import { type FindingCommand, findingDecider } from '../../commands/findings/decider.ts';
+import { type ScanCommand, scanDecider } from '../../commands/scans/decider.ts';
 import type { Decider } from '../domain/decider.ts';
+import { derivedIds, execute } from '../domain/execute.ts';
 import type { Product } from '../domain/products.ts';
-import type { Actor, EventLog, NewEvent } from '../log/mod.ts';
-import { agentDecider } from '../../commands/agents/decider.ts';
-import { AGENT } from '../../commands/agents/events.ts';
-import { alertDecider } from '../../commands/alerts/decider.ts';
-import { findingDecider } from '../../commands/findings/decider.ts';
-import { scanDecider } from '../../commands/scans/decider.ts';
-import { evidenceDecider } from '../../commands/evidence/decider.ts';
+import { isStkError, StkError } from '../errors.ts';
+import type { Actor, EventLog } from '../log/mod.ts';
 import type { AgentRecord } from './agents.ts';
 import type { ReportKind } from './schemas.ts';
 
@@ -44,19 +45,27 @@ export function productOfReport(e: ReportEvent): Product | null {
   }
 }
 
-/** One append the batch makes: to the agent itself, or to a new aggregate it creates. */
-interface Write {
-  aggregateType: string;
-  aggregateId: string;
-  events: NewEvent[];
-  /** The agent's own aggregate is appended at its known version; new aggregates at no_stream. */
-  onAgent: boolean;
+/**
+ * One command the batch makes: the agent's own heartbeats (appended at the version its record
+ * was read at), or the creation of a new aggregate (an alert, a finding…) under an id derived from
+ * the batch. Built by `planReport` and run by `writeReport` through the one write path.
+ */
+export type ReportWrite = {
+  [K in keyof ReportDeciders]: { decider: ReportDeciders[K]['decider']; id: string; command: ReportDeciders[K]['command']; eventIds: (i: number) => string };
+}[keyof ReportDeciders];
+
+interface ReportDeciders {
+  agent: { decider: typeof agentDecider; command: AgentCommand };
+  alert: { decider: typeof alertDecider; command: AlertCommand };
+  finding: { decider: typeof findingDecider; command: FindingCommand };
+  scan: { decider: typeof scanDecider; command: ScanCommand };
+  evidence: { decider: typeof evidenceDecider; command: EvidenceCommand };
 }
 
 /**
  * Plans a batch: checks every event's product against the tenant's products and turns every event
- * into domain events through the domains' own deciders, before anything is written. A refusal is
- * a value and nothing of the batch is written.
+ * into a command for its domain's decider, before anything is written. A refusal is a value and
+ * nothing of the batch is written.
  *
  * Ids are derived from (agent, batch id or the batch's content, index): the same batch sent again
  * makes the same events on the same aggregates, so a retry after a timeout or a 503 adds nothing.
@@ -67,7 +76,7 @@ export function planReport(
   agent: AgentRecord,
   products: readonly Product[],
   batch: ReportBatch,
-): { ok: true; writes: Write[] } | { ok: false; error: StkError } {
+): { ok: true; own: ReportWrite | null; created: ReportWrite[] } | { ok: false; error: StkError } {
   for (const [i, e] of batch.events.entries()) {
     const product = productOfReport(e);
     if (product && !products.includes(product)) {
@@ -80,139 +89,141 @@ export function planReport(
       };
     }
   }
-  const base = sha256(`${agent.tenant}\0${agent.agentId}\0${batch.batchId ?? sha256(JSON.stringify(batch.events))}`);
-  // One SHA-256 per event names both its aggregate and its first event (16 bytes each).
-  const derive = (i: number, j = 0): { aggregateId: string; eventId: string } => {
-    const h = createHash('sha256').update(`${base}:${i}:${j}`).digest();
-    return { aggregateId: h.toString('base64url', 0, 16), eventId: h.toString('base64url', 16, 32) };
-  };
+  const key = [agent.tenant, agent.agentId, batch.batchId ?? sha256(JSON.stringify(batch.events))];
   const agentId = agent.agentId;
-  const heartbeats: NewEvent[] = [];
-  const writes: Write[] = [];
+  const heartbeats: AgentHeartbeat[] = [];
+  const created: ReportWrite[] = [];
   for (const [i, e] of batch.events.entries()) {
-    const fresh = <S, C>(decider: Decider<S, C>, command: C): void => {
-      const d = decider.decide(command, decider.initialState());
-      if (!d.ok) throw d.error; // a fresh aggregate accepts its creating command; anything else is a bug
-      const ids = d.events.map((_, j) => derive(i, j));
-      writes.push({
-        aggregateType: decider.aggregateType,
-        aggregateId: ids[0]!.aggregateId,
-        events: d.events.map((ev, j) => ({ ...ev, id: ids[j]!.eventId })),
-        onAgent: false,
-      });
-    };
+    // The new aggregate's id and its events' ids, all from the batch's key and the event's index.
+    const id = derivedIds(...key, 'aggregate')(i);
+    const eventIds = derivedIds(...key, String(i));
     switch (e.kind) {
-      case 'heartbeat': {
-        const d = agentDecider.decide({ kind: 'heartbeat', heartbeat: { inventory: e.data.inventory ?? null } }, { exists: true, revoked: false });
-        if (!d.ok) throw d.error;
-        heartbeats.push(...d.events.map((ev, j) => ({ ...ev, id: derive(i, j).eventId })));
+      case 'heartbeat':
+        heartbeats.push({ inventory: e.data.inventory ?? null });
         break;
-      }
       case 'alert':
-        fresh(alertDecider, {
-          kind: 'raise',
-          alert: {
-            agentId,
-            product: 'edr',
-            rule: e.data.rule,
-            severity: e.data.severity,
-            title: e.data.title,
-            ...(e.data.details ? { details: e.data.details } : {}),
-            observedAt: e.at,
+        created.push({
+          decider: alertDecider,
+          id,
+          eventIds,
+          command: {
+            kind: 'raise',
+            alert: {
+              agentId,
+              product: 'edr',
+              rule: e.data.rule,
+              severity: e.data.severity,
+              title: e.data.title,
+              ...(e.data.details ? { details: e.data.details } : {}),
+              observedAt: e.at,
+            },
           },
         });
         break;
       case 'finding':
-        fresh(findingDecider, {
-          kind: 'report',
-          finding: {
-            agentId,
-            product: productOfReport(e)!,
-            title: e.data.title,
-            severity: e.data.severity,
-            subject: e.data.subject,
-            ...(e.data.details ? { details: e.data.details } : {}),
-            observedAt: e.at,
+        created.push({
+          decider: findingDecider,
+          id,
+          eventIds,
+          command: {
+            kind: 'report',
+            finding: {
+              agentId,
+              product: productOfReport(e)!,
+              title: e.data.title,
+              severity: e.data.severity,
+              subject: e.data.subject,
+              ...(e.data.details ? { details: e.data.details } : {}),
+              observedAt: e.at,
+            },
           },
         });
         break;
       case 'scan-run':
-        fresh(scanDecider, {
-          kind: 'record',
-          scan: {
-            agentId,
-            product: 'attack-surface',
-            merkleRoot: e.data.merkleRoot,
-            itemCount: e.data.itemCount,
-            startedAt: e.data.startedAt,
-            finishedAt: e.at,
+        created.push({
+          decider: scanDecider,
+          id,
+          eventIds,
+          command: {
+            kind: 'record',
+            scan: {
+              agentId,
+              product: 'attack-surface',
+              merkleRoot: e.data.merkleRoot,
+              itemCount: e.data.itemCount,
+              startedAt: e.data.startedAt,
+              finishedAt: e.at,
+            },
           },
         });
         break;
       case 'evidence':
-        fresh(evidenceDecider, {
-          kind: 'collect',
-          evidence: { agentId, name: e.data.name, sha256: e.data.sha256, sizeBytes: e.data.sizeBytes, collectedAt: e.at },
+        created.push({
+          decider: evidenceDecider,
+          id,
+          eventIds,
+          command: { kind: 'collect', evidence: { agentId, name: e.data.name, sha256: e.data.sha256, sizeBytes: e.data.sizeBytes, collectedAt: e.at } },
         });
         break;
     }
   }
-  if (heartbeats.length) writes.unshift({ aggregateType: AGENT, aggregateId: agentId, events: heartbeats, onAgent: true });
-  return { ok: true, writes };
+  const own: ReportWrite | null = heartbeats.length
+    ? { decider: agentDecider, id: agentId, command: { kind: 'heartbeats', heartbeats }, eventIds: derivedIds(...key, 'agent') }
+    : null;
+  return { ok: true, own, created };
 }
 
 /**
- * Writes a planned batch. The agent's own commit goes first, at the version its record was read
- * at: if the agent was revoked in between, that append conflicts, the record is read again and
- * the whole batch is refused before any other write. The new aggregates follow in parallel; a
- * conflict on one of them means an earlier try of this very batch created it.
+ * Writes a planned batch through the write path. The agent's own commit goes first, at the
+ * version its record was read at: if the agent was revoked in between, the decider refuses it on
+ * the re-read and the whole batch is refused before any other write. The new aggregates follow in
+ * parallel; one that already exists was created by an earlier try of this very batch.
  * Returns the highest log position written (for read-your-writes) and the number of events.
  */
 export async function writeReport(
   log: EventLog,
   agent: AgentRecord,
-  writes: Write[],
-  reread: () => Promise<AgentRecord | null>,
+  plan: { own: ReportWrite | null; created: ReportWrite[] },
 ): Promise<{ position: number; events: number }> {
   const actor: Actor = { kind: 'agent', id: agent.agentId };
+  const target = (id: string) => ({ tenant: agent.tenant, id });
   let position = 0;
   let count = 0;
-  const own = writes.find((w) => w.onAgent);
-  if (own) {
-    let version = agent.version;
-    for (let attempt = 0; ; attempt++) {
-      const r = await log.append({ tenant: agent.tenant, aggregateType: own.aggregateType, aggregateId: own.aggregateId }, own.events, {
-        expectedVersion: version,
+  if (plan.own) {
+    const r = await agentWrite(() =>
+      execute(log, target(plan.own!.id), agentDecider, plan.own!.command as AgentCommand, {
         actor,
-      });
-      if (r.ok) {
-        position = r.value.position;
-        count += own.events.length;
-        break;
-      }
-      const now = await reread();
-      if (!now) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'no enrolled agent matches this certificate');
-      if (now.revoked) throw new StkError('STK_ERR_AGENT_REVOKED', 'agent is revoked');
-      if (attempt >= 3) throw r.error;
-      version = now.version;
-    }
+        eventIds: plan.own!.eventIds,
+        known: { version: agent.version, state: { exists: true, revoked: false } },
+      }),
+    );
+    position = r.position;
+    count += r.events.length;
   }
   const results = await Promise.all(
-    writes
-      .filter((w) => !w.onAgent)
-      .map((w) =>
-        log.append({ tenant: agent.tenant, aggregateType: w.aggregateType, aggregateId: w.aggregateId }, w.events, { expectedVersion: 'no_stream', actor }),
-      ),
+    plan.created.map((w) =>
+      execute(log, target(w.id), w.decider as Decider<unknown, unknown>, w.command, { actor, eventIds: w.eventIds, known: 'new', idempotent: true }),
+    ),
   );
   for (const r of results) {
-    if (r.ok) {
-      position = Math.max(position, r.value.position);
-      count += r.value.events.length;
-    } else if (r.error.code !== 'STK_ERR_LOG_VERSION_CONFLICT') {
-      throw r.error;
-    }
+    position = Math.max(position, r.position);
+    count += r.events.length;
   }
   return { position, events: count };
+}
+
+/**
+ * Runs a write to the agent's own aggregate, answering a refusal because the agent was revoked
+ * meanwhile the way every agent route answers a revoked agent.
+ */
+export async function agentWrite<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isStkError(err, 'STK_ERR_INVALID_TRANSITION') && err.data.actual === 'revoked') throw new StkError('STK_ERR_AGENT_REVOKED', 'agent is revoked');
+    if (isStkError(err, 'STK_ERR_NOT_FOUND')) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'no enrolled agent matches this certificate');
+    throw err;
+  }
 }
 
 function sha256(s: string): string {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { LagMonitor, lagBoundsFromEnv } from '../backpressure.ts';
+import { ConsistencyTokens } from '../api/consistency.ts';
 import { dataPaths } from '../datadir.ts';
 import { StkError } from '../errors.ts';
 import type { EventLog } from '../log/mod.ts';
@@ -10,7 +11,8 @@ import type { Health } from '../health.ts';
 import type { InstallCa } from '../pki/ca.ts';
 import { Issuer } from '../pki/issuer.ts';
 import type { Runtime, Started } from '../runtime.ts';
-import { buildIngressApp, type IngressDeps } from './app.ts';
+import { buildIngressApp } from './app.ts';
+import type { IngressDeps } from './deps.ts';
 import type { TenantGate } from './identity.ts';
 import { CommandOutbox } from './outbox.ts';
 import { TenantView } from './tenants.ts';
@@ -33,6 +35,8 @@ export interface IngressOptions {
   enrollRateLimit?: IngressDeps['enrollRateLimit'];
   now?: () => Date;
   backpressure?: IngressDeps['backpressure'];
+  /** @defaultValue the install's, from KV */
+  tokens?: ConsistencyTokens;
 }
 
 /** A listening ingress. */
@@ -50,6 +54,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   const issuer = await Issuer.open(o.pkiDir, o.issuerThreads === undefined ? {} : { size: o.issuerThreads });
   const ca = issuer.ca;
   const tls = await ca.issueServerCertificate([o.host]);
+  const tokens = o.tokens ?? (await ConsistencyTokens.open(o.log.streams));
   const outbox = new CommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
   const view = o.tenants ? null : new TenantView(o.log, o.logger.child({ component: 'tenant-view' }));
   const tenants = o.tenants ?? view!;
@@ -63,6 +68,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
         issuer,
         tenants,
         outbox,
+        tokens,
         logger: o.logger,
         ...(o.metrics ? { metrics: o.metrics } : {}),
         ...(o.certValidityDays ? { certValidityDays: o.certValidityDays } : {}),
@@ -135,6 +141,7 @@ export async function startIngressRole(rt: Runtime): Promise<Ingress> {
     ...(rate ? { enrollRateLimit: { max: rate, timeWindowMs: 60_000 } } : {}),
     ...(threads !== undefined ? { issuerThreads: threads } : {}),
     backpressure: lagMonitorFromEnv(rt),
+    tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
   });
   rt.logger.info({ url: ingress.url, ca: join(dataPaths(rt.config.dataDir).pki, 'ca.crt') }, 'agent ingress listening');
   return ingress;

@@ -1,29 +1,24 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { StkError } from '../errors.ts';
-import { fold } from '../domain/decider.ts';
-import { ACTIONS } from '../domain/products.ts';
-import type { Actor, EventEnvelope } from '../log/mod.ts';
-import { agentDecider } from '../../commands/agents/decider.ts';
-import { AGENT } from '../../commands/agents/events.ts';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
-import { COMMAND, CommandEvents, type CommandCompleted, type CommandOutcome } from '../../commands/agent-commands/events.ts';
-import type { IngressDeps } from './app.ts';
-import { readAgentRecord } from './agents.ts';
+import type { CommandCompleted, CommandOutcome } from '../../commands/agent-commands/events.ts';
+import { agentDecider } from '../../commands/agents/decider.ts';
+import { derivedIds, execute } from '../domain/execute.ts';
+import { ACTIONS } from '../domain/products.ts';
+import type { Actor } from '../domain/events.ts';
+import { isStkError, StkError } from '../errors.ts';
+import type { IngressDeps } from './deps.ts';
 import { authenticateAgent, type AgentIdentity } from './identity.ts';
-import { planReport, writeReport, type ReportBatch } from './report.ts';
+import { agentWrite, planReport, writeReport, type ReportBatch } from './report.ts';
 import {
+  commandParams,
+  commandsQuery,
   ENROLL_MAX_BODY_BYTES,
   REPORT_MAX_BODY_BYTES,
   RESULT_MAX_BODY_BYTES,
-  commandParams,
-  commandsQuery,
   renewBody,
   reportBody,
   resultBody,
 } from './schemas.ts';
-
-const derivedId = (...parts: string[]): string => createHash('sha256').update(parts.join('\0')).digest('base64url').slice(0, 22);
 
 /** The routes an enrolled agent calls, each over mTLS as itself. */
 export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDeps): Promise<void> {
@@ -35,9 +30,9 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
     await deps.backpressure?.admit();
     const plan = planReport(agent, agent.products, req.body);
     if (!plan.ok) throw plan.error;
-    const written = await writeReport(log, agent, plan.writes, () => readAgentRecord(log, agent.tenant, agent.agentId));
+    const written = await writeReport(log, agent, plan);
     deps.metrics?.inc('stockade_ingress_report_events_total', 'Agent report events accepted by this ingress', {}, req.body.events.length);
-    return reply.status(202).send({ accepted: req.body.events.length, position: written.position });
+    return reply.status(202).send({ accepted: req.body.events.length, consistencyToken: deps.tokens.issue(agent.tenant, written.position) });
   });
 
   app.get<{ Querystring: { agentId?: string } }>('/commands', { schema: { querystring: commandsQuery } }, async (req) => {
@@ -53,18 +48,15 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
     await Promise.all(
       open
         .filter((c) => c.status === 'pending')
-        .map((c) => {
-          const d = agentCommandDecider.decide({ kind: 'deliver', agentId: agent.agentId }, { status: 'pending', agentId: c.agentId });
-          if (!d.ok || d.events.length === 0) return null;
-          return log.append(
-            { tenant: agent.tenant, aggregateType: COMMAND, aggregateId: c.id },
-            d.events.map((e) => ({ ...e, id: derivedId(c.id, 'delivered') })),
-            {
-              expectedVersion: c.version,
-              actor: actorOf(agent),
-            },
-          );
-        }),
+        .map((c) =>
+          execute(
+            log,
+            { tenant: agent.tenant, id: c.id },
+            agentCommandDecider,
+            { kind: 'deliver', agentId: agent.agentId },
+            { actor: actorOf(agent), known: { version: c.version, state: { status: 'pending', agentId: c.agentId } }, eventIds: derivedIds(c.id, 'delivered') },
+          ),
+        ),
     );
     return { commands: open.map((c) => ({ id: c.id, action: c.action, args: c.args, dispatchedAt: c.dispatchedAt })) };
   });
@@ -75,30 +67,33 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
     async (req) => {
       const agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
       const result: CommandCompleted = { outcome: req.body.outcome, output: req.body.output ?? '' };
-      const stream = { tenant: agent.tenant, aggregateType: COMMAND, aggregateId: req.params.commandId };
-      for (let attempt = 0; ; attempt++) {
-        // Read under the agent's own tenant: another tenant's command is simply not there.
-        const { events, version } = await log.readAggregate(stream);
-        const done = events.find((e) => e.type === CommandEvents.completed);
-        if (done && fold(agentCommandDecider, events).agentId === agent.agentId) {
-          if (sameResult(done, result)) return { commandId: req.params.commandId, status: 'completed' };
-          throw new StkError('STK_ERR_AGENT_COMMAND_COMPLETED', 'this command already has a different result');
-        }
-        const d = agentCommandDecider.decide({ kind: 'complete', agentId: agent.agentId, ...result }, fold(agentCommandDecider, events));
-        if (!d.ok) throw d.error;
-        const r = await log.append(
-          stream,
-          d.events.map((e) => ({ ...e, id: derivedId(req.params.commandId, 'completed') })),
-          { expectedVersion: version, actor: actorOf(agent) },
+      // Under the agent's own tenant: another tenant's command is simply not there.
+      const target = { tenant: agent.tenant, id: req.params.commandId };
+      try {
+        const r = await execute(
+          log,
+          target,
+          agentCommandDecider,
+          { kind: 'complete', agentId: agent.agentId, ...result },
+          {
+            actor: actorOf(agent),
+            eventIds: derivedIds(req.params.commandId, 'completed'),
+          },
         );
-        if (r.ok) return { commandId: req.params.commandId, status: 'completed', position: r.value.position };
-        if (attempt >= 2) throw r.error;
+        return { commandId: req.params.commandId, status: 'completed', consistencyToken: deps.tokens.issue(agent.tenant, r.position) };
+      } catch (err) {
+        // Completed already: the same result again is a retry (accepted), another result is not.
+        if (!isStkError(err, 'STK_ERR_INVALID_TRANSITION')) throw err;
+        const done = (await log.lastCommit({ tenant: agent.tenant, aggregateType: agentCommandDecider.aggregateType, aggregateId: target.id }))?.events.at(-1);
+        const d = done?.data as CommandCompleted | undefined;
+        if (d && d.outcome === result.outcome && d.output === result.output) return { commandId: req.params.commandId, status: 'completed' };
+        throw new StkError('STK_ERR_AGENT_COMMAND_COMPLETED', 'this command already has a different result');
       }
     },
   );
 
   app.post<{ Body: { agentId: string; csr: string } }>('/renew', { schema: { body: renewBody }, bodyLimit: ENROLL_MAX_BODY_BYTES }, async (req) => {
-    let agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
+    const agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
     const now = deps.now?.() ?? new Date();
     const cert = await deps.issuer.issue({
       csrPem: req.body.csr,
@@ -107,23 +102,15 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
       now,
       ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}),
     });
-    for (let attempt = 0; ; attempt++) {
-      const d = agentDecider.decide(
+    await agentWrite(() =>
+      execute(
+        log,
+        { tenant: agent.tenant, id: agent.agentId },
+        agentDecider,
         { kind: 'renew', certificate: { certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString() } },
-        { exists: true, revoked: agent.revoked },
-      );
-      if (!d.ok) throw d.error;
-      const r = await log.append({ tenant: agent.tenant, aggregateType: AGENT, aggregateId: agent.agentId }, d.events, {
-        expectedVersion: agent.version,
-        actor: actorOf(agent),
-      });
-      if (r.ok) break;
-      const now = await readAgentRecord(log, agent.tenant, agent.agentId);
-      if (!now) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'no enrolled agent matches this certificate');
-      if (now.revoked) throw new StkError('STK_ERR_AGENT_REVOKED', 'agent is revoked');
-      if (attempt >= 3) throw r.error;
-      agent = { ...agent, ...now };
-    }
+        { actor: actorOf(agent), known: { version: agent.version, state: { exists: true, revoked: agent.revoked } } },
+      ),
+    );
     req.log.info({ tenant: agent.tenant, agentId: agent.agentId, keyType: cert.keyType }, 'agent certificate renewed');
     return { agentId: agent.agentId, certificate: cert.pem, caCertificate: deps.issuer.ca.certificatePem };
   });
@@ -131,9 +118,4 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
 
 function actorOf(agent: AgentIdentity): Actor {
   return { kind: 'agent', id: agent.agentId };
-}
-
-function sameResult(done: EventEnvelope, result: CommandCompleted): boolean {
-  const d = done.data as CommandCompleted;
-  return d.outcome === result.outcome && d.output === result.output;
 }

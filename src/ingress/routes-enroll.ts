@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { StkError } from '../errors.ts';
+import { execute } from '../domain/execute.ts';
 import { newId } from '../ids.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
-import { AGENT } from '../../commands/agents/events.ts';
-import type { IngressDeps } from './app.ts';
+import type { IngressDeps } from './deps.ts';
 import { ENROLL_MAX_BODY_BYTES, enrollBody } from './schemas.ts';
 
 interface EnrollBody {
@@ -54,22 +54,24 @@ export async function registerEnroll(app: FastifyInstance, deps: IngressDeps): P
         now,
         ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}),
       });
-      const d = agentDecider.decide(
+      const appended = await execute(
+        deps.log,
+        { tenant: who.tenant, id: agentId },
+        agentDecider,
         {
           kind: 'enroll',
           agent: { hostname: b.hostname, os: b.os, agentVersion: b.agentVersion, certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString() },
         },
-        agentDecider.initialState(),
+        { actor: { kind: 'agent', id: agentId }, known: 'new' },
       );
-      if (!d.ok) throw d.error;
-      const appended = await deps.log.append({ tenant: who.tenant, aggregateType: AGENT, aggregateId: agentId }, d.events, {
-        expectedVersion: 'no_stream',
-        actor: { kind: 'agent', id: agentId },
-      });
-      if (!appended.ok) throw appended.error;
       deps.metrics?.inc('stockade_ingress_enrollments_total', 'Agents enrolled through this ingress');
       req.log.info({ tenant: who.tenant, agentId, keyType: cert.keyType }, 'agent enrolled');
-      return reply.status(201).send({ agentId, certificate: cert.pem, caCertificate: deps.issuer.ca.certificatePem, position: appended.value.position });
+      return reply.status(201).send({
+        agentId,
+        certificate: cert.pem,
+        caCertificate: deps.issuer.ca.certificatePem,
+        consistencyToken: deps.tokens.issue(who.tenant, appended.position),
+      });
     },
   );
 }

@@ -362,6 +362,7 @@ export class Projector {
 }
 
 /** Thrown to a reader that asked to wait for a position the projection did not reach in time. */
-export function projectionBehind(position: number, reached: number): StkError {
-  return new StkError('STK_ERR_PROJECTION_BEHIND', `read model has not reached position ${position} yet (at ${reached})`, { position, retryAfterSeconds: 1 });
+export function projectionBehind(): StkError {
+  // No positions in the answer: they are install-wide, and a tenant must not learn how far they go.
+  return new StkError('STK_ERR_PROJECTION_BEHIND', 'the read models have not reached that change yet; retry', { retryAfterSeconds: 1 });
 }

@@ -1,36 +1,22 @@
 import { PROJECTIONS } from '../../projections/index.ts';
 import { newId } from '../ids.ts';
-import type { Runtime, Started } from '../runtime.ts';
+import type { Runtime } from '../runtime.ts';
 import type { ReadStore } from '../store/store.ts';
 import { ensureDefaultTenant } from '../tenancy/bootstrap.ts';
 import { Projector } from './projector.ts';
 
+/** This process's read models: the store queries read and the projector that fills it. */
 export interface ReadModels {
   store: ReadStore;
   projector: Projector;
 }
 
-const instances = new WeakMap<Runtime, Promise<ReadModels>>();
-
 /**
- * The read models of this process: one projector per LevelDB, started on first use by whichever
- * of the api and projector roles comes first (queries need a local projector, since LevelDB
- * belongs to one process). Lag goes to /metrics and /healthz.
+ * Opens the read models of this process: one projector per LevelDB (LevelDB belongs to one
+ * process, so every process that answers queries runs its own), started before the API answers.
+ * Lag goes to /metrics and /healthz.
  */
-export function readModels(rt: Runtime): Promise<ReadModels> {
-  let p = instances.get(rt);
-  if (!p) {
-    p = openReadModels(rt);
-    instances.set(rt, p);
-    // A failed start (NATS away at that moment) is retried by the next caller, not cached.
-    p.catch(() => {
-      if (instances.get(rt) === p) instances.delete(rt);
-    });
-  }
-  return p;
-}
-
-async function openReadModels(rt: Runtime): Promise<ReadModels> {
+export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health'>): Promise<ReadModels> {
   const meta = rt.db.sublevel<string, unknown>('meta', { valueEncoding: 'json' });
   let instance = (await meta.get('instance')) as string | undefined;
   if (!instance) {
@@ -75,25 +61,10 @@ async function openReadModels(rt: Runtime): Promise<ReadModels> {
   });
   try {
     // Readable before the first request: the API answers for the default tenant from the start.
-    await projector.waitFor(await ensureDefaultTenant(rt), 10_000);
+    await projector.waitFor(await ensureDefaultTenant(rt.log), 10_000);
   } catch (err) {
     await projector.stop();
     throw err;
   }
   return { store: projector.store, projector };
-}
-
-/** Stops the process's projector if one was started; idempotent. */
-export async function closeReadModels(rt: Runtime): Promise<void> {
-  const p = instances.get(rt);
-  if (!p) return;
-  instances.delete(rt);
-  const rm = await p.catch(() => null);
-  await rm?.projector.stop();
-}
-
-/** The `projector` role. */
-export async function startProjectorRole(rt: Runtime): Promise<Started> {
-  await readModels(rt);
-  return { name: 'projector', close: () => closeReadModels(rt) };
 }

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../log/mod.ts';
+import type { EventEnvelope } from '../domain/events.ts';
 
 /**
  * A read-model document. `seq` is the stream position of the event that created it: it orders

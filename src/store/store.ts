@@ -3,7 +3,7 @@ import type { Level } from 'level';
 import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
 import { allRange, assertCollection, decodeCursor, docKey, encodeCursor, globalKey, indexRange, sortPart } from './keys.ts';
-import type { Doc, Projection } from './model.ts';
+import type { CollectionSpec, Doc, Projection } from './model.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Sub = AbstractSublevel<any, any, string, unknown>;
@@ -40,9 +40,9 @@ export const MAX_PAGE = 200;
 export const MAX_WALK = 5_000;
 
 /**
- * The read side of the read models. Every accessor of tenant data takes the tenant first and reads
- * only that tenant's sublevel, so another tenant's id is simply absent. The only cross-tenant reads
- * are the `admin*` methods.
+ * The read side of the read models. Tenant data is read only through a handle bound to one tenant
+ * (`forTenant`), which reads only that tenant's sublevels, so another tenant's id is simply absent.
+ * The only cross-tenant reads are those of the `admin` handle.
  *
  * Each model lives in generations (`<model>-<gen>`); exactly one is active, and a rebuild fills a
  * fresh one and swaps it in, so queries never see a half-built model.
@@ -56,6 +56,8 @@ export class ReadStore {
   readonly #owner = new Map<string, Projection>();
   readonly #active = new Map<string, number>();
   readonly #subs = new Map<string, Sub>();
+  readonly #tenants = new Map<string, TenantStore>();
+  #admin: AdminStore | null = null;
 
   private constructor(db: Level<string, unknown>, projections: readonly Projection[]) {
     this.db = db;
@@ -137,22 +139,67 @@ export class ReadStore {
     for (const k of [...this.#subs.keys()]) if (k === `${model}-${gen}` || k.startsWith(`${model}-${gen}/`)) this.#subs.delete(k);
   }
 
+  /**
+   * The read models of one tenant, for a route under `/tenants/:tenant`: every read is in that
+   * tenant's sublevels and there is no way to name another tenant through it.
+   */
+  forTenant(tenant: string): TenantStore {
+    assertId('tenant', tenant, 'tenant');
+    let t = this.#tenants.get(tenant);
+    if (!t) {
+      t = new TenantStore(
+        tenant,
+        (collection) => this.#tenantView(tenant, collection),
+        (collection) => this.#spec(collection),
+      );
+      // A bounded cache: the handle is two closures, cheap to make again.
+      if (this.#tenants.size >= 10_000) this.#tenants.clear();
+      this.#tenants.set(tenant, t);
+    }
+    return t;
+  }
+
+  /** The admin handle: cross-tenant indexes and dumps. Given only to admin routes and authentication. */
+  get admin(): AdminStore {
+    this.#admin ??= new AdminStore(this);
+    return this.#admin;
+  }
+
   #tenantView(tenant: string, collection: string): Sub {
     const p = this.#owner.get(collection);
     if (!p) throw new StkError('STK_ERR_INTERNAL', `unknown collection ${collection}`, { collection });
     return this.tenantSub(p.model, this.activeGen(p.model), tenant);
   }
 
-  /** One document of one tenant; null when it does not exist in that tenant (whoever else has that id). */
-  async get<T extends Doc = Doc>(tenant: string, collection: string, id: string): Promise<T | null> {
-    const sub = this.#tenantView(tenant, collection);
+  #spec(collection: string): CollectionSpec {
+    const spec = this.#owner.get(collection)?.collections[collection];
+    if (!spec) throw new StkError('STK_ERR_INTERNAL', `unknown collection ${collection}`, { collection });
+    return spec;
+  }
+}
+
+/** One tenant's documents. Made by `ReadStore.forTenant`; the tenant is fixed at construction. */
+export class TenantStore {
+  readonly tenant: string;
+  readonly #sub: (collection: string) => Sub;
+  readonly #specOf: (collection: string) => CollectionSpec;
+
+  constructor(tenant: string, sub: (collection: string) => Sub, specOf: (collection: string) => CollectionSpec) {
+    this.tenant = tenant;
+    this.#sub = sub;
+    this.#specOf = specOf;
+  }
+
+  /** One document; null when it does not exist in this tenant (whoever else has that id). */
+  async get<T extends Doc = Doc>(collection: string, id: string): Promise<T | null> {
+    const sub = this.#sub(collection);
     return ((await sub.get(docKey(collection, id))) as T | undefined) ?? null;
   }
 
-  /** A page of one tenant's documents, newest first, optionally filtered on indexed fields. */
-  async list<T extends Doc = Doc>(tenant: string, collection: string, o: ListOptions = {}): Promise<Page<T>> {
-    const sub = this.#tenantView(tenant, collection);
-    const spec = this.#owner.get(collection)!.collections[collection]!;
+  /** A page of documents, newest first, optionally filtered on indexed fields. */
+  async list<T extends Doc = Doc>(collection: string, o: ListOptions = {}): Promise<Page<T>> {
+    const sub = this.#sub(collection);
+    const spec = this.#specOf(collection);
     const limit = Math.min(Math.max(o.limit ?? 50, 1), MAX_PAGE);
     const filters = Object.entries(o.filter ?? {});
     for (const [field] of filters) {
@@ -196,35 +243,52 @@ export class ReadStore {
     return { items, nextCursor: more && lastKey ? encodeCursor(sortPart(lastKey)) : null };
   }
 
-  /** How many of one tenant's documents match a filter on one indexed field (or all of them). */
-  async count(tenant: string, collection: string, filter?: { field: string; value: string }): Promise<number> {
-    const sub = this.#tenantView(tenant, collection);
-    const spec = this.#owner.get(collection)!.collections[collection]!;
+  /** How many documents match a filter on one indexed field (or all of them). */
+  async count(collection: string, filter?: { field: string; value: string }): Promise<number> {
+    const sub = this.#sub(collection);
+    const spec = this.#specOf(collection);
     if (filter && !spec.indexes.includes(filter.field))
       throw new StkError('STK_ERR_VALIDATION', `cannot count ${collection} by ${filter.field}`, { field: filter.field });
     let n = 0;
     for await (const _ of sub.keys(filter ? indexRange(collection, filter.field, filter.value) : allRange(collection))) n++;
     return n;
   }
+}
 
-  /** ADMIN: a value of a model's cross-tenant lookup index (secret lookups, agent → tenant). */
-  async adminLookup<T = unknown>(model: string, index: string, key: string): Promise<T | null> {
-    const sub = this.globalSub(model, this.activeGen(this.model(model).model));
+/**
+ * What admin routes and authentication read: the cross-tenant lookup indexes, and any tenant's
+ * documents by naming it. Never handed to a tenant route.
+ */
+export class AdminStore {
+  readonly #store: ReadStore;
+
+  constructor(store: ReadStore) {
+    this.#store = store;
+  }
+
+  /** Any tenant's documents (admin routes, authentication of a token found through its lookup). */
+  tenant(tenant: string): TenantStore {
+    return this.#store.forTenant(tenant);
+  }
+
+  /** A value of a model's cross-tenant lookup index (secret lookups, agent → tenant). */
+  async lookup<T = unknown>(model: string, index: string, key: string): Promise<T | null> {
+    const sub = this.#store.globalSub(model, this.#store.activeGen(this.#store.model(model).model));
     return ((await sub.get(globalKey(index, key))) as T | undefined) ?? null;
   }
 
-  /** ADMIN: every entry of a model's cross-tenant index, in key order. */
-  async adminScan<T = unknown>(model: string, index: string): Promise<Array<{ key: string; value: T }>> {
-    const sub = this.globalSub(model, this.activeGen(this.model(model).model));
+  /** Every entry of a model's cross-tenant index, in key order. */
+  async scan<T = unknown>(model: string, index: string): Promise<Array<{ key: string; value: T }>> {
+    const sub = this.#store.globalSub(model, this.#store.activeGen(this.#store.model(model).model));
     const out: Array<{ key: string; value: T }> = [];
     for await (const [k, v] of sub.iterator({ gt: `${index}!`, lt: `${index}!~` })) out.push({ key: k.slice(index.length + 1), value: v as T });
     return out;
   }
 
-  /** ADMIN: every key and value of a model's active generation, for comparing a model with its rebuild. */
-  async adminDump(model: string): Promise<Array<[string, unknown]>> {
+  /** Every key and value of a model's active generation, for comparing a model with its rebuild. */
+  async dump(model: string): Promise<Array<[string, unknown]>> {
     const out: Array<[string, unknown]> = [];
-    for await (const [k, v] of this.genSub(model, this.activeGen(this.model(model).model)).iterator()) out.push([k, v]);
+    for await (const [k, v] of this.#store.genSub(model, this.#store.activeGen(this.#store.model(model).model)).iterator()) out.push([k, v]);
     return out;
   }
 }

@@ -1,7 +1,7 @@
 import { tenantDecider } from '../../commands/tenants/decider.ts';
-import { execute } from '../domain/decider.ts';
+import { execute } from '../domain/execute.ts';
 import { isStkError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { EventLog } from '../log/mod.ts';
 import { mintSecret } from './secrets.ts';
 
 import { DEFAULT_TENANT } from '../../commands/tenants/events.ts';
@@ -14,20 +14,18 @@ export { DEFAULT_TENANT };
  * log): an admin rotates it to get one, or turns on open enrollment for single-customer installs.
  * Returns the position of the creation (0 when it already existed).
  */
-export async function ensureDefaultTenant(rt: Runtime): Promise<number> {
+export async function ensureDefaultTenant(log: EventLog): Promise<number> {
   try {
     const r = await execute(
-      rt.log,
-      DEFAULT_TENANT,
-      DEFAULT_TENANT,
+      log,
+      { tenant: DEFAULT_TENANT, id: DEFAULT_TENANT },
       tenantDecider,
       { kind: 'create', name: 'Default', secret: (({ lookup, hash }) => ({ lookup, hash }))(mintSecret('enroll')) },
       {
         actor: { kind: 'system', id: 'stockade' },
-        fresh: true,
+        known: 'new',
       },
     );
-    rt.logger.info({ tenant: DEFAULT_TENANT }, 'created the default tenant; rotate its enrollment secret to enroll agents');
     return r.position;
   } catch (err) {
     if (!isStkError(err, 'STK_ERR_LOG_VERSION_CONFLICT') && !isStkError(err, 'STK_ERR_TENANT_EXISTS')) throw err;

@@ -9,7 +9,8 @@ import { EventLog } from '../../src/log/mod.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { freePort, startNatsServer } from '../../src/nats/server.ts';
 import { createTenant, enrollAgent, freshTenant, raiseAlert } from '../helpers/events.ts';
-import { tempDir } from '../helpers/nats.ts';
+import { doorOf, tempDir } from '../helpers/nats.ts';
+import { readToken } from '../helpers/events.ts';
 import { runCli, type CliProcess } from '../helpers/proc.ts';
 
 const test = suite('backup and restore of an embedded install (the procedure of docs/operations.md)');
@@ -111,7 +112,9 @@ test('back up a running install, restore into a new data folder with its keys, a
 
     // Read models rebuilt from the restored log on start: the second tenant's five alerts are there.
     const key = (await readFile(dataPaths(b).adminKey, 'utf8')).trim();
-    const res = await fetch(`${second.api}/api/v1/tenants/${tenants[1]}/alerts?waitFor=${lastAlert}`, { headers: { authorization: `Bearer ${key}` } });
+    const res = await fetch(`${second.api}/api/v1/tenants/${tenants[1]}/alerts?waitFor=${await readToken(await doorOf(second.nc), tenants[1]!, lastAlert)}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     const body = (await res.json()) as { items: unknown[] };
     assert.is(res.status, 200, JSON.stringify(body));
     assert.is(body.items.length, 5);

@@ -5,6 +5,7 @@ import type { AgentClient } from '../../src/cli/agent-client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { clusterFixture } from '../helpers/nats.ts';
+import { readToken } from '../helpers/events.ts';
 import { runCli } from '../helpers/proc.ts';
 import { RoleProcess, SteadyLoad, lastRecordOf, ledgerCovers, onboardAgent, readWhenCaughtUp } from '../faults/harness.ts';
 
@@ -48,10 +49,10 @@ test('steady agent ingest, the EVENTS leader killed: ingest resumes, nothing los
       .flatMap((r) => r.events)
       .filter((e) => e.type === 'alert.raised')
       .map((e) => e.id);
-    log.close();
     assert.is(new Set(ids).size, ids.length, 'no event stored twice');
     assert.is(ids.length, load.acked, 'every acknowledged event stored');
-    const overview = await readWhenCaughtUp(admin, `/api/v1/tenants/${tenant}/overview`, last);
+    const overview = await readWhenCaughtUp(admin, `/api/v1/tenants/${tenant}/overview`, await readToken(log.streams, tenant, last));
+    log.close();
     assert.is(overview.body.alerts.open, load.acked, 'read models count each event once');
     await ledgerCovers(nc, tenant, last);
     // The auditor's replay runs once the killed node is back, as an audit would: what it proves

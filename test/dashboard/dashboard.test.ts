@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { AgentClient } from '../../src/cli/agent-client.ts';
 import { rejects } from '../helpers/assert.ts';
+import { readToken } from '../helpers/events.ts';
 import { browserFixture, isolatedContext } from './browser.ts';
 import { apiCall, enrollAgent, freshTenant, stockadeFixture } from './stack.ts';
 
@@ -50,7 +51,8 @@ async function confirmDialog(name: string): Promise<void> {
 /** Waits until the read models have everything the log holds now (read-your-writes for the test's own reads). */
 async function settled(tenant: string): Promise<void> {
   const position = await stack.stk.runtime.log.lastPosition();
-  assert.is((await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${tenant}?waitFor=${position}`)).status, 200);
+  const waitFor = await readToken(stack.stk.runtime.streams, tenant, position);
+  assert.is((await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${tenant}?waitFor=${waitFor}`)).status, 200);
 }
 
 async function signIn(p: Page, credential: string): Promise<void> {

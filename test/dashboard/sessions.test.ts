@@ -42,20 +42,20 @@ async function signIn(base: string, credential: string): Promise<{ status: numbe
   return { status: res.status, cookie: setCookie.split(';')[0]!, csrf: body.csrf ?? '' };
 }
 
-async function newTenantWithToken(): Promise<{ id: string; token: string; tokenId: string; position: number }> {
+async function newTenantWithToken(): Promise<{ id: string; token: string; tokenId: string; consistencyToken: string }> {
   const id = freshTenant('sess');
   assert.is((await apiCall(a.base, a.adminKey, 'POST', '/tenants', { id, name: `Tenant ${id}` })).status, 201);
   const tok = await apiCall(a.base, a.adminKey, 'POST', `/tenants/${id}/tokens`, { role: 'operator' });
   assert.is(tok.status, 201);
   // Signing in with the token reads the read models: let them reach the token first.
-  assert.is((await apiCall(a.base, a.adminKey, 'GET', `/tenants/${id}?waitFor=${tok.body.position}`)).status, 200);
-  return { id, token: tok.body.token, tokenId: tok.body.id, position: tok.body.position };
+  assert.is((await apiCall(a.base, a.adminKey, 'GET', `/tenants/${id}?waitFor=${tok.body.consistencyToken}`)).status, 200);
+  return { id, token: tok.body.token, tokenId: tok.body.id, consistencyToken: tok.body.consistencyToken as string };
 }
 
 test('a session made on one API process works on another, and a sign-out on either ends it on both', async () => {
   const t = await newTenantWithToken();
   // Process B has projected the token before it is asked to honour it.
-  assert.is((await apiCall(b.base, b.adminKey, 'GET', `/tenants/${t.id}/tokens?waitFor=${t.position}`)).status, 200);
+  assert.is((await apiCall(b.base, b.adminKey, 'GET', `/tenants/${t.id}/tokens?waitFor=${t.consistencyToken}`)).status, 200);
   const s = await signIn(a.base, t.token);
   assert.is(s.status, 201);
   assert.match(s.cookie, /^stk_session=[A-Za-z0-9_-]{43}$/);

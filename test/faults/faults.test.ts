@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import type { AgentClient } from '../../src/cli/agent-client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog } from '../../src/log/mod.ts';
-import { natsFixture } from '../helpers/nats.ts';
+import { doorOf, natsFixture } from '../helpers/nats.ts';
+import { readToken } from '../helpers/events.ts';
 import { runCli } from '../helpers/proc.ts';
 import { RoleProcess, SteadyLoad, lastRecordOf, ledgerCovers, onboardAgent, readWhenCaughtUp } from './harness.ts';
 
@@ -49,7 +50,7 @@ test('ingress, API (with its read models), sealer and nats-server each killed an
       () => api.kill9(),
       () => api.start(),
       async () => {
-        const r = await readWhenCaughtUp(call, `/api/v1/tenants/${tenant}/overview`, await lastRecordOf(nc, tenant));
+        const r = await readWhenCaughtUp(call, `/api/v1/tenants/${tenant}/overview`, await readToken(await doorOf(nc), tenant, await lastRecordOf(nc, tenant)));
         assert.is(r.status, 200, JSON.stringify(r.body));
       },
     );
@@ -84,7 +85,7 @@ test('ingress, API (with its read models), sealer and nats-server each killed an
     assert.is(unique.size, alertIds.length, 'no event stored twice');
     assert.is(alertIds.length, load.acked, 'every acknowledged event is stored, and nothing else');
 
-    const overview = await readWhenCaughtUp(call, `/api/v1/tenants/${tenant}/overview`, last);
+    const overview = await readWhenCaughtUp(call, `/api/v1/tenants/${tenant}/overview`, await readToken(await doorOf(nc), tenant, last));
     assert.is(overview.body.alerts.open, load.acked, 'the read model counts each event once');
 
     await ledgerCovers(nc, tenant, last).catch((err: Error) => {

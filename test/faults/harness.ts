@@ -161,12 +161,12 @@ export async function lastRecordOf(nc: NatsConnection, tenant: string): Promise<
 export async function readWhenCaughtUp(
   call: (method: string, path: string) => Promise<{ status: number; body: any }>,
   path: string,
-  position: number,
+  waitFor: string,
   rounds = 9,
 ): Promise<{ status: number; body: any }> {
   const sep = path.includes('?') ? '&' : '?';
   for (let i = 0; ; i++) {
-    const r = await call('GET', `${path}${sep}waitFor=${position}&waitMs=10000`);
+    const r = await call('GET', `${path}${sep}waitFor=${waitFor}&waitMs=10000`);
     if (r.status !== 503 || i + 1 >= rounds) return r;
   }
 }

@@ -5,7 +5,8 @@ import { RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats
 import { call, type WireEvent } from '../../src/cli/agent-client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog } from '../../src/log/mod.ts';
-import { natsFixture } from '../helpers/nats.ts';
+import { doorOf, natsFixture } from '../helpers/nats.ts';
+import { readToken } from '../helpers/events.ts';
 import { RoleProcess, SteadyLoad, lastRecordOf, onboardAgent, readWhenCaughtUp } from './harness.ts';
 
 const test = suite('fault suite: the JetStream store fills up and is freed');
@@ -67,7 +68,7 @@ test('a full store refuses reports with clean 503s and writes nothing; once free
     log.close();
     assert.is(new Set(ids).size, ids.length, 'no duplicates');
     assert.is(ids.length, load.acked + 1, 'every acknowledged event, and the refused batch once after its resend');
-    const overview = await readWhenCaughtUp(admin, `/api/v1/tenants/${tenant}/overview`, last);
+    const overview = await readWhenCaughtUp(admin, `/api/v1/tenants/${tenant}/overview`, await readToken(await doorOf(nc), tenant, last));
     assert.is(overview.body.alerts.open, load.acked + 1);
     agent.close();
   } finally {

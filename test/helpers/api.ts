@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Level } from 'level';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { operatorApi } from '../../src/api/plugin.ts';
+import { openReadModels } from '../../src/projector/role.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Health } from '../../src/health.ts';
 import { buildApiApp, type ApiPlugin } from '../../src/http/api.ts';
@@ -37,14 +38,17 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
     streams: log.streams,
     log,
     db,
+    readModels: null,
     metrics: new Metrics(),
     health: new Health(),
     adminKey: `stk_admin_test_${Math.random().toString(36).slice(2)}`,
   };
   let app: FastifyInstance;
   try {
+    runtime.readModels = await openReadModels(runtime);
     app = await buildApiApp(runtime, plugins);
   } catch (err) {
+    await runtime.readModels?.projector.stop();
     await db.close();
     await nc.close();
     throw err;
@@ -56,6 +60,7 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
     apiUrl,
     async close() {
       await app.close();
+      await runtime.readModels?.projector.stop();
       log.close();
       await db.close();
       await nc.close();
@@ -79,7 +84,7 @@ export interface ApiFixture {
     o?: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> },
   ): Promise<ApiResponse<T>>;
   /** Creates a tenant as admin; returns its enrollment secret. */
-  tenant(id: string, products?: string[]): Promise<{ enrollSecret: string; position: number }>;
+  tenant(id: string, products?: string[]): Promise<{ enrollSecret: string; consistencyToken: string }>;
   /** Creates a token of a role in a tenant. */
   token(tenant: string, role: 'operator' | 'auditor'): Promise<string>;
   cleanup(): Promise<void>;
@@ -125,13 +130,13 @@ export async function apiFixture(o: { plugins?: ApiPlugin[] } = {}): Promise<Api
     async tenant(id, products = []) {
       const r = await call('POST', '/api/v1/tenants', { body: { id, name: `Tenant ${id}` } });
       if (r.status !== 201) throw new Error(`create tenant ${id}: ${r.status} ${JSON.stringify(r.body)}`);
-      let position = r.body.position as number;
+      let consistencyToken = r.body.consistencyToken as string;
       for (const p of products) {
         const pr = await call('PUT', `/api/v1/tenants/${id}/products/${p}`, { body: { enabled: true } });
         if (pr.status !== 200) throw new Error(`enable ${p}: ${pr.status} ${JSON.stringify(pr.body)}`);
-        position = pr.body.position;
+        consistencyToken = pr.body.consistencyToken;
       }
-      return { enrollSecret: r.body.enrollSecret, position };
+      return { enrollSecret: r.body.enrollSecret, consistencyToken };
     },
     async token(tenant, role) {
       const r = await call('POST', `/api/v1/tenants/${tenant}/tokens`, { body: { role } });

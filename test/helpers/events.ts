@@ -1,12 +1,13 @@
-import type { Actor, EventLog } from '../../src/log/mod.ts';
+import { ConsistencyTokens } from '../../src/api/consistency.ts';
+import type { Actor, EventLog, Streams } from '../../src/log/mod.ts';
 import { newId } from '../../src/ids.ts';
-import { execute } from '../../src/domain/decider.ts';
+import { execute } from '../../src/domain/execute.ts';
 import { tenantDecider } from '../../commands/tenants/decider.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import { alertDecider } from '../../commands/alerts/decider.ts';
 import { findingDecider } from '../../commands/findings/decider.ts';
 import { mintSecret } from '../../src/tenancy/secrets.ts';
-import type { Product } from '../../src/domain/products.ts';
+import { PRODUCTS, type Product } from '../../src/domain/products.ts';
 
 /** Events as the ingress would append them, for tests that run before (or without) the ingress. */
 export const AGENT_ACTOR = (agentId: string): Actor => ({ kind: 'agent', id: agentId });
@@ -25,13 +26,13 @@ export async function createTenant(log: EventLog, tenant: string, products: Prod
   const s = mintSecret('enroll');
   let r = await execute(
     log,
-    tenant,
-    tenant,
+    { tenant: tenant, id: tenant },
     tenantDecider,
     { kind: 'create', name: `Tenant ${tenant}`, secret: { lookup: s.lookup, hash: s.hash } },
-    { actor: ADMIN, fresh: true },
+    { actor: ADMIN, known: 'new' },
   );
-  for (const product of products) r = await execute(log, tenant, tenant, tenantDecider, { kind: 'set-product', product, enabled: true }, { actor: ADMIN });
+  for (const product of products)
+    r = await execute(log, { tenant: tenant, id: tenant }, tenantDecider, { kind: 'set-product', product, enabled: true }, { actor: ADMIN });
   return { secret: s.secret, position: r.position };
 }
 
@@ -39,14 +40,13 @@ export async function enrollAgent(log: EventLog, tenant: string, hostname = 'ws-
   const agentId = newId();
   const r = await execute(
     log,
-    tenant,
-    agentId,
+    { tenant: tenant, id: agentId },
     agentDecider,
     {
       kind: 'enroll',
       agent: { hostname, os: 'linux', agentVersion: '1.0.0', certFingerprint: 'a'.repeat(64), certNotAfter: '2030-01-01T00:00:00.000Z' },
     },
-    { actor: AGENT_ACTOR(agentId), fresh: true },
+    { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
   return { agentId, position: r.position };
 }
@@ -60,8 +60,7 @@ export async function raiseAlert(
   const alertId = newId();
   const r = await execute(
     log,
-    tenant,
-    alertId,
+    { tenant: tenant, id: alertId },
     alertDecider,
     {
       kind: 'raise',
@@ -74,7 +73,7 @@ export async function raiseAlert(
         observedAt: '2026-01-01T00:00:00.000Z',
       },
     },
-    { actor: AGENT_ACTOR(agentId), fresh: true },
+    { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
   return { alertId, position: r.position };
 }
@@ -88,14 +87,31 @@ export async function reportFinding(
   const findingId = newId();
   const r = await execute(
     log,
-    tenant,
-    findingId,
+    { tenant: tenant, id: findingId },
     findingDecider,
     {
       kind: 'report',
       finding: { agentId, product, title: 'openssl 3.0.1 is vulnerable', severity: 'high', subject: 'openssl', observedAt: '2026-01-01T00:00:00.000Z' },
     },
-    { actor: AGENT_ACTOR(agentId), fresh: true },
+    { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
   return { findingId, position: r.position };
+}
+
+/** A dispatch context that lets every action through: for tests that write commands directly to the log. */
+export const ANY_CONTEXT = { products: PRODUCTS, suspended: false, agentStatus: 'active' } as const;
+
+const tokenKeys = new WeakMap<Streams, Promise<ConsistencyTokens>>();
+
+/**
+ * The read token for a log position of `tenant`, as the API would issue it: for tests that append
+ * to the log directly and then read through the API with `waitFor`.
+ */
+export async function readToken(streams: Streams, tenant: string, position: number): Promise<string> {
+  let t = tokenKeys.get(streams);
+  if (!t) {
+    t = ConsistencyTokens.open(streams);
+    tokenKeys.set(streams, t);
+  }
+  return (await t).issue(tenant, position);
 }

@@ -22,7 +22,7 @@ import {
 } from './fixture.ts';
 import { tempDir } from '../helpers/nats.ts';
 import { rejects } from '../helpers/assert.ts';
-import { execute } from '../../src/domain/decider.ts';
+import { execute } from '../../src/domain/execute.ts';
 import { mintSecret } from '../../src/tenancy/secrets.ts';
 import { tenantDecider } from '../../commands/tenants/decider.ts';
 import { DEFAULT_TENANT } from '../../commands/tenants/events.ts';
@@ -389,17 +389,15 @@ test('an empty secret enrolls only into the default tenant, only with open enrol
     const s = mintSecret('enroll');
     await execute(
       g.log,
-      DEFAULT_TENANT,
-      DEFAULT_TENANT,
+      { tenant: DEFAULT_TENANT, id: DEFAULT_TENANT },
       tenantDecider,
       { kind: 'create', name: 'Default', secret: { lookup: s.lookup, hash: s.hash } },
-      { actor: ADMIN, fresh: true },
+      { actor: ADMIN, known: 'new' },
     );
     await refused(g, enrollEmpty, 403, 'STK_ERR_ENROLL_SECRET_INVALID');
     await execute(
       g.log,
-      DEFAULT_TENANT,
-      DEFAULT_TENANT,
+      { tenant: DEFAULT_TENANT, id: DEFAULT_TENANT },
       tenantDecider,
       { kind: 'set-open-enrollment', tenant: DEFAULT_TENANT, enabled: true },
       { actor: ADMIN },

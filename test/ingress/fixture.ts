@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog } from '../../src/log/mod.ts';
 import { createLogger } from '../../src/logger.ts';
-import { execute } from '../../src/domain/decider.ts';
+import { execute } from '../../src/domain/execute.ts';
 import type { Product } from '../../src/domain/products.ts';
 import { newId } from '../../src/ids.ts';
 import { mintSecret } from '../../src/tenancy/secrets.ts';
@@ -14,6 +14,7 @@ import { tenantDecider } from '../../commands/tenants/decider.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
 import { natsFixture, tempDir } from '../helpers/nats.ts';
+import { ANY_CONTEXT } from '../helpers/events.ts';
 
 const ADMIN = { kind: 'operator' as const, id: 'admin' };
 
@@ -82,39 +83,44 @@ export async function createTenant(log: EventLog, products: Product[] = []): Pro
   const s = mintSecret('enroll');
   await execute(
     log,
-    tenant,
-    tenant,
+    { tenant: tenant, id: tenant },
     tenantDecider,
     { kind: 'create', name: tenant, secret: { lookup: s.lookup, hash: s.hash } },
-    { actor: ADMIN, fresh: true },
+    { actor: ADMIN, known: 'new' },
   );
   for (const product of products) await setProduct(log, tenant, product, true);
   return { tenant, secret: s.secret };
 }
 
 export async function setProduct(log: EventLog, tenant: string, product: Product, enabled: boolean): Promise<void> {
-  await execute(log, tenant, tenant, tenantDecider, { kind: 'set-product', product, enabled }, { actor: ADMIN });
+  await execute(log, { tenant: tenant, id: tenant }, tenantDecider, { kind: 'set-product', product, enabled }, { actor: ADMIN });
 }
 
 /** Rotates a tenant's secret; returns the new one. */
 export async function rotateSecret(log: EventLog, tenant: string): Promise<string> {
   const s = mintSecret('enroll');
-  await execute(log, tenant, tenant, tenantDecider, { kind: 'rotate-secret', secret: { lookup: s.lookup, hash: s.hash } }, { actor: ADMIN });
+  await execute(log, { tenant: tenant, id: tenant }, tenantDecider, { kind: 'rotate-secret', secret: { lookup: s.lookup, hash: s.hash } }, { actor: ADMIN });
   return s.secret;
 }
 
 export async function suspendTenant(log: EventLog, tenant: string): Promise<void> {
-  await execute(log, tenant, tenant, tenantDecider, { kind: 'suspend', reason: 'test' }, { actor: ADMIN });
+  await execute(log, { tenant: tenant, id: tenant }, tenantDecider, { kind: 'suspend', reason: 'test' }, { actor: ADMIN });
 }
 
 export async function revokeAgent(log: EventLog, tenant: string, agentId: string): Promise<void> {
-  await execute(log, tenant, agentId, agentDecider, { kind: 'revoke', reason: 'test' }, { actor: ADMIN });
+  await execute(log, { tenant: tenant, id: agentId }, agentDecider, { kind: 'revoke', reason: 'test' }, { actor: ADMIN });
 }
 
 /** Dispatches a command the way the operator API does; returns its id. */
 export async function dispatch(log: EventLog, tenant: string, agentId: string, action = 'ping', args: Record<string, unknown> = {}): Promise<string> {
   const id = newId();
-  await execute(log, tenant, id, agentCommandDecider, { kind: 'dispatch', command: { agentId, action, args } }, { actor: ADMIN, fresh: true });
+  await execute(
+    log,
+    { tenant: tenant, id: id },
+    agentCommandDecider,
+    { kind: 'dispatch', command: { agentId, action, args }, context: ANY_CONTEXT },
+    { actor: ADMIN, known: 'new' },
+  );
   return id;
 }
 

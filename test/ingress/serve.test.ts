@@ -46,7 +46,7 @@ test('operator API in one process, ingress (no LevelDB) in another: enroll, repo
       { kind: 'heartbeat', at: new Date().toISOString(), data: { inventory: { kernel: '6.1' } } },
       { kind: 'alert', at: new Date().toISOString(), data: { rule: 'edr.child', severity: 'high', title: 'powershell spawned by winword' } },
     ]);
-    const alerts = await api(apiUrl, key, 'GET', `/api/v1/tenants/${tenant}/alerts?waitFor=${rep.body.position}`);
+    const alerts = await api(apiUrl, key, 'GET', `/api/v1/tenants/${tenant}/alerts?waitFor=${rep.body.consistencyToken}`);
     assert.is(alerts.body.items.length, 1, JSON.stringify(alerts.body));
     assert.is(alerts.body.items[0].agentId, agent.agentId);
     const seen = await api(apiUrl, key, 'GET', `/api/v1/tenants/${tenant}/agents/${agent.agentId}`);
@@ -60,7 +60,7 @@ test('operator API in one process, ingress (no LevelDB) in another: enroll, repo
       [cmd.body.id],
     );
     const res = await agent.result(cmd.body.id, 'succeeded', 'pong');
-    const done = await api(apiUrl, key, 'GET', `/api/v1/tenants/${tenant}/commands/${cmd.body.id}?waitFor=${res.body.position}`);
+    const done = await api(apiUrl, key, 'GET', `/api/v1/tenants/${tenant}/commands/${cmd.body.id}?waitFor=${res.body.consistencyToken}`);
     assert.is(done.body.status, 'completed', JSON.stringify(done.body));
 
     assert.is((await api(apiUrl, key, 'POST', `/api/v1/tenants/${tenant}/agents/${agent.agentId}/revoke`, { reason: 'lost' })).status, 200);

@@ -50,8 +50,7 @@ async function side(label: string): Promise<Side> {
     { kind: 'finding', at: now(), data: { product: 'patch', title: `${label}: openssl outdated`, severity: 'medium', subject: 'openssl' } },
   ]);
   assert.is(rep.status, 202, JSON.stringify(rep.body));
-  const pos = await f.stk.runtime.log.lastPosition();
-  const alerts = await f.call('GET', `/api/v1/tenants/${tenant}/alerts?waitFor=${pos}`, { token: op });
+  const alerts = await f.call('GET', `/api/v1/tenants/${tenant}/alerts?waitFor=${rep.body.consistencyToken}`, { token: op });
   const findings = await f.call('GET', `/api/v1/tenants/${tenant}/findings`, { token: op });
   assert.is(alerts.body.items.length, 1, JSON.stringify(alerts.body));
   assert.is(findings.body.items.length, 1);
@@ -152,8 +151,7 @@ test('a command dispatched by an operator reaches only its own agent, and the re
   assert.equal(await B.agent.commands(), []);
   const res = await A.agent.result(d.body.id, 'succeeded', 'host isolated');
   assert.ok(res.status < 300, JSON.stringify(res.body));
-  const pos = await f.stk.runtime.log.lastPosition();
-  const cmd = await f.call('GET', `/api/v1/tenants/${A.tenant}/commands/${d.body.id}?waitFor=${pos}`, { token: A.op });
+  const cmd = await f.call('GET', `/api/v1/tenants/${A.tenant}/commands/${d.body.id}?waitFor=${res.body.consistencyToken}`, { token: A.op });
   assert.is(cmd.body.status, 'completed');
   assert.is(cmd.body.outcome, 'succeeded');
   assert.is((await f.call('GET', `/api/v1/tenants/${B.tenant}/commands/${d.body.id}`, { token: B.op })).status, 404);

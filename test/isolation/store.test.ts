@@ -7,13 +7,13 @@ import { findingDecider } from '../../commands/findings/decider.ts';
 import { incidentDecider } from '../../commands/incidents/decider.ts';
 import { scanDecider } from '../../commands/scans/decider.ts';
 import { tokenDecider } from '../../commands/tokens/decider.ts';
-import { execute } from '../../src/domain/decider.ts';
+import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
 import type { EventLog } from '../../src/log/mod.ts';
 import { encodeCursor, pad } from '../../src/store/keys.ts';
 import type { ReadStore } from '../../src/store/store.ts';
 import { rejects } from '../helpers/assert.ts';
-import { AGENT_ACTOR, createTenant, enrollAgent, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
+import { AGENT_ACTOR, ANY_CONTEXT, createTenant, enrollAgent, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
 import { readModelFixture } from '../helpers/readmodels.ts';
 
 const test = suite('isolation: the store layer');
@@ -27,36 +27,38 @@ async function populate(log: EventLog, tenant: string): Promise<{ agentId: strin
   await reportFinding(log, tenant, agentId);
   await execute(
     log,
-    tenant,
-    newId(),
+    { tenant: tenant, id: newId() },
     scanDecider,
     { kind: 'record', scan: { agentId, product: 'attack-surface', merkleRoot: 'b'.repeat(64), itemCount: 1, startedAt: 'x', finishedAt: 'y' } },
-    { actor: AGENT_ACTOR(agentId), fresh: true },
+    { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
   await execute(
     log,
-    tenant,
-    newId(),
+    { tenant: tenant, id: newId() },
     evidenceDecider,
     { kind: 'collect', evidence: { agentId, name: 'x', sha256: 'c'.repeat(64), sizeBytes: 1, collectedAt: 'x' } },
-    { actor: AGENT_ACTOR(agentId), fresh: true },
+    { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
-  await execute(log, tenant, newId(), agentCommandDecider, { kind: 'dispatch', command: { agentId, action: 'ping', args: {} } }, { ...OP, fresh: true });
   await execute(
     log,
-    tenant,
-    newId(),
+    { tenant: tenant, id: newId() },
+    agentCommandDecider,
+    { kind: 'dispatch', command: { agentId, action: 'ping', args: {} }, context: ANY_CONTEXT },
+    { ...OP, known: 'new' },
+  );
+  await execute(
+    log,
+    { tenant: tenant, id: newId() },
     tokenDecider,
     { kind: 'create', token: { role: 'operator', label: '', lookup: newId().slice(0, 12), hash: 'd'.repeat(64) } },
-    { ...OP, fresh: true },
+    { ...OP, known: 'new' },
   );
   const r = await execute(
     log,
-    tenant,
-    newId(),
+    { tenant: tenant, id: newId() },
     incidentDecider,
     { kind: 'open', incident: { title: 't', severity: 'low', alertIds: [alertId] } },
-    { ...OP, fresh: true },
+    { ...OP, known: 'new' },
   );
   return { agentId, alertId, last: r.position };
 }
@@ -81,12 +83,12 @@ test('two tenants, every collection and every read method: nothing of B is reach
     let checked = 0;
     for (const p of s.projections) {
       for (const [collection, spec] of Object.entries(p.collections)) {
-        const bIds = (await s.list(b, collection, { limit: 200 })).items.map((d) => d.id);
-        const aIds = (await s.list(a, collection, { limit: 200 })).items.map((d) => d.id);
+        const bIds = (await s.forTenant(b).list(collection, { limit: 200 })).items.map((d) => d.id);
+        const aIds = (await s.forTenant(a).list(collection, { limit: 200 })).items.map((d) => d.id);
         assert.ok(bIds.length > 0 && aIds.length > 0, `${collection} has items in both tenants`);
         for (const id of bIds) {
-          assert.is(await s.get(a, collection, id), null, `get(${collection}) of B's id through A`);
-          assert.ok(await s.get(b, collection, id));
+          assert.is(await s.forTenant(a).get(collection, id), null, `get(${collection}) of B's id through A`);
+          assert.ok(await s.forTenant(b).get(collection, id));
           checked++;
         }
         assert.not.ok(
@@ -94,30 +96,30 @@ test('two tenants, every collection and every read method: nothing of B is reach
           `list(${collection}) of A shows none of B`,
         );
         for (const field of spec.indexes) {
-          const bDoc = (await s.get(b, collection, bIds[0]!))!;
+          const bDoc = (await s.forTenant(b).get(collection, bIds[0]!))!;
           if (bDoc[field] === undefined || bDoc[field] === null) continue;
           const value = String(bDoc[field]);
-          const inA = await s.list(a, collection, { filter: { [field]: value } });
+          const inA = await s.forTenant(a).list(collection, { filter: { [field]: value } });
           assert.not.ok(
             inA.items.some((d) => bIds.includes(d.id)),
             `list(${collection}, ${field}) of A`,
           );
-          const total = await s.count(a, collection, { field, value });
+          const total = await s.forTenant(a).count(collection, { field, value });
           assert.is(total, inA.items.length, `count(${collection}, ${field}) agrees with the list`);
         }
         // A cursor is a position, never a tenant: B's sort key used on A pages through A only.
         const forged = encodeCursor(`${pad(Number.MAX_SAFE_INTEGER)}!${bIds[0]}`);
-        const page = await s.list(a, collection, { cursor: forged });
+        const page = await s.forTenant(a).list(collection, { cursor: forged });
         assert.not.ok(page.items.some((d) => bIds.includes(d.id)));
       }
     }
     assert.ok(checked >= 10);
     // Ids that could step out of a tenant's key range are refused, not interpreted.
-    await rejects(s.get('a!b', 'alerts', A.alertId), 'STK_ERR_INVALID_ID');
-    await rejects(s.get(`${a}!`, 'alerts', A.alertId), 'STK_ERR_INVALID_ID');
-    await rejects(s.get(a, 'alerts', `x!d!${B.alertId}`), 'STK_ERR_INVALID_ID');
-    await rejects(s.list(a, 'alerts', { cursor: Buffer.from(`0!${b}!x`).toString('base64url') }), 'STK_ERR_VALIDATION');
-    await rejects(s.list(a, 'alerts', { filter: { title: 'x' } }), 'STK_ERR_VALIDATION');
+    await rejects((async () => s.forTenant('a!b').get('alerts', A.alertId))(), 'STK_ERR_INVALID_ID');
+    await rejects((async () => s.forTenant(`${a}!`).get('alerts', A.alertId))(), 'STK_ERR_INVALID_ID');
+    await rejects(s.forTenant(a).get('alerts', `x!d!${B.alertId}`), 'STK_ERR_INVALID_ID');
+    await rejects(s.forTenant(a).list('alerts', { cursor: Buffer.from(`0!${b}!x`).toString('base64url') }), 'STK_ERR_VALIDATION');
+    await rejects(s.forTenant(a).list('alerts', { filter: { title: 'x' } }), 'STK_ERR_VALIDATION');
   } finally {
     await f.cleanup();
   }
@@ -136,27 +138,25 @@ test("writes: events of A that name B's ids change nothing of B", async () => {
     // Even if a bug let these through the API, the projection reads and writes only A's keyspace.
     await execute(
       f.log,
-      a,
-      newId(),
+      { tenant: a, id: newId() },
       incidentDecider,
       { kind: 'open', incident: { title: 't', severity: 'low', alertIds: [B.alertId] } },
-      { ...OP, fresh: true },
+      { ...OP, known: 'new' },
     );
     await execute(
       f.log,
-      a,
-      newId(),
+      { tenant: a, id: newId() },
       agentCommandDecider,
-      { kind: 'dispatch', command: { agentId: B.agentId, action: 'ping', args: {} } },
-      { ...OP, fresh: true },
+      { kind: 'dispatch', command: { agentId: B.agentId, action: 'ping', args: {} }, context: ANY_CONTEXT },
+      { ...OP, known: 'new' },
     );
     // The same aggregate id in A is another aggregate: the decider sees no alert there.
-    await rejects(execute(f.log, a, B.alertId, alertDecider, { kind: 'acknowledge' }, OP), 'STK_ERR_NOT_FOUND');
-    await rejects(execute(f.log, a, B.agentId, findingDecider, { kind: 'triage', state: 'remediated', reason: 'x' }, OP), 'STK_ERR_NOT_FOUND');
+    await rejects(execute(f.log, { tenant: a, id: B.alertId }, alertDecider, { kind: 'acknowledge' }, OP), 'STK_ERR_NOT_FOUND');
+    await rejects(execute(f.log, { tenant: a, id: B.agentId }, findingDecider, { kind: 'triage', state: 'remediated', reason: 'x' }, OP), 'STK_ERR_NOT_FOUND');
     const last = await f.log.lastPosition();
     assert.ok(await f.projector.waitFor(last, 5000));
     assert.equal(await tenantDump(s, b), before);
-    assert.is(await s.get(a, 'alerts', B.alertId), null);
+    assert.is(await s.forTenant(a).get('alerts', B.alertId), null);
   } finally {
     await f.cleanup();
   }

@@ -1,11 +1,11 @@
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
 import { scanDecider } from '../../commands/scans/decider.ts';
-import { execute } from '../../src/domain/decider.ts';
+import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
 import { PRODUCTS } from '../../src/domain/products.ts';
 import type { ApiFixture } from '../helpers/api.ts';
-import { AGENT_ACTOR, enrollAgent, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
+import { AGENT_ACTOR, ANY_CONTEXT, enrollAgent, readToken, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
 
 /** One tenant's world: an item of every kind, its tokens, and the ids to aim at it. */
 export interface World {
@@ -32,8 +32,7 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
   const scanId = newId();
   await execute(
     log,
-    tenant,
-    scanId,
+    { tenant: tenant, id: scanId },
     scanDecider,
     {
       kind: 'record',
@@ -46,35 +45,33 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
         finishedAt: '2026-01-01T00:01:00.000Z',
       },
     },
-    { actor: AGENT_ACTOR(agentId), fresh: true },
+    { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
   const evidenceId = newId();
   const ev = await execute(
     log,
-    tenant,
-    evidenceId,
+    { tenant: tenant, id: evidenceId },
     evidenceDecider,
     {
       kind: 'collect',
       evidence: { agentId, name: 'memory.dmp', sha256: 'c'.repeat(64), sizeBytes: 1024, collectedAt: '2026-01-01T00:00:00.000Z' },
     },
-    { actor: AGENT_ACTOR(agentId), fresh: true },
+    { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
   const cmd = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, { body: { action: 'ping' } });
   if (cmd.status !== 201) throw new Error(`dispatch: ${JSON.stringify(cmd.body)}`);
   const commandId = newId();
   await execute(
     log,
-    tenant,
-    commandId,
+    { tenant: tenant, id: commandId },
     agentCommandDecider,
-    { kind: 'dispatch', command: { agentId, action: 'ping', args: {} } },
-    { actor: { kind: 'operator', id: 'admin' }, fresh: true },
+    { kind: 'dispatch', command: { agentId, action: 'ping', args: {} }, context: ANY_CONTEXT },
+    { actor: { kind: 'operator', id: 'admin' }, known: 'new' },
   );
   const inc = await f.call('POST', `/api/v1/tenants/${tenant}/incidents`, { body: { title: `${label} incident`, severity: 'high', alertIds: [alertId] } });
   if (inc.status !== 201) throw new Error(`incident: ${JSON.stringify(inc.body)}`);
   const tokens = await f.call('GET', `/api/v1/tenants/${tenant}/tokens`);
-  const audit = await f.call('GET', `/api/v1/tenants/${tenant}/audit?limit=1&waitFor=${ev.position}`);
+  const audit = await f.call('GET', `/api/v1/tenants/${tenant}/audit?limit=1&waitFor=${await readToken(log.streams, tenant, ev.position)}`);
   return {
     tenant,
     operator,

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
 import { findingDecider } from '../../commands/findings/decider.ts';
 import { scanDecider } from '../../commands/scans/decider.ts';
-import { execute } from '../../src/domain/decider.ts';
+import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { freshTenant, ledgerFixture } from './fixture.ts';
@@ -21,32 +21,29 @@ test('finding creation and state change, a scan run with its Merkle root, eviden
     const finding = newId();
     await execute(
       f.log,
-      t,
-      finding,
+      { tenant: t, id: finding },
       findingDecider,
       { kind: 'report', finding: { agentId: agent.id, product: 'attack-surface', title: 'Open RDP', severity: 'high', subject: 'tcp/3389', observedAt: at } },
-      { actor: agent, fresh: true },
+      { actor: agent, known: 'new' },
     );
-    await execute(f.log, t, finding, findingDecider, { kind: 'triage', state: 'accepted-risk', reason: 'jump host' }, operator);
+    await execute(f.log, { tenant: t, id: finding }, findingDecider, { kind: 'triage', state: 'accepted-risk', reason: 'jump host' }, operator);
     await execute(
       f.log,
-      t,
-      newId(),
+      { tenant: t, id: newId() },
       scanDecider,
       { kind: 'record', scan: { agentId: agent.id, product: 'patch', merkleRoot: 'cd'.repeat(32), itemCount: 412, startedAt: at, finishedAt: at } },
-      { actor: agent, fresh: true },
+      { actor: agent, known: 'new' },
     );
     const evidence = newId();
     await execute(
       f.log,
-      t,
-      evidence,
+      { tenant: t, id: evidence },
       evidenceDecider,
       { kind: 'collect', evidence: { agentId: agent.id, name: 'memory.dmp', sha256: 'ef'.repeat(32), sizeBytes: 1 << 20, collectedAt: at } },
-      { actor: agent, fresh: true },
+      { actor: agent, known: 'new' },
     );
-    await execute(f.log, t, evidence, evidenceDecider, { kind: 'transfer', to: 'forensics-lab', note: 'courier 17' }, operator);
-    const last = (await execute(f.log, t, evidence, evidenceDecider, { kind: 'seal', by: 'lab-lead', note: 'case closed' }, operator)).position;
+    await execute(f.log, { tenant: t, id: evidence }, evidenceDecider, { kind: 'transfer', to: 'forensics-lab', note: 'courier 17' }, operator);
+    const last = (await execute(f.log, { tenant: t, id: evidence }, evidenceDecider, { kind: 'seal', by: 'lab-lead', note: 'case closed' }, operator)).position;
 
     const sealer = await f.sealer();
     await sealer.waitSealed(last);

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { operatorApi } from '../../src/api/plugin.ts';
 import { Keyring } from '../../src/ledger/keys.ts';
 import { registerSealerTelemetry } from '../../src/ledger/role.ts';
-import { ledgerApi } from '../../src/ledger/routes.ts';
 import { Sealer } from '../../src/ledger/sealer.ts';
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';
 import { tempDir, doorOf } from '../helpers/nats.ts';
@@ -14,7 +13,7 @@ type Ctx = { f: ApiFixture; sealer: Sealer; keys: Awaited<ReturnType<typeof temp
 const test = suite<Ctx>('ledger API route, /metrics and /healthz');
 
 test.before(async (ctx) => {
-  ctx.f = await apiFixture({ plugins: [operatorApi, ledgerApi] });
+  ctx.f = await apiFixture({ plugins: [operatorApi] });
   ctx.keys = await tempDir();
   const rt = ctx.f.stk.runtime;
   ctx.sealer = await Sealer.start({
@@ -34,7 +33,7 @@ test.after(async (ctx) => {
 test("GET /tenants/:tenant/ledger: head, height, checkpoint and lag, for the tenant's operators and auditors only", async ({ f, sealer }) => {
   const a = freshTenant();
   const b = freshTenant();
-  const { position } = await f.tenant(a);
+  await f.tenant(a);
   await f.tenant(b);
   const auditorA = await f.token(a, 'auditor');
   const operatorB = await f.token(b, 'operator');
@@ -43,7 +42,7 @@ test("GET /tenants/:tenant/ledger: head, height, checkpoint and lag, for the ten
   const r = await f.call('GET', `/api/v1/tenants/${a}/ledger`, { token: auditorA });
   assert.is(r.status, 200, JSON.stringify(r.body));
   const chain = sealer.chain(a)!;
-  assert.ok(position > 0 && chain.height >= 1);
+  assert.ok(chain.height >= 1);
   assert.is(r.body.tenant, a);
   assert.is(r.body.height, chain.height);
   assert.is(r.body.head, chain.head);

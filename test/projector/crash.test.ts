@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { Projector } from '../../src/projector/projector.ts';
 import { alertDecider } from '../../commands/alerts/decider.ts';
-import { execute } from '../../src/domain/decider.ts';
+import { execute } from '../../src/domain/execute.ts';
 import { natsFixture, tempDir } from '../helpers/nats.ts';
 import { createTenant, enrollAgent, freshTenant, raiseAlert } from '../helpers/events.ts';
 
@@ -82,7 +82,7 @@ test('every read model after a crash and restart is identical to a rebuild from 
       for (const r of rs) alerts.push([t, r.alertId]);
     }
     for (const [t, id] of alerts.filter((_, i) => i % 5 === 0))
-      await execute(log, t, id, alertDecider, { kind: 'acknowledge' }, { actor: { kind: 'operator', id: 'op' } });
+      await execute(log, { tenant: t, id: id }, alertDecider, { kind: 'acknowledge' }, { actor: { kind: 'operator', id: 'op' } });
     const target = await log.lastPosition();
 
     const env = { NATS_URL: nats.url, STK_LEVEL: level, STK_TARGET: String(target), STK_BATCH: '40' };
@@ -102,16 +102,20 @@ test('every read model after a crash and restart is identical to a rebuild from 
     try {
       const p = await Projector.open(db, log, PROJECTIONS, { durableName: 'projector_check', logger: createLogger({ level: 'warn' }) });
       assert.is(p.position, target);
-      assert.is((await p.store.count(tenants[0]!, 'alerts')) + (await p.store.count(tenants[1]!, 'alerts')), alerts.length, 'every alert once');
       assert.is(
-        (await p.store.count(tenants[0]!, 'alerts', { field: 'status', value: 'acknowledged' })) +
-          (await p.store.count(tenants[1]!, 'alerts', { field: 'status', value: 'acknowledged' })),
+        (await p.store.forTenant(tenants[0]!).count('alerts')) + (await p.store.forTenant(tenants[1]!).count('alerts')),
+        alerts.length,
+        'every alert once',
+      );
+      assert.is(
+        (await p.store.forTenant(tenants[0]!).count('alerts', { field: 'status', value: 'acknowledged' })) +
+          (await p.store.forTenant(tenants[1]!).count('alerts', { field: 'status', value: 'acknowledged' })),
         alerts.length / 5,
       );
       const afterCrash = new Map<string, unknown>();
-      for (const m of PROJECTIONS) afterCrash.set(m.model, await p.store.adminDump(m.model));
+      for (const m of PROJECTIONS) afterCrash.set(m.model, await p.store.admin.dump(m.model));
       await p.rebuild();
-      for (const m of PROJECTIONS) assert.equal(await p.store.adminDump(m.model), afterCrash.get(m.model), `model ${m.model} differs from its rebuild`);
+      for (const m of PROJECTIONS) assert.equal(await p.store.admin.dump(m.model), afterCrash.get(m.model), `model ${m.model} differs from its rebuild`);
     } finally {
       await db.close();
     }

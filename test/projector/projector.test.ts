@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readModelFixture } from '../helpers/readmodels.ts';
 import { createTenant, enrollAgent, freshTenant, raiseAlert } from '../helpers/events.ts';
-import { execute } from '../../src/domain/decider.ts';
+import { execute } from '../../src/domain/execute.ts';
 import { alertDecider } from '../../commands/alerts/decider.ts';
 import { incidentDecider } from '../../commands/incidents/decider.ts';
 import { newId } from '../../src/ids.ts';
@@ -18,44 +18,44 @@ test('projects events into per-tenant models; lists are newest first with filter
     const { agentId } = await enrollAgent(f.log, a);
     const alerts: string[] = [];
     for (let i = 0; i < 7; i++) alerts.push((await raiseAlert(f.log, a, agentId, { severity: i % 2 ? 'low' : 'high' })).alertId);
-    const ack = await execute(f.log, a, alerts[0]!, alertDecider, { kind: 'acknowledge' }, { actor: { kind: 'operator', id: 'op' } });
+    const ack = await execute(f.log, { tenant: a, id: alerts[0]! }, alertDecider, { kind: 'acknowledge' }, { actor: { kind: 'operator', id: 'op' } });
     assert.ok(await f.projector.waitFor(ack.position, 5000));
-    const s = f.projector.store;
-    const tenant = await s.get<any>(a, 'tenant', a);
+    const s = f.projector.store.forTenant(a);
+    const tenant = await s.get<any>('tenant', a);
     assert.equal(tenant.products, ['edr']);
-    assert.is((await s.get<any>(a, 'agents', agentId)).status, 'active');
-    assert.is((await s.get<any>(a, 'alerts', alerts[0]!)).status, 'acknowledged');
+    assert.is((await s.get<any>('agents', agentId)).status, 'active');
+    assert.is((await s.get<any>('alerts', alerts[0]!)).status, 'acknowledged');
 
-    const p1 = await s.list<any>(a, 'alerts', { limit: 3 });
+    const p1 = await s.list<any>('alerts', { limit: 3 });
     assert.equal(
       p1.items.map((d) => d.id),
       alerts.slice(-3).reverse(),
     );
-    const p2 = await s.list<any>(a, 'alerts', { limit: 3, cursor: p1.nextCursor! });
+    const p2 = await s.list<any>('alerts', { limit: 3, cursor: p1.nextCursor! });
     assert.equal(
       p2.items.map((d) => d.id),
       alerts.slice(1, 4).reverse(),
     );
-    const p3 = await s.list<any>(a, 'alerts', { limit: 3, cursor: p2.nextCursor! });
+    const p3 = await s.list<any>('alerts', { limit: 3, cursor: p2.nextCursor! });
     assert.equal(
       p3.items.map((d) => d.id),
       [alerts[0]],
     );
     assert.is(p3.nextCursor, null);
-    const low = await s.list<any>(a, 'alerts', { filter: { severity: 'low' } });
+    const low = await s.list<any>('alerts', { filter: { severity: 'low' } });
     assert.equal(
       low.items.map((d) => d.id),
       [alerts[5], alerts[3], alerts[1]],
     );
-    const ackd = await s.list<any>(a, 'alerts', { filter: { status: 'acknowledged' } });
+    const ackd = await s.list<any>('alerts', { filter: { status: 'acknowledged' } });
     assert.equal(
       ackd.items.map((d) => d.id),
       [alerts[0]],
     );
-    assert.is((await s.list<any>(a, 'alerts', { filter: { status: 'open' } })).items.length, 6);
-    assert.is(await s.count(a, 'alerts', { field: 'status', value: 'open' }), 6);
+    assert.is((await s.list<any>('alerts', { filter: { status: 'open' } })).items.length, 6);
+    assert.is(await s.count('alerts', { field: 'status', value: 'open' }), 6);
     // One audit entry per event, newest first.
-    const audit = await s.list<any>(a, 'audit', { limit: 1 });
+    const audit = await s.list<any>('audit', { limit: 1 });
     assert.is(audit.items[0].action, 'alert.acknowledged');
   } finally {
     await f.cleanup();
@@ -77,16 +77,15 @@ test('an incident links only alerts of its own tenant', async () => {
     // The API refuses a foreign alert id; even an event that names one cannot reach the other tenant.
     const r = await execute(
       f.log,
-      a,
-      inc,
+      { tenant: a, id: inc },
       incidentDecider,
       { kind: 'open', incident: { title: 'x', severity: 'high', alertIds: [alA, alB] } },
-      { actor: { kind: 'operator', id: 'op' }, fresh: true },
+      { actor: { kind: 'operator', id: 'op' }, known: 'new' },
     );
     assert.ok(await f.projector.waitFor(r.position, 5000));
-    assert.is((await f.projector.store.get<any>(a, 'alerts', alA)).incidentId, inc);
-    assert.is((await f.projector.store.get<any>(b, 'alerts', alB)).incidentId, null);
-    assert.is(await f.projector.store.get(a, 'alerts', alB), null);
+    assert.is((await f.projector.store.forTenant(a).get<any>('alerts', alA)).incidentId, inc);
+    assert.is((await f.projector.store.forTenant(b).get<any>('alerts', alB)).incidentId, null);
+    assert.is(await f.projector.store.forTenant(a).get('alerts', alB), null);
   } finally {
     await f.cleanup();
   }
@@ -106,20 +105,20 @@ test('a restart resumes from the stored position; a rebuild gives identical mode
     for (let i = 0; i < 20; i++) last = (await raiseAlert(f.log, a, agentId)).position;
     const p = await f.restartProjector();
     assert.ok(await p.waitFor(last, 5000));
-    assert.is(await p.store.count(a, 'alerts'), 70);
-    assert.is(await p.store.count(a, 'audit'), 70 + 2 + 2);
+    assert.is(await p.store.forTenant(a).count('alerts'), 70);
+    assert.is(await p.store.forTenant(a).count('audit'), 70 + 2 + 2);
     const before = new Map<string, unknown>();
-    for (const m of PROJECTIONS) before.set(m.model, await p.store.adminDump(m.model));
+    for (const m of PROJECTIONS) before.set(m.model, await p.store.admin.dump(m.model));
     const rebuilding = p.rebuild();
     // Queries keep answering from the live generation while the rebuild runs.
-    assert.is(await p.store.count(a, 'alerts'), 70);
+    assert.is(await p.store.forTenant(a).count('alerts'), 70);
     const r = await rebuilding;
     assert.ok(r.events >= 74);
-    for (const m of PROJECTIONS) assert.equal(await p.store.adminDump(m.model), before.get(m.model), `model ${m.model}`);
+    for (const m of PROJECTIONS) assert.equal(await p.store.admin.dump(m.model), before.get(m.model), `model ${m.model}`);
     // The live projector carries on into the new generation.
     last = (await raiseAlert(f.log, a, agentId)).position;
     assert.ok(await p.waitFor(last, 5000));
-    assert.is(await p.store.count(a, 'alerts'), 71);
+    assert.is(await p.store.forTenant(a).count('alerts'), 71);
   } finally {
     await f.cleanup();
   }
@@ -145,10 +144,10 @@ test('a rebuild while events keep arriving swaps in a model that misses none of 
     await writer;
     assert.ok(await f.projector.waitFor(await f.log.lastPosition(), 10_000));
     assert.ok(r.position >= 200);
-    assert.is(await f.projector.store.count(a, 'alerts'), written);
-    const live = await f.projector.store.adminDump('alerts');
+    assert.is(await f.projector.store.forTenant(a).count('alerts'), written);
+    const live = await f.projector.store.admin.dump('alerts');
     await f.projector.rebuild(['alerts']);
-    assert.equal(await f.projector.store.adminDump('alerts'), live);
+    assert.equal(await f.projector.store.admin.dump('alerts'), live);
   } finally {
     await f.cleanup();
   }

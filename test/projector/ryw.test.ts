@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';
-import { enrollAgent, freshTenant, raiseAlert } from '../helpers/events.ts';
+import { enrollAgent, freshTenant, raiseAlert, readToken } from '../helpers/events.ts';
 
 const test = suite('read-your-writes, lag in /metrics and /healthz');
 let f: ApiFixture;
@@ -12,34 +12,75 @@ test.after(async () => {
   await f?.cleanup();
 });
 
-test('a command returns its position; a read that waits for it sees the change', async () => {
+test('a command returns a read token; a read that waits for it sees the change', async () => {
   const t = freshTenant();
   await f.tenant(t);
   const { agentId } = await enrollAgent(f.stk.runtime.log, t);
   // Appended straight to the log, as the ingress does: the read waits for the projection.
   const { alertId, position } = await raiseAlert(f.stk.runtime.log, t, agentId);
-  const r = await f.call('GET', `/api/v1/tenants/${t}/alerts/${alertId}?waitFor=${position}`);
+  const r = await f.call('GET', `/api/v1/tenants/${t}/alerts/${alertId}?waitFor=${await readToken(f.stk.runtime.streams, t, position)}`);
   assert.is(r.status, 200, JSON.stringify(r.body));
   const ack = await f.call('POST', `/api/v1/tenants/${t}/alerts/${alertId}/ack`);
   assert.is(ack.status, 200);
-  assert.ok(ack.body.position > position);
+  assert.match(ack.body.consistencyToken, /^c1\.[A-Za-z0-9_-]{48}$/);
   assert.is(ack.body.status, 'acknowledged', 'a command answers once its own change is readable');
-  const list = await f.call('GET', `/api/v1/tenants/${t}/alerts?status=acknowledged&waitFor=${ack.body.position}`);
+  const list = await f.call('GET', `/api/v1/tenants/${t}/alerts?status=acknowledged&waitFor=${ack.body.consistencyToken}`);
   assert.equal(
     list.body.items.map((a: any) => a.id),
     [alertId],
   );
-  assert.ok(list.body.position >= ack.body.position);
+  assert.type(list.body.consistencyToken, 'string');
 });
 
-test('a wait is bounded: a position the projection cannot reach answers 503 STK_ERR_PROJECTION_BEHIND', async () => {
+test('a wait is bounded: a token the projection cannot reach answers 503 STK_ERR_PROJECTION_BEHIND, naming no position', async () => {
   const t = freshTenant();
   await f.tenant(t);
   const far = (await f.stk.runtime.log.lastPosition()) + 1000;
-  const r = await f.call('GET', `/api/v1/tenants/${t}/alerts?waitFor=${far}&waitMs=200`);
+  const r = await f.call('GET', `/api/v1/tenants/${t}/alerts?waitFor=${await readToken(f.stk.runtime.streams, t, far)}&waitMs=200`);
   assert.is(r.status, 503);
   assert.is(r.body.error.code, 'STK_ERR_PROJECTION_BEHIND');
-  assert.is(r.body.error.data.position, far);
+  assert.not.ok(JSON.stringify(r.body).includes(String(far)), 'the install-wide position is not in the answer');
+});
+
+test("read tokens are per tenant: another tenant's token, an altered one or a made-up one is refused with 400", async () => {
+  const a = freshTenant();
+  const b = freshTenant();
+  await f.tenant(a);
+  await f.tenant(b);
+  const opA = await f.token(a, 'operator');
+  const listA = await f.call('GET', `/api/v1/tenants/${a}/alerts`, { token: opA });
+  const tokenA = listA.body.consistencyToken as string;
+  const inB = await f.call('GET', `/api/v1/tenants/${b}/alerts?waitFor=${tokenA}`);
+  assert.is(inB.status, 400);
+  assert.is(inB.body.error.code, 'STK_ERR_VALIDATION');
+  const flipped = tokenA.slice(0, -2) + (tokenA.endsWith('AA') ? 'AB' : 'AA');
+  assert.is((await f.call('GET', `/api/v1/tenants/${a}/alerts?waitFor=${flipped}`, { token: opA })).status, 400);
+  assert.is((await f.call('GET', `/api/v1/tenants/${a}/alerts?waitFor=1234`, { token: opA })).status, 400);
+  assert.is((await f.call('GET', `/api/v1/tenants/${a}/alerts?waitFor=${tokenA}`, { token: opA })).status, 200);
+});
+
+test("nothing a tenant receives moves while only another tenant writes: B's activity is invisible to A", async () => {
+  const a = freshTenant();
+  const b = freshTenant();
+  await f.tenant(a);
+  await f.tenant(b);
+  const opA = await f.token(a, 'operator');
+  const paths = ['overview', 'alerts', 'agents', 'incidents', 'commands', 'audit', 'ledger', ''].map((p) => `/api/v1/tenants/${a}${p ? `/${p}` : ''}`);
+  const read = async (): Promise<string[]> =>
+    Promise.all(
+      paths.map(async (p) => {
+        const r = await f.call('GET', p, { token: opA });
+        assert.is(r.status, 200, `${p}: ${JSON.stringify(r.body)}`);
+        // Tokens are fresh ciphertexts on every answer, so they are left out of the comparison.
+        return JSON.stringify(r.body, (k, v) => (k === 'consistencyToken' ? undefined : k === 'lag' ? undefined : v));
+      }),
+    );
+  const before = await read();
+  const { agentId } = await enrollAgent(f.stk.runtime.log, b);
+  let last = 0;
+  for (let i = 0; i < 25; i++) last = (await raiseAlert(f.stk.runtime.log, b, agentId)).position;
+  assert.ok(await f.stk.runtime.readModels!.projector.waitFor(last, 10_000));
+  assert.equal(await read(), before);
 });
 
 test('lag in events and seconds is exposed in /metrics and /healthz', async () => {

@@ -185,7 +185,7 @@ function connectLive() {
 
 /**
  * A burst of changes (a batch of alerts, heartbeats of many agents) redraws a page once: the page
- * hears of the latest change of each kind, and re-reads up to its position.
+ * hears of the latest change of each kind, and re-reads waiting for its consistency token.
  */
 const pendingLive = new Map();
 function coalesce(kind, change) {

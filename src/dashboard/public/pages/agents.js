@@ -34,7 +34,7 @@ export const agents = {
       empty: 'No agents enrolled yet.',
     });
     await list.reload();
-    return { onLive: (kind, c) => (kind === 'agent' ? list.reload(c.position) : undefined) };
+    return { onLive: (kind, c) => (kind === 'agent' ? list.reload(c.consistencyToken) : undefined) };
   },
 };
 
@@ -47,7 +47,7 @@ async function revoke(ctx, a, after) {
   });
   if (!v) return;
   const out = await act(() => api.post(tpath(ctx.tenant, 'agents', a.id, 'revoke'), { reason: v.reason.trim() }), `${a.hostname} revoked`);
-  if (out) await after(out.position);
+  if (out) await after(out.consistencyToken);
 }
 
 async function detail(ctx) {
@@ -86,7 +86,7 @@ async function detail(ctx) {
         () => api.post(tpath(ctx.tenant, 'agents', ctx.id, 'commands'), { action: action.value, args: parsed }),
         `${action.value} dispatched`,
       );
-      if (out) await draw(out.position);
+      if (out) await draw(out.consistencyToken);
     });
     fill(
       box,
@@ -138,5 +138,5 @@ async function detail(ctx) {
     );
   }
   await draw();
-  return { onLive: (kind, c) => (kind === 'agent' || kind === 'command' ? draw(c.position) : undefined) };
+  return { onLive: (kind, c) => (kind === 'agent' || kind === 'command' ? draw(c.consistencyToken) : undefined) };
 }

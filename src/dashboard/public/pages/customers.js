@@ -34,9 +34,9 @@ function enrollBox(session, title, secret) {
   ]);
 }
 
-/** Waits until the read models show a change (its `position`), so the redrawn list includes it. */
+/** Waits until the read models show a change (its `consistencyToken`), so the redrawn list includes it. */
 async function caughtUp(out) {
-  if (out?.position) await api.get(tpath(out.id), { waitFor: out.position }).catch(() => {});
+  if (out?.consistencyToken) await api.get(tpath(out.id), { waitFor: out.consistencyToken }).catch(() => {});
 }
 
 export const customers = {

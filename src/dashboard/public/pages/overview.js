@@ -96,6 +96,6 @@ export const overview = {
       );
     }
     await draw();
-    return { onLive: (kind, c) => (kind === 'alert' || kind === 'agent' || kind === 'incident' ? draw(c.position) : undefined) };
+    return { onLive: (kind, c) => (kind === 'alert' || kind === 'agent' || kind === 'incident' ? draw(c.consistencyToken) : undefined) };
   },
 };

@@ -77,7 +77,7 @@ async function custody(ctx) {
       );
       if (!v) return;
       const out = await act(() => api.post(tpath(ctx.tenant, 'evidence', e.id, 'transfer'), { to: v.to.trim(), note: v.note.trim() }), 'Custody transferred');
-      if (out) await draw(out.position);
+      if (out) await draw(out.consistencyToken);
     };
     const seal = async () => {
       const note = h('input', { name: 'note', maxlength: 1000 });
@@ -88,7 +88,7 @@ async function custody(ctx) {
       });
       if (!v) return;
       const out = await act(() => api.post(tpath(ctx.tenant, 'evidence', e.id, 'seal'), { note: v.note.trim() }), 'Evidence sealed');
-      if (out) await draw(out.position);
+      if (out) await draw(out.consistencyToken);
     };
     fill(
       box,

@@ -56,14 +56,14 @@ export const alerts = {
     });
     async function ack(a) {
       const out = await act(() => api.post(tpath(ctx.tenant, 'alerts', a.id, 'ack')), 'Alert acknowledged');
-      if (out) await list.reload(out.position);
+      if (out) await list.reload(out.consistencyToken);
     }
     async function resolve(a) {
       const reason = h('input', { name: 'reason', required: true, maxlength: 1000 });
       const v = await ask(`Resolve "${a.title}"`, [{ name: 'reason', label: 'Resolution', control: reason }], { confirm: 'Resolve' });
       if (!v) return;
       const out = await act(() => api.post(tpath(ctx.tenant, 'alerts', a.id, 'resolve'), { reason: v.reason.trim() }), 'Alert resolved');
-      if (out) await list.reload(out.position);
+      if (out) await list.reload(out.consistencyToken);
     }
     async function fromSelection() {
       const title = h('input', { name: 'title', required: true, maxlength: 300 });
@@ -84,7 +84,7 @@ export const alerts = {
       if (out) ctx.navigate(`/ui/t/${ctx.tenant}/incidents/${out.id}`);
     }
     await list.reload();
-    return { onLive: (kind, c) => (kind === 'alert' ? list.reload(c.position) : undefined) };
+    return { onLive: (kind, c) => (kind === 'alert' ? list.reload(c.consistencyToken) : undefined) };
   },
 };
 
@@ -123,7 +123,7 @@ export const incidents = {
       empty: 'No incidents.',
     });
     await list.reload();
-    return { onLive: (kind, c) => (kind === 'incident' ? list.reload(c.position) : undefined) };
+    return { onLive: (kind, c) => (kind === 'incident' ? list.reload(c.consistencyToken) : undefined) };
   },
 };
 
@@ -151,14 +151,14 @@ async function incident(ctx) {
       if (assignee.value.trim() && assignee.value.trim() !== i.assignee) body.assignee = assignee.value.trim();
       if (!Object.keys(body).length) return;
       const out = await act(() => api.patch(tpath(ctx.tenant, 'incidents', i.id), body), 'Incident updated');
-      if (out) await draw(out.position);
+      if (out) await draw(out.consistencyToken);
     });
     async function close() {
       const reason = h('input', { name: 'reason', required: true, maxlength: 1000 });
       const v = await ask('Close this incident', [{ name: 'reason', label: 'Reason', control: reason }], { confirm: 'Close', danger: true });
       if (!v) return;
       const out = await act(() => api.post(tpath(ctx.tenant, 'incidents', i.id, 'close'), { reason: v.reason.trim() }), 'Incident closed');
-      if (out) await draw(out.position);
+      if (out) await draw(out.consistencyToken);
     }
     fill(
       box,
@@ -202,7 +202,7 @@ async function incident(ctx) {
     );
   }
   await draw();
-  return { onLive: (kind, c) => (kind === 'incident' ? draw(c.position) : undefined) };
+  return { onLive: (kind, c) => (kind === 'incident' ? draw(c.consistencyToken) : undefined) };
 }
 
 export const findings = {
@@ -246,7 +246,7 @@ export const findings = {
       );
       if (!v) return;
       const out = await act(() => api.patch(tpath(ctx.tenant, 'findings', f.id), { state: v.state, reason: v.reason.trim() }), 'Finding updated');
-      if (out) await list.reload(out.position);
+      if (out) await list.reload(out.consistencyToken);
     }
     await list.reload();
     return null;

@@ -1,0 +1,77 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { StkError } from '../errors.ts';
+import type { Bucket, Streams } from '../log/mod.ts';
+
+/** KV bucket of install-wide secrets every process of an install shares (not the ledger key). */
+export const INSTALL_BUCKET = 'stk-install';
+const KEY_NAME = 'consistency-key';
+const PREFIX = 'c1.';
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** The form of a token on the wire (query strings are checked against it before anything else). */
+export const TOKEN_PATTERN = '^c1\\.[A-Za-z0-9_-]{48}$';
+
+/**
+ * Read-your-writes tokens. A command answers with a token; a read that passes it as `waitFor` waits
+ * (bounded) until this process's read models show the change. The token stands for a position in
+ * the install-wide event log, which a tenant must not see: the gaps between two of its own
+ * positions would show how much every other tenant writes, and when. So a token is the position
+ * sealed with AES-256-GCM under an install key, with a random nonce (two tokens for the same
+ * position differ) and the tenant as associated data (a token is good for its tenant only).
+ */
+export class ConsistencyTokens {
+  readonly #key: Buffer;
+
+  constructor(key: Buffer) {
+    if (key.length !== 32) throw new StkError('STK_ERR_INTERNAL', 'the consistency key must be 32 bytes', { bytes: key.length });
+    this.#key = key;
+  }
+
+  /** Reads the install's key from KV, making it on first use (every process of the install shares it). */
+  static async open(streams: Streams, o: { replicas?: number } = {}): Promise<ConsistencyTokens> {
+    const bucket = await streams.bucket(INSTALL_BUCKET, { history: 1, replicas: o.replicas ?? 1 });
+    return new ConsistencyTokens(await installKey(bucket));
+  }
+
+  /** The token for `position` in `tenant`. */
+  issue(tenant: string, position: number): string {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
+    cipher.setAAD(Buffer.from(tenant, 'utf8'));
+    const plain = Buffer.alloc(8);
+    plain.writeBigUInt64BE(BigInt(Math.max(0, Math.trunc(position))));
+    const ct = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return PREFIX + Buffer.concat([nonce, ct, cipher.getAuthTag()]).toString('base64url');
+  }
+
+  /** The position a token of `tenant` stands for; null for anything else (another tenant's, altered, malformed). */
+  read(tenant: string, token: string): number | null {
+    if (!token.startsWith(PREFIX)) return null;
+    const raw = Buffer.from(token.slice(PREFIX.length), 'base64url');
+    if (raw.length !== NONCE_BYTES + 8 + TAG_BYTES) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, NONCE_BYTES));
+      decipher.setAAD(Buffer.from(tenant, 'utf8'));
+      decipher.setAuthTag(raw.subarray(NONCE_BYTES + 8));
+      const plain = Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, NONCE_BYTES + 8)), decipher.final()]);
+      return Number(plain.readBigUInt64BE());
+    } catch {
+      return null;
+    }
+  }
+}
+
+async function installKey(bucket: Bucket): Promise<Buffer> {
+  const existing = await bucket.get(KEY_NAME);
+  if (existing?.value.length) return Buffer.from(existing.value);
+  try {
+    // Two processes starting together both try; the create of one wins and the other reads it.
+    await bucket.create(KEY_NAME, randomBytes(32));
+  } catch {
+    // already created by another process
+  }
+  const entry = await bucket.get(KEY_NAME);
+  if (!entry?.value.length) throw new StkError('STK_ERR_UNAVAILABLE', `no ${KEY_NAME} in KV bucket ${INSTALL_BUCKET}`, { bucket: INSTALL_BUCKET });
+  return Buffer.from(entry.value);
+}

@@ -1,0 +1,28 @@
+import type { ConsistencyTokens } from '../api/consistency.ts';
+import type { EventLog } from '../log/mod.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Issuer } from '../pki/issuer.ts';
+import type { TenantGate } from './identity.ts';
+import type { CommandOutbox } from './outbox.ts';
+
+/** Everything the ingress's routes use. */
+export interface IngressDeps {
+  log: EventLog;
+  /** The install's CA behind its issuing threads. */
+  issuer: Issuer;
+  tenants: TenantGate;
+  outbox: CommandOutbox;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Validity of issued agent certificates. @defaultValue 30 */
+  certValidityDays?: number;
+  /** Enrollments allowed per source address per window. @defaultValue 30 per 60000 ms */
+  enrollRateLimit?: { max: number; timeWindowMs: number };
+  /** Clock for certificate validity. */
+  now?: () => Date;
+  /** Read-your-writes tokens for what a report wrote. */
+  tokens: ConsistencyTokens;
+  /** Refuses reports with 503 + Retry-After while sealing or projection is too far behind. */
+  backpressure?: { admit(): Promise<void> };
+}
