@@ -1,0 +1,43 @@
+/** Why a delivery attempt did not deliver. */
+export type FailureReason =
+  /** The receiver answered with a status that is not 2xx (see `status`). */
+  | 'http-status'
+  /** The receiver answered 3xx; redirects are never followed. */
+  | 'redirect'
+  /** No complete answer within the attempt's time limit. */
+  | 'timeout'
+  /** Connection refused or reset, name not resolved, and other socket faults. */
+  | 'network'
+  /** The receiver's address is one the install's network policy refuses (loopback, link-local, private). */
+  | 'address-refused'
+  /** The TLS handshake failed (untrusted or expired certificate, wrong name). */
+  | 'tls'
+  /** The SMTP server does not offer STARTTLS: nothing is sent in clear, so nothing is sent. */
+  | 'starttls-unavailable'
+  /** The SMTP server refused the login. */
+  | 'smtp-auth'
+  /** The SMTP server refused a command or the message with a 4xx or 5xx reply (see `status`). */
+  | 'smtp-reply';
+
+/** The outcome of one delivery attempt: a value, never a throw. */
+export type DeliveryResult =
+  | { outcome: 'delivered'; status: number | null; detail?: string }
+  | { outcome: 'retryable'; reason: FailureReason; status: number | null; detail: string; retryAfterMs: number | null }
+  | { outcome: 'permanent'; reason: FailureReason; status: number | null; detail: string };
+
+/** A failed attempt's result. */
+export type DeliveryFailure = Exclude<DeliveryResult, { outcome: 'delivered' }>;
+
+export function retryable(reason: FailureReason, detail: string, status: number | null = null, retryAfterMs: number | null = null): DeliveryFailure {
+  return { outcome: 'retryable', reason, status, detail, retryAfterMs };
+}
+
+export function permanent(reason: FailureReason, detail: string, status: number | null = null): DeliveryFailure {
+  return { outcome: 'permanent', reason, status, detail };
+}
+
+/** Text from a remote party, made safe to keep in an event or a log line. */
+export function detailText(text: string, max = 300): string {
+  const s = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
