@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { createTransport } from 'nodemailer';
 import { type NetworkPolicy, policyLookup, refusedAddress } from './network.ts';
-import { type DeliveryResult, detailText, permanent, retryable } from './outcome.ts';
+import { type DeliveryResult, detailText, isTlsErrorCode, permanent, retryable } from './outcome.ts';
 import type { RenderedEmail } from './render.ts';
 import type { EmailSettings } from './settings.ts';
 import { DELIVERY_HEADER } from './signing.ts';
@@ -109,7 +109,7 @@ export function classifySmtpError(err: SmtpError): DeliveryResult {
     return isPermanent ? permanent(reason, text, reply) : retryable(reason, text, reply);
   }
   if (code === 'ETIMEDOUT') return retryable('timeout', text);
-  if (/CERT|SSL|SELF_SIGNED|ALTNAME/.test(code)) return retryable('tls', text);
+  if (isTlsErrorCode(code)) return retryable('tls', text);
   if (code === 'EENVELOPE' || code === 'EMESSAGE' || code === 'ECONFIG') return permanent('smtp-reply', text, reply ?? null);
   return retryable('network', text);
 }

@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders 
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { AddressRefusedError, type NetworkPolicy, policyLookup, refusedAddress } from './network.ts';
-import { type DeliveryResult, detailText, permanent, retryable } from './outcome.ts';
+import { type DeliveryResult, detailText, isTlsErrorCode, permanent, retryable } from './outcome.ts';
 
 /** Options of an HTTP delivery (webhook, chat). */
 export interface HttpDeliveryOptions {
@@ -58,7 +58,7 @@ export function classifyNetworkError(err: NodeJS.ErrnoException): DeliveryResult
   const code = err.code ?? '';
   const text = detailText(`${code} ${err.message}`);
   if (code === 'ESTK_TIMEOUT') return retryable('timeout', text);
-  if (/CERT|SSL|TLS|SELF_SIGNED|ALTNAME|ERR_SSL/.test(code)) return retryable('tls', text);
+  if (isTlsErrorCode(code)) return retryable('tls', text);
   return retryable('network', text);
 }
 

@@ -41,3 +41,8 @@ export function detailText(text: string, max = 300): string {
   const s = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
+
+/** True for the codes Node and OpenSSL give a failed TLS handshake or certificate check. */
+export function isTlsErrorCode(code: string): boolean {
+  return /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/.test(code);
+}
