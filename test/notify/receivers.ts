@@ -60,13 +60,17 @@ export async function startHttpReceiver(
       const chunk = Buffer.alloc(16 * 1024, 'x');
       let left = 4096;
       const pump = (): void => {
-        while (!res.destroyed && left > 0 && res.write(chunk)) left--;
+        let more = true;
+        while (!res.destroyed && left > 0 && more) {
+          left--;
+          more = res.write(chunk);
+        }
         if (res.destroyed) return;
         if (left === 0) return void res.end();
         res.once('drain', pump);
       };
       res.on('close', () => {
-        if (!res.writableFinished) state.cutShort++;
+        if (left > 0) state.cutShort++;
         for (const w of [...closeWaiters]) w();
       });
       pump();
