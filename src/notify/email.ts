@@ -20,6 +20,8 @@ export interface EmailAttempt {
 
 interface SmtpError extends Error {
   code?: string;
+  /** The socket's own code under nodemailer's (`UNABLE_TO_VERIFY_LEAF_SIGNATURE` under `ESOCKET`). */
+  originalCode?: string;
   command?: string;
   response?: string;
   responseCode?: number;
@@ -109,7 +111,7 @@ export function classifySmtpError(err: SmtpError): DeliveryResult {
     return isPermanent ? permanent(reason, text, reply) : retryable(reason, text, reply);
   }
   if (code === 'ETIMEDOUT') return retryable('timeout', text);
-  if (isTlsErrorCode(code)) return retryable('tls', text);
+  if (isTlsErrorCode(code) || isTlsErrorCode(err.originalCode ?? '')) return retryable('tls', detailText(`${err.originalCode ?? code} ${err.message}`));
   if (code === 'EENVELOPE' || code === 'EMESSAGE' || code === 'ECONFIG') return permanent('smtp-reply', text, reply ?? null);
   return retryable('network', text);
 }
