@@ -114,32 +114,28 @@ export const ROUTING_SCHEMA = {
   properties: {
     minSeverity: { type: 'string', enum: [...SEVERITIES] },
     quietHours: {
-      anyOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['timeZone', 'windows'],
-          properties: {
-            timeZone: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+/-]+$' },
-            windows: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 14,
-              items: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['days', 'start', 'end'],
-                properties: {
-                  days: { type: 'array', minItems: 1, maxItems: 7, uniqueItems: true, items: { type: 'string', enum: [...WEEKDAYS] } },
-                  start: { type: 'string', pattern: HHMM },
-                  end: { type: 'string', pattern: HHMM },
-                },
-              },
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['timeZone', 'windows'],
+      properties: {
+        timeZone: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+/-]+$' },
+        windows: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 14,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['days', 'start', 'end'],
+            properties: {
+              days: { type: 'array', minItems: 1, maxItems: 7, uniqueItems: true, items: { type: 'string', enum: [...WEEKDAYS] } },
+              start: { type: 'string', pattern: HHMM },
+              end: { type: 'string', pattern: HHMM },
             },
           },
         },
-      ],
+      },
     },
     thresholds: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'integer', minimum: 1, maximum: 1_000_000_000 } },
   },
