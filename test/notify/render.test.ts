@@ -1,28 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type AlertGroup, alertLink, escapeHtml, escapeSlack, renderChat, renderEmail, renderWebhookBody } from '../../src/notify/mod.ts';
+import { alertLink, escapeHtml, escapeSlack, renderChat, renderEmail, renderWebhookBody } from '../../src/notify/mod.ts';
 import { throws } from '../helpers/assert.ts';
-import { hostileGroup } from './samples.ts';
+import { DOC_GROUP, hostileGroup } from './samples.ts';
 
 const test = suite('notify: rendering messages (pure)');
 
 const BASE = 'https://stockade.example.test';
 const ctx = { deliveryId: 'dl_1', notifiedCount: 0, dashboardBaseUrl: BASE };
-
-/** The group of the example in docs/notifications.md. */
-export const DOC_GROUP: AlertGroup = {
-  tenant: 'acme',
-  alertId: 'al_7Hq2',
-  ruleId: 'stk-shell-from-web',
-  ruleVersion: 3,
-  title: 'Shell spawned by a web server',
-  severity: 'high',
-  attack: ['T1059.004', 'T1190'],
-  host: 'web-01',
-  count: 12,
-  firstSeen: '2025-06-01T09:58:12.000Z',
-  lastSeen: '2025-06-01T10:04:40.000Z',
-};
 
 test('the webhook body has the documented shape', () => {
   assert.equal(JSON.parse(renderWebhookBody(DOC_GROUP, { deliveryId: 'dl_Zk3v9Qm1', notifiedCount: 10, dashboardBaseUrl: BASE })), {

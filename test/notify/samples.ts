@@ -20,6 +20,21 @@ export function hostileGroup(over: Partial<AlertGroup> = {}): AlertGroup {
   };
 }
 
+/** The group of the example in docs/notifications.md. */
+export const DOC_GROUP: AlertGroup = {
+  tenant: 'acme',
+  alertId: 'al_7Hq2',
+  ruleId: 'stk-shell-from-web',
+  ruleVersion: 3,
+  title: 'Shell spawned by a web server',
+  severity: 'high',
+  attack: ['T1059.004', 'T1190'],
+  host: 'web-01',
+  count: 12,
+  firstSeen: '2025-06-01T09:58:12.000Z',
+  lastSeen: '2025-06-01T10:04:40.000Z',
+};
+
 export const DEFAULT_ROUTING = { minSeverity: 'low' as const, quietHours: null, thresholds: [1, 10, 100, 1000] };
 
 /** One attempt, as the outbox makes it, and what the retry policy says after it. */
