@@ -38,11 +38,29 @@ export function permanent(reason: FailureReason, detail: string, status: number 
 
 /** Text from a remote party, made safe to keep in an event or a log line. */
 export function detailText(text: string, max = 300): string {
-  const s = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const s = oneLine(text).trim();
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
 /** True for the codes Node and OpenSSL give a failed TLS handshake or certificate check. */
 export function isTlsErrorCode(code: string): boolean {
   return /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/.test(code);
+}
+
+/** Replaces each run of control characters (C0, DEL, C1) and Unicode line or paragraph separators with one space. */
+export function oneLine(text: string): string {
+  let out = '';
+  let inRun = false;
+  for (const ch of String(text)) {
+    const c = ch.codePointAt(0)!;
+    const control = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029;
+    if (control) {
+      if (!inRun) out += ' ';
+      inRun = true;
+    } else {
+      out += ch;
+      inRun = false;
+    }
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
+import { oneLine } from './outcome.ts';
 import type { Severity } from './settings.ts';
 
 /** The alert group a message is about, as the detector's read model holds it. */
@@ -51,7 +52,8 @@ export function alertLink(dashboardBaseUrl: string, tenant: string, alertId: str
   } catch (err) {
     throw new StkError('STK_ERR_CONFIG', 'dashboard base URL is not a URL', { field: 'dashboardBaseUrl' }, { cause: err });
   }
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new StkError('STK_ERR_CONFIG', 'dashboard base URL must be http(s)', { field: 'dashboardBaseUrl' });
+  if (base.protocol !== 'https:' && base.protocol !== 'http:')
+    throw new StkError('STK_ERR_CONFIG', 'dashboard base URL must be http(s)', { field: 'dashboardBaseUrl' });
   const path = `${base.pathname.replace(/\/+$/, '')}/ui/t/${tenant}/alerts/${alertId}`;
   // `|` ends a Slack link's URL part; the URL parser leaves it as it is in a path.
   return `${base.origin}${path}`.replaceAll('|', '%7C');
@@ -59,8 +61,8 @@ export function alertLink(dashboardBaseUrl: string, tenant: string, alertId: str
 
 /** Trims untrusted text to `max` characters and removes control characters (line breaks included). */
 export function clean(text: string, max: number): string {
-  const oneLine = String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
-  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+  const line = oneLine(text);
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 interface View {

@@ -116,13 +116,23 @@ export function sealChannel(box: SecretBox, tenant: string, id: string, c: Chann
   const common = { id, tenant, name: c.name, enabled: c.enabled, routing: c.routing };
   switch (c.kind) {
     case 'webhook':
-      return { ...common, kind: 'webhook', settings: { host: new URL(c.settings.url).host }, sealed: box.seal(secretsJson({ kind: 'webhook', ...c.settings }), aad) };
+      return {
+        ...common,
+        kind: 'webhook',
+        settings: { host: new URL(c.settings.url).host },
+        sealed: box.seal(secretsJson({ kind: 'webhook', ...c.settings }), aad),
+      };
     case 'email': {
       const { password, ...rest } = c.settings;
       return { ...common, kind: 'email', settings: { ...rest, to: [...rest.to] }, sealed: box.seal(secretsJson({ kind: 'email', password }), aad) };
     }
     case 'chat':
-      return { ...common, kind: 'chat', settings: { host: new URL(c.settings.url).host }, sealed: box.seal(secretsJson({ kind: 'chat', url: c.settings.url }), aad) };
+      return {
+        ...common,
+        kind: 'chat',
+        settings: { host: new URL(c.settings.url).host },
+        sealed: box.seal(secretsJson({ kind: 'chat', url: c.settings.url }), aad),
+      };
   }
 }
 

@@ -71,7 +71,7 @@ export type ChannelConfig =
 const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f]+$';
 // Deliberately narrower than RFC 5322: no spaces, quotes, angle brackets, commas or line breaks,
 // so an address can never smuggle a second recipient or a header into the message.
-const MAILBOX = '^[A-Za-z0-9.!#$%&\'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$';
+const MAILBOX = "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
 const HHMM = '^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$';
 const url = { type: 'string', minLength: 8, maxLength: 2048, pattern: '^https?://' };
 const mailbox = { type: 'string', maxLength: 254, pattern: MAILBOX };
@@ -263,7 +263,9 @@ function parseRouting(raw: Partial<Routing>): Routing {
   }
   return {
     minSeverity: raw.minSeverity ?? 'medium',
-    quietHours: quietHours ? { timeZone: quietHours.timeZone, windows: quietHours.windows.map((w) => ({ days: [...w.days], start: w.start, end: w.end })) } : null,
+    quietHours: quietHours
+      ? { timeZone: quietHours.timeZone, windows: quietHours.windows.map((w) => ({ days: [...w.days], start: w.start, end: w.end })) }
+      : null,
     thresholds: [...thresholds],
   };
 }

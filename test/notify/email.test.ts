@@ -71,7 +71,10 @@ test('delivered over STARTTLS with AUTH; subject, text and HTML carry the escape
     );
     // The agent's host name tried to add a Bcc header: it stays text inside the subject.
     assert.is(m.bcc, undefined);
-    assert.is(m.subject, '[Stockade] Alert update (high): Shell spawned by web server <script>alert(1)</script> & more on web-01<!channel>" Bcc: victim@example.com');
+    assert.is(
+      m.subject,
+      '[Stockade] Alert update (high): Shell spawned by web server <script>alert(1)</script> & more on web-01<!channel>" Bcc: victim@example.com',
+    );
     assert.ok(m.text!.includes('Count: now seen 57 times (was 10)'));
     assert.ok(m.text!.includes(`Open in Stockade: ${BASE}/ui/t/acme/alerts/${group.alertId}`));
     const html = m.html as string;
@@ -80,20 +83,23 @@ test('delivered over STARTTLS with AUTH; subject, text and HTML carry the escape
     assert.ok(html.includes('ATT&#38;CK'));
     assert.not.ok(html.includes('<script>'));
     assert.ok(html.includes(`<a href="${BASE}/ui/t/acme/alerts/${group.alertId}">`));
-  }),
-);
+  }));
 
 test('a wrong password is a permanent smtp-auth failure and no mail is sent', () =>
   withSmtp({ tls: cert, users: { [USER]: PASSWORD } }, async (smtp) => {
-    const r = await attemptDelivery(emailChannel(smtp.port, { password: 'wrong' }), { id: newId('dl_'), group: hostileGroup(), notifiedCount: 0 }, new Date(), transport());
+    const r = await attemptDelivery(
+      emailChannel(smtp.port, { password: 'wrong' }),
+      { id: newId('dl_'), group: hostileGroup(), notifiedCount: 0 },
+      new Date(),
+      transport(),
+    );
     assert.equal([r.outcome, r.outcome !== 'delivered' && r.reason, r.status], ['permanent', 'smtp-auth', 535]);
     assert.equal(
       smtp.events.map((e) => e.step),
       ['auth'],
     );
     assert.is(smtp.messages.length, 0);
-  }),
-);
+  }));
 
 test('a server without STARTTLS gets nothing: no login, no envelope, no message', () =>
   withSmtp({ tls: null, users: { [USER]: PASSWORD } }, async (smtp) => {
@@ -101,8 +107,7 @@ test('a server without STARTTLS gets nothing: no login, no envelope, no message'
     assert.equal([r.outcome, r.outcome !== 'delivered' && r.reason], ['permanent', 'starttls-unavailable']);
     assert.equal(smtp.events, []);
     assert.is(smtp.messages.length, 0);
-  }),
-);
+  }));
 
 test('a certificate from another CA is a retryable tls failure, before any login', async () => {
   const stranger = await (await testCa()).issueServer(['localhost', '127.0.0.1']);
@@ -115,16 +120,25 @@ test('a certificate from another CA is a retryable tls failure, before any login
 
 test('the certificate is checked against the configured name, not the address connected to', () =>
   withSmtp({ tls: cert, users: { [USER]: PASSWORD } }, async (smtp) => {
-    const r = await attemptDelivery(emailChannel(smtp.port, { host: 'localhost' }), { id: newId('dl_'), group: hostileGroup(), notifiedCount: 0 }, new Date(), transport());
+    const r = await attemptDelivery(
+      emailChannel(smtp.port, { host: 'localhost' }),
+      { id: newId('dl_'), group: hostileGroup(), notifiedCount: 0 },
+      new Date(),
+      transport(),
+    );
     assert.is(r.outcome, 'delivered');
     const other = await ca.issueServer(['mail.other.test']);
     await withSmtp({ tls: other, users: { [USER]: PASSWORD } }, async (wrongName) => {
-      const refused = await attemptDelivery(emailChannel(wrongName.port), { id: newId('dl_'), group: hostileGroup(), notifiedCount: 0 }, new Date(), transport());
+      const refused = await attemptDelivery(
+        emailChannel(wrongName.port),
+        { id: newId('dl_'), group: hostileGroup(), notifiedCount: 0 },
+        new Date(),
+        transport(),
+      );
       assert.equal([refused.outcome, refused.outcome !== 'delivered' && refused.reason], ['retryable', 'tls']);
       assert.equal(wrongName.events, []);
     });
-  }),
-);
+  }));
 
 test('451 then OK: retried on the policy schedule and received exactly once', () =>
   withSmtp({ tls: cert, users: { [USER]: PASSWORD }, replyToData: (i) => (i < 2 ? 451 : null) }, async (smtp) => {
@@ -142,8 +156,7 @@ test('451 then OK: retried on the policy schedule and received exactly once', ()
     assert.is(smtp.events.filter((e) => e.step === 'data').length, 3);
     assert.is(smtp.messages.length, 1, 'stored once');
     assert.is(smtp.messages[0]!.messageId, `<${d.id}@stockade.notify>`);
-  }),
-);
+  }));
 
 test('a server that never recovers: dead letter after maxAttempts; a 550 dead-letters at once', async () => {
   await withSmtp({ tls: cert, users: { [USER]: PASSWORD }, replyToData: () => 452 }, async (smtp) => {

@@ -97,14 +97,23 @@ export async function startHttpReceiver(
     waitForAnswerClosed(timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the answer did not end')), timeoutMs);
-        closeWaiters.push(() => (clearTimeout(timer), resolve()));
+        closeWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     },
     waitForRequests(n, timeoutMs = 10_000) {
       if (requests.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`receiver got ${requests.length} of ${n} requests`)), timeoutMs);
-        waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+        waiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       });
     },
     close() {

@@ -63,7 +63,15 @@ test('stored channels keep no secret in clear; redactChannel shows hosts and fla
     {
       kind: 'email',
       name: 'm',
-      settings: { host: 'smtp.example.com', port: 587, startTls: 'required', user: 'alerts', password: 'tok-smtp-password', from: 'a@example.com', to: ['b@example.com'] },
+      settings: {
+        host: 'smtp.example.com',
+        port: 587,
+        startTls: 'required',
+        user: 'alerts',
+        password: 'tok-smtp-password',
+        from: 'a@example.com',
+        to: ['b@example.com'],
+      },
     },
     { kind: 'chat', name: 'c', settings: { url: 'https://hooks.slack.example/services/T0/B0/tok-chat-url' } },
   ];
@@ -91,8 +99,18 @@ test('stored channels keep no secret in clear; redactChannel shows hosts and fla
 
 test('sealed secrets of one kind do not open as another kind', () => {
   const box = new SecretBox(key1);
-  const chat = sealChannel(box, 'acme', 'ch_1', parseChannelInput({ kind: 'chat', name: 'c', settings: { url: 'https://hooks.slack.example/services/x' } }).channel);
-  const web = sealChannel(box, 'acme', 'ch_1', parseChannelInput({ kind: 'webhook', name: 'w', settings: { url: 'https://h.example/x', secret: SECRET } }).channel);
+  const chat = sealChannel(
+    box,
+    'acme',
+    'ch_1',
+    parseChannelInput({ kind: 'chat', name: 'c', settings: { url: 'https://hooks.slack.example/services/x' } }).channel,
+  );
+  const web = sealChannel(
+    box,
+    'acme',
+    'ch_1',
+    parseChannelInput({ kind: 'webhook', name: 'w', settings: { url: 'https://h.example/x', secret: SECRET } }).channel,
+  );
   throws(() => openChannel(box, { ...web, sealed: chat.sealed }), 'STK_ERR_NOTIFY_SECRET_UNREADABLE');
 });
 

@@ -8,7 +8,12 @@ import { throws } from '../helpers/assert.ts';
 const test = suite('notify: channel settings are validated strictly');
 
 const SECRET = 'stk_whsec_0123456789abcdef0123456789abcdef';
-const webhook = (settings: object, extra: object = {}) => ({ kind: 'webhook', name: 'SOC', settings: { url: 'https://hooks.example.com/stk', secret: SECRET, ...settings }, ...extra });
+const webhook = (settings: object, extra: object = {}) => ({
+  kind: 'webhook',
+  name: 'SOC',
+  settings: { url: 'https://hooks.example.com/stk', secret: SECRET, ...settings },
+  ...extra,
+});
 const email = (settings: object = {}) => ({
   kind: 'email',
   name: 'mail',
@@ -85,7 +90,11 @@ test('e-mail: STARTTLS required, addresses that cannot smuggle headers or recipi
 test('routing: severities, strictly increasing thresholds, real time zones, non-empty windows', () => {
   const routing = (r: object) => webhook({}, { routing: r });
   const ok = parseChannelInput(
-    routing({ minSeverity: 'high', thresholds: [1, 5, 50], quietHours: { timeZone: 'Europe/Berlin', windows: [{ days: ['sat', 'sun'], start: '00:00', end: '24:00' }] } }),
+    routing({
+      minSeverity: 'high',
+      thresholds: [1, 5, 50],
+      quietHours: { timeZone: 'Europe/Berlin', windows: [{ days: ['sat', 'sun'], start: '00:00', end: '24:00' }] },
+    }),
   );
   assert.equal(ok.channel.routing, {
     minSeverity: 'high',

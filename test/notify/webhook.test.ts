@@ -240,7 +240,12 @@ test('a receiver that never answers is a retryable timeout; a closed port is a r
     await rx.close();
   }
   const port = await closedPort();
-  const r = await attemptDelivery(webhookChannel(`http://127.0.0.1:${port}/hook`), { id: newId('dl_'), group: hostileGroup(), notifiedCount: 0 }, new Date(), LOOPBACK);
+  const r = await attemptDelivery(
+    webhookChannel(`http://127.0.0.1:${port}/hook`),
+    { id: newId('dl_'), group: hostileGroup(), notifiedCount: 0 },
+    new Date(),
+    LOOPBACK,
+  );
   assert.is(r.outcome, 'retryable');
   assert.is(r.outcome !== 'delivered' && r.reason, 'network');
   assert.match(r.outcome !== 'delivered' ? r.detail : '', /ECONNREFUSED/);
@@ -303,16 +308,20 @@ test('chat: a Slack-compatible body with escaped text reaches the receiver; 404 
     assert.is(req.url, '/services/T000/B000/XXXX');
     assert.is(req.headers['stockade-signature'], undefined, 'chat webhooks are not signed: the URL is the secret');
     const body = JSON.parse(req.rawBody.toString('utf8'));
-    const texts: string[] = [body.text, ...body.blocks.flatMap((b: any) => [b.text?.text, ...(b.fields ?? []).map((f: any) => f.text), ...(b.elements ?? []).map((e: any) => e.text)])].filter(
-      Boolean,
-    );
+    const texts: string[] = [
+      body.text,
+      ...body.blocks.flatMap((b: any) => [b.text?.text, ...(b.fields ?? []).map((f: any) => f.text), ...(b.elements ?? []).map((e: any) => e.text)]),
+    ].filter(Boolean);
     const all = texts.join('\n');
     assert.ok(all.includes('&lt;script&gt;alert(1)&lt;/script&gt; &amp; more'), 'title escaped');
     assert.ok(all.includes('web-01&lt;!channel&gt;'), 'a mention in the host name is escaped');
     assert.not.ok(all.includes('<!channel>'));
     assert.not.ok(all.includes('<script>'));
     // The only `<…>` left is our own link.
-    assert.equal([...all.matchAll(/<([^>]*)>/g)].map((m) => m[1]), [`${BASE}/ui/t/acme/alerts/${group.alertId}|Open in Stockade`]);
+    assert.equal(
+      [...all.matchAll(/<([^>]*)>/g)].map((m) => m[1]),
+      [`${BASE}/ui/t/acme/alerts/${group.alertId}|Open in Stockade`],
+    );
     const gone = await attemptDelivery(channel, { id: newId('dl_'), group, notifiedCount: 0 }, new Date(), LOOPBACK);
     assert.equal(gone, { outcome: 'permanent', reason: 'http-status', status: 404, detail: 'HTTP 404 no_service' });
   } finally {
