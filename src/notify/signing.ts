@@ -54,6 +54,7 @@ export function verifyWebhook(
   const signatures: string[] = [];
   for (const part of value.split(',')) {
     const eq = part.indexOf('=');
+    if (eq < 0) continue;
     const key = part.slice(0, eq).trim();
     const val = part.slice(eq + 1).trim();
     if (key === 't' && /^[0-9]{1,12}$/.test(val)) t = Number(val);
