@@ -53,7 +53,9 @@ export async function lookUpCves(host: HostRoot, requests: CveRequest[], options
   });
   if (todo.length === 0) return { cves, warnings };
 
-  const add = (k: string, ids: string[]): void => cves.set(k, [...new Set([...(cves.get(k) ?? []), ...ids])].sort());
+  const add = (k: string, ids: string[]): void => {
+    cves.set(k, [...new Set([...(cves.get(k) ?? []), ...ids])].sort());
+  };
   const show = await runTool('apt-cache', ['show', ...todo.map(key)], { env: host.aptEnv });
   for (const s of parseDeb822(show.stdout)) {
     if (!s.Package || !s.Version) continue;

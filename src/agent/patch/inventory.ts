@@ -99,7 +99,9 @@ export function isSecurityRelease(r: ReleaseRef): boolean {
   return /-security$/.test(r.suite) || /-security$/.test(r.codename) || /security/i.test(r.label);
 }
 
-const QUERY_FORMAT = '${binary:Package}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${db:Status-Want}\t${db:Status-Status}\n';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} syntax, not a JavaScript template
+const QUERY_FORMAT =
+  '${binary:Package}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${db:Status-Want}\t${db:Status-Status}\n';
 const GONE = new Set(['not-installed', 'config-files']);
 
 /** The packages installed under the host root, from `dpkg-query` (which also reads dpkg's pending journal in `updates/`). */
@@ -166,7 +168,10 @@ export async function inventoryOf(host: HostRoot, options: InventoryOptions = {}
   const mode = options.cve ?? 'changelog';
   if (mode !== 'off') {
     const forChangelog = options.changelogFor === 'all' ? upgrades : upgrades.filter((u) => u.security);
-    const cveOptions = { ...(options.maxDebBytes !== undefined ? { maxDebBytes: options.maxDebBytes } : {}), ...(options.cveCache ? { cache: options.cveCache } : {}) };
+    const cveOptions = {
+      ...(options.maxDebBytes !== undefined ? { maxDebBytes: options.maxDebBytes } : {}),
+      ...(options.cveCache ? { cache: options.cveCache } : {}),
+    };
     const fromChangelog = await lookUpCves(host, forChangelog, { mode, ...cveOptions });
     const rest = upgrades.filter((u) => !forChangelog.includes(u));
     const fromIndex = await lookUpCves(host, rest, { mode: 'index', ...cveOptions });
@@ -204,7 +209,16 @@ async function releaseIndex(host: HostRoot, changes: SimulatedChange[], warnings
     if (!dates.has(releaseFile)) dates.set(releaseFile, releaseDate(releaseFile));
     const date = await dates.get(releaseFile)!;
     if (date === null) warnings.push(`no Release date for ${t.filename}`);
-    byFile.set(t.filename, { origin: t.origin, label: t.label, suite: t.suite, codename: t.codename, site: t.site, component: t.component, trusted: t.trusted, date });
+    byFile.set(t.filename, {
+      origin: t.origin,
+      label: t.label,
+      suite: t.suite,
+      codename: t.codename,
+      site: t.site,
+      component: t.component,
+      trusted: t.trusted,
+      date,
+    });
   }
   return (pkg, version) => {
     const files = versions.get(pkg)?.get(version) ?? [];
