@@ -10,7 +10,7 @@
  * needs only its own folders (etc/apt, var/lib/apt/lists, var/cache/apt/archives, var/log/apt)
  * and the status file. What the root does not test is a package whose maintainer scripts run.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -192,4 +192,12 @@ export async function patchRepoFixture(dir: string): Promise<PatchRepoFixture> {
     },
     cleanup: async () => {},
   };
+}
+
+/** Puts packages on hold in the root (`dpkg --set-selections`), as `apt-mark hold` would. */
+export async function dpkgHold(root: string, packages: string[]): Promise<void> {
+  const child = spawn('dpkg', [`--root=${root}`, '--set-selections'], { env: ENV, stdio: ['pipe', 'ignore', 'inherit'] });
+  child.stdin.end(packages.map((p) => `${p} hold\n`).join(''));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`dpkg --set-selections exited with ${code}`);
 }

@@ -99,9 +99,9 @@ export function isSecurityRelease(r: ReleaseRef): boolean {
   return /-security$/.test(r.suite) || /-security$/.test(r.codename) || /security/i.test(r.label);
 }
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} syntax, not a JavaScript template
-const QUERY_FORMAT =
-  '${binary:Package}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${db:Status-Want}\t${db:Status-Status}\n';
+/** dpkg-query's `-f` format: one tab-separated line per package. */
+const QUERY_FIELDS = ['Package', 'Version', 'Architecture', 'source:Package', 'source:Version', 'db:Status-Want', 'db:Status-Status'];
+const QUERY_FORMAT = `${QUERY_FIELDS.map((f) => `\${${f}}`).join('\t')}\n`;
 const GONE = new Set(['not-installed', 'config-files']);
 
 /** The packages installed under the host root, from `dpkg-query` (which also reads dpkg's pending journal in `updates/`). */
@@ -110,8 +110,8 @@ export async function listInstalled(host: HostRoot): Promise<InstalledPackage[]>
   const out: InstalledPackage[] = [];
   for (const line of run.stdout.split('\n')) {
     const f = line.split('\t');
-    if (f.length < 8 || GONE.has(f[7]!)) continue;
-    out.push({ name: f[1]!, version: f[2]!, architecture: f[3]!, source: f[4] || f[1]!, sourceVersion: f[5] || f[2]!, status: f[7]!, held: f[6] === 'hold' });
+    if (f.length < 7 || GONE.has(f[6]!)) continue;
+    out.push({ name: f[0]!, version: f[1]!, architecture: f[2]!, source: f[3] || f[0]!, sourceVersion: f[4] || f[1]!, status: f[6]!, held: f[5] === 'hold' });
   }
   return out;
 }
@@ -188,7 +188,8 @@ export async function inventoryOf(host: HostRoot, options: InventoryOptions = {}
     removals: sim.removals.map((r) => r.package),
     reboot: await rebootState(host.root),
     listsRefreshed,
-    warnings,
+    // Bounded like everything an agent reports: the first hundred say enough.
+    warnings: warnings.slice(0, 100).map((w) => w.slice(0, 2000)),
   };
 }
 
@@ -253,10 +254,12 @@ async function rebootState(root: string): Promise<{ required: boolean; packages:
     ...new Set(
       (pkgs ?? '')
         .split('\n')
-        .map((l) => l.trim())
+        .map((l) => l.trim().slice(0, 256))
         .filter(Boolean),
     ),
-  ].sort();
+  ]
+    .sort()
+    .slice(0, 1000);
   return { required: flag !== null, packages };
 }
 

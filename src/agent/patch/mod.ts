@@ -26,3 +26,14 @@ export type { HostRoot } from './root.ts';
 export { assertPackageName, compareVersions, isPackageName } from './version.ts';
 export { parseDeb822 } from './deb822.ts';
 export { parseChangelog, cvesFixedBetween } from './changelog.ts';
+export { commandResultOf } from './result.ts';
+export type { InstallCommandResult } from './result.ts';
+export {
+  installPatchesArgsSchema,
+  maintenanceWindowSchema,
+  patchInventorySchema,
+  PACKAGE_NAME_PATTERN,
+  VERSION_PATTERN,
+  INVENTORY_MAX_PACKAGES,
+  INSTALL_MAX_PACKAGES,
+} from './schemas.ts';

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Fastify from 'fastify';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -14,12 +15,13 @@ import {
   installPatches,
   openHostRoot,
   patchFindings,
+  patchInventorySchema,
   takeInventory,
   trackAvailability,
   type PatchInventory,
 } from '../../../src/agent/patch/mod.ts';
 import { rejects } from '../../helpers/assert.ts';
-import { patchRepoFixture, type PatchRepoFixture } from '../../helpers/debrepo.ts';
+import { dpkgHold, patchRepoFixture, type PatchRepoFixture } from '../../helpers/debrepo.ts';
 import { tempDir } from '../../helpers/nats.ts';
 
 const run = promisify(execFile);
@@ -81,6 +83,15 @@ test('inventory: installed packages with their source, pending upgrades with ori
   assert.is(inv.upgrades.length, 3);
   assert.equal(inv.reboot, { required: false, packages: [] });
   assert.equal(cveCache.get('stk-demo=1.1'), ['CVE-2024-12345', 'CVE-2024-23456']);
+  // What the agent produces is what the wire schema accepts.
+  const app = Fastify();
+  try {
+    app.post('/inventory', { schema: { body: patchInventorySchema } }, async () => ({ ok: true }));
+    const res = await app.inject({ method: 'POST', url: '/inventory', payload: inv });
+    assert.is(res.statusCode, 200, res.body);
+  } finally {
+    await app.close();
+  }
 });
 
 test('compliance counts the missing security update by age and raises one finding', async () => {
@@ -214,6 +225,22 @@ test('bad package names are refused before any command runs', async () => {
   await rejects(installPatches({ mode: 'everything', dryRun: false }, { root }), 'STK_ERR_VALIDATION');
   await rejects(installPatches({ mode: 'security', dryRun: 'no' }, { root }), 'STK_ERR_VALIDATION');
   await rejects(installPatches({ mode: 'security', dryRun: true, extra: 1 }, { root }), 'STK_ERR_VALIDATION');
+});
+
+test('a held package is reported kept back, and a named upgrade of it is refused by apt, not forced', async () => {
+  const root = await fx.freshRoot();
+  await dpkgHold(root, ['stk-other']);
+  const inv = await takeInventory({ root, cve: 'off' });
+  assert.is(inv.packages.find((p) => p.name === 'stk-other')?.held, true);
+  const other = upgradeOf(inv, 'stk-other')!;
+  assert.equal([other.from, other.to, other.keptBack], ['1.0', '1.1', true]);
+  const result = await installPatches({ mode: 'packages', packages: ['stk-other'], dryRun: false }, { root, inventoryAfter: false });
+  assert.equal(
+    result.results.map((r) => [r.outcome, r.exitCode, r.to]),
+    [['failed', 100, '1.0']],
+  );
+  assert.match(result.results[0]!.output, /[Hh]eld packages/);
+  assert.is(versionIn(await statusOf(root), 'stk-other'), '1.0');
 });
 
 test('the reboot flag is read inside the root, following an absolute var/run link to the root’s own /run', async () => {
