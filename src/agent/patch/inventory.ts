@@ -134,7 +134,7 @@ export async function inventoryOf(host: HostRoot, options: InventoryOptions = {}
   let listsRefreshed = false;
   if (options.refresh ?? true) {
     const update = await runTool('apt-get', [...lock, '-q', 'update'], { env: host.aptEnv });
-    listsRefreshed = update.exitCode === 0 && !/^(W|E): Failed to fetch/m.test(update.output);
+    listsRefreshed = update.exitCode === 0 && !/^[WE]: (Failed to fetch|Some index files failed to download)/m.test(update.output);
     if (!listsRefreshed) warnings.push(`apt-get update failed, upgrades are as of the last refresh: ${update.output.slice(-500)}`);
   }
   const sim = parseSimulation((await runToolOk('apt-get', [...lock, '-s', '-q', 'dist-upgrade'], { env: host.aptEnv })).stdout);
