@@ -94,6 +94,18 @@ test('inventory: installed packages with their source, pending upgrades with ori
   }
 });
 
+test('a failed refresh and a .deb above the size bound are reported as warnings, not thrown', async () => {
+  const root = await fx.freshRoot();
+  await writeFile(join(root, 'etc/apt/sources.list'), `${fx.sources.join('\n')}\ndeb [trusted=yes] file:${join(tmp.path, 'no-such-repo')} ./\n`);
+  const inv = await takeInventory({ root, maxDebBytes: 10 });
+  assert.is(inv.listsRefreshed, false);
+  assert.match(inv.warnings.join('\n'), /apt-get update failed/);
+  assert.match(inv.warnings.join('\n'), /stk-demo=1\.1 is \d+ bytes, above 10: changelog not read/);
+  // The repositories that answered still give the upgrades.
+  assert.equal(upgradeOf(inv, 'stk-demo')?.to, '1.1');
+  assert.equal(upgradeOf(inv, 'stk-demo')?.cves, []);
+});
+
 test('compliance counts the missing security update by age and raises one finding', async () => {
   const root = await fx.freshRoot();
   const inv = await takeInventory({ root, cve: 'off' });
