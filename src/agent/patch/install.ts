@@ -141,6 +141,11 @@ export async function installPatches(input: unknown, options: InstallOptions = {
     }
 
     for (const t of targets) {
+      if (!args.dryRun && findInstalled(installed, t.package)?.version === t.to) {
+        // An earlier run of this job upgraded it as a dependency; its `alsoChanged` says which.
+        results.push({ package: t.package, from: t.from, target: t.to, to: t.to, outcome: 'upgraded', ...blank });
+        continue;
+      }
       const run = await runTool(
         'apt-get',
         [
