@@ -49,6 +49,15 @@ export const ERRORS = {
     'A restored stream does not hold what the backup holds (a message stored out of order, dropped as a duplicate, or a count or content digest that differs from the manifest).',
   STK_ERR_NOTIFY_SECRET_UNREADABLE:
     "A notification channel's sealed secrets do not open: malformed, sealed with a key the install no longer holds, bound to another tenant or channel, or altered. Carries `keyId`.",
+  STK_ERR_PATCH_PACKAGE_INVALID:
+    'A package name given to install-patches is not a Debian package name (`[a-z0-9][a-z0-9+.-]+`, optionally `:<arch>`); refused before any command runs. Carries `package`.',
+  STK_ERR_PATCH_ROOT_INVALID:
+    'The host root given to the patch agent is not an absolute folder holding a dpkg database (`var/lib/dpkg/status`), or its path cannot be written into an apt configuration safely. Carries `root`.',
+  STK_ERR_PATCH_TOOL_MISSING: 'A package tool the patch agent runs (dpkg-query, apt-get, apt-cache, dpkg-deb) is not installed: not a Debian-family host. Carries `command`.',
+  STK_ERR_PATCH_TOOL_FAILED:
+    'A package tool failed while taking an inventory (dpkg database unreadable, apt lists corrupt, apt lock held past the wait). Carries `command`, `exitCode` and the tail of its output.',
+  STK_ERR_PATCH_WINDOW_INVALID:
+    'A maintenance window is malformed: no days, an unknown day, a time not `HH:MM`, equal start and end, or an unknown IANA time zone. Carries `field`.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 
