@@ -25,7 +25,7 @@ export {
   passwordStatus,
   type ShadowEntry,
 } from './accounts/files.ts';
-export { readSudoers, type SudoersPolicy, type SudoersSource, type SudoRule, type SudoSubject, sudoGrant } from './accounts/sudoers.ts';
+export { readSudoers, type SudoersPolicy, type SudoersSource, type SudoRule, type SudoSubject, sudoGrant, sudoGroups } from './accounts/sudoers.ts';
 export { type AuthorizedKey, keyFingerprint, parseAuthorizedKeys } from './accounts/ssh-keys.ts';
 export { type IdentitySnapshot, type LocalAccount, type LocalGroup, takeIdentitySnapshot } from './accounts/snapshot.ts';
 export { diffIdentity, type LocalFinding, localFindings, PRIVILEGED_GROUPS } from './accounts/diff.ts';

@@ -63,10 +63,7 @@ test('a process the test started is reported once, with exe, hash, cmdline, user
   // The first scan reports what already runs: the test runner itself is there too.
   assert.ok(first.some((i) => i.pid === process.pid));
   // Parents come before their children.
-  assert.ok(
-    first.findIndex((i) => i.pid === process.pid) < first.findIndex((i) => i.pid === c.pid),
-    'parent listed before child',
-  );
+  assert.ok(first.findIndex((i) => i.pid === process.pid) < first.findIndex((i) => i.pid === c.pid), 'parent listed before child');
 
   const second = await collector.scan();
   assert.equal(mine(second, c.pid), [], 'reported twice');

@@ -22,14 +22,17 @@ function statLine(pid: number, comm: string, o: { state?: string; ppid?: number;
 
 test('stat: comm with spaces and parentheses, kernel-thread flag, malformed lines', () => {
   const st = parseStat(statLine(42, 'a) S 1 (b', { ppid: 7, start: 9876 }))!;
-  assert.equal({ pid: st.pid, comm: st.comm, state: st.state, ppid: st.ppid, startTicks: st.startTicks, kernelThread: st.kernelThread }, {
-    pid: 42,
-    comm: 'a) S 1 (b',
-    state: 'S',
-    ppid: 7,
-    startTicks: 9876,
-    kernelThread: false,
-  });
+  assert.equal(
+    { pid: st.pid, comm: st.comm, state: st.state, ppid: st.ppid, startTicks: st.startTicks, kernelThread: st.kernelThread },
+    {
+      pid: 42,
+      comm: 'a) S 1 (b',
+      state: 'S',
+      ppid: 7,
+      startTicks: 9876,
+      kernelThread: false,
+    },
+  );
   assert.is(parseStat(statLine(2, 'kthreadd', { flags: 0x00208040 }))!.kernelThread, true);
   assert.is(parseStat('garbage'), null);
   assert.is(parseStat('12 (x) S 1'), null);
@@ -103,13 +106,16 @@ test('a prepared root: users, kernel threads, zombies, processes gone mid-read, 
       parentCmdline: '/sbin/init splash',
     });
     const z = items.find((i) => i.pid === 102)!;
-    assert.equal({ exe: z.exe, sha256: z.sha256, user: z.user, cmdline: z.cmdline, parentName: z.parentName }, {
-      exe: '',
-      sha256: null,
-      user: '4242',
-      cmdline: '',
-      parentName: 'my prog)',
-    });
+    assert.equal(
+      { exe: z.exe, sha256: z.sha256, user: z.user, cmdline: z.cmdline, parentName: z.parentName },
+      {
+        exe: '',
+        sha256: null,
+        user: '4242',
+        cmdline: '',
+        parentName: 'my prog)',
+      },
+    );
     assert.equal(collector.lastScan, { scanned: 4, emitted: 3, vanished: 2 });
 
     assert.equal(await collector.scan(), [], 'nothing new');

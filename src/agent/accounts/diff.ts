@@ -34,9 +34,7 @@ function isPrivileged(a: LocalAccount): boolean {
 
 /** A group is privileged when it is one of PRIVILEGED_GROUPS, has gid 0, or sudoers grants it. */
 function groupPrivileged(name: string, gid: number | undefined, snap: IdentitySnapshot): boolean {
-  return (
-    PRIVILEGED_GROUPS.has(name) || gid === 0 || snap.accounts.some((a) => a.sudo.includes(`%${name}`) || (gid !== undefined && a.sudo.includes(`%#${gid}`)))
-  );
+  return PRIVILEGED_GROUPS.has(name) || gid === 0 || (snap.sudoGroups ?? []).includes(name);
 }
 
 function byName<T extends { name: string }>(list: readonly T[]): Map<string, T> {

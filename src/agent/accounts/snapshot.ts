@@ -1,7 +1,7 @@
 import { type HostRoot, listHostDir, readHostText } from '../host-root.ts';
 import { type PasswordStatus, parseGroup, parsePasswd, parseShadow, passwordStatus } from './files.ts';
 import { type AuthorizedKey, parseAuthorizedKeys } from './ssh-keys.ts';
-import { readSudoers, sudoGrant } from './sudoers.ts';
+import { readSudoers, sudoGrant, sudoGroups } from './sudoers.ts';
 
 /** A local account as the identity collector sees it: status and facts, never a password hash. */
 export interface LocalAccount {
@@ -40,6 +40,8 @@ export interface IdentitySnapshot {
   groups: LocalGroup[];
   /** The sudoers files read (host paths). */
   sudoFiles: string[];
+  /** Names of the groups whose members sudoers grants sudo (aliases expanded). */
+  sudoGroups: string[];
   /** Lines and files that could not be read as expected; shown, not fatal. */
   warnings: string[];
 }
@@ -117,6 +119,13 @@ export async function takeIdentitySnapshot(root: HostRoot): Promise<IdentitySnap
     accounts: [...accounts.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     groups: groups.map((g) => ({ name: g.name, gid: g.gid, members: [...new Set(g.members)].sort() })),
     sudoFiles: sudoers.files,
+    sudoGroups: [
+      ...new Set(
+        sudoGroups(sudoers).flatMap((item) =>
+          item.startsWith('%#') ? groups.filter((g) => String(g.gid) === item.slice(2)).map((g) => g.name) : [item.slice(1)],
+        ),
+      ),
+    ].sort(),
     warnings,
   };
 }

@@ -204,3 +204,17 @@ export function sudoGrant(policy: SudoersPolicy, who: SudoSubject): { via: strin
   }
   return { via: [...via].sort(), noPassword };
 }
+
+/** The groups sudoers grants (`%name` and `%#gid` items of every rule, aliases expanded, negated items left out). */
+export function sudoGroups(policy: SudoersPolicy): string[] {
+  const out = new Set<string>();
+  const walk = (items: readonly string[], depth: number): void => {
+    for (const item of items) {
+      if (item.startsWith('!')) continue;
+      if (/^[A-Z][A-Z0-9_]*$/.test(item) && policy.userAliases[item] && depth < 8) walk(policy.userAliases[item]!, depth + 1);
+      else if (item.startsWith('%') && !item.startsWith('%:')) out.add(item);
+    }
+  };
+  for (const rule of policy.rules) walk(rule.users, 0);
+  return [...out].sort();
+}
