@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StkError } from '../errors.ts';
 
@@ -49,12 +49,14 @@ export class StateDir {
     this.dir = dir;
   }
 
-  /** Creates the folder if needed and (re)sets its mode to 0700. */
+  /** Creates the folder if needed, (re)sets its mode to 0700 and removes temp files a crash left. */
   static async open(dir: string): Promise<StateDir> {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       // mkdir's mode is filtered by the umask and leaves an existing folder as it was.
       await chmod(dir, 0o700);
+      // Temp files of writes a crash interrupted: the target still holds the previous value.
+      for (const name of await readdir(dir)) if (/\.json\.tmp-\d+-[0-9a-f]{8}$/.test(name)) await rm(join(dir, name), { force: true });
     } catch (err) {
       throw new StkError('STK_ERR_AGENT_STATE_IO', `cannot open the state folder ${dir}`, { path: dir }, { cause: err });
     }
