@@ -20,6 +20,13 @@ export function parseRetryAfterMs(header: string | null | undefined, nowMs: numb
   if (header === null || header === undefined) return null;
   const v = header.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // An HTTP date names its day and month; Date.parse alone would take '-5' as the year 5 BC.
+  if (
+    !/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v) &&
+    !/^[A-Za-z]+, \d{2}-[A-Za-z]{3}-\d{2} /.test(v) &&
+    !/^[A-Za-z]{3} [A-Za-z]{3} /.test(v)
+  )
+    return null;
   const at = Date.parse(v);
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
