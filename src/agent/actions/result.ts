@@ -57,7 +57,8 @@ export function runTool(command: string, args: string[], o: { input?: string; ti
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      run.exitCode = code;
+      // A tool that never started has no exit status (Node reports the negative errno here).
+      run.exitCode = run.spawnError ? null : code;
       run.signal = signal;
       resolve(run);
     });
