@@ -132,7 +132,13 @@ export class ConnectionCollector {
     const found = new Map<number, Owner>();
     if (wanted.size === 0) return found;
     const proc = this.root.path('/proc');
-    const pids = readdirSync(proc)
+    let names: string[];
+    try {
+      names = readdirSync(proc);
+    } catch (err) {
+      throw new StkError('STK_ERR_AGENT_HOST_UNREADABLE', `cannot list ${proc}`, { path: proc }, { cause: err });
+    }
+    const pids = names
       .filter((n) => /^\d+$/.test(n))
       .map(Number)
       .sort((a, b) => a - b);
@@ -179,6 +185,11 @@ export class ConnectionCollector {
     const s = state as Partial<ConnectionCollectorState> | null;
     if (s?.version === 1 && Array.isArray(s.seen)) this.#seen = new Set(s.seen.filter((k) => typeof k === 'string'));
   }
+}
+
+/** The services listening on the host now (for attack surface): a one-off ConnectionCollector.listening(). */
+export function listeningServices(root: HostRoot): Promise<ListeningService[]> {
+  return new ConnectionCollector({ root }).listening();
 }
 
 function readOrNull(read: () => string): string | null {

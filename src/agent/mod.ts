@@ -12,7 +12,7 @@ export { clockTicksPerSecond, decodeCmdline, parseBootTime, parseStat, parseStat
 export { ExeHasher, type HashStats } from './exe-hash.ts';
 export { UserNames } from './users.ts';
 
-export { ConnectionCollector, type ConnectionCollectorState, type ListeningService } from './connections.ts';
+export { ConnectionCollector, type ConnectionCollectorState, type ListeningService, listeningServices } from './connections.ts';
 export { decodeProcAddress, formatIPv6, type NetEntry, parseNetTable } from './netfs.ts';
 
 export {

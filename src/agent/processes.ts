@@ -35,6 +35,7 @@ export interface ProcessCollectorState {
 export interface ProcessScanStats {
   scanned: number;
   emitted: number;
+  /** Processes that exited while being read, or that the agent may not read. */
   vanished: number;
 }
 
@@ -189,8 +190,7 @@ export class ProcessCollector {
     try {
       return parseStat(readFileSync(`${this.#proc}/${pid}/stat`, 'utf8'));
     } catch (err) {
-      if (isGone(err)) return null;
-      throw err;
+      return skipOrThrow(err, `${this.#proc}/${pid}`);
     }
   }
 
@@ -203,10 +203,19 @@ export class ProcessCollector {
       const { cmdline, truncated } = decodeCmdline(readHead(`${dir}/cmdline`, this.maxCmdlineBytes + 2), this.maxCmdlineBytes);
       return { uid, exe: readLinkOr(`${dir}/exe`, ''), cmdline, cmdlineTruncated: truncated, cwd: readLinkOr(`${dir}/cwd`, null) };
     } catch (err) {
-      if (isGone(err)) return null;
-      throw err;
+      return skipOrThrow(err, `${this.#proc}/${pid}`);
     }
   }
+}
+
+/**
+ * A process that exited mid-read (ENOENT, ESRCH) or that the agent may not read (EACCES, EPERM:
+ * `hidepid`, a non-root agent) is skipped; anything else is a host fault.
+ */
+function skipOrThrow(err: unknown, path: string): null {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (isGone(err) || code === 'EACCES' || code === 'EPERM') return null;
+  throw new StkError('STK_ERR_AGENT_HOST_UNREADABLE', `cannot read ${path}`, { path }, { cause: err });
 }
 
 /** readlink, or `fallback` when the link cannot be read (zombie: ENOENT; another user's: EACCES). */

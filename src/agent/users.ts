@@ -33,7 +33,13 @@ export class UserNames {
     this.#stamp = stamp;
     this.#names = new Map();
     if (stamp === 'missing') return;
-    for (const line of readFileSync(this.#path, 'utf8').split('\n')) {
+    let text: string;
+    try {
+      text = readFileSync(this.#path, 'utf8');
+    } catch {
+      return; // unreadable: numbers stand in for names, as for users from a directory
+    }
+    for (const line of text.split('\n')) {
       const f = line.split(':');
       if (f.length < 7 || line.startsWith('#')) continue;
       const uid = Number(f[2]);

@@ -5,7 +5,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConnectionCollector, decodeProcAddress, HostRoot, parseNetTable } from '../../src/agent/mod.ts';
+import { ConnectionCollector, decodeProcAddress, HostRoot, listeningServices, parseNetTable } from '../../src/agent/mod.ts';
 import { tempDir } from '../helpers/nats.ts';
 import { writeTree } from './fixture.ts';
 
@@ -175,7 +175,7 @@ test('the real kernel: listeners and a connection this test opens, owned by this
       u.map((i) => [i.state, i.localAddress, i.pid]),
       [['UNCONN', '::1', process.pid]],
     );
-    const listening = await c.listening();
+    const listening = await listeningServices(new HostRoot('/'));
     assert.ok(listening.some((l) => l.protocol === 'tcp6' && l.port === p6 && l.pid === process.pid && l.exe === self));
     assert.ok(listening.some((l) => l.protocol === 'udp6' && l.port === pu && l.pid === process.pid));
     assert.not.ok(

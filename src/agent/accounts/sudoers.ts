@@ -162,6 +162,8 @@ function parseLine(s: string, file: string, line: number, policy: SudoersPolicy)
     policy.warnings.push(`${file}:${line}: not a user specification: ${s}`);
     return;
   }
+  // A rule with NOPASSWD for some commands and PASSWD for others counts as password-less: the
+  // question a finding asks is whether any command runs as root without a password.
   policy.rules.push({ file, line, users, spec: rest, noPassword: /(?:^|[\s(),:=])NOPASSWD\s*:/.test(rest) });
 }
 
