@@ -76,7 +76,8 @@ export class ConnectionCollector {
         remotePort: e.remotePort,
         pid: owner?.pid ?? null,
         exe: owner?.exe ?? null,
-        user: this.#users.nameOf(e.uid) ?? String(e.uid),
+        // Inode 0 is a socket no process holds (TIME_WAIT, a half-open request): its uid column is 0, not root.
+        user: e.inode === 0 ? null : (this.#users.nameOf(e.uid) ?? String(e.uid)),
       };
     });
   }
