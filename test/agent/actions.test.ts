@@ -14,19 +14,18 @@ import { type Child, copySleep, sha256File, startChild, writeTree } from './fixt
 const test = suite('agent: actions that change the host (on what the test made)');
 const run = promisify(execFile);
 
-const ctx = {} as { dir: { path: string; cleanup(): Promise<void> }; exe: string; sha: string; children: Child[] };
+const ctx = { children: [] } as unknown as { dir: { path: string; cleanup(): Promise<void> }; exe: string; sha: string; children: Child[] };
 const ROOT = new HostRoot('/');
 
 test.before(async () => {
   ctx.dir = await tempDir('stk-act-');
   ctx.exe = join(ctx.dir.path, 'stk-victim');
   ctx.sha = await copySleep(ctx.exe);
-  ctx.children = [];
 });
 
 test.after(async () => {
   for (const c of ctx.children) await c.stop();
-  await ctx.dir.cleanup();
+  await ctx.dir?.cleanup();
 });
 
 async function victim(args: string[] = ['1000']): Promise<Child> {

@@ -105,6 +105,8 @@ test.after(async () => {
   for (const d of ctx.drivers) await d.stop();
   // Deleting a namespace deletes its end of the veth pair, and with it the peer.
   for (const ns of ctx.namespaces) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+  // A pair that never made it into its namespace (set-up failed half-way) is in the machine's: remove it.
+  await run('ip', ['link', 'del', VETH_AGENT]).catch(() => undefined);
 });
 
 const connectTo = (d: Driver, host: string, port: number, timeoutMs = 10_000) => d.ask({ op: 'connect', host, port, timeoutMs });

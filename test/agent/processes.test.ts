@@ -10,18 +10,17 @@ import { type Child, copySleep, startChild } from './fixture.ts';
 
 const test = suite('agent: process collector on the real /proc');
 
-const ctx = {} as { dir: { path: string; cleanup(): Promise<void> }; exe: string; sha: string; children: Child[] };
+const ctx = { children: [] } as unknown as { dir: { path: string; cleanup(): Promise<void> }; exe: string; sha: string; children: Child[] };
 
 test.before(async () => {
   ctx.dir = await tempDir('stk-proc-');
   ctx.exe = join(ctx.dir.path, 'stk-sleeper');
   ctx.sha = await copySleep(ctx.exe);
-  ctx.children = [];
 });
 
 test.after(async () => {
   for (const c of ctx.children) await c.stop();
-  await ctx.dir.cleanup();
+  await ctx.dir?.cleanup();
 });
 
 async function child(args: string[]): Promise<{ c: Child; t0: number; t1: number }> {
