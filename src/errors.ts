@@ -37,6 +37,10 @@ export const ERRORS = {
   STK_ERR_AGENT_ID_MISMATCH: "The `agentId` in the request does not match the client certificate's CN.",
   STK_ERR_AGENT_REVOKED: 'The agent is revoked: its certificate is refused even before it expires, and it takes no new commands.',
   STK_ERR_AGENT_COMMAND_COMPLETED: 'The agent command already has a result; a result is posted once (a retry of the same result is accepted).',
+  STK_ERR_AGENT_HOST_UNREADABLE:
+    "An agent collector could not read the host files it needs under its host root (`/proc` or `/proc/stat` missing, an /etc file unreadable or absurdly large, `getconf CLK_TCK` failing). Carries `path` or `tool`.",
+  STK_ERR_AGENT_STATE_CORRUPT: "A file in the agent's state folder is not what the agent wrote (unparsable JSON, unknown version). Carries `file`.",
+  STK_ERR_AGENT_STATE_IO: "The agent's state folder or disk spool could not be written or read (disk full, permissions). Carries `path`.",
   STK_ERR_LEDGER_CORRUPT: 'A message of the LEDGER stream (block, key record, checkpoint) is not of the documented format.',
   STK_ERR_LEDGER_FOREIGN_HEAD: 'The sealer refuses to extend a chain whose stored head (or key record) it did not sign with its own keys.',
   STK_ERR_LEDGER_KEY: 'The ledger signing keyring is missing, unreadable or invalid.',
