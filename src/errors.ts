@@ -47,6 +47,13 @@ export const ERRORS = {
     'A restore found the EVENTS or LEDGER stream already present on the target NATS; it restores only into a NATS where neither exists yet.',
   STK_ERR_RESTORE_MISMATCH:
     'A restored stream does not hold what the backup holds (a message stored out of order, dropped as a duplicate, or a count or content digest that differs from the manifest).',
+  STK_ERR_SCAN_TARGET_INVALID:
+    'A scan target or allowlist entry is not an IP address, a CIDR block (at most /16 for IPv4, /112 for IPv6, no host bits set) or a hostname. Carries `problems`.',
+  STK_ERR_SCAN_TARGET_REFUSED:
+    'A scan target lies outside the tenant allowlist, resolves (even in part) to an address outside it, or touches a block no scan may reach. Nothing was sent. Carries `problems`.',
+  STK_ERR_SCAN_TOO_LARGE: 'A scan request names more address × port pairs than the configured bound. Carries `problems`.',
+  STK_ERR_SCAN_PLAN_UNCHECKED: 'A scan was started with a plan that did not come from the allowlist check; nothing was sent.',
+  STK_ERR_SCAN_DATA_INVALID: 'The known-vulnerable banner list is not of the documented format (an entry, pattern or version range is malformed).',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 
