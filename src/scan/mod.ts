@@ -27,7 +27,7 @@ export {
 export { formatIp, hostPort, parseIp } from './address.ts';
 export { canonicalJson } from './canonical.ts';
 export type { CertificateFacts } from './certificate.ts';
-export { CIPHER_SUITES, WEAK_CLASSES, type WeakClass, weakClassOf } from './cipher-suites.ts';
+export { CIPHER_SUITES, WEAK_CLASSES, type WeakClass, suiteName, weakClassOf } from './cipher-suites.ts';
 export {
   type FindingDiff,
   type FindingKind,
