@@ -274,4 +274,32 @@ test('the TLS 1.0-only server: versions and accepted suites agree with sslscan (
   }
 });
 
+test('IPv6 and CIDR targets: every address of the block, in numeric order, IPv6 in RFC 5952 form', async () => {
+  const v6 = await listen(bannerServer('220 v6 ready\r\n'), '::1');
+  const v4 = await listen(bannerServer('220 v4 ready\r\n'), '127.0.0.5');
+  try {
+    const port = v6.port;
+    const ports = [...new Set([port, v4.port])].sort((x, y) => x - y);
+    const check = await checkScanRequest({ targets: ['0:0:0:0:0:0:0:1', '127.0.0.4/30'], ports }, ['::1', '127.0.0.0/24']);
+    assert.ok(check.ok);
+    if (!check.ok) return;
+    const { items } = await runScan(check.plan, { ratePerSecond: 2000, bannerWindowMs: 1000 });
+    const expected = [];
+    for (const a of ['127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7']) {
+      for (const p of ports) {
+        const isOpen = a === '127.0.0.5' && p === v4.port;
+        expected.push({ target: '127.0.0.4/30', address: a, port: p, state: isOpen ? 'open' : 'closed', ...(isOpen ? { banner: '220 v4 ready\\r\\n' } : {}) });
+      }
+    }
+    for (const p of ports) {
+      const isOpen = p === port;
+      expected.push({ target: '::1', address: '::1', port: p, state: isOpen ? 'open' : 'closed', ...(isOpen ? { banner: '220 v6 ready\\r\\n' } : {}) });
+    }
+    assert.equal(items, expected);
+  } finally {
+    await v6.close();
+    await v4.close();
+  }
+});
+
 test.run();
