@@ -31,7 +31,6 @@ function cert(o: Partial<CertificateFacts>): CertificateFacts {
     sans: [],
     keyType: 'ec',
     keyBits: 256,
-
     notBefore: '2025-01-01T00:00:00.000Z',
     notAfter: '2026-01-01T00:00:00.000Z',
     selfSigned: false,
