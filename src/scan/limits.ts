@@ -39,15 +39,25 @@ export class TokenBucket {
   }
 }
 
-/** Runs `work` over `jobs` with at most `concurrency` running at once; stops taking jobs once `signal` aborts. */
+/**
+ * Runs `work` over `jobs` with at most `concurrency` running at once. Once `signal` aborts (or a
+ * job fails) no new job starts; it resolves only after every started job settled, so nothing of
+ * the run is still on the network when it returns. A failure other than the abort is rethrown.
+ */
 export async function runPool<T>(jobs: Iterator<T>, concurrency: number, work: (job: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let failure: { err: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    for (;;) {
-      if (signal?.aborted) return;
+    while (!failure && !signal?.aborted) {
       const next = jobs.next();
       if (next.done) return;
-      await work(next.value);
+      try {
+        await work(next.value);
+      } catch (err) {
+        if (!signal?.aborted) failure ??= { err };
+        return;
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  if (failure) throw failure.err;
 }

@@ -134,10 +134,6 @@ export async function runScan(plan: ScanPlan, o: ScanOptions = {}): Promise<Scan
     return http ? { http } : {};
   }
 
-  try {
-    await runPool(jobs(), concurrency, probe, o.signal);
-  } catch (err) {
-    if (!o.signal?.aborted) throw err;
-  }
+  await runPool(jobs(), concurrency, probe, o.signal);
   return { items: sortItems(items), connections: conn.stats.connections, aborted: o.signal?.aborted ?? false };
 }

@@ -302,4 +302,38 @@ test('IPv6 and CIDR targets: every address of the block, in numeric order, IPv6 
   }
 });
 
+test('a server whose only suite node no longer offers (NULL-SHA): found by raw hellos, certificate read from the raw handshake', async () => {
+  const ca = await makeCa();
+  const pair = await issueLeaf(ca, { cn: 'null.scan.test', names: ['null.scan.test'], notBefore: at(-1), notAfter: at(100), serial: '2001', rsaBits: 2048 });
+  const l = await listen(tlsServer(pair, { minVersion: 'TLSv1', maxVersion: 'TLSv1.2', ciphers: 'NULL-SHA:@SECLEVEL=0' }));
+  try {
+    const check = await checkScanRequest({ targets: ['127.0.0.1'], ports: [l.port] }, ['127.0.0.1']);
+    assert.ok(check.ok);
+    if (!check.ok) return;
+    const { items } = await runScan(check.plan, { ratePerSecond: 2000 });
+    const versions = ['TLSv1', 'TLSv1.1', 'TLSv1.2'];
+    assert.equal(items[0]!.tls, {
+      versions,
+      negotiated: null,
+      ciphers: versions.map((version) => ({ version, cipher: 'TLS_RSA_WITH_NULL_SHA', weak: 'null' })),
+      certificate: certFacts(pair, {
+        subject: 'CN=null.scan.test, O=Stockade Tests',
+        issuer: CA,
+        sans: ['dns:null.scan.test'],
+        key: ['rsa', 2048],
+        from: at(-1),
+        to: at(100),
+        self: false,
+        serial: '2001',
+      }),
+    });
+    assert.equal(
+      scanFindings(items, { now: NOW }).map((f) => f.key.split(':').slice(3).join(':')),
+      ['tls-legacy-version', 'weak-cipher:null'],
+    );
+  } finally {
+    await l.close();
+  }
+});
+
 test.run();
