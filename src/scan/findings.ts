@@ -54,7 +54,8 @@ export const MIN_RSA_BITS = 2048;
 /** EC keys below this many bits are weak. */
 export const MIN_EC_BITS = 256;
 
-const WEAK_CLASS_SEVERITY: Record<WeakClass, Severity> = {
+/** Severity of a weak-cipher finding by class. */
+export const WEAK_CLASS_SEVERITY: Record<WeakClass, Severity> = {
   null: 'high',
   export: 'high',
   anonymous: 'high',

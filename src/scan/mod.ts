@@ -34,6 +34,7 @@ export {
   type FindingOptions,
   type ScanFinding,
   FINDING_KINDS,
+  WEAK_CLASS_SEVERITY,
   MIN_EC_BITS,
   MIN_RSA_BITS,
   bannerFindings,
