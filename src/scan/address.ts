@@ -145,11 +145,6 @@ export function rangeCovered(merged: IpRange[], r: IpRange): boolean {
   return merged.some((m) => m.family === r.family && m.first <= r.first && r.last <= m.last);
 }
 
-/** The first range of `ranges` that shares an address with `r`, if any. */
-export function rangeOverlap(ranges: IpRange[], r: IpRange): IpRange | undefined {
-  return ranges.find((m) => m.family === r.family && m.first <= r.last && r.first <= m.last);
-}
-
 /** Orders addresses: IPv4 before IPv6, then by value. */
 export function compareIp(a: Ip, b: Ip): number {
   if (a.family !== b.family) return a.family - b.family;

@@ -1,4 +1,4 @@
-import { type Family, type Ip, type IpRange, formatIp, parseIp, prefixRange, rangeSize } from './address.ts';
+import { type Family, type Ip, type IpRange, formatIp, parseIp, prefixRange } from './address.ts';
 
 /**
  * The widest prefixes a target or an allowlist entry may name: /16 for IPv4 and /112 for IPv6,
@@ -78,9 +78,4 @@ export function parseTarget(text: string, o: { wildcard?: boolean } = {}): Parse
   const name = parseHostname(text);
   if (!name) return { ok: false, reason: 'invalid', detail: 'not an IP address, CIDR block or hostname' };
   return { ok: true, target: { kind: 'hostname', text: name } };
-}
-
-/** Number of addresses a literal target covers (1 for an address; a hostname counts its resolved addresses later). */
-export function targetSize(t: Target): number {
-  return t.kind === 'ip' || t.kind === 'cidr' ? Number(rangeSize(t.range)) : 0;
 }
