@@ -62,6 +62,13 @@ export const ERRORS = {
     'A package tool failed while taking an inventory (dpkg database unreadable, apt lists corrupt, apt lock held past the wait). Carries `command`, `exitCode` and the tail of its output.',
   STK_ERR_PATCH_WINDOW_INVALID:
     'A maintenance window is malformed: no days, an unknown day, a time not `HH:MM`, equal start and end, or an unknown IANA time zone. Carries `field`.',
+  STK_ERR_SCAN_TARGET_INVALID:
+    'A scan target or allowlist entry is not an IP address, a CIDR block (at most /16 for IPv4, /112 for IPv6, no host bits set) or a hostname. Carries `problems`.',
+  STK_ERR_SCAN_TARGET_REFUSED:
+    'A scan target lies outside the tenant allowlist, resolves (even in part) to an address outside it, or touches a block no scan may reach. Nothing was sent. Carries `problems`.',
+  STK_ERR_SCAN_TOO_LARGE: 'A scan request names more address × port pairs than the configured bound. Carries `problems`.',
+  STK_ERR_SCAN_PLAN_UNCHECKED: 'A scan was started with a plan that did not come from the allowlist check; nothing was sent.',
+  STK_ERR_SCAN_DATA_INVALID: 'The known-vulnerable banner list is not of the documented format (an entry, pattern or version range is malformed).',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 
