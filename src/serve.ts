@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Level } from 'level';
 import { LEVEL_OPTIONS } from './store/store.ts';
-import type { Config, Role } from './config.ts';
+import type { Config, Role } from './config/mod.ts';
 import { dataPaths, ensureAdminKey, lockDataDir, reapStaleNats, writeNatsPid, writeRunInfo } from './datadir.ts';
 import { Health } from './health.ts';
 import { buildApiApp } from './http/api.ts';
@@ -32,7 +32,7 @@ export interface Stockade {
  * nats-server (JetStream, loopback only, store under `<data>/nats`).
  */
 export async function startStockade(config: Config, o: { logger?: Logger } = {}): Promise<Stockade> {
-  const logger = o.logger ?? createLogger({ level: config.logLevel });
+  const logger = o.logger ?? createLogger({ level: config.logLevel, json: config.logJson });
   const paths = dataPaths(config.dataDir);
   const lock = await lockDataDir(config.dataDir);
   const closers: Array<{ name: string; close(): Promise<void> | void }> = [{ name: 'lock', close: () => lock.release() }];
@@ -99,7 +99,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       readModels: null,
       metrics: new Metrics(),
       health,
-      adminKey: process.env.STOCKADE_ADMIN_KEY || admin.key,
+      adminKey: config.adminKey ?? admin.key,
     };
     const started: Started[] = [];
     if (needsDb) {

@@ -1,3 +1,4 @@
+import { dataDirOf } from '../config/mod.ts';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { dataPaths, readRunInfo } from '../datadir.ts';
@@ -14,7 +15,7 @@ export interface AdminApi {
  * `<data>/admin.key`); null when no install is running there.
  */
 export async function adminApi(data: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<AdminApi | null> {
-  const dataDir = resolve(data ?? env.STOCKADE_DATA ?? './data');
+  const dataDir = dataDirOf(data);
   const info = await readRunInfo(dataDir);
   if (!info?.apiUrl) return null;
   const key = env.STOCKADE_ADMIN_KEY || (await readFile(dataPaths(dataDir).adminKey, 'utf8')).trim();
@@ -38,10 +39,6 @@ export async function adminApi(data: string | undefined, env: NodeJS.ProcessEnv 
 /** The same, failing with a clear error when nothing runs on the data folder. */
 export async function requireAdminApi(data: string | undefined): Promise<AdminApi> {
   const api = await adminApi(data);
-  if (!api)
-    throw new StkError(
-      'STK_ERR_CONFIG',
-      `no running install with an operator API in ${resolve(data ?? process.env.STOCKADE_DATA ?? './data')}; start \`stockade serve\` first`,
-    );
+  if (!api) throw new StkError('STK_ERR_CONFIG', `no running install with an operator API in ${dataDirOf(data)}; start \`stockade serve\` first`);
   return api;
 }

@@ -1,3 +1,4 @@
+import { dataDirOf } from '../config/mod.ts';
 import { resolve } from 'node:path';
 import { readRunInfo } from '../datadir.ts';
 import { StkError } from '../errors.ts';
@@ -20,7 +21,7 @@ export interface Bus {
 export async function connectBus(o: { data?: string; natsUrl?: string; name: string; timeoutMs?: number }, env: NodeJS.ProcessEnv = process.env): Promise<Bus> {
   let servers = parseNatsUrl(o.natsUrl ?? env.NATS_URL ?? '');
   if (servers.length === 0) {
-    const dataDir = resolve(o.data ?? env.STOCKADE_DATA ?? './data');
+    const dataDir = dataDirOf(o.data);
     const info = await readRunInfo(dataDir);
     if (!info)
       throw new StkError('STK_ERR_CONFIG', `no NATS_URL and no running install in ${dataDir} (start \`stockade serve --data ${dataDir}\` or set NATS_URL)`, {

@@ -1,3 +1,4 @@
+import { dataDirOf } from '../config/mod.ts';
 import type { Command } from 'commander';
 import { Level } from 'level';
 import { LEVEL_OPTIONS } from '../store/store.ts';
@@ -45,7 +46,7 @@ export function registerProjections(program: Command): void {
 }
 
 async function offline<T>(opts: { data?: string; natsUrl?: string }, fn: (p: Projector) => Promise<T>): Promise<T> {
-  const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
+  const dataDir = dataDirOf(opts.data);
   const lock = await lockDataDir(dataDir);
   const bus = await connectBus({ ...opts, name: 'stockade-projections' });
   const db = new Level<string, unknown>(dataPaths(dataDir).level, LEVEL_OPTIONS);

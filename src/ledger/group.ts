@@ -3,7 +3,7 @@ import { newId } from '../ids.ts';
 import { EVENT_PARTITIONS, EVENTS_STREAM, partitionFilter, type Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { PartitionLeases } from '../partitions/leases.ts';
-import type { LedgerConfig } from './config.ts';
+import type { LedgerConfig } from '../config/mod.ts';
 import type { Keyring } from './keys.ts';
 import { Sealer, type ChainStatus } from './sealer.ts';
 

@@ -1,5 +1,4 @@
 import type { Runtime, Started } from '../runtime.ts';
-import { loadLedgerConfig, type LedgerConfigInput } from './config.ts';
 import { Keyring } from './keys.ts';
 import type { Sealer } from './sealer.ts';
 import { workerIdOf } from '../datadir.ts';
@@ -12,8 +11,8 @@ export const SEALER_UNHEALTHY_LAG_SECONDS = 60;
  * The sealer role inside a Stockade process: keyring under `<data>/ledger` (created, mode 0700/0600),
  * lag and counters in /metrics, lag and refused chains in /healthz.
  */
-export async function startSealerRole(rt: Runtime, input: LedgerConfigInput = {}): Promise<Started> {
-  const lc = loadLedgerConfig(rt.config.dataDir, input);
+export async function startSealerRole(rt: Runtime): Promise<Started> {
+  const lc = rt.config.ledger;
   const keyring = await Keyring.open(lc.keyDir, { create: true });
   const sealerStreams = rt.streams.withTimeout(10_000);
   // Sealing is split by partition: this process leases its share and seals those partitions.
@@ -24,7 +23,7 @@ export async function startSealerRole(rt: Runtime, input: LedgerConfigInput = {}
     logger: rt.logger,
     ledger: lc,
     replicas: rt.config.replicas,
-    workerId: await workerIdOf(rt.config.dataDir, 'sealer'),
+    workerId: rt.config.sealer.workerId ?? (await workerIdOf(rt.config.dataDir, 'sealer')),
   });
   registerSealerTelemetry(rt, group);
   return {
