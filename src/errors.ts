@@ -47,6 +47,10 @@ export const ERRORS = {
     'A restore found the EVENTS or LEDGER stream already present on the target NATS; it restores only into a NATS where neither exists yet.',
   STK_ERR_RESTORE_MISMATCH:
     'A restored stream does not hold what the backup holds (a message stored out of order, dropped as a duplicate, or a count or content digest that differs from the manifest).',
+  STK_ERR_DETECT_RULE_INVALID:
+    'A detection rule is outside the accepted Sigma subset (docs/detection.md) or malformed. Carries `problems`: every refusal with its `file`, `line`, `col`, `path` and `reason`.',
+  STK_ERR_DETECT_CONFIG_INVALID:
+    "A tenant's detection settings name an unknown rule or field, turn off a core rule, or hold a custom rule that does not load. Carries `problems` (`path`, `reason`, and the line for rule files).",
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 
