@@ -19,8 +19,8 @@ export interface CompiledDetection {
   fields: string[];
 }
 
-/** Compiles `detection` for logsource `ls`; null when anything in it was refused (see `p`). */
-export function compileDetection(node: YAMLMap, ls: LogsourceDef, p: Problems): CompiledDetection | null {
+/** Compiles `detection` (its map and its key, for problems about what is missing) for logsource `ls`; null when anything was refused. */
+export function compileDetection(node: YAMLMap, keyNode: Node, ls: LogsourceDef, p: Problems): CompiledDetection | null {
   const before = p.list.length;
   const selections = new Map<string, RuleTest>();
   const selectionNodes = new Map<string, Node>();
@@ -56,11 +56,11 @@ export function compileDetection(node: YAMLMap, ls: LogsourceDef, p: Problems): 
   }
 
   if (!condition) {
-    if (!p.list.some((x) => x.path === 'detection.condition')) p.add(node, 'detection', 'detection has no condition');
+    if (!p.list.some((x) => x.path === 'detection.condition')) p.add(keyNode, 'detection', 'detection has no condition');
     return null;
   }
   if (selectionNodes.size === 0) {
-    p.add(node, 'detection', 'detection has no search identifiers');
+    if (p.list.length === before) p.add(keyNode, 'detection', 'detection has no search identifiers');
     return null;
   }
   const used = new Set<string>();
@@ -78,7 +78,8 @@ export function compileDetection(node: YAMLMap, ls: LogsourceDef, p: Problems): 
     }
     for (const e of errors) p.add(cnode, 'detection.condition', `condition: ${e.reason} (column ${e.at + 1} of the condition)`, conditionOffset(cnode, e.at));
   }
-  for (const [name, keyNode] of selectionNodes) {
+  // Usage is judged only when every condition parsed: a broken one reaches nothing.
+  for (const [name, keyNode] of tests.length === condition.texts.length ? selectionNodes : []) {
     if (!used.has(name)) p.add(keyNode, join('detection', name), `search identifier \`${name}\` is not used by the condition`);
   }
   if (p.list.length > before) return null;

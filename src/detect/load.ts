@@ -70,6 +70,7 @@ export function loadRule(text: string, file: string): LoadResult {
       p.add(node as Node, '', 'YAML aliases are not supported in rules');
     },
   });
+  if (!p.empty) return { ok: false, problems: p.list };
   const root = doc.contents;
   if (!isMap(root)) {
     p.add(root, '', 'a rule is a YAML map');
@@ -159,7 +160,7 @@ function readTop(root: YAMLMap, p: Problems): Draft | null {
   const ls = readLogsource(at.get('logsource'), p);
   const detection = at.get('detection');
   let compiled: ReturnType<typeof compileDetection> = null;
-  if (ls && isMap(detection)) compiled = compileDetection(detection, ls, p);
+  if (ls && isMap(detection)) compiled = compileDetection(detection, keyAt.get('detection')!, ls, p);
   else if (at.has('detection') && !isMap(detection)) p.add(detection ?? keyAt.get('detection'), 'detection', '`detection` must be a map');
   const shown = ls ? strList('fields', (f, node) => checkField(ls, f, node, 'fields', p)) : [];
   const ext = ls ? readExtension(at.get('stockade'), keyAt.get('stockade'), ls, p) : null;
@@ -243,7 +244,8 @@ function readLogsource(node: Node | undefined, p: Problems): LogsourceDef | null
   const ls = findLogsource(values.product, values.category);
   if (!ls && (values.product !== undefined || values.category !== undefined || node.items.length > 0)) {
     const known = LOGSOURCES.map((l) => `${l.product}/${l.category}`).join(', ');
-    p.add(node, 'logsource', `Stockade has no data for logsource ${values.product ?? '-'}/${values.category ?? '-'}; known: ${known}`);
+    const at = (node.get('category', true) ?? node.get('product', true) ?? node) as Node;
+    p.add(at, 'logsource', `Stockade has no data for logsource ${values.product ?? '-'}/${values.category ?? '-'}; known: ${known}`);
   } else if (!ls) p.add(node, 'logsource', '`logsource` needs a product and a category');
   return ls ?? null;
 }

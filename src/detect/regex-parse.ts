@@ -64,10 +64,12 @@ export function parseRegex(source: string, dotAll: boolean): Node {
     const items: Node[] = [];
     while (i < source.length && peek() !== '|' && peek() !== ')') {
       const start = i;
+      const group = peek() === '(';
       const atom = parseAtom();
       const q = parseQuantifier();
       if (q) {
-        if (atom.t === 'assert') fail('a quantifier cannot follow an anchor or word boundary', start);
+        // As in JavaScript: `^*` is an error, `(^)*` is not.
+        if (atom.t === 'assert' && !group) fail('a quantifier cannot follow an anchor or word boundary', start);
         items.push({ t: 'rep', body: atom, min: q.min, max: q.max, at: start });
       } else items.push(atom);
     }
@@ -261,7 +263,7 @@ export function checkSafety(tree: Node): { reason: string; at: number }[] {
 }
 
 /** Most unbounded quantifiers (`*`, `+`, `{n,}`) one pattern may hold. */
-export const MAX_UNBOUNDED = 3;
+export const MAX_UNBOUNDED = 4;
 
 function dedupe(list: { reason: string; at: number }[]): { reason: string; at: number }[] {
   const seen = new Set<string>();

@@ -5,7 +5,7 @@
  * backtracking engine (JavaScript's RegExp) takes seconds on `.*b.*c` over 1,000 `b`s; a rule
  * must not be able to do that to the detector, and a process can choose its own command line.
  */
-import { type CharSet, type Node, parseRegex, RegexSyntaxError } from './regex-parse.ts';
+import { type CharSet, checkSafety, type Node, parseRegex, RegexSyntaxError } from './regex-parse.ts';
 
 /** Largest compiled program, in instructions (repeats `{n,m}` are expanded). */
 export const MAX_RE_PROGRAM = 2000;
@@ -36,9 +36,14 @@ export interface SafeRegex {
   test(raw: string, lower: string): boolean;
 }
 
-/** Parses and compiles `source`; throws RegexSyntaxError when it is outside the accepted flavour. */
+/**
+ * Parses, checks (`checkSafety`) and compiles `source`; throws RegexSyntaxError when it is outside
+ * the accepted flavour or refused by the heuristic.
+ */
 export function compileRegex(source: string, flags: RegexFlags): SafeRegex {
   const tree = parseRegex(source, flags.s);
+  const unsafe = checkSafety(tree)[0];
+  if (unsafe) throw new RegexSyntaxError(unsafe.reason, unsafe.at);
   const prog = new Program();
   prog.emit(tree, flags.i);
   prog.push(MATCH, 0, 0);
