@@ -45,14 +45,14 @@ function isRuleset(x: Ruleset | readonly Rule[]): x is Ruleset {
  * The rules of `rules` that match `item` (a telemetry item or an event-derived record, by its
  * `kind`). An item of a kind no logsource reads matches nothing.
  */
-export function evaluate(rules: Ruleset | readonly Rule[], item: { kind?: unknown }): Match[] {
+export function evaluate(rules: Ruleset | readonly Rule[], item: object): Match[] {
   let set: Ruleset;
   if (isRuleset(rules)) set = rules;
   else {
     set = cache.get(rules) ?? compileRuleset(rules);
     cache.set(rules, set);
   }
-  const ls = logsourceOfKind(item.kind);
+  const ls = logsourceOfKind((item as { kind?: unknown }).kind);
   const entry = ls && set.byLogsource.get(ls.key);
   if (!entry) return [];
   const f = entry.fields.reset(item as Record<string, unknown>);

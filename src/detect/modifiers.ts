@@ -7,7 +7,7 @@ import { BlockList, isIP } from 'node:net';
 import { isScalar, isSeq, type Node, type Scalar } from 'yaml';
 import { type Problems, textStart } from './problems.ts';
 import { RegexSyntaxError } from './regex-parse.ts';
-import { compileRegex } from './regex-vm.ts';
+import { compileRegex, type SafeRegex } from './regex-vm.ts';
 import type { FieldReader, RuleTest } from './types.ts';
 import { anchor, globMatcher, type Position, parseSigmaString, type StringMatcher } from './values.ts';
 
@@ -118,11 +118,11 @@ export function compileValues(slot: number, mods: string[], keyNode: Node, value
   }
 
   if (type === 're') {
-    const tests: ((raw: string, low: string) => boolean)[] = [];
+    const tests: SafeRegex[] = [];
     for (const x of values) {
       if (typeof x.v !== 'string') return bad('`re` takes strings', x.node);
       try {
-        tests.push(compileRegex(x.v, { i: seen.has('i'), m: seen.has('m'), s: seen.has('s') }).test);
+        tests.push(compileRegex(x.v, { i: seen.has('i'), m: seen.has('m'), s: seen.has('s') }));
       } catch (err) {
         if (!(err instanceof RegexSyntaxError)) throw err;
         p.add(x.node, path, `re: ${err.message} (at character ${err.at + 1} of the pattern)`, rawOffset(x.node, err.at));
@@ -182,17 +182,20 @@ function multi(slot: number, form: 'low' | 'str', matchers: StringMatcher[], all
   };
 }
 
-function reTest(slot: number, tests: ((raw: string, low: string) => boolean)[], all: boolean): RuleTest {
+function reTest(slot: number, tests: SafeRegex[], all: boolean): RuleTest {
+  const folds = tests.some((t) => t.foldsNeedles);
   return (f) => {
     const raw = f.str(slot);
     if (raw === null) return false;
-    const low = f.low(slot)!;
-    const one = (t: (r: string, l: string) => boolean): boolean => {
-      if (typeof raw === 'string') return t(raw, low as string);
-      for (let k = 0; k < raw.length; k++) if (t(raw[k]!, (low as readonly string[])[k]!)) return true;
-      return false;
-    };
-    return all ? tests.every(one) : tests.some(one);
+    // Lower-cased forms only when a case-insensitive pattern pre-checks its literals against them.
+    const low = folds ? f.low(slot) : null;
+    for (const re of tests) {
+      let hit = false;
+      if (typeof raw === 'string') hit = re.test(raw, low as string | null);
+      else for (let k = 0; k < raw.length && !hit; k++) hit = re.test(raw[k]!, low === null ? null : (low as readonly string[])[k]!);
+      if (hit !== all) return hit;
+    }
+    return all;
   };
 }
 

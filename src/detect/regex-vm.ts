@@ -31,9 +31,13 @@ export interface RegexFlags {
   s: boolean;
 }
 
-/** A compiled pattern: `test(raw, lower)` where `lower` is `raw` lower-cased (used by the literal pre-check). */
+/**
+ * A compiled pattern. When `foldsNeedles` is set (a case-insensitive pattern with literals to
+ * pre-check), `test` needs `lower`, the subject lower-cased; otherwise it may be null.
+ */
 export interface SafeRegex {
-  test(raw: string, lower: string): boolean;
+  readonly foldsNeedles: boolean;
+  test(raw: string, lower: string | null): boolean;
 }
 
 /**
@@ -48,13 +52,23 @@ export function compileRegex(source: string, flags: RegexFlags): SafeRegex {
   prog.emit(tree, flags.i);
   prog.push(MATCH, 0, 0);
   if (prog.op.length > MAX_RE_PROGRAM) throw new RegexSyntaxError(`pattern expands to more than ${MAX_RE_PROGRAM} instructions`, 0);
-  const literal = requiredLiteral(tree);
-  const needle = literal.length >= 2 ? (flags.i ? literal.toLowerCase() : literal) : '';
+  const groups = requiredGroups(tree).map((g) => (flags.i ? g.map((x) => x.toLowerCase()) : g));
   const anchored = !flags.m && startsAnchored(tree);
   const vm = new Machine(prog, flags.m, anchored);
+  const needles = groups.length > 0;
+  // Every group must have one of its literals in the subject before the machine is worth running.
+  const pre = (hay: string): boolean => {
+    for (const g of groups) {
+      let found = false;
+      for (const lit of g) if (hay.includes(lit)) found = true;
+      if (!found) return false;
+    }
+    return true;
+  };
   return {
+    foldsNeedles: flags.i && needles,
     test(raw, lower) {
-      if (needle && !(flags.i ? lower : raw).includes(needle)) return false;
+      if (needles && !pre(flags.i ? (lower ?? raw.toLowerCase()) : raw)) return false;
       return vm.run(raw);
     },
   };
@@ -67,6 +81,8 @@ class Program {
   x: number[] = [];
   y: number[] = [];
   sets: SetTest[] = [];
+  /** Per set, 128 bytes: 1 where the ASCII character is in the set (read inline by the machine). */
+  ascii: number[] = [];
 
   push(op: number, x: number, y: number): number {
     this.op.push(op);
@@ -79,10 +95,13 @@ class Program {
     // Bail out early: `{100}` nested in `{100}` would otherwise build a huge array first.
     if (this.op.length > MAX_RE_PROGRAM) return;
     switch (n.t) {
-      case 'set':
-        this.sets.push(setTest(n.set, fold));
+      case 'set': {
+        const test = setTest(n.set, fold);
+        this.sets.push(test);
+        for (let c = 0; c < 128; c++) this.ascii.push(test(c) ? 1 : 0);
         this.push(SET, this.sets.length - 1, 0);
         return;
+      }
       case 'assert':
         this.push(ASSERT, ASSERT_KINDS[n.kind], 0);
         return;
@@ -128,6 +147,9 @@ class Machine {
   private readonly x: Int32Array;
   private readonly y: Int32Array;
   private readonly sets: SetTest[];
+  private readonly ascii: Uint8Array;
+  /** ASCII characters a match can start with; null when a match may start with nothing consumed. */
+  private readonly start: Uint8Array | null;
   // Buffers are reused across runs: matching is synchronous and never re-entered.
   private clist: Int32Array;
   private nlist: Int32Array;
@@ -144,30 +166,86 @@ class Machine {
     this.x = Int32Array.from(prog.x);
     this.y = Int32Array.from(prog.y);
     this.sets = prog.sets;
+    this.ascii = Uint8Array.from(prog.ascii);
     const n = prog.op.length;
     this.clist = new Int32Array(n);
     this.nlist = new Int32Array(n);
     this.mark = new Uint32Array(n);
-    // Each instruction is pushed at most once per step (the mark), so n + 1 slots suffice.
-    this.stack = new Int32Array(n + 1);
+    // An instruction is marked when popped and only a popped, unmarked one pushes (at most two),
+    // so one closure pushes at most 2n + 1 entries.
+    this.stack = new Int32Array(2 * n + 2);
+    this.start = this.startChars();
+  }
+
+  /** Union of the sets reachable from the start without consuming input, assertions taken as passing. */
+  private startChars(): Uint8Array | null {
+    const seen = new Uint8Array(this.op.length);
+    const out = new Uint8Array(128);
+    const todo = [0];
+    while (todo.length) {
+      const pc = todo.pop()!;
+      if (seen[pc]) continue;
+      seen[pc] = 1;
+      switch (this.op[pc]) {
+        case MATCH:
+          return null;
+        case JMP:
+          todo.push(this.x[pc]!);
+          break;
+        case SPLIT:
+          todo.push(this.x[pc]!, this.y[pc]!);
+          break;
+        case ASSERT:
+          todo.push(pc + 1);
+          break;
+        default:
+          for (let c = 0; c < 128; c++) if (this.ascii[(this.x[pc]! << 7) + c]) out[c] = 1;
+      }
+    }
+    return out;
+  }
+
+  /** First position at or after `from` where a match could start (non-ASCII always could). */
+  private skip(s: string, from: number): number {
+    const start = this.start!;
+    let p = from;
+    for (; p < s.length; p++) {
+      const c = s.charCodeAt(p);
+      if (c >= 128 || start[c] === 1) break;
+    }
+    return p;
   }
 
   run(s: string): boolean {
     const n = s.length;
+    const { op, x, ascii, sets } = this;
+    let pos = !this.anchored && this.start ? this.skip(s, 0) : 0;
+    if (this.start && pos >= n) return false;
     this.nextGen();
-    let cn = this.add(this.clist, 0, 0, s);
-    for (let pos = 0; ; pos++) {
+    let cn = this.add(this.clist, 0, 0, s, pos);
+    for (; ; pos++) {
       this.nextGen();
       let nn = 0;
       const c = pos < n ? s.charCodeAt(pos) : -1;
       for (let k = 0; k < cn; k++) {
         const pc = this.clist[k]!;
-        if (this.op[pc] === MATCH) return true;
-        if (c >= 0 && this.sets[this.x[pc]!]!(c)) nn = this.add(this.nlist, nn, pc + 1, s, pos + 1);
+        if (op[pc] === MATCH) return true;
+        if (c < 0) continue;
+        const set = x[pc]!;
+        if (c < 128 ? ascii[(set << 7) + c] === 1 : sets[set]!(c)) nn = this.add(this.nlist, nn, pc + 1, s, pos + 1);
       }
       if (pos >= n) return false;
-      if (!this.anchored) nn = this.add(this.nlist, nn, 0, s, pos + 1);
-      else if (nn === 0) return false;
+      if (this.anchored) {
+        if (nn === 0) return false;
+      } else if (nn === 0 && this.start) {
+        // Nothing is in flight: jump to where a match could begin instead of seeding every position.
+        const next = this.skip(s, pos + 1);
+        if (next >= n) return false;
+        pos = next - 1;
+        // The marks of this step were made for position pos + 1; the seed is for another position.
+        this.nextGen();
+        nn = this.add(this.nlist, nn, 0, s, next);
+      } else nn = this.add(this.nlist, nn, 0, s, pos + 1);
       const t = this.clist;
       this.clist = this.nlist;
       this.nlist = t;
@@ -285,30 +363,100 @@ function setTest(set: CharSet, fold: boolean): SetTest {
   return (c) => (c < 128 ? table[c] === 1 : test(c) !== set.negate);
 }
 
-/** The longest run of plain characters every match must contain (for a quick `includes` pre-check). */
-function requiredLiteral(n: Node): string {
+/**
+ * Literals of which every match must contain at least one (for a quick `includes` pre-check), or
+ * null when none is known: `\b(curl|wget)\b` gives [curl, wget], `ab+c` gives [ab].
+ */
+export function requiredLiterals(n: Node): string[] | null {
   const single = (x: Node): string | null => {
     if (x.t !== 'set' || x.set.negate || x.set.classes.length || x.set.ranges.length !== 2 || x.set.ranges[0] !== x.set.ranges[1]) return null;
     return String.fromCharCode(x.set.ranges[0]!);
   };
-  if (n.t === 'set') return single(n) ?? '';
-  if (n.t === 'rep') return n.min >= 1 ? requiredLiteral(n.body) : '';
-  if (n.t !== 'cat') return '';
-  let best = '';
-  let run = '';
-  for (const item of n.items) {
-    const ch = single(item);
-    if (ch !== null) {
-      run += ch;
-      continue;
+  switch (n.t) {
+    case 'set': {
+      const c = single(n);
+      return c === null ? null : [c];
     }
-    if (item.t === 'assert') continue;
-    if (run.length > best.length) best = run;
-    run = '';
-    const inner = requiredLiteral(item);
-    if (inner.length > best.length) best = inner;
+    case 'rep':
+      return n.min >= 1 ? requiredLiterals(n.body) : null;
+    case 'alt': {
+      const all: string[] = [];
+      for (const a of n.alts) {
+        const r = requiredLiterals(a);
+        if (!r) return null;
+        all.push(...r);
+      }
+      return minimal(all);
+    }
+    case 'assert':
+      return null;
+    case 'cat': {
+      let best: string[] | null = null;
+      let run = '';
+      const offer = (cand: string[] | null): void => {
+        if (cand && (!best || score(cand) > score(best))) best = cand;
+      };
+      for (const item of n.items) {
+        const c = single(item);
+        if (c !== null) {
+          run += c;
+          continue;
+        }
+        // Anchors and word boundaries take no characters: literals on both sides stay adjacent.
+        if (item.t === 'assert') continue;
+        if (run) offer([run]);
+        run = '';
+        offer(requiredLiterals(item));
+      }
+      if (run) offer([run]);
+      return best;
+    }
   }
-  return run.length > best.length ? run : best;
+}
+
+/** Most literal groups the pre-check tests. */
+const MAX_GROUPS = 4;
+
+/**
+ * Groups of literals a match must contain, one of each group: for a concatenation, every run of
+ * plain characters and every part with literals of its own (`\b(curl|wget)\b[^|]*\|` gives
+ * [curl, wget] and [|]); the most selective few are kept.
+ */
+function requiredGroups(tree: Node): string[][] {
+  const out: string[][] = [];
+  if (tree.t === 'cat') {
+    let run = '';
+    for (const item of tree.items) {
+      const one = requiredLiterals(item);
+      if (item.t === 'set' && one) {
+        run += one[0];
+        continue;
+      }
+      if (item.t === 'assert') continue;
+      if (run) out.push([run]);
+      run = '';
+      if (one) out.push(one);
+    }
+    if (run) out.push([run]);
+  } else {
+    const one = requiredLiterals(tree);
+    if (one) out.push(one);
+  }
+  return out
+    .filter((g) => g.every((x) => x.length > 0))
+    .sort((a, b) => score(b) - score(a))
+    .slice(0, MAX_GROUPS);
+}
+
+/** A set of needles is as selective as its shortest one. */
+function score(set: string[]): number {
+  return Math.min(...set.map((x) => x.length)) * 100 - set.length;
+}
+
+/** Drops needles that contain another one: if `nc` is there, `ncat` adds nothing. */
+function minimal(set: string[]): string[] {
+  const uniq = [...new Set(set)];
+  return uniq.filter((x) => !uniq.some((y) => y !== x && x.includes(y)));
 }
 
 function startsAnchored(n: Node): boolean {

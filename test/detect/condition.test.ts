@@ -76,7 +76,9 @@ function truth(condition: string): string {
     [true, true, true],
   ];
   return cases
-    .map(([a, b, o]) => (evaluate([rule], proc({ user: a ? 'alice' : 'bob', exe: b ? '/usr/bin/ls' : '/usr/bin/cat', cwd: o ? '/tmp' : '/home' })).length ? '1' : '0'))
+    .map(([a, b, o]) =>
+      evaluate([rule], proc({ user: a ? 'alice' : 'bob', exe: b ? '/usr/bin/ls' : '/usr/bin/cat', cwd: o ? '/tmp' : '/home' })).length ? '1' : '0',
+    )
     .join('');
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isStkError } from '../../src/errors.ts';
+import { isStkError, type StkError } from '../../src/errors.ts';
 import { assertRule, loadPack, loadRule, MAX_RULE_BYTES, packDir, type Problem } from '../../src/detect/mod.ts';
 import { lineOf, mustLoad, procRule, refused } from './helpers.ts';
 
@@ -54,7 +54,10 @@ test('YAML syntax error: refused with the line of the fault', () => {
   const problems = refused(text);
   assert.ok(problems.length >= 1);
   assert.ok(problems.every((p) => /^YAML:/.test(p.reason)));
-  assert.ok(problems.some((p) => p.line >= lineOf(text, '[unclosed')), JSON.stringify(problems));
+  assert.ok(
+    problems.some((p) => p.line >= lineOf(text, '[unclosed')),
+    JSON.stringify(problems),
+  );
 });
 
 test('duplicate key: refused at the second occurrence', () => {
@@ -91,11 +94,19 @@ test('tags: ATT&CK ids are validated, v1 tactic spelling is refused, other names
 test('logsource: unknown product/category and a service are refused', () => {
   const text = procRule(SEL).replace('category: process_creation', 'category: registry_set');
   one(text, 'category: registry_set', /no data for logsource linux\/registry_set/);
-  one(procRule(SEL).replace('category: process_creation', 'category: process_creation\n    service: auditd'), 'service: auditd', /no logsource of Stockade has a `service`/);
+  one(
+    procRule(SEL).replace('category: process_creation', 'category: process_creation\n    service: auditd'),
+    'service: auditd',
+    /no logsource of Stockade has a `service`/,
+  );
 });
 
 test('unknown field for the logsource: refused at the field, naming the known ones', () => {
-  const p = one(procRule('    selection:\n        Commandline|contains: wget\n    condition: selection'), 'Commandline', /unknown field `Commandline`.*CommandLine/);
+  const p = one(
+    procRule('    selection:\n        Commandline|contains: wget\n    condition: selection'),
+    'Commandline',
+    /unknown field `Commandline`.*CommandLine/,
+  );
   assert.is(p.path, 'detection.selection.Commandline|contains');
 });
 
@@ -171,7 +182,10 @@ test('every problem of a rule is listed, not only the first', () => {
   );
   const problems = refused(text);
   const lines = problems.map((p) => p.line).sort((a, b) => a - b);
-  assert.equal(lines, [lineOf(text, 'Imagee'), lineOf(text, 'base64'), lineOf(text, 'condition:'), lineOf(text, 'level: loud'), lineOf(text, 'colour')].sort((a, b) => a - b));
+  assert.equal(
+    lines,
+    [lineOf(text, 'Imagee'), lineOf(text, 'base64'), lineOf(text, 'condition:'), lineOf(text, 'level: loud'), lineOf(text, 'colour')].sort((a, b) => a - b),
+  );
 });
 
 test('assertRule throws STK_ERR_DETECT_RULE_INVALID carrying the problems', () => {
@@ -180,7 +194,7 @@ test('assertRule throws STK_ERR_DETECT_RULE_INVALID carrying the problems', () =
     assert.unreachable('must throw');
   } catch (err) {
     assert.ok(isStkError(err, 'STK_ERR_DETECT_RULE_INVALID'), String(err));
-    const problems = (err as { data: { problems: Problem[] } }).data.problems;
+    const problems = (err as StkError).data.problems as Problem[];
     assert.is(problems.length, 1);
     assert.is(problems[0]!.file, 'x.yml');
   }
@@ -195,7 +209,7 @@ test('a pack where two files share an id is refused whole, naming both files', a
       () => assert.unreachable('must throw'),
       (err) => {
         assert.ok(isStkError(err, 'STK_ERR_DETECT_RULE_INVALID'));
-        const [p] = (err as { data: { problems: Problem[] } }).data.problems;
+        const [p] = (err as StkError).data.problems as Problem[];
         assert.is(p!.file, 'b.yml');
         assert.is(p!.line, 2);
         assert.match(p!.reason, /also the id of a\.yml/);

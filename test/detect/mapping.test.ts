@@ -48,7 +48,15 @@ test('process_creation: every field reads its item field', () => {
 });
 
 test('network_connection: every field, and Initiated inferred from state and ephemeral ports', () => {
-  const item = conn({ localAddress: '10.0.0.5', localPort: 45000, remoteAddress: '198.51.100.2', remotePort: 443, exe: '/usr/bin/curl', user: 'alice', pid: 9 });
+  const item = conn({
+    localAddress: '10.0.0.5',
+    localPort: 45000,
+    remoteAddress: '198.51.100.2',
+    remotePort: 443,
+    exe: '/usr/bin/curl',
+    user: 'alice',
+    pid: 9,
+  });
   const cases: [string, string, string][] = [
     ['DestinationIp', '198.51.100.2', '10.0.0.5'],
     ['DestinationPort', '443', '45000'],
@@ -74,7 +82,15 @@ test('network_connection: every field, and Initiated inferred from state and eph
 });
 
 test('account_change: fixed fields and Details.<key> from details', () => {
-  const item = account({ source: 'directory', change: 'group-member-added', account: 'eve', uid: null, group: 'Domain Admins', privileged: true, details: { dn: 'CN=eve', n: 3, nested: { x: 1 } } });
+  const item = account({
+    source: 'directory',
+    change: 'group-member-added',
+    account: 'eve',
+    uid: null,
+    group: 'Domain Admins',
+    privileged: true,
+    details: { dn: 'CN=eve', n: 3, nested: { x: 1 } },
+  });
   const on = (k: string, v: string): number => evaluate([rule('stockade', 'account_change', k, v)], item).length;
   assert.is(on('Source', 'directory'), 1);
   assert.is(on('Change', 'group-member-added'), 1);
@@ -96,7 +112,7 @@ test('account_change: fixed fields and Details.<key> from details', () => {
 });
 
 test('agent_health, certificate and host_isolation records', () => {
-  const on = (cat: string, k: string, v: string, item: object): number => evaluate([rule('stockade', cat, k, v)], item as { kind: string }).length;
+  const on = (cat: string, k: string, v: string, item: object): number => evaluate([rule('stockade', cat, k, v)], item).length;
   const h = { kind: 'agent-health', event: 'clock_skew', skewSeconds: -400, silentSeconds: 0, agentVersion: '1.4.0' };
   assert.is(on('agent_health', 'Event', 'clock_skew', h), 1);
   assert.is(on('agent_health', 'SkewSeconds|lt', '-300', h), 1);
@@ -142,7 +158,13 @@ test('an item is tested only against its logsource; unknown kinds match nothing'
 });
 
 test('a match carries the rule, its shown fields and its group values', () => {
-  const r = rule('linux', 'process_creation', 'Image|endswith', '/curl', 'fields:\n    - CommandLine\n    - CurrentDirectory\nstockade:\n    groupBy:\n        - User\n        - Hashes\n');
+  const r = rule(
+    'linux',
+    'process_creation',
+    'Image|endswith',
+    '/curl',
+    'fields:\n    - CommandLine\n    - CurrentDirectory\nstockade:\n    groupBy:\n        - User\n        - Hashes\n',
+  );
   const [m] = evaluate([r], proc({ exe: '/usr/bin/curl', cmdline: 'curl x', cwd: null, user: 'Alice', sha256: null }));
   assert.equal(m, {
     ruleId: r.id,

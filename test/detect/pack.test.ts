@@ -81,7 +81,10 @@ const CASES: Record<string, { match: DetectItem[]; nearMiss: DetectItem[] }> = {
     ],
   },
   'net_connection_lnx_shell_outbound.yml': {
-    match: [conn({ exe: '/usr/bin/bash', remoteAddress: '203.0.113.7', remotePort: 4444 }), conn({ exe: '/bin/sh', protocol: 'tcp6', remoteAddress: '2001:db8::7', remotePort: 80 })],
+    match: [
+      conn({ exe: '/usr/bin/bash', remoteAddress: '203.0.113.7', remotePort: 4444 }),
+      conn({ exe: '/bin/sh', protocol: 'tcp6', remoteAddress: '2001:db8::7', remotePort: 80 }),
+    ],
     nearMiss: [
       conn({ exe: '/usr/bin/curl', remoteAddress: '203.0.113.7' }),
       conn({ exe: '/usr/bin/bash', remoteAddress: '127.0.0.1', remotePort: 8080 }),
@@ -91,7 +94,11 @@ const CASES: Record<string, { match: DetectItem[]; nearMiss: DetectItem[] }> = {
   },
   'account_change_uid0_account.yml': {
     match: [account({ account: 'toor', uid: 0 }), account({ change: 'modified', account: 'backup', uid: 0, details: { attribute: 'uid', before: 34 } })],
-    nearMiss: [account({ change: 'modified', account: 'root', uid: 0 }), account({ account: 'toor', uid: 1002 }), account({ change: 'removed', account: 'toor', uid: 0 })],
+    nearMiss: [
+      account({ change: 'modified', account: 'root', uid: 0 }),
+      account({ account: 'toor', uid: 1002 }),
+      account({ change: 'removed', account: 'toor', uid: 0 }),
+    ],
   },
   'account_change_privileged_group_member.yml': {
     match: [
@@ -130,7 +137,10 @@ const CASES: Record<string, { match: DetectItem[]; nearMiss: DetectItem[] }> = {
     ],
   },
   'account_change_root_ssh_key.yml': {
-    match: [account({ change: 'key-added', account: 'root', uid: 0, details: { fingerprint: 'SHA256:abc' } }), account({ change: 'key-added', account: 'toor', uid: 0 })],
+    match: [
+      account({ change: 'key-added', account: 'root', uid: 0, details: { fingerprint: 'SHA256:abc' } }),
+      account({ change: 'key-added', account: 'toor', uid: 0 }),
+    ],
     nearMiss: [account({ change: 'key-added', account: 'alice', uid: 1000 }), account({ change: 'key-removed', account: 'root', uid: 0 })],
   },
   'agent_health_stopped_or_silent.yml': {

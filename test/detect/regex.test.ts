@@ -139,8 +139,8 @@ test('an accepted pattern that is exponential or polynomial for a backtracking e
   // 50,000; the Thompson simulation visits each character once per live instruction.
   const re = compileRegex('.*b.*b.*c', NO_FLAGS);
   const s = 'b'.repeat(50_000);
-  assert.is(re.test(s, s), false);
-  assert.is(re.test(`${s}c`, `${s}c`), true);
+  assert.is(re.test(s, null), false);
+  assert.is(re.test(`${s}c`, null), true);
 });
 
 test.run();

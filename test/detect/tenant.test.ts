@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyTenantConfig, assertTenantConfig, type ConfigProblem, evaluate, loadPack, type Rule, validateTenantConfig } from '../../src/detect/mod.ts';
-import { isStkError } from '../../src/errors.ts';
+import { isStkError, type StkError } from '../../src/errors.ts';
 import { account, lineOf, proc } from './helpers.ts';
 
 const test = suite('detect: per-tenant settings');
@@ -64,7 +64,7 @@ test('a level override changes the level of matches and records an override vers
 test('exclusions drop matches by field value: any listed field, any listed value, wildcards, case-insensitive', () => {
   const config = valid({ rules: { [TMP.id]: { exclude: { Image: ['/tmp/build-*/helper'], User: ['JENKINS', 'gitlab-runner'] } } } });
   const rules = applyTenantConfig(pack, config, ['edr']);
-  const fires = (item: object): boolean => evaluate(rules, item as { kind: string }).some((m) => m.ruleId === TMP.id);
+  const fires = (item: object): boolean => evaluate(rules, item).some((m) => m.ruleId === TMP.id);
   assert.ok(fires(proc({ exe: '/tmp/payload' })));
   assert.not.ok(fires(proc({ exe: '/tmp/build-42/helper' })));
   assert.not.ok(fires(proc({ exe: '/tmp/payload', user: 'jenkins' })));
@@ -158,7 +158,7 @@ test('assertTenantConfig throws STK_ERR_DETECT_CONFIG_INVALID carrying the probl
     assert.unreachable('must throw');
   } catch (err) {
     assert.ok(isStkError(err, 'STK_ERR_DETECT_CONFIG_INVALID'), String(err));
-    assert.is((err as { data: { problems: ConfigProblem[] } }).data.problems.length, 1);
+    assert.is(((err as StkError).data.problems as ConfigProblem[]).length, 1);
   }
   assert.ok(assertTenantConfig(pack, {}).settings.size === 0);
   // Identity rules run with their own product.

@@ -11,7 +11,7 @@ function field(key: string, value: string): Rule {
   return mustLoad(procRule(`    selection:\n        ${key}: ${value}\n    condition: selection`));
 }
 
-const hits = (rule: Rule, item: object): boolean => evaluate([rule], item as { kind: string }).length === 1;
+const hits = (rule: Rule, item: object): boolean => evaluate([rule], item).length === 1;
 
 test('escaping follows the spec: \\* and \\? are literal, \\\\* is a backslash then a wildcard, \\\\\\* a backslash and a literal *', () => {
   const m = (v: string, s: string): boolean => globMatcher(parseSigmaString(v), false)(s);
@@ -99,7 +99,9 @@ test('null matches an absent or null field; exists tells present from absent', (
   const hashless = field('Hashes', 'null');
   assert.ok(hits(hashless, proc({ sha256: null })));
   const ruleOn = (key: string, v: string): Rule =>
-    mustLoad(`title: t\nid: 0b6f2f0e-3c1d-4a57-9a43-7e1f0c2d9b11\nlogsource:\n    product: stockade\n    category: account_change\ndetection:\n    sel:\n        ${key}: ${v}\n    condition: sel\nlevel: low\n`);
+    mustLoad(
+      `title: t\nid: 0b6f2f0e-3c1d-4a57-9a43-7e1f0c2d9b11\nlogsource:\n    product: stockade\n    category: account_change\ndetection:\n    sel:\n        ${key}: ${v}\n    condition: sel\nlevel: low\n`,
+    );
   const has = ruleOn('Details.attribute|exists', 'true');
   const hasNot = ruleOn('Details.attribute|exists', 'false');
   assert.ok(hits(has, account({ details: { attribute: 'uid' } })));
