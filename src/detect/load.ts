@@ -53,31 +53,31 @@ export function loadRule(text: string, file: string): LoadResult {
   const p = new Problems(file, lines);
   if (Buffer.byteLength(text, 'utf8') > MAX_RULE_BYTES) {
     p.add(null, '', `a rule file is at most ${MAX_RULE_BYTES} bytes`);
-    return { ok: false, problems: p.list };
+    return { ok: false, problems: p.sorted() };
   }
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
   const list = Array.isArray(docs) ? docs : [];
   if (list.length === 0) {
     p.add(null, '', 'the file holds no YAML document');
-    return { ok: false, problems: p.list };
+    return { ok: false, problems: p.sorted() };
   }
   if (list.length > 1) p.add(list[1]!.contents, '', 'one rule per file (Sigma rule collections with `---` are not supported)', list[1]!.range[0]);
   const doc = list[0]!;
   for (const e of doc.errors) p.add(null, '', `YAML: ${e.message.split('\n')[0]}`, e.pos[0]);
-  if (!p.empty) return { ok: false, problems: p.list };
+  if (!p.empty) return { ok: false, problems: p.sorted() };
   visit(doc, {
     Alias(_, node) {
       p.add(node as Node, '', 'YAML aliases are not supported in rules');
     },
   });
-  if (!p.empty) return { ok: false, problems: p.list };
+  if (!p.empty) return { ok: false, problems: p.sorted() };
   const root = doc.contents;
   if (!isMap(root)) {
     p.add(root, '', 'a rule is a YAML map');
-    return { ok: false, problems: p.list };
+    return { ok: false, problems: p.sorted() };
   }
   const rule = readTop(root, p);
-  if (!p.empty || !rule) return { ok: false, problems: p.list };
+  if (!p.empty || !rule) return { ok: false, problems: p.sorted() };
   const version = createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
   return { ok: true, rule: { ...rule, version, overrideVersion: null, file, source: text } };
 }

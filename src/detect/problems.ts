@@ -17,6 +17,11 @@ export class Problems {
     this.list.push({ file: this.file, line: Math.max(1, line), col: Math.max(1, col), path, reason });
   }
 
+  /** The problems in file order. */
+  sorted(): Problem[] {
+    return [...this.list].sort((a, b) => a.line - b.line || a.col - b.col);
+  }
+
   get empty(): boolean {
     return this.list.length === 0;
   }
