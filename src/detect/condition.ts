@@ -126,6 +126,7 @@ export function parseCondition(text: string): Cond | CondError {
   }
 }
 
+/** True when parseCondition returned an error rather than a tree. */
 export function isCondError(x: Cond | CondError): x is CondError {
   return 'reason' in x;
 }

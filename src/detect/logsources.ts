@@ -66,6 +66,7 @@ function initiated(item: Item): FieldValue {
   return local ? 'true' : 'false';
 }
 
+/** Every logsource rules may name, with its item kind, product gate and Sigma field mapping. */
 export const LOGSOURCES: readonly LogsourceDef[] = [
   {
     key: 'linux/process_creation',
@@ -180,6 +181,7 @@ export function logsourceOfKind(kind: unknown): LogsourceDef | undefined {
   return typeof kind === 'string' ? byKind.get(kind) : undefined;
 }
 
+/** The logsource of a `product/category` key (as rules store it). */
 export function logsourceByKey(key: string): LogsourceDef | undefined {
   return byKey.get(key);
 }

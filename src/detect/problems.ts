@@ -2,6 +2,7 @@
 import { isScalar, type LineCounter, type Node, type Scalar } from 'yaml';
 import type { Problem } from './types.ts';
 
+/** The problems of one rule file, positioned through the parser's LineCounter. */
 export class Problems {
   readonly list: Problem[] = [];
 

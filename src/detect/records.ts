@@ -54,6 +54,7 @@ export interface AccountChangeItem {
   details: Record<string, unknown>;
 }
 
+/** Values of the agent-health record's `event` (Sigma field `Event`). */
 export const AGENT_HEALTH_EVENTS = ['started', 'stopped', 'silent', 'resumed', 'clock_skew', 'restarted_unexpectedly'] as const;
 export type AgentHealthEvent = (typeof AGENT_HEALTH_EVENTS)[number];
 

@@ -26,6 +26,7 @@ export type Node =
   | { t: 'rep'; body: Node; min: number; max: number; at: number }
   | { t: 'assert'; kind: 'bol' | 'eol' | 'wordb' | 'nwordb' };
 
+/** A pattern outside the accepted flavour or refused by the heuristic; `at` is the 0-based offset in it. */
 export class RegexSyntaxError extends Error {
   constructor(
     message: string,

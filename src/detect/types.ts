@@ -2,10 +2,12 @@
 import type { Product } from '../domain/products.ts';
 import type { FieldValue } from './logsources.ts';
 
+/** Sigma's `level` values, least to most severe. */
 export const LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 /** Sigma's `level`. */
 export type Level = (typeof LEVELS)[number];
 
+/** Sigma's `status` values (`unsupported` is refused at load). */
 export const STATUSES = ['stable', 'test', 'experimental', 'deprecated', 'unsupported'] as const;
 export type Status = (typeof STATUSES)[number];
 
