@@ -137,7 +137,8 @@ export async function benchDetect(): Promise<void> {
   report('read and lower-case the fields rules use (reference)', median(fields), 'items/s');
   report('evaluate against the whole pack (parsed items)', median(evalOnly), 'items/s', { label: 'JSON.parse', value: median(parse) });
   report('evaluate, same', median(evalOnly), 'items/s', { label: 'field loop', value: median(fields) });
-  report('JSON.parse + evaluate', median(parseEval), 'items/s', { label: 'JSON.parse alone', value: median(parse), goal: 0.5 });
+  // No goal here: the goal (≥ 0.5) is against a raw ordered read of the stream, which the lead adds.
+  report('JSON.parse + evaluate', median(parseEval), 'items/s', { label: 'JSON.parse alone', value: median(parse) });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
