@@ -4,7 +4,9 @@ import { StkError } from '../errors.ts';
 export const CANONICAL_JSON_MAX_DEPTH = 256;
 
 const encoder = new TextEncoder();
-// With the u flag a well-formed pair is one code point; only a lone surrogate is of category Cs.
+// Most strings hold no surrogate at all; only those that do pay for the exact check, where with
+// the u flag a well-formed pair is one code point and only a lone surrogate is of category Cs.
+const anySurrogate = /[\ud800-\udfff]/;
 const loneSurrogate = /\p{Cs}/u;
 
 /**
@@ -15,67 +17,66 @@ const loneSurrogate = /\p{Cs}/u;
  * cycles, non-plain objects (Date, Map, class instances) and nesting deeper than 256.
  */
 export function canonicalJson(value: unknown): Uint8Array {
-  const parts: string[] = [];
-  write(value, '$', 0, new Set(), parts);
-  return encoder.encode(parts.join(''));
+  return encoder.encode(write(value, [], new Set()));
 }
 
-function refuse(path: string, reason: string): never {
-  throw new StkError('STK_ERR_VALIDATION', `not canonical JSON at ${path}: ${reason}`, { field: path, reason });
+// The path is kept as segments and only turned into text for a refusal: building it for every
+// field would cost more than the serialisation.
+function refuse(path: Array<string | number>, reason: string): never {
+  const field = `$${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}`;
+  throw new StkError('STK_ERR_VALIDATION', `not canonical JSON at ${field}: ${reason}`, { field, reason });
 }
 
-function write(value: unknown, path: string, depth: number, open: Set<object>, out: string[]): void {
+function str(s: string, path: Array<string | number>): string {
+  if (anySurrogate.test(s) && loneSurrogate.test(s)) refuse(path, 'string with a lone surrogate');
+  return JSON.stringify(s);
+}
+
+function write(value: unknown, path: Array<string | number>, open: Set<object>): string {
   switch (typeof value) {
     case 'string':
-      if (loneSurrogate.test(value)) refuse(path, 'string with a lone surrogate');
-      out.push(JSON.stringify(value));
-      return;
+      return str(value, path);
     case 'number':
       if (!Number.isFinite(value)) refuse(path, `non-finite number ${value}`);
       // JSON.stringify writes -0 as 0 and every other number in ECMAScript's shortest form (RFC 8785 §3.2.2.3).
-      out.push(JSON.stringify(value));
-      return;
+      return JSON.stringify(value);
     case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
+      return value ? 'true' : 'false';
     case 'object':
       break;
     default:
       refuse(path, typeof value);
   }
-  if (value === null) {
-    out.push('null');
-    return;
-  }
-  if (depth >= CANONICAL_JSON_MAX_DEPTH) refuse(path, `nested deeper than ${CANONICAL_JSON_MAX_DEPTH}`);
+  if (value === null) return 'null';
+  if (path.length >= CANONICAL_JSON_MAX_DEPTH) refuse(path, `nested deeper than ${CANONICAL_JSON_MAX_DEPTH}`);
   if (open.has(value)) refuse(path, 'cycle');
   open.add(value);
+  let out: string;
   if (Array.isArray(value)) {
-    out.push('[');
+    out = '[';
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(',');
+      path.push(i);
       // A hole would be written as null by JSON.stringify: refuse it like undefined.
-      if (!(i in value)) refuse(`${path}[${i}]`, 'undefined');
-      write(value[i], `${path}[${i}]`, depth + 1, open, out);
+      if (!(i in value)) refuse(path, 'undefined');
+      out += (i > 0 ? ',' : '') + write(value[i], path, open);
+      path.pop();
     }
-    out.push(']');
+    out += ']';
   } else {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) refuse(path, `a ${value.constructor?.name ?? 'non-plain'} object`);
     if (Object.getOwnPropertySymbols(value).length > 0) refuse(path, 'symbol-keyed property');
     // Default sort compares UTF-16 code units, the order RFC 8785 §3.2.3 asks for.
     const keys = Object.keys(value).sort();
-    out.push('{');
-    let first = true;
-    for (const key of keys) {
-      const child = `${path}.${key}`;
-      if (loneSurrogate.test(key)) refuse(child, 'key with a lone surrogate');
-      if (!first) out.push(',');
-      first = false;
-      out.push(JSON.stringify(key), ':');
-      write((value as Record<string, unknown>)[key], child, depth + 1, open, out);
+    out = '{';
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      path.push(key);
+      out += `${i > 0 ? ',' : ''}${str(key, path)}:${write((value as Record<string, unknown>)[key], path, open)}`;
+      path.pop();
     }
-    out.push('}');
+    out += '}';
   }
   open.delete(value);
+  return out;
 }

@@ -1,5 +1,5 @@
 import { StkError } from '../errors.ts';
-import { HASH_BYTES, emptyRoot, isHash, nodeHash, splitPoint } from './hash.ts';
+import { HASH_BYTES, emptyRoot, floorPow2, isHash, log2Exact, lowBit, nodeHash, pairHash, splitPoint } from './hash.ts';
 import { HashArray, MemoryLeafStore, type LeafStore } from './store.ts';
 
 /** Options of a MerkleTree. */
@@ -134,11 +134,10 @@ export class MerkleTree {
     if (level === 0) return this.#store.read(index, 1);
     if (level >= this.#cacheFrom) return this.#levels[level]!.get(index);
     const width = 2 ** level;
-    const run = this.#store.read(index * width, width);
-    const hashes: Uint8Array[] = [];
-    for (let i = 0; i < width; i++) hashes.push(run.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
-    for (let w = width; w > 1; w /= 2) for (let i = 0; i < w / 2; i++) hashes[i] = nodeHash(hashes[2 * i]!, hashes[2 * i + 1]!);
-    return hashes[0]!;
+    // Reduced in place, pair by pair, in a copy of the run of leaves: no view per hash.
+    const work = Buffer.from(this.#store.read(index * width, width));
+    for (let w = width; w > 1; w /= 2) for (let i = 0; i < w / 2; i++) work.set(pairHash(work, 2 * i * HASH_BYTES), i * HASH_BYTES);
+    return work.subarray(0, HASH_BYTES);
   }
 
   /**
@@ -148,10 +147,10 @@ export class MerkleTree {
   #rangeHash(a: number, b: number): Uint8Array {
     const parts: Uint8Array[] = [];
     while (a < b) {
-      let level = 0;
-      while (a % 2 ** (level + 1) === 0 && a + 2 ** (level + 1) <= b) level++;
-      parts.push(this.#node(level, a / 2 ** level));
-      a += 2 ** level;
+      const fits = floorPow2(b - a);
+      const width = a === 0 ? fits : Math.min(fits, lowBit(a));
+      parts.push(this.#node(log2Exact(width), a / width));
+      a += width;
     }
     let h = parts.pop()!;
     if (parts.length === 0) return Uint8Array.from(h);
