@@ -1,7 +1,7 @@
 import { sign as edSign, verify as edVerify } from 'node:crypto';
 import { StkError } from '../errors.ts';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { SIG_TYPE_COSIGNATURE_V1, ed25519PublicKey, type SignerKey, type VerifierKey } from './keys.ts';
+import { SIG_TYPE_COSIGNATURE_V1, ed25519PublicKey, parseVerifierKey, type SignerKey, type VerifierKey } from './keys.ts';
 import { assertNoteText, ed25519NoteVerifier, formatSignatureLine, openNote, type NoteLimits, type NoteVerifier } from './note.ts';
 
 const encoder = new TextEncoder();
@@ -54,6 +54,13 @@ export function cosignatureVerifier(key: VerifierKey): NoteVerifier {
   };
 }
 
+function toKey(k: VerifierKey | string): VerifierKey {
+  if (typeof k !== 'string') return k;
+  const p = parseVerifierKey(k);
+  if (!p.ok) throw new StkError('STK_ERR_NOTE_INVALID', `vkey ${JSON.stringify(k.slice(0, 200))}: ${p.reason}`, { field: 'vkey' });
+  return p.key;
+}
+
 /** A witness cosignature that verified. */
 export interface WitnessCosignature {
   name: string;
@@ -64,10 +71,10 @@ export interface WitnessCosignature {
 
 /** What verifyCosignedCheckpoint needs. */
 export interface CosignaturePolicy {
-  /** The log's key(s) (type 0x01); one valid signature from them is required. */
-  logKeys: readonly VerifierKey[];
-  /** The witnesses' keys (type 0x04). */
-  witnessKeys: readonly VerifierKey[];
+  /** The log's key(s) (type 0x01), parsed or as vkey text; one valid signature from them is required. */
+  logKeys: readonly (VerifierKey | string)[];
+  /** The witnesses' keys (type 0x04), parsed or as vkey text. */
+  witnessKeys: readonly (VerifierKey | string)[];
   /** How many distinct witness keys must have cosigned. */
   quorum: number;
   /** Cosignatures with a timestamp after this (POSIX seconds) do not count (C2SP allows refusing future timestamps). */
@@ -82,19 +89,21 @@ export type CosignedFailure = 'malformed' | 'invalid-signature' | 'unverified' |
  * Verifies a checkpoint signed by its log and cosigned by at least `quorum` of the witness keys
  * (each distinct public key counts once, since a v1 cosignature does not commit to the name).
  * A signature line of a configured key that fails refuses the whole note. Never throws on the
- * note; a policy that cannot be met (a key of the wrong type, a quorum above the number of
- * distinct witness keys) throws STK_ERR_NOTE_INVALID.
+ * note; a policy that cannot be met (a malformed vkey, a key of the wrong type, a quorum above
+ * the number of distinct witness keys) throws STK_ERR_NOTE_INVALID.
  */
 export function verifyCosignedCheckpoint(
   note: Uint8Array | string,
   policy: CosignaturePolicy,
 ): { ok: true; checkpoint: Checkpoint; cosignatures: WitnessCosignature[] } | { ok: false; reason: CosignedFailure; detail: string } {
-  const distinct = new Set(policy.witnessKeys.map((k) => Buffer.from(k.publicKey).toString('hex'))).size;
+  const logKeys = policy.logKeys.map(toKey);
+  const witnessKeys = policy.witnessKeys.map(toKey);
+  const distinct = new Set(witnessKeys.map((k) => Buffer.from(k.publicKey).toString('hex'))).size;
   if (!Number.isSafeInteger(policy.quorum) || policy.quorum < 1 || policy.quorum > distinct) {
     throw new StkError('STK_ERR_NOTE_INVALID', `a quorum of ${policy.quorum} cannot be met by ${distinct} distinct witness key(s)`, { field: 'quorum' });
   }
-  const logVerifiers = policy.logKeys.map(ed25519NoteVerifier);
-  const witnessVerifiers = policy.witnessKeys.map(cosignatureVerifier);
+  const logVerifiers = logKeys.map(ed25519NoteVerifier);
+  const witnessVerifiers = witnessKeys.map(cosignatureVerifier);
   const opened = openNote(note, [...logVerifiers, ...witnessVerifiers], policy.limits ?? {});
   if (!opened.ok) return opened;
   const parsed = parseCheckpoint(opened.note.text);

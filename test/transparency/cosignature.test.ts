@@ -47,7 +47,8 @@ const note = signCheckpoint(cp, [ed25519NoteSigner(log)]);
 const policy = (quorum: number) => ({ logKeys: [verifierKeyOf(log)], witnessKeys: witnesses, quorum });
 
 test('a real checkpoint of a public log verifies with its log key and the cosignature of a public witness', () => {
-  const r = verifyCosignedCheckpoint(REAL_CHECKPOINT, { logKeys: [vkey(REAL_LOG_VKEY)], witnessKeys: [vkey(REAL_WITNESS_VKEY)], quorum: 1 });
+  // Keys as vkey text, as a configuration holds them.
+  const r = verifyCosignedCheckpoint(REAL_CHECKPOINT, { logKeys: [REAL_LOG_VKEY], witnessKeys: [REAL_WITNESS_VKEY], quorum: 1 });
   assert.ok(r.ok, JSON.stringify(r));
   if (!r.ok) return;
   assert.is(r.checkpoint.size, 1432088532);
@@ -139,6 +140,7 @@ test('the log signature is required; future timestamps can be left uncounted; a 
   assert.is(reason(verifyCosignedCheckpoint(future, { ...policy(2), notAfterSeconds: 1_700_000_000 })), 'quorum');
   assert.is(reason(verifyCosignedCheckpoint(future, { ...policy(1), notAfterSeconds: 1_700_000_000 })), 'ok');
   throws(() => verifyCosignedCheckpoint(note, policy(0)), 'STK_ERR_NOTE_INVALID');
+  throws(() => verifyCosignedCheckpoint(note, { ...policy(1), witnessKeys: ['not a vkey'] }), 'STK_ERR_NOTE_INVALID');
   throws(() => verifyCosignedCheckpoint(note, policy(4)), 'STK_ERR_NOTE_INVALID');
   throws(() => verifyCosignedCheckpoint(note, { logKeys: [verifierKeyOf(w1)], witnessKeys: witnesses, quorum: 1 }), 'STK_ERR_NOTE_INVALID');
   assert.is(reason(verifyCosignedCheckpoint('garbage', policy(1))), 'malformed');
