@@ -69,6 +69,14 @@ export const ERRORS = {
   STK_ERR_SCAN_TOO_LARGE: 'A scan request names more address × port pairs than the configured bound. Carries `problems`.',
   STK_ERR_SCAN_PLAN_UNCHECKED: 'A scan was started with a plan that did not come from the allowlist check; nothing was sent.',
   STK_ERR_SCAN_DATA_INVALID: 'The known-vulnerable banner list is not of the documented format (an entry, pattern or version range is malformed).',
+  STK_ERR_DIRECTORY_INSECURE:
+    'A directory (LDAP) URL would send the bind password in the clear: `ldap://` without StartTLS. The collector binds only over `ldaps://` or `ldap://` with `startTls`.',
+  STK_ERR_DIRECTORY_TLS:
+    "The directory's TLS handshake failed: its certificate is not signed by the configured CA, does not name the configured server, or the server refused StartTLS. Carries `reason` (the TLS error code).",
+  STK_ERR_DIRECTORY_BIND:
+    'The directory refused the bind of the configured account (wrong password, disabled, expired, locked). Carries `resultCode` and AD\'s `reason` (for example `invalid-credentials`).',
+  STK_ERR_DIRECTORY_UNREACHABLE: 'The directory (LDAP server) could not be reached, or did not answer within the configured time.',
+  STK_ERR_DIRECTORY_OPERATION: 'The directory answered a search or modification with an LDAP error. Carries `resultCode`, `resultName` and its `diagnostic` message.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 
