@@ -109,10 +109,7 @@ function tryExecSync(cmd: string, args: string[]): string {
 }
 
 function nsPidsSync(netns: string): number[] {
-  return tryExecSync('ip', ['netns', 'pids', netns])
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
+  return tryExecSync('ip', ['netns', 'pids', netns]).split(/\s+/).filter(Boolean).map(Number);
 }
 
 /** Runs a command; rejects with its stderr and stdout when it fails or outlives `timeoutMs`. */

@@ -91,7 +91,7 @@ export function encodeSid(sid: string): Buffer | null {
   buf[0] = 1;
   buf[1] = subs.length;
   buf.writeUIntBE(authority, 2, 6);
-  subs.forEach((s, i) => buf.writeUInt32LE(s, 8 + 4 * i));
+  for (const [i, s] of subs.entries()) buf.writeUInt32LE(s, 8 + 4 * i);
   return buf;
 }
 

@@ -63,11 +63,17 @@ function convert(err: unknown, stage: Stage, config: ResolvedDirectoryConfig, ex
   if (err instanceof ResultCodeError) {
     const diagnostic = diagnosticOf(err);
     const data = { ...base, resultCode: err.code, resultName: resultName(err.code), diagnostic };
-    if (stage === 'starttls') return new StkError('STK_ERR_DIRECTORY_TLS', `the directory refused StartTLS: ${diagnostic}`, { ...data, reason: 'starttls-refused' }, { cause: err });
+    if (stage === 'starttls')
+      return new StkError('STK_ERR_DIRECTORY_TLS', `the directory refused StartTLS: ${diagnostic}`, { ...data, reason: 'starttls-refused' }, { cause: err });
     if (stage === 'bind' || stage === 'connect') {
       const adCode = adDataCode(diagnostic);
       const reason = (adCode && BIND_REASONS[adCode]) ?? resultName(err.code);
-      return new StkError('STK_ERR_DIRECTORY_BIND', `the directory refused the bind of ${config.bindDn}: ${reason}`, { ...data, bindDn: config.bindDn, reason, adCode }, { cause: err });
+      return new StkError(
+        'STK_ERR_DIRECTORY_BIND',
+        `the directory refused the bind of ${config.bindDn}: ${reason}`,
+        { ...data, bindDn: config.bindDn, reason, adCode },
+        { cause: err },
+      );
     }
     return new StkError('STK_ERR_DIRECTORY_OPERATION', `the directory answered ${resultName(err.code)} (${err.code}): ${diagnostic}`, data, { cause: err });
   }
@@ -75,10 +81,20 @@ function convert(err: unknown, stage: Stage, config: ResolvedDirectoryConfig, ex
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = e?.message ?? String(err);
   if (isTlsFailure(code)) {
-    return new StkError('STK_ERR_DIRECTORY_TLS', `TLS with the directory failed: ${message}`, { ...base, reason: code, verifyName: config.verifyName }, { cause: err });
+    return new StkError(
+      'STK_ERR_DIRECTORY_TLS',
+      `TLS with the directory failed: ${message}`,
+      { ...base, reason: code, verifyName: config.verifyName },
+      { cause: err },
+    );
   }
   if (NETWORK_CODES.has(code) || /Connection timeout|timed out|Connection closed|Socket error|socket hang up/i.test(message)) {
-    return new StkError('STK_ERR_DIRECTORY_UNREACHABLE', `the directory at ${config.url} could not be reached: ${message}`, { ...base, reason: code || message }, { cause: err });
+    return new StkError(
+      'STK_ERR_DIRECTORY_UNREACHABLE',
+      `the directory at ${config.url} could not be reached: ${message}`,
+      { ...base, reason: code || message },
+      { cause: err },
+    );
   }
   return new StkError('STK_ERR_DIRECTORY_OPERATION', `directory ${stage} failed: ${message}`, { ...base, reason: code || message }, { cause: err });
 }
@@ -152,7 +168,8 @@ export class DirectoryConnection {
       });
       const dse = searchEntries[0];
       const naming = first(dse?.defaultNamingContext);
-      if (!naming) throw new StkError('STK_ERR_DIRECTORY_OPERATION', 'the root DSE names no defaultNamingContext: is this an Active Directory DC?', { url: config.url });
+      if (!naming)
+        throw new StkError('STK_ERR_DIRECTORY_OPERATION', 'the root DSE names no defaultNamingContext: is this an Active Directory DC?', { url: config.url });
       const rootDse: RootDse = {
         defaultNamingContext: naming,
         dnsHostName: first(dse?.dnsHostName) ?? null,

@@ -52,8 +52,23 @@ export function diffSnapshots(before: DirectorySnapshot, after: DirectorySnapsho
   const out: AccountChange[] = [];
   const privBefore = privilegedSids(before);
   const privAfter = privilegedSids(after);
-  const item = (change: AccountChangeKind, a: Pick<DirectoryAccount, 'samAccountName' | 'sid' | 'dn'>, privileged: boolean, details: Record<string, unknown>, group: string | null = null): void => {
-    out.push({ kind: 'account-change', source: 'directory', change, account: a.samAccountName, uid: null, group, privileged, details: { sid: a.sid, dn: a.dn, ...details } });
+  const item = (
+    change: AccountChangeKind,
+    a: Pick<DirectoryAccount, 'samAccountName' | 'sid' | 'dn'>,
+    privileged: boolean,
+    details: Record<string, unknown>,
+    group: string | null = null,
+  ): void => {
+    out.push({
+      kind: 'account-change',
+      source: 'directory',
+      change,
+      account: a.samAccountName,
+      uid: null,
+      group,
+      privileged,
+      details: { sid: a.sid, dn: a.dn, ...details },
+    });
   };
 
   const oldAccounts = new Map(before.accounts.map((a) => [a.sid, a]));
@@ -66,7 +81,8 @@ export function diffSnapshots(before: DirectorySnapshot, after: DirectorySnapsho
       continue;
     }
     const uac = { before: old.userAccountControl, after: a.userAccountControl };
-    const modified = (what: DirectoryModification, extra: Record<string, unknown> = {}): void => item('modified', a, privileged, { what, userAccountControl: uac, ...extra });
+    const modified = (what: DirectoryModification, extra: Record<string, unknown> = {}): void =>
+      item('modified', a, privileged, { what, userAccountControl: uac, ...extra });
     if (old.enabled && !a.enabled) modified('disabled');
     if (!old.enabled && a.enabled) modified('enabled');
     const newSpns = a.servicePrincipalNames.filter((s) => !old.servicePrincipalNames.includes(s));

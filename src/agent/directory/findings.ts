@@ -2,7 +2,14 @@ import type { Severity } from '../../../commands/alerts/events.ts';
 import { sidRid } from './codec.ts';
 import type { DirectoryAccount, DirectorySnapshot } from './snapshot.ts';
 
-export const FINDING_KINDS = ['privileged-member', 'kerberoastable', 'asrep-roastable', 'password-never-expires', 'stale-account', 'disabled-privileged'] as const;
+export const FINDING_KINDS = [
+  'privileged-member',
+  'kerberoastable',
+  'asrep-roastable',
+  'password-never-expires',
+  'stale-account',
+  'disabled-privileged',
+] as const;
 export type DirectoryFindingKind = (typeof FINDING_KINDS)[number];
 
 /**
@@ -90,7 +97,9 @@ export function directoryFindings(snapshot: DirectorySnapshot, now: Date, settin
       emit(a, 'privileged-member', tier0 ? 'high' : 'medium', `${a.samAccountName} is a member of privileged groups: ${groupNames}`, { groups: groupDetails });
     }
     if (privileged && !a.enabled) {
-      emit(a, 'disabled-privileged', 'medium', `${a.samAccountName} is disabled but still a member of privileged groups: ${groupNames}`, { groups: groupDetails });
+      emit(a, 'disabled-privileged', 'medium', `${a.samAccountName} is disabled but still a member of privileged groups: ${groupNames}`, {
+        groups: groupDetails,
+      });
     }
     if (!a.enabled) continue;
 
@@ -114,7 +123,12 @@ export function directoryFindings(snapshot: DirectorySnapshot, now: Date, settin
           lastMs !== null
             ? `${a.samAccountName} is enabled but has not logged on for ${days} days`
             : `${a.samAccountName} is enabled but has never logged on (created ${days} days ago)`;
-        emit(a, 'stale-account', privileged ? 'medium' : 'low', title, { lastLogonTimestamp: a.lastLogonTimestamp, whenCreated: a.whenCreated, staleAfterDays, days });
+        emit(a, 'stale-account', privileged ? 'medium' : 'low', title, {
+          lastLogonTimestamp: a.lastLogonTimestamp,
+          whenCreated: a.whenCreated,
+          staleAfterDays,
+          days,
+        });
       }
     }
   }

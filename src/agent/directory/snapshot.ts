@@ -157,7 +157,7 @@ async function membersOf(conn: DirectoryConnection, e: Entry, rangeSize: number 
     let next: number | null = null;
     for (const [key, value] of Object.entries(entry)) {
       const range = parseRange(key);
-      if (!range || range.attribute.toLowerCase() !== 'member') continue;
+      if (range?.attribute.toLowerCase() !== 'member') continue;
       const values = all(value);
       if (values.length === 0) continue;
       members.push(...values);

@@ -155,21 +155,18 @@ test('privileged groups are found by SID and resolved through nesting, cycles an
   const group = (key: string) => s.privileged.find((g) => g.key === key)!;
   const members = (key: string) => Object.fromEntries(group(key).members.map((m) => [m.name, m]));
 
-  assert.equal(
-    s.privileged.map((g) => g.key).sort(),
-    [
-      'account-operators',
-      'administrators',
-      'backup-operators',
-      'dns-admins',
-      'domain-admins',
-      'enterprise-admins',
-      'group-policy-creator-owners',
-      'print-operators',
-      'schema-admins',
-      'server-operators',
-    ],
-  );
+  assert.equal(s.privileged.map((g) => g.key).sort(), [
+    'account-operators',
+    'administrators',
+    'backup-operators',
+    'dns-admins',
+    'domain-admins',
+    'enterprise-admins',
+    'group-policy-creator-owners',
+    'print-operators',
+    'schema-admins',
+    'server-operators',
+  ]);
   const da = members('domain-admins');
   assert.equal(Object.keys(da).sort(), ['Administrator', 'chg.admin', 'da.direct', 'da.nested', 'disabled.admin', 'pg.admin']);
   assert.equal(da['da.nested']!.via, ['tier0-ops']);
@@ -194,7 +191,16 @@ test('each finding kind names exactly the accounts made for it', async ({ dc }) 
     assert.ok(f.title.length > 0 && f.title.length <= 256);
   }
   assert.is(new Set(findings.map((f) => f.subject)).size, findings.length, 'subjects are unique');
-  assert.equal(namesOf(findings, 'privileged-member'), ['Administrator', 'bo.member', 'chg.admin', 'da.direct', 'da.nested', 'dns.member', 'loop.user', 'pg.admin']);
+  assert.equal(namesOf(findings, 'privileged-member'), [
+    'Administrator',
+    'bo.member',
+    'chg.admin',
+    'da.direct',
+    'da.nested',
+    'dns.member',
+    'loop.user',
+    'pg.admin',
+  ]);
   assert.equal(namesOf(findings, 'disabled-privileged'), ['disabled.admin']);
   // dns-dc1 is Samba's own DNS service account (made by every provision): an enabled user with a DNS/ SPN.
   assert.equal(namesOf(findings, 'kerberoastable'), ['dns-dc1', 'svc.sql']);

@@ -36,7 +36,8 @@ export async function sidOf(dc: SambaDc, name: string): Promise<string> {
 }
 
 /** One LDIF change record replacing `attribute` of `dn`. */
-export const replaceLdif = (dn: string, attribute: string, value: string): string => `dn: ${dn}\nchangetype: modify\nreplace: ${attribute}\n${attribute}: ${value}\n`;
+export const replaceLdif = (dn: string, attribute: string, value: string): string =>
+  `dn: ${dn}\nchangetype: modify\nreplace: ${attribute}\n${attribute}: ${value}\n`;
 
 /** The OU for case accounts and the collector's bind account (a plain user in CN=Users). */
 export async function seedBase(dc: SambaDc): Promise<void> {
