@@ -15,7 +15,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
@@ -64,6 +64,10 @@ export interface SambaDc {
 }
 
 const SAMBA_BIN = '/usr/sbin/samba';
+// Names carry the owning test process's pid, so a later run can tell an orphan (its owner was
+// SIGKILLed, no exit hook ran) from another live run's DC.
+const NETNS_PREFIX = 'stk-dc-';
+const DIR_PREFIX = 'stk-samba-';
 const TOOL_TIMEOUT_MS = 120_000;
 
 interface Resources {
@@ -110,6 +114,34 @@ function tryExecSync(cmd: string, args: string[]): string {
 
 function nsPidsSync(netns: string): number[] {
   return tryExecSync('ip', ['netns', 'pids', netns]).split(/\s+/).filter(Boolean).map(Number);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes namespaces and folders left by fixture owners that died without cleaning up. */
+async function reapOrphans(): Promise<void> {
+  const owner = (name: string, prefix: string): number | null => {
+    const m = new RegExp(`^${prefix}(\\d+)-`).exec(name);
+    return m ? Number(m[1]) : null;
+  };
+  for (const line of tryExecSync('ip', ['netns', 'list']).split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    const pid = owner(name, NETNS_PREFIX);
+    if (pid === null || pid === process.pid || pidAlive(pid)) continue;
+    cleanupSync({ netns: name });
+  }
+  for (const name of await readdir(tmpdir())) {
+    const pid = owner(name, DIR_PREFIX);
+    if (pid === null || pid === process.pid || pidAlive(pid)) continue;
+    await rm(join(tmpdir(), name), { recursive: true, force: true });
+  }
 }
 
 /** Runs a command; rejects with its stderr and stdout when it fails or outlives `timeoutMs`. */
@@ -208,7 +240,8 @@ export async function startSambaDc(options: SambaDcOptions = {}): Promise<SambaD
   const lastLines: string[] = [];
 
   try {
-    res.targetDir = await mkdtemp(join(tmpdir(), 'stk-samba-'));
+    await reapOrphans();
+    res.targetDir = await mkdtemp(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
     const dir = res.targetDir;
     await run(
       'samba-tool',
@@ -229,7 +262,7 @@ export async function startSambaDc(options: SambaDcOptions = {}): Promise<SambaD
     );
 
     const { hostAddress, dcAddress } = await pickSubnet();
-    res.netns = `stk-dc-${tag}`;
+    res.netns = `${NETNS_PREFIX}${process.pid}-${tag}`;
     res.hostVeth = `stkdc${tag}h`;
     const nsVeth = `stkdc${tag}n`;
     await run('ip', ['netns', 'add', res.netns]);

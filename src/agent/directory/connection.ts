@@ -156,7 +156,8 @@ export class DirectoryConnection {
     try {
       if (config.startTls) {
         stage = 'starttls';
-        await client.startTLS(tlsOptions);
+        // A copy: ldapts writes the socket into the options object it is given.
+        await client.startTLS({ ...tlsOptions });
       }
       stage = 'bind';
       await client.bind(config.bindDn, config.bindPassword);
