@@ -1,5 +1,6 @@
 import { AndFilter, Attribute, Change, type Entry, EqualityFilter, type Filter, OrFilter } from 'ldapts';
 import { isStkError, StkError } from '../../errors.ts';
+import type { ActionResult } from '../actions/result.ts';
 import { decodeSid, decodeUac, encodeSid, UAC_FLAGS } from './codec.ts';
 import { type DirectoryConfig, resolveDirectoryConfig } from './config.ts';
 import { all, DirectoryConnection, first, firstBuffer } from './connection.ts';
@@ -7,13 +8,6 @@ import { all, DirectoryConnection, first, firstBuffer } from './connection.ts';
 /** The identity actions this module runs against the directory. */
 export const DIRECTORY_ACTIONS = ['disable-account', 'reset-credentials'] as const;
 export type DirectoryAction = (typeof DIRECTORY_ACTIONS)[number];
-
-/** A command's result, as posted to `/agent/v1/commands/:id/result` (plus `details` for the record). */
-export interface CommandResult {
-  outcome: 'succeeded' | 'failed';
-  output: string;
-  details: Record<string, unknown>;
-}
 
 interface Target {
   dn: string;
@@ -29,12 +23,12 @@ const ACCOUNT_MAX_CHARS = 256;
 const hasControlCharacter = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 const TARGET_ATTRIBUTES = ['objectSid', 'objectClass', 'sAMAccountName', 'userAccountControl', 'pwdLastSet'];
 
-function refused(reason: string, output: string, details: Record<string, unknown> = {}): CommandResult {
+function refused(reason: string, output: string, details: Record<string, unknown> = {}): ActionResult {
   return { outcome: 'failed', output, details: { reason, ...details } };
 }
 
 /** The directory's refusal of a modification, as a failed result carrying its result code and message. */
-function directoryRefused(err: StkError, what: string, target: Target): CommandResult {
+function directoryRefused(err: StkError, what: string, target: Target): ActionResult {
   const { resultCode, resultName, diagnostic } = err.data as { resultCode?: number; resultName?: string; diagnostic?: string };
   return refused(
     'directory-refused',
@@ -61,7 +55,7 @@ function targetOf(e: Entry): Target | null {
  * the domain, then asks the directory whether it lies under `actionBaseDn`, so DN spelling
  * (case, spaces, escapes) is the directory's to judge. Refusals are results, not throws.
  */
-async function locate(conn: DirectoryConnection, account: unknown): Promise<{ target: Target } | { result: CommandResult }> {
+async function locate(conn: DirectoryConnection, account: unknown): Promise<{ target: Target } | { result: ActionResult }> {
   if (typeof account !== 'string' || account.length === 0 || account.length > ACCOUNT_MAX_CHARS || hasControlCharacter(account)) {
     return { result: refused('invalid-account', `account must be a name, UPN, SID or DN of at most ${ACCOUNT_MAX_CHARS} printable characters`) };
   }
@@ -128,7 +122,7 @@ const replace = (type: string, value: string): Change => new Change({ operation:
  * disabled: succeeds without writing. Directory refusals and unknown or out-of-scope accounts are
  * failed results; connection faults throw.
  */
-export async function disableAccount(conn: DirectoryConnection, account: unknown): Promise<CommandResult> {
+export async function disableAccount(conn: DirectoryConnection, account: unknown): Promise<ActionResult> {
   const found = await locate(conn, account);
   if ('result' in found) return found.result;
   const t = found.target;
@@ -179,7 +173,7 @@ export async function disableAccount(conn: DirectoryConnection, account: unknown
  * writing, when DONT_EXPIRE_PASSWORD is set: AD does not force the change while that flag is on.
  * Computer accounts are refused (their passwords are the machine's to change).
  */
-export async function resetCredentials(conn: DirectoryConnection, account: unknown): Promise<CommandResult> {
+export async function resetCredentials(conn: DirectoryConnection, account: unknown): Promise<ActionResult> {
   const found = await locate(conn, account);
   if ('result' in found) return found.result;
   const t = found.target;
@@ -220,7 +214,7 @@ export async function resetCredentials(conn: DirectoryConnection, account: unkno
  * Runs one identity action from its own connection and always answers a result: a fault
  * (unreachable, TLS, bind) becomes `failed` with the catalogue error in `details.error`.
  */
-export async function runDirectoryCommand(config: DirectoryConfig, action: string, args: unknown): Promise<CommandResult> {
+export async function runDirectoryCommand(config: DirectoryConfig, action: string, args: unknown): Promise<ActionResult> {
   if (!(DIRECTORY_ACTIONS as readonly string[]).includes(action)) return refused('unknown-action', `${action} is not a directory action`);
   const account = typeof args === 'object' && args !== null ? (args as { account?: unknown }).account : undefined;
   let conn: DirectoryConnection | null = null;

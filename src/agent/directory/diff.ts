@@ -1,29 +1,6 @@
 import { StkError } from '../../errors.ts';
+import type { AccountChangeItem, AccountChangeKind } from '../telemetry.ts';
 import type { DirectoryAccount, DirectorySnapshot, PrivilegedGroup, PrivilegedMember } from './snapshot.ts';
-
-/** The `change` values of an `account-change` item (HELPERS.md, shared with local accounts). */
-export type AccountChangeKind =
-  | 'added'
-  | 'removed'
-  | 'modified'
-  | 'group-member-added'
-  | 'group-member-removed'
-  | 'key-added'
-  | 'key-removed'
-  | 'sudo-added'
-  | 'sudo-removed';
-
-/** An `account-change` telemetry item: one difference between two identity snapshots. */
-export interface AccountChange {
-  kind: 'account-change';
-  source: 'local' | 'directory';
-  change: AccountChangeKind;
-  account: string;
-  uid: number | null;
-  group: string | null;
-  privileged: boolean;
-  details: Record<string, unknown>;
-}
 
 /** What a directory `modified` item reports, in `details.what`. */
 export type DirectoryModification = 'disabled' | 'enabled' | 'spn-added' | 'preauth-not-required' | 'password-never-expires';
@@ -45,11 +22,11 @@ function memberIndex(groups: PrivilegedGroup[]): Map<string, { group: Privileged
  * privileged groups gained or lost, nested and primary-group membership included. Accounts and
  * groups are matched by SID, so a rename is no change. Sorted by account, change, group.
  */
-export function diffSnapshots(before: DirectorySnapshot, after: DirectorySnapshot): AccountChange[] {
+export function diffSnapshots(before: DirectorySnapshot, after: DirectorySnapshot): AccountChangeItem[] {
   if (before.format !== 1 || after.format !== 1) {
     throw new StkError('STK_ERR_VALIDATION', 'directory snapshots of an unknown format', { expected: 1, actual: [before.format, after.format] });
   }
-  const out: AccountChange[] = [];
+  const out: AccountChangeItem[] = [];
   const privBefore = privilegedSids(before);
   const privAfter = privilegedSids(after);
   const item = (
@@ -107,6 +84,6 @@ export function diffSnapshots(before: DirectorySnapshot, after: DirectorySnapsho
     item('group-member-removed', { samAccountName: member.name, sid: member.sid, dn: member.dn }, true, details, group.name);
   }
 
-  const order = (c: AccountChange): string => `${c.account}\u0000${c.change}\u0000${c.group ?? ''}\u0000${String(c.details.what ?? '')}`;
+  const order = (c: AccountChangeItem): string => `${c.account}\u0000${c.change}\u0000${c.group ?? ''}\u0000${String(c.details.what ?? '')}`;
   return out.sort((x, y) => (order(x) < order(y) ? -1 : order(x) > order(y) ? 1 : 0));
 }

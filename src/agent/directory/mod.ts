@@ -17,9 +17,9 @@ export {
   type PrivilegedMember,
 } from './snapshot.ts';
 export { PRIVILEGED_GROUPS, resolvePrivileged } from './privileged.ts';
-export { type AccountChange, type AccountChangeKind, type DirectoryModification, diffSnapshots } from './diff.ts';
+export { type DirectoryModification, diffSnapshots } from './diff.ts';
 export { type DirectoryFinding, type DirectoryFindingKind, directoryFindings, FINDING_KINDS, type FindingSettings } from './findings.ts';
-export { type CommandResult, DIRECTORY_ACTIONS, type DirectoryAction, disableAccount, resetCredentials, runDirectoryCommand } from './commands.ts';
+export { DIRECTORY_ACTIONS, type DirectoryAction, disableAccount, resetCredentials, runDirectoryCommand } from './commands.ts';
 export { dateToFiletime, decodeSid, decodeUac, encodeSid, filetimeToIso, type UacFlag, UAC_FLAGS } from './codec.ts';
 
 import { resolveDirectoryConfig, type DirectoryConfig } from './config.ts';
