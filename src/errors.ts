@@ -88,6 +88,14 @@ export const ERRORS = {
   STK_ERR_WITNESS_KEY: 'The witness key file is missing, unreadable, readable by others than its owner, or not a witness key (or names another witness than `--name`).',
   STK_ERR_WITNESS_STATE: "A witness state file is unreadable or not the witness's state (origin mismatch, malformed JSON); the witness does not start over it.",
   STK_ERR_WITNESS_UNAVAILABLE: 'A witness could not be reached, or answered outside the tlog-witness protocol (a 5xx, an unexpected status or body).',
+  STK_ERR_DIRECTORY_INSECURE:
+    'A directory (LDAP) URL would send the bind password in the clear: `ldap://` without StartTLS. The collector binds only over `ldaps://` or `ldap://` with `startTls`.',
+  STK_ERR_DIRECTORY_TLS:
+    "The directory's TLS handshake failed: its certificate is not signed by the configured CA, does not name the configured server, or the server refused StartTLS. Carries `reason` (the TLS error code).",
+  STK_ERR_DIRECTORY_BIND:
+    'The directory refused the bind of the configured account (wrong password, disabled, expired, locked). Carries `resultCode` and AD\'s `reason` (for example `invalid-credentials`).',
+  STK_ERR_DIRECTORY_UNREACHABLE: 'The directory (LDAP server) could not be reached, or did not answer within the configured time.',
+  STK_ERR_DIRECTORY_OPERATION: 'The directory answered a search or modification with an LDAP error. Carries `resultCode`, `resultName` and its `diagnostic` message.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 
