@@ -1,12 +1,12 @@
 import { dataDirOf } from '../config/mod.ts';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { dataPaths, readRunInfo } from '../datadir.ts';
 import { StkError, type ErrorCode } from '../errors.ts';
 
 /** The operator API of the running install of `--data`, called with its admin key. */
 export interface AdminApi {
   url: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, typed by the caller
   call<T = any>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
@@ -28,10 +28,10 @@ export async function adminApi(data: string | undefined, env: NodeJS.ProcessEnv 
         headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
-      const out = (await res.json()) as any;
+      const out = (await res.json()) as { error?: { code?: string; message?: string; data?: Record<string, unknown> } };
       if (!res.ok)
         throw new StkError((out?.error?.code as ErrorCode) ?? 'STK_ERR_INTERNAL', out?.error?.message ?? `HTTP ${res.status}`, out?.error?.data ?? {});
-      return out;
+      return out as never;
     },
   };
 }

@@ -1,5 +1,4 @@
 import { dataDirOf } from '../config/mod.ts';
-import { resolve } from 'node:path';
 import { readRunInfo } from '../datadir.ts';
 import { StkError } from '../errors.ts';
 import { Streams } from '../log/mod.ts';

@@ -7,7 +7,6 @@ import { dataPaths, lockDataDir } from '../datadir.ts';
 import { EventLog } from '../log/mod.ts';
 import { createLogger } from '../logger.ts';
 import { Projector } from '../projector/projector.ts';
-import { resolve } from 'node:path';
 import { adminApi } from './admin-api.ts';
 import { connectBus } from './bus.ts';
 

@@ -92,7 +92,7 @@ function toConfig(v: SettingValues): Config {
 /** Registers the flags of `command` from the settings table on a commander command. */
 export function addSettingFlags(cmd: Command, command: SettingCommand): Command {
   for (const d of Object.values(SETTINGS)) {
-    if (!d.flag || !d.flag.commands.includes(command)) continue;
+    if (!d.flag?.commands.includes(command)) continue;
     cmd.option(`${d.flag.name} <${d.flag.arg.toLowerCase()}>`, `${d.description}${d.env ? ` (${d.env})` : ''}`);
   }
   return cmd;

@@ -351,7 +351,7 @@ export function readSettings(command: SettingCommand, flags: Record<string, unkn
   const out: Record<string, unknown> = {};
   let dataDir = DEFAULT_DATA_DIR;
   for (const [name, d] of Object.entries(SETTINGS) as Array<[SettingName, SettingDef<unknown>]>) {
-    const flag = d.flag && d.flag.commands.includes(command) ? d.flag.name : undefined;
+    const flag = d.flag?.commands.includes(command) ? d.flag.name : undefined;
     const fromFlag = flag ? flags[flagKey(flag)] : undefined;
     const fromEnv = d.env ? env[d.env] : undefined;
     const [raw, source] =

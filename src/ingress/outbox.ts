@@ -59,7 +59,10 @@ export class CommandOutbox {
         const d = e.data as CommandDispatched;
         const key = `${r.tenant}/${d.agentId}`;
         let open = this.#byAgent.get(key);
-        if (!open) this.#byAgent.set(key, (open = new Map()));
+        if (!open) {
+          open = new Map();
+          this.#byAgent.set(key, open);
+        }
         open.set(id, {
           id: r.aggregate.id,
           tenant: r.tenant,

@@ -17,6 +17,7 @@ import type { ReportKind } from './schemas.ts';
 export interface ReportEvent {
   kind: ReportKind;
   at: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the data schema of each kind checked it (schemas.ts)
   data: Record<string, any>;
 }
 

@@ -525,7 +525,9 @@ export class Sealer {
     if (last) last.ack();
     if (this.#sealedWaiters.length) {
       const through = this.#sealedThrough();
-      this.#sealedWaiters = this.#sealedWaiters.filter((w) => (w.seq <= through ? (w.resolve(), false) : true));
+      const due = this.#sealedWaiters.filter((w) => w.seq <= through);
+      this.#sealedWaiters = this.#sealedWaiters.filter((w) => w.seq > through);
+      for (const w of due) w.resolve();
     }
   }
 

@@ -5,7 +5,7 @@ import { assertId } from '../ids.ts';
 import { allRange, assertCollection, decodeCursor, docKey, encodeCursor, globalKey, indexRange, sortPart } from './keys.ts';
 import type { CollectionSpec, Doc, Projection } from './model.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a sublevel of any parent database (abstract-level's own parameter types)
 export type Sub = AbstractSublevel<any, any, string, unknown>;
 
 /** Name of the per-model sublevel that holds the admin (cross-tenant) indexes; never a tenant id. */

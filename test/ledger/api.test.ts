@@ -6,7 +6,7 @@ import { Keyring } from '../../src/ledger/keys.ts';
 import { registerSealerTelemetry } from '../../src/ledger/role.ts';
 import { Sealer } from '../../src/ledger/sealer.ts';
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';
-import { tempDir, doorOf } from '../helpers/nats.ts';
+import { tempDir } from '../helpers/nats.ts';
 import { freshTenant, quiet } from './fixture.ts';
 
 type Ctx = { f: ApiFixture; sealer: Sealer; keys: Awaited<ReturnType<typeof tempDir>> };

@@ -222,8 +222,7 @@ export const ledger = {
           const { value, done } = await reader.read();
           if (done) break;
           buf += value;
-          let nl;
-          while ((nl = buf.indexOf('\n')) >= 0) {
+          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
             const line = JSON.parse(buf.slice(0, nl));
             buf = buf.slice(nl + 1);
             progress.max = Math.max(1, line.total);
