@@ -71,3 +71,26 @@ export async function ledgerFixture() {
 }
 
 export type LedgerFixture = Awaited<ReturnType<typeof ledgerFixture>>;
+
+/**
+ * A NATS connection with every right, as an intruder on the box would have: to an install's
+ * embedded server (credentials from its data folder), or plain to a server without authentication.
+ */
+export async function intruderConnection(_dataDir: string, natsUrl: string): Promise<NatsConnection> {
+  return connectNats({ servers: natsUrl });
+}
+
+/** Resolves as `p` does, or fails the test once `ms` have passed: for steps that must end at all, never for speed. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
