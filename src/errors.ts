@@ -44,7 +44,10 @@ export const ERRORS = {
   STK_ERR_LEDGER_CORRUPT: 'A message of the LEDGER stream (block, key record, checkpoint) is not of the documented format.',
   STK_ERR_LEDGER_FOREIGN_HEAD: 'The sealer refuses to extend a chain whose stored head (or key record) it did not sign with its own keys.',
   STK_ERR_LEDGER_KEY: 'The ledger signing keyring is missing, unreadable or invalid.',
-  STK_ERR_LEDGER_CHECKPOINT: 'A checkpoint file is unreadable or not a ledger checkpoint.',
+  STK_ERR_LEDGER_CHECKPOINT:
+    "A checkpoint file is unreadable or not a tenant's checkpoint note, or the sealer refuses to sign a checkpoint that would contradict the one already stored for the tenant.",
+  STK_ERR_LEDGER_BROKEN:
+    "A tenant's ledger does not verify (an edited, removed or reordered record, a bad block, a checkpoint it no longer extends): an export writes the break into its manifest and fails with this code.",
   STK_ERR_BACKUP_CORRUPT:
     'A backup folder is not a Stockade backup, or a file in it does not match the SHA-256 or the counts its manifest records; nothing is restored from it.',
   STK_ERR_RESTORE_TARGET_EXISTS:

@@ -21,6 +21,8 @@ export interface Runtime {
   health: Health;
   /** The admin API key (from `<data>/admin.key` or STOCKADE_ADMIN_KEY). */
   adminKey: string;
+  /** The door on the sealer's own connection (the embedded server's `sealer` user), when this process has one. */
+  sealerStreams?: Streams;
 }
 
 /** A started role: something that must be closed on shutdown. */

@@ -8,8 +8,9 @@ import { buildApiApp } from './http/api.ts';
 import { EventLog, Streams } from './log/mod.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
-import { connectNats } from './nats/connect.ts';
-import { startNatsServer, type NatsServer } from './nats/server.ts';
+import { ensureNatsCredentials, ledgerAuthConfig, passwordEnvironment, type NatsCredentials } from './nats/auth.ts';
+import { connectNats, urlWithCredentials } from './nats/connect.ts';
+import { adoptUnauthenticatedStore, startNatsServer, type NatsServer } from './nats/server.ts';
 import { openReadModels } from './projector/role.ts';
 import { API_PLUGINS, ROLE_STARTERS, SITE_PLUGINS } from './roles.ts';
 import type { Runtime, Started } from './runtime.ts';
@@ -20,6 +21,7 @@ export interface Stockade {
   /** Operator API URL when the api role runs. */
   apiUrl?: string;
   ingressUrl?: string;
+  /** How to reach the bus as this process's application user: with an embedded server, the URL carries the app user's credentials (never log it). */
   natsUrl: string;
   /** The embedded nats-server, when this process started one. */
   embeddedNats?: NatsServer;
@@ -29,7 +31,10 @@ export interface Stockade {
 
 /**
  * Starts the roles of `config` on one process. With no NATS_URL it starts an embedded
- * nats-server (JetStream, loopback only, store under `<data>/nats`).
+ * nats-server (JetStream, loopback only, store under `<data>/nats`) with the accounts and
+ * permissions of infra/nats/ledger-auth.conf and passwords generated at the first start
+ * (`<data>/nats/credentials.json`, 0600): the process connects as `app`, and its sealer role on a
+ * connection of its own as `sealer`, the only user that may write LEDGER.
  */
 export async function startStockade(config: Config, o: { logger?: Logger } = {}): Promise<Stockade> {
   const logger = o.logger ?? createLogger({ level: config.logLevel, json: config.logJson });
@@ -50,12 +55,19 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
   try {
     let embeddedNats: NatsServer | undefined;
     let natsUrls = config.natsUrl;
+    let credentials: NatsCredentials | null = null;
     if (natsUrls.length === 0) {
       await reapStaleNats(config.dataDir);
+      credentials = await ensureNatsCredentials(config.dataDir);
+      // A store made before the embedded server had accounts holds its streams in the global account.
+      if (await adoptUnauthenticatedStore(paths.natsStore, 'STOCKADE'))
+        logger.warn({ store: paths.natsStore }, 'moved the streams of an unauthenticated store into the STOCKADE account');
       const natsLog = logger.child({ component: 'nats-server' });
       embeddedNats = await startNatsServer({
         storeDir: paths.natsStore,
         serverName: 'embedded',
+        extraConfig: ledgerAuthConfig(),
+        env: passwordEnvironment(credentials),
         onLogLine: (line) => natsLog.debug(line),
       });
       await writeNatsPid(config.dataDir, embeddedNats.pid);
@@ -67,13 +79,22 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     const nc = await connectNats({
       servers: natsUrls,
       name: `stockade-${config.roles.join('+')}`,
-      ...(config.natsUser ? { user: config.natsUser, pass: config.natsPass ?? '' } : {}),
+      ...(credentials ? { user: 'app', pass: credentials.users.app } : config.natsUser ? { user: config.natsUser, pass: config.natsPass ?? '' } : {}),
     });
     closers.push({ name: 'nats', close: () => nc.drain().catch(() => nc.close()) });
     const natsState = watchConnection(nc, logger);
 
     const streams = await Streams.open(nc);
     closers.push({ name: 'streams', close: () => streams.close() });
+    // The sealer signs and stores blocks on a connection of its own, as the only user allowed to.
+    let sealerStreams: Streams | undefined;
+    if (credentials && config.roles.includes('sealer')) {
+      const snc = await connectNats({ servers: natsUrls, name: 'stockade-sealer', user: 'sealer', pass: credentials.users.sealer });
+      closers.push({ name: 'nats-sealer', close: () => snc.drain().catch(() => snc.close()) });
+      sealerStreams = await Streams.open(snc);
+      const opened = sealerStreams;
+      closers.push({ name: 'sealer-streams', close: () => opened.close() });
+    }
     const log = await EventLog.open(streams, { replicas: config.replicas });
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
     const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
@@ -100,6 +121,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       metrics: new Metrics(),
       health,
       adminKey: config.adminKey ?? admin.key,
+      ...(sealerStreams ? { sealerStreams } : {}),
     };
     const started: Started[] = [];
     if (needsDb) {
@@ -135,7 +157,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       runtime,
       ...(apiUrl ? { apiUrl } : {}),
       ...(ingressUrl ? { ingressUrl } : {}),
-      natsUrl: natsUrls.join(','),
+      natsUrl: credentials ? natsUrls.map((u) => urlWithCredentials(u, 'app', credentials!.users.app)).join(',') : natsUrls.join(','),
       ...(embeddedNats ? { embeddedNats } : {}),
       close: () => (closing ??= close()),
     };

@@ -5,6 +5,7 @@ import { StkError } from '../errors.ts';
 import { readCheckpointFile } from '../ledger/checkpoint.ts';
 import { exportLedger } from '../ledger/export.ts';
 import { Keyring } from '../ledger/keys.ts';
+import { readPublicKey } from '../ledger/proofcheck.ts';
 import { verifyLedger, type TenantReport } from '../ledger/verify.ts';
 import { connectBus } from './bus.ts';
 
@@ -20,38 +21,49 @@ export function registerLedger(program: Command): void {
   ledger
     .command('verify')
     .description('replay LEDGER against EVENTS; exit 0 with a summary, or 1 naming the first break and where it is')
-    .option('--tenant <id>', 'tenant to verify (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--tenant <id>', 'tenant to verify (repeatable)', collect)
     .option('--all', 'verify every tenant')
-    .option('--checkpoint <file>', 'a saved checkpoint the chains must still extend')
+    .option('--checkpoint <file>', "a tenant's checkpoint note saved earlier: its chain must still extend it (repeatable)", collect)
+    .option('--log-key <pem>', 'a ledger public key you hold (SPKI PEM), to check saved checkpoints if LEDGER lost its key records (repeatable)', collect)
+    .option('--origin <origin>', 'the install origin every checkpoint must name')
+    .option('--witness <vkey>', "a witness's verifier key: the newest checkpoint of each tenant must carry cosignatures (repeatable)", collect)
+    .option('--witness-quorum <n>', 'how many of the --witness keys must have cosigned (default: 1)')
     .option('--window <seconds>', 'how long a record may stay unsealed', '60')
     .option('--json', 'print the full report as JSON')
     .option('--data <dir>', 'data folder of a running install (STOCKADE_DATA)')
     .option('--nats-url <urls>', 'NATS servers (NATS_URL)')
-    .action(async (opts: BusOpts & { tenant?: string[]; all?: boolean; checkpoint?: string; window: string; json?: boolean }) => {
+    .action(async (opts: BusOpts & VerifyFlags) => {
       if (!opts.all && !opts.tenant?.length) throw usage('ledger verify needs --tenant <id> or --all');
       const windowSeconds = Number(opts.window);
       if (!(windowSeconds >= 0)) throw usage('--window must be a number of seconds');
-      const checkpoint = opts.checkpoint ? await readCheckpointFile(opts.checkpoint) : undefined;
-      const bus = await connectBus({ ...opts, name: 'stockade-ledger-verify' });
+      const checkpoints = await Promise.all((opts.checkpoint ?? []).map((f) => readCheckpointFile(f)));
+      const logKeys = await Promise.all((opts.logKey ?? []).map((f) => readPublicKey(f)));
+      const witnesses = opts.witness?.length ? { keys: opts.witness, quorum: quorumOf(opts.witnessQuorum, opts.witness.length) } : undefined;
+      const bus = await connectBus({ ...opts, name: 'stockade-ledger-verify', user: 'auditor' });
       const tty = process.stderr.isTTY;
       try {
         const report = await verifyLedger({
           streams: bus.streams,
           tenants: opts.all ? 'all' : opts.tenant!,
           windowMs: windowSeconds * 1000,
-          ...(checkpoint ? { checkpoint } : {}),
+          checkpoints,
+          logKeys,
+          ...(opts.origin ? { origin: opts.origin } : {}),
+          ...(witnesses ? { witnesses } : {}),
           ...(tty ? { onProgress: (p: { tenant: string; entries: number }) => process.stderr.write(`\r${p.tenant}: ${p.entries} entries verified`) } : {}),
         });
         if (tty) process.stderr.write('\r\x1b[K');
         if (opts.json) console.log(JSON.stringify(report, null, 2));
         else {
-          if (report.checkpoint)
-            console.log(
-              `checkpoint ${report.checkpoint.at} (key ${report.checkpoint.keyId}): ${report.checkpoint.ok ? 'signature ok' : `INVALID: ${report.checkpoint.message}`}`,
-            );
+          if (!report.ledger) console.log('LEDGER: the stream does not exist (never created, or deleted)');
           for (const t of report.tenants) console.log(line(t));
+          for (const c of report.checkpoints)
+            console.log(
+              `${c.ok ? 'ok' : 'BROKEN'} checkpoint ${c.origin} size ${c.size}${c.signedBy ? ` (key ${c.signedBy})` : ''}${c.ok ? ': the chain extends it' : `: ${c.message}`}`,
+            );
           const broken = report.tenants.filter((t) => !t.ok).length;
-          const keys = report.keys.map((k) => `${k.keyId}${k.trusted ? '' : ' (untrusted)'}`).join(', ') || 'none';
+          const keys =
+            report.keys.map((k) => `${k.keyId}${k.trusted ? (k.retiredAt ? ` (retired ${k.retiredAt})` : '') : ' (untrusted)'}`).join(', ') || 'none';
           console.log(`${report.ok ? 'OK' : 'BROKEN'}: ${report.tenants.length} tenant(s), ${broken} broken; keys: ${keys}`);
         }
         process.exitCode = report.ok ? 0 : 1;
@@ -62,17 +74,20 @@ export function registerLedger(program: Command): void {
 
   ledger
     .command('export')
-    .description("write a tenant's events, blocks, public keys and latest checkpoint to a folder (docs/ledger-format.md)")
+    .description(
+      "write a tenant's events, blocks, chain, public keys and newest checkpoint to a folder (docs/ledger-format.md); exit 1 when the chain is broken",
+    )
     .requiredOption('--tenant <id>', 'tenant to export')
     .requiredOption('--out <dir>', 'an empty or new folder')
     .option('--data <dir>', 'data folder of a running install (STOCKADE_DATA)')
     .option('--nats-url <urls>', 'NATS servers (NATS_URL)')
     .action(async (opts: BusOpts & { tenant: string; out: string }) => {
-      const bus = await connectBus({ ...opts, name: 'stockade-ledger-export' });
+      const bus = await connectBus({ ...opts, name: 'stockade-ledger-export', user: 'auditor' });
+      const out = resolve(opts.out);
       try {
-        const s = await exportLedger({ streams: bus.streams, tenant: opts.tenant, out: resolve(opts.out) });
+        const s = await exportLedger({ streams: bus.streams, tenant: opts.tenant, out });
         console.log(
-          `exported ${s.tenant} to ${s.out}: ${s.entries} entries (event records), ${s.blocks} blocks, height ${s.height}, head ${s.head}, ${s.keys} key(s), checkpoint ${s.checkpoint ?? 'none'}${s.unsealed ? `, ${s.unsealed} unsealed record(s) left out` : ''}`,
+          `exported ${s.tenant} to ${out}: ${s.entries} entries (event records), ${s.blocks} blocks, height ${s.height}, head ${s.head}, root ${s.root}, ${s.keys} key(s), checkpoint ${s.checkpoint ? `of size ${s.checkpoint.size}` : 'none'}${s.unsealed ? `, ${s.unsealed} unsealed record(s) left out` : ''}`,
         );
       } finally {
         await bus.close();
@@ -94,7 +109,10 @@ export function registerLedger(program: Command): void {
 }
 
 function line(t: TenantReport): string {
-  const facts = `${t.entries} entries, ${t.blocks} blocks, height ${t.height}, head ${t.head}, keys ${t.keyIds.join(',') || 'none'}${t.pending ? `, ${t.pending} pending` : ''}`;
+  const cp = t.checkpoint
+    ? `checkpoint size ${t.checkpoint.size}${t.checkpoint.cosignatures ? ` (${t.checkpoint.cosignatures} cosignature(s))` : ''}`
+    : 'no checkpoint yet';
+  const facts = `${t.entries} entries, ${t.blocks} blocks, height ${t.height}, head ${t.head}, root ${t.root}, ${cp}, keys ${t.keyIds.join(',') || 'none'}${t.pending ? `, ${t.pending} pending` : ''}`;
   if (t.ok) return `ok ${t.tenant}: ${facts}`;
   const b = t.break!;
   const where = [
@@ -106,6 +124,28 @@ function line(t: TenantReport): string {
     .filter(Boolean)
     .join(', ');
   return `BROKEN ${t.tenant}: ${b.kind} at ${where}: ${b.message}`;
+}
+
+interface VerifyFlags {
+  tenant?: string[];
+  all?: boolean;
+  checkpoint?: string[];
+  logKey?: string[];
+  origin?: string;
+  witness?: string[];
+  witnessQuorum?: string;
+  window: string;
+  json?: boolean;
+}
+
+function collect(v: string, acc: string[] = []): string[] {
+  return [...acc, v];
+}
+
+function quorumOf(flag: string | undefined, witnesses: number): number {
+  const n = flag === undefined ? 1 : Number(flag);
+  if (!Number.isInteger(n) || n < 1 || n > witnesses) throw usage(`--witness-quorum must be a whole number from 1 to ${witnesses} (the --witness keys given)`);
+  return n;
 }
 
 function usage(message: string): StkError {

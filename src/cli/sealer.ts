@@ -24,6 +24,7 @@ export function registerSealer(program: Command): void {
       ...(config.natsUrl.length ? { natsUrl: config.natsUrl.join(',') } : {}),
       data: config.dataDir,
       name: 'stockade-sealer',
+      user: 'sealer',
       timeoutMs: 10_000,
     });
     // Several `stockade sealer` processes share the partitions through leases (src/partitions).

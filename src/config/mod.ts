@@ -10,12 +10,16 @@ export interface LedgerConfig {
   keyDir: string;
   blockMaxEntries: number;
   blockMaxMs: number;
-  /** Time between checkpoints (one is written only when a head moved). */
+  /** Time between checkpoints (one is written for a tenant only when its tree grew). */
   checkpointIntervalMs: number;
-  /** A file (ideally on another host's mount) rewritten with each checkpoint. */
-  checkpointFile?: string;
-  /** A witness each checkpoint is sent to. */
-  witnessUrl?: string;
+  /** A folder (ideally on another host's mount) keeping each tenant's newest checkpoint note. */
+  checkpointDir?: string;
+  /** tlog-witnesses that cosign each checkpoint. */
+  witnessUrls: string[];
+  /** The install origin of the tenants' logs. */
+  origin?: string;
+  /** Where the sealer keeps the leaf files it proves consistency to witnesses from (a cache). */
+  treesDir: string;
 }
 
 /** How far sealing and projection may fall behind before the ingress refuses new reports. */
@@ -82,8 +86,10 @@ function toConfig(v: SettingValues): Config {
       blockMaxEntries: v.blockMaxEntries,
       blockMaxMs: v.blockMaxMs,
       checkpointIntervalMs: v.checkpointMs,
-      ...(v.checkpointFile ? { checkpointFile: v.checkpointFile } : {}),
-      ...(v.witnessUrl ? { witnessUrl: v.witnessUrl } : {}),
+      ...(v.checkpointDir ? { checkpointDir: resolve(v.checkpointDir) } : {}),
+      witnessUrls: v.witnesses,
+      ...(v.origin ? { origin: v.origin } : {}),
+      treesDir: resolve(dataDir, 'ledger-trees', 'sealer'),
     },
     sealer: { ...(v.sealerHttp ? { http: v.sealerHttp } : {}), ...(v.workerId ? { workerId: v.workerId } : {}) },
   };

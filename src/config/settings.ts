@@ -292,23 +292,40 @@ export const SETTINGS = {
     parse: integer(1, 86_400_000),
     description: 'time between signed checkpoints of every chain head',
   }),
-  checkpointFile: def({
+  checkpointDir: def({
     section: 'ledger',
-    flag: { name: '--checkpoint-file', arg: 'PATH', commands: ['sealer'] },
-    env: 'STOCKADE_LEDGER_CHECKPOINT_FILE',
+    flag: { name: '--checkpoint-dir', arg: 'DIR', commands: ['sealer'] },
+    env: 'STOCKADE_LEDGER_CHECKPOINT_DIR',
     default: null as string | null,
     defaultText: '',
     parse: optionalText,
-    description: 'also write each checkpoint to this file',
+    description: "also keep each tenant's newest checkpoint note in this folder (`<tenant>.checkpoint`), ideally another host's mount",
   }),
-  witnessUrl: def({
+  witnesses: def({
     section: 'ledger',
-    flag: { name: '--witness-url', arg: 'URL', commands: ['sealer'] },
-    env: 'STOCKADE_LEDGER_WITNESS_URL',
-    default: null as string | null,
+    flag: { name: '--witness', arg: 'URLS', commands: ['sealer'] },
+    env: 'STOCKADE_LEDGER_WITNESSES',
+    default: [] as string[],
     defaultText: '',
-    parse: httpUrl,
-    description: 'also send each checkpoint to this witness',
+    parse: (raw) => {
+      const list = urls(raw);
+      for (const u of list) httpUrl(u);
+      return list;
+    },
+    description: 'C2SP tlog-witnesses (their submission URL prefixes, comma-separated) that cosign each checkpoint',
+  }),
+  origin: def({
+    section: 'ledger',
+    flag: { name: '--origin', arg: 'ORIGIN', commands: ['sealer'] },
+    env: 'STOCKADE_LEDGER_ORIGIN',
+    default: null as string | null,
+    defaultText: '`stockade/<first key id>`',
+    parse: (raw) => {
+      if (!/^[!-*,-~]{1,200}$/.test(raw) || raw.includes('/tenant/'))
+        throw new InvalidSetting('must be a schema-less URL without spaces or `+` (chosen once: witnesses remember it)');
+      return raw;
+    },
+    description: "the install origin: each tenant's log is `<origin>/tenant/<tenant>` in its checkpoints",
   }),
   sealerHttp: def({
     section: 'sealer',

@@ -11,20 +11,27 @@ import { StkError } from '../errors.ts';
 export const LEDGER_STREAM = 'LEDGER';
 /** Subject prefix of tenant chains: `ledger.<tenant>`. */
 export const LEDGER_SUBJECT_PREFIX = 'ledger.';
-/** Subject of the signed checkpoints (heads of every tenant chain). */
-export const CHECKPOINT_SUBJECT = 'ledger-checkpoint';
+/** Subject prefix of the tenants' checkpoints: `ledger-checkpoint.<tenant>`, one C2SP signed note each. */
+export const CHECKPOINT_SUBJECT_PREFIX = 'ledger-checkpoint.';
+/** Subject of format-1 checkpoints (one JSON message for every chain); read by no one now, kept in the stream's subjects so old backups restore. */
+export const LEGACY_CHECKPOINT_SUBJECT = 'ledger-checkpoint';
 /** Subject of key records: which keys sign blocks, each endorsed by the one before. */
 export const KEYS_SUBJECT = 'ledger-keys';
 /** Header carrying the aggregate version after a commit (src/log); part of the event preimage. */
 export const VERSION_HEADER = 'Stk-Version';
 /** The previous head of an empty chain. */
 export const GENESIS_HEAD = '0'.repeat(64);
-export const BLOCK_FORMAT = 1;
+/** Blocks written now: format 2 signs the Merkle tree root too. Format 1 blocks are still read. */
+export const BLOCK_FORMAT = 2;
 
 const enc = new TextEncoder();
 
 export function ledgerSubject(tenant: string): string {
   return LEDGER_SUBJECT_PREFIX + tenant;
+}
+
+export function checkpointSubject(tenant: string): string {
+  return CHECKPOINT_SUBJECT_PREFIX + tenant;
 }
 
 /**
@@ -48,9 +55,23 @@ export function eventHash(subject: string, version: string, body: Uint8Array): s
   return hash('sha256', buf, 'hex');
 }
 
-/** `entryHash = SHA-256("stk-entry/1\n" tenant "\n" height "\n" prevHead "\n" eventHash)`. */
+/** The bytes of one entry: `"stk-entry/1\n" tenant "\n" height "\n" prevHead "\n" eventHash`. */
+export function entryText(tenant: string, height: number, prevHead: string, evHash: string): string {
+  return `stk-entry/1\n${tenant}\n${height}\n${prevHead}\n${evHash}`;
+}
+
+/** `entryHash = SHA-256(entry bytes)`: the chain head at that height. */
 export function entryHash(tenant: string, height: number, prevHead: string, evHash: string): string {
-  return hash('sha256', `stk-entry/1\n${tenant}\n${height}\n${prevHead}\n${evHash}`, 'hex');
+  return hash('sha256', entryText(tenant, height, prevHead, evHash), 'hex');
+}
+
+/** The entry's leaf in the tenant's Merkle tree: RFC 6962 `SHA-256(0x00 ‖ entry bytes)`, raw 32 bytes. */
+export function entryLeaf(tenant: string, height: number, prevHead: string, evHash: string): Buffer {
+  const text = entryText(tenant, height, prevHead, evHash);
+  const buf = Buffer.allocUnsafe(1 + text.length);
+  buf[0] = 0x00;
+  buf.write(text, 1, 'latin1');
+  return hash('sha256', buf, 'buffer');
 }
 
 /** One chain entry as a block lists it: where the record is, its first event id, its hash. */
@@ -69,18 +90,28 @@ export interface Block {
   prevHead: string;
   /** Entry hash at `lastHeight`. */
   head: string;
+  /** Format 2: RFC 6962 root (64 hex) of the tenant's tree of `lastHeight` leaves, one per entry. */
+  root?: string;
   /** Stream sequence of the last record the block seals. */
   lastSeq: number;
   keyId: string;
   sealedAt: string;
   entries: BlockEntry[];
+  /**
+   * Format 2, not signed: the roots (64 hex) of the complete subtrees the tree of `lastHeight`
+   * leaves is made of, largest first — what the next block's root is computed from. They fold to
+   * `root`, which is signed, so a changed edge is refused rather than trusted.
+   */
+  edge?: string[];
   /** Ed25519 signature (base64) over `blockSignedText(block)`. */
   sig: string;
 }
 
-/** The exact text a block's signature covers. */
-export function blockSignedText(b: Omit<Block, 'sig' | 'entries' | 'format'>): string {
-  return `stk-block/1\n${b.tenant}\n${b.index}\n${b.firstHeight}\n${b.lastHeight}\n${b.prevHead}\n${b.head}\n${b.lastSeq}\n${b.keyId}\n${b.sealedAt}\n`;
+/** The exact text a block's signature covers (its format decides which). */
+export function blockSignedText(b: Omit<Block, 'sig' | 'entries' | 'edge'>): string {
+  if (b.format === 1)
+    return `stk-block/1\n${b.tenant}\n${b.index}\n${b.firstHeight}\n${b.lastHeight}\n${b.prevHead}\n${b.head}\n${b.lastSeq}\n${b.keyId}\n${b.sealedAt}\n`;
+  return `stk-block/2\n${b.tenant}\n${b.index}\n${b.firstHeight}\n${b.lastHeight}\n${b.prevHead}\n${b.head}\n${b.root}\n${b.lastSeq}\n${b.keyId}\n${b.sealedAt}\n`;
 }
 
 /** A key record on `ledger-keys`: key `keyId` starts signing; endorsed by `prevKeyId` (itself for the first). */
@@ -99,28 +130,9 @@ export function keyRecordSignedText(r: Pick<KeyRecord, 'keyId' | 'prevKeyId' | '
   return `stk-key/1\n${r.keyId}\n${r.prevKeyId ?? '-'}\n${r.at}\n`;
 }
 
-/** One tenant's head in a checkpoint. */
-export interface CheckpointHead {
-  tenant: string;
-  height: number;
-  head: string;
-}
-
-/** Signed heads of every chain a sealer owns, at one moment. */
-export interface Checkpoint {
-  format: number;
-  at: string;
-  keyId: string;
-  /** Sorted by tenant. */
-  heads: CheckpointHead[];
-  sig: string;
-}
-
-export function checkpointSignedText(c: Pick<Checkpoint, 'at' | 'keyId' | 'heads'>): string {
-  return `stk-checkpoint/1\n${c.at}\n${c.keyId}\n${c.heads.map((h) => `${h.tenant} ${h.height} ${h.head}\n`).join('')}`;
-}
-
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Every time the ledger writes: `Date.prototype.toISOString()` of a year 0000–9999, always 24 characters, UTC. */
+export const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Parses a stored block; anything that is not a well-formed block is STK_ERR_LEDGER_CORRUPT. */
 export function parseBlock(data: Uint8Array, where: Record<string, unknown>): Block {
@@ -132,7 +144,8 @@ export function parseBlock(data: Uint8Array, where: Record<string, unknown>): Bl
   }
   const ok =
     b &&
-    b.format === BLOCK_FORMAT &&
+    (b.format === 1 ||
+      (b.format === 2 && typeof b.root === 'string' && HEX64.test(b.root) && Array.isArray(b.edge) && b.edge.every((h) => typeof h === 'string'))) &&
     typeof b.tenant === 'string' &&
     Number.isInteger(b.index) &&
     Number.isInteger(b.firstHeight) &&
@@ -143,6 +156,7 @@ export function parseBlock(data: Uint8Array, where: Record<string, unknown>): Bl
     Number.isInteger(b.lastSeq) &&
     typeof b.keyId === 'string' &&
     typeof b.sealedAt === 'string' &&
+    ISO_TIME.test(b.sealedAt) &&
     typeof b.sig === 'string' &&
     Array.isArray(b.entries) &&
     b.entries.length === b.lastHeight - b.firstHeight + 1 &&

@@ -6,6 +6,8 @@ import { PartitionLeases } from '../partitions/leases.ts';
 import type { LedgerConfig } from '../config/mod.ts';
 import type { Keyring } from './keys.ts';
 import { Sealer, type ChainStatus } from './sealer.ts';
+import { LedgerTrees } from './trees.ts';
+import { WitnessPusher } from './witnesses.ts';
 
 /** The sealer consumer of partition `p`. Every worker that ever owns `p` continues this one. */
 export const sealerConsumerName = (p: number): string => `stk-sealer-p${p}`;
@@ -37,6 +39,9 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   readonly #o: SealerGroupOptions;
   readonly #sealers = new Map<number, Sealer>();
   readonly #leases: PartitionLeases;
+  /** One pusher for every partition: it remembers each witness's size per tenant. */
+  readonly #witnesses: WitnessPusher | null;
+  readonly #trees: LedgerTrees | null;
   #changing: Promise<void> = Promise.resolve();
   #closed = false;
   #reconcile: NodeJS.Timeout | null = null;
@@ -44,6 +49,8 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   private constructor(o: SealerGroupOptions) {
     super();
     this.#o = o;
+    this.#trees = o.ledger.witnessUrls.length ? new LedgerTrees({ streams: o.streams, dir: o.ledger.treesDir }) : null;
+    this.#witnesses = this.#trees ? new WitnessPusher({ urls: o.ledger.witnessUrls, trees: this.#trees, logger: o.logger }) : null;
     this.#leases = new PartitionLeases(o.streams, {
       bucket: 'stk-leases-sealer',
       workerId: o.workerId ?? newId(),
@@ -106,6 +113,16 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
     return { entries, blocks };
   }
 
+  /** The oldest write failure of this worker's sealers, if any is failing now. */
+  get writeFailure(): { sinceMs: number; message: string } | null {
+    let worst: { sinceMs: number; message: string } | null = null;
+    for (const s of this.#sealers.values()) {
+      const f = s.writeFailure;
+      if (f && (!worst || f.sinceMs < worst.sinceMs)) worst = f;
+    }
+    return worst;
+  }
+
   chains(): ChainStatus[] {
     return [...this.#sealers.values()].flatMap((s) => s.chains());
   }
@@ -132,6 +149,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
     await this.#changing;
     await Promise.all([...this.#sealers.values()].map((s) => s.close()));
     this.#sealers.clear();
+    this.#trees?.close();
   }
 
   /**
@@ -169,6 +187,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
             replicas: this.#o.replicas ?? 1,
             consumerName: sealerConsumerName(p),
             filter: partitionFilter(p),
+            witnesses: this.#witnesses,
           });
           this.#sealers.set(p, sealer);
         }

@@ -113,7 +113,8 @@ export class Keyring {
     return this.records[this.records.length - 1]!.keyId;
   }
 
-  sign(message: string): string {
+  /** Ed25519 signature (base64) of `message` with the current key. */
+  sign(message: string | Uint8Array): string {
     return signText(this.#current, message);
   }
 

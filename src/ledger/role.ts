@@ -14,7 +14,8 @@ export const SEALER_UNHEALTHY_LAG_SECONDS = 60;
 export async function startSealerRole(rt: Runtime): Promise<Started> {
   const lc = rt.config.ledger;
   const keyring = await Keyring.open(lc.keyDir, { create: true });
-  const sealerStreams = rt.streams.withTimeout(10_000);
+  // On its own connection where serve made one (the only NATS user allowed to write LEDGER).
+  const sealerStreams = (rt.sealerStreams ?? rt.streams).withTimeout(10_000);
   // Sealing is split by partition: this process leases its share and seals those partitions.
   const group = await SealerGroup.start({
     // Blocks wait longer for their acknowledgement than appends: a timeout means signing again.
@@ -36,7 +37,7 @@ export async function startSealerRole(rt: Runtime): Promise<Started> {
 }
 
 /** What the sealer telemetry reads: one Sealer, or a SealerGroup of one per partition. */
-export type SealerTelemetrySource = Pick<Sealer, 'lag' | 'backlog' | 'counters' | 'chains' | 'keyId' | 'superseded'>;
+export type SealerTelemetrySource = Pick<Sealer, 'lag' | 'backlog' | 'counters' | 'chains' | 'keyId' | 'superseded' | 'writeFailure'>;
 
 export function registerSealerTelemetry(rt: Pick<Runtime, 'metrics' | 'health'>, sealer: SealerTelemetrySource): void {
   const backlog = async (): Promise<number> => sealer.backlog().catch(() => 0);
@@ -70,13 +71,17 @@ export function registerSealerTelemetry(rt: Pick<Runtime, 'metrics' | 'health'>,
       .chains()
       .filter((c) => c.refused)
       .map((c) => c.tenant);
+    // A sealer whose blocks are refused (LEDGER deleted, no permission, no quorum) seals nothing,
+    // however small its lag looks at first: it is unhealthy from the first refusal on.
+    const failure = sealer.writeFailure;
     return {
-      ok: refused.length === 0 && !sealer.superseded && lag.seconds < SEALER_UNHEALTHY_LAG_SECONDS,
+      ok: refused.length === 0 && !sealer.superseded && !failure && lag.seconds < SEALER_UNHEALTHY_LAG_SECONDS,
       keyId: sealer.keyId,
       lagEvents: lag.events + (await backlog()),
       lagSeconds: lag.seconds,
       ...(refused.length ? { refusedTenants: refused } : {}),
       ...(sealer.superseded ? { superseded: true } : {}),
+      ...(failure ? { cannotWrite: { sinceSeconds: Math.round((Date.now() - failure.sinceMs) / 1000), error: failure.message } } : {}),
     };
   });
 }

@@ -2,7 +2,7 @@ import { StkError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { ALL_EVENTS, EVENTS_STREAM, isWrongLastSequence, parseEventSubject, type Consumption, type Delivery, type Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
-import { CheckpointWriter, type CheckpointTargets } from './checkpoint.ts';
+import { CheckpointWriter, type CheckpointTargets, type NoteCheckpoint, type TreeHead } from './checkpoint.ts';
 import {
   BLOCK_FORMAT,
   GENESIS_HEAD,
@@ -10,6 +10,7 @@ import {
   VERSION_HEADER,
   blockSignedText,
   entryHash,
+  entryLeaf,
   eventHash,
   firstEventId,
   ledgerSubject,
@@ -20,6 +21,9 @@ import {
 import { publishKeyRecords } from './keyrecords.ts';
 import { verifyText, type Keyring } from './keys.ts';
 import { ledgerStreamSpec, ledgerUnavailable } from './stream.ts';
+import { replayChain } from './replay.ts';
+import { Frontier } from './tree.ts';
+import type { WitnessPusher } from './witnesses.ts';
 
 export interface SealerOptions extends CheckpointTargets {
   /** The door to JetStream; the sealer publishes blocks through it (give it a long acknowledgement timeout). */
@@ -38,6 +42,8 @@ export interface SealerOptions extends CheckpointTargets {
   filter?: string;
   replicas?: number;
   now?: () => Date;
+  /** Witnesses each checkpoint is sent to for cosigning. */
+  witnesses?: WitnessPusher | null;
 }
 
 interface Pending {
@@ -57,8 +63,10 @@ interface Chain {
   lastSeq: number;
   /** LEDGER sequence of the last block: the expected last subject sequence of the next. */
   ledgerSeq: number;
+  /** The right edge of the tenant's Merkle tree at `height`: the next block's root is computed from it. */
+  frontier: Frontier;
   pending: Pending[];
-  inflight: { block: Block; bytes: Uint8Array; count: number } | null;
+  inflight: { block: Block; bytes: Uint8Array; count: number; frontier: Frontier } | null;
   timer: NodeJS.Timeout | null;
   /** Set when the chain's stored head is not one this sealer can extend; the tenant is not sealed. */
   refused: StkError | null;
@@ -117,6 +125,8 @@ export class Sealer {
   #superseded = false;
   #sealedEntries = 0;
   #blocks = 0;
+  /** Set while block publishes fail (LEDGER gone, refused, unreachable); cleared by the next block stored. */
+  #writeFailure: { sinceMs: number; message: string } | null = null;
 
   private constructor(o: SealerOptions) {
     this.#o = { blockMaxEntries: 1000, blockMaxMs: 250, consumerName: 'stk-sealer', ...o };
@@ -126,7 +136,7 @@ export class Sealer {
     this.#owns = o.owns ?? (() => true);
     this.#log = o.logger.child({ component: 'sealer' });
     this.#now = o.now ?? (() => new Date());
-    this.#checkpoints = new CheckpointWriter({ ...o, heads: () => this.#storedHeads(), logger: this.#log });
+    this.#checkpoints = new CheckpointWriter({ ...o, heads: () => this.#treeHeads(), logger: this.#log });
   }
 
   /** Starts sealing: makes sure LEDGER exists and the keyring's key records are in it, then consumes. */
@@ -134,7 +144,6 @@ export class Sealer {
     await o.streams.ensureStream(ledgerStreamSpec({ replicas: o.replicas ?? 1 }));
     const sealer = new Sealer(o);
     await publishKeyRecords(o.streams, o.keyring, sealer.#log);
-    await sealer.#checkpoints.load();
     await sealer.#openConsumer();
     sealer.#loop = sealer.#run();
     sealer.#floorTimer = setInterval(() => sealer.#advanceFloor(), 1000);
@@ -184,15 +193,25 @@ export class Sealer {
     return { entries: this.#sealedEntries, blocks: this.#blocks };
   }
 
+  /** Since when blocks cannot be stored, and the last refusal; null while they can. */
+  get writeFailure(): { sinceMs: number; message: string } | null {
+    return this.#writeFailure;
+  }
+
   /** Resolves once every owned record with a sequence ≤ `seq` is in a stored block. */
   waitSealed(seq: number): Promise<void> {
     if (this.#sealedThrough() >= seq) return Promise.resolve();
     return new Promise((resolve) => this.#sealedWaiters.push({ seq, resolve }));
   }
 
-  /** Signs and publishes a checkpoint now (and writes it off-host where configured). */
-  checkpoint() {
+  /** Writes the checkpoint of every held chain whose tree grew (to LEDGER, witnesses and the checkpoint folder where configured). */
+  checkpoint(): Promise<NoteCheckpoint[]> {
     return this.#checkpoints.write();
+  }
+
+  /** The install origin the checkpoints name (`<origin>/tenant/<tenant>`). */
+  get installOrigin(): string {
+    return this.#checkpoints.installOrigin;
   }
 
   /** Stops consuming; blocks in flight finish or are left for the next start to redo. */
@@ -303,7 +322,6 @@ export class Sealer {
       for (const c of this.#chains.values()) if (c.timer) clearTimeout(c.timer);
       while (!this.#stopped && [...this.#chains.values()].some((c) => c.inflight)) await new Promise((r) => setTimeout(r, 20));
       const floor = this.#sealedThrough();
-      this.#checkpoints.remember(this.#storedHeads());
       this.#chains.clear();
       this.#unacked.length = 0;
       // A consumer recreated by someone else means another sealer took this work over (a partition
@@ -380,6 +398,7 @@ export class Sealer {
       index: 0,
       lastSeq: 0,
       ledgerSeq: 0,
+      frontier: Frontier.empty(),
       pending: [],
       inflight: null,
       timer: null,
@@ -399,7 +418,15 @@ export class Sealer {
             keyId: b.keyId,
           });
         }
-        Object.assign(chain, { height: b.lastHeight, head: b.head, index: b.index, lastSeq: b.lastSeq, ledgerSeq: m.seq, sealedAtMs: Date.parse(b.sealedAt) });
+        Object.assign(chain, {
+          height: b.lastHeight,
+          head: b.head,
+          index: b.index,
+          lastSeq: b.lastSeq,
+          ledgerSeq: m.seq,
+          sealedAtMs: Date.parse(b.sealedAt),
+          frontier: await this.#frontierOf(tenant, b, m.seq),
+        });
       } catch (err) {
         if (!(err instanceof StkError) || (err.code !== 'STK_ERR_LEDGER_FOREIGN_HEAD' && err.code !== 'STK_ERR_LEDGER_CORRUPT')) throw err;
         chain.refused =
@@ -421,6 +448,21 @@ export class Sealer {
     return chain;
   }
 
+  /**
+   * The tree edge after block `b`: from the block itself (format 2 carries it; it must fold to the
+   * root the block signs), else rebuilt from the tenant's blocks in LEDGER (format 1, once).
+   */
+  async #frontierOf(tenant: string, b: Block, ledgerSeq: number): Promise<Frontier> {
+    if (b.format === 2) {
+      const f = Frontier.fromEdge(b.lastHeight, b.edge ?? []);
+      if (f && Buffer.from(f.root()).toString('hex') === b.root) return f;
+    }
+    this.#log.info({ tenant, height: b.lastHeight }, 'rebuilding the tree edge of a chain from its blocks');
+    const r = await replayChain(this.#streams, tenant, () => {}, { toSeq: ledgerSeq });
+    if (r.head !== b.head) throw new StkError('STK_ERR_LEDGER_CORRUPT', `the blocks of ${tenant} do not lead to its last head`, { tenant, ledgerSeq });
+    return r.frontier;
+  }
+
   #flush(chain: Chain): void {
     if (chain.timer) {
       clearTimeout(chain.timer);
@@ -431,25 +473,29 @@ export class Sealer {
     if (this.#chains.get(chain.tenant) !== chain) return;
     const take = chain.pending.slice(0, this.#o.blockMaxEntries);
     const entries: BlockEntry[] = [];
+    const frontier = chain.frontier.clone();
     let head = chain.head;
     for (let i = 0; i < take.length; i++) {
       const p = take[i]!;
+      frontier.append(entryLeaf(chain.tenant, chain.height + i + 1, head, p.hash));
       head = entryHash(chain.tenant, chain.height + i + 1, head, p.hash);
       entries.push([p.seq, p.id, p.hash]);
     }
     const unsigned = {
+      format: BLOCK_FORMAT,
       tenant: chain.tenant,
       index: chain.index + 1,
       firstHeight: chain.height + 1,
       lastHeight: chain.height + take.length,
       prevHead: chain.head,
       head,
+      root: Buffer.from(frontier.root()).toString('hex'),
       lastSeq: take[take.length - 1]!.seq,
       keyId: this.#o.keyring.keyId,
       sealedAt: this.#now().toISOString(),
     };
-    const block: Block = { format: BLOCK_FORMAT, ...unsigned, entries, sig: this.#o.keyring.sign(blockSignedText(unsigned)) };
-    chain.inflight = { block, bytes: new TextEncoder().encode(JSON.stringify(block)), count: take.length };
+    const block: Block = { ...unsigned, entries, edge: frontier.edge(), sig: this.#o.keyring.sign(blockSignedText(unsigned)) };
+    chain.inflight = { block, bytes: new TextEncoder().encode(JSON.stringify(block)), count: take.length, frontier };
     void this.#publish(chain);
   }
 
@@ -469,13 +515,14 @@ export class Sealer {
         index: b.index,
         lastSeq: b.lastSeq,
         ledgerSeq: ack.seq,
+        frontier: f.frontier,
         sealedAtMs: Date.now(),
         inflight: null,
       });
       chain.pending.splice(0, f.count);
+      this.#writeFailure = null;
       this.#sealedEntries += f.count;
       this.#blocks++;
-      this.#checkpoints.changed();
     } catch (err) {
       if (this.#stopped) return;
       if (isWrongLastSequence(err)) {
@@ -491,6 +538,8 @@ export class Sealer {
         // Cleared only now, so a restart waiting for blocks in flight also waits for this re-read.
         chain.inflight = null;
       } else {
+        const message = (err as Error)?.message ?? String(err);
+        this.#writeFailure = { sinceMs: this.#writeFailure?.sinceMs ?? Date.now(), message };
         this.#log.error({ err, tenant: chain.tenant, index: f.block.index }, 'block publish failed; retrying the same block');
         await new Promise((r) => setTimeout(r, 500));
         if (!this.#stopped) return this.#publish(chain);
@@ -531,8 +580,10 @@ export class Sealer {
     }
   }
 
-  #storedHeads(): Array<{ tenant: string; height: number; head: string }> {
-    return [...this.#chains.values()].filter((c) => c.height > 0).map((c) => ({ tenant: c.tenant, height: c.height, head: c.head }));
+  #treeHeads(): TreeHead[] {
+    return [...this.#chains.values()]
+      .filter((c) => c.height > 0 && !c.refused && c.frontier.size === c.height)
+      .map((c) => ({ tenant: c.tenant, size: c.height, rootHash: Buffer.from(c.frontier.root()).toString('hex') }));
   }
 
   #status(c: Chain): ChainStatus {

@@ -1,6 +1,6 @@
 import { StkError } from '../errors.ts';
 import type { StreamSpec } from '../log/mod.ts';
-import { CHECKPOINT_SUBJECT, KEYS_SUBJECT, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX } from './format.ts';
+import { CHECKPOINT_SUBJECT_PREFIX, KEYS_SUBJECT, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, LEGACY_CHECKPOINT_SUBJECT } from './format.ts';
 
 /**
  * The LEDGER stream. `deny_delete` and `deny_purge` are set at creation and the server refuses to
@@ -10,7 +10,7 @@ import { CHECKPOINT_SUBJECT, KEYS_SUBJECT, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX 
 export function ledgerStreamSpec(o: { replicas?: number } = {}): StreamSpec {
   return {
     name: LEDGER_STREAM,
-    subjects: [`${LEDGER_SUBJECT_PREFIX}>`, CHECKPOINT_SUBJECT, KEYS_SUBJECT],
+    subjects: [`${LEDGER_SUBJECT_PREFIX}>`, `${CHECKPOINT_SUBJECT_PREFIX}>`, LEGACY_CHECKPOINT_SUBJECT, KEYS_SUBJECT],
     discard: 'new',
     replicas: o.replicas ?? 1,
     denyDelete: true,

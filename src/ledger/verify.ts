@@ -1,79 +1,49 @@
 import type { KeyObject } from 'node:crypto';
 import { assertId, isValidId } from '../ids.ts';
-import { ALL_EVENTS, EVENTS_STREAM, parseEventSubject, tenantFilter, type StoredMessage, type Streams } from '../log/mod.ts';
-import {
-  GENESIS_HEAD,
-  LEDGER_STREAM,
-  LEDGER_SUBJECT_PREFIX,
-  VERSION_HEADER,
-  blockSignedText,
-  checkpointSignedText,
-  entryHash,
-  eventHash,
-  firstEventId,
-  ledgerSubject,
-  parseBlock,
-  type Block,
-  type BlockEntry,
-  type Checkpoint,
-} from './format.ts';
-import { readKeyRecords } from './keyrecords.ts';
-import { verifyText } from './keys.ts';
+import { ALL_EVENTS, EVENT_PARTITIONS, EVENTS_STREAM, parseEventSubject, partitionOf, tenantFilter, type Streams } from '../log/mod.ts';
+import { openNote } from '../transparency/mod.ts';
+import { ChainCheck, type Break, type BreakKind, type ChainCheckContext, type TenantReport } from './chaincheck.ts';
+import { tenantNoteVerifier, type NoteCheckpoint } from './checkpoint.ts';
+import { CHECKPOINT_SUBJECT_PREFIX, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, checkpointSubject, ledgerSubject } from './format.ts';
+import { sealerConsumerName } from './group.ts';
+import { keyIdOf } from './keys.ts';
+import { loadKeyWindows, type KeyReport } from './keywindows.ts';
 
-/** What can be wrong with a chain; `verify` names the first one it meets, by height. */
-export type BreakKind =
-  | 'event_edited'
-  | 'event_removed'
-  | 'entry_out_of_order'
-  | 'entry_duplicated'
-  | 'event_inserted'
-  | 'bad_signature'
-  | 'unknown_key'
-  | 'unsealed'
-  | 'checkpoint_fork'
-  | 'chain_broken'
-  | 'block_malformed';
+export type { Break, BreakKind, TenantReport };
 
-export interface Break {
-  kind: BreakKind;
+/** A checkpoint the auditor saved earlier, as verify judged it. */
+export interface SavedCheckpointReport {
   tenant: string;
-  message: string;
-  /** Chain height where the break is, when it is at an entry. */
-  height?: number;
-  /** EVENTS sequence involved. */
-  seq?: number;
-  /** Block index and LEDGER sequence, when the break is in a block. */
-  block?: number;
-  ledgerSeq?: number;
-}
-
-export interface TenantReport {
-  tenant: string;
+  origin: string;
+  size: number;
   ok: boolean;
-  /** Entries (stored event records) verified against their events. */
-  entries: number;
-  blocks: number;
-  height: number;
-  head: string;
-  keyIds: string[];
-  /** Records not yet sealed but younger than the sealing window. */
-  pending: number;
-  break?: Break;
+  /** Who signed it: a ledger key LEDGER records, one given with `logKeys`, or none known. */
+  signedBy: string | null;
+  message?: string;
 }
 
 export interface VerifyReport {
   ok: boolean;
+  /** False when the LEDGER stream does not exist at all. */
+  ledger: boolean;
   tenants: TenantReport[];
-  keys: Array<{ keyId: string; prevKeyId: string | null; at: string; trusted: boolean }>;
-  checkpoint?: { at: string; keyId: string; ok: boolean; message?: string };
+  keys: KeyReport[];
+  /** The saved checkpoints given, each against its tenant's chain. */
+  checkpoints: SavedCheckpointReport[];
 }
 
 export interface VerifyOptions {
   streams: Streams;
   /** Tenants to verify, or 'all' (every tenant with events or blocks). */
   tenants: string[] | 'all';
-  /** A saved checkpoint the chains must still extend. */
-  checkpoint?: Checkpoint;
+  /** Checkpoints saved earlier (notes, each naming its tenant's log): the chains must still extend them. */
+  checkpoints?: NoteCheckpoint[];
+  /** Ledger public keys the auditor holds, to check saved checkpoints when LEDGER no longer records their key. */
+  logKeys?: KeyObject[];
+  /** The install origin every checkpoint must name (`<origin>/tenant/<tenant>`). */
+  origin?: string;
+  /** Witnesses' verifier keys (vkeys) and how many of them must have cosigned each tenant's newest checkpoint. */
+  witnesses?: { keys: string[]; quorum: number };
   /** How long a record may stay unsealed before it is a break. @defaultValue 60000 */
   windowMs?: number;
   now?: () => Date;
@@ -81,52 +51,48 @@ export interface VerifyOptions {
 }
 
 /**
- * Replays LEDGER against EVENTS, read-only: every block's key and signature, every block's link
- * to the one before, every entry against the exact stored record it names, every record of the
- * tenant against the chain, and the chains against a saved checkpoint.
+ * Replays LEDGER against EVENTS, read-only: every block's key (and its window) and signature,
+ * every block's link to the one before and the head and tree root it signs, the checkpoints in
+ * LEDGER, every entry against the exact stored record it names, every record of the tenant
+ * against the chain (a record the sealer acknowledged that no block holds is a break at once),
+ * and the chains against saved checkpoints. Every scan ends at a sequence fixed when it starts,
+ * so verify always ends with a verdict.
  */
 export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
   const streams = o.streams;
-  const { keys, trusted } = await loadKeys(streams);
-  const report: VerifyReport = { ok: true, tenants: [], keys };
-  let cp: Checkpoint | undefined = o.checkpoint;
-  if (cp) {
-    const key = trusted.get(cp.keyId);
-    const ok = !!key && verifyText(key, checkpointSignedText(cp), cp.sig);
-    report.checkpoint = {
-      at: cp.at,
-      keyId: cp.keyId,
-      ok,
-      ...(ok ? {} : { message: key ? 'checkpoint signature does not verify' : `checkpoint signed by unknown key ${cp.keyId}` }),
-    };
-    if (!ok) {
-      report.ok = false;
-      cp = undefined;
-    }
-  }
+  const ledger = (await streams.state(LEDGER_STREAM)) !== null;
+  const { report: keys, windows } = await loadKeyWindows(streams);
+  const report: VerifyReport = { ok: true, ledger, tenants: [], keys, checkpoints: [] };
   const now = (o.now?.() ?? new Date()).getTime();
+  const floors = await sealedFloors(streams, o.tenants === 'all' ? null : o.tenants);
   const checks = new Map<string, ChainCheck>();
   const checkOf = (tenant: string): ChainCheck => {
     let c = checks.get(tenant);
     if (!c) {
-      c = new ChainCheck(
-        tenant,
-        trusted,
-        cp?.heads.find((h) => h.tenant === tenant),
+      const ctx: ChainCheckContext = {
+        keys: windows,
         now,
-        o.windowMs ?? 60_000,
-        o.onProgress,
-      );
+        windowMs: o.windowMs ?? 60_000,
+        sealedFloor: Math.max(floors.get(partitionOf(tenant)) ?? 0, floors.get(-1) ?? 0),
+        onProgress: o.onProgress,
+        ...(o.origin !== undefined ? { origin: o.origin } : {}),
+        ...(o.witnesses ? { witnesses: o.witnesses } : {}),
+      };
+      c = new ChainCheck(tenant, ctx);
       checks.set(tenant, c);
     }
     return c;
   };
   if (o.tenants === 'all') {
     // One pass over each stream for every tenant: per-tenant consumers cost more than the reading.
-    for (const h of cp?.heads ?? []) checkOf(h.tenant);
+    for (const cp of o.checkpoints ?? []) checkOf(cp.tenant);
     for await (const m of streams.scan(LEDGER_STREAM, { filter: `${LEDGER_SUBJECT_PREFIX}>` })) {
       const tenant = m.subject.slice(LEDGER_SUBJECT_PREFIX.length);
       if (isValidId('tenant', tenant)) checkOf(tenant).block(m);
+    }
+    for await (const m of streams.scan(LEDGER_STREAM, { filter: `${CHECKPOINT_SUBJECT_PREFIX}>` })) {
+      const tenant = m.subject.slice(CHECKPOINT_SUBJECT_PREFIX.length);
+      if (isValidId('tenant', tenant)) checkOf(tenant).checkpointMessage(m);
     }
     for (const c of checks.values()) c.blocksDone();
     await streams.scanEach(EVENTS_STREAM, { filter: ALL_EVENTS }, (m) => {
@@ -143,6 +109,7 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
     for (const tenant of new Set(o.tenants)) {
       const c = checkOf(tenant);
       for await (const m of streams.scan(LEDGER_STREAM, { filter: ledgerSubject(tenant) })) c.block(m);
+      for await (const m of streams.scan(LEDGER_STREAM, { filter: checkpointSubject(tenant) })) c.checkpointMessage(m);
       c.blocksDone();
       await streams.scanEach(EVENTS_STREAM, { filter: tenantFilter(tenant) }, (m) => c.record(m));
     }
@@ -154,238 +121,73 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
     report.tenants.push(r);
     if (!r.ok) report.ok = false;
   }
+  for (const cp of o.checkpoints ?? []) {
+    const r = savedCheckpoint(cp, checks.get(cp.tenant), windows, o.logKeys ?? []);
+    report.checkpoints.push(r);
+    if (!r.ok) report.ok = false;
+  }
   return report;
 }
 
-/** Key records in order, and the keys of the trusted run (see readKeyRecords). */
-async function loadKeys(streams: Streams) {
-  const records = await readKeyRecords(streams);
-  const keys: VerifyReport['keys'] = records.map((r) => ({ keyId: r.record.keyId, prevKeyId: r.record.prevKeyId, at: r.record.at, trusted: r.trusted }));
-  const trusted = new Map<string, KeyObject>();
-  for (const r of records) if (r.trusted) trusted.set(r.record.keyId, r.key!);
-  return { keys, trusted };
+/**
+ * A saved checkpoint against its tenant's chain: signed by a ledger key of this install (one
+ * LEDGER records, or one the auditor holds), and a tree head of the chain — not beyond it, not
+ * of another root, and not newer than the newest checkpoint LEDGER holds (which would mean
+ * LEDGER's checkpoints were rolled back).
+ */
+function savedCheckpoint(
+  cp: NoteCheckpoint,
+  check: ChainCheck | undefined,
+  windows: Map<string, { key: KeyObject }>,
+  logKeys: KeyObject[],
+): SavedCheckpointReport {
+  const base = { tenant: cp.tenant, origin: cp.origin, size: cp.size };
+  if (!check) return { ...base, ok: false, signedBy: null, message: `covers tenant ${cp.tenant}, which was not verified here (add --tenant ${cp.tenant})` };
+  let signedBy: string | null = null;
+  let badSignature = false;
+  for (const key of [...[...windows.values()].map((w) => w.key), ...logKeys]) {
+    const opened = openNote(cp.note, [tenantNoteVerifier(key, cp.origin)]);
+    if (opened.ok) {
+      signedBy = keyIdOf(key);
+      break;
+    }
+    if (opened.reason === 'invalid-signature') badSignature = true;
+  }
+  const problems: string[] = [];
+  if (!signedBy) {
+    problems.push(
+      badSignature
+        ? 'its signature does not verify'
+        : windows.size === 0
+          ? 'LEDGER holds no key records at all (the stream was deleted or replaced), so no ledger key of this install signs it; pass the key you hold with --log-key'
+          : `none of the ${windows.size} ledger key(s) LEDGER records${logKeys.length ? ' nor the keys given' : ''} signs it as ${cp.origin}: LEDGER was replaced since, or the checkpoint is from another install`,
+    );
+  }
+  const mismatch = check.againstChain(cp.size, cp.rootHash);
+  if (mismatch) problems.push(mismatch);
+  const newest = check.newestCheckpoint;
+  if (!mismatch && (!newest || newest.size < cp.size)) {
+    problems.push(
+      `LEDGER's newest checkpoint of ${cp.tenant} is ${newest ? `of size ${newest.size}` : 'missing'}, older than this one: its checkpoints were rolled back`,
+    );
+  }
+  return problems.length ? { ...base, ok: false, signedBy, message: problems.join('; ') } : { ...base, ok: true, signedBy };
 }
-
-type Where = Omit<Break, 'tenant'>;
 
 /**
- * One tenant's chain, checked in two passes fed in stream order: its blocks (signatures, links,
- * entries hashing to each signed head, the saved checkpoint), then its records against the
- * entries the blocks vouch for. Entries after the first bad block are not trusted.
+ * How far the sealers say they have sealed: the ack floor of each partition's sealer consumer
+ * (key = partition) and of a single-sealer consumer covering every partition (key -1). A record
+ * at or below its floor that no block holds was sealed once and its block is gone.
  */
-class ChainCheck {
-  readonly tenant: string;
-  readonly #trusted: Map<string, KeyObject>;
-  readonly #saved: { height: number; head: string } | undefined;
-  readonly #now: number;
-  readonly #windowMs: number;
-  readonly #onProgress: VerifyOptions['onProgress'];
-  readonly #entries: BlockEntry[] = [];
-  readonly #keyIds = new Set<string>();
-  readonly #ids = new Set<string>();
-  #blockBreak: Where | null = null;
-  #recordBreak: Where | null = null;
-  /** An entry whose record is not at its place; classified (moved, edited, removed) in finish(). */
-  #missing: { entry: BlockEntry; height: number } | null = null;
-  #head = GENESIS_HEAD;
-  #height = 0;
-  #index = 0;
-  #blocks = 0;
-  #lastSeq = 0;
-  #checkpointSeen = false;
-  #i = 0;
-  #pending = 0;
-
-  constructor(
-    tenant: string,
-    trusted: Map<string, KeyObject>,
-    saved: { height: number; head: string } | undefined,
-    now: number,
-    windowMs: number,
-    onProgress: VerifyOptions['onProgress'],
-  ) {
-    this.tenant = tenant;
-    this.#trusted = trusted;
-    this.#saved = saved;
-    this.#now = now;
-    this.#windowMs = windowMs;
-    this.#onProgress = onProgress;
-  }
-
-  block(m: StoredMessage): void {
-    if (this.#blockBreak) return;
-    let b: Block;
-    try {
-      b = parseBlock(m.data, { ledgerSeq: m.seq });
-    } catch {
-      this.#blockBreak = {
-        kind: 'block_malformed',
-        message: `block at LEDGER seq ${m.seq} is not a well-formed block`,
-        ledgerSeq: m.seq,
-        height: this.#height + 1,
-      };
-      return;
-    }
-    const where = { block: b.index, ledgerSeq: m.seq, height: b.firstHeight };
-    const key = this.#trusted.get(b.keyId);
-    const [height, index, head, saved] = [this.#height, this.#index, this.#head, this.#saved];
-    if (b.tenant !== this.tenant) this.#blockBreak = { kind: 'block_malformed', message: `block ${b.index} names tenant ${b.tenant}`, ...where };
-    else if (!key) this.#blockBreak = { kind: 'unknown_key', message: `block ${b.index} is signed by unknown key ${b.keyId}`, ...where };
-    else if (!verifyText(key, blockSignedText(b), b.sig))
-      this.#blockBreak = { kind: 'bad_signature', message: `block ${b.index} has a signature that does not verify with key ${b.keyId}`, ...where };
-    else if (b.index <= index || b.firstHeight <= height) {
-      this.#blockBreak = {
-        kind: 'entry_duplicated',
-        message: `block ${b.index} repeats heights ${b.firstHeight}..${b.lastHeight} already in the chain (chain is at height ${height}, block ${index})`,
-        ...where,
-      };
-    } else if (b.index !== index + 1 || b.firstHeight !== height + 1 || b.prevHead !== head) {
-      this.#blockBreak = {
-        kind: 'chain_broken',
-        message: `block ${b.index} (heights ${b.firstHeight}..${b.lastHeight}) does not extend block ${index} at height ${height}`,
-        ...where,
-      };
-    }
-    if (this.#blockBreak) return;
-    let h = head;
-    let savedHeadAt: string | null = null;
-    for (let i = 0; i < b.entries.length; i++) {
-      h = entryHash(this.tenant, b.firstHeight + i, h, b.entries[i]![2]);
-      if (saved && b.firstHeight + i === saved.height) savedHeadAt = h;
-    }
-    if (h !== b.head) {
-      this.#blockBreak = { kind: 'chain_broken', message: `the entries of block ${b.index} do not hash to the head it signs`, ...where };
-      return;
-    }
-    if (savedHeadAt !== null) {
-      this.#checkpointSeen = true;
-      if (savedHeadAt !== saved!.head) {
-        this.#blockBreak = {
-          kind: 'checkpoint_fork',
-          message: `the chain no longer extends the saved checkpoint: at height ${saved!.height} the head is ${savedHeadAt}, the checkpoint says ${saved!.head}`,
-          ...where,
-          height: saved!.height,
-        };
-        return;
-      }
-    }
-    // The sealer reads records in stream order, so a chain's sequences only grow.
-    const backwards = b.entries.findIndex((e, k) => e[0] <= (k === 0 ? this.#lastSeq : b.entries[k - 1]![0]));
-    if (backwards >= 0) {
-      this.#blockBreak = {
-        kind: 'entry_out_of_order',
-        message: `entry ${b.firstHeight + backwards} names record ${b.entries[backwards]![0]}, which is not after the entry before it`,
-        ...where,
-        height: b.firstHeight + backwards,
-      };
-      return;
-    }
-    for (const e of b.entries) this.#entries.push(e);
-    this.#lastSeq = b.entries[b.entries.length - 1]![0];
-    this.#head = b.head;
-    this.#height = b.lastHeight;
-    this.#index = b.index;
-    this.#keyIds.add(b.keyId);
-    this.#blocks++;
-  }
-
-  blocksDone(): void {
-    const saved = this.#saved;
-    if (!this.#blockBreak && saved && saved.height > 0 && !this.#checkpointSeen) {
-      this.#blockBreak = {
-        kind: 'checkpoint_fork',
-        message: `the chain (height ${this.#height}) no longer reaches the saved checkpoint at height ${saved.height}`,
-        height: Math.min(this.#height + 1, saved.height),
-      };
-    }
-  }
-
-  record(m: StoredMessage): void {
-    if (this.#recordBreak || this.#missing) return;
-    const e = this.#entries[this.#i];
-    const height = this.#i + 1;
-    if (e) {
-      // The next record in the tenant's order must be the next entry's: its hash decides. The
-      // sequence an entry names is a locator, read only to explain a mismatch (and the record's
-      // delivery info is not even parsed on the common path).
-      if (eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data) === e[2]) {
-        const id = e[1] || firstEventId(m.data);
-        if (this.#ids.has(id)) {
-          this.#recordBreak = { kind: 'entry_duplicated', message: `entry ${height} seals event ${id} a second time (seq ${m.seq})`, height, seq: m.seq };
-          return;
-        }
-        this.#ids.add(id);
-        this.#i++;
-        if (this.#onProgress && this.#i % 10_000 === 0) this.#onProgress({ tenant: this.tenant, entries: this.#i });
-        return;
-      }
-      const seq = m.seq;
-      if (e[0] === seq)
-        this.#recordBreak = {
-          kind: 'event_edited',
-          message: `event record at seq ${seq} (height ${height}) does not match its entry: it was edited`,
-          height,
-          seq,
-        };
-      else if (e[0] < seq) this.#missing = { entry: e, height };
-      else this.#recordBreak = { kind: 'event_inserted', message: `record at seq ${seq} sits between sealed records but is not in the chain`, seq, height };
-      return;
-    }
-    if (this.#blockBreak) return;
-    // Past the chain's end: not sealed yet. Fine within the sealing window, a break beyond it.
-    const age = this.#now - m.time.getTime();
-    if (age > this.#windowMs) {
-      this.#recordBreak = {
-        kind: 'unsealed',
-        message: `record at seq ${m.seq} has been unsealed for ${Math.round(age / 1000)} s (window ${this.#windowMs / 1000} s)`,
-        seq: m.seq,
-        height: this.#height + 1,
-      };
-      return;
-    }
-    this.#pending++;
-  }
-
-  async finish(streams: Streams): Promise<TenantReport> {
-    const r: TenantReport = {
-      tenant: this.tenant,
-      ok: true,
-      entries: this.#i,
-      blocks: this.#blocks,
-      height: this.#height,
-      head: this.#head,
-      keyIds: [...this.#keyIds],
-      pending: this.#pending,
-    };
-    if (!this.#recordBreak && !this.#missing && this.#i < this.#entries.length) this.#missing = { entry: this.#entries[this.#i]!, height: this.#i + 1 };
-    const brk =
-      this.#recordBreak ?? (this.#missing ? await classifyMissing(streams, this.tenant, this.#missing.entry, this.#missing.height) : null) ?? this.#blockBreak;
-    this.#onProgress?.({ tenant: this.tenant, entries: this.#i });
-    return brk ? { ...r, ok: false, break: { tenant: this.tenant, ...brk } } : r;
-  }
-}
-
-/** An entry whose record is not where it names: moved (same bytes elsewhere), edited (same event id, other bytes) or removed. */
-async function classifyMissing(streams: Streams, tenant: string, e: BlockEntry, height: number): Promise<Omit<Break, 'tenant'>> {
-  const [seq, id, hash] = e;
-  for await (const m of streams.scan(EVENTS_STREAM, { filter: tenantFilter(tenant), fromSeq: seq + 1 })) {
-    let firstId = m.headers?.get('Nats-Msg-Id') ?? '';
-    if (firstId !== id) firstId = firstEventId(m.data);
-    if (firstId !== id) continue;
-    if (eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data) === hash) {
-      return {
-        kind: 'entry_out_of_order',
-        message: `event ${id} sealed at height ${height} (seq ${seq}) was moved to seq ${m.seq}: the records were reordered`,
-        height,
-        seq,
-      };
-    }
-    return {
-      kind: 'event_edited',
-      message: `event ${id} sealed at height ${height} (seq ${seq}) was removed and an edited copy stored at seq ${m.seq}`,
-      height,
-      seq,
-    };
-  }
-  return { kind: 'event_removed', message: `event ${id} sealed at height ${height} (seq ${seq}) was removed from EVENTS`, height, seq };
+async function sealedFloors(streams: Streams, tenants: string[] | null): Promise<Map<number, number>> {
+  const partitions = tenants ? [...new Set(tenants.filter((t) => isValidId('tenant', t)).map((t) => partitionOf(t)))] : [...Array(EVENT_PARTITIONS).keys()];
+  const out = new Map<number, number>();
+  const names: Array<[number, string]> = [[-1, 'stk-sealer'], ...partitions.map((p): [number, string] => [p, sealerConsumerName(p)])];
+  await Promise.all(
+    names.map(async ([p, name]) => {
+      const c = await streams.consumer(EVENTS_STREAM, name).catch(() => null);
+      if (c) out.set(p, c.ackFloor);
+    }),
+  );
+  return out;
 }

@@ -19,11 +19,12 @@ export interface NatsConnectOptions {
  * misconfigured process exits instead of hanging.
  */
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
+  const { servers, user, pass } = withUserInfo(options);
   try {
     return await connect({
-      servers: options.servers,
+      servers,
       name: options.name ?? 'stockade',
-      ...(options.user ? { user: options.user, pass: options.pass ?? '' } : {}),
+      ...(user ? { user, pass: pass ?? '' } : {}),
       ...(options.token ? { token: options.token } : {}),
       timeout: options.timeoutMs ?? 5000,
       maxReconnectAttempts: -1,
@@ -32,9 +33,40 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       noAsyncTraces: true,
     });
   } catch (err) {
-    const servers = Array.isArray(options.servers) ? options.servers.join(',') : options.servers;
-    throw new StkError('STK_ERR_NATS_UNREACHABLE', `cannot reach NATS at ${servers}: ${(err as Error).message}`, { servers }, { cause: err });
+    const shown = servers.join(',');
+    throw new StkError('STK_ERR_NATS_UNREACHABLE', `cannot reach NATS at ${shown}: ${(err as Error).message}`, { servers: shown }, { cause: err });
   }
+}
+
+/**
+ * Server URLs may carry credentials (`nats://user:pass@host:port`, as the Go client and the NATS
+ * CLI take them): they are taken out of the URLs, which alone are ever shown, and used as the
+ * user and password unless those are given.
+ */
+function withUserInfo(o: NatsConnectOptions): { servers: string[]; user?: string | undefined; pass?: string | undefined } {
+  let user = o.user;
+  let pass = o.pass;
+  const servers = (Array.isArray(o.servers) ? o.servers : [o.servers]).map((s) => {
+    const m = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(s);
+    if (!m) return s;
+    const [name, secret] = m[2]!.split(':');
+    if (!user && name) {
+      user = decodeURIComponent(name);
+      pass = decodeURIComponent(secret ?? '');
+    }
+    return `${m[1]}${m[3]}`;
+  });
+  return { servers, user, pass };
+}
+
+/** A server URL with credentials in it, for handing the bus to a process of the same install. Never log it. */
+export function urlWithCredentials(url: string, user: string, pass: string): string {
+  return url.replace(/^([a-z]+:\/\/)/i, `$1${encodeURIComponent(user)}:${encodeURIComponent(pass)}@`);
+}
+
+/** A URL without its credentials, to show. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1');
 }
 
 /** NATS_URL may list several servers separated by commas. */

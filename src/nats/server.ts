@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { StkError } from '../errors.ts';
@@ -19,6 +19,8 @@ export interface NatsServerOptions {
   cluster?: { name: string; port: number; routes: string[] };
   /** Extra configuration text appended verbatim (accounts, authorization). */
   extraConfig?: string;
+  /** Environment of the child besides ours (the `$STOCKADE_*_PASS` variables of an accounts block). */
+  env?: Record<string, string>;
   /** Called with each line the server logs (for a log file or pino). */
   onLogLine?: (line: string) => void;
   /** How long to wait for "Server is ready". @defaultValue 15000 */
@@ -143,6 +145,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   const child = spawn(guard ?? bin, guard ? ['--pdeathsig', 'KILL', '--', bin, '-c', configPath] : ['-c', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
   });
   running.add(child);
 
@@ -240,6 +243,26 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     waitForLog,
   };
   return server;
+}
+
+/**
+ * Moves the streams a store holds in the global account (`$G`, a server without accounts) into
+ * `account`, once: nats-server keeps each account's streams in a folder named after it. True
+ * when something was moved.
+ */
+export async function adoptUnauthenticatedStore(storeDir: string, account: string): Promise<boolean> {
+  const from = join(storeDir, 'jetstream', '$G');
+  const to = join(storeDir, 'jetstream', account);
+  if (!(await exists(from)) || (await exists(to))) return false;
+  await rename(from, to);
+  return true;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A 3-node (or n-node) JetStream cluster of children on loopback. */

@@ -37,7 +37,7 @@ test('an invalid value is refused with STK_ERR_CONFIG naming the flag or the var
     [{}, { STOCKADE_REPLICAS: '2' }, /^STOCKADE_REPLICAS must be 1, 3 or 5/],
     [{}, { STOCKADE_HTTP: 'localhost:99999' }, /^STOCKADE_HTTP must be host:port/],
     [{}, { STOCKADE_LEDGER_BLOCK_MAX_ENTRIES: '6000' }, /^STOCKADE_LEDGER_BLOCK_MAX_ENTRIES must be a whole number from 1 to 5000/],
-    [{}, { STOCKADE_LEDGER_WITNESS_URL: 'ftp://x' }, /^STOCKADE_LEDGER_WITNESS_URL must be an http\(s\) URL/],
+    [{}, { STOCKADE_LEDGER_WITNESSES: 'ftp://x' }, /^STOCKADE_LEDGER_WITNESSES must be an http\(s\) URL/],
   ];
   for (const [flags, env, message] of cases) {
     const err = await rejects((async () => loadConfig(flags, env))(), 'STK_ERR_CONFIG');

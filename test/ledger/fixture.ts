@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { join } from 'node:path';
 import { EventLog } from '../../src/log/mod.ts';
+import { readNatsCredentials } from '../../src/nats/auth.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { newId } from '../../src/ids.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -76,8 +77,9 @@ export type LedgerFixture = Awaited<ReturnType<typeof ledgerFixture>>;
  * A NATS connection with every right, as an intruder on the box would have: to an install's
  * embedded server (credentials from its data folder), or plain to a server without authentication.
  */
-export async function intruderConnection(_dataDir: string, natsUrl: string): Promise<NatsConnection> {
-  return connectNats({ servers: natsUrl });
+export async function intruderConnection(dataDir: string, natsUrl: string): Promise<NatsConnection> {
+  const credentials = await readNatsCredentials(dataDir);
+  return connectNats({ servers: natsUrl, ...(credentials ? { user: 'ops', pass: credentials.users.ops } : {}) });
 }
 
 /** Resolves as `p` does, or fails the test once `ms` have passed: for steps that must end at all, never for speed. */

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
+import { ledgerAuthConfig } from '../../src/nats/auth.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { LEDGER_STREAM, ledgerSubject, parseBlock } from '../../src/ledger/format.ts';
 import { natsFixture, tempDir } from '../helpers/nats.ts';
@@ -144,6 +145,10 @@ test('the auditor is read-only, the sealer writes no events, and even ops cannot
   const ops = await jetstreamManager(ctx.ops, { timeout: 3000 });
   await refused(ctx, 'ops deletes a block', () => ops.streams.deleteMessage(LEDGER_STREAM, 1), /not permitted|denied/i);
   await refused(ctx, 'ops purges LEDGER', () => ops.streams.purge(LEDGER_STREAM), /not permitted|denied/i);
+});
+
+test('infra/nats/ledger-auth.conf is exactly what the embedded server runs with (src/nats/auth.ts)', async () => {
+  assert.fixture(await readFile(AUTH, 'utf8'), ledgerAuthConfig());
 });
 
 test("the separate sealer's own /healthz and /metrics show its lag", async (ctx) => {

@@ -2,14 +2,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../src/nats/connect.ts';
+import { rejects } from '../helpers/assert.ts';
+import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { freePort } from '../../src/nats/server.ts';
 import { ledgerSubject, parseBlock } from '../../src/ledger/format.ts';
 import { tempDir } from '../helpers/nats.ts';
 import { runCli } from '../helpers/proc.ts';
-import { freshTenant } from './fixture.ts';
+import { freshTenant, intruderConnection } from './fixture.ts';
 
 const test = suite('ledger, embedded: the sealer inside stockade serve, verify and export with --data');
 
@@ -29,7 +31,7 @@ test('serve seals with a key under <data>/ledger (0600); verify --data passes, t
     );
 
     const run = JSON.parse(await readFile(join(dir.path, 'run.json'), 'utf8')) as { natsUrl: string };
-    const nc = await connectNats({ servers: run.natsUrl });
+    const nc = await intruderConnection(dir.path, run.natsUrl);
     try {
       const tenant = freshTenant();
       const sub = nc.subscribe(ledgerSubject(tenant));
@@ -75,6 +77,63 @@ test('serve seals with a key under <data>/ledger (0600); verify --data passes, t
     p.child.kill('SIGTERM');
     assert.is(await p.exited, 0);
   } finally {
+    await p.kill();
+    await dir.cleanup();
+  }
+});
+
+test('the embedded nats-server has the accounts of separate mode: only the sealer writes LEDGER, the app cannot delete events', async () => {
+  const dir = await tempDir();
+  const p = runCli(['serve', '--data', dir.path, '--http', `127.0.0.1:${await freePort()}`, '--ingress', `127.0.0.1:${await freePort()}`], {
+    STOCKADE_LEDGER_BLOCK_MAX_MS: '20',
+  });
+  const conns: NatsConnection[] = [];
+  try {
+    await p.waitFor(/stockade is running/);
+    const path = join(dir.path, 'nats', 'credentials.json');
+    assert.is((await stat(path)).mode & 0o777, 0o600);
+    const creds = JSON.parse(await readFile(path, 'utf8')) as { users: Record<string, string> };
+    assert.equal(Object.keys(creds.users).sort(), ['app', 'auditor', 'ops', 'sealer']);
+    const run = JSON.parse(await readFile(join(dir.path, 'run.json'), 'utf8')) as { natsUrl: string };
+    assert.not.match(run.natsUrl, '@', 'run.json holds no password');
+    await rejects(connectNats({ servers: run.natsUrl }), 'STK_ERR_NATS_UNREACHABLE');
+    await rejects(connectNats({ servers: run.natsUrl, user: 'app', pass: 'wrong' }), 'STK_ERR_NATS_UNREACHABLE');
+    const app = await connectNats({ servers: run.natsUrl, user: 'app', pass: creds.users.app! });
+    conns.push(app);
+
+    // The application's own user appends (sealed by the sealer role on its own connection)…
+    const tenant = freshTenant();
+    const sub = app.subscribe(ledgerSubject(tenant));
+    const log = await EventLog.connect(app);
+    const seq = (
+      await log.appendOrThrow({ tenant, aggregateType: 'scan', aggregateId: 's1' }, [{ type: 'scan.recorded', data: {} }], { expectedVersion: 'no_stream' })
+    ).position;
+    log.close();
+    for await (const m of sub) if (parseBlock(m.data, {}).lastSeq >= seq) break;
+
+    // …but can neither write the ledger nor delete or purge what is sealed.
+    const js = jetstream(app, { timeout: 3000 });
+    const jsm = await jetstreamManager(app, { timeout: 3000 });
+    for (const [what, write] of [
+      ['publish a block', () => js.publish(ledgerSubject(tenant), '{}')],
+      ['publish a checkpoint', () => js.publish(`ledger-checkpoint.${tenant}`, 'x')],
+      ['delete an event', () => jsm.streams.deleteMessage(EVENTS_STREAM, seq)],
+      ['purge EVENTS', () => jsm.streams.purge(EVENTS_STREAM)],
+      ['delete EVENTS', () => jsm.streams.delete(EVENTS_STREAM)],
+      ['delete LEDGER', () => jsm.streams.delete('LEDGER')],
+    ] as const) {
+      const err = await write().then(
+        () => null,
+        (e: Error) => e,
+      );
+      assert.ok(err && /Permissions Violation/.test(err.message), `app may ${what}: ${err?.message}`);
+    }
+    const v = runCli(['ledger', 'verify', '--tenant', tenant, '--data', dir.path]);
+    assert.is(await v.exited, 0, v.lines.join('\n'));
+    p.child.kill('SIGTERM');
+    assert.is(await p.exited, 0);
+  } finally {
+    for (const c of conns) await c.close().catch(() => {});
     await p.kill();
     await dir.cleanup();
   }

@@ -26,7 +26,8 @@ const test = suite<Ctx>('ledger tamper: an intruder with an admin NATS connectio
 
 test.before(async (ctx) => {
   ctx.f = await ledgerFixture();
-  ctx.sealer = await ctx.f.sealer({ blockMaxEntries: 4, owns: (t) => !t.startsWith('unowned-') });
+  // A consumer name verify does not read as a sealer's: its tenants left unowned stay merely unsealed.
+  ctx.sealer = await ctx.f.sealer({ blockMaxEntries: 4, owns: (t) => !t.startsWith('unowned-'), consumerName: 'tamper-sealer' });
   ctx.jsm = await jetstreamManager(ctx.f.nc);
 });
 test.after(async (ctx) => {
@@ -112,17 +113,19 @@ async function forgedBlock(ctx: Ctx, tenant: string, keyId: string, sign: (text:
   const prev = parseBlock(last.data, {});
   const fake = `${'0'.repeat(63)}1`;
   const unsigned = {
+    format: BLOCK_FORMAT,
     tenant,
     index: prev.index + 1,
     firstHeight: prev.lastHeight + 1,
     lastHeight: prev.lastHeight + 1,
     prevHead: prev.head,
     head: entryHash(tenant, prev.lastHeight + 1, prev.head, fake),
+    root: '0'.repeat(64),
     lastSeq: prev.lastSeq + 1,
     keyId,
     sealedAt: new Date().toISOString(),
   };
-  const block: Block = { format: BLOCK_FORMAT, ...unsigned, entries: [[prev.lastSeq + 1, 'forged', fake]], sig: sign(blockSignedText(unsigned)) };
+  const block: Block = { ...unsigned, entries: [[prev.lastSeq + 1, 'forged', fake]], edge: [], sig: sign(blockSignedText(unsigned)) };
   await jetstream(ctx.f.nc).publish(ledgerSubject(tenant), JSON.stringify(block));
 }
 
