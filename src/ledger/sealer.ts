@@ -53,6 +53,9 @@ interface Pending {
   storedAtMs: number;
 }
 
+/** Every this many seconds the sealer checks that LEDGER still exists. */
+const LEDGER_CHECK_TICKS = 5;
+
 /** What the sealer holds for one tenant chain. */
 interface Chain {
   tenant: string;
@@ -146,7 +149,11 @@ export class Sealer {
     await publishKeyRecords(o.streams, o.keyring, sealer.#log);
     await sealer.#openConsumer();
     sealer.#loop = sealer.#run();
-    sealer.#floorTimer = setInterval(() => sealer.#advanceFloor(), 1000);
+    let tick = 0;
+    sealer.#floorTimer = setInterval(() => {
+      sealer.#advanceFloor();
+      if (++tick % LEDGER_CHECK_TICKS === 0) void sealer.#checkLedger();
+    }, 1000);
     sealer.#floorTimer.unref();
     sealer.#checkpoints.startTimer();
     sealer.#log.info({ keyId: o.keyring.keyId, blockMaxEntries: sealer.#o.blockMaxEntries, blockMaxMs: sealer.#o.blockMaxMs }, 'sealer started');
@@ -191,6 +198,23 @@ export class Sealer {
 
   get counters(): { entries: number; blocks: number } {
     return { entries: this.#sealedEntries, blocks: this.#blocks };
+  }
+
+  /**
+   * A LEDGER deleted under a sealer with nothing to store would go unnoticed until the next block
+   * is refused: it is looked for every few seconds, and its absence is a write failure. The sealer
+   * does not create it again while running (that would hide the deletion); a restart does, and
+   * verify then names every record sealed before as a break.
+   */
+  async #checkLedger(): Promise<void> {
+    const present = await this.#streams.state(LEDGER_STREAM).then(
+      (s) => s !== null,
+      () => true, // unreachable is not absent: the publishes say whether they fail
+    );
+    if (!present && !this.#stopped) {
+      this.#writeFailure ??= { sinceMs: Date.now(), message: `the ${LEDGER_STREAM} stream does not exist: it was deleted` };
+      this.#log.error({ stream: LEDGER_STREAM }, 'the LEDGER stream is gone; nothing can be sealed');
+    } else if (present && this.#writeFailure?.message.includes('does not exist')) this.#writeFailure = null;
   }
 
   /** Since when blocks cannot be stored, and the last refusal; null while they can. */

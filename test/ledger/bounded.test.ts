@@ -39,7 +39,7 @@ test.before(async (ctx) => {
   const last = ctx.seqs[ctx.seqs.length - 1]!;
   for (;;) {
     const s = await apiCall(ctx.stack.base, ctx.stack.adminKey, 'GET', `/tenants/${ctx.tenant}/ledger`);
-    if (s.status === 200 && s.body.height >= 13) break; // 12 alerts + tenant.created/secret-set
+    if (s.status === 200 && s.body.height >= 13) break; // 12 alerts + the tenant's creation (one record)
     await new Promise((r) => setTimeout(r, 50));
   }
   void last;
