@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { StkError } from '../errors.ts';
+import { join } from 'node:path';
 import { ledgerStatus } from '../ledger/status.ts';
+import { LedgerTrees } from '../ledger/trees.ts';
 import type { Runtime } from '../runtime.ts';
 import { ConsistencyTokens } from './consistency.ts';
 import { type ApiServices, type RouteDef, registerRoutes } from './route.ts';
@@ -28,7 +30,9 @@ export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<vo
     tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
     adminKey: rt.adminKey,
     ledgerStatus: (tenant) => ledgerStatus(tenant, { streams: rt.streams }),
+    ledgerTrees: new LedgerTrees({ streams: rt.streams, dir: join(rt.config.dataDir, 'ledger-trees', 'api') }),
   };
+  app.addHook('onClose', async () => services.ledgerTrees.close());
   app.decorate('api', services);
   registerRoutes(app, OPERATOR_ROUTES);
 }

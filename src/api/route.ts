@@ -6,6 +6,7 @@ import { type Executed, execute, type Known } from '../domain/execute.ts';
 import { AREA_PRODUCTS } from '../domain/products.ts';
 import { StkError } from '../errors.ts';
 import type { LedgerStatus } from '../ledger/status.ts';
+import type { ConsistencyAnswer, InclusionProof, LedgerTrees } from '../ledger/trees.ts';
 import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
@@ -30,6 +31,8 @@ export interface ApiServices {
   tokens: ConsistencyTokens;
   adminKey: string;
   ledgerStatus(tenant: string): Promise<LedgerStatus>;
+  /** The tenants' Merkle trees, rebuilt from LEDGER: inclusion and consistency proofs. */
+  ledgerTrees: LedgerTrees;
 }
 
 declare module 'fastify' {
@@ -67,6 +70,10 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   /** The token for what this tenant's read models show now. */
   readToken(): string;
   ledgerStatus(): Promise<LedgerStatus>;
+  /** Inclusion proof of the record holding one of this tenant's events. */
+  ledgerProof(eventId: string, size?: number): Promise<InclusionProof>;
+  /** Consistency proof between two sizes of this tenant's tree. */
+  ledgerConsistency(from: number, to?: number): Promise<ConsistencyAnswer>;
 }
 
 /** What an install-wide (admin-only) handler gets: the admin handle and writes naming their tenant. */
@@ -208,6 +215,13 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     settle: (position) => settle(api, tenant, position),
     readToken: () => api.tokens.issue(tenant, api.projector.position),
     ledgerStatus: () => api.ledgerStatus(tenant),
+    ledgerProof: async (eventId, size) => {
+      const r = await api.ledgerTrees.inclusion(tenant, eventId, size === undefined ? {} : { size });
+      if (r.kind === 'proof') return r.proof;
+      if (r.kind === 'unsealed') throw new StkError('STK_ERR_LEDGER_UNSEALED', 'the event is not sealed yet', { field: 'event' });
+      throw new StkError('STK_ERR_NOT_FOUND', 'not found', { field: 'event' });
+    },
+    ledgerConsistency: (from, to) => api.ledgerTrees.consistency(tenant, from, to),
   };
 }
 

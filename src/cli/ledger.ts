@@ -8,6 +8,7 @@ import { Keyring } from '../ledger/keys.ts';
 import { readPublicKey } from '../ledger/proofcheck.ts';
 import { verifyLedger, type TenantReport } from '../ledger/verify.ts';
 import { connectBus } from './bus.ts';
+import { registerLedgerProofs } from './ledger-proofs.ts';
 
 interface BusOpts {
   data?: string;
@@ -93,6 +94,8 @@ export function registerLedger(program: Command): void {
         await bus.close();
       }
     });
+
+  registerLedgerProofs(ledger);
 
   ledger
     .command('rotate-key')

@@ -35,6 +35,7 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   STK_ERR_DETECT_RULE_INVALID: 400,
   STK_ERR_DETECT_CONFIG_INVALID: 400,
   STK_ERR_NOTE_INVALID: 400,
+  STK_ERR_LEDGER_UNSEALED: 409,
 };
 
 /** The JSON body of every error response. */

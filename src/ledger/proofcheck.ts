@@ -73,7 +73,7 @@ function checkTreeHead(tenant: string, t: SignedTreeHead, trust: ProofTrust): Pr
   if (t.block) {
     const text = t.block.signedText.split('\n');
     const key = trust.keys.find((k) => keyIdOf(k) === t.block!.keyId);
-    if (text[0] !== 'stk-block/2' || text[1] !== tenant || text[5] !== String(t.size) || text[7] !== t.rootHash) {
+    if (text[0] !== 'stk-block/2' || text[1] !== tenant || text[4] !== String(t.size) || text[7] !== t.rootHash) {
       return { ok: false, lines, problem: `block ${t.block.index}'s signed text does not sign tenant ${tenant}'s tree of ${t.size} with root ${t.rootHash}` };
     }
     if (!key) return { ok: false, lines, problem: `block ${t.block.index} is signed by key ${t.block.keyId}, which is not one you trust` };

@@ -106,11 +106,20 @@ export class LedgerTrees {
     this.#o = { maxOpen: 32, ...o };
   }
 
-  /** Proof that the record holding event `eventId` is in the tenant's tree of `size` (default: the newest checkpoint covering it, else the newest block); null when no sealed record holds it. */
-  async inclusion(tenant: string, eventId: string, o: { size?: number } = {}): Promise<InclusionProof | null> {
+  /**
+   * Proof that the record holding event `eventId` is in the tenant's tree of `size` (default: the
+   * newest checkpoint covering it, else the newest block). `unsealed` when the record is stored but
+   * not in a block yet, `unknown` when the tenant has no such event.
+   */
+  async inclusion(
+    tenant: string,
+    eventId: string,
+    o: { size?: number } = {},
+  ): Promise<{ kind: 'proof'; proof: InclusionProof } | { kind: 'unsealed' | 'unknown' }> {
     const t = await this.#caughtUp(tenant);
-    const height = await this.#find(t, eventId);
-    if (height === null) return null;
+    const found = await this.#find(t, eventId);
+    if (typeof found === 'string') return { kind: found };
+    const height = found;
     const checkpoint = await this.#newestCheckpoint(tenant);
     const size = o.size ?? (checkpoint && checkpoint.size >= height && checkpoint.size <= t.height ? checkpoint.size : t.height);
     this.#checkSize(t, size, 'size', height);
@@ -120,7 +129,7 @@ export class LedgerTrees {
     const prevHead = prevHeads[i]!;
     const stored = await this.#o.streams.at(EVENTS_STREAM, seq);
     const matches = stored && eventHash(stored.subject, stored.headers?.get(VERSION_HEADER) ?? '', stored.data) === evHash;
-    return {
+    const proof: InclusionProof = {
       tenant,
       eventId,
       entry: { height, seq, eventId: id, eventHash: evHash, prevHead, entryHash: entryHash(tenant, height, prevHead, evHash) },
@@ -133,14 +142,15 @@ export class LedgerTrees {
       auditPath: t.tree.inclusionProof(height - 1, size).map(hex),
       treeHead: await this.#treeHead(t, size, checkpoint),
     };
+    return { kind: 'proof', proof };
   }
 
   /** Consistency proof from the tree of `from` leaves to the tree of `to` (default: the newest block). */
   async consistency(tenant: string, from: number, to?: number): Promise<ConsistencyAnswer> {
     const t = await this.#caughtUp(tenant);
     const end = to ?? t.height;
-    this.#checkSize(t, end, 'to', 1);
-    this.#checkSize(t, from, 'from', 1, end);
+    this.#checkSize(t, end, 'to', 0);
+    this.#checkSize(t, from, 'from', 0, end);
     const checkpoint = await this.#newestCheckpoint(tenant);
     return {
       tenant,
@@ -179,7 +189,7 @@ export class LedgerTrees {
   }
 
   async #treeHead(t: TenantTree, size: number, checkpoint: { size: number; note: string } | null): Promise<SignedTreeHead> {
-    const ref = this.#blockEndingAt(t, size);
+    const ref = size > 0 ? this.#blockEndingAt(t, size) : null;
     let block: SignedTreeHead['block'] = null;
     if (ref) {
       const m = await this.#o.streams.at(LEDGER_STREAM, ref.ledgerSeq);
@@ -229,7 +239,7 @@ export class LedgerTrees {
   }
 
   /** Height of the entry whose record holds `eventId`: by its first event id, else by reading the tenant's records. */
-  async #find(t: TenantTree, eventId: string): Promise<number | null> {
+  async #find(t: TenantTree, eventId: string): Promise<number | 'unsealed' | 'unknown'> {
     const known = t.ids.get(idKey(eventId));
     for (const h of known === undefined ? [] : Array.isArray(known) ? known : [known]) {
       const { block } = await this.#blockAt(t, h);
@@ -241,14 +251,14 @@ export class LedgerTrees {
       if (seq || !holdsEvent(m.data, eventId)) return;
       seq = m.seq;
     });
-    if (!seq) return null;
+    if (!seq) return 'unknown';
     for (const ref of t.blocks) {
       if (ref.lastSeq < seq) continue;
       const { block } = await this.#blockAt(t, ref.firstHeight);
       const i = block.entries.findIndex((e) => e[0] === seq);
-      return i >= 0 ? block.firstHeight + i : null;
+      return i >= 0 ? block.firstHeight + i : 'unsealed';
     }
-    return null;
+    return 'unsealed';
   }
 
   /** The tenant's tree with every block LEDGER holds now. */

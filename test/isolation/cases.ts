@@ -10,6 +10,8 @@ export interface RouteCase {
   query?: (ids: Record<string, string>) => string;
   /** Routes whose path names no item: what a foreign id in body or query must give. */
   foreign?: 'not-found' | 'empty-list' | 'none';
+  /** What the tenant's own operator gets with its own ids, when not 200 (the world has no sealer, so nothing is sealed). */
+  ownStatus?: number;
 }
 
 export const CASES: Record<string, RouteCase> = {
@@ -52,4 +54,8 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/audit': { query: (i) => `actorId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit/{entryId}': {},
   'GET /api/v1/tenants/{tenant}/ledger': { foreign: 'none' },
+  // entryId is an audit entry's id, which is its event's id: A's own event is stored but not
+  // sealed (409); B's is not one of A's events (404, as for an id that does not exist).
+  'GET /api/v1/tenants/{tenant}/ledger/proof': { query: (i) => `event=${i.entryId}`, foreign: 'not-found', ownStatus: 409 },
+  'GET /api/v1/tenants/{tenant}/ledger/consistency': { query: () => 'from=0', foreign: 'none' },
 };

@@ -4,15 +4,20 @@ import { join, resolve } from 'node:path';
 
 const DOC = resolve(import.meta.dirname, '../../docs/ledger-format.md');
 
-/** The verification script exactly as docs/ledger-format.md prints it, written to `dir`. */
-export async function docScript(dir: string): Promise<string> {
+/** The shell block marked `<!-- <name>` in docs/ledger-format.md, exactly as the page prints it. */
+export async function docBlock(name: string): Promise<string> {
   const doc = await readFile(DOC, 'utf8');
-  const marker = doc.indexOf('<!-- verify-export.sh');
+  const marker = doc.indexOf(`<!-- ${name}`);
   const start = doc.indexOf('```sh\n', marker) + '```sh\n'.length;
   const end = doc.indexOf('\n```', start);
-  if (marker < 0 || start < marker || end < 0) throw new Error('verify-export.sh not found in docs/ledger-format.md');
+  if (marker < 0 || start < marker || end < 0) throw new Error(`${name} not found in docs/ledger-format.md`);
+  return doc.slice(start, end + 1);
+}
+
+/** The export verification script exactly as docs/ledger-format.md prints it, written to `dir`. */
+export async function docScript(dir: string): Promise<string> {
   const path = join(dir, 'verify-export.sh');
-  await writeFile(path, doc.slice(start, end + 1), { mode: 0o755 });
+  await writeFile(path, await docBlock('verify-export.sh'), { mode: 0o755 });
   return path;
 }
 
