@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
 import { lockDataDir } from '../datadir.ts';
 import { StkError } from '../errors.ts';
+import { isValidId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import {
   SIG_TYPE_COSIGNATURE_V1,
   SIG_TYPE_ED25519,
+  computeKeyId,
   cosignCheckpoint,
   ed25519NoteVerifier,
   formatVerifierKey,
@@ -31,6 +33,13 @@ export interface WitnessOptions {
   key: SignerKey;
   /** The logs' keys (type 0x01); each key's name is the origin it signs for. Several keys per origin are allowed. */
   logs: readonly VerifierKey[];
+  /**
+   * Stockade installs whose every tenant log this witness cosigns: origins
+   * `<installOrigin>/tenant/<tenant id>`, signed by the install's ledger key (Ed25519, 32 bytes)
+   * under that origin's name — so a tenant created later needs no new configuration. Several keys
+   * per install are allowed (key rotation).
+   */
+  ledgers?: ReadonlyArray<{ installOrigin: string; publicKey: Uint8Array }>;
   logger?: Logger;
   /** Milliseconds since the epoch. @defaultValue Date.now */
   now?: () => number;
@@ -50,6 +59,7 @@ export type AddCheckpointOutcome = { kind: 'cosigned'; body: string; size: numbe
 export class Witness {
   readonly key: SignerKey;
   readonly #logs = new Map<string, NoteVerifier[]>();
+  readonly #ledgers: ReadonlyArray<{ installOrigin: string; publicKey: Uint8Array }>;
   readonly #records: Map<string, LogRecord>;
   /** Origin by its hash, for the monitoring path. */
   readonly #byHash = new Map<string, string>();
@@ -70,6 +80,7 @@ export class Witness {
     this.#now = o.now ?? Date.now;
     this.#limits = o.noteLimits ?? {};
     for (const origin of records.keys()) this.#byHash.set(originHash(origin), origin);
+    this.#ledgers = o.ledgers ?? [];
     for (const k of o.logs) {
       if (k.type !== SIG_TYPE_ED25519) throw new StkError('STK_ERR_CONFIG', `log key ${formatVerifierKey(k)} is not an Ed25519 note key (type 0x01)`);
       const list = this.#logs.get(k.name) ?? [];
@@ -108,7 +119,7 @@ export class Witness {
 
   /** The origins this witness cosigns for. */
   get origins(): string[] {
-    return [...this.#logs.keys()];
+    return [...this.#logs.keys(), ...this.#ledgers.map((l) => `${l.installOrigin}/tenant/*`)];
   }
 
   /** Handles the body of `POST /add-checkpoint`; throws only for faults (the state cannot be written). */
@@ -121,7 +132,7 @@ export class Witness {
     const cp = parseCheckpoint(parsed.note.text);
     if (!cp.ok) return refuse('STK_ERR_WITNESS_MALFORMED', `the note is not a checkpoint: ${cp.detail}`);
     const { origin } = cp.checkpoint;
-    const verifiers = this.#logs.get(origin);
+    const verifiers = this.#logs.get(origin) ?? this.#tenantLog(origin);
     if (!verifiers) return refuse('STK_ERR_WITNESS_UNKNOWN_LOG', 'unknown log origin');
     const opened = openNote(req.request.note, verifiers, this.#limits);
     if (!opened.ok) return refuse('STK_ERR_WITNESS_SIGNATURE', opened.reason === 'invalid-signature' ? opened.detail : "no signature from the log's key");
@@ -159,6 +170,17 @@ export class Witness {
       this.#logger?.info({ origin, size: record.size, from: last?.size ?? 0 }, 'checkpoint cosigned');
       return { kind: 'cosigned' as const, body: line, size: record.size };
     });
+  }
+
+  /** Verifiers of a tenant log of a configured install: its ledger key(s) under the origin's name. */
+  #tenantLog(origin: string): NoteVerifier[] | undefined {
+    const at = origin.lastIndexOf('/tenant/');
+    if (at <= 0 || !isValidId('tenant', origin.slice(at + '/tenant/'.length))) return undefined;
+    const keys = this.#ledgers.filter((l) => l.installOrigin === origin.slice(0, at));
+    if (!keys.length) return undefined;
+    return keys.map((l) =>
+      ed25519NoteVerifier({ name: origin, keyId: computeKeyId(origin, SIG_TYPE_ED25519, l.publicKey), type: SIG_TYPE_ED25519, publicKey: l.publicKey }),
+    );
   }
 
   /** The last checkpoint cosigned for the log whose origin hashes to `hash` (lower-case hex SHA-256), with the log's and our signatures. */
