@@ -46,6 +46,8 @@ export const ERRORS = {
   STK_ERR_LEDGER_KEY: 'The ledger signing keyring is missing, unreadable or invalid.',
   STK_ERR_LEDGER_CHECKPOINT:
     "A checkpoint file is unreadable or not a tenant's checkpoint note, or the sealer refuses to sign a checkpoint that would contradict the one already stored for the tenant.",
+  STK_ERR_BACKUP_UNRECORDED:
+    "A backup or restore finished but could not be recorded as an event in each tenant's log (the NATS user may not append events, or the bus failed): its files are complete; run it as a user that may append (app).",
   STK_ERR_LEDGER_UNSEALED:
     'The event is stored but not yet in a signed block, so there is no proof of it yet: ask again once it is sealed (within the sealing window, 250 ms by default).',
   STK_ERR_LEDGER_BROKEN:

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StkError } from '../errors.ts';
+import { TenantCounter, recordBackup } from './audit.ts';
 import type { StoredMessage, Streams } from '../log/mod.ts';
 import {
   BACKUP_FORMAT,
@@ -20,6 +21,8 @@ import {
 
 export interface BackupOptions {
   streams: Streams;
+  /** Record the run as a `backup.taken` event in each tenant's log (docs/operations.md). @defaultValue true */
+  record?: boolean;
   /** A new or empty folder. */
   out: string;
   /** A previous backup (full or increment) of the same streams: copy only what was stored after it. */
@@ -36,13 +39,15 @@ const WRITE_CHUNK = 1 << 20;
  * up to the stream's last sequence at that moment. The manifest is written last, so a folder
  * without one is a backup that did not finish.
  */
-export async function backupStreams(o: BackupOptions): Promise<Manifest> {
+export async function backupStreams(o: BackupOptions): Promise<Manifest & { manifestSha256: string; recorded: number }> {
   await mkdir(o.out, { recursive: true });
   if ((await readdir(o.out)).length > 0) throw new StkError('STK_ERR_CONFIG', `backup folder ${o.out} is not empty`, { out: o.out });
   const base = o.since ? readManifest(o.since) : null;
   if (base) for (const stream of BACKUP_STREAMS) await assertContinues(o.streams, stream, base.streams[stream]);
   const streams = {} as Record<BackupStream, StreamEntry>;
-  for (const stream of BACKUP_STREAMS) streams[stream] = await backupStream(o.streams, stream, base?.streams[stream] ?? null, o);
+  const tenants = new TenantCounter();
+  for (const stream of BACKUP_STREAMS)
+    streams[stream] = await backupStream(o.streams, stream, base?.streams[stream] ?? null, o, stream === 'EVENTS' ? tenants : null);
   const manifest: Manifest = {
     format: BACKUP_FORMAT,
     tool: 'stockade',
@@ -52,9 +57,12 @@ export async function backupStreams(o: BackupOptions): Promise<Manifest> {
     streams,
   };
   const tmp = join(o.out, `${MANIFEST_FILE}.partial`);
-  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  await writeFile(tmp, text);
   await rename(tmp, join(o.out, MANIFEST_FILE));
-  return manifest;
+  const manifestSha256 = createHash('sha256').update(text).digest('hex');
+  const recorded = o.record === false ? 0 : await recordBackup(o.streams, manifest, manifestSha256, tenants);
+  return Object.assign(manifest, { manifestSha256, recorded });
 }
 
 /**
@@ -76,7 +84,13 @@ async function assertContinues(streams: Streams, stream: BackupStream, base: Str
   }
 }
 
-async function backupStream(streams: Streams, stream: BackupStream, base: StreamEntry | null, o: BackupOptions): Promise<StreamEntry> {
+async function backupStream(
+  streams: Streams,
+  stream: BackupStream,
+  base: StreamEntry | null,
+  o: BackupOptions,
+  tenants: TenantCounter | null,
+): Promise<StreamEntry> {
   const afterSeq = base?.lastSeq ?? 0;
   const file = fileOf(stream);
   const fh = await open(join(o.out, file), 'wx');
@@ -102,6 +116,7 @@ async function backupStream(streams: Streams, stream: BackupStream, base: Stream
     await streams.scanEach(stream, { fromSeq: afterSeq + 1, toSeq: upTo }, (m) => {
       const headers = headersOf(m);
       digest.add(m.subject, headers, m.data);
+      tenants?.add(m.subject);
       const line: BackupLine = { seq: m.seq, time: m.time.toISOString(), subject: m.subject, headers, data: Buffer.from(m.data).toString('base64') };
       const text = `${JSON.stringify(line)}\n`;
       buf.push(text);

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { StkError } from '../errors.ts';
 import { ledgerStreamSpec } from '../ledger/stream.ts';
 import { eventsStreamSpec, type Ack, type Streams } from '../log/mod.ts';
+import { TenantCounter, recordRestore } from './audit.ts';
 import { headersOf } from './backup.ts';
 import { BACKUP_STREAMS, ContentDigest, parseLine, readChain, RESTORE_ORDER, type BackupStream, type Manifest } from './format.ts';
 
@@ -14,6 +15,8 @@ export interface RestoreOptions {
   from: string[];
   /** Replicas of the created streams (3 on the cluster). @defaultValue 1 */
   replicas?: number;
+  /** Record the restore as a `backup.restored` event in each tenant's restored log. @defaultValue true */
+  record?: boolean;
   onProgress?: (p: { stream: string; messages: number; of: number }) => void;
 }
 
@@ -23,6 +26,8 @@ export interface RestoreSummary {
   /** The manifests restored, full backup first. */
   parts: Part[];
   streams: Record<BackupStream, { messages: number; lastSeq: number }>;
+  /** Tenants whose logs now record the restore. */
+  recorded: number;
 }
 
 /** Publishes in flight at once: enough to keep the server busy, bounded so memory is too. */
@@ -49,9 +54,12 @@ export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary>
   await o.streams.ensureStream(eventsStreamSpec({ replicas: o.replicas ?? 1 }));
   await o.streams.ensureStream(ledgerStreamSpec({ replicas: o.replicas ?? 1 }));
   const streams = {} as RestoreSummary['streams'];
-  for (const stream of RESTORE_ORDER) streams[stream] = await republish(o, stream, parts);
+  const tenants = new TenantCounter();
+  for (const stream of RESTORE_ORDER) streams[stream] = await republish(o, stream, parts, stream === 'EVENTS' ? tenants : null);
   for (const stream of RESTORE_ORDER) await readBack(o.streams, stream, parts, streams[stream].lastSeq);
-  return { parts, streams };
+  // Appended only once both streams read back equal to the backup: never part of what is compared.
+  const recorded = o.record === false ? 0 : await recordRestore(o.streams, parts, streams, tenants);
+  return { parts, streams, recorded };
 }
 
 /**
@@ -117,7 +125,12 @@ async function checkFile(dir: string, stream: BackupStream, manifest: Manifest):
  * the n-th message must be stored at sequence n: an ack that says otherwise (or a duplicate) means
  * the order or the count was not kept, and the restore stops.
  */
-async function republish(o: RestoreOptions, stream: BackupStream, parts: Part[]): Promise<{ messages: number; lastSeq: number }> {
+async function republish(
+  o: RestoreOptions,
+  stream: BackupStream,
+  parts: Part[],
+  tenants: TenantCounter | null,
+): Promise<{ messages: number; lastSeq: number }> {
   const total = parts.reduce((sum, p) => sum + p.streams[stream].messages, 0);
   const check = (ack: Ack, expected: number): void => {
     if (ack.duplicate || ack.seq !== expected) {
@@ -136,6 +149,7 @@ async function republish(o: RestoreOptions, stream: BackupStream, parts: Part[])
       for await (const text of createInterface({ input: createReadStream(join(part.dir, file)), crlfDelay: Number.POSITIVE_INFINITY })) {
         const line = parseLine(text, { file, line: ++lineNo });
         const { 'Nats-Msg-Id': msgId, ...rest } = line.headers;
+        tenants?.add(line.subject);
         yield { subject: line.subject, data: Buffer.from(line.data, 'base64'), msgId: msgId!, headers: rest };
       }
     }

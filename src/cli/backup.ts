@@ -32,7 +32,7 @@ export function registerBackup(program: Command): void {
         for (const [name, s] of Object.entries(m.streams))
           console.log(`${name}: ${s.messages} message(s) after sequence ${s.afterSeq}, up to ${s.lastSeq}, ${s.bytes} bytes, sha256 ${s.sha256}`);
         console.log(
-          `${m.base ? `increment of the backup of ${m.base.createdAt}` : 'full backup'} written to ${resolve(opts.out)} (stockade ${m.version}, ${m.createdAt})`,
+          `${m.base ? `increment of the backup of ${m.base.createdAt}` : 'full backup'} written to ${resolve(opts.out)} (stockade ${m.version}, ${m.createdAt}); manifest sha256 ${m.manifestSha256}, recorded in the log of ${m.recorded} tenant(s)`,
         );
       } finally {
         await bus.close();
@@ -62,7 +62,7 @@ export function registerBackup(program: Command): void {
         for (const [name, s] of Object.entries(r.streams))
           console.log(`${name}: ${s.messages} message(s) restored and read back, content digest matches the manifest`);
         console.log(
-          `restore complete from ${r.parts.length} backup folder(s), the last taken ${r.parts.at(-1)!.createdAt}; start Stockade, then run \`stockade ledger verify --all\``,
+          `restore complete from ${r.parts.length} backup folder(s), the last taken ${r.parts.at(-1)!.createdAt}, recorded in the log of ${r.recorded} tenant(s); start Stockade, then run \`stockade ledger verify --all\``,
         );
       } finally {
         await bus.close();

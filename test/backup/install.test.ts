@@ -1,11 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { createHash } from 'node:crypto';
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataPaths, readRunInfo } from '../../src/datadir.ts';
 import { ledgerSubject, parseBlock } from '../../src/ledger/format.ts';
 import { EventLog } from '../../src/log/mod.ts';
+import { readNatsCredentials } from '../../src/nats/auth.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { freePort, startNatsServer } from '../../src/nats/server.ts';
 import { createTenant, enrollAgent, freshTenant, raiseAlert } from '../helpers/events.ts';
@@ -25,7 +27,9 @@ async function serve(dir: string): Promise<{ p: CliProcess; nc: NatsConnection; 
   const p = runCli(['serve', '--data', dir, '--http', `127.0.0.1:${await freePort()}`, '--ingress', `127.0.0.1:${await freePort()}`]);
   const running = JSON.parse(await p.waitFor(/stockade is running/, 60_000));
   const info = await readRunInfo(dir);
-  const nc = await connectNats({ servers: info!.natsUrl });
+  // The embedded server has users (credentials in the data folder): the test appends as the app.
+  const credentials = await readNatsCredentials(dir);
+  const nc = await connectNats({ servers: info!.natsUrl, user: 'app', pass: credentials!.users.app });
   return {
     p,
     nc,
@@ -85,10 +89,13 @@ test('back up a running install, restore into a new data folder with its keys, a
       for (let i = 0; i < 5; i++) lastAlert = (await raiseAlert(log, t, agentId)).position;
       await blocks.until(lastAlert);
     }
-    const bk = await cli(['backup', '--out', backup, '--data', a]);
-    assert.is(bk.code, 0, bk.out.join('\n'));
     const before = await cli(['ledger', 'verify', '--all', '--data', a]);
     assert.is(before.code, 0, before.out.join('\n'));
+    const bk = await cli(['backup', '--out', backup, '--data', a]);
+    assert.is(bk.code, 0, bk.out.join('\n'));
+    const manifestSha256 = createHash('sha256')
+      .update(await readFile(join(backup, 'manifest.json')))
+      .digest('hex');
     await first.stop();
     first = null;
 
@@ -107,8 +114,19 @@ test('back up a running install, restore into a new data folder with its keys, a
     second = await serve(b);
     const after = await cli(['ledger', 'verify', '--all', '--data', b]);
     assert.is(after.code, 0, after.out.join('\n'));
-    const chains = (v: { out: string[] }) => v.out.filter((l) => l.startsWith('ok ')).sort();
+    // Every chain there before the backup is there after the restore, which each tenant's log records.
+    const chains = (v: { out: string[] }) =>
+      v.out
+        .filter((l) => l.startsWith('ok '))
+        .map((l) => l.split(':')[0])
+        .sort();
     assert.equal(chains(after), chains(before));
+    const restoredLog = await EventLog.connect(second.nc, { skipEnsureStream: true });
+    for (const t of tenants) {
+      const restored = (await restoredLog.readTenant(t)).flatMap((r) => r.events).filter((e) => e.type === 'backup.restored');
+      assert.is(restored.length, 1, t);
+      assert.equal((restored[0]!.data as { parts: Array<{ manifestSha256: string }> }).parts[0]!.manifestSha256, manifestSha256);
+    }
 
     // Read models rebuilt from the restored log on start: the second tenant's five alerts are there.
     const key = (await readFile(dataPaths(b).adminKey, 'utf8')).trim();
@@ -127,7 +145,7 @@ test('back up a running install, restore into a new data folder with its keys, a
     const extended = await cli(['ledger', 'verify', '--tenant', tenants[1]!, '--data', b]);
     assert.is(extended.code, 0, extended.out.join('\n'));
     assert.ok(
-      extended.out.some((l) => l.startsWith(`ok ${tenants[1]}: 9 entries`)),
+      extended.out.some((l) => l.startsWith(`ok ${tenants[1]}: 10 entries`)), // 8 before the backup, the restore's record, one more alert
       extended.out.join('\n'),
     );
   } finally {
