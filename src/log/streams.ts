@@ -29,6 +29,18 @@ import { retryTransient } from './retry.ts';
  */
 export const PULL_EXPIRES_MS = 5000;
 
+/**
+ * How long one request that creates or looks up a consumer may take, and how long such requests
+ * are retried. nats-server 2.9 places a new consumer (ordered, durable, or a KV listing's) on a
+ * random peer of its stream, an offline one included, and a request placed there never answers:
+ * after a node dies, about one create in three times out until the node is back. Short attempts
+ * retried through a long budget make that a few seconds' delay instead of a stalled worker (the
+ * sealer stalled for minutes after a failover on a loaded machine, its lease ticks and its scans
+ * each waiting out full timeouts).
+ */
+export const CONSUMER_REQUEST_TIMEOUT_MS = 2000;
+export const CONSUMER_RETRY_MS = 30_000;
+
 /** Headers of a stored message, as the JetStream client gives them. */
 export interface Headers {
   get(name: string): string;
@@ -126,17 +138,22 @@ export type Bucket = KV;
  */
 export class Streams {
   readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
+  /** Clients for consumer requests (and KV buckets, whose listings are consumers): short attempts, retried. */
+  readonly #cjs: JetStreamClient;
+  readonly #cjsm: JetStreamManager;
   readonly #publisher: AckPublisher;
   readonly #retryMs: number;
+  readonly #consumerRetryMs: number;
 
-  private constructor(nc: NatsConnection, jsm: JetStreamManager, o: { timeoutMs: number; retryMs: number }) {
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, cjsm: JetStreamManager, o: { timeoutMs: number; retryMs: number }) {
     this.#nc = nc;
     this.#jsm = jsm;
-    this.#js = jetstream(nc, { timeout: o.timeoutMs });
+    this.#cjsm = cjsm;
+    this.#cjs = jetstream(nc, { timeout: CONSUMER_REQUEST_TIMEOUT_MS });
     this.#publisher = new AckPublisher(nc, o.timeoutMs);
     this.#retryMs = o.retryMs;
+    this.#consumerRetryMs = Math.max(o.retryMs, CONSUMER_RETRY_MS);
   }
 
   /**
@@ -145,12 +162,14 @@ export class Streams {
    */
   static async open(nc: NatsConnection, o: { timeoutMs?: number; retryMs?: number } = {}): Promise<Streams> {
     let jsm: JetStreamManager;
+    let cjsm: JetStreamManager;
     try {
       jsm = await jetstreamManager(nc, { timeout: o.timeoutMs ?? 5000 });
+      cjsm = await jetstreamManager(nc, { timeout: CONSUMER_REQUEST_TIMEOUT_MS, checkAPI: false });
     } catch (err) {
       throw new StkError('STK_ERR_LOG_UNAVAILABLE', `JetStream is not available: ${(err as Error).message}`, {}, { cause: err });
     }
-    return new Streams(nc, jsm, { timeoutMs: o.timeoutMs ?? 5000, retryMs: o.retryMs ?? 5000 });
+    return new Streams(nc, jsm, cjsm, { timeoutMs: o.timeoutMs ?? 5000, retryMs: o.retryMs ?? 5000 });
   }
 
   /**
@@ -159,7 +178,7 @@ export class Streams {
    * on its own.
    */
   withTimeout(timeoutMs: number): Streams {
-    return new Streams(this.#nc, this.#jsm, { timeoutMs, retryMs: Math.max(this.#retryMs, timeoutMs) });
+    return new Streams(this.#nc, this.#jsm, this.#cjsm, { timeoutMs, retryMs: Math.max(this.#retryMs, timeoutMs) });
   }
 
   /** True while the connection is usable; false once it is closing or closed (the process is stopping). */
@@ -191,12 +210,18 @@ export class Streams {
       ...(spec.denyPurge ? { deny_purge: true } : {}),
     };
     try {
-      const info = await this.#jsm.streams.info(spec.name).catch((err: unknown) => {
-        if (isStreamNotFound(err)) return null;
-        throw err;
-      });
+      const info = await retryTransient(
+        () =>
+          this.#jsm.streams.info(spec.name).catch((err: unknown) => {
+            if (isStreamNotFound(err)) return null;
+            throw err;
+          }),
+        this.#retryMs,
+      );
       if (!info) {
-        await this.#jsm.streams.add(config);
+        // A cluster that has just elected its meta leader may not know every peer yet ("no suitable
+        // peers for placement", a 5xx): ride it out like an election. The same config twice is accepted.
+        await retryTransient(() => this.#jsm.streams.add(config), Math.max(this.#retryMs, CONSUMER_RETRY_MS));
         return;
       }
       if (!spec.updateMutable) return;
@@ -337,18 +362,18 @@ export class Streams {
     try {
       const ci = await retryTransient(
         () =>
-          this.#jsm.consumers.add(stream, {
+          this.#cjsm.consumers.add(stream, {
             ack_policy: AckPolicy.None,
             filter_subject: filter,
             mem_storage: true,
             inactive_threshold: 5_000_000_000,
             ...(fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All }),
           }),
-        this.#retryMs,
+        this.#consumerRetryMs,
       );
       try {
         if (ci.num_pending === 0) return { messages: 0, first: null };
-        const first = await (await this.#js.consumers.get(stream, ci.name)).next({ expires: 2000 });
+        const first = await (await retryTransient(() => this.#cjs.consumers.get(stream, ci.name), this.#consumerRetryMs)).next({ expires: 2000 });
         return { messages: ci.num_pending, first };
       } finally {
         await this.#jsm.consumers.delete(stream, ci.name).catch(() => {});
@@ -373,12 +398,12 @@ export class Streams {
     let messages: ConsumerMessages;
     try {
       messages = await retryTransient(async () => {
-        const consumer = await this.#js.consumers.get(stream, {
+        const consumer = await this.#cjs.consumers.get(stream, {
           ...(filter ? { filter_subjects: filter } : {}),
           ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
         });
         return consumer.consume({ max_messages: 4096, expires: PULL_EXPIRES_MS });
-      }, this.#retryMs);
+      }, this.#consumerRetryMs);
     } catch (err) {
       throw unavailable(err, `cannot read ${stream}${filter ? ` ${filter}` : ''}`, { stream, filter });
     }
@@ -395,7 +420,7 @@ export class Streams {
   /** A durable consumer's state; null when it does not exist. */
   async consumer(stream: string, name: string): Promise<ConsumerState | null> {
     try {
-      return consumerState(await retryTransient(() => this.#jsm.consumers.info(stream, name), this.#retryMs));
+      return consumerState(await retryTransient(() => this.#cjsm.consumers.info(stream, name), this.#consumerRetryMs));
     } catch (err) {
       if (isConsumerNotFound(err) || isStreamNotFound(err)) return null;
       throw unavailable(err, `cannot read consumer ${name} of ${stream}`, { stream, name });
@@ -429,8 +454,9 @@ export class Streams {
       ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
     };
     try {
-      if (await this.consumer(stream, spec.name)) await this.#jsm.consumers.delete(stream, spec.name);
-      await this.#jsm.consumers.add(stream, config);
+      if (await this.consumer(stream, spec.name)) await retryTransient(() => this.#cjsm.consumers.delete(stream, spec.name), this.#consumerRetryMs);
+      // A create that timed out may have been made: the same config again is accepted as is.
+      await retryTransient(() => this.#cjsm.consumers.add(stream, config), this.#consumerRetryMs);
     } catch (err) {
       throw unavailable(err, `cannot create consumer ${spec.name} of ${stream}`, { stream, name: spec.name });
     }
@@ -444,7 +470,7 @@ export class Streams {
   /** Starts pulling from durable consumer `name`; iterate the deliveries, ack what is done, `close()` to stop. */
   async consume(stream: string, name: string, o: { max?: number; expiresMs?: number } = {}): Promise<Consumption<Delivery>> {
     try {
-      const consumer = await this.#js.consumers.get(stream, name);
+      const consumer = await retryTransient(() => this.#cjs.consumers.get(stream, name), this.#consumerRetryMs);
       return consumption(await consumer.consume({ max_messages: o.max ?? 1024, expires: o.expiresMs ?? PULL_EXPIRES_MS }));
     } catch (err) {
       throw unavailable(err, `cannot consume ${name} of ${stream}`, { stream, name });
@@ -501,7 +527,8 @@ export class Streams {
   /** Opens (creating if missing) KV bucket `name`. */
   async bucket(name: string, o: { ttlMs?: number; history?: number; replicas?: number } = {}): Promise<Bucket> {
     try {
-      return await new Kvm(this.#nc).create(name, {
+      // Short requests: a bucket's key listing is a consumer (see CONSUMER_REQUEST_TIMEOUT_MS).
+      return await new Kvm(this.#cjs).create(name, {
         history: o.history ?? 1,
         replicas: o.replicas ?? 1,
         ...(o.ttlMs !== undefined ? { ttl: o.ttlMs } : {}),
