@@ -2,7 +2,14 @@ import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageTyp
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { newId } from '../src/ids.ts';
-import { LEDGER_STREAM, parseBlock } from '../src/ledger/format.ts';
+import { writeFile } from 'node:fs/promises';
+import { operatorApi } from '../src/api/plugin.ts';
+import { exportLedger } from '../src/ledger/export.ts';
+import { LEDGER_STREAM, entryHash, entryHashes, parseBlock } from '../src/ledger/format.ts';
+import { Frontier } from '../src/ledger/tree.ts';
+import { FileLeafStore, MerkleTree } from '../src/merkle/mod.ts';
+import { apiFixture } from '../test/helpers/api.ts';
+import { docBlock, runScript } from '../test/ledger/script.ts';
 import { Keyring } from '../src/ledger/keys.ts';
 import { Sealer } from '../src/ledger/sealer.ts';
 import { verifyLedger } from '../src/ledger/verify.ts';
@@ -22,7 +29,9 @@ const quiet = createLogger({ level: 'silent' });
 /**
  * (a) sealing events/s beside raw JetStream publish of the same events, (b) verify entries/s
  * beside a raw ordered-consumer read of the same streams, (c) sealing lag p99 at a steady 50% of
- * the sealing rate measured in (a). Default block settings (1000 entries / 250 ms).
+ * the sealing rate measured in (a), (d) the tree's cost per 1,000 entries, (e) inclusion proofs
+ * served per second, (f) the documented shell script over about 10,000 entries. Default block
+ * settings (1000 entries / 250 ms) unless said.
  */
 export async function benchLedger(): Promise<void> {
   const nats = await natsFixture();
@@ -96,6 +105,10 @@ export async function benchLedger(): Promise<void> {
       goal: 0.7,
     });
 
+    await treeCost();
+    await proofsServed();
+    await shellVerification(nc, log, keyring, dir.path);
+
     // Steady load at half the sealing rate: lag = block stored (seen on ledger.>) − append acknowledged.
     // The sealer of (a) left its consumer acked to the end, so the separate sealer starts with no backlog.
     const rate = Math.round(sealing / 2);
@@ -107,6 +120,132 @@ export async function benchLedger(): Promise<void> {
     await nc.close();
     await nats.stop();
     await dir.cleanup();
+  }
+}
+
+/**
+ * (d) What the tree adds to sealing, per 1,000 entries: the chain step alone (one SHA-256 of each
+ * entry) beside the chain and tree steps (the entry's leaf, the frontier's node hashes, the root),
+ * and the proof server's tree (leaves in a file, the subtree cache) fed the same entries.
+ */
+async function treeCost(): Promise<void> {
+  const rounds = 200;
+  const ev = 'e'.repeat(64);
+  const chainOnly = (): void => {
+    let h = '0'.repeat(64);
+    for (let i = 1; i <= 1000; i++) h = entryHash('bench-0', i, h, ev);
+  };
+  const chainAndTree = (f: Frontier): void => {
+    let h = '0'.repeat(64);
+    for (let i = 1; i <= 1000; i++) {
+      const step = entryHashes('bench-0', f.size + 1, h, ev);
+      f.append(step.leaf);
+      h = step.head;
+    }
+    f.root();
+  };
+  const per1000 = (fn: () => void): number => {
+    const t0 = process.hrtime.bigint();
+    for (let r = 0; r < rounds; r++) fn();
+    return Number(process.hrtime.bigint() - t0) / 1e3 / rounds;
+  };
+  per1000(chainOnly);
+  const a = per1000(chainOnly);
+  const frontier = Frontier.empty();
+  const b = per1000(() => chainAndTree(frontier));
+  const dir = await tempDir('stk-bench-tree-');
+  const store = FileLeafStore.open(join(dir.path, 'leaves'));
+  const tree = new MerkleTree({ store });
+  const leaf = Buffer.alloc(32, 7);
+  const c = per1000(() => {
+    for (let i = 0; i < 1000; i++) tree.append(leaf);
+  });
+  store.close();
+  await dir.cleanup();
+  report('(d) chain step alone, per 1,000 entries', a, 'µs');
+  report('(d) chain + tree step (leaf, frontier, root), per 1,000 entries', b, 'µs', { label: 'chain alone', value: a });
+  report(`(d) proof server's tree, file-backed, per 1,000 leaves (at ${tree.size.toLocaleString('en-US')})`, c, 'µs');
+}
+
+/**
+ * (e) Inclusion proofs served by GET …/ledger/proof over loopback HTTP (find the entry, the block,
+ * the record, the audit path, the signed head), beside the plainest read of the same API.
+ */
+async function proofsServed(): Promise<void> {
+  const f = await apiFixture({ plugins: [operatorApi] });
+  const keys = await tempDir('stk-bench-proof-keys-');
+  try {
+    const rt = f.stk.runtime;
+    const sealer = await Sealer.start({ streams: rt.streams, keyring: await Keyring.open(join(keys.path, 'k'), { create: true }), logger: quiet });
+    const tenant = 'proofs';
+    await f.tenant(tenant);
+    const ids: string[] = [];
+    let last = 0;
+    for (let i = 0; i < 5000; i++) {
+      const r = await rt.log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], {
+        expectedVersion: 'no_stream',
+      });
+      if (i % 50 === 0) ids.push(r.events[0]!.id);
+      last = r.position;
+    }
+    await sealer.waitSealed(last);
+    await sealer.close();
+    const token = await f.token(tenant, 'auditor');
+    const get = async (path: string): Promise<void> => {
+      const r = await fetch(`${f.url}/api/v1/tenants/${tenant}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      await r.arrayBuffer();
+    };
+    await get(`/ledger/proof?event=${ids[0]}`); // the tree is built from LEDGER at first use
+    const plain = await measure(2000, 16, () => get(''));
+    const proofs = await measure(2000, 16, (i) => get(`/ledger/proof?event=${ids[i % ids.length]}`));
+    report('(e) GET /tenants/:tenant (one read-model document), 16 in flight', plain, 'req/s');
+    report('(e) GET …/ledger/proof (5,000-entry tenant), 16 in flight', proofs, 'proofs/s', { label: 'a document read', value: plain });
+  } finally {
+    await f.cleanup();
+    await keys.cleanup();
+  }
+}
+
+/**
+ * (f) The documented shell script (docs/ledger-format.md) over an export of about 10,000 entries:
+ * one sha256sum pass, the tree in a pass per level, one openssl per block — with blocks of 100
+ * entries, and with blocks of one entry (a quiet install signs nearly every record alone).
+ */
+async function shellVerification(nc: Awaited<ReturnType<typeof connectNats>>, log: EventLog, keyring: Keyring, base: string): Promise<void> {
+  const script = join(base, 'verify-export.sh');
+  await writeFile(script, await docBlock('verify-export.sh'), { mode: 0o755 });
+  for (const [tenant, n, perBlock] of [
+    ['shell-100', 10_000, 100],
+    ['shell-1', 1_000, 1],
+  ] as const) {
+    const sealer = await Sealer.start({
+      streams: await doorOf(nc),
+      keyring,
+      logger: quiet,
+      blockMaxEntries: perBlock,
+      consumerName: `bench-${tenant}`,
+      owns: (t) => t === tenant,
+    });
+    let last = 0;
+    await measure(n, IN_FLIGHT, async () => {
+      const r = await log.appendOrThrow({ tenant, aggregateType: 'alert', aggregateId: newId() }, [{ type: 'alert.raised', data }], {
+        expectedVersion: 'no_stream',
+      });
+      last = Math.max(last, r.position);
+    });
+    await sealer.waitSealed(last);
+    await sealer.checkpoint();
+    await sealer.close();
+    const out = join(base, `export-${tenant}`);
+    const m = await exportLedger({ streams: await doorOf(nc), tenant, out });
+    const t0 = performance.now();
+    const r = await runScript(script, [out]);
+    const seconds = (performance.now() - t0) / 1000;
+    if (r.code !== 0) throw new Error(`the script refused the bench export: ${r.out}`);
+    console.log(
+      `  (f) documented shell verification of ${m.height.toLocaleString('en-US')} entries in ${m.blocks.toLocaleString('en-US')} blocks: ${seconds.toFixed(1)} s (${Math.round(m.height / seconds).toLocaleString('en-US')} entries/s, ${((seconds * 1000) / m.blocks).toFixed(1)} ms per block)`,
+    );
   }
 }
 

@@ -46,14 +46,18 @@ export function eventPreimagePrefix(subject: string, version: string): Uint8Arra
 
 export function eventHash(subject: string, version: string, body: Uint8Array): string {
   // One-shot hashing of one buffer written in place costs half of a hash object fed twice; this
-  // is the sealer's and the verifier's hot path. The bytes are those of eventPreimagePrefix.
+  // is the sealer's and the verifier's hot path. The bytes are those of eventPreimagePrefix, in a
+  // scratch buffer reused from call to call (hashing is synchronous), so a record allocates nothing.
   const prefix = `stk-event/1\n${subject}\n${version}\n`;
   const prefixBytes = Buffer.byteLength(prefix);
-  const buf = Buffer.allocUnsafe(prefixBytes + body.length);
-  buf.write(prefix, 0, 'utf8');
-  buf.set(body, prefixBytes);
-  return hash('sha256', buf, 'hex');
+  const total = prefixBytes + body.length;
+  if (scratch.length < total) scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2));
+  scratch.write(prefix, 0, 'utf8');
+  scratch.set(body, prefixBytes);
+  return hash('sha256', scratch.subarray(0, total), 'hex');
 }
+
+let scratch = Buffer.allocUnsafe(4096);
 
 /** The bytes of one entry: `"stk-entry/1\n" tenant "\n" height "\n" prevHead "\n" eventHash`. */
 export function entryText(tenant: string, height: number, prevHead: string, evHash: string): string {
@@ -66,13 +70,32 @@ export function entryHash(tenant: string, height: number, prevHead: string, evHa
 }
 
 /** The entry's leaf in the tenant's Merkle tree: RFC 6962 `SHA-256(0x00 ‖ entry bytes)`, raw 32 bytes. */
-export function entryLeaf(tenant: string, height: number, prevHead: string, evHash: string): Buffer {
-  const text = entryText(tenant, height, prevHead, evHash);
-  const buf = Buffer.allocUnsafe(1 + text.length);
-  buf[0] = 0x00;
-  buf.write(text, 1, 'latin1');
-  return hash('sha256', buf, 'buffer');
+export function entryLeaf(tenant: string, height: number, prevHead: string, evHash: string): Uint8Array {
+  return entryHashes(tenant, height, prevHead, evHash).leaf;
 }
+
+/**
+ * The entry's head (entry hash, hex) and its leaf (raw, in `step.leaf`) from one write of its
+ * bytes: the chain's and the tree's step at once, on the hot paths of sealing and verifying.
+ */
+export function entryHashes(
+  tenant: string,
+  height: number,
+  prevHead: string,
+  evHash: string,
+  step: { head: string; leaf: Uint8Array } = { head: '', leaf: EMPTY },
+): { head: string; leaf: Uint8Array } {
+  const text = `stk-entry/1\n${tenant}\n${height}\n${prevHead}\n${evHash}`;
+  const n = 1 + text.length;
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
+  scratch[0] = 0x00;
+  scratch.write(text, 1, 'latin1');
+  step.leaf = hash('sha256', scratch.subarray(0, n), 'buffer');
+  step.head = hash('sha256', scratch.subarray(1, n), 'hex');
+  return step;
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** One chain entry as a block lists it: where the record is, its first event id, its hash. */
 export type BlockEntry = [seq: number, eventId: string, eventHash: string];

@@ -1,6 +1,6 @@
 import { StkError } from '../errors.ts';
 import type { Streams } from '../log/mod.ts';
-import { GENESIS_HEAD, LEDGER_STREAM, entryHash, entryLeaf, ledgerSubject, parseBlock, type Block } from './format.ts';
+import { GENESIS_HEAD, LEDGER_STREAM, entryHashes, ledgerSubject, parseBlock, type Block } from './format.ts';
 import { Frontier } from './tree.ts';
 
 /** One block of a replayed chain, with what the replay recomputed for its entries. */
@@ -10,7 +10,7 @@ export interface ReplayedBlock {
   /** Chain head before each entry (the entry's `prevHead`), in height order. */
   prevHeads: string[];
   /** Each entry's leaf hash, in height order. */
-  leaves: Buffer[];
+  leaves: Uint8Array[];
 }
 
 /**
@@ -42,15 +42,13 @@ export async function replayChain(
       throw new StkError('STK_ERR_LEDGER_CORRUPT', `block ${b.index} of ${tenant} does not extend the chain at height ${height}`, { ...where, height });
     }
     const prevHeads: string[] = [];
-    const leaves: Buffer[] = [];
+    const leaves: Uint8Array[] = [];
     for (let i = 0; i < b.entries.length; i++) {
-      const h = b.firstHeight + i;
-      const ev = b.entries[i]![2];
       prevHeads.push(head);
-      const leaf = entryLeaf(tenant, h, head, ev);
-      leaves.push(leaf);
-      frontier.append(leaf);
-      head = entryHash(tenant, h, head, ev);
+      const step = entryHashes(tenant, b.firstHeight + i, head, b.entries[i]![2]);
+      leaves.push(step.leaf);
+      frontier.append(step.leaf);
+      head = step.head;
     }
     if (head !== b.head || (b.format === 2 && Buffer.from(frontier.root()).toString('hex') !== b.root)) {
       throw new StkError('STK_ERR_LEDGER_CORRUPT', `the entries of block ${b.index} of ${tenant} do not hash to what it signs`, where);

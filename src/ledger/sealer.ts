@@ -9,8 +9,7 @@ import {
   LEDGER_STREAM,
   VERSION_HEADER,
   blockSignedText,
-  entryHash,
-  entryLeaf,
+  entryHashes,
   eventHash,
   firstEventId,
   ledgerSubject,
@@ -499,12 +498,14 @@ export class Sealer {
     const entries: BlockEntry[] = [];
     const frontier = chain.frontier.clone();
     let head = chain.head;
+    const step = { head, leaf: new Uint8Array(0) };
     for (let i = 0; i < take.length; i++) {
       const p = take[i]!;
-      frontier.append(entryLeaf(chain.tenant, chain.height + i + 1, head, p.hash));
-      head = entryHash(chain.tenant, chain.height + i + 1, head, p.hash);
+      entryHashes(chain.tenant, chain.height + i + 1, step.head, p.hash, step);
+      frontier.append(step.leaf);
       entries.push([p.seq, p.id, p.hash]);
     }
+    head = step.head;
     const unsigned = {
       format: BLOCK_FORMAT,
       tenant: chain.tenant,

@@ -91,6 +91,8 @@ export interface LedgerTreesOptions {
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+/** Blocks kept parsed (each up to 5,000 entries). */
+const BLOCK_CACHE = 64;
 
 /**
  * The tenants' Merkle trees rebuilt from LEDGER's blocks alone, so any process that can read
@@ -101,6 +103,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export class LedgerTrees {
   readonly #o: Required<LedgerTreesOptions>;
   readonly #open = new Map<string, TenantTree>();
+  /** Recently read blocks by LEDGER sequence, with their entries' previous heads once computed: proofs ask for the same few blocks over and over. */
+  readonly #blocks = new Map<number, { block: Block; prevHeads: string[] | null }>();
 
   constructor(o: LedgerTreesOptions) {
     this.#o = { maxOpen: 32, ...o };
@@ -192,11 +196,8 @@ export class LedgerTrees {
     const ref = size > 0 ? this.#blockEndingAt(t, size) : null;
     let block: SignedTreeHead['block'] = null;
     if (ref) {
-      const m = await this.#o.streams.at(LEDGER_STREAM, ref.ledgerSeq);
-      if (m) {
-        const b = parseBlock(m.data, { tenant: t.tenant, ledgerSeq: ref.ledgerSeq });
-        block = { index: b.index, keyId: b.keyId, signedText: blockSignedText(b), signature: b.sig, signsRoot: b.format === 2 };
-      }
+      const b = (await this.#read(t.tenant, ref)).block;
+      block = { index: b.index, keyId: b.keyId, signedText: blockSignedText(b), signature: b.sig, signsRoot: b.format === 2 };
     }
     const rootHash = hex(t.tree.root(size));
     const cp =
@@ -223,26 +224,41 @@ export class LedgerTrees {
     return -1;
   }
 
+  /** The block holding `height`, and the previous head of each of its entries. */
   async #blockAt(t: TenantTree, height: number): Promise<{ block: Block; prevHeads: string[] }> {
-    const ref = t.blocks[this.#blockIndexOf(t, height)]!;
-    const m = await this.#o.streams.at(LEDGER_STREAM, ref.ledgerSeq);
-    if (!m)
-      throw new StkError('STK_ERR_LEDGER_CORRUPT', `block ${ref.index} of ${t.tenant} is gone from LEDGER`, { tenant: t.tenant, ledgerSeq: ref.ledgerSeq });
-    const block = parseBlock(m.data, { tenant: t.tenant, ledgerSeq: ref.ledgerSeq });
-    let head = block.prevHead;
-    const prevHeads: string[] = [];
-    for (const [k, e] of block.entries.entries()) {
-      prevHeads.push(head);
-      head = entryHash(t.tenant, block.firstHeight + k, head, e[2]);
+    const cached = await this.#read(t.tenant, t.blocks[this.#blockIndexOf(t, height)]!);
+    if (!cached.prevHeads) {
+      let head = cached.block.prevHead;
+      cached.prevHeads = cached.block.entries.map((e, k) => {
+        const prev = head;
+        head = entryHash(t.tenant, cached.block.firstHeight + k, head, e[2]);
+        return prev;
+      });
     }
-    return { block, prevHeads };
+    return { block: cached.block, prevHeads: cached.prevHeads };
+  }
+
+  /** A block read from LEDGER (the most recent ones are kept parsed). */
+  async #read(tenant: string, ref: BlockRef): Promise<{ block: Block; prevHeads: string[] | null }> {
+    const hit = this.#blocks.get(ref.ledgerSeq);
+    if (hit && hit.block.tenant === tenant) {
+      this.#blocks.delete(ref.ledgerSeq);
+      this.#blocks.set(ref.ledgerSeq, hit);
+      return hit;
+    }
+    const m = await this.#o.streams.at(LEDGER_STREAM, ref.ledgerSeq);
+    if (!m) throw new StkError('STK_ERR_LEDGER_CORRUPT', `block ${ref.index} of ${tenant} is gone from LEDGER`, { tenant, ledgerSeq: ref.ledgerSeq });
+    const entry: { block: Block; prevHeads: string[] | null } = { block: parseBlock(m.data, { tenant, ledgerSeq: ref.ledgerSeq }), prevHeads: null };
+    this.#blocks.set(ref.ledgerSeq, entry);
+    if (this.#blocks.size > BLOCK_CACHE) this.#blocks.delete(this.#blocks.keys().next().value!);
+    return entry;
   }
 
   /** Height of the entry whose record holds `eventId`: by its first event id, else by reading the tenant's records. */
   async #find(t: TenantTree, eventId: string): Promise<number | 'unsealed' | 'unknown'> {
     const known = t.ids.get(idKey(eventId));
     for (const h of known === undefined ? [] : Array.isArray(known) ? known : [known]) {
-      const { block } = await this.#blockAt(t, h);
+      const { block } = await this.#read(t.tenant, t.blocks[this.#blockIndexOf(t, h)]!);
       if (block.entries[h - block.firstHeight]![1] === eventId) return h;
     }
     // An event after the first of its commit: find its record, then the entry that names the record.
@@ -254,7 +270,7 @@ export class LedgerTrees {
     if (!seq) return 'unknown';
     for (const ref of t.blocks) {
       if (ref.lastSeq < seq) continue;
-      const { block } = await this.#blockAt(t, ref.firstHeight);
+      const { block } = await this.#read(t.tenant, ref);
       const i = block.entries.findIndex((e) => e[0] === seq);
       return i >= 0 ? block.firstHeight + i : 'unsealed';
     }

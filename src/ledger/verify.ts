@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { assertId, isValidId } from '../ids.ts';
-import { ALL_EVENTS, EVENT_PARTITIONS, EVENTS_STREAM, parseEventSubject, partitionOf, tenantFilter, type Streams } from '../log/mod.ts';
+import { ALL_EVENTS, EVENT_PARTITIONS, EVENTS_STREAM, partitionOf, tenantFilter, type Streams } from '../log/mod.ts';
 import { openNote } from '../transparency/mod.ts';
 import { ChainCheck, type Break, type BreakKind, type ChainCheckContext, type TenantReport } from './chaincheck.ts';
 import { tenantNoteVerifier, type NoteCheckpoint } from './checkpoint.ts';
@@ -96,13 +96,8 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
     }
     for (const c of checks.values()) c.blocksDone();
     await streams.scanEach(EVENTS_STREAM, { filter: ALL_EVENTS }, (m) => {
-      let tenant: string;
-      try {
-        tenant = parseEventSubject(m.subject).tenant;
-      } catch {
-        return; // not a record subject
-      }
-      checkOf(tenant).record(m);
+      const tenant = tenantOfSubject(m.subject);
+      if (tenant) checkOf(tenant).record(m);
     });
   } else {
     for (const t of o.tenants) assertId('tenant', t, 'tenant');
@@ -127,6 +122,16 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
     if (!r.ok) report.ok = false;
   }
   return report;
+}
+
+/** The tenant of a record subject `ev.<partition>.<tenant>.<type>.<id>` (null for anything else), without splitting it. */
+function tenantOfSubject(subject: string): string | null {
+  if (!subject.startsWith('ev.')) return null;
+  const a = subject.indexOf('.', 3);
+  const b = a < 0 ? -1 : subject.indexOf('.', a + 1);
+  const c = b < 0 ? -1 : subject.indexOf('.', b + 1);
+  if (c < 0 || subject.indexOf('.', c + 1) >= 0) return null;
+  return subject.slice(a + 1, b);
 }
 
 /**
