@@ -1,5 +1,5 @@
 /**
- * The worked examples of docs/transparency.md, computed from the code: fixed seeds and a fixed
+ * The worked examples of docs/ledger-format.md (Part II), computed from the code: fixed seeds and a fixed
  * time, so every value is reproducible (Ed25519 signatures are deterministic). The doc test
  * checks that the page shows exactly these.
  */

@@ -10,15 +10,16 @@ import { REAL_CHECKPOINT, REAL_LOG_VKEY, REAL_WITNESS_VKEY } from '../transparen
 import { TestLog, startWitness } from '../witness/fixture.ts';
 import { transparencyExamples } from './transparency-examples.ts';
 
-const test = suite('docs/transparency.md: examples from the code, the openssl script');
+const test = suite('docs/ledger-format.md, Part II: examples from the code, the openssl script');
 
-const doc = readFileSync(resolve(import.meta.dirname, '../../docs/transparency.md'), 'utf8');
+// docs/transparency.md was folded into Part II of docs/ledger-format.md.
+const doc = readFileSync(resolve(import.meta.dirname, '../../docs/ledger-format.md'), 'utf8');
 
 function docScript(dir: string): string {
   const marker = doc.indexOf('<!-- verify-checkpoint.sh');
   const start = doc.indexOf('```sh\n', marker) + '```sh\n'.length;
   const end = doc.indexOf('\n```', start);
-  if (marker < 0 || start < marker || end < 0) throw new Error('verify-checkpoint.sh not found in docs/transparency.md');
+  if (marker < 0 || start < marker || end < 0) throw new Error('verify-checkpoint.sh not found in docs/ledger-format.md');
   const path = join(dir, 'verify-checkpoint.sh');
   writeFileSync(path, doc.slice(start, end + 1), { mode: 0o755 });
   return path;
@@ -32,7 +33,7 @@ function run(script: string, args: string[]): Promise<{ code: number; out: strin
 
 test('every example value on the page is what the code computes', () => {
   const e = transparencyExamples();
-  for (const [name, value] of Object.entries(e)) assert.ok(doc.includes(value), `docs/transparency.md does not show ${name}:\n${value}`);
+  for (const [name, value] of Object.entries(e)) assert.ok(doc.includes(value), `docs/ledger-format.md does not show ${name}:\n${value}`);
 });
 
 test('the script verifies the example, a real public checkpoint, and what our witness returns; it refuses tampering', async () => {
