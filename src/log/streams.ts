@@ -20,7 +20,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StkError } from '../errors.ts';
 import { AckPublisher, type Ack, type PublishOptions } from './publisher.ts';
-import { retryTransient } from './retry.ts';
+import { isTransient, retryTransient } from './retry.ts';
 
 /**
  * Lifetime of a pull request. The client notices a consumer lost with its server (a stream leader
@@ -221,7 +221,11 @@ export class Streams {
       if (!info) {
         // A cluster that has just elected its meta leader may not know every peer yet ("no suitable
         // peers for placement", a 5xx): ride it out like an election. The same config twice is accepted.
-        await retryTransient(() => this.#jsm.streams.add(config), Math.max(this.#retryMs, CONSUMER_RETRY_MS));
+        await retryWhile(
+          () => this.#jsm.streams.add(config),
+          (err) => isTransient(err) || isNoPeers(err),
+          Math.max(this.#retryMs, CONSUMER_RETRY_MS),
+        );
         return;
       }
       if (!spec.updateMutable) return;
@@ -307,7 +311,7 @@ export class Streams {
         watchdog.progress();
         if (m.seq > range.to) return;
         yield m;
-        if (m.seq >= range.to || m.info.pending === 0) return;
+        if (m.seq >= range.to || (m.info.pending === 0 && !(await this.#moreUpTo(stream, o.filter, m.seq)))) return;
       }
       watchdog.check(stream);
     } finally {
@@ -334,7 +338,7 @@ export class Streams {
         n++;
         const pending = each(m);
         if (pending) await pending;
-        if (m.seq >= range.to || m.info.pending === 0) return n;
+        if (m.seq >= range.to || (m.info.pending === 0 && !(await this.#moreUpTo(stream, o.filter, m.seq)))) return n;
       }
       watchdog.check(stream);
       return n;
@@ -342,6 +346,18 @@ export class Streams {
       watchdog.stop();
       await feed.close();
     }
+  }
+
+  /**
+   * Whether a message matching `filter` newer than `after` exists, asked of the stream's leader.
+   * A consumer runs on one replica of its stream, and a replica still catching up (a node just
+   * back) says "nothing pending" before it holds what the leader holds: such a scan must read on
+   * instead of ending short (it ended short, and verify then missed blocks). When the last message
+   * of the range was deleted meanwhile, nothing newer exists and the scan ends.
+   */
+  async #moreUpTo(stream: string, filter: string | undefined, after: number): Promise<boolean> {
+    const newest = filter ? (await this.last(stream, filter))?.seq : (await this.state(stream))?.lastSeq;
+    return (newest ?? 0) > after;
   }
 
   async #scanRange(stream: string, o: ScanOptions): Promise<{ from: number; to: number } | null> {
@@ -664,6 +680,24 @@ function consumerState(c: ConsumerInfo): ConsumerState {
     ackPending: c.num_ack_pending,
     waiting: c.num_waiting,
   };
+}
+
+/** "No suitable peers for placement" (10005): a cluster that does not know all its peers yet, or has lost some. */
+function isNoPeers(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === 10005;
+}
+
+/** Retries `op` while `retry(err)` says so, for up to `budgetMs`, backing off from 50 to 500 ms. */
+async function retryWhile<T>(op: () => Promise<T>, retry: (err: unknown) => boolean, budgetMs: number): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let delay = 50; ; delay = Math.min(500, delay * 2)) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!retry(err) || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 /** A stream that does not exist yet (LEDGER before the first sealer start) reads as empty. */
