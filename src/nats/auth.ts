@@ -49,15 +49,17 @@ export async function readNatsCredentials(dataDir: string): Promise<NatsCredenti
   return c;
 }
 
-/** The install's credentials, made (32 random bytes per user, file mode 0600) at its first start. */
+/** The install's credentials, made (32 random bytes per user, in hex after `stk`; file mode 0600) at its first start. */
 export async function ensureNatsCredentials(dataDir: string): Promise<NatsCredentials> {
   const had = await readNatsCredentials(dataDir);
   if (had) return had;
   const path = credentialsPath(dataDir);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // nats-server reads a `$VARIABLE` of its config as a config value: one starting with a digit is
+  // taken for a number (and refused). A letter first and hex after keep it a plain string.
   const c: NatsCredentials = {
     format: 1,
-    users: Object.fromEntries(NATS_USERS.map((u) => [u, randomBytes(32).toString('base64url')])) as Record<NatsUser, string>,
+    users: Object.fromEntries(NATS_USERS.map((u) => [u, `stk${randomBytes(32).toString('hex')}`])) as Record<NatsUser, string>,
   };
   try {
     const fh = await open(path, 'wx', 0o600);

@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ensureNatsCredentials, readNatsCredentials } from '../../src/nats/auth.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { rejects } from '../helpers/assert.ts';
 import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
@@ -135,6 +136,19 @@ test('the embedded nats-server has the accounts of separate mode: only the seale
   } finally {
     for (const c of conns) await c.close().catch(() => {});
     await p.kill();
+    await dir.cleanup();
+  }
+});
+
+test('generated NATS passwords are plain strings to nats-server (a letter first): a leading digit made it refuse its config', async () => {
+  const dir = await tempDir();
+  try {
+    for (let i = 0; i < 40; i++) {
+      const c = await ensureNatsCredentials(join(dir.path, String(i)));
+      for (const pass of Object.values(c.users)) assert.match(pass, /^stk[0-9a-f]{64}$/);
+      assert.equal(await readNatsCredentials(join(dir.path, String(i))), c, 'read back as made');
+    }
+  } finally {
     await dir.cleanup();
   }
 });
