@@ -81,7 +81,6 @@ export interface ChainCheckContext {
 }
 
 type Where = Omit<Break, 'tenant'>;
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const BODY_PREFIX = Buffer.from('{"format":1,"events":[{"id":"');
 
 /** True when the record's body is of the documented layout and its first event id is `id`. */
@@ -144,7 +143,7 @@ export class ChainCheck {
 
   /** Root of the tree at `size` when a block ends there (64 hex), else null. */
   rootAt(size: number): string | null {
-    return size === 0 ? hex(Frontier.empty().root()) : (this.#roots.get(size) ?? null);
+    return size === 0 ? Frontier.empty().root() : (this.#roots.get(size) ?? null);
   }
 
   block(m: StoredMessage): void {
@@ -188,13 +187,13 @@ export class ChainCheck {
     if (this.#blockBreak) return;
     // The chain and the tree are advanced on a copy: a block that fails leaves neither moved.
     const frontier = this.#frontier.clone();
-    const step = { head, leaf: new Uint8Array(0) };
+    const step = { head, leaf: '' };
     for (let i = 0; i < b.entries.length; i++) {
       entryHashes(this.tenant, b.firstHeight + i, step.head, b.entries[i]![2], step);
       frontier.append(step.leaf);
     }
     const h = step.head;
-    const root = hex(frontier.root());
+    const root = frontier.root();
     if (h !== b.head || (b.format === 2 && root !== b.root)) {
       this.#blockBreak = {
         kind: 'chain_broken',

@@ -69,33 +69,31 @@ export function entryHash(tenant: string, height: number, prevHead: string, evHa
   return hash('sha256', entryText(tenant, height, prevHead, evHash), 'hex');
 }
 
-/** The entry's leaf in the tenant's Merkle tree: RFC 6962 `SHA-256(0x00 ‖ entry bytes)`, raw 32 bytes. */
-export function entryLeaf(tenant: string, height: number, prevHead: string, evHash: string): Uint8Array {
+/** The entry's leaf in the tenant's Merkle tree: RFC 6962 `SHA-256(0x00 ‖ entry bytes)`, in hex. */
+export function entryLeaf(tenant: string, height: number, prevHead: string, evHash: string): string {
   return entryHashes(tenant, height, prevHead, evHash).leaf;
 }
 
 /**
- * The entry's head (entry hash, hex) and its leaf (raw, in `step.leaf`) from one write of its
- * bytes: the chain's and the tree's step at once, on the hot paths of sealing and verifying.
+ * The entry's head (entry hash) and its leaf, both hex, from one write of its bytes: the chain's
+ * and the tree's step at once, on the hot paths of sealing and verifying. Pass `step` to reuse it.
  */
 export function entryHashes(
   tenant: string,
   height: number,
   prevHead: string,
   evHash: string,
-  step: { head: string; leaf: Uint8Array } = { head: '', leaf: EMPTY },
-): { head: string; leaf: Uint8Array } {
+  step: { head: string; leaf: string } = { head: '', leaf: '' },
+): { head: string; leaf: string } {
   const text = `stk-entry/1\n${tenant}\n${height}\n${prevHead}\n${evHash}`;
   const n = 1 + text.length;
   if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
   scratch[0] = 0x00;
   scratch.write(text, 1, 'latin1');
-  step.leaf = hash('sha256', scratch.subarray(0, n), 'buffer');
+  step.leaf = hash('sha256', scratch.subarray(0, n), 'hex');
   step.head = hash('sha256', scratch.subarray(1, n), 'hex');
   return step;
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** One chain entry as a block lists it: where the record is, its first event id, its hash. */
 export type BlockEntry = [seq: number, eventId: string, eventHash: string];

@@ -9,8 +9,8 @@ export interface ReplayedBlock {
   ledgerSeq: number;
   /** Chain head before each entry (the entry's `prevHead`), in height order. */
   prevHeads: string[];
-  /** Each entry's leaf hash, in height order. */
-  leaves: Uint8Array[];
+  /** Each entry's leaf hash (hex), in height order. */
+  leaves: string[];
 }
 
 /**
@@ -42,7 +42,7 @@ export async function replayChain(
       throw new StkError('STK_ERR_LEDGER_CORRUPT', `block ${b.index} of ${tenant} does not extend the chain at height ${height}`, { ...where, height });
     }
     const prevHeads: string[] = [];
-    const leaves: Uint8Array[] = [];
+    const leaves: string[] = [];
     for (let i = 0; i < b.entries.length; i++) {
       prevHeads.push(head);
       const step = entryHashes(tenant, b.firstHeight + i, head, b.entries[i]![2]);
@@ -50,7 +50,7 @@ export async function replayChain(
       frontier.append(step.leaf);
       head = step.head;
     }
-    if (head !== b.head || (b.format === 2 && Buffer.from(frontier.root()).toString('hex') !== b.root)) {
+    if (head !== b.head || (b.format === 2 && frontier.root() !== b.root)) {
       throw new StkError('STK_ERR_LEDGER_CORRUPT', `the entries of block ${b.index} of ${tenant} do not hash to what it signs`, where);
     }
     height = b.lastHeight;

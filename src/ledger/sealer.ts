@@ -478,7 +478,7 @@ export class Sealer {
   async #frontierOf(tenant: string, b: Block, ledgerSeq: number): Promise<Frontier> {
     if (b.format === 2) {
       const f = Frontier.fromEdge(b.lastHeight, b.edge ?? []);
-      if (f && Buffer.from(f.root()).toString('hex') === b.root) return f;
+      if (f && f.root() === b.root) return f;
     }
     this.#log.info({ tenant, height: b.lastHeight }, 'rebuilding the tree edge of a chain from its blocks');
     const r = await replayChain(this.#streams, tenant, () => {}, { toSeq: ledgerSeq });
@@ -498,7 +498,7 @@ export class Sealer {
     const entries: BlockEntry[] = [];
     const frontier = chain.frontier.clone();
     let head = chain.head;
-    const step = { head, leaf: new Uint8Array(0) };
+    const step = { head, leaf: '' };
     for (let i = 0; i < take.length; i++) {
       const p = take[i]!;
       entryHashes(chain.tenant, chain.height + i + 1, step.head, p.hash, step);
@@ -514,7 +514,7 @@ export class Sealer {
       lastHeight: chain.height + take.length,
       prevHead: chain.head,
       head,
-      root: Buffer.from(frontier.root()).toString('hex'),
+      root: frontier.root(),
       lastSeq: take[take.length - 1]!.seq,
       keyId: this.#o.keyring.keyId,
       sealedAt: this.#now().toISOString(),
@@ -608,7 +608,7 @@ export class Sealer {
   #treeHeads(): TreeHead[] {
     return [...this.#chains.values()]
       .filter((c) => c.height > 0 && !c.refused && c.frontier.size === c.height)
-      .map((c) => ({ tenant: c.tenant, size: c.height, rootHash: Buffer.from(c.frontier.root()).toString('hex') }));
+      .map((c) => ({ tenant: c.tenant, size: c.height, rootHash: c.frontier.root() }));
   }
 
   #status(c: Chain): ChainStatus {

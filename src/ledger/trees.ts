@@ -335,7 +335,7 @@ export class LedgerTrees {
       t.tenant,
       ({ block: b, ledgerSeq, leaves }) => {
         for (const [k, leaf] of leaves.entries()) {
-          t.tree.append(leaf);
+          t.tree.append(Buffer.from(leaf, 'hex'));
           const key = idKey(b.entries[k]![1]);
           const had = t.ids.get(key);
           const h = b.firstHeight + k;

@@ -86,7 +86,7 @@ test('a rotated-out key signs nothing more: its block after the rotation is reti
       lastHeight: height,
       prevHead: prev.head,
       head: entryHash(t, height, prev.head, ev),
-      root: Buffer.from(frontier.root()).toString('hex'),
+      root: frontier.root(),
       lastSeq: seq,
       keyId: oldKeyId,
       sealedAt: new Date(Date.parse(r.at) - 1000).toISOString(),
