@@ -188,14 +188,6 @@ export function parseBlock(data: Uint8Array, where: Record<string, unknown>): Bl
   return b;
 }
 
-export function parseJson<T>(data: Uint8Array, what: string, where: Record<string, unknown>): T {
-  try {
-    return JSON.parse(new TextDecoder().decode(data)) as T;
-  } catch (err) {
-    throw new StkError('STK_ERR_LEDGER_CORRUPT', `${what} is not JSON`, where, { cause: err });
-  }
-}
-
 /** First event id from a record body, for a record stored without `Nats-Msg-Id` (not by our log). */
 export function firstEventId(body: Uint8Array): string {
   try {

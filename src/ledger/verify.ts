@@ -2,14 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import { assertId, isValidId } from '../ids.ts';
 import { ALL_EVENTS, EVENT_PARTITIONS, EVENTS_STREAM, partitionOf, tenantFilter, type Streams } from '../log/mod.ts';
 import { openNote } from '../transparency/mod.ts';
-import { ChainCheck, type Break, type BreakKind, type ChainCheckContext, type TenantReport } from './chaincheck.ts';
+import { ChainCheck, type BreakKind, type ChainCheckContext, type TenantReport } from './chaincheck.ts';
 import { tenantNoteVerifier, type NoteCheckpoint } from './checkpoint.ts';
 import { CHECKPOINT_SUBJECT_PREFIX, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, checkpointSubject, ledgerSubject } from './format.ts';
 import { sealerConsumerName } from './group.ts';
 import { keyIdOf } from './keys.ts';
 import { loadKeyWindows, type KeyReport } from './keywindows.ts';
 
-export type { Break, BreakKind, TenantReport };
+export type { BreakKind, TenantReport };
 
 /** A checkpoint the auditor saved earlier, as verify judged it. */
 export interface SavedCheckpointReport {

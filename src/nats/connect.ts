@@ -64,11 +64,6 @@ export function urlWithCredentials(url: string, user: string, pass: string): str
   return url.replace(/^([a-z]+:\/\/)/i, `$1${encodeURIComponent(user)}:${encodeURIComponent(pass)}@`);
 }
 
-/** A URL without its credentials, to show. */
-export function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1');
-}
-
 /** NATS_URL may list several servers separated by commas. */
 export function parseNatsUrl(value: string): string[] {
   return value
