@@ -2,7 +2,7 @@ import { CommandEvents as E, type CommandCompleted, type CommandDispatched, type
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
 
-export interface CommandDoc extends Doc {
+export interface AgentCommandDoc extends Doc {
   agentId: string;
   action: string;
   args: Record<string, unknown>;
@@ -15,8 +15,11 @@ export interface CommandDoc extends Doc {
   output: string | null;
 }
 
-/** Commands to agents and their results; `agentId` + `status` = pending is the agent's outbox. */
-export const commandsProjection = defineProjection({
+/**
+ * Agent commands and their results. The model and collection keep the name `commands` they have on
+ * the wire (`/commands`) and in LevelDB; `agentId` + `status` = pending is the agent's outbox.
+ */
+export const agentCommandsProjection = defineProjection({
   model: 'commands',
   main: 'commands',
   collections: { commands: { indexes: ['agentId', 'status'] } },
@@ -24,7 +27,7 @@ export const commandsProjection = defineProjection({
     [E.dispatched]: {
       apply: (e, _docs, seq) => {
         const d = e.data as CommandDispatched;
-        const doc: CommandDoc = {
+        const doc: AgentCommandDoc = {
           id: e.aggregate.id,
           seq,
           agentId: d.agentId,
@@ -41,11 +44,11 @@ export const commandsProjection = defineProjection({
         return [{ collection: 'commands', id: doc.id, doc }];
       },
     },
-    [E.delivered]: { apply: (e, docs) => patch<CommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'delivered', deliveredAt: e.at }) },
+    [E.delivered]: { apply: (e, docs) => patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'delivered', deliveredAt: e.at }) },
     [E.completed]: {
       apply: (e, docs) => {
         const d = e.data as CommandCompleted;
-        return patch<CommandDoc>('commands', docs.get('commands', e.aggregate.id), {
+        return patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), {
           status: 'completed',
           completedAt: e.at,
           outcome: d.outcome,
