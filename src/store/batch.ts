@@ -1,3 +1,4 @@
+import { StkError } from '../errors.ts';
 import type { Level } from 'level';
 import { isValidId } from '../ids.ts';
 import type { EventEnvelope } from '../log/mod.ts';
@@ -239,7 +240,7 @@ export class ModelWriter {
 
   #write(tenant: string, w: Write): void {
     const out = this.#out;
-    if (!out) throw new Error(`model ${this.projection.model} applied an event outside a batch`);
+    if (!out) throw new StkError('STK_ERR_INTERNAL', `model ${this.projection.model} applied an event outside a batch`);
     if ('global' in w) {
       const sub = this.store.globalSub(this.projection.model, this.gen);
       const key = globalKey(w.global, w.key);
@@ -248,7 +249,8 @@ export class ModelWriter {
       return;
     }
     const spec = this.projection.collections[w.collection];
-    if (!spec) throw new Error(`model ${this.projection.model} wrote to ${w.collection}, which it does not own`);
+    if (!spec)
+      throw new StkError('STK_ERR_INTERNAL', `model ${this.projection.model} wrote to ${w.collection}, which it does not own`, { collection: w.collection });
     const pre = this.#prefix(tenant);
     const old = spec.writeOnce ? null : (this.#overlay.get(ok(tenant, w.collection, w.id)) ?? null);
     const next = w.doc;
