@@ -101,6 +101,20 @@ export const ERRORS = {
   STK_ERR_DIRECTORY_UNREACHABLE: 'The directory (LDAP server) could not be reached, or did not answer within the configured time.',
   STK_ERR_DIRECTORY_OPERATION:
     'The directory answered a search or modification with an LDAP error. Carries `resultCode`, `resultName` and its `diagnostic` message.',
+  STK_ERR_TENANT_ID_RESERVED:
+    'The tenant id belonged to a customer that was offboarded: its signed chain still names it, so the id can never be given to another tenant.',
+  STK_ERR_TENANT_DELETED: 'The tenant was offboarded: its keys are destroyed, so nothing personal can be written for it any more. Carries `tenant`.',
+  STK_ERR_KEYSTORE_UNAVAILABLE:
+    'The key store (NATS KV buckets `stk-tenant-keys`, `stk-data-keys`) could not be read or written, so personal fields can be neither sealed nor revealed; retry.',
+  STK_ERR_SUBJECT_INVALID:
+    'A data subject is not of the form `agent:<agentId>`, `account:<name>` or `person:<name or e-mail>` (1 to 256 characters, no control characters). Carries `field`.',
+  STK_ERR_OFFBOARD_CONFIRM: 'Deleting a tenant needs `confirm` set to the tenant id in the body; nothing was changed. Carries `field`.',
+  STK_ERR_AGENT_COMMAND_TTL: "An agent command asked to wait longer than its action's maximum (`--command-expiry`). Carries `field` and `limit` (seconds).",
+  STK_ERR_AGENT_COMMAND_DELIVERED: 'The agent has already pulled this command, so it can no longer be cancelled.',
+  STK_ERR_AGENT_COMMAND_CANCELLED: 'The agent command was cancelled before it was delivered: the agent must not run it.',
+  STK_ERR_AGENT_COMMAND_EXPIRED: 'The agent command expired before it was delivered: the agent must not run it.',
+  STK_ERR_ENROLL_MACHINE_BLOCKED:
+    'This machine (the `machine` fingerprint sent at enrollment) was blocked when one of its agents was revoked; an admin must lift the block before it enrolls again.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 

@@ -1,3 +1,4 @@
+import { agentSubject, type PersonalFields } from '../../src/domain/personal.ts';
 /** Agents: aggregate `agent`, id = the server-chosen agent id (the certificate's CN). */
 export const AGENT = 'agent';
 
@@ -27,3 +28,10 @@ export interface CertificateRenewed {
 export interface AgentRevoked {
   reason: string;
 }
+
+/** What an agent says about its machine belongs to the machine (`agent:<agentId>`). */
+export const AgentPersonal: PersonalFields = {
+  [AgentEvents.enrolled]: { fields: ['hostname'], subjects: (e) => [agentSubject(e.aggregate.id)] },
+  [AgentEvents.heartbeat]: { fields: ['inventory'], subjects: (e) => [agentSubject(e.aggregate.id)] },
+  [AgentEvents.revoked]: { fields: ['reason'], subjects: (e) => [agentSubject(e.aggregate.id)] },
+};

@@ -1,3 +1,4 @@
+import { TENANT_SUBJECT, type PersonalFields } from '../../src/domain/personal.ts';
 /** Operator tokens of a tenant: aggregate `token`, id = the token id, under the tenant's subjects. */
 export const TOKEN = 'token';
 
@@ -16,3 +17,8 @@ export interface TokenCreated {
   hash: string;
   label: string;
 }
+
+/** A token's label may name the person it was made for. */
+export const TokenPersonal: PersonalFields = {
+  [TokenEvents.created]: { fields: ['label'], subjects: () => [TENANT_SUBJECT] },
+};

@@ -262,6 +262,53 @@ export class Streams {
     }
   }
 
+  /**
+   * Removes message `seq` of `stream` and overwrites its stored bytes (JetStream's secure erase),
+   * so a destroyed key leaves nothing on the server's disk; false when it was already gone.
+   */
+  async eraseMessage(stream: string, seq: number): Promise<boolean> {
+    try {
+      return await retryTransient(() => this.#jsm.streams.deleteMessage(stream, seq, true), this.#retryMs);
+    } catch (err) {
+      if (isStreamNotFound(err) || isMessageNotFound(err)) return false;
+      throw unavailable(err, `cannot erase message ${seq} of ${stream}`, { stream, seq });
+    }
+  }
+
+  /**
+   * Removes every message of `stream` matching `filter` below sequence `beforeSeq` (all of them
+   * when absent): a tenant's telemetry ageing out or leaving. Returns how many were removed.
+   */
+  async purge(stream: string, filter: string, beforeSeq?: number): Promise<number> {
+    try {
+      const r = await retryTransient(() => this.#jsm.streams.purge(stream, { filter, ...(beforeSeq !== undefined ? { seq: beforeSeq } : {}) }), this.#retryMs);
+      return r.purged;
+    } catch (err) {
+      if (isStreamNotFound(err)) return 0;
+      throw unavailable(err, `cannot purge ${filter} from ${stream}`, { stream, filter });
+    }
+  }
+
+  /**
+   * The first sequence of `stream` stored at or after `time` (the stream's next sequence when
+   * none): a binary search over stored times, which only grow with the sequence.
+   */
+  async seqAt(stream: string, time: Date): Promise<number> {
+    const st = await this.state(stream);
+    if (!st || st.messages === 0) return (st?.lastSeq ?? 0) + 1;
+    let lo = st.firstSeq;
+    let hi = st.lastSeq + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      // A removed sequence in between: the next stored message after it decides.
+      let m = await this.at(stream, mid);
+      for (let probe = mid + 1; !m && probe < hi; probe++) m = await this.at(stream, probe);
+      if (!m || m.time.getTime() >= time.getTime()) hi = mid;
+      else lo = m.seq + 1;
+    }
+    return lo;
+  }
+
   // ── reads over ranges ──────────────────────────────────────────────────────────────────────
 
   /**
@@ -642,6 +689,10 @@ function consumerState(c: ConsumerInfo): ConsumerState {
 /** A stream that does not exist yet (LEDGER before the first sealer start) reads as empty. */
 export function isStreamNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+}
+
+function isMessageNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound;
 }
 
 function isConsumerNotFound(err: unknown): boolean {

@@ -1,0 +1,35 @@
+import { TENANT_SUBJECT, type PersonalFields, type RetentionKind } from '../../src/domain/personal.ts';
+
+/**
+ * Key destructions: aggregate `privacy`, one per act (an erasure, one kind's period ageing out, an
+ * offboarding). The event lists the destroyed data key ids, so `stockade ledger verify` can count
+ * the entries whose fields are shredded without holding any key, and a restore can destroy them
+ * again in a key store that still has them.
+ */
+export const PRIVACY = 'privacy';
+
+export const PrivacyEvents = {
+  keysDestroyed: 'privacy.keys-destroyed',
+} as const;
+
+export const DESTRUCTION_REASONS = ['erasure', 'retention', 'offboarding'] as const;
+export type DestructionReason = (typeof DESTRUCTION_REASONS)[number];
+
+export interface KeysDestroyed {
+  reason: DestructionReason;
+  /** Data key ids destroyed (never the subject's name: that would be the very data erased). */
+  keyIds: string[];
+  /** The tenant key itself was destroyed: every data key of the tenant, listed or not, is gone. */
+  tenantKey: boolean;
+  /** Retention: the kind and the months (YYYY-MM) that aged out, and the cut-off applied. */
+  kind?: RetentionKind;
+  periods?: string[];
+  cutoff?: string;
+  /** Erasure: the operator's reference for the request (a ticket number), sealed. */
+  reference?: string;
+}
+
+/** The operator's reference may name the person whose data was erased. */
+export const PrivacyPersonal: PersonalFields = {
+  [PrivacyEvents.keysDestroyed]: { fields: ['reference'], subjects: () => [TENANT_SUBJECT] },
+};
