@@ -6,6 +6,7 @@ import { agentCommandsProjection } from './agent-commands/projection.ts';
 import { evidenceProjection } from './evidence/projection.ts';
 import { findingsProjection } from './findings/projection.ts';
 import { incidentsProjection } from './incidents/projection.ts';
+import { machinesProjection } from './machines/projection.ts';
 import { scansProjection } from './scans/projection.ts';
 import { tenantsProjection } from './tenants/projection.ts';
 import { tokensProjection } from './tokens/projection.ts';
@@ -21,5 +22,6 @@ export const PROJECTIONS: readonly Projection[] = [
   scansProjection,
   evidenceProjection,
   agentCommandsProjection,
+  machinesProjection,
   auditProjection,
 ];

@@ -17,6 +17,8 @@ export interface AgentEnrolled {
   /** SHA-256 of the issued certificate (hex) and its expiry. */
   certFingerprint: string;
   certNotAfter: string;
+  /** The machine fingerprint the agent sent (hex SHA-256 of its machine id and the install's CA); absent for older agents. */
+  machine?: string;
 }
 export interface AgentHeartbeat {
   inventory?: Record<string, unknown> | null;

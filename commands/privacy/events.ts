@@ -10,6 +10,8 @@ export const PRIVACY = 'privacy';
 
 export const PrivacyEvents = {
   keysDestroyed: 'privacy.keys-destroyed',
+  /** Data kept outside EVENTS (telemetry, evidence bytes, scan items) removed because it aged out. */
+  dataRemoved: 'privacy.data-removed',
 } as const;
 
 export const DESTRUCTION_REASONS = ['erasure', 'retention', 'offboarding'] as const;
@@ -27,6 +29,14 @@ export interface KeysDestroyed {
   cutoff?: string;
   /** Erasure: the operator's reference for the request (a ticket number), sealed. */
   reference?: string;
+}
+
+export interface DataRemoved {
+  kind: RetentionKind;
+  /** Everything stored before this instant (ISO) was removed. */
+  cutoff: string;
+  /** How many items (telemetry messages, objects) went. */
+  items: number;
 }
 
 /** The operator's reference may name the person whose data was erased. */

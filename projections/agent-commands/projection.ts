@@ -1,4 +1,10 @@
-import { CommandEvents as E, type CommandCompleted, type CommandDispatched, type CommandOutcome } from '../../commands/agent-commands/events.ts';
+import {
+  CommandEvents as E,
+  type CommandCancelled,
+  type CommandCompleted,
+  type CommandDispatched,
+  type CommandOutcome,
+} from '../../commands/agent-commands/events.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
 
@@ -6,13 +12,20 @@ export interface AgentCommandDoc extends Doc {
   agentId: string;
   action: string;
   args: Record<string, unknown>;
-  status: 'pending' | 'delivered' | 'completed';
+  status: 'pending' | 'delivered' | 'completed' | 'cancelled' | 'expired';
   dispatchedAt: string;
   dispatchedBy: string;
   deliveredAt: string | null;
   completedAt: string | null;
   outcome: CommandOutcome | null;
   output: string | null;
+  /** When it stops being handed out (null for commands dispatched before expiries). */
+  expiresAt?: string | null;
+  /** The result came after the expiry. */
+  late?: boolean;
+  cancelledAt?: string | null;
+  cancelledBy?: string | null;
+  cancelReason?: string | null;
 }
 
 /**
@@ -40,6 +53,7 @@ export const agentCommandsProjection = defineProjection({
           completedAt: null,
           outcome: null,
           output: null,
+          expiresAt: d.expiresAt ?? null,
         };
         return [{ collection: 'commands', id: doc.id, doc }];
       },
@@ -53,8 +67,19 @@ export const agentCommandsProjection = defineProjection({
           completedAt: e.at,
           outcome: d.outcome,
           output: d.output,
+          ...(d.late ? { late: true } : {}),
         });
       },
     },
+    [E.cancelled]: {
+      apply: (e, docs) =>
+        patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), {
+          status: 'cancelled',
+          cancelledAt: e.at,
+          cancelledBy: by(e),
+          cancelReason: (e.data as CommandCancelled).reason,
+        }),
+    },
+    [E.expired]: { apply: (e, docs) => patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'expired' }) },
   },
 });

@@ -18,6 +18,8 @@ export interface AgentDoc extends Doc {
   revokedBy: string | null;
   revokeReason: string | null;
   lastCommandAt: string | null;
+  /** The machine fingerprint sent at enrollment (null for older agents): what a revocation can block. */
+  machine?: string | null;
 }
 
 /** Agents, plus the admin index `agent` (agent id → tenant) for the ingress, which knows only the certificate. */
@@ -45,6 +47,7 @@ export const agentsProjection = defineProjection({
           revokedBy: null,
           revokeReason: null,
           lastCommandAt: null,
+          machine: d.machine ?? null,
         };
         return [
           { collection: 'agents', id: doc.id, doc },

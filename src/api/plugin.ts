@@ -7,11 +7,12 @@ import { type ApiServices, type RouteDef, registerRoutes } from './route.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { coreRoutes } from './routes/core.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
+import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { productRoutes } from './routes/products.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 
 /** Every route of the operator API; the isolation suite checks it covers them all. */
-export const OPERATOR_ROUTES: RouteDef[] = [...tenantRoutes, ...coreRoutes, ...productRoutes, ...ledgerRoutes, ...adminRoutes];
+export const OPERATOR_ROUTES: RouteDef[] = [...tenantRoutes, ...coreRoutes, ...productRoutes, ...ledgerRoutes, ...lifecycleRoutes, ...adminRoutes];
 
 /**
  * The operator API (/api/v1): tenants, tokens, the read models and the commands that change
@@ -28,6 +29,8 @@ export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<vo
     tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
     adminKey: rt.adminKey,
     ledgerStatus: (tenant) => ledgerStatus(tenant, { streams: rt.streams }),
+    privacy: rt.privacy ?? null,
+    lifecycle: rt.config.lifecycle,
   };
   app.decorate('api', services);
   registerRoutes(app, OPERATOR_ROUTES);

@@ -5,7 +5,9 @@ import type { Actor } from '../domain/events.ts';
 import { type Executed, execute, type Known } from '../domain/execute.ts';
 import { AREA_PRODUCTS } from '../domain/products.ts';
 import { StkError } from '../errors.ts';
+import type { LifecycleConfig } from '../config/mod.ts';
 import type { LedgerStatus } from '../ledger/status.ts';
+import type { Privacy } from '../privacy/mod.ts';
 import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
@@ -30,6 +32,10 @@ export interface ApiServices {
   tokens: ConsistencyTokens;
   adminKey: string;
   ledgerStatus(tenant: string): Promise<LedgerStatus>;
+  /** Field encryption of this process (erasure destroys its keys); null when it is off. */
+  privacy?: Privacy | null;
+  /** Retention defaults and agent command expiries (src/config/settings.ts). */
+  lifecycle?: LifecycleConfig;
 }
 
 declare module 'fastify' {

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, flagKey, readSettings, type Role, ROLES, SETTINGS, type SettingCommand, type SettingValues } from './settings.ts';
+import type { RetentionKind } from '../domain/personal.ts';
+import { type CommandExpiry, DEFAULT_DATA_DIR, flagKey, readSettings, type Role, ROLES, SETTINGS, type SettingCommand, type SettingValues } from './settings.ts';
 
-export { DEFAULT_DATA_DIR, ROLES, SETTINGS, type Role, type SettingValues };
+export { DEFAULT_DATA_DIR, ROLES, SETTINGS, type CommandExpiry, type Role, type SettingValues };
 
 /** The ledger's sealing settings. */
 export interface LedgerConfig {
@@ -24,6 +25,16 @@ export interface BackpressureConfig {
   maxProjectionLagEvents: number;
   /** How often the backlogs are read; 0 = on every report. */
   refreshMs: number;
+}
+
+/** Data lifecycle: field encryption, retention, agent command expiry. */
+export interface LifecycleConfig {
+  fieldEncryption: boolean;
+  /** Days kept per kind by default (null = forever); tenants may set their own. */
+  retentionDays: Record<RetentionKind, number | null>;
+  retentionIntervalMs: number;
+  /** Per action, and `default` for the others. */
+  commandExpiry: Record<string, CommandExpiry>;
 }
 
 /** Everything a Stockade process is configured with; sections per role. */
@@ -49,6 +60,7 @@ export interface Config {
   backpressure: BackpressureConfig;
   ledger: LedgerConfig;
   sealer: { http?: { host: string; port: number }; workerId?: string };
+  lifecycle: LifecycleConfig;
 }
 
 /**
@@ -86,6 +98,7 @@ function toConfig(v: SettingValues): Config {
       ...(v.witnessUrl ? { witnessUrl: v.witnessUrl } : {}),
     },
     sealer: { ...(v.sealerHttp ? { http: v.sealerHttp } : {}), ...(v.workerId ? { workerId: v.workerId } : {}) },
+    lifecycle: { fieldEncryption: v.fieldEncryption, retentionDays: v.retention, retentionIntervalMs: v.retentionIntervalMs, commandExpiry: v.commandExpiry },
   };
 }
 

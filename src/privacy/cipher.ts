@@ -2,7 +2,16 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import type { EventEnvelope, SealedFields } from '../domain/events.ts';
 import { TENANT_SUBJECT, type PersonalSpec } from '../domain/personal.ts';
 import { StkError } from '../errors.ts';
-import type { KeyStore } from './keystore.ts';
+import type { RetentionKind } from '../domain/personal.ts';
+
+/** Where the cipher gets its keys: the key store, or (to check an export) the keys an export holds. */
+export interface FieldKeys {
+  cachedKey(tenant: string, keyId: string): Buffer | null | undefined;
+  key(tenant: string, keyId: string): Promise<Buffer | null>;
+  subjectId(tenant: string, subject: string): Promise<string>;
+  keyFor(tenant: string, subjectId: string, kind: RetentionKind, period: string): Promise<{ keyId: string; key: Buffer }>;
+  onDestroyed: (tenant: string, keyId: string | null) => void;
+}
 import { PERSONAL_FIELDS, retentionKindOf } from './registry.ts';
 
 /** What a string field holds while it is sealed (what the sealer, an export and an auditor see). */
@@ -26,11 +35,11 @@ export const periodOf = (at: string): string => at.slice(0, 7);
  * destroying a key changes nothing it has sealed.
  */
 export class FieldCipher {
-  readonly keys: KeyStore;
+  readonly keys: FieldKeys;
   readonly #fields: ReadonlyMap<string, PersonalSpec>;
   readonly #derived = new Map<string, Buffer>();
 
-  constructor(keys: KeyStore, fields: ReadonlyMap<string, PersonalSpec> = PERSONAL_FIELDS) {
+  constructor(keys: FieldKeys, fields: ReadonlyMap<string, PersonalSpec> = PERSONAL_FIELDS) {
     this.keys = keys;
     this.#fields = fields;
     // A key derived from a destroyed one must go with it.

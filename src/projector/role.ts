@@ -1,5 +1,6 @@
 import { PROJECTIONS } from '../../projections/index.ts';
 import { newId } from '../ids.ts';
+import { readModelLifecycle } from '../lifecycle/readmodels.ts';
 import { LAG_BUCKETS_S } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ReadStore } from '../store/store.ts';
@@ -17,7 +18,7 @@ export interface ReadModels {
  * process, so every process that answers queries runs its own), started before the API answers.
  * Lag goes to /metrics and /healthz.
  */
-export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health'>): Promise<ReadModels> {
+export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health' | 'privacy'>): Promise<ReadModels> {
   const meta = rt.db.sublevel<string, unknown>('meta', { valueEncoding: 'json' });
   let instance = (await meta.get('instance')) as string | undefined;
   if (!instance) {
@@ -35,6 +36,7 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     durableName: `projector_${instance}`,
     logger,
     onApplied: (s) => applyLag.observe(s),
+    lifecycle: readModelLifecycle(rt.privacy?.keys ?? null),
   });
   await projector.start();
   logger.info({ position: projector.position, models: PROJECTIONS.map((p) => p.model) }, 'projector started');

@@ -1,5 +1,6 @@
 import { agentCommandDecider } from '../../../commands/agent-commands/decider.ts';
-import { COMMAND_OUTCOMES } from '../../../commands/agent-commands/events.ts';
+import { COMMAND_OUTCOMES, type CommandDispatched } from '../../../commands/agent-commands/events.ts';
+import { machineDecider } from '../../../commands/machines/decider.ts';
 import { agentDecider } from '../../../commands/agents/decider.ts';
 import { alertDecider } from '../../../commands/alerts/decider.ts';
 import { SEVERITIES, type Severity } from '../../../commands/alerts/events.ts';
@@ -8,7 +9,9 @@ import { INCIDENT_STATUSES, type IncidentStatus } from '../../../commands/incide
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
 import type { AlertDoc } from '../../../projections/alerts/projection.ts';
 import type { IncidentDoc } from '../../../projections/incidents/projection.ts';
+import { COMMAND_EXPIRY_DEFAULTS } from '../../config/settings.ts';
 import { ACTIONS, PRODUCTS } from '../../domain/products.ts';
+import { expiryPolicy } from '../../lifecycle/commands.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
@@ -81,17 +84,30 @@ export const coreRoutes: TenantRouteDef[] = [
   }),
   listRoute('agents', 'agents', { status: oneOf(['active', 'revoked']), hostname: text(253) }, (d) => agentView(d)),
   getRoute('agents', 'agents', 'agentId', (d) => agentView(d)),
-  itemCommand({
+  tenantRoute({
     method: 'POST',
+    url: `${TENANT_PREFIX}/agents/:agentId/revoke`,
+    access: 'write',
     area: 'agents',
-    collection: 'agents',
-    param: 'agentId',
-    action: 'revoke',
-    summary: 'Revoke an agent: refused at once even with an unexpired certificate; it stays visible',
-    body: { properties: { reason: text(500) } },
-    decider: agentDecider,
-    command: (b: { reason?: string }) => ({ kind: 'revoke' as const, reason: b.reason ?? '' }),
-    view: (d) => agentView(d),
+    params: { ...TENANT_PARAM, agentId: ID },
+    summary:
+      'Revoke an agent: refused at once even with an unexpired certificate; it stays visible. `blockMachine` (admin) also keeps its machine from enrolling again until the block is lifted',
+    body: { properties: { reason: text(500), blockMachine: { type: 'boolean' } } },
+    handler: async (c: TenantContext<{ reason?: string; blockMachine?: boolean }, unknown, { agentId: string }>) => {
+      const id = c.params.agentId;
+      const agent = await mustGet<AgentDoc>(c, 'agents', id);
+      if (c.body.blockMachine) {
+        // Checked before anything is written: a block is the admin's, and needs the fingerprint the agent sent.
+        if (c.principal.kind !== 'admin') throw new StkError('STK_ERR_FORBIDDEN', 'blocking a machine needs the admin key');
+        if (!agent.machine)
+          throw new StkError('STK_ERR_VALIDATION', 'this agent sent no machine fingerprint when it enrolled; rotate the secret instead', { field: 'blockMachine' });
+      }
+      let r = await c.execute(agentDecider, id, { kind: 'revoke', reason: c.body.reason ?? '' });
+      if (c.body.blockMachine && agent.machine) r = await c.execute(machineDecider, agent.machine, { kind: 'block', agentId: id });
+      const consistencyToken = await c.settle(r.position);
+      const doc = (await c.store.get<AgentDoc>('agents', id)) ?? agent;
+      return { ...agentView(doc), ...(c.body.blockMachine ? { machineBlocked: true } : {}), consistencyToken };
+    },
   }),
   tenantRoute({
     method: 'POST',
@@ -102,26 +118,40 @@ export const coreRoutes: TenantRouteDef[] = [
     summary: 'Dispatch a command to an agent of this tenant; the agent pulls it over mTLS',
     params: { ...TENANT_PARAM, agentId: ID },
     body: {
-      properties: { action: oneOf(Object.keys(ACTIONS)), args: { type: 'object', maxProperties: 32 } },
+      properties: {
+        action: oneOf(Object.keys(ACTIONS)),
+        args: { type: 'object', maxProperties: 32 },
+        expiresInSeconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400, description: "How long the command may wait for its agent; the action's default when absent" },
+      },
       required: ['action'],
       maxBytes: 16 * 1024,
     },
-    handler: async (c: TenantContext<{ action: string; args?: Record<string, unknown> }, unknown, { agentId: string }>) => {
+    handler: async (c: TenantContext<{ action: string; args?: Record<string, unknown>; expiresInSeconds?: number }, unknown, { agentId: string }>) => {
       const { agentId } = c.params;
-      const { action, args } = c.body;
+      const { action, args, expiresInSeconds } = c.body;
       const agent = await mustGet<AgentDoc>(c, 'agents', agentId);
       const id = newId();
       const context = { products: c.tenantDoc.products, suspended: c.tenantDoc.suspended, agentStatus: agent.status };
+      const expiry = {
+        now: new Date().toISOString(),
+        policy: expiryPolicy(c.req.server.api.lifecycle?.commandExpiry ?? COMMAND_EXPIRY_DEFAULTS, action),
+        ...(expiresInSeconds !== undefined ? { ttlSeconds: expiresInSeconds } : {}),
+      };
       const r = await c.execute(
         agentCommandDecider,
         id,
-        { kind: 'dispatch' as const, command: { agentId, action, args: args ?? {} }, context },
+        { kind: 'dispatch' as const, command: { agentId, action, args: args ?? {} }, context, expiry },
         { known: 'new' },
       );
-      return { id, agentId, action, status: 'pending', consistencyToken: await c.settle(r.position) };
+      const expiresAt = (r.events[0]?.data as CommandDispatched | undefined)?.expiresAt;
+      return { id, agentId, action, status: 'pending', ...(expiresAt ? { expiresAt } : {}), consistencyToken: await c.settle(r.position) };
     },
   }),
-  listRoute('commands', 'commands', { agentId: ID, status: oneOf(['pending', 'delivered', 'completed']), outcome: oneOf(COMMAND_OUTCOMES) }),
+  listRoute('commands', 'commands', {
+    agentId: ID,
+    status: oneOf(['pending', 'delivered', 'completed', 'cancelled', 'expired']),
+    outcome: oneOf(COMMAND_OUTCOMES),
+  }),
   getRoute('commands', 'commands', 'commandId'),
 
   listRoute('alerts', 'alerts', {

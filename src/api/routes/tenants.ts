@@ -1,4 +1,5 @@
-import { type TenantCommand, tenantDecider } from '../../../commands/tenants/decider.ts';
+import { type TenantCommand, tenantDecider, tenantIdReserved } from '../../../commands/tenants/decider.ts';
+import { fold } from '../../domain/decider.ts';
 import { tokenDecider } from '../../../commands/tokens/decider.ts';
 import { ROLES, type TokenRole } from '../../../commands/tokens/events.ts';
 import type { TenantDoc } from '../../../projections/tenants/projection.ts';
@@ -69,8 +70,11 @@ export const tenantRoutes: RouteDef[] = [
       const s = mintSecret('enroll');
       const r = await c
         .execute(id, tenantDecider, id, { kind: 'create' as const, name, secret: { lookup: s.lookup, hash: s.hash } }, { known: 'new' })
-        .catch((err) => {
-          throw err instanceof StkError && err.code === 'STK_ERR_LOG_VERSION_CONFLICT' ? new StkError('STK_ERR_TENANT_EXISTS', 'tenant already exists') : err;
+        .catch(async (err) => {
+          if (!(err instanceof StkError && err.code === 'STK_ERR_LOG_VERSION_CONFLICT')) throw err;
+          // The id was used before: by a live tenant, or by an offboarded one, whose id is reserved forever.
+          const before = await c.req.server.api.log.readAggregate({ tenant: id, aggregateType: tenantDecider.aggregateType, aggregateId: id });
+          throw fold(tenantDecider, before.events).deleted ? tenantIdReserved() : new StkError('STK_ERR_TENANT_EXISTS', 'tenant already exists');
         });
       return { id, name, products: [], enrollSecret: s.secret, consistencyToken: await c.settle(id, r.position) };
     },
