@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { Keyring } from '../../src/ledger/keys.ts';
+import { LEDGER_STREAM, ledgerSubject, parseBlock } from '../../src/ledger/format.ts';
+import { Sealer } from '../../src/ledger/sealer.ts';
+import { createLogger } from '../../src/logger.ts';
+import { API_PLUGINS } from '../../src/roles.ts';
+import { apiFixture, type ApiFixture } from '../helpers/api.ts';
+import { tempDir } from '../helpers/nats.ts';
+
+/**
+ * An API process with field encryption (as `serve` runs it), every API plugin, and a sealer on
+ * the same bus signing small blocks, so a test can erase, offboard and then verify the ledger.
+ */
+export interface LifecycleFixture extends ApiFixture {
+  sealer: Sealer;
+  /** Resolves once the tenant's chain is sealed up to `position` (waits on the stream, no sleeps). */
+  sealedTo(tenant: string, position: number): Promise<void>;
+}
+
+export async function lifecycleFixture(): Promise<LifecycleFixture> {
+  const f = await apiFixture({ plugins: API_PLUGINS, privacy: true });
+  const keys = await tempDir('stk-lifecycle-keys-');
+  let sealer: Sealer;
+  try {
+    sealer = await Sealer.start({
+      streams: f.stk.runtime.streams.withTimeout(10_000),
+      keyring: await Keyring.open(join(keys.path, 'k'), { create: true }),
+      logger: createLogger({ level: 'silent' }),
+      blockMaxEntries: 50,
+      blockMaxMs: 20,
+      checkpointIntervalMs: 200,
+    });
+  } catch (err) {
+    await f.cleanup();
+    await keys.cleanup();
+    throw err;
+  }
+  const streams = f.stk.runtime.streams;
+  return {
+    ...f,
+    sealer,
+    async sealedTo(tenant, position) {
+      // A live read of the tenant's blocks, from the start: it ends at the block that seals `position`.
+      const follow = streams.follow(LEDGER_STREAM, { filter: ledgerSubject(tenant) });
+      const timer = setTimeout(() => void follow.stop(), 30_000);
+      try {
+        for await (const m of follow) if (parseBlock(m.data, { tenant }).lastSeq >= position) return;
+        throw new Error(`the chain of ${tenant} was not sealed to ${position} within 30 s`);
+      } finally {
+        clearTimeout(timer);
+        await follow.stop();
+      }
+    },
+    async cleanup() {
+      await sealer.close();
+      await f.cleanup();
+      await keys.cleanup();
+    },
+  };
+}
