@@ -76,7 +76,7 @@ export class AgentClient {
   }
 
   /** Enrolls with a new key made here; only the CSR leaves this process. */
-  static async enroll(o: { url: string; caPem: string; secret: string; hostname: string; os: string; agentVersion: string }): Promise<AgentClient> {
+  static async enroll(o: { url: string; caPem: string; secret: string; hostname: string; os: string; agentVersion: string; machine?: string }): Promise<AgentClient> {
     const { keyPem, csrPem } = await createAgentKeyAndCsr('ec-P-256');
     const agent = new Agent({ ca: o.caPem, keepAlive: false });
     try {
@@ -86,6 +86,7 @@ export class AgentClient {
         hostname: o.hostname,
         os: o.os,
         agentVersion: o.agentVersion,
+        ...(o.machine ? { machine: o.machine } : {}),
       });
       if (r.status !== 201) throw errorOf(r);
       return new AgentClient({ url: o.url, agentId: r.body.agentId, keyPem, certPem: r.body.certificate, caPem: r.body.caCertificate });
@@ -103,7 +104,7 @@ export class AgentClient {
     return this.#send('POST', '/agent/v1/report', { agentId: this.agentId, batchId, events }, 202);
   }
 
-  async commands(): Promise<Array<{ id: string; action: string; args: Record<string, unknown>; dispatchedAt: string }>> {
+  async commands(): Promise<Array<{ id: string; action: string; args: Record<string, unknown>; dispatchedAt: string; expiresAt?: string }>> {
     return (await this.#send('GET', '/agent/v1/commands', undefined, 200)).body.commands;
   }
 

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { StkError } from '../errors.ts';
+import { HostRoot } from '../agent/host-root.ts';
+import { commandExpired, machineFingerprint } from '../agent/machine.ts';
 import { AgentClient, loadAgentState, saveAgentState, type WireEvent } from './agent-client.ts';
 
 const AGENT_VERSION = '0.1.0';
@@ -50,10 +52,14 @@ export function registerAgent(program: Command): void {
     .requiredOption('--ca <file>', "the install's CA certificate (<data>/pki/ca.crt), to trust the ingress")
     .option('--secret <secret>', 'enrollment secret (better: STOCKADE_ENROLL_SECRET, which stays out of the process list)')
     .option('--dir <dir>', 'where the agent keeps its key and certificate', './agent')
-    .action(async (o: { url: string; ca: string; secret?: string; dir: string }) => {
+    .option('--host-root <dir>', 'where the host\'s /etc is (for the machine id)', '/')
+    .action(async (o: { url: string; ca: string; secret?: string; dir: string; hostRoot: string }) => {
+      const caPem = await readFile(o.ca, 'utf8');
+      const machine = await machineFingerprint(await HostRoot.open(o.hostRoot), caPem);
       const client = await AgentClient.enroll({
         url: o.url,
-        caPem: await readFile(o.ca, 'utf8'),
+        caPem,
+        ...(machine ? { machine } : {}),
         secret: o.secret ?? process.env.STOCKADE_ENROLL_SECRET ?? '',
         hostname: hostname().slice(0, 253) || 'unknown',
         os: `${platform()} ${release()}`.slice(0, 64),
@@ -112,6 +118,12 @@ export function registerAgent(program: Command): void {
           say({ msg: 'heartbeat', agentId: client.agentId });
           for (const c of await client.commands()) {
             if (done.has(c.id)) continue;
+            // Never run what expired on the way (a pull that waited, a clock ahead): the server records it as expired.
+            if (commandExpired(c)) {
+              done.add(c.id);
+              say({ msg: 'command expired, not run', agentId: client.agentId, commandId: c.id, action: c.action, expiresAt: c.expiresAt });
+              continue;
+            }
             const r = await runAction(c.action, c.args);
             await client.result(c.id, r.outcome, r.output);
             done.add(c.id);

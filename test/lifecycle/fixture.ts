@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { startIngress, type Ingress } from '../../src/ingress/role.ts';
 import { Keyring } from '../../src/ledger/keys.ts';
 import { LEDGER_STREAM, ledgerSubject, parseBlock } from '../../src/ledger/format.ts';
 import { Sealer } from '../../src/ledger/sealer.ts';
@@ -57,4 +58,31 @@ export async function lifecycleFixture(): Promise<LifecycleFixture> {
       await keys.cleanup();
     },
   };
+}
+
+/** The agent ingress on the fixture's bus (its own CA under a temp folder), with an injectable clock. */
+export async function ingressOn(f: ApiFixture, now?: () => Date): Promise<{ ingress: Ingress; close(): Promise<void> }> {
+  const dir = await tempDir('stk-lifecycle-pki-');
+  try {
+    const ingress = await startIngress({
+      log: f.stk.runtime.log,
+      logger: createLogger({ level: 'silent' }),
+      pkiDir: join(dir.path, 'pki'),
+      host: '127.0.0.1',
+      port: 0,
+      enrollRateLimit: { max: 100_000, timeWindowMs: 60_000 },
+      issuerThreads: 0,
+      ...(now ? { now } : {}),
+    });
+    return {
+      ingress,
+      async close() {
+        await ingress.close();
+        await dir.cleanup();
+      },
+    };
+  } catch (err) {
+    await dir.cleanup();
+    throw err;
+  }
 }
