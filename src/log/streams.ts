@@ -691,8 +691,11 @@ export function isStreamNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
+/** The server's code for a message delete of a sequence that is not (or no longer) stored. */
+const MESSAGE_DELETE_FAILED = 10057;
+
 function isMessageNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound;
+  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.NoMessageFound || err.code === MESSAGE_DELETE_FAILED);
 }
 
 function isConsumerNotFound(err: unknown): boolean {

@@ -5,6 +5,7 @@ import { LEDGER_STREAM, ledgerSubject, parseBlock } from '../../src/ledger/forma
 import { Sealer } from '../../src/ledger/sealer.ts';
 import { createLogger } from '../../src/logger.ts';
 import { API_PLUGINS } from '../../src/roles.ts';
+import { tenantFilter } from '../../src/log/mod.ts';
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';
 import { tempDir } from '../helpers/nats.ts';
 
@@ -14,8 +15,8 @@ import { tempDir } from '../helpers/nats.ts';
  */
 export interface LifecycleFixture extends ApiFixture {
   sealer: Sealer;
-  /** Resolves once the tenant's chain is sealed up to `position` (waits on the stream, no sleeps). */
-  sealedTo(tenant: string, position: number): Promise<void>;
+  /** Resolves once the tenant's chain is sealed up to its newest record now (waits on the stream, no sleeps). */
+  sealed(tenant: string): Promise<void>;
 }
 
 export async function lifecycleFixture(): Promise<LifecycleFixture> {
@@ -40,7 +41,8 @@ export async function lifecycleFixture(): Promise<LifecycleFixture> {
   return {
     ...f,
     sealer,
-    async sealedTo(tenant, position) {
+    async sealed(tenant) {
+      const position = await f.stk.runtime.log.lastPositionOf(tenantFilter(tenant));
       // A live read of the tenant's blocks, from the start: it ends at the block that seals `position`.
       const follow = streams.follow(LEDGER_STREAM, { filter: ledgerSubject(tenant) });
       const timer = setTimeout(() => void follow.stop(), 30_000);

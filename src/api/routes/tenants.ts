@@ -71,7 +71,8 @@ export const tenantRoutes: RouteDef[] = [
       const r = await c
         .execute(id, tenantDecider, id, { kind: 'create' as const, name, secret: { lookup: s.lookup, hash: s.hash } }, { known: 'new' })
         .catch(async (err) => {
-          if (!(err instanceof StkError && err.code === 'STK_ERR_LOG_VERSION_CONFLICT')) throw err;
+          // A conflict (the id has events), or a tenant key that is a tombstone (an offboarded id) before the append even tried.
+          if (!(err instanceof StkError && (err.code === 'STK_ERR_LOG_VERSION_CONFLICT' || err.code === 'STK_ERR_TENANT_DELETED'))) throw err;
           // The id was used before: by a live tenant, or by an offboarded one, whose id is reserved forever.
           const before = await c.req.server.api.log.readAggregate({ tenant: id, aggregateType: tenantDecider.aggregateType, aggregateId: id });
           throw fold(tenantDecider, before.events).deleted ? tenantIdReserved() : new StkError('STK_ERR_TENANT_EXISTS', 'tenant already exists');
