@@ -116,7 +116,7 @@ export function registerLifecycle(program: Command): void {
       const path = `/tenants/${encodeURIComponent(id)}/retention`;
       const r =
         kind && days
-          ? await api.call('PUT', `${path}/${encodeURIComponent(kind)}`, { days: days === 'default' ? null : Number(days) })
+          ? await api.call('PUT', path, { kind, days: days === 'default' ? null : Number(days) })
           : await api.call('GET', path);
       for (const k of r.kinds) console.log(`${k.kind}\t${k.days === null ? 'forever' : `${k.days} days`}\t(${k.source})`);
     });

@@ -72,7 +72,7 @@ export async function exportTenant(o: {
   tenant: string;
   out: string;
   /** The read models as JSON lines (`GET …/export/read-models`); skipped when null. */
-  readModels: AsyncIterable<string> | null;
+  readModels: AsyncIterable<string> | Iterable<string> | null;
   now?: () => Date;
 }): Promise<TenantExportManifest> {
   assertId('tenant', o.tenant, 'tenant');

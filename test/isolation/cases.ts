@@ -52,4 +52,14 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/audit': { query: (i) => `actorId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit/{entryId}': {},
   'GET /api/v1/tenants/{tenant}/ledger': { foreign: 'none' },
+  // Leaving and forgetting (issue 16). An erasure names a subject, never an id of another tenant's
+  // stores: the same subject name in another tenant is another subject (another tenant key).
+  'POST /api/v1/tenants/{tenant}/erasures': { body: (i) => ({ subject: `agent:${i.agentId}` }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/retention': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/retention': { body: () => ({ kind: 'events', days: 30 }), foreign: 'none' },
+  'DELETE /api/v1/tenants/{tenant}': { body: () => ({ confirm: 'x' }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/export/read-models': { foreign: 'none' },
+  'POST /api/v1/tenants/{tenant}/commands/{commandId}/cancel': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/machines': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'POST /api/v1/tenants/{tenant}/machines/{machine}/unblock': {},
 };

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
+import { machineDecider } from '../../commands/machines/decider.ts';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
 import { scanDecider } from '../../commands/scans/decider.ts';
 import { execute } from '../../src/domain/execute.ts';
@@ -68,6 +70,9 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
     { kind: 'dispatch', command: { agentId, action: 'ping', args: {} }, context: ANY_CONTEXT },
     { actor: { kind: 'operator', id: 'admin' }, known: 'new' },
   );
+  // A machine blocked when one of its agents was revoked (issue 16).
+  const machine = randomBytes(32).toString('hex');
+  await execute(log, { tenant, id: machine }, machineDecider, { kind: 'block', agentId }, { actor: { kind: 'operator', id: 'admin' }, known: 'new' });
   const inc = await f.call('POST', `/api/v1/tenants/${tenant}/incidents`, { body: { title: `${label} incident`, severity: 'high', alertIds: [alertId] } });
   if (inc.status !== 201) throw new Error(`incident: ${JSON.stringify(inc.body)}`);
   const tokens = await f.call('GET', `/api/v1/tenants/${tenant}/tokens`);
@@ -90,6 +95,7 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
       entryId: audit.body.items[0].id,
       product: 'edr',
       hostname: `${label}-host`,
+      machine,
     },
   };
 }

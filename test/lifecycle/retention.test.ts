@@ -48,7 +48,7 @@ test('the months past the cut-off are shredded and recorded once; newer months, 
   const b = freshTenant('ret-long');
   await f.tenant(a);
   await f.tenant(b);
-  const set = await f.call('PUT', `/api/v1/tenants/${b}/retention/events`, { body: { days: 3650 } });
+  const set = await f.call('PUT', `/api/v1/tenants/${b}/retention`, { body: { kind: 'events', days: 3650 } });
   assert.is(set.status, 200, JSON.stringify(set.body));
   assert.equal(set.body.kinds.find((k: { kind: string }) => k.kind === 'events'), { kind: 'events', days: 3650, source: 'tenant' });
   const old = await enrollAt(a, '2025-01-10T10:00:00.000Z', 'january-host');
@@ -93,7 +93,7 @@ test('telemetry ages out per tenant from the TELEMETRY stream, recorded in the l
   const b = freshTenant('tm-long');
   await f.tenant(a);
   await f.tenant(b);
-  await f.call('PUT', `/api/v1/tenants/${b}/retention/telemetry`, { body: { days: 365 } });
+  await f.call('PUT', `/api/v1/tenants/${b}/retention`, { body: { kind: 'telemetry', days: 365 } });
   const item = new TextEncoder().encode('{"kind":"process"}');
   for (let i = 0; i < 3; i++) {
     await streams.publish(telemetrySubject(a, 'ag1'), item, { msgId: newId() });
@@ -128,11 +128,11 @@ test('a month ages out only once the whole month is past the cut-off', () => {
 test('retention settings are validated: a kind that does not exist, zero days', async () => {
   const a = freshTenant('retv');
   await f.tenant(a);
-  assert.is((await f.call('PUT', `/api/v1/tenants/${a}/retention/logs`, { body: { days: 3 } })).status, 400);
-  const zero = await f.call('PUT', `/api/v1/tenants/${a}/retention/events`, { body: { days: 0 } });
+  assert.is((await f.call('PUT', `/api/v1/tenants/${a}/retention`, { body: { kind: 'logs', days: 3 } })).status, 400);
+  const zero = await f.call('PUT', `/api/v1/tenants/${a}/retention`, { body: { kind: 'events', days: 0 } });
   assert.is(zero.status, 400);
   assert.is(zero.body.error.code, 'STK_ERR_VALIDATION');
-  const back = await f.call('PUT', `/api/v1/tenants/${a}/retention/events`, { body: { days: null } });
+  const back = await f.call('PUT', `/api/v1/tenants/${a}/retention`, { body: { kind: 'events', days: null } });
   assert.is(back.status, 200);
   assert.equal(back.body.kinds.find((k: { kind: string }) => k.kind === 'events').source, 'default');
 });

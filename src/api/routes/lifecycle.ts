@@ -79,14 +79,14 @@ export const lifecycleRoutes: TenantRouteDef[] = [
   }),
   tenantRoute({
     method: 'PUT',
-    url: `${TENANT_PREFIX}/retention/:kind`,
+    url: `${TENANT_PREFIX}/retention`,
     access: 'admin',
     area: 'tenants',
-    params: { ...TENANT_PARAM, kind: oneOf(RETENTION_KINDS) },
+    params: TENANT_PARAM,
     summary: 'Set how long one kind of this tenant’s data is kept, in days; null goes back to the install’s default',
-    body: { properties: { days: { type: ['integer', 'null'], minimum: 1, maximum: 100_000 } }, required: ['days'] },
-    handler: async (c: TenantContext<{ days: number | null }, unknown, { kind: RetentionKind }>) => {
-      const r = await c.execute(tenantDecider, c.tenant, { kind: 'set-retention', retention: { kind: c.params.kind, days: c.body.days } });
+    body: { properties: { kind: oneOf(RETENTION_KINDS), days: { type: ['integer', 'null'], minimum: 1, maximum: 100_000 } }, required: ['kind', 'days'] },
+    handler: async (c: TenantContext<{ kind: RetentionKind; days: number | null }>) => {
+      const r = await c.execute(tenantDecider, c.tenant, { kind: 'set-retention', retention: { kind: c.body.kind, days: c.body.days } });
       const consistencyToken = await c.settle(r.position);
       const doc = (await c.store.get('tenant', c.tenant)) ?? c.tenantDoc;
       return { ...retentionView({ ...c, tenantDoc: doc as typeof c.tenantDoc }), consistencyToken };
