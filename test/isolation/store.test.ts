@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
@@ -5,6 +6,7 @@ import { alertDecider } from '../../commands/alerts/decider.ts';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
 import { findingDecider } from '../../commands/findings/decider.ts';
 import { incidentDecider } from '../../commands/incidents/decider.ts';
+import { machineDecider } from '../../commands/machines/decider.ts';
 import { scanDecider } from '../../commands/scans/decider.ts';
 import { tokenDecider } from '../../commands/tokens/decider.ts';
 import { execute } from '../../src/domain/execute.ts';
@@ -53,6 +55,7 @@ async function populate(log: EventLog, tenant: string): Promise<{ agentId: strin
     { kind: 'create', token: { role: 'operator', label: '', lookup: newId().slice(0, 12), hash: 'd'.repeat(64) } },
     { ...OP, known: 'new' },
   );
+  await execute(log, { tenant, id: randomBytes(32).toString('hex') }, machineDecider, { kind: 'block', agentId }, { ...OP, known: 'new' });
   const r = await execute(
     log,
     { tenant: tenant, id: newId() },
