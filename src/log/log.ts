@@ -51,6 +51,8 @@ export type AppendResult = { ok: true; value: Appended } | { ok: false; error: S
  */
 export interface FieldSealer {
   seal(events: EventEnvelope[]): Promise<EventEnvelope[]>;
+  /** `seal` without a promise when it can (every key at hand); null otherwise. */
+  sealNow?(events: EventEnvelope[]): EventEnvelope[] | null;
   reveal(events: EventEnvelope[]): Promise<EventEnvelope[]>;
 }
 
@@ -166,7 +168,7 @@ export class EventLog {
         data: e.data,
       }));
       const version = head.version + envelopes.length;
-      const stored = this.#fields ? await this.#fields.seal(envelopes) : envelopes;
+      const stored = this.#fields ? (this.#fields.sealNow?.(envelopes) ?? (await this.#fields.seal(envelopes))) : envelopes;
       try {
         const body = encodeRecord(stored);
         const expectedLast = head.position;

@@ -268,9 +268,10 @@ export class Streams {
    */
   async eraseMessage(stream: string, seq: number): Promise<boolean> {
     try {
-      return await retryTransient(() => this.#jsm.streams.deleteMessage(stream, seq, true), this.#retryMs);
+      // "Not found" comes back with status 500, which a retry would repeat for nothing.
+      return await retryTransient(() => this.#jsm.streams.deleteMessage(stream, seq, true).catch((err: unknown) => (isMessageNotFound(err) ? false : Promise.reject(err))), this.#retryMs);
     } catch (err) {
-      if (isStreamNotFound(err) || isMessageNotFound(err)) return false;
+      if (isStreamNotFound(err)) return false;
       throw unavailable(err, `cannot erase message ${seq} of ${stream}`, { stream, seq });
     }
   }
@@ -691,11 +692,17 @@ export function isStreamNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
-/** The server's code for a message delete of a sequence that is not (or no longer) stored. */
+/**
+ * The server's codes for a message delete of a sequence that is not (or no longer) stored:
+ * 10057 "no message found" / "stream store EOF", 10043 "sequence N not found" (already erased).
+ */
 const MESSAGE_DELETE_FAILED = 10057;
+const SEQUENCE_NOT_FOUND = 10043;
 
 function isMessageNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.NoMessageFound || err.code === MESSAGE_DELETE_FAILED);
+  if (!(err instanceof JetStreamApiError)) return false;
+  if (err.code === JetStreamApiCodes.NoMessageFound || err.code === SEQUENCE_NOT_FOUND) return true;
+  return err.code === MESSAGE_DELETE_FAILED && /not found|no message|EOF/i.test(err.message);
 }
 
 function isConsumerNotFound(err: unknown): boolean {

@@ -11,6 +11,23 @@ export interface FieldKeys {
   subjectId(tenant: string, subject: string): Promise<string>;
   keyFor(tenant: string, subjectId: string, kind: RetentionKind, period: string): Promise<{ keyId: string; key: Buffer }>;
   onDestroyed: (tenant: string, keyId: string | null) => void;
+  /** The key for a subject by name when at hand without a round trip (the write path's fast way). */
+  cachedKeyFor?(tenant: string, subject: string, kind: RetentionKind, period: string): { keyId: string; key: Buffer } | undefined;
+}
+
+// Nonces are drawn from a pooled CSPRNG buffer: one randomBytes call per 341 seals, not per seal.
+const IV_POOL_BYTES = 4092;
+let ivPool = randomBytes(IV_POOL_BYTES);
+let ivOffset = 0;
+function nonce(): Buffer {
+  if (ivOffset + 12 > IV_POOL_BYTES) {
+    ivPool = randomBytes(IV_POOL_BYTES);
+    ivOffset = 0;
+  }
+  // A view: a pool is replaced when used up, never written again, so no nonce is ever reused.
+  const iv = ivPool.subarray(ivOffset, ivOffset + 12);
+  ivOffset += 12;
+  return iv;
 }
 import { PERSONAL_FIELDS, retentionKindOf } from './registry.ts';
 
@@ -19,7 +36,6 @@ export const SEALED_TEXT = '[sealed]';
 /** What a string field shows once its key is destroyed. Other JSON types become null. */
 export const ERASED_TEXT = '[erased]';
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 const DERIVED_MAX = 100_000;
 
@@ -54,13 +70,43 @@ export class FieldCipher {
   /** The events as they are stored: personal fields sealed. Throws STK_ERR_TENANT_DELETED for an offboarded tenant. */
   async seal(events: EventEnvelope[]): Promise<EventEnvelope[]> {
     const out: EventEnvelope[] = [];
-    for (const e of events) out.push(await this.#sealOne(e));
+    for (const e of events) {
+      const plan = this.#plan(e);
+      out.push(plan ? this.#encrypt(e, plan, this.#keysAtHand(e.tenant, plan) ?? (await this.#keysFor(e.tenant, plan))) : e);
+    }
     return out;
   }
 
-  async #sealOne(e: EventEnvelope): Promise<EventEnvelope> {
+  /** `seal` without a promise when every key is at hand (the common case on a busy write path); null when a key must be fetched. */
+  sealNow(events: EventEnvelope[]): EventEnvelope[] | null {
+    const out: EventEnvelope[] = [];
+    for (const e of events) {
+      const plan = this.#plan(e);
+      if (!plan) {
+        out.push(e);
+        continue;
+      }
+      const keys = this.#keysAtHand(e.tenant, plan);
+      if (!keys) return null;
+      out.push(this.#encrypt(e, plan, keys));
+    }
+    return out;
+  }
+
+  #keysAtHand(tenant: string, plan: { subjects: string[]; kind: RetentionKind; period: string }): Array<{ keyId: string; key: Buffer }> | null {
+    const out: Array<{ keyId: string; key: Buffer }> = [];
+    for (const s of plan.subjects) {
+      const k = this.keys.cachedKeyFor?.(tenant, s, plan.kind, plan.period);
+      if (!k) return null;
+      out.push(k);
+    }
+    return out;
+  }
+
+  /** What of an event is sealed and under which subjects, kind and month; null when nothing is. */
+  #plan(e: EventEnvelope): { values: Record<string, unknown>; paths: string[]; subjects: string[]; kind: RetentionKind; period: string } | null {
     const spec = this.#fields.get(e.type);
-    if (!spec || e.sealed) return e;
+    if (!spec || e.sealed) return null;
     const values: Record<string, unknown> = {};
     const paths: string[] = [];
     for (const path of spec.fields) {
@@ -69,26 +115,33 @@ export class FieldCipher {
       values[path] = v;
       paths.push(path);
     }
-    if (paths.length === 0) return e;
-    const subjects = [...new Set(spec.subjects(e).map((s) => (s.includes(ERASED_TEXT) || s.includes(SEALED_TEXT) ? TENANT_SUBJECT : s)))];
+    if (paths.length === 0) return null;
+    const named = spec.subjects(e);
+    // A placeholder is not a name: what an erased value stood for is no subject any more.
+    const subjects = named.length === 1 && !named[0]!.includes('[') ? named : [...new Set(named.map((s) => (s.includes(ERASED_TEXT) || s.includes(SEALED_TEXT) ? TENANT_SUBJECT : s)))];
     if (subjects.length === 0) subjects.push(TENANT_SUBJECT);
-    const kind = retentionKindOf(e);
-    const period = periodOf(e.at);
-    const keyIds: string[] = [];
-    const keys: Buffer[] = [];
-    for (const subject of subjects) {
-      const k = await this.keys.keyFor(e.tenant, await this.keys.subjectId(e.tenant, subject), kind, period);
-      keyIds.push(k.keyId);
-      keys.push(k.key);
-    }
-    const key = this.#derive(e.tenant, keyIds, keys);
-    const iv = randomBytes(12);
+    return { values, paths, subjects, kind: retentionKindOf(e), period: periodOf(e.at) };
+  }
+
+  async #keysFor(tenant: string, plan: { subjects: string[]; kind: RetentionKind; period: string }): Promise<Array<{ keyId: string; key: Buffer }>> {
+    const out: Array<{ keyId: string; key: Buffer }> = [];
+    for (const subject of plan.subjects) out.push(await this.keys.keyFor(tenant, await this.keys.subjectId(tenant, subject), plan.kind, plan.period));
+    return out;
+  }
+
+  #encrypt(e: EventEnvelope, plan: { values: Record<string, unknown>; paths: string[] }, keys: Array<{ keyId: string; key: Buffer }>): EventEnvelope {
+    const keyIds = keys.length === 1 ? [keys[0]!.keyId] : keys.map((k) => k.keyId);
+    const key = keys.length === 1 ? this.#derive(keyIds, [keys[0]!.key]) : this.#derive(keyIds, keys.map((k) => k.key));
+    const iv = nonce();
     const c = createCipheriv('aes-256-gcm', key, iv);
     c.setAAD(aadOf(e, keyIds));
-    const ct = Buffer.concat([c.update(enc.encode(JSON.stringify(values))), c.final(), c.getAuthTag()]);
+    // GCM's final() adds no bytes: the ciphertext is update()'s output, then the tag.
+    const body = c.update(JSON.stringify(plan.values), 'utf8');
+    c.final();
+    const ct = Buffer.concat([body, c.getAuthTag()]);
     let data = e.data;
-    for (const path of paths) data = setPath(data, path, typeof values[path] === 'string' ? SEALED_TEXT : null);
-    const sealed: SealedFields = { v: 1, keys: keyIds, fields: paths, iv: iv.toString('base64url'), ct: ct.toString('base64url') };
+    for (const path of plan.paths) data = setPath(data, path, typeof plan.values[path] === 'string' ? SEALED_TEXT : null);
+    const sealed: SealedFields = { v: 1, keys: keyIds, fields: plan.paths, iv: iv.toString('base64url'), ct: ct.toString('base64url') };
     return { ...e, data, sealed };
   }
 
@@ -119,7 +172,7 @@ export class FieldCipher {
       if (!k) return { ...rest, data: erase(e.data, s.fields), erased: [...s.fields] };
       keys.push(k);
     }
-    const key = this.#derive(e.tenant, s.keys, keys);
+    const key = this.#derive(s.keys, keys);
     let values: Record<string, unknown>;
     try {
       const ct = Buffer.from(s.ct, 'base64url');
@@ -140,8 +193,9 @@ export class FieldCipher {
     return { ...rest, data };
   }
 
-  #derive(tenant: string, keyIds: readonly string[], keys: readonly Buffer[]): Buffer {
-    const id = `${tenant}/${keyIds.join(',')}`;
+  #derive(keyIds: readonly string[], keys: readonly Buffer[]): Buffer {
+    // Key ids are unique across tenants (random), so one id names its key.
+    const id = keyIds.length === 1 ? keyIds[0]! : keyIds.join(',');
     let k = this.#derived.get(id);
     if (!k) {
       k = Buffer.from(hkdfSync('sha256', Buffer.concat(keys), Buffer.alloc(0), `stockade fields v1\0${keyIds.join(',')}`, 32));

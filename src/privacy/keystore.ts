@@ -61,6 +61,10 @@ export class KeyStore {
   readonly #now: () => Date;
   readonly #tenantKeys = new Map<string, Buffer | 'destroyed'>();
   readonly #namers = new Map<string, Buffer>();
+  /** Subject ids already computed, by tenant and name (an HMAC per event is most of a seal's cost otherwise). */
+  readonly #subjectIds = new Map<string, string>();
+  /** The write path's cache: tenant, subject name, kind and month → the key to seal with. Dropped whole on any destruction. */
+  readonly #hot = new Map<string, { keyId: string; key: Buffer }>();
   readonly #keys = new Map<string, Buffer>();
   readonly #index = new Map<string, string>();
   readonly #gone = new Set<string>();
@@ -96,6 +100,8 @@ export class KeyStore {
         for await (const e of t) {
           this.#tenantKeys.delete(e.key);
           this.#namers.delete(e.key);
+          this.#subjectIds.clear();
+          this.#hot.clear();
           if (e.operation !== 'PUT' || e.string().includes('"destroyed"')) this.onDestroyed(e.key, null);
         }
       })().catch(() => {});
@@ -104,7 +110,10 @@ export class KeyStore {
           if (e.operation === 'PUT') continue;
           const [kind, tenant, ...rest] = e.key.split('.');
           if (kind === 'k' && tenant && rest[0]) this.#forget(tenant, rest[0]);
-          else if (kind === 's') this.#index.delete(e.key);
+          else if (kind === 's') {
+            this.#index.delete(e.key);
+            this.#hot.clear();
+          }
         }
       })().catch(() => {});
     } catch (err) {
@@ -168,8 +177,31 @@ export class KeyStore {
 
   /** The id a subject is filed under: HMAC-SHA256 of its name, 128 bits, base64url. Makes the tenant key if needed. */
   async subjectId(tenant: string, subject: string): Promise<string> {
+    const cached = this.#subjectIds.get(`${tenant}\0${subject}`);
+    if (cached) return cached;
     const namer = this.#namers.get(tenant) ?? (await this.#namer(tenant));
-    return createHmac('sha256', namer).update(subject).digest().toString('base64url', 0, 16);
+    const id = createHmac('sha256', namer).update(subject).digest().toString('base64url', 0, 16);
+    if (this.#subjectIds.size >= CACHE_MAX) this.#subjectIds.clear();
+    this.#subjectIds.set(`${tenant}\0${subject}`, id);
+    return id;
+  }
+
+  /**
+   * The data key for a subject (by name), kind and month when this process has it at hand, without
+   * a round trip or a promise: the write path's fast way; undefined when it must ask `keyFor`.
+   */
+  cachedKeyFor(tenant: string, subject: string, kind: RetentionKind, period: string): { keyId: string; key: Buffer } | undefined {
+    const hot = `${tenant}\0${subject}\0${kind}\0${period}`;
+    const found = this.#hot.get(hot);
+    if (found) return found;
+    const subjectId = this.#subjectIds.get(`${tenant}\0${subject}`);
+    if (!subjectId) return undefined;
+    const keyId = this.#index.get(indexKey(tenant, subjectId, kind, period));
+    const key = keyId ? this.#keys.get(`${tenant}/${keyId}`) : undefined;
+    if (!keyId || !key) return undefined;
+    if (this.#hot.size >= CACHE_MAX) this.#hot.clear();
+    this.#hot.set(hot, { keyId, key });
+    return { keyId, key };
   }
 
   // ── data keys ──────────────────────────────────────────────────────────────────────────────
@@ -339,6 +371,8 @@ export class KeyStore {
     }
     this.#tenantKeys.set(tenant, 'destroyed');
     this.#namers.delete(tenant);
+    this.#subjectIds.clear();
+    this.#hot.clear();
     this.onDestroyed(tenant, null);
     return ids;
   }
@@ -361,6 +395,7 @@ export class KeyStore {
   #forget(tenant: string, keyId: string): void {
     const id = `${tenant}/${keyId}`;
     this.#keys.delete(id);
+    this.#hot.clear();
     if (this.#gone.size >= CACHE_MAX) this.#gone.clear();
     this.#gone.add(id);
     this.onDestroyed(tenant, keyId);
