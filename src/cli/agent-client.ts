@@ -76,7 +76,15 @@ export class AgentClient {
   }
 
   /** Enrolls with a new key made here; only the CSR leaves this process. */
-  static async enroll(o: { url: string; caPem: string; secret: string; hostname: string; os: string; agentVersion: string; machine?: string }): Promise<AgentClient> {
+  static async enroll(o: {
+    url: string;
+    caPem: string;
+    secret: string;
+    hostname: string;
+    os: string;
+    agentVersion: string;
+    machine?: string;
+  }): Promise<AgentClient> {
     const { keyPem, csrPem } = await createAgentKeyAndCsr('ec-P-256');
     const agent = new Agent({ ca: o.caPem, keepAlive: false });
     try {

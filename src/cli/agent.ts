@@ -52,7 +52,7 @@ export function registerAgent(program: Command): void {
     .requiredOption('--ca <file>', "the install's CA certificate (<data>/pki/ca.crt), to trust the ingress")
     .option('--secret <secret>', 'enrollment secret (better: STOCKADE_ENROLL_SECRET, which stays out of the process list)')
     .option('--dir <dir>', 'where the agent keeps its key and certificate', './agent')
-    .option('--host-root <dir>', 'where the host\'s /etc is (for the machine id)', '/')
+    .option('--host-root <dir>', "where the host's /etc is (for the machine id)", '/')
     .action(async (o: { url: string; ca: string; secret?: string; dir: string; hostRoot: string }) => {
       const caPem = await readFile(o.ca, 'utf8');
       const machine = await machineFingerprint(await HostRoot.open(o.hostRoot), caPem);

@@ -52,7 +52,7 @@ async function runExport(o: { data?: string; natsUrl?: string }, tenant: string,
 export function registerLifecycle(program: Command): void {
   program
     .command('erase')
-    .description("erase a data subject of a tenant: its keys are destroyed, its fields unreadable forever, the ledger still verifies")
+    .description('erase a data subject of a tenant: its keys are destroyed, its fields unreadable forever, the ledger still verifies')
     .requiredOption('--tenant <id>', 'the tenant')
     .requiredOption('--subject <subject>', 'agent:<agentId>, account:<name> or person:<name or e-mail>')
     .option('--reference <text>', 'your reference for the request (a ticket), stored sealed')
@@ -73,7 +73,9 @@ export function registerLifecycle(program: Command): void {
     .option(...NATS)
     .action(async (id: string, o: { out: string; data?: string; natsUrl?: string }) => {
       const m = await runExport(o, id, resolve(o.out));
-      console.log(`exported ${id} to ${resolve(o.out)}: ${m.events} events, ${m.ledger.entries} sealed entries, ${m.readModelDocuments} documents, ${m.dataKeys} keys`);
+      console.log(
+        `exported ${id} to ${resolve(o.out)}: ${m.events} events, ${m.ledger.entries} sealed entries, ${m.readModelDocuments} documents, ${m.dataKeys} keys`,
+      );
     });
   t.command('verify-export <dir>')
     .description('check an export as the customer would: SHA256SUMS, and every readable event against its sealed, signed record')
@@ -106,7 +108,9 @@ export function registerLifecycle(program: Command): void {
       const r = await (await requireAdminApi(o.data)).call('DELETE', `/tenants/${encodeURIComponent(id)}`, { confirm: id });
       await writeFile(join(out, EXPORT_FILES.finalCheckpoint), `${JSON.stringify(r.finalCheckpoint, null, 2)}\n`);
       await writeSums(out, manifest);
-      console.log(`offboarded ${id}: export in ${out}; ${r.agentsRevoked} agent(s) and ${r.tokensRevoked} token(s) revoked, ${r.keysDestroyed} key(s) destroyed`);
+      console.log(
+        `offboarded ${id}: export in ${out}; ${r.agentsRevoked} agent(s) and ${r.tokensRevoked} token(s) revoked, ${r.keysDestroyed} key(s) destroyed`,
+      );
     });
   t.command('retention <id> [kind] [days]')
     .description('show retention, or set one kind (events, evidence, scan-items, telemetry) to a number of days or `default`')
@@ -114,10 +118,7 @@ export function registerLifecycle(program: Command): void {
     .action(async (id: string, kind: string | undefined, days: string | undefined, o: { data?: string }) => {
       const api = await requireAdminApi(o.data);
       const path = `/tenants/${encodeURIComponent(id)}/retention`;
-      const r =
-        kind && days
-          ? await api.call('PUT', path, { kind, days: days === 'default' ? null : Number(days) })
-          : await api.call('GET', path);
+      const r = kind && days ? await api.call('PUT', path, { kind, days: days === 'default' ? null : Number(days) }) : await api.call('GET', path);
       for (const k of r.kinds) console.log(`${k.kind}\t${k.days === null ? 'forever' : `${k.days} days`}\t(${k.source})`);
     });
 }

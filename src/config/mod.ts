@@ -1,7 +1,17 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { RetentionKind } from '../domain/personal.ts';
-import { type CommandExpiry, DEFAULT_DATA_DIR, flagKey, readSettings, type Role, ROLES, SETTINGS, type SettingCommand, type SettingValues } from './settings.ts';
+import {
+  type CommandExpiry,
+  DEFAULT_DATA_DIR,
+  flagKey,
+  readSettings,
+  type Role,
+  ROLES,
+  SETTINGS,
+  type SettingCommand,
+  type SettingValues,
+} from './settings.ts';
 
 export { DEFAULT_DATA_DIR, ROLES, SETTINGS, type CommandExpiry, type Role, type SettingValues };
 

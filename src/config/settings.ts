@@ -125,13 +125,17 @@ export const COMMAND_EXPIRY_DEFAULTS: Readonly<Record<string, CommandExpiry>> = 
 /** `action=default/max,…` (durations as for `seconds`) over the built-in table; `default` sets every other action. */
 function commandExpiry(raw: string): Record<string, CommandExpiry> {
   const out: Record<string, CommandExpiry> = { ...COMMAND_EXPIRY_DEFAULTS };
-  for (const item of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([a-z-]+)=([^/]+)\/(.+)$/.exec(item);
     if (!m) throw new InvalidSetting(`has ${JSON.stringify(item)}; write action=default/max, e.g. isolate-host=15m/1h`);
     const action = m[1]!;
     if (action !== 'default' && !(action in ACTIONS)) throw new InvalidSetting(`names ${JSON.stringify(action)}, which is not an action`);
     const e = { defaultSeconds: seconds(m[2]!), maxSeconds: seconds(m[3]!) };
-    if (e.defaultSeconds < 1 || e.defaultSeconds > e.maxSeconds) throw new InvalidSetting(`has ${JSON.stringify(item)}: the default must be from 1 s to the maximum`);
+    if (e.defaultSeconds < 1 || e.defaultSeconds > e.maxSeconds)
+      throw new InvalidSetting(`has ${JSON.stringify(item)}: the default must be from 1 s to the maximum`);
     out[action] = e;
   }
   return out;
@@ -143,7 +147,10 @@ export const RETENTION_DEFAULTS: Readonly<Record<RetentionKind, number | null>> 
 /** `kind=days|forever,…` over the defaults. */
 function retentionDays(raw: string): Record<RetentionKind, number | null> {
   const out: Record<RetentionKind, number | null> = { ...RETENTION_DEFAULTS };
-  for (const item of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([a-z-]+)=(forever|\d{1,6})$/.exec(item);
     if (!m || !(RETENTION_KINDS as readonly string[]).includes(m[1]!))
       throw new InvalidSetting(`has ${JSON.stringify(item)}; write kind=days or kind=forever, kinds ${RETENTION_KINDS.join(', ')}`);

@@ -65,7 +65,13 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
         ),
     );
     return {
-      commands: open.map((c) => ({ id: c.id, action: c.action, args: c.args, dispatchedAt: c.dispatchedAt, ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}) })),
+      commands: open.map((c) => ({
+        id: c.id,
+        action: c.action,
+        args: c.args,
+        dispatchedAt: c.dispatchedAt,
+        ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}),
+      })),
     };
   });
 
@@ -90,7 +96,12 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
         );
         // A result after the command's expiry is recorded, and marked late.
         const late = (r.events[0]?.data as CommandCompleted | undefined)?.late === true;
-        return { commandId: req.params.commandId, status: 'completed', ...(late ? { late } : {}), consistencyToken: deps.tokens.issue(agent.tenant, r.position) };
+        return {
+          commandId: req.params.commandId,
+          status: 'completed',
+          ...(late ? { late } : {}),
+          consistencyToken: deps.tokens.issue(agent.tenant, r.position),
+        };
       } catch (err) {
         // Completed already: the same result again is a retry (accepted), another result is not.
         if (!isStkError(err, 'STK_ERR_INVALID_TRANSITION')) throw err;

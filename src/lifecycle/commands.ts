@@ -20,7 +20,13 @@ export async function expireCommands(o: { log: EventLog; outbox: AgentCommandOut
   let n = 0;
   for (const c of await o.outbox.unanswered()) {
     if (!c.expiresAt || Date.parse(c.expiresAt) > o.now.getTime()) continue;
-    const r = await execute(o.log, { tenant: c.tenant, id: c.id }, agentCommandDecider, { kind: 'expire', now }, { actor: LIFECYCLE_ACTOR, eventIds: derivedIds(c.id, 'expired') });
+    const r = await execute(
+      o.log,
+      { tenant: c.tenant, id: c.id },
+      agentCommandDecider,
+      { kind: 'expire', now },
+      { actor: LIFECYCLE_ACTOR, eventIds: derivedIds(c.id, 'expired') },
+    );
     if (r.events.length) n++;
   }
   return n;

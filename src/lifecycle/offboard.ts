@@ -100,7 +100,10 @@ export async function offboardTenant(o: {
   let keyIds: string[] = [];
   if (o.keys) {
     const all = await Promise.all((['events', 'evidence', 'scan-items', 'telemetry'] as const).map((k) => o.keys!.keysOfKind(tenant, k)));
-    keyIds = all.flat().map((k) => k.keyId).sort();
+    keyIds = all
+      .flat()
+      .map((k) => k.keyId)
+      .sort();
   }
   await execute(
     log,

@@ -269,7 +269,10 @@ export class Streams {
   async eraseMessage(stream: string, seq: number): Promise<boolean> {
     try {
       // "Not found" comes back with status 500, which a retry would repeat for nothing.
-      return await retryTransient(() => this.#jsm.streams.deleteMessage(stream, seq, true).catch((err: unknown) => (isMessageNotFound(err) ? false : Promise.reject(err))), this.#retryMs);
+      return await retryTransient(
+        () => this.#jsm.streams.deleteMessage(stream, seq, true).catch((err: unknown) => (isMessageNotFound(err) ? false : Promise.reject(err))),
+        this.#retryMs,
+      );
     } catch (err) {
       if (isStreamNotFound(err)) return false;
       throw unavailable(err, `cannot erase message ${seq} of ${stream}`, { stream, seq });

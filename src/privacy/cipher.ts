@@ -118,7 +118,10 @@ export class FieldCipher {
     if (paths.length === 0) return null;
     const named = spec.subjects(e);
     // A placeholder is not a name: what an erased value stood for is no subject any more.
-    const subjects = named.length === 1 && !named[0]!.includes('[') ? named : [...new Set(named.map((s) => (s.includes(ERASED_TEXT) || s.includes(SEALED_TEXT) ? TENANT_SUBJECT : s)))];
+    const subjects =
+      named.length === 1 && !named[0]!.includes('[')
+        ? named
+        : [...new Set(named.map((s) => (s.includes(ERASED_TEXT) || s.includes(SEALED_TEXT) ? TENANT_SUBJECT : s)))];
     if (subjects.length === 0) subjects.push(TENANT_SUBJECT);
     return { values, paths, subjects, kind: retentionKindOf(e), period: periodOf(e.at) };
   }
@@ -131,7 +134,13 @@ export class FieldCipher {
 
   #encrypt(e: EventEnvelope, plan: { values: Record<string, unknown>; paths: string[] }, keys: Array<{ keyId: string; key: Buffer }>): EventEnvelope {
     const keyIds = keys.length === 1 ? [keys[0]!.keyId] : keys.map((k) => k.keyId);
-    const key = keys.length === 1 ? this.#derive(keyIds, [keys[0]!.key]) : this.#derive(keyIds, keys.map((k) => k.key));
+    const key =
+      keys.length === 1
+        ? this.#derive(keyIds, [keys[0]!.key])
+        : this.#derive(
+            keyIds,
+            keys.map((k) => k.key),
+          );
     const iv = nonce();
     const c = createCipheriv('aes-256-gcm', key, iv);
     c.setAAD(aadOf(e, keyIds));

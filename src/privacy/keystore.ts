@@ -156,7 +156,7 @@ export class KeyStore {
 
   async #readTenantKey(tenant: string): Promise<TenantKey> {
     const e = await this.#get(this.#tenants, tenant);
-    if (!e || e.operation !== 'PUT') return null;
+    if (e?.operation !== 'PUT') return null;
     const r = JSON.parse(dec.decode(e.value)) as TenantKeyRecord;
     const key = 'destroyed' in r ? 'destroyed' : Buffer.from(r.key, 'base64url');
     this.#tenantKeys.set(tenant, key);
@@ -241,7 +241,7 @@ export class KeyStore {
 
   async #indexed(tenant: string, name: string): Promise<{ keyId: string; key: Buffer } | null> {
     const e = await this.#get(this.#data, name);
-    if (!e || e.operation !== 'PUT') return null;
+    if (e?.operation !== 'PUT') return null;
     const keyId = dec.decode(e.value);
     const key = await this.key(tenant, keyId);
     if (!key) return null;
@@ -311,7 +311,7 @@ export class KeyStore {
     const out: DataKeyInfo[] = [];
     for (const name of names.sort()) {
       const e = await this.#get(this.#data, name);
-      if (!e || e.operation !== 'PUT') continue;
+      if (e?.operation !== 'PUT') continue;
       const [, , subject, kind, period] = name.split('.');
       out.push({ keyId: dec.decode(e.value), subject: subject!, kind: kind as RetentionKind, period: period! });
     }

@@ -30,7 +30,14 @@ test.after(async () => {
 test('expired and cancelled commands never reach the agent; a result after the expiry is recorded as late; the sweep marks the rest expired', async () => {
   const tenant = freshTenant('cmd');
   const { enrollSecret } = await f.tenant(tenant, ['edr']);
-  const agent = await AgentClient.enroll({ url: ing.ingress.url, caPem: ing.ingress.ca.certificatePem, secret: enrollSecret, hostname: 'h', os: 'linux', agentVersion: '1' });
+  const agent = await AgentClient.enroll({
+    url: ing.ingress.url,
+    caPem: ing.ingress.ca.certificatePem,
+    secret: enrollSecret,
+    hostname: 'h',
+    os: 'linux',
+    agentVersion: '1',
+  });
   try {
     const path = `/api/v1/tenants/${tenant}/agents/${agent.agentId}/commands`;
     const short = await f.call('POST', path, { body: { action: 'ping', expiresInSeconds: 60 } });
@@ -79,7 +86,10 @@ test('expired and cancelled commands never reach the agent; a result after the e
     }
     const commit = await f.stk.runtime.log.lastCommit({ tenant, aggregateType: 'command', aggregateId: short.body.id });
     assert.is(commit?.events.at(-1)?.type, CommandEvents.expired);
-    const list = await f.call('GET', `/api/v1/tenants/${tenant}/commands?status=expired&waitFor=${await readToken(f.stk.runtime.streams, tenant, commit!.position)}`);
+    const list = await f.call(
+      'GET',
+      `/api/v1/tenants/${tenant}/commands?status=expired&waitFor=${await readToken(f.stk.runtime.streams, tenant, commit!.position)}`,
+    );
     assert.equal(
       list.body.items.map((c: { id: string }) => c.id),
       [short.body.id],
@@ -96,7 +106,9 @@ test('an expiry longer than the action allows is refused with its code; nothing 
   await f.tenant(tenant, ['edr']);
   const { agentId } = await enrollAgent(f.stk.runtime.log, tenant);
   const before = await f.stk.runtime.log.lastPosition();
-  const r = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, { body: { action: 'kill-process', args: { pid: 1 }, expiresInSeconds: 7200 } });
+  const r = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, {
+    body: { action: 'kill-process', args: { pid: 1 }, expiresInSeconds: 7200 },
+  });
   assert.is(r.status, 400);
   assert.is(r.body.error.code, 'STK_ERR_AGENT_COMMAND_TTL');
   assert.is(r.body.error.data.limit, 1800);

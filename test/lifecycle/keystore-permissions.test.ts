@@ -25,7 +25,14 @@ const PASS = {
   auditor: `aud-${Math.random().toString(36).slice(2)}`,
   ops: `ops-${Math.random().toString(36).slice(2)}`,
 };
-type Ctx = { nats: Awaited<ReturnType<typeof natsFixture>>; app: NatsConnection; sealer: NatsConnection; auditor: NatsConnection; privacy: Privacy; tenant: string };
+type Ctx = {
+  nats: Awaited<ReturnType<typeof natsFixture>>;
+  app: NatsConnection;
+  sealer: NatsConnection;
+  auditor: NatsConnection;
+  privacy: Privacy;
+  tenant: string;
+};
 const test = suite<Ctx>('lifecycle: the sealer and auditors cannot read the key store (ledger-auth.conf)');
 
 test.before(async (ctx) => {
@@ -45,7 +52,10 @@ test.before(async (ctx) => {
     log,
     { tenant: ctx.tenant, id: agentId },
     agentDecider,
-    { kind: 'enroll', agent: { hostname: 'secret-host', os: 'linux', agentVersion: '1', certFingerprint: 'f'.repeat(64), certNotAfter: '2030-01-01T00:00:00.000Z' } },
+    {
+      kind: 'enroll',
+      agent: { hostname: 'secret-host', os: 'linux', agentVersion: '1', certFingerprint: 'f'.repeat(64), certNotAfter: '2030-01-01T00:00:00.000Z' },
+    },
     { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
 });
@@ -77,7 +87,9 @@ for (const user of ['sealer', 'auditor'] as const) {
       const stream = `KV_${bucket}`;
       const key = bucket === TENANT_KEYS_BUCKET ? ctx.tenant : `k.${ctx.tenant}.x`;
       await refused(`${user}: direct get of ${bucket}`, () => jsm.direct.getMessage(stream, { last_by_subj: `$KV.${bucket}.${key}` }));
-      await refused(`${user}: message get of ${bucket}`, () => jsm.streams.getMessage(stream, { seq: 1 }).then((m) => m ?? Promise.reject(new Error('timeout'))));
+      await refused(`${user}: message get of ${bucket}`, () =>
+        jsm.streams.getMessage(stream, { seq: 1 }).then((m) => m ?? Promise.reject(new Error('timeout'))),
+      );
       await refused(`${user}: an ordered consumer on ${bucket}`, async () => {
         const c = await js.consumers.get(stream);
         return c.next({ expires: 1000 }).then((m) => m ?? Promise.reject(new Error('timeout')));

@@ -43,7 +43,14 @@ async function customer(label: string): Promise<Customer> {
   const { enrollSecret } = await f.tenant(tenant, ['edr']);
   const operator = await f.token(tenant, 'operator');
   await f.token(tenant, 'auditor');
-  const agent = await AgentClient.enroll({ url: ing.ingress.url, caPem: ing.ingress.ca.certificatePem, secret: enrollSecret, hostname: `${label}-host`, os: 'linux', agentVersion: '1' });
+  const agent = await AgentClient.enroll({
+    url: ing.ingress.url,
+    caPem: ing.ingress.ca.certificatePem,
+    secret: enrollSecret,
+    hostname: `${label}-host`,
+    os: 'linux',
+    agentVersion: '1',
+  });
   await agent.report([{ kind: 'alert', at: new Date().toISOString(), data: { rule: 'edr.x', severity: 'high', title: `${label}: bash from nginx` } }]);
   const cmd = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agent.agentId}/commands`, { body: { action: 'ping' } });
   assert.is(cmd.status, 201);
@@ -57,7 +64,9 @@ async function snapshot(tenant: string) {
   await streams.scanEach(EVENTS_STREAM, { filter: tenantFilter(tenant) }, (m) => {
     records.push(`${m.seq} ${m.subject} ${Buffer.from(m.data).toString('base64')}`);
   });
-  const docs = await fetch(`${f.url}/api/v1/tenants/${tenant}/export/read-models`, { headers: { authorization: `Bearer ${f.adminKey}` } }).then((r) => r.text());
+  const docs = await fetch(`${f.url}/api/v1/tenants/${tenant}/export/read-models`, { headers: { authorization: `Bearer ${f.adminKey}` } }).then((r) =>
+    r.text(),
+  );
   const kv = await streams.bucket(DATA_KEYS_BUCKET);
   const keys: string[] = [];
   for await (const k of await kv.keys(`*.${tenant}.>`)) keys.push(`${k}=${(await kv.get(k))?.string()}`);
@@ -124,9 +133,14 @@ test('export, then delete: the customer is gone, can verify what it took, the id
   );
   const report = await leaving.agent.report([{ kind: 'heartbeat', at: new Date().toISOString(), data: {} }]).catch((err: { code?: string }) => err);
   assert.ok(['STK_ERR_AGENT_REVOKED', 'STK_ERR_AGENT_CERT_INVALID'].includes((report as { code?: string }).code ?? ''), JSON.stringify(report));
-  const again = await AgentClient.enroll({ url: ing.ingress.url, caPem: ing.ingress.ca.certificatePem, secret: leaving.secret, hostname: 'x', os: 'linux', agentVersion: '1' }).catch(
-    (err: { code?: string }) => err,
-  );
+  const again = await AgentClient.enroll({
+    url: ing.ingress.url,
+    caPem: ing.ingress.ca.certificatePem,
+    secret: leaving.secret,
+    hostname: 'x',
+    os: 'linux',
+    agentVersion: '1',
+  }).catch((err: { code?: string }) => err);
   assert.is((again as { code?: string }).code, 'STK_ERR_ENROLL_SECRET_INVALID');
   // Its read models are removed, nothing but its chain is left; nothing personal can be written for it.
   const docs = await fetch(`${f.url}/api/v1/tenants/${leaving.tenant}/export/read-models`, { headers: { authorization: `Bearer ${f.adminKey}` } });
@@ -137,8 +151,16 @@ test('export, then delete: the customer is gone, can verify what it took, the id
   }
   assert.is(await f.stk.runtime.privacy!.keys.tenantKey(leaving.tenant, true), 'destroyed');
   await rejects(
-    execute(log, { tenant: leaving.tenant, id: leaving.agent.agentId }, agentDecider, { kind: 'revoke', reason: 'x' }, { actor: { kind: 'operator', id: 'admin' } }).then(() =>
-      log.append({ tenant: leaving.tenant, aggregateType: 'agent', aggregateId: 'zz' }, [{ type: 'agent.enrolled', data: { hostname: 'x' } }], { expectedVersion: 'no_stream' }),
+    execute(
+      log,
+      { tenant: leaving.tenant, id: leaving.agent.agentId },
+      agentDecider,
+      { kind: 'revoke', reason: 'x' },
+      { actor: { kind: 'operator', id: 'admin' } },
+    ).then(() =>
+      log.append({ tenant: leaving.tenant, aggregateType: 'agent', aggregateId: 'zz' }, [{ type: 'agent.enrolled', data: { hostname: 'x' } }], {
+        expectedVersion: 'no_stream',
+      }),
     ),
     'STK_ERR_TENANT_DELETED',
   );
@@ -165,9 +187,13 @@ test('export, then delete: the customer is gone, can verify what it took, the id
   assert.is((await f.call('GET', `/api/v1/tenants/${leaving.tenant}`)).status, 404, 'a rebuild does not bring it back');
   const still = await staying.agent.report([{ kind: 'heartbeat', at: new Date().toISOString(), data: {} }]);
   assert.is(still.status, 202);
-  const agents = await f.call('GET', `/api/v1/tenants/${staying.tenant}/agents?waitFor=${await readToken(f.stk.runtime.streams, staying.tenant, await log.lastPosition())}`, {
-    token: staying.operator,
-  });
+  const agents = await f.call(
+    'GET',
+    `/api/v1/tenants/${staying.tenant}/agents?waitFor=${await readToken(f.stk.runtime.streams, staying.tenant, await log.lastPosition())}`,
+    {
+      token: staying.operator,
+    },
+  );
   assert.is(agents.body.items[0].hostname, 'stay-host');
   leaving.agent.close();
   staying.agent.close();

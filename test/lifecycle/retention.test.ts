@@ -50,7 +50,10 @@ test('the months past the cut-off are shredded and recorded once; newer months, 
   await f.tenant(b);
   const set = await f.call('PUT', `/api/v1/tenants/${b}/retention`, { body: { kind: 'events', days: 3650 } });
   assert.is(set.status, 200, JSON.stringify(set.body));
-  assert.equal(set.body.kinds.find((k: { kind: string }) => k.kind === 'events'), { kind: 'events', days: 3650, source: 'tenant' });
+  assert.equal(
+    set.body.kinds.find((k: { kind: string }) => k.kind === 'events'),
+    { kind: 'events', days: 3650, source: 'tenant' },
+  );
   const old = await enrollAt(a, '2025-01-10T10:00:00.000Z', 'january-host');
   const recent = await enrollAt(a, '2025-06-20T10:00:00.000Z', 'june-host');
   const kept = await enrollAt(b, '2025-01-10T10:00:00.000Z', 'january-host');
@@ -67,7 +70,8 @@ test('the months past the cut-off are shredded and recorded once; newer months, 
   const second = await applyRetention({ log, keys: f.stk.runtime.privacy!.keys, now, defaults, tenants });
   assert.equal(second.destroyed, [], 'nothing left to age out: a second pass records nothing');
 
-  const host = async (id: string, t = a) => ((await log.readAggregate({ tenant: t, aggregateType: 'agent', aggregateId: id })).events[0]!.data as { hostname: string }).hostname;
+  const host = async (id: string, t = a) =>
+    ((await log.readAggregate({ tenant: t, aggregateType: 'agent', aggregateId: id })).events[0]!.data as { hostname: string }).hostname;
   assert.is(await host(old), ERASED_TEXT);
   assert.is(await host(recent), 'june-host');
   assert.is(await host(kept, b), 'january-host');
@@ -109,7 +113,14 @@ test('telemetry ages out per tenant from the TELEMETRY stream, recorded in the l
   // Forty days from now, 30 days of telemetry ends ten days from now: everything stored today is older.
   const now = new Date(Date.now() + 40 * 86_400_000);
   const tenants = new Map([...(await tenantStates(log))].filter(([t]) => t === a || t === b));
-  const r = await applyRetention({ log, keys: f.stk.runtime.privacy!.keys, now, defaults: { ...DEFAULTS, events: null, evidence: null, 'scan-items': null }, tenants, targets: [telemetryTarget(streams)] });
+  const r = await applyRetention({
+    log,
+    keys: f.stk.runtime.privacy!.keys,
+    now,
+    defaults: { ...DEFAULTS, events: null, evidence: null, 'scan-items': null },
+    tenants,
+    targets: [telemetryTarget(streams)],
+  });
   assert.equal(r.removed, [{ tenant: a, kind: 'telemetry', items: 3 }]);
   assert.is(await count(a), 0);
   assert.is(await count(b), 3);

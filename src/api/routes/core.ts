@@ -100,7 +100,9 @@ export const coreRoutes: TenantRouteDef[] = [
         // Checked before anything is written: a block is the admin's, and needs the fingerprint the agent sent.
         if (c.principal.kind !== 'admin') throw new StkError('STK_ERR_FORBIDDEN', 'blocking a machine needs the admin key');
         if (!agent.machine)
-          throw new StkError('STK_ERR_VALIDATION', 'this agent sent no machine fingerprint when it enrolled; rotate the secret instead', { field: 'blockMachine' });
+          throw new StkError('STK_ERR_VALIDATION', 'this agent sent no machine fingerprint when it enrolled; rotate the secret instead', {
+            field: 'blockMachine',
+          });
       }
       let r = await c.execute(agentDecider, id, { kind: 'revoke', reason: c.body.reason ?? '' });
       if (c.body.blockMachine && agent.machine) r = await c.execute(machineDecider, agent.machine, { kind: 'block', agentId: id });
@@ -121,7 +123,12 @@ export const coreRoutes: TenantRouteDef[] = [
       properties: {
         action: oneOf(Object.keys(ACTIONS)),
         args: { type: 'object', maxProperties: 32 },
-        expiresInSeconds: { type: 'integer', minimum: 1, maximum: 90 * 86_400, description: "How long the command may wait for its agent; the action's default when absent" },
+        expiresInSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 90 * 86_400,
+          description: "How long the command may wait for its agent; the action's default when absent",
+        },
       },
       required: ['action'],
       maxBytes: 16 * 1024,

@@ -20,7 +20,8 @@ const servicesOf = (c: TenantContext): ApiServices => c.req.server.api;
 
 function keysOf(c: TenantContext) {
   const keys = servicesOf(c).privacy?.keys;
-  if (!keys) throw new StkError('STK_ERR_KEYSTORE_UNAVAILABLE', 'field encryption is off on this install (STOCKADE_FIELD_ENCRYPTION): there are no keys to destroy');
+  if (!keys)
+    throw new StkError('STK_ERR_KEYSTORE_UNAVAILABLE', 'field encryption is off on this install (STOCKADE_FIELD_ENCRYPTION): there are no keys to destroy');
   return keys;
 }
 
