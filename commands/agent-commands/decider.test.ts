@@ -42,4 +42,76 @@ test('a dispatch is refused when its product is off, the tenant suspended or the
     .then([E.dispatched]);
 });
 
+const policy = { defaultSeconds: 300, maxSeconds: 1800 };
+const expiring = (expiresAt: string) => ev(E.dispatched, { agentId: 'ag1', action: 'kill-process', args: {}, expiresAt });
+const any = { products: ['edr'] as const, suspended: false, agentStatus: 'active' as const };
+
+test('a dispatch records its expiry from the clock it is given: the default, an asked one, never above the maximum', () => {
+  const command = { agentId: 'ag1', action: 'kill-process', args: { pid: 1 } };
+  const now = '2026-03-01T12:00:00.000Z';
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command, context: any, expiry: { now, policy } })
+    .then([E.dispatched], [{ ...command, expiresAt: '2026-03-01T12:05:00.000Z' }]);
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command, context: any, expiry: { now, policy, ttlSeconds: 1800 } })
+    .then([E.dispatched], [{ ...command, expiresAt: '2026-03-01T12:30:00.000Z' }]);
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command, context: any, expiry: { now, policy, ttlSeconds: 1801 } })
+    .refused('STK_ERR_AGENT_COMMAND_TTL');
+});
+
+test('cancel: only while pending; a cancelled command is neither delivered nor answered', () => {
+  const d = expiring('2026-03-01T12:05:00.000Z');
+  spec(agentCommandDecider).given([d]).when({ kind: 'cancel', reason: 'wrong host' }).then([E.cancelled]);
+  spec(agentCommandDecider)
+    .given([d, ev(E.cancelled, { reason: '' })])
+    .when({ kind: 'cancel', reason: 'again' })
+    .then([]);
+  spec(agentCommandDecider)
+    .given([d, ev(E.delivered)])
+    .when({ kind: 'cancel', reason: 'late' })
+    .refused('STK_ERR_AGENT_COMMAND_DELIVERED');
+  spec(agentCommandDecider)
+    .given([d, ev(E.completed, { outcome: 'succeeded', output: '' })])
+    .when({ kind: 'cancel', reason: 'done' })
+    .refused('STK_ERR_INVALID_TRANSITION');
+  spec(agentCommandDecider).given([]).when({ kind: 'cancel', reason: 'x' }).refused('STK_ERR_NOT_FOUND');
+  spec(agentCommandDecider)
+    .given([d, ev(E.cancelled, { reason: '' })])
+    .when({ kind: 'deliver', agentId: 'ag1' })
+    .refused('STK_ERR_AGENT_COMMAND_CANCELLED');
+  spec(agentCommandDecider)
+    .given([d, ev(E.cancelled, { reason: '' })])
+    .when({ kind: 'complete', agentId: 'ag1', outcome: 'succeeded', output: '' })
+    .refused('STK_ERR_AGENT_COMMAND_CANCELLED');
+});
+
+test('expiry: not delivered once passed; expired by the sweep only when passed; a result after it is late', () => {
+  const d = expiring('2026-03-01T12:05:00.000Z');
+  spec(agentCommandDecider).given([d]).when({ kind: 'deliver', agentId: 'ag1', now: '2026-03-01T12:04:59.999Z' }).then([E.delivered]);
+  spec(agentCommandDecider).given([d]).when({ kind: 'deliver', agentId: 'ag1', now: '2026-03-01T12:05:00.000Z' }).refused('STK_ERR_AGENT_COMMAND_EXPIRED');
+  spec(agentCommandDecider).given([d]).when({ kind: 'expire', now: '2026-03-01T12:04:00.000Z' }).then([]);
+  spec(agentCommandDecider)
+    .given([d, ev(E.delivered)])
+    .when({ kind: 'expire', now: '2026-03-01T12:06:00.000Z' })
+    .then([E.expired]);
+  spec(agentCommandDecider)
+    .given([d, ev(E.expired, { expiresAt: '2026-03-01T12:05:00.000Z' })])
+    .when({ kind: 'expire', now: '2026-03-01T13:00:00.000Z' })
+    .then([]);
+  spec(agentCommandDecider)
+    .given([d, ev(E.delivered)])
+    .when({ kind: 'complete', agentId: 'ag1', outcome: 'succeeded', output: 'ok', now: '2026-03-01T12:10:00.000Z' })
+    .then([E.completed], [{ outcome: 'succeeded', output: 'ok', late: true }]);
+  spec(agentCommandDecider)
+    .given([d, ev(E.delivered)])
+    .when({ kind: 'complete', agentId: 'ag1', outcome: 'succeeded', output: 'ok', now: '2026-03-01T12:01:00.000Z' })
+    .then([E.completed], [{ outcome: 'succeeded', output: 'ok' }]);
+  // A command from before expiries never expires.
+  spec(agentCommandDecider).given([dispatched]).when({ kind: 'expire', now: '2099-01-01T00:00:00.000Z' }).then([]);
+});
+
 test.run();

@@ -8,7 +8,8 @@ import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
 import { EVENTS_STREAM, EventLog, Streams, eventSubject } from '../../src/log/mod.ts';
 import { connectNats } from '../../src/nats/connect.ts';
-import { ERASED_TEXT, SEALED_TEXT, eraseSubject, openPrivacy, type Privacy } from '../../src/privacy/mod.ts';
+import { ERASED_TEXT, SEALED_TEXT, eraseSubject, openPrivacy, type Privacy, replayDestructions } from '../../src/privacy/mod.ts';
+import { privacyDecider } from '../../commands/privacy/decider.ts';
 import { AGENT_ACTOR, freshTenant } from '../helpers/events.ts';
 import { natsFixture } from '../helpers/nats.ts';
 import { rejects } from '../helpers/assert.ts';
@@ -135,6 +136,28 @@ test('a subject that is not one is refused with its code', async ({ log, privacy
       'STK_ERR_SUBJECT_INVALID',
     );
   }
+});
+
+test('a key store that still holds keys a recorded destruction names (restored, or older than the log) loses them on replay', async ({ log, privacy }) => {
+  const tenant = freshTenant('replay');
+  const agentId = await enroll(log, tenant, 'resurrected-host');
+  const subjectId = await privacy.keys.subjectId(tenant, `agent:${agentId}`);
+  const keyIds = (await privacy.keys.keysOfSubject(tenant, subjectId)).map((k) => k.keyId);
+  assert.is(keyIds.length, 1);
+  // The destruction is in the log, but this key store never saw it happen.
+  await execute(
+    log,
+    { tenant, id: newId() },
+    privacyDecider,
+    { kind: 'record-destruction', destruction: { reason: 'erasure', keyIds, tenantKey: false } },
+    { actor: { kind: 'operator', id: 'admin' }, known: 'new' },
+  );
+  const host = async () =>
+    ((await log.readAggregate({ tenant, aggregateType: 'agent', aggregateId: agentId })).events[0]!.data as { hostname: string }).hostname;
+  assert.is(await host(), 'resurrected-host');
+  assert.ok((await replayDestructions(log, privacy.keys)) >= 1);
+  assert.is(await host(), ERASED_TEXT);
+  assert.equal(await privacy.keys.keysOfSubject(tenant, subjectId), []);
 });
 
 test.run();
