@@ -1,5 +1,5 @@
 import { accept, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
-import { MACHINE, MachineEvents as E, type MachineBlocked } from './events.ts';
+import { MACHINE, MachineEvents as E, type MachineBlocked, type MachineUnblocked } from './events.ts';
 
 export interface MachineState {
   blocked: boolean;
@@ -23,6 +23,6 @@ export const machineDecider: Decider<MachineState, MachineCommand> = {
   decide(c, s) {
     if (c.kind === 'block') return s.blocked ? accept() : accept({ type: E.blocked, data: { agentId: c.agentId } satisfies MachineBlocked });
     if (!s.blocked) return refuse(notFound('blocked machine', ''));
-    return accept({ type: E.unblocked, data: { agentId: s.agentId } });
+    return accept({ type: E.unblocked, data: { agentId: s.agentId } satisfies MachineUnblocked });
   },
 };

@@ -30,9 +30,6 @@ export type RetentionKind = (typeof RETENTION_KINDS)[number];
 /** The subject of customer-confidential text that is about no one in particular. */
 export const TENANT_SUBJECT = 'tenant';
 
-export const SUBJECT_KINDS = ['agent', 'account', 'person'] as const;
-export type SubjectKind = (typeof SUBJECT_KINDS)[number];
-
 /** A subject as operators write it: `agent:<id>`, `account:<name>`, `person:<name>`, or `tenant`. */
 export const SUBJECT_PATTERN = '^(tenant|(agent|account|person):[^\\u0000-\\u001f]{1,256})$';
 const subjectRe = new RegExp(SUBJECT_PATTERN);

@@ -13,6 +13,16 @@ import { FieldCipher, type FieldKeys } from '../privacy/cipher.ts';
 import type { KeyStore } from '../privacy/keystore.ts';
 import { TELEMETRY_STREAM, telemetryTenantFilter } from '../telemetry/stream.ts';
 
+/**
+ * A part of the export that another module owns: the evidence store writes the evidence bytes,
+ * the proof service the inclusion proofs. Each writes its files under `out` (in a folder of its
+ * own) and says how many items it wrote, by name, for the manifest; `SHA256SUMS` covers them.
+ */
+export type ExportPart = (o: { log: EventLog; tenant: string; out: string }) => Promise<Record<string, number>>;
+
+/** The export's parts from other modules (empty until they register: evidence bytes, proofs). */
+export const EXPORT_PARTS: ExportPart[] = [];
+
 /** The manifest of a customer export (`manifest.json`); every file is also in `SHA256SUMS`. */
 export interface TenantExportManifest {
   format: 1;
@@ -22,6 +32,8 @@ export interface TenantExportManifest {
   readModelDocuments: number;
   telemetryItems: number;
   dataKeys: number;
+  /** What the registered parts wrote (`EXPORT_PARTS`), by name. */
+  parts: Record<string, number>;
   ledger: Omit<ExportSummary, 'out'>;
   files: Record<string, { sha256: string; bytes: number }>;
 }
@@ -109,6 +121,9 @@ export async function exportTenant(o: {
   }
   await telemetry.close();
 
+  const parts: Record<string, number> = {};
+  for (const part of EXPORT_PARTS) Object.assign(parts, await part({ log, tenant, out }));
+
   const { out: _out, ...ledgerSummary } = ledger;
   const manifest: TenantExportManifest = {
     format: 1,
@@ -118,6 +133,7 @@ export async function exportTenant(o: {
     readModelDocuments: docs.count,
     telemetryItems: telemetry.count,
     dataKeys: keys.count,
+    parts,
     ledger: ledgerSummary,
     files: {},
   };

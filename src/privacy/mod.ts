@@ -2,12 +2,10 @@ import type { Streams } from '../log/mod.ts';
 import { FieldCipher } from './cipher.ts';
 import { KeyStore } from './keystore.ts';
 
-export { ERASED_TEXT, FieldCipher, SEALED_TEXT, periodOf } from './cipher.ts';
-export { enforceDestruction, isDestruction, replayDestructions } from './destructions.ts';
-export { eraseSubject, type EraseRequest, type Erasure } from './erase.ts';
-export { DATA_KEYS_BUCKET, KeyStore, TENANT_KEYS_BUCKET, tenantDeleted } from './keystore.ts';
-export { PERSONAL_FIELDS, retentionKindOf } from './registry.ts';
-export { ShredTally } from './shredded.ts';
+export { ERASED_TEXT, FieldCipher, SEALED_TEXT } from './cipher.ts';
+export { replayDestructions } from './destructions.ts';
+export { eraseSubject } from './erase.ts';
+export { DATA_KEYS_BUCKET, KeyStore, TENANT_KEYS_BUCKET } from './keystore.ts';
 
 /** Field encryption of one process: the key store and the cipher the event log seals and reveals with. */
 export interface Privacy {
