@@ -19,6 +19,8 @@ export interface Config {
   logLevel: string;
   /** Replicas of the streams (3 on a cluster). */
   replicas: number;
+  /** The ingress as agents reach it (behind NAT, a load balancer, a DNS name); shown in enroll commands. */
+  publicIngressUrl?: string;
 }
 
 export interface ConfigInput {
@@ -29,6 +31,7 @@ export interface ConfigInput {
   ingress?: string;
   logLevel?: string;
   replicas?: string | number;
+  publicIngressUrl?: string;
 }
 
 function hostPort(value: string, what: string): { host: string; port: number } {
@@ -57,6 +60,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     .filter(Boolean);
   const replicas = Number(input.replicas ?? env.STOCKADE_REPLICAS ?? 1);
   if (![1, 3, 5].includes(replicas)) throw new StkError('STK_ERR_CONFIG', 'replicas must be 1, 3 or 5', { replicas });
+  const publicIngressUrl = publicUrl(input.publicIngressUrl ?? env.STOCKADE_PUBLIC_INGRESS_URL);
   return {
     dataDir: resolve(input.data ?? env.STOCKADE_DATA ?? './data'),
     roles: roles as Role[],
@@ -69,5 +73,24 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     ingressPort: ingress.port,
     logLevel: input.logLevel ?? env.STOCKADE_LOG_LEVEL ?? 'info',
     replicas,
+    ...(publicIngressUrl ? { publicIngressUrl } : {}),
   };
+}
+
+/** An https origin (optionally with a path), without a trailing slash; undefined when not set. */
+function publicUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(value.trim());
+  } catch {
+    throw new StkError('STK_ERR_CONFIG', `public ingress URL must be an https URL, got ${JSON.stringify(value)}`, { what: 'public ingress url', value });
+  }
+  if (u.protocol !== 'https:' || u.username || u.password || u.search || u.hash) {
+    throw new StkError('STK_ERR_CONFIG', `public ingress URL must be an https URL without credentials, query or fragment, got ${JSON.stringify(value)}`, {
+      what: 'public ingress url',
+      value,
+    });
+  }
+  return u.href.replace(/\/$/, '');
 }

@@ -14,6 +14,7 @@ export function registerServe(program: Command): void {
     .option('--nats-url <urls>', 'external NATS servers, comma-separated (NATS_URL)')
     .option('--replicas <n>', 'stream replicas: 1, or 3 on a cluster (STOCKADE_REPLICAS)')
     .option('--log-level <level>', 'pino level (STOCKADE_LOG_LEVEL)')
+    .option('--public-ingress-url <url>', 'https URL agents use to reach the ingress, shown in enroll commands (STOCKADE_PUBLIC_INGRESS_URL)')
     .action(async (opts: { data?: string; role?: string; http?: string; ingress?: string; natsUrl?: string; replicas?: string; logLevel?: string }) => {
       const config = loadConfig(opts);
       const stk = await startStockade(config);

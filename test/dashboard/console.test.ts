@@ -29,7 +29,9 @@ async function seedAlerts(n: number, title: (i: number) => string): Promise<void
   const severities = ['low', 'medium', 'high', 'critical'] as const;
   for (let i = 0; i < n; i += 20) {
     await Promise.all(
-      Array.from({ length: Math.min(20, n - i) }, (_, k) => raiseAlert(log, north.id, north.agentId, { title: title(i + k), severity: severities[(i + k) % 4]! })),
+      Array.from({ length: Math.min(20, n - i) }, (_, k) =>
+        raiseAlert(log, north.id, north.agentId, { title: title(i + k), severity: severities[(i + k) % 4]! }),
+      ),
     );
   }
   await settled(stack, north.id);
@@ -118,7 +120,9 @@ test('3. a batch of 300 alerts gives one grouped notice, not 300', async () => {
   await ready(page, 'overview');
   await page.locator('body[data-live="on"]').waitFor({ timeout: SLOW_MS });
   const at = new Date().toISOString();
-  await north.agent!.report(Array.from({ length: 300 }, (_, i) => ({ kind: 'alert', at, data: { rule: 'edr.burst', severity: 'medium', title: `Burst ${i}` } })));
+  await north.agent!.report(
+    Array.from({ length: 300 }, (_, i) => ({ kind: 'alert', at, data: { rule: 'edr.burst', severity: 'medium', title: `Burst ${i}` } })),
+  );
   await page.locator('.toast', { hasText: '300 new alerts' }).waitFor({ timeout: SLOW_MS });
   assert.is(await page.locator('.toast').count(), 1);
   // The screen reader hears it once too.
@@ -150,7 +154,12 @@ test('5. a long customer name or id does not push the header off screen', async 
 });
 
 test('6a. every /ui address the dashboard does not have answers its not-found page, never raw JSON', async () => {
-  for (const path of [`/ui/t/${'a'.repeat(80)}/overview`, `/ui/t/${north.id}/alerts/has.dot`, `/ui/t/${north.id}/alerts/${'x'.repeat(65)}`, `/ui/t/${north.id}/nope`]) {
+  for (const path of [
+    `/ui/t/${'a'.repeat(80)}/overview`,
+    `/ui/t/${north.id}/alerts/has.dot`,
+    `/ui/t/${north.id}/alerts/${'x'.repeat(65)}`,
+    `/ui/t/${north.id}/nope`,
+  ]) {
     const res = await page.goto(`${stack.base}${path}`);
     assert.is(res!.status(), 404, path);
     assert.match(res!.headers()['content-type'] ?? '', /text\/html/, path);
@@ -247,7 +256,10 @@ test('7c. the menu follows a product switched off elsewhere', async () => {
 
 test("7d. an incident's assignee can be cleared", async () => {
   const inc = await apiCall(stack.base, stack.adminKey, 'POST', `/tenants/${north.id}/incidents`, { title: 'Assignee goes away', severity: 'low' });
-  assert.is((await apiCall(stack.base, stack.adminKey, 'PATCH', `/tenants/${north.id}/incidents/${inc.body.id}`, { assignee: 'dana@msp.example' })).status, 200);
+  assert.is(
+    (await apiCall(stack.base, stack.adminKey, 'PATCH', `/tenants/${north.id}/incidents/${inc.body.id}`, { assignee: 'dana@msp.example' })).status,
+    200,
+  );
   await settled(stack, north.id);
   await page.goto(`${stack.base}/ui/t/${north.id}/incidents/${inc.body.id}`);
   await ready(page, 'incidents');
@@ -364,7 +376,11 @@ test('9b. input borders and the focus ring have 3:1 contrast against what is aro
   const input = await field.evaluate((el) => {
     const s = getComputedStyle(el);
     const bg = getComputedStyle(el.closest('section, main, body')!).backgroundColor;
-    return { border: s.borderTopColor, background: s.backgroundColor, around: bg === 'rgba(0, 0, 0, 0)' ? getComputedStyle(document.body).backgroundColor : bg };
+    return {
+      border: s.borderTopColor,
+      background: s.backgroundColor,
+      around: bg === 'rgba(0, 0, 0, 0)' ? getComputedStyle(document.body).backgroundColor : bg,
+    };
   });
   assert.ok(contrast(input.border, input.background) >= 3, `input border ${input.border} on ${input.background}`);
   await field.focus();
@@ -395,7 +411,10 @@ test('9d. arrow keys on the customer switcher do not switch customer on every ke
   await page.keyboard.press('ArrowDown');
   const outcome = await Promise.race([
     page.waitForURL((u) => u.href !== before, { timeout: SLOW_MS }).then(() => 'switched'),
-    page.getByText('Press Enter to switch').waitFor({ timeout: SLOW_MS }).then(() => 'held'),
+    page
+      .getByText('Press Enter to switch')
+      .waitFor({ timeout: SLOW_MS })
+      .then(() => 'held'),
   ]);
   assert.is(outcome, 'held');
   assert.is(page.url(), before);
