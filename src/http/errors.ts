@@ -27,6 +27,7 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   STK_ERR_PRODUCT_DISABLED: 403,
   STK_ERR_TENANT_EXISTS: 409,
   STK_ERR_INVALID_TRANSITION: 409,
+  STK_ERR_EXPORT_TOO_LARGE: 413,
 };
 
 /** The JSON body of every error response. */

@@ -154,7 +154,7 @@ export const tenantRoutes: RouteDef[] = [
       return { id, role, token: s.secret, consistencyToken: await c.settle(r.position) };
     },
   }),
-  listRoute('tokens', 'tokens', { role: oneOf(ROLES) }, tokenView, 'admin'),
+  listRoute('tokens', 'tokens', { role: oneOf(ROLES) }, tokenView, { access: 'admin' }),
   {
     ...itemCommand({
       method: 'POST',
