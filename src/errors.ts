@@ -38,7 +38,7 @@ export const ERRORS = {
   STK_ERR_AGENT_REVOKED: 'The agent is revoked: its certificate is refused even before it expires, and it takes no new commands.',
   STK_ERR_AGENT_COMMAND_COMPLETED: 'The agent command already has a result; a result is posted once (a retry of the same result is accepted).',
   STK_ERR_AGENT_HOST_UNREADABLE:
-    "An agent collector could not read the host files it needs under its host root (`/proc` or `/proc/stat` missing, an /etc file unreadable or absurdly large, `getconf CLK_TCK` failing). Carries `path` or `tool`.",
+    'An agent collector could not read the host files it needs under its host root (`/proc` or `/proc/stat` missing, an /etc file unreadable or absurdly large, `getconf CLK_TCK` failing). Carries `path` or `tool`.',
   STK_ERR_AGENT_STATE_CORRUPT: "A file in the agent's state folder is not what the agent wrote (unparsable JSON, unknown version). Carries `file`.",
   STK_ERR_AGENT_STATE_IO: "The agent's state folder or disk spool could not be written or read (disk full, permissions). Carries `path`.",
   STK_ERR_LEDGER_CORRUPT: 'A message of the LEDGER stream (block, key record, checkpoint) is not of the documented format.',
@@ -57,7 +57,8 @@ export const ERRORS = {
     'A package name given to install-patches is not a Debian package name (`[a-z0-9][a-z0-9+.-]+`, optionally `:<arch>`); refused before any command runs. Carries `package`.',
   STK_ERR_PATCH_ROOT_INVALID:
     'The host root given to the patch agent is not an absolute folder holding a dpkg database (`var/lib/dpkg/status`), or its path cannot be written into an apt configuration safely. Carries `root`.',
-  STK_ERR_PATCH_TOOL_MISSING: 'A package tool the patch agent runs (dpkg-query, apt-get, apt-cache, dpkg-deb) is not installed: not a Debian-family host. Carries `command`.',
+  STK_ERR_PATCH_TOOL_MISSING:
+    'A package tool the patch agent runs (dpkg-query, apt-get, apt-cache, dpkg-deb) is not installed: not a Debian-family host. Carries `command`.',
   STK_ERR_PATCH_TOOL_FAILED:
     'A package tool failed while taking an inventory (dpkg database unreadable, apt lists corrupt, apt lock held past the wait). Carries `command`, `exitCode` and the tail of its output.',
   STK_ERR_PATCH_WINDOW_INVALID:

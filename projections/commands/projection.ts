@@ -1,4 +1,10 @@
-import { CommandEvents as E, type CommandCancelled, type CommandCompleted, type CommandDispatched, type CommandOutcome } from '../../commands/agent-commands/events.ts';
+import {
+  CommandEvents as E,
+  type CommandCancelled,
+  type CommandCompleted,
+  type CommandDispatched,
+  type CommandOutcome,
+} from '../../commands/agent-commands/events.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
 

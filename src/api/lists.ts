@@ -37,9 +37,18 @@ const LIST_QUERY = {
   limit: { type: 'string', pattern: '^[0-9]{1,3}$', description: 'Items per page, 1–200 (default 50).' },
   cursor: { type: 'string', maxLength: 400, description: 'The `nextCursor` of the previous page (of the same sort).' },
 };
-const SORT = { type: 'string', pattern: '^[A-Za-z]{1,32}(:(asc|desc))?$', description: 'A sort of this list, `<name>` (highest or newest first) or `<name>:asc`.' };
+const SORT = {
+  type: 'string',
+  pattern: '^[A-Za-z]{1,32}(:(asc|desc))?$',
+  description: 'A sort of this list, `<name>` (highest or newest first) or `<name>:asc`.',
+};
 const TIME = { type: 'string', maxLength: 40, description: 'An ISO 8601 time; `from` is inclusive, `to` exclusive.' };
-const Q = { type: 'string', minLength: 1, maxLength: 200, description: 'Free text, case-insensitive, in the list’s text fields (a bounded walk of at most 10,000 items).' };
+const Q = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'Free text, case-insensitive, in the list’s text fields (a bounded walk of at most 10,000 items).',
+};
 
 function isoOf(v: string | undefined, field: string): string | undefined {
   if (v === undefined || v === '') return undefined;
@@ -69,7 +78,8 @@ async function queryOf(
   let ascending = false;
   if (q.sort) {
     const [name, dir] = q.sort.split(':') as [string, string | undefined];
-    if (!o.sorts?.includes(name)) throw new StkError('STK_ERR_VALIDATION', `cannot sort by ${name}; sorts are ${(o.sorts ?? []).join(', ') || 'none'}`, { field: 'sort' });
+    if (!o.sorts?.includes(name))
+      throw new StkError('STK_ERR_VALIDATION', `cannot sort by ${name}; sorts are ${(o.sorts ?? []).join(', ') || 'none'}`, { field: 'sort' });
     sort = name;
     ascending = dir === 'asc';
   }
@@ -82,7 +92,15 @@ async function queryOf(
   for (const [f, v] of plain) checks.push((d) => String(d[f]) === v);
   if (text) {
     const fields = o.text ?? [];
-    checks.push((d) => fields.some((f) => String(d[f] ?? '').toLowerCase().includes(text)) || (hosts?.has(String(d.agentId)) ?? false));
+    checks.push(
+      (d) =>
+        fields.some((f) =>
+          String(d[f] ?? '')
+            .toLowerCase()
+            .includes(text),
+        ) ||
+        (hosts?.has(String(d.agentId)) ?? false),
+    );
   }
   return {
     filter,
@@ -124,7 +142,11 @@ export function listRoute(area: string, collection: string, filters: Record<stri
       const limit = c.query.limit === undefined ? 50 : Number(c.query.limit);
       if (limit < 1 || limit > 200) throw new StkError('STK_ERR_VALIDATION', 'limit must be 1 to 200', { field: 'limit' });
       const token = c.readToken();
-      const page = await c.store.query(collection, { ...(await queryOf(c, collection, filters, o)), limit, ...(c.query.cursor ? { cursor: c.query.cursor } : {}) });
+      const page = await c.store.query(collection, {
+        ...(await queryOf(c, collection, filters, o)),
+        limit,
+        ...(c.query.cursor ? { cursor: c.query.cursor } : {}),
+      });
       const items = o.decorate ? await o.decorate(page.items, c) : page.items;
       return {
         items: await Promise.all(items.map((d) => view(d, c))),

@@ -1,5 +1,8 @@
 import { installPatchesArgsSchema } from '../agent/patch/schemas.ts';
 
+/** Why an operator sent it; kept with the command (and the audit trail) for whoever reads it later. */
+const reason = { type: 'string', title: 'Reason', maxLength: 500 };
+
 /**
  * The arguments of each agent command action, as JSON schemas (Ajv, draft-07 subset). The operator
  * API validates a dispatch's `args` against its action's schema before anything is written, and the
@@ -14,11 +17,12 @@ export const ACTION_ARGS: Record<string, object> = {
     additionalProperties: false,
     description: 'Cuts the host off the network except for the ingress, so the agent stays reachable.',
     properties: {
+      reason,
       ingressHost: { type: 'string', title: 'Ingress host the agent keeps', maxLength: 253, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' },
       ingressPort: { type: 'integer', title: 'Ingress port', minimum: 1, maximum: 65535 },
     },
   },
-  'release-host': { type: 'object', additionalProperties: false, properties: {} },
+  'release-host': { type: 'object', additionalProperties: false, properties: { reason } },
   'collect-evidence': {
     type: 'object',
     additionalProperties: false,
@@ -41,6 +45,7 @@ export const ACTION_ARGS: Record<string, object> = {
     required: ['pid'],
     properties: {
       pid: { type: 'integer', title: 'Process id', minimum: 2, maximum: 4_194_304 },
+      reason,
       sha256: { type: 'string', title: 'Only if its executable has this SHA-256', pattern: '^[0-9a-f]{64}$' },
     },
   },
@@ -48,13 +53,13 @@ export const ACTION_ARGS: Record<string, object> = {
     type: 'object',
     additionalProperties: false,
     required: ['account'],
-    properties: { account: { type: 'string', title: 'Account', maxLength: 64, pattern: '^[a-z_][a-z0-9_.-]*\\$?$' } },
+    properties: { account: { type: 'string', title: 'Account', maxLength: 64, pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }, reason },
   },
   'reset-credentials': {
     type: 'object',
     additionalProperties: false,
     required: ['account'],
-    properties: { account: { type: 'string', title: 'Account', maxLength: 64, pattern: '^[a-z_][a-z0-9_.-]*\\$?$' } },
+    properties: { account: { type: 'string', title: 'Account', maxLength: 64, pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }, reason },
   },
   'run-scan': {
     type: 'object',

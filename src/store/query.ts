@@ -170,7 +170,12 @@ async function idsOf(sub: Sub, range: { gt: string; lt: string }, field: string)
   return ids;
 }
 
-async function countOf(sub: Sub, collection: string, allowed: Set<string> | null, match?: (d: Doc) => boolean): Promise<{ total: number; totalExact: boolean }> {
+async function countOf(
+  sub: Sub,
+  collection: string,
+  allowed: Set<string> | null,
+  match?: (d: Doc) => boolean,
+): Promise<{ total: number; totalExact: boolean }> {
   if (!match) {
     if (allowed) return { total: allowed.size, totalExact: true };
     let n = 0;

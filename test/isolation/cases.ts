@@ -34,7 +34,10 @@ export const CASES: Record<string, RouteCase> = {
   'POST /api/v1/tenants/{tenant}/incidents/{incidentId}/comments': { body: () => ({ text: 'test' }) },
   'POST /api/v1/tenants/{tenant}/incidents/{incidentId}/reopen': { body: () => ({ reason: 'test' }) },
   'GET /api/v1/tenants/{tenant}/findings/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
-  'POST /api/v1/tenants/{tenant}/findings/bulk': { body: (i) => ({ findingIds: [i.findingId], state: 'false-positive', reason: 'test' }), foreign: 'not-found' },
+  'POST /api/v1/tenants/{tenant}/findings/bulk': {
+    body: (i) => ({ findingIds: [i.findingId], state: 'false-positive', reason: 'test' }),
+    foreign: 'not-found',
+  },
   'GET /api/v1/tenants/{tenant}/scans/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
   'GET /api/v1/tenants/{tenant}/evidence/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
   'GET /api/v1/tenants/{tenant}/audit/export': { query: (i) => `format=json&actorId=${i.agentId}`, foreign: 'empty-export' },

@@ -78,8 +78,14 @@ function checkArgs(action: string, args: Record<string, unknown>): void {
   const check = argsCheck.get(action);
   if (!check || check(args)) return;
   const e = check.errors?.[0];
-  const where = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : ((e?.params as { missingProperty?: string; additionalProperty?: string } | undefined)?.missingProperty ?? (e?.params as { additionalProperty?: string } | undefined)?.additionalProperty ?? '');
-  throw new StkError('STK_ERR_VALIDATION', `args${where ? `.${where}` : ''} ${e?.message ?? 'is not valid'} for ${action}`, { field: `args${where ? `.${where}` : ''}` });
+  const where = e?.instancePath
+    ? e.instancePath.slice(1).replace(/\//g, '.')
+    : ((e?.params as { missingProperty?: string; additionalProperty?: string } | undefined)?.missingProperty ??
+      (e?.params as { additionalProperty?: string } | undefined)?.additionalProperty ??
+      '');
+  throw new StkError('STK_ERR_VALIDATION', `args${where ? `.${where}` : ''} ${e?.message ?? 'is not valid'} for ${action}`, {
+    field: `args${where ? `.${where}` : ''}`,
+  });
 }
 
 const ALERT_FILTERS = {
@@ -95,7 +101,22 @@ const ALERT_LIST: ListOptions = {
   text: ['title', 'rule'],
   hostSearch: true,
   decorate: withHostnames,
-  columns: ['id', 'raisedAt', 'observedAt', 'severity', 'status', 'title', 'rule', 'product', 'hostname', 'agentId', 'incidentId', 'acknowledgedBy', 'resolvedBy', 'resolution'],
+  columns: [
+    'id',
+    'raisedAt',
+    'observedAt',
+    'severity',
+    'status',
+    'title',
+    'rule',
+    'product',
+    'hostname',
+    'agentId',
+    'incidentId',
+    'acknowledgedBy',
+    'resolvedBy',
+    'resolution',
+  ],
 };
 const AGENT_FILTERS = { status: oneOf(['active', 'revoked']), hostname: text(253) };
 const AGENT_LIST: ListOptions = {
@@ -166,7 +187,9 @@ export const coreRoutes: TenantRouteDef[] = [
         agents: { online, offline, revoked: await c.store.count('agents', { field: 'status', value: 'revoked' }) },
         alerts: await countBy(c, 'alerts', 'status', ['open', 'acknowledged', 'resolved']),
         openAlertsBySeverity: Object.fromEntries(
-          await Promise.all(SEVERITIES.map(async (s) => [s, (await c.store.query('alerts', { filter: { status: 'open', severity: s }, limit: 1 })).total] as const)),
+          await Promise.all(
+            SEVERITIES.map(async (s) => [s, (await c.store.query('alerts', { filter: { status: 'open', severity: s }, limit: 1 })).total] as const),
+          ),
         ),
         incidents: await countBy(c, 'incidents', 'status', [...INCIDENT_STATUSES, 'closed']),
         ...(findingsOn ? { findings: await countBy(c, 'findings', 'state', ['open', 'accepted-risk', 'remediated', 'false-positive']) } : {}),
@@ -399,4 +422,3 @@ export async function bulk(c: TenantContext, ids: string[], run: (id: string) =>
   }
   return { results, consistencyToken: last ? await c.settle(last) : c.readToken() };
 }
-

@@ -43,7 +43,10 @@ export const statsRoute = tenantRoute({
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
         .slice(0, TOP);
     const topHosts = top(hosts);
-    const agents = await c.store.getMany<AgentDoc>('agents', topHosts.map(([id]) => id));
+    const agents = await c.store.getMany<AgentDoc>(
+      'agents',
+      topHosts.map(([id]) => id),
+    );
     return {
       hours: ids.map(hourStart),
       alertsByHour: Object.fromEntries(SEVERITIES.map((s) => [s, alertHours.map((h) => h?.[s] ?? 0)])),
