@@ -66,7 +66,7 @@ export async function enrollAgents(o: { url: string; caPem: string; tenant: stri
 export class SealWatch {
   readonly #pending: Array<{ tenant: string; seq: number; ackAt: number; done: (ms: number) => void }> = [];
   readonly #sealed = new Map<string, number>();
-  #messages: { close(): Promise<void | Error> } | null = null;
+  #messages: { close(): Promise<unknown> } | null = null;
   #drained: (() => void) | null = null;
 
   static async start(nc: NatsConnection): Promise<SealWatch> {

@@ -1,5 +1,6 @@
 #!/bin/sh
-# What `npm test` needs on a fresh machine: nats-server, the npm dependencies, a type-check.
+# What `npm test` needs on a fresh machine: nats-server, the npm dependencies, the test tools; then
+# the guardrails run before any test: the type-check and the formatter and linter (Biome).
 set -eu
 cd "$(dirname "$0")/.."
 sh infra/ensure-nats.sh
@@ -8,3 +9,4 @@ if [ ! -d node_modules/uvu ] || [ ! -d node_modules/@nats-io/jetstream ]; then
 fi
 sh infra/ensure-test-tools.sh
 npx tsc -p tsconfig.json --noEmit
+npx biome ci .

@@ -2,7 +2,7 @@ import type { Projection } from '../src/store/model.ts';
 import { agentsProjection } from './agents/projection.ts';
 import { alertsProjection } from './alerts/projection.ts';
 import { auditProjection } from './audit/projection.ts';
-import { commandsProjection } from './commands/projection.ts';
+import { agentCommandsProjection } from './agent-commands/projection.ts';
 import { evidenceProjection } from './evidence/projection.ts';
 import { findingsProjection } from './findings/projection.ts';
 import { incidentsProjection } from './incidents/projection.ts';
@@ -20,6 +20,6 @@ export const PROJECTIONS: readonly Projection[] = [
   findingsProjection,
   scansProjection,
   evidenceProjection,
-  commandsProjection,
+  agentCommandsProjection,
   auditProjection,
 ];

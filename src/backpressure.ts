@@ -1,37 +1,14 @@
+import type { BackpressureConfig } from './config/mod.ts';
 import { StkError } from './errors.ts';
 import { EVENTS_STREAM, type ConsumerState, type Streams } from './log/mod.ts';
 
-/** How far sealing and projection may fall behind before the ingress refuses new reports. */
-export interface LagBounds {
-  /** Events not yet sealed, over every sealer consumer. @defaultValue 200000 */
-  maxSealLagEvents: number;
-  /** Events not yet applied by the slowest live read-model replica. @defaultValue 200000 */
-  maxProjectionLagEvents: number;
-}
+/** How far sealing and projection may fall behind before the ingress refuses new reports (events). */
+export type LagBounds = Omit<BackpressureConfig, 'refreshMs'>;
 
 export interface LagSnapshot {
   sealEvents: number;
   projectionEvents: number;
   at: number;
-}
-
-/**
- * Lag bounds from STOCKADE_MAX_SEAL_LAG and STOCKADE_MAX_PROJECTION_LAG (events), and how often the
- * backlog is read, STOCKADE_LAG_REFRESH_MS (default 1000; 0 reads it on every report).
- */
-export function lagBoundsFromEnv(env: NodeJS.ProcessEnv = process.env): LagBounds & { refreshMs: number } {
-  const num = (name: string, dflt: number): number => {
-    const v = env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new StkError('STK_ERR_CONFIG', `${name} must be a positive integer`, { name, value: v });
-    return n;
-  };
-  const refresh = env.STOCKADE_LAG_REFRESH_MS;
-  const refreshMs = refresh === undefined || refresh === '' ? 1000 : Number(refresh);
-  if (!Number.isInteger(refreshMs) || refreshMs < 0)
-    throw new StkError('STK_ERR_CONFIG', 'STOCKADE_LAG_REFRESH_MS must be a whole number of milliseconds', { value: refresh });
-  return { maxSealLagEvents: num('STOCKADE_MAX_SEAL_LAG', 200_000), maxProjectionLagEvents: num('STOCKADE_MAX_PROJECTION_LAG', 200_000), refreshMs };
 }
 
 const isSealer = (c: ConsumerState): boolean => c.name.startsWith('stk-sealer');

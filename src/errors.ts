@@ -70,6 +70,37 @@ export const ERRORS = {
   STK_ERR_SCAN_TOO_LARGE: 'A scan request names more address × port pairs than the configured bound. Carries `problems`.',
   STK_ERR_SCAN_PLAN_UNCHECKED: 'A scan was started with a plan that did not come from the allowlist check; nothing was sent.',
   STK_ERR_SCAN_DATA_INVALID: 'The known-vulnerable banner list is not of the documented format (an entry, pattern or version range is malformed).',
+  STK_ERR_DETECT_RULE_INVALID:
+    'A detection rule is outside the accepted Sigma subset (docs/detection.md) or malformed. Carries `problems`: every refusal with its `file`, `line`, `col`, `path` and `reason`.',
+  STK_ERR_DETECT_CONFIG_INVALID:
+    "A tenant's detection settings name an unknown rule or field, turn off a core rule, or hold a custom rule that does not load. Carries `problems` (`path`, `reason`, and the line for rule files).",
+  STK_ERR_MERKLE_RANGE:
+    'A Merkle tree operation named a size or index the tree does not have (a size above the tree size, an index not below the size). Carries `field`, `actual` and `size`.',
+  STK_ERR_MERKLE_STORE: "A Merkle tree's leaf hash file is shorter than the tree or unreadable.",
+  STK_ERR_NOTE_INVALID:
+    'A signed note, checkpoint, cosignature or verifier key (C2SP signed-note, tlog-checkpoint, tlog-cosignature) is not of the specified form, or cannot be produced (text without a final newline, key name with a space or `+`).',
+  STK_ERR_WITNESS_MALFORMED:
+    'An add-checkpoint request is not of the tlog-witness form (old size line, proof lines, blank line, checkpoint note), or its old size is above the checkpoint size. The witness answers 400.',
+  STK_ERR_WITNESS_UNKNOWN_LOG: 'The checkpoint origin is not a log this witness is configured for. The witness answers 404.',
+  STK_ERR_WITNESS_SIGNATURE:
+    "The checkpoint carries no valid signature from the log's configured key(s), or a signature line of a configured key does not verify. The witness answers 403.",
+  STK_ERR_WITNESS_CONFLICT:
+    'The old size of an add-checkpoint request is not the size of the last checkpoint the witness cosigned for the log (a rollback, a race, or a stale client). The witness answers 409 with that size; carries `actual`.',
+  STK_ERR_WITNESS_INCONSISTENT:
+    'The checkpoint does not extend the one the witness cosigned last: the consistency proof does not verify, the same size has another root, a proof came with old size 0, or a size-0 checkpoint has a root other than the empty root. The witness answers 422.',
+  STK_ERR_WITNESS_KEY:
+    'The witness key file is missing, unreadable, readable by others than its owner, or not a witness key (or names another witness than `--name`).',
+  STK_ERR_WITNESS_STATE: "A witness state file is unreadable or not the witness's state (origin mismatch, malformed JSON); the witness does not start over it.",
+  STK_ERR_WITNESS_UNAVAILABLE: 'A witness could not be reached, or answered outside the tlog-witness protocol (a 5xx, an unexpected status or body).',
+  STK_ERR_DIRECTORY_INSECURE:
+    'A directory (LDAP) URL would send the bind password in the clear: `ldap://` without StartTLS. The collector binds only over `ldaps://` or `ldap://` with `startTls`.',
+  STK_ERR_DIRECTORY_TLS:
+    "The directory's TLS handshake failed: its certificate is not signed by the configured CA, does not name the configured server, or the server refused StartTLS. Carries `reason` (the TLS error code).",
+  STK_ERR_DIRECTORY_BIND:
+    "The directory refused the bind of the configured account (wrong password, disabled, expired, locked). Carries `resultCode` and AD's `reason` (for example `invalid-credentials`).",
+  STK_ERR_DIRECTORY_UNREACHABLE: 'The directory (LDAP server) could not be reached, or did not answer within the configured time.',
+  STK_ERR_DIRECTORY_OPERATION:
+    'The directory answered a search or modification with an LDAP error. Carries `resultCode`, `resultName` and its `diagnostic` message.',
   STK_ERR_EXPORT_TOO_LARGE: 'An export would hold more rows than one export may (100,000); narrow the filter (a time range, a status). Carries `limit`.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;

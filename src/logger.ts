@@ -32,15 +32,15 @@ export const REDACT_PATHS = [
  * The one root logger. JSON lines on stdout; pretty when stdout is a terminal (and pino-pretty is
  * installed). Components take `logger.child({ component, tenant, agentId, requestId })`.
  */
-export function createLogger(o: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(o: { level?: string; name?: string; destination?: NodeJS.WritableStream; json?: boolean } = {}): Logger {
   const options = {
     name: o.name ?? 'stockade',
-    level: o.level ?? process.env.STOCKADE_LOG_LEVEL ?? 'info',
+    level: o.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: { err: pino.stdSerializers.err },
   };
   if (o.destination) return pino(options, o.destination as pino.DestinationStream);
-  if (process.stdout.isTTY && !process.env.STOCKADE_LOG_JSON) {
+  if (process.stdout.isTTY && !o.json) {
     try {
       return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
     } catch {

@@ -1,4 +1,4 @@
-import type { Role } from './config.ts';
+import type { Role } from './config/mod.ts';
 import type { ApiPlugin } from './http/api.ts';
 import type { Runtime, Started } from './runtime.ts';
 import { startIngressRole } from './ingress/role.ts';
@@ -19,6 +19,6 @@ export const SITE_PLUGINS: ApiPlugin[] = [dashboardPlugin];
  * started by serve itself because every process that answers HTTP needs it first.
  */
 export const ROLE_STARTERS: Partial<Record<Exclude<Role, 'api'>, (rt: Runtime) => Promise<Started>>> = {
-  sealer: (rt) => startSealerRole(rt),
+  sealer: startSealerRole,
   ingress: startIngressRole,
 };

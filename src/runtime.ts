@@ -1,5 +1,5 @@
 import type { Level } from 'level';
-import type { Config } from './config.ts';
+import type { Config } from './config/mod.ts';
 import type { Health } from './health.ts';
 import type { EventLog, Streams } from './log/mod.ts';
 import type { Logger } from './logger.ts';

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Level } from 'level';
 import { LEVEL_OPTIONS } from './store/store.ts';
-import type { Config, Role } from './config.ts';
+import type { Config, Role } from './config/mod.ts';
 import { dataPaths, ensureAdminKey, lockDataDir, reapStaleNats, writeNatsPid, writeRunInfo } from './datadir.ts';
 import { Health } from './health.ts';
 import { buildApiApp } from './http/api.ts';
@@ -32,7 +32,7 @@ export interface Stockade {
  * nats-server (JetStream, loopback only, store under `<data>/nats`).
  */
 export async function startStockade(config: Config, o: { logger?: Logger } = {}): Promise<Stockade> {
-  const logger = o.logger ?? createLogger({ level: config.logLevel });
+  const logger = o.logger ?? createLogger({ level: config.logLevel, json: config.logJson });
   const paths = dataPaths(config.dataDir);
   const lock = await lockDataDir(config.dataDir);
   const closers: Array<{ name: string; close(): Promise<void> | void }> = [{ name: 'lock', close: () => lock.release() }];
@@ -74,7 +74,9 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
 
     const streams = await Streams.open(nc);
     closers.push({ name: 'streams', close: () => streams.close() });
-    const log = await EventLog.open(streams, { replicas: config.replicas });
+    const metrics = new Metrics();
+    const appendDuration = metrics.histogram('stockade_log_append_duration_seconds', 'Event log appends, from the call to the stream acknowledgement');
+    const log = await EventLog.open(streams, { replicas: config.replicas, onAppend: (s) => appendDuration.observe(s) });
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
     const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
     if (needsDb) {
@@ -97,9 +99,9 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       log,
       db,
       readModels: null,
-      metrics: new Metrics(),
+      metrics,
       health,
-      adminKey: process.env.STOCKADE_ADMIN_KEY || admin.key,
+      adminKey: config.adminKey ?? admin.key,
     };
     const started: Started[] = [];
     if (needsDb) {

@@ -8,7 +8,10 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = resolve(import.meta.dirname, '..');
-const filters = process.argv.slice(2);
+// `--unit`: the fast suite — the tests beside pure code (deciders, projections, pure modules under
+// src/), with no nats-server, browser or child process.
+const unit = process.argv.includes('--unit');
+const filters = process.argv.slice(2).filter((a) => a !== '--unit');
 
 function collect(dir: string, out: string[]): void {
   for (const name of readdirSync(dir)) {
@@ -20,7 +23,8 @@ function collect(dir: string, out: string[]): void {
 }
 
 const files: string[] = [];
-for (const top of ['commands', 'projections', 'src', 'test']) if (existsSync(join(root, top))) collect(join(root, top), files);
+for (const top of unit ? ['commands', 'projections', 'src'] : ['commands', 'projections', 'src', 'test'])
+  if (existsSync(join(root, top))) collect(join(root, top), files);
 files.sort();
 const selected = filters.length ? files.filter((f) => filters.some((s) => relative(root, f).includes(s))) : files;
 
@@ -54,7 +58,7 @@ for (const file of selected) {
 }
 await uvu.exec(false);
 
-const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+const plain = out.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
 const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
 const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
 const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);

@@ -20,13 +20,13 @@ export interface DispatchContext {
 }
 
 /** The agent id on deliver/complete is the caller's (from its certificate): only the addressee may answer. */
-export type AgentCommandCommand =
+export type AgentCommandTransition =
   | { kind: 'dispatch'; command: CommandDispatched; context: DispatchContext }
   | { kind: 'deliver'; agentId: string }
   | { kind: 'cancel'; reason: string }
   | ({ kind: 'complete'; agentId: string } & CommandCompleted);
 
-export const agentCommandDecider: Decider<CommandFold, AgentCommandCommand> = {
+export const agentCommandDecider: Decider<CommandFold, AgentCommandTransition> = {
   aggregateType: COMMAND,
   initialState: () => ({ status: 'none', agentId: '' }),
   evolve(s, e) {

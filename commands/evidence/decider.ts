@@ -17,7 +17,7 @@ export const evidenceDecider: Decider<EvidenceFold, EvidenceCommand> = {
   aggregateType: EVIDENCE,
   initialState: () => ({ exists: false, holder: '', sealed: false }),
   evolve(s, e) {
-    const d = e.data as Record<string, any>;
+    const d = e.data as { agentId: string; to: string };
     if (e.type === E.collected) return { exists: true, holder: `agent:${d.agentId}`, sealed: false };
     if (e.type === E.transferred) return { ...s, holder: d.to };
     if (e.type === E.sealed) return { ...s, sealed: true };

@@ -26,7 +26,7 @@ export const tenantDecider: Decider<TenantState, TenantCommand> = {
   aggregateType: TENANT,
   initialState: () => ({ exists: false, name: '', products: [], suspended: false, secretLookup: null, openEnrollment: false }),
   evolve(s, e) {
-    const d = e.data as Record<string, any>;
+    const d = e.data as { name: string; lookup: string; product: Product; enabled: boolean };
     switch (e.type) {
       case E.created:
         return { ...s, exists: true, name: d.name };

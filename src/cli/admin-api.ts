@@ -1,11 +1,12 @@
+import { dataDirOf } from '../config/mod.ts';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { dataPaths, readRunInfo } from '../datadir.ts';
 import { StkError, type ErrorCode } from '../errors.ts';
 
 /** The operator API of the running install of `--data`, called with its admin key. */
 export interface AdminApi {
   url: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, typed by the caller
   call<T = any>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
@@ -14,7 +15,7 @@ export interface AdminApi {
  * `<data>/admin.key`); null when no install is running there.
  */
 export async function adminApi(data: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<AdminApi | null> {
-  const dataDir = resolve(data ?? env.STOCKADE_DATA ?? './data');
+  const dataDir = dataDirOf(data);
   const info = await readRunInfo(dataDir);
   if (!info?.apiUrl) return null;
   const key = env.STOCKADE_ADMIN_KEY || (await readFile(dataPaths(dataDir).adminKey, 'utf8')).trim();
@@ -27,10 +28,10 @@ export async function adminApi(data: string | undefined, env: NodeJS.ProcessEnv 
         headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
-      const out = (await res.json()) as any;
+      const out = (await res.json()) as { error?: { code?: string; message?: string; data?: Record<string, unknown> } };
       if (!res.ok)
         throw new StkError((out?.error?.code as ErrorCode) ?? 'STK_ERR_INTERNAL', out?.error?.message ?? `HTTP ${res.status}`, out?.error?.data ?? {});
-      return out;
+      return out as never;
     },
   };
 }
@@ -38,10 +39,6 @@ export async function adminApi(data: string | undefined, env: NodeJS.ProcessEnv 
 /** The same, failing with a clear error when nothing runs on the data folder. */
 export async function requireAdminApi(data: string | undefined): Promise<AdminApi> {
   const api = await adminApi(data);
-  if (!api)
-    throw new StkError(
-      'STK_ERR_CONFIG',
-      `no running install with an operator API in ${resolve(data ?? process.env.STOCKADE_DATA ?? './data')}; start \`stockade serve\` first`,
-    );
+  if (!api) throw new StkError('STK_ERR_CONFIG', `no running install with an operator API in ${dataDirOf(data)}; start \`stockade serve\` first`);
   return api;
 }

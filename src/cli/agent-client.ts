@@ -7,6 +7,7 @@ import { newId } from '../ids.ts';
 import { certificateFacts, createAgentKeyAndCsr } from '../pki/agent-key.ts';
 
 /** An answer of the ingress. */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON answer, typed by the caller
 export interface IngressResponse<T = any> {
   status: number;
   body: T;
@@ -30,6 +31,7 @@ export interface WireEvent {
 }
 
 /** Sends one HTTPS request with a JSON body through `agent` (keep-alive, client certificate). */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON answer, typed by the caller
 export function call<T = any>(agent: Agent, url: string, method: string, path: string, body?: unknown): Promise<IngressResponse<T>> {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dataDirOf } from '../config/mod.ts';
 import { readRunInfo } from '../datadir.ts';
 import { StkError } from '../errors.ts';
 import { Streams } from '../log/mod.ts';
@@ -20,7 +20,7 @@ export interface Bus {
 export async function connectBus(o: { data?: string; natsUrl?: string; name: string; timeoutMs?: number }, env: NodeJS.ProcessEnv = process.env): Promise<Bus> {
   let servers = parseNatsUrl(o.natsUrl ?? env.NATS_URL ?? '');
   if (servers.length === 0) {
-    const dataDir = resolve(o.data ?? env.STOCKADE_DATA ?? './data');
+    const dataDir = dataDirOf(o.data);
     const info = await readRunInfo(dataDir);
     if (!info)
       throw new StkError('STK_ERR_CONFIG', `no NATS_URL and no running install in ${dataDir} (start \`stockade serve --data ${dataDir}\` or set NATS_URL)`, {

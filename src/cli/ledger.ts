@@ -1,3 +1,4 @@
+import { dataDirOf } from '../config/mod.ts';
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { StkError } from '../errors.ts';
@@ -84,7 +85,7 @@ export function registerLedger(program: Command): void {
     .option('--data <dir>', 'data folder whose ledger/ holds the keyring (STOCKADE_DATA)')
     .option('--key-dir <dir>', 'keyring folder (STOCKADE_LEDGER_KEY_DIR)')
     .action(async (opts: { data?: string; keyDir?: string }) => {
-      const dir = opts.keyDir ?? process.env.STOCKADE_LEDGER_KEY_DIR ?? join(resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data'), 'ledger');
+      const dir = opts.keyDir ?? process.env.STOCKADE_LEDGER_KEY_DIR ?? join(dataDirOf(opts.data), 'ledger');
       const keyring = await Keyring.open(dir);
       const previous = keyring.keyId;
       const r = await keyring.rotate();

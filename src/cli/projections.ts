@@ -1,3 +1,4 @@
+import { dataDirOf } from '../config/mod.ts';
 import type { Command } from 'commander';
 import { Level } from 'level';
 import { LEVEL_OPTIONS } from '../store/store.ts';
@@ -6,7 +7,6 @@ import { dataPaths, lockDataDir } from '../datadir.ts';
 import { EventLog } from '../log/mod.ts';
 import { createLogger } from '../logger.ts';
 import { Projector } from '../projector/projector.ts';
-import { resolve } from 'node:path';
 import { adminApi } from './admin-api.ts';
 import { connectBus } from './bus.ts';
 
@@ -45,7 +45,7 @@ export function registerProjections(program: Command): void {
 }
 
 async function offline<T>(opts: { data?: string; natsUrl?: string }, fn: (p: Projector) => Promise<T>): Promise<T> {
-  const dataDir = resolve(opts.data ?? process.env.STOCKADE_DATA ?? './data');
+  const dataDir = dataDirOf(opts.data);
   const lock = await lockDataDir(dataDir);
   const bus = await connectBus({ ...opts, name: 'stockade-projections' });
   const db = new Level<string, unknown>(dataPaths(dataDir).level, LEVEL_OPTIONS);

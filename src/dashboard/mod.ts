@@ -25,7 +25,7 @@ export async function dashboardPlugin(app: FastifyInstance, rt: Runtime): Promis
   await app.register(
     async (ui) => {
       ui.addHook('onRoute', (route) => {
-        route.schema = { ...(route.schema ?? {}), hide: true } as typeof route.schema;
+        route.schema = { ...(route.schema ?? {}), hide: true } as NonNullable<typeof route.schema>;
       });
       ui.addHook('onSend', async (_req, reply, payload) => {
         reply.headers(SECURITY_HEADERS);

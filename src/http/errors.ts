@@ -27,6 +27,14 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   STK_ERR_PRODUCT_DISABLED: 403,
   STK_ERR_TENANT_EXISTS: 409,
   STK_ERR_INVALID_TRANSITION: 409,
+  STK_ERR_PATCH_PACKAGE_INVALID: 400,
+  STK_ERR_PATCH_WINDOW_INVALID: 400,
+  STK_ERR_SCAN_TARGET_INVALID: 400,
+  STK_ERR_SCAN_TARGET_REFUSED: 403,
+  STK_ERR_SCAN_TOO_LARGE: 400,
+  STK_ERR_DETECT_RULE_INVALID: 400,
+  STK_ERR_DETECT_CONFIG_INVALID: 400,
+  STK_ERR_NOTE_INVALID: 400,
   STK_ERR_EXPORT_TOO_LARGE: 413,
 };
 
@@ -55,7 +63,7 @@ export function toStkError(err: FastifyError | Error): StkError {
 }
 
 /** Data safe to echo to a client: only the fields a client can use to correct its request. */
-const CLIENT_DATA_KEYS = new Set(['field', 'expected', 'actual', 'context', 'product', 'limit', 'retryAfterSeconds', 'position']);
+const CLIENT_DATA_KEYS = new Set(['field', 'expected', 'actual', 'context', 'product', 'limit', 'retryAfterSeconds', 'problems']);
 
 /** Installs the error handler and the 404 handler that every Stockade HTTP app uses. */
 export function installErrorHandling(app: FastifyInstance): void {

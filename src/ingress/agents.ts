@@ -1,5 +1,5 @@
 import { StkError } from '../errors.ts';
-import type { EventLog } from '../log/mod.ts';
+import type { EventLog, LogRecord } from '../log/mod.ts';
 import { AGENT, AgentEvents } from '../../commands/agents/events.ts';
 
 /** What the ingress knows of an enrolled agent on each request. */
@@ -24,7 +24,7 @@ export interface AgentRecord {
  * a record that is missing there refuses the request.
  */
 export async function readAgentRecord(log: EventLog, tenant: string, agentId: string): Promise<AgentRecord | null> {
-  let record;
+  let record: LogRecord | null;
   try {
     record = await log.lastCommit({ tenant, aggregateType: AGENT, aggregateId: agentId });
   } catch (err) {

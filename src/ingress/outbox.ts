@@ -27,7 +27,7 @@ export interface OutboxCommand {
  * `pendingFor` first makes sure the index has caught up with everything the stream held when the
  * agent asked, so a command dispatched before the pull is always in its answer.
  */
-export class CommandOutbox {
+export class AgentCommandOutbox {
   /** Unanswered commands by `tenant/agentId`, then by command id (insertion = dispatch order). */
   readonly #byAgent = new Map<string, Map<string, OutboxCommand>>();
   /** Where each unanswered command is filed: a command names its tenant only in its subject. */
@@ -59,7 +59,10 @@ export class CommandOutbox {
         const d = e.data as CommandDispatched;
         const key = `${r.tenant}/${d.agentId}`;
         let open = this.#byAgent.get(key);
-        if (!open) this.#byAgent.set(key, (open = new Map()));
+        if (!open) {
+          open = new Map();
+          this.#byAgent.set(key, open);
+        }
         open.set(id, {
           id: r.aggregate.id,
           tenant: r.tenant,

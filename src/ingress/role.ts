@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
-import { LagMonitor, lagBoundsFromEnv } from '../backpressure.ts';
+import { LagMonitor } from '../backpressure.ts';
 import { ConsistencyTokens } from '../api/consistency.ts';
 import { dataPaths } from '../datadir.ts';
-import { StkError } from '../errors.ts';
 import type { EventLog } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -14,7 +13,7 @@ import type { Runtime, Started } from '../runtime.ts';
 import { buildIngressApp } from './app.ts';
 import type { IngressDeps } from './deps.ts';
 import type { TenantGate } from './identity.ts';
-import { CommandOutbox } from './outbox.ts';
+import { AgentCommandOutbox } from './outbox.ts';
 import { TenantView } from './tenants.ts';
 
 export interface IngressOptions {
@@ -55,7 +54,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   const ca = issuer.ca;
   const tls = await ca.issueServerCertificate([o.host]);
   const tokens = o.tokens ?? (await ConsistencyTokens.open(o.log.streams));
-  const outbox = new CommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
+  const outbox = new AgentCommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
   const view = o.tenants ? null : new TenantView(o.log, o.logger.child({ component: 'tenant-view' }));
   const tenants = o.tenants ?? view!;
   let app: FastifyInstance;
@@ -103,32 +102,10 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   };
 }
 
-/** A positive number from the environment, or undefined when unset; STK_ERR_CONFIG when malformed. */
-function envNumber(name: string, o: { integer?: boolean; min: number; max: number }): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < o.min || n > o.max || (o.integer && !Number.isInteger(n))) {
-    throw new StkError('STK_ERR_CONFIG', `${name} must be a number from ${o.min} to ${o.max}, got ${JSON.stringify(raw)}`, { name, value: raw });
-  }
-  return n;
-}
-
-function lagMonitorFromEnv(rt: Runtime): LagMonitor {
-  const { refreshMs, ...bounds } = lagBoundsFromEnv();
-  return new LagMonitor(rt.log.streams, bounds, { refreshMs });
-}
-
-/**
- * The `ingress` role of `stockade serve`. Besides `--ingress` it reads `STOCKADE_AGENT_CERT_DAYS`
- * (agent certificate validity, default 30), `STOCKADE_ENROLL_RATE` (enrollments per minute per
- * source address, default 30), `STOCKADE_ISSUER_THREADS` (certificate-issuing threads), and the
- * backpressure bounds `STOCKADE_MAX_SEAL_LAG` / `STOCKADE_MAX_PROJECTION_LAG` (events, default 200000).
- */
+/** The `ingress` role of `stockade serve`: its settings are the `ingress` and `backpressure` sections of the configuration. */
 export async function startIngressRole(rt: Runtime): Promise<Ingress> {
-  const validity = envNumber('STOCKADE_AGENT_CERT_DAYS', { min: 0.0001, max: 825 });
-  const rate = envNumber('STOCKADE_ENROLL_RATE', { integer: true, min: 1, max: 10_000_000 });
-  const threads = envNumber('STOCKADE_ISSUER_THREADS', { integer: true, min: 0, max: 64 });
+  const { ingress: o, backpressure } = rt.config;
+  const { refreshMs, ...bounds } = backpressure;
   const ingress = await startIngress({
     log: rt.log,
     logger: rt.logger,
@@ -137,10 +114,10 @@ export async function startIngressRole(rt: Runtime): Promise<Ingress> {
     port: rt.config.ingressPort,
     metrics: rt.metrics,
     health: rt.health,
-    ...(validity ? { certValidityDays: validity } : {}),
-    ...(rate ? { enrollRateLimit: { max: rate, timeWindowMs: 60_000 } } : {}),
-    ...(threads !== undefined ? { issuerThreads: threads } : {}),
-    backpressure: lagMonitorFromEnv(rt),
+    certValidityDays: o.certValidityDays,
+    enrollRateLimit: { max: o.enrollPerMinute, timeWindowMs: 60_000 },
+    issuerThreads: o.issuerThreads,
+    backpressure: new LagMonitor(rt.streams, bounds, { refreshMs }),
     tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
   });
   rt.logger.info({ url: ingress.url, ca: join(dataPaths(rt.config.dataDir).pki, 'ca.crt') }, 'agent ingress listening');

@@ -65,7 +65,7 @@ export async function exportLedger(o: { streams: Streams; tenant: string; out: s
   }
   // Heights are the order of the blocks as stored; each entry names the record it seals.
   const bySeq = new Map<number, number>();
-  for (const b of blocks) b.entries.forEach((e, i) => bySeq.set(e[0], b.firstHeight + i));
+  for (const b of blocks) for (const [i, e] of b.entries.entries()) bySeq.set(e[0], b.firstHeight + i);
   let entries = 0;
   let unsealed = 0;
   const lastSealed = blocks.length ? blocks[blocks.length - 1]!.lastSeq : 0;

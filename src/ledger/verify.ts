@@ -13,6 +13,7 @@ import {
   firstEventId,
   ledgerSubject,
   parseBlock,
+  type Block,
   type BlockEntry,
   type Checkpoint,
 } from './format.ts';
@@ -213,7 +214,7 @@ class ChainCheck {
 
   block(m: StoredMessage): void {
     if (this.#blockBreak) return;
-    let b;
+    let b: Block;
     try {
       b = parseBlock(m.data, { ledgerSeq: m.seq });
     } catch {

@@ -5,6 +5,7 @@ import type { EventEnvelope } from './envelope.ts';
 export interface Upcaster {
   type: string;
   from: number;
+  // biome-ignore lint/suspicious/noExplicitAny: an upcaster is written for one type's old payload, which only it knows
   up: (data: any) => unknown;
 }
 

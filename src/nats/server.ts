@@ -153,8 +153,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   let pending = '';
   const onData = (chunk: Buffer): void => {
     pending += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       if (lines.length > 500) lines.shift();
@@ -259,7 +258,7 @@ export async function startNatsCluster(baseDir: string, nodes = 3, extra: Partia
   const optionsFor = (i: number): NatsServerOptions => ({
     ...extra,
     storeDir: join(baseDir, `n${i}`, 'store'),
-    port: clientPorts[i],
+    port: clientPorts[i]!,
     serverName: `n${i}`,
     cluster: {
       name: 'stockade',

@@ -40,7 +40,6 @@ export class PartitionLeases {
   readonly #o: Required<Omit<LeaseOptions, 'logger' | 'onChange'>> & Pick<LeaseOptions, 'logger' | 'onChange'>;
   #kv: Bucket | null = null;
   readonly #held = new Map<number, number>();
-  #workerRevision = 0;
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -107,7 +106,7 @@ export class PartitionLeases {
     const kv = this.#kv;
     if (!kv || this.#stopped) return;
     const before = [...this.#held.keys()].sort().join(',');
-    this.#workerRevision = await kv.put(`w.${this.#o.workerId}`, String(Date.now()));
+    await kv.put(`w.${this.#o.workerId}`, String(Date.now()));
 
     for (const [p, rev] of [...this.#held]) {
       try {

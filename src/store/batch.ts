@@ -1,3 +1,4 @@
+import { StkError } from '../errors.ts';
 import type { Level } from 'level';
 import { isValidId } from '../ids.ts';
 import type { EventEnvelope } from '../log/mod.ts';
@@ -147,7 +148,8 @@ export class ModelWriter {
       const k = ok(tenant, r.collection, r.id);
       if (this.#overlay.has(k)) continue;
       if (this.#fresh) this.#overlay.set(k, null);
-      else (unknown ??= []).push(r);
+      else if (unknown) unknown.push(r);
+      else unknown = [r];
     }
     if (unknown) return this.#loadAll(tenant, unknown).then(() => this.#applyKnown(e, position));
     return this.#applyKnown(e, position);
@@ -166,14 +168,17 @@ export class ModelWriter {
       for (const r of p.reads(e)) {
         if (!isValidId('token', r.id) || this.#overlay.has(ok(e.tenant, r.collection, r.id))) continue;
         let m = byTenant.get(e.tenant);
-        if (!m) byTenant.set(e.tenant, (m = new Map()));
+        if (!m) {
+          m = new Map();
+          byTenant.set(e.tenant, m);
+        }
         m.set(`${r.collection}\u0000${r.id}`, r);
       }
     }
     for (const [tenant, refs] of byTenant) {
       const list = [...refs.values()];
       const docs = await this.store.tenantSub(p.model, this.gen, tenant).getMany(list.map((r) => docKey(r.collection, r.id)));
-      list.forEach((r, i) => this.#overlay.set(ok(tenant, r.collection, r.id), (docs[i] as Doc | undefined) ?? null));
+      for (const [i, r] of list.entries()) this.#overlay.set(ok(tenant, r.collection, r.id), (docs[i] as Doc | undefined) ?? null);
     }
   }
 
@@ -188,7 +193,8 @@ export class ModelWriter {
       const k = ok(tenant, w.collection, w.id);
       if (this.#overlay.has(k)) continue;
       if (this.#fresh) this.#overlay.set(k, null);
-      else (targets ??= []).push(w);
+      else if (targets) targets.push(w);
+      else targets = [w];
     }
     if (targets) {
       return this.#loadAll(tenant, targets).then(() => {
@@ -234,7 +240,7 @@ export class ModelWriter {
 
   #write(tenant: string, w: Write): void {
     const out = this.#out;
-    if (!out) throw new Error(`model ${this.projection.model} applied an event outside a batch`);
+    if (!out) throw new StkError('STK_ERR_INTERNAL', `model ${this.projection.model} applied an event outside a batch`);
     if ('global' in w) {
       const sub = this.store.globalSub(this.projection.model, this.gen);
       const key = globalKey(w.global, w.key);
@@ -243,7 +249,8 @@ export class ModelWriter {
       return;
     }
     const spec = this.projection.collections[w.collection];
-    if (!spec) throw new Error(`model ${this.projection.model} wrote to ${w.collection}, which it does not own`);
+    if (!spec)
+      throw new StkError('STK_ERR_INTERNAL', `model ${this.projection.model} wrote to ${w.collection}, which it does not own`, { collection: w.collection });
     const pre = this.#prefix(tenant);
     const old = spec.writeOnce ? null : (this.#overlay.get(ok(tenant, w.collection, w.id)) ?? null);
     const next = w.doc;

@@ -6,7 +6,7 @@ import { allRange, assertCollection, decodeCursor, docKey, encodeCursor, globalK
 import type { CollectionSpec, Doc, Projection } from './model.ts';
 import { type QueryOptions, type QueryPage, queryCollection } from './query.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a sublevel of any parent database (abstract-level's own parameter types)
 export type Sub = AbstractSublevel<any, any, string, unknown>;
 
 /** Name of the per-model sublevel that holds the admin (cross-tenant) indexes; never a tenant id. */

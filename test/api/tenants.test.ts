@@ -80,7 +80,7 @@ test('tokens: shown once, roles enforced, revocation is immediate', async () => 
   assert.is(ok.status, 201);
   const list = await f.call('GET', `/api/v1/tenants/${id}/tokens`);
   assert.is(list.body.items.length, 2);
-  assert.not.ok(JSON.stringify(list.body).includes(op.split('.')[1]));
+  assert.not.ok(JSON.stringify(list.body).includes(op.split('.')[1]!));
   assert.not.ok('hash' in list.body.items[0]);
   const opId = list.body.items.find((t: any) => t.role === 'operator').id;
   assert.is((await f.call('POST', `/api/v1/tenants/${id}/tokens/${opId}/revoke`)).status, 200);

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog, EVENTS_STREAM, tenantFilter } from '../../src/log/mod.ts';
@@ -46,7 +46,7 @@ test('a sealing backlog over the bound refuses with STK_ERR_UNAVAILABLE, and adm
   // The sealer catches up: fetch and ack the last (AckAll covers the rest).
   const c = await jetstream(nc).consumers.get(EVENTS_STREAM, 'stk-sealer-bptest');
   const batch = await c.fetch({ max_messages: 5, expires: 2000 });
-  let last;
+  let last: JsMsg | undefined;
   for await (const m of batch) last = m;
   await last!.ackAck();
   await monitor.admit();

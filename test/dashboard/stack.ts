@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentClient } from '../../src/cli/agent-client.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/mod.ts';
 import { createLogger } from '../../src/logger.ts';
 import { freePort } from '../../src/nats/server.ts';
 import { startStockade, type Stockade } from '../../src/serve.ts';

@@ -4,7 +4,7 @@ import { Level } from 'level';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { operatorApi } from '../../src/api/plugin.ts';
 import { openReadModels } from '../../src/projector/role.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/mod.ts';
 import { Health } from '../../src/health.ts';
 import { buildApiApp, type ApiPlugin } from '../../src/http/api.ts';
 import { EventLog } from '../../src/log/mod.ts';

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { once } from 'node:events';
 import { verifyLedger } from '../../src/ledger/verify.ts';
-import { loadLedgerConfig } from '../../src/ledger/config.ts';
+import { loadConfig } from '../../src/config/mod.ts';
 import { SealerGroup } from '../../src/ledger/group.ts';
 import { EVENT_PARTITIONS, partitionOf } from '../../src/log/mod.ts';
 import { freshTenant, ledgerFixture, quiet, type LedgerFixture } from '../ledger/fixture.ts';
@@ -26,7 +26,7 @@ async function until(groups: SealerGroup[], cond: () => boolean): Promise<void> 
 }
 
 test('two workers split the partitions; when one dies the other takes over and every chain verifies', async ({ f }) => {
-  const ledger = { ...loadLedgerConfig(f.dir, {}, {}), keyDir: f.keyDir, blockMaxEntries: 10, blockMaxMs: 50 };
+  const ledger = { ...loadConfig({ data: f.dir }, {}).ledger, keyDir: f.keyDir, blockMaxEntries: 10, blockMaxMs: 50 };
   const keyring = await f.keyring();
   const group = (workerId: string) => SealerGroup.start({ streams: f.streams, keyring, logger: quiet, ledger, workerId, leaseMs: 1500 });
   const a = await group('worker-a');

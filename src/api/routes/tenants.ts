@@ -8,7 +8,7 @@ import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { mintSecret } from '../../tenancy/secrets.ts';
 import { type InstallContext, type RouteDef, TENANT_PREFIX, type TenantContext, installRoute, tenantRoute } from '../route.ts';
-import { ID, itemCommand, listRoute, oneOf, TENANT_ID, TENANT_PARAM, text } from '../schemas.ts';
+import { itemCommand, listRoute, oneOf, TENANT_ID, TENANT_PARAM, text } from '../schemas.ts';
 
 /** A tenant as operators see it: never the secret's hash or lookup. */
 export function tenantView(t: TenantDoc) {

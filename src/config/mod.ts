@@ -1,0 +1,109 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_DATA_DIR, flagKey, readSettings, type Role, ROLES, SETTINGS, type SettingCommand, type SettingValues } from './settings.ts';
+
+export { DEFAULT_DATA_DIR, ROLES, SETTINGS, type Role, type SettingValues };
+
+/** The ledger's sealing settings. */
+export interface LedgerConfig {
+  /** Keyring folder. */
+  keyDir: string;
+  blockMaxEntries: number;
+  blockMaxMs: number;
+  /** Time between checkpoints (one is written only when a head moved). */
+  checkpointIntervalMs: number;
+  /** A file (ideally on another host's mount) rewritten with each checkpoint. */
+  checkpointFile?: string;
+  /** A witness each checkpoint is sent to. */
+  witnessUrl?: string;
+}
+
+/** How far sealing and projection may fall behind before the ingress refuses new reports. */
+export interface BackpressureConfig {
+  maxSealLagEvents: number;
+  maxProjectionLagEvents: number;
+  /** How often the backlogs are read; 0 = on every report. */
+  refreshMs: number;
+}
+
+/** Everything a Stockade process is configured with; sections per role. */
+export interface Config {
+  dataDir: string;
+  roles: Role[];
+  /** External NATS; when empty, `serve` starts an embedded nats-server. */
+  natsUrl: string[];
+  natsUser?: string;
+  natsPass?: string;
+  logLevel: string;
+  /** JSON log lines even on a terminal. */
+  logJson: boolean;
+  /** Replicas of the streams (3 on a cluster). */
+  replicas: number;
+  /** The admin key when given in the environment (shared by several API processes); else `<data>/admin.key`. */
+  adminKey?: string;
+  httpHost: string;
+  httpPort: number;
+  ingressHost: string;
+  ingressPort: number;
+  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number };
+  /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
+  publicIngressUrl?: string;
+  backpressure: BackpressureConfig;
+  ledger: LedgerConfig;
+  sealer: { http?: { host: string; port: number }; workerId?: string };
+}
+
+/**
+ * Builds the configuration of `command` from its flags and the environment (flags win). An
+ * invalid value stops with STK_ERR_CONFIG naming the flag or variable.
+ */
+export function loadConfig(flags: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env, command: SettingCommand = 'serve'): Config {
+  return toConfig(readSettings(command, flags, env));
+}
+
+function toConfig(v: SettingValues): Config {
+  const dataDir = resolve(v.data);
+  return {
+    dataDir,
+    roles: v.role,
+    natsUrl: v.natsUrl,
+    ...(v.natsUser ? { natsUser: v.natsUser } : {}),
+    ...(v.natsPass ? { natsPass: v.natsPass } : {}),
+    logLevel: v.logLevel,
+    logJson: v.logJson,
+    replicas: v.replicas,
+    ...(v.adminKey ? { adminKey: v.adminKey } : {}),
+    httpHost: v.http.host,
+    httpPort: v.http.port,
+    ingressHost: v.ingress.host,
+    ingressPort: v.ingress.port,
+    ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },
+    ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),
+    backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },
+    ledger: {
+      keyDir: resolve(v.keyDir),
+      blockMaxEntries: v.blockMaxEntries,
+      blockMaxMs: v.blockMaxMs,
+      checkpointIntervalMs: v.checkpointMs,
+      ...(v.checkpointFile ? { checkpointFile: v.checkpointFile } : {}),
+      ...(v.witnessUrl ? { witnessUrl: v.witnessUrl } : {}),
+    },
+    sealer: { ...(v.sealerHttp ? { http: v.sealerHttp } : {}), ...(v.workerId ? { workerId: v.workerId } : {}) },
+  };
+}
+
+/** Registers the flags of `command` from the settings table on a commander command. */
+export function addSettingFlags(cmd: Command, command: SettingCommand): Command {
+  for (const d of Object.values(SETTINGS)) {
+    if (!d.flag?.commands.includes(command)) continue;
+    cmd.option(`${d.flag.name} <${d.flag.arg.toLowerCase()}>`, `${d.description}${d.env ? ` (${d.env})` : ''}`);
+  }
+  return cmd;
+}
+
+/** The data folder a CLI command works on: `--data`, else STOCKADE_DATA, else `./data`. */
+export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.STOCKADE_DATA ?? DEFAULT_DATA_DIR);
+}
+
+export { flagKey };

@@ -1,0 +1,394 @@
+import { availableParallelism } from 'node:os';
+import { StkError } from '../errors.ts';
+
+/** The commands whose flags a setting appears among. */
+export type SettingCommand = 'serve' | 'sealer';
+
+/** One setting: where it comes from (a flag wins over its variable), its default, how it is checked. */
+export interface SettingDef<T> {
+  /** Section of the configuration (and of the README's table). */
+  section: 'core' | 'api' | 'ingress' | 'backpressure' | 'ledger' | 'sealer';
+  /** `--flag`, with its argument's name for the docs. */
+  flag?: { name: string; arg: string; commands: readonly SettingCommand[] };
+  env?: string;
+  /** The value when neither flag nor variable is set; a function of the data folder for paths under it. */
+  default: T | ((o: { dataDir: string }) => T);
+  /** How the default reads in the docs. */
+  defaultText: string;
+  /** Turns the raw text into the value; throws a sentence (without the setting's name) when it is invalid. */
+  parse: (raw: string) => T;
+  description: string;
+  /** Never echoed back in an error or a log. */
+  secret?: boolean;
+}
+
+/** A value a parser refuses; turned into STK_ERR_CONFIG naming the flag or variable by `readSettings`. */
+class InvalidSetting extends Error {}
+
+function def<T>(d: SettingDef<T>): SettingDef<T> {
+  return d;
+}
+
+// ── parsers: one of each, so every setting says "must be …" the same way ──────────────────────
+
+/** A whole number from `min` to `max`. */
+export const integer =
+  (min: number, max: number) =>
+  (raw: string): number => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidSetting(`must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+
+/** A number from `min` to `max` (fractions allowed). */
+export const decimal =
+  (min: number, max: number) =>
+  (raw: string): number => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidSetting(`must be a number from ${min} to ${max}`);
+    return n;
+  };
+
+/** `host:port`, `[v6]:port` or a port alone (on 127.0.0.1). */
+export function hostPort(raw: string): { host: string; port: number } {
+  const m = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(raw.trim());
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535) throw new InvalidSetting('must be host:port or a port');
+  return { host: m[1] || '127.0.0.1', port };
+}
+
+const text = (raw: string): string => raw;
+const optionalText = (raw: string): string | null => raw;
+
+/** One of `values`. */
+const oneOf =
+  <V extends string>(values: readonly V[]) =>
+  (raw: string): V => {
+    if (!(values as readonly string[]).includes(raw)) throw new InvalidSetting(`must be one of ${values.join(', ')}`);
+    return raw as V;
+  };
+
+/** A comma-separated list, every item one of `values`, at least one. */
+const listOf =
+  <V extends string>(values: readonly V[]) =>
+  (raw: string): V[] => {
+    const items = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (items.length === 0) throw new InvalidSetting(`must name at least one of ${values.join(', ')}`);
+    for (const i of items)
+      if (!(values as readonly string[]).includes(i)) throw new InvalidSetting(`names ${JSON.stringify(i)}; the choices are ${values.join(', ')}`);
+    return items as V[];
+  };
+
+const urls = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** An https URL agents can reach, without credentials, query or fragment; kept without a trailing `/`. */
+const publicHttpsUrl = (raw: string): string | null => {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new InvalidSetting('must be an https URL');
+  }
+  if (u.protocol !== 'https:' || u.username || u.password || u.search || u.hash) throw new InvalidSetting('must be an https URL without credentials, query or fragment');
+  return u.href.replace(/\/$/, '');
+};
+
+const httpUrl = (raw: string): string | null => {
+  if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new InvalidSetting('must be an http(s) URL');
+  return raw;
+};
+
+export const ROLES = ['api', 'ingress', 'projector', 'sealer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The default data folder, relative to the working directory. */
+export const DEFAULT_DATA_DIR = './data';
+
+/**
+ * Every setting of Stockade. The README's configuration table is generated from this list
+ * (`node --import tsx infra/gen-config-doc.ts`) and a test keeps the two in step.
+ */
+export const SETTINGS = {
+  data: def({
+    section: 'core',
+    flag: { name: '--data', arg: 'DIR', commands: ['serve', 'sealer'] },
+    env: 'STOCKADE_DATA',
+    default: DEFAULT_DATA_DIR,
+    defaultText: '`./data`',
+    parse: text,
+    description: 'data folder: NATS store, LevelDB, keys, admin key',
+  }),
+  role: def({
+    section: 'core',
+    flag: { name: '--role', arg: 'LIST', commands: ['serve'] },
+    env: 'STOCKADE_ROLE',
+    default: [...ROLES] as Role[],
+    defaultText: 'all',
+    parse: listOf(ROLES),
+    description: '`api,ingress,projector,sealer`: the roles this process runs',
+  }),
+  natsUrl: def({
+    section: 'core',
+    flag: { name: '--nats-url', arg: 'URLS', commands: ['serve', 'sealer'] },
+    env: 'NATS_URL',
+    default: [] as string[],
+    defaultText: '(embedded)',
+    parse: urls,
+    description: 'external NATS servers, comma-separated; no embedded server is started',
+  }),
+  natsUser: def({
+    section: 'core',
+    env: 'STOCKADE_NATS_USER',
+    default: null as string | null,
+    defaultText: '',
+    parse: optionalText,
+    description: 'NATS user name',
+  }),
+  natsPass: def({
+    section: 'core',
+    env: 'STOCKADE_NATS_PASS',
+    default: null as string | null,
+    defaultText: '',
+    parse: optionalText,
+    description: 'NATS password',
+    secret: true,
+  }),
+  replicas: def({
+    section: 'core',
+    flag: { name: '--replicas', arg: 'N', commands: ['serve', 'sealer'] },
+    env: 'STOCKADE_REPLICAS',
+    default: 1,
+    defaultText: '`1`',
+    parse: (raw) => {
+      const n = integer(1, 5)(raw);
+      if (n !== 1 && n !== 3 && n !== 5) throw new InvalidSetting('must be 1, 3 or 5');
+      return n;
+    },
+    description: 'stream replicas (3 on a cluster)',
+  }),
+  logLevel: def({
+    section: 'core',
+    flag: { name: '--log-level', arg: 'L', commands: ['serve', 'sealer'] },
+    env: 'STOCKADE_LOG_LEVEL',
+    default: 'info',
+    defaultText: '`info`',
+    parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
+    description: 'pino level; logs are JSON lines (pretty on a terminal)',
+  }),
+  logJson: def({
+    section: 'core',
+    env: 'STOCKADE_LOG_JSON',
+    default: false,
+    defaultText: 'unset',
+    parse: (raw) => raw !== '0' && raw !== 'false',
+    description: 'JSON log lines even on a terminal',
+  }),
+  adminKey: def({
+    section: 'core',
+    env: 'STOCKADE_ADMIN_KEY',
+    default: null as string | null,
+    defaultText: '`<data>/admin.key`',
+    parse: (raw) => {
+      if (raw.length < 32 || !/^[!-~]+$/.test(raw)) throw new InvalidSetting('must be at least 32 printable characters without spaces');
+      return raw;
+    },
+    description: 'the admin API key; set it to share one key between several API processes',
+    secret: true,
+  }),
+  http: def({
+    section: 'api',
+    flag: { name: '--http', arg: 'HOST:PORT', commands: ['serve'] },
+    env: 'STOCKADE_HTTP',
+    default: { host: '127.0.0.1', port: 8080 },
+    defaultText: '`127.0.0.1:8080`',
+    parse: hostPort,
+    description: 'operator API and dashboard',
+  }),
+  ingress: def({
+    section: 'ingress',
+    flag: { name: '--ingress', arg: 'HOST:PORT', commands: ['serve'] },
+    env: 'STOCKADE_INGRESS',
+    default: { host: '127.0.0.1', port: 8443 },
+    defaultText: '`127.0.0.1:8443`',
+    parse: hostPort,
+    description: 'agent ingress (mTLS)',
+  }),
+  publicIngressUrl: def({
+    section: 'ingress',
+    flag: { name: '--public-ingress-url', arg: 'URL', commands: ['serve'] },
+    env: 'STOCKADE_PUBLIC_INGRESS_URL',
+    default: null as string | null,
+    defaultText: '(the listening address)',
+    parse: publicHttpsUrl,
+    description: 'https URL agents reach the ingress at (behind NAT, a load balancer, a DNS name); the dashboard puts it in enroll commands',
+  }),
+  agentCertDays: def({
+    section: 'ingress',
+    env: 'STOCKADE_AGENT_CERT_DAYS',
+    default: 30,
+    defaultText: '`30`',
+    parse: decimal(0.0001, 825),
+    description: 'validity of agent client certificates in days (agents renew at two thirds)',
+  }),
+  enrollRate: def({
+    section: 'ingress',
+    env: 'STOCKADE_ENROLL_RATE',
+    default: 30,
+    defaultText: '`30`',
+    parse: integer(1, 10_000_000),
+    description: 'enrollments per minute per source address at the ingress',
+  }),
+  issuerThreads: def({
+    section: 'ingress',
+    env: 'STOCKADE_ISSUER_THREADS',
+    default: Math.min(4, availableParallelism()),
+    defaultText: 'cores (≤ 4)',
+    parse: integer(0, 64),
+    description: 'threads that check CSRs and sign agent certificates (0: on the event loop)',
+  }),
+  maxSealLag: def({
+    section: 'backpressure',
+    env: 'STOCKADE_MAX_SEAL_LAG',
+    default: 200_000,
+    defaultText: '`200000`',
+    parse: integer(1, Number.MAX_SAFE_INTEGER),
+    description: 'unsealed events beyond which the ingress answers 503 with `Retry-After`',
+  }),
+  maxProjectionLag: def({
+    section: 'backpressure',
+    env: 'STOCKADE_MAX_PROJECTION_LAG',
+    default: 200_000,
+    defaultText: '`200000`',
+    parse: integer(1, Number.MAX_SAFE_INTEGER),
+    description: 'events not yet in the slowest live read model beyond which the ingress answers 503',
+  }),
+  lagRefreshMs: def({
+    section: 'backpressure',
+    env: 'STOCKADE_LAG_REFRESH_MS',
+    default: 1000,
+    defaultText: '`1000`',
+    parse: integer(0, 3_600_000),
+    description: 'how often (ms) the ingress reads the backlogs; 0 reads them on every report',
+  }),
+  keyDir: def({
+    section: 'ledger',
+    flag: { name: '--key-dir', arg: 'DIR', commands: ['sealer'] },
+    env: 'STOCKADE_LEDGER_KEY_DIR',
+    default: ({ dataDir }: { dataDir: string }) => `${dataDir}/ledger`,
+    defaultText: '`<data>/ledger`',
+    parse: text,
+    description: "the sealer's Ed25519 keyring (0700/0600)",
+  }),
+  blockMaxEntries: def({
+    section: 'ledger',
+    flag: { name: '--block-max-entries', arg: 'N', commands: ['sealer'] },
+    env: 'STOCKADE_LEDGER_BLOCK_MAX_ENTRIES',
+    default: 1000,
+    defaultText: '`1000`',
+    parse: integer(1, 5000),
+    description: 'a ledger block holds at most N entries (at most 5000: a block must fit in one NATS message)',
+  }),
+  blockMaxMs: def({
+    section: 'ledger',
+    flag: { name: '--block-max-ms', arg: 'MS', commands: ['sealer'] },
+    env: 'STOCKADE_LEDGER_BLOCK_MAX_MS',
+    default: 250,
+    defaultText: '`250`',
+    parse: integer(1, 3_600_000),
+    description: 'a block is signed at most this long after its first entry',
+  }),
+  checkpointMs: def({
+    section: 'ledger',
+    flag: { name: '--checkpoint-ms', arg: 'MS', commands: ['sealer'] },
+    env: 'STOCKADE_LEDGER_CHECKPOINT_MS',
+    default: 60_000,
+    defaultText: '`60000`',
+    parse: integer(1, 86_400_000),
+    description: 'time between signed checkpoints of every chain head',
+  }),
+  checkpointFile: def({
+    section: 'ledger',
+    flag: { name: '--checkpoint-file', arg: 'PATH', commands: ['sealer'] },
+    env: 'STOCKADE_LEDGER_CHECKPOINT_FILE',
+    default: null as string | null,
+    defaultText: '',
+    parse: optionalText,
+    description: 'also write each checkpoint to this file',
+  }),
+  witnessUrl: def({
+    section: 'ledger',
+    flag: { name: '--witness-url', arg: 'URL', commands: ['sealer'] },
+    env: 'STOCKADE_LEDGER_WITNESS_URL',
+    default: null as string | null,
+    defaultText: '',
+    parse: httpUrl,
+    description: 'also send each checkpoint to this witness',
+  }),
+  sealerHttp: def({
+    section: 'sealer',
+    flag: { name: '--http', arg: 'HOST:PORT', commands: ['sealer'] },
+    env: 'STOCKADE_SEALER_HTTP',
+    default: null as { host: string; port: number } | null,
+    defaultText: '(none)',
+    parse: hostPort,
+    description: '`/healthz` and `/metrics` of a separate `stockade sealer` process',
+  }),
+  workerId: def({
+    section: 'sealer',
+    flag: { name: '--worker-id', arg: 'ID', commands: ['sealer'] },
+    env: 'STOCKADE_WORKER_ID',
+    default: null as string | null,
+    defaultText: 'serve: kept in `<data>`; `stockade sealer`: new per process',
+    parse: (raw) => {
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new InvalidSetting('must be 1 to 64 of A-Z a-z 0-9 _ -');
+      return raw;
+    },
+    description: "this worker's id for partition leases; a restart with the same id takes its leases back at once",
+  }),
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+type ValueOf<D> = D extends SettingDef<infer T> ? T : never;
+/** Every setting's value, by name. */
+export type SettingValues = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };
+
+/** The commander option key of a flag (`--nats-url` → `natsUrl`). */
+export function flagKey(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Reads every setting: a flag of `command` wins over its variable, which wins over the default.
+ * The first invalid value stops with STK_ERR_CONFIG naming the flag or variable.
+ */
+export function readSettings(command: SettingCommand, flags: Record<string, unknown>, env: NodeJS.ProcessEnv): SettingValues {
+  const out: Record<string, unknown> = {};
+  let dataDir = DEFAULT_DATA_DIR;
+  for (const [name, d] of Object.entries(SETTINGS) as Array<[SettingName, SettingDef<unknown>]>) {
+    const flag = d.flag?.commands.includes(command) ? d.flag.name : undefined;
+    const fromFlag = flag ? flags[flagKey(flag)] : undefined;
+    const fromEnv = d.env ? env[d.env] : undefined;
+    const [raw, source] =
+      fromFlag !== undefined && fromFlag !== null ? [String(fromFlag), flag!] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, d.env!] : [undefined, ''];
+    if (raw === undefined) {
+      out[name] = typeof d.default === 'function' ? (d.default as (o: { dataDir: string }) => unknown)({ dataDir }) : d.default;
+    } else {
+      try {
+        out[name] = d.parse(raw);
+      } catch (err) {
+        if (!(err instanceof InvalidSetting)) throw err;
+        const shown = d.secret ? '' : `, got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}`;
+        throw new StkError('STK_ERR_CONFIG', `${source} ${(err as Error).message}${shown}`, { setting: source });
+      }
+    }
+    if (name === 'data') dataDir = out[name] as string;
+  }
+  return out as SettingValues;
+}
