@@ -25,7 +25,7 @@ export const incidentDecider: Decider<IncidentState, IncidentCommand> = {
   aggregateType: INCIDENT,
   initialState: () => ({ exists: false, status: 'open', assignee: null, alertIds: [], title: '', severity: 'low' }),
   evolve(s, e) {
-    const d = e.data as { alertIds: string[]; assignee: string | null; status: IncidentState['status'] };
+    const d = e.data as { alertIds: string[]; assignee: string | null; status: IncidentState['status']; title: string; severity: Severity };
     switch (e.type) {
       case E.opened:
         return { exists: true, status: 'open', assignee: null, alertIds: [...d.alertIds], title: d.title, severity: d.severity };

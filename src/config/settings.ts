@@ -96,7 +96,8 @@ const publicHttpsUrl = (raw: string): string | null => {
   } catch {
     throw new InvalidSetting('must be an https URL');
   }
-  if (u.protocol !== 'https:' || u.username || u.password || u.search || u.hash) throw new InvalidSetting('must be an https URL without credentials, query or fragment');
+  if (u.protocol !== 'https:' || u.username || u.password || u.search || u.hash)
+    throw new InvalidSetting('must be an https URL without credentials, query or fragment');
   return u.href.replace(/\/$/, '');
 };
 
