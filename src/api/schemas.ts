@@ -66,7 +66,7 @@ export function itemCommand<S, C, B>(o: {
       const r = await c.execute(o.decider, id, o.command(c.body, c));
       const consistencyToken = await c.settle(r.position);
       const doc = (await c.store.get(o.collection, id)) ?? { id };
-      return { ...((o.view ?? ((d) => d))(doc, c) as object), consistencyToken };
+      return { ...((await (o.view ?? ((d) => d))(doc, c)) as object), consistencyToken };
     },
   });
 }
