@@ -300,7 +300,7 @@ test("7f. a suspended customer's agent page offers no Dispatch", async () => {
     await ready(page, 'agents');
     await page.getByRole('heading', { name: north.host }).waitFor();
     assert.is(await page.getByRole('button', { name: 'Dispatch' }).count(), 0);
-    await page.getByText('suspended', { exact: false }).first().waitFor();
+    await page.locator('main').getByText('This customer is suspended', { exact: false }).waitFor();
   } finally {
     await apiCall(stack.base, stack.adminKey, 'POST', `/tenants/${north.id}/resume`);
     await settled(stack, north.id);

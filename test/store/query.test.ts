@@ -4,6 +4,7 @@ import { alertDecider } from '../../commands/alerts/decider.ts';
 import type { AlertDoc } from '../../projections/alerts/projection.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { sortRange } from '../../src/store/keys.ts';
+import type { Doc } from '../../src/store/model.ts';
 import type { TenantStore } from '../../src/store/store.ts';
 import { rejects } from '../helpers/assert.ts';
 import { createTenant, enrollAgent, freshTenant, raiseAlert } from '../helpers/events.ts';
@@ -112,7 +113,7 @@ test('a time range on raisedAt, with free text: what a hand filter finds, and it
   const from = sorted[100]!.raisedAt;
   const to = sorted[500]!.raisedAt;
   const want = all.filter((d) => d.raisedAt >= from && d.raisedAt < to && d.title.includes('needle'));
-  const match = (d: { title?: unknown }) => String(d.title).includes('needle');
+  const match = (d: Doc) => String(d.title).includes('needle');
   const { ids, totals } = await pages({ range: { sort: 'raisedAt', from, to }, match }, 25);
   assert.equal(new Set(ids), new Set(want.map((d) => d.id)));
   assert.ok(totals.every((t) => t === want.length));

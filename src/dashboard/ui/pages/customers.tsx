@@ -96,18 +96,16 @@ async function confirmProductOff(t: TenantDoc, product: string): Promise<boolean
 
 function ProductToggle({ t, product, after }: { t: TenantDoc; product: string; after: (token: string) => Promise<void> }) {
   const on = t.products.includes(product as TenantDoc['products'][number]);
-  const toggle = useAction(async (enabled: boolean, box: HTMLInputElement) => {
-    if (!enabled && !(await confirmProductOff(t, product))) {
-      box.checked = true;
-      return;
-    }
+  // What the box shows while a change is asked for and under way; the customer's state otherwise.
+  const [want, setWant] = useState<boolean | null>(null);
+  const toggle = useAction(async (enabled: boolean) => {
     try {
+      if (!enabled && !(await confirmProductOff(t, product))) return;
       const out = await api.put<{ consistencyToken: string }>(tpath(t.id, 'products', product), { enabled });
       notify(`${product} ${enabled ? 'on' : 'off'} for ${t.id}`);
       await after(out.consistencyToken);
-    } catch (err) {
-      box.checked = !enabled;
-      throw err;
+    } finally {
+      setWant(null);
     }
   });
   const id = `prod-${t.id}-${product}`;
@@ -117,11 +115,12 @@ function ProductToggle({ t, product, after }: { t: TenantDoc; product: string; a
         type="checkbox"
         id={id}
         data-product={product}
-        checked={on}
+        checked={want ?? on}
         disabled={toggle.busy}
         onChange={(ev) => {
-          const box = ev.currentTarget as HTMLInputElement;
-          void toggle.run(box.checked, box);
+          const enabled = (ev.currentTarget as HTMLInputElement).checked;
+          setWant(enabled);
+          void toggle.run(enabled);
         }}
       />
       {product}
