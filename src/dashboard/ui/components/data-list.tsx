@@ -363,7 +363,7 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
           </tbody>
         </table>
       </ScrollBox>
-      <nav class="pager" aria-label={`Pages of ${p.caption.toLowerCase()}`}>
+      <div class="pager">
         <button type="button" disabled={cursors.length <= 1 || busy} onClick={() => setCursors((c) => c.slice(0, -1))}>
           Previous page
         </button>
@@ -371,7 +371,7 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
         <button type="button" disabled={!page?.nextCursor || busy} onClick={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}>
           Next page
         </button>
-      </nav>
+      </div>
     </div>
   );
 }
