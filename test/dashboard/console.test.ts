@@ -422,4 +422,100 @@ test('9d. arrow keys on the customer switcher do not switch customer on every ke
   await page.waitForURL((u) => u.href !== before, { timeout: SLOW_MS });
 });
 
+// What operators expect, beyond the fixes.
+
+test('bulk: "select all matching the filter" acknowledges every matching alert, a batch per call', async () => {
+  await settled(stack, north.id);
+  const before = (await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${north.id}/alerts?status=open&severity=critical&limit=1`)).body.total as number;
+  assert.ok(before > 50, `${before} open critical alerts`);
+  const bulkCalls: string[] = [];
+  const onRequest = (r: Request) => {
+    if (r.method() === 'POST' && r.url().endsWith('/alerts/bulk')) bulkCalls.push(r.url());
+  };
+  page.on('request', onRequest);
+  try {
+    await page.goto(`${stack.base}/ui/t/${north.id}/alerts?severity=critical&limit=25`);
+    await ready(page, 'alerts');
+    await page.getByLabel('Select every alert on this page', { exact: true }).check();
+    await page.getByRole('button', { name: `Select all ${before} matching the filter` }).click();
+    await page.getByText(`${before} selected`).waitFor();
+    await page.getByRole('button', { name: 'Acknowledge selected' }).click();
+    await page.locator('.toast', { hasText: `${before} alerts acknowledged` }).waitFor({ timeout: SLOW_MS });
+  } finally {
+    page.off('request', onRequest);
+  }
+  assert.is(bulkCalls.length, Math.ceil(before / 100));
+  await settled(stack, north.id);
+  const after = await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${north.id}/alerts?status=open&severity=critical&limit=1`);
+  assert.is(after.body.total, 0);
+});
+
+test('an alert: its host by name, observed vs received, who acknowledged it, the other alerts of the host', async () => {
+  const [one] = (await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${north.id}/alerts?status=acknowledged&limit=1`)).body.items;
+  await page.goto(`${stack.base}/ui/t/${north.id}/alerts/${one.id}`);
+  await ready(page, 'alerts');
+  await page.getByRole('heading', { name: one.title }).waitFor();
+  const facts = await page.locator('main').innerText();
+  for (const want of ['Observed on the host', 'Received by Stockade', north.host, 'operator:admin']) assert.ok(facts.includes(want), want);
+  await page.locator(`main section[aria-label="Alerts on ${north.host}"] tbody tr[data-id]`).first().waitFor({ timeout: SLOW_MS });
+  await page.getByRole('link', { name: `Respond on ${north.host}` }).click();
+  await ready(page, 'agents');
+  await page.getByRole('heading', { name: north.host }).waitFor();
+});
+
+test('the agent page: a form per command built from its arguments; a pending command can be cancelled', async () => {
+  await page.goto(`${stack.base}/ui/t/${north.id}/agents/${north.agentId}`);
+  await ready(page, 'agents');
+  await page.getByLabel('Command', { exact: true }).selectOption('kill-process');
+  const pid = page.getByLabel('Process id', { exact: true });
+  await pid.waitFor();
+  assert.is(await pid.getAttribute('type'), 'number');
+  await page.getByRole('button', { name: 'Dispatch' }).click();
+  assert.is(await pid.evaluate((el: HTMLInputElement) => el.validity.valueMissing), true, 'a required argument is asked for in the browser');
+  await pid.fill('4242');
+  await page.getByRole('button', { name: 'Dispatch' }).click();
+  const row = page.locator('[data-table="commands"] tr', { hasText: 'kill-process' });
+  await row.locator('.badge', { hasText: 'pending' }).waitFor({ timeout: SLOW_MS });
+  assert.ok((await row.innerText()).includes('"pid":4242'));
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await page.locator('dialog').getByRole('button', { name: 'Cancel command' }).click();
+  await row.locator('.badge', { hasText: 'cancelled' }).waitFor({ timeout: SLOW_MS });
+  // The agent never gets it.
+  assert.not.ok((await north.agent!.commands()).some((c) => c.action === 'kill-process'));
+});
+
+test("a customer's page: rename, tokens listed and revoked, the CA certificate, an enroll command without server paths", async () => {
+  await page.goto(`${stack.base}/ui/customers/${north.id}`);
+  await ready(page, 'customers');
+  await page.getByLabel('Name', { exact: true }).fill('Northwind Traders Ltd');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByRole('heading', { name: 'Northwind Traders Ltd' }).waitFor({ timeout: SLOW_MS });
+  await page.getByRole('button', { name: 'New token' }).click();
+  await page.locator('dialog').getByLabel('Label', { exact: true }).fill('night shift');
+  await page.locator('dialog').getByRole('button', { name: 'Create token' }).click();
+  await page.locator('[data-once] input.secret').waitFor();
+  const tokenRow = page.locator('[data-table="tokens"] tr', { hasText: 'night shift' });
+  await tokenRow.waitFor({ timeout: SLOW_MS });
+  await tokenRow.getByRole('button', { name: 'Revoke' }).click();
+  await page.locator('dialog').getByRole('button', { name: 'Revoke token' }).click();
+  await tokenRow.locator('.badge', { hasText: 'revoked' }).waitFor({ timeout: SLOW_MS });
+  const ca = await page.evaluate(async () => {
+    const href = document.querySelector('a[download="stockade-ca.crt"]')!.getAttribute('href')!;
+    const r = await fetch(href);
+    return [r.status, await r.text()] as const;
+  });
+  assert.is(ca[0], 200);
+  assert.is(ca[1], await stack.caPem());
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await page.locator('dialog').getByRole('button', { name: 'Rotate' }).click();
+  const command = await page.locator('[data-once] .command').inputValue();
+  assert.ok(command.includes('--ca ./stockade-ca.crt') && !command.includes('/pki/'), command);
+  // The ingress listens on loopback here: the page says agents elsewhere cannot reach it.
+  await page.locator('[data-once]').getByText('--public-ingress-url', { exact: false }).waitFor();
+  assert.is(await page.getByLabel('Open enrollment', { exact: false }).count(), 0, 'open enrollment is for default only');
+  await page.goto(`${stack.base}/ui/customers/default`);
+  await ready(page, 'customers');
+  await page.getByLabel('Open enrollment', { exact: false }).waitFor();
+});
+
 test.run();
