@@ -412,7 +412,7 @@ function CustomerDetail(p: PageProps & { id: string }) {
           Open {t.name}
         </a>
       </p>
-      <Section title="Name">
+      <Section title="Customer name">
         <form
           class="inline-form"
           aria-label="Rename the customer"
