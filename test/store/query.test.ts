@@ -20,7 +20,7 @@ const test = suite('store: queries');
 type Fixture = Awaited<ReturnType<typeof readModelFixture>>;
 let f: Fixture;
 let store: TenantStore;
-let all: AlertDoc[] = [];
+const all: AlertDoc[] = [];
 let tenant = '';
 let quiet = '';
 const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 };

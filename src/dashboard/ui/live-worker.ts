@@ -21,6 +21,8 @@ const tabs = new Map<MessagePort, Tab>();
 let source: EventSource | null = null;
 let streamTenants = '';
 let state: 'off' | 'connecting' | 'on' | 'ended' = 'off';
+/** The session the stream was opened under (see ToWorker). */
+let streamSession = '';
 
 function post(port: MessagePort, m: FromWorker): void {
   port.postMessage(m);
@@ -108,14 +110,19 @@ scope.addEventListener('connect', (ev) => {
     if (!tab) {
       // Swept while its page was frozen in the background: it is back.
       tabs.set(port, { tenants: new Set(msg.t === 'want' ? msg.tenants : []), seenAt: Date.now() });
-      connect();
+      if (msg.t === 'want' && msg.session !== streamSession) {
+        streamSession = msg.session;
+        connect(true);
+      } else connect();
       return;
     }
     tab.seenAt = Date.now();
     if (msg.t === 'want') {
       tab.tenants = new Set(msg.tenants);
       post(port, { t: 'status', state });
-      connect();
+      const newer = msg.session !== streamSession;
+      streamSession = msg.session;
+      connect(newer);
     } else if (msg.t === 'reconnect') {
       // A new sign-in: the stream must present the new session.
       connect(true);

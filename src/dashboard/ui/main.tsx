@@ -99,6 +99,8 @@ function App({ session }: { session: SessionInfo }) {
   const markReady = () => {
     if (readyKey === pageKey) return;
     setReadyKey(pageKey);
+    // User timing: when the page's data was drawn (bench/dashboard.ts reads it; so can a profiler).
+    performance.mark('stk-page-ready');
     restoreDrafts();
     // After following a link, focus goes to the new page's heading (a screen reader starts there).
     if (navigation() === 'link') document.getElementById('page-heading')?.focus();

@@ -26,7 +26,10 @@ export function Chart({ title, spec, summary }: { title: string; spec: ChartSpec
     lib ??= import('./chart-lib.ts');
     lib.then(
       (m) => {
-        if (!cancelled && canvas.current) chart = m.draw(canvas.current, spec);
+        if (!cancelled && canvas.current) {
+          chart = m.draw(canvas.current, spec);
+          performance.mark('stk-chart-drawn');
+        }
       },
       () => setFailed(true),
     );

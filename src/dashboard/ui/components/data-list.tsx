@@ -154,7 +154,10 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
   });
   const ready = useReadyCallback();
   useEffect(() => {
-    if (!busy && p.inAddress !== false) ready();
+    if (busy) return;
+    // After the render that drew the rows (user timing, read by bench/dashboard.ts).
+    performance.mark('stk-list-drawn');
+    if (p.inAddress !== false) ready();
   }, [busy]);
   const columns = typeof p.columns === 'function' ? p.columns((token) => void load({ ...(token ? { waitFor: token } : {}), keep: true })) : p.columns;
 

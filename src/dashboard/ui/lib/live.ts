@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { csrfToken } from './api.ts';
 import type { FromWorker, LiveState, ToWorker } from './live-protocol.ts';
 
 /**
@@ -92,7 +93,7 @@ export function startLive(): void {
     setInterval(() => port?.postMessage({ t: 'ping' }), PING_MS);
     addEventListener('pagehide', () => port?.postMessage({ t: 'bye' }));
     addEventListener('pageshow', (ev) => {
-      if ((ev as PageTransitionEvent).persisted) port?.postMessage({ t: 'want', tenants: tenant ? [tenant] : [] });
+      if ((ev as PageTransitionEvent).persisted) port?.postMessage({ t: 'want', tenants: tenant ? [tenant] : [], session: csrfToken() });
     });
   } else {
     port = ownStream();
@@ -103,7 +104,7 @@ export function startLive(): void {
 export function watchTenant(next: string | null): void {
   if (next === tenant) return;
   tenant = next;
-  port?.postMessage({ t: 'want', tenants: next ? [next] : [] });
+  port?.postMessage({ t: 'want', tenants: next ? [next] : [], session: csrfToken() });
 }
 
 /** After a new sign-in in this browser: the shared stream must present the new session. */
