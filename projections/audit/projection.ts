@@ -5,8 +5,8 @@ export interface AuditDoc extends Doc {
   at: string;
   actorKind: 'operator' | 'agent' | 'system';
   actorId: string;
-  /** How a user acted (`token:…`, `session:…`, `sso:…`); null for everyone else. */
-  via: string | null;
+  /** How a user acted (`token:…`, `session:…`, `sso:…`); absent for everyone else. */
+  via?: string;
   /** The event type: what was done. */
   action: string;
   aggregateType: string;
@@ -34,7 +34,7 @@ export const auditProjection: Projection = {
       at: e.at,
       actorKind: e.actor.kind,
       actorId: e.actor.id,
-      via: e.actor.via ?? null,
+      ...(e.actor.via ? { via: e.actor.via } : {}),
       action: e.type,
       aggregateType: e.aggregate.type,
       targetId: e.aggregate.id,

@@ -16,7 +16,8 @@ export interface AlertCountsDoc extends Doc {
   unacknowledged: number;
 }
 
-export const COUNTS_DOC = 'counts';
+/** The counters' document id is the tenant's own id (unique across tenants, like every id). */
+export const countsDocId = (tenant: string): string => tenant;
 
 /**
  * Lists are newest first by `seq`. Here `seq` runs backwards (a constant minus the position), so
@@ -27,9 +28,9 @@ const OLDEST_FIRST = 9_000_000_000_000_000;
 
 const zero = (): Record<Severity, number> => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
 
-const reads = (e: { aggregate: { id: string } }) => [
+const reads = (e: { tenant: string; aggregate: { id: string } }) => [
   { collection: 'open-alerts', id: e.aggregate.id },
-  { collection: 'alert-counts', id: COUNTS_DOC },
+  { collection: 'alert-counts', id: countsDocId(e.tenant) },
 ];
 
 /**
@@ -45,12 +46,12 @@ export const overviewProjection = defineProjection({
       reads,
       apply: (e, docs, position) => {
         const d = e.data as AlertRaised;
-        const c = docs.get<AlertCountsDoc>('alert-counts', COUNTS_DOC) ?? { id: COUNTS_DOC, seq: position, open: zero(), unacknowledged: 0 };
+        const c = docs.get<AlertCountsDoc>('alert-counts', countsDocId(e.tenant)) ?? { id: countsDocId(e.tenant), seq: position, open: zero(), unacknowledged: 0 };
         const doc: OpenAlertDoc = { id: e.aggregate.id, seq: OLDEST_FIRST - position, severity: d.severity, acked: 'no', raisedAt: e.at, title: d.title };
         const counts: AlertCountsDoc = { ...c, open: { ...c.open, [d.severity]: (c.open[d.severity] ?? 0) + 1 }, unacknowledged: c.unacknowledged + 1 };
         return [
           { collection: 'open-alerts', id: doc.id, doc },
-          { collection: 'alert-counts', id: COUNTS_DOC, doc: counts },
+          { collection: 'alert-counts', id: countsDocId(e.tenant), doc: counts },
         ];
       },
     },
@@ -58,11 +59,11 @@ export const overviewProjection = defineProjection({
       reads,
       apply: (e, docs) => {
         const a = docs.get<OpenAlertDoc>('open-alerts', e.aggregate.id);
-        const c = docs.get<AlertCountsDoc>('alert-counts', COUNTS_DOC);
+        const c = docs.get<AlertCountsDoc>('alert-counts', countsDocId(e.tenant));
         if (!a || !c || a.acked === 'yes') return [];
         return [
           { collection: 'open-alerts', id: a.id, doc: { ...a, acked: 'yes' } },
-          { collection: 'alert-counts', id: COUNTS_DOC, doc: { ...c, unacknowledged: Math.max(0, c.unacknowledged - 1) } },
+          { collection: 'alert-counts', id: countsDocId(e.tenant), doc: { ...c, unacknowledged: Math.max(0, c.unacknowledged - 1) } },
         ];
       },
     },
@@ -70,7 +71,7 @@ export const overviewProjection = defineProjection({
       reads,
       apply: (e, docs) => {
         const a = docs.get<OpenAlertDoc>('open-alerts', e.aggregate.id);
-        const c = docs.get<AlertCountsDoc>('alert-counts', COUNTS_DOC);
+        const c = docs.get<AlertCountsDoc>('alert-counts', countsDocId(e.tenant));
         if (!a || !c) return [];
         const counts: AlertCountsDoc = {
           ...c,
@@ -79,7 +80,7 @@ export const overviewProjection = defineProjection({
         };
         return [
           { collection: 'open-alerts', id: a.id, doc: null },
-          { collection: 'alert-counts', id: COUNTS_DOC, doc: counts },
+          { collection: 'alert-counts', id: countsDocId(e.tenant), doc: counts },
         ];
       },
     },

@@ -1,17 +1,20 @@
 import { INSTALL_DEFAULTS, type InstallSettings, POLICY_DEFAULTS, SettingsEvents as E, type TenantPolicy } from '../../commands/settings/events.ts';
 import type { Doc } from '../../src/store/model.ts';
-import { defineProjection } from '../define.ts';
+import { defineProjection, type Handler } from '../define.ts';
 
 export type SettingsDoc = Doc & Partial<InstallSettings & TenantPolicy> & { updatedAt: string };
 
-/** Id of the install's settings document (install tenant) and of a customer's policy document. */
-export const INSTALL_SETTINGS_DOC = 'install';
-export const POLICY_DOC = 'policy';
+/**
+ * Each document's id is its tenant's id (the install's settings live in the install tenant, a
+ * customer's policy in the customer's), so no two tenants ever hold a document under one id.
+ */
+export const settingsDocId = (tenant: string): string => tenant;
 
-function merge(docId: string) {
+function merge(): Handler {
   return {
-    reads: () => [{ collection: 'settings', id: docId }],
-    apply: (e: { data: unknown; at: string }, docs: { get<T extends Doc>(c: string, id: string): T | undefined }, seq: number) => {
+    reads: (e) => [{ collection: 'settings', id: settingsDocId(e.tenant) }],
+    apply: (e, docs, seq) => {
+      const docId = settingsDocId(e.tenant);
       const old = docs.get<SettingsDoc>('settings', docId);
       const doc: SettingsDoc = { ...(old ?? { id: docId, seq }), ...(e.data as object), updatedAt: e.at };
       return [{ collection: 'settings', id: docId, doc }];
@@ -24,7 +27,7 @@ export const settingsProjection = defineProjection({
   model: 'settings',
   main: 'settings',
   collections: { settings: { indexes: [] } },
-  on: { [E.changed]: merge(INSTALL_SETTINGS_DOC), [E.policyChanged]: merge(POLICY_DOC) },
+  on: { [E.changed]: merge(), [E.policyChanged]: merge() },
 });
 
 /** The install settings with defaults for whatever was never set. */

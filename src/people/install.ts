@@ -14,3 +14,6 @@ export const RESERVED_TENANT_PREFIX = 'stk-';
 export function isReservedTenant(id: string): boolean {
   return id.startsWith(RESERVED_TENANT_PREFIX);
 }
+
+/** Collections whose documents exist only in the install tenant (never in a customer's keyspace). */
+export const INSTALL_ONLY_COLLECTIONS: readonly string[] = ['users'];

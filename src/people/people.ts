@@ -1,6 +1,6 @@
 import { type UserState, userDecider } from '../../commands/users/decider.ts';
 import { GRANT_INDEX } from '../../projections/access/projection.ts';
-import { INSTALL_SETTINGS_DOC, installSettingsOf, type SettingsDoc } from '../../projections/settings/projection.ts';
+import { installSettingsOf, settingsDocId, type SettingsDoc } from '../../projections/settings/projection.ts';
 import type { InstallSettings } from '../../commands/settings/events.ts';
 import { isRole, type Role } from '../api/permissions.ts';
 import { SessionStore } from '../dashboard/sessions.ts';
@@ -67,7 +67,7 @@ export class People {
   async refreshSettings(): Promise<InstallSettings> {
     const now = Date.now();
     if (this.#settings && now - this.#settings.at < 1000) return this.#settings.value;
-    const doc = await this.store.forTenant(INSTALL_TENANT).get<SettingsDoc>('settings', INSTALL_SETTINGS_DOC);
+    const doc = await this.store.forTenant(INSTALL_TENANT).get<SettingsDoc>('settings', settingsDocId(INSTALL_TENANT));
     this.#settings = { at: now, value: installSettingsOf(doc) };
     return this.#settings.value;
   }

@@ -7,7 +7,7 @@ import type { GatedAction } from '../../../commands/settings/events.ts';
 import { tenantDecider } from '../../../commands/tenants/decider.ts';
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
 import type { ApprovalDoc } from '../../../projections/approvals/projection.ts';
-import { POLICY_DOC, type SettingsDoc, tenantPolicyOf } from '../../../projections/settings/projection.ts';
+import { type SettingsDoc, settingsDocId, tenantPolicyOf } from '../../../projections/settings/projection.ts';
 import { derivedIds } from '../../domain/execute.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
@@ -37,7 +37,7 @@ export function permissionFor(a: ApprovalAction): Permission {
  * and answers 202 with it; otherwise null, and the caller issues the action itself.
  */
 export async function requestIfGated(c: TenantContext, gate: GatedAction, action: ApprovalAction) {
-  const policy = tenantPolicyOf(await c.store.get<SettingsDoc>('settings', POLICY_DOC));
+  const policy = tenantPolicyOf(await c.store.get<SettingsDoc>('settings', settingsDocId(c.tenant)));
   if (!policy.fourEyes.includes(gate)) return null;
   const id = newId();
   const expiresAt = new Date(Date.now() + policy.approvalExpiryMinutes * 60_000).toISOString();

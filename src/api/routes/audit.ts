@@ -11,7 +11,7 @@ export const AUDIT_EXPORT_MAX = 100_000;
 const COLUMNS = ['at', 'kind', 'outcome', 'actorKind', 'actorId', 'via', 'action', 'aggregateType', 'targetId', 'code', 'route', 'ip'] as const;
 type Row = Record<(typeof COLUMNS)[number], string>;
 
-function fromAudit(d: AuditDoc & { via?: string | null }): Row {
+function fromAudit(d: AuditDoc): Row {
   return {
     at: d.at,
     kind: 'event',

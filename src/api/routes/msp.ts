@@ -1,7 +1,7 @@
 import { SEVERITIES } from '../../../commands/alerts/events.ts';
 import type { GatedAction } from '../../../commands/settings/events.ts';
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
-import { type AlertCountsDoc, COUNTS_DOC, type OpenAlertDoc } from '../../../projections/overview/projection.ts';
+import { type AlertCountsDoc, type OpenAlertDoc } from '../../../projections/overview/projection.ts';
 import type { TenantDoc } from '../../../projections/tenants/projection.ts';
 import { ACTIONS } from '../../domain/products.ts';
 import { StkError } from '../../errors.ts';
@@ -52,7 +52,7 @@ async function customerLine(c: InstallContext, tenant: string, now: number) {
     if (Date.parse(a.certNotAfter) - now < CERT_SOON_DAYS * 86_400_000) expiring++;
     if (!earliest || a.certNotAfter < earliest) earliest = a.certNotAfter;
   });
-  const counts = await store.get<AlertCountsDoc>('alert-counts', COUNTS_DOC);
+  const counts = await store.get<AlertCountsDoc>('alert-counts', tenant);
   // The overview model lists open alerts oldest first: the first unacknowledged one is the oldest.
   const oldest = (await store.list<OpenAlertDoc>('open-alerts', { filter: { acked: 'no' }, limit: 1 })).items[0] ?? null;
   let patch: { openFindings: number } | undefined;

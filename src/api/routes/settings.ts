@@ -1,6 +1,6 @@
 import { installSettingsDecider, tenantPolicyDecider } from '../../../commands/settings/decider.ts';
 import { GATED_ACTIONS, type InstallSettings, SETTINGS_ID, type TenantPolicy } from '../../../commands/settings/events.ts';
-import { INSTALL_SETTINGS_DOC, installSettingsOf, POLICY_DOC, type SettingsDoc, tenantPolicyOf } from '../../../projections/settings/projection.ts';
+import { installSettingsOf, settingsDocId, type SettingsDoc, tenantPolicyOf } from '../../../projections/settings/projection.ts';
 import { INSTALL_TENANT } from '../../people/install.ts';
 import { PERMISSIONS, ROLE_NAMES } from '../permissions.ts';
 import { type InstallContext, type InstallRouteDef, installRoute, type RouteDef, TENANT_PREFIX, type TenantContext, tenantRoute } from '../route.ts';
@@ -16,7 +16,7 @@ export const settingsRoutes: RouteDef[] = [
     permission: 'settings.manage',
     area: 'settings',
     summary: 'The install settings: MFA requirements, token lifetimes, session timeouts, reads allowed while a customer is suspended',
-    handler: async (c) => installSettingsOf(await c.admin.tenant(INSTALL_TENANT).get<SettingsDoc>('settings', INSTALL_SETTINGS_DOC)),
+    handler: async (c) => installSettingsOf(await c.admin.tenant(INSTALL_TENANT).get<SettingsDoc>('settings', settingsDocId(INSTALL_TENANT))),
   }),
   installRoute({
     method: 'PATCH',
@@ -38,7 +38,7 @@ export const settingsRoutes: RouteDef[] = [
     handler: async (c: InstallContext<Partial<InstallSettings>>) => {
       const r = await c.execute(INSTALL_TENANT, installSettingsDecider, SETTINGS_ID, { kind: 'set', values: c.body });
       const consistencyToken = await c.settle(INSTALL_TENANT, r.position);
-      return { ...installSettingsOf(await c.admin.tenant(INSTALL_TENANT).get<SettingsDoc>('settings', INSTALL_SETTINGS_DOC)), consistencyToken };
+      return { ...installSettingsOf(await c.admin.tenant(INSTALL_TENANT).get<SettingsDoc>('settings', settingsDocId(INSTALL_TENANT))), consistencyToken };
     },
   }) satisfies InstallRouteDef,
   tenantRoute({
@@ -48,7 +48,7 @@ export const settingsRoutes: RouteDef[] = [
     area: 'policy',
     summary: "The customer's four-eyes policy: which actions need a second person, and how long a request waits",
     params: TENANT_PARAM,
-    handler: async (c) => tenantPolicyOf(await c.store.get<SettingsDoc>('settings', POLICY_DOC)),
+    handler: async (c) => tenantPolicyOf(await c.store.get<SettingsDoc>('settings', settingsDocId(c.tenant))),
   }),
   tenantRoute({
     method: 'PUT',
@@ -66,7 +66,7 @@ export const settingsRoutes: RouteDef[] = [
     handler: async (c: TenantContext<Partial<TenantPolicy>>) => {
       const r = await c.execute(tenantPolicyDecider, c.tenant, { kind: 'set', values: c.body });
       const consistencyToken = await c.settle(r.position);
-      return { ...tenantPolicyOf(await c.store.get<SettingsDoc>('settings', POLICY_DOC)), consistencyToken };
+      return { ...tenantPolicyOf(await c.store.get<SettingsDoc>('settings', settingsDocId(c.tenant))), consistencyToken };
     },
   }),
 ];
