@@ -52,7 +52,7 @@ export class SignInGuard {
     return this.#cas(key, (c) => {
       const now = this.now();
       const failures = c && now - c.lastAt < LOCKOUT_FORGET_MS ? c.failures + 1 : 1;
-      const over = failures - LOCKOUT_FREE_FAILURES;
+      const over = failures - LOCKOUT_FREE_FAILURES + 1;
       const waitMs = over > 0 ? Math.min(LOCKOUT_MAX_MS, LOCKOUT_BASE_MS * 2 ** (over - 1)) : 0;
       return { failures, lastAt: now, lockedUntil: waitMs ? now + waitMs : 0 };
     }).then((c) => Math.max(0, c.lockedUntil - this.now()));
