@@ -41,17 +41,23 @@ export async function person(f: ApiFixture, roles: { install?: Role[]; tenants?:
     const r = await f.call('PUT', `/api/v1/tenants/${tenant}/access`, { body: { userId, roles: rs } });
     if (r.status !== 200) throw new Error(`roles on ${tenant}: ${r.status} ${JSON.stringify(r.body)}`);
   }
+  const t = await userToken(f, userId);
+  return { userId, email, token: t.token, tokenId: t.tokenId, invitation: u.body.invitation.token };
+}
+
+/** Another API token of a user, minted on the log as `POST /me/tokens` does. */
+export async function userToken(f: ApiFixture, userId: string, expiresAt = '2099-01-01T00:00:00.000Z'): Promise<{ token: string; tokenId: string }> {
   const tokenId = newId();
   const s = mintSecret('token');
   const r = await execute(
     f.stk.runtime.log,
     { tenant: INSTALL_TENANT, id: tokenId },
     tokenDecider,
-    { kind: 'create', token: { role: null, label: 'test', lookup: s.lookup, hash: s.hash, owner: { kind: 'user', id: userId }, expiresAt: '2099-01-01T00:00:00.000Z' } },
+    { kind: 'create', token: { role: null, label: 'test', lookup: s.lookup, hash: s.hash, owner: { kind: 'user', id: userId }, expiresAt } },
     { actor: { kind: 'operator', id: `user:${userId}` }, known: 'new' },
   );
   await settled(f, r.position);
-  return { userId, email, token: s.secret, tokenId, invitation: u.body.invitation.token };
+  return { token: s.secret, tokenId };
 }
 
 /** Waits until this process's read models reach `position` (or everything the log holds now). */
