@@ -181,9 +181,10 @@ function guard(api: ApiServices, d: RouteDef) {
   const people = api.people;
   return async (req: FastifyRequest): Promise<void> => {
     if (d.scope === 'public') return;
-    const refuse = (tenants: string[], kind: string, err: StkError, p?: Principal): StkError => {
+    // A refusal is on record before it is answered (a failure to record only logs).
+    const refuse = async (tenants: string[], kind: string, err: StkError, p?: Principal): Promise<StkError> => {
       const actor = p ? actorOf(p) : null;
-      void people.refusals.record(tenants, {
+      await people.refusals.record(tenants, {
         at: new Date().toISOString(),
         kind,
         code: err.code,
@@ -195,11 +196,12 @@ function guard(api: ApiServices, d: RouteDef) {
       });
       return err;
     };
+    await people.refreshSettings();
     let p: Principal;
     try {
       p = await authenticate(credentialOf(req), { admin: api.store.admin, adminKey: api.adminKey, people, internal: isInternalCall(req) });
     } catch (err) {
-      if (err instanceof StkError && err.code === 'STK_ERR_AUTH_REQUIRED') throw refuse([INSTALL_TENANT], 'credential', err);
+      if (err instanceof StkError && err.code === 'STK_ERR_AUTH_REQUIRED') throw await refuse([INSTALL_TENANT], 'credential', err);
       throw err;
     }
     req.principal = p;
@@ -208,9 +210,9 @@ function guard(api: ApiServices, d: RouteDef) {
     }
     if (d.scope === 'install') {
       // Install-wide routes do not exist for a customer's token, exactly like a path that is not there.
-      if (p.kind === 'token') throw refuse([p.tenant], 'not-visible', new StkError('STK_ERR_NOT_FOUND', 'not found'), p);
+      if (p.kind === 'token') throw await refuse([p.tenant], 'not-visible', new StkError('STK_ERR_NOT_FOUND', 'not found'), p);
       if (!installPermissions(p).has(d.permission)) {
-        throw refuse([INSTALL_TENANT], 'forbidden', new StkError('STK_ERR_FORBIDDEN', `this needs the permission ${d.permission}`, { context: d.permission }), p);
+        throw await refuse([INSTALL_TENANT], 'forbidden', new StkError('STK_ERR_FORBIDDEN', `this needs the permission ${d.permission}`, { context: d.permission }), p);
       }
       return;
     }
@@ -218,7 +220,7 @@ function guard(api: ApiServices, d: RouteDef) {
     if (!isValidId('tenant', param) || !canSee(p, param)) {
       // Recorded under the customer probed (if it exists and is a customer) and under the caller's own records.
       const probed = isValidId('tenant', param) && !isReservedTenant(param) && (await api.store.forTenant(param).get<TenantDoc>('tenant', param)) ? [param] : [];
-      throw refuse([...probed, p.kind === 'token' ? p.tenant : INSTALL_TENANT], 'not-visible', new StkError('STK_ERR_NOT_FOUND', 'not found'), p);
+      throw await refuse([...probed, p.kind === 'token' ? p.tenant : INSTALL_TENANT], 'not-visible', new StkError('STK_ERR_NOT_FOUND', 'not found'), p);
     }
     const tenant = param;
     const query = req.query as Record<string, unknown> | undefined;
@@ -230,12 +232,12 @@ function guard(api: ApiServices, d: RouteDef) {
       const err = mfa
         ? new StkError('STK_ERR_MFA_REQUIRED', 'set up MFA first: the install requires it for you')
         : new StkError('STK_ERR_FORBIDDEN', `this needs the permission ${d.permission}`, { context: d.permission });
-      throw refuse([tenant], 'forbidden', err, p);
+      throw await refuse([tenant], 'forbidden', err, p);
     }
     if (doc.suspended && refusedWhileSuspended(p, tenant)) {
       const settings = await people.refreshSettings();
       if (!settings.suspendedReads.includes(d.permission)) {
-        throw refuse([tenant], 'suspended', new StkError('STK_ERR_TENANT_SUSPENDED', 'the customer is suspended; only some reads are allowed'), p);
+        throw await refuse([tenant], 'suspended', new StkError('STK_ERR_TENANT_SUSPENDED', 'the customer is suspended; only some reads are allowed'), p);
       }
     }
     const products = AREA_PRODUCTS[d.area];

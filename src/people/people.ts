@@ -56,19 +56,19 @@ export class People {
     return people;
   }
 
-  #settings: { at: number; value: InstallSettings } | null = null;
+  #settings: { position: number; value: InstallSettings } | null = null;
 
-  /** The install settings as this process's read models have them (re-read at most once a second). */
+  /** The install settings as this process's read models had them at the last refresh. */
   settings(): InstallSettings {
     return this.#settings?.value ?? installSettingsOf(null);
   }
 
-  /** Re-reads the install settings; called by the guard before requests that depend on them. */
+  /** The install settings as the read models have them now; read again only when the projector moved. */
   async refreshSettings(): Promise<InstallSettings> {
-    const now = Date.now();
-    if (this.#settings && now - this.#settings.at < 1000) return this.#settings.value;
+    const position = this.rt.readModels?.projector.position ?? 0;
+    if (this.#settings && this.#settings.position === position) return this.#settings.value;
     const doc = await this.store.forTenant(INSTALL_TENANT).get<SettingsDoc>('settings', settingsDocId(INSTALL_TENANT));
-    this.#settings = { at: now, value: installSettingsOf(doc) };
+    this.#settings = { position, value: installSettingsOf(doc) };
     return this.#settings.value;
   }
 
