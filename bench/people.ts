@@ -37,7 +37,10 @@ export async function benchPeople(): Promise<void> {
     const log = f.stk.runtime.log;
     const tenants: string[] = [];
     for (let i = 0; i < CUSTOMERS; i++) {
-      const t = `bench-${i}-${newId().slice(0, 5).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+      const t = `bench-${i}-${newId()
+        .slice(0, 5)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, 'x')}`;
       await f.tenant(t);
       tenants.push(t);
     }
@@ -52,7 +55,10 @@ export async function benchPeople(): Promise<void> {
             log,
             { tenant: tenants[i % CUSTOMERS]!, id: newId() },
             alertDecider,
-            { kind: 'raise', alert: { agentId: 'a1', product: null, rule: 'bench', severity: severities[i % 4]!, title: `alert ${i}`, observedAt: new Date().toISOString() } },
+            {
+              kind: 'raise',
+              alert: { agentId: 'a1', product: null, rule: 'bench', severity: severities[i % 4]!, title: `alert ${i}`, observedAt: new Date().toISOString() },
+            },
             { actor: { kind: 'agent', id: 'a1' }, known: 'new' },
           );
         }
@@ -72,8 +78,14 @@ export async function benchPeople(): Promise<void> {
       await f.call('GET', `/api/v1/tenants/${tenants[i % CUSTOMERS]}/overview`, { token: p.token });
       one.push(performance.now() - s);
     }
-    report(`all-customers overview, ${CUSTOMERS} customers, p50`, percentile(all, 50), 'ms', { label: 'one customer overview p50', value: percentile(one, 50) });
-    report(`all-customers overview, ${CUSTOMERS} customers, p99`, percentile(all, 99), 'ms', { label: 'one customer overview p99', value: percentile(one, 99) });
+    report(`all-customers overview, ${CUSTOMERS} customers, p50`, percentile(all, 50), 'ms', {
+      label: 'one customer overview p50',
+      value: percentile(one, 50),
+    });
+    report(`all-customers overview, ${CUSTOMERS} customers, p99`, percentile(all, 99), 'ms', {
+      label: 'one customer overview p99',
+      value: percentile(one, 99),
+    });
   } finally {
     await f.cleanup();
   }

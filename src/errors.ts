@@ -38,7 +38,7 @@ export const ERRORS = {
   STK_ERR_AGENT_REVOKED: 'The agent is revoked: its certificate is refused even before it expires, and it takes no new commands.',
   STK_ERR_AGENT_COMMAND_COMPLETED: 'The agent command already has a result; a result is posted once (a retry of the same result is accepted).',
   STK_ERR_AGENT_HOST_UNREADABLE:
-    "An agent collector could not read the host files it needs under its host root (`/proc` or `/proc/stat` missing, an /etc file unreadable or absurdly large, `getconf CLK_TCK` failing). Carries `path` or `tool`.",
+    'An agent collector could not read the host files it needs under its host root (`/proc` or `/proc/stat` missing, an /etc file unreadable or absurdly large, `getconf CLK_TCK` failing). Carries `path` or `tool`.',
   STK_ERR_AGENT_STATE_CORRUPT: "A file in the agent's state folder is not what the agent wrote (unparsable JSON, unknown version). Carries `file`.",
   STK_ERR_AGENT_STATE_IO: "The agent's state folder or disk spool could not be written or read (disk full, permissions). Carries `path`.",
   STK_ERR_LEDGER_CORRUPT: 'A message of the LEDGER stream (block, key record, checkpoint) is not of the documented format.',
@@ -57,7 +57,8 @@ export const ERRORS = {
     'A package name given to install-patches is not a Debian package name (`[a-z0-9][a-z0-9+.-]+`, optionally `:<arch>`); refused before any command runs. Carries `package`.',
   STK_ERR_PATCH_ROOT_INVALID:
     'The host root given to the patch agent is not an absolute folder holding a dpkg database (`var/lib/dpkg/status`), or its path cannot be written into an apt configuration safely. Carries `root`.',
-  STK_ERR_PATCH_TOOL_MISSING: 'A package tool the patch agent runs (dpkg-query, apt-get, apt-cache, dpkg-deb) is not installed: not a Debian-family host. Carries `command`.',
+  STK_ERR_PATCH_TOOL_MISSING:
+    'A package tool the patch agent runs (dpkg-query, apt-get, apt-cache, dpkg-deb) is not installed: not a Debian-family host. Carries `command`.',
   STK_ERR_PATCH_TOOL_FAILED:
     'A package tool failed while taking an inventory (dpkg database unreadable, apt lists corrupt, apt lock held past the wait). Carries `command`, `exitCode` and the tail of its output.',
   STK_ERR_PATCH_WINDOW_INVALID:
@@ -70,29 +71,22 @@ export const ERRORS = {
   STK_ERR_SCAN_PLAN_UNCHECKED: 'A scan was started with a plan that did not come from the allowlist check; nothing was sent.',
   STK_ERR_SCAN_DATA_INVALID: 'The known-vulnerable banner list is not of the documented format (an entry, pattern or version range is malformed).',
   STK_ERR_TENANT_RESERVED:
-    "The tenant id is reserved for Stockade itself (ids starting with `stk-`, such as the install tenant `stk-install` that holds users and install settings).",
-  STK_ERR_USER_EXISTS:
-    "A user with this e-mail (or id) already exists.",
-  STK_ERR_INVITATION_INVALID:
-    "The invitation cannot be used: unknown, already used, replaced by a newer one, or expired. Nothing was written.",
+    'The tenant id is reserved for Stockade itself (ids starting with `stk-`, such as the install tenant `stk-install` that holds users and install settings).',
+  STK_ERR_USER_EXISTS: 'A user with this e-mail (or id) already exists.',
+  STK_ERR_INVITATION_INVALID: 'The invitation cannot be used: unknown, already used, replaced by a newer one, or expired. Nothing was written.',
   STK_ERR_PASSWORD_WEAK:
-    "The password does not meet the policy (12 to 256 characters, not a common password, not a plain sequence, not containing the name or e-mail). Carries `reason`. Nothing was written.",
-  STK_ERR_ACCOUNT_LOCKED:
-    "Too many failed sign-ins for this account (counted across every API process); wait the time in `Retry-After`.",
+    'The password does not meet the policy (12 to 256 characters, not a common password, not a plain sequence, not containing the name or e-mail). Carries `reason`. Nothing was written.',
+  STK_ERR_ACCOUNT_LOCKED: 'Too many failed sign-ins for this account (counted across every API process); wait the time in `Retry-After`.',
   STK_ERR_MFA_REQUIRED:
-    "A second factor is needed: give the TOTP or a recovery code to sign in; or, signed in without MFA where the install requires it, set MFA up first (only your own MFA set-up is reachable).",
-  STK_ERR_MFA_INVALID:
-    "The TOTP or recovery code is wrong (or the recovery code was used already).",
-  STK_ERR_MFA_REPLAYED:
-    "The TOTP code was used already (a code works once, on every process); wait for the next one.",
-  STK_ERR_TOKEN_EXPIRY_TOO_LONG:
-    "The API token's requested lifetime is longer than the install's maximum. Carries `limit`.",
+    'A second factor is needed: give the TOTP or a recovery code to sign in; or, signed in without MFA where the install requires it, set MFA up first (only your own MFA set-up is reachable).',
+  STK_ERR_MFA_INVALID: 'The TOTP or recovery code is wrong (or the recovery code was used already).',
+  STK_ERR_MFA_REPLAYED: 'The TOTP code was used already (a code works once, on every process); wait for the next one.',
+  STK_ERR_TOKEN_EXPIRY_TOO_LONG: "The API token's requested lifetime is longer than the install's maximum. Carries `limit`.",
   STK_ERR_APPROVAL_SELF:
-    "A four-eyes request was approved or rejected by the person who asked for it (also through another session or token of theirs); it needs a second person. Nothing was written.",
-  STK_ERR_APPROVAL_EXPIRED:
-    "The four-eyes request expired before a second person decided it; ask again. Nothing was written.",
+    'A four-eyes request was approved or rejected by the person who asked for it (also through another session or token of theirs); it needs a second person. Nothing was written.',
+  STK_ERR_APPROVAL_EXPIRED: 'The four-eyes request expired before a second person decided it; ask again. Nothing was written.',
   STK_ERR_SSO_FAILED:
-    "Single sign-on did not complete: no provider configured, a state or nonce that does not match, a code the provider refused, or an ID token that does not verify.",
+    'Single sign-on did not complete: no provider configured, a state or nonce that does not match, a code the provider refused, or an ID token that does not verify.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 

@@ -33,7 +33,9 @@ export const accessDecider: Decider<AccessState, AccessCommand> = {
     for (const r of c.roles) {
       if (!isRole(r)) return refuse(new StkError('STK_ERR_VALIDATION', `unknown role ${JSON.stringify(r)}`, { field: 'roles' }));
       if (!roleFitsScope(r, c.scope))
-        return refuse(new StkError('STK_ERR_VALIDATION', `${r} cannot be held ${c.scope === 'install' ? 'install-wide' : 'on one customer'}`, { field: 'roles' }));
+        return refuse(
+          new StkError('STK_ERR_VALIDATION', `${r} cannot be held ${c.scope === 'install' ? 'install-wide' : 'on one customer'}`, { field: 'roles' }),
+        );
     }
     const events: NewEvent[] = [];
     for (const r of c.roles) if (!s.roles[r]) events.push({ type: E.granted, data: { role: r, source: c.source } satisfies AccessChanged });

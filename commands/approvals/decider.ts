@@ -45,7 +45,8 @@ export const approvalDecider: Decider<ApprovalState, ApprovalCommand> = {
     }
   },
   decide(c, s) {
-    if (c.kind === 'request') return s.status === 'none' ? accept({ type: E.requested, data: c.request }) : refuse(invalidTransition('request', s.status, 'make it again'));
+    if (c.kind === 'request')
+      return s.status === 'none' ? accept({ type: E.requested, data: c.request }) : refuse(invalidTransition('request', s.status, 'make it again'));
     if (s.status === 'none' || !s.request) return refuse(notFound('approval request', ''));
     if (c.kind === 'record-execution') return s.status === 'approved' ? accept({ type: E.executed, data: c.result }) : accept();
     if (s.status !== 'pending') return refuse(invalidTransition('request', s.status, c.kind));

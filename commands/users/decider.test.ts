@@ -6,18 +6,40 @@ import { userDecider } from './decider.ts';
 import { UserEvents as E } from './events.ts';
 
 const test = suite('users decider');
-const invited = ev(E.invited, { name: 'Ada', email: 'ada@example.test', invitation: { lookup: 'L'.repeat(12), hash: 'h'.repeat(64), expiresAt: '2026-01-02T00:00:00.000Z' } });
+const invited = ev(E.invited, {
+  name: 'Ada',
+  email: 'ada@example.test',
+  invitation: { lookup: 'L'.repeat(12), hash: 'h'.repeat(64), expiresAt: '2026-01-02T00:00:00.000Z' },
+});
 const active = [invited, ev(E.activated, { sealed: 'p1' })];
 const NOW = '2026-01-01T12:00:00.000Z';
 
 test('an invitation is used once, before it expires, and only the newest one', () => {
-  spec(userDecider).given([invited]).when({ kind: 'accept-invitation', lookup: 'L'.repeat(12), password: 'p', now: NOW }).then([E.activated]);
-  spec(userDecider).given([invited]).when({ kind: 'accept-invitation', lookup: 'L'.repeat(12), password: 'p', now: '2026-01-02T00:00:00.000Z' }).refused('STK_ERR_INVITATION_INVALID');
-  spec(userDecider).given(active).when({ kind: 'accept-invitation', lookup: 'L'.repeat(12), password: 'p', now: NOW }).refused('STK_ERR_INVITATION_INVALID');
+  spec(userDecider)
+    .given([invited])
+    .when({ kind: 'accept-invitation', lookup: 'L'.repeat(12), password: 'p', now: NOW })
+    .then([E.activated]);
+  spec(userDecider)
+    .given([invited])
+    .when({ kind: 'accept-invitation', lookup: 'L'.repeat(12), password: 'p', now: '2026-01-02T00:00:00.000Z' })
+    .refused('STK_ERR_INVITATION_INVALID');
+  spec(userDecider)
+    .given(active)
+    .when({ kind: 'accept-invitation', lookup: 'L'.repeat(12), password: 'p', now: NOW })
+    .refused('STK_ERR_INVITATION_INVALID');
   const renewed = [invited, ev(E.invitationRenewed, { invitation: { lookup: 'M'.repeat(12), hash: 'g'.repeat(64), expiresAt: '2026-01-05T00:00:00.000Z' } })];
-  spec(userDecider).given(renewed).when({ kind: 'accept-invitation', lookup: 'L'.repeat(12), password: 'p', now: NOW }).refused('STK_ERR_INVITATION_INVALID');
-  spec(userDecider).given(renewed).when({ kind: 'accept-invitation', lookup: 'M'.repeat(12), password: 'p', now: NOW }).then([E.activated]);
-  spec(userDecider).given([invited]).when({ kind: 'invite', user: { name: 'x', email: 'x', invitation: { lookup: 'x', hash: 'x', expiresAt: NOW } } }).refused('STK_ERR_USER_EXISTS');
+  spec(userDecider)
+    .given(renewed)
+    .when({ kind: 'accept-invitation', lookup: 'L'.repeat(12), password: 'p', now: NOW })
+    .refused('STK_ERR_INVITATION_INVALID');
+  spec(userDecider)
+    .given(renewed)
+    .when({ kind: 'accept-invitation', lookup: 'M'.repeat(12), password: 'p', now: NOW })
+    .then([E.activated]);
+  spec(userDecider)
+    .given([invited])
+    .when({ kind: 'invite', user: { name: 'x', email: 'x', invitation: { lookup: 'x', hash: 'x', expiresAt: NOW } } })
+    .refused('STK_ERR_USER_EXISTS');
 });
 
 test('a recovery code is used once; MFA enrolls once until reset', () => {
@@ -28,7 +50,10 @@ test('a recovery code is used once; MFA enrolls once until reset', () => {
     .when({ kind: 'use-recovery-code', index: 3 })
     .refused('STK_ERR_MFA_INVALID');
   spec(userDecider).given(mfa).when({ kind: 'use-recovery-code', index: 10 }).refused('STK_ERR_MFA_INVALID');
-  spec(userDecider).given(mfa).when({ kind: 'enroll-totp', totp: 't2', recovery: { sealed: 'r', count: 10 } }).refused('STK_ERR_INVALID_TRANSITION');
+  spec(userDecider)
+    .given(mfa)
+    .when({ kind: 'enroll-totp', totp: 't2', recovery: { sealed: 'r', count: 10 } })
+    .refused('STK_ERR_INVALID_TRANSITION');
   spec(userDecider).given(mfa).when({ kind: 'reset-mfa' }).then([E.mfaReset]);
 });
 

@@ -37,7 +37,8 @@ export type UserCommand =
   | { kind: 'end-sessions' }
   | { kind: 'sign-in'; signIn: UserSignedIn };
 
-const invitationInvalid = (why: string) => new StkError('STK_ERR_INVITATION_INVALID', 'this invitation is not valid: it was used, replaced or has expired', { reason: why });
+const invitationInvalid = (why: string) =>
+  new StkError('STK_ERR_INVITATION_INVALID', 'this invitation is not valid: it was used, replaced or has expired', { reason: why });
 
 export const userDecider: Decider<UserState, UserCommand> = {
   aggregateType: USER,
@@ -54,6 +55,7 @@ export const userDecider: Decider<UserState, UserCommand> = {
     before: 'none',
   }),
   evolve(s, e) {
+    // biome-ignore lint/suspicious/noExplicitAny: each case reads the fields of its own event type
     const d = e.data as Record<string, any>;
     switch (e.type) {
       case E.invited:

@@ -25,10 +25,11 @@ function change(add: boolean): Handler {
       const old = docs.get<AccessDoc>('access', e.aggregate.id);
       const roles = [...new Set([...(old?.roles ?? []).filter((r) => r !== d.role), ...(add ? [d.role] : [])])].sort();
       const key = grantKey(e.aggregate.id, e.tenant);
-      if (roles.length === 0) return [
-        { collection: 'access', id: e.aggregate.id, doc: null },
-        { global: GRANT_INDEX, key, value: null },
-      ];
+      if (roles.length === 0)
+        return [
+          { collection: 'access', id: e.aggregate.id, doc: null },
+          { global: GRANT_INDEX, key, value: null },
+        ];
       const doc: AccessDoc = { id: e.aggregate.id, seq: old?.seq ?? seq, roles, updatedAt: e.at, updatedBy: by(e) };
       return [
         { collection: 'access', id: doc.id, doc },

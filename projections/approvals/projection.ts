@@ -34,12 +34,22 @@ export const approvalsProjection = defineProjection({
       },
     },
     [E.approved]: {
-      apply: (e, docs) => patch<ApprovalDoc>('approvals', docs.get('approvals', e.aggregate.id), { status: 'approved', decidedBy: (e.data as ApprovalDecided).by, decidedAt: e.at }),
+      apply: (e, docs) =>
+        patch<ApprovalDoc>('approvals', docs.get('approvals', e.aggregate.id), {
+          status: 'approved',
+          decidedBy: (e.data as ApprovalDecided).by,
+          decidedAt: e.at,
+        }),
     },
     [E.rejected]: {
       apply: (e, docs) => {
         const d = e.data as ApprovalDecided;
-        return patch<ApprovalDoc>('approvals', docs.get('approvals', e.aggregate.id), { status: 'rejected', decidedBy: d.by, decidedAt: e.at, reason: d.reason });
+        return patch<ApprovalDoc>('approvals', docs.get('approvals', e.aggregate.id), {
+          status: 'rejected',
+          decidedBy: d.by,
+          decidedAt: e.at,
+          reason: d.reason,
+        });
       },
     },
     [E.executed]: {

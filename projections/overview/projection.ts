@@ -46,7 +46,12 @@ export const overviewProjection = defineProjection({
       reads,
       apply: (e, docs, position) => {
         const d = e.data as AlertRaised;
-        const c = docs.get<AlertCountsDoc>('alert-counts', countsDocId(e.tenant)) ?? { id: countsDocId(e.tenant), seq: position, open: zero(), unacknowledged: 0 };
+        const c = docs.get<AlertCountsDoc>('alert-counts', countsDocId(e.tenant)) ?? {
+          id: countsDocId(e.tenant),
+          seq: position,
+          open: zero(),
+          unacknowledged: 0,
+        };
         const doc: OpenAlertDoc = { id: e.aggregate.id, seq: OLDEST_FIRST - position, severity: d.severity, acked: 'no', raisedAt: e.at, title: d.title };
         const counts: AlertCountsDoc = { ...c, open: { ...c.open, [d.severity]: (c.open[d.severity] ?? 0) + 1 }, unacknowledged: c.unacknowledged + 1 };
         return [

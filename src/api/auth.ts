@@ -15,9 +15,7 @@ export interface UserPrincipal {
   kind: 'user';
   userId: string;
   name: string;
-  via:
-    | { kind: 'session'; sessionId: string; sso: { issuer: string; subject: string } | null; mfaPending: boolean }
-    | { kind: 'token'; tokenId: string };
+  via: { kind: 'session'; sessionId: string; sso: { issuer: string; subject: string } | null; mfaPending: boolean } | { kind: 'token'; tokenId: string };
   /** Tenant → roles; the install tenant's entry holds install-wide roles. Read fresh on every request. */
   grants: Grants;
 }

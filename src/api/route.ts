@@ -212,14 +212,20 @@ function guard(api: ApiServices, d: RouteDef) {
       // Install-wide routes do not exist for a customer's token, exactly like a path that is not there.
       if (p.kind === 'token') throw await refuse([p.tenant], 'not-visible', new StkError('STK_ERR_NOT_FOUND', 'not found'), p);
       if (!installPermissions(p).has(d.permission)) {
-        throw await refuse([INSTALL_TENANT], 'forbidden', new StkError('STK_ERR_FORBIDDEN', `this needs the permission ${d.permission}`, { context: d.permission }), p);
+        throw await refuse(
+          [INSTALL_TENANT],
+          'forbidden',
+          new StkError('STK_ERR_FORBIDDEN', `this needs the permission ${d.permission}`, { context: d.permission }),
+          p,
+        );
       }
       return;
     }
     const param = (req.params as Record<string, unknown>).tenant;
     if (!isValidId('tenant', param) || !canSee(p, param)) {
       // Recorded under the customer probed (if it exists and is a customer) and under the caller's own records.
-      const probed = isValidId('tenant', param) && !isReservedTenant(param) && (await api.store.forTenant(param).get<TenantDoc>('tenant', param)) ? [param] : [];
+      const probed =
+        isValidId('tenant', param) && !isReservedTenant(param) && (await api.store.forTenant(param).get<TenantDoc>('tenant', param)) ? [param] : [];
       throw await refuse([...probed, p.kind === 'token' ? p.tenant : INSTALL_TENANT], 'not-visible', new StkError('STK_ERR_NOT_FOUND', 'not found'), p);
     }
     const tenant = param;
@@ -293,7 +299,16 @@ export function registerRoutes(app: FastifyInstance, defs: RouteDef[]): void {
           throw new StkError('STK_ERR_VALIDATION', 'this route takes no body', { context: 'body' });
         }
         let status = d.status ?? 200;
-        const parts = { req, reply, body: req.body ?? {}, query: req.query ?? {}, params: req.params ?? {}, setStatus: (code: number) => void (status = code) };
+        const parts = {
+          req,
+          reply,
+          body: req.body ?? {},
+          query: req.query ?? {},
+          params: req.params ?? {},
+          setStatus: (code: number) => {
+            status = code;
+          },
+        };
         if (d.scope === 'public') {
           const out = await d.handler({ ...parts, api, people: api.people });
           return reply.status(status).send(out);

@@ -64,7 +64,13 @@ export async function mustGet<T extends Doc>(c: TenantContext, collection: strin
 }
 
 /** `GET /tenants/:tenant/<area>/:<param>`. */
-export function getRoute(area: string, collection: string, param: string, view: View = (d) => d, permission: Permission = readPermission(area)): TenantRouteDef {
+export function getRoute(
+  area: string,
+  collection: string,
+  param: string,
+  view: View = (d) => d,
+  permission: Permission = readPermission(area),
+): TenantRouteDef {
   return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${area}/:${param}`,

@@ -15,7 +15,9 @@ export function registerUser(program: Command): void {
       const api = await requireAdminApi(o.data);
       const r = await api.call('POST', '/users', { name: o.name, email, ...(o.hours ? { expiresInHours: Number(o.hours) } : {}) });
       if (o.role?.length) await api.call('PUT', `/users/${r.id}/roles`, { roles: o.role });
-      console.log(JSON.stringify({ id: r.id, email: r.email, invitation: { link: `${api.url}${r.invitation.path}`, expiresAt: r.invitation.expiresAt } }, null, 2));
+      console.log(
+        JSON.stringify({ id: r.id, email: r.email, invitation: { link: `${api.url}${r.invitation.path}`, expiresAt: r.invitation.expiresAt } }, null, 2),
+      );
     });
   u.command('list')
     .description('every user of the install')
@@ -29,7 +31,9 @@ export function registerUser(program: Command): void {
     .option(...data)
     .action(async (userId: string, tenant: string, roles: string[], o: { data?: string }) => {
       const r = await (await requireAdminApi(o.data)).call('PUT', `/tenants/${encodeURIComponent(tenant)}/access`, { userId, roles });
-      console.log(r.approvalId ? `${tenant}: four-eyes request ${r.approvalId} waits for a second person` : `${userId} on ${tenant}: ${r.roles.join(', ') || 'no roles'}`);
+      console.log(
+        r.approvalId ? `${tenant}: four-eyes request ${r.approvalId} waits for a second person` : `${userId} on ${tenant}: ${r.roles.join(', ') || 'no roles'}`,
+      );
     });
   u.command('roles <userId> [roles...]')
     .description('set the install-wide roles of a user (msp-owner, msp-admin, auditor)')
@@ -44,12 +48,23 @@ export function registerUser(program: Command): void {
     ['reset-mfa', 'reset-mfa', "remove a user's TOTP and recovery codes"],
     ['reinvite', 'invitation', 'a new invitation (the old one stops working)'],
   ] as const) {
-    const c = u.command(`${name} <userId>`).description(what).option(...data);
+    const c = u
+      .command(`${name} <userId>`)
+      .description(what)
+      .option(...data);
     if (name === 'disable') c.requiredOption('--reason <text>', 'why');
     c.action(async (userId: string, o: { data?: string; reason?: string }) => {
       const api = await requireAdminApi(o.data);
-      const r = await api.call('POST', `/users/${encodeURIComponent(userId)}/${path}`, name === 'disable' ? { reason: o.reason } : name === 'reinvite' ? {} : undefined);
-      console.log(name === 'reinvite' ? JSON.stringify({ id: userId, invitation: { link: `${api.url}${r.invitation.path}`, expiresAt: r.invitation.expiresAt } }, null, 2) : `${userId}: ${r.status}`);
+      const r = await api.call(
+        'POST',
+        `/users/${encodeURIComponent(userId)}/${path}`,
+        name === 'disable' ? { reason: o.reason } : name === 'reinvite' ? {} : undefined,
+      );
+      console.log(
+        name === 'reinvite'
+          ? JSON.stringify({ id: userId, invitation: { link: `${api.url}${r.invitation.path}`, expiresAt: r.invitation.expiresAt } }, null, 2)
+          : `${userId}: ${r.status}`,
+      );
     });
   }
 }

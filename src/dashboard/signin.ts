@@ -30,10 +30,26 @@ export function registerSignIn(ui: FastifyInstance, ctx: DashboardContext, throt
     return c ? new SsoClient(c) : null;
   };
   let client: SsoClient | null | undefined;
-  const ssoClient = () => (client === undefined ? (client = sso()) : client);
+  const ssoClient = (): SsoClient | null => {
+    if (client === undefined) client = sso();
+    return client;
+  };
 
-  const startSession = async (req: FastifyRequest, reply: FastifyReply, people: People, user: SessionUser, grants: Grants, method: Parameters<typeof recordSignIn>[2]['method']) => {
-    const principal: UserPrincipal = { kind: 'user', userId: user.userId, name: user.name, via: { kind: 'session', sessionId: '', sso: user.sso, mfaPending: user.mfaPending }, grants: {} };
+  const startSession = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    people: People,
+    user: SessionUser,
+    grants: Grants,
+    method: Parameters<typeof recordSignIn>[2]['method'],
+  ) => {
+    const principal: UserPrincipal = {
+      kind: 'user',
+      userId: user.userId,
+      name: user.name,
+      via: { kind: 'session', sessionId: '', sso: user.sso, mfaPending: user.mfaPending },
+      grants: {},
+    };
     const { sid, session } = await people.sessions.create('', principal, { user, ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '') });
     await recordSignIn(
       people,
@@ -102,7 +118,10 @@ export function registerSignIn(ui: FastifyInstance, ctx: DashboardContext, throt
     const { url, flight } = await client.start();
     const sealed = people.vault.seal(flight, 'sso', 'flight');
     // Lax: the provider sends the browser back with a top-level GET from its own site.
-    reply.header('set-cookie', `${FLIGHT_COOKIE}=${sealed}; Path=${UI_PREFIX}/sso; HttpOnly; SameSite=Lax; Max-Age=600${req.protocol === 'https' ? '; Secure' : ''}`);
+    reply.header(
+      'set-cookie',
+      `${FLIGHT_COOKIE}=${sealed}; Path=${UI_PREFIX}/sso; HttpOnly; SameSite=Lax; Max-Age=600${req.protocol === 'https' ? '; Secure' : ''}`,
+    );
     noStore(reply);
     return reply.redirect(url, 303);
   });
@@ -158,10 +177,16 @@ export function registerSignIn(ui: FastifyInstance, ctx: DashboardContext, throt
     if (!userId) {
       userId = newId();
       const name = String(claims.name ?? claims.preferred_username ?? claims.email ?? sso.subject).slice(0, 200);
-      const r = await execute(ctx.rt.log, { tenant: INSTALL_TENANT, id: userId }, userDecider, { kind: 'provision', user: { name, email: String(claims.email ?? ''), sso } }, {
-        actor: { ...actor, id: `user:${userId}` },
-        known: 'new',
-      });
+      const r = await execute(
+        ctx.rt.log,
+        { tenant: INSTALL_TENANT, id: userId },
+        userDecider,
+        { kind: 'provision', user: { name, email: String(claims.email ?? ''), sso } },
+        {
+          actor: { ...actor, id: `user:${userId}` },
+          known: 'new',
+        },
+      );
       position = r.position;
     }
     const u = await people.user(userId);
@@ -170,9 +195,15 @@ export function registerSignIn(ui: FastifyInstance, ctx: DashboardContext, throt
     const current = await people.grants(userId);
     for (const tenant of new Set([...Object.keys(mapped), ...Object.keys(current)])) {
       const scope = tenant === INSTALL_TENANT ? 'install' : 'tenant';
-      const r = await execute(ctx.rt.log, { tenant, id: userId }, accessDecider, { kind: 'set', roles: mapped[tenant] ?? [], source: 'sso', scope }, {
-        actor: { ...actor, id: `user:${userId}` },
-      });
+      const r = await execute(
+        ctx.rt.log,
+        { tenant, id: userId },
+        accessDecider,
+        { kind: 'set', roles: mapped[tenant] ?? [], source: 'sso', scope },
+        {
+          actor: { ...actor, id: `user:${userId}` },
+        },
+      );
       position = Math.max(position, r.position);
     }
     // The next page reads grants from this process's read models: let them catch up first.

@@ -99,7 +99,7 @@ export class SignInGuard {
     } catch (err) {
       throw unavailable(err);
     }
-    if (!e || e.operation !== 'PUT' || e.length === 0) return { value: null, revision: e?.revision ?? 0 };
+    if (e?.operation !== 'PUT' || e.length === 0) return { value: null, revision: e?.revision ?? 0 };
     return { value: e.json<T>(), revision: e.revision };
   }
 

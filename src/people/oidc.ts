@@ -43,7 +43,8 @@ export function loadOidcConfig(dataDir: string, env: NodeJS.ProcessEnv = process
     throw new StkError('STK_ERR_CONFIG', `${path} is not JSON`, { path }, { cause: err });
   }
   const bad = (what: string) => new StkError('STK_ERR_CONFIG', `${path}: ${what}`, { path });
-  if (typeof c.issuer !== 'string' || typeof c.clientId !== 'string' || typeof c.redirectUri !== 'string') throw bad('issuer, clientId and redirectUri are required');
+  if (typeof c.issuer !== 'string' || typeof c.clientId !== 'string' || typeof c.redirectUri !== 'string')
+    throw bad('issuer, clientId and redirectUri are required');
   if (!Array.isArray(c.roles)) throw bad('roles must be a list of {claim, value, role, tenants?}');
   for (const r of c.roles) {
     if (!isRole(r.role)) throw bad(`unknown role ${JSON.stringify(r.role)}`);
@@ -96,7 +97,12 @@ export class SsoClient {
   /** Where to send the browser, and what to remember until it comes back. */
   async start(): Promise<{ url: string; flight: SsoFlight }> {
     const config = await this.#discover();
-    const flight: SsoFlight = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), until: Date.now() + 10 * 60_000 };
+    const flight: SsoFlight = {
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      verifier: oidc.randomPKCECodeVerifier(),
+      until: Date.now() + 10 * 60_000,
+    };
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: this.settings.redirectUri,
       scope: (this.settings.scopes ?? ['openid', 'email', 'profile']).join(' '),

@@ -40,11 +40,53 @@ export async function verifyPassword(stored: string | null, password: string): P
  */
 const COMMON = new Set(
   [
-    'password', 'passw0rd', 'password1', 'password123', '123456789012', '1234567890', 'qwertyuiop', 'qwerty123456', 'iloveyou',
-    'admin', 'administrator', 'letmein', 'welcome', 'welcome1', 'changeme', 'trustno1', 'sunshine', 'princess', 'football',
-    'baseball', 'dragon', 'monkey', 'shadow', 'master', 'superman', 'starwars', 'whatever', 'michael', 'jennifer', 'abc123',
-    'stockade', 'security', 'p@ssw0rd', 'p@ssword', 'correcthorsebatterystaple', 'aaaaaaaaaaaa', 'qazwsxedcrfv', '1q2w3e4r5t6y',
-    'zaq12wsxcde3', 'asdfghjkl', 'zxcvbnm', 'summer', 'winter', 'spring', 'autumn', 'company', 'secret',
+    'password',
+    'passw0rd',
+    'password1',
+    'password123',
+    '123456789012',
+    '1234567890',
+    'qwertyuiop',
+    'qwerty123456',
+    'iloveyou',
+    'admin',
+    'administrator',
+    'letmein',
+    'welcome',
+    'welcome1',
+    'changeme',
+    'trustno1',
+    'sunshine',
+    'princess',
+    'football',
+    'baseball',
+    'dragon',
+    'monkey',
+    'shadow',
+    'master',
+    'superman',
+    'starwars',
+    'whatever',
+    'michael',
+    'jennifer',
+    'abc123',
+    'stockade',
+    'security',
+    'p@ssw0rd',
+    'p@ssword',
+    'correcthorsebatterystaple',
+    'aaaaaaaaaaaa',
+    'qazwsxedcrfv',
+    '1q2w3e4r5t6y',
+    'zaq12wsxcde3',
+    'asdfghjkl',
+    'zxcvbnm',
+    'summer',
+    'winter',
+    'spring',
+    'autumn',
+    'company',
+    'secret',
   ].map((p) => p.toLowerCase()),
 );
 
@@ -60,7 +102,8 @@ export function checkPasswordPolicy(password: string, user: { name: string; emai
   if (password.length > PASSWORD_MAX) throw weak('too-long', `a password has at most ${PASSWORD_MAX} characters`);
   const lower = password.toLowerCase();
   const core = lower.replace(/^[^a-z]+|[^a-z]+$/g, '');
-  if (COMMON.has(lower) || COMMON.has(core) || COMMON.has(lower.replace(/[^a-z0-9]/g, ''))) throw weak('common', 'this password is one of the most common ones');
+  if (COMMON.has(lower) || COMMON.has(core) || COMMON.has(lower.replace(/[^a-z0-9]/g, '')))
+    throw weak('common', 'this password is one of the most common ones');
   if (new Set(lower).size <= 2) throw weak('repetitive', 'this password repeats one or two characters');
   if (isRun(lower)) throw weak('sequence', 'this password is a plain sequence of characters');
   const parts = [user.name, user.email.split('@')[0] ?? '', ...user.name.split(/\s+/)].map((x) => x.trim().toLowerCase()).filter((x) => x.length >= 3);

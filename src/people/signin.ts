@@ -60,9 +60,15 @@ export async function passwordSignIn(people: People, o: { email: string; passwor
       const index = set ? recoveryIndex(set, code) : -1;
       if (index < 0 || u.state.recovery?.used.includes(index)) return fail(new StkError('STK_ERR_MFA_INVALID', 'the code is not valid', { field: 'code' }));
       // Single use, decided on the user's log: a racing second use of the same code is refused there.
-      await execute(people.rt.log, { tenant: INSTALL_TENANT, id: userId }, userDecider, { kind: 'use-recovery-code', index }, {
-        actor: { kind: 'operator', id: `user:${userId}`, via: 'recovery-code' },
-      }).catch((err) => (err instanceof StkError && err.code === 'STK_ERR_MFA_INVALID' ? fail(err) : Promise.reject(err)));
+      await execute(
+        people.rt.log,
+        { tenant: INSTALL_TENANT, id: userId },
+        userDecider,
+        { kind: 'use-recovery-code', index },
+        {
+          actor: { kind: 'operator', id: `user:${userId}`, via: 'recovery-code' },
+        },
+      ).catch((err) => (err instanceof StkError && err.code === 'STK_ERR_MFA_INVALID' ? fail(err) : Promise.reject(err)));
       method = 'password+recovery-code';
     }
   }
@@ -74,5 +80,11 @@ export async function passwordSignIn(people: People, o: { email: string; passwor
 
 /** Records a sign-in on the user's log (who, how, which session); returns the user's state after it. */
 export async function recordSignIn(people: People, userId: string, signIn: UserSignedIn, via: string): Promise<void> {
-  await execute(people.rt.log, { tenant: INSTALL_TENANT, id: userId }, userDecider, { kind: 'sign-in', signIn }, { actor: { kind: 'operator', id: `user:${userId}`, via } });
+  await execute(
+    people.rt.log,
+    { tenant: INSTALL_TENANT, id: userId },
+    userDecider,
+    { kind: 'sign-in', signIn },
+    { actor: { kind: 'operator', id: `user:${userId}`, via } },
+  );
 }

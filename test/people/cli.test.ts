@@ -17,16 +17,28 @@ test('invite prints a single-use link; list, grant, roles and disable go through
     assert.match(out.invitation.link, new RegExp(`^${running.api}/ui/invite#stk_inv_[A-Za-z0-9_-]{12}\\.[A-Za-z0-9_-]{43}$`));
     const list = runCli(['user', 'list', '--data', dir.path]);
     assert.is(await list.exited, 0);
-    assert.ok(list.lines.some((l) => l.startsWith(`${out.id}\tops@example.test\tOps Person\tinvited`)), list.lines.join('\n'));
+    assert.ok(
+      list.lines.some((l) => l.startsWith(`${out.id}\tops@example.test\tOps Person\tinvited`)),
+      list.lines.join('\n'),
+    );
     const grant = runCli(['user', 'grant', out.id, 'default', 'customer-analyst', '--data', dir.path]);
     assert.is(await grant.exited, 0, grant.lines.join('\n'));
-    assert.ok(grant.lines.some((l) => l === `${out.id} on default: customer-analyst`), grant.lines.join('\n'));
+    assert.ok(
+      grant.lines.some((l) => l === `${out.id} on default: customer-analyst`),
+      grant.lines.join('\n'),
+    );
     const bad = runCli(['user', 'roles', out.id, 'customer-admin', '--data', dir.path]);
     assert.is(await bad.exited, 1);
-    assert.ok(bad.lines.some((l) => l.includes('STK_ERR_VALIDATION')), bad.lines.join('\n'));
+    assert.ok(
+      bad.lines.some((l) => l.includes('STK_ERR_VALIDATION')),
+      bad.lines.join('\n'),
+    );
     const disable = runCli(['user', 'disable', out.id, '--reason', 'test', '--data', dir.path]);
     assert.is(await disable.exited, 0, disable.lines.join('\n'));
-    assert.ok(disable.lines.some((l) => l === `${out.id}: disabled`), disable.lines.join('\n'));
+    assert.ok(
+      disable.lines.some((l) => l === `${out.id}: disabled`),
+      disable.lines.join('\n'),
+    );
   } finally {
     await serve.kill();
     await dir.cleanup();

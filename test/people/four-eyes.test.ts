@@ -121,7 +121,10 @@ test('an expired request cannot be approved; a rejection issues nothing; suspens
   const done = await f.call('POST', `/api/v1/tenants/${tenant}/approvals/${ca1.body.approvalId}/approve`, { token: ownerOfInstall.token });
   assert.is(done.body.result.outcome, 'issued', JSON.stringify(done.body));
   await settled(f);
-  const grant = await f.call('PUT', `/api/v1/tenants/${tenant}/access`, { token: requester.token, body: { userId: analyst.userId, roles: ['customer-analyst', 'customer-admin'] } });
+  const grant = await f.call('PUT', `/api/v1/tenants/${tenant}/access`, {
+    token: requester.token,
+    body: { userId: analyst.userId, roles: ['customer-analyst', 'customer-admin'] },
+  });
   assert.is(grant.status, 202, JSON.stringify(grant.body));
   const approved = await f.call('POST', `/api/v1/tenants/${tenant}/approvals/${grant.body.approvalId}/approve`, { token: ownerOfInstall.token });
   assert.is(approved.body.result.outcome, 'issued');

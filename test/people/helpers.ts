@@ -24,7 +24,11 @@ export interface Person {
  * Invites a user as the admin, gives them `install` roles and roles per customer through the API,
  * and mints them an API token; returns once this process's read models show all of it.
  */
-export async function person(f: ApiFixture, roles: { install?: Role[]; tenants?: Record<string, Role[]> }, o: { password?: string | null } = {}): Promise<Person & { invitation: string }> {
+export async function person(
+  f: ApiFixture,
+  roles: { install?: Role[]; tenants?: Record<string, Role[]> },
+  o: { password?: string | null } = {},
+): Promise<Person & { invitation: string }> {
   const email = `p${process.pid}-${++n}-${newId().slice(0, 6)}@example.test`.toLowerCase();
   const u = await f.call('POST', '/api/v1/users', { body: { name: `Person ${n}`, email } });
   if (u.status !== 201) throw new Error(`invite: ${u.status} ${JSON.stringify(u.body)}`);

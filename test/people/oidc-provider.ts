@@ -10,12 +10,17 @@ export type Accounts = Record<string, { email: string; name: string; groups: str
  * sign-in pages (any password), one confidential client, PKCE required, and a `groups` claim in
  * the ID token.
  */
-export async function oidcProvider(o: { redirectUri: string; accounts: Accounts }): Promise<{ issuer: string; clientId: string; clientSecret: string; close(): Promise<void> }> {
+export async function oidcProvider(o: {
+  redirectUri: string;
+  accounts: Accounts;
+}): Promise<{ issuer: string; clientId: string; clientSecret: string; close(): Promise<void> }> {
   // The provider announces its development defaults on the console; the test knows them.
-  const quiet = (write: (...a: unknown[]) => void) => (...a: unknown[]) => {
-    if (typeof a[0] === 'string' && a[0].startsWith('oidc-provider')) return;
-    write(...a);
-  };
+  const quiet =
+    (write: (...a: unknown[]) => void) =>
+    (...a: unknown[]) => {
+      if (typeof a[0] === 'string' && a[0].startsWith('oidc-provider')) return;
+      write(...a);
+    };
   const [warn, info] = [console.warn, console.info];
   console.warn = quiet(warn);
   console.info = quiet(info);

@@ -64,14 +64,14 @@ test.after(async () => {
 });
 
 function path(r: RouteDef, tenant: string): string {
-  return `/api/v1${r.url}`.replace(/:([A-Za-z]+)/g, (_, name: string) => (name === 'tenant' ? tenant : name === 'product' ? 'edr' : name === 'sessionId' ? 'a'.repeat(64) : 'x'));
+  return `/api/v1${r.url}`.replace(/:([A-Za-z]+)/g, (_, name: string) =>
+    name === 'tenant' ? tenant : name === 'product' ? 'edr' : name === 'sessionId' ? 'a'.repeat(64) : 'x',
+  );
 }
 
 /** A request that every route refuses at its schema, after the guard: a field no route takes. */
 function probe(r: RouteDef, tenant: string, token: string) {
-  return r.method === 'GET'
-    ? f.call('GET', `${path(r, tenant)}?zzProbe=1`, { token })
-    : f.call(r.method, path(r, tenant), { token, body: { zzProbe: 1 } });
+  return r.method === 'GET' ? f.call('GET', `${path(r, tenant)}?zzProbe=1`, { token }) : f.call(r.method, path(r, tenant), { token, body: { zzProbe: 1 } });
 }
 
 type Expect = 'allowed' | 403 | 404;

@@ -40,14 +40,21 @@ const admin = (method: string, path: string, body?: unknown) => apiCall(a.base, 
 const last = () => a.stk.runtime.log.lastPosition();
 
 async function invite(name = 'Grace Hopper'): Promise<{ id: string; email: string; token: string }> {
-  const email = `${newId().slice(0, 8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}@example.test`;
+  const email = `${newId()
+    .slice(0, 8)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}@example.test`;
   const r = await admin('POST', '/users', { name, email });
   assert.is(r.status, 201, JSON.stringify(r.body));
   return { id: r.body.id, email, token: r.body.invitation.token };
 }
 
 async function accept(token: string, password: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${a.base}/api/v1/invitations/accept`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, password }) });
+  const res = await fetch(`${a.base}/api/v1/invitations/accept`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, password }),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -95,7 +102,14 @@ test('an invitation: a weak password and a used or expired invitation are refuse
     a.stk.runtime.log,
     { tenant: INSTALL_TENANT, id },
     userDecider,
-    { kind: 'invite', user: { name: 'Late', email: `${id.toLowerCase().replace(/[^a-z0-9]/g, 'x')}@example.test`, invitation: { lookup: inv.lookup, hash: inv.hash, expiresAt: new Date(Date.now() - 3600_000).toISOString() } } },
+    {
+      kind: 'invite',
+      user: {
+        name: 'Late',
+        email: `${id.toLowerCase().replace(/[^a-z0-9]/g, 'x')}@example.test`,
+        invitation: { lookup: inv.lookup, hash: inv.hash, expiresAt: new Date(Date.now() - 3600_000).toISOString() },
+      },
+    },
     { actor: { kind: 'operator', id: 'admin' }, known: 'new' },
   );
   await a.stk.runtime.readModels!.projector.waitFor(await last(), 5000);
@@ -189,7 +203,10 @@ test('sessions: a user lists them and ends one; disabling the user ends the rest
   assert.is(list.body.items.length, 3);
   assert.is(list.body.items.filter((x: any) => x.current).length, 1);
   const other = list.body.items.find((x: any) => !x.current);
-  const ended = await fetch(`${a.base}/ui/api/me/sessions/${other.id}`, { method: 'DELETE', headers: { cookie: s1.cookie, origin: a.base, 'x-csrf-token': s1.body.csrf } });
+  const ended = await fetch(`${a.base}/ui/api/me/sessions/${other.id}`, {
+    method: 'DELETE',
+    headers: { cookie: s1.cookie, origin: a.base, 'x-csrf-token': s1.body.csrf },
+  });
   assert.is(ended.status, 204);
   const alive = [s1, s2, s3].filter(async () => true);
   const statuses = await Promise.all(alive.map((s) => ui(a.base, s, 'GET', '/session').then((r) => r.status)));
@@ -217,7 +234,11 @@ test('the admin key is break-glass: its use is a sealed event of the install, an
   assert.is((records[0]!.data as { route: string }).route, '/api/v1/tenants');
   const me = await apiCall(a.base, a.adminKey, 'GET', '/me');
   assert.equal({ kind: me.body.kind, breakGlass: me.body.breakGlass }, { kind: 'admin', breakGlass: true });
-  const res = await fetch(`${a.base}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: a.base }, body: JSON.stringify({ credential: a.adminKey }) });
+  const res = await fetch(`${a.base}/ui/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: a.base },
+    body: JSON.stringify({ credential: a.adminKey }),
+  });
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
   const view = await (await fetch(`${a.base}/ui/session`, { headers: { cookie } })).json();
   assert.is(view.breakGlass, true);

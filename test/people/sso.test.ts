@@ -89,7 +89,10 @@ test('a person of the soc-analysts group signs in through the provider and lands
   const ana = users.body.items.find((u: any) => u.email === 'ana@example.test');
   assert.equal(ana.sso, { issuer: idp.issuer, subject: 'ana.lyst' });
   const access = await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${tenant}/audit?aggregateType=access`);
-  assert.ok(access.body.items.some((x: any) => x.action === 'access.granted' && x.via === `sso:${idp.issuer}#ana.lyst`), JSON.stringify(access.body.items));
+  assert.ok(
+    access.body.items.some((x: any) => x.action === 'access.granted' && x.via === `sso:${idp.issuer}#ana.lyst`),
+    JSON.stringify(access.body.items),
+  );
 });
 
 test('a person the mapping gives no role is refused; a forged state or a missing flight is refused', async () => {
@@ -99,7 +102,10 @@ test('a person the mapping gives no role is refused; a forged state or a missing
     await signInAtProvider(p, 'outsider');
     await p.waitForURL(/\/ui\/sso\/callback/);
     assert.match(await p.content(), /STK_ERR_FORBIDDEN/);
-    assert.is((await other.context.cookies()).find((c) => c.name === 'stk_session'), undefined);
+    assert.is(
+      (await other.context.cookies()).find((c) => c.name === 'stk_session'),
+      undefined,
+    );
   } finally {
     await other.close();
   }

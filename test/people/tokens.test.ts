@@ -36,7 +36,10 @@ test('a service token has an owner and an expiry within the maximum; an expired 
   assert.is(await f.stk.runtime.log.lastPosition(), before, 'nothing written');
   assert.is((await f.call('PATCH', '/api/v1/settings', { body: { tokenMaxDays: 30, tokenDefaultDays: 7 } })).status, 200);
   await settled(f);
-  assert.is((await f.call('POST', `/api/v1/tenants/${tenant}/tokens`, { body: { role: 'operator', expiresInDays: 31 } })).body.error.code, 'STK_ERR_TOKEN_EXPIRY_TOO_LONG');
+  assert.is(
+    (await f.call('POST', `/api/v1/tenants/${tenant}/tokens`, { body: { role: 'operator', expiresInDays: 31 } })).body.error.code,
+    'STK_ERR_TOKEN_EXPIRY_TOO_LONG',
+  );
   assert.is((await f.call('PATCH', '/api/v1/settings', { body: { tokenMaxDays: 365, tokenDefaultDays: 90 } })).status, 200);
 
   const people = await peopleOf(f.stk.runtime);
@@ -76,7 +79,10 @@ test("a suspended customer: its own people and tokens keep only the allowed read
     assert.is(alerts.body.error.code, 'STK_ERR_TENANT_SUSPENDED');
     assert.is((await f.call('GET', `/api/v1/tenants/${t}`, { token })).status, 200, 'tenant.read is allowed while suspended');
     assert.is((await f.call('GET', `/api/v1/tenants/${t}/audit`, { token })).status, 200, 'audit.read is allowed while suspended');
-    assert.is((await f.call('POST', `/api/v1/tenants/${t}/incidents`, { token, body: { title: 'x', severity: 'low' } })).body.error.code, 'STK_ERR_TENANT_SUSPENDED');
+    assert.is(
+      (await f.call('POST', `/api/v1/tenants/${t}/incidents`, { token, body: { title: 'x', severity: 'low' } })).body.error.code,
+      'STK_ERR_TENANT_SUSPENDED',
+    );
   }
   assert.is((await f.call('GET', `/api/v1/tenants/${t}/alerts`, { token: msp.token })).status, 200, "the MSP's analyst keeps working");
   assert.is((await f.call('PATCH', '/api/v1/settings', { body: { suspendedReads: ['tenant.read', 'alerts.read'] } })).status, 200);
@@ -102,7 +108,10 @@ test('the audit export names people and how they came in, and carries refused at
   const r = await f.call('GET', `/api/v1/tenants/${t}/audit/export?format=jsonl`, { token: auditor.token });
   assert.is(r.status, 200);
   const jsonl = typeof r.body === 'string' ? r.body : `${JSON.stringify(r.body)}\n`;
-  const rows = jsonl.trim().split('\n').map((l) => JSON.parse(l));
+  const rows = jsonl
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.ok(rows.some((x) => x.action === 'incident.opened' && x.actorId === `user:${analyst.userId}` && x.via === `token:${analyst.tokenId}`));
   assert.ok(rows.some((x) => x.kind === 'refused' && x.action === 'forbidden' && x.actorId === `user:${analyst.userId}` && x.code === 'STK_ERR_FORBIDDEN'));
   assert.ok(rows.some((x) => x.kind === 'refused' && x.action === 'not-visible' && x.actorId === `user:${outsider.userId}`));

@@ -23,7 +23,8 @@ export function checkGrantable(p: Principal, tenant: string, roles: Role[]): voi
     tenant === INSTALL_TENANT ? tenantPermissionsOf(p.kind === 'user' ? (p.grants[INSTALL_TENANT] ?? []) : []) : permissionsOn(p, tenant);
   const heldInstall = installPermissions(p);
   for (const r of roles) {
-    if (!roleWithin(r, heldTenant, heldInstall)) throw new StkError('STK_ERR_FORBIDDEN', `you cannot grant or take away ${r}: it has rights you do not hold`, { context: r });
+    if (!roleWithin(r, heldTenant, heldInstall))
+      throw new StkError('STK_ERR_FORBIDDEN', `you cannot grant or take away ${r}: it has rights you do not hold`, { context: r });
   }
 }
 
@@ -49,7 +50,15 @@ export const accessRoutes: TenantRouteDef[] = [
       const items = await Promise.all(
         page.items.map(async (a) => {
           const u = await c.directory.user(a.id);
-          return { userId: a.id, name: u?.name ?? null, email: u?.email ?? null, status: u?.status ?? null, roles: a.roles, updatedAt: a.updatedAt, updatedBy: a.updatedBy };
+          return {
+            userId: a.id,
+            name: u?.name ?? null,
+            email: u?.email ?? null,
+            status: u?.status ?? null,
+            roles: a.roles,
+            updatedAt: a.updatedAt,
+            updatedBy: a.updatedBy,
+          };
         }),
       );
       return { items, nextCursor: page.nextCursor, consistencyToken: c.readToken() };

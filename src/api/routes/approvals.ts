@@ -58,10 +58,15 @@ export function derivedCommandId(...parts: string[]): string {
 export async function issueDispatch(c: TenantContext, a: Extract<ApprovalAction, { kind: 'dispatch' }>, id: string, o: { idempotent?: boolean } = {}) {
   const agent = await mustGet<AgentDoc>(c, 'agents', a.agentId);
   const context = { products: c.tenantDoc.products, suspended: c.tenantDoc.suspended, agentStatus: agent.status };
-  return c.execute(agentCommandDecider, id, { kind: 'dispatch' as const, command: { agentId: a.agentId, action: a.action, args: a.args }, context }, {
-    known: 'new',
-    ...(o.idempotent ? { idempotent: true, eventIds: derivedIds(c.tenant, id) } : {}),
-  });
+  return c.execute(
+    agentCommandDecider,
+    id,
+    { kind: 'dispatch' as const, command: { agentId: a.agentId, action: a.action, args: a.args }, context },
+    {
+      known: 'new',
+      ...(o.idempotent ? { idempotent: true, eventIds: derivedIds(c.tenant, id) } : {}),
+    },
+  );
 }
 
 async function issue(c: TenantContext, approval: ApprovalDoc): Promise<{ outcome: 'issued' | 'refused'; ref: string }> {

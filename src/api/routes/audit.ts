@@ -81,7 +81,8 @@ export const auditExportRoutes: Array<TenantRouteDef | InstallRouteDef> = [
     url: `${TENANT_PREFIX}/audit/export`,
     permission: 'audit.export',
     area: 'audit',
-    summary: "Export the customer's audit trail, oldest first: every recorded change (who, through which token/session/SSO subject) and every refused attempt; CSV or JSON lines",
+    summary:
+      "Export the customer's audit trail, oldest first: every recorded change (who, through which token/session/SSO subject) and every refused attempt; CSV or JSON lines",
     params: TENANT_PARAM,
     query: FORMAT,
     handler: async (c: TenantContext<unknown, { format?: string }>) =>

@@ -223,6 +223,12 @@ export const coreRoutes: TenantRouteDef[] = [
     command: (b: { reason: string }) => ({ kind: 'close' as const, reason: b.reason }),
   }),
 
-  listRoute('audit', 'audit', { actorKind: oneOf(['operator', 'agent', 'system']), actorId: text(100), aggregateType: text(32), action: text(64), via: text(300) }),
+  listRoute('audit', 'audit', {
+    actorKind: oneOf(['operator', 'agent', 'system']),
+    actorId: text(100),
+    aggregateType: text(32),
+    action: text(64),
+    via: text(300),
+  }),
   getRoute('audit', 'audit', 'entryId'),
 ];

@@ -48,7 +48,12 @@ export const meRoutes: InstallRouteDef[] = [
         via: p.via.kind,
         sso: p.via.kind === 'session' ? p.via.sso : null,
         mfa: { enrolled: u.state.totp !== null, required: mfaRequired(c.people, p.grants), pending: p.via.kind === 'session' && p.via.mfaPending },
-        roles: { install: p.grants[INSTALL_TENANT] ?? [], tenants: Object.entries(p.grants).filter(([t]) => t !== INSTALL_TENANT).map(([tenant, roles]) => ({ tenant, roles })) },
+        roles: {
+          install: p.grants[INSTALL_TENANT] ?? [],
+          tenants: Object.entries(p.grants)
+            .filter(([t]) => t !== INSTALL_TENANT)
+            .map(([tenant, roles]) => ({ tenant, roles })),
+        },
         permissions: [...installPermissions(p)],
       };
     },
@@ -126,7 +131,7 @@ export const meRoutes: InstallRouteDef[] = [
     handler: async (c: InstallContext<unknown, unknown, { tokenId: string }>) => {
       const p = me(c);
       const t = await c.admin.tenant(INSTALL_TENANT).get<TokenDoc>('tokens', c.params.tokenId);
-      if (!t || t.owner?.kind !== 'user' || t.owner.id !== p.userId) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
+      if (t?.owner?.kind !== 'user' || t.owner.id !== p.userId) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
       const r = await c.execute(INSTALL_TENANT, tokenDecider, t.id, { kind: 'revoke' });
       return { id: t.id, revoked: true, consistencyToken: await c.settle(INSTALL_TENANT, r.position) };
     },

@@ -1,7 +1,7 @@
 import { SEVERITIES } from '../../../commands/alerts/events.ts';
 import type { GatedAction } from '../../../commands/settings/events.ts';
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
-import { type AlertCountsDoc, type OpenAlertDoc } from '../../../projections/overview/projection.ts';
+import type { AlertCountsDoc, OpenAlertDoc } from '../../../projections/overview/projection.ts';
 import type { TenantDoc } from '../../../projections/tenants/projection.ts';
 import { ACTIONS } from '../../domain/products.ts';
 import { StkError } from '../../errors.ts';
@@ -29,7 +29,12 @@ async function visibleTenants(c: InstallContext): Promise<string[]> {
   return seesAll(c.principal) ? all : all.filter((t) => canSee(c.principal, t));
 }
 
-async function eachPage<T extends { id: string; seq: number }>(store: TenantStore, collection: string, filter: Record<string, string>, each: (d: T) => void): Promise<void> {
+async function eachPage<T extends { id: string; seq: number }>(
+  store: TenantStore,
+  collection: string,
+  filter: Record<string, string>,
+  each: (d: T) => void,
+): Promise<void> {
   let cursor: string | null = null;
   do {
     const page: { items: T[]; nextCursor: string | null } = await store.list<T>(collection, { filter, limit: 200, ...(cursor ? { cursor } : {}) });
@@ -61,7 +66,10 @@ async function customerLine(c: InstallContext, tenant: string, now: number) {
     await eachPage<{ id: string; seq: number; state: string }>(store, 'findings', { product: 'patch', state: 'open' }, () => open++);
     patch = { openFindings: open };
   }
-  const [block, lastPosition] = await Promise.all([c.api.log.streams.last(LEDGER_STREAM, ledgerSubject(tenant)), c.api.log.lastPositionOf(tenantFilter(tenant))]);
+  const [block, lastPosition] = await Promise.all([
+    c.api.log.streams.last(LEDGER_STREAM, ledgerSubject(tenant)),
+    c.api.log.lastPositionOf(tenantFilter(tenant)),
+  ]);
   const b = block ? parseBlock(block.data, { tenant, ledgerSeq: block.seq }) : null;
   return {
     tenant,
@@ -117,7 +125,11 @@ export const mspRoutes: InstallRouteDef[] = [
       await Promise.all(Array.from({ length: OVERVIEW_CONCURRENCY }, worker));
       lines.sort(SORTS[c.query.sort ?? 'name']!);
       const checkpoint = await c.api.log.streams.last(LEDGER_STREAM, CHECKPOINT_SUBJECT);
-      return { items: lines, total: lines.length, lastCheckpointAt: checkpoint ? (JSON.parse(new TextDecoder().decode(checkpoint.data)) as { at: string }).at : null };
+      return {
+        items: lines,
+        total: lines.length,
+        lastCheckpointAt: checkpoint ? (JSON.parse(new TextDecoder().decode(checkpoint.data)) as { at: string }).at : null,
+      };
     },
   }),
   installRoute({

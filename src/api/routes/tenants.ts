@@ -148,7 +148,8 @@ export const tenantRoutes: RouteDef[] = [
     permission: 'tenant.suspend',
     area: 'tenants',
     params: TENANT_PARAM,
-    summary: "Suspend the tenant: its agents are refused, nothing new enrolls, its own people and tokens keep only the reads the install allows; four eyes can apply (suspend-tenant)",
+    summary:
+      'Suspend the tenant: its agents are refused, nothing new enrolls, its own people and tokens keep only the reads the install allows; four eyes can apply (suspend-tenant)',
     body: { properties: { reason: text(500) }, required: ['reason'] },
     handler: async (c: TenantContext<{ reason: string }>) => {
       const pending = await requestIfGated(c, 'suspend-tenant', { kind: 'suspend', reason: c.body.reason });

@@ -5,7 +5,14 @@ import { emailKey, type UserDoc } from '../../../projections/users/projection.ts
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { INSTALL_TENANT } from '../../people/install.ts';
-import { INVITATION_DEFAULT_HOURS, INVITATION_MAX_HOURS, invitationLookup, invitationMatches, invitationPath, mintInvitation } from '../../people/invitations.ts';
+import {
+  INVITATION_DEFAULT_HOURS,
+  INVITATION_MAX_HOURS,
+  invitationLookup,
+  invitationMatches,
+  invitationPath,
+  mintInvitation,
+} from '../../people/invitations.ts';
 import { checkPasswordPolicy, hashPassword } from '../../people/passwords.ts';
 import { fold } from '../../domain/decider.ts';
 import { execute } from '../../domain/execute.ts';
@@ -47,7 +54,12 @@ async function rolesView(c: InstallContext, userId: string) {
   return { install, tenants };
 }
 
-function userChange(action: string, summary: string, command: (c: InstallContext<{ reason?: string }, unknown, { userId: string }>) => Parameters<typeof userDecider.decide>[0], body?: InstallRouteDef['body']): InstallRouteDef {
+function userChange(
+  action: string,
+  summary: string,
+  command: (c: InstallContext<{ reason?: string }, unknown, { userId: string }>) => Parameters<typeof userDecider.decide>[0],
+  body?: InstallRouteDef['body'],
+): InstallRouteDef {
   return installRoute({
     method: 'POST',
     url: `/users/:userId/${action}`,
@@ -83,7 +95,8 @@ export const userRoutes: InstallRouteDef[] = [
     },
     handler: async (c: InstallContext<{ name: string; email: string; expiresInHours?: number }>) => {
       const { name, email } = c.body;
-      if (await c.admin.lookup('users', 'user-email', emailKey(email))) throw new StkError('STK_ERR_USER_EXISTS', 'a user with this e-mail exists', { field: 'email' });
+      if (await c.admin.lookup('users', 'user-email', emailKey(email)))
+        throw new StkError('STK_ERR_USER_EXISTS', 'a user with this e-mail exists', { field: 'email' });
       const id = newId();
       const inv = invitation(c.body.expiresInHours);
       const r = await c.execute(INSTALL_TENANT, userDecider, id, { kind: 'invite', user: { name, email, invitation: inv.event } }, { known: 'new' });
@@ -98,9 +111,11 @@ export const userRoutes: InstallRouteDef[] = [
     summary: 'List the users of the install, newest first',
     query: { status: { type: 'string', enum: ['invited', 'active', 'disabled'] }, cursor: { type: 'string', maxLength: 200 } },
     handler: async (c: InstallContext<unknown, { status?: string; cursor?: string }>) => {
-      const page = await c.admin
-        .tenant(INSTALL_TENANT)
-        .list<UserDoc>('users', { limit: 200, filter: c.query.status ? { status: c.query.status } : {}, ...(c.query.cursor ? { cursor: c.query.cursor } : {}) });
+      const page = await c.admin.tenant(INSTALL_TENANT).list<UserDoc>('users', {
+        limit: 200,
+        filter: c.query.status ? { status: c.query.status } : {},
+        ...(c.query.cursor ? { cursor: c.query.cursor } : {}),
+      });
       return { items: page.items.map(userView), nextCursor: page.nextCursor };
     },
   }),
@@ -111,7 +126,10 @@ export const userRoutes: InstallRouteDef[] = [
     area: 'users',
     summary: 'One user, with the roles they hold install-wide and on the customers you can see',
     params: USER_PARAM,
-    handler: async (c: InstallContext<unknown, unknown, { userId: string }>) => ({ ...userView(await mustUser(c)), roles: await rolesView(c, c.params.userId) }),
+    handler: async (c: InstallContext<unknown, unknown, { userId: string }>) => ({
+      ...userView(await mustUser(c)),
+      roles: await rolesView(c, c.params.userId),
+    }),
   }),
   installRoute({
     method: 'PUT',
@@ -145,13 +163,18 @@ export const userRoutes: InstallRouteDef[] = [
       return { id: c.params.userId, invitation: inv.shown, consistencyToken: await c.settle(INSTALL_TENANT, r.position) };
     },
   }),
-  userChange('disable', 'Disable a user: every session and API token of theirs stops working at once, on every process', (c) => ({ kind: 'disable', reason: c.body.reason ?? '' }), {
-    properties: { reason: text(500) },
-    required: ['reason'],
-  }),
+  userChange(
+    'disable',
+    'Disable a user: every session and API token of theirs stops working at once, on every process',
+    (c) => ({ kind: 'disable', reason: c.body.reason ?? '' }),
+    {
+      properties: { reason: text(500) },
+      required: ['reason'],
+    },
+  ),
   userChange('enable', 'Enable a disabled user again (their old sessions stay ended)', () => ({ kind: 'enable' })),
   userChange('reset-mfa', "Remove a user's TOTP and recovery codes (they set MFA up again); ends their sessions", () => ({ kind: 'reset-mfa' })),
-  userChange('end-sessions', "End every dashboard session of a user, on every process", () => ({ kind: 'end-sessions' })),
+  userChange('end-sessions', 'End every dashboard session of a user, on every process', () => ({ kind: 'end-sessions' })),
 ];
 
 /** `POST /invitations/accept`: the one route without a credential; the invitation is the credential. */
@@ -184,4 +207,3 @@ export const invitationRoutes: PublicRouteDef[] = [
     },
   }),
 ];
-
