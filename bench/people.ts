@@ -65,7 +65,9 @@ export async function benchPeople(): Promise<void> {
       }),
     );
     // 200,000 events take the projector a while on a busy 2-core machine: wait for all of them.
-    if (!(await f.stk.runtime.readModels!.projector.waitFor(await log.lastPosition(), 900_000))) throw new Error('projector did not catch up');
+    const end = await log.lastPosition();
+    let waits = 0;
+    while (!(await f.stk.runtime.readModels!.projector.waitFor(end, 10_000))) if (++waits > 90) throw new Error('projector did not catch up');
     report(`loaded ${CUSTOMERS} customers × ${ALERTS} alerts (written and projected)`, (performance.now() - t0) / 1000, 's');
     const all: number[] = [];
     const one: number[] = [];
