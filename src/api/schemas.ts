@@ -2,7 +2,7 @@ import type { Decider } from '../domain/decider.ts';
 import { StkError } from '../errors.ts';
 import { TENANT_ID_PATTERN, TOKEN_ID_PATTERN } from '../ids.ts';
 import type { Doc } from '../store/model.ts';
-import type { Access } from './auth.ts';
+import { PERMISSIONS, type Permission } from './permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from './route.ts';
 
 export const ID = { type: 'string', pattern: TOKEN_ID_PATTERN };
@@ -20,12 +20,25 @@ const LIST_QUERY = {
 // biome-ignore lint/suspicious/noExplicitAny: a view takes the collection's own document type
 type View = (d: any, c: TenantContext) => unknown;
 
+/** The read permission of an area (`alerts` → `alerts.read`); a typo fails at start, not at run time. */
+export function readPermission(area: string): Permission {
+  const p = `${area}.read`;
+  if (!Object.hasOwn(PERMISSIONS, p)) throw new StkError('STK_ERR_INTERNAL', `no permission ${p}`);
+  return p as Permission;
+}
+
 /** `GET /tenants/:tenant/<area>`: newest first, cursor-paginated, filters on indexed fields. */
-export function listRoute(area: string, collection: string, filters: Record<string, object>, view: View = (d) => d, access: Access = 'read'): TenantRouteDef {
+export function listRoute(
+  area: string,
+  collection: string,
+  filters: Record<string, object>,
+  view: View = (d) => d,
+  permission: Permission = readPermission(area),
+): TenantRouteDef {
   return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${area}`,
-    access,
+    permission,
     area,
     summary: `List ${area}, newest first`,
     params: TENANT_PARAM,
@@ -51,11 +64,17 @@ export async function mustGet<T extends Doc>(c: TenantContext, collection: strin
 }
 
 /** `GET /tenants/:tenant/<area>/:<param>`. */
-export function getRoute(area: string, collection: string, param: string, view: View = (d) => d): TenantRouteDef {
+export function getRoute(
+  area: string,
+  collection: string,
+  param: string,
+  view: View = (d) => d,
+  permission: Permission = readPermission(area),
+): TenantRouteDef {
   return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${area}/:${param}`,
-    access: 'read',
+    permission,
     area,
     summary: `One of ${area}`,
     params: { ...TENANT_PARAM, [param]: ID },
@@ -77,6 +96,8 @@ export function itemCommand<S, C, B>(o: {
   /** Path after the item, e.g. `ack`; none for a PATCH of the item itself. */
   action?: string;
   summary: string;
+  /** What the caller needs on the customer. */
+  permission: Permission;
   body?: TenantRouteDef['body'];
   decider: Decider<S, C>;
   command: (body: B, c: TenantContext<B>) => NoInfer<C>;
@@ -85,7 +106,7 @@ export function itemCommand<S, C, B>(o: {
   return tenantRoute({
     method: o.method,
     url: `${TENANT_PREFIX}/${o.area}/:${o.param}${o.action ? `/${o.action}` : ''}`,
-    access: 'write',
+    permission: o.permission,
     area: o.area,
     summary: o.summary,
     params: { ...TENANT_PARAM, [o.param]: ID },

@@ -8,6 +8,7 @@ import { registerLedger } from './ledger.ts';
 import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
 import { registerWitness } from './witness.ts';
+import { registerUser } from './user.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
 const REGISTRARS: Array<(program: Command) => void> = [
@@ -19,6 +20,7 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerTenant,
   registerBackup,
   registerWitness,
+  registerUser,
 ];
 
 export function buildProgram(): Command {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ConsistencyTokens } from '../api/consistency.ts';
+import { peopleOf } from '../people/people.ts';
 import type { Runtime } from '../runtime.ts';
 import { loadAssets } from './assets.ts';
 import { DashboardContext } from './context.ts';
@@ -7,7 +8,6 @@ import { registerLive } from './live.ts';
 import { registerPages } from './pages.ts';
 import { registerProxy } from './proxy.ts';
 import { SECURITY_HEADERS, UI_PREFIX } from './security.ts';
-import { SessionStore } from './sessions.ts';
 
 export { SESSION_BUCKET, SESSION_TTL_MS, SessionStore } from './sessions.ts';
 export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE, UI_PREFIX } from './security.ts';
@@ -17,7 +17,8 @@ export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE, UI_PREFIX } from 
  * live in NATS KV (any API process serves any session); data comes from the operator API itself.
  */
 export async function dashboardPlugin(app: FastifyInstance, rt: Runtime): Promise<void> {
-  const sessions = await SessionStore.open(rt.streams, { replicas: rt.config.replicas });
+  // The people services' store: users' sessions get the install's idle and absolute timeouts.
+  const sessions = (await peopleOf(rt)).sessions;
   const assets = await loadAssets();
   const ctx = new DashboardContext(app, rt, sessions, await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }));
   await app.register(

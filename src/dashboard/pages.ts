@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, type Principal } from '../api/auth.ts';
+import type { Grants } from '../people/people.ts';
+import { INSTALL_TENANT } from '../people/install.ts';
 import { dataPaths } from '../datadir.ts';
 import { ACTIONS, AREA_PRODUCTS, PRODUCTS } from '../domain/products.ts';
 import { isStkError } from '../errors.ts';
@@ -9,6 +11,7 @@ import type { Asset } from './assets.ts';
 import type { DashboardContext } from './context.ts';
 import { assertCsrf, assertSameOrigin, noStore, sessionCookie, sessionSetCookie, UI_PREFIX } from './security.ts';
 import type { Session } from './sessions.ts';
+import { registerSignIn } from './signin.ts';
 import { SignInThrottle } from './throttle.ts';
 
 /** The pages of one customer; each is also a path `/ui/t/<tenant>/<page>`. */
@@ -32,7 +35,17 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     noStore(reply);
     return reply.status(status).type(asset.type).send(asset.body);
   };
-  const home = (s: Session): string => (s.principal.kind === 'admin' ? `${UI_PREFIX}/customers` : `${UI_PREFIX}/t/${s.principal.tenant}/overview`);
+  /** Where a person lands: the customers list when they see several, their customer's overview when one. */
+  const userHome = (grants: Grants): string => {
+    const tenants = Object.keys(grants).filter((t) => t !== INSTALL_TENANT);
+    return (grants[INSTALL_TENANT] ?? []).length > 0 || tenants.length !== 1 ? `${UI_PREFIX}/customers` : `${UI_PREFIX}/t/${tenants[0]}/overview`;
+  };
+  const home = async (s: Session): Promise<string> =>
+    s.principal.kind === 'admin'
+      ? `${UI_PREFIX}/customers`
+      : s.principal.kind === 'token'
+        ? `${UI_PREFIX}/t/${s.principal.tenant}/overview`
+        : userHome(await (await ctx.people()).grants(s.principal.userId));
   /** Sends the shell when the session may see this page, the 404 page otherwise, the sign-in page without a session. */
   const page = async (req: FastifyRequest, reply: FastifyReply, check: (s: Session) => Promise<boolean> | boolean): Promise<FastifyReply> => {
     const s = await ctx.session(req);
@@ -55,13 +68,13 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
 
   ui.get('/', async (req, reply) => {
     const s = await ctx.session(req);
-    return reply.redirect(s ? home(s) : `${UI_PREFIX}/login`, 303);
+    return reply.redirect(s ? await home(s) : `${UI_PREFIX}/login`, 303);
   });
   ui.get('/login', async (req, reply) => {
     const s = await ctx.session(req);
-    return s ? reply.redirect(home(s), 303) : html(reply, login);
+    return s ? reply.redirect(await home(s), 303) : html(reply, login);
   });
-  ui.get('/customers', (req, reply) => page(req, reply, (s) => s.principal.kind === 'admin'));
+  ui.get('/customers', (req, reply) => page(req, reply, (s) => s.principal.kind !== 'token'));
   const tenantPage = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const { tenant, page: name } = req.params as { tenant: string; page?: string };
     return page(req, reply, async (s) => {
@@ -84,7 +97,14 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     noStore(reply);
     const p = s.principal;
     return {
-      principal: p.kind === 'admin' ? { kind: 'admin' } : { kind: 'token', tenant: p.tenant, role: p.role },
+      principal:
+        p.kind === 'admin'
+          ? { kind: 'admin' }
+          : p.kind === 'token'
+            ? { kind: 'token', tenant: p.tenant, role: p.role }
+            : { kind: 'user', id: s.user?.userId ?? p.userId, name: s.user?.name ?? p.name, sso: s.user?.sso ?? null, mfaPending: s.user?.mfaPending ?? false },
+      // The admin key is the break-glass credential: the dashboard shows a banner while it is in use.
+      breakGlass: p.kind === 'admin',
       csrf: s.csrf,
       expiresAt: s.expiresAt,
       pages: TENANT_PAGES,
@@ -122,7 +142,9 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
       // The operator API's own check of the Bearer credential, handed the credential as a header.
       let principal: Principal;
       try {
-        principal = await authenticate(credential, ctx.rt.readModels!.store.admin, ctx.rt.adminKey);
+        const people = await ctx.people();
+        principal = await authenticate(credential, { admin: ctx.rt.readModels!.store.admin, adminKey: ctx.rt.adminKey, people });
+        if (principal.kind === 'admin') await people.breakGlass.used({ method: 'POST', route: '/ui/session', ip: req.ip, via: 'dashboard' });
       } catch (err) {
         if (isStkError(err, 'STK_ERR_AUTH_REQUIRED')) throttle.failed(req.ip);
         throw err;
@@ -130,14 +152,20 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
       throttle.succeeded(req.ip);
       const { sid, session } = await ctx.sessions.create(credential, principal);
       req.log.info(
-        { principal: principal.kind, ...(principal.kind === 'token' ? { tenant: principal.tenant, role: principal.role } : {}) },
+        {
+          principal: principal.kind,
+          ...(principal.kind === 'token' ? { tenant: principal.tenant, role: principal.role } : {}),
+          ...(principal.kind === 'user' ? { userId: principal.userId } : {}),
+        },
         'dashboard sign-in',
       );
       noStore(reply);
       reply.header('set-cookie', sessionSetCookie(req, sid));
-      return reply.status(201).send({ home: home(session), csrf: session.csrf });
+      return reply.status(201).send({ home: await home(session), csrf: session.csrf });
     },
   );
+
+  registerSignIn(ui, ctx, throttle, userHome);
 
   ui.delete('/session', async (req, reply) => {
     const s = await ctx.session(req);

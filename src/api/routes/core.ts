@@ -1,4 +1,3 @@
-import { agentCommandDecider } from '../../../commands/agent-commands/decider.ts';
 import { COMMAND_OUTCOMES } from '../../../commands/agent-commands/events.ts';
 import { agentDecider } from '../../../commands/agents/decider.ts';
 import { alertDecider } from '../../../commands/alerts/decider.ts';
@@ -11,7 +10,9 @@ import type { IncidentDoc } from '../../../projections/incidents/projection.ts';
 import { ACTIONS, PRODUCTS } from '../../domain/products.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import type { GatedAction } from '../../../commands/settings/events.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
+import { GATED_COMMANDS, issueDispatch, requestIfGated } from './approvals.ts';
 import { getRoute, ID, itemCommand, listRoute, mustGet, oneOf, TENANT_PARAM, text } from '../schemas.ts';
 
 /** An agent not heard from for this long shows as offline. */
@@ -47,7 +48,7 @@ export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/overview`,
-    access: 'read',
+    permission: 'tenant.read',
     area: 'overview',
     params: TENANT_PARAM,
     summary: "Counts for the tenant's overview: agents (online/offline/revoked), alerts, incidents, findings by state",
@@ -88,6 +89,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'agentId',
     action: 'revoke',
     summary: 'Revoke an agent: refused at once even with an unexpired certificate; it stays visible',
+    permission: 'agents.revoke',
     body: { properties: { reason: text(500) } },
     decider: agentDecider,
     command: (b: { reason?: string }) => ({ kind: 'revoke' as const, reason: b.reason ?? '' }),
@@ -96,10 +98,11 @@ export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/agents/:agentId/commands`,
-    access: 'write',
+    permission: 'commands.dispatch',
     area: 'commands',
     status: 201,
-    summary: 'Dispatch a command to an agent of this tenant; the agent pulls it over mTLS',
+    summary:
+      "Dispatch a command to an agent of this tenant; the agent pulls it over mTLS. A destructive action the customer's policy gates answers 202 with a four-eyes request instead",
     params: { ...TENANT_PARAM, agentId: ID },
     body: {
       properties: { action: oneOf(Object.keys(ACTIONS)), args: { type: 'object', maxProperties: 32 } },
@@ -109,15 +112,14 @@ export const coreRoutes: TenantRouteDef[] = [
     handler: async (c: TenantContext<{ action: string; args?: Record<string, unknown> }, unknown, { agentId: string }>) => {
       const { agentId } = c.params;
       const { action, args } = c.body;
-      const agent = await mustGet<AgentDoc>(c, 'agents', agentId);
+      const request = { kind: 'dispatch' as const, agentId, action, args: args ?? {} };
+      if (GATED_COMMANDS.has(action)) {
+        await mustGet<AgentDoc>(c, 'agents', agentId);
+        const pending = await requestIfGated(c, action as GatedAction, request);
+        if (pending) return pending;
+      }
       const id = newId();
-      const context = { products: c.tenantDoc.products, suspended: c.tenantDoc.suspended, agentStatus: agent.status };
-      const r = await c.execute(
-        agentCommandDecider,
-        id,
-        { kind: 'dispatch' as const, command: { agentId, action, args: args ?? {} }, context },
-        { known: 'new' },
-      );
+      const r = await issueDispatch(c, request, id);
       return { id, agentId, action, status: 'pending', consistencyToken: await c.settle(r.position) };
     },
   }),
@@ -139,6 +141,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'alertId',
     action: 'ack',
     summary: 'Acknowledge an alert',
+    permission: 'alerts.triage',
     decider: alertDecider,
     command: () => ({ kind: 'acknowledge' as const }),
   }),
@@ -149,6 +152,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'alertId',
     action: 'resolve',
     summary: 'Resolve an alert with a reason',
+    permission: 'alerts.triage',
     body: { properties: { reason: text(1000) }, required: ['reason'] },
     decider: alertDecider,
     command: (b: { reason: string }) => ({ kind: 'resolve' as const, reason: b.reason }),
@@ -159,7 +163,7 @@ export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/incidents`,
-    access: 'write',
+    permission: 'incidents.manage',
     area: 'incidents',
     status: 201,
     summary: 'Open an incident, by hand or from alerts',
@@ -181,6 +185,7 @@ export const coreRoutes: TenantRouteDef[] = [
     collection: 'incidents',
     param: 'incidentId',
     summary: "Change an incident's status or assignee",
+    permission: 'incidents.manage',
     body: { properties: { status: oneOf(INCIDENT_STATUSES), assignee: text(200) } },
     decider: incidentDecider,
     command: (b: { status?: IncidentStatus; assignee?: string }) => {
@@ -191,7 +196,7 @@ export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/incidents/:incidentId/alerts`,
-    access: 'write',
+    permission: 'incidents.manage',
     area: 'incidents',
     summary: 'Link more alerts to an incident',
     params: { ...TENANT_PARAM, incidentId: ID },
@@ -212,11 +217,18 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'incidentId',
     action: 'close',
     summary: 'Close an incident with a reason',
+    permission: 'incidents.manage',
     body: { properties: { reason: text(1000) }, required: ['reason'] },
     decider: incidentDecider,
     command: (b: { reason: string }) => ({ kind: 'close' as const, reason: b.reason }),
   }),
 
-  listRoute('audit', 'audit', { actorKind: oneOf(['operator', 'agent', 'system']), actorId: text(100), aggregateType: text(32), action: text(64) }),
+  listRoute('audit', 'audit', {
+    actorKind: oneOf(['operator', 'agent', 'system']),
+    actorId: text(100),
+    aggregateType: text(32),
+    action: text(64),
+    via: text(300),
+  }),
   getRoute('audit', 'audit', 'entryId'),
 ];
