@@ -7,6 +7,7 @@ import { registerAgent } from './agent.ts';
 import { registerLedger } from './ledger.ts';
 import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
+import { registerDocs } from '../videos/cli.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
 const REGISTRARS: Array<(program: Command) => void> = [
@@ -17,6 +18,7 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerProjections,
   registerTenant,
   registerBackup,
+  registerDocs,
 ];
 
 export function buildProgram(): Command {
