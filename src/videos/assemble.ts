@@ -15,7 +15,7 @@
 //     it was transparent black under the sprite).
 // Both overlays evaluate the same expression of `t`, and both see the same frame timestamps (time
 // base 1/fps), so their floor() never disagree. (`n` would not do: overlay counts it from 1.)
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StkError } from '../errors.ts';
 import type { Ffmpeg } from './ffmpeg.ts';
@@ -24,8 +24,12 @@ import { pointerExpr, type Timeline, webVtt } from './timeline.ts';
 
 /** Integrated loudness target and the true-peak ceiling of every video. */
 export const LOUDNESS = { integratedLufs: -16, truePeakDbtp: -1.5 } as const;
-// loudnorm is asked for a lower ceiling than promised: AAC encoding raises true peaks a little.
-const LOUDNORM_TP = -2.5;
+// loudnorm is asked for a lower ceiling than promised: AAC encoding raises true peaks (by up to a
+// decibel at low bit rates), and afterwards fitTruePeak makes sure of what the encoded audio has.
+const LOUDNORM_TP = -3;
+const AAC = ['-c:a', 'aac', '-b:a', '96k', '-ac', '1'];
+/** Where fitTruePeak aims: under the promised ceiling with a margin for measuring it again. */
+const ENCODED_PEAK_CEILING = LOUDNESS.truePeakDbtp - 0.3;
 const LOUDNORM_LRA = 20;
 
 /** The narration as one WAV: every sentence at its sample, silence between, exactly the video's length. */
@@ -107,6 +111,38 @@ export async function normaliseLoudness(
 // libass sizes are relative to a 288-line script: 10 is about 38 px at 1080p. A dark box keeps the
 // captions readable over any page.
 const CAPTION_STYLE = 'FontName=DejaVu Sans,FontSize=10,BorderStyle=3,Outline=3,Shadow=0,OutlineColour=&H60101418,BackColour=&H60101418,MarginV=14';
+
+/** Integrated loudness and true peak of a file's first audio stream, as `ebur128` measures them. */
+export async function measureLoudness(ff: Ffmpeg, file: string): Promise<{ integratedLufs: number; truePeakDbtp: number }> {
+  const { stderr } = await ff.run(['-v', 'info', '-i', file, '-map', '0:a:0', '-af', 'ebur128=peak=true', '-f', 'null', '-']);
+  const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
+  return {
+    integratedLufs: Number(/I:\s+(-?[\d.]+|-inf)\s+LUFS/.exec(summary)?.[1]),
+    truePeakDbtp: Number(/True peak:\s+Peak:\s+(-?[\d.]+|-inf)\s+dBFS/.exec(summary)?.[1]),
+  };
+}
+
+/**
+ * Encodes the normalised narration to AAC the way the video will, measures the true peak of what
+ * comes out, and lowers the gain of `wav` (in place) until it is under the ceiling. The AAC encoder
+ * is deterministic, so the video's audio has the peak measured here. Returns the gain applied.
+ */
+export async function fitTruePeak(ff: Ffmpeg, wav: string): Promise<{ gainDb: number; truePeakDbtp: number }> {
+  let gainDb = 0;
+  for (let attempt = 0; ; attempt++) {
+    const trial = `${wav}.trial.m4a`;
+    await ff.run(['-v', 'error', '-i', wav, ...AAC, trial]);
+    const { truePeakDbtp } = await measureLoudness(ff, trial);
+    if (truePeakDbtp <= ENCODED_PEAK_CEILING) return { gainDb, truePeakDbtp };
+    if (attempt === 3)
+      throw new StkError('STK_ERR_VIDEO_RENDER_FAILED', `the encoded narration keeps a true peak of ${truePeakDbtp} dBTP`, { tool: 'ffmpeg', exitCode: 0 });
+    const step = ENCODED_PEAK_CEILING - truePeakDbtp - 0.1;
+    gainDb += step;
+    const lowered = `${wav}.lowered.wav`;
+    await ff.run(['-v', 'error', '-i', wav, '-af', `volume=${step.toFixed(2)}dB`, '-c:a', 'pcm_s16le', lowered]);
+    await rename(lowered, wav);
+  }
+}
 
 /** Options of the encode. */
 export interface EncodeOptions {
@@ -197,12 +233,7 @@ export async function encodeVideo(
       'yuv420p',
       '-r',
       String(fps),
-      '-c:a',
-      'aac',
-      '-b:a',
-      '64k',
-      '-ac',
-      '1',
+      ...AAC,
       '-t',
       total,
       '-movflags',

@@ -1,8 +1,9 @@
 // Checks that measure a rendered video against the plan it was rendered from (its timeline). Each
 // one measures the video itself (ffprobe, ebur128, silencedetect, decoded frames), so a video
 // that does not hold what the plan says fails, whatever went wrong on the way.
+import { isStkError } from '../errors.ts';
 import type { Ffmpeg } from './ffmpeg.ts';
-import { LOUDNESS } from './assemble.ts';
+import { LOUDNESS, measureLoudness } from './assemble.ts';
 import { isPointerColour, POINTER_TILE } from './pointer.ts';
 import { parseVtt, pointerAt, type Timeline } from './timeline.ts';
 
@@ -67,10 +68,7 @@ function duration(c: CheckInput, durations: number[]): CheckResult {
 }
 
 async function loudness(ff: Ffmpeg, c: CheckInput): Promise<CheckResult> {
-  const { stderr } = await ff.run(['-v', 'info', '-i', c.video, '-map', '0:a:0', '-af', 'ebur128=peak=true', '-f', 'null', '-']);
-  const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
-  const integrated = Number(/I:\s+(-?[\d.]+|-inf)\s+LUFS/.exec(summary)?.[1]);
-  const peak = Number(/True peak:\s+Peak:\s+(-?[\d.]+|-inf)\s+dBFS/.exec(summary)?.[1]);
+  const { integratedLufs: integrated, truePeakDbtp: peak } = await measureLoudness(ff, c.video);
   const text = `integrated ${integrated} LUFS (want ${LOUDNESS.integratedLufs} ± ${LIMITS.loudnessLu}), true peak ${peak} dBTP (want ≤ ${LOUDNESS.truePeakDbtp})`;
   const good = Math.abs(integrated - LOUDNESS.integratedLufs) <= LIMITS.loudnessLu && peak <= LOUDNESS.truePeakDbtp;
   return good ? ok('loudness', text) : bad('loudness', text);
@@ -250,19 +248,34 @@ export async function checkVideo(ff: Ffmpeg, c: CheckInput, vttText: string): Pr
   const { width, height } = tl.size;
   const fps = tl.timing.fps;
   const frameAt = (t: number): number => Math.floor(t * fps + 1e-6);
-  const results: CheckResult[] = [];
-  const s = await streams(ff, c);
-  results.push(s.result, duration(c, s.durations), await loudness(ff, c), await cues(ff, c, vttText));
+  // A video too broken to measure (no audio stream to analyse, no frames to decode) fails the
+  // check that needed it; the other checks still run.
+  const guard = async (names: CheckName[], fn: () => Promise<CheckResult[]>): Promise<CheckResult[]> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isStkError(err, 'STK_ERR_VIDEO_RENDER_FAILED')) throw err;
+      return names.map((name) => bad(name, `could not be measured: ${err.message}`));
+    }
+  };
+  const results = await guard(['streams', 'duration'], async () => {
+    const s = await streams(ff, c);
+    return [s.result, duration(c, s.durations)];
+  });
+  results.push(...(await guard(['loudness'], async () => [await loudness(ff, c)])), ...(await guard(['cues'], async () => [await cues(ff, c, vttText)])));
 
   // Frames: the middle of every step, and the last frame of every sentence of a step that points.
   const middles = tl.steps.map((st) => frameAt(st.middleS));
   const ends = tl.steps.map((st) => (st.point ? st.sentences.map((x) => frameAt(x.endS) - 1) : []));
-  const decoded = await frames(ff, c.video, [...middles, ...ends.flat()], tl.size);
   const refs: Buffer[] = [];
   for (const shot of c.shots) refs.push(await reference(ff, shot, tl.size));
   // Burned captions sit in the bottom band of the picture.
   const captionBand: Rect[] = c.burnedCaptions ? [{ x0: 0, y0: Math.floor(height * 0.78), x1: width, y1: height }] : [];
-
-  results.push(frameCheck(tl, decoded, refs, middles, captionBand), pointerCheck(tl, decoded, refs, ends));
+  results.push(
+    ...(await guard(['frames', 'pointer'], async () => {
+      const decoded = await frames(ff, c.video, [...middles, ...ends.flat()], tl.size);
+      return [frameCheck(tl, decoded, refs, middles, captionBand), pointerCheck(tl, decoded, refs, ends)];
+    })),
+  );
   return results;
 }

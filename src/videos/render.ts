@@ -5,7 +5,7 @@ import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StkError } from '../errors.ts';
-import { encodeVideo, narrationTrack, normaliseLoudness, poster } from './assemble.ts';
+import { encodeVideo, fitTruePeak, narrationTrack, normaliseLoudness, poster } from './assemble.ts';
 import { type CheckResult, checkVideo } from './checks.ts';
 import { Ffmpeg } from './ffmpeg.ts';
 import { captureSteps } from './screens.ts';
@@ -124,6 +124,7 @@ export async function renderSection(specIn: VideoSpec, o: RenderOptions): Promis
       raw,
     );
     const loud = await normaliseLoudness(ff, raw, narration, timeline.totalSamples, timeline.timing.sampleRate);
+    await fitTruePeak(ff, narration);
 
     const video = join(work, `${spec.name}.mp4`);
     const vtt = join(work, `${spec.name}.vtt`);

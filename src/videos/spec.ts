@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isSeq, parseDocument, type Node as YamlNode, type Document } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
 import { StkError } from '../errors.ts';
 import { isValidId, TENANT_ID_PATTERN } from '../ids.ts';
 
@@ -80,7 +80,7 @@ const step = {
   required: ['say'],
   properties: {
     // A path inside the dashboard only: no scheme, no host, no way up.
-    open: { type: 'string', maxLength: 300, pattern: '^/?(?!.*\\.\\.)[A-Za-z0-9/_{}.?=&%-]*$' },
+    open: { type: 'string', maxLength: 300, pattern: '^/?(?!/)(?!.*\\.\\.)(?!.*//)[A-Za-z0-9/_{}.?=&%-]*$' },
     do: { type: 'array', maxItems: 20, items: action },
     wait: selector,
     waitGone: selector,
@@ -133,7 +133,9 @@ function locate(err: ErrorObject): { step: number | null; field: string } {
   return { step, field };
 }
 
-function describe(err: ErrorObject): string {
+function describe(err: ErrorObject, field: string): string {
+  if (err.keyword === 'pattern' && field === 'open') return 'must be a path under the dashboard, like t/{tenant}/alerts';
+  if (err.keyword === 'pattern' && field === 'tenant') return 'is not a tenant id';
   if (err.keyword === 'additionalProperties') return 'is not a known field';
   if (err.keyword === 'required') return 'is required';
   if (err.keyword === 'maxProperties' || err.keyword === 'minProperties') return 'an action has exactly one of click, type, select, press';
@@ -156,18 +158,19 @@ export function parseSpec(file: string, text: string): VideoSpec {
   const name = basename(file);
   const m = SPEC_FILE_RE.exec(name);
   if (!m) throw invalid(file, null, '', `a spec file is named NN-name.yaml (two digits, lowercase words joined by "-"), got ${JSON.stringify(name)}`);
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   const yamlError = doc.errors[0];
   if (yamlError) {
     const step = stepOfOffset(doc, yamlError.pos[0]);
-    const line = yamlError.linePos?.[0];
-    throw invalid(file, step, '', `not valid YAML${line ? ` (line ${line.line}, column ${line.col})` : ''}: ${yamlError.message.split('\n')[0]}`);
+    const at = lines.linePos(yamlError.pos[0]);
+    throw invalid(file, step, '', `not valid YAML (line ${at.line}, column ${at.col}): ${yamlError.message.split('\n')[0]}`);
   }
   const data = doc.toJS({ maxAliasCount: 0 }) as unknown;
   if (!validate(data)) {
     const err = validate.errors![0]!;
     const { step, field } = locate(err);
-    throw invalid(file, step, field, describe(err));
+    throw invalid(file, step, field, describe(err, field));
   }
   const raw = data as Omit<VideoSpec, 'name' | 'file' | 'viewport' | 'signIn'> & { viewport?: VideoSpec['viewport']; signIn?: boolean };
   const viewport = raw.viewport ?? { ...VIDEO_SIZE };
