@@ -27,7 +27,7 @@ export const LOUDNESS = { integratedLufs: -16, truePeakDbtp: -1.5 } as const;
 // loudnorm is asked for a lower ceiling than promised: AAC encoding raises true peaks (by up to a
 // decibel at low bit rates), and afterwards fitTruePeak makes sure of what the encoded audio has.
 const LOUDNORM_TP = -3;
-const AAC = ['-c:a', 'aac', '-b:a', '96k', '-ac', '1'];
+const AAC = ['-c:a', 'aac', '-b:a', '64k', '-ac', '1'];
 /** Where fitTruePeak aims: under the promised ceiling with a margin for measuring it again. */
 const ENCODED_PEAK_CEILING = LOUDNESS.truePeakDbtp - 0.3;
 const LOUDNORM_LRA = 20;

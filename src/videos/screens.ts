@@ -65,7 +65,13 @@ async function perform(page: Page, a: Action, credential: string, timeout: numbe
   // The first match: specs name elements by what they show, and a list may repeat a label.
   const at = (selector: string): Locator => page.locator(selector).first();
   if ('click' in a) return at(a.click).click({ timeout });
-  if ('type' in a) return at(a.type.selector).fill(a.type.text.replaceAll('{credential}', credential), { timeout });
+  if ('type' in a) {
+    const field = at(a.type.selector);
+    // The credential is only ever typed where the page shows dots instead of it.
+    if (a.type.text.includes('{credential}') && (await field.getAttribute('type', { timeout })) !== 'password')
+      throw new Error('{credential} is typed into password fields only');
+    return field.fill(a.type.text.replaceAll('{credential}', credential), { timeout });
+  }
   if ('select' in a) return void (await at(a.select.selector).selectOption(a.select.value, { timeout }));
   if (a.press.selector) return at(a.press.selector).press(a.press.key, { timeout });
   return page.keyboard.press(a.press.key);
@@ -132,26 +138,42 @@ async function playStep(page: Page, spec: VideoSpec, index: number, o: CaptureOp
       throw stepFailed(spec, n, 'waitGone', step.waitGone, err);
     }
   }
-  let box: Box | undefined;
-  if (step.point) {
+  const screenshot = join(o.outDir, `step-${String(n).padStart(2, '0')}.png`);
+  const shoot = async (): Promise<void> => {
+    await settled(page);
+    await page.screenshot({ path: screenshot, animations: 'disabled', caret: 'hide', scale: 'device' });
+  };
+  if (!step.point) {
+    await shoot();
+    return { screenshot, url: page.url() };
+  }
+  // A live page may draw a list again at any moment (an agent reports, a filter answers): the box
+  // counts only when the element is the same, in the same place, before and after the picture.
+  const scale = VIDEO_SIZE.width / spec.viewport.width;
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let b: { x: number; y: number; width: number; height: number } | null = null;
     try {
       const el = page.locator(step.point).first();
       await el.waitFor({ state: 'visible', timeout });
       await el.scrollIntoViewIfNeeded({ timeout });
-      const b = await el.boundingBox({ timeout });
-      if (!b) throw new Error('the element has no box on the page');
-      const scale = VIDEO_SIZE.width / spec.viewport.width;
-      box = { x: b.x * scale, y: b.y * scale, width: b.width * scale, height: b.height * scale };
-      if (box.x + box.width <= 0 || box.y + box.height <= 0 || box.x >= VIDEO_SIZE.width || box.y >= VIDEO_SIZE.height)
-        throw new Error('the element is outside the screen');
+      const handle = await el.elementHandle({ timeout });
+      b = await handle!.boundingBox();
+      await shoot();
+      const after = (await handle!.evaluate((node) => node.isConnected)) ? await handle!.boundingBox() : null;
+      if (!b || !after || JSON.stringify(b) !== JSON.stringify(after)) throw new Error('the element moved or was drawn again while the picture was taken');
     } catch (err) {
-      throw stepFailed(spec, n, 'point', step.point, err);
+      last = err;
+      // Waiting longer would not help: the element is not there.
+      if ((err as Error).name === 'TimeoutError') break;
+      continue;
     }
+    const box = { x: b.x * scale, y: b.y * scale, width: b.width * scale, height: b.height * scale };
+    if (box.x + box.width <= 0 || box.y + box.height <= 0 || box.x >= VIDEO_SIZE.width || box.y >= VIDEO_SIZE.height)
+      throw stepFailed(spec, n, 'point', step.point, new Error('the element is outside the screen'));
+    return { screenshot, box, url: page.url() };
   }
-  await settled(page);
-  const screenshot = join(o.outDir, `step-${String(n).padStart(2, '0')}.png`);
-  await page.screenshot({ path: screenshot, animations: 'disabled', caret: 'hide', scale: 'device' });
-  return { screenshot, ...(box ? { box } : {}), url: page.url() };
+  throw stepFailed(spec, n, 'point', step.point, last);
 }
 
 /** Plays every step of `spec` in a fresh browser profile and returns what each step left on screen. */

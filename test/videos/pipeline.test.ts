@@ -1,6 +1,5 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CheckInput, type CheckName, checkVideo } from '../../src/videos/checks.ts';
@@ -128,7 +127,13 @@ test('a three-step section renders, passes every check, and lands in the output 
   await writeReadme(tools.ff, [spec], join(dir.path, 'out'));
   const readme = await readFile(join(dir.path, 'out', 'README.md'), 'utf8');
   const len = `${Math.floor(Math.round(t.totalS) / 60)}:${String(Math.round(t.totalS) % 60).padStart(2, '0')}`;
-  assert.ok(readme.includes(`| 01 | [Alerts in short](01-alerts-in-short.mp4) | ${len} | The customers page, then the alerts of one customer. |`), readme);
+  assert.ok(
+    readme.includes(
+      `| 01 | [![Alerts in short](01-alerts-in-short.png)](01-alerts-in-short.mp4)<br>[Alerts in short](01-alerts-in-short.mp4) | ${len} | The customers page, then the alerts of one customer. |`,
+    ),
+    readme,
+  );
+  assert.ok(readme.includes('1 of 1 section(s) rendered'));
   assert.ok(readmeText([spec], new Map()).includes('not rendered yet'));
 });
 
@@ -197,6 +202,15 @@ test('a step that cannot be played fails with its file, step and selector, and l
   const after = await stat(join(out, '01-alerts-in-short.mp4'));
   assert.is(after.mtimeMs, before.mtimeMs);
   assert.equal((await readdir(out)).sort(), ['01-alerts-in-short.mp4', '01-alerts-in-short.png', '01-alerts-in-short.vtt', 'README.md']);
+  const nowhere = await loadSpec(
+    await specFile('01-alerts-in-short.yaml', SPEC.replace('point: \'form[aria-label="New customer"] button[type="submit"]\'', "point: '#nowhere'")),
+  );
+  const pointErr = await rejects(
+    renderSection(nowhere, { base: stack.base, credential: stack.adminKey, outDir: out, tools, timeoutMs: 1500 }),
+    'STK_ERR_VIDEO_STEP_FAILED',
+  );
+  assert.equal([pointErr.data.step, pointErr.data.action, pointErr.data.selector], [1, 'point', '#nowhere']);
+  assert.is((await stat(join(out, '01-alerts-in-short.mp4'))).mtimeMs, before.mtimeMs);
   // Its temp folder is gone too.
   const temps = (await readdir('/tmp')).filter((n) => n.startsWith('stk-video-01-alerts-in-short-'));
   assert.equal(
@@ -205,7 +219,25 @@ test('a step that cannot be played fails with its file, step and selector, and l
   );
 });
 
+test('the credential is typed into password fields only, never where the video would show it', async () => {
+  const typed = SPEC.replace(
+    '  - do:\n      - click:',
+    "  - do:\n      - type: { selector: 'input[type=\"checkbox\"]', text: 'x{credential}' }\n      - click:",
+  );
+  assert.ok(typed.includes('x{credential}'));
+  const spec = withTenant(await loadSpec(await specFile('01-alerts-in-short.yaml', typed)), undefined);
+  const err = await rejects(
+    captureSteps(spec, { base: stack.base, credential: stack.adminKey, chromium: tools.chromium, outDir: dir.path, timeoutMs: 5000 }),
+    'STK_ERR_VIDEO_STEP_FAILED',
+  );
+  assert.equal([err.data.step, err.data.action], [3, 'type']);
+  assert.match(err.message, /password fields only/);
+  assert.not.ok(err.message.includes(stack.adminKey));
+});
+
 test('a wrong credential stops at the sign-in page', async () => {
+  const shots = join(dir.path, 'signin-shots');
+  await mkdir(shots);
   const spec = withTenant(await loadSpec(await specFile('01-alerts-in-short.yaml', SPEC)), undefined);
   const err = await rejects(
     captureSteps(spec, {
@@ -219,7 +251,7 @@ test('a wrong credential stops at the sign-in page', async () => {
   );
   assert.is(err.data.url, `${stack.base}/ui/login`);
   assert.not.ok(err.message.includes('wrongwrong'), 'the credential is not in the error');
-  assert.not.ok(existsSync(join(dir.path, 'step-01.png')));
+  assert.equal(await readdir(shots), [], 'no picture was taken');
 });
 
 test.run();
