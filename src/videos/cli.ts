@@ -1,7 +1,7 @@
 // `npm run videos` and `stockade docs videos`: the same options, the same action.
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { StkError } from '../errors.ts';
 import type { Progress, RenderedSection } from './render.ts';
@@ -33,11 +33,17 @@ function progressLine(p: Progress): string {
   }
 }
 
+/** A path as the user would type it: relative when it is under the working folder. */
+function shown(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r.startsWith('..') || isAbsolute(r) ? path : r;
+}
+
 function doneLines(r: RenderedSection, sizeBytes: number): string[] {
   const m = Math.floor(r.durationS / 60);
   const s = Math.round(r.durationS % 60);
   const lines = [
-    `[done] ${r.name}: ${relative(process.cwd(), r.video)} (${m}:${String(s).padStart(2, '0')}, ${(sizeBytes / 1e6).toFixed(1)} MB, voice ${r.voice}, loudnorm ${r.loudnorm})`,
+    `[done] ${r.name}: ${shown(r.video)} (${m}:${String(s).padStart(2, '0')}, ${(sizeBytes / 1e6).toFixed(1)} MB, voice ${r.voice}, loudnorm ${r.loudnorm})`,
   ];
   for (const c of r.checks ?? []) lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   return lines;
@@ -105,7 +111,7 @@ export function videosCommand(cmd: Command): Command {
         if (error.code === 'STK_ERR_VIDEO_CHECK_FAILED')
           for (const c of error.data.checks as Array<{ name: string; detail: string }>) console.error(`    FAIL ${c.name}: ${c.detail}`);
       }
-      console.log(`${result.rendered.length} rendered, ${result.failed.length} failed; ${relative(process.cwd(), resolve(f.out, 'README.md'))} updated`);
+      console.log(`${result.rendered.length} rendered, ${result.failed.length} failed; ${shown(resolve(f.out, 'README.md'))} updated`);
       if (result.failed.length) process.exitCode = 1;
     });
 }
