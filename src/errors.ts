@@ -118,6 +118,16 @@ export const ERRORS = {
   STK_ERR_APPROVAL_EXPIRED: 'The four-eyes request expired before a second person decided it; ask again. Nothing was written.',
   STK_ERR_SSO_FAILED:
     'Single sign-on did not complete: no provider configured, a state or nonce that does not match, a code the provider refused, or an ID token that does not verify.',
+  STK_ERR_VIDEO_SPEC_INVALID:
+    'A video spec (`docs/videos/specs/NN-name.yaml`) is not valid YAML or does not follow the spec schema. Carries `file`, `step` (1-based, or null for the top level) and `field`.',
+  STK_ERR_VIDEO_TOOL_MISSING:
+    'A tool the video pipeline needs is not installed: ffmpeg/ffprobe, chromium, or any voice (Piper, Festival with an HTS voice, flite, espeak-ng). Carries `tool` and the Debian `package`.',
+  STK_ERR_VIDEO_SIGN_IN_FAILED: 'The video pipeline could not sign in to the dashboard with the credential it was given. Carries `url`.',
+  STK_ERR_VIDEO_STEP_FAILED:
+    'A step of a video spec could not be played against the dashboard (a page that did not open, a selector that never appeared). Carries `file`, `step`, `action` and `selector`.',
+  STK_ERR_VIDEO_RENDER_FAILED: 'ffmpeg, ffprobe or a voice engine failed while rendering a video. Carries `tool`, `exitCode` and the end of its error output.',
+  STK_ERR_VIDEO_CHECK_FAILED:
+    'A rendered video failed one of the checks (streams, duration, loudness, subtitle timing, frames, pointer). Carries `file` and the failed `checks`.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 

@@ -9,6 +9,7 @@ import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
 import { registerWitness } from './witness.ts';
 import { registerUser } from './user.ts';
+import { registerDocs } from '../videos/cli.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
 const REGISTRARS: Array<(program: Command) => void> = [
@@ -21,6 +22,7 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerBackup,
   registerWitness,
   registerUser,
+  registerDocs,
 ];
 
 export function buildProgram(): Command {
