@@ -9,6 +9,11 @@ import { incidentsProjection } from './incidents/projection.ts';
 import { scansProjection } from './scans/projection.ts';
 import { tenantsProjection } from './tenants/projection.ts';
 import { tokensProjection } from './tokens/projection.ts';
+import { accessProjection } from './access/projection.ts';
+import { approvalsProjection } from './approvals/projection.ts';
+import { overviewProjection } from './overview/projection.ts';
+import { settingsProjection } from './settings/projection.ts';
+import { usersProjection } from './users/projection.ts';
 
 /** Every read model the projector maintains. */
 export const PROJECTIONS: readonly Projection[] = [
@@ -22,4 +27,9 @@ export const PROJECTIONS: readonly Projection[] = [
   evidenceProjection,
   agentCommandsProjection,
   auditProjection,
+  usersProjection,
+  accessProjection,
+  approvalsProjection,
+  settingsProjection,
+  overviewProjection,
 ];

@@ -4,7 +4,7 @@ import { StkError } from '../errors.ts';
 import type { Doc } from '../store/model.ts';
 import type { QueryOptions } from '../store/query.ts';
 import { TENANT_ID_PATTERN } from '../ids.ts';
-import type { Access } from './auth.ts';
+import { PERMISSIONS, type Permission } from './permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from './route.ts';
 
 /** Most rows one export writes; a filter matching more is refused (`STK_ERR_EXPORT_TOO_LARGE`). */
@@ -30,7 +30,15 @@ export interface ListOptions {
   decorate?: (items: Doc[], c: TenantContext) => Promise<Doc[]>;
   /** Columns of the CSV export (dotted paths into the shown item); JSON exports every field. */
   columns?: readonly string[];
-  access?: Access;
+  /** @defaultValue `<area>.read` */
+  permission?: Permission;
+}
+
+/** The read permission of an area (`alerts` → `alerts.read`); a typo fails at start, not at run time. */
+export function readPermission(area: string): Permission {
+  const p = `${area}.read`;
+  if (!Object.hasOwn(PERMISSIONS, p)) throw new StkError('STK_ERR_INTERNAL', `no permission ${p}`);
+  return p as Permission;
 }
 
 const LIST_QUERY = {
@@ -133,7 +141,7 @@ export function listRoute(area: string, collection: string, filters: Record<stri
   return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${area}`,
-    access: o.access ?? 'read',
+    permission: o.permission ?? readPermission(area),
     area,
     summary: `List ${area}, newest first: filters, sorting, time range and free text; exact totals`,
     params: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } },
@@ -176,7 +184,7 @@ export function exportRoute(area: string, collection: string, filters: Record<st
   return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${area}/export`,
-    access: o.access ?? 'read',
+    permission: o.permission ?? readPermission(area),
     area,
     summary: `Export the filtered ${area} as CSV or JSON (at most ${EXPORT_MAX_ROWS.toLocaleString('en-US')} rows)`,
     params: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } },

@@ -2,7 +2,8 @@ import type { Decider } from '../domain/decider.ts';
 import { StkError } from '../errors.ts';
 import { TENANT_ID_PATTERN, TOKEN_ID_PATTERN } from '../ids.ts';
 import type { Doc } from '../store/model.ts';
-import type { View } from './lists.ts';
+import { readPermission, type View } from './lists.ts';
+import type { Permission } from './permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from './route.ts';
 
 export const ID = { type: 'string', pattern: TOKEN_ID_PATTERN };
@@ -11,7 +12,7 @@ export const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxL
 export const oneOf = (values: readonly string[]) => ({ type: 'string', enum: [...values] });
 export const TENANT_PARAM = { tenant: TENANT_ID };
 
-export { exportRoute, listRoute, type ListOptions, type View, withHostnames } from './lists.ts';
+export { exportRoute, listRoute, type ListOptions, readPermission, type View, withHostnames } from './lists.ts';
 
 /** Loads one document of the route's tenant or answers 404 (another tenant's id included). */
 export async function mustGet<T extends Doc>(c: TenantContext, collection: string, id: string): Promise<T> {
@@ -21,11 +22,17 @@ export async function mustGet<T extends Doc>(c: TenantContext, collection: strin
 }
 
 /** `GET /tenants/:tenant/<area>/:<param>`. */
-export function getRoute(area: string, collection: string, param: string, view: View = (d) => d): TenantRouteDef {
+export function getRoute(
+  area: string,
+  collection: string,
+  param: string,
+  view: View = (d) => d,
+  permission: Permission = readPermission(area),
+): TenantRouteDef {
   return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${area}/:${param}`,
-    access: 'read',
+    permission,
     area,
     summary: `One of ${area}`,
     params: { ...TENANT_PARAM, [param]: ID },
@@ -47,6 +54,8 @@ export function itemCommand<S, C, B>(o: {
   /** Path after the item, e.g. `ack`; none for a PATCH of the item itself. */
   action?: string;
   summary: string;
+  /** What the caller needs on the customer. */
+  permission: Permission;
   body?: TenantRouteDef['body'];
   decider: Decider<S, C>;
   command: (body: B, c: TenantContext<B>) => NoInfer<C>;
@@ -55,7 +64,7 @@ export function itemCommand<S, C, B>(o: {
   return tenantRoute({
     method: o.method,
     url: `${TENANT_PREFIX}/${o.area}/:${o.param}${o.action ? `/${o.action}` : ''}`,
-    access: 'write',
+    permission: o.permission,
     area: o.area,
     summary: o.summary,
     params: { ...TENANT_PARAM, [o.param]: ID },

@@ -2,15 +2,20 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, type Principal } from '../api/auth.ts';
+import type { Grants } from '../people/people.ts';
+import { INSTALL_TENANT } from '../people/install.ts';
 import { dataPaths } from '../datadir.ts';
 import { ACTIONS, AREA_PRODUCTS, PRODUCTS } from '../domain/products.ts';
 import { ACTION_ARGS } from '../domain/actions.ts';
+import { installPermissions, permissionsOn } from '../api/access.ts';
+import { ROLES, TENANT_PERMISSIONS } from '../api/permissions.ts';
 import { isStkError } from '../errors.ts';
 import { ITEM_ID_RE, pageAllowed, pageSpec, TENANT_ID_RE, TENANT_PAGES } from './page-list.ts';
 import type { Asset } from './assets.ts';
 import type { DashboardContext } from './context.ts';
 import { assertCsrf, assertSameOrigin, noStore, sessionCookie, sessionSetCookie, UI_PREFIX } from './security.ts';
 import type { Session } from './sessions.ts';
+import { registerSignIn } from './signin.ts';
 import { SignInThrottle } from './throttle.ts';
 
 /** Largest credential the sign-in form takes (the API takes 200 printable characters). */
@@ -31,7 +36,17 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     noStore(reply);
     return reply.status(status).type(asset.type).send(asset.body);
   };
-  const home = (s: Session): string => (s.principal.kind === 'admin' ? `${UI_PREFIX}/customers` : `${UI_PREFIX}/t/${s.principal.tenant}/overview`);
+  /** Where a person lands: the customers list when they see several, their customer's overview when one. */
+  const userHome = (grants: Grants): string => {
+    const tenants = Object.keys(grants).filter((t) => t !== INSTALL_TENANT);
+    return (grants[INSTALL_TENANT] ?? []).length > 0 || tenants.length !== 1 ? `${UI_PREFIX}/customers` : `${UI_PREFIX}/t/${tenants[0]}/overview`;
+  };
+  const home = async (s: Session): Promise<string> =>
+    s.principal.kind === 'admin'
+      ? `${UI_PREFIX}/customers`
+      : s.principal.kind === 'token'
+        ? `${UI_PREFIX}/t/${s.principal.tenant}/overview`
+        : userHome(await (await ctx.people()).grants(s.principal.userId));
   /** Sends the shell when the session may see this page, the 404 page otherwise, the sign-in page without a session. */
   const page = async (req: FastifyRequest, reply: FastifyReply, check: (s: Session) => Promise<boolean> | boolean): Promise<FastifyReply> => {
     const s = await ctx.session(req);
@@ -54,18 +69,18 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
 
   ui.get('/', async (req, reply) => {
     const s = await ctx.session(req);
-    return reply.redirect(s ? home(s) : `${UI_PREFIX}/login`, 303);
+    return reply.redirect(s ? await home(s) : `${UI_PREFIX}/login`, 303);
   });
   ui.get('/login', async (req, reply) => {
     const s = await ctx.session(req);
     if (!s) return html(reply, login);
-    return reply.redirect(returnPath((req.query as { next?: unknown }).next) ?? home(s), 303);
+    return reply.redirect(returnPath((req.query as { next?: unknown }).next) ?? (await home(s)), 303);
   });
   // Page addresses are checked here rather than by a route schema: a schema failure would answer
   // the API's JSON 400, and a person who mistypes an address should get the dashboard's page.
   const installPage = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const { id } = req.params as { id?: string };
-    return page(req, reply, (s) => s.principal.kind === 'admin' && (id === undefined || TENANT_ID_RE.test(id)));
+    return page(req, reply, (s) => s.principal.kind !== 'token' && (id === undefined || TENANT_ID_RE.test(id)));
   };
   ui.get('/customers', installPage);
   ui.get('/customers/:id', installPage);
@@ -88,7 +103,16 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     noStore(reply);
     const p = s.principal;
     return {
-      principal: p.kind === 'admin' ? { kind: 'admin' } : { kind: 'token', tenant: p.tenant, role: p.role },
+      principal:
+        p.kind === 'admin'
+          ? { kind: 'admin' }
+          : p.kind === 'token'
+            ? { kind: 'token', tenant: p.tenant, role: p.role }
+            : { kind: 'user', id: s.user?.userId ?? p.userId, name: s.user?.name ?? p.name, sso: s.user?.sso ?? null, mfaPending: s.user?.mfaPending ?? false },
+      // The admin key is the break-glass credential: the dashboard shows a banner while it is in use.
+      breakGlass: p.kind === 'admin',
+      // What the session may do, for showing only the buttons it can use (the API decides anyway).
+      access: await accessOf(ctx, s),
       csrf: s.csrf,
       expiresAt: s.expiresAt,
       pages: TENANT_PAGES,
@@ -124,7 +148,9 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
       // The operator API's own check of the Bearer credential, handed the credential as a header.
       let principal: Principal;
       try {
-        principal = await authenticate(credential, ctx.rt.readModels!.store.admin, ctx.rt.adminKey);
+        const people = await ctx.people();
+        principal = await authenticate(credential, { admin: ctx.rt.readModels!.store.admin, adminKey: ctx.rt.adminKey, people });
+        if (principal.kind === 'admin') await people.breakGlass.used({ method: 'POST', route: '/ui/session', ip: req.ip, via: 'dashboard' });
       } catch (err) {
         if (isStkError(err, 'STK_ERR_AUTH_REQUIRED')) throttle.failed(req.ip);
         throw err;
@@ -132,14 +158,20 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
       throttle.succeeded(req.ip);
       const { sid, session } = await ctx.sessions.create(credential, principal);
       req.log.info(
-        { principal: principal.kind, ...(principal.kind === 'token' ? { tenant: principal.tenant, role: principal.role } : {}) },
+        {
+          principal: principal.kind,
+          ...(principal.kind === 'token' ? { tenant: principal.tenant, role: principal.role } : {}),
+          ...(principal.kind === 'user' ? { userId: principal.userId } : {}),
+        },
         'dashboard sign-in',
       );
       noStore(reply);
       reply.header('set-cookie', sessionSetCookie(req, sid));
-      return reply.status(201).send({ home: returnPath((req.query as { next?: unknown } | undefined)?.next) ?? home(session), csrf: session.csrf });
+      return reply.status(201).send({ home: returnPath((req.query as { next?: unknown } | undefined)?.next) ?? (await home(session)), csrf: session.csrf });
     },
   );
+
+  registerSignIn(ui, ctx, throttle, userHome);
 
   ui.delete('/session', async (req, reply) => {
     const s = await ctx.session(req);
@@ -172,6 +204,24 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     if (req.headers['if-none-match'] === asset.etag) return reply.status(304).send();
     return reply.type(asset.type).send(asset.body);
   });
+}
+
+/**
+ * The permissions of a session as the page needs them: install-wide ones, tenant ones that hold on
+ * every customer it sees, and those of particular customers. The same table (`permissions.ts`)
+ * and the same rules (`access.ts`) as the API's guard.
+ */
+async function accessOf(ctx: DashboardContext, s: Session): Promise<{ install: string[]; everywhere: string[]; tenants: Record<string, string[]> }> {
+  const p = s.principal;
+  if (p.kind === 'admin') return { install: [...installPermissions(p)], everywhere: [...TENANT_PERMISSIONS], tenants: {} };
+  if (p.kind === 'token') return { install: [], everywhere: [], tenants: { [p.tenant]: [...permissionsOn(p, p.tenant)] } };
+  const grants = await (await ctx.people()).grants(p.userId);
+  const withGrants = { ...p, grants };
+  const tenants: Record<string, string[]> = {};
+  for (const t of Object.keys(grants)) if (t !== INSTALL_TENANT) tenants[t] = [...permissionsOn(withGrants, t)];
+  const everywhere = new Set<string>();
+  for (const r of grants[INSTALL_TENANT] ?? []) for (const x of ROLES[r].tenant) everywhere.add(x);
+  return { install: [...installPermissions(withGrants)], everywhere: [...everywhere], tenants };
 }
 
 /** Where sign-in sends a browser that asked for `url` without a session: back to it afterwards. */

@@ -40,7 +40,6 @@ export const CASES: Record<string, RouteCase> = {
   },
   'GET /api/v1/tenants/{tenant}/scans/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
   'GET /api/v1/tenants/{tenant}/evidence/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
-  'GET /api/v1/tenants/{tenant}/audit/export': { query: (i) => `format=json&actorId=${i.agentId}`, foreign: 'empty-export' },
   'GET /api/v1/tenants/{tenant}/agents': { query: (i) => `hostname=${i.hostname ?? 'x'}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/agents/{agentId}': {},
   'POST /api/v1/tenants/{tenant}/agents/{agentId}/revoke': { body: () => ({ reason: 'test' }) },
@@ -69,4 +68,16 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/audit': { query: (i) => `actorId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit/{entryId}': {},
   'GET /api/v1/tenants/{tenant}/ledger': { foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/audit/export': { query: () => 'format=jsonl', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/access': { foreign: 'none' },
+  // User ids are the install's, not a customer's: naming another customer's user is a grant to a
+  // person (the admin sees every user), not a reach into that customer. A customer admin who
+  // cannot see the user gets 404: test/people/access.test.ts.
+  'PUT /api/v1/tenants/{tenant}/access': { body: (i) => ({ userId: i.userId, roles: ['customer-analyst'] }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/approvals': { query: () => 'status=pending', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/approvals/{approvalId}': {},
+  'POST /api/v1/tenants/{tenant}/approvals/{approvalId}/approve': {},
+  'POST /api/v1/tenants/{tenant}/approvals/{approvalId}/reject': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/policy': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/policy': { body: () => ({ approvalExpiryMinutes: 30 }), foreign: 'none' },
 };

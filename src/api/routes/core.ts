@@ -1,4 +1,3 @@
-import { agentCommandDecider } from '../../../commands/agent-commands/decider.ts';
 import { COMMAND_OUTCOMES } from '../../../commands/agent-commands/events.ts';
 import { agentDecider } from '../../../commands/agents/decider.ts';
 import { alertDecider } from '../../../commands/alerts/decider.ts';
@@ -9,6 +8,7 @@ import type { AgentDoc } from '../../../projections/agents/projection.ts';
 import type { AlertDoc } from '../../../projections/alerts/projection.ts';
 import type { IncidentDoc } from '../../../projections/incidents/projection.ts';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { agentCommandDecider } from '../../../commands/agent-commands/decider.ts';
 import type { AuditDoc } from '../../../projections/audit/projection.ts';
 import { ACTION_ARGS } from '../../domain/actions.ts';
 import { ACTIONS, PRODUCTS } from '../../domain/products.ts';
@@ -16,8 +16,10 @@ import type { Doc } from '../../store/model.ts';
 import { statsRoute } from './stats.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import type { GatedAction } from '../../../commands/settings/events.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { exportRoute, getRoute, ID, itemCommand, type ListOptions, listRoute, mustGet, oneOf, TENANT_PARAM, text, withHostnames } from '../schemas.ts';
+import { GATED_COMMANDS, issueDispatch, requestIfGated } from './approvals.ts';
 
 /** An agent not heard from for this long shows as offline. */
 export const AGENT_ONLINE_WINDOW_MS = 5 * 60_000;
@@ -141,7 +143,7 @@ const INCIDENT_LIST: ListOptions = {
   text: ['title', 'assignee'],
   columns: ['id', 'openedAt', 'severity', 'status', 'title', 'assignee', 'alertIds', 'openedBy', 'closedAt', 'closeReason'],
 };
-const AUDIT_FILTERS = { actorKind: oneOf(['operator', 'agent', 'system']), actorId: text(100), aggregateType: text(32), action: text(64) };
+const AUDIT_FILTERS = { actorKind: oneOf(['operator', 'agent', 'system']), actorId: text(100), aggregateType: text(32), action: text(64), via: text(300) };
 const AUDIT_LIST: ListOptions = {
   sorts: ['at'],
   time: 'at',
@@ -160,7 +162,7 @@ export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/overview`,
-    access: 'read',
+    permission: 'tenant.read',
     area: 'overview',
     params: TENANT_PARAM,
     summary: "Counts for the tenant's overview: agents (online/offline/revoked), alerts, incidents, findings by state",
@@ -208,6 +210,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'agentId',
     action: 'revoke',
     summary: 'Revoke an agent: refused at once even with an unexpired certificate; it stays visible',
+    permission: 'agents.revoke',
     body: { properties: { reason: text(500) } },
     decider: agentDecider,
     command: (b: { reason?: string }) => ({ kind: 'revoke' as const, reason: b.reason ?? '' }),
@@ -216,10 +219,11 @@ export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/agents/:agentId/commands`,
-    access: 'write',
+    permission: 'commands.dispatch',
     area: 'commands',
     status: 201,
-    summary: 'Dispatch a command to an agent of this tenant; the agent pulls it over mTLS',
+    summary:
+      "Dispatch a command to an agent of this tenant; the agent pulls it over mTLS. A destructive action the customer's policy gates answers 202 with a four-eyes request instead",
     params: { ...TENANT_PARAM, agentId: ID },
     body: {
       properties: { action: oneOf(Object.keys(ACTIONS)), args: { type: 'object', maxProperties: 32 } },
@@ -229,16 +233,16 @@ export const coreRoutes: TenantRouteDef[] = [
     handler: async (c: TenantContext<{ action: string; args?: Record<string, unknown> }, unknown, { agentId: string }>) => {
       const { agentId } = c.params;
       const { action, args } = c.body;
-      const agent = await mustGet<AgentDoc>(c, 'agents', agentId);
+      await mustGet<AgentDoc>(c, 'agents', agentId);
+      // Arguments are checked before anything else, a four-eyes request included.
       checkArgs(action, args ?? {});
+      const request = { kind: 'dispatch' as const, agentId, action, args: args ?? {} };
+      if (GATED_COMMANDS.has(action)) {
+        const pending = await requestIfGated(c, action as GatedAction, request);
+        if (pending) return pending;
+      }
       const id = newId();
-      const context = { products: c.tenantDoc.products, suspended: c.tenantDoc.suspended, agentStatus: agent.status };
-      const r = await c.execute(
-        agentCommandDecider,
-        id,
-        { kind: 'dispatch' as const, command: { agentId, action, args: args ?? {} }, context },
-        { known: 'new' },
-      );
+      const r = await issueDispatch(c, request, id);
       return { id, agentId, action, status: 'pending', consistencyToken: await c.settle(r.position) };
     },
   }),
@@ -252,6 +256,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'commandId',
     action: 'cancel',
     summary: 'Cancel a command the agent has not picked up yet; once delivered it can no longer be cancelled',
+    permission: 'commands.dispatch',
     body: { properties: { reason: { type: 'string', maxLength: 500 } } },
     decider: agentCommandDecider,
     command: (b: { reason?: string }) => ({ kind: 'cancel' as const, reason: b.reason ?? '' }),
@@ -264,7 +269,7 @@ export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/alerts/bulk`,
-    access: 'write',
+    permission: 'alerts.triage',
     area: 'alerts',
     summary: 'Acknowledge or resolve up to 100 alerts in one call; each answers changed, unchanged or refused',
     params: TENANT_PARAM,
@@ -284,6 +289,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'alertId',
     action: 'ack',
     summary: 'Acknowledge an alert',
+    permission: 'alerts.triage',
     decider: alertDecider,
     command: () => ({ kind: 'acknowledge' as const }),
   }),
@@ -294,6 +300,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'alertId',
     action: 'resolve',
     summary: 'Resolve an alert with a reason',
+    permission: 'alerts.triage',
     body: { properties: { reason: text(1000) }, required: ['reason'] },
     decider: alertDecider,
     command: (b: { reason: string }) => ({ kind: 'resolve' as const, reason: b.reason }),
@@ -305,7 +312,7 @@ export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/incidents`,
-    access: 'write',
+    permission: 'incidents.manage',
     area: 'incidents',
     status: 201,
     summary: 'Open an incident, by hand or from alerts',
@@ -327,6 +334,7 @@ export const coreRoutes: TenantRouteDef[] = [
     collection: 'incidents',
     param: 'incidentId',
     summary: "Change an incident's title, severity, status or assignee (`assignee: null` clears it)",
+    permission: 'incidents.manage',
     body: {
       properties: {
         title: text(300),
@@ -351,6 +359,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'incidentId',
     action: 'comments',
     summary: 'Add a comment to an incident (also after it is closed)',
+    permission: 'incidents.manage',
     body: { properties: { text: text(4000) }, required: ['text'] },
     decider: incidentDecider,
     command: (b: { text: string }) => ({ kind: 'comment' as const, text: b.text }),
@@ -363,6 +372,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'incidentId',
     action: 'reopen',
     summary: 'Reopen a closed incident, with a reason',
+    permission: 'incidents.manage',
     body: { properties: { reason: text(1000) }, required: ['reason'] },
     decider: incidentDecider,
     command: (b: { reason: string }) => ({ kind: 'reopen' as const, reason: b.reason }),
@@ -371,7 +381,7 @@ export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/incidents/:incidentId/alerts`,
-    access: 'write',
+    permission: 'incidents.manage',
     area: 'incidents',
     summary: 'Link more alerts to an incident',
     params: { ...TENANT_PARAM, incidentId: ID },
@@ -392,13 +402,13 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'incidentId',
     action: 'close',
     summary: 'Close an incident with a reason',
+    permission: 'incidents.manage',
     body: { properties: { reason: text(1000) }, required: ['reason'] },
     decider: incidentDecider,
     command: (b: { reason: string }) => ({ kind: 'close' as const, reason: b.reason }),
   }),
 
   listRoute('audit', 'audit', AUDIT_FILTERS, (d) => d, AUDIT_LIST),
-  exportRoute('audit', 'audit', AUDIT_FILTERS, (d) => d, AUDIT_LIST),
   getRoute('audit', 'audit', 'entryId', async (d, c) => (await auditNames([d], c))[0]),
 ];
 

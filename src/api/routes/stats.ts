@@ -18,7 +18,7 @@ const TOP = 8;
 export const statsRoute = tenantRoute({
   method: 'GET',
   url: `${TENANT_PREFIX}/stats`,
-  access: 'read',
+  permission: 'tenant.read',
   area: 'overview',
   summary: 'Charts of the overview: alerts per hour by severity, agents heard from per hour, top rules and hosts of the period',
   params: TENANT_PARAM,

@@ -18,7 +18,8 @@ import { PAGES } from './pages/index.ts';
  */
 function App({ session }: { session: SessionInfo }) {
   const where = useWhere();
-  const isAdmin = session.principal.kind === 'admin';
+  // Whoever may see more than one customer gets the switcher and the customers list.
+  const isAdmin = session.principal.kind !== 'token';
   const [tenants, setTenants] = useState<TenantDoc[]>([]);
   const [doc, setDoc] = useState<{ id: string; doc: TenantDoc | null } | null>(null);
   const [readyKey, setReadyKey] = useState('');
@@ -27,7 +28,12 @@ function App({ session }: { session: SessionInfo }) {
   const pageKey = `${where.scope}/${tenant ?? ''}/${where.page}/${where.id ?? ''}`;
 
   const loadTenants = async () => {
-    if (isAdmin) setTenants((await api.get<{ items: TenantDoc[] }>('/tenants')).items);
+    if (!isAdmin) return;
+    try {
+      setTenants((await api.get<{ items: TenantDoc[] }>('/tenants')).items);
+    } catch {
+      // A role without the customers list keeps the switcher empty; the pages it may see still work.
+    }
   };
   const loadDoc = async (t: string, waitFor?: string) => {
     try {
@@ -81,7 +87,9 @@ function App({ session }: { session: SessionInfo }) {
     Page !== undefined &&
     (spec.scope === 'install' ? isAdmin : tenantDoc !== null && pageAllowed(spec, tenantDoc.products)) &&
     (where.id === null || spec.detail);
-  const canWrite = isAdmin || (session.principal.kind === 'token' && session.principal.role === 'operator');
+  const perms = new Set([...session.access.install, ...session.access.everywhere, ...(tenant ? (session.access.tenants[tenant] ?? []) : [])]);
+  const can = (permission: string) => perms.has(permission);
+  const canWrite = [...perms].some((x) => /\.(triage|manage|dispatch|revoke|custody|suspend|decide)$/.test(x));
   const props: PageProps = {
     session,
     tenant: tenant ?? '',
@@ -89,6 +97,7 @@ function App({ session }: { session: SessionInfo }) {
     id: where.id,
     canWrite,
     isAdmin,
+    can,
     refreshTenant: async (waitFor) => {
       if (tenant) await loadDoc(tenant, waitFor);
       await loadTenants();
@@ -112,6 +121,11 @@ function App({ session }: { session: SessionInfo }) {
         Skip to content
       </a>
       <Header session={session} tenants={tenants} where={where} tenantDoc={tenantDoc} menuOpen={menuOpen} onMenu={() => setMenuOpen(!menuOpen)} />
+      {session.breakGlass ? (
+        <p class="break-glass" role="note">
+          Signed in with the admin key, the break-glass credential: every use of it is recorded in the audit log.
+        </p>
+      ) : null}
       <Nav session={session} where={where} tenantDoc={tenantDoc} open={menuOpen} />
       <main id="main" tabIndex={-1} data-page={loadingDoc ? 'loading' : allowed ? spec!.name : 'not-found'} data-ready={readyKey === pageKey ? '1' : undefined}>
         {loadingDoc ? (
@@ -142,8 +156,10 @@ function NotFound() {
 }
 
 function Header(p: { session: SessionInfo; tenants: TenantDoc[]; where: Where; tenantDoc: TenantDoc | null; menuOpen: boolean; onMenu(): void }) {
-  const isAdmin = p.session.principal.kind === 'admin';
+  const isAdmin = p.session.principal.kind !== 'token';
   const live = useLiveState();
+  const principal = p.session.principal;
+  const who = principal.kind === 'admin' ? 'admin' : principal.kind === 'token' ? `${principal.role} · ${principal.tenant}` : principal.name;
   return (
     <header class="top">
       <button type="button" class="menu-button" aria-expanded={p.menuOpen ? 'true' : 'false'} aria-controls="nav" onClick={p.onMenu}>
@@ -174,8 +190,8 @@ function Header(p: { session: SessionInfo; tenants: TenantDoc[]; where: Where; t
           ) : null
         ) : null}
       </span>
-      <span class="who" title={isAdmin ? 'admin' : `${(p.session.principal as { role: string }).role} · ${(p.session.principal as { tenant: string }).tenant}`}>
-        {isAdmin ? 'admin' : `${(p.session.principal as { role: string }).role} · ${(p.session.principal as { tenant: string }).tenant}`}
+      <span class="who" title={who}>
+        {who}
       </span>
       <button
         type="button"
@@ -254,7 +270,7 @@ function Switcher({ tenants, where }: { tenants: TenantDoc[]; where: Where }) {
 }
 
 function Nav({ session, where, tenantDoc, open }: { session: SessionInfo; where: Where; tenantDoc: TenantDoc | null; open: boolean }) {
-  const isAdmin = session.principal.kind === 'admin';
+  const isAdmin = session.principal.kind !== 'token';
   const links: Array<[string, string, boolean]> = [];
   if (isAdmin) links.push(['Customers', '/ui/customers', where.scope === 'install' && where.page === 'customers']);
   if (where.tenant && tenantDoc) {

@@ -4,7 +4,14 @@ import type { Product } from '../../../domain/products.ts';
 
 /** The session as `GET /ui/session` gives it. */
 export interface SessionInfo {
-  principal: { kind: 'admin' } | { kind: 'token'; tenant: string; role: 'operator' | 'auditor' };
+  principal:
+    | { kind: 'admin' }
+    | { kind: 'token'; tenant: string; role: 'operator' | 'auditor' }
+    | { kind: 'user'; id: string; name: string; mfaPending: boolean };
+  /** Signed in with the admin key (the break-glass credential). */
+  breakGlass?: boolean;
+  /** What the session may do: install-wide, on every customer it sees, on particular customers. */
+  access: { install: string[]; everywhere: string[]; tenants: Record<string, string[]> };
   csrf: string;
   expiresAt: string;
   products: Product[];
@@ -52,10 +59,20 @@ export interface PageProps {
   tenantDoc: TenantDoc | null;
   /** The item of a detail page (`/ui/t/<tenant>/<page>/<id>`). */
   id: string | null;
+  /** Holds any permission that changes something on this customer. */
   canWrite: boolean;
+  /** Sees several customers (the admin key, a user with roles on more than one or on the install). */
   isAdmin: boolean;
+  /** Whether the session holds a permission (`src/api/permissions.ts`) on this customer, or install-wide. */
+  can(permission: string): boolean;
   /** Reads the customer again (after a product or suspension change) and redraws the menu. */
   refreshTenant(waitFor?: string): Promise<void>;
+}
+
+/** Whether a session holds a permission on a customer (or install-wide, for `tenant` null). */
+export function canOn(session: SessionInfo, tenant: string | null, permission: string): boolean {
+  const a = session.access;
+  return a.install.includes(permission) || a.everywhere.includes(permission) || (tenant !== null && (a.tenants[tenant] ?? []).includes(permission));
 }
 
 /** Tells the shell the page has drawn its data (`main[data-ready]`; focus and kept drafts follow). */

@@ -8,7 +8,7 @@ import { api, type ListPage, tpath } from '../lib/api.ts';
 import { fmtTime } from '../lib/format.ts';
 import { useLive } from '../lib/live.ts';
 import { notify, notifyError } from '../lib/notices.tsx';
-import { type PageProps, type SessionInfo, type TenantDoc, useReady } from '../lib/page.ts';
+import { canOn, type PageProps, type SessionInfo, type TenantDoc, useReady } from '../lib/page.ts';
 
 interface Token {
   id: string;
@@ -161,42 +161,44 @@ export function CustomersPage(p: PageProps) {
   return (
     <>
       <PageHeading>Customers</PageHeading>
-      <Section title="New customer">
-        <form
-          class="inline-form"
-          aria-label="New customer"
-          noValidate
-          onSubmit={(ev) => {
-            ev.preventDefault();
-            const form = ev.currentTarget as HTMLFormElement;
-            if (form.reportValidity()) void create.run(form);
-          }}
-        >
-          <div class="field">
-            <label for="new-id">Customer id</label>
-            <input
-              id="new-id"
-              name="id"
-              required
-              pattern={TENANT_ID_INPUT_PATTERN}
-              placeholder="acme"
-              autoComplete="off"
-              spellcheck={false}
-              aria-describedby="new-id-hint"
-            />
-            <p class="hint" id="new-id-hint">
-              1–63 of a–z, 0–9 and -, starting with a letter or digit.
-            </p>
-          </div>
-          <div class="field">
-            <label for="new-name">Name</label>
-            <input id="new-name" name="name" required maxLength={200} placeholder="Acme Corp" autoComplete="off" />
-          </div>
-          <button type="submit" class="primary" disabled={create.busy}>
-            Create customer
-          </button>
-        </form>
-      </Section>
+      {p.can('tenants.create') ? (
+        <Section title="New customer">
+          <form
+            class="inline-form"
+            aria-label="New customer"
+            noValidate
+            onSubmit={(ev) => {
+              ev.preventDefault();
+              const form = ev.currentTarget as HTMLFormElement;
+              if (form.reportValidity()) void create.run(form);
+            }}
+          >
+            <div class="field">
+              <label for="new-id">Customer id</label>
+              <input
+                id="new-id"
+                name="id"
+                required
+                pattern={TENANT_ID_INPUT_PATTERN}
+                placeholder="acme"
+                autoComplete="off"
+                spellcheck={false}
+                aria-describedby="new-id-hint"
+              />
+              <p class="hint" id="new-id-hint">
+                1–63 of a–z, 0–9 and -, starting with a letter or digit.
+              </p>
+            </div>
+            <div class="field">
+              <label for="new-name">Name</label>
+              <input id="new-name" name="name" required maxLength={200} placeholder="Acme Corp" autoComplete="off" />
+            </div>
+            <button type="submit" class="primary" disabled={create.busy}>
+              Create customer
+            </button>
+          </form>
+        </Section>
+      ) : null}
       <div aria-live="polite">
         {once ? (
           <Once title={once.title} secret={once.secret}>
@@ -234,16 +236,22 @@ export function CustomersPage(p: PageProps) {
                     <td>
                       <fieldset class="toggles">
                         <legend class="sr">Products of {t.id}</legend>
-                        {p.session.products.map((x) => (
-                          <ProductToggle key={x} t={t} product={x} after={after(t)} />
-                        ))}
+                        {p.session.products.map((x) =>
+                          canOn(p.session, t.id, 'tenant.manage') ? (
+                            <ProductToggle key={x} t={t} product={x} after={after(t)} />
+                          ) : t.products.includes(x) ? (
+                            <span key={x} class="toggle">
+                              {x}
+                            </span>
+                          ) : null,
+                        )}
                       </fieldset>
                     </td>
                     <td>
                       <time dateTime={t.createdAt}>{fmtTime(t.createdAt)}</time>
                     </td>
                     <td>
-                      <CustomerActions t={t} after={after(t)} show={setOnce} />
+                      <CustomerActions session={p.session} t={t} after={after(t)} show={setOnce} />
                     </td>
                   </tr>
                 ))}
@@ -257,14 +265,17 @@ export function CustomersPage(p: PageProps) {
 }
 
 function CustomerActions({
+  session,
   t,
   after,
   show,
 }: {
+  session: SessionInfo;
   t: TenantDoc;
   after: (token: string) => Promise<void>;
   show: (o: { title: string; secret: string; enroll: boolean }) => void;
 }) {
+  const can = (x: string) => canOn(session, t.id, x);
   const rotate = useRotate(t, show);
   const token = useNewToken(t, show);
   const suspend = useAction(async () => {
@@ -288,13 +299,17 @@ function CustomerActions({
       <a class="button" href={`/ui/customers/${t.id}`}>
         Manage
       </a>
-      <button type="button" disabled={rotate.busy} onClick={() => void rotate.run()}>
-        Rotate secret
-      </button>
-      <button type="button" disabled={token.busy} onClick={() => void token.run()}>
-        New token
-      </button>
-      {t.suspended ? (
+      {can('tenant.manage') ? (
+        <button type="button" disabled={rotate.busy} onClick={() => void rotate.run()}>
+          Rotate secret
+        </button>
+      ) : null}
+      {can('tokens.manage') ? (
+        <button type="button" disabled={token.busy} onClick={() => void token.run()}>
+          New token
+        </button>
+      ) : null}
+      {!can('tenant.suspend') ? null : t.suspended ? (
         <button type="button" disabled={resume.busy} onClick={() => void resume.run()}>
           Resume
         </button>
