@@ -296,7 +296,19 @@ export function AuditPage(p: PageProps) {
   return (
     <>
       <PageHeading>Audit log</PageHeading>
+      {p.can('audit.export') ? (
+        <p class="export">
+          The whole audit trail, refused attempts included:{' '}
+          <a href={api.href(tpath(p.tenant, 'audit', 'export'), { format: 'csv' })} download>
+            CSV
+          </a>{' '}
+          <a href={api.href(tpath(p.tenant, 'audit', 'export'), { format: 'jsonl' })} download>
+            JSON lines
+          </a>
+        </p>
+      ) : null}
       <DataList<AuditEntry>
+        exportable={false}
         tenant={p.tenant}
         area="audit"
         caption="Audit log"
