@@ -11,6 +11,7 @@ import { benchMerkle } from './merkle.ts';
 import { benchNotify } from './notify.ts';
 import { benchPatch } from './patch.ts';
 import { benchScan } from './scan.ts';
+import { benchPeople } from './people.ts';
 import { benchLifecycle } from './lifecycle.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
@@ -29,5 +30,6 @@ export const PARTS: Record<string, () => Promise<void>> = {
   notify: benchNotify,
   patch: benchPatch,
   scan: benchScan,
+  people: benchPeople,
   lifecycle: benchLifecycle,
 };

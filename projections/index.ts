@@ -10,6 +10,11 @@ import { machinesProjection } from './machines/projection.ts';
 import { scansProjection } from './scans/projection.ts';
 import { tenantsProjection } from './tenants/projection.ts';
 import { tokensProjection } from './tokens/projection.ts';
+import { accessProjection } from './access/projection.ts';
+import { approvalsProjection } from './approvals/projection.ts';
+import { overviewProjection } from './overview/projection.ts';
+import { settingsProjection } from './settings/projection.ts';
+import { usersProjection } from './users/projection.ts';
 
 /** Every read model the projector maintains. */
 export const PROJECTIONS: readonly Projection[] = [
@@ -24,4 +29,9 @@ export const PROJECTIONS: readonly Projection[] = [
   agentCommandsProjection,
   machinesProjection,
   auditProjection,
+  usersProjection,
+  accessProjection,
+  approvalsProjection,
+  settingsProjection,
+  overviewProjection,
 ];

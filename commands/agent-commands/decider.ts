@@ -21,7 +21,7 @@ export interface DispatchContext {
   agentStatus: 'active' | 'revoked';
 }
 
-/** How long a command of one action may wait for its agent (src/config/settings.ts). */
+/** How long a command of one action may wait for its agent (`--command-expiry`, src/config/settings.ts). */
 export interface ExpiryPolicy {
   defaultSeconds: number;
   maxSeconds: number;
@@ -39,14 +39,14 @@ export interface DispatchExpiry {
 /**
  * The agent id on deliver/complete is the caller's (from its certificate): only the addressee may
  * answer. `now` (ISO) on deliver/complete/expire is the caller's clock, against which the expiry is
- * judged.
+ * judged; a dispatch without `expiry` has none (as before expiries existed).
  */
 export type AgentCommandTransition =
   | { kind: 'dispatch'; command: Omit<CommandDispatched, 'expiresAt'>; context: DispatchContext; expiry?: DispatchExpiry }
   | { kind: 'deliver'; agentId: string; now?: string }
-  | ({ kind: 'complete'; agentId: string; now?: string } & Omit<CommandCompleted, 'late'>)
   | { kind: 'cancel'; reason: string }
-  | { kind: 'expire'; now: string };
+  | { kind: 'expire'; now: string }
+  | ({ kind: 'complete'; agentId: string; now?: string } & Omit<CommandCompleted, 'late'>);
 
 const expiredAt = (s: CommandFold, now: string | undefined): boolean => s.expiresAt !== null && now !== undefined && Date.parse(now) >= Date.parse(s.expiresAt);
 
@@ -89,9 +89,7 @@ export const agentCommandDecider: Decider<CommandFold, AgentCommandTransition> =
     }
     if (c.kind === 'cancel') {
       if (s.status === 'none') return refuse(notFound('command', ''));
-      if (s.status === 'cancelled') return accept();
-      if (s.status === 'delivered')
-        return refuse(new StkError('STK_ERR_AGENT_COMMAND_DELIVERED', 'the agent has already pulled this command; it can no longer be cancelled'));
+      // Once the agent has it, it may already be running: only a result tells what happened.
       if (s.status !== 'pending') return refuse(invalidTransition('command', s.status, 'cancel it'));
       return accept({ type: E.cancelled, data: { reason: c.reason } });
     }
@@ -100,14 +98,18 @@ export const agentCommandDecider: Decider<CommandFold, AgentCommandTransition> =
       return expiredAt(s, c.now) ? accept({ type: E.expired, data: { expiresAt: s.expiresAt } }) : accept();
     }
     // Another agent's command answers exactly like a missing one.
+    if (s.status === 'cancelled' && s.agentId === c.agentId) {
+      // A pull racing the cancellation takes nothing; a result for it is refused.
+      return c.kind === 'deliver' ? accept() : refuse(invalidTransition('command', 'cancelled', 'complete it'));
+    }
     if (s.status === 'none' || s.agentId !== c.agentId) return refuse(notFound('command', ''));
-    if (s.status === 'cancelled') return refuse(new StkError('STK_ERR_AGENT_COMMAND_CANCELLED', 'the command was cancelled; do not run it'));
     if (c.kind === 'deliver') {
       if (s.status === 'expired' || (s.status === 'pending' && expiredAt(s, c.now)))
         return refuse(new StkError('STK_ERR_AGENT_COMMAND_EXPIRED', 'the command expired before it was delivered; do not run it', { expiresAt: s.expiresAt }));
       return s.status === 'pending' ? accept({ type: E.delivered, data: {} }) : accept();
     }
     if (s.status === 'completed') return refuse(invalidTransition('command', 'completed', 'complete it again'));
+    // A result after the expiry is still recorded (the agent did run it): marked late.
     const late = s.status === 'expired' || expiredAt(s, c.now);
     return accept({ type: E.completed, data: { outcome: c.outcome, output: c.output, ...(late ? { late: true } : {}) } satisfies CommandCompleted });
   },

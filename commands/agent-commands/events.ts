@@ -8,7 +8,7 @@ export const CommandEvents = {
   /** The agent pulled it. */
   delivered: 'command.delivered',
   completed: 'command.completed',
-  /** Withdrawn by an operator before any agent pulled it: it is never handed out. */
+  /** An operator took it back before the agent pulled it; the agent never gets it. */
   cancelled: 'command.cancelled',
   /** Its expiry passed before a result came: it is no longer handed out, a later result is late. */
   expired: 'command.expired',
@@ -24,14 +24,14 @@ export interface CommandDispatched {
   /** After this instant (ISO) the command is not handed out nor run. Absent on commands dispatched before expiries existed. */
   expiresAt?: string;
 }
+export interface CommandCancelled {
+  reason: string;
+}
 export interface CommandCompleted {
   outcome: CommandOutcome;
   output: string;
   /** The result came after the command's expiry: recorded, but the command was expired when it ran or answered. */
   late?: boolean;
-}
-export interface CommandCancelled {
-  reason: string;
 }
 export interface CommandExpired {
   expiresAt: string;

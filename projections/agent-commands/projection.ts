@@ -35,7 +35,7 @@ export interface AgentCommandDoc extends Doc {
 export const agentCommandsProjection = defineProjection({
   model: 'commands',
   main: 'commands',
-  collections: { commands: { indexes: ['agentId', 'status'] } },
+  collections: { commands: { indexes: ['agentId', 'status'], sorts: { dispatchedAt: (d) => String(d.dispatchedAt) } } },
   on: {
     [E.dispatched]: {
       apply: (e, _docs, seq) => {
@@ -59,6 +59,15 @@ export const agentCommandsProjection = defineProjection({
       },
     },
     [E.delivered]: { apply: (e, docs) => patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'delivered', deliveredAt: e.at }) },
+    [E.cancelled]: {
+      apply: (e, docs) =>
+        patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), {
+          status: 'cancelled',
+          cancelledAt: e.at,
+          cancelledBy: by(e),
+          cancelReason: (e.data as CommandCancelled).reason,
+        }),
+    },
     [E.completed]: {
       apply: (e, docs) => {
         const d = e.data as CommandCompleted;
@@ -70,15 +79,6 @@ export const agentCommandsProjection = defineProjection({
           ...(d.late ? { late: true } : {}),
         });
       },
-    },
-    [E.cancelled]: {
-      apply: (e, docs) =>
-        patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), {
-          status: 'cancelled',
-          cancelledAt: e.at,
-          cancelledBy: by(e),
-          cancelReason: (e.data as CommandCancelled).reason,
-        }),
     },
     [E.expired]: { apply: (e, docs) => patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'expired' }) },
   },

@@ -8,6 +8,8 @@ import { registerLedger } from './ledger.ts';
 import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
 import { registerWitness } from './witness.ts';
+import { registerUser } from './user.ts';
+import { registerDocs } from '../videos/cli.ts';
 import { registerLifecycle } from './lifecycle.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
@@ -20,6 +22,8 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerTenant,
   registerBackup,
   registerWitness,
+  registerUser,
+  registerDocs,
   registerLifecycle,
 ];
 

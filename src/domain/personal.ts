@@ -9,6 +9,7 @@ import type { EventEnvelope } from './events.ts';
  * - `agent:<agentId>` — a machine and what it reported (host names, command lines, evidence names)
  * - `account:<name>` — an account on hosts or in the directory (user names)
  * - `person:<name or e-mail>` — a person named by operators (assignees, custodians, recipients)
+ * - `user:<userId>` — a user of the install (name, e-mail, sign-in addresses), in the install tenant
  * - `tenant` — the customer's confidential text with no individual behind it (titles, reasons)
  * Every value is encrypted under the keys of every subject its event names, so erasing any one of
  * them makes the fields unreadable.
@@ -30,12 +31,13 @@ export type RetentionKind = (typeof RETENTION_KINDS)[number];
 /** The subject of customer-confidential text that is about no one in particular. */
 export const TENANT_SUBJECT = 'tenant';
 
-/** A subject as operators write it: `agent:<id>`, `account:<name>`, `person:<name>`, or `tenant`. */
-export const SUBJECT_PATTERN = '^(tenant|(agent|account|person):[^\\u0000-\\u001f]{1,256})$';
+/** A subject as operators write it: `agent:<id>`, `account:<name>`, `person:<name>`, `user:<id>`, or `tenant`. */
+export const SUBJECT_PATTERN = '^(tenant|(agent|account|person|user):[^\\u0000-\\u001f]{1,256})$';
 const subjectRe = new RegExp(SUBJECT_PATTERN);
 
 export const agentSubject = (agentId: string): string => `agent:${agentId}`;
 export const accountSubject = (name: string): string => `account:${name}`;
+export const userSubject = (userId: string): string => `user:${userId}`;
 /** People are named case-insensitively (an e-mail address, a name as typed). */
 export const personSubject = (name: string): string => `person:${name.trim().toLowerCase()}`;
 

@@ -10,7 +10,7 @@ import { tenantDeleted, type KeyStore } from './keystore.ts';
 
 export interface EraseRequest {
   tenant: string;
-  /** `agent:<agentId>`, `account:<name>` or `person:<name or e-mail>`. */
+  /** `agent:<agentId>`, `account:<name>`, `person:<name or e-mail>` or `user:<userId>`. */
   subject: string;
   /** The operator's reference (a ticket), stored sealed. */
   reference?: string;
@@ -40,7 +40,9 @@ export interface Erasure {
 export async function eraseSubject(log: EventLog, keys: KeyStore, r: EraseRequest): Promise<Erasure> {
   const subject = normalizeSubject(r.subject);
   if (!subject || subject === 'tenant')
-    throw new StkError('STK_ERR_SUBJECT_INVALID', 'a subject is agent:<agentId>, account:<name> or person:<name or e-mail>', { field: 'subject' });
+    throw new StkError('STK_ERR_SUBJECT_INVALID', 'a subject is agent:<agentId>, account:<name>, person:<name or e-mail> or user:<userId>', {
+      field: 'subject',
+    });
   if ((await keys.tenantKey(r.tenant, false)) === 'destroyed') throw tenantDeleted(r.tenant);
   const found = await keys.keysOfSubject(r.tenant, await keys.subjectId(r.tenant, subject));
   const keyIds = found.map((k) => k.keyId);

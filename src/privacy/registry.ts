@@ -1,4 +1,5 @@
 import { CommandPersonal } from '../../commands/agent-commands/events.ts';
+import { ApprovalPersonal } from '../../commands/approvals/events.ts';
 import { AgentPersonal } from '../../commands/agents/events.ts';
 import { AlertPersonal } from '../../commands/alerts/events.ts';
 import { EVIDENCE, EvidencePersonal } from '../../commands/evidence/events.ts';
@@ -8,6 +9,7 @@ import { PrivacyPersonal } from '../../commands/privacy/events.ts';
 import { SCAN } from '../../commands/scans/events.ts';
 import { TenantPersonal } from '../../commands/tenants/events.ts';
 import { TokenPersonal } from '../../commands/tokens/events.ts';
+import { UserPersonal } from '../../commands/users/events.ts';
 import type { EventEnvelope } from '../domain/events.ts';
 import type { PersonalFields, PersonalSpec, RetentionKind } from '../domain/personal.ts';
 
@@ -16,9 +18,19 @@ import type { PersonalFields, PersonalSpec, RetentionKind } from '../domain/pers
  * it to its own `…Personal` map and that map here; an event type not listed is stored as it is.
  */
 export const PERSONAL_FIELDS: ReadonlyMap<string, PersonalSpec> = new Map(
-  [TenantPersonal, TokenPersonal, AgentPersonal, AlertPersonal, FindingPersonal, IncidentPersonal, EvidencePersonal, CommandPersonal, PrivacyPersonal].flatMap(
-    (m: PersonalFields) => Object.entries(m),
-  ),
+  [
+    TenantPersonal,
+    TokenPersonal,
+    AgentPersonal,
+    AlertPersonal,
+    FindingPersonal,
+    IncidentPersonal,
+    EvidencePersonal,
+    CommandPersonal,
+    PrivacyPersonal,
+    ApprovalPersonal,
+    UserPersonal,
+  ].flatMap((m: PersonalFields) => Object.entries(m)),
 );
 
 /** The retention kind of an event's payload: evidence and scans age by their own rules, the rest as `events`. */

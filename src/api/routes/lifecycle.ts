@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
-import { agentCommandDecider } from '../../../commands/agent-commands/decider.ts';
 import { machineDecider } from '../../../commands/machines/decider.ts';
 import { MACHINE_FINGERPRINT_PATTERN } from '../../../commands/machines/events.ts';
 import { tenantDecider } from '../../../commands/tenants/decider.ts';
-import type { AgentCommandDoc } from '../../../projections/agent-commands/projection.ts';
 import type { MachineDoc } from '../../../projections/machines/projection.ts';
-import { RETENTION_KINDS, type RetentionKind } from '../../domain/personal.ts';
+import { normalizeSubject, RETENTION_KINDS, type RetentionKind, TENANT_SUBJECT } from '../../domain/personal.ts';
 import { StkError } from '../../errors.ts';
-import { offboardTenant } from '../../lifecycle/offboard.ts';
-import { eraseSubject } from '../../privacy/erase.ts';
+import { type Offboarded, offboardTenant } from '../../lifecycle/offboard.ts';
+import { type Erasure, eraseSubject } from '../../privacy/erase.ts';
+import type { ApprovalAction } from '../../../commands/approvals/events.ts';
+import { derivedCommandId, requestIfGated } from './approvals.ts';
 import type { ApiServices } from '../route.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { ID, listRoute, mustGet, oneOf, TENANT_ID, TENANT_PARAM, text } from '../schemas.ts';
@@ -26,13 +26,31 @@ function keysOf(c: TenantContext) {
 }
 
 /**
- * Where four-eyes approval plugs in (issue #14): an erasure and an offboarding cannot be undone,
- * so once approvals exist these become requests a second admin approves, and `check` is where a
- * route asks for that approval. Until then the admin key alone may erase and offboard.
+ * Erases, or offboards, on `c`'s customer: the one path for the routes and for a four-eyes request
+ * once a second person approved it (`approvalId`, from which the erasure's id is derived, so an
+ * approval issued twice erases once). Returns what it made: the erasure id, or the tenant.
  */
-export const IRREVERSIBLE_APPROVAL: { check(c: TenantContext, action: 'erase' | 'offboard'): Promise<void> } = {
-  async check() {},
-};
+export async function issueIrreversible(c: TenantContext, a: Extract<ApprovalAction, { kind: 'erase' | 'offboard' }>, approvalId?: string): Promise<string> {
+  const api = servicesOf(c);
+  if (a.kind === 'offboard') {
+    const r = await offboardTenant({ log: api.log, keys: api.privacy?.keys ?? null, tenant: c.tenant, actor: c.actor, sealWaitMs: 10_000 });
+    lastOffboarding.set(c.req, r);
+    return c.tenant;
+  }
+  const r = await eraseSubject(api.log, keysOf(c), {
+    tenant: c.tenant,
+    subject: a.subject,
+    actor: c.actor,
+    ...(a.reference ? { reference: a.reference } : {}),
+    ...(approvalId ? { erasureId: derivedCommandId(c.tenant, approvalId, 'erase') } : {}),
+  });
+  lastErasure.set(c.req, r);
+  return r.erasureId;
+}
+
+// What `issueIrreversible` did, for the route that called it (an approval answers with its own shape).
+const lastErasure = new WeakMap<object, Erasure>();
+const lastOffboarding = new WeakMap<object, Offboarded>();
 
 /** Retention as the tenant has it: each kind's days, and whether the tenant set them or the install's default applies. */
 function retentionView(c: TenantContext) {
@@ -51,20 +69,25 @@ export const lifecycleRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/erasures`,
-    access: 'admin',
+    permission: 'privacy.erase',
     area: 'privacy',
     status: 201,
     params: TENANT_PARAM,
-    summary: "Erase a data subject: destroy every key of the subject's fields (crypto-shredding); the destruction is a sealed event and the read models forget",
+    summary:
+      "Erase a data subject: destroy every key of the subject's fields (crypto-shredding); the destruction is a sealed event and the read models forget. Where the customer's policy gates erase-subject, answers 202 with a four-eyes request",
     body: { properties: { subject: text(300), reference: text(200) }, required: ['subject'] },
     handler: async (c: TenantContext<{ subject: string; reference?: string }>) => {
-      await IRREVERSIBLE_APPROVAL.check(c, 'erase');
-      const r = await eraseSubject(servicesOf(c).log, keysOf(c), {
-        tenant: c.tenant,
-        subject: c.body.subject,
-        actor: c.actor,
-        ...(c.body.reference ? { reference: c.body.reference } : {}),
-      });
+      const subject = normalizeSubject(c.body.subject);
+      if (!subject || subject === TENANT_SUBJECT)
+        throw new StkError('STK_ERR_SUBJECT_INVALID', 'a subject is agent:<agentId>, account:<name>, person:<name or e-mail> or user:<userId>', {
+          field: 'subject',
+        });
+      const action = { kind: 'erase' as const, subject, ...(c.body.reference ? { reference: c.body.reference } : {}) };
+      // Four eyes where the customer's policy asks for them: 202 with the request instead.
+      const pending = await requestIfGated(c, 'erase-subject', action);
+      if (pending) return pending;
+      await issueIrreversible(c, action);
+      const r = lastErasure.get(c.req)!;
       c.req.log.info({ tenant: c.tenant, erasureId: r.erasureId, keys: r.keysDestroyed }, 'data subject erased');
       return { erasureId: r.erasureId, keysDestroyed: r.keysDestroyed, consistencyToken: await c.settle(r.position) };
     },
@@ -72,7 +95,7 @@ export const lifecycleRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/retention`,
-    access: 'read',
+    permission: 'tenant.read',
     area: 'tenants',
     params: TENANT_PARAM,
     summary: 'How long each kind of this tenant’s data is kept (days; null = forever), and where the figure comes from',
@@ -81,7 +104,7 @@ export const lifecycleRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'PUT',
     url: `${TENANT_PREFIX}/retention`,
-    access: 'admin',
+    permission: 'tenant.manage',
     area: 'tenants',
     params: TENANT_PARAM,
     summary: 'Set how long one kind of this tenant’s data is kept, in days; null goes back to the install’s default',
@@ -96,27 +119,28 @@ export const lifecycleRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'DELETE',
     url: TENANT_PREFIX,
-    access: 'admin',
+    permission: 'tenant.offboard',
     area: 'tenants',
     params: TENANT_PARAM,
     summary:
-      'Offboard the customer: agents revoked, tokens and secret dead, keys destroyed, read models removed, id reserved; answers the final signed head of its chain',
+      'Offboard the customer: agents revoked, tokens and secret dead, keys destroyed, read models removed, id reserved; answers the final signed head of its chain. Where the policy gates delete-tenant, answers 202 with a four-eyes request',
     body: { properties: { confirm: TENANT_ID }, required: ['confirm'] },
     handler: async (c: TenantContext<{ confirm: string }>) => {
       if (c.body.confirm !== c.tenant) throw new StkError('STK_ERR_OFFBOARD_CONFIRM', 'confirm must be the tenant id', { field: 'confirm' });
-      await IRREVERSIBLE_APPROVAL.check(c, 'offboard');
-      const api = servicesOf(c);
-      const r = await offboardTenant({ log: api.log, keys: api.privacy?.keys ?? null, tenant: c.tenant, actor: c.actor, sealWaitMs: 10_000 });
+      const pending = await requestIfGated(c, 'delete-tenant', { kind: 'offboard' });
+      if (pending) return pending;
+      await issueIrreversible(c, { kind: 'offboard' });
+      const r = lastOffboarding.get(c.req)!;
       c.req.log.info({ tenant: c.tenant, agents: r.agentsRevoked, tokens: r.tokensRevoked, keys: r.keysDestroyed }, 'tenant offboarded');
       // The answer is the last thing said about the tenant: its read models go once they apply r.position.
-      await api.projector.waitFor(r.position, 5_000);
+      await servicesOf(c).projector.waitFor(r.position, 5_000);
       return r;
     },
   }),
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/export/read-models`,
-    access: 'admin',
+    permission: 'tenant.offboard',
     area: 'tenants',
     params: TENANT_PARAM,
     summary: "Every document of this tenant's read models, as JSON lines `{model, collection, id, doc}` (for the offboarding export)",
@@ -137,27 +161,11 @@ export const lifecycleRoutes: TenantRouteDef[] = [
       );
     },
   }),
-  tenantRoute({
-    method: 'POST',
-    url: `${TENANT_PREFIX}/commands/:commandId/cancel`,
-    access: 'write',
-    area: 'commands',
-    params: { ...TENANT_PARAM, commandId: ID },
-    summary: 'Cancel an agent command the agent has not pulled yet; it is never handed out',
-    body: { properties: { reason: text(500) } },
-    handler: async (c: TenantContext<{ reason?: string }, unknown, { commandId: string }>) => {
-      const id = c.params.commandId;
-      await mustGet<AgentCommandDoc>(c, 'commands', id);
-      const r = await c.execute(agentCommandDecider, id, { kind: 'cancel', reason: c.body.reason ?? '' });
-      const consistencyToken = await c.settle(r.position);
-      return { ...((await c.store.get('commands', id)) ?? { id }), consistencyToken };
-    },
-  }),
-  listRoute('machines', 'machines', { blocked: oneOf(['true', 'false']), agentId: ID }),
+  listRoute('machines', 'machines', { blocked: oneOf(['true', 'false']), agentId: ID }, (d) => d, { permission: 'agents.read' }),
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/machines/:machine/unblock`,
-    access: 'admin',
+    permission: 'machines.block',
     area: 'machines',
     params: { ...TENANT_PARAM, machine: MACHINE },
     summary: 'Lift the block on a machine: it may enroll again (with a valid secret)',
