@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
-import type { CommandCompleted, CommandOutcome } from '../../commands/agent-commands/events.ts';
+import { CommandEvents, type CommandCompleted, type CommandOutcome } from '../../commands/agent-commands/events.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import { derivedIds, execute } from '../domain/execute.ts';
 import { ACTIONS } from '../domain/products.ts';
@@ -106,6 +106,8 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
         // Completed already: the same result again is a retry (accepted), another result is not.
         if (!isStkError(err, 'STK_ERR_INVALID_TRANSITION')) throw err;
         const done = (await log.lastCommit({ tenant: agent.tenant, aggregateType: agentCommandDecider.aggregateType, aggregateId: target.id }))?.events.at(-1);
+        // Cancelled before it was handed out: there is no result to compare with, the refusal says why.
+        if (done?.type === CommandEvents.cancelled) throw err;
         const d = done?.data as CommandCompleted | undefined;
         if (d && d.outcome === result.outcome && d.output === result.output) return { commandId: req.params.commandId, status: 'completed' };
         throw new StkError('STK_ERR_AGENT_COMMAND_COMPLETED', 'this command already has a different result');

@@ -60,7 +60,7 @@ test('expired and cancelled commands never reach the agent; a result after the e
     assert.is(pulled[0]!.expiresAt, long.body.expiresAt, 'the agent is told the expiry');
     const late = await f.call('POST', `/api/v1/tenants/${tenant}/commands/${long.body.id}/cancel`, { body: {} });
     assert.is(late.status, 409);
-    assert.is(late.body.error.code, 'STK_ERR_AGENT_COMMAND_DELIVERED');
+    assert.is(late.body.error.code, 'STK_ERR_INVALID_TRANSITION');
 
     // The result comes two hours later: recorded, and marked late.
     skewMs = 7_200_000;
@@ -73,7 +73,7 @@ test('expired and cancelled commands never reach the agent; a result after the e
 
     // A result for a cancelled command is refused; nothing was ever handed out for it.
     const onCancelled = await agent.result(withdrawn.body.id, 'succeeded', 'x').catch((err: { code?: string }) => err);
-    assert.is((onCancelled as { code?: string }).code, 'STK_ERR_AGENT_COMMAND_CANCELLED');
+    assert.is((onCancelled as { code?: string }).code, 'STK_ERR_INVALID_TRANSITION');
 
     // The lifecycle role's sweep records the expiry of what nobody answered.
     const outbox = new AgentCommandOutbox(f.stk.runtime.log, createLogger({ level: 'silent' }));
@@ -107,10 +107,10 @@ test('an expiry longer than the action allows is refused with its code; nothing 
   const { agentId } = await enrollAgent(f.stk.runtime.log, tenant);
   const before = await f.stk.runtime.log.lastPosition();
   const r = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, {
-    body: { action: 'kill-process', args: { pid: 1 }, expiresInSeconds: 7200 },
+    body: { action: 'kill-process', args: { pid: 4242 }, expiresInSeconds: 7200 },
   });
-  assert.is(r.status, 400);
-  assert.is(r.body.error.code, 'STK_ERR_AGENT_COMMAND_TTL');
+  assert.is(r.status, 400, JSON.stringify(r.body));
+  assert.is(r.body.error.code, 'STK_ERR_AGENT_COMMAND_TTL', JSON.stringify(r.body));
   assert.is(r.body.error.data.limit, 1800);
   assert.is(await f.stk.runtime.log.lastPosition(), before);
 });

@@ -51,7 +51,7 @@ test('the subject reads as erased in every read model and after a rebuild; other
   const log = f.stk.runtime.log;
   const a = freshTenant('era');
   const b = freshTenant('erb');
-  await f.tenant(a, ['edr']);
+  await f.tenant(a, ['edr', 'identity']);
   await f.tenant(b, ['edr']);
   const { agentId: leaver } = await enrollAgent(log, a, 'alice-laptop.corp');
   const { agentId: server } = await enrollAgent(log, a, 'db-server.corp');
@@ -59,7 +59,7 @@ test('the subject reads as erased in every read model and after a rebuild; other
   const onLeaver = await alertOn(a, leaver, 'reverse shell on alice-laptop');
   const onServer = await alertOn(a, server, 'sudo by bob', 'bob');
   await alertOn(b, twin, 'reverse shell on alice-laptop');
-  const cmd = await f.call('POST', `/api/v1/tenants/${a}/agents/${leaver}/commands`, { body: { action: 'kill-process', args: { pid: 4242, user: 'alice' } } });
+  const cmd = await f.call('POST', `/api/v1/tenants/${a}/agents/${leaver}/commands`, { body: { action: 'disable-account', args: { account: 'alice' } } });
   assert.is(cmd.status, 201, JSON.stringify(cmd.body));
   const ready = await readToken(log.streams, a, await log.lastPosition());
   const before = await f.call('GET', `/api/v1/tenants/${a}/agents/${leaver}?waitFor=${ready}`);
