@@ -73,6 +73,8 @@ export async function offboardTenant(o: {
   targets?: readonly RetentionTarget[];
   /** How long to wait for the sealer to sign the last entry. @defaultValue 30000 */
   sealWaitMs?: number;
+  /** Runs just before `tenant.deleted`: what must still be recorded in the tenant's chain (an approval's execution). */
+  beforeDeleted?: () => Promise<void>;
 }): Promise<Offboarded> {
   const { log, tenant, actor } = o;
   const stream = { tenant, aggregateType: tenantDecider.aggregateType, aggregateId: tenant };
@@ -118,6 +120,7 @@ export async function offboardTenant(o: {
   // Stores outside EVENTS (evidence bytes, scan items) lose everything the tenant stored.
   for (const t of o.targets ?? []) if (t.kind !== 'telemetry') removed[t.kind] = (removed[t.kind] ?? 0) + (await t.remove(tenant, new Date(8.64e15)));
 
+  await o.beforeDeleted?.();
   const deleted = await execute(
     log,
     { tenant, id: tenant },

@@ -8,6 +8,7 @@ import { StkError } from '../../errors.ts';
 import { type Offboarded, offboardTenant } from '../../lifecycle/offboard.ts';
 import { type Erasure, eraseSubject } from '../../privacy/erase.ts';
 import type { ApprovalAction } from '../../../commands/approvals/events.ts';
+import { approvalDecider } from '../../../commands/approvals/decider.ts';
 import { derivedCommandId, requestIfGated } from './approvals.ts';
 import type { ApiServices } from '../route.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
@@ -33,7 +34,21 @@ function keysOf(c: TenantContext) {
 export async function issueIrreversible(c: TenantContext, a: Extract<ApprovalAction, { kind: 'erase' | 'offboard' }>, approvalId?: string): Promise<string> {
   const api = servicesOf(c);
   if (a.kind === 'offboard') {
-    const r = await offboardTenant({ log: api.log, keys: api.privacy?.keys ?? null, tenant: c.tenant, actor: c.actor, sealWaitMs: 10_000 });
+    const r = await offboardTenant({
+      log: api.log,
+      keys: api.privacy?.keys ?? null,
+      tenant: c.tenant,
+      actor: c.actor,
+      sealWaitMs: 10_000,
+      // An approved offboarding is recorded as executed before the tenant's last entry, not after it.
+      ...(approvalId
+        ? {
+            beforeDeleted: async () => {
+              await c.execute(approvalDecider, approvalId, { kind: 'record-execution', result: { outcome: 'issued', ref: c.tenant } });
+            },
+          }
+        : {}),
+    });
     lastOffboarding.set(c.req, r);
     return c.tenant;
   }
