@@ -25,7 +25,7 @@ export interface AgentState {
 
 /** One report event as the wire carries it. */
 export interface WireEvent {
-  kind: 'heartbeat' | 'alert' | 'finding' | 'scan-run' | 'evidence';
+  kind: 'heartbeat' | 'alert' | 'finding' | 'scan-run' | 'evidence' | 'agent-health';
   at: string;
   data: Record<string, unknown>;
 }

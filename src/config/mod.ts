@@ -47,6 +47,8 @@ export interface Config {
   ingressPort: number;
   ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number };
   backpressure: BackpressureConfig;
+  /** Retention of the TELEMETRY stream and the evidence upload bound. */
+  telemetry: { maxAgeMs: number; maxBytes: number; evidenceMaxBytes: number };
   ledger: LedgerConfig;
   sealer: { http?: { host: string; port: number }; workerId?: string };
 }
@@ -77,6 +79,7 @@ function toConfig(v: SettingValues): Config {
     ingressPort: v.ingress.port,
     ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },
     backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },
+    telemetry: { maxAgeMs: Math.round(v.telemetryMaxAgeDays * 86_400_000), maxBytes: v.telemetryMaxBytes, evidenceMaxBytes: v.evidenceMaxBytes },
     ledger: {
       keyDir: resolve(v.keyDir),
       blockMaxEntries: v.blockMaxEntries,

@@ -7,7 +7,7 @@ export type SettingCommand = 'serve' | 'sealer';
 /** One setting: where it comes from (a flag wins over its variable), its default, how it is checked. */
 export interface SettingDef<T> {
   /** Section of the configuration (and of the README's table). */
-  section: 'core' | 'api' | 'ingress' | 'backpressure' | 'ledger' | 'sealer';
+  section: 'core' | 'api' | 'ingress' | 'backpressure' | 'telemetry' | 'ledger' | 'sealer';
   /** `--flag`, with its argument's name for the docs. */
   flag?: { name: string; arg: string; commands: readonly SettingCommand[] };
   env?: string;
@@ -255,6 +255,30 @@ export const SETTINGS = {
     defaultText: '`1000`',
     parse: integer(0, 3_600_000),
     description: 'how often (ms) the ingress reads the backlogs; 0 reads them on every report',
+  }),
+  telemetryMaxAgeDays: def({
+    section: 'telemetry',
+    env: 'STOCKADE_TELEMETRY_MAX_AGE_DAYS',
+    default: 30,
+    defaultText: '`30`',
+    parse: decimal(0.0001, 36_500),
+    description: 'oldest agent telemetry (processes, connections, account changes) kept in the TELEMETRY stream, in days',
+  }),
+  telemetryMaxBytes: def({
+    section: 'telemetry',
+    env: 'STOCKADE_TELEMETRY_MAX_BYTES',
+    default: 10 * 1024 ** 3,
+    defaultText: '`10737418240` (10 GiB)',
+    parse: integer(1024 * 1024, Number.MAX_SAFE_INTEGER),
+    description: 'largest the TELEMETRY stream may grow; the oldest items make room (their batches stay sealed, their proofs are gone)',
+  }),
+  evidenceMaxBytes: def({
+    section: 'telemetry',
+    env: 'STOCKADE_EVIDENCE_MAX_BYTES',
+    default: 64 * 1024 * 1024,
+    defaultText: '`67108864` (64 MiB)',
+    parse: integer(1, 1024 ** 3),
+    description: 'largest evidence file an agent may upload (collect-evidence); kept in the object store bucket `stk-evidence-<tenant>`',
   }),
   keyDir: def({
     section: 'ledger',
