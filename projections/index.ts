@@ -1,10 +1,12 @@
 import type { Projection } from '../src/store/model.ts';
+import { agentConfigProjection } from './agent-config/projection.ts';
 import { agentsProjection } from './agents/projection.ts';
 import { alertsProjection } from './alerts/projection.ts';
 import { auditProjection } from './audit/projection.ts';
 import { commandsProjection } from './commands/projection.ts';
 import { evidenceProjection } from './evidence/projection.ts';
 import { findingsProjection } from './findings/projection.ts';
+import { hostsProjection } from './hosts/projection.ts';
 import { incidentsProjection } from './incidents/projection.ts';
 import { scansProjection } from './scans/projection.ts';
 import { tenantsProjection } from './tenants/projection.ts';
@@ -20,6 +22,8 @@ export const PROJECTIONS: readonly Projection[] = [
   findingsProjection,
   scansProjection,
   evidenceProjection,
+  hostsProjection,
+  agentConfigProjection,
   commandsProjection,
   auditProjection,
 ];

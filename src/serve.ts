@@ -13,6 +13,7 @@ import { startNatsServer, type NatsServer } from './nats/server.ts';
 import { openReadModels } from './projector/role.ts';
 import { API_PLUGINS, ROLE_STARTERS, SITE_PLUGINS } from './roles.ts';
 import type { Runtime, Started } from './runtime.ts';
+import { telemetryStreamSpec } from './telemetry/stream.ts';
 
 /** A running Stockade process. */
 export interface Stockade {
@@ -75,6 +76,8 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     const streams = await Streams.open(nc);
     closers.push({ name: 'streams', close: () => streams.close() });
     const log = await EventLog.open(streams, { replicas: config.replicas });
+    // TELEMETRY next to EVENTS from the start: its retention comes from this configuration.
+    await streams.ensureStream(telemetryStreamSpec({ replicas: config.replicas, maxAgeMs: config.telemetry.maxAgeMs, maxBytes: config.telemetry.maxBytes }));
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
     const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
     if (needsDb) {
@@ -106,7 +109,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       // Queries read this process's own LevelDB, so the api role needs the projector before it answers.
       runtime.readModels = await openReadModels(runtime);
       const rm = runtime.readModels;
-      closers.push({ name: 'projector', close: () => rm.projector.stop() });
+      closers.push({ name: 'projector', close: () => rm.stop() });
     }
     let apiUrl: string | undefined;
     if (config.roles.includes('api')) {

@@ -9,6 +9,7 @@ import type { LedgerStatus } from '../ledger/status.ts';
 import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
+import { type TelemetryReadSide, type TenantTelemetry, tenantTelemetry } from '../telemetry/read-side.ts';
 import { type Access, actorOf, authenticate, checkRole, checkTenantAccess, credentialOf, type Principal } from './auth.ts';
 import { type ConsistencyTokens, TOKEN_PATTERN } from './consistency.ts';
 
@@ -30,6 +31,8 @@ export interface ApiServices {
   tokens: ConsistencyTokens;
   adminKey: string;
   ledgerStatus(tenant: string): Promise<LedgerStatus>;
+  /** Telemetry read models, proofs and evidence bytes. */
+  telemetry: TelemetryReadSide;
 }
 
 declare module 'fastify' {
@@ -67,6 +70,8 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   /** The token for what this tenant's read models show now. */
   readToken(): string;
   ledgerStatus(): Promise<LedgerStatus>;
+  /** This tenant's telemetry read models, item proofs and evidence bytes. */
+  telemetry: TenantTelemetry;
 }
 
 /** What an install-wide (admin-only) handler gets: the admin handle and writes naming their tenant. */
@@ -208,6 +213,7 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     settle: (position) => settle(api, tenant, position),
     readToken: () => api.tokens.issue(tenant, api.projector.position),
     ledgerStatus: () => api.ledgerStatus(tenant),
+    telemetry: tenantTelemetry(api.telemetry, tenant),
   };
 }
 

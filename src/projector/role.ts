@@ -1,4 +1,9 @@
 import { PROJECTIONS } from '../../projections/index.ts';
+import { TELEMETRY_PROJECTIONS } from '../../projections/telemetry.ts';
+import { EvidenceStore } from '../evidence/store.ts';
+import { TelemetryProjector } from '../telemetry/projector.ts';
+import type { TelemetryReadSide } from '../telemetry/read-side.ts';
+import { telemetryStreamSpec } from '../telemetry/stream.ts';
 import { newId } from '../ids.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ReadStore } from '../store/store.ts';
@@ -9,6 +14,10 @@ import { Projector } from './projector.ts';
 export interface ReadModels {
   store: ReadStore;
   projector: Projector;
+  /** The telemetry read models (fed by TELEMETRY), evidence bytes and proofs. */
+  telemetry: TelemetryReadSide;
+  /** Stops both projectors. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -16,7 +25,7 @@ export interface ReadModels {
  * process, so every process that answers queries runs its own), started before the API answers.
  * Lag goes to /metrics and /healthz.
  */
-export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health'>): Promise<ReadModels> {
+export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health' | 'config'>): Promise<ReadModels> {
   const meta = rt.db.sublevel<string, unknown>('meta', { valueEncoding: 'json' });
   let instance = (await meta.get('instance')) as string | undefined;
   if (!instance) {
@@ -59,12 +68,29 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
       ...(projector.lastError ? { error: projector.lastError } : {}),
     };
   });
+  let telemetry: TelemetryProjector | null = null;
   try {
     // Readable before the first request: the API answers for the default tenant from the start.
     await projector.waitFor(await ensureDefaultTenant(rt.log), 10_000);
+    const t = rt.config.telemetry;
+    await rt.log.streams.ensureStream(telemetryStreamSpec({ replicas: rt.config.replicas, maxAgeMs: t.maxAgeMs, maxBytes: t.maxBytes }));
+    const tlogger = rt.logger.child({ component: 'telemetry-projector' });
+    telemetry = await TelemetryProjector.open(rt.db, rt.log.streams, TELEMETRY_PROJECTIONS, { durableName: `telemetry_${instance}`, logger: tlogger });
+    await telemetry.start();
   } catch (err) {
+    await telemetry?.stop();
     await projector.stop();
     throw err;
   }
-  return { store: projector.store, projector };
+  const tp = telemetry;
+  rt.health.register('telemetry-projector', () => ({ ok: tp.lastError === null, position: tp.position, ...(tp.lastError ? { error: tp.lastError } : {}) }));
+  return {
+    store: projector.store,
+    projector,
+    telemetry: { projector: tp, evidence: new EvidenceStore(rt.log.streams, { replicas: rt.config.replicas }), log: rt.log },
+    async stop() {
+      await tp.stop();
+      await projector.stop();
+    },
+  };
 }

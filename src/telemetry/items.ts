@@ -1,3 +1,4 @@
+import type { AccountChangeItem, ConnectionItem, ProcessItem } from '../agent/telemetry.ts';
 import type { Product } from '../domain/products.ts';
 import { TOKEN_ID_PATTERN } from '../ids.ts';
 import { canonicalJson, leafHash, merkleRoot } from '../merkle/mod.ts';
@@ -18,11 +19,8 @@ export const TELEMETRY_KINDS = {
 
 export type TelemetryKind = keyof typeof TELEMETRY_KINDS;
 
-/** A telemetry item as the schema has checked it (shapes: src/agent/telemetry.ts). */
-export interface TelemetryItem {
-  kind: TelemetryKind;
-  [field: string]: unknown;
-}
+/** A telemetry item as the schema has checked it (shapes fixed in src/agent/telemetry.ts). */
+export type TelemetryItem = ProcessItem | ConnectionItem | AccountChangeItem;
 
 const int = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
 const str = (maxLength: number) => ({ type: 'string', maxLength }) as const;

@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { IngressClient } from '../../src/agent/run/client.ts';
-import { telemetryBatchId } from '../../src/ingress/routes-telemetry.ts';
+import { telemetryBatchId } from '../../src/telemetry/ids.ts';
 import { canonicalJson } from '../../src/merkle/mod.ts';
 import { TELEMETRY_MAX_ITEMS, telemetryRoot } from '../../src/telemetry/items.ts';
 import { TELEMETRY_STREAM, telemetryTenantFilter } from '../../src/telemetry/stream.ts';
@@ -112,7 +112,7 @@ test('bad input from an agent gets a clear 4xx and writes nothing in TELEMETRY o
   const off = await agent.telemetry(batchOf('b-off', [processItem(303), accountItem('mallory')]));
   assert.is(off.status, 403);
   assert.equal([off.body.error.code, off.body.error.data.product], ['STK_ERR_PRODUCT_DISABLED', 'identity']);
-  const spoofed = await agent.send('POST', '/agent/v1/telemetry', { agentId: other.agentId, ...batchOf('b-spoof', items) });
+  const spoofed = await agent.send<any>('POST', '/agent/v1/telemetry', { agentId: other.agentId, ...batchOf('b-spoof', items) });
   assert.is(spoofed.status, 403);
   assert.is(spoofed.body.error.code, 'STK_ERR_AGENT_ID_MISMATCH');
   assert.equal(await counts(), before);

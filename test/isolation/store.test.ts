@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { agentConfigDecider } from '../../commands/agent-config/decider.ts';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
 import { alertDecider } from '../../commands/alerts/decider.ts';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
@@ -46,6 +47,16 @@ async function populate(log: EventLog, tenant: string): Promise<{ agentId: strin
     { kind: 'dispatch', command: { agentId, action: 'ping', args: {} }, context: ANY_CONTEXT },
     { ...OP, known: 'new' },
   );
+  // An isolation command not answered yet (hosts keeps it until its result), and an agent's own
+  // collection settings (the tenant's own are under the well-known id `tenant` in every tenant).
+  await execute(
+    log,
+    { tenant: tenant, id: newId() },
+    agentCommandDecider,
+    { kind: 'dispatch', command: { agentId, action: 'isolate-host', args: {} }, context: ANY_CONTEXT },
+    { ...OP, known: 'new' },
+  );
+  await execute(log, { tenant, id: agentId }, agentConfigDecider, { kind: 'set', set: { scope: 'agent', agentId, settings: { commandPollMs: 1000 } } }, OP);
   await execute(
     log,
     { tenant: tenant, id: newId() },

@@ -4,6 +4,10 @@ import { scanDecider } from '../../commands/scans/decider.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
 import { PRODUCTS } from '../../src/domain/products.ts';
+import { EvidenceStore, evidenceBucketName, sha256Hex } from '../../src/evidence/store.ts';
+import { storeTelemetryBatch } from '../../src/telemetry/ingest.ts';
+import { telemetryRoot } from '../../src/telemetry/items.ts';
+import { accountItem, connectionItem, processItem } from '../edr/items.ts';
 import type { ApiFixture } from '../helpers/api.ts';
 import { AGENT_ACTOR, ANY_CONTEXT, enrollAgent, readToken, freshTenant, raiseAlert, reportFinding } from '../helpers/events.ts';
 
@@ -48,16 +52,35 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
     { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
   const evidenceId = newId();
+  // Evidence with its bytes in the tenant's object store, as an agent's upload leaves it.
+  const bytes = Buffer.from(`${label} evidence bytes`);
+  await new EvidenceStore(log.streams).put(tenant, evidenceId, bytes);
   const ev = await execute(
     log,
     { tenant: tenant, id: evidenceId },
     evidenceDecider,
     {
       kind: 'collect',
-      evidence: { agentId, name: 'memory.dmp', sha256: 'c'.repeat(64), sizeBytes: 1024, collectedAt: '2026-01-01T00:00:00.000Z' },
+      evidence: {
+        agentId,
+        name: 'memory.dmp',
+        sha256: sha256Hex(bytes),
+        sizeBytes: bytes.length,
+        collectedAt: '2026-01-01T00:00:00.000Z',
+        stored: { bucket: evidenceBucketName(tenant), object: evidenceId },
+      },
     },
     { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
+  // Telemetry of every kind, stored and sealed as the ingress does it, then read back as the API shows it.
+  const items = [processItem(4242), connectionItem(443), accountItem(`${label}-user`)];
+  const sealed = await storeTelemetryBatch(log, { tenant, agentId, products: PRODUCTS }, { batchId: `w-${label}`, merkleRoot: telemetryRoot(items), items });
+  const telemetry = f.stk.runtime.readModels!.telemetry;
+  if (!(await telemetry.projector.waitFor(sealed.batch!.lastSeq, 10_000))) throw new Error('telemetry projector behind');
+  const tstore = telemetry.projector.store.forTenant(tenant);
+  const processId = (await tstore.list('processes')).items[0]!.id;
+  const connectionId = (await tstore.list('connections')).items[0]!.id;
+  const identityId = (await tstore.list('identities')).items[0]!.id;
   const cmd = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, { body: { action: 'ping' } });
   if (cmd.status !== 201) throw new Error(`dispatch: ${JSON.stringify(cmd.body)}`);
   const commandId = newId();
@@ -90,6 +113,10 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
       entryId: audit.body.items[0].id,
       product: 'edr',
       hostname: `${label}-host`,
+      processId,
+      connectionId,
+      identityId,
+      seq: String(sealed.batch!.firstSeq),
     },
   };
 }
