@@ -7,6 +7,7 @@ import { registerAgent } from './agent.ts';
 import { registerLedger } from './ledger.ts';
 import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
+import { registerTelemetry } from './telemetry.ts';
 import { registerWitness } from './witness.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
@@ -19,6 +20,7 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerTenant,
   registerBackup,
   registerWitness,
+  registerTelemetry,
 ];
 
 export function buildProgram(): Command {
