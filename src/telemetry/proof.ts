@@ -62,7 +62,7 @@ export async function buildTelemetryProof(log: EventLog, tenant: string, seq: nu
     const i = Number(x.headers.get(INDEX_HEADER));
     if (Number.isInteger(i) && i >= 0 && i < batch.count && leaves[i] === undefined) leaves[i] = leafHash(x.data);
   }
-  const missing = leaves.findIndex((l) => l === undefined);
+  const missing = leaves.indexOf(undefined);
   if (missing >= 0 || leaves.length !== batch.count)
     throw new StkError('STK_ERR_TELEMETRY_PROOF_UNAVAILABLE', 'items of this batch are no longer in TELEMETRY (retention)', { id: String(seq) });
   const all = leaves as Uint8Array[];

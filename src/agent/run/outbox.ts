@@ -92,7 +92,7 @@ export class Outbox {
   /** A collector's saved state; batches a crash left unspooled are spooled now. */
   async recover<S>(name: string): Promise<S | null> {
     const saved = await this.#state.read<Saved<S>>(name);
-    if (!saved || saved.version !== 1) return null;
+    if (saved?.version !== 1) return null;
     if (saved.pending?.length) {
       await this.add(saved.pending);
       await this.#state.write(name, { ...saved, pending: [] });

@@ -192,7 +192,10 @@ export class AgentRunner {
 
   #taskFailed(name: string, err: unknown): void {
     const code = err instanceof StkError ? err.code : undefined;
-    if (code === 'STK_ERR_AGENT_REVOKED') return this.onRevoked();
+    if (code === 'STK_ERR_AGENT_REVOKED') {
+      this.onRevoked();
+      return;
+    }
     this.#o.log({ msg: 'task failed', task: name, code, error: (err as Error)?.message ?? String(err) });
   }
 
