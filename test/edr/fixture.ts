@@ -108,9 +108,14 @@ export interface Proc {
 
 /** Starts `stockade <args>` from the sources, inside `netns` when given. */
 export function startStockade(args: string[], o: { netns?: string; env?: Record<string, string> } = {}): Proc {
-  const node = [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args];
+  return startScript(join(ROOT, 'src/cli/main.ts'), args, o);
+}
+
+/** Starts a TypeScript file of the repository with node, inside `netns` when given; `stdin` keeps a pipe to it. */
+export function startScript(file: string, args: string[], o: { netns?: string; env?: Record<string, string>; stdin?: boolean } = {}): Proc {
+  const node = [process.execPath, '--import', 'tsx', file, ...args];
   const [cmd, ...argv] = o.netns ? ['ip', 'netns', 'exec', o.netns, ...node] : node;
-  const child = spawn(cmd!, argv, { cwd: ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd!, argv, { cwd: ROOT, env: { ...process.env, ...o.env }, stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   live.add(child);
   const lines: string[] = [];
   const waiters = new Set<() => void>();
