@@ -292,10 +292,13 @@ export function completed(s: EdrStack, commandId: string, timeoutMs = 60_000): P
   );
 }
 
-/** Sets the tenant's collection settings (short intervals for tests). */
+/**
+ * Sets the tenant's collection settings (short intervals for tests). Every interval is longer than
+ * the config period on purpose: a config refresh must not keep putting the collectors' runs off.
+ */
 export async function fastSettings(s: EdrStack, extra: Record<string, unknown> = {}): Promise<void> {
   const r = await s.api('PUT', '/agent-config', {
-    configIntervalMs: 1000,
+    configIntervalMs: 500,
     heartbeatIntervalMs: 1000,
     commandPollMs: 300,
     processes: { intervalMs: 700 },

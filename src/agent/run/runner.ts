@@ -225,9 +225,9 @@ export class AgentRunner {
       this.#o.log({ msg: 'config applied', products: r.body.products, collectors: Object.keys(r.body.collectors) });
     }
     if (this.#scheduler.tasks().length > 0) {
-      this.#scheduler.setInterval('config', r.body.configIntervalMs);
-      this.#scheduler.setInterval('heartbeat', this.#o.intervalMs ?? r.body.heartbeatIntervalMs);
-      this.#scheduler.setInterval('commands', this.#o.intervalMs ?? r.body.commandPollMs);
+      this.#retime('config', r.body.configIntervalMs);
+      this.#retime('heartbeat', this.#o.intervalMs ?? r.body.heartbeatIntervalMs);
+      this.#retime('commands', this.#o.intervalMs ?? r.body.commandPollMs);
       this.#applyCollectors();
     }
     await this.#checkSkew(r.body, (t0 + t1) / 2);
@@ -253,7 +253,7 @@ export class AgentRunner {
         continue;
       }
       if (running.has(collector.name)) {
-        this.#scheduler.setInterval(collector.name, intervalMs);
+        this.#retime(collector.name, intervalMs);
         continue;
       }
       this.#scheduler.add({
@@ -266,6 +266,11 @@ export class AgentRunner {
       });
       this.#o.log({ msg: 'collector started', collector: collector.name, intervalMs });
     }
+  }
+
+  /** A task's new interval; re-arming an unchanged one would put its next run off at every config refresh. */
+  #retime(name: string, intervalMs: number): void {
+    if (this.#scheduler.tasks().find((t) => t.name === name)?.intervalMs !== intervalMs) this.#scheduler.setInterval(name, intervalMs);
   }
 
   async #checkSkew(c: AgentConfig, localMidMs: number): Promise<void> {
