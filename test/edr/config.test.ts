@@ -47,7 +47,10 @@ test('the defaults, with the collectors of the products that are on only', async
 });
 
 test("the tenant's settings over the defaults, an agent's own over the tenant's; identity on brings its collectors", async () => {
-  assert.is((await s.api('PUT', '/agent-config', { processes: { intervalMs: 2000 }, configIntervalMs: 5000, localAccounts: { intervalMs: 9000 } })).status, 200);
+  assert.is(
+    (await s.api('PUT', '/agent-config', { processes: { intervalMs: 2000 }, configIntervalMs: 5000, localAccounts: { intervalMs: 9000 } })).status,
+    200,
+  );
   const own = await s.api('PUT', `/agents/${b.agentId}/config`, { directory: DIRECTORY, processes: { maxCmdlineBytes: 1024 } });
   assert.is(own.status, 200, JSON.stringify(own.body));
   let ca = (await a.config()).body;
