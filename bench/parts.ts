@@ -5,6 +5,7 @@ import { benchLedger } from './ledger.ts';
 import { benchLists, benchRebuild } from './projections.ts';
 import { benchLoad } from './load.ts';
 import { benchBackup } from './backup.ts';
+import { benchTelemetry } from './telemetry.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
@@ -16,4 +17,5 @@ export const PARTS: Record<string, () => Promise<void>> = {
   dashboard: benchDashboard,
   load: benchLoad,
   backup: benchBackup,
+  telemetry: benchTelemetry,
 };
