@@ -36,7 +36,7 @@ test('a local account: baseline, sudo through a group, keys, flags; privilege an
     [bob.privileged, bob.privilegedGroups, bob.groups, bob.keys, bob.risky, bob.flags, bob.changes],
     [true, ['sudo'], ['sudo'], ['SHA256:abc'], true, ['empty-password'], 4],
   );
-  const group = docs.get(`t/identity-groups/${docId('ag', 'local', 'sudo')}`);
+  const group = docs.get(`t/identity-groups/${docId('ag', 'local', 'sudo')}`)!;
   assert.equal([group.members, group.privileged], [['bob'], true]);
   const after = run(identitiesProjection, [
     change({ details: { flags: [] } }),
@@ -46,7 +46,7 @@ test('a local account: baseline, sudo through a group, keys, flags; privilege an
   ]);
   const gone = doc(after.docs, 'bob');
   assert.equal([gone.present, gone.privileged, gone.privilegedGroups], [false, false, []]);
-  assert.equal(after.docs.get(`t/identity-groups/${docId('ag', 'local', 'sudo')}`).members, []);
+  assert.equal(after.docs.get(`t/identity-groups/${docId('ag', 'local', 'sudo')}`)!.members, []);
   const history = [...after.docs.entries()].filter(([k]) => k.startsWith('t/identity-changes/')).map(([, v]) => v.change);
   assert.equal(history, ['added', 'group-member-added', 'group-member-removed', 'removed']);
 });
