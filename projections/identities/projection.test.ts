@@ -1,9 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AccountChangeItem } from '../../src/agent/telemetry.ts';
+import type { Doc } from '../../src/store/model.ts';
 import { docId } from '../telemetry.ts';
 import { event, run } from '../testing.ts';
-import { identitiesProjection, identityId } from './projection.ts';
+import { type IdentityDoc, identitiesProjection, identityId } from './projection.ts';
 
 const test = suite('projection: identities (from account-change telemetry)');
 const change = (c: Partial<AccountChangeItem>) =>
@@ -22,7 +23,8 @@ const change = (c: Partial<AccountChangeItem>) =>
       ...c,
     },
   );
-const doc = (docs: Map<string, any>, account: string, source = 'local') => docs.get(`t/identities/${identityId('ag', source, account)}`);
+const doc = (docs: Map<string, Doc>, account: string, source = 'local'): IdentityDoc =>
+  docs.get(`t/identities/${identityId('ag', source, account)}`) as IdentityDoc;
 
 test('a local account: baseline, sudo through a group, keys, flags; privilege and risk follow the changes', () => {
   const { docs } = run(identitiesProjection, [
