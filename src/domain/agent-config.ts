@@ -167,7 +167,7 @@ export const SETTINGS_OVERRIDE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    configIntervalMs: ms(1_000, 3_600_000),
+    configIntervalMs: ms(500, 3_600_000),
     heartbeatIntervalMs: ms(1_000, 3_600_000),
     commandPollMs: ms(200, 600_000),
     processes: obj({ intervalMs: ms(200, 86_400_000), maxCmdlineBytes: ms(64, 65_536), maxHashBytes: ms(0, 4 * 1024 ** 3) }),

@@ -35,7 +35,6 @@ export const AREA_PRODUCTS: Record<string, readonly Product[]> = {
   evidence: ['edr'],
   processes: ['edr'],
   connections: ['edr'],
-  hosts: ['edr'],
   identities: ['identity'],
   telemetry: ['edr', 'identity'],
 };

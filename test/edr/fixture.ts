@@ -195,7 +195,7 @@ export interface EdrStack {
 }
 
 /** The API, the ingress on `host` (the namespace's machine-side address, or loopback), and a tenant with `products`. */
-export async function edrStack(o: { host: string; products: string[] }): Promise<EdrStack> {
+export async function edrStack(o: { host: string; products: string[]; serverClockOffsetMs?: number }): Promise<EdrStack> {
   const f = await apiFixture();
   const tmp = await tempDir('stk-edr-');
   const pkiDir = join(tmp.path, 'pki');
@@ -208,6 +208,7 @@ export async function edrStack(o: { host: string; products: string[] }): Promise
       port,
       issuerThreads: 1,
       evidenceMaxBytes: 1024 * 1024,
+      ...(o.serverClockOffsetMs ? { now: () => new Date(Date.now() + o.serverClockOffsetMs!) } : {}),
     });
   let ingress: Ingress;
   try {
