@@ -13,7 +13,7 @@ import { startNatsServer, type NatsServer } from './nats/server.ts';
 import { openReadModels } from './projector/role.ts';
 import { API_PLUGINS, ROLE_STARTERS, SITE_PLUGINS } from './roles.ts';
 import type { Runtime, Started } from './runtime.ts';
-import { telemetryStreamSpec } from './telemetry/stream.ts';
+import { ensureTelemetryStream } from './telemetry/ensure.ts';
 
 /** A running Stockade process. */
 export interface Stockade {
@@ -77,7 +77,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     closers.push({ name: 'streams', close: () => streams.close() });
     const log = await EventLog.open(streams, { replicas: config.replicas });
     // TELEMETRY next to EVENTS from the start: its retention comes from this configuration.
-    await streams.ensureStream(telemetryStreamSpec({ replicas: config.replicas, maxAgeMs: config.telemetry.maxAgeMs, maxBytes: config.telemetry.maxBytes }));
+    await ensureTelemetryStream(streams, { replicas: config.replicas, maxAgeMs: config.telemetry.maxAgeMs, maxBytes: config.telemetry.maxBytes }, logger);
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
     const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
     if (needsDb) {

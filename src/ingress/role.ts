@@ -17,7 +17,8 @@ import type { TenantGate } from './identity.ts';
 import { CommandOutbox } from './outbox.ts';
 import { SettingsView } from './settings-view.ts';
 import { TenantView } from './tenants.ts';
-import { type TelemetryStreamOptions, telemetryStreamSpec } from '../telemetry/stream.ts';
+import { ensureTelemetryStream } from '../telemetry/ensure.ts';
+import type { TelemetryStreamOptions } from '../telemetry/stream.ts';
 
 export interface IngressOptions {
   log: EventLog;
@@ -61,7 +62,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   const ca = issuer.ca;
   const tls = await ca.issueServerCertificate([o.host]);
   const tokens = o.tokens ?? (await ConsistencyTokens.open(o.log.streams));
-  await o.log.streams.ensureStream(telemetryStreamSpec(o.telemetryStream ?? {}));
+  await ensureTelemetryStream(o.log.streams, o.telemetryStream ?? {}, o.logger);
   const outbox = new CommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
   const settings = new SettingsView(o.log, o.logger.child({ component: 'settings-view' }));
   const view = o.tenants ? null : new TenantView(o.log, o.logger.child({ component: 'tenant-view' }));

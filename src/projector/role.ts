@@ -3,7 +3,7 @@ import { TELEMETRY_PROJECTIONS } from '../../projections/telemetry.ts';
 import { EvidenceStore } from '../evidence/store.ts';
 import { TelemetryProjector } from '../telemetry/projector.ts';
 import type { TelemetryReadSide } from '../telemetry/read-side.ts';
-import { telemetryStreamSpec } from '../telemetry/stream.ts';
+import { ensureTelemetryStream } from '../telemetry/ensure.ts';
 import { newId } from '../ids.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ReadStore } from '../store/store.ts';
@@ -73,7 +73,7 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     // Readable before the first request: the API answers for the default tenant from the start.
     await projector.waitFor(await ensureDefaultTenant(rt.log), 10_000);
     const t = rt.config.telemetry;
-    await rt.log.streams.ensureStream(telemetryStreamSpec({ replicas: rt.config.replicas, maxAgeMs: t.maxAgeMs, maxBytes: t.maxBytes }));
+    await ensureTelemetryStream(rt.log.streams, { replicas: rt.config.replicas, maxAgeMs: t.maxAgeMs, maxBytes: t.maxBytes }, rt.logger);
     const tlogger = rt.logger.child({ component: 'telemetry-projector' });
     telemetry = await TelemetryProjector.open(rt.db, rt.log.streams, TELEMETRY_PROJECTIONS, { durableName: `telemetry_${instance}`, logger: tlogger });
     await telemetry.start();
