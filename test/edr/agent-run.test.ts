@@ -5,14 +5,14 @@
  * restart sends nothing twice, it spools while the ingress is away and sends in order once it is
  * back, it reports its health, and any item it sent can be proven offline.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TELEMETRY_STREAM, telemetrySubject } from '../../src/telemetry/stream.ts';
 import { PASSWD } from '../agent/identity-fixture.ts';
 import { copySleep, startChild } from '../agent/fixture.ts';
-import { type EdrStack, edrStack, fastSettings, type Proc, startStockade, until } from './fixture.ts';
+import { completed, dispatch, type EdrStack, edrStack, fastSettings, type Proc, startStockade, until } from './fixture.ts';
 
 const test = suite('stockade agent run: config, collection, spool, restart, proofs');
 let s: EdrStack;
@@ -93,6 +93,35 @@ test('a change to the accounts is one account-change item; a new sudo member rai
     return r.body.items.filter((f: any) => f.subject === 'local:mallory:extra-uid-0');
   });
   assert.is(finding.length, 1);
+});
+
+test('local account commands run usermod and chage on the host root and report their exit status; the change comes back as telemetry', async () => {
+  const disable = await completed(s, await dispatch(s, agentId, 'disable-account', { account: 'frank', source: 'local' }));
+  assert.is(disable.outcome, 'succeeded', disable.output);
+  assert.match(disable.output, new RegExp(`^usermod --root ${root.replace(/[/.]/g, '\\$&')} -L -- frank exited with status 0`));
+  const frank = (await readFile(join(root, 'etc/shadow'), 'utf8'))
+    .split('\n')
+    .find((l) => l.startsWith('frank:'))!
+    .split(':');
+  assert.is(frank[1], '!$6$a$b', 'locked');
+  assert.is(frank[7], '1', 'expired');
+  const reset = await completed(s, await dispatch(s, agentId, 'reset-credentials', { account: 'alice', source: 'local' }));
+  assert.is(reset.outcome, 'succeeded', reset.output);
+  assert.match(reset.output, /^chage --root .* --lastday 0 -- alice exited with status 0/);
+  const alice = (await readFile(join(root, 'etc/shadow'), 'utf8'))
+    .split('\n')
+    .find((l) => l.startsWith('alice:'))!
+    .split(':');
+  assert.is(alice[2], '0', 'must change the password at the next login');
+  const missing = await completed(s, await dispatch(s, agentId, 'lock-account', { account: 'nobody-here' }));
+  assert.is(missing.outcome, 'failed');
+  assert.match(missing.output, /exited with status 6:\nusermod: user 'nobody-here' does not exist/);
+  // Lock and expiry, seen by the collector in one scan or two.
+  await until('the lock and the expiry seen by the collector', async () => {
+    const r = await s.api('GET', `/identity-changes?agentId=${agentId}&account=frank&change=modified`);
+    const changed = (r.body.items ?? []).flatMap((c: any) => Object.keys(c.details.changes));
+    return changed.includes('password') && changed.includes('expiresOn');
+  });
 });
 
 test('switching a product off stops its collection within one config period and nothing of it is sent; on again, it resumes', async () => {
