@@ -33,6 +33,26 @@ export interface Collector {
   run(): Promise<number>;
 }
 
+/** Room for one item as canonical JSON (the ingress takes 64 KiB), with a margin. */
+const ITEM_MAX_CHARS = 60 * 1024;
+
+/**
+ * An item the ingress would refuse for its size — a process whose command lines are long and full
+ * of characters JSON escapes — with its command lines cut until it fits, flagged `cmdlineTruncated`.
+ */
+function fitted(item: TelemetryItem): TelemetryItem {
+  if (item.kind !== 'process' || JSON.stringify(item).length <= ITEM_MAX_CHARS) return item;
+  let p = { ...item, cmdlineTruncated: true };
+  while (JSON.stringify(p).length > ITEM_MAX_CHARS && (p.cmdline.length > 0 || (p.parentCmdline?.length ?? 0) > 0)) {
+    p = {
+      ...p,
+      cmdline: p.cmdline.slice(0, Math.floor(p.cmdline.length / 2)),
+      parentCmdline: p.parentCmdline?.slice(0, Math.floor(p.parentCmdline.length / 2)) ?? null,
+    };
+  }
+  return p;
+}
+
 /**
  * Splits items into telemetry batches of at most `maxItems` and about `maxBytes` (JSON length), each
  * with a new batch id and the Merkle root the ingress will check.
@@ -49,7 +69,8 @@ export function telemetryEntries(product: Product, items: readonly TelemetryItem
     batch = [];
     bytes = 0;
   };
-  for (const item of items) {
+  for (const raw of items) {
+    const item = fitted(raw);
     const size = JSON.stringify(item).length;
     if (batch.length >= limits.maxBatchItems || (batch.length > 0 && bytes + size > budget)) flush();
     batch.push(item);

@@ -123,7 +123,13 @@ export class AgentRunner {
     for (const c of this.#collectors) await c.open();
     await this.#renewIfDue();
     this.#config = await this.#state.read<AgentConfig>('config');
-    await this.#refreshConfig();
+    try {
+      await this.#refreshConfig();
+    } catch (err) {
+      // A revoked agent stops here; a busy or broken answer leaves it on the last saved configuration.
+      if (err instanceof StkError && err.code === 'STK_ERR_AGENT_REVOKED') throw err;
+      this.#o.log({ msg: 'config unavailable; keeping the last one', error: (err as Error).message });
+    }
     this.#outbox.setProducts(this.#config?.products ?? []);
     await this.#outbox.add([
       this.#report([
