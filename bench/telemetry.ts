@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { HostRoot } from '../src/agent/host-root.ts';
@@ -20,6 +22,34 @@ const BATCH = 500;
 const BATCHES_PER_AGENT = 10;
 const ROOT_ITEMS = 10_000;
 const SCANS = 5;
+const PROCESSES = 1000;
+
+/** Starts `n` sleep processes (none when n ≤ 0) and resolves once the kernel has made them all. */
+async function startSleepers(n: number): Promise<ChildProcess[]> {
+  const out: ChildProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = spawn('sleep', ['600'], { stdio: 'ignore' });
+    out.push(c);
+    await new Promise<void>((res, rej) => {
+      c.once('spawn', res);
+      c.once('error', rej);
+    });
+  }
+  return out;
+}
+
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((res) => {
+          if (c.exitCode !== null || c.signalCode !== null) return res();
+          c.once('exit', () => res());
+          c.kill('SIGKILL');
+        }),
+    ),
+  );
+}
 
 /** A process item as an agent sends it: about 450 bytes of canonical JSON. */
 const item = (i: number): TelemetryItem =>
@@ -104,15 +134,24 @@ export async function benchTelemetry(): Promise<void> {
     const rootMs = time(() => telemetryRoot(rootItems), 5);
     const treeMs = time(() => rootOfBytes(rootBytes), 5);
 
-    // The agent's process scan over this machine's /proc: the first scan hashes every executable.
-    const collector = new ProcessCollector({ root: new HostRoot('/') });
-    const c0 = process.cpuUsage();
-    const first = await collector.list();
-    const c1 = process.cpuUsage(c0);
+    // The agent's process scan over this machine's /proc, with sleepers started to make it about
+    // 1,000 processes: the first scan hashes every distinct executable, later ones hit the cache.
+    const sleepers = await startSleepers(PROCESSES - readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length);
+    let first: unknown[];
     let scanned = 0;
-    const c2 = process.cpuUsage();
-    for (let k = 0; k < SCANS; k++) scanned += (await collector.list()).length;
-    const c3 = process.cpuUsage(c2);
+    let c1: NodeJS.CpuUsage;
+    let c3: NodeJS.CpuUsage;
+    try {
+      const collector = new ProcessCollector({ root: new HostRoot('/') });
+      const c0 = process.cpuUsage();
+      first = await collector.list();
+      c1 = process.cpuUsage(c0);
+      const c2 = process.cpuUsage();
+      for (let k = 0; k < SCANS; k++) scanned += (await collector.list()).length;
+      c3 = process.cpuUsage(c2);
+    } finally {
+      await stopAll(sleepers);
+    }
     const perThousand = (cpu: NodeJS.CpuUsage, processes: number) => ((cpu.user + cpu.system) / 1000 / processes) * 1000;
 
     console.log(`  ${AGENTS} agents × ${BATCHES_PER_AGENT} batches × ${BATCH} process items; item ~${Math.round(bytes[0]!.length)} bytes of canonical JSON`);
