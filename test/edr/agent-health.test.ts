@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { StkError } from '../../src/errors.ts';
 import { PASSWD } from '../agent/identity-fixture.ts';
 import { type EdrStack, edrStack, fastSettings, type Proc, startStockade, until } from './fixture.ts';
 
@@ -47,6 +48,43 @@ test('a skewed clock is reported with its size; a bounded spool reports what it 
   assert.ok(spool.droppedBatches > 0, JSON.stringify(spool));
   assert.ok(spool.droppedItems >= spool.droppedBatches);
   assert.ok(spool.diskBytes <= 8192);
+});
+
+test('a 503 with Retry-After holds the batch back for the time the ingress asked, then it goes through once', async () => {
+  let refusals = 3;
+  const busy = await edrStack({
+    host: '127.0.0.1',
+    products: [],
+    backpressure: {
+      async admit() {
+        if (refusals-- > 0) throw new StkError('STK_ERR_UNAVAILABLE', 'shedding load', { retryAfterSeconds: 1 });
+      },
+    },
+  });
+  let proc: Proc | null = null;
+  try {
+    await busy.api('PUT', '/agent-config', { configIntervalMs: 500, heartbeatIntervalMs: 60_000, commandPollMs: 60_000 });
+    const { dir, agentId } = await busy.enrollAgent('busy');
+    proc = startStockade(['agent', 'run', '--dir', dir, '--host-root', await busy.hostRoot('busy')]);
+    const deferred = JSON.parse(await proc.waitFor(/ingress unavailable; batch kept in the spool/));
+    assert.equal([deferred.status, deferred.retryInMs], [503, 1000]);
+    await proc.waitFor(/"heartbeat"/);
+    const waits = proc.lines.filter((l) => l.includes('batch kept in the spool')).map((l) => JSON.parse(l));
+    assert.equal(
+      waits.map((w) => [w.status, w.retryInMs]),
+      [
+        [503, 1000],
+        [503, 1000],
+        [503, 1000],
+      ],
+    );
+    // The first batch (heartbeat and `started`) was written once, after the three refusals.
+    const host = await until('the started report', async () => (await busy.api('GET', `/hosts/${agentId}`)).body.health?.startedAt);
+    assert.ok(host);
+  } finally {
+    await proc?.kill();
+    await busy.close();
+  }
 });
 
 test.run();

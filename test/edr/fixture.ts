@@ -195,7 +195,13 @@ export interface EdrStack {
 }
 
 /** The API, the ingress on `host` (the namespace's machine-side address, or loopback), and a tenant with `products`. */
-export async function edrStack(o: { host: string; products: string[]; serverClockOffsetMs?: number }): Promise<EdrStack> {
+export async function edrStack(o: {
+  host: string;
+  products: string[];
+  serverClockOffsetMs?: number;
+  /** The ingress's load shedding (it answers 503 with Retry-After when this throws). */
+  backpressure?: { admit(): Promise<void> };
+}): Promise<EdrStack> {
   const f = await apiFixture();
   const tmp = await tempDir('stk-edr-');
   const pkiDir = join(tmp.path, 'pki');
@@ -209,6 +215,7 @@ export async function edrStack(o: { host: string; products: string[]; serverCloc
       issuerThreads: 1,
       evidenceMaxBytes: 1024 * 1024,
       ...(o.serverClockOffsetMs ? { now: () => new Date(Date.now() + o.serverClockOffsetMs!) } : {}),
+      ...(o.backpressure ? { backpressure: o.backpressure } : {}),
     });
   let ingress: Ingress;
   try {
