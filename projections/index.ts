@@ -3,7 +3,7 @@ import { agentConfigProjection } from './agent-config/projection.ts';
 import { agentsProjection } from './agents/projection.ts';
 import { alertsProjection } from './alerts/projection.ts';
 import { auditProjection } from './audit/projection.ts';
-import { commandsProjection } from './commands/projection.ts';
+import { agentCommandsProjection } from './agent-commands/projection.ts';
 import { evidenceProjection } from './evidence/projection.ts';
 import { findingsProjection } from './findings/projection.ts';
 import { hostsProjection } from './hosts/projection.ts';
@@ -11,6 +11,11 @@ import { incidentsProjection } from './incidents/projection.ts';
 import { scansProjection } from './scans/projection.ts';
 import { tenantsProjection } from './tenants/projection.ts';
 import { tokensProjection } from './tokens/projection.ts';
+import { accessProjection } from './access/projection.ts';
+import { approvalsProjection } from './approvals/projection.ts';
+import { overviewProjection } from './overview/projection.ts';
+import { settingsProjection } from './settings/projection.ts';
+import { usersProjection } from './users/projection.ts';
 
 /** Every read model the projector maintains. */
 export const PROJECTIONS: readonly Projection[] = [
@@ -24,6 +29,11 @@ export const PROJECTIONS: readonly Projection[] = [
   evidenceProjection,
   hostsProjection,
   agentConfigProjection,
-  commandsProjection,
+  agentCommandsProjection,
   auditProjection,
+  usersProjection,
+  accessProjection,
+  approvalsProjection,
+  settingsProjection,
+  overviewProjection,
 ];

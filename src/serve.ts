@@ -75,7 +75,9 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
 
     const streams = await Streams.open(nc);
     closers.push({ name: 'streams', close: () => streams.close() });
-    const log = await EventLog.open(streams, { replicas: config.replicas });
+    const metrics = new Metrics();
+    const appendDuration = metrics.histogram('stockade_log_append_duration_seconds', 'Event log appends, from the call to the stream acknowledgement');
+    const log = await EventLog.open(streams, { replicas: config.replicas, onAppend: (s) => appendDuration.observe(s) });
     // TELEMETRY next to EVENTS from the start: its retention comes from this configuration.
     await ensureTelemetryStream(streams, { replicas: config.replicas, maxAgeMs: config.telemetry.maxAgeMs, maxBytes: config.telemetry.maxBytes }, logger);
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
@@ -100,7 +102,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       log,
       db,
       readModels: null,
-      metrics: new Metrics(),
+      metrics,
       health,
       adminKey: config.adminKey ?? admin.key,
     };

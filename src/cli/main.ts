@@ -9,6 +9,8 @@ import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
 import { registerTelemetry } from './telemetry.ts';
 import { registerWitness } from './witness.ts';
+import { registerUser } from './user.ts';
+import { registerDocs } from '../videos/cli.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
 const REGISTRARS: Array<(program: Command) => void> = [
@@ -20,6 +22,8 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerTenant,
   registerBackup,
   registerWitness,
+  registerUser,
+  registerDocs,
   registerTelemetry,
 ];
 

@@ -46,6 +46,8 @@ export interface Config {
   ingressHost: string;
   ingressPort: number;
   ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number };
+  /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
+  publicIngressUrl?: string;
   backpressure: BackpressureConfig;
   /** Retention of the TELEMETRY stream and the evidence upload bound. */
   telemetry: { maxAgeMs: number; maxBytes: number; evidenceMaxBytes: number };
@@ -78,6 +80,7 @@ function toConfig(v: SettingValues): Config {
     ingressHost: v.ingress.host,
     ingressPort: v.ingress.port,
     ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },
+    ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),
     backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },
     telemetry: { maxAgeMs: Math.round(v.telemetryMaxAgeDays * 86_400_000), maxBytes: v.telemetryMaxBytes, evidenceMaxBytes: v.evidenceMaxBytes },
     ledger: {

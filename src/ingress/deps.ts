@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Issuer } from '../pki/issuer.ts';
 import type { TenantGate } from './identity.ts';
-import type { CommandOutbox } from './outbox.ts';
+import type { AgentCommandOutbox } from './outbox.ts';
 import type { SettingsView } from './settings-view.ts';
 
 /** Everything the ingress's routes use. */
@@ -14,7 +14,7 @@ export interface IngressDeps {
   /** The install's CA behind its issuing threads. */
   issuer: Issuer;
   tenants: TenantGate;
-  outbox: CommandOutbox;
+  outbox: AgentCommandOutbox;
   /** Collection settings of tenants and agents (`GET /agent/v1/config`). */
   settings: SettingsView;
   /** Where uploaded evidence bytes go (one object store bucket per tenant). */

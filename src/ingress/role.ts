@@ -14,7 +14,7 @@ import type { Runtime, Started } from '../runtime.ts';
 import { buildIngressApp } from './app.ts';
 import type { IngressDeps } from './deps.ts';
 import type { TenantGate } from './identity.ts';
-import { CommandOutbox } from './outbox.ts';
+import { AgentCommandOutbox } from './outbox.ts';
 import { SettingsView } from './settings-view.ts';
 import { TenantView } from './tenants.ts';
 import { ensureTelemetryStream } from '../telemetry/ensure.ts';
@@ -63,7 +63,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   const tls = await ca.issueServerCertificate([o.host]);
   const tokens = o.tokens ?? (await ConsistencyTokens.open(o.log.streams));
   await ensureTelemetryStream(o.log.streams, o.telemetryStream ?? {}, o.logger);
-  const outbox = new CommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
+  const outbox = new AgentCommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
   const settings = new SettingsView(o.log, o.logger.child({ component: 'settings-view' }));
   const view = o.tenants ? null : new TenantView(o.log, o.logger.child({ component: 'tenant-view' }));
   const tenants = o.tenants ?? view!;

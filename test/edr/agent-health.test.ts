@@ -63,7 +63,7 @@ test('a 503 with Retry-After holds the batch back for the time the ingress asked
   });
   let proc: Proc | null = null;
   try {
-    await busy.api('PUT', '/agent-config', { configIntervalMs: 500, heartbeatIntervalMs: 60_000, commandPollMs: 60_000 });
+    await busy.admin('PUT', '/agent-config', { configIntervalMs: 500, heartbeatIntervalMs: 60_000, commandPollMs: 60_000 });
     const { dir, agentId } = await busy.enrollAgent('busy');
     proc = startStockade(['agent', 'run', '--dir', dir, '--host-root', await busy.hostRoot('busy')]);
     const deferred = JSON.parse(await proc.waitFor(/ingress unavailable; batch kept in the spool/));

@@ -48,10 +48,10 @@ test('the defaults, with the collectors of the products that are on only', async
 
 test("the tenant's settings over the defaults, an agent's own over the tenant's; identity on brings its collectors", async () => {
   assert.is(
-    (await s.api('PUT', '/agent-config', { processes: { intervalMs: 2000 }, configIntervalMs: 5000, localAccounts: { intervalMs: 9000 } })).status,
+    (await s.admin('PUT', '/agent-config', { processes: { intervalMs: 2000 }, configIntervalMs: 5000, localAccounts: { intervalMs: 9000 } })).status,
     200,
   );
-  const own = await s.api('PUT', `/agents/${b.agentId}/config`, { directory: DIRECTORY, processes: { maxCmdlineBytes: 1024 } });
+  const own = await s.admin('PUT', `/agents/${b.agentId}/config`, { directory: DIRECTORY, processes: { maxCmdlineBytes: 1024 } });
   assert.is(own.status, 200, JSON.stringify(own.body));
   let ca = (await a.config()).body;
   let cb = (await b.config()).body;
@@ -83,14 +83,19 @@ test('settings out of bounds, unknown fields and a password are refused; nothing
     { directory: { ...DIRECTORY, url: 'http://dc1' } },
     { maxBatchItems: 0 },
   ]) {
-    const r = await s.api('PUT', '/agent-config', body);
+    const r = await s.admin('PUT', '/agent-config', body);
     assert.is(r.status, 400, JSON.stringify(body));
     assert.is(r.body.error.code, 'STK_ERR_VALIDATION');
   }
   assert.is(await s.f.stk.runtime.log.lastPosition(), before);
-  const auditor = await s.f.token(s.tenant, 'auditor');
-  const r = await s.f.call('PUT', `/api/v1/tenants/${s.tenant}/agent-config`, { token: auditor, body: {} });
-  assert.is(r.status, 403);
+  // Collection settings need `agents.configure`: neither an auditor nor an operator token has it.
+  for (const role of ['auditor', 'operator'] as const) {
+    const token = await s.f.token(s.tenant, role);
+    const r = await s.f.call('PUT', `/api/v1/tenants/${s.tenant}/agent-config`, { token, body: {} });
+    assert.is(r.status, 403, role);
+    assert.is(r.body.error.code, 'STK_ERR_FORBIDDEN');
+  }
+  assert.is(await s.f.stk.runtime.log.lastPosition(), before);
 });
 
 test.run();

@@ -28,11 +28,11 @@ test.before(async () => {
     await dc.tool(['spn', 'add', 'HTTP/roast.corp.stockade.test', 'dir.roast']);
     await dc.tool(['group', 'addmembers', 'Domain Admins', 'dir.roast']);
     s = await edrStack({ host: '127.0.0.1', products: ['identity'] });
-    await s.api('PUT', '/agent-config', { configIntervalMs: 1000, heartbeatIntervalMs: 2000, commandPollMs: 300, localAccounts: { intervalMs: 60_000 } });
+    await s.admin('PUT', '/agent-config', { configIntervalMs: 1000, heartbeatIntervalMs: 2000, commandPollMs: 300, localAccounts: { intervalMs: 60_000 } });
     let dir: string;
     ({ dir, agentId } = await s.enrollAgent('dc-agent'));
     await writeFile(join(dir, 'directory.password'), `${SVC_PASSWORD}\n`, { mode: 0o600 });
-    const own = await s.api('PUT', `/agents/${agentId}/config`, {
+    const own = await s.admin('PUT', `/agents/${agentId}/config`, {
       directory: {
         intervalMs: 5000,
         url: dc.ldapsUrl,

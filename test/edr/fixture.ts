@@ -185,6 +185,8 @@ export interface EdrStack {
   dir: string;
   /** The operator API as the tenant's operator. */
   api<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
+  /** The operator API with the admin key (collection settings need `agents.configure`, which operator tokens lack). */
+  admin<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>;
   /** Enrolls an agent into `<dir>/<name>`; returns its folder and id. */
   enrollAgent(name: string): Promise<{ dir: string; agentId: string }>;
   /** A prepared host root: the identity fixture's /etc, and /proc of the machine (read only by collectors). */
@@ -238,6 +240,7 @@ export async function edrStack(o: {
     secret: enrollSecret,
     dir: tmp.path,
     api: (method, path, body) => f.call(method, `/api/v1/tenants/${tenant}${path}`, { token: operator, ...(body !== undefined ? { body } : {}) }),
+    admin: (method, path, body) => f.call(method, `/api/v1/tenants/${tenant}${path}`, body !== undefined ? { body } : {}),
     async enrollAgent(name) {
       const client = await AgentClient.enroll({
         url: ingress.url,
@@ -305,7 +308,7 @@ export function completed(s: EdrStack, commandId: string, timeoutMs = 60_000): P
  * the config period on purpose: a config refresh must not keep putting the collectors' runs off.
  */
 export async function fastSettings(s: EdrStack, extra: Record<string, unknown> = {}): Promise<void> {
-  const r = await s.api('PUT', '/agent-config', {
+  const r = await s.admin('PUT', '/agent-config', {
     configIntervalMs: 500,
     heartbeatIntervalMs: 1000,
     commandPollMs: 300,

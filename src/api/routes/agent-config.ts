@@ -29,7 +29,7 @@ export const agentConfigRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/agent-config`,
-    access: 'read',
+    permission: 'agents.read',
     area: 'agent-config',
     summary: "The tenant's collection settings, the defaults under them, and what its agents run with",
     params: TENANT_PARAM,
@@ -47,7 +47,7 @@ export const agentConfigRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'PUT',
     url: `${TENANT_PREFIX}/agent-config`,
-    access: 'write',
+    permission: 'agents.configure',
     area: 'agent-config',
     summary: "Replace the tenant's collection settings (intervals, limits, directory); fields left out take the defaults",
     params: TENANT_PARAM,
@@ -60,7 +60,7 @@ export const agentConfigRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/agents/:agentId/config`,
-    access: 'read',
+    permission: 'agents.read',
     area: 'agents',
     summary: "One agent's own collection settings and what it runs with (defaults, the tenant's, its own)",
     params: { ...TENANT_PARAM, agentId: ID },
@@ -78,7 +78,7 @@ export const agentConfigRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'PUT',
     url: `${TENANT_PREFIX}/agents/:agentId/config`,
-    access: 'write',
+    permission: 'agents.configure',
     area: 'agents',
     summary: "Replace one agent's own collection settings over the tenant's (for example the directory settings of a domain controller's agent)",
     params: { ...TENANT_PARAM, agentId: ID },

@@ -40,6 +40,7 @@ export const identityRoutes: TenantRouteDef[] = [
     area: 'identities',
     path: 'identities',
     collection: 'identities',
+    permission: 'identities.read',
     summary: 'Accounts the agents report (local accounts and directory accounts), with privileged groups and risky flags',
     filters: {
       agentId: ID,
@@ -55,6 +56,7 @@ export const identityRoutes: TenantRouteDef[] = [
     path: 'identities',
     collection: 'identities',
     param: 'identityId',
+    permission: 'identities.read',
     summary: 'One account with its history of changes and the identity findings about it',
     view: identityView,
   }),
@@ -62,6 +64,7 @@ export const identityRoutes: TenantRouteDef[] = [
     area: 'identities',
     path: 'identity-changes',
     collection: 'identity-changes',
+    permission: 'identities.read',
     summary: 'Account changes (added, removed, modified, group membership, SSH keys, sudo), newest first',
     filters: {
       agentId: ID,
@@ -74,6 +77,7 @@ export const identityRoutes: TenantRouteDef[] = [
     area: 'identities',
     path: 'identity-groups',
     collection: 'identity-groups',
+    permission: 'identities.read',
     summary: 'Groups with their members as the agents report them; `privileged=true` for the privileged ones',
     filters: { agentId: ID, privileged: oneOf(['true', 'false']), group: text(256) },
   }),

@@ -1,5 +1,6 @@
 import { StkError } from '../../errors.ts';
 import type { Doc } from '../../store/model.ts';
+import type { Permission } from '../permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { ID, TENANT_PARAM } from '../schemas.ts';
 
@@ -16,11 +17,18 @@ type View = (d: any, c: TenantContext) => unknown;
  * `GET /tenants/:tenant/<path>` over a telemetry read model (fed by TELEMETRY): newest first,
  * cursor-paginated, filters on its fields, through the tenant-bound telemetry store.
  */
-export function telemetryList(o: { area: string; path: string; collection: string; summary: string; filters: Record<string, object> }): TenantRouteDef {
+export function telemetryList(o: {
+  area: string;
+  path: string;
+  collection: string;
+  summary: string;
+  filters: Record<string, object>;
+  permission: Permission;
+}): TenantRouteDef {
   return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${o.path}`,
-    access: 'read',
+    permission: o.permission,
     area: o.area,
     summary: o.summary,
     params: TENANT_PARAM,
@@ -45,11 +53,19 @@ export async function mustGetTelemetry<T extends Doc>(c: TenantContext, collecti
 }
 
 /** `GET /tenants/:tenant/<path>/:<param>` over a telemetry read model. */
-export function telemetryGet(o: { area: string; path: string; collection: string; param: string; summary: string; view?: View }): TenantRouteDef {
+export function telemetryGet(o: {
+  area: string;
+  path: string;
+  collection: string;
+  param: string;
+  summary: string;
+  permission: Permission;
+  view?: View;
+}): TenantRouteDef {
   return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${o.path}/:${o.param}`,
-    access: 'read',
+    permission: o.permission,
     area: o.area,
     summary: o.summary,
     params: { ...TENANT_PARAM, [o.param]: ID },
