@@ -89,13 +89,15 @@ test('settings out of bounds, unknown fields and a password are refused; nothing
   }
   assert.is(await s.f.stk.runtime.log.lastPosition(), before);
   // Collection settings need `agents.configure`: neither an auditor nor an operator token has it.
+  const tokens = { auditor: await s.f.token(s.tenant, 'auditor'), operator: await s.f.token(s.tenant, 'operator') };
+  const minted = await s.f.stk.runtime.log.lastPosition();
   for (const role of ['auditor', 'operator'] as const) {
-    const token = await s.f.token(s.tenant, role);
+    const token = tokens[role];
     const r = await s.f.call('PUT', `/api/v1/tenants/${s.tenant}/agent-config`, { token, body: {} });
     assert.is(r.status, 403, role);
     assert.is(r.body.error.code, 'STK_ERR_FORBIDDEN');
   }
-  assert.is(await s.f.stk.runtime.log.lastPosition(), before);
+  assert.is(await s.f.stk.runtime.log.lastPosition(), minted);
 });
 
 test.run();
