@@ -2,7 +2,10 @@ import type { Projection } from '../src/store/model.ts';
 import { agentsProjection } from './agents/projection.ts';
 import { alertsProjection } from './alerts/projection.ts';
 import { auditProjection } from './audit/projection.ts';
+import { channelsProjection } from './channels/projection.ts';
 import { commandsProjection } from './commands/projection.ts';
+import { deliveriesProjection } from './deliveries/projection.ts';
+import { detectionProjection } from './detection/projection.ts';
 import { evidenceProjection } from './evidence/projection.ts';
 import { findingsProjection } from './findings/projection.ts';
 import { incidentsProjection } from './incidents/projection.ts';
@@ -21,5 +24,8 @@ export const PROJECTIONS: readonly Projection[] = [
   scansProjection,
   evidenceProjection,
   commandsProjection,
+  detectionProjection,
+  channelsProjection,
+  deliveriesProjection,
   auditProjection,
 ];
