@@ -39,7 +39,7 @@ test('raise once; acknowledge open alerts (again is a no-op); resolve with a rea
 test.run();
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
-const detected = (refs = [{ stream: 'TELEMETRY' as const, seq: 10 }], windowMs = 3_600_000) =>
+const detected = (refs: { stream: 'TELEMETRY' | 'EVENTS'; seq: number }[] = [{ stream: 'TELEMETRY', seq: 10 }], windowMs = 3_600_000) =>
   ev(E.raised, {
     agentId: 'a',
     product: 'edr',

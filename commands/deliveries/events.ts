@@ -17,8 +17,10 @@ export const DeliveryEvents = {
   requeued: 'delivery.requeued',
 } as const;
 
-/** Why a delivery was given up: the retry policy's reasons, or the channel is gone or its secrets do not open. */
-export type DeliveryDeadReason = DeadLetterReason | 'channel-removed' | 'secret-unreadable';
+/** Why a delivery was given up: the retry policy's reasons, or the channel is gone, off, or its secrets do not open. */
+/** A delivery's channel was removed or turned off after it was queued, or its secrets no longer open. */
+export type ChannelProblem = 'channel-removed' | 'channel-disabled' | 'secret-unreadable';
+export type DeliveryDeadReason = DeadLetterReason | ChannelProblem;
 
 export interface DeliveryQueued {
   alertId: string;
@@ -39,7 +41,7 @@ export interface DeliveryAttempted {
   /** When the attempt was made (the outbox's clock). */
   at: string;
   outcome: 'delivered' | 'retryable' | 'permanent';
-  reason: FailureReason | 'channel-removed' | 'secret-unreadable' | null;
+  reason: FailureReason | ChannelProblem | null;
   status: number | null;
   detail: string | null;
   /** After a failure: when the next attempt is due, or why there is none. */

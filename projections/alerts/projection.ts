@@ -95,7 +95,7 @@ export const alertsProjection = defineProjection({
         const d = e.data as AlertOccurred;
         const room = Math.max(0, MAX_ALERT_REFS - a.refs.length);
         const refs = room ? [...a.refs, ...d.seqs.slice(0, room).map((seq) => ({ stream: d.stream, seq }))] : a.refs;
-        return patch<AlertDoc>('alerts', a, { count: d.count, lastSeenAt: d.lastSeenAt > a.lastSeenAt ? d.lastSeenAt : a.lastSeenAt, refs });
+        return patch<AlertDoc>('alerts', a, { count: d.count, lastSeenAt: [a.lastSeenAt, d.lastSeenAt].sort()[1]!, refs });
       },
     },
     [E.acknowledged]: {
