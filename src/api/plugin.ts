@@ -6,12 +6,22 @@ import { ConsistencyTokens } from './consistency.ts';
 import { type ApiServices, type RouteDef, registerRoutes } from './route.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { coreRoutes } from './routes/core.ts';
+import { detectionRoutes } from './routes/detection.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
+import { notificationRoutes, registerNotifyServices } from './routes/notifications.ts';
 import { productRoutes } from './routes/products.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 
 /** Every route of the operator API; the isolation suite checks it covers them all. */
-export const OPERATOR_ROUTES: RouteDef[] = [...tenantRoutes, ...coreRoutes, ...productRoutes, ...ledgerRoutes, ...adminRoutes];
+export const OPERATOR_ROUTES: RouteDef[] = [
+  ...tenantRoutes,
+  ...coreRoutes,
+  ...productRoutes,
+  ...detectionRoutes,
+  ...notificationRoutes,
+  ...ledgerRoutes,
+  ...adminRoutes,
+];
 
 /**
  * The operator API (/api/v1): tenants, tokens, the read models and the commands that change
@@ -30,5 +40,6 @@ export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<vo
     ledgerStatus: (tenant) => ledgerStatus(tenant, { streams: rt.streams }),
   };
   app.decorate('api', services);
+  await registerNotifyServices(app, rt);
   registerRoutes(app, OPERATOR_ROUTES);
 }

@@ -140,7 +140,11 @@ function alive(a: AgentHealth, atMs: number, seq: number, emit: (item: DetectIte
 
 function heartbeat(a: AgentHealth, h: HeartbeatHealth, atMs: number, emit: (item: DetectItem, atMs: number) => void): void {
   if (typeof h.agentVersion === 'string') a.agentVersion = h.agentVersion;
-  const base = (event: AgentHealthRecord['event']): AgentHealthRecord => ({ kind: 'agent-health', event, ...(a.agentVersion ? { agentVersion: a.agentVersion } : {}) });
+  const base = (event: AgentHealthRecord['event']): AgentHealthRecord => ({
+    kind: 'agent-health',
+    event,
+    ...(a.agentVersion ? { agentVersion: a.agentVersion } : {}),
+  });
   if (typeof h.agentStartedAt === 'string' && h.agentStartedAt !== a.startedAt) {
     // A start after a start with no clean stop between: killed, crashed, or the host lost power.
     if (a.startedAt !== null && !a.stoppedCleanly) emit(base('restarted_unexpectedly'), atMs);
@@ -180,7 +184,15 @@ export function tickAgents(book: AgentBook, nowMs: number, silenceMs: number): D
         if (days !== null && days !== c.days) {
           c.days = days;
           const rec: CertificateRecord = certificateRecord(
-            { subject: `CN=${agentId}`, issuer: 'Stockade install CA', serialNumber: c.fingerprint, notAfter: c.notAfter, selfSigned: false, purpose: 'agent-client', host: a.hostname },
+            {
+              subject: `CN=${agentId}`,
+              issuer: 'Stockade install CA',
+              serialNumber: c.fingerprint,
+              notAfter: c.notAfter,
+              selfSigned: false,
+              purpose: 'agent-client',
+              host: a.hostname,
+            },
             nowMs,
           );
           out.push({ tenant, agentId, item: rec, seq: c.seq, atMs: nowMs });

@@ -144,12 +144,18 @@ export class AlertWriter {
         refs: refs.map((r) => ({ stream: g.stream, seq: r.seq })),
       },
     };
-    const r = await execute(this.log, { tenant: g.tenant, id: alertId }, alertDecider, { kind: 'detect', alert }, {
-      actor: DETECTOR_ACTOR,
-      known: 'new',
-      idempotent: true,
-      eventIds: derivedIds(g.tenant, alertId),
-    });
+    const r = await execute(
+      this.log,
+      { tenant: g.tenant, id: alertId },
+      alertDecider,
+      { kind: 'detect', alert },
+      {
+        actor: DETECTOR_ACTOR,
+        known: 'new',
+        idempotent: true,
+        eventIds: derivedIds(g.tenant, alertId),
+      },
+    );
     if (r.duplicate) {
       this.#known.delete(alertId);
       return false;
@@ -162,10 +168,16 @@ export class AlertWriter {
   async #occur(g: GroupMatches, alertId: string, refs: MatchRef[]): Promise<{ ok: true; counted: number } | { ok: false; state: AlertState }> {
     const known = this.#known.get(alertId) ?? (await this.#read(g.tenant, alertId));
     try {
-      const r = await execute(this.log, { tenant: g.tenant, id: alertId }, alertDecider, { kind: 'occur', stream: g.stream, matches: refs }, {
-        actor: DETECTOR_ACTOR,
-        known,
-      });
+      const r = await execute(
+        this.log,
+        { tenant: g.tenant, id: alertId },
+        alertDecider,
+        { kind: 'occur', stream: g.stream, matches: refs },
+        {
+          actor: DETECTOR_ACTOR,
+          known,
+        },
+      );
       this.#remember(alertId, known, r);
       return { ok: true, counted: r.events.reduce((n, e) => n + ((e.data as { seqs?: number[] }).seqs?.length ?? 0), 0) };
     } catch (err) {

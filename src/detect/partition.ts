@@ -33,7 +33,10 @@ import { TenantRules } from './tenant-rules.ts';
 import type { Match, Rule } from './types.ts';
 
 /** Durable consumers of partition p: every worker that ever owns p continues these. */
-export const detectorConsumers = (p: number): { events: string; telemetry: string } => ({ events: `stk-detector-ev-p${p}`, telemetry: `stk-detector-tm-p${p}` });
+export const detectorConsumers = (p: number): { events: string; telemetry: string } => ({
+  events: `stk-detector-ev-p${p}`,
+  telemetry: `stk-detector-tm-p${p}`,
+});
 
 export interface PartitionWorkerOptions {
   partition: number;
@@ -220,7 +223,14 @@ export class PartitionWorker {
     if (!tm || tm.ackPending > 0) {
       await streams.resetConsumer(
         TELEMETRY_STREAM,
-        { name: names.telemetry, filter: telemetryPartitionFilter(partition), ackPolicy: 'all', ackWaitMs: 60_000, maxAckPending: 100_000, inactiveMs: 7 * 86_400_000 },
+        {
+          name: names.telemetry,
+          filter: telemetryPartitionFilter(partition),
+          ackPolicy: 'all',
+          ackWaitMs: 60_000,
+          maxAckPending: 100_000,
+          inactiveMs: 7 * 86_400_000,
+        },
         tm?.ackFloor ?? 0,
       );
     }

@@ -95,7 +95,10 @@ export class TenantRules {
 
   /** Drops what is cached when the record changes the tenant's products or detection settings. */
   observe(r: LogRecord): void {
-    if (r.aggregate.type === DETECTION || (r.aggregate.type === TENANT && r.events.some((e) => e.type === TenantEvents.productEnabled || e.type === TenantEvents.productDisabled))) {
+    if (
+      r.aggregate.type === DETECTION ||
+      (r.aggregate.type === TENANT && r.events.some((e) => e.type === TenantEvents.productEnabled || e.type === TenantEvents.productDisabled))
+    ) {
       this.invalidate(r.tenant);
     }
   }

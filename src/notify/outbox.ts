@@ -162,7 +162,7 @@ export class Outbox {
         for (const e of r.events) await this.#onAlert(r.tenant, e);
         return;
       case DELIVERY:
-        for (const e of r.events) this.#onDelivery(r.tenant, e);
+        for (const e of r.events) await this.#onDelivery(r.tenant, e);
         return;
     }
   }
@@ -262,12 +262,18 @@ export class Outbox {
       group: { ...p.group },
       notifiedCount,
     };
-    const r = await execute(this.#o.log, { tenant: p.tenant, id }, deliveryDecider, { kind: 'queue', delivery: data }, {
-      actor: OUTBOX_ACTOR,
-      known: 'new',
-      idempotent: true,
-      eventIds: derivedIds(p.tenant, id, 'queued'),
-    });
+    const r = await execute(
+      this.#o.log,
+      { tenant: p.tenant, id },
+      deliveryDecider,
+      { kind: 'queue', delivery: data },
+      {
+        actor: OUTBOX_ACTOR,
+        known: 'new',
+        idempotent: true,
+        eventIds: derivedIds(p.tenant, id, 'queued'),
+      },
+    );
     p.notified[ch.id] = Math.max(notifiedCount, p.group.count);
     delete p.held[ch.id];
     // Queued before (reading the stream again after a crash): its own events follow in the stream.
@@ -288,7 +294,7 @@ export class Outbox {
     if (this.#o.eager) this.#startDue(now);
   }
 
-  #onDelivery(tenant: string, e: EventEnvelope): void {
+  async #onDelivery(tenant: string, e: EventEnvelope): Promise<void> {
     const id = e.aggregate.id;
     const mine = this.#written.get(id);
     if (mine !== undefined && e.version <= mine) {
@@ -329,7 +335,7 @@ export class Outbox {
       }
       case DeliveryEvents.requeued: {
         // The queued event is long past: the delivery is read back whole.
-        void this.#reload(tenant, id);
+        await this.#reload(tenant, id);
         return;
       }
     }
@@ -389,12 +395,23 @@ export class Outbox {
     this.counters.attempts++;
     const { retryAt, deadLetter } = attemptFields;
     const attempt: DeliveryAttempted = { attempt: n, at: now.toISOString(), ...attemptFields };
-    const state: DeliveryState = { status: 'pending', attempts: p.attempts, roundAttempts: p.roundAttempts, roundStartedAt: new Date(p.roundStartedMs).toISOString() };
-    const r = await execute(this.#o.log, { tenant: p.tenant, id }, deliveryDecider, { kind: 'record-attempt', attempt }, {
-      actor: OUTBOX_ACTOR,
-      known: { version: p.version, state },
-      eventIds: derivedIds(p.tenant, id, 'attempt', String(n)),
-    });
+    const state: DeliveryState = {
+      status: 'pending',
+      attempts: p.attempts,
+      roundAttempts: p.roundAttempts,
+      roundStartedAt: new Date(p.roundStartedMs).toISOString(),
+    };
+    const r = await execute(
+      this.#o.log,
+      { tenant: p.tenant, id },
+      deliveryDecider,
+      { kind: 'record-attempt', attempt },
+      {
+        actor: OUTBOX_ACTOR,
+        known: { version: p.version, state },
+        eventIds: derivedIds(p.tenant, id, 'attempt', String(n)),
+      },
+    );
     this.#written.set(id, r.version);
     if (attempt.outcome === 'delivered') this.counters.delivered++;
     if (deadLetter) this.counters.deadLettered++;
@@ -403,8 +420,13 @@ export class Outbox {
   }
 
   /** The record of an attempt's result: delivered, or when to try again, or the dead letter. */
-  #judge(result: DeliveryResult, p: PendingDelivery, now: Date): Pick<DeliveryAttempted, 'outcome' | 'reason' | 'status' | 'detail' | 'retryAt' | 'deadLetter'> {
-    if (result.outcome === 'delivered') return { outcome: 'delivered', reason: null, status: result.status, detail: result.detail ?? null, retryAt: null, deadLetter: null };
+  #judge(
+    result: DeliveryResult,
+    p: PendingDelivery,
+    now: Date,
+  ): Pick<DeliveryAttempted, 'outcome' | 'reason' | 'status' | 'detail' | 'retryAt' | 'deadLetter'> {
+    if (result.outcome === 'delivered')
+      return { outcome: 'delivered', reason: null, status: result.status, detail: result.detail ?? null, retryAt: null, deadLetter: null };
     const step = nextAttempt(
       { deliveryId: p.delivery.id, attempts: p.roundAttempts + 1, createdAt: new Date(p.roundStartedMs) },
       result,

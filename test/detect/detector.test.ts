@@ -89,7 +89,13 @@ test('tenant settings: a rule turned off raises nothing, a level override and an
   const at = { tenant, id: DETECTION_SETTINGS_ID };
   const tmp = (await loadPack()).find((r) => r.file === 'proc_creation_lnx_exec_from_tmp.yml')!;
   await execute(f.log, at, detectionDecider, { kind: 'configure', ruleId: DOWNLOAD_PIPED.id, setting: { enabled: false } }, { actor: ADMIN });
-  await execute(f.log, at, detectionDecider, { kind: 'configure', ruleId: tmp.id, setting: { level: 'critical', exclude: { User: ['build*'] } } }, { actor: ADMIN });
+  await execute(
+    f.log,
+    at,
+    detectionDecider,
+    { kind: 'configure', ruleId: tmp.id, setting: { level: 'critical', exclude: { User: ['build*'] } } },
+    { actor: ADMIN },
+  );
   const yaml = [
     'title: Netcat Run',
     'id: 0d7d9a4e-5e0c-4c36-9a64-3b3b7d1b2a01',
@@ -135,7 +141,11 @@ test('a crash between writing and acking: the restarted detector counts nothing 
   await f.restart({
     crash: true,
     between: () =>
-      f.log.streams.resetConsumer(TELEMETRY_STREAM, { name, filter: telemetryPartitionFilter(p), ackPolicy: 'all', ackWaitMs: 60_000, maxAckPending: 100_000 }, seqs[0]! - 1),
+      f.log.streams.resetConsumer(
+        TELEMETRY_STREAM,
+        { name, filter: telemetryPartitionFilter(p), ackPolicy: 'all', ackWaitMs: 60_000, maxAckPending: 100_000 },
+        seqs[0]! - 1,
+      ),
   });
   const more = await f.telemetry(tenant, a.agentId, [curlPipe(3)]);
   await f.settled(tenant, { telemetry: more[0]! });

@@ -88,7 +88,13 @@ test("an agent's certificate about to expire: one alert, not one a day", async (
     agentDecider,
     {
       kind: 'enroll',
-      agent: { hostname: 'old-cert', os: 'linux', agentVersion: '1', certFingerprint: 'f'.repeat(64), certNotAfter: new Date(f.now() + 10 * 86_400_000).toISOString() },
+      agent: {
+        hostname: 'old-cert',
+        os: 'linux',
+        agentVersion: '1',
+        certFingerprint: 'f'.repeat(64),
+        certNotAfter: new Date(f.now() + 10 * 86_400_000).toISOString(),
+      },
     },
     { actor: AGENT_ACTOR(agentId), known: 'new' },
   );

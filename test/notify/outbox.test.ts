@@ -46,7 +46,13 @@ async function addChannel(tenant: string, input: object): Promise<{ id: string; 
   const box = await openInstallBox(f.log.streams);
   const id = newId();
   const { channel } = parseChannelInput(input, { allowLoopbackHttp: true });
-  const r = await execute(f.log, { tenant, id: CHANNELS_ID }, channelsDecider, { kind: 'save', channel: sealChannel(box, tenant, id, channel), create: true }, { actor: ADMIN });
+  const r = await execute(
+    f.log,
+    { tenant, id: CHANNELS_ID },
+    channelsDecider,
+    { kind: 'save', channel: sealChannel(box, tenant, id, channel), create: true },
+    { actor: ADMIN },
+  );
   return { id, position: r.position };
 }
 
@@ -120,7 +126,12 @@ async function withSmtp(replyToData: (i: number) => number | null, body: (s: Smt
 
 test('webhook: one signed message per alert group, and an update only when the count crosses a threshold', () =>
   withHttp(async (http) => {
-    const w = await world(() => ({ kind: 'webhook', name: 'SOC', settings: { url: http.url, secret: SECRET }, routing: { minSeverity: 'low', thresholds: [1, 3] } }));
+    const w = await world(() => ({
+      kind: 'webhook',
+      name: 'SOC',
+      settings: { url: http.url, secret: SECRET },
+      routing: { minSeverity: 'low', thresholds: [1, 3] },
+    }));
     await w.matches(1);
     await w.matches(1);
     await w.matches(2);
@@ -166,7 +177,10 @@ test('e-mail: a server that refuses for a while gets the message once it recover
       await w.later(POLICY.maxDelayMs);
       assert.is(smtp.messages.length, 1, 'arrives once');
       assert.is(smtp.events.filter((e) => e.step === 'data').length, 3);
-      assert.ok(smtp.events.every((e) => e.secure), 'every step over STARTTLS');
+      assert.ok(
+        smtp.events.every((e) => e.secure),
+        'every step over STARTTLS',
+      );
       const [events] = [...(await deliveries(w.tenant)).values()];
       const attempts = events!.filter((e) => e.type === DeliveryEvents.attempted).map((e) => e.data as DeliveryAttempted);
       assert.equal(
@@ -201,7 +215,12 @@ test('e-mail: a server that never recovers: the delivery is given up after its a
 
 test('routing: below the minimum severity nothing is queued; in quiet hours a message waits and goes out once, with the count then', () =>
   withHttp(async (http) => {
-    const quiet = await world(() => ({ kind: 'webhook', name: 'critical only', settings: { url: http.url, secret: SECRET }, routing: { minSeverity: 'critical' } }));
+    const quiet = await world(() => ({
+      kind: 'webhook',
+      name: 'critical only',
+      settings: { url: http.url, secret: SECRET },
+      routing: { minSeverity: 'critical' },
+    }));
     await quiet.matches(2);
     assert.is((await deliveries(quiet.tenant)).size, 0);
 
