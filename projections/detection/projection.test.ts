@@ -17,11 +17,11 @@ test("settings and custom rules with who changed them, in the tenant's own docum
     event(E.customRuleRemoved, agg, { ruleId: 'c2' }),
     event(E.ruleConfigured, agg, { ruleId: 'r9', setting: { level: 'high' } }, { tenant: 'other' }),
   ]);
-  const d = docs.get('t/detection/settings')!;
+  const d = docs.get('t/detection/t')!;
   assert.equal(Object.keys(d.rules as object), ['r1']);
   assert.is((d.rules as Record<string, { changedBy: string }>).r1!.changedBy, 'operator:token:a');
   assert.equal(Object.keys(d.custom as object), ['c1']);
-  assert.equal(Object.keys(docs.get('other/detection/settings')!.rules as object), ['r9']);
+  assert.equal(Object.keys(docs.get('other/detection/other')!.rules as object), ['r9']);
 });
 
 test.run();

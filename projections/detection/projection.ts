@@ -1,11 +1,4 @@
-import {
-  type CustomRuleRemoved,
-  type CustomRuleSaved,
-  DETECTION_SETTINGS_ID,
-  DetectionEvents as E,
-  type RuleConfigured,
-  type RuleReset,
-} from '../../commands/detection/events.ts';
+import { type CustomRuleRemoved, type CustomRuleSaved, DetectionEvents as E, type RuleConfigured, type RuleReset } from '../../commands/detection/events.ts';
 import type { EventEnvelope } from '../../src/domain/events.ts';
 import type { RuleSetting } from '../../src/detect/tenant.ts';
 import type { Doc, Docs, Write } from '../../src/store/model.ts';
@@ -21,7 +14,7 @@ export interface CustomRuleDoc {
   savedBy: string;
 }
 
-/** A tenant's detection settings, one document (id `settings`) in collection `detection`. */
+/** A tenant's detection settings: one document in collection `detection`, its id the tenant's (like the tenant profile's). */
 export interface DetectionDoc extends Doc {
   rules: Record<string, RuleSetting & { changedAt: string; changedBy: string }>;
   custom: Record<string, CustomRuleDoc>;
@@ -29,10 +22,11 @@ export interface DetectionDoc extends Doc {
 }
 
 const COLLECTION = 'detection';
+const reads = (e: EventEnvelope) => [{ collection: COLLECTION, id: e.tenant }];
 
 function change(e: EventEnvelope, docs: Docs, seq: number, f: (d: DetectionDoc) => DetectionDoc): Write[] {
-  const d = docs.get<DetectionDoc>(COLLECTION, DETECTION_SETTINGS_ID) ?? { id: DETECTION_SETTINGS_ID, seq, rules: {}, custom: {}, updatedAt: null };
-  return [{ collection: COLLECTION, id: DETECTION_SETTINGS_ID, doc: { ...f(d), updatedAt: e.at } }];
+  const d = docs.get<DetectionDoc>(COLLECTION, e.tenant) ?? { id: e.tenant, seq, rules: {}, custom: {}, updatedAt: null };
+  return [{ collection: COLLECTION, id: e.tenant, doc: { ...f(d), updatedAt: e.at } }];
 }
 
 /** Detection settings: rule overrides and custom rules, as the API shows them. The history is in the audit trail and the ledger. */
@@ -42,6 +36,7 @@ export const detectionProjection = defineProjection({
   collections: { [COLLECTION]: { indexes: [] } },
   on: {
     [E.ruleConfigured]: {
+      reads,
       apply: (e, docs, seq) =>
         change(e, docs, seq, (d) => {
           const x = e.data as RuleConfigured;
@@ -49,6 +44,7 @@ export const detectionProjection = defineProjection({
         }),
     },
     [E.ruleReset]: {
+      reads,
       apply: (e, docs, seq) =>
         change(e, docs, seq, (d) => {
           const { [(e.data as RuleReset).ruleId]: _gone, ...rules } = d.rules;
@@ -56,6 +52,7 @@ export const detectionProjection = defineProjection({
         }),
     },
     [E.customRuleSaved]: {
+      reads,
       apply: (e, docs, seq) =>
         change(e, docs, seq, (d) => {
           const { ruleId, ...r } = e.data as CustomRuleSaved;
@@ -63,6 +60,7 @@ export const detectionProjection = defineProjection({
         }),
     },
     [E.customRuleRemoved]: {
+      reads,
       apply: (e, docs, seq) =>
         change(e, docs, seq, (d) => {
           const { [(e.data as CustomRuleRemoved).ruleId]: _gone, ...custom } = d.custom;

@@ -211,7 +211,7 @@ export class AlertWriter {
     const hit = this.#pointers.get(key);
     if (hit) return hit;
     const e = await this.kv.get(`g.${key}`).catch(() => null);
-    if (!e || e.operation !== 'PUT' || e.value.length === 0) return null;
+    if (e?.operation !== 'PUT' || e.value.length === 0) return null;
     try {
       const p = JSON.parse(e.string()) as Pointer;
       this.#cachePointer(key, p);

@@ -29,12 +29,12 @@ interface Manifest {
 /** Reads the partition's checkpoint; null when there is none (a first start). */
 export async function readCheckpoint<S>(kv: Bucket, partition: number): Promise<Checkpoint<S> | null> {
   const m = await kv.get(`ck.${partition}`);
-  if (!m || m.operation !== 'PUT' || m.value.length === 0) return null;
+  if (m?.operation !== 'PUT' || m.value.length === 0) return null;
   const manifest = JSON.parse(m.string()) as Manifest;
   let text = '';
   for (let i = 0; i < manifest.chunks; i++) {
     const c = await kv.get(`ck.${partition}.${manifest.gen}.${i}`);
-    if (!c || c.operation !== 'PUT') return null;
+    if (c?.operation !== 'PUT') return null;
     text += c.string();
   }
   return { evSeq: manifest.evSeq, state: JSON.parse(text) as S };

@@ -40,7 +40,7 @@ test('three processes, two of them killed mid-stream: every match counted once, 
     await log.streams.ensureStream(telemetryStreamSpec());
     const tenant = freshTenant('kill');
     await createTenant(log, tenant, ['edr']);
-    const agents = [];
+    const agents: string[] = [];
     for (let i = 0; i < AGENTS; i++) agents.push((await enrollAgent(log, tenant, `host-${i}`)).agentId);
     const { channel } = parseChannelInput(
       {

@@ -94,7 +94,7 @@ function customRules(doc: DetectionDoc | null): Rule[] {
 }
 
 async function settingsDoc(c: TenantContext): Promise<DetectionDoc | null> {
-  return c.store.get<DetectionDoc>('detection', DETECTION_SETTINGS_ID);
+  return c.store.get<DetectionDoc>('detection', c.tenant);
 }
 
 async function oneRule(c: TenantContext, ruleId: string, withSource: boolean) {
