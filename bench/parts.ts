@@ -5,6 +5,8 @@ import { benchLedger } from './ledger.ts';
 import { benchLists, benchRebuild } from './projections.ts';
 import { benchLoad } from './load.ts';
 import { benchBackup } from './backup.ts';
+import { benchDetect } from './detect.ts';
+import { benchNotify } from './notify.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
@@ -16,4 +18,6 @@ export const PARTS: Record<string, () => Promise<void>> = {
   dashboard: benchDashboard,
   load: benchLoad,
   backup: benchBackup,
+  detect: benchDetect,
+  notify: benchNotify,
 };

@@ -26,7 +26,7 @@ import { TELEMETRY_STREAM, telemetryPartitionFilter } from '../telemetry/stream.
 import { type AgentBook, type AgentHealth, bookFromJson, bookToJson, type Derived, hostnameOf, observeAgent, tickAgents } from './agents.ts';
 import type { AlertWriter, GroupMatches } from './alert-writer.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
-import { evaluate } from './evaluate.ts';
+import { evaluate, type Ruleset } from './evaluate.ts';
 import { groupKey } from './group.ts';
 import type { HostIsolationRecord } from './records.ts';
 import { TenantRules } from './tenant-rules.ts';
@@ -57,7 +57,7 @@ export interface PartitionWorkerOptions {
   tickMs: number;
   /** A checkpoint is written at most this often (and on stop). */
   checkpointMs: number;
-  /** Items read before a TELEMETRY batch's alerts are written and the batch acked. @defaultValue 2000 */
+  /** Items read before a TELEMETRY batch's alerts are written and the batch acked. @defaultValue 5000 */
   telemetryBatch?: number;
   logger: Logger;
 }
@@ -98,6 +98,8 @@ class Batch {
 export class PartitionWorker {
   readonly partition: number;
   readonly counters: DetectorCounters = { items: 0, matches: 0, raised: 0, counted: 0, records: 0 };
+  /** When (performance.now) the first TELEMETRY item arrived and the last batch was written: throughput figures. */
+  readonly telemetryTiming = { firstItemMs: 0, lastFlushMs: 0 };
   readonly outbox: Outbox;
   readonly #o: PartitionWorkerOptions;
   readonly #rules: TenantRules;
@@ -116,6 +118,7 @@ export class PartitionWorker {
   #checkpointedAt = -1;
   #waiters: Array<{ stream: 'events' | 'telemetry'; seq: number; resolve: () => void }> = [];
   #stopped = false;
+  readonly #sources = new Map<string, { tenant: string; agentId: string } | null>();
   /** The first error that stopped a loop; the group restarts the worker. */
   failure: unknown = null;
 
@@ -275,31 +278,61 @@ export class PartitionWorker {
   }
 
   async #telemetryLoop(feed: Consumption<Delivery>): Promise<void> {
-    const max = this.#o.telemetryBatch ?? 2000;
+    const max = this.#o.telemetryBatch ?? 5000;
     let batch = new Batch();
+    // One batch's alerts are written while the next batch is read; a batch is acked only once its
+    // alerts are written, and the alert writer keeps each group's writes in order.
+    let writing: { done: Promise<void>; last: Delivery; seq: number } | null = null;
+    const settle = async (w: { done: Promise<void>; last: Delivery; seq: number }): Promise<void> => {
+      await w.done;
+      w.last.ack();
+      this.telemetryTiming.lastFlushMs = performance.now();
+      this.#tmPos = Math.max(this.#tmPos, w.seq);
+      this.#release('telemetry', this.#tmPos);
+    };
     for await (const m of feed) {
-      if (m.seq > this.#tmPos) await this.#evaluateItem(m, batch);
-      if (m.info.pending === 0 || batch.size >= max) {
-        await this.#flush(batch);
-        m.ack();
-        this.#tmPos = Math.max(this.#tmPos, m.seq);
+      if (this.telemetryTiming.firstItemMs === 0) this.telemetryTiming.firstItemMs = performance.now();
+      const seq = m.seq;
+      batch.size++;
+      if (seq > this.#tmPos) {
+        const source = this.#sourceOf(m.subject);
+        if (source) {
+          const rules = this.#rules.peek(source.tenant) ?? (await this.#rules.get(source.tenant));
+          this.#evaluateItem(m, seq, source, rules.ruleset, batch);
+        }
+      }
+      const drained = m.info.pending === 0;
+      if (drained || batch.size >= max) {
+        const next = { done: this.#flush(batch), last: m, seq };
+        // Awaited below or in the next round; a failure then stops the loop, never goes unheard.
+        next.done.catch(() => {});
+        if (writing) await settle(writing);
+        writing = null;
+        if (drained) await settle(next);
+        else writing = next;
         batch = new Batch();
-        this.#release('telemetry', this.#tmPos);
       }
       if (this.#stopped) break;
     }
+    if (writing) await settle(writing);
   }
 
-  async #evaluateItem(m: Delivery, batch: Batch): Promise<void> {
-    batch.size++;
+  /** Tenant and agent of a TELEMETRY subject `tm.<p>.<tenant>.<agentId>`; null for anything else (not evaluated). */
+  #sourceOf(subject: string): { tenant: string; agentId: string } | null {
+    const hit = this.#sources.get(subject);
+    if (hit !== undefined) return hit;
+    const a = subject.indexOf('.', 3);
+    const b = subject.indexOf('.', a + 1);
+    const tenant = subject.slice(a + 1, b);
+    const agentId = subject.slice(b + 1);
+    const source = isValidId('tenant', tenant) && isValidId('token', agentId) ? { tenant, agentId } : null;
+    if (this.#sources.size >= 10_000) this.#sources.clear();
+    this.#sources.set(subject, source);
+    return source;
+  }
+
+  #evaluateItem(m: Delivery, seq: number, source: { tenant: string; agentId: string }, ruleset: Ruleset, batch: Batch): void {
     this.counters.items++;
-    // Subjects are `tm.<p>.<tenant>.<agentId>`; anything else is not ours to evaluate.
-    const s = m.subject;
-    const a = s.indexOf('.', 3);
-    const b = s.indexOf('.', a + 1);
-    const tenant = s.slice(a + 1, b);
-    const agentId = s.slice(b + 1);
-    if (!isValidId('tenant', tenant) || !isValidId('token', agentId)) return;
     let item: unknown;
     try {
       item = JSON.parse(decoder.decode(m.data));
@@ -307,12 +340,11 @@ export class PartitionWorker {
       return;
     }
     if (item === null || typeof item !== 'object') return;
-    const rules = this.#rules.peek(tenant) ?? (await this.#rules.get(tenant));
-    const matches = evaluate(rules.ruleset, item);
+    const matches = evaluate(ruleset, item);
     if (matches.length === 0) return;
-    const hostname = hostnameOf(this.#book, tenant, agentId);
-    const ref = { seq: m.seq, atMs: m.time.getTime() };
-    for (const match of matches) batch.add(tenant, agentId, hostname, match, 'TELEMETRY', ref);
+    const hostname = hostnameOf(this.#book, source.tenant, source.agentId);
+    const ref = { seq, atMs: m.time.getTime() };
+    for (const match of matches) batch.add(source.tenant, source.agentId, hostname, match, 'TELEMETRY', ref);
     this.counters.matches += matches.length;
   }
 
