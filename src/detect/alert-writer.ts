@@ -16,7 +16,7 @@ import type { Actor } from '../domain/events.ts';
 import { derivedIds, type Executed, execute } from '../domain/execute.ts';
 import { isStkError, StkError } from '../errors.ts';
 import type { Bucket, EventLog } from '../log/mod.ts';
-import { groupKey } from './group.ts';
+import { type AlertGroup, type GroupInput, groupKey, groupMatch } from './group.ts';
 import type { Match } from './types.ts';
 import { severityOf } from './mod.ts';
 
@@ -38,10 +38,10 @@ export interface GroupMatches {
   refs: MatchRef[];
 }
 
+/** A group's current alert, and the group as `groupMatch` keeps it. */
 interface Pointer {
   alertId: string;
-  firstSeenMs: number;
-  windowMs: number;
+  group: AlertGroup;
 }
 
 /** What one `write` did, for counters and tests. */
@@ -82,36 +82,40 @@ export class AlertWriter {
   async #write(g: GroupMatches, key: string): Promise<WriteOutcome> {
     const out: WriteOutcome = { raised: [], counted: 0 };
     const refs = g.refs;
+    const input: GroupInput = { ruleId: g.match.ruleId, host: g.agentId, groupValues: g.match.groupValues, windowMs: g.match.windowMs };
     let ptr: Pointer | null = await this.#pointer(key);
     let i = 0;
     for (let step = 0; i < refs.length; step++) {
       if (step > MAX_STEPS) throw new StkError('STK_ERR_INTERNAL', 'alert writer made no progress on a group', { tenant: g.tenant, rule: g.match.ruleId });
-      if (ptr && refs[i]!.atMs < ptr.firstSeenMs + ptr.windowMs) {
-        const end = ptr.firstSeenMs + ptr.windowMs;
-        const j = segmentEnd(refs, i, end);
-        const r = await this.#occur(g, ptr.alertId, refs.slice(i, j));
+      // `groupMatch` decides, match by match, whether the group's current alert takes it.
+      const run = segment(ptr?.group, input, refs, i);
+      if (ptr && run.action === 'update') {
+        const r = await this.#occur(g, ptr.alertId, refs.slice(i, run.end));
         if (r.ok) {
           out.counted += r.counted;
-          i = j;
+          ptr = { alertId: ptr.alertId, group: run.group };
+          this.#cachePointer(key, ptr);
+          i = run.end;
           continue;
         }
-        // Closed, or a window the pointer did not know had ended: go on after what the alert counted.
+        // Closed (the pointer cannot know), or the alert's own window ended: go on after what it counted.
         i = firstUncounted(refs, i, r.state, g.stream);
-        ptr = null;
+        ptr = { alertId: ptr.alertId, group: { ...ptr.group, closed: true } };
         continue;
       }
       const first = refs[i]!;
       const alertId = derivedIds(g.tenant, 'alert', key, g.stream, String(first.seq))(0);
-      const j = segmentEnd(refs, i, first.atMs + g.match.windowMs);
-      const raised = await this.#raise(g, alertId, refs.slice(i, j));
-      ptr = { alertId, firstSeenMs: first.atMs, windowMs: g.match.windowMs };
+      const raised = await this.#raise(g, alertId, refs.slice(i, run.end));
+      ptr = { alertId, group: run.group };
       await this.#savePointer(key, ptr);
       if (raised) {
         out.raised.push(alertId);
-        out.counted += j - i;
-        i = j;
+        out.counted += run.end - i;
+        i = run.end;
+      } else {
+        // Raised before (a replay): count the run on it, which adds only what it lacks.
+        ptr = { alertId, group: { ...run.group, count: 1, lastSeenMs: first.atMs } };
       }
-      // Raised before (a replay): the loop counts the segment on it, which adds what it lacks.
     }
     return out;
   }
@@ -233,11 +237,25 @@ export class AlertWriter {
   }
 }
 
-/** Index after the last ref of `refs[i..]` seen before `endMs` (refs are in stream order, times nearly so). */
-function segmentEnd(refs: readonly MatchRef[], i: number, endMs: number): number {
+/**
+ * The run of `refs` from `i` that `groupMatch` gives one alert: the current one (`update`) while
+ * it takes them, or a new one (`raise`) from `refs[i]` on; with the group as it is after the run.
+ */
+function segment(
+  group: AlertGroup | undefined,
+  input: GroupInput,
+  refs: readonly MatchRef[],
+  i: number,
+): { action: 'raise' | 'update'; end: number; group: AlertGroup } {
+  const first = groupMatch(group, input, refs[i]!.atMs);
+  let g = first.group;
   let j = i + 1;
-  while (j < refs.length && refs[j]!.atMs < endMs) j++;
-  return j;
+  for (; j < refs.length; j++) {
+    const next = groupMatch(g, input, refs[j]!.atMs);
+    if (next.action === 'raise') break;
+    g = next.group;
+  }
+  return { action: first.action, end: j, group: g };
 }
 
 /** Index of the first ref from `i` on that the alert has not counted. */
