@@ -401,7 +401,11 @@ export class PartitionWorker {
 
   async #tick(nowMs: number): Promise<void> {
     if (this.#stopped) return;
-    if (this.#eventsCaughtUp) await this.#serially(() => this.#detect(tickAgents(this.#book, nowMs, this.#o.silenceMs)));
+    if (this.#eventsCaughtUp) {
+      // An agent silent since before the detector's first start (its last sign is history) is not news.
+      const live = (d: Derived): boolean => d.seq > this.#baseline || (d.item as { event?: string }).event !== 'silent';
+      await this.#serially(() => this.#detect(tickAgents(this.#book, nowMs, this.#o.silenceMs).filter(live)));
+    }
     await this.outbox.tick(nowMs);
     if (nowMs - this.#lastCheckpointMs >= this.#o.checkpointMs) await this.#checkpoint(false);
   }

