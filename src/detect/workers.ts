@@ -148,10 +148,10 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
           if (owned.has(p) && w.failure === null) continue;
           changed = true;
           this.#workers.delete(p);
-          // A partition that moved away is halted, not checkpointed: its new owner may already be
-          // writing the partition's checkpoint, and what this one saw is read again there anyway.
-          if (owned.has(p)) await w.stop();
-          else await w.halt();
+          // Halted, never checkpointed: a worker that failed may have half-applied a record, and a
+          // partition that moved away may already be checkpointed by its new owner. Either way the
+          // next worker reads again from the last checkpoint, which writes nothing twice.
+          await w.halt();
         }
         for (const p of owned) {
           if (this.#workers.has(p) || this.#closed) continue;
