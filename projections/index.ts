@@ -2,8 +2,8 @@ import type { Projection } from '../src/store/model.ts';
 import { agentsProjection } from './agents/projection.ts';
 import { alertsProjection } from './alerts/projection.ts';
 import { auditProjection } from './audit/projection.ts';
+import { agentCommandsProjection } from './agent-commands/projection.ts';
 import { channelsProjection } from './channels/projection.ts';
-import { commandsProjection } from './commands/projection.ts';
 import { deliveriesProjection } from './deliveries/projection.ts';
 import { detectionProjection } from './detection/projection.ts';
 import { evidenceProjection } from './evidence/projection.ts';
@@ -12,6 +12,11 @@ import { incidentsProjection } from './incidents/projection.ts';
 import { scansProjection } from './scans/projection.ts';
 import { tenantsProjection } from './tenants/projection.ts';
 import { tokensProjection } from './tokens/projection.ts';
+import { accessProjection } from './access/projection.ts';
+import { approvalsProjection } from './approvals/projection.ts';
+import { overviewProjection } from './overview/projection.ts';
+import { settingsProjection } from './settings/projection.ts';
+import { usersProjection } from './users/projection.ts';
 
 /** Every read model the projector maintains. */
 export const PROJECTIONS: readonly Projection[] = [
@@ -23,9 +28,14 @@ export const PROJECTIONS: readonly Projection[] = [
   findingsProjection,
   scansProjection,
   evidenceProjection,
-  commandsProjection,
+  agentCommandsProjection,
   detectionProjection,
   channelsProjection,
   deliveriesProjection,
   auditProjection,
+  usersProjection,
+  accessProjection,
+  approvalsProjection,
+  settingsProjection,
+  overviewProjection,
 ];

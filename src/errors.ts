@@ -101,6 +101,34 @@ export const ERRORS = {
   STK_ERR_DIRECTORY_UNREACHABLE: 'The directory (LDAP server) could not be reached, or did not answer within the configured time.',
   STK_ERR_DIRECTORY_OPERATION:
     'The directory answered a search or modification with an LDAP error. Carries `resultCode`, `resultName` and its `diagnostic` message.',
+  STK_ERR_TENANT_RESERVED:
+    'The tenant id is reserved for Stockade itself (ids starting with `stk-`, such as the install tenant `stk-install` that holds users and install settings).',
+  STK_ERR_USER_EXISTS: 'A user with this e-mail (or id) already exists.',
+  STK_ERR_INVITATION_INVALID: 'The invitation cannot be used: unknown, already used, replaced by a newer one, or expired. Nothing was written.',
+  STK_ERR_PASSWORD_WEAK:
+    'The password does not meet the policy (12 to 256 characters, not a common password, not a plain sequence, not containing the name or e-mail). Carries `reason`. Nothing was written.',
+  STK_ERR_ACCOUNT_LOCKED: 'Too many failed sign-ins for this account (counted across every API process); wait the time in `Retry-After`.',
+  STK_ERR_MFA_REQUIRED:
+    'A second factor is needed: give the TOTP or a recovery code to sign in; or, signed in without MFA where the install requires it, set MFA up first (only your own MFA set-up is reachable).',
+  STK_ERR_MFA_INVALID: 'The TOTP or recovery code is wrong (or the recovery code was used already).',
+  STK_ERR_MFA_REPLAYED: 'The TOTP code was used already (a code works once, on every process); wait for the next one.',
+  STK_ERR_TOKEN_EXPIRY_TOO_LONG: "The API token's requested lifetime is longer than the install's maximum. Carries `limit`.",
+  STK_ERR_APPROVAL_SELF:
+    'A four-eyes request was approved or rejected by the person who asked for it (also through another session or token of theirs); it needs a second person. Nothing was written.',
+  STK_ERR_APPROVAL_EXPIRED: 'The four-eyes request expired before a second person decided it; ask again. Nothing was written.',
+  STK_ERR_SSO_FAILED:
+    'Single sign-on did not complete: no provider configured, a state or nonce that does not match, a code the provider refused, or an ID token that does not verify.',
+  STK_ERR_VIDEO_SPEC_INVALID:
+    'A video spec (`docs/videos/specs/NN-name.yaml`) is not valid YAML or does not follow the spec schema. Carries `file`, `step` (1-based, or null for the top level) and `field`.',
+  STK_ERR_VIDEO_TOOL_MISSING:
+    'A tool the video pipeline needs is not installed: ffmpeg/ffprobe, chromium, or any voice (Piper, Festival with an HTS voice, flite, espeak-ng). Carries `tool` and the Debian `package`.',
+  STK_ERR_VIDEO_SIGN_IN_FAILED: 'The video pipeline could not sign in to the dashboard with the credential it was given. Carries `url`.',
+  STK_ERR_VIDEO_STEP_FAILED:
+    'A step of a video spec could not be played against the dashboard (a page that did not open, a selector that never appeared). Carries `file`, `step`, `action` and `selector`.',
+  STK_ERR_VIDEO_RENDER_FAILED: 'ffmpeg, ffprobe or a voice engine failed while rendering a video. Carries `tool`, `exitCode` and the end of its error output.',
+  STK_ERR_VIDEO_CHECK_FAILED:
+    'A rendered video failed one of the checks (streams, duration, loudness, subtitle timing, frames, pointer). Carries `file` and the failed `checks`.',
+  STK_ERR_EXPORT_TOO_LARGE: 'An export would hold more rows than one export may (100,000); narrow the filter (a time range, a status). Carries `limit`.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 

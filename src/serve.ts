@@ -74,7 +74,9 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
 
     const streams = await Streams.open(nc);
     closers.push({ name: 'streams', close: () => streams.close() });
-    const log = await EventLog.open(streams, { replicas: config.replicas });
+    const metrics = new Metrics();
+    const appendDuration = metrics.histogram('stockade_log_append_duration_seconds', 'Event log appends, from the call to the stream acknowledgement');
+    const log = await EventLog.open(streams, { replicas: config.replicas, onAppend: (s) => appendDuration.observe(s) });
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
     const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
     if (needsDb) {
@@ -97,7 +99,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       log,
       db,
       readModels: null,
-      metrics: new Metrics(),
+      metrics,
       health,
       adminKey: config.adminKey ?? admin.key,
     };

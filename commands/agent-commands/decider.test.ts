@@ -42,4 +42,28 @@ test('a dispatch is refused when its product is off, the tenant suspended or the
     .then([E.dispatched]);
 });
 
+test('cancel while the agent has not pulled it; after that, a pull takes nothing and a result is refused', () => {
+  spec(agentCommandDecider)
+    .given([dispatched])
+    .when({ kind: 'cancel', reason: 'wrong host' })
+    .then([E.cancelled], [{ reason: 'wrong host' }]);
+  spec(agentCommandDecider)
+    .given([dispatched, ev(E.delivered)])
+    .when({ kind: 'cancel', reason: '' })
+    .refused('STK_ERR_INVALID_TRANSITION');
+  spec(agentCommandDecider)
+    .given([dispatched, ev(E.completed, { outcome: 'succeeded', output: '' })])
+    .when({ kind: 'cancel', reason: '' })
+    .refused('STK_ERR_INVALID_TRANSITION');
+  spec(agentCommandDecider).given([]).when({ kind: 'cancel', reason: '' }).refused('STK_ERR_NOT_FOUND');
+  const cancelled = ev(E.cancelled, { reason: '' });
+  spec(agentCommandDecider).given([dispatched, cancelled]).when({ kind: 'cancel', reason: '' }).refused('STK_ERR_INVALID_TRANSITION');
+  spec(agentCommandDecider).given([dispatched, cancelled]).when({ kind: 'deliver', agentId: 'ag1' }).then([]);
+  spec(agentCommandDecider)
+    .given([dispatched, cancelled])
+    .when({ kind: 'complete', agentId: 'ag1', outcome: 'succeeded', output: '' })
+    .refused('STK_ERR_INVALID_TRANSITION');
+  spec(agentCommandDecider).given([dispatched, cancelled]).when({ kind: 'deliver', agentId: 'ag2' }).refused('STK_ERR_NOT_FOUND');
+});
+
 test.run();

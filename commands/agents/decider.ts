@@ -6,7 +6,7 @@ export interface AgentState {
   revoked: boolean;
 }
 
-export type AgentCommand =
+export type AgentLifecycleCommand =
   | { kind: 'enroll'; agent: AgentEnrolled }
   | { kind: 'heartbeat'; heartbeat: AgentHeartbeat }
   /** The heartbeats of one report batch, in one commit. */
@@ -15,7 +15,7 @@ export type AgentCommand =
   | { kind: 'revoke'; reason: string };
 
 /** A revoked agent stays revoked and visible: nothing brings it back, enrolling again makes a new agent. */
-export const agentDecider: Decider<AgentState, AgentCommand> = {
+export const agentDecider: Decider<AgentState, AgentLifecycleCommand> = {
   aggregateType: AGENT,
   initialState: () => ({ exists: false, revoked: false }),
   evolve(s, e) {

@@ -10,9 +10,17 @@ export const TokenEvents = {
 export const ROLES = ['operator', 'auditor'] as const;
 export type TokenRole = (typeof ROLES)[number];
 
+/** Who a token belongs to: a person (it acts with their roles) or a customer's service account. */
+export type TokenOwner = { kind: 'user'; id: string } | { kind: 'service'; id: string };
+
 export interface TokenCreated {
-  role: TokenRole;
+  /** The role of a customer's service token; null for a user's token, which has its owner's roles. */
+  role: TokenRole | null;
   lookup: string;
   hash: string;
   label: string;
+  /** Absent on tokens made before owners existed: those are the customer's service tokens. */
+  owner?: TokenOwner;
+  /** Absent on tokens made before expiries existed: those never expire. */
+  expiresAt?: string | null;
 }

@@ -3,6 +3,7 @@ import { IncidentEvents } from '../../commands/incidents/events.ts';
 import type { Product } from '../../src/domain/products.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
+import { hourId, hourStart, SEVERITY_RANK, tally } from '../hours.ts';
 
 export interface AlertDoc extends Doc {
   agentId: string;
@@ -40,6 +41,17 @@ export interface AlertDoc extends Doc {
 /** Matching messages an alert document lists; its events keep all of them. */
 export const MAX_ALERT_REFS = 100;
 
+/** Alerts raised in one hour (by the time Stockade received them): by severity, rule and agent. */
+export interface AlertHourDoc extends Doc {
+  hour: string;
+  low: number;
+  medium: number;
+  high: number;
+  critical: number;
+  rules: Record<string, number>;
+  agents: Record<string, number>;
+}
+
 const alertIds = (e: { data: unknown }): string[] => (e.data as { alertIds?: string[] }).alertIds ?? [];
 
 /**
@@ -49,10 +61,24 @@ const alertIds = (e: { data: unknown }): string[] => (e.data as { alertIds?: str
 export const alertsProjection = defineProjection({
   model: 'alerts',
   main: 'alerts',
-  collections: { alerts: { indexes: ['status', 'severity', 'agentId', 'incidentId', 'product'] } },
+  collections: {
+    alerts: {
+      indexes: ['status', 'severity', 'agentId', 'incidentId', 'product'],
+      sorts: {
+        raisedAt: (d) => String(d.raisedAt),
+        severity: (d) => SEVERITY_RANK[String(d.severity)] ?? null,
+        status: (d) => String(d.status),
+      },
+    },
+    'alert-hours': { indexes: [] },
+  },
   on: {
     [E.raised]: {
-      apply: (e, _docs, seq) => {
+      reads: (e) => [
+        { collection: 'alerts', id: e.aggregate.id },
+        { collection: 'alert-hours', id: hourId(e.at) },
+      ],
+      apply: (e, docs, seq) => {
         const d = e.data as AlertRaised;
         const det = d.detection;
         const doc: AlertDoc = {
@@ -85,7 +111,13 @@ export const alertsProjection = defineProjection({
           groupKey: det?.groupKey ?? null,
           refs: (det?.refs ?? []).slice(0, MAX_ALERT_REFS),
         };
-        return [{ collection: 'alerts', id: doc.id, doc }];
+        const id = hourId(e.at);
+        const h = docs.get<AlertHourDoc>('alert-hours', id) ?? { id, seq, hour: hourStart(id), low: 0, medium: 0, high: 0, critical: 0, rules: {}, agents: {} };
+        const hour: AlertHourDoc = { ...h, [d.severity]: h[d.severity] + 1, rules: tally(h.rules, d.rule), agents: tally(h.agents, d.agentId) };
+        return [
+          { collection: 'alerts', id: doc.id, doc },
+          { collection: 'alert-hours', id, doc: hour },
+        ];
       },
     },
     [E.occurred]: {

@@ -30,7 +30,7 @@ function add(doc: EvidenceDoc | undefined, s: CustodyStep, fields: Partial<Evide
 export const evidenceProjection = defineProjection({
   model: 'evidence',
   main: 'evidence',
-  collections: { evidence: { indexes: ['agentId', 'sealed'] } },
+  collections: { evidence: { indexes: ['agentId', 'sealed'], sorts: { collectedAt: (d) => String(d.collectedAt) } } },
   on: {
     [E.collected]: {
       apply: (e, _docs, seq) => {

@@ -9,7 +9,7 @@ export interface ScanDoc extends Doc, ScanCompleted {
 export const scansProjection = defineProjection({
   model: 'scans',
   main: 'scans',
-  collections: { scans: { indexes: ['agentId', 'product'] } },
+  collections: { scans: { indexes: ['agentId', 'product'], sorts: { finishedAt: (d) => String(d.finishedAt) } } },
   on: {
     [E.completed]: {
       apply: (e, _docs, seq) => {

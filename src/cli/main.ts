@@ -8,6 +8,8 @@ import { registerLedger } from './ledger.ts';
 import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
 import { registerWitness } from './witness.ts';
+import { registerUser } from './user.ts';
+import { registerDocs } from '../videos/cli.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
 const REGISTRARS: Array<(program: Command) => void> = [
@@ -19,6 +21,8 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerTenant,
   registerBackup,
   registerWitness,
+  registerUser,
+  registerDocs,
 ];
 
 export function buildProgram(): Command {

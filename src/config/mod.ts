@@ -46,6 +46,8 @@ export interface Config {
   ingressHost: string;
   ingressPort: number;
   ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number };
+  /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
+  publicIngressUrl?: string;
   backpressure: BackpressureConfig;
   ledger: LedgerConfig;
   sealer: { http?: { host: string; port: number }; workerId?: string };
@@ -88,6 +90,7 @@ function toConfig(v: SettingValues): Config {
     ingressHost: v.ingress.host,
     ingressPort: v.ingress.port,
     ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },
+    ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),
     backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },
     ledger: {
       keyDir: resolve(v.keyDir),

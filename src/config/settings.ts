@@ -89,6 +89,19 @@ const urls = (raw: string): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** An https URL agents can reach, without credentials, query or fragment; kept without a trailing `/`. */
+const publicHttpsUrl = (raw: string): string | null => {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new InvalidSetting('must be an https URL');
+  }
+  if (u.protocol !== 'https:' || u.username || u.password || u.search || u.hash)
+    throw new InvalidSetting('must be an https URL without credentials, query or fragment');
+  return u.href.replace(/\/$/, '');
+};
+
 const httpUrl = (raw: string): string | null => {
   if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new InvalidSetting('must be an http(s) URL');
   return raw;
@@ -208,6 +221,15 @@ export const SETTINGS = {
     defaultText: '`127.0.0.1:8443`',
     parse: hostPort,
     description: 'agent ingress (mTLS)',
+  }),
+  publicIngressUrl: def({
+    section: 'ingress',
+    flag: { name: '--public-ingress-url', arg: 'URL', commands: ['serve'] },
+    env: 'STOCKADE_PUBLIC_INGRESS_URL',
+    default: null as string | null,
+    defaultText: '(the listening address)',
+    parse: publicHttpsUrl,
+    description: 'https URL agents reach the ingress at (behind NAT, a load balancer, a DNS name); the dashboard puts it in enroll commands',
   }),
   agentCertDays: def({
     section: 'ingress',

@@ -10,6 +10,8 @@ export type ActorKind = 'operator' | 'agent' | 'system';
 export interface Actor {
   kind: ActorKind;
   id: string;
+  /** How a user acted: `token:<id>`, `session:<id>` or `sso:<issuer>#<subject>`; absent for others. */
+  via?: string;
 }
 
 /** Where an event belongs: the tenant and the aggregate. Every part is validated before use. */

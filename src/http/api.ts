@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import { installErrorHandling } from './errors.ts';
 
@@ -21,13 +22,14 @@ export async function buildApiApp(rt: Runtime, plugins: ApiPlugin[] = [], sitePl
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
   });
   installErrorHandling(app);
+  observeRequests(app, rt.metrics, 'stockade_http_request_duration_seconds', 'Operator API and dashboard requests by route, method and status');
 
   app.get('/healthz', { schema: { hide: true } as object }, async (_req, reply) => {
     const h = await rt.health.run();
     return reply.status(h.ok ? 200 : 503).send({ status: h.ok ? 'ok' : 'unavailable', checks: h.checks });
   });
   app.get('/metrics', { schema: { hide: true } as object }, async (_req, reply) => {
-    return reply.type('text/plain; version=0.0.4').send(await rt.metrics.render());
+    return reply.type(rt.metrics.contentType).send(await rt.metrics.render());
   });
 
   // Registered before the plugins so it sees every route: the OpenAPI document is generated from
@@ -45,4 +47,15 @@ export async function buildApiApp(rt: Runtime, plugins: ApiPlugin[] = [], sitePl
   // Plugins that are not API areas (the dashboard under /ui) choose their own paths.
   for (const plugin of sitePlugins) await app.register(async (scoped) => plugin(scoped, rt));
   return app;
+}
+
+/**
+ * Records every answered request in a latency histogram labelled by route pattern (never the raw
+ * URL: ids would make a series per item), method and status.
+ */
+export function observeRequests(app: FastifyInstance, metrics: Metrics, name: string, help: string): void {
+  const h = metrics.histogram(name, help, ['route', 'method', 'status']);
+  app.addHook('onResponse', async (req, reply) => {
+    h.observe({ route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
 }

@@ -35,6 +35,19 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   STK_ERR_DETECT_RULE_INVALID: 400,
   STK_ERR_DETECT_CONFIG_INVALID: 400,
   STK_ERR_NOTE_INVALID: 400,
+  STK_ERR_TENANT_RESERVED: 400,
+  STK_ERR_USER_EXISTS: 409,
+  STK_ERR_INVITATION_INVALID: 410,
+  STK_ERR_PASSWORD_WEAK: 400,
+  STK_ERR_ACCOUNT_LOCKED: 429,
+  STK_ERR_MFA_REQUIRED: 403,
+  STK_ERR_MFA_INVALID: 401,
+  STK_ERR_MFA_REPLAYED: 401,
+  STK_ERR_TOKEN_EXPIRY_TOO_LONG: 400,
+  STK_ERR_APPROVAL_SELF: 403,
+  STK_ERR_APPROVAL_EXPIRED: 409,
+  STK_ERR_SSO_FAILED: 401,
+  STK_ERR_EXPORT_TOO_LARGE: 413,
 };
 
 /** The JSON body of every error response. */
@@ -62,7 +75,7 @@ export function toStkError(err: FastifyError | Error): StkError {
 }
 
 /** Data safe to echo to a client: only the fields a client can use to correct its request. */
-const CLIENT_DATA_KEYS = new Set(['field', 'expected', 'actual', 'context', 'product', 'limit', 'retryAfterSeconds', 'problems']);
+const CLIENT_DATA_KEYS = new Set(['field', 'expected', 'actual', 'context', 'product', 'limit', 'retryAfterSeconds', 'problems', 'reason']);
 
 /** Installs the error handler and the 404 handler that every Stockade HTTP app uses. */
 export function installErrorHandling(app: FastifyInstance): void {
@@ -80,7 +93,7 @@ export function installErrorHandling(app: FastifyInstance): void {
         ...(Object.keys(data).length ? { data } : {}),
       },
     };
-    if (status === 503 || status === 429) reply.header('Retry-After', String(stk.data.retryAfterSeconds ?? 1));
+    if (status === 503 || status === 429 || stk.data.retryAfterSeconds !== undefined) reply.header('Retry-After', String(stk.data.retryAfterSeconds ?? 1));
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {

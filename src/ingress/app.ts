@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import { observeRequests } from '../http/api.ts';
 import { installErrorHandling } from '../http/errors.ts';
 import type { IngressDeps } from './deps.ts';
 import { registerEnroll } from './routes-enroll.ts';
@@ -43,6 +44,7 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
         status: String(reply.statusCode),
       });
     });
+    observeRequests(app, metrics, 'stockade_ingress_request_duration_seconds', 'Agent ingress requests by route, method and status');
   }
   await app.register(rateLimit, { global: false });
   await app.register(async (scoped) => registerEnroll(scoped, deps), { prefix: '/agent/v1' });

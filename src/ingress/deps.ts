@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Issuer } from '../pki/issuer.ts';
 import type { TenantGate } from './identity.ts';
-import type { CommandOutbox } from './outbox.ts';
+import type { AgentCommandOutbox } from './outbox.ts';
 
 /** Everything the ingress's routes use. */
 export interface IngressDeps {
@@ -12,7 +12,7 @@ export interface IngressDeps {
   /** The install's CA behind its issuing threads. */
   issuer: Issuer;
   tenants: TenantGate;
-  outbox: CommandOutbox;
+  outbox: AgentCommandOutbox;
   logger: Logger;
   metrics?: Metrics;
   /** Validity of issued agent certificates. @defaultValue 30 */

@@ -27,7 +27,7 @@ export interface OutboxCommand {
  * `pendingFor` first makes sure the index has caught up with everything the stream held when the
  * agent asked, so a command dispatched before the pull is always in its answer.
  */
-export class CommandOutbox {
+export class AgentCommandOutbox {
   /** Unanswered commands by `tenant/agentId`, then by command id (insertion = dispatch order). */
   readonly #byAgent = new Map<string, Map<string, OutboxCommand>>();
   /** Where each unanswered command is filed: a command names its tenant only in its subject. */
@@ -83,7 +83,7 @@ export class CommandOutbox {
       if (!key || !open || !c) continue;
       if (e.type === CommandEvents.delivered) {
         open.set(id, { ...c, status: 'delivered', version: e.version });
-      } else if (e.type === CommandEvents.completed) {
+      } else if (e.type === CommandEvents.completed || e.type === CommandEvents.cancelled) {
         open.delete(id);
         this.#agentOf.delete(id);
         if (open.size === 0) this.#byAgent.delete(key);

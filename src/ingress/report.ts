@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type AgentCommand, agentDecider } from '../../commands/agents/decider.ts';
+import { type AgentLifecycleCommand, agentDecider } from '../../commands/agents/decider.ts';
 import type { AgentHeartbeat } from '../../commands/agents/events.ts';
 import { type AlertCommand, alertDecider } from '../../commands/alerts/decider.ts';
 import { type EvidenceCommand, evidenceDecider } from '../../commands/evidence/decider.ts';
@@ -56,7 +56,7 @@ export type ReportWrite = {
 }[keyof ReportDeciders];
 
 interface ReportDeciders {
-  agent: { decider: typeof agentDecider; command: AgentCommand };
+  agent: { decider: typeof agentDecider; command: AgentLifecycleCommand };
   alert: { decider: typeof alertDecider; command: AlertCommand };
   finding: { decider: typeof findingDecider; command: FindingCommand };
   scan: { decider: typeof scanDecider; command: ScanCommand };
@@ -192,7 +192,7 @@ export async function writeReport(
   let count = 0;
   if (plan.own) {
     const r = await agentWrite(() =>
-      execute(log, target(plan.own!.id), agentDecider, plan.own!.command as AgentCommand, {
+      execute(log, target(plan.own!.id), agentDecider, plan.own!.command as AgentLifecycleCommand, {
         actor,
         eventIds: plan.own!.eventIds,
         known: { version: agent.version, state: { exists: true, revoked: false } },

@@ -13,7 +13,7 @@ import type { Runtime, Started } from '../runtime.ts';
 import { buildIngressApp } from './app.ts';
 import type { IngressDeps } from './deps.ts';
 import type { TenantGate } from './identity.ts';
-import { CommandOutbox } from './outbox.ts';
+import { AgentCommandOutbox } from './outbox.ts';
 import { TenantView } from './tenants.ts';
 
 export interface IngressOptions {
@@ -54,7 +54,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   const ca = issuer.ca;
   const tls = await ca.issueServerCertificate([o.host]);
   const tokens = o.tokens ?? (await ConsistencyTokens.open(o.log.streams));
-  const outbox = new CommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
+  const outbox = new AgentCommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
   const view = o.tenants ? null : new TenantView(o.log, o.logger.child({ component: 'tenant-view' }));
   const tenants = o.tenants ?? view!;
   let app: FastifyInstance;

@@ -23,6 +23,8 @@ export interface SealerGroupOptions {
   partitions?: number;
   /** @defaultValue 5000 */
   leaseMs?: number;
+  /** Passed to every partition's sealer. */
+  onSealed?: (lagSeconds: number) => void;
 }
 
 /**
@@ -169,6 +171,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
             replicas: this.#o.replicas ?? 1,
             consumerName: sealerConsumerName(p),
             filter: partitionFilter(p),
+            ...(this.#o.onSealed ? { onSealed: this.#o.onSealed } : {}),
           });
           this.#sealers.set(p, sealer);
         }

@@ -38,6 +38,8 @@ export interface SealerOptions extends CheckpointTargets {
   filter?: string;
   replicas?: number;
   now?: () => Date;
+  /** Told, for every block stored, how long its oldest entry waited since it was stored in EVENTS. */
+  onSealed?: (lagSeconds: number) => void;
 }
 
 interface Pending {
@@ -472,7 +474,9 @@ export class Sealer {
         sealedAtMs: Date.now(),
         inflight: null,
       });
+      const oldestMs = chain.pending[0]?.storedAtMs;
       chain.pending.splice(0, f.count);
+      if (oldestMs !== undefined) this.#o.onSealed?.((Date.now() - oldestMs) / 1000);
       this.#sealedEntries += f.count;
       this.#blocks++;
       this.#checkpoints.changed();

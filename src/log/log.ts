@@ -57,6 +57,8 @@ export interface EventLogOptions extends EventsStreamOptions {
   transientRetryMs?: number;
   /** Skip creating/updating the stream (a read-only or restricted NATS user). */
   skipEnsureStream?: boolean;
+  /** Told how long each append took, from the call to the server's acknowledgement (metrics). */
+  onAppend?: (seconds: number) => void;
 }
 
 interface Head {
@@ -81,6 +83,7 @@ export class EventLog {
   readonly #now: () => Date;
   readonly #heads = new Map<string, Head>();
   readonly #cacheSize: number;
+  readonly #onAppend: ((seconds: number) => void) | undefined;
 
   private constructor(streams: Streams, o: EventLogOptions) {
     this.streams = streams;
@@ -88,6 +91,7 @@ export class EventLog {
     this.#retryMs = o.transientRetryMs ?? 5000;
     this.#now = o.now ?? (() => new Date());
     this.#cacheSize = o.versionCacheSize ?? 10_000;
+    this.#onAppend = o.onAppend;
   }
 
   /**
@@ -121,6 +125,7 @@ export class EventLog {
     for (const e of events) if (e.id !== undefined) assertId('token', e.id, 'event id');
     const subject = eventSubject(stream);
     const ids = events.map((e) => e.id ?? newId());
+    const t0 = this.#onAppend ? performance.now() : 0;
 
     let head = await this.#expectedHead(subject, o.expectedVersion);
     // Two attempts at most: the second only when the cached head was stale but the caller's
@@ -161,6 +166,7 @@ export class EventLog {
         );
         if (ack.duplicate) return { ok: true, value: await this.#original(ack.seq, subject, ids[0]!) };
         this.#remember(subject, { version, position: ack.seq });
+        this.#onAppend?.((performance.now() - t0) / 1000);
         return { ok: true, value: { position: ack.seq, version, events: envelopes, duplicate: false } };
       } catch (err) {
         if (isWrongLastSequence(err) && attempt === 0) {

@@ -13,6 +13,8 @@ export interface ProjectorOptions {
   logger: Logger;
   /** Most records applied in one LevelDB batch. @defaultValue 500 */
   batchMax?: number;
+  /** Told, for every applied batch, how long its oldest record waited since it was stored (metrics). */
+  onApplied?: (lagSeconds: number) => void;
 }
 
 export interface RebuildResult {
@@ -46,7 +48,7 @@ export class Projector {
   private constructor(store: ReadStore, log: EventLog, o: ProjectorOptions) {
     this.store = store;
     this.log = log;
-    this.#o = { batchMax: 500, ...o };
+    this.#o = { batchMax: 500, onApplied: () => {}, ...o };
   }
 
   static async open(db: Level<string, unknown>, log: EventLog, projections: readonly Projection[], o: ProjectorOptions): Promise<Projector> {
@@ -168,6 +170,7 @@ export class Projector {
       }
       for (const w of writers) w.advance(last);
     });
+    this.#o.onApplied((Date.now() - records[0]!.storedAt.getTime()) / 1000);
     const pos = this.position;
     const ready = this.#waiters.filter((w) => w.position <= pos);
     if (ready.length) {

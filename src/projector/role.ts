@@ -1,5 +1,6 @@
 import { PROJECTIONS } from '../../projections/index.ts';
 import { newId } from '../ids.ts';
+import { LAG_BUCKETS_S } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ReadStore } from '../store/store.ts';
 import { ensureDefaultTenant } from '../tenancy/bootstrap.ts';
@@ -24,7 +25,17 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     await meta.put('instance', instance);
   }
   const logger = rt.logger.child({ component: 'projector' });
-  const projector = await Projector.open(rt.db, rt.log, PROJECTIONS, { durableName: `projector_${instance}`, logger });
+  const applyLag = rt.metrics.histogram(
+    'stockade_projector_apply_lag_seconds',
+    'Time from an event being stored to the read models showing it',
+    [],
+    LAG_BUCKETS_S,
+  );
+  const projector = await Projector.open(rt.db, rt.log, PROJECTIONS, {
+    durableName: `projector_${instance}`,
+    logger,
+    onApplied: (s) => applyLag.observe(s),
+  });
   await projector.start();
   logger.info({ position: projector.position, models: PROJECTIONS.map((p) => p.model) }, 'projector started');
   let lag = { events: 0, seconds: 0 };

@@ -12,7 +12,7 @@ export interface RouteCase {
   /** A query that names the target ids (list filters). */
   query?: (ids: Record<string, string>) => string;
   /** Routes whose path names no item: what a foreign id in body or query must give. */
-  foreign?: 'not-found' | 'empty-list' | 'none';
+  foreign?: 'not-found' | 'empty-list' | 'empty-export' | 'none';
 }
 
 export const CASES: Record<string, RouteCase> = {
@@ -27,6 +27,22 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/tokens': { foreign: 'none' },
   'POST /api/v1/tenants/{tenant}/tokens/{tokenId}/revoke': {},
   'GET /api/v1/tenants/{tenant}/overview': { foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/stats': { query: () => 'days=30', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/agents/export': { query: (i) => `format=json&hostname=${i.hostname ?? 'x'}`, foreign: 'empty-export' },
+  'GET /api/v1/tenants/{tenant}/commands/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'POST /api/v1/tenants/{tenant}/commands/{commandId}/cancel': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/alerts/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'POST /api/v1/tenants/{tenant}/alerts/bulk': { body: (i) => ({ action: 'acknowledge', alertIds: [i.spareAlertId] }), foreign: 'not-found' },
+  'GET /api/v1/tenants/{tenant}/incidents/export': { query: () => 'format=json&status=open', foreign: 'none' },
+  'POST /api/v1/tenants/{tenant}/incidents/{incidentId}/comments': { body: () => ({ text: 'test' }) },
+  'POST /api/v1/tenants/{tenant}/incidents/{incidentId}/reopen': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/findings/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'POST /api/v1/tenants/{tenant}/findings/bulk': {
+    body: (i) => ({ findingIds: [i.findingId], state: 'false-positive', reason: 'test' }),
+    foreign: 'not-found',
+  },
+  'GET /api/v1/tenants/{tenant}/scans/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'GET /api/v1/tenants/{tenant}/evidence/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
   'GET /api/v1/tenants/{tenant}/agents': { query: (i) => `hostname=${i.hostname ?? 'x'}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/agents/{agentId}': {},
   'POST /api/v1/tenants/{tenant}/agents/{agentId}/revoke': { body: () => ({ reason: 'test' }) },
@@ -55,6 +71,18 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/audit': { query: (i) => `actorId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit/{entryId}': {},
   'GET /api/v1/tenants/{tenant}/ledger': { foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/audit/export': { query: () => 'format=jsonl', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/access': { foreign: 'none' },
+  // User ids are the install's, not a customer's: naming another customer's user is a grant to a
+  // person (the admin sees every user), not a reach into that customer. A customer admin who
+  // cannot see the user gets 404: test/people/access.test.ts.
+  'PUT /api/v1/tenants/{tenant}/access': { body: (i) => ({ userId: i.userId, roles: ['customer-analyst'] }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/approvals': { query: () => 'status=pending', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/approvals/{approvalId}': {},
+  'POST /api/v1/tenants/{tenant}/approvals/{approvalId}/approve': {},
+  'POST /api/v1/tenants/{tenant}/approvals/{approvalId}/reject': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/policy': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/policy': { body: () => ({ approvalExpiryMinutes: 30 }), foreign: 'none' },
   'GET /api/v1/tenants/{tenant}/detection/rules': { query: () => 'custom=true', foreign: 'none' },
   'GET /api/v1/tenants/{tenant}/detection/rules/{ruleId}': {},
   'PUT /api/v1/tenants/{tenant}/detection/rules/{ruleId}/setting': { body: () => ({ level: 'high', exclude: { User: ['svc-*'] } }) },

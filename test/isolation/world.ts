@@ -70,6 +70,15 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
     { kind: 'dispatch', command: { agentId, action: 'ping', args: {} }, context: ANY_CONTEXT },
     { actor: { kind: 'operator', id: 'admin' }, known: 'new' },
   );
+  // A user with a role here, and a four-eyes request waiting for a second person.
+  const user = await f.call('POST', '/api/v1/users', { body: { name: `${label} person`, email: `${label}-${tenant}@example.test` } });
+  if (user.status !== 201) throw new Error(`user: ${JSON.stringify(user.body)}`);
+  const grant = await f.call('PUT', `/api/v1/tenants/${tenant}/access`, { body: { userId: user.body.id, roles: ['customer-analyst'] } });
+  if (grant.status !== 200) throw new Error(`grant: ${JSON.stringify(grant.body)}`);
+  const policy = await f.call('PUT', `/api/v1/tenants/${tenant}/policy`, { body: { fourEyes: ['isolate-host'] } });
+  if (policy.status !== 200) throw new Error(`policy: ${JSON.stringify(policy.body)}`);
+  const approval = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, { body: { action: 'isolate-host' } });
+  if (approval.status !== 202) throw new Error(`four eyes: ${approval.status} ${JSON.stringify(approval.body)}`);
   const inc = await f.call('POST', `/api/v1/tenants/${tenant}/incidents`, { body: { title: `${label} incident`, severity: 'high', alertIds: [alertId] } });
   if (inc.status !== 201) throw new Error(`incident: ${JSON.stringify(inc.body)}`);
   const rule = await f.call('POST', `/api/v1/tenants/${tenant}/detection/custom-rules`, { body: { name: `${label}.yml`, yaml: customRuleYaml(randomUUID()) } });
@@ -125,6 +134,8 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
       incidentId: inc.body.id,
       tokenId: tokens.body.items[0].id,
       entryId: audit.body.items[0].id,
+      userId: user.body.id,
+      approvalId: approval.body.approvalId,
       product: 'edr',
       hostname: `${label}-host`,
       ruleId: rule.body.id,

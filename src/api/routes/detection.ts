@@ -143,7 +143,7 @@ export const detectionRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/detection/rules`,
-    access: 'read',
+    permission: 'detection.read',
     area: 'detection',
     summary: "The tenant's detection rules: the built-in pack and custom rules, with their settings and whether each runs",
     params: TENANT_PARAM,
@@ -163,7 +163,7 @@ export const detectionRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/detection/rules/:ruleId`,
-    access: 'read',
+    permission: 'detection.read',
     area: 'detection',
     summary: 'One rule with its YAML source and the tenant setting',
     params: RULE_PARAM,
@@ -172,7 +172,7 @@ export const detectionRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'PUT',
     url: `${TENANT_PREFIX}/detection/rules/:ruleId/setting`,
-    access: 'write',
+    permission: 'detection.manage',
     area: 'detection',
     summary: 'Tune a rule for this tenant: on/off (core rules are always on), level, exclusions by field value; replaces the setting',
     params: RULE_PARAM,
@@ -189,7 +189,7 @@ export const detectionRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'DELETE',
     url: `${TENANT_PREFIX}/detection/rules/:ruleId/setting`,
-    access: 'write',
+    permission: 'detection.manage',
     area: 'detection',
     summary: "Back to the rule's own behaviour for this tenant",
     params: RULE_PARAM,
@@ -202,7 +202,7 @@ export const detectionRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/detection/custom-rules`,
-    access: 'write',
+    permission: 'detection.manage',
     area: 'detection',
     status: 201,
     summary: 'Upload a custom rule (YAML, the Sigma subset of docs/detection.md); a bad rule is refused with every problem and its line',
@@ -213,7 +213,7 @@ export const detectionRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'PUT',
     url: `${TENANT_PREFIX}/detection/custom-rules/:ruleId`,
-    access: 'write',
+    permission: 'detection.manage',
     area: 'detection',
     summary: 'Replace a custom rule with a new version (same id)',
     params: RULE_PARAM,
@@ -223,7 +223,7 @@ export const detectionRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'DELETE',
     url: `${TENANT_PREFIX}/detection/custom-rules/:ruleId`,
-    access: 'write',
+    permission: 'detection.manage',
     area: 'detection',
     summary: 'Remove a custom rule (and its setting)',
     params: RULE_PARAM,

@@ -10,7 +10,7 @@ export const ledgerRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/ledger`,
-    access: 'read',
+    permission: 'ledger.read',
     area: 'ledger',
     summary: "The tenant's ledger chain: head, height, blocks, last checkpoint and sealing lag",
     params: { ...TENANT_PARAM },

@@ -73,7 +73,7 @@ export const notificationRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/notifications/channels`,
-    access: 'read',
+    permission: 'notifications.read',
     area: 'notifications',
     summary: "The tenant's notification channels, secrets left out",
     params: TENANT_PARAM,
@@ -87,7 +87,7 @@ export const notificationRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/notifications/channels`,
-    access: 'write',
+    permission: 'notifications.manage',
     area: 'notifications',
     status: 201,
     summary: 'Add a channel (webhook, email, chat) with its routing; a webhook without a secret gets one, shown once',
@@ -95,11 +95,11 @@ export const notificationRoutes: TenantRouteDef[] = [
     body: CHANNEL_BODY,
     handler: (c: TenantContext<Record<string, unknown>>) => saveChannel(c, newId(), true),
   }),
-  getRoute('notifications/channels', 'channels', 'channelId', channelView),
+  getRoute('notifications/channels', 'channels', 'channelId', channelView, 'notifications.read'),
   tenantRoute({
     method: 'PUT',
     url: `${TENANT_PREFIX}/notifications/channels/:channelId`,
-    access: 'write',
+    permission: 'notifications.manage',
     area: 'notifications',
     summary: 'Replace a channel whole, secrets included (a webhook given no secret gets a new one)',
     params: CHANNEL_PARAM,
@@ -112,7 +112,7 @@ export const notificationRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'DELETE',
     url: `${TENANT_PREFIX}/notifications/channels/:channelId`,
-    access: 'write',
+    permission: 'notifications.manage',
     area: 'notifications',
     summary: 'Remove a channel; messages queued for it become dead letters',
     params: CHANNEL_PARAM,
@@ -122,12 +122,14 @@ export const notificationRoutes: TenantRouteDef[] = [
       return { id: c.params.channelId, removed: true, consistencyToken: await c.settle(r.position) };
     },
   }),
-  listRoute('notifications/deliveries', 'deliveries', { status: oneOf(['pending', 'delivered', 'dead-letter']), channelId: ID, alertId: ID }),
-  getRoute('notifications/deliveries', 'deliveries', 'deliveryId'),
+  listRoute('notifications/deliveries', 'deliveries', { status: oneOf(['pending', 'delivered', 'dead-letter']), channelId: ID, alertId: ID }, (d) => d, {
+    permission: 'notifications.read',
+  }),
+  getRoute('notifications/deliveries', 'deliveries', 'deliveryId', (d) => d, 'notifications.read'),
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/notifications/dead-letters`,
-    access: 'read',
+    permission: 'notifications.read',
     area: 'notifications',
     summary: 'Messages given up (permanent failure, attempts or age exhausted, channel removed), newest first',
     params: TENANT_PARAM,
@@ -155,6 +157,7 @@ export const notificationRoutes: TenantRouteDef[] = [
     param: 'deliveryId',
     action: 'retry',
     summary: 'Send a dead letter back to the outbox for a fresh round of attempts',
+    permission: 'notifications.manage',
     decider: deliveryDecider,
     command: () => ({ kind: 'requeue' as const }),
   }),

@@ -1,0 +1,80 @@
+import { installPatchesArgsSchema } from '../agent/patch/schemas.ts';
+
+/** Why an operator sent it; kept with the command (and the audit trail) for whoever reads it later. */
+const reason = { type: 'string', title: 'Reason', maxLength: 500 };
+
+/**
+ * The arguments of each agent command action, as JSON schemas (Ajv, draft-07 subset). The operator
+ * API validates a dispatch's `args` against its action's schema before anything is written, and the
+ * dashboard builds each action's form from the same schema (`title`, `description`, `default` are
+ * for the form). Keep them in step with what the agent's actions read (`src/agent/actions`).
+ */
+export const ACTION_ARGS: Record<string, object> = {
+  ping: { type: 'object', additionalProperties: false, properties: {} },
+  'collect-inventory': { type: 'object', additionalProperties: false, properties: {} },
+  'isolate-host': {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Cuts the host off the network except for the ingress, so the agent stays reachable.',
+    properties: {
+      reason,
+      ingressHost: { type: 'string', title: 'Ingress host the agent keeps', maxLength: 253, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' },
+      ingressPort: { type: 'integer', title: 'Ingress port', minimum: 1, maximum: 65535 },
+    },
+  },
+  'release-host': { type: 'object', additionalProperties: false, properties: { reason } },
+  'collect-evidence': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path'],
+    properties: {
+      path: {
+        type: 'string',
+        title: 'File on the host',
+        description: 'An absolute path, e.g. /var/log/auth.log',
+        minLength: 2,
+        maxLength: 4096,
+        pattern: '^/',
+      },
+      maxBytes: { type: 'integer', title: 'Largest size (bytes)', minimum: 1, maximum: 104_857_600, default: 10_485_760 },
+    },
+  },
+  'kill-process': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['pid'],
+    properties: {
+      pid: { type: 'integer', title: 'Process id', minimum: 2, maximum: 4_194_304 },
+      reason,
+      sha256: { type: 'string', title: 'Only if its executable has this SHA-256', pattern: '^[0-9a-f]{64}$' },
+    },
+  },
+  'disable-account': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['account'],
+    properties: { account: { type: 'string', title: 'Account', maxLength: 64, pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }, reason },
+  },
+  'reset-credentials': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['account'],
+    properties: { account: { type: 'string', title: 'Account', maxLength: 64, pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }, reason },
+  },
+  'run-scan': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['targets'],
+    properties: {
+      targets: {
+        type: 'array',
+        title: 'Targets (addresses, CIDR blocks or host names)',
+        minItems: 1,
+        maxItems: 64,
+        items: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:/\\[\\]-]+$' },
+      },
+      ports: { type: 'array', title: 'Ports (default: the common ones)', maxItems: 1024, items: { type: 'integer', minimum: 1, maximum: 65535 } },
+    },
+  },
+  'install-patches': installPatchesArgsSchema,
+};
