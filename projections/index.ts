@@ -4,6 +4,9 @@ import { agentsProjection } from './agents/projection.ts';
 import { alertsProjection } from './alerts/projection.ts';
 import { auditProjection } from './audit/projection.ts';
 import { agentCommandsProjection } from './agent-commands/projection.ts';
+import { channelsProjection } from './channels/projection.ts';
+import { deliveriesProjection } from './deliveries/projection.ts';
+import { detectionProjection } from './detection/projection.ts';
 import { evidenceProjection } from './evidence/projection.ts';
 import { findingsProjection } from './findings/projection.ts';
 import { hostsProjection } from './hosts/projection.ts';
@@ -30,6 +33,9 @@ export const PROJECTIONS: readonly Projection[] = [
   hostsProjection,
   agentConfigProjection,
   agentCommandsProjection,
+  detectionProjection,
+  channelsProjection,
+  deliveriesProjection,
   auditProjection,
   usersProjection,
   accessProjection,

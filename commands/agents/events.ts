@@ -21,6 +21,13 @@ export interface AgentEnrolled {
 }
 export interface AgentHeartbeat {
   inventory?: Record<string, unknown> | null;
+  /** The agent's clock when it sent the heartbeat (the report event's `at`, put here by the ingress). */
+  agentTime?: string;
+  /** When the agent process started: a new value is a new start (the detector's `started`, `restarted_unexpectedly`). */
+  agentStartedAt?: string;
+  /** The agent announces a clean stop. */
+  stopping?: boolean;
+  agentVersion?: string;
 }
 /** What an agent-health report says; the agent's own clock is in `observedAt`. */
 export interface AgentHealth {

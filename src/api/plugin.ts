@@ -11,11 +11,13 @@ import { agentConfigRoutes } from './routes/agent-config.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { auditExportRoutes } from './routes/audit.ts';
 import { coreRoutes } from './routes/core.ts';
+import { detectionRoutes } from './routes/detection.ts';
 import { edrRoutes } from './routes/edr.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { meRoutes } from './routes/me.ts';
 import { mspRoutes } from './routes/msp.ts';
+import { notificationRoutes, registerNotifyServices } from './routes/notifications.ts';
 import { productRoutes } from './routes/products.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -31,6 +33,8 @@ export const OPERATOR_ROUTES: RouteDef[] = [
   ...productRoutes,
   ...edrRoutes,
   ...identityRoutes,
+  ...detectionRoutes,
+  ...notificationRoutes,
   ...ledgerRoutes,
   ...adminRoutes,
   ...accessRoutes,
@@ -63,6 +67,7 @@ export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<vo
     people,
   };
   app.decorate('api', services);
+  await registerNotifyServices(app, rt);
   // Last-used times noted since the last flush are written when the API stops.
   app.addHook('onClose', async () => people.close());
   registerRoutes(app, OPERATOR_ROUTES);

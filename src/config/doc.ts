@@ -12,6 +12,7 @@ const SECTION_TITLES: Record<SettingDef<unknown>['section'], string> = {
   telemetry: 'ingress, api and projector roles: telemetry and evidence',
   ledger: 'sealer role and `stockade sealer`',
   sealer: '`stockade sealer`',
+  detector: 'detector role (and the api role, for channels)',
 };
 
 /** The README's configuration table, generated from the settings table. */

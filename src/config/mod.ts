@@ -53,6 +53,18 @@ export interface Config {
   telemetry: { maxAgeMs: number; maxBytes: number; evidenceMaxBytes: number };
   ledger: LedgerConfig;
   sealer: { http?: { host: string; port: number }; workerId?: string };
+  detector: DetectorConfig;
+}
+
+/** The detector role's settings, and the notification settings the API shares with it. */
+export interface DetectorConfig {
+  silenceMs: number;
+  /** Base of the alert links in messages. */
+  publicUrl: string;
+  allowLoopback: boolean;
+  allowPrivate: boolean;
+  /** Extra CA certificates (PEM file) for receivers. */
+  caFile?: string;
 }
 
 /**
@@ -92,6 +104,13 @@ function toConfig(v: SettingValues): Config {
       ...(v.witnessUrl ? { witnessUrl: v.witnessUrl } : {}),
     },
     sealer: { ...(v.sealerHttp ? { http: v.sealerHttp } : {}), ...(v.workerId ? { workerId: v.workerId } : {}) },
+    detector: {
+      silenceMs: v.silenceSeconds * 1000,
+      publicUrl: v.publicUrl ?? `http://${v.http.host.includes(':') ? `[${v.http.host}]` : v.http.host}:${v.http.port}`,
+      allowLoopback: v.notifyAllowLoopback,
+      allowPrivate: v.notifyAllowPrivate,
+      ...(v.notifyCaFile ? { caFile: resolve(v.notifyCaFile) } : {}),
+    },
   };
 }
 

@@ -7,7 +7,7 @@ export type SettingCommand = 'serve' | 'sealer';
 /** One setting: where it comes from (a flag wins over its variable), its default, how it is checked. */
 export interface SettingDef<T> {
   /** Section of the configuration (and of the README's table). */
-  section: 'core' | 'api' | 'ingress' | 'backpressure' | 'telemetry' | 'ledger' | 'sealer';
+  section: 'core' | 'api' | 'ingress' | 'backpressure' | 'telemetry' | 'ledger' | 'sealer' | 'detector';
   /** `--flag`, with its argument's name for the docs. */
   flag?: { name: string; arg: string; commands: readonly SettingCommand[] };
   env?: string;
@@ -58,6 +58,7 @@ export function hostPort(raw: string): { host: string; port: number } {
 }
 
 const text = (raw: string): string => raw;
+const flag = (raw: string): boolean => raw !== '0' && raw !== 'false';
 const optionalText = (raw: string): string | null => raw;
 
 /** One of `values`. */
@@ -106,7 +107,7 @@ const httpUrl = (raw: string): string | null => {
   return raw;
 };
 
-export const ROLES = ['api', 'ingress', 'projector', 'sealer'] as const;
+export const ROLES = ['api', 'ingress', 'projector', 'sealer', 'detector'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The default data folder, relative to the working directory. */
@@ -133,7 +134,7 @@ export const SETTINGS = {
     default: [...ROLES] as Role[],
     defaultText: 'all',
     parse: listOf(ROLES),
-    description: '`api,ingress,projector,sealer`: the roles this process runs',
+    description: '`api,ingress,projector,sealer,detector`: the roles this process runs',
   }),
   natsUrl: def({
     section: 'core',
@@ -376,6 +377,46 @@ export const SETTINGS = {
       return raw;
     },
     description: "this worker's id for partition leases; a restart with the same id takes its leases back at once",
+  }),
+  silenceSeconds: def({
+    section: 'detector',
+    env: 'STOCKADE_AGENT_SILENCE_SECONDS',
+    default: 600,
+    defaultText: '`600`',
+    parse: integer(30, 30 * 86_400),
+    description: 'an agent not heard from for this long is reported silent (rule "Agent Stopped or Silent")',
+  }),
+  publicUrl: def({
+    section: 'detector',
+    env: 'STOCKADE_PUBLIC_URL',
+    default: null as string | null,
+    defaultText: '`http://<--http>`',
+    parse: httpUrl,
+    description: 'where operators reach the dashboard: the base of the alert links in notifications',
+  }),
+  notifyAllowLoopback: def({
+    section: 'detector',
+    env: 'STOCKADE_NOTIFY_ALLOW_LOOPBACK',
+    default: false,
+    defaultText: 'unset',
+    parse: flag,
+    description: 'let channels reach loopback receivers, `http://` ones included (tests, development)',
+  }),
+  notifyAllowPrivate: def({
+    section: 'detector',
+    env: 'STOCKADE_NOTIFY_ALLOW_PRIVATE',
+    default: false,
+    defaultText: 'unset',
+    parse: flag,
+    description: 'let channels reach receivers on private networks (RFC 1918, fc00::/7)',
+  }),
+  notifyCaFile: def({
+    section: 'detector',
+    env: 'STOCKADE_NOTIFY_CA_FILE',
+    default: null as string | null,
+    defaultText: '',
+    parse: optionalText,
+    description: 'PEM file of CA certificates trusted for https receivers and SMTP STARTTLS, besides the system store',
   }),
 } as const;
 

@@ -102,7 +102,14 @@ export function planReport(
     const eventIds = derivedIds(...key, String(i));
     switch (e.kind) {
       case 'heartbeat':
-        heartbeats.push({ inventory: e.data.inventory ?? null });
+        // The agent's clock goes with its liveness facts: the detector measures skew and restarts from them.
+        heartbeats.push({
+          inventory: e.data.inventory ?? null,
+          agentTime: e.at,
+          ...(e.data.agentStartedAt !== undefined ? { agentStartedAt: e.data.agentStartedAt } : {}),
+          ...(e.data.stopping !== undefined ? { stopping: e.data.stopping } : {}),
+          ...(e.data.agentVersion !== undefined ? { agentVersion: e.data.agentVersion } : {}),
+        });
         break;
       case 'agent-health':
         health.push({ ...(e.data as Omit<AgentHealth, 'observedAt'>), observedAt: e.at });

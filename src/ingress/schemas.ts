@@ -45,7 +45,7 @@ export const KIND_DATA = {
   heartbeat: {
     type: 'object',
     additionalProperties: false,
-    properties: { inventory: { ...details, maxProperties: 256 } },
+    properties: { inventory: { ...details, maxProperties: 256 }, agentStartedAt: time, stopping: { type: 'boolean' }, agentVersion: printable(32) },
   },
   alert: {
     type: 'object',

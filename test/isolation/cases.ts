@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { channelInput, customRuleYaml } from './world.ts';
+
 /**
  * One case per operator route under /api/v1/tenants/{tenant}: a valid body to send, aimed at the
  * ids of `ids`. The HTTP isolation suite fails for a route that has no case here, so a new route
@@ -96,4 +99,20 @@ export const CASES: Record<string, RouteCase> = {
   'POST /api/v1/tenants/{tenant}/approvals/{approvalId}/reject': { body: () => ({ reason: 'test' }) },
   'GET /api/v1/tenants/{tenant}/policy': { foreign: 'none' },
   'PUT /api/v1/tenants/{tenant}/policy': { body: () => ({ approvalExpiryMinutes: 30 }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/detection/rules': { query: () => 'custom=true', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/detection/rules/{ruleId}': {},
+  'PUT /api/v1/tenants/{tenant}/detection/rules/{ruleId}/setting': { body: () => ({ level: 'high', exclude: { User: ['svc-*'] } }) },
+  'DELETE /api/v1/tenants/{tenant}/detection/rules/{ruleId}/setting': {},
+  'POST /api/v1/tenants/{tenant}/detection/custom-rules': { body: () => ({ name: 'probe.yml', yaml: customRuleYaml(randomUUID()) }), foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/detection/custom-rules/{ruleId}': { body: (i) => ({ name: 'probe.yml', yaml: customRuleYaml(i.ruleId!) }) },
+  'DELETE /api/v1/tenants/{tenant}/detection/custom-rules/{ruleId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/channels': { foreign: 'none' },
+  'POST /api/v1/tenants/{tenant}/notifications/channels': { body: () => channelInput('probe'), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/notifications/channels/{channelId}': {},
+  'PUT /api/v1/tenants/{tenant}/notifications/channels/{channelId}': { body: () => channelInput('probe') },
+  'DELETE /api/v1/tenants/{tenant}/notifications/channels/{channelId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/deliveries': { query: (i) => `alertId=${i.alertId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/notifications/deliveries/{deliveryId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/dead-letters': { query: (i) => `channelId=${i.channelId}`, foreign: 'empty-list' },
+  'POST /api/v1/tenants/{tenant}/notifications/deliveries/{deliveryId}/retry': {},
 };

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
+import { deliveryDecider } from '../../commands/deliveries/decider.ts';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
 import { scanDecider } from '../../commands/scans/decider.ts';
 import { execute } from '../../src/domain/execute.ts';
@@ -102,6 +104,41 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
   if (approval.status !== 202) throw new Error(`four eyes: ${approval.status} ${JSON.stringify(approval.body)}`);
   const inc = await f.call('POST', `/api/v1/tenants/${tenant}/incidents`, { body: { title: `${label} incident`, severity: 'high', alertIds: [alertId] } });
   if (inc.status !== 201) throw new Error(`incident: ${JSON.stringify(inc.body)}`);
+  const rule = await f.call('POST', `/api/v1/tenants/${tenant}/detection/custom-rules`, { body: { name: `${label}.yml`, yaml: customRuleYaml(randomUUID()) } });
+  if (rule.status !== 201) throw new Error(`custom rule: ${JSON.stringify(rule.body)}`);
+  const channel = await f.call('POST', `/api/v1/tenants/${tenant}/notifications/channels`, { body: channelInput(label) });
+  if (channel.status !== 201) throw new Error(`channel: ${JSON.stringify(channel.body)}`);
+  const deliveryId = newId();
+  await execute(
+    log,
+    { tenant, id: deliveryId },
+    deliveryDecider,
+    {
+      kind: 'queue',
+      delivery: {
+        alertId,
+        channelId: channel.body.id,
+        channelKind: 'webhook',
+        channelName: label,
+        recipients: ['hooks.example.com'],
+        group: {
+          tenant,
+          alertId,
+          ruleId: 'edr.suspicious-child',
+          ruleVersion: 'agent',
+          title: `${label} alert`,
+          severity: 'high',
+          attack: [],
+          host: `${label}-host`,
+          count: 1,
+          firstSeen: '2026-01-01T00:00:00.000Z',
+          lastSeen: '2026-01-01T00:00:00.000Z',
+        },
+        notifiedCount: 0,
+      },
+    },
+    { actor: { kind: 'system', id: 'outbox' }, known: 'new' },
+  );
   const tokens = await f.call('GET', `/api/v1/tenants/${tenant}/tokens`);
   const audit = await f.call('GET', `/api/v1/tenants/${tenant}/audit?limit=1&waitFor=${await readToken(log.streams, tenant, ev.position)}`);
   return {
@@ -128,6 +165,36 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
       connectionId,
       identityId,
       seq: String(sealed.batch!.firstSeq),
+      ruleId: rule.body.id,
+      channelId: channel.body.id,
+      deliveryId,
     },
+  };
+}
+
+/** A valid custom rule with this id (the isolation cases upload and replace them). */
+export function customRuleYaml(id: string): string {
+  return [
+    'title: Isolation Probe',
+    `id: ${id}`,
+    'logsource:',
+    '    product: linux',
+    '    category: process_creation',
+    'detection:',
+    '    selection:',
+    '        Image|endswith: /probe',
+    '    condition: selection',
+    'level: low',
+    '',
+  ].join('\n');
+}
+
+/** A webhook channel that is never reached by these tests. */
+export function channelInput(label: string) {
+  return {
+    kind: 'webhook',
+    name: `${label} SOC`,
+    settings: { url: 'https://hooks.example.com/stockade', secret: 'stk_whsec_isolation-test-secret-0123456789' },
+    routing: { minSeverity: 'high' },
   };
 }

@@ -62,6 +62,8 @@ export class AgentRunner {
   #reportedDrops = 0;
   #revoked = false;
   #stopping: Promise<void> | null = null;
+  /** This process's start: a new value tells the server the agent started again. */
+  readonly #startedAt = new Date().toISOString();
   #stopped!: () => void;
   /** Resolves when the agent has stopped: by `stop()`, or because it was revoked. */
   readonly done: Promise<'stopped' | 'revoked'>;
@@ -133,7 +135,7 @@ export class AgentRunner {
     this.#outbox.setProducts(this.#config?.products ?? []);
     await this.#outbox.add([
       this.#report([
-        { kind: 'heartbeat', at: now(), data: { inventory: this.#inventory() } },
+        { kind: 'heartbeat', at: now(), data: this.#beat() },
         { kind: 'agent-health', at: now(), data: { event: 'started', agentVersion: AGENT_VERSION } },
       ]),
     ]);
@@ -152,7 +154,12 @@ export class AgentRunner {
     this.#stopping ??= (async () => {
       await this.#scheduler.stop();
       if (!this.#revoked) {
-        await this.#outbox.add([this.#report([{ kind: 'agent-health', at: now(), data: { event: 'stopped', agentVersion: AGENT_VERSION } }])]);
+        await this.#outbox.add([
+          this.#report([
+            { kind: 'heartbeat', at: now(), data: { ...this.#beat(), stopping: true } },
+            { kind: 'agent-health', at: now(), data: { event: 'stopped', agentVersion: AGENT_VERSION } },
+          ]),
+        ]);
         await this.#outbox.flushed(5_000);
       }
       await this.#outbox.stop();
@@ -294,7 +301,7 @@ export class AgentRunner {
 
   async #heartbeat(): Promise<void> {
     await this.#renewIfDue();
-    const events: WireEvent[] = [{ kind: 'heartbeat', at: now(), data: { inventory: this.#inventory() } }];
+    const events: WireEvent[] = [{ kind: 'heartbeat', at: now(), data: this.#beat() }];
     const s = this.#outbox.stats();
     if (s.droppedBatches !== this.#reportedDrops || s.pendingBatches >= 10) {
       this.#reportedDrops = s.droppedBatches;
@@ -428,6 +435,11 @@ export class AgentRunner {
       ...(d.extraPrivilegedGroups !== undefined ? { extraPrivilegedGroups: d.extraPrivilegedGroups } : {}),
       ...(d.staleAfterDays !== undefined ? { staleAfterDays: d.staleAfterDays } : {}),
     };
+  }
+
+  /** A heartbeat's data: the inventory, and what the server tells restarts and clean stops by. */
+  #beat(): Record<string, unknown> {
+    return { inventory: this.#inventory(), agentStartedAt: this.#startedAt, agentVersion: AGENT_VERSION };
   }
 
   #inventory(): Record<string, unknown> {
