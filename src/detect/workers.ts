@@ -12,7 +12,7 @@ import type { TransportOptions } from '../notify/deliver.ts';
 import type { RetryPolicy } from '../notify/retry.ts';
 import type { SecretBox } from '../notify/secrets.ts';
 import { PartitionLeases } from '../partitions/leases.ts';
-import { telemetryStreamSpec } from '../telemetry/stream.ts';
+import { ensureTelemetryStream } from '../telemetry/ensure.ts';
 import { AlertWriter, DETECTOR_BUCKET } from './alert-writer.ts';
 import { type DetectorCounters, PartitionWorker } from './partition.ts';
 import type { Rule } from './types.ts';
@@ -76,7 +76,8 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
   static async start(o: DetectorOptions): Promise<Detector> {
     const d = new Detector(o);
     // The ingress creates TELEMETRY too; the detector may start first.
-    await o.streams.ensureStream(telemetryStreamSpec({ replicas: o.replicas ?? 1 }));
+    // Created if missing, never updated: its retention is the configuration's, set by serve and the ingress.
+    await ensureTelemetryStream(o.streams, { replicas: o.replicas ?? 1 }, o.logger, { createOnly: true });
     d.#kv = await o.streams.bucket(DETECTOR_BUCKET, { history: 1, replicas: o.replicas ?? 1 });
     d.#writer = new AlertWriter(o.log, d.#kv);
     await d.#leases.start();

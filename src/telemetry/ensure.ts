@@ -18,8 +18,14 @@ function insufficientStorage(err: unknown): boolean {
  * warning: telemetry is retained, not kept, and a smaller bound only means older items go sooner.
  * Returns the size in effect.
  */
-export async function ensureTelemetryStream(streams: Streams, o: TelemetryStreamOptions = {}, logger?: Logger): Promise<number> {
-  let spec = telemetryStreamSpec(o);
+export async function ensureTelemetryStream(
+  streams: Streams,
+  o: TelemetryStreamOptions = {},
+  logger?: Logger,
+  /** Create it if missing but leave an existing one as it is (a role that does not hold the retention settings). */
+  c: { createOnly?: boolean } = {},
+): Promise<number> {
+  let spec = { ...telemetryStreamSpec(o), ...(c.createOnly ? { updateMutable: false } : {}) };
   const wanted = spec.maxBytes ?? 0;
   for (;;) {
     try {
