@@ -9,6 +9,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loadPack } from '../../src/detect/pack.ts';
+import { Detector } from '../../src/detect/workers.ts';
+import { createLogger } from '../../src/logger.ts';
+import { openInstallBox } from '../../src/notify/install-box.ts';
 import { TELEMETRY_STREAM, telemetrySubject } from '../../src/telemetry/stream.ts';
 import { PASSWD } from '../agent/identity-fixture.ts';
 import { copySleep, startChild } from '../agent/fixture.ts';
@@ -20,15 +24,27 @@ let agentDir: string;
 let agentId: string;
 let root: string;
 let agent: Proc | null = null;
+let detector: Detector | null = null;
 
 test.before(async () => {
   s = await edrStack({ host: '127.0.0.1', products: ['edr', 'identity'] });
+  // The detector reads what the agent sends (TELEMETRY) beside the API, as `serve` runs it.
+  detector = await Detector.start({
+    log: s.f.stk.runtime.log,
+    streams: s.f.stk.runtime.log.streams,
+    pack: await loadPack(),
+    box: await openInstallBox(s.f.stk.runtime.log.streams),
+    transport: { dashboardBaseUrl: 'https://stockade.example.com', network: { allowLoopback: true }, timeoutMs: 5000 },
+    logger: createLogger({ level: 'silent' }),
+    workerId: 'edr-test',
+  });
   await fastSettings(s);
   ({ dir: agentDir, agentId } = await s.enrollAgent('agent-a'));
   root = await s.hostRoot('a');
 });
 test.after(async () => {
   await agent?.kill();
+  await detector?.close();
   await s?.close();
 });
 
@@ -224,6 +240,22 @@ test("any item the agent sent can be proven offline against its batch's sealed r
   const bad = startStockade(['telemetry', 'verify-proof', file]);
   assert.is(await bad.exited, 2);
   assert.equal(JSON.parse(bad.lines[0]!), { ok: false, reason: 'the item does not hash to the leaf hash' });
+});
+
+test("the chain: a program the test ran from /tmp, reported by the agent, raises the detector's alert, whose telemetry can be proven", async () => {
+  const alert = await until('the exec-from-tmp alert on this host', async () => {
+    const r = await s.api('GET', `/alerts?agentId=${agentId}`);
+    return r.body.items?.find((a: any) => a.title === 'Program Executed from a Temporary Folder');
+  });
+  const ref = (alert.details?.refs ?? alert.refs ?? []).find((x: any) => x.stream === 'TELEMETRY');
+  assert.ok(ref, JSON.stringify(alert));
+  const proof = await s.api('GET', `/telemetry/${ref.seq}/proof`);
+  assert.is(proof.status, 200, JSON.stringify(proof.body));
+  assert.match(proof.body.item.exe, /^\/tmp\//);
+  const file = join(s.dir, 'alert-proof.json');
+  await writeFile(file, JSON.stringify(proof.body));
+  const ok = startStockade(['telemetry', 'verify-proof', file]);
+  assert.is(await ok.exited, 0, ok.lines.join('\n'));
 });
 
 test.run();
