@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { StkError } from '../errors.ts';
 import { HostRoot } from '../agent/host-root.ts';
 import { AGENT_VERSION, AgentRunner } from '../agent/run/runner.ts';
-import { AgentClient, loadAgentState, saveAgentState, type WireEvent } from './agent-client.ts';
+import { AgentClient, loadAgentState, saveAgentState, type WireEvent } from '../agent/client.ts';
 
 function say(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));

@@ -1,4 +1,4 @@
-import type { WireEvent } from '../../cli/agent-client.ts';
+import type { WireEvent } from '../client.ts';
 import type { AgentConfig } from '../../domain/agent-config.ts';
 import type { Product } from '../../domain/products.ts';
 import { newId } from '../../ids.ts';
@@ -9,7 +9,7 @@ import { ConnectionCollector, type ConnectionCollectorState } from '../connectio
 import { collectDirectory, type DirectoryConfig, type DirectorySnapshot, diffSnapshots, directoryFindings } from '../directory/mod.ts';
 import type { HostRoot } from '../host-root.ts';
 import { ProcessCollector, type ProcessCollectorState } from '../processes.ts';
-import type { AccountChangeItem } from '../telemetry.ts';
+import type { AccountChangeItem } from '../../telemetry/types.ts';
 import type { OutEntry, Outbox } from './outbox.ts';
 
 /** What the collectors need from the running agent. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { type AgentState, saveAgentState, type WireEvent } from '../../cli/agent-client.ts';
+import { type AgentState, saveAgentState, type WireEvent } from '../client.ts';
 import type { AgentConfig } from '../../domain/agent-config.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
