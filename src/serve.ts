@@ -14,6 +14,7 @@ import { openPrivacy } from './privacy/mod.ts';
 import { openReadModels } from './projector/role.ts';
 import { API_PLUGINS, ROLE_STARTERS, SITE_PLUGINS } from './roles.ts';
 import type { Runtime, Started } from './runtime.ts';
+import { ensureTelemetryStream } from './telemetry/ensure.ts';
 
 /** A running Stockade process. */
 export interface Stockade {
@@ -86,6 +87,8 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       onAppend: (s) => appendDuration.observe(s),
       ...(privacy ? { fields: privacy.cipher } : {}),
     });
+    // TELEMETRY next to EVENTS from the start: its retention comes from this configuration.
+    await ensureTelemetryStream(streams, { replicas: config.replicas, maxAgeMs: config.telemetry.maxAgeMs, maxBytes: config.telemetry.maxBytes }, logger);
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
     const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
     if (needsDb) {
@@ -118,7 +121,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       // Queries read this process's own LevelDB, so the api role needs the projector before it answers.
       runtime.readModels = await openReadModels(runtime);
       const rm = runtime.readModels;
-      closers.push({ name: 'projector', close: () => rm.projector.stop() });
+      closers.push({ name: 'projector', close: () => rm.stop() });
     }
     let apiUrl: string | undefined;
     if (config.roles.includes('api')) {

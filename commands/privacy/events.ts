@@ -29,6 +29,8 @@ export interface KeysDestroyed {
   cutoff?: string;
   /** Erasure: the operator's reference for the request (a ticket number), sealed. */
   reference?: string;
+  /** Erasure of a machine: how many of its telemetry items were removed from TELEMETRY. */
+  telemetryRemoved?: number;
 }
 
 export interface DataRemoved {

@@ -7,12 +7,17 @@ import { ConsistencyTokens } from './consistency.ts';
 import { type ApiServices, type RouteDef, registerRoutes } from './route.ts';
 import { accessRoutes } from './routes/access.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { agentConfigRoutes } from './routes/agent-config.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { auditExportRoutes } from './routes/audit.ts';
 import { coreRoutes } from './routes/core.ts';
+import { detectionRoutes } from './routes/detection.ts';
+import { edrRoutes } from './routes/edr.ts';
+import { identityRoutes } from './routes/identity.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { meRoutes } from './routes/me.ts';
 import { mspRoutes } from './routes/msp.ts';
+import { notificationRoutes, registerNotifyServices } from './routes/notifications.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { productRoutes } from './routes/products.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -25,7 +30,12 @@ export const OPERATOR_ROUTES: RouteDef[] = [
   // Before the core routes: `GET …/audit/export` must not be taken for an audit entry id.
   ...auditExportRoutes,
   ...coreRoutes,
+  ...agentConfigRoutes,
   ...productRoutes,
+  ...edrRoutes,
+  ...identityRoutes,
+  ...detectionRoutes,
+  ...notificationRoutes,
   ...ledgerRoutes,
   ...lifecycleRoutes,
   ...adminRoutes,
@@ -46,7 +56,7 @@ export const OPERATOR_ROUTES: RouteDef[] = [
  */
 export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<void> {
   if (!rt.readModels) throw new StkError('STK_ERR_INTERNAL', 'the operator API needs the read models of this process');
-  const { store, projector } = rt.readModels;
+  const { store, projector, telemetry } = rt.readModels;
   const people = await peopleOf(rt);
   const services: ApiServices = {
     store,
@@ -55,11 +65,13 @@ export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<vo
     tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
     adminKey: rt.adminKey,
     ledgerStatus: (tenant) => ledgerStatus(tenant, { streams: rt.streams }),
+    telemetry,
     people,
     privacy: rt.privacy ?? null,
     lifecycle: rt.config.lifecycle,
   };
   app.decorate('api', services);
+  await registerNotifyServices(app, rt);
   // Last-used times noted since the last flush are written when the API stops.
   app.addHook('onClose', async () => people.close());
   registerRoutes(app, OPERATOR_ROUTES);

@@ -12,6 +12,7 @@ import type { Privacy } from '../privacy/mod.ts';
 import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
+import { type TelemetryReadSide, type TenantTelemetry, tenantTelemetry } from '../telemetry/read-side.ts';
 import { isValidId } from '../ids.ts';
 import type { People } from '../people/people.ts';
 import { INSTALL_TENANT, isReservedTenant } from '../people/install.ts';
@@ -40,6 +41,8 @@ export interface ApiServices {
   adminKey: string;
   ledgerStatus(tenant: string): Promise<LedgerStatus>;
   people: People;
+  /** Telemetry read models, proofs and evidence bytes. */
+  telemetry: TelemetryReadSide;
   /** Field encryption of this process (erasure destroys its keys); null when it is off. */
   privacy?: Privacy | null;
   /** Retention defaults and agent command expiries (src/config/settings.ts). */
@@ -90,6 +93,8 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   directory: { user(userId: string): Promise<UserDoc | null> };
   /** This process's people services (sessions, refusals, settings). */
   people: People;
+  /** This tenant's telemetry read models, item proofs and evidence bytes. */
+  telemetry: TenantTelemetry;
 }
 
 /**
@@ -343,6 +348,7 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     ledgerStatus: () => api.ledgerStatus(tenant),
     directory: { user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId) },
     people: api.people,
+    telemetry: tenantTelemetry(api.telemetry, tenant),
   };
 }
 

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { dataDirOf } from '../config/mod.ts';
 import { dataPaths, readRunInfo } from '../datadir.ts';
 import { StkError } from '../errors.ts';
-import { EXPORT_FILES, exportTenant, type TenantExportManifest, verifyExport, writeSums } from '../lifecycle/export.ts';
+import { EvidenceStore } from '../evidence/store.ts';
+import { EXPORT_FILES, evidencePart, exportTenant, type TenantExportManifest, verifyExport, writeSums } from '../lifecycle/export.ts';
 import { EventLog } from '../log/mod.ts';
 import { openPrivacy } from '../privacy/mod.ts';
 import { requireAdminApi } from './admin-api.ts';
@@ -37,7 +38,14 @@ async function runExport(o: { data?: string; natsUrl?: string }, tenant: string,
   const privacy = await openPrivacy(bus.streams);
   try {
     const log = await EventLog.open(bus.streams, { skipEnsureStream: true, fields: privacy.cipher });
-    return await exportTenant({ log, keys: privacy.keys, tenant, out, readModels: readModelLines(o.data, tenant) });
+    return await exportTenant({
+      log,
+      keys: privacy.keys,
+      tenant,
+      out,
+      readModels: readModelLines(o.data, tenant),
+      parts: [evidencePart(new EvidenceStore(bus.streams))],
+    });
   } finally {
     privacy.close();
     await bus.close();

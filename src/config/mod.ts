@@ -70,9 +70,23 @@ export interface Config {
   /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
   publicIngressUrl?: string;
   backpressure: BackpressureConfig;
+  /** Retention of the TELEMETRY stream and the evidence upload bound. */
+  telemetry: { maxAgeMs: number; maxBytes: number; evidenceMaxBytes: number };
   ledger: LedgerConfig;
   sealer: { http?: { host: string; port: number }; workerId?: string };
   lifecycle: LifecycleConfig;
+  detector: DetectorConfig;
+}
+
+/** The detector role's settings, and the notification settings the API shares with it. */
+export interface DetectorConfig {
+  silenceMs: number;
+  /** Base of the alert links in messages. */
+  publicUrl: string;
+  allowLoopback: boolean;
+  allowPrivate: boolean;
+  /** Extra CA certificates (PEM file) for receivers. */
+  caFile?: string;
 }
 
 /**
@@ -102,6 +116,7 @@ function toConfig(v: SettingValues): Config {
     ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },
     ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),
     backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },
+    telemetry: { maxAgeMs: Math.round(v.telemetryMaxAgeDays * 86_400_000), maxBytes: v.telemetryMaxBytes, evidenceMaxBytes: v.evidenceMaxBytes },
     ledger: {
       keyDir: resolve(v.keyDir),
       blockMaxEntries: v.blockMaxEntries,
@@ -112,6 +127,13 @@ function toConfig(v: SettingValues): Config {
     },
     sealer: { ...(v.sealerHttp ? { http: v.sealerHttp } : {}), ...(v.workerId ? { workerId: v.workerId } : {}) },
     lifecycle: { fieldEncryption: v.fieldEncryption, retentionDays: v.retention, retentionIntervalMs: v.retentionIntervalMs, commandExpiry: v.commandExpiry },
+    detector: {
+      silenceMs: v.silenceSeconds * 1000,
+      publicUrl: v.publicUrl ?? `http://${v.http.host.includes(':') ? `[${v.http.host}]` : v.http.host}:${v.http.port}`,
+      allowLoopback: v.notifyAllowLoopback,
+      allowPrivate: v.notifyAllowPrivate,
+      ...(v.notifyCaFile ? { caFile: resolve(v.notifyCaFile) } : {}),
+    },
   };
 }
 

@@ -2,6 +2,11 @@ import { installPatchesArgsSchema } from '../agent/patch/schemas.ts';
 
 /** Why an operator sent it; kept with the command (and the audit trail) for whoever reads it later. */
 const reason = { type: 'string', title: 'Reason', maxLength: 500 };
+/** A local account name, as usermod takes it. */
+const localAccount = { type: 'string', title: 'Account', maxLength: 64, pattern: '^[a-z_][a-z0-9_.-]*\\$?$' };
+/** A directory account: sAMAccountName, user principal name, SID or DN (the agent finds the one it names); or a local name. */
+const directoryAccount = { type: 'string', title: 'Account', minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' };
+const accountSource = { type: 'string', title: 'Where the account is', enum: ['directory', 'local'] };
 
 /**
  * The arguments of each agent command action, as JSON schemas (Ajv, draft-07 subset). The operator
@@ -53,14 +58,18 @@ export const ACTION_ARGS: Record<string, object> = {
     type: 'object',
     additionalProperties: false,
     required: ['account'],
-    properties: { account: { type: 'string', title: 'Account', maxLength: 64, pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }, reason },
+    description: 'A directory account (when the agent has directory settings) or, with source local, a local account (locked and expired).',
+    properties: { account: directoryAccount, source: accountSource, reason },
   },
   'reset-credentials': {
     type: 'object',
     additionalProperties: false,
     required: ['account'],
-    properties: { account: { type: 'string', title: 'Account', maxLength: 64, pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }, reason },
+    description: 'The password must be changed at the next logon (directory), or at the next login (source local).',
+    properties: { account: directoryAccount, source: accountSource, reason },
   },
+  'lock-account': { type: 'object', additionalProperties: false, required: ['account'], properties: { account: localAccount, reason } },
+  'expire-account': { type: 'object', additionalProperties: false, required: ['account'], properties: { account: localAccount, reason } },
   'run-scan': {
     type: 'object',
     additionalProperties: false,

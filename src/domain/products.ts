@@ -22,6 +22,8 @@ export const ACTIONS: Record<string, Product | null> = {
   'kill-process': 'edr',
   'disable-account': 'identity',
   'reset-credentials': 'identity',
+  'lock-account': 'identity',
+  'expire-account': 'identity',
   'run-scan': 'attack-surface',
   'install-patches': 'patch',
 };
@@ -31,4 +33,8 @@ export const AREA_PRODUCTS: Record<string, readonly Product[]> = {
   findings: ['patch', 'attack-surface', 'identity'],
   scans: ['attack-surface'],
   evidence: ['edr'],
+  processes: ['edr'],
+  connections: ['edr'],
+  identities: ['identity'],
+  telemetry: ['edr', 'identity'],
 };

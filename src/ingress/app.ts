@@ -5,6 +5,9 @@ import { installErrorHandling } from '../http/errors.ts';
 import type { IngressDeps } from './deps.ts';
 import { registerEnroll } from './routes-enroll.ts';
 import { registerAgentRoutes } from './routes-agent.ts';
+import { registerConfigRoute } from './routes-config.ts';
+import { registerEvidenceRoute } from './routes-evidence.ts';
+import { registerTelemetryRoute } from './routes-telemetry.ts';
 import { ENROLL_MAX_BODY_BYTES, REPORT_MAX_BODY_BYTES } from './schemas.ts';
 
 export interface IngressTls {
@@ -49,6 +52,9 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
   await app.register(rateLimit, { global: false });
   await app.register(async (scoped) => registerEnroll(scoped, deps), { prefix: '/agent/v1' });
   await app.register(async (scoped) => registerAgentRoutes(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerConfigRoute(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerTelemetryRoute(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerEvidenceRoute(scoped, deps), { prefix: '/agent/v1' });
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;
 }

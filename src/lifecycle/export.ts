@@ -8,6 +8,7 @@ import type { EventEnvelope } from '../domain/events.ts';
 import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
 import { exportLedger, type ExportSummary } from '../ledger/export.ts';
+import type { EvidenceStore } from '../evidence/store.ts';
 import { decodeRecordBody, tenantFilter, type EventLog } from '../log/mod.ts';
 import { FieldCipher, type FieldKeys } from '../privacy/cipher.ts';
 import type { KeyStore } from '../privacy/keystore.ts';
@@ -20,8 +21,19 @@ import { TELEMETRY_STREAM, telemetryTenantFilter } from '../telemetry/stream.ts'
  */
 export type ExportPart = (o: { log: EventLog; tenant: string; out: string }) => Promise<Record<string, number>>;
 
-/** The export's parts from other modules (empty until they register: evidence bytes, proofs). */
+/** The export's parts from other modules (empty until they register: inclusion proofs). */
 export const EXPORT_PARTS: ExportPart[] = [];
+
+/** The tenant's evidence bytes, one file per evidence id under `evidence/`, each checked against its stored SHA-256. */
+export function evidencePart(store: EvidenceStore): ExportPart {
+  return async ({ tenant, out }) => {
+    const objects = await store.list(tenant).catch(() => []);
+    if (objects.length === 0) return { evidence: 0 };
+    await mkdir(join(out, 'evidence'), { recursive: true });
+    for (const o of objects) await writeFile(join(out, 'evidence', o.name), await store.read(tenant, o.name, o.sha256));
+    return { evidence: objects.length };
+  };
+}
 
 /** The manifest of a customer export (`manifest.json`); every file is also in `SHA256SUMS`. */
 export interface TenantExportManifest {
@@ -75,8 +87,9 @@ class Lines {
  *   exactly what the sealed, signed record holds (`verifyExport` does);
  * - `read-models.jsonl` — every document of its read models, as the API gave them;
  * - `telemetry.jsonl` — its telemetry items still kept;
+ * - `evidence/` — its evidence bytes (with `evidencePart`);
  * - `manifest.json` and `SHA256SUMS` (`sha256sum -c SHA256SUMS`) over every file.
- * Evidence bytes and inclusion proofs join through their own modules' parts (`EXPORT_PARTS`).
+ * Inclusion proofs join through their module's part (`EXPORT_PARTS`).
  */
 export async function exportTenant(o: {
   log: EventLog;
@@ -85,6 +98,8 @@ export async function exportTenant(o: {
   out: string;
   /** The read models as JSON lines (`GET …/export/read-models`); skipped when null. */
   readModels: AsyncIterable<string> | Iterable<string> | null;
+  /** Parts of this export besides `EXPORT_PARTS` (the evidence bytes: `evidencePart`). */
+  parts?: readonly ExportPart[];
   now?: () => Date;
 }): Promise<TenantExportManifest> {
   assertId('tenant', o.tenant, 'tenant');
@@ -122,7 +137,7 @@ export async function exportTenant(o: {
   await telemetry.close();
 
   const parts: Record<string, number> = {};
-  for (const part of EXPORT_PARTS) Object.assign(parts, await part({ log, tenant, out }));
+  for (const part of [...EXPORT_PARTS, ...(o.parts ?? [])]) Object.assign(parts, await part({ log, tenant, out }));
 
   const { out: _out, ...ledgerSummary } = ledger;
   const manifest: TenantExportManifest = {

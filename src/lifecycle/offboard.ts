@@ -118,7 +118,10 @@ export async function offboardTenant(o: {
 
   const removed: Partial<Record<RetentionKind, number>> = { telemetry: await log.streams.purge(TELEMETRY_STREAM, telemetryTenantFilter(tenant)) };
   // Stores outside EVENTS (evidence bytes, scan items) lose everything the tenant stored.
-  for (const t of o.targets ?? []) if (t.kind !== 'telemetry') removed[t.kind] = (removed[t.kind] ?? 0) + (await t.remove(tenant, new Date(8.64e15)));
+  for (const t of o.targets ?? []) {
+    if (t.kind === 'telemetry') continue;
+    removed[t.kind] = (removed[t.kind] ?? 0) + (t.destroy ? await t.destroy(tenant) : await t.remove(tenant, new Date(8.64e15)));
+  }
 
   await o.beforeDeleted?.();
   const deleted = await execute(

@@ -6,6 +6,7 @@ import type { Actor } from '../domain/events.ts';
 import { derivedIds, execute } from '../domain/execute.ts';
 import type { RetentionKind } from '../domain/personal.ts';
 import { aggregateTypeFilter, type EventLog, type Streams } from '../log/mod.ts';
+import type { EvidenceStore } from '../evidence/store.ts';
 import type { KeyStore } from '../privacy/keystore.ts';
 import { TELEMETRY_STREAM, telemetryTenantFilter } from '../telemetry/stream.ts';
 
@@ -23,6 +24,13 @@ const KEYED_KINDS = ['events', 'evidence', 'scan-items'] as const satisfies read
 export interface RetentionTarget {
   kind: RetentionKind;
   remove(tenant: string, cutoff: Date): Promise<number>;
+  /** Everything of the tenant, store and all (offboarding); `remove` with no cut-off when absent. */
+  destroy?(tenant: string): Promise<number>;
+}
+
+/** Evidence bytes age out of the tenant's object store bucket; an offboarding removes the bucket. */
+export function evidenceTarget(store: EvidenceStore): RetentionTarget {
+  return { kind: 'evidence', remove: (tenant, cutoff) => store.removeOlderThan(tenant, cutoff), destroy: (tenant) => store.destroy(tenant) };
 }
 
 /** Telemetry ages out of the TELEMETRY stream per tenant (the stream's own max age bounds every tenant). */

@@ -2,13 +2,17 @@ import { AgentCommandOutbox } from '../ingress/outbox.ts';
 import { replayDestructions } from '../privacy/destructions.ts';
 import type { Runtime, Started } from '../runtime.ts';
 import { expireCommands } from './commands.ts';
-import { applyRetention, telemetryTarget, type RetentionTarget } from './retention.ts';
+import { EvidenceStore } from '../evidence/store.ts';
+import { applyRetention, evidenceTarget, telemetryTarget, type RetentionTarget } from './retention.ts';
 
 /**
- * Stores outside EVENTS that age out by kind (the evidence object store, scan items) add their
- * target here; telemetry is built in.
+ * Stores outside EVENTS that age out by kind: telemetry and evidence bytes; scan items add theirs
+ * where they are kept.
  */
-export const RETENTION_TARGETS: Array<(rt: Runtime) => RetentionTarget> = [(rt) => telemetryTarget(rt.streams)];
+export const RETENTION_TARGETS: Array<(rt: Runtime) => RetentionTarget> = [
+  (rt) => telemetryTarget(rt.streams),
+  (rt) => evidenceTarget(new EvidenceStore(rt.streams, { replicas: rt.config.replicas })),
+];
 
 /**
  * The lifecycle role: on start it replays every recorded key destruction against the key store (a

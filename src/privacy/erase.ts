@@ -4,7 +4,8 @@ import type { Actor } from '../domain/events.ts';
 import { derivedIds, execute } from '../domain/execute.ts';
 import { normalizeSubject } from '../domain/personal.ts';
 import { StkError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { isValidId, newId } from '../ids.ts';
+import { TELEMETRY_STREAM, telemetrySubject } from '../telemetry/stream.ts';
 import type { EventLog } from '../log/mod.ts';
 import { tenantDeleted, type KeyStore } from './keystore.ts';
 
@@ -30,7 +31,7 @@ export interface Erasure {
 
 /**
  * Erases a data subject of a tenant by crypto-shredding: every data key filed under the subject
- * (every kind, every month) is listed, the destruction is recorded as a sealed event naming the
+ * (every kind, every month) is listed (and a machine's telemetry items removed from TELEMETRY), the destruction is recorded as a sealed event naming the
  * key ids (never the subject), then the keys are destroyed. The record comes first so a crash in
  * between still ends with the keys destroyed: whoever applies the event (every projector, the
  * lifecycle role) destroys them too. Events stay byte-identical, so every chain, signature and
@@ -47,7 +48,16 @@ export async function eraseSubject(log: EventLog, keys: KeyStore, r: EraseReques
   const found = await keys.keysOfSubject(r.tenant, await keys.subjectId(r.tenant, subject));
   const keyIds = found.map((k) => k.keyId);
   const erasureId = r.erasureId ?? newId();
-  const destruction: KeysDestroyed = { reason: 'erasure', keyIds, tenantKey: false, ...(r.reference ? { reference: r.reference } : {}) };
+  // A machine's telemetry items (command lines, users) are in TELEMETRY in the clear, under its own subject: they go too.
+  const agentId = subject.startsWith('agent:') ? subject.slice('agent:'.length) : null;
+  const telemetryRemoved = agentId && isValidId('token', agentId) ? await log.streams.purge(TELEMETRY_STREAM, telemetrySubject(r.tenant, agentId)) : 0;
+  const destruction: KeysDestroyed = {
+    reason: 'erasure',
+    keyIds,
+    tenantKey: false,
+    ...(telemetryRemoved ? { telemetryRemoved } : {}),
+    ...(r.reference ? { reference: r.reference } : {}),
+  };
   const done = await execute(
     log,
     { tenant: r.tenant, id: erasureId },

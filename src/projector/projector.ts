@@ -204,7 +204,10 @@ export class Projector {
         w.flushed();
         w.advance(r.position);
       }
-      if (mode === 'remove') this.#gone.add(r.tenant);
+      if (mode === 'remove') {
+        this.#gone.add(r.tenant);
+        await this.#lifecycle!.afterRemove?.(r.tenant);
+      }
       this.#o.logger.info({ tenant: r.tenant, mode, position: r.position, ...res }, 'read models of a tenant reset');
     });
   }

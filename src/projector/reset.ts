@@ -20,6 +20,25 @@ export interface ProjectorLifecycle {
   enforce(e: EventEnvelope): Promise<void>;
   /** Tenants offboarded anywhere in the stream: their events are skipped, their read models stay removed. */
   deletedTenants(log: EventLog): Promise<Set<string>>;
+  /** After a tenant's read models are removed: other stores of the process that hold its documents (the telemetry models). */
+  afterRemove?: (tenant: string) => Promise<void>;
+}
+
+/** Deletes every document of one tenant in the active generations of a store's models (one batch); returns how many keys went. */
+export async function clearTenantModels(store: ReadStore, tenant: string): Promise<number> {
+  const out = new RawBatch(store.db);
+  try {
+    for (const p of store.projections) {
+      const sub = store.tenantSub(p.model, store.activeGen(p.model), tenant);
+      for await (const k of sub.keys()) out.del(sub.prefix + k);
+    }
+    const n = out.length;
+    await out.write();
+    return n;
+  } catch (err) {
+    await out.discard();
+    throw err;
+  }
 }
 
 /** The reset a record asks for (the strongest of its events'), with the event that asks. */

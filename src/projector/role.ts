@@ -1,6 +1,12 @@
 import { PROJECTIONS } from '../../projections/index.ts';
+import { TELEMETRY_PROJECTIONS } from '../../projections/telemetry.ts';
+import { EvidenceStore } from '../evidence/store.ts';
+import { TelemetryProjector } from '../telemetry/projector.ts';
+import type { TelemetryReadSide } from '../telemetry/read-side.ts';
+import { ensureTelemetryStream } from '../telemetry/ensure.ts';
 import { newId } from '../ids.ts';
 import { readModelLifecycle } from '../lifecycle/readmodels.ts';
+import { clearTenantModels } from './reset.ts';
 import { LAG_BUCKETS_S } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ReadStore } from '../store/store.ts';
@@ -11,6 +17,10 @@ import { Projector } from './projector.ts';
 export interface ReadModels {
   store: ReadStore;
   projector: Projector;
+  /** The telemetry read models (fed by TELEMETRY), evidence bytes and proofs. */
+  telemetry: TelemetryReadSide;
+  /** Stops both projectors. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -18,7 +28,7 @@ export interface ReadModels {
  * process, so every process that answers queries runs its own), started before the API answers.
  * Lag goes to /metrics and /healthz.
  */
-export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health' | 'privacy'>): Promise<ReadModels> {
+export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health' | 'config' | 'privacy'>): Promise<ReadModels> {
   const meta = rt.db.sublevel<string, unknown>('meta', { valueEncoding: 'json' });
   let instance = (await meta.get('instance')) as string | undefined;
   if (!instance) {
@@ -32,11 +42,12 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     [],
     LAG_BUCKETS_S,
   );
+  const lifecycle = readModelLifecycle(rt.privacy?.keys ?? null);
   const projector = await Projector.open(rt.db, rt.log, PROJECTIONS, {
     durableName: `projector_${instance}`,
     logger,
     onApplied: (s) => applyLag.observe(s),
-    lifecycle: readModelLifecycle(rt.privacy?.keys ?? null),
+    lifecycle,
   });
   await projector.start();
   logger.info({ position: projector.position, models: PROJECTIONS.map((p) => p.model) }, 'projector started');
@@ -72,12 +83,34 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
       ...(projector.lastError ? { error: projector.lastError } : {}),
     };
   });
+  let telemetry: TelemetryProjector | null = null;
   try {
     // Readable before the first request: the API answers for the default tenant from the start.
     await projector.waitFor(await ensureDefaultTenant(rt.log), 10_000);
+    const t = rt.config.telemetry;
+    await ensureTelemetryStream(rt.log.streams, { replicas: rt.config.replicas, maxAgeMs: t.maxAgeMs, maxBytes: t.maxBytes }, rt.logger);
+    const tlogger = rt.logger.child({ component: 'telemetry-projector' });
+    telemetry = await TelemetryProjector.open(rt.db, rt.log.streams, TELEMETRY_PROJECTIONS, { durableName: `telemetry_${instance}`, logger: tlogger });
+    await telemetry.start();
+    // An offboarded tenant's telemetry models go with its other read models.
+    const store = telemetry.store;
+    lifecycle.afterRemove = async (tenant) => {
+      await clearTenantModels(store, tenant);
+    };
   } catch (err) {
+    await telemetry?.stop();
     await projector.stop();
     throw err;
   }
-  return { store: projector.store, projector };
+  const tp = telemetry;
+  rt.health.register('telemetry-projector', () => ({ ok: tp.lastError === null, position: tp.position, ...(tp.lastError ? { error: tp.lastError } : {}) }));
+  return {
+    store: projector.store,
+    projector,
+    telemetry: { projector: tp, evidence: new EvidenceStore(rt.log.streams, { replicas: rt.config.replicas }), log: rt.log },
+    async stop() {
+      await tp.stop();
+      await projector.stop();
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page, Request } from 'playwright-core';
-import type { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/agent/client.ts';
 import { raiseAlert } from '../helpers/events.ts';
 import { browserFixture } from './browser.ts';
 import { apiCall, enrollAgent, stockadeFixture } from './stack.ts';

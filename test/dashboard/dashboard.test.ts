@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/agent/client.ts';
 import { rejects } from '../helpers/assert.ts';
 import { readToken } from '../helpers/events.ts';
 import { browserFixture, isolatedContext } from './browser.ts';

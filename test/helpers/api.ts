@@ -53,7 +53,7 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[], 
     runtime.readModels = await openReadModels(runtime);
     app = await buildApiApp(runtime, plugins);
   } catch (err) {
-    await runtime.readModels?.projector.stop();
+    await runtime.readModels?.stop();
     privacy?.close();
     await db.close();
     await nc.close();
@@ -66,7 +66,7 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[], 
     apiUrl,
     async close() {
       await app.close();
-      await runtime.readModels?.projector.stop();
+      await runtime.readModels?.stop();
       log.close();
       privacy?.close();
       await db.close();

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { channelInput, customRuleYaml } from './world.ts';
+
 /**
  * One case per operator route under /api/v1/tenants/{tenant}: a valid body to send, aimed at the
  * ids of `ids`. The HTTP isolation suite fails for a route that has no case here, so a new route
@@ -65,6 +68,22 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/evidence/{evidenceId}': {},
   'POST /api/v1/tenants/{tenant}/evidence/{evidenceId}/transfer': { body: () => ({ to: 'mallory' }) },
   'POST /api/v1/tenants/{tenant}/evidence/{evidenceId}/seal': { body: () => ({ note: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/agent-config': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/agent-config': { body: () => ({ processes: { intervalMs: 5000 } }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/agents/{agentId}/config': {},
+  'PUT /api/v1/tenants/{tenant}/agents/{agentId}/config': { body: () => ({ connections: { intervalMs: 7000 } }) },
+  'GET /api/v1/tenants/{tenant}/evidence/{evidenceId}/content': {},
+  'GET /api/v1/tenants/{tenant}/processes': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/processes/{processId}': {},
+  'GET /api/v1/tenants/{tenant}/connections': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/connections/{connectionId}': {},
+  'GET /api/v1/tenants/{tenant}/hosts': { query: (i) => `hostname=${i.hostname}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/hosts/{agentId}': {},
+  'GET /api/v1/tenants/{tenant}/telemetry/{seq}/proof': {},
+  'GET /api/v1/tenants/{tenant}/identities': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/identities/{identityId}': {},
+  'GET /api/v1/tenants/{tenant}/identity-changes': { query: (i) => `identityId=${i.identityId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/identity-groups': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit': { query: (i) => `actorId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit/{entryId}': {},
   'GET /api/v1/tenants/{tenant}/ledger': { foreign: 'none' },
@@ -80,6 +99,22 @@ export const CASES: Record<string, RouteCase> = {
   'POST /api/v1/tenants/{tenant}/approvals/{approvalId}/reject': { body: () => ({ reason: 'test' }) },
   'GET /api/v1/tenants/{tenant}/policy': { foreign: 'none' },
   'PUT /api/v1/tenants/{tenant}/policy': { body: () => ({ approvalExpiryMinutes: 30 }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/detection/rules': { query: () => 'custom=true', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/detection/rules/{ruleId}': {},
+  'PUT /api/v1/tenants/{tenant}/detection/rules/{ruleId}/setting': { body: () => ({ level: 'high', exclude: { User: ['svc-*'] } }) },
+  'DELETE /api/v1/tenants/{tenant}/detection/rules/{ruleId}/setting': {},
+  'POST /api/v1/tenants/{tenant}/detection/custom-rules': { body: () => ({ name: 'probe.yml', yaml: customRuleYaml(randomUUID()) }), foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/detection/custom-rules/{ruleId}': { body: (i) => ({ name: 'probe.yml', yaml: customRuleYaml(i.ruleId!) }) },
+  'DELETE /api/v1/tenants/{tenant}/detection/custom-rules/{ruleId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/channels': { foreign: 'none' },
+  'POST /api/v1/tenants/{tenant}/notifications/channels': { body: () => channelInput('probe'), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/notifications/channels/{channelId}': {},
+  'PUT /api/v1/tenants/{tenant}/notifications/channels/{channelId}': { body: () => channelInput('probe') },
+  'DELETE /api/v1/tenants/{tenant}/notifications/channels/{channelId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/deliveries': { query: (i) => `alertId=${i.alertId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/notifications/deliveries/{deliveryId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/dead-letters': { query: (i) => `channelId=${i.channelId}`, foreign: 'empty-list' },
+  'POST /api/v1/tenants/{tenant}/notifications/deliveries/{deliveryId}/retry': {},
   // Leaving and forgetting (issue 16). An erasure names a subject, never an id of another tenant's
   // stores: the same subject name in another tenant is another subject (another tenant key).
   'POST /api/v1/tenants/{tenant}/erasures': { body: (i) => ({ subject: `agent:${i.agentId}` }), foreign: 'none' },

@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { agentConfigDecider } from '../../commands/agent-config/decider.ts';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
 import { alertDecider } from '../../commands/alerts/decider.ts';
+import { deliveryDecider } from '../../commands/deliveries/decider.ts';
+import { detectionDecider } from '../../commands/detection/decider.ts';
+import { DETECTION_SETTINGS_ID } from '../../commands/detection/events.ts';
+import { channelsDecider } from '../../commands/notify/decider.ts';
+import { CHANNELS_ID } from '../../commands/notify/events.ts';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
 import { findingDecider } from '../../commands/findings/decider.ts';
 import { incidentDecider } from '../../commands/incidents/decider.ts';
@@ -52,11 +58,61 @@ async function populate(log: EventLog, tenant: string): Promise<{ agentId: strin
     { kind: 'dispatch', command: { agentId, action: 'ping', args: {} }, context: ANY_CONTEXT },
     { ...OP, known: 'new' },
   );
+  // An isolation command not answered yet (hosts keeps it until its result), and an agent's own
+  // collection settings (the tenant's own are under the well-known id `tenant` in every tenant).
+  await execute(
+    log,
+    { tenant: tenant, id: newId() },
+    agentCommandDecider,
+    { kind: 'dispatch', command: { agentId, action: 'isolate-host', args: {} }, context: ANY_CONTEXT },
+    { ...OP, known: 'new' },
+  );
+  await execute(log, { tenant, id: agentId }, agentConfigDecider, { kind: 'set', set: { scope: 'agent', agentId, settings: { commandPollMs: 1000 } } }, OP);
   await execute(
     log,
     { tenant: tenant, id: newId() },
     tokenDecider,
     { kind: 'create', token: { role: 'operator', label: '', lookup: newId().slice(0, 12), hash: 'd'.repeat(64) } },
+    { ...OP, known: 'new' },
+  );
+  await execute(log, { tenant, id: DETECTION_SETTINGS_ID }, detectionDecider, { kind: 'configure', ruleId: 'r', setting: { level: 'low' } }, OP);
+  const channelId = newId();
+  await execute(
+    log,
+    { tenant, id: CHANNELS_ID },
+    channelsDecider,
+    {
+      kind: 'save',
+      create: true,
+      channel: {
+        id: channelId,
+        tenant,
+        name: 'c',
+        enabled: true,
+        routing: { minSeverity: 'low', quietHours: null, thresholds: [1] },
+        kind: 'chat',
+        settings: { host: 'h' },
+        sealed: 's',
+      },
+    },
+    OP,
+  );
+  await execute(
+    log,
+    { tenant, id: newId() },
+    deliveryDecider,
+    {
+      kind: 'queue',
+      delivery: {
+        alertId,
+        channelId,
+        channelKind: 'chat',
+        channelName: 'c',
+        recipients: ['h'],
+        group: { tenant, alertId, ruleId: 'r', ruleVersion: 'v', title: 't', severity: 'low', attack: [], host: 'h', count: 1, firstSeen: 'x', lastSeen: 'x' },
+        notifiedCount: 0,
+      },
+    },
     { ...OP, known: 'new' },
   );
   // The people side of a customer: a role grant, a four-eyes request, its policy.

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CommandEvents } from '../../commands/agent-commands/events.ts';
 import { commandExpired } from '../../src/agent/machine.ts';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import { AgentClient } from '../../src/agent/client.ts';
 import { AgentCommandOutbox } from '../../src/ingress/outbox.ts';
 import { expireCommands } from '../../src/lifecycle/commands.ts';
 import { createLogger } from '../../src/logger.ts';

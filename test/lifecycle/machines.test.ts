@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostRoot } from '../../src/agent/host-root.ts';
 import { machineFingerprint } from '../../src/agent/machine.ts';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import { AgentClient } from '../../src/agent/client.ts';
 import { freshTenant } from '../helpers/events.ts';
 import { tempDir } from '../helpers/nats.ts';
 import { ingressOn, lifecycleFixture, type LifecycleFixture } from './fixture.ts';

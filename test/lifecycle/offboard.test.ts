@@ -4,10 +4,10 @@ import { createPublicKey, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { agentDecider } from '../../commands/agents/decider.ts';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import { AgentClient } from '../../src/agent/client.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { DATA_KEYS_BUCKET } from '../../src/privacy/mod.ts';
-import { exportTenant, verifyExport } from '../../src/lifecycle/export.ts';
+import { evidencePart, exportTenant, verifyExport } from '../../src/lifecycle/export.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { EVENTS_STREAM, tenantFilter } from '../../src/log/mod.ts';
 import { freshTenant, readToken } from '../helpers/events.ts';
@@ -54,6 +54,8 @@ async function customer(label: string): Promise<Customer> {
   await agent.report([{ kind: 'alert', at: new Date().toISOString(), data: { rule: 'edr.x', severity: 'high', title: `${label}: bash from nginx` } }]);
   const cmd = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agent.agentId}/commands`, { body: { action: 'ping' } });
   assert.is(cmd.status, 201);
+  // Evidence bytes in the tenant's object store bucket.
+  await f.stk.runtime.readModels!.telemetry.evidence.put(tenant, `ev-${label}`, new TextEncoder().encode(`${label} memory dump`));
   return { tenant, secret: enrollSecret, operator, agent };
 }
 
@@ -70,7 +72,8 @@ async function snapshot(tenant: string) {
   const kv = await streams.bucket(DATA_KEYS_BUCKET);
   const keys: string[] = [];
   for await (const k of await kv.keys(`*.${tenant}.>`)) keys.push(`${k}=${(await kv.get(k))?.string()}`);
-  return { records, docs, keys: keys.sort() };
+  const evidence = (await f.stk.runtime.readModels!.telemetry.evidence.list(tenant)).map((o) => `${o.name} ${o.sha256}`);
+  return { records, docs, keys: keys.sort(), evidence };
 }
 
 test('export, then delete: the customer is gone, can verify what it took, the id is reserved; the other customer is byte-identical', async () => {
@@ -79,7 +82,7 @@ test('export, then delete: the customer is gone, can verify what it took, the id
   const staying = await customer('stay');
   await f.stk.runtime.readModels!.projector.waitFor(await log.lastPosition(), 10_000);
   const before = await snapshot(staying.tenant);
-  assert.ok(before.records.length > 5 && before.keys.length > 0 && before.docs.length > 0);
+  assert.ok(before.records.length > 5 && before.keys.length > 0 && before.docs.length > 0 && before.evidence.length === 1);
 
   // The export, checked as the customer would.
   const out = await tempDir('stk-export-');
@@ -87,7 +90,16 @@ test('export, then delete: the customer is gone, can verify what it took, the id
     await f.sealed(leaving.tenant);
     const res = await fetch(`${f.url}/api/v1/tenants/${leaving.tenant}/export/read-models`, { headers: { authorization: `Bearer ${f.adminKey}` } });
     const lines = (await res.text()).split('\n');
-    const m = await exportTenant({ log, keys: f.stk.runtime.privacy!.keys, tenant: leaving.tenant, out: out.path, readModels: lines });
+    const m = await exportTenant({
+      log,
+      keys: f.stk.runtime.privacy!.keys,
+      tenant: leaving.tenant,
+      out: out.path,
+      readModels: lines,
+      parts: [evidencePart(f.stk.runtime.readModels!.telemetry.evidence)],
+    });
+    assert.equal(m.parts, { evidence: 1 });
+    assert.is(await readFile(join(out.path, 'evidence', 'ev-leave'), 'utf8'), 'leave memory dump');
     assert.ok(m.events > 5);
     assert.ok(m.readModelDocuments >= 4, `${m.readModelDocuments} documents`);
     assert.ok(m.dataKeys >= 2);
@@ -116,6 +128,8 @@ test('export, then delete: the customer is gone, can verify what it took, the id
   assert.is(gone.body.agentsRevoked, 1);
   assert.is(gone.body.tokensRevoked, 2);
   assert.ok(gone.body.keysDestroyed >= 2);
+  assert.is(gone.body.removed.evidence, 1);
+  assert.is(await f.stk.runtime.streams.state('OBJ_stk-evidence-' + leaving.tenant), null, "the tenant's evidence bucket is gone");
   // The final signed head: the sealer's Ed25519 signature over the documented text, checked here with its public key.
   const fc = gone.body.finalCheckpoint;
   assert.ok(fc, 'the last entry was sealed within the wait');

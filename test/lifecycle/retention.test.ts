@@ -4,7 +4,8 @@ import { agentDecider } from '../../commands/agents/decider.ts';
 import { PrivacyEvents, type DataRemoved, type KeysDestroyed } from '../../commands/privacy/events.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
-import { applyRetention, periodEnd, telemetryTarget, tenantStates } from '../../src/lifecycle/retention.ts';
+import { EvidenceStore } from '../../src/evidence/store.ts';
+import { applyRetention, evidenceTarget, periodEnd, telemetryTarget, tenantStates } from '../../src/lifecycle/retention.ts';
 import { aggregateTypeFilter, EventLog } from '../../src/log/mod.ts';
 import { ERASED_TEXT } from '../../src/privacy/mod.ts';
 import { TELEMETRY_STREAM, telemetryStreamSpec, telemetrySubject } from '../../src/telemetry/stream.ts';
@@ -129,6 +130,29 @@ test('telemetry ages out per tenant from the TELEMETRY stream, recorded in the l
     for (const e of x.events) if (e.tenant === a && e.type === PrivacyEvents.dataRemoved) removed.push(e.data as DataRemoved);
   });
   assert.equal(removed, [{ kind: 'telemetry', cutoff: new Date(now.getTime() - 30 * 86_400_000).toISOString(), items: 3 }]);
+});
+
+test('evidence bytes age out of the tenant’s bucket past the cut-off; a tenant without a bucket gets none made', async () => {
+  const store = new EvidenceStore(f.stk.runtime.streams);
+  const a = freshTenant('evd');
+  const b = freshTenant('evd-none');
+  await f.tenant(a);
+  await f.tenant(b);
+  await store.put(a, 'dump-1', new TextEncoder().encode('bytes'));
+  const tenants = new Map([...(await tenantStates(log))].filter(([t]) => t === a || t === b));
+  const keep = await applyRetention({ log, keys: null, now: new Date(), defaults: DEFAULTS, tenants, targets: [evidenceTarget(store)] });
+  assert.equal(keep.removed, [], 'a year is not over');
+  const later = await applyRetention({
+    log,
+    keys: null,
+    now: new Date(Date.now() + 400 * 86_400_000),
+    defaults: DEFAULTS,
+    tenants,
+    targets: [evidenceTarget(store)],
+  });
+  assert.equal(later.removed, [{ tenant: a, kind: 'evidence', items: 1 }]);
+  assert.equal(await store.list(a), []);
+  assert.is(await f.stk.runtime.streams.state(`OBJ_stk-evidence-${b}`), null);
 });
 
 test('a month ages out only once the whole month is past the cut-off', () => {

@@ -25,19 +25,36 @@ export interface AgentState {
 
 /** One report event as the wire carries it. */
 export interface WireEvent {
-  kind: 'heartbeat' | 'alert' | 'finding' | 'scan-run' | 'evidence';
+  kind: 'heartbeat' | 'alert' | 'finding' | 'scan-run' | 'evidence' | 'agent-health';
   at: string;
   data: Record<string, unknown>;
 }
 
-/** Sends one HTTPS request with a JSON body through `agent` (keep-alive, client certificate). */
+/**
+ * Sends one HTTPS request through `agent` (keep-alive, client certificate): a JSON body, or `raw`
+ * bytes (evidence uploads). Resolves with any answer, JSON-decoded when it is JSON; rejects only when
+ * there was none (network, or no answer within `timeoutMs` when given).
+ */
 // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, typed by the caller
-export function call<T = any>(agent: Agent, url: string, method: string, path: string, body?: unknown): Promise<IngressResponse<T>> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+export function call<T = any>(
+  agent: Agent,
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  o: { raw?: Buffer; timeoutMs?: number } = {},
+): Promise<IngressResponse<T>> {
+  const payload = o.raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+  const type = o.raw ? 'application/octet-stream' : 'application/json';
   return new Promise((resolve, reject) => {
     const req = request(
       new URL(path, url),
-      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} },
+      {
+        method,
+        agent,
+        ...(o.timeoutMs !== undefined ? { timeout: o.timeoutMs } : {}),
+        headers: payload ? { 'content-type': type, 'content-length': payload.length } : {},
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -54,6 +71,7 @@ export function call<T = any>(agent: Agent, url: string, method: string, path: s
         res.on('error', reject);
       },
     );
+    req.on('timeout', () => req.destroy(new StkError('STK_ERR_UNAVAILABLE', 'the ingress did not answer in time', { timeoutMs: o.timeoutMs })));
     req.on('error', reject);
     req.end(payload);
   });
