@@ -108,7 +108,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       // Queries read this process's own LevelDB, so the api role needs the projector before it answers.
       runtime.readModels = await openReadModels(runtime);
       const rm = runtime.readModels;
-      closers.push({ name: 'projector', close: () => rm.projector.stop() });
+      closers.push({ name: 'projector', close: () => rm.stop() });
     }
     let apiUrl: string | undefined;
     if (config.roles.includes('api')) {

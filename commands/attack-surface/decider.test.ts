@@ -17,8 +17,8 @@ test('the allowlist is stored canonical and refused whole when an entry is malfo
 });
 
 test('a scope advances from the run it was computed against; a stale computation is refused, the same run again writes nothing', () => {
-  const advance = { runId: 'r2', previousRunId: 'r1', openKeys: ['k'] };
-  const at1 = ev(E.scopeAdvanced, { runId: 'r1', previousRunId: null, openKeys: [] });
+  const advance = { runId: 'r2', previousRunId: 'r1', openKeys: ['k'], previousOpenKeys: [] };
+  const at1 = ev(E.scopeAdvanced, { runId: 'r1', previousRunId: null, openKeys: [], previousOpenKeys: [] });
   spec(scanScopeDecider).given([at1]).when({ kind: 'advance', advance }).then([E.scopeAdvanced]);
   spec(scanScopeDecider).given([]).when({ kind: 'advance', advance }).refused('STK_ERR_LOG_VERSION_CONFLICT');
   spec(scanScopeDecider).given([at1, ev(E.scopeAdvanced, advance)]).when({ kind: 'advance', advance }).then([]);

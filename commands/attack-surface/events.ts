@@ -30,4 +30,6 @@ export interface ScopeAdvanced {
   previousRunId: string | null;
   /** Dedup keys of the findings open after this run (sorted). */
   openKeys: string[];
+  /** Those open before it: what the run was judged against (a retry after a crash judges it the same way). */
+  previousOpenKeys: string[];
 }

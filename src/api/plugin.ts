@@ -44,7 +44,7 @@ export const OPERATOR_ROUTES: RouteDef[] = [
  */
 export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<void> {
   if (!rt.readModels) throw new StkError('STK_ERR_INTERNAL', 'the operator API needs the read models of this process');
-  const { store, projector } = rt.readModels;
+  const { store, projector, scans } = rt.readModels;
   const people = await peopleOf(rt);
   const services: ApiServices = {
     store,
@@ -54,6 +54,7 @@ export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<vo
     adminKey: rt.adminKey,
     ledgerStatus: (tenant) => ledgerStatus(tenant, { streams: rt.streams }),
     people,
+    scans,
   };
   app.decorate('api', services);
   // Last-used times noted since the last flush are written when the API stops.

@@ -10,6 +10,7 @@ import type { LedgerStatus } from '../ledger/status.ts';
 import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
+import { type ScanReadSide, type TenantScans, tenantScans } from '../scan/runs/read-side.ts';
 import { isValidId } from '../ids.ts';
 import type { People } from '../people/people.ts';
 import { INSTALL_TENANT, isReservedTenant } from '../people/install.ts';
@@ -38,6 +39,8 @@ export interface ApiServices {
   adminKey: string;
   ledgerStatus(tenant: string): Promise<LedgerStatus>;
   people: People;
+  /** Attack-surface read models fed by SCANS, and scan item proofs. */
+  scans: ScanReadSide;
 }
 
 declare module 'fastify' {
@@ -84,6 +87,8 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   directory: { user(userId: string): Promise<UserDoc | null> };
   /** This process's people services (sessions, refusals, settings). */
   people: People;
+  /** This tenant's scan items, assets and item proofs. */
+  scans: TenantScans;
 }
 
 /**
@@ -337,6 +342,7 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     ledgerStatus: () => api.ledgerStatus(tenant),
     directory: { user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId) },
     people: api.people,
+    scans: tenantScans(api.scans, tenant),
   };
 }
 

@@ -1,4 +1,5 @@
 import { PROJECTIONS } from '../../projections/index.ts';
+import { openScanReadSide, type ScanReadSide } from '../scan/runs/read-side.ts';
 import { newId } from '../ids.ts';
 import { LAG_BUCKETS_S } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
@@ -10,6 +11,10 @@ import { Projector } from './projector.ts';
 export interface ReadModels {
   store: ReadStore;
   projector: Projector;
+  /** The attack-surface read models fed by SCANS (scan items, endpoints, certificates) and item proofs. */
+  scans: ScanReadSide;
+  /** Stops every projector of this process. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -70,12 +75,24 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
       ...(projector.lastError ? { error: projector.lastError } : {}),
     };
   });
+  let scans: ScanReadSide | null = null;
   try {
     // Readable before the first request: the API answers for the default tenant from the start.
     await projector.waitFor(await ensureDefaultTenant(rt.log), 10_000);
+    scans = await openScanReadSide({ db: rt.db, log: rt.log, logger: rt.logger.child({ component: 'scans-projector' }), durableName: `scans_${instance}` });
   } catch (err) {
     await projector.stop();
     throw err;
   }
-  return { store: projector.store, projector };
+  const sp = scans.projector;
+  rt.health.register('scans-projector', () => ({ ok: sp.lastError === null, position: sp.position, ...(sp.lastError ? { error: sp.lastError } : {}) }));
+  return {
+    store: projector.store,
+    projector,
+    scans,
+    async stop() {
+      await sp.stop();
+      await projector.stop();
+    },
+  };
 }

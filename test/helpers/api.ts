@@ -48,7 +48,7 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
     runtime.readModels = await openReadModels(runtime);
     app = await buildApiApp(runtime, plugins);
   } catch (err) {
-    await runtime.readModels?.projector.stop();
+    await runtime.readModels?.stop();
     await db.close();
     await nc.close();
     throw err;
@@ -60,7 +60,7 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
     apiUrl,
     async close() {
       await app.close();
-      await runtime.readModels?.projector.stop();
+      await runtime.readModels?.stop();
       log.close();
       await db.close();
       await nc.close();
