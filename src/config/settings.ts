@@ -93,7 +93,7 @@ const httpUrl = (raw: string): string | null => {
   return raw;
 };
 
-export const ROLES = ['api', 'ingress', 'projector', 'sealer'] as const;
+export const ROLES = ['api', 'ingress', 'projector', 'sealer', 'scanner'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The default data folder, relative to the working directory. */
@@ -120,7 +120,7 @@ export const SETTINGS = {
     default: [...ROLES] as Role[],
     defaultText: 'all',
     parse: listOf(ROLES),
-    description: '`api,ingress,projector,sealer`: the roles this process runs',
+    description: '`api,ingress,projector,sealer,scanner`: the roles this process runs (`scanner` scans declared external targets from the server)',
   }),
   natsUrl: def({
     section: 'core',

@@ -5,6 +5,8 @@ import { installErrorHandling } from '../http/errors.ts';
 import type { IngressDeps } from './deps.ts';
 import { registerEnroll } from './routes-enroll.ts';
 import { registerAgentRoutes } from './routes-agent.ts';
+import { registerPatchRoutes } from './routes-patch.ts';
+import { registerScanRoutes } from './routes-scans.ts';
 import { ENROLL_MAX_BODY_BYTES, REPORT_MAX_BODY_BYTES } from './schemas.ts';
 
 export interface IngressTls {
@@ -49,6 +51,8 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
   await app.register(rateLimit, { global: false });
   await app.register(async (scoped) => registerEnroll(scoped, deps), { prefix: '/agent/v1' });
   await app.register(async (scoped) => registerAgentRoutes(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerScanRoutes(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerPatchRoutes(scoped, deps), { prefix: '/agent/v1' });
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;
 }

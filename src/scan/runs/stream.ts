@@ -23,7 +23,8 @@ export interface ScansStreamOptions {
   maxBytes?: number;
 }
 
-export function scansStreamSpec(o: ScansStreamOptions = {}): StreamSpec {
+/** SCANS as declared; `updateMutable: false` creates it when missing and leaves an existing one as configured. */
+export function scansStreamSpec(o: ScansStreamOptions & { updateMutable?: boolean } = {}): StreamSpec {
   return {
     name: SCANS_STREAM,
     subjects: ['sc.>'],
@@ -32,7 +33,7 @@ export function scansStreamSpec(o: ScansStreamOptions = {}): StreamSpec {
     maxAgeMs: o.maxAgeMs ?? 400 * 24 * 3600 * 1000,
     maxBytes: o.maxBytes ?? 20 * 1024 ** 3,
     duplicateWindowMs: 120_000,
-    updateMutable: true,
+    updateMutable: o.updateMutable ?? true,
   };
 }
 
