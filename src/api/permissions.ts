@@ -25,7 +25,12 @@ export const PERMISSIONS = {
   'incidents.manage': 'Open, change, link and close incidents.',
   'findings.read': 'List and read findings.',
   'findings.triage': 'Triage findings.',
-  'scans.read': 'List and read scans.',
+  'scans.read': 'List and read scan runs, their items, diffs and item proofs.',
+  'scans.run': "Ask the server's scanner to scan the customer's declared targets.",
+  'assets.read': 'See the attack surface: declared targets, scanned hosts, open ports, certificates, listening services.',
+  'assets.manage': 'Declare the targets scans may reach (the allowlist) and the certificate expiry threshold.',
+  'patches.read': 'See patch compliance, pending updates per host and package, the trend, and patch job results.',
+  'patches.manage': 'Set the maintenance window and the compliance threshold.',
   'evidence.read': 'List and read evidence.',
   'evidence.custody': 'Record custody transfers and seal evidence.',
   'audit.read': "Read the customer's audit trail.",
@@ -75,6 +80,8 @@ const READS: readonly Permission[] = [
   'incidents.read',
   'findings.read',
   'scans.read',
+  'assets.read',
+  'patches.read',
   'evidence.read',
   'audit.read',
   'ledger.read',
@@ -82,7 +89,7 @@ const READS: readonly Permission[] = [
   'approvals.read',
 ];
 const TRIAGE: readonly Permission[] = ['alerts.triage', 'incidents.manage', 'findings.triage'];
-const RESPONSE: readonly Permission[] = ['commands.dispatch', 'agents.revoke', 'evidence.custody', 'approvals.decide'];
+const RESPONSE: readonly Permission[] = ['commands.dispatch', 'scans.run', 'agents.revoke', 'evidence.custody', 'approvals.decide'];
 
 /** Where a role can be held: on the whole install, on one customer, or either. */
 export type RoleScope = 'install' | 'tenant' | 'either';
@@ -130,7 +137,7 @@ export const ROLES = {
     title: "Customer admin: their customer's people, tokens, policy, triage and response; not products or suspension.",
     scope: 'tenant',
     side: 'customer',
-    tenant: [...READS, ...TRIAGE, ...RESPONSE, 'tokens.manage', 'access.manage', 'policy.manage', 'audit.export'],
+    tenant: [...READS, ...TRIAGE, ...RESPONSE, 'tokens.manage', 'access.manage', 'policy.manage', 'assets.manage', 'patches.manage', 'audit.export'],
     install: ['tenants.list', 'self'],
   },
   'customer-analyst': {

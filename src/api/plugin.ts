@@ -8,10 +8,12 @@ import { type ApiServices, type RouteDef, registerRoutes } from './route.ts';
 import { accessRoutes } from './routes/access.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { approvalRoutes } from './routes/approvals.ts';
+import { attackSurfaceRoutes } from './routes/attack-surface.ts';
 import { auditExportRoutes } from './routes/audit.ts';
 import { coreRoutes } from './routes/core.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { meRoutes } from './routes/me.ts';
+import { patchRoutes } from './routes/patches.ts';
 import { mspRoutes } from './routes/msp.ts';
 import { productRoutes } from './routes/products.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -25,6 +27,8 @@ export const OPERATOR_ROUTES: RouteDef[] = [
   ...auditExportRoutes,
   ...coreRoutes,
   ...productRoutes,
+  ...attackSurfaceRoutes,
+  ...patchRoutes,
   ...ledgerRoutes,
   ...adminRoutes,
   ...accessRoutes,

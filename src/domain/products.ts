@@ -30,5 +30,7 @@ export const ACTIONS: Record<string, Product | null> = {
 export const AREA_PRODUCTS: Record<string, readonly Product[]> = {
   findings: ['patch', 'attack-surface', 'identity'],
   scans: ['attack-surface'],
+  assets: ['attack-surface'],
+  patches: ['patch'],
   evidence: ['edr'],
 };

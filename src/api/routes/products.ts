@@ -6,7 +6,7 @@ import { PRODUCTS } from '../../domain/products.ts';
 import type { TenantRouteDef } from '../route.ts';
 import { getRoute, ID, itemCommand, listRoute, oneOf, text } from '../schemas.ts';
 
-/** Routes of product areas (findings, scans, evidence): the guard refuses them while the product is off. */
+/** Routes of product areas (findings, evidence; scans are in attack-surface.ts): the guard refuses them while the product is off. */
 export const productRoutes: TenantRouteDef[] = [
   listRoute('findings', 'findings', { state: oneOf(FINDING_STATES), severity: oneOf(SEVERITIES), agentId: ID, product: oneOf(PRODUCTS) }),
   getRoute('findings', 'findings', 'findingId'),
@@ -21,8 +21,6 @@ export const productRoutes: TenantRouteDef[] = [
     decider: findingDecider,
     command: (b: { state: Exclude<FindingState, 'open'>; reason: string }) => ({ kind: 'triage' as const, state: b.state, reason: b.reason }),
   }),
-  listRoute('scans', 'scans', { agentId: ID, product: oneOf(PRODUCTS) }),
-  getRoute('scans', 'scans', 'scanId'),
   listRoute('evidence', 'evidence', { agentId: ID, sealed: oneOf(['true', 'false']) }),
   getRoute('evidence', 'evidence', 'evidenceId'),
   itemCommand({
