@@ -73,7 +73,7 @@ export const ERRORS = {
   STK_ERR_SCAN_RUN_CONFLICT:
     'A scan run id was already sealed with other items (another Merkle root or count), or its items were stored differently before; nothing was written. Carries `expected` and `actual`.',
   STK_ERR_SCAN_RUN_INCOMPLETE:
-    "A scan run was sealed before all of its items were stored (an index between 0 and the count is missing, or the count is above what was sent). Send the missing parts, then seal again. Carries `expected` and `actual`.",
+    'A scan run was sealed before all of its items were stored (an index between 0 and the count is missing, or the count is above what was sent). Send the missing parts, then seal again. Carries `expected` and `actual`.',
   STK_ERR_SCAN_ROOT_MISMATCH:
     'The Merkle root an agent sent for its scan run is not the root of the items stored for it (RFC 6962 over their canonical JSON, in the defined order), or the items are not in that order. Nothing was sealed. Carries `expected` and `actual`.',
   STK_ERR_SCAN_PROOF_UNAVAILABLE:

@@ -62,12 +62,33 @@ test('run-scan and install-patches are checked at dispatch: the args schema, the
       allowlist: ['198.51.100.0/28', 'www.example.com', '10.0.0.0/24'],
     },
   });
-  spec(agentCommandDecider).given([]).when({ kind: 'dispatch', command: scan({ targets: ['198.51.100.99'], ports: [22] }), context: { ...ctx, allowlist } }).refused('STK_ERR_SCAN_TARGET_REFUSED');
-  spec(agentCommandDecider).given([]).when({ kind: 'dispatch', command: scan({ targets: ['evil.example'], ports: [22] }), context: { ...ctx, allowlist } }).refused('STK_ERR_SCAN_TARGET_REFUSED');
-  spec(agentCommandDecider).given([]).when({ kind: 'dispatch', command: scan({ targets: ['198.51.100.7'], ports: [22] }), context: ctx }).refused('STK_ERR_SCAN_TARGET_REFUSED');
-  spec(agentCommandDecider).given([]).when({ kind: 'dispatch', command: scan({ targets: ['10.0.0.0/8'], ports: [22] }), context: { ...ctx, allowlist } }).refused('STK_ERR_SCAN_TARGET_INVALID');
-  for (const bad of [{ targets: ['198.51.100.7'], ports: [0] }, { targets: ['198.51.100.7'], ports: ['9-1'] }, { targets: [], ports: [1] }, { targets: ['198.51.100.7'], ports: [1], extra: 1 }, { targets: ['198.51.100.7'], ports: [1], options: { concurrency: 10_000 } }])
-    spec(agentCommandDecider).given([]).when({ kind: 'dispatch', command: scan(bad), context: { ...ctx, allowlist } }).refused('STK_ERR_VALIDATION');
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command: scan({ targets: ['198.51.100.99'], ports: [22] }), context: { ...ctx, allowlist } })
+    .refused('STK_ERR_SCAN_TARGET_REFUSED');
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command: scan({ targets: ['evil.example'], ports: [22] }), context: { ...ctx, allowlist } })
+    .refused('STK_ERR_SCAN_TARGET_REFUSED');
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command: scan({ targets: ['198.51.100.7'], ports: [22] }), context: ctx })
+    .refused('STK_ERR_SCAN_TARGET_REFUSED');
+  spec(agentCommandDecider)
+    .given([])
+    .when({ kind: 'dispatch', command: scan({ targets: ['10.0.0.0/8'], ports: [22] }), context: { ...ctx, allowlist } })
+    .refused('STK_ERR_SCAN_TARGET_INVALID');
+  for (const bad of [
+    { targets: ['198.51.100.7'], ports: [0] },
+    { targets: ['198.51.100.7'], ports: ['9-1'] },
+    { targets: [], ports: [1] },
+    { targets: ['198.51.100.7'], ports: [1], extra: 1 },
+    { targets: ['198.51.100.7'], ports: [1], options: { concurrency: 10_000 } },
+  ])
+    spec(agentCommandDecider)
+      .given([])
+      .when({ kind: 'dispatch', command: scan(bad), context: { ...ctx, allowlist } })
+      .refused('STK_ERR_VALIDATION');
 
   const patch = (args: Record<string, unknown>, window: unknown = null) =>
     agentCommandDecider.decide(
@@ -82,7 +103,12 @@ test('run-scan and install-patches are checked at dispatch: the args schema, the
   assert.ok(none.ok && (none.events[0]!.data as { args: { window: unknown } }).args.window === null);
   const bad = patch({ mode: 'packages', packages: ['foo;rm -rf /'], dryRun: false });
   assert.ok(!bad.ok && bad.error.code === 'STK_ERR_PATCH_PACKAGE_INVALID');
-  for (const args of [{ mode: 'security' }, { mode: 'everything', dryRun: true }, { mode: 'security', packages: ['a1'], dryRun: true }, { mode: 'security', dryRun: true, window }]) {
+  for (const args of [
+    { mode: 'security' },
+    { mode: 'everything', dryRun: true },
+    { mode: 'security', packages: ['a1'], dryRun: true },
+    { mode: 'security', dryRun: true, window },
+  ]) {
     const r = patch(args);
     assert.ok(!r.ok && r.error.code === 'STK_ERR_VALIDATION', JSON.stringify(args));
   }

@@ -51,7 +51,9 @@ export const scanScopeDecider: Decider<ScopeState, ScopeCommand> = {
   decide(c, s) {
     if (s.lastRunId === c.advance.runId) return accept();
     if (s.lastRunId !== c.advance.previousRunId)
-      return refuse(new StkError('STK_ERR_LOG_VERSION_CONFLICT', 'another run of this scope was sealed first', { expected: c.advance.previousRunId, actual: s.lastRunId }));
+      return refuse(
+        new StkError('STK_ERR_LOG_VERSION_CONFLICT', 'another run of this scope was sealed first', { expected: c.advance.previousRunId, actual: s.lastRunId }),
+      );
     return accept({ type: E.scopeAdvanced, data: c.advance });
   },
 };

@@ -21,7 +21,15 @@ test('open → accepted-risk | remediated | false-positive, each with its reason
 });
 
 test('a keyed finding: reported when first observed, observed again, remediated by the system only while open, reopened when it comes back', () => {
-  const finding = { agentId: 'scanner', product: 'attack-surface' as const, title: 't', severity: 'low' as const, subject: 's', observedAt: 'x', key: 'asm:198.51.100.7:22:new-open-port' };
+  const finding = {
+    agentId: 'scanner',
+    product: 'attack-surface' as const,
+    title: 't',
+    severity: 'low' as const,
+    subject: 's',
+    observedAt: 'x',
+    key: 'asm:198.51.100.7:22:new-open-port',
+  };
   const observe = { kind: 'observe' as const, finding, ref: 'run1' };
   spec(findingDecider).given([]).when(observe).then([E.reported], [finding]);
   const reportedK = ev(E.reported, finding);
@@ -29,7 +37,10 @@ test('a keyed finding: reported when first observed, observed again, remediated 
     .given([reportedK])
     .when({ ...observe, finding: { ...finding, severity: 'high' } })
     .then([E.observed], [{ observedAt: 'x', ref: 'run1', title: 't', severity: 'high', details: {} }]);
-  spec(findingDecider).given([reportedK]).when({ kind: 'resolve', reason: 'gone' }).then([E.stateChanged], [{ state: 'remediated', reason: 'gone' }]);
+  spec(findingDecider)
+    .given([reportedK])
+    .when({ kind: 'resolve', reason: 'gone' })
+    .then([E.stateChanged], [{ state: 'remediated', reason: 'gone' }]);
   const remediated = ev(E.stateChanged, { state: 'remediated', reason: 'gone' });
   spec(findingDecider).given([reportedK, remediated]).when(observe).then([E.reopened]);
   spec(findingDecider).given([reportedK, remediated]).when({ kind: 'resolve', reason: 'gone' }).then([]);
@@ -38,7 +49,10 @@ test('a keyed finding: reported when first observed, observed again, remediated 
   spec(findingDecider).given([reportedK, fp]).when({ kind: 'resolve', reason: 'gone' }).then([]);
   spec(findingDecider).given([reportedK, fp]).when(observe).then([E.observed]);
   spec(findingDecider).given([]).when({ kind: 'resolve', reason: 'gone' }).refused('STK_ERR_NOT_FOUND');
-  spec(findingDecider).given([reportedK, remediated, ev(E.reopened, {})]).when({ kind: 'triage', state: 'accepted-risk', reason: 'r' }).then([E.stateChanged]);
+  spec(findingDecider)
+    .given([reportedK, remediated, ev(E.reopened, {})])
+    .when({ kind: 'triage', state: 'accepted-risk', reason: 'r' })
+    .then([E.stateChanged]);
 });
 
 test.run();

@@ -1,12 +1,5 @@
 import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
-import {
-  FINDING,
-  FindingEvents as E,
-  type FindingObserved,
-  type FindingReported,
-  type FindingState,
-  type FindingStateChanged,
-} from './events.ts';
+import { FINDING, FindingEvents as E, type FindingObserved, type FindingReported, type FindingState, type FindingStateChanged } from './events.ts';
 
 export interface FindingFold {
   exists: boolean;

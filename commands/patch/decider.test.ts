@@ -15,9 +15,18 @@ test('settings: a window is validated and normalised; thresholds are whole days;
     .given([])
     .when({ kind: 'set', values: { window: { ...(window as object), timeZone: 'Mars/Olympus' } as never } })
     .refused('STK_ERR_PATCH_WINDOW_INVALID');
-  spec(patchSettingsDecider).given([]).when({ kind: 'set', values: { thresholdDays: 1.5 } }).refused('STK_ERR_VALIDATION');
-  spec(patchSettingsDecider).given([]).when({ kind: 'set', values: { thresholdDays: 14, window: null } }).then([]);
-  spec(patchSettingsDecider).given([ev(E.settingsChanged, { thresholdDays: 7 })]).when({ kind: 'set', values: { thresholdDays: 14 } }).then([E.settingsChanged], [{ thresholdDays: 14 }]);
+  spec(patchSettingsDecider)
+    .given([])
+    .when({ kind: 'set', values: { thresholdDays: 1.5 } })
+    .refused('STK_ERR_VALIDATION');
+  spec(patchSettingsDecider)
+    .given([])
+    .when({ kind: 'set', values: { thresholdDays: 14, window: null } })
+    .then([]);
+  spec(patchSettingsDecider)
+    .given([ev(E.settingsChanged, { thresholdDays: 7 })])
+    .when({ kind: 'set', values: { thresholdDays: 14 } })
+    .then([E.settingsChanged], [{ thresholdDays: 14 }]);
 });
 
 const inventory = (takenAt: string, o: Partial<InventoryRecorded> = {}): InventoryRecorded => ({
@@ -32,7 +41,16 @@ const inventory = (takenAt: string, o: Partial<InventoryRecorded> = {}): Invento
   packages: [['stk-demo', '1.0', 'all', 'stk-demo-src', 'installed', false]],
   pending: [],
   cleared: [],
-  compliance: { thresholdDays: 14, evaluatedAt: takenAt, missingSecurity: 0, overThreshold: 0, oldestAgeDays: null, pendingTotal: 0, rebootRequired: false, compliant: true },
+  compliance: {
+    thresholdDays: 14,
+    evaluatedAt: takenAt,
+    missingSecurity: 0,
+    overThreshold: 0,
+    oldestAgeDays: null,
+    pendingTotal: 0,
+    rebootRequired: false,
+    compliant: true,
+  },
   openKeys: [],
   commandId: null,
   ...o,
@@ -43,16 +61,41 @@ test('host inventories are recorded in the order taken; an older or repeated one
   spec(patchHostDecider).given([]).when({ kind: 'record', inventory: first }).then([E.inventoryRecorded]);
   const { packages: _p, ...bare } = first;
   spec(patchHostDecider).given([]).when({ kind: 'record', inventory: bare }).refused('STK_ERR_VALIDATION');
-  spec(patchHostDecider).given([ev(E.inventoryRecorded, first)]).when({ kind: 'record', inventory: first }).then([]);
-  spec(patchHostDecider).given([ev(E.inventoryRecorded, first)]).when({ kind: 'record', inventory: inventory('2026-01-01T00:00:00.000Z') }).then([]);
-  spec(patchHostDecider).given([ev(E.inventoryRecorded, first)]).when({ kind: 'record', inventory: { ...bare, takenAt: '2026-01-03T00:00:00.000Z' } }).then([E.inventoryRecorded]);
+  spec(patchHostDecider)
+    .given([ev(E.inventoryRecorded, first)])
+    .when({ kind: 'record', inventory: first })
+    .then([]);
+  spec(patchHostDecider)
+    .given([ev(E.inventoryRecorded, first)])
+    .when({ kind: 'record', inventory: inventory('2026-01-01T00:00:00.000Z') })
+    .then([]);
+  spec(patchHostDecider)
+    .given([ev(E.inventoryRecorded, first)])
+    .when({ kind: 'record', inventory: { ...bare, takenAt: '2026-01-03T00:00:00.000Z' } })
+    .then([E.inventoryRecorded]);
 });
 
 test('a job result is recorded once; the same again is a retry, another result refused', () => {
-  const job = { agentId: 'a', mode: 'security' as const, dryRun: true, startedAt: 'x', finishedAt: 'y', listsRefreshed: true, succeeded: true, rebootRequired: false, results: [] };
+  const job = {
+    agentId: 'a',
+    mode: 'security' as const,
+    dryRun: true,
+    startedAt: 'x',
+    finishedAt: 'y',
+    listsRefreshed: true,
+    succeeded: true,
+    rebootRequired: false,
+    results: [],
+  };
   spec(patchJobDecider).given([]).when({ kind: 'record', job }).then([E.jobRecorded]);
-  spec(patchJobDecider).given([ev(E.jobRecorded, job)]).when({ kind: 'record', job }).then([]);
-  spec(patchJobDecider).given([ev(E.jobRecorded, job)]).when({ kind: 'record', job: { ...job, succeeded: false } }).refused('STK_ERR_INVALID_TRANSITION');
+  spec(patchJobDecider)
+    .given([ev(E.jobRecorded, job)])
+    .when({ kind: 'record', job })
+    .then([]);
+  spec(patchJobDecider)
+    .given([ev(E.jobRecorded, job)])
+    .when({ kind: 'record', job: { ...job, succeeded: false } })
+    .refused('STK_ERR_INVALID_TRANSITION');
 });
 
 test.run();

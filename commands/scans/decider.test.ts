@@ -9,7 +9,10 @@ const request = { source: 'scanner' as const, targets: ['198.51.100.7'], ports: 
 
 test('a scan run is recorded once with its Merkle root; the same root again is a retry, another root a conflict', () => {
   spec(scanDecider).given([]).when({ kind: 'record', scan }).then([E.completed], [scan]);
-  spec(scanDecider).given([ev(E.completed, scan)]).when({ kind: 'record', scan }).then([]);
+  spec(scanDecider)
+    .given([ev(E.completed, scan)])
+    .when({ kind: 'record', scan })
+    .then([]);
   spec(scanDecider)
     .given([ev(E.completed, scan)])
     .when({ kind: 'record', scan: { ...scan, merkleRoot: 'c'.repeat(64) } })
@@ -18,12 +21,27 @@ test('a scan run is recorded once with its Merkle root; the same root again is a
 
 test('a server scan is requested, then refused or recorded; never both, never requested twice', () => {
   spec(scanDecider).given([]).when({ kind: 'request', request }).then([E.requested]);
-  spec(scanDecider).given([ev(E.requested, request)]).when({ kind: 'request', request }).refused('STK_ERR_INVALID_TRANSITION');
+  spec(scanDecider)
+    .given([ev(E.requested, request)])
+    .when({ kind: 'request', request })
+    .refused('STK_ERR_INVALID_TRANSITION');
   const refusal = { code: 'STK_ERR_SCAN_TARGET_REFUSED', message: 'no', problems: [] };
-  spec(scanDecider).given([ev(E.requested, request)]).when({ kind: 'refuse', refusal }).then([E.refused]);
-  spec(scanDecider).given([ev(E.requested, request)]).when({ kind: 'record', scan }).then([E.completed]);
-  spec(scanDecider).given([ev(E.requested, request), ev(E.refused, refusal)]).when({ kind: 'record', scan }).refused('STK_ERR_INVALID_TRANSITION');
-  spec(scanDecider).given([ev(E.requested, request), ev(E.completed, scan)]).when({ kind: 'refuse', refusal }).refused('STK_ERR_INVALID_TRANSITION');
+  spec(scanDecider)
+    .given([ev(E.requested, request)])
+    .when({ kind: 'refuse', refusal })
+    .then([E.refused]);
+  spec(scanDecider)
+    .given([ev(E.requested, request)])
+    .when({ kind: 'record', scan })
+    .then([E.completed]);
+  spec(scanDecider)
+    .given([ev(E.requested, request), ev(E.refused, refusal)])
+    .when({ kind: 'record', scan })
+    .refused('STK_ERR_INVALID_TRANSITION');
+  spec(scanDecider)
+    .given([ev(E.requested, request), ev(E.completed, scan)])
+    .when({ kind: 'refuse', refusal })
+    .refused('STK_ERR_INVALID_TRANSITION');
   spec(scanDecider).given([]).when({ kind: 'refuse', refusal }).refused('STK_ERR_INVALID_TRANSITION');
 });
 

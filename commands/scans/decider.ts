@@ -28,8 +28,10 @@ export const scanDecider: Decider<ScanFold, ScanCommand> = {
     return s;
   },
   decide(c, s) {
-    if (c.kind === 'request') return s.status === 'none' ? accept({ type: E.requested, data: c.request }) : refuse(invalidTransition('scan', s.status, 'request it again'));
-    if (c.kind === 'refuse') return s.status === 'requested' ? accept({ type: E.refused, data: c.refusal }) : refuse(invalidTransition('scan', s.status, 'refuse it'));
+    if (c.kind === 'request')
+      return s.status === 'none' ? accept({ type: E.requested, data: c.request }) : refuse(invalidTransition('scan', s.status, 'request it again'));
+    if (c.kind === 'refuse')
+      return s.status === 'requested' ? accept({ type: E.refused, data: c.refusal }) : refuse(invalidTransition('scan', s.status, 'refuse it'));
     if (s.status === 'completed') {
       if (s.merkleRoot === c.scan.merkleRoot && s.itemCount === c.scan.itemCount) return accept();
       return refuse(new StkError('STK_ERR_SCAN_RUN_CONFLICT', 'this run was sealed with other items', { expected: s.merkleRoot, actual: c.scan.merkleRoot }));

@@ -36,11 +36,15 @@ export interface AddressDoc extends Doc {
   lastSeenAt: string;
 }
 
-/** A certificate a TLS endpoint served, where it is served now; listed soonest expiry first. */
+/**
+ * The certificate an endpoint serves (or served last), one document per endpoint, listed soonest
+ * expiry first: a certificate served on two endpoints is listed twice, once where each one is.
+ */
 export interface CertificateDoc extends Doc, CertificateFacts {
-  /** `address:port` serving it now. */
-  endpoints: string[];
-  /** `yes` while some endpoint serves it. */
+  endpoint: string;
+  address: string;
+  port: number;
+  /** `yes` while the endpoint serves it (open, and this certificate); `no` once it serves another or is closed. */
   served: 'yes' | 'no';
   lastSeenAt: string;
 }
@@ -55,16 +59,15 @@ function refs(e: { data: unknown }): DocRef[] {
     { collection: 'endpoints', id: assetId('endpoint', hostPort(item.address, item.port)) },
     { collection: 'asset-addresses', id: assetId('address', item.address) },
   ];
-  const sha = item.tls?.certificate?.sha256;
-  if (sha) out.push({ collection: 'certificates', id: sha.slice(0, 64) });
+  out.push({ collection: 'certificates', id: assetId('certificate-at', hostPort(item.address, item.port)) });
   return out;
 }
 
 /**
  * The attack surface as the scans see it, fed by SCANS items in the order they were stored: every
  * endpoint once seen open (with its latest state, banner, TLS and certificate), every address with
- * its open ports, and every certificate with the endpoints serving it. An endpoint a later scan
- * finds closed or filtered stays listed with that state; its certificate stops being served there.
+ * its open ports, and the certificate each TLS endpoint serves. An endpoint a later scan finds
+ * closed or filtered stays listed with that state; its certificate is then marked no longer served.
  */
 export const assetsProjection = defineProjection({
   model: 'assets',
@@ -127,22 +130,23 @@ export const assetsProjection = defineProjection({
           } satisfies AddressDoc,
         });
 
-        // The certificate it served before, if another one (or none) is served now, is served here no more.
-        if (old?.certificateSha256 && old.certificateSha256 !== ep.certificateSha256) {
-          const prev = docs.get<CertificateDoc>('certificates', old.certificateSha256);
-          if (prev) {
-            const endpoints = prev.endpoints.filter((x) => x !== endpoint);
-            writes.push({ collection: 'certificates', id: prev.id, doc: { ...prev, endpoints, served: endpoints.length ? 'yes' : 'no' } });
-          }
-        }
+        const certId = assetId('certificate-at', endpoint);
+        const prev = docs.get<CertificateDoc>('certificates', certId);
         if (cert && item.state === 'open') {
-          const c = docs.get<CertificateDoc>('certificates', cert.sha256);
-          const endpoints = [...new Set([...(c?.endpoints ?? []), endpoint])].sort();
-          writes.push({
-            collection: 'certificates',
-            id: cert.sha256,
-            doc: { ...cert, id: cert.sha256, seq: expiryOrder(cert.notAfter), endpoints, served: 'yes', lastSeenAt: e.at } satisfies CertificateDoc,
-          });
+          const doc: CertificateDoc = {
+            ...cert,
+            id: certId,
+            seq: expiryOrder(cert.notAfter),
+            endpoint,
+            address: item.address,
+            port: item.port,
+            served: 'yes',
+            lastSeenAt: e.at,
+          };
+          writes.push({ collection: 'certificates', id: certId, doc });
+        } else if (prev && prev.served === 'yes') {
+          // Closed, or open without TLS: the certificate is served here no more.
+          writes.push({ collection: 'certificates', id: certId, doc: { ...prev, served: 'no' } });
         }
         return writes;
       },

@@ -9,6 +9,7 @@ import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
 import { registerWitness } from './witness.ts';
 import { registerUser } from './user.ts';
+import { registerScan } from './scan.ts';
 import { registerDocs } from '../videos/cli.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
@@ -22,6 +23,7 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerBackup,
   registerWitness,
   registerUser,
+  registerScan,
   registerDocs,
 ];
 

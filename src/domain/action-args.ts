@@ -59,8 +59,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Checks the shape of a scan request (targets, ports, options) without the allowlist. */
 export function checkScanShape(input: unknown): { ok: true; scan: ScanArgs; ports: number[] } | Refused {
   if (!isObject(input)) return invalid('args', 'run-scan takes an object');
-  for (const k of Object.keys(input))
-    if (!['targets', 'ports', 'options'].includes(k)) return invalid(k, `unknown argument ${JSON.stringify(k.slice(0, 32))}`);
+  for (const k of Object.keys(input)) if (!['targets', 'ports', 'options'].includes(k)) return invalid(k, `unknown argument ${JSON.stringify(k.slice(0, 32))}`);
   const targets = input.targets;
   if (!Array.isArray(targets) || targets.length === 0 || targets.length > MAX_REQUEST_TARGETS || !targets.every((t) => typeof t === 'string'))
     return invalid('targets', `targets: 1 to ${MAX_REQUEST_TARGETS} addresses, CIDR blocks or hostnames`);

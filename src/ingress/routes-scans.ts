@@ -58,7 +58,10 @@ export async function registerScanRoutes(app: FastifyInstance, deps: IngressDeps
     else if (body.seal) {
       const shape = checkScanShape({ targets: body.seal.targets, ports: body.seal.ports });
       if (!shape.ok) throw shape.error;
-      const settings = fold(asmSettingsDecider, (await log.readAggregate({ tenant: agent.tenant, aggregateType: ASM_SETTINGS, aggregateId: agent.tenant })).events);
+      const settings = fold(
+        asmSettingsDecider,
+        (await log.readAggregate({ tenant: agent.tenant, aggregateType: ASM_SETTINGS, aggregateId: agent.tenant })).events,
+      );
       const pre = precheckTargets(shape.scan.targets, settings.targets);
       if (!pre.ok) throw new StkError(pre.code, 'a scan of targets outside the allowlist is not recorded', { problems: pre.problems });
       scope = { targets: pre.targets, ports: shape.scan.ports };

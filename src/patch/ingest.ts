@@ -13,7 +13,15 @@ import {
   PatchEvents,
   type PendingUpgradeFact,
 } from '../../commands/patch/events.ts';
-import { type AvailabilityState, diffPatchFindings, hostCompliance, type PatchFinding, patchFindings, patchKey, trackAvailability } from '../agent/patch/compliance.ts';
+import {
+  type AvailabilityState,
+  diffPatchFindings,
+  hostCompliance,
+  type PatchFinding,
+  patchFindings,
+  patchKey,
+  trackAvailability,
+} from '../agent/patch/compliance.ts';
 import type { PatchInventory } from '../agent/patch/inventory.ts';
 import { fold } from '../domain/decider.ts';
 import type { Actor } from '../domain/events.ts';
@@ -85,7 +93,16 @@ export async function recordInventory(
       title: '',
       severity: 'medium',
       subject: p.package,
-      details: { package: p.package, architecture: p.architecture, from: p.from, to: p.to, cves: p.cves, availableSince: p.availableSince, ageDays: 0, overThreshold: false },
+      details: {
+        package: p.package,
+        architecture: p.architecture,
+        from: p.from,
+        to: p.to,
+        cves: p.cves,
+        availableSince: p.availableSince,
+        ageDays: 0,
+        overThreshold: false,
+      },
       observedAt: '',
     }));
   const diff = diffPatchFindings(before, next, inv);
@@ -143,12 +160,27 @@ export async function recordInventory(
 
   const jobs: Array<() => Promise<unknown>> = [];
   for (const f of next) {
-    const finding = { agentId, product: 'patch' as const, title: f.title, severity: f.severity, subject: f.subject, details: f.details, observedAt: inv.takenAt, key: f.dedupKey };
+    const finding = {
+      agentId,
+      product: 'patch' as const,
+      title: f.title,
+      severity: f.severity,
+      subject: f.subject,
+      details: f.details,
+      observedAt: inv.takenAt,
+      key: f.dedupKey,
+    };
     jobs.push(() =>
-      execute(log, { tenant, id: patchFindingId(tenant, agentId, f.dedupKey) }, findingDecider, { kind: 'observe', finding, ref: `inventory ${inv.takenAt}` }, {
-        actor,
-        eventIds: derivedIds(tenant, agentId, inv.takenAt, f.dedupKey, 'observe'),
-      }),
+      execute(
+        log,
+        { tenant, id: patchFindingId(tenant, agentId, f.dedupKey) },
+        findingDecider,
+        { kind: 'observe', finding, ref: `inventory ${inv.takenAt}` },
+        {
+          actor,
+          eventIds: derivedIds(tenant, agentId, inv.takenAt, f.dedupKey, 'observe'),
+        },
+      ),
     );
   }
   for (const { finding, reason } of diff.remediated) {
@@ -191,7 +223,8 @@ export async function recordJob(
   const cmd = await log.readAggregate({ tenant: agent.tenant, aggregateType: COMMAND, aggregateId: commandId });
   const dispatched = cmd.events.find((e) => e.type === CommandEvents.dispatched)?.data as CommandDispatched | undefined;
   const s = fold(agentCommandDecider, cmd.events);
-  if (!dispatched || s.agentId !== agent.agentId || dispatched.action !== 'install-patches') throw new StkError('STK_ERR_NOT_FOUND', 'not found', { id: commandId });
+  if (!dispatched || s.agentId !== agent.agentId || dispatched.action !== 'install-patches')
+    throw new StkError('STK_ERR_NOT_FOUND', 'not found', { id: commandId });
   const r = await execute(
     log,
     { tenant: agent.tenant, id: commandId },

@@ -151,7 +151,11 @@ export class StreamProjector {
     const from = this.position;
     const state = await this.#streams.consumer(stream, name);
     if (!state || state.ackFloor !== from || state.ackPending > 0) {
-      await this.#streams.resetConsumer(stream, { name, filter, ackPolicy: 'all', ackWaitMs: 30_000, maxAckPending: 20_000, inactiveMs: 7 * 24 * 3600 * 1000 }, from);
+      await this.#streams.resetConsumer(
+        stream,
+        { name, filter, ackPolicy: 'all', ackWaitMs: 30_000, maxAckPending: 20_000, inactiveMs: 7 * 24 * 3600 * 1000 },
+        from,
+      );
     }
     const work = await this.#streams.consume(stream, name, { max: 2048 });
     this.#close = () => work.close();

@@ -32,7 +32,8 @@ export function precheckTargets(targets: readonly string[], allowlistEntries: re
     } else if (t.kind === 'ip' || t.kind === 'cidr') {
       const blocked = refusedBlock(t.range, o.refuseInternal ?? false);
       if (blocked) problems.push({ target: t.text, reason: 'refused-block', detail: `touches ${blocked}` });
-      else if (!rangeCovered(list.ranges as IpRange[], t.range)) problems.push({ target: t.text, reason: 'outside-allowlist', detail: 'not inside the allowlist' });
+      else if (!rangeCovered(list.ranges as IpRange[], t.range))
+        problems.push({ target: t.text, reason: 'outside-allowlist', detail: 'not inside the allowlist' });
     }
   }
   const syntax = new Set(['invalid', 'cidr-too-wide', 'host-bits-set', 'wildcard-not-allowed']);

@@ -68,10 +68,13 @@ export async function runScanCommand(args: unknown, ctx: CommandContext, o: { dn
     answer = await ctx.client.post('/agent/v1/scan-runs', body);
     if (answer.status !== 202 && answer.status !== 201) {
       const e = answer.body?.error;
-      return failed(`scanned ${result.items.length} endpoints but the ingress refused part ${p + 1} of ${parts} (${answer.status} ${e?.code ?? ''}): ${e?.message ?? ''}`, {
-        status: answer.status,
-        code: e?.code ?? null,
-      });
+      return failed(
+        `scanned ${result.items.length} endpoints but the ingress refused part ${p + 1} of ${parts} (${answer.status} ${e?.code ?? ''}): ${e?.message ?? ''}`,
+        {
+          status: answer.status,
+          code: e?.code ?? null,
+        },
+      );
     }
   }
   const counts = { open: 0, closed: 0, filtered: 0 };
@@ -79,6 +82,14 @@ export async function runScanCommand(args: unknown, ctx: CommandContext, o: { dn
   const sealed = answer?.body?.sealed;
   return succeeded(
     `scanned ${result.items.length} endpoints (${counts.open} open, ${counts.closed} closed, ${counts.filtered} filtered) with ${result.connections} connections; run ${answer?.body?.runId} sealed, Merkle root ${root}`,
-    { runId: answer?.body?.runId ?? null, count: result.items.length, merkleRoot: root, counts, connections: result.connections, aborted: result.aborted, diff: sealed?.diff ?? null },
+    {
+      runId: answer?.body?.runId ?? null,
+      count: result.items.length,
+      merkleRoot: root,
+      counts,
+      connections: result.connections,
+      aborted: result.aborted,
+      diff: sealed?.diff ?? null,
+    },
   );
 }

@@ -193,7 +193,9 @@ export const attackSurfaceRoutes: TenantRouteDef[] = [
         runId: run.id,
         status: run.status,
         previousRunId: run.previousRunId ?? null,
-        previous: previous ? { id: previous.id, startedAt: previous.startedAt ?? null, itemCount: previous.itemCount ?? null, counts: previous.counts ?? null } : null,
+        previous: previous
+          ? { id: previous.id, startedAt: previous.startedAt ?? null, itemCount: previous.itemCount ?? null, counts: previous.counts ?? null }
+          : null,
         counts: run.counts ?? null,
         diff: run.diff ?? null,
         consistencyToken: c.readToken(),
@@ -212,7 +214,12 @@ export const attackSurfaceRoutes: TenantRouteDef[] = [
       const run = await mustGet<ScanDoc>(c, 'scans', c.params.runId);
       await itemsReadable(c, run);
       const p = await page(c.scans.store, 'scan-items', c.query, { runId: run.id, ...pick(c.query, ['state', 'port', 'address']) });
-      return { items: (p.items as ScanItemDoc[]).map(itemView), nextCursor: p.nextCursor, itemCount: run.itemCount ?? null, merkleRoot: run.merkleRoot ?? null };
+      return {
+        items: (p.items as ScanItemDoc[]).map(itemView),
+        nextCursor: p.nextCursor,
+        itemCount: run.itemCount ?? null,
+        merkleRoot: run.merkleRoot ?? null,
+      };
     },
   }),
   tenantRoute({
@@ -257,4 +264,3 @@ function checked(body: unknown, allowlist: readonly string[]) {
   if (!r.ok) throw r.error;
   return r.args as { targets: string[]; ports: Array<number | string>; options: Record<string, unknown>; allowlist: string[] };
 }
-

@@ -142,7 +142,14 @@ export const patchRoutes: TenantRouteDef[] = [
       const findings = await c.store.list<FindingDoc>('findings', { filter: { agentId: d.agentId, product: 'patch', state: 'open' }, limit: 200 });
       return {
         ...hostView(d, thresholdDays, await hostnameOf(c, d.agentId)),
-        installed: (packages?.packages ?? []).map(([name, version, architecture, source, status, held]) => ({ name, version, architecture, source, status, held })),
+        installed: (packages?.packages ?? []).map(([name, version, architecture, source, status, held]) => ({
+          name,
+          version,
+          architecture,
+          source,
+          status,
+          held,
+        })),
         openFindings: findings.items.map((f) => ({ id: f.id, key: f.key, title: f.title, severity: f.severity, lastSeenAt: f.lastSeenAt })),
         jobs: jobs.items.map(({ results, ...j }) => ({ ...j, packages: results.length })),
         consistencyToken: token,
@@ -185,7 +192,10 @@ export const patchRoutes: TenantRouteDef[] = [
       const docs: PatchTrendDoc[] = [];
       let cursor: string | null = null;
       do {
-        const p: { items: PatchTrendDoc[]; nextCursor: string | null } = await c.store.list<PatchTrendDoc>('patch-trend', { limit: 200, ...(cursor ? { cursor } : {}) });
+        const p: { items: PatchTrendDoc[]; nextCursor: string | null } = await c.store.list<PatchTrendDoc>('patch-trend', {
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        });
         docs.push(...p.items);
         cursor = Date.parse(p.items.at(-1)?.day ?? '9999-12-31') < first ? null : p.nextCursor;
       } while (cursor);

@@ -62,7 +62,16 @@ export async function buildScanProof(log: EventLog, tenant: string, runId: strin
     leafHash: hex(run.leaves[index]!),
     proof: inclusionProof(run.leaves, index).map(hex),
     merkleRoot: sealed.merkleRoot,
-    run: { id: event.id, type: event.type, tenant: event.tenant, aggregate: event.aggregate, version: event.version, at: event.at, actor: event.actor, data: sealed },
+    run: {
+      id: event.id,
+      type: event.type,
+      tenant: event.tenant,
+      aggregate: event.aggregate,
+      version: event.version,
+      at: event.at,
+      actor: event.actor,
+      data: sealed,
+    },
   };
 }
 

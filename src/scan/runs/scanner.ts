@@ -120,11 +120,17 @@ export class Scanner {
     if (state.status !== 'requested' || !request) return 'skipped';
     const known = { version: head.version, state };
     const refuse = async (code: string, message: string, problems: Array<{ target: string; reason: string; detail: string; address?: string }>) => {
-      await execute(log, { tenant, id: runId }, scanDecider, { kind: 'refuse', refusal: { code, message, problems } }, {
-        actor: SCANNER_ACTOR,
-        known,
-        eventIds: derivedIds(tenant, runId, 'refused'),
-      });
+      await execute(
+        log,
+        { tenant, id: runId },
+        scanDecider,
+        { kind: 'refuse', refusal: { code, message, problems } },
+        {
+          actor: SCANNER_ACTOR,
+          known,
+          eventIds: derivedIds(tenant, runId, 'refused'),
+        },
+      );
       this.counters.refused++;
       this.#o.metrics?.inc('stockade_scanner_scans_total', 'Scans the scanner role finished, by outcome', { outcome: 'refused' });
       return 'refused' as const;

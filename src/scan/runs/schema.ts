@@ -94,7 +94,12 @@ export const serviceSchema = {
   },
 } as const;
 
-const portList = { type: 'array', minItems: 1, maxItems: MAX_PORT_ENTRIES, items: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 11 }] } } as const;
+const portList = {
+  type: 'array',
+  minItems: 1,
+  maxItems: MAX_PORT_ENTRIES,
+  items: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 11 }] },
+} as const;
 
 /**
  * `POST /agent/v1/scan-runs`: one part of a run (items `offset…`), and with `seal` the last one.

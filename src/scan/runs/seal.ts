@@ -103,7 +103,11 @@ export async function sealRun(log: EventLog, r: SealRequest): Promise<Sealed> {
     // This run advanced the scope already (a retry after a crash): judge it as it was judged then.
     previous = at?.runId === r.runId ? { runId: at.previousRunId, openKeys: at.previousOpenKeys } : { runId: scope.lastRunId, openKeys: scope.openKeys };
     const previousItems = previous.runId ? await itemsOf(log, r.tenant, previous.runId) : null;
-    judged = judgeRun(run.items, { items: previousItems, openKeys: previous.openKeys }, { now: new Date(r.startedAt), expiryWarningDays: settings.expiryWarningDays });
+    judged = judgeRun(
+      run.items,
+      { items: previousItems, openKeys: previous.openKeys },
+      { now: new Date(r.startedAt), expiryWarningDays: settings.expiryWarningDays },
+    );
     if (at?.runId === r.runId) break;
     const advance: ScopeAdvanced = {
       runId: r.runId,
@@ -112,11 +116,17 @@ export async function sealRun(log: EventLog, r: SealRequest): Promise<Sealed> {
       previousOpenKeys: previous.openKeys,
     };
     try {
-      await execute(log, { tenant: r.tenant, id: scopeId }, scanScopeDecider, { kind: 'advance', advance }, {
-        actor: r.actor,
-        known: last ? { version: last.version, state: scope } : 'new',
-        eventIds: derivedIds(r.tenant, r.runId, 'scope'),
-      });
+      await execute(
+        log,
+        { tenant: r.tenant, id: scopeId },
+        scanScopeDecider,
+        { kind: 'advance', advance },
+        {
+          actor: r.actor,
+          known: last ? { version: last.version, state: scope } : 'new',
+          eventIds: derivedIds(r.tenant, r.runId, 'scope'),
+        },
+      );
       break;
     } catch (err) {
       // Another run of this scope was sealed meanwhile: judge against it instead.
@@ -144,11 +154,17 @@ export async function sealRun(log: EventLog, r: SealRequest): Promise<Sealed> {
     diff: judged.diff,
     ...(r.services ? { services: r.services } : {}),
   };
-  const rec = await execute(log, { tenant: r.tenant, id: r.runId }, scanDecider, { kind: 'record', scan: completed }, {
-    actor: r.actor,
-    known: { version: head.version, state },
-    eventIds: derivedIds(r.tenant, r.runId, 'completed'),
-  });
+  const rec = await execute(
+    log,
+    { tenant: r.tenant, id: r.runId },
+    scanDecider,
+    { kind: 'record', scan: completed },
+    {
+      actor: r.actor,
+      known: { version: head.version, state },
+      eventIds: derivedIds(r.tenant, r.runId, 'completed'),
+    },
+  );
   await keepFindings(log, r, judged.findings, remediatedKeys(previous.openKeys, judged));
   return { runId: r.runId, count: r.count, merkleRoot: root, position: rec.position, duplicate: false, diff: judged.diff };
 }
@@ -177,7 +193,13 @@ async function keepFindings(log: EventLog, r: SealRequest, findings: ScanFinding
       key: f.key,
     };
     jobs.push(() =>
-      execute(log, { tenant: r.tenant, id }, findingDecider, { kind: 'observe', finding, ref: r.runId }, { actor: r.actor, eventIds: derivedIds(r.runId, f.key, 'observe') }),
+      execute(
+        log,
+        { tenant: r.tenant, id },
+        findingDecider,
+        { kind: 'observe', finding, ref: r.runId },
+        { actor: r.actor, eventIds: derivedIds(r.runId, f.key, 'observe') },
+      ),
     );
   }
   for (const key of remediated) {
@@ -205,4 +227,3 @@ async function keepFindings(log: EventLog, r: SealRequest, findings: ScanFinding
 function emptyDiff(): RunDiff {
   return { opened: [], closed: [], findings: { new: [], stillOpen: [], remediated: [], unobserved: [] }, truncated: false };
 }
-
