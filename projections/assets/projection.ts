@@ -5,9 +5,12 @@ import type { Doc, DocRef, Write } from '../../src/store/model.ts';
 import { defineProjection } from '../define.ts';
 import { SCAN_ITEM, type ScanItemData } from '../scan-items/projection.ts';
 
-/** A token-safe document id for a value that is not one (an address, `address:port`). */
-export function assetId(kind: string, value: string): string {
-  return createHash('sha256').update(`${kind}\u0000${value}`).digest().toString('base64url', 0, 16);
+/**
+ * A token-safe document id for a value that is not one (an address, `address:port`); the tenant is
+ * part of it, so no two tenants ever hold a document under one id.
+ */
+export function assetId(tenant: string, kind: string, value: string): string {
+  return createHash('sha256').update(`${tenant}\u0000${kind}\u0000${value}`).digest().toString('base64url', 0, 16);
 }
 
 /** One address and port as the latest scan of it saw it (a document exists once it was seen open). */
@@ -53,13 +56,13 @@ export interface CertificateDoc extends Doc, CertificateFacts {
 const EXPIRY_BASE = 10_000_000_000_000;
 const expiryOrder = (notAfter: string): number => Math.max(0, EXPIRY_BASE - Math.floor(Date.parse(notAfter) / 1000));
 
-function refs(e: { data: unknown }): DocRef[] {
+function refs(e: { tenant: string; data: unknown }): DocRef[] {
   const { item } = e.data as ScanItemData;
   const out: DocRef[] = [
-    { collection: 'endpoints', id: assetId('endpoint', hostPort(item.address, item.port)) },
-    { collection: 'asset-addresses', id: assetId('address', item.address) },
+    { collection: 'endpoints', id: assetId(e.tenant, 'endpoint', hostPort(item.address, item.port)) },
+    { collection: 'asset-addresses', id: assetId(e.tenant, 'address', item.address) },
   ];
-  out.push({ collection: 'certificates', id: assetId('certificate-at', hostPort(item.address, item.port)) });
+  out.push({ collection: 'certificates', id: assetId(e.tenant, 'certificate-at', hostPort(item.address, item.port)) });
   return out;
 }
 
@@ -84,7 +87,7 @@ export const assetsProjection = defineProjection({
         const { item } = e.data as ScanItemData;
         const runId = e.aggregate.id;
         const endpoint = hostPort(item.address, item.port);
-        const epId = assetId('endpoint', endpoint);
+        const epId = assetId(e.tenant, 'endpoint', endpoint);
         const old = docs.get<EndpointDoc>('endpoints', epId);
         const writes: Write[] = [];
         if (!old && item.state !== 'open') return writes;
@@ -111,7 +114,7 @@ export const assetsProjection = defineProjection({
         };
         writes.push({ collection: 'endpoints', id: epId, doc: ep });
 
-        const adId = assetId('address', item.address);
+        const adId = assetId(e.tenant, 'address', item.address);
         const ad = docs.get<AddressDoc>('asset-addresses', adId);
         const ports = new Set(ad?.openPorts ?? []);
         if (item.state === 'open') ports.add(item.port);
@@ -130,7 +133,7 @@ export const assetsProjection = defineProjection({
           } satisfies AddressDoc,
         });
 
-        const certId = assetId('certificate-at', endpoint);
+        const certId = assetId(e.tenant, 'certificate-at', endpoint);
         const prev = docs.get<CertificateDoc>('certificates', certId);
         if (cert && item.state === 'open') {
           const doc: CertificateDoc = {

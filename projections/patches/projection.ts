@@ -74,29 +74,34 @@ export interface PatchTrendDoc extends Doc {
 
 export type PatchJobDoc = Doc & JobRecorded & { commandId: string; recordedAt: string };
 
-/** The id of a package's document (package names hold `.`, `+` and `:`). */
-export function packageDocId(name: string): string {
-  return createHash('sha256').update(`package\u0000${name}`).digest().toString('base64url', 0, 16);
+// Ids hold the tenant, so no two tenants ever hold a document under one id.
+const hashId = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest().toString('base64url', 0, 16);
+
+/** The id of a package's document in a tenant (package names hold `.`, `+` and `:`). */
+export function packageDocId(tenant: string, name: string): string {
+  return hashId(tenant, 'package', name);
 }
 
-/** The id of a day's trend document. */
-export function trendDocId(at: string): string {
-  return `d${at.slice(0, 10).replace(/-/g, '')}`;
+/** The id of a tenant's trend document of the UTC day of `at`. */
+export function trendDocId(tenant: string, at: string): string {
+  return hashId(tenant, 'trend', at.slice(0, 10));
 }
 
-const SUMMARY_ID = 'summary';
+/** The id of a tenant's summary document: the tenant itself. */
+export const summaryDocId = (tenant: string): string => tenant;
+const dayNumber = (at: string): number => Number(at.slice(0, 10).replace(/-/g, ''));
 const yes = (b: boolean): 'yes' | 'no' => (b ? 'yes' : 'no');
 // Listed worst first: overdue updates, then missing ones, then a reboot pending.
 const hostOrder = (c: HostComplianceFact): number => c.overThreshold * 1_000_000 + Math.min(c.missingSecurity, 99_999) * 10 + (c.rebootRequired ? 1 : 0);
 
-function inventoryReads(e: { aggregate: { id: string }; at: string; data: unknown }): DocRef[] {
+function inventoryReads(e: { tenant: string; aggregate: { id: string }; at: string; data: unknown }): DocRef[] {
   const d = e.data as InventoryRecorded;
   const names = new Set([...d.pending.map((p) => p.package), ...d.cleared]);
   return [
     { collection: 'patch-hosts', id: e.aggregate.id },
-    { collection: 'patch-summary', id: SUMMARY_ID },
-    { collection: 'patch-trend', id: trendDocId(e.at) },
-    ...[...names].map((n) => ({ collection: 'patch-packages', id: packageDocId(n) })),
+    { collection: 'patch-summary', id: summaryDocId(e.tenant) },
+    { collection: 'patch-trend', id: trendDocId(e.tenant, e.at) },
+    ...[...names].map((n) => ({ collection: 'patch-packages', id: packageDocId(e.tenant, n) })),
   ];
 }
 
@@ -161,7 +166,7 @@ export const patchesProjection = defineProjection({
 
         const pending = new Map(d.pending.map((p) => [p.package, p]));
         for (const name of new Set([...pending.keys(), ...d.cleared])) {
-          const id = packageDocId(name);
+          const id = packageDocId(e.tenant, name);
           const doc = docs.get<PatchPackageDoc>('patch-packages', id);
           const hosts = { ...(doc?.hosts ?? {}) };
           const p = pending.get(name);
@@ -186,8 +191,8 @@ export const patchesProjection = defineProjection({
           writes.push({ collection: 'patch-packages', id, doc: next });
         }
 
-        const s = docs.get<PatchSummaryDoc>('patch-summary', SUMMARY_ID) ?? {
-          id: SUMMARY_ID,
+        const s = docs.get<PatchSummaryDoc>('patch-summary', summaryDocId(e.tenant)) ?? {
+          id: summaryDocId(e.tenant),
           seq,
           hosts: 0,
           compliant: 0,
@@ -208,11 +213,11 @@ export const patchesProjection = defineProjection({
           missingSecurity: s.missingSecurity + now.missingSecurity - (was?.missingSecurity ?? 0),
           updatedAt: e.at,
         };
-        writes.push({ collection: 'patch-summary', id: SUMMARY_ID, doc: summary });
-        const day = trendDocId(e.at);
+        writes.push({ collection: 'patch-summary', id: summary.id, doc: summary });
+        const day = trendDocId(e.tenant, e.at);
         const trend: PatchTrendDoc = {
           id: day,
-          seq: Number(day.slice(1)),
+          seq: dayNumber(e.at),
           day: e.at.slice(0, 10),
           hosts: summary.hosts,
           compliant: summary.compliant,

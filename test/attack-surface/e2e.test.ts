@@ -196,7 +196,7 @@ test('a run-scan from dispatch to sealed run, findings, assets, an offline proof
     const good = runCli(['scan', 'verify-proof', file]);
     assert.is(await good.exited, 0, good.lines.join('\n'));
     assert.ok(good.lines.some((l) => l.startsWith('ok: item 1 of 5')));
-    await writeFile(file, JSON.stringify({ ...proof.body, item: { ...proof.body.item, state: 'closed' } }));
+    await writeFile(file, JSON.stringify({ ...proof.body, item: { ...proof.body.item, port: proof.body.item.port + 1 } }));
     const bad = runCli(['scan', 'verify-proof', file]);
     assert.is(await bad.exited, 1);
     assert.ok(

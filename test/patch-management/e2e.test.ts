@@ -72,7 +72,13 @@ test('the pending security update shows through the API, a dry run changes nothi
     assert.is(host.status, 200, JSON.stringify(host.body));
     assert.is(host.body.hostname, 'db-01');
     assert.equal(
-      host.body.missingSecurity.map((m: { package: string; from: string; to: string; cves: string[]; ageDays: number }) => [m.package, m.from, m.to, m.cves, m.ageDays]),
+      host.body.missingSecurity.map((m: { package: string; from: string; to: string; cves: string[]; ageDays: number }) => [
+        m.package,
+        m.from,
+        m.to,
+        m.cves,
+        m.ageDays,
+      ]),
       [['stk-demo', '1.0', '1.1', ['CVE-2024-12345', 'CVE-2024-23456'], 0]],
     );
     assert.equal(
@@ -115,7 +121,10 @@ test('the pending security update shows through the API, a dry run changes nothi
     assert.is(await f.stk.runtime.log.lastPosition(), before);
 
     // Arguments are checked at dispatch.
-    const bad = await f.call('POST', `${base}/agents/${agentId}/commands`, { token: op, body: { action: 'install-patches', args: { mode: 'packages', packages: ['stk-demo;reboot'], dryRun: false } } });
+    const bad = await f.call('POST', `${base}/agents/${agentId}/commands`, {
+      token: op,
+      body: { action: 'install-patches', args: { mode: 'packages', packages: ['stk-demo;reboot'], dryRun: false } },
+    });
     assert.is(bad.status, 400);
     assert.is(bad.body.error.code, 'STK_ERR_PATCH_PACKAGE_INVALID');
 
@@ -140,7 +149,13 @@ test('the pending security update shows through the API, a dry run changes nothi
     assert.is(dryJob.status, 200, JSON.stringify(dryJob.body));
     assert.is(dryJob.body.dryRun, true);
     assert.equal(
-      dryJob.body.results.map((x: { package: string; from: string; to: string; outcome: string; exitCode: number }) => [x.package, x.from, x.to, x.outcome, x.exitCode]),
+      dryJob.body.results.map((x: { package: string; from: string; to: string; outcome: string; exitCode: number }) => [
+        x.package,
+        x.from,
+        x.to,
+        x.outcome,
+        x.exitCode,
+      ]),
       [['stk-demo', '1.0', '1.1', 'would-upgrade', 0]],
     );
     assert.is((await f.call('GET', `${base}/findings/${findingId}`, { token: op })).body.state, 'open');
@@ -173,7 +188,13 @@ test('the pending security update shows through the API, a dry run changes nothi
 
     const realJob = await f.call('GET', `${base}/patches/jobs/${real.id}?waitFor=${real.token}`, { token: op });
     assert.equal(
-      realJob.body.results.map((x: { package: string; from: string; to: string; outcome: string; exitCode: number }) => [x.package, x.from, x.to, x.outcome, x.exitCode]),
+      realJob.body.results.map((x: { package: string; from: string; to: string; outcome: string; exitCode: number }) => [
+        x.package,
+        x.from,
+        x.to,
+        x.outcome,
+        x.exitCode,
+      ]),
       [['stk-demo', '1.0', '1.1', 'upgraded', 0]],
     );
     const remediated = await f.call('GET', `${base}/findings/${findingId}`, { token: op });

@@ -55,13 +55,22 @@ const inventory = (takenAt: string, upgrades: PendingUpgrade[], reboot = false):
 test('an update published long ago is overdue at once; a newer candidate supersedes the finding; two hosts missing one update have a finding each', async () => {
   const tenant = freshTenant('pi');
   const { enrollSecret } = await s.f.tenant(tenant, ['patch']);
-  await execute(s.f.stk.runtime.log, { tenant, id: tenant }, patchSettingsDecider, { kind: 'set', values: { thresholdDays: 7 } }, { actor: { kind: 'operator', id: 't' } });
+  await execute(
+    s.f.stk.runtime.log,
+    { tenant, id: tenant },
+    patchSettingsDecider,
+    { kind: 'set', values: { thresholdDays: 7 } },
+    { actor: { kind: 'operator', id: 't' } },
+  );
   const a = await enrolled(s, enrollSecret, 'a');
   const b = await enrolled(s, enrollSecret, 'b');
   try {
     const old = new Date(Date.now() - 30 * DAY).toISOString();
     const t1 = new Date(Date.now() - 60_000).toISOString();
-    const r1 = await a.poster.post('/agent/v1/inventory', { agentId: a.client.agentId, inventory: inventory(t1, [upgrade('libssl3', '1.1', true, old), upgrade('curl', '1.1', false)], true) });
+    const r1 = await a.poster.post('/agent/v1/inventory', {
+      agentId: a.client.agentId,
+      inventory: inventory(t1, [upgrade('libssl3', '1.1', true, old), upgrade('curl', '1.1', false)], true),
+    });
     assert.is(r1.status, 202, JSON.stringify(r1.body));
     assert.equal(
       [r1.body.inventory.compliance.compliant, r1.body.inventory.compliance.overThreshold, r1.body.inventory.compliance.rebootRequired],
@@ -72,7 +81,9 @@ test('an update published long ago is overdue at once; a newer candidate superse
     const base = `/api/v1/tenants/${tenant}`;
     const findings = await s.f.call('GET', `${base}/findings?product=patch&waitFor=${r2.body.consistencyToken}`);
     assert.equal(
-      findings.body.items.map((x: { agentId: string; severity: string; key: string }) => [x.agentId === a.client.agentId ? 'a' : 'b', x.key, x.severity]).sort(),
+      findings.body.items
+        .map((x: { agentId: string; severity: string; key: string }) => [x.agentId === a.client.agentId ? 'a' : 'b', x.key, x.severity])
+        .sort(),
       [
         ['a', 'patch:libssl3:1.1', 'high'],
         ['b', 'patch:libssl3:1.1', 'medium'],
@@ -100,7 +111,9 @@ test('an update published long ago is overdue at once; a newer candidate superse
     const r3 = await a.poster.post('/agent/v1/inventory', { agentId: a.client.agentId, inventory: inventory(t2, [upgrade('libssl3', '1.2', true)]) });
     assert.equal(r3.body.inventory.findings.remediated, [{ key: 'patch:libssl3:1.1', reason: 'superseded' }]);
     const after = await s.f.call('GET', `${base}/findings?product=patch&waitFor=${r3.body.consistencyToken}&limit=200`);
-    const states = after.body.items.map((x: { agentId: string; key: string; state: string }) => [x.agentId === a.client.agentId ? 'a' : 'b', x.key, x.state]).sort();
+    const states = after.body.items
+      .map((x: { agentId: string; key: string; state: string }) => [x.agentId === a.client.agentId ? 'a' : 'b', x.key, x.state])
+      .sort();
     assert.equal(states, [
       ['a', 'patch:libssl3:1.1', 'remediated'],
       ['a', 'patch:libssl3:1.2', 'open'],
@@ -133,10 +146,16 @@ test("refused: the product off, a job for another agent's command or for another
     assert.is(disabled.body.error.code, 'STK_ERR_PRODUCT_DISABLED');
     const dispatch = async (agentId: string, action: string, args: Record<string, unknown>) => {
       const id = newId();
-      await execute(s.f.stk.runtime.log, { tenant, id }, agentCommandDecider, { kind: 'dispatch', command: { agentId, action, args }, context: ANY_CONTEXT }, {
-        actor: { kind: 'operator', id: 't' },
-        known: 'new',
-      });
+      await execute(
+        s.f.stk.runtime.log,
+        { tenant, id },
+        agentCommandDecider,
+        { kind: 'dispatch', command: { agentId, action, args }, context: ANY_CONTEXT },
+        {
+          actor: { kind: 'operator', id: 't' },
+          known: 'new',
+        },
+      );
       return id;
     };
     const job = (commandId: string) => ({

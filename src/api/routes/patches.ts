@@ -11,6 +11,7 @@ import type {
   PatchSummaryDoc,
   PatchTrendDoc,
 } from '../../../projections/patches/projection.ts';
+import { summaryDocId } from '../../../projections/patches/projection.ts';
 import { maintenanceWindowSchema } from '../../agent/patch/schemas.ts';
 import { nextWindowStart } from '../../agent/patch/window.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
@@ -82,7 +83,7 @@ export const patchRoutes: TenantRouteDef[] = [
     params: TENANT_PARAM,
     handler: async (c) => {
       const token = c.readToken();
-      const s = await c.store.get<PatchSummaryDoc>('patch-summary', 'summary');
+      const s = await c.store.get<PatchSummaryDoc>('patch-summary', summaryDocId(c.tenant));
       const top = await c.store.list<PatchPackageDoc>('patch-packages', { filter: { security: 'yes' }, limit: 10 });
       return {
         hosts: s?.hosts ?? 0,
