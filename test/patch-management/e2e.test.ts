@@ -219,7 +219,7 @@ test('the pending security update shows through the API, a dry run changes nothi
     );
 
     // The machine's own package database knows nothing of the test packages.
-    const own = await run('dpkg-query', ['-W', '-f=${Package}\\n']);
+    const own = await run('dpkg-query', ['-W', '-f', '$' + '{Package}\n']);
     assert.not.ok(own.stdout.split('\n').some((l) => l.startsWith('stk-')));
   } finally {
     agent.close();
