@@ -2,8 +2,8 @@
  * Attack-surface and patch figures, each beside a reference measured in the same run:
  * - scan items stored in SCANS and sealed (read back, Merkle root, judged, `scan.completed` and the
  *   findings written) per second, beside a raw publish of the same item bytes to a stream;
- * - 1,000 host inventories of 2,000 packages each recorded through the ingest path, then applied to
- *   the read models (a rebuild of the patches model, and of all models), beside a raw ordered read
+ * - 1,000 host inventories of 2,000 packages each recorded through the ingest path (the package
+ *   lists into PACKAGES, the inventories into EVENTS), then applied to the read models (a rebuild of the patches model, and of all models), beside a raw ordered read
  *   of the same EVENTS stream.
  */
 import { join } from 'node:path';
@@ -15,8 +15,9 @@ import { EVENTS_STREAM, EventLog } from '../src/log/mod.ts';
 import { createLogger } from '../src/logger.ts';
 import { connectNats } from '../src/nats/connect.ts';
 import { recordInventory } from '../src/patch/ingest.ts';
+import { packagesStreamSpec } from '../src/patch/packages.ts';
 import { Projector } from '../src/projector/projector.ts';
-import { itemBytes, type ScanItem } from '../src/scan/items.ts';
+import { itemBytes, type ScanItem, sortItems } from '../src/scan/items.ts';
 import { storeRunItems } from '../src/scan/runs/items.ts';
 import { sealRun } from '../src/scan/runs/seal.ts';
 import { scansStreamSpec } from '../src/scan/runs/stream.ts';
@@ -31,7 +32,7 @@ const ITEMS_PER_RUN = Number(process.env.STK_BENCH_SCAN_ITEMS ?? 5_000);
 const HOSTS = Number(process.env.STK_BENCH_HOSTS ?? 1_000);
 const PACKAGES = Number(process.env.STK_BENCH_PACKAGES ?? 2_000);
 
-/** A /20-ish sweep: most ports closed, one in twenty open, every fifth open one speaking TLS with a certificate. */
+/** A sweep of a /20: most ports closed, one in twenty open, every fifth open one speaking TLS with a certificate (a new one each run). */
 function runItems(run: number, n: number): ScanItem[] {
   const out: ScanItem[] = [];
   for (let i = 0; i < n; i++) {
@@ -69,10 +70,11 @@ function runItems(run: number, n: number): ScanItem[] {
               },
             },
           }
-        : { banner: `SSH-2.0-OpenSSH_9.${run % 9}p1\\r\\n` }),
+        : // One open port in ten runs a vulnerable OpenSSH (a finding each run), the others a current one.
+          { banner: i % 200 === 20 ? 'SSH-2.0-OpenSSH_9.6p1\\r\\n' : 'SSH-2.0-OpenSSH_9.9p1\\r\\n' }),
     });
   }
-  return out.sort((a, b) => (a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1));
+  return sortItems(out);
 }
 
 /** Scan items stored and sealed per second beside a raw publish of the same bytes, in the same run. */
@@ -131,7 +133,7 @@ export async function benchScanRuns(): Promise<void> {
     await sealedOnce();
     const sealed = await sealedOnce();
     report('raw publish of the item bytes (publishAll, 256 in flight)', raw, 'items/s');
-    report('items stored in SCANS (msg-id, index header)', sealed.storeOnly, 'items/s', { label: 'raw publish', value: raw });
+    report('items stored in SCANS (storeRunItems)', sealed.storeOnly, 'items/s', { label: 'raw publish', value: raw });
     report('items stored and sealed (read back, root, judged, findings)', sealed.rate, 'items/s', { label: 'raw publish', value: raw });
   } finally {
     await nc.close();
@@ -194,6 +196,7 @@ export async function benchInventories(): Promise<void> {
   try {
     const log = await EventLog.connect(nc);
     await createTenant(log, 'bench', ['patch']);
+    await log.streams.ensureStream(packagesStreamSpec());
     const agents = Array.from({ length: HOSTS }, () => newId());
     const now = new Date('2026-02-20T00:00:00.000Z');
     const ingest = await measure(HOSTS, 8, (h) => recordInventory(log, { tenant: 'bench', agentId: agents[h]! }, inventoryOf(h, PACKAGES), { now }));

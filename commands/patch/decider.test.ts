@@ -37,8 +37,8 @@ const inventory = (takenAt: string, o: Partial<InventoryRecorded> = {}): Invento
   warningCount: 0,
   reboot: { required: false, packages: [] },
   packagesSha256: 'a'.repeat(64),
+  packagesSeq: 1,
   packageCount: 1,
-  packages: [['stk-demo', '1.0', 'all', 'stk-demo-src', 'installed', false]],
   pending: [],
   cleared: [],
   compliance: {
@@ -56,10 +56,10 @@ const inventory = (takenAt: string, o: Partial<InventoryRecorded> = {}): Invento
   ...o,
 });
 
-test('host inventories are recorded in the order taken; an older or repeated one writes nothing; the first carries packages', () => {
+test('host inventories are recorded in the order taken; an older or repeated one writes nothing; each names its package list', () => {
   const first = inventory('2026-01-02T00:00:00.000Z');
   spec(patchHostDecider).given([]).when({ kind: 'record', inventory: first }).then([E.inventoryRecorded]);
-  const { packages: _p, ...bare } = first;
+  const bare = { ...first, packagesSeq: 0 };
   spec(patchHostDecider).given([]).when({ kind: 'record', inventory: bare }).refused('STK_ERR_VALIDATION');
   spec(patchHostDecider)
     .given([ev(E.inventoryRecorded, first)])
@@ -71,7 +71,7 @@ test('host inventories are recorded in the order taken; an older or repeated one
     .then([]);
   spec(patchHostDecider)
     .given([ev(E.inventoryRecorded, first)])
-    .when({ kind: 'record', inventory: { ...bare, takenAt: '2026-01-03T00:00:00.000Z' } })
+    .when({ kind: 'record', inventory: { ...first, takenAt: '2026-01-03T00:00:00.000Z' } })
     .then([E.inventoryRecorded]);
 });
 

@@ -47,6 +47,7 @@ export const patchSettingsDecider: Decider<PatchSettings, PatchSettingsCommand> 
 export interface PatchHostState {
   takenAt: string | null;
   packagesSha256: string | null;
+  packagesSeq: number;
   pending: PendingUpgradeFact[];
   openKeys: string[];
 }
@@ -59,16 +60,16 @@ export type PatchHostCommand = { kind: 'record'; inventory: InventoryRecorded };
  */
 export const patchHostDecider: Decider<PatchHostState, PatchHostCommand> = {
   aggregateType: PATCH_HOST,
-  initialState: () => ({ takenAt: null, packagesSha256: null, pending: [], openKeys: [] }),
+  initialState: () => ({ takenAt: null, packagesSha256: null, packagesSeq: 0, pending: [], openKeys: [] }),
   evolve(s, e) {
     if (e.type !== E.inventoryRecorded) return s;
     const d = e.data as InventoryRecorded;
-    return { takenAt: d.takenAt, packagesSha256: d.packagesSha256, pending: d.pending, openKeys: d.openKeys };
+    return { takenAt: d.takenAt, packagesSha256: d.packagesSha256, packagesSeq: d.packagesSeq, pending: d.pending, openKeys: d.openKeys };
   },
   decide(c, s) {
     if (s.takenAt !== null && Date.parse(c.inventory.takenAt) <= Date.parse(s.takenAt)) return accept();
-    if (s.packagesSha256 === null && !c.inventory.packages)
-      return refuse(new StkError('STK_ERR_VALIDATION', "a host's first inventory carries its packages", { field: 'packages' }));
+    if (!(c.inventory.packagesSeq > 0))
+      return refuse(new StkError('STK_ERR_VALIDATION', 'an inventory names its stored package list', { field: 'packagesSeq' }));
     return accept({ type: E.inventoryRecorded, data: c.inventory });
   },
 };

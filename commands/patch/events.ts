@@ -63,10 +63,10 @@ export interface InventoryRecorded {
   warnings: string[];
   warningCount: number;
   reboot: { required: boolean; packages: string[] };
-  /** SHA-256 of the installed packages (their tuples as canonical JSON); `packages` is carried only when it changed. */
+  /** SHA-256 of the installed packages (their tuples as canonical JSON), and where the list is stored (PACKAGES stream). */
   packagesSha256: string;
+  packagesSeq: number;
   packageCount: number;
-  packages?: PackageTuple[];
   pending: PendingUpgradeFact[];
   /** Packages pending before this inventory and not any more. */
   cleared: string[];

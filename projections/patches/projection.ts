@@ -3,7 +3,6 @@ import {
   type HostComplianceFact,
   type InventoryRecorded,
   type JobRecorded,
-  type PackageTuple,
   PATCH_DEFAULTS,
   PatchEvents as E,
   type PatchSettings,
@@ -25,6 +24,9 @@ export interface PatchHostDoc extends Doc {
   warningCount: number;
   reboot: InventoryRecorded['reboot'];
   packageCount: number;
+  /** Where the host's installed packages are (PACKAGES stream) and their sealed SHA-256. */
+  packagesSeq: number;
+  packagesSha256: string;
   pending: PendingUpgradeFact[];
   compliance: HostComplianceFact;
   /** `yes` / `no`, for filtering. */
@@ -32,13 +34,6 @@ export interface PatchHostDoc extends Doc {
   rebootRequired: 'yes' | 'no';
   openFindings: number;
   lastCommandId: string | null;
-}
-
-/** A host's installed packages as of its latest inventory that listed them. */
-export interface PatchHostPackagesDoc extends Doc {
-  agentId: string;
-  takenAt: string;
-  packages: PackageTuple[];
 }
 
 /** A package with a pending upgrade, and the hosts it is pending on; listed most hosts first. */
@@ -106,7 +101,7 @@ function inventoryReads(e: { tenant: string; aggregate: { id: string }; at: stri
 }
 
 /**
- * The Patches view: each host's compliance and pending updates, its installed packages, the
+ * The Patches view: each host's compliance and pending updates (and where its installed packages are), the
  * packages by the number of hosts missing them, the tenant's counts and their daily series, and
  * each install-patches job's result. Fed by `patch.inventory-recorded` (compliance as evaluated
  * when the inventory arrived) and `patch.job-recorded`.
@@ -117,7 +112,6 @@ export const patchesProjection = defineProjection({
   collections: {
     'patch-settings': { indexes: [] },
     'patch-hosts': { indexes: ['compliant', 'rebootRequired'] },
-    'patch-host-packages': { indexes: [] },
     'patch-packages': { indexes: ['security'] },
     'patch-summary': { indexes: [] },
     'patch-trend': { indexes: [] },
@@ -151,6 +145,8 @@ export const patchesProjection = defineProjection({
           warningCount: d.warningCount,
           reboot: d.reboot,
           packageCount: d.packageCount,
+          packagesSeq: d.packagesSeq,
+          packagesSha256: d.packagesSha256,
           pending: d.pending,
           compliance: d.compliance,
           compliant: yes(d.compliance.compliant),
@@ -159,10 +155,6 @@ export const patchesProjection = defineProjection({
           lastCommandId: d.commandId ?? old?.lastCommandId ?? null,
         };
         writes.push({ collection: 'patch-hosts', id: agentId, doc: host });
-        if (d.packages) {
-          const pk: PatchHostPackagesDoc = { id: agentId, seq, agentId, takenAt: d.takenAt, packages: d.packages };
-          writes.push({ collection: 'patch-host-packages', id: agentId, doc: pk });
-        }
 
         const pending = new Map(d.pending.map((p) => [p.package, p]));
         for (const name of new Set([...pending.keys(), ...d.cleared])) {

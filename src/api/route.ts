@@ -11,6 +11,7 @@ import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
 import { type ScanReadSide, type TenantScans, tenantScans } from '../scan/runs/read-side.ts';
+import { type TenantPackages, tenantPackages } from '../patch/packages.ts';
 import { isValidId } from '../ids.ts';
 import type { People } from '../people/people.ts';
 import { INSTALL_TENANT, isReservedTenant } from '../people/install.ts';
@@ -89,6 +90,8 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   people: People;
   /** This tenant's scan items, assets and item proofs. */
   scans: TenantScans;
+  /** This tenant's hosts' installed-package lists (PACKAGES stream). */
+  packages: TenantPackages;
 }
 
 /**
@@ -343,6 +346,7 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     directory: { user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId) },
     people: api.people,
     scans: tenantScans(api.scans, tenant),
+    packages: tenantPackages(api.log.streams, tenant),
   };
 }
 

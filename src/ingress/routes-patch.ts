@@ -3,6 +3,7 @@ import type { JobRecorded } from '../../commands/patch/events.ts';
 import type { PatchInventory } from '../agent/patch/inventory.ts';
 import { StkError } from '../errors.ts';
 import { recordInventory, recordJob } from '../patch/ingest.ts';
+import { packagesStreamSpec } from '../patch/packages.ts';
 import { INVENTORY_MAX_BODY_BYTES, inventoryBody } from '../patch/schema.ts';
 import type { IngressDeps } from './deps.ts';
 import { authenticateAgent } from './identity.ts';
@@ -20,6 +21,8 @@ interface InventoryPost {
  */
 export async function registerPatchRoutes(app: FastifyInstance, deps: IngressDeps): Promise<void> {
   const { log, tenants } = deps;
+  // Created here if missing; the API process declares its replicas.
+  await log.streams.ensureStream(packagesStreamSpec({ updateMutable: false }));
   app.post<{ Body: InventoryPost }>('/inventory', { schema: { body: inventoryBody }, bodyLimit: INVENTORY_MAX_BODY_BYTES }, async (req, reply) => {
     const body = req.body;
     const agent = await authenticateAgent(req, log, tenants, body.agentId, deps.now);

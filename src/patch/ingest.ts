@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
 import { COMMAND, CommandEvents, type CommandDispatched } from '../../commands/agent-commands/events.ts';
 import { findingDecider } from '../../commands/findings/decider.ts';
@@ -7,7 +6,6 @@ import {
   type HostComplianceFact,
   type InventoryRecorded,
   type JobRecorded,
-  type PackageTuple,
   PATCH_HOST,
   PATCH_SETTINGS,
   PatchEvents,
@@ -28,7 +26,7 @@ import type { Actor } from '../domain/events.ts';
 import { derivedIds, execute } from '../domain/execute.ts';
 import { StkError } from '../errors.ts';
 import type { EventLog } from '../log/mod.ts';
-import { canonicalJson } from '../merkle/mod.ts';
+import { packageTuples, storePackageList } from './packages.ts';
 
 /** Warnings of an inventory kept in its event. */
 const WARNINGS_KEPT = 10;
@@ -46,14 +44,6 @@ export interface InventoryOutcome {
 /** The finding aggregate of a missing update on one host: keys repeat across hosts, so the agent is part of the id. */
 export function patchFindingId(tenant: string, agentId: string, key: string): string {
   return derivedIds(tenant, agentId, key, 'patch-finding')(0);
-}
-
-/** The installed packages of an inventory as sorted tuples, and their SHA-256 (canonical JSON). */
-export function packageTuples(inv: PatchInventory): { tuples: PackageTuple[]; sha256: string } {
-  const tuples: PackageTuple[] = inv.packages
-    .map((p): PackageTuple => [p.name, p.version, p.architecture, p.source, p.status, p.held])
-    .sort((a, b) => (a[0] === b[0] ? (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0) : a[0] < b[0] ? -1 : 1));
-  return { tuples, sha256: createHash('sha256').update(canonicalJson(tuples)).digest('hex') };
 }
 
 /**
@@ -107,7 +97,10 @@ export async function recordInventory(
     }));
   const diff = diffPatchFindings(before, next, inv);
 
-  const { tuples, sha256 } = packageTuples(inv);
+  const list = packageTuples(inv);
+  // The list is stored (again) only when it changed; the event names it by hash and sequence.
+  const packagesSeq =
+    list.sha256 === state.packagesSha256 && state.packagesSeq > 0 ? state.packagesSeq : await storePackageList(log.streams, tenant, agentId, list);
   const pending: PendingUpgradeFact[] = inv.upgrades.map((u) => {
     const key = patchKey(u);
     return {
@@ -140,9 +133,9 @@ export async function recordInventory(
     warnings: inv.warnings.slice(0, WARNINGS_KEPT),
     warningCount: inv.warnings.length,
     reboot: inv.reboot,
-    packagesSha256: sha256,
-    packageCount: tuples.length,
-    ...(sha256 !== state.packagesSha256 ? { packages: tuples } : {}),
+    packagesSha256: list.sha256,
+    packagesSeq,
+    packageCount: list.tuples.length,
     pending,
     cleared: [...new Set(state.pending.map((p) => p.package))].filter((p) => !nowPending.has(p)).sort(),
     compliance,

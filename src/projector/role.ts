@@ -1,4 +1,5 @@
 import { PROJECTIONS } from '../../projections/index.ts';
+import { packagesStreamSpec } from '../patch/packages.ts';
 import { openScanReadSide, type ScanReadSide } from '../scan/runs/read-side.ts';
 import { newId } from '../ids.ts';
 import { LAG_BUCKETS_S } from '../metrics.ts';
@@ -22,7 +23,7 @@ export interface ReadModels {
  * process, so every process that answers queries runs its own), started before the API answers.
  * Lag goes to /metrics and /healthz.
  */
-export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health'>): Promise<ReadModels> {
+export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health' | 'config'>): Promise<ReadModels> {
   const meta = rt.db.sublevel<string, unknown>('meta', { valueEncoding: 'json' });
   let instance = (await meta.get('instance')) as string | undefined;
   if (!instance) {
@@ -79,7 +80,14 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
   try {
     // Readable before the first request: the API answers for the default tenant from the start.
     await projector.waitFor(await ensureDefaultTenant(rt.log), 10_000);
-    scans = await openScanReadSide({ db: rt.db, log: rt.log, logger: rt.logger.child({ component: 'scans-projector' }), durableName: `scans_${instance}` });
+    scans = await openScanReadSide({
+      db: rt.db,
+      log: rt.log,
+      logger: rt.logger.child({ component: 'scans-projector' }),
+      durableName: `scans_${instance}`,
+      replicas: rt.config.replicas,
+    });
+    await rt.log.streams.ensureStream(packagesStreamSpec({ replicas: rt.config.replicas }));
   } catch (err) {
     await projector.stop();
     throw err;

@@ -13,6 +13,7 @@ import { tenantPolicyDecider } from '../../commands/settings/decider.ts';
 import { asmSettingsDecider } from '../../commands/attack-surface/decider.ts';
 import { patchSettingsDecider } from '../../commands/patch/decider.ts';
 import { recordInventory, recordJob } from '../../src/patch/ingest.ts';
+import { packagesStreamSpec } from '../../src/patch/packages.ts';
 import { INSTALL_ONLY_COLLECTIONS } from '../../src/people/install.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
@@ -53,6 +54,7 @@ async function populate(log: EventLog, tenant: string): Promise<{ agentId: strin
   // Attack-surface and patch settings, a host's inventory with a pending update, and a patch job.
   await execute(log, { tenant, id: tenant }, asmSettingsDecider, { kind: 'set', values: { targets: ['192.0.2.0/28'] } }, OP);
   await execute(log, { tenant, id: tenant }, patchSettingsDecider, { kind: 'set', values: { thresholdDays: 7 } }, OP);
+  await log.streams.ensureStream(packagesStreamSpec());
   await recordInventory(
     log,
     { tenant, agentId },

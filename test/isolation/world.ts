@@ -2,6 +2,7 @@ import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { recordInventory, recordJob } from '../../src/patch/ingest.ts';
+import { packagesStreamSpec } from '../../src/patch/packages.ts';
 import { storeRunItems } from '../../src/scan/runs/items.ts';
 import { sealRun } from '../../src/scan/runs/seal.ts';
 import { scansStreamSpec } from '../../src/scan/runs/stream.ts';
@@ -55,6 +56,7 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
     services: [{ protocol: 'tcp', address: '0.0.0.0', port: 22, pid: 1, exe: '/usr/sbin/sshd', name: 'sshd', user: 'root' }],
     actor: AGENT_ACTOR(agentId),
   });
+  await log.streams.ensureStream(packagesStreamSpec());
   await recordInventory(
     log,
     { tenant, agentId },

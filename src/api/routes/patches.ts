@@ -2,15 +2,7 @@ import { patchSettingsDecider } from '../../../commands/patch/decider.ts';
 import { PATCH_DEFAULTS, type PatchSettings } from '../../../commands/patch/events.ts';
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
 import type { FindingDoc } from '../../../projections/findings/projection.ts';
-import type {
-  PatchHostDoc,
-  PatchHostPackagesDoc,
-  PatchJobDoc,
-  PatchPackageDoc,
-  PatchSettingsDoc,
-  PatchSummaryDoc,
-  PatchTrendDoc,
-} from '../../../projections/patches/projection.ts';
+import type { PatchHostDoc, PatchJobDoc, PatchPackageDoc, PatchSettingsDoc, PatchSummaryDoc, PatchTrendDoc } from '../../../projections/patches/projection.ts';
 import { summaryDocId } from '../../../projections/patches/projection.ts';
 import { maintenanceWindowSchema } from '../../agent/patch/schemas.ts';
 import { nextWindowStart } from '../../agent/patch/window.ts';
@@ -138,19 +130,13 @@ export const patchRoutes: TenantRouteDef[] = [
       const token = c.readToken();
       const d = await mustGet<PatchHostDoc>(c, 'patch-hosts', c.params.agentId);
       const { thresholdDays } = settingsOf(await c.store.get<PatchSettingsDoc>('patch-settings', c.tenant));
-      const packages = await c.store.get<PatchHostPackagesDoc>('patch-host-packages', d.agentId);
+      const packages = await c.packages.list(d.agentId, d.packagesSeq, d.packagesSha256);
       const jobs = await c.store.list<PatchJobDoc>('patch-jobs', { filter: { agentId: d.agentId }, limit: 10 });
       const findings = await c.store.list<FindingDoc>('findings', { filter: { agentId: d.agentId, product: 'patch', state: 'open' }, limit: 200 });
       return {
         ...hostView(d, thresholdDays, await hostnameOf(c, d.agentId)),
-        installed: (packages?.packages ?? []).map(([name, version, architecture, source, status, held]) => ({
-          name,
-          version,
-          architecture,
-          source,
-          status,
-          held,
-        })),
+        // null when the list is not there any more (the PACKAGES stream's size bound dropped it).
+        installed: packages?.map(([name, version, architecture, source, status, held]) => ({ name, version, architecture, source, status, held })) ?? null,
         openFindings: findings.items.map((f) => ({ id: f.id, key: f.key, title: f.title, severity: f.severity, lastSeenAt: f.lastSeenAt })),
         jobs: jobs.items.map(({ results, ...j }) => ({ ...j, packages: results.length })),
         consistencyToken: token,

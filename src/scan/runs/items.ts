@@ -3,7 +3,7 @@ import { type EventLog, unavailable } from '../../log/mod.ts';
 import { leafHash } from '../../merkle/mod.ts';
 import type { ScanItem } from '../items.ts';
 import { itemBytes } from '../items.ts';
-import { ITEM_INDEX_HEADER, itemMsgId, runSubject, SCANS_STREAM } from './stream.ts';
+import { itemIndexOf, itemMsgId, runSubject, SCANS_STREAM } from './stream.ts';
 
 /** Most bytes one item may take as canonical JSON (a TLS port with every weak suite is a few KiB). */
 export const SCAN_ITEM_MAX_BYTES = 64 * 1024;
@@ -42,7 +42,7 @@ export async function storeRunItems(
   async function* messages() {
     for (const [i, data] of bytes.entries()) {
       const index = offset + i;
-      yield { subject, data, msgId: itemMsgId(tenant, runId, index), headers: { [ITEM_INDEX_HEADER]: String(index) } };
+      yield { subject, data, msgId: itemMsgId(tenant, runId, index) };
     }
   }
   try {
@@ -73,7 +73,7 @@ export async function readRunItems(log: EventLog, tenant: string, runId: string,
   const byIndex = new Map<number, { seq: number; data: Uint8Array }>();
   let span = 0;
   for await (const m of log.streams.scan(SCANS_STREAM, { filter: runSubject(tenant, runId), ...o })) {
-    const index = Number(m.headers?.get(ITEM_INDEX_HEADER) ?? Number.NaN);
+    const index = itemIndexOf(m);
     if (!Number.isInteger(index) || index < 0 || byIndex.has(index)) continue;
     byIndex.set(index, { seq: m.seq, data: m.data });
     span = Math.max(span, index + 1);

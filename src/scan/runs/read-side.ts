@@ -8,14 +8,14 @@ import { StreamProjector } from '../../projector/stream-projector.ts';
 import type { TenantStore } from '../../store/store.ts';
 import type { ScanItem } from '../items.ts';
 import { buildScanProof, type ScanItemProof } from './proof.ts';
-import { ITEM_INDEX_HEADER, parseRunSubject, SCANS_STREAM, type ScansStreamOptions, scansStreamSpec } from './stream.ts';
+import { itemIndexOf, parseRunSubject, SCANS_STREAM, type ScansStreamOptions, scansStreamSpec } from './stream.ts';
 
 const decoder = new TextDecoder();
 
 /** A SCANS message as the SCANS projections see it (`scan.item` on the run's aggregate); null for anything else. */
 export function scansEnvelope(m: StoredMessage): EventEnvelope<ScanItemData> | null {
   const where = parseRunSubject(m.subject);
-  const index = Number(m.headers?.get(ITEM_INDEX_HEADER) ?? Number.NaN);
+  const index = itemIndexOf(m);
   if (!where || !Number.isInteger(index) || index < 0) return null;
   let item: ScanItem;
   try {

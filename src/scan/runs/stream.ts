@@ -6,13 +6,14 @@ import { partitionOf, type StreamSpec } from '../../log/mod.ts';
  * canonical JSON — the very bytes the run's Merkle tree hashes, so a proof is computed over what
  * is stored. A run is sealed by one EVENTS event (`scan.completed`) carrying the root and count.
  *
- * Subjects: `sc.<partition>.<tenant>.<runId>` (partitioned like EVENTS). Headers: `Nats-Msg-Id:
- * <tenant>.<runId>.<index>` (a resent part stores nothing twice within the duplicate window) and
- * `Stk-Index: <index in the run>`. Retained by age and size, like telemetry: a run older than the
+ * Subjects: `sc.<partition>.<tenant>.<runId>` (partitioned like EVENTS). The one header is
+ * `Nats-Msg-Id: <tenant>.<runId>.<index>`: a resent part stores nothing twice within the duplicate
+ * window, and the item's index in its run is read back from it rather than from a header of its
+ * own, which the JavaScript client would have to encode for every item. Retained by age and size, like telemetry: a run older than the
  * retention keeps its sealed root in the ledger, but its items, and proofs of them, are gone.
  */
 export const SCANS_STREAM = 'SCANS';
-export const ITEM_INDEX_HEADER = 'Stk-Index';
+const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /** Retention of SCANS. */
 export interface ScansStreamOptions {
@@ -59,4 +60,12 @@ export function parseRunSubject(subject: string): { tenant: string; runId: strin
 /** The msg-id of one item: the tenant is part of it because the duplicate window is the whole stream's. */
 export function itemMsgId(tenant: string, runId: string, index: number): string {
   return `${tenant}.${runId}.${index}`;
+}
+
+/** The index of a stored item, from its msg-id; NaN for a message that is not an item. */
+export function itemIndexOf(m: { headers?: { get(name: string): string } | undefined }): number {
+  const id = m.headers?.get(MSG_ID_HEADER) ?? '';
+  const dot = id.lastIndexOf('.');
+  const text = dot >= 0 ? id.slice(dot + 1) : '';
+  return /^(0|[1-9][0-9]{0,8})$/.test(text) ? Number(text) : Number.NaN;
 }
