@@ -25,7 +25,7 @@ import { newId } from '../src/ids.ts';
 import { LEVEL_OPTIONS } from '../src/store/store.ts';
 import { createTenant } from '../test/helpers/events.ts';
 import { tempDir } from '../test/helpers/nats.ts';
-import { fmt, measure, natsFixture, report } from './util.ts';
+import { measure, natsFixture, report } from './util.ts';
 
 const RUNS = Number(process.env.STK_BENCH_SCAN_RUNS ?? 10);
 const ITEMS_PER_RUN = Number(process.env.STK_BENCH_SCAN_ITEMS ?? 5_000);
@@ -234,7 +234,10 @@ export async function benchInventories(): Promise<void> {
       label: 'raw read',
       value: rawRate,
     });
-    console.log(`  process CPU per event, patches rebuild: ${fmt(patches.micros / patches.value.events)} µs (${patches.value.events} events)`);
+    const rawCpu = await cpu(raw);
+    report('process CPU per record, raw read', rawCpu.micros / last, 'µs');
+    report('process CPU per event, patches model rebuild', patches.micros / patches.value.events, 'µs', { label: 'raw read', value: rawCpu.micros / last });
+    report(`process CPU per event, all ${PROJECTIONS.length} models`, all.micros / all.value.events, 'µs', { label: 'raw read', value: rawCpu.micros / last });
   } finally {
     await db.close().catch(() => {});
     await nc.close();
