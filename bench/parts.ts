@@ -12,6 +12,7 @@ import { benchNotify } from './notify.ts';
 import { benchPatch } from './patch.ts';
 import { benchScan } from './scan.ts';
 import { benchPeople } from './people.ts';
+import { benchTelemetry } from './telemetry.ts';
 import { benchInventories, benchScanRuns } from './asm-patch.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
@@ -31,6 +32,7 @@ export const PARTS: Record<string, () => Promise<void>> = {
   patch: benchPatch,
   scan: benchScan,
   people: benchPeople,
+  telemetry: benchTelemetry,
   'scan-runs': benchScanRuns,
   inventories: benchInventories,
 };

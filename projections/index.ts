@@ -1,10 +1,15 @@
 import type { Projection } from '../src/store/model.ts';
+import { agentConfigProjection } from './agent-config/projection.ts';
 import { agentsProjection } from './agents/projection.ts';
 import { alertsProjection } from './alerts/projection.ts';
 import { auditProjection } from './audit/projection.ts';
 import { agentCommandsProjection } from './agent-commands/projection.ts';
+import { channelsProjection } from './channels/projection.ts';
+import { deliveriesProjection } from './deliveries/projection.ts';
+import { detectionProjection } from './detection/projection.ts';
 import { evidenceProjection } from './evidence/projection.ts';
 import { findingsProjection } from './findings/projection.ts';
+import { hostsProjection } from './hosts/projection.ts';
 import { incidentsProjection } from './incidents/projection.ts';
 import { scansProjection } from './scans/projection.ts';
 import { tenantsProjection } from './tenants/projection.ts';
@@ -27,7 +32,12 @@ export const PROJECTIONS: readonly Projection[] = [
   findingsProjection,
   scansProjection,
   evidenceProjection,
+  hostsProjection,
+  agentConfigProjection,
   agentCommandsProjection,
+  detectionProjection,
+  channelsProjection,
+  deliveriesProjection,
   auditProjection,
   usersProjection,
   accessProjection,

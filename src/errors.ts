@@ -138,6 +138,19 @@ export const ERRORS = {
   STK_ERR_VIDEO_RENDER_FAILED: 'ffmpeg, ffprobe or a voice engine failed while rendering a video. Carries `tool`, `exitCode` and the end of its error output.',
   STK_ERR_VIDEO_CHECK_FAILED:
     'A rendered video failed one of the checks (streams, duration, loudness, subtitle timing, frames, pointer). Carries `file` and the failed `checks`.',
+  STK_ERR_EXPORT_TOO_LARGE: 'An export would hold more rows than one export may (100,000); narrow the filter (a time range, a status). Carries `limit`.',
+  STK_ERR_TELEMETRY_ROOT_MISMATCH:
+    'The Merkle root a telemetry batch carries is not the RFC 6962 root of its items (canonical JSON, in batch order); nothing of the batch was written. Carries `expected` (the root of the items sent) and `actual` (the root sent).',
+  STK_ERR_TELEMETRY_BATCH_CONFLICT:
+    'A telemetry batch id was sent again with other items: a batch of that id with another Merkle root is already sealed. Nothing was written; send new items under a new batch id.',
+  STK_ERR_TELEMETRY_PROOF_UNAVAILABLE:
+    'No inclusion proof can be given for this telemetry item: items of its batch are no longer in TELEMETRY (dropped by retention), or its batch was never sealed.',
+  STK_ERR_EVIDENCE_HASH_MISMATCH:
+    'The bytes of an evidence upload do not have the SHA-256 the agent declared for them; nothing was stored. Carries `expected` (declared) and `actual` (of the bytes received).',
+  STK_ERR_EVIDENCE_CONTENT_MISSING:
+    'The evidence has no stored bytes to download (it was reported by hash only, or its bytes were removed from the object store).',
+  STK_ERR_EVIDENCE_INTEGRITY:
+    'The stored bytes of the evidence no longer have the SHA-256 sealed in the ledger when it was collected; the download is refused and nothing is recorded.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 

@@ -5,6 +5,7 @@ import { startIngressRole } from './ingress/role.ts';
 import { dashboardPlugin } from './dashboard/mod.ts';
 import { operatorApi } from './api/plugin.ts';
 import { startSealerRole } from './ledger/role.ts';
+import { startDetectorRole } from './detect/role.ts';
 import { startScannerRole } from './scan/runs/scanner.ts';
 
 /**
@@ -22,5 +23,6 @@ export const SITE_PLUGINS: ApiPlugin[] = [dashboardPlugin];
 export const ROLE_STARTERS: Partial<Record<Exclude<Role, 'api'>, (rt: Runtime) => Promise<Started>>> = {
   sealer: startSealerRole,
   ingress: startIngressRole,
+  detector: startDetectorRole,
   scanner: startScannerRole,
 };

@@ -13,6 +13,7 @@ import { startNatsServer, type NatsServer } from './nats/server.ts';
 import { openReadModels } from './projector/role.ts';
 import { API_PLUGINS, ROLE_STARTERS, SITE_PLUGINS } from './roles.ts';
 import type { Runtime, Started } from './runtime.ts';
+import { ensureTelemetryStream } from './telemetry/ensure.ts';
 
 /** A running Stockade process. */
 export interface Stockade {
@@ -77,6 +78,8 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     const metrics = new Metrics();
     const appendDuration = metrics.histogram('stockade_log_append_duration_seconds', 'Event log appends, from the call to the stream acknowledgement');
     const log = await EventLog.open(streams, { replicas: config.replicas, onAppend: (s) => appendDuration.observe(s) });
+    // TELEMETRY next to EVENTS from the start: its retention comes from this configuration.
+    await ensureTelemetryStream(streams, { replicas: config.replicas, maxAgeMs: config.telemetry.maxAgeMs, maxBytes: config.telemetry.maxBytes }, logger);
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
     const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
     if (needsDb) {

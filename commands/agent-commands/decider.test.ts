@@ -43,6 +43,30 @@ test('a dispatch is refused when its product is off, the tenant suspended or the
     .then([E.dispatched]);
 });
 
+test('cancel while the agent has not pulled it; after that, a pull takes nothing and a result is refused', () => {
+  spec(agentCommandDecider)
+    .given([dispatched])
+    .when({ kind: 'cancel', reason: 'wrong host' })
+    .then([E.cancelled], [{ reason: 'wrong host' }]);
+  spec(agentCommandDecider)
+    .given([dispatched, ev(E.delivered)])
+    .when({ kind: 'cancel', reason: '' })
+    .refused('STK_ERR_INVALID_TRANSITION');
+  spec(agentCommandDecider)
+    .given([dispatched, ev(E.completed, { outcome: 'succeeded', output: '' })])
+    .when({ kind: 'cancel', reason: '' })
+    .refused('STK_ERR_INVALID_TRANSITION');
+  spec(agentCommandDecider).given([]).when({ kind: 'cancel', reason: '' }).refused('STK_ERR_NOT_FOUND');
+  const cancelled = ev(E.cancelled, { reason: '' });
+  spec(agentCommandDecider).given([dispatched, cancelled]).when({ kind: 'cancel', reason: '' }).refused('STK_ERR_INVALID_TRANSITION');
+  spec(agentCommandDecider).given([dispatched, cancelled]).when({ kind: 'deliver', agentId: 'ag1' }).then([]);
+  spec(agentCommandDecider)
+    .given([dispatched, cancelled])
+    .when({ kind: 'complete', agentId: 'ag1', outcome: 'succeeded', output: '' })
+    .refused('STK_ERR_INVALID_TRANSITION');
+  spec(agentCommandDecider).given([dispatched, cancelled]).when({ kind: 'deliver', agentId: 'ag2' }).refused('STK_ERR_NOT_FOUND');
+});
+
 test('run-scan and install-patches are checked at dispatch: the args schema, the allowlist, the window; the command carries what was checked', () => {
   const ctx = { products: ['attack-surface', 'patch'] as const, suspended: false, agentStatus: 'active' as const };
   const allowlist = ['198.51.100.0/28', 'www.example.com', '*.corp.example', '10.0.0.0/24'];
@@ -57,7 +81,6 @@ test('run-scan and install-patches are checked at dispatch: the args schema, the
     args: {
       targets: ['198.51.100.7', 'www.example.com'],
       ports: ['20-22', 443],
-      options: {},
       // Every address entry, and the names matching its hostnames: not the unrelated wildcard.
       allowlist: ['198.51.100.0/28', 'www.example.com', '10.0.0.0/24'],
     },
@@ -83,7 +106,7 @@ test('run-scan and install-patches are checked at dispatch: the args schema, the
     { targets: ['198.51.100.7'], ports: ['9-1'] },
     { targets: [], ports: [1] },
     { targets: ['198.51.100.7'], ports: [1], extra: 1 },
-    { targets: ['198.51.100.7'], ports: [1], options: { concurrency: 10_000 } },
+    { targets: ['198.51.100.7'], ports: [1], concurrency: 10_000 },
   ])
     spec(agentCommandDecider)
       .given([])

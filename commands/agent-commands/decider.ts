@@ -4,7 +4,7 @@ import { ACTIONS, type Product } from '../../src/domain/products.ts';
 import { StkError } from '../../src/errors.ts';
 import { COMMAND, CommandEvents as E, type CommandCompleted, type CommandDispatched } from './events.ts';
 
-export type CommandStatus = 'none' | 'pending' | 'delivered' | 'completed';
+export type CommandStatus = 'none' | 'pending' | 'delivered' | 'completed' | 'cancelled';
 export interface CommandFold {
   status: CommandStatus;
   agentId: string;
@@ -25,6 +25,7 @@ export interface DispatchContext extends ActionFacts {
 export type AgentCommandTransition =
   | { kind: 'dispatch'; command: CommandDispatched; context: DispatchContext }
   | { kind: 'deliver'; agentId: string }
+  | { kind: 'cancel'; reason: string }
   | ({ kind: 'complete'; agentId: string } & CommandCompleted);
 
 export const agentCommandDecider: Decider<CommandFold, AgentCommandTransition> = {
@@ -34,6 +35,7 @@ export const agentCommandDecider: Decider<CommandFold, AgentCommandTransition> =
     if (e.type === E.dispatched) return { status: 'pending', agentId: (e.data as CommandDispatched).agentId };
     if (e.type === E.delivered) return { ...s, status: 'delivered' };
     if (e.type === E.completed) return { ...s, status: 'completed' };
+    if (e.type === E.cancelled) return { ...s, status: 'cancelled' };
     return s;
   },
   decide(c, s) {
@@ -50,7 +52,17 @@ export const agentCommandDecider: Decider<CommandFold, AgentCommandTransition> =
       if (!args.ok) return refuse(args.error);
       return accept({ type: E.dispatched, data: { ...c.command, args: args.args } });
     }
+    if (c.kind === 'cancel') {
+      if (s.status === 'none') return refuse(notFound('command', ''));
+      // Once the agent has it, it may already be running: only a result tells what happened.
+      if (s.status !== 'pending') return refuse(invalidTransition('command', s.status, 'cancel it'));
+      return accept({ type: E.cancelled, data: { reason: c.reason } });
+    }
     // Another agent's command answers exactly like a missing one.
+    if (s.status === 'cancelled' && s.agentId === c.agentId) {
+      // A pull racing the cancellation takes nothing; a result for it is refused.
+      return c.kind === 'deliver' ? accept() : refuse(invalidTransition('command', 'cancelled', 'complete it'));
+    }
     if (s.status === 'none' || s.agentId !== c.agentId) return refuse(notFound('command', ''));
     if (c.kind === 'deliver') return s.status === 'pending' ? accept({ type: E.delivered, data: {} }) : accept();
     if (s.status === 'completed') return refuse(invalidTransition('command', 'completed', 'complete it again'));

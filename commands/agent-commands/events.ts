@@ -6,6 +6,8 @@ export const CommandEvents = {
   /** The agent pulled it. */
   delivered: 'command.delivered',
   completed: 'command.completed',
+  /** An operator took it back before the agent pulled it; the agent never gets it. */
+  cancelled: 'command.cancelled',
 } as const;
 
 export const COMMAND_OUTCOMES = ['succeeded', 'failed'] as const;
@@ -15,6 +17,9 @@ export interface CommandDispatched {
   agentId: string;
   action: string;
   args: Record<string, unknown>;
+}
+export interface CommandCancelled {
+  reason: string;
 }
 export interface CommandCompleted {
   outcome: CommandOutcome;

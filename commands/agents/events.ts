@@ -5,6 +5,8 @@ export const AgentEvents = {
   enrolled: 'agent.enrolled',
   /** A heartbeat, with the inventory when the agent sends one. */
   heartbeat: 'agent.heartbeat',
+  /** Something about the agent itself: started, stopped, its clock skew, its spool (agent-health reports). */
+  health: 'agent.health',
   certificateRenewed: 'agent.certificate-renewed',
   revoked: 'agent.revoked',
 } as const;
@@ -19,6 +21,22 @@ export interface AgentEnrolled {
 }
 export interface AgentHeartbeat {
   inventory?: Record<string, unknown> | null;
+  /** The agent's clock when it sent the heartbeat (the report event's `at`, put here by the ingress). */
+  agentTime?: string;
+  /** When the agent process started: a new value is a new start (the detector's `started`, `restarted_unexpectedly`). */
+  agentStartedAt?: string;
+  /** The agent announces a clean stop. */
+  stopping?: boolean;
+  agentVersion?: string;
+}
+/** What an agent-health report says; the agent's own clock is in `observedAt`. */
+export interface AgentHealth {
+  event: 'started' | 'stopped' | 'clock_skew' | 'spool';
+  observedAt: string;
+  agentVersion?: string;
+  /** Agent clock minus server clock. */
+  skewSeconds?: number;
+  spool?: { pendingBatches: number; pendingItems: number; diskBytes: number; droppedBatches: number; droppedItems: number };
 }
 export interface CertificateRenewed {
   certFingerprint: string;

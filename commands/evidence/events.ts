@@ -5,6 +5,8 @@ export const EvidenceEvents = {
   collected: 'evidence.collected',
   transferred: 'evidence.transferred',
   sealed: 'evidence.sealed',
+  /** Someone downloaded the stored bytes (the download itself is part of the custody trail). */
+  downloaded: 'evidence.downloaded',
 } as const;
 
 export interface EvidenceCollected {
@@ -14,6 +16,10 @@ export interface EvidenceCollected {
   sha256: string;
   sizeBytes: number;
   collectedAt: string;
+  /** The collect-evidence command it answers, when it was collected on command. */
+  commandId?: string;
+  /** Where the bytes are kept, when the agent uploaded them (object store bucket and object). */
+  stored?: { bucket: string; object: string };
 }
 /** Custody passes from one holder to another (people or systems, by name). */
 export interface EvidenceTransferred {
@@ -24,4 +30,10 @@ export interface EvidenceTransferred {
 export interface EvidenceSealed {
   by: string;
   note: string;
+}
+/** The stored bytes were handed to someone; `sha256` is what they were checked against before. */
+export interface EvidenceDownloaded {
+  by: string;
+  sha256: string;
+  sizeBytes: number;
 }

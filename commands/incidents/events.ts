@@ -9,6 +9,13 @@ export const IncidentEvents = {
   statusChanged: 'incident.status-changed',
   alertsLinked: 'incident.alerts-linked',
   closed: 'incident.closed',
+  /** The assignee was cleared: nobody works on it. */
+  unassigned: 'incident.unassigned',
+  retitled: 'incident.retitled',
+  severityChanged: 'incident.severity-changed',
+  commented: 'incident.commented',
+  /** A closed incident is open again (new evidence, a wrong closure). */
+  reopened: 'incident.reopened',
 } as const;
 
 /** Working states; `closed` is reached only by closing, with a reason. */
@@ -30,5 +37,17 @@ export interface IncidentAlertsLinked {
   alertIds: string[];
 }
 export interface IncidentClosed {
+  reason: string;
+}
+export interface IncidentRetitled {
+  title: string;
+}
+export interface IncidentSeverityChanged {
+  severity: Severity;
+}
+export interface IncidentCommented {
+  text: string;
+}
+export interface IncidentReopened {
   reason: string;
 }

@@ -1,4 +1,10 @@
-import { CommandEvents as E, type CommandCompleted, type CommandDispatched, type CommandOutcome } from '../../commands/agent-commands/events.ts';
+import {
+  CommandEvents as E,
+  type CommandCancelled,
+  type CommandCompleted,
+  type CommandDispatched,
+  type CommandOutcome,
+} from '../../commands/agent-commands/events.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
 
@@ -6,13 +12,16 @@ export interface AgentCommandDoc extends Doc {
   agentId: string;
   action: string;
   args: Record<string, unknown>;
-  status: 'pending' | 'delivered' | 'completed';
+  status: 'pending' | 'delivered' | 'completed' | 'cancelled';
   dispatchedAt: string;
   dispatchedBy: string;
   deliveredAt: string | null;
   completedAt: string | null;
   outcome: CommandOutcome | null;
   output: string | null;
+  cancelledAt?: string | null;
+  cancelledBy?: string | null;
+  cancelReason?: string | null;
 }
 
 /**
@@ -22,7 +31,7 @@ export interface AgentCommandDoc extends Doc {
 export const agentCommandsProjection = defineProjection({
   model: 'commands',
   main: 'commands',
-  collections: { commands: { indexes: ['agentId', 'status'] } },
+  collections: { commands: { indexes: ['agentId', 'status'], sorts: { dispatchedAt: (d) => String(d.dispatchedAt) } } },
   on: {
     [E.dispatched]: {
       apply: (e, _docs, seq) => {
@@ -45,6 +54,15 @@ export const agentCommandsProjection = defineProjection({
       },
     },
     [E.delivered]: { apply: (e, docs) => patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'delivered', deliveredAt: e.at }) },
+    [E.cancelled]: {
+      apply: (e, docs) =>
+        patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), {
+          status: 'cancelled',
+          cancelledAt: e.at,
+          cancelledBy: by(e),
+          cancelReason: (e.data as CommandCancelled).reason,
+        }),
+    },
     [E.completed]: {
       apply: (e, docs) => {
         const d = e.data as CommandCompleted;

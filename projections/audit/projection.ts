@@ -22,7 +22,9 @@ export interface AuditDoc extends Doc {
  */
 export const auditProjection: Projection = {
   model: 'audit',
-  collections: { audit: { indexes: ['actorId', 'aggregateType'], scan: ['actorKind', 'action', 'outcome', 'via'], writeOnce: true } },
+  collections: {
+    audit: { indexes: ['actorId', 'aggregateType'], scan: ['actorKind', 'action', 'outcome', 'via'], writeOnce: true, sorts: { at: (d) => String(d.at) } },
+  },
   // Every type: the set is consulted through `has`, so a proxy that says yes to all is enough.
   types: { has: () => true } as unknown as ReadonlySet<string>,
   reads: () => [],

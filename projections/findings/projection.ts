@@ -3,6 +3,7 @@ import { FindingEvents as E, type FindingObserved, type FindingReported, type Fi
 import type { Product } from '../../src/domain/products.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
+import { SEVERITY_RANK } from '../hours.ts';
 
 export interface FindingDoc extends Doc {
   agentId: string;
@@ -26,7 +27,12 @@ export interface FindingDoc extends Doc {
 export const findingsProjection = defineProjection({
   model: 'findings',
   main: 'findings',
-  collections: { findings: { indexes: ['state', 'severity', 'agentId', 'product'] } },
+  collections: {
+    findings: {
+      indexes: ['state', 'severity', 'agentId', 'product'],
+      sorts: { reportedAt: (d) => String(d.reportedAt), severity: (d) => SEVERITY_RANK[String(d.severity)] ?? null },
+    },
+  },
   on: {
     [E.reported]: {
       apply: (e, _docs, seq) => {

@@ -23,7 +23,11 @@ export interface HostServicesDoc extends Doc {
 export const scansProjection = defineProjection({
   model: 'scans',
   main: 'scans',
-  collections: { scans: { indexes: ['agentId', 'product', 'status', 'commandId'] }, 'host-services': { indexes: [] } },
+  collections: {
+    // A requested run has no finish time yet: it sorts with its request time.
+    scans: { indexes: ['agentId', 'product', 'status', 'commandId'], sorts: { finishedAt: (d) => String(d.finishedAt ?? d.requestedAt) } },
+    'host-services': { indexes: [] },
+  },
   on: {
     [E.requested]: {
       apply: (e, _docs, seq) => {

@@ -33,12 +33,23 @@ export const PERMISSIONS = {
   'patches.manage': 'Set the maintenance window and the compliance threshold.',
   'evidence.read': 'List and read evidence.',
   'evidence.custody': 'Record custody transfers and seal evidence.',
+  'evidence.download': 'Download the bytes of evidence (every download is recorded in its custody trail and sealed).',
+  'hosts.read': "Read hosts: the agents' health reports and isolation state.",
+  'processes.read': 'Read the processes the agents saw start.',
+  'connections.read': 'Read the connections and listeners the agents saw.',
+  'telemetry.read': 'Read the Merkle inclusion proof of any telemetry item.',
+  'identities.read': 'Read accounts, their changes and privileged groups as the agents report them.',
+  'agents.configure': 'Set what the agents collect and how often (collection and directory settings).',
   'audit.read': "Read the customer's audit trail.",
   'audit.export': "Export the customer's audit trail (CSV, JSON lines), refused attempts included.",
   'ledger.read': "Read the customer's ledger status.",
   'ledger.verify': "Verify the customer's ledger chain.",
   'approvals.read': 'See four-eyes requests.',
   'approvals.decide': 'Approve or reject four-eyes requests of other people.',
+  'detection.read': "Read the customer's detection rules and their settings.",
+  'detection.manage': 'Tune detection rules (on/off, level, exclusions) and upload custom rules.',
+  'notifications.read': 'Read notification channels (never their secrets), deliveries and dead letters.',
+  'notifications.manage': 'Add, change and remove notification channels; send dead letters back.',
   // ── install-wide (routes outside /tenants/:tenant) ──
   'tenants.list': 'List the customers you can see.',
   'tenants.create': 'Create customers.',
@@ -83,13 +94,22 @@ const READS: readonly Permission[] = [
   'assets.read',
   'patches.read',
   'evidence.read',
+  'hosts.read',
+  'processes.read',
+  'connections.read',
+  'telemetry.read',
+  'identities.read',
   'audit.read',
   'ledger.read',
   'ledger.verify',
   'approvals.read',
+  'detection.read',
+  'notifications.read',
 ];
 const TRIAGE: readonly Permission[] = ['alerts.triage', 'incidents.manage', 'findings.triage'];
-const RESPONSE: readonly Permission[] = ['commands.dispatch', 'scans.run', 'agents.revoke', 'evidence.custody', 'approvals.decide'];
+const RESPONSE: readonly Permission[] = ['commands.dispatch', 'scans.run', 'agents.revoke', 'evidence.custody', 'evidence.download', 'approvals.decide'];
+/** What the SOC tunes for a customer: which rules run and how, who is told. */
+const TUNING: readonly Permission[] = ['detection.manage', 'notifications.manage'];
 
 /** Where a role can be held: on the whole install, on one customer, or either. */
 export type RoleScope = 'install' | 'tenant' | 'either';
@@ -127,17 +147,29 @@ export const ROLES = {
     install: INSTALL_PERMISSIONS.filter((p) => p !== 'settings.manage' && p !== 'install.operate'),
   },
   'msp-analyst': {
-    title: 'MSP analyst: reads, triage and response on the customers assigned to them only.',
+    title: 'MSP analyst: reads, triage, response and tuning (rules, channels) on the customers assigned to them only.',
     scope: 'tenant',
     side: 'msp',
-    tenant: [...READS, ...TRIAGE, ...RESPONSE],
+    tenant: [...READS, ...TRIAGE, ...RESPONSE, ...TUNING],
     install: ['tenants.list', 'overview.read', 'fanout.dispatch', 'self'],
   },
   'customer-admin': {
     title: "Customer admin: their customer's people, tokens, policy, triage and response; not products or suspension.",
     scope: 'tenant',
     side: 'customer',
-    tenant: [...READS, ...TRIAGE, ...RESPONSE, 'tokens.manage', 'access.manage', 'policy.manage', 'assets.manage', 'patches.manage', 'audit.export'],
+    tenant: [
+      ...READS,
+      ...TRIAGE,
+      ...RESPONSE,
+      ...TUNING,
+      'tokens.manage',
+      'access.manage',
+      'policy.manage',
+      'assets.manage',
+      'patches.manage',
+      'audit.export',
+      'agents.configure',
+    ],
     install: ['tenants.list', 'self'],
   },
   'customer-analyst': {
@@ -166,10 +198,10 @@ export function isRole(r: unknown): r is Role {
 /**
  * The roles of the tenant tokens that predate users (`operator`, `auditor`), kept so every
  * existing token keeps its exact rights: an operator token may read and act on its customer but
- * not manage it; an auditor token reads.
+ * not manage it (rules and channels are work on the customer, not managing it); an auditor token reads.
  */
 export const TOKEN_ROLE_PERMISSIONS: Record<'operator' | 'auditor', readonly Permission[]> = {
-  operator: [...READS, ...TRIAGE, ...RESPONSE],
+  operator: [...READS, ...TRIAGE, ...RESPONSE, ...TUNING],
   auditor: READS,
 };
 

@@ -10,6 +10,7 @@ import type { LedgerStatus } from '../ledger/status.ts';
 import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
+import { type TelemetryReadSide, type TenantTelemetry, tenantTelemetry } from '../telemetry/read-side.ts';
 import { type ScanReadSide, type TenantScans, tenantScans } from '../scan/runs/read-side.ts';
 import { type TenantPackages, tenantPackages } from '../patch/packages.ts';
 import { isValidId } from '../ids.ts';
@@ -40,6 +41,8 @@ export interface ApiServices {
   adminKey: string;
   ledgerStatus(tenant: string): Promise<LedgerStatus>;
   people: People;
+  /** Telemetry read models, proofs and evidence bytes. */
+  telemetry: TelemetryReadSide;
   /** Attack-surface read models fed by SCANS, and scan item proofs. */
   scans: ScanReadSide;
 }
@@ -88,6 +91,8 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   directory: { user(userId: string): Promise<UserDoc | null> };
   /** This process's people services (sessions, refusals, settings). */
   people: People;
+  /** This tenant's telemetry read models, item proofs and evidence bytes. */
+  telemetry: TenantTelemetry;
   /** This tenant's scan items, assets and item proofs. */
   scans: TenantScans;
   /** This tenant's hosts' installed-package lists (PACKAGES stream). */
@@ -345,6 +350,7 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     ledgerStatus: () => api.ledgerStatus(tenant),
     directory: { user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId) },
     people: api.people,
+    telemetry: tenantTelemetry(api.telemetry, tenant),
     scans: tenantScans(api.scans, tenant),
     packages: tenantPackages(api.log.streams, tenant),
   };

@@ -2,7 +2,8 @@ import type { Decider } from '../domain/decider.ts';
 import { StkError } from '../errors.ts';
 import { TENANT_ID_PATTERN, TOKEN_ID_PATTERN } from '../ids.ts';
 import type { Doc } from '../store/model.ts';
-import { PERMISSIONS, type Permission } from './permissions.ts';
+import { readPermission, type View } from './lists.ts';
+import type { Permission } from './permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from './route.ts';
 
 export const ID = { type: 'string', pattern: TOKEN_ID_PATTERN };
@@ -11,50 +12,7 @@ export const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxL
 export const oneOf = (values: readonly string[]) => ({ type: 'string', enum: [...values] });
 export const TENANT_PARAM = { tenant: TENANT_ID };
 
-const LIST_QUERY = {
-  limit: { type: 'string', pattern: '^[0-9]{1,3}$', description: 'Items per page, 1–200 (default 50).' },
-  cursor: { type: 'string', maxLength: 200, description: 'The `nextCursor` of the previous page.' },
-};
-
-/** How a document is shown; may read more of the tenant's documents. */
-// biome-ignore lint/suspicious/noExplicitAny: a view takes the collection's own document type
-type View = (d: any, c: TenantContext) => unknown;
-
-/** The read permission of an area (`alerts` → `alerts.read`); a typo fails at start, not at run time. */
-export function readPermission(area: string): Permission {
-  const p = `${area}.read`;
-  if (!Object.hasOwn(PERMISSIONS, p)) throw new StkError('STK_ERR_INTERNAL', `no permission ${p}`);
-  return p as Permission;
-}
-
-/** `GET /tenants/:tenant/<area>`: newest first, cursor-paginated, filters on indexed fields. */
-export function listRoute(
-  area: string,
-  collection: string,
-  filters: Record<string, object>,
-  view: View = (d) => d,
-  permission: Permission = readPermission(area),
-): TenantRouteDef {
-  return tenantRoute({
-    method: 'GET',
-    url: `${TENANT_PREFIX}/${area}`,
-    permission,
-    area,
-    summary: `List ${area}, newest first`,
-    params: TENANT_PARAM,
-    query: { ...LIST_QUERY, ...filters },
-    handler: async (c: TenantContext<unknown, Record<string, string>>) => {
-      const q = c.query;
-      const filter: Record<string, string> = {};
-      for (const f of Object.keys(filters)) if (q[f] !== undefined) filter[f] = q[f];
-      const limit = q.limit === undefined ? 50 : Number(q.limit);
-      if (limit < 1 || limit > 200) throw new StkError('STK_ERR_VALIDATION', 'limit must be 1 to 200', { field: 'limit' });
-      const token = c.readToken();
-      const page = await c.store.list(collection, { filter, limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
-      return { items: page.items.map((d) => view(d, c)), nextCursor: page.nextCursor, consistencyToken: token };
-    },
-  });
-}
+export { exportRoute, listRoute, type ListOptions, readPermission, type View, withHostnames } from './lists.ts';
 
 /** Loads one document of the route's tenant or answers 404 (another tenant's id included). */
 export async function mustGet<T extends Doc>(c: TenantContext, collection: string, id: string): Promise<T> {
@@ -117,7 +75,7 @@ export function itemCommand<S, C, B>(o: {
       const r = await c.execute(o.decider, id, o.command(c.body, c));
       const consistencyToken = await c.settle(r.position);
       const doc = (await c.store.get(o.collection, id)) ?? { id };
-      return { ...((o.view ?? ((d) => d))(doc, c) as object), consistencyToken };
+      return { ...((await (o.view ?? ((d) => d))(doc, c)) as object), consistencyToken };
     },
   });
 }

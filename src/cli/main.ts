@@ -7,6 +7,7 @@ import { registerAgent } from './agent.ts';
 import { registerLedger } from './ledger.ts';
 import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
+import { registerTelemetry } from './telemetry.ts';
 import { registerWitness } from './witness.ts';
 import { registerUser } from './user.ts';
 import { registerScan } from './scan.ts';
@@ -25,6 +26,7 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerUser,
   registerScan,
   registerDocs,
+  registerTelemetry,
 ];
 
 export function buildProgram(): Command {

@@ -46,9 +46,25 @@ export interface Config {
   ingressHost: string;
   ingressPort: number;
   ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number };
+  /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
+  publicIngressUrl?: string;
   backpressure: BackpressureConfig;
+  /** Retention of the TELEMETRY stream and the evidence upload bound. */
+  telemetry: { maxAgeMs: number; maxBytes: number; evidenceMaxBytes: number };
   ledger: LedgerConfig;
   sealer: { http?: { host: string; port: number }; workerId?: string };
+  detector: DetectorConfig;
+}
+
+/** The detector role's settings, and the notification settings the API shares with it. */
+export interface DetectorConfig {
+  silenceMs: number;
+  /** Base of the alert links in messages. */
+  publicUrl: string;
+  allowLoopback: boolean;
+  allowPrivate: boolean;
+  /** Extra CA certificates (PEM file) for receivers. */
+  caFile?: string;
 }
 
 /**
@@ -76,7 +92,9 @@ function toConfig(v: SettingValues): Config {
     ingressHost: v.ingress.host,
     ingressPort: v.ingress.port,
     ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },
+    ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),
     backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },
+    telemetry: { maxAgeMs: Math.round(v.telemetryMaxAgeDays * 86_400_000), maxBytes: v.telemetryMaxBytes, evidenceMaxBytes: v.evidenceMaxBytes },
     ledger: {
       keyDir: resolve(v.keyDir),
       blockMaxEntries: v.blockMaxEntries,
@@ -86,6 +104,13 @@ function toConfig(v: SettingValues): Config {
       ...(v.witnessUrl ? { witnessUrl: v.witnessUrl } : {}),
     },
     sealer: { ...(v.sealerHttp ? { http: v.sealerHttp } : {}), ...(v.workerId ? { workerId: v.workerId } : {}) },
+    detector: {
+      silenceMs: v.silenceSeconds * 1000,
+      publicUrl: v.publicUrl ?? `http://${v.http.host.includes(':') ? `[${v.http.host}]` : v.http.host}:${v.http.port}`,
+      allowLoopback: v.notifyAllowLoopback,
+      allowPrivate: v.notifyAllowPrivate,
+      ...(v.notifyCaFile ? { caFile: resolve(v.notifyCaFile) } : {}),
+    },
   };
 }
 

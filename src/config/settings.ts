@@ -7,7 +7,7 @@ export type SettingCommand = 'serve' | 'sealer';
 /** One setting: where it comes from (a flag wins over its variable), its default, how it is checked. */
 export interface SettingDef<T> {
   /** Section of the configuration (and of the README's table). */
-  section: 'core' | 'api' | 'ingress' | 'backpressure' | 'ledger' | 'sealer';
+  section: 'core' | 'api' | 'ingress' | 'backpressure' | 'telemetry' | 'ledger' | 'sealer' | 'detector';
   /** `--flag`, with its argument's name for the docs. */
   flag?: { name: string; arg: string; commands: readonly SettingCommand[] };
   env?: string;
@@ -58,6 +58,7 @@ export function hostPort(raw: string): { host: string; port: number } {
 }
 
 const text = (raw: string): string => raw;
+const flag = (raw: string): boolean => raw !== '0' && raw !== 'false';
 const optionalText = (raw: string): string | null => raw;
 
 /** One of `values`. */
@@ -88,12 +89,25 @@ const urls = (raw: string): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** An https URL agents can reach, without credentials, query or fragment; kept without a trailing `/`. */
+const publicHttpsUrl = (raw: string): string | null => {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw new InvalidSetting('must be an https URL');
+  }
+  if (u.protocol !== 'https:' || u.username || u.password || u.search || u.hash)
+    throw new InvalidSetting('must be an https URL without credentials, query or fragment');
+  return u.href.replace(/\/$/, '');
+};
+
 const httpUrl = (raw: string): string | null => {
   if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new InvalidSetting('must be an http(s) URL');
   return raw;
 };
 
-export const ROLES = ['api', 'ingress', 'projector', 'sealer', 'scanner'] as const;
+export const ROLES = ['api', 'ingress', 'projector', 'sealer', 'detector', 'scanner'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The default data folder, relative to the working directory. */
@@ -120,7 +134,7 @@ export const SETTINGS = {
     default: [...ROLES] as Role[],
     defaultText: 'all',
     parse: listOf(ROLES),
-    description: '`api,ingress,projector,sealer,scanner`: the roles this process runs (`scanner` scans declared external targets from the server)',
+    description: '`api,ingress,projector,sealer,detector,scanner`: the roles this process runs (`scanner` scans declared external targets from the server)',
   }),
   natsUrl: def({
     section: 'core',
@@ -208,6 +222,15 @@ export const SETTINGS = {
     parse: hostPort,
     description: 'agent ingress (mTLS)',
   }),
+  publicIngressUrl: def({
+    section: 'ingress',
+    flag: { name: '--public-ingress-url', arg: 'URL', commands: ['serve'] },
+    env: 'STOCKADE_PUBLIC_INGRESS_URL',
+    default: null as string | null,
+    defaultText: '(the listening address)',
+    parse: publicHttpsUrl,
+    description: 'https URL agents reach the ingress at (behind NAT, a load balancer, a DNS name); the dashboard puts it in enroll commands',
+  }),
   agentCertDays: def({
     section: 'ingress',
     env: 'STOCKADE_AGENT_CERT_DAYS',
@@ -255,6 +278,30 @@ export const SETTINGS = {
     defaultText: '`1000`',
     parse: integer(0, 3_600_000),
     description: 'how often (ms) the ingress reads the backlogs; 0 reads them on every report',
+  }),
+  telemetryMaxAgeDays: def({
+    section: 'telemetry',
+    env: 'STOCKADE_TELEMETRY_MAX_AGE_DAYS',
+    default: 30,
+    defaultText: '`30`',
+    parse: decimal(0.0001, 36_500),
+    description: 'oldest agent telemetry (processes, connections, account changes) kept in the TELEMETRY stream, in days',
+  }),
+  telemetryMaxBytes: def({
+    section: 'telemetry',
+    env: 'STOCKADE_TELEMETRY_MAX_BYTES',
+    default: 10 * 1024 ** 3,
+    defaultText: '`10737418240` (10 GiB)',
+    parse: integer(1024 * 1024, Number.MAX_SAFE_INTEGER),
+    description: 'largest the TELEMETRY stream may grow; the oldest items make room (their batches stay sealed, their proofs are gone)',
+  }),
+  evidenceMaxBytes: def({
+    section: 'telemetry',
+    env: 'STOCKADE_EVIDENCE_MAX_BYTES',
+    default: 64 * 1024 * 1024,
+    defaultText: '`67108864` (64 MiB)',
+    parse: integer(1, 1024 ** 3),
+    description: 'largest evidence file an agent may upload (collect-evidence); kept in the object store bucket `stk-evidence-<tenant>`',
   }),
   keyDir: def({
     section: 'ledger',
@@ -330,6 +377,46 @@ export const SETTINGS = {
       return raw;
     },
     description: "this worker's id for partition leases; a restart with the same id takes its leases back at once",
+  }),
+  silenceSeconds: def({
+    section: 'detector',
+    env: 'STOCKADE_AGENT_SILENCE_SECONDS',
+    default: 600,
+    defaultText: '`600`',
+    parse: integer(30, 30 * 86_400),
+    description: 'an agent not heard from for this long is reported silent (rule "Agent Stopped or Silent")',
+  }),
+  publicUrl: def({
+    section: 'detector',
+    env: 'STOCKADE_PUBLIC_URL',
+    default: null as string | null,
+    defaultText: '`http://<--http>`',
+    parse: httpUrl,
+    description: 'where operators reach the dashboard: the base of the alert links in notifications',
+  }),
+  notifyAllowLoopback: def({
+    section: 'detector',
+    env: 'STOCKADE_NOTIFY_ALLOW_LOOPBACK',
+    default: false,
+    defaultText: 'unset',
+    parse: flag,
+    description: 'let channels reach loopback receivers, `http://` ones included (tests, development)',
+  }),
+  notifyAllowPrivate: def({
+    section: 'detector',
+    env: 'STOCKADE_NOTIFY_ALLOW_PRIVATE',
+    default: false,
+    defaultText: 'unset',
+    parse: flag,
+    description: 'let channels reach receivers on private networks (RFC 1918, fc00::/7)',
+  }),
+  notifyCaFile: def({
+    section: 'detector',
+    env: 'STOCKADE_NOTIFY_CA_FILE',
+    default: null as string | null,
+    defaultText: '',
+    parse: optionalText,
+    description: 'PEM file of CA certificates trusted for https receivers and SMTP STARTTLS, besides the system store',
   }),
 } as const;
 

@@ -57,8 +57,9 @@ export class DashboardContext {
   }
 
   /** Calls `/api/v1<path>` with the session's credential, as the session's own client would. */
-  callApi(session: Session, method: string, path: string, body?: string): Promise<InjectResponse> {
+  callApi(session: Session, method: string, path: string, body?: string, o: { stream?: boolean } = {}): Promise<InjectResponse> {
     return this.app.inject({
+      ...(o.stream ? { payloadAsStream: true } : {}),
       method: method as 'GET',
       url: `/api/v1${path}`,
       headers: {

@@ -3,6 +3,7 @@ import { ConsistencyTokens } from '../api/consistency.ts';
 import { peopleOf } from '../people/people.ts';
 import type { Runtime } from '../runtime.ts';
 import { loadAssets } from './assets.ts';
+import { bundleUi } from './bundle.ts';
 import { DashboardContext } from './context.ts';
 import { registerLive } from './live.ts';
 import { registerPages } from './pages.ts';
@@ -19,7 +20,8 @@ export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE, UI_PREFIX } from 
 export async function dashboardPlugin(app: FastifyInstance, rt: Runtime): Promise<void> {
   // The people services' store: users' sessions get the install's idle and absolute timeouts.
   const sessions = (await peopleOf(rt)).sessions;
-  const assets = await loadAssets();
+  // Static files (HTML shells, the stylesheet) and the components compiled for the browser.
+  const assets = new Map([...(await loadAssets()), ...(await bundleUi())]);
   const ctx = new DashboardContext(app, rt, sessions, await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }));
   await app.register(
     async (ui) => {

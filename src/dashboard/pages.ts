@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, type Principal } from '../api/auth.ts';
@@ -5,17 +6,17 @@ import type { Grants } from '../people/people.ts';
 import { INSTALL_TENANT } from '../people/install.ts';
 import { dataPaths } from '../datadir.ts';
 import { ACTIONS, AREA_PRODUCTS, PRODUCTS } from '../domain/products.ts';
+import { ACTION_ARGS } from '../domain/actions.ts';
+import { installPermissions, permissionsOn } from '../api/access.ts';
+import { ROLES, TENANT_PERMISSIONS } from '../api/permissions.ts';
 import { isStkError } from '../errors.ts';
-import { isValidId } from '../ids.ts';
+import { ITEM_ID_RE, pageAllowed, pageSpec, TENANT_ID_RE, TENANT_PAGES } from './page-list.ts';
 import type { Asset } from './assets.ts';
 import type { DashboardContext } from './context.ts';
 import { assertCsrf, assertSameOrigin, noStore, sessionCookie, sessionSetCookie, UI_PREFIX } from './security.ts';
 import type { Session } from './sessions.ts';
 import { registerSignIn } from './signin.ts';
 import { SignInThrottle } from './throttle.ts';
-
-/** The pages of one customer; each is also a path `/ui/t/<tenant>/<page>`. */
-export const TENANT_PAGES = ['overview', 'agents', 'alerts', 'incidents', 'findings', 'scans', 'evidence', 'audit', 'ledger'] as const;
 
 /** Largest credential the sign-in form takes (the API takes 200 printable characters). */
 const CREDENTIAL_MAX = 200;
@@ -49,7 +50,7 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
   /** Sends the shell when the session may see this page, the 404 page otherwise, the sign-in page without a session. */
   const page = async (req: FastifyRequest, reply: FastifyReply, check: (s: Session) => Promise<boolean> | boolean): Promise<FastifyReply> => {
     const s = await ctx.session(req);
-    if (!s) return reply.redirect(`${UI_PREFIX}/login`, 303);
+    if (!s) return reply.redirect(loginFor(req.url), 303);
     let allowed: boolean;
     try {
       allowed = await check(s);
@@ -58,7 +59,7 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
       // The credential was revoked since sign-in: the session ends and sign-in is the next page.
       await ctx.sessions.destroy(sessionCookie(req));
       reply.header('set-cookie', sessionSetCookie(req, null));
-      return reply.redirect(`${UI_PREFIX}/login`, 303);
+      return reply.redirect(loginFor(req.url), 303);
     }
     return allowed ? html(reply, shell) : html(reply, missing, 404);
   };
@@ -72,25 +73,30 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
   });
   ui.get('/login', async (req, reply) => {
     const s = await ctx.session(req);
-    return s ? reply.redirect(await home(s), 303) : html(reply, login);
+    if (!s) return html(reply, login);
+    return reply.redirect(returnPath((req.query as { next?: unknown }).next) ?? (await home(s)), 303);
   });
-  ui.get('/customers', (req, reply) => page(req, reply, (s) => s.principal.kind !== 'token'));
+  // Page addresses are checked here rather than by a route schema: a schema failure would answer
+  // the API's JSON 400, and a person who mistypes an address should get the dashboard's page.
+  const installPage = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const { id } = req.params as { id?: string };
+    return page(req, reply, (s) => s.principal.kind !== 'token' && (id === undefined || TENANT_ID_RE.test(id)));
+  };
+  ui.get('/customers', installPage);
+  ui.get('/customers/:id', installPage);
   const tenantPage = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const { tenant, page: name } = req.params as { tenant: string; page?: string };
+    const { tenant, page: name, id } = req.params as { tenant: string; page?: string; id?: string };
     return page(req, reply, async (s) => {
-      if (!isValidId('tenant', tenant)) return false;
-      if (name !== undefined && !(TENANT_PAGES as readonly string[]).includes(name)) return false;
+      if (!TENANT_ID_RE.test(tenant)) return false;
+      const spec = pageSpec('tenant', name ?? 'overview');
+      if (!spec || (id !== undefined && (!spec.detail || !ITEM_ID_RE.test(id)))) return false;
       const view = await ctx.tenantView(s, tenant);
-      if (!view) return false;
-      const products = name ? AREA_PRODUCTS[name] : undefined;
-      return !products || products.some((p) => view.products.includes(p));
+      return view !== null && pageAllowed(spec, view.products);
     });
   };
-  const idParam = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' };
-  const tenantParams = { type: 'object', properties: { tenant: { type: 'string', maxLength: 63 }, page: { type: 'string', maxLength: 32 }, id: idParam } };
-  ui.get('/t/:tenant', { schema: { params: tenantParams } }, tenantPage);
-  ui.get('/t/:tenant/:page', { schema: { params: tenantParams } }, tenantPage);
-  ui.get('/t/:tenant/:page/:id', { schema: { params: tenantParams } }, tenantPage);
+  ui.get('/t/:tenant', tenantPage);
+  ui.get('/t/:tenant/:page', tenantPage);
+  ui.get('/t/:tenant/:page/:id', tenantPage);
 
   ui.get('/session', async (req, reply) => {
     const s = await ctx.requireSession(req);
@@ -105,19 +111,19 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
             : { kind: 'user', id: s.user?.userId ?? p.userId, name: s.user?.name ?? p.name, sso: s.user?.sso ?? null, mfaPending: s.user?.mfaPending ?? false },
       // The admin key is the break-glass credential: the dashboard shows a banner while it is in use.
       breakGlass: p.kind === 'admin',
+      // What the session may do, for showing only the buttons it can use (the API decides anyway).
+      access: await accessOf(ctx, s),
       csrf: s.csrf,
       expiresAt: s.expiresAt,
       pages: TENANT_PAGES,
       products: PRODUCTS,
       areaProducts: AREA_PRODUCTS,
       actions: ACTIONS,
+      actionArgs: ACTION_ARGS,
       // What the enroll command shown with a new secret needs; only an admin creates customers.
       ...(p.kind === 'admin'
         ? {
-            enroll: {
-              ingressUrl: `https://${ctx.rt.config.ingressHost}:${ctx.rt.config.ingressPort}`,
-              caPath: join(dataPaths(ctx.rt.config.dataDir).pki, 'ca.crt'),
-            },
+            enroll: enrollInfo(ctx),
           }
         : {}),
     };
@@ -161,7 +167,7 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
       );
       noStore(reply);
       reply.header('set-cookie', sessionSetCookie(req, sid));
-      return reply.status(201).send({ home: await home(session), csrf: session.csrf });
+      return reply.status(201).send({ home: returnPath((req.query as { next?: unknown } | undefined)?.next) ?? (await home(session)), csrf: session.csrf });
     },
   );
 
@@ -175,6 +181,21 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     return reply.status(204).send();
   });
 
+  // The install's CA certificate, which agents check the ingress with (public, but only admins
+  // enroll agents, so only their sessions get the download).
+  ui.get('/ca.crt', async (req, reply) => {
+    const s = await ctx.requireSession(req);
+    if (s.principal.kind !== 'admin') return html(reply, missing, 404);
+    let pem: string;
+    try {
+      pem = await readFile(join(dataPaths(ctx.rt.config.dataDir).pki, 'ca.crt'), 'utf8');
+    } catch {
+      return html(reply, missing, 404);
+    }
+    noStore(reply);
+    return reply.type('application/x-pem-file').header('content-disposition', 'attachment; filename="stockade-ca.crt"').send(pem);
+  });
+
   ui.get('/assets/*', async (req, reply) => {
     const name = (req.params as { '*': string })['*'];
     const asset = assets.get(name);
@@ -183,4 +204,55 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     if (req.headers['if-none-match'] === asset.etag) return reply.status(304).send();
     return reply.type(asset.type).send(asset.body);
   });
+}
+
+/**
+ * The permissions of a session as the page needs them: install-wide ones, tenant ones that hold on
+ * every customer it sees, and those of particular customers. The same table (`permissions.ts`)
+ * and the same rules (`access.ts`) as the API's guard.
+ */
+async function accessOf(ctx: DashboardContext, s: Session): Promise<{ install: string[]; everywhere: string[]; tenants: Record<string, string[]> }> {
+  const p = s.principal;
+  if (p.kind === 'admin') return { install: [...installPermissions(p)], everywhere: [...TENANT_PERMISSIONS], tenants: {} };
+  if (p.kind === 'token') return { install: [], everywhere: [], tenants: { [p.tenant]: [...permissionsOn(p, p.tenant)] } };
+  const grants = await (await ctx.people()).grants(p.userId);
+  const withGrants = { ...p, grants };
+  const tenants: Record<string, string[]> = {};
+  for (const t of Object.keys(grants)) if (t !== INSTALL_TENANT) tenants[t] = [...permissionsOn(withGrants, t)];
+  const everywhere = new Set<string>();
+  for (const r of grants[INSTALL_TENANT] ?? []) for (const x of ROLES[r].tenant) everywhere.add(x);
+  return { install: [...installPermissions(withGrants)], everywhere: [...everywhere], tenants };
+}
+
+/** Where sign-in sends a browser that asked for `url` without a session: back to it afterwards. */
+function loginFor(url: string): string {
+  const back = returnPath(url);
+  return back ? `${UI_PREFIX}/login?next=${encodeURIComponent(back)}` : `${UI_PREFIX}/login`;
+}
+
+/**
+ * A dashboard address to return to after sign-in, or null. Only a path of this dashboard: never
+ * another origin (`//host`, `/\\host`), never the sign-in page itself.
+ */
+export function returnPath(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length > 2000) return null;
+  if (!/^\/ui\/[A-Za-z0-9_-]/.test(value) || /[\\\s]/.test(value) || value.startsWith(`${UI_PREFIX}/login`)) return null;
+  return value;
+}
+
+/**
+ * What the enroll command shown to an admin needs: the ingress address agents reach (the
+ * `--public-ingress-url` setting; without it, the listening address, flagged when agents elsewhere
+ * cannot reach it) and where the CA certificate is downloaded from.
+ */
+function enrollInfo(ctx: DashboardContext) {
+  const c = ctx.rt.config;
+  const listening = `https://${c.ingressHost.includes(':') ? `[${c.ingressHost}]` : c.ingressHost}:${c.ingressPort}`;
+  const loopback = /^(127\.|localhost$|::1$|0\.0\.0\.0$|::$)/.test(c.ingressHost);
+  return {
+    ingressUrl: c.publicIngressUrl ?? listening,
+    configured: c.publicIngressUrl !== undefined,
+    reachable: c.publicIngressUrl !== undefined || !loopback,
+    caUrl: `${UI_PREFIX}/ca.crt`,
+  };
 }

@@ -15,7 +15,7 @@ import { type MaintenanceWindow, validateWindow } from '../agent/patch/window.ts
 import { StkError } from '../errors.ts';
 import { parseTarget } from '../scan/targets.ts';
 import { MAX_REQUEST_TARGETS } from '../scan/allowlist.ts';
-import { compactPorts, expandPorts, MAX_PORT_ENTRIES, type PortSpec } from '../scan/ports.ts';
+import { compactPorts, DEFAULT_SCAN_PORTS, expandPorts, MAX_PORT_ENTRIES, type PortSpec } from '../scan/ports.ts';
 import { precheckTargets } from '../scan/precheck.ts';
 
 /** Facts outside the command that its arguments are judged by. */
@@ -37,7 +37,11 @@ export const SCAN_OPTION_BOUNDS = {
 } as const;
 const SCAN_FLAGS = ['services', 'tls', 'cipherEnumeration'] as const;
 
-/** What a scan asks for, normalised: canonical targets, the port list, the options. */
+/**
+ * What a scan asks for, normalised: canonical targets, the port list (the common ports when none
+ * was named), the options. On the wire (a run-scan's `args`, a scan request) the options are
+ * top-level fields beside `targets` and `ports`.
+ */
 export interface ScanArgs {
   targets: string[];
   ports: PortSpec[];
@@ -59,26 +63,23 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Checks the shape of a scan request (targets, ports, options) without the allowlist. */
 export function checkScanShape(input: unknown): { ok: true; scan: ScanArgs; ports: number[] } | Refused {
   if (!isObject(input)) return invalid('args', 'run-scan takes an object');
-  for (const k of Object.keys(input)) if (!['targets', 'ports', 'options'].includes(k)) return invalid(k, `unknown argument ${JSON.stringify(k.slice(0, 32))}`);
+  const options: ScanArgs['options'] = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (k === 'targets' || k === 'ports') continue;
+    if (k in SCAN_OPTION_BOUNDS) {
+      const [min, max] = SCAN_OPTION_BOUNDS[k as keyof typeof SCAN_OPTION_BOUNDS];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return invalid(k, `${k} must be a number from ${min} to ${max}`);
+      options[k as keyof typeof SCAN_OPTION_BOUNDS] = v;
+    } else if ((SCAN_FLAGS as readonly string[]).includes(k)) {
+      if (typeof v !== 'boolean') return invalid(k, `${k} must be true or false`);
+      options[k as (typeof SCAN_FLAGS)[number]] = v;
+    } else return invalid(k, `unknown argument ${JSON.stringify(k.slice(0, 32))}`);
+  }
   const targets = input.targets;
   if (!Array.isArray(targets) || targets.length === 0 || targets.length > MAX_REQUEST_TARGETS || !targets.every((t) => typeof t === 'string'))
     return invalid('targets', `targets: 1 to ${MAX_REQUEST_TARGETS} addresses, CIDR blocks or hostnames`);
-  const ports = expandPorts(input.ports as PortSpec[]);
+  const ports = expandPorts((input.ports ?? DEFAULT_SCAN_PORTS) as PortSpec[]);
   if (!ports.ok) return invalid('ports', `ports: ${ports.detail}`);
-  const options: ScanArgs['options'] = {};
-  const o = input.options ?? {};
-  if (!isObject(o)) return invalid('options', 'options is an object');
-  for (const [k, v] of Object.entries(o)) {
-    if (k in SCAN_OPTION_BOUNDS) {
-      const [min, max] = SCAN_OPTION_BOUNDS[k as keyof typeof SCAN_OPTION_BOUNDS];
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
-        return invalid(`options.${k}`, `options.${k} must be a number from ${min} to ${max}`);
-      options[k as keyof typeof SCAN_OPTION_BOUNDS] = v;
-    } else if ((SCAN_FLAGS as readonly string[]).includes(k)) {
-      if (typeof v !== 'boolean') return invalid(`options.${k}`, `options.${k} must be true or false`);
-      options[k as (typeof SCAN_FLAGS)[number]] = v;
-    } else return invalid(`options.${k}`, `unknown scan option ${JSON.stringify(k.slice(0, 32))}`);
-  }
   const canonical: string[] = [];
   for (const t of targets as string[]) {
     const p = parseTarget(t);
@@ -114,7 +115,7 @@ export function checkRunScanArgs(input: unknown, allowlist: readonly string[], o
     const suffix = p.target.suffix;
     return names.some((n) => n.endsWith(suffix));
   });
-  return { ok: true, args: { ...shape.scan, targets: pre.targets, allowlist: carried } };
+  return { ok: true, args: { targets: pre.targets, ports: shape.scan.ports, ...shape.scan.options, allowlist: carried } };
 }
 
 /** Checks install-patches arguments (as `validateInstallArgs` on the agent) and adds the tenant's window. */

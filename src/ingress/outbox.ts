@@ -83,7 +83,7 @@ export class AgentCommandOutbox {
       if (!key || !open || !c) continue;
       if (e.type === CommandEvents.delivered) {
         open.set(id, { ...c, status: 'delivered', version: e.version });
-      } else if (e.type === CommandEvents.completed) {
+      } else if (e.type === CommandEvents.completed || e.type === CommandEvents.cancelled) {
         open.delete(id);
         this.#agentOf.delete(id);
         if (open.size === 0) this.#byAgent.delete(key);

@@ -45,7 +45,7 @@ export const KIND_DATA = {
   heartbeat: {
     type: 'object',
     additionalProperties: false,
-    properties: { inventory: { ...details, maxProperties: 256 } },
+    properties: { inventory: { ...details, maxProperties: 256 }, agentStartedAt: time, stopping: { type: 'boolean' }, agentVersion: printable(32) },
   },
   alert: {
     type: 'object',
@@ -70,6 +70,28 @@ export const KIND_DATA = {
     additionalProperties: false,
     required: ['merkleRoot', 'itemCount', 'startedAt'],
     properties: { merkleRoot: sha256, itemCount: { type: 'integer', minimum: 0, maximum: 100_000_000 }, startedAt: time },
+  },
+  'agent-health': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['event'],
+    properties: {
+      event: { enum: ['started', 'stopped', 'clock_skew', 'spool'] },
+      agentVersion: printable(32),
+      skewSeconds: { type: 'number', minimum: -1e9, maximum: 1e9 },
+      spool: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['pendingBatches', 'pendingItems', 'diskBytes', 'droppedBatches', 'droppedItems'],
+        properties: {
+          pendingBatches: { type: 'integer', minimum: 0 },
+          pendingItems: { type: 'integer', minimum: 0 },
+          diskBytes: { type: 'integer', minimum: 0 },
+          droppedBatches: { type: 'integer', minimum: 0 },
+          droppedItems: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
   },
   evidence: {
     type: 'object',

@@ -17,7 +17,8 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { StkError } from '../errors.ts';
 import { AckPublisher, type Ack, type PublishOptions } from './publisher.ts';
 import { retryTransient } from './retry.ts';
@@ -116,6 +117,31 @@ export interface Consumption<T> extends AsyncIterable<T> {
 
 /** An open KV bucket (dashboard sessions, partition leases, install keys). */
 export type Bucket = KV;
+
+/** What the object store knows of one stored object. */
+export interface StoredObject {
+  name: string;
+  size: number;
+  /** Hex SHA-256 of the bytes, as the store computed it on put. */
+  sha256: string;
+  modifiedAt: string;
+  /** The headers stored with the object. */
+  headers: Record<string, string>;
+}
+
+/**
+ * An object store bucket (evidence bytes): whole objects put and read by name. Objects are
+ * chunked by the store and carry its SHA-256 digest, so a read can be checked against it.
+ */
+export interface ObjectBucket {
+  readonly name: string;
+  /** Stores `data` under `name` (replacing an object of that name) and resolves once it is acknowledged. */
+  put(name: string, data: Uint8Array, o?: { headers?: Record<string, string> }): Promise<StoredObject>;
+  /** The bytes of `name`; null when there is no such object. */
+  get(name: string): Promise<Uint8Array | null>;
+  /** What the store knows of `name`; null when there is no such object. */
+  info(name: string): Promise<StoredObject | null>;
+}
 
 /**
  * The one door to JetStream. Everything Stockade does with streams — declaring them, point reads,
@@ -510,6 +536,57 @@ export class Streams {
       throw unavailable(err, `cannot open KV bucket ${name}`, { bucket: name });
     }
   }
+
+  // ── object store ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Opens (creating if missing) object store bucket `name` (its stream is `OBJ_<name>`). File
+   * storage; `maxBytes` bounds the bucket (-1: unbounded).
+   */
+  async objectBucket(name: string, o: { replicas?: number; maxBytes?: number; description?: string } = {}): Promise<ObjectBucket> {
+    let store: ObjectStore;
+    try {
+      store = await retryTransient(
+        () =>
+          new Objm(this.#nc).create(name, {
+            replicas: o.replicas ?? 1,
+            max_bytes: o.maxBytes ?? -1,
+            ...(o.description !== undefined ? { description: o.description } : {}),
+          }),
+        this.#retryMs,
+      );
+    } catch (err) {
+      throw unavailable(err, `cannot open object bucket ${name}`, { bucket: name });
+    }
+    const retryMs = this.#retryMs;
+    return {
+      name,
+      async put(object, data, po = {}) {
+        try {
+          const h = headers();
+          for (const [k, v] of Object.entries(po.headers ?? {})) h.set(k, v);
+          return objectOf(await store.putBlob({ name: object, headers: h }, data));
+        } catch (err) {
+          throw unavailable(err, `cannot store object ${object} in ${name}`, { bucket: name, object });
+        }
+      },
+      async get(object) {
+        try {
+          return await retryTransient(() => store.getBlob(object), retryMs);
+        } catch (err) {
+          throw unavailable(err, `cannot read object ${object} of ${name}`, { bucket: name, object });
+        }
+      },
+      async info(object) {
+        try {
+          const i = await retryTransient(() => store.info(object), retryMs);
+          return i && !i.deleted ? objectOf(i) : null;
+        } catch (err) {
+          throw unavailable(err, `cannot read object ${object} of ${name}`, { bucket: name, object });
+        }
+      },
+    };
+  }
 }
 
 /** Options of a bounded read. */
@@ -622,6 +699,14 @@ function consumption(messages: ConsumerMessages): Consumption<Delivery> {
       await messages.close().catch(() => {});
     },
   };
+}
+
+/** The store's facts about an object; its digest `SHA-256=<base64url>` as hex. */
+function objectOf(i: { name: string; size: number; digest: string; mtime: string; headers?: { keys(): string[]; get(k: string): string } }): StoredObject {
+  const b64 = i.digest.replace(/^SHA-256=/i, '');
+  const out: Record<string, string> = {};
+  for (const k of i.headers?.keys() ?? []) out[k] = i.headers!.get(k);
+  return { name: i.name, size: i.size, sha256: Buffer.from(b64, 'base64url').toString('hex'), modifiedAt: i.mtime, headers: out };
 }
 
 function stored(m: StoredMsg | null): StoredMessage | null {

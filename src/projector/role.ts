@@ -1,4 +1,9 @@
 import { PROJECTIONS } from '../../projections/index.ts';
+import { TELEMETRY_PROJECTIONS } from '../../projections/telemetry.ts';
+import { EvidenceStore } from '../evidence/store.ts';
+import { TelemetryProjector } from '../telemetry/projector.ts';
+import type { TelemetryReadSide } from '../telemetry/read-side.ts';
+import { ensureTelemetryStream } from '../telemetry/ensure.ts';
 import { packagesStreamSpec } from '../patch/packages.ts';
 import { openScanReadSide, type ScanReadSide } from '../scan/runs/read-side.ts';
 import { newId } from '../ids.ts';
@@ -12,6 +17,8 @@ import { Projector } from './projector.ts';
 export interface ReadModels {
   store: ReadStore;
   projector: Projector;
+  /** The telemetry read models (fed by TELEMETRY), evidence bytes and proofs. */
+  telemetry: TelemetryReadSide;
   /** The attack-surface read models fed by SCANS (scan items, endpoints, certificates) and item proofs. */
   scans: ScanReadSide;
   /** Stops every projector of this process. */
@@ -76,10 +83,16 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
       ...(projector.lastError ? { error: projector.lastError } : {}),
     };
   });
+  let telemetry: TelemetryProjector | null = null;
   let scans: ScanReadSide | null = null;
   try {
     // Readable before the first request: the API answers for the default tenant from the start.
     await projector.waitFor(await ensureDefaultTenant(rt.log), 10_000);
+    const t = rt.config.telemetry;
+    await ensureTelemetryStream(rt.log.streams, { replicas: rt.config.replicas, maxAgeMs: t.maxAgeMs, maxBytes: t.maxBytes }, rt.logger);
+    const tlogger = rt.logger.child({ component: 'telemetry-projector' });
+    telemetry = await TelemetryProjector.open(rt.db, rt.log.streams, TELEMETRY_PROJECTIONS, { durableName: `telemetry_${instance}`, logger: tlogger });
+    await telemetry.start();
     scans = await openScanReadSide({
       db: rt.db,
       log: rt.log,
@@ -89,17 +102,23 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     });
     await rt.log.streams.ensureStream(packagesStreamSpec({ replicas: rt.config.replicas }));
   } catch (err) {
+    await scans?.projector.stop();
+    await telemetry?.stop();
     await projector.stop();
     throw err;
   }
+  const tp = telemetry;
+  rt.health.register('telemetry-projector', () => ({ ok: tp.lastError === null, position: tp.position, ...(tp.lastError ? { error: tp.lastError } : {}) }));
   const sp = scans.projector;
   rt.health.register('scans-projector', () => ({ ok: sp.lastError === null, position: sp.position, ...(sp.lastError ? { error: sp.lastError } : {}) }));
   return {
     store: projector.store,
     projector,
+    telemetry: { projector: tp, evidence: new EvidenceStore(rt.log.streams, { replicas: rt.config.replicas }), log: rt.log },
     scans,
     async stop() {
       await sp.stop();
+      await tp.stop();
       await projector.stop();
     },
   };

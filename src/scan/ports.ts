@@ -6,12 +6,18 @@
 /** Most entries (ports or ranges) one request may list. */
 export const MAX_PORT_ENTRIES = 1024;
 
-/** One entry of a port list: a port, or an inclusive `first-last` range. */
+/** One entry of a port list: a port (a number, or its digits), or an inclusive `first-last` range. */
 export type PortSpec = number | string;
 
 export type PortParse = { ok: true; ports: number[] } | { ok: false; detail: string };
 
-const RANGE = /^([1-9][0-9]{0,4})-([1-9][0-9]{0,4})$/;
+/** Ports a scan covers when it names none: the services most often exposed. */
+export const DEFAULT_SCAN_PORTS: readonly number[] = [
+  21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 389, 443, 445, 465, 587, 636, 993, 995, 1433, 1521, 2049, 3000, 3306, 3389, 5432, 5900, 5985, 6379, 8000,
+  8080, 8443, 9200, 11211, 27017,
+];
+
+const RANGE = /^([1-9][0-9]{0,4})(?:-([1-9][0-9]{0,4}))?$/;
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65_535;
 
 /** Expands a port list into sorted unique ports; a value when anything is malformed (0, 65536, `9-1`, `"x"`). */
@@ -26,7 +32,7 @@ export function expandPorts(spec: readonly PortSpec[]): PortParse {
     }
     const m = typeof p === 'string' ? RANGE.exec(p) : null;
     const first = m ? Number(m[1]) : Number.NaN;
-    const last = m ? Number(m[2]) : Number.NaN;
+    const last = m ? Number(m[2] ?? m[1]) : Number.NaN;
     if (!m || !isPort(first) || !isPort(last) || first > last)
       return { ok: false, detail: `${JSON.stringify(String(p).slice(0, 16))} is not a range "first-last" of ports` };
     for (let q = first; q <= last; q++) out.add(q);

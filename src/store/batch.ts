@@ -2,7 +2,7 @@ import { StkError } from '../errors.ts';
 import type { Level } from 'level';
 import { isValidId } from '../ids.ts';
 import type { EventEnvelope } from '../log/mod.ts';
-import { allKey, docKey, globalKey, indexKey } from './keys.ts';
+import { allKey, docKey, globalKey, indexKey, sortKey } from './keys.ts';
 import type { Doc, DocRef, Docs, Projection, Write } from './model.ts';
 import type { ReadStore, Sub } from './store.ts';
 
@@ -260,6 +260,13 @@ export class ModelWriter {
         if (old[f] !== undefined && old[f] !== null) out.del(pre + indexKey(w.collection, f, old[f], old.seq, w.id));
       }
       if (!next || next.seq !== old.seq) out.del(pre + allKey(w.collection, old.seq, w.id));
+      if (spec.sorts) {
+        for (const [name, of] of Object.entries(spec.sorts)) {
+          const was = of(old);
+          if (was === null || (next && next.seq === old.seq && of(next) === was)) continue;
+          out.del(pre + sortKey(w.collection, name, was, old.seq, w.id));
+        }
+      }
     }
     if (next) {
       out.put(pre + docKey(w.collection, w.id), JSON.stringify(next));
@@ -268,6 +275,13 @@ export class ModelWriter {
         if (next[f] === undefined || next[f] === null) continue;
         if (old && old.seq === next.seq && String(next[f]) === String(old[f])) continue;
         out.put(pre + indexKey(w.collection, f, next[f], next.seq, w.id), EMPTY);
+      }
+      if (spec.sorts) {
+        for (const [name, of] of Object.entries(spec.sorts)) {
+          const value = of(next);
+          if (value === null || (old && old.seq === next.seq && of(old) === value)) continue;
+          out.put(pre + sortKey(w.collection, name, value, next.seq, w.id), EMPTY);
+        }
       }
     } else if (old) {
       out.del(pre + docKey(w.collection, w.id));

@@ -4,6 +4,7 @@ import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
 import { allRange, assertCollection, decodeCursor, docKey, encodeCursor, globalKey, indexRange, sortPart } from './keys.ts';
 import type { CollectionSpec, Doc, Projection } from './model.ts';
+import { type QueryOptions, type QueryPage, queryCollection } from './query.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a sublevel of any parent database (abstract-level's own parameter types)
 export type Sub = AbstractSublevel<any, any, string, unknown>;
@@ -241,6 +242,23 @@ export class TenantStore {
       await it.close();
     }
     return { items, nextCursor: more && lastKey ? encodeCursor(sortPart(lastKey)) : null };
+  }
+
+  /** Several documents at once, in the order asked; null where one does not exist in this tenant. */
+  async getMany<T extends Doc = Doc>(collection: string, ids: readonly string[]): Promise<Array<T | null>> {
+    if (!ids.length) return [];
+    const docs = (await this.#sub(collection).getMany(ids.map((id) => docKey(collection, id)))) as Array<T | undefined>;
+    return docs.map((d) => d ?? null);
+  }
+
+  /** A page of documents filtered, ordered and counted (see `queryCollection`). */
+  query<T extends Doc = Doc>(collection: string, o: QueryOptions = {}): Promise<QueryPage<T>> {
+    return queryCollection<T>(this.#sub(collection), collection, this.#specOf(collection), o);
+  }
+
+  /** The collection's spec: its indexes, unindexed filters and sorts. */
+  spec(collection: string): CollectionSpec {
+    return this.#specOf(collection);
   }
 
   /** How many documents match a filter on one indexed field (or all of them). */

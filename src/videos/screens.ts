@@ -6,21 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../browser.ts';
 import { StkError } from '../errors.ts';
 import { type Action, type VideoSpec, VIDEO_SIZE } from './spec.ts';
 import type { Box } from './timeline.ts';
 
-// The flags that work on these machines (test/dashboard/browser.ts): no sandbox as root, no GPU.
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ARGS = [...CHROMIUM_ARGS];
 
 /** What one step left on screen. */
 export interface Captured {

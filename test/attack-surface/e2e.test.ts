@@ -106,7 +106,7 @@ test('a run-scan from dispatch to sealed run, findings, assets, an offline proof
         token: op,
         body: {
           action: 'run-scan',
-          args: { targets: ['127.0.0.1'], ports, options: { ratePerSecond: 1000, connectTimeoutMs: 2000, cipherEnumeration: false } },
+          args: { targets: ['127.0.0.1'], ports, ratePerSecond: 1000, connectTimeoutMs: 2000, cipherEnumeration: false },
         },
       });
       assert.is(d.status, 201, JSON.stringify(d.body));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import { AgentClient } from '../../src/agent/client.ts';
 import { posterFor } from '../../src/agent/commands/context.ts';
 import { startIngress, type Ingress } from '../../src/ingress/role.ts';
 import { createLogger } from '../../src/logger.ts';

@@ -8,7 +8,7 @@ import { judgeRun, remediatedKeys } from '../../src/scan/runs/diff.ts';
 const test = suite('attack surface: port lists, the precheck, judging a run against the previous one');
 
 test('port lists: single ports and inclusive ranges, sorted and unique; malformed entries refused; runs compacted', () => {
-  assert.equal(expandPorts([443, '20-22', 22]), { ok: true, ports: [20, 21, 22, 443] });
+  assert.equal(expandPorts([443, '20-22', 22, '8080']), { ok: true, ports: [20, 21, 22, 443, 8080] });
   for (const bad of [[0], [65_536], ['9-1'], ['1-65536'], ['x'], [1.5], []] as never[]) assert.is(expandPorts(bad).ok, false, JSON.stringify(bad));
   assert.equal(compactPorts([22, 20, 21, 443, 444, 8080]), ['20-22', 443, 444, 8080]);
   const all = expandPorts(['1-65535']);

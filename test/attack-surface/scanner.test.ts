@@ -103,7 +103,7 @@ test('the scanner scans a declared target outside the machine and seals the run;
   const tenant = await tenantWith([`${TARGET}/32`]);
   const before = connections;
   const req = await f.call('POST', `/api/v1/tenants/${tenant}/scans`, {
-    body: { targets: [TARGET], ports: [PORT, PORT + 1], options: { ratePerSecond: 100 } },
+    body: { targets: [TARGET], ports: [PORT, PORT + 1], ratePerSecond: 100 },
   });
   assert.is(req.status, 201, JSON.stringify(req.body));
   assert.is(req.body.status, 'requested');

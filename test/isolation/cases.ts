@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { channelInput, customRuleYaml } from './world.ts';
+
 /**
  * One case per operator route under /api/v1/tenants/{tenant}: a valid body to send, aimed at the
  * ids of `ids`. The HTTP isolation suite fails for a route that has no case here, so a new route
@@ -9,7 +12,7 @@ export interface RouteCase {
   /** A query that names the target ids (list filters). */
   query?: (ids: Record<string, string>) => string;
   /** Routes whose path names no item: what a foreign id in body or query must give. */
-  foreign?: 'not-found' | 'empty-list' | 'none';
+  foreign?: 'not-found' | 'empty-list' | 'empty-export' | 'none';
 }
 
 export const CASES: Record<string, RouteCase> = {
@@ -24,6 +27,22 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/tokens': { foreign: 'none' },
   'POST /api/v1/tenants/{tenant}/tokens/{tokenId}/revoke': {},
   'GET /api/v1/tenants/{tenant}/overview': { foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/stats': { query: () => 'days=30', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/agents/export': { query: (i) => `format=json&hostname=${i.hostname ?? 'x'}`, foreign: 'empty-export' },
+  'GET /api/v1/tenants/{tenant}/commands/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'POST /api/v1/tenants/{tenant}/commands/{commandId}/cancel': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/alerts/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'POST /api/v1/tenants/{tenant}/alerts/bulk': { body: (i) => ({ action: 'acknowledge', alertIds: [i.spareAlertId] }), foreign: 'not-found' },
+  'GET /api/v1/tenants/{tenant}/incidents/export': { query: () => 'format=json&status=open', foreign: 'none' },
+  'POST /api/v1/tenants/{tenant}/incidents/{incidentId}/comments': { body: () => ({ text: 'test' }) },
+  'POST /api/v1/tenants/{tenant}/incidents/{incidentId}/reopen': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/findings/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'POST /api/v1/tenants/{tenant}/findings/bulk': {
+    body: (i) => ({ findingIds: [i.findingId], state: 'false-positive', reason: 'test' }),
+    foreign: 'not-found',
+  },
+  'GET /api/v1/tenants/{tenant}/scans/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'GET /api/v1/tenants/{tenant}/evidence/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
   'GET /api/v1/tenants/{tenant}/agents': { query: (i) => `hostname=${i.hostname ?? 'x'}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/agents/{agentId}': {},
   'POST /api/v1/tenants/{tenant}/agents/{agentId}/revoke': { body: () => ({ reason: 'test' }) },
@@ -69,6 +88,22 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/evidence/{evidenceId}': {},
   'POST /api/v1/tenants/{tenant}/evidence/{evidenceId}/transfer': { body: () => ({ to: 'mallory' }) },
   'POST /api/v1/tenants/{tenant}/evidence/{evidenceId}/seal': { body: () => ({ note: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/agent-config': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/agent-config': { body: () => ({ processes: { intervalMs: 5000 } }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/agents/{agentId}/config': {},
+  'PUT /api/v1/tenants/{tenant}/agents/{agentId}/config': { body: () => ({ connections: { intervalMs: 7000 } }) },
+  'GET /api/v1/tenants/{tenant}/evidence/{evidenceId}/content': {},
+  'GET /api/v1/tenants/{tenant}/processes': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/processes/{processId}': {},
+  'GET /api/v1/tenants/{tenant}/connections': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/connections/{connectionId}': {},
+  'GET /api/v1/tenants/{tenant}/hosts': { query: (i) => `hostname=${i.hostname}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/hosts/{agentId}': {},
+  'GET /api/v1/tenants/{tenant}/telemetry/{seq}/proof': {},
+  'GET /api/v1/tenants/{tenant}/identities': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/identities/{identityId}': {},
+  'GET /api/v1/tenants/{tenant}/identity-changes': { query: (i) => `identityId=${i.identityId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/identity-groups': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit': { query: (i) => `actorId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit/{entryId}': {},
   'GET /api/v1/tenants/{tenant}/ledger': { foreign: 'none' },
@@ -84,4 +119,20 @@ export const CASES: Record<string, RouteCase> = {
   'POST /api/v1/tenants/{tenant}/approvals/{approvalId}/reject': { body: () => ({ reason: 'test' }) },
   'GET /api/v1/tenants/{tenant}/policy': { foreign: 'none' },
   'PUT /api/v1/tenants/{tenant}/policy': { body: () => ({ approvalExpiryMinutes: 30 }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/detection/rules': { query: () => 'custom=true', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/detection/rules/{ruleId}': {},
+  'PUT /api/v1/tenants/{tenant}/detection/rules/{ruleId}/setting': { body: () => ({ level: 'high', exclude: { User: ['svc-*'] } }) },
+  'DELETE /api/v1/tenants/{tenant}/detection/rules/{ruleId}/setting': {},
+  'POST /api/v1/tenants/{tenant}/detection/custom-rules': { body: () => ({ name: 'probe.yml', yaml: customRuleYaml(randomUUID()) }), foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/detection/custom-rules/{ruleId}': { body: (i) => ({ name: 'probe.yml', yaml: customRuleYaml(i.ruleId!) }) },
+  'DELETE /api/v1/tenants/{tenant}/detection/custom-rules/{ruleId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/channels': { foreign: 'none' },
+  'POST /api/v1/tenants/{tenant}/notifications/channels': { body: () => channelInput('probe'), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/notifications/channels/{channelId}': {},
+  'PUT /api/v1/tenants/{tenant}/notifications/channels/{channelId}': { body: () => channelInput('probe') },
+  'DELETE /api/v1/tenants/{tenant}/notifications/channels/{channelId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/deliveries': { query: (i) => `alertId=${i.alertId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/notifications/deliveries/{deliveryId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/dead-letters': { query: (i) => `channelId=${i.channelId}`, foreign: 'empty-list' },
+  'POST /api/v1/tenants/{tenant}/notifications/deliveries/{deliveryId}/retry': {},
 };

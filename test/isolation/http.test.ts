@@ -120,6 +120,10 @@ test("own tenant in the path, the other tenant's ids: 404 for operator and admin
         const res = await send(r, { ids: B.ids, tenant: A.tenant, token, withQuery: true });
         assert.is(res.status, 200, r.key);
         assert.equal(res.body.items, [], `${r.key} listed another tenant's items`);
+      } else if (r.case.foreign === 'empty-export') {
+        const res = await send(r, { ids: B.ids, tenant: A.tenant, token, withQuery: true });
+        assert.is(res.status, 200, r.key);
+        assert.equal(res.body, [], `${r.key} exported another tenant's items`);
       }
     }
   }

@@ -126,7 +126,9 @@ test('the pending security update shows through the API, a dry run changes nothi
       body: { action: 'install-patches', args: { mode: 'packages', packages: ['stk-demo;reboot'], dryRun: false } },
     });
     assert.is(bad.status, 400);
-    assert.is(bad.body.error.code, 'STK_ERR_PATCH_PACKAGE_INVALID');
+    // The action's argument schema refuses it at the API (the decider's own check would say STK_ERR_PATCH_PACKAGE_INVALID).
+    assert.is(bad.body.error.code, 'STK_ERR_VALIDATION');
+    assert.equal((await agent.client.commands()).length, 0, 'nothing was dispatched');
 
     const job = async (args: Record<string, unknown>, clock?: { now: () => Date; waitUntil: (at: Date) => Promise<void> }) => {
       const d = await f.call('POST', `${base}/agents/${agentId}/commands`, { token: op, body: { action: 'install-patches', args } });

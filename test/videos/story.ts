@@ -1,7 +1,7 @@
 // A small, fixed story for the video tests to film, made through the real paths only: customers and
 // operator actions through the API, agents enrolled through the mTLS ingress that report like the
 // reference agent. (`stockade demo seed` will tell a longer one; this is enough for every page.)
-import type { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/agent/client.ts';
 import type { Stockade } from '../../src/serve.ts';
 import { apiCall, enrollAgent } from '../dashboard/stack.ts';
 

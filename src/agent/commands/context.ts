@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'node:https';
-import { type AgentState, call, type IngressResponse } from '../../cli/agent-client.ts';
+import { type AgentState, call, type IngressResponse } from '../client.ts';
 import type { HostRoot } from '../host-root.ts';
 
 /** Posts JSON to an ingress route as the agent (mTLS) and answers what the ingress said. */

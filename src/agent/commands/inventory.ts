@@ -1,4 +1,4 @@
-import type { IngressResponse } from '../../cli/agent-client.ts';
+import type { IngressResponse } from '../client.ts';
 import type { HostRoot } from '../host-root.ts';
 import { type InventoryOptions, type PatchInventory, takeInventory } from '../patch/inventory.ts';
 import type { AgentPoster } from './context.ts';

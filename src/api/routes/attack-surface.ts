@@ -6,17 +6,16 @@ import type { AddressDoc, CertificateDoc, EndpointDoc } from '../../../projectio
 import { type AsmSettingsDoc, asmSettingsOf } from '../../../projections/attack-surface/projection.ts';
 import type { ScanItemDoc } from '../../../projections/scan-items/projection.ts';
 import type { HostServicesDoc, ScanDoc } from '../../../projections/scans/projection.ts';
-import { checkRunScanArgs, SCAN_OPTION_BOUNDS } from '../../domain/action-args.ts';
-import { PRODUCTS } from '../../domain/products.ts';
+import { checkRunScanArgs, checkScanShape } from '../../domain/action-args.ts';
+import { ACTION_ARGS } from '../../domain/actions.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { projectionBehind } from '../../projector/projector.ts';
-import { MAX_ALLOWLIST_ENTRIES, MAX_REQUEST_TARGETS } from '../../scan/allowlist.ts';
-import { MAX_PORT_ENTRIES } from '../../scan/ports.ts';
+import { MAX_ALLOWLIST_ENTRIES } from '../../scan/allowlist.ts';
 import { itemDocId } from '../../scan/runs/ids.ts';
 import type { TenantStore } from '../../store/store.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
-import { getRoute, ID, listRoute, mustGet, oneOf, TENANT_PARAM } from '../schemas.ts';
+import { ID, mustGet, oneOf, TENANT_PARAM } from '../schemas.ts';
 
 const DAY_MS = 86_400_000;
 const LIST_QUERY = {
@@ -153,32 +152,31 @@ export const attackSurfaceRoutes: TenantRouteDef[] = [
       "Ask the server's scanner to scan declared targets. Checked now against the allowlist (loopback, private and link-local addresses are never scanned from the server) and again by the scanner before anything is sent",
     params: TENANT_PARAM,
     body: {
-      properties: {
-        targets: { type: 'array', minItems: 1, maxItems: MAX_REQUEST_TARGETS, items: { type: 'string', minLength: 1, maxLength: 260 } },
-        ports: { type: 'array', minItems: 1, maxItems: MAX_PORT_ENTRIES, items: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 11 }] } },
-        options: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            ...Object.fromEntries(Object.entries(SCAN_OPTION_BOUNDS).map(([k, [min, max]]) => [k, { type: 'number', minimum: min, maximum: max }])),
-            services: { type: 'boolean' },
-            tls: { type: 'boolean' },
-            cipherEnumeration: { type: 'boolean' },
-          },
-        },
-      },
-      required: ['targets', 'ports'],
+      // The run-scan arguments, as an agent command takes them (src/domain/actions.ts).
+      properties: (ACTION_ARGS['run-scan'] as { properties: Record<string, object> }).properties,
+      required: ['targets'],
       maxBytes: 64 * 1024,
     },
-    handler: async (c: TenantContext<{ targets: string[]; ports: Array<number | string>; options?: Record<string, unknown> }>) => {
-      const { allowlist: _a, ...scan } = checked(c.body, asmSettingsOf(await c.store.get<AsmSettingsDoc>('asm-settings', c.tenant)).targets);
+    handler: async (c: TenantContext<Record<string, unknown>>) => {
+      const allowlist = asmSettingsOf(await c.store.get<AsmSettingsDoc>('asm-settings', c.tenant)).targets;
+      // The server's scanner never reaches internal addresses, so they are refused here already.
+      const r0 = checkRunScanArgs(c.body, allowlist, { refuseInternal: true });
+      if (!r0.ok) throw r0.error;
+      const shape = checkScanShape(c.body);
+      if (!shape.ok) throw shape.error;
+      const request = { source: 'scanner' as const, targets: (r0.args as { targets: string[] }).targets, ports: shape.scan.ports, options: shape.scan.options };
       const id = newId();
-      const r = await c.execute(scanDecider, id, { kind: 'request', request: { source: 'scanner', ...scan } }, { known: 'new' });
-      return { id, status: 'requested', ...scan, consistencyToken: await c.settle(r.position) };
+      const r = await c.execute(scanDecider, id, { kind: 'request', request }, { known: 'new' });
+      return {
+        id,
+        status: 'requested',
+        targets: request.targets,
+        ports: request.ports,
+        options: request.options,
+        consistencyToken: await c.settle(r.position),
+      };
     },
   }),
-  listRoute('scans', 'scans', { agentId: ID, product: oneOf(PRODUCTS), status: oneOf(['requested', 'refused', 'completed']), commandId: ID }),
-  getRoute('scans', 'scans', 'runId'),
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/scans/:runId/diff`,
@@ -256,11 +254,4 @@ export const attackSurfaceRoutes: TenantRouteDef[] = [
 function itemView(d: ScanItemDoc) {
   const { seq: _s, id: _i, ...rest } = d;
   return { id: String(d.index), ...rest };
-}
-
-function checked(body: unknown, allowlist: readonly string[]) {
-  // The server's scanner never reaches internal addresses, so they are refused here already.
-  const r = checkRunScanArgs(body, allowlist, { refuseInternal: true });
-  if (!r.ok) throw r.error;
-  return r.args as { targets: string[]; ports: Array<number | string>; options: Record<string, unknown>; allowlist: string[] };
 }

@@ -7,20 +7,26 @@ import { INCIDENT_STATUSES, type IncidentStatus } from '../../../commands/incide
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
 import type { AlertDoc } from '../../../projections/alerts/projection.ts';
 import type { IncidentDoc } from '../../../projections/incidents/projection.ts';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { agentCommandDecider } from '../../../commands/agent-commands/decider.ts';
+import type { AuditDoc } from '../../../projections/audit/projection.ts';
+import { ACTION_ARGS } from '../../domain/actions.ts';
 import { ACTIONS, PRODUCTS } from '../../domain/products.ts';
+import type { Doc } from '../../store/model.ts';
+import { statsRoute } from './stats.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { GatedAction } from '../../../commands/settings/events.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
+import { exportRoute, getRoute, ID, itemCommand, type ListOptions, listRoute, mustGet, oneOf, TENANT_PARAM, text, withHostnames } from '../schemas.ts';
 import { GATED_COMMANDS, issueDispatch, requestIfGated } from './approvals.ts';
-import { getRoute, ID, itemCommand, listRoute, mustGet, oneOf, TENANT_PARAM, text } from '../schemas.ts';
 
 /** An agent not heard from for this long shows as offline. */
 export const AGENT_ONLINE_WINDOW_MS = 5 * 60_000;
 
 /** An agent as operators see it; online/offline is decided here, at read time, not in the projection. */
 export function agentView(a: AgentDoc, now = Date.now()) {
-  const { certFingerprint: _f, ...rest } = a;
+  const { certFingerprint: _f, lastSeenHour: _h, ...rest } = a;
   const connectivity = a.status === 'revoked' ? 'revoked' : now - Date.parse(a.lastSeenAt) <= AGENT_ONLINE_WINDOW_MS ? 'online' : 'offline';
   return { ...rest, connectivity };
 }
@@ -38,11 +44,119 @@ async function countBy(c: TenantContext, collection: string, field: string, valu
   return out;
 }
 
-/** An incident with its alerts. */
+/** An incident with its alerts (and their hosts). */
 async function incidentView(d: IncidentDoc, c: TenantContext) {
-  const alerts = (await Promise.all(d.alertIds.map((id) => c.store.get<AlertDoc>('alerts', id)))).filter((a) => a !== null);
-  return { ...d, alerts };
+  const alerts = (await c.store.getMany<AlertDoc>('alerts', d.alertIds)).filter((a) => a !== null);
+  return { ...d, comments: d.comments ?? [], alerts: await withHostnames(alerts, c) };
 }
+
+/** One document with the host name of its agent. */
+async function withHost(d: Doc, c: TenantContext) {
+  return (await withHostnames([d], c))[0];
+}
+
+/** Audit entries name agents by host name where the actor or the target is one. */
+async function auditNames(items: Doc[], c: TenantContext): Promise<Doc[]> {
+  const agentIds = new Set<string>();
+  for (const d of items as AuditDoc[]) {
+    if (d.actorKind === 'agent') agentIds.add(d.actorId);
+    if (d.aggregateType === 'agent') agentIds.add(d.targetId);
+  }
+  const ids = [...agentIds];
+  const agents = await c.store.getMany<AgentDoc>('agents', ids);
+  const names = new Map(ids.map((id, i) => [id, agents[i]?.hostname ?? null]));
+  return (items as AuditDoc[]).map((d) => ({
+    ...d,
+    actorName: d.actorKind === 'agent' ? (names.get(d.actorId) ?? null) : null,
+    targetName: d.aggregateType === 'agent' ? (names.get(d.targetId) ?? null) : null,
+  }));
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const argsCheck = new Map<string, ValidateFunction>(Object.entries(ACTION_ARGS).map(([a, schema]) => [a, ajv.compile(schema)]));
+
+/** Refuses a dispatch whose `args` are not what its action takes (`src/domain/actions.ts`). */
+function checkArgs(action: string, args: Record<string, unknown>): void {
+  const check = argsCheck.get(action);
+  if (!check || check(args)) return;
+  const e = check.errors?.[0];
+  const where = e?.instancePath
+    ? e.instancePath.slice(1).replace(/\//g, '.')
+    : ((e?.params as { missingProperty?: string; additionalProperty?: string } | undefined)?.missingProperty ??
+      (e?.params as { additionalProperty?: string } | undefined)?.additionalProperty ??
+      '');
+  throw new StkError('STK_ERR_VALIDATION', `args${where ? `.${where}` : ''} ${e?.message ?? 'is not valid'} for ${action}`, {
+    field: `args${where ? `.${where}` : ''}`,
+  });
+}
+
+const ALERT_FILTERS = {
+  status: oneOf(['open', 'acknowledged', 'resolved']),
+  severity: oneOf(SEVERITIES),
+  agentId: ID,
+  incidentId: ID,
+  product: oneOf(['core', ...PRODUCTS]),
+};
+const ALERT_LIST: ListOptions = {
+  sorts: ['raisedAt', 'severity', 'status'],
+  time: 'raisedAt',
+  text: ['title', 'rule'],
+  hostSearch: true,
+  decorate: withHostnames,
+  columns: [
+    'id',
+    'raisedAt',
+    'observedAt',
+    'severity',
+    'status',
+    'title',
+    'rule',
+    'product',
+    'hostname',
+    'agentId',
+    'incidentId',
+    'acknowledgedBy',
+    'resolvedBy',
+    'resolution',
+  ],
+};
+const AGENT_FILTERS = { status: oneOf(['active', 'revoked']), hostname: text(253) };
+const AGENT_LIST: ListOptions = {
+  sorts: ['hostname', 'enrolledAt'],
+  time: 'enrolledAt',
+  text: ['hostname', 'os', 'id'],
+  columns: ['id', 'hostname', 'status', 'connectivity', 'os', 'agentVersion', 'enrolledAt', 'lastSeenAt', 'certNotAfter'],
+};
+const COMMAND_FILTERS = { agentId: ID, status: oneOf(['pending', 'delivered', 'completed', 'cancelled']), outcome: oneOf(COMMAND_OUTCOMES) };
+const COMMAND_LIST: ListOptions = {
+  sorts: ['dispatchedAt'],
+  time: 'dispatchedAt',
+  text: ['action', 'output'],
+  hostSearch: true,
+  decorate: withHostnames,
+  columns: ['id', 'dispatchedAt', 'action', 'args', 'hostname', 'agentId', 'status', 'outcome', 'output', 'dispatchedBy'],
+};
+const INCIDENT_FILTERS = { status: oneOf([...INCIDENT_STATUSES, 'closed']), severity: oneOf(SEVERITIES), assignee: text(200) };
+const INCIDENT_LIST: ListOptions = {
+  sorts: ['openedAt', 'updatedAt', 'severity'],
+  time: 'openedAt',
+  text: ['title', 'assignee'],
+  columns: ['id', 'openedAt', 'severity', 'status', 'title', 'assignee', 'alertIds', 'openedBy', 'closedAt', 'closeReason'],
+};
+const AUDIT_FILTERS = { actorKind: oneOf(['operator', 'agent', 'system']), actorId: text(100), aggregateType: text(32), action: text(64), via: text(300) };
+const AUDIT_LIST: ListOptions = {
+  sorts: ['at'],
+  time: 'at',
+  text: ['action', 'actorId', 'targetId'],
+  decorate: auditNames,
+  columns: ['id', 'at', 'actorKind', 'actorId', 'actorName', 'action', 'aggregateType', 'targetId', 'targetName', 'outcome'],
+};
+
+/** Bulk changes take at most this many items per call (the dashboard sends batches). */
+const BULK_IDS = { type: 'array', items: ID, minItems: 1, maxItems: 100, uniqueItems: true };
+
+/** The outcome of one item of a bulk change. */
+type BulkOutcome = { id: string; outcome: 'changed' | 'unchanged' | 'refused'; code?: string };
 
 export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
@@ -74,13 +188,20 @@ export const coreRoutes: TenantRouteDef[] = [
         products: c.tenantDoc.products,
         agents: { online, offline, revoked: await c.store.count('agents', { field: 'status', value: 'revoked' }) },
         alerts: await countBy(c, 'alerts', 'status', ['open', 'acknowledged', 'resolved']),
+        openAlertsBySeverity: Object.fromEntries(
+          await Promise.all(
+            SEVERITIES.map(async (s) => [s, (await c.store.query('alerts', { filter: { status: 'open', severity: s }, limit: 1 })).total] as const),
+          ),
+        ),
         incidents: await countBy(c, 'incidents', 'status', [...INCIDENT_STATUSES, 'closed']),
         ...(findingsOn ? { findings: await countBy(c, 'findings', 'state', ['open', 'accepted-risk', 'remediated', 'false-positive']) } : {}),
         consistencyToken: token,
       };
     },
   }),
-  listRoute('agents', 'agents', { status: oneOf(['active', 'revoked']), hostname: text(253) }, (d) => agentView(d)),
+  statsRoute,
+  listRoute('agents', 'agents', AGENT_FILTERS, (d) => agentView(d), AGENT_LIST),
+  exportRoute('agents', 'agents', AGENT_FILTERS, (d) => agentView(d), AGENT_LIST),
   getRoute('agents', 'agents', 'agentId', (d) => agentView(d)),
   itemCommand({
     method: 'POST',
@@ -112,9 +233,11 @@ export const coreRoutes: TenantRouteDef[] = [
     handler: async (c: TenantContext<{ action: string; args?: Record<string, unknown> }, unknown, { agentId: string }>) => {
       const { agentId } = c.params;
       const { action, args } = c.body;
+      await mustGet<AgentDoc>(c, 'agents', agentId);
+      // Arguments are checked before anything else, a four-eyes request included.
+      checkArgs(action, args ?? {});
       const request = { kind: 'dispatch' as const, agentId, action, args: args ?? {} };
       if (GATED_COMMANDS.has(action)) {
-        await mustGet<AgentDoc>(c, 'agents', agentId);
         const pending = await requestIfGated(c, action as GatedAction, request);
         if (pending) return pending;
       }
@@ -123,17 +246,42 @@ export const coreRoutes: TenantRouteDef[] = [
       return { id, agentId, action, status: 'pending', consistencyToken: await c.settle(r.position) };
     },
   }),
-  listRoute('commands', 'commands', { agentId: ID, status: oneOf(['pending', 'delivered', 'completed']), outcome: oneOf(COMMAND_OUTCOMES) }),
-  getRoute('commands', 'commands', 'commandId'),
-
-  listRoute('alerts', 'alerts', {
-    status: oneOf(['open', 'acknowledged', 'resolved']),
-    severity: oneOf(SEVERITIES),
-    agentId: ID,
-    incidentId: ID,
-    product: oneOf(['core', ...PRODUCTS]),
+  listRoute('commands', 'commands', COMMAND_FILTERS, (d) => d, COMMAND_LIST),
+  exportRoute('commands', 'commands', COMMAND_FILTERS, (d) => d, COMMAND_LIST),
+  getRoute('commands', 'commands', 'commandId', withHost),
+  itemCommand({
+    method: 'POST',
+    area: 'commands',
+    collection: 'commands',
+    param: 'commandId',
+    action: 'cancel',
+    summary: 'Cancel a command the agent has not picked up yet; once delivered it can no longer be cancelled',
+    permission: 'commands.dispatch',
+    body: { properties: { reason: { type: 'string', maxLength: 500 } } },
+    decider: agentCommandDecider,
+    command: (b: { reason?: string }) => ({ kind: 'cancel' as const, reason: b.reason ?? '' }),
+    view: withHost,
   }),
-  getRoute('alerts', 'alerts', 'alertId'),
+
+  listRoute('alerts', 'alerts', ALERT_FILTERS, (d) => d, ALERT_LIST),
+  exportRoute('alerts', 'alerts', ALERT_FILTERS, (d) => d, ALERT_LIST),
+  getRoute('alerts', 'alerts', 'alertId', withHost),
+  tenantRoute({
+    method: 'POST',
+    url: `${TENANT_PREFIX}/alerts/bulk`,
+    permission: 'alerts.triage',
+    area: 'alerts',
+    summary: 'Acknowledge or resolve up to 100 alerts in one call; each answers changed, unchanged or refused',
+    params: TENANT_PARAM,
+    body: { properties: { action: oneOf(['acknowledge', 'resolve']), alertIds: BULK_IDS, reason: text(1000) }, required: ['action', 'alertIds'] },
+    handler: async (c: TenantContext<{ action: 'acknowledge' | 'resolve'; alertIds: string[]; reason?: string }>) => {
+      const { action, alertIds, reason } = c.body;
+      if (action === 'resolve' && !reason) throw new StkError('STK_ERR_VALIDATION', 'resolving takes a reason', { field: 'reason' });
+      await checkAlerts(c, alertIds);
+      const command = action === 'resolve' ? { kind: 'resolve' as const, reason: reason! } : { kind: 'acknowledge' as const };
+      return bulk(c, alertIds, (id) => c.execute(alertDecider, id, command));
+    },
+  }),
   itemCommand({
     method: 'POST',
     area: 'alerts',
@@ -158,7 +306,8 @@ export const coreRoutes: TenantRouteDef[] = [
     command: (b: { reason: string }) => ({ kind: 'resolve' as const, reason: b.reason }),
   }),
 
-  listRoute('incidents', 'incidents', { status: oneOf([...INCIDENT_STATUSES, 'closed']), severity: oneOf(SEVERITIES), assignee: text(200) }),
+  listRoute('incidents', 'incidents', INCIDENT_FILTERS, (d) => d, INCIDENT_LIST),
+  exportRoute('incidents', 'incidents', INCIDENT_FILTERS, (d) => d, INCIDENT_LIST),
   getRoute('incidents', 'incidents', 'incidentId', incidentView),
   tenantRoute({
     method: 'POST',
@@ -184,14 +333,50 @@ export const coreRoutes: TenantRouteDef[] = [
     area: 'incidents',
     collection: 'incidents',
     param: 'incidentId',
-    summary: "Change an incident's status or assignee",
+    summary: "Change an incident's title, severity, status or assignee (`assignee: null` clears it)",
     permission: 'incidents.manage',
-    body: { properties: { status: oneOf(INCIDENT_STATUSES), assignee: text(200) } },
+    body: {
+      properties: {
+        title: text(300),
+        severity: oneOf(SEVERITIES),
+        status: oneOf(INCIDENT_STATUSES),
+        assignee: { anyOf: [text(200), { type: 'null' }] },
+      },
+    },
     decider: incidentDecider,
-    command: (b: { status?: IncidentStatus; assignee?: string }) => {
-      if (b.status === undefined && b.assignee === undefined) throw new StkError('STK_ERR_VALIDATION', 'give status or assignee', { field: 'status' });
+    command: (b: { title?: string; severity?: Severity; status?: IncidentStatus; assignee?: string | null }) => {
+      if (b.status === undefined && b.assignee === undefined && b.title === undefined && b.severity === undefined) {
+        throw new StkError('STK_ERR_VALIDATION', 'give title, severity, status or assignee', { field: 'status' });
+      }
       return { kind: 'update' as const, ...b };
     },
+    view: incidentView,
+  }),
+  itemCommand({
+    method: 'POST',
+    area: 'incidents',
+    collection: 'incidents',
+    param: 'incidentId',
+    action: 'comments',
+    summary: 'Add a comment to an incident (also after it is closed)',
+    permission: 'incidents.manage',
+    body: { properties: { text: text(4000) }, required: ['text'] },
+    decider: incidentDecider,
+    command: (b: { text: string }) => ({ kind: 'comment' as const, text: b.text }),
+    view: incidentView,
+  }),
+  itemCommand({
+    method: 'POST',
+    area: 'incidents',
+    collection: 'incidents',
+    param: 'incidentId',
+    action: 'reopen',
+    summary: 'Reopen a closed incident, with a reason',
+    permission: 'incidents.manage',
+    body: { properties: { reason: text(1000) }, required: ['reason'] },
+    decider: incidentDecider,
+    command: (b: { reason: string }) => ({ kind: 'reopen' as const, reason: b.reason }),
+    view: incidentView,
   }),
   tenantRoute({
     method: 'POST',
@@ -223,12 +408,27 @@ export const coreRoutes: TenantRouteDef[] = [
     command: (b: { reason: string }) => ({ kind: 'close' as const, reason: b.reason }),
   }),
 
-  listRoute('audit', 'audit', {
-    actorKind: oneOf(['operator', 'agent', 'system']),
-    actorId: text(100),
-    aggregateType: text(32),
-    action: text(64),
-    via: text(300),
-  }),
-  getRoute('audit', 'audit', 'entryId'),
+  listRoute('audit', 'audit', AUDIT_FILTERS, (d) => d, AUDIT_LIST),
+  getRoute('audit', 'audit', 'entryId', async (d, c) => (await auditNames([d], c))[0]),
 ];
+
+/**
+ * Runs one command per item, in order, each through the write pipeline as its own aggregate: an
+ * item already in the asked state, or past it, is reported (not a failure of the call); a fault of
+ * the log stops the call (what was done stays done, and says so in the audit log).
+ */
+export async function bulk(c: TenantContext, ids: string[], run: (id: string) => Promise<{ position: number; events: unknown[] }>) {
+  const results: BulkOutcome[] = [];
+  let last = 0;
+  for (const id of ids) {
+    try {
+      const r = await run(id);
+      if (r.position > last) last = r.position;
+      results.push({ id, outcome: r.events.length ? 'changed' : 'unchanged' });
+    } catch (err) {
+      if (!(err instanceof StkError) || err.code !== 'STK_ERR_INVALID_TRANSITION') throw err;
+      results.push({ id, outcome: 'refused', code: err.code });
+    }
+  }
+  return { results, consistencyToken: last ? await c.settle(last) : c.readToken() };
+}
