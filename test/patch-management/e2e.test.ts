@@ -5,7 +5,9 @@ import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { installPatchesCommand } from '../../src/agent/commands/install-patches.ts';
+import { posterOf } from '../../src/agent/commands/context.ts';
 import { collectPatchInventory } from '../../src/agent/commands/inventory.ts';
+import { IngressClient } from '../../src/agent/run/client.ts';
 import { HostRoot } from '../../src/agent/host-root.ts';
 import { nextWindowStart } from '../../src/agent/patch/window.ts';
 import { type PatchRepoFixture, patchRepoFixture } from '../helpers/debrepo.ts';
@@ -54,8 +56,9 @@ test('the pending security update shows through the API, a dry run changes nothi
   const root = new HostRoot(rootDir);
   const statusFile = join(rootDir, 'var/lib/dpkg/status');
   try {
-    // The collector takes the inventory of the prepared root and posts it.
-    const { inventory, answer } = await collectPatchInventory({ root, client: agent.poster });
+    // The collector takes the inventory of the prepared root and posts it, through the agent loop's own client.
+    const loop = new IngressClient(agent.client.state);
+    const { inventory, answer } = await collectPatchInventory({ root, client: posterOf(loop) }).finally(() => loop.close());
     assert.is(answer.status, 202, JSON.stringify(answer.body));
     assert.is(answer.body.inventory.recorded, true);
     assert.is(answer.body.inventory.findings.opened, 1);

@@ -34,22 +34,35 @@ export async function waitUntilClock(at: Date, signal?: AbortSignal): Promise<vo
   }
 }
 
+/** Posts again after a busy answer (503, 429), after its `Retry-After`, with the same body, a few times. */
+function retryingBusy(send: (path: string, body: unknown) => Promise<IngressResponse>, maxRetries: number) {
+  return async (path: string, body: unknown): Promise<IngressResponse> => {
+    for (let attempt = 0; ; attempt++) {
+      const r = await send(path, body);
+      if ((r.status !== 503 && r.status !== 429) || attempt >= maxRetries) return r;
+      const after = Number(r.headers['retry-after']);
+      await sleep(Number.isFinite(after) ? after * 1000 : 500 * 2 ** attempt);
+    }
+  };
+}
+
 /**
- * A poster for the reference agent's enrolled state: one keep-alive mTLS connection pool; a busy
- * ingress (503, 429) is asked again after its `Retry-After`, with the same body, a few times.
+ * The poster of the running agent's ingress client (`IngressClient` of `src/agent/run/client.ts`):
+ * its connection, certificate and pinned addresses; busy answers are retried.
  */
+export function posterOf(
+  client: { readonly agentId: string; send(method: string, path: string, body?: unknown): Promise<IngressResponse> },
+  o: { maxRetries?: number } = {},
+): AgentPoster {
+  return { agentId: client.agentId, post: retryingBusy((path, body) => client.send('POST', path, body), o.maxRetries ?? 5) };
+}
+
+/** A poster for an enrolled agent's saved state (its own keep-alive mTLS connections): the reference agent's and the tests'. */
 export function posterFor(state: AgentState, o: { maxRetries?: number } = {}): AgentPoster & { close(): void } {
   const agent = new Agent({ ca: state.caPem, cert: state.certPem, key: state.keyPem, keepAlive: true, maxSockets: 2 });
   return {
     agentId: state.agentId,
-    async post(path, body) {
-      for (let attempt = 0; ; attempt++) {
-        const r = await call(agent, state.url, 'POST', path, body);
-        if ((r.status !== 503 && r.status !== 429) || attempt >= (o.maxRetries ?? 5)) return r;
-        const after = Number(r.headers['retry-after']);
-        await sleep(Number.isFinite(after) ? after * 1000 : 500 * 2 ** attempt);
-      }
-    },
+    post: retryingBusy((path, body) => call(agent, state.url, 'POST', path, body), o.maxRetries ?? 5),
     close: () => agent.destroy(),
   };
 }
