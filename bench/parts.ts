@@ -14,6 +14,7 @@ import { benchScan } from './scan.ts';
 import { benchPeople } from './people.ts';
 import { benchTelemetry } from './telemetry.ts';
 import { benchLifecycle } from './lifecycle.ts';
+import { benchInventories, benchScanRuns } from './asm-patch.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
@@ -34,4 +35,6 @@ export const PARTS: Record<string, () => Promise<void>> = {
   people: benchPeople,
   telemetry: benchTelemetry,
   lifecycle: benchLifecycle,
+  'scan-runs': benchScanRuns,
+  inventories: benchInventories,
 };

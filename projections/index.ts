@@ -20,6 +20,8 @@ import { approvalsProjection } from './approvals/projection.ts';
 import { overviewProjection } from './overview/projection.ts';
 import { settingsProjection } from './settings/projection.ts';
 import { usersProjection } from './users/projection.ts';
+import { attackSurfaceProjection } from './attack-surface/projection.ts';
+import { patchesProjection } from './patches/projection.ts';
 
 /** Every read model the projector maintains. */
 export const PROJECTIONS: readonly Projection[] = [
@@ -44,4 +46,6 @@ export const PROJECTIONS: readonly Projection[] = [
   approvalsProjection,
   settingsProjection,
   overviewProjection,
+  attackSurfaceProjection,
+  patchesProjection,
 ];

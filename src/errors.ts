@@ -70,6 +70,16 @@ export const ERRORS = {
   STK_ERR_SCAN_TOO_LARGE: 'A scan request names more address × port pairs than the configured bound. Carries `problems`.',
   STK_ERR_SCAN_PLAN_UNCHECKED: 'A scan was started with a plan that did not come from the allowlist check; nothing was sent.',
   STK_ERR_SCAN_DATA_INVALID: 'The known-vulnerable banner list is not of the documented format (an entry, pattern or version range is malformed).',
+  STK_ERR_SCAN_RUN_CONFLICT:
+    'A scan run id was already sealed with other items (another Merkle root or count), or its items were stored differently before; nothing was written. Carries `expected` and `actual`.',
+  STK_ERR_SCAN_RUN_INCOMPLETE:
+    'A scan run was sealed before all of its items were stored (an index between 0 and the count is missing, or the count is above what was sent). Send the missing parts, then seal again. Carries `expected` and `actual`.',
+  STK_ERR_SCAN_ROOT_MISMATCH:
+    'The Merkle root an agent sent for its scan run is not the root of the items stored for it (RFC 6962 over their canonical JSON, in the defined order), or the items are not in that order. Nothing was sealed. Carries `expected` and `actual`.',
+  STK_ERR_SCAN_PROOF_UNAVAILABLE:
+    'No inclusion proof can be made for this scan item: its run was never sealed, or items of the run are no longer retained in SCANS.',
+  STK_ERR_SCAN_PROOF_INVALID:
+    'A scan item proof does not verify offline: the item does not hash to the leaf, the audit path does not lead to the root, or the root, count or run are not those of the sealed `scan.completed` event. Carries `reason`.',
   STK_ERR_DETECT_RULE_INVALID:
     'A detection rule is outside the accepted Sigma subset (docs/detection.md) or malformed. Carries `problems`: every refusal with its `file`, `line`, `col`, `path` and `reason`.',
   STK_ERR_DETECT_CONFIG_INVALID:

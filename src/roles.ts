@@ -7,6 +7,7 @@ import { operatorApi } from './api/plugin.ts';
 import { startSealerRole } from './ledger/role.ts';
 import { startDetectorRole } from './detect/role.ts';
 import { startLifecycleRole } from './lifecycle/role.ts';
+import { startScannerRole } from './scan/runs/scanner.ts';
 
 /**
  * The operator API's plugins, each under /api/v1. Every area of the API adds itself here.
@@ -25,4 +26,5 @@ export const ROLE_STARTERS: Partial<Record<Exclude<Role, 'api'>, (rt: Runtime) =
   ingress: startIngressRole,
   detector: startDetectorRole,
   lifecycle: startLifecycleRole,
+  scanner: startScannerRole,
 };

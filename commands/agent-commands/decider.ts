@@ -1,4 +1,5 @@
 import { accept, invalidTransition, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
+import { type ActionFacts, checkActionArgs } from '../../src/domain/action-args.ts';
 import { ACTIONS, type Product } from '../../src/domain/products.ts';
 import { StkError } from '../../src/errors.ts';
 import { COMMAND, CommandEvents as E, type CommandCompleted, type CommandDispatched } from './events.ts';
@@ -13,9 +14,10 @@ export interface CommandFold {
 
 /**
  * What a dispatch depends on outside the command's own aggregate, read by the caller just before:
- * the tenant's products and suspension, the addressed agent's status.
+ * the tenant's products and suspension, the addressed agent's status, and the facts an action's
+ * arguments are judged by (the scan allowlist, the maintenance window: `ActionFacts`).
  */
-export interface DispatchContext {
+export interface DispatchContext extends ActionFacts {
   products: readonly Product[];
   suspended: boolean;
   agentStatus: 'active' | 'revoked';
@@ -73,7 +75,11 @@ export const agentCommandDecider: Decider<CommandFold, AgentCommandTransition> =
       }
       if (c.context.suspended) return refuse(new StkError('STK_ERR_TENANT_SUSPENDED', 'the tenant is suspended'));
       if (c.context.agentStatus === 'revoked') return refuse(new StkError('STK_ERR_AGENT_REVOKED', 'the agent is revoked'));
-      if (!c.expiry) return accept({ type: E.dispatched, data: c.command });
+      // The command carries its arguments as checked (normalised, with what the server adds).
+      const args = checkActionArgs(c.command.action, c.command.args, c.context);
+      if (!args.ok) return refuse(args.error);
+      const command = { ...c.command, args: args.args };
+      if (!c.expiry) return accept({ type: E.dispatched, data: command });
       const { now, ttlSeconds, policy } = c.expiry;
       const ttl = ttlSeconds ?? policy.defaultSeconds;
       if (ttl > policy.maxSeconds) {
@@ -85,7 +91,7 @@ export const agentCommandDecider: Decider<CommandFold, AgentCommandTransition> =
         );
       }
       const expiresAt = new Date(Date.parse(now) + ttl * 1000).toISOString();
-      return accept({ type: E.dispatched, data: { ...c.command, expiresAt } satisfies CommandDispatched });
+      return accept({ type: E.dispatched, data: { ...command, expiresAt } satisfies CommandDispatched });
     }
     if (c.kind === 'cancel') {
       if (s.status === 'none') return refuse(notFound('command', ''));

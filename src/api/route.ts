@@ -13,6 +13,8 @@ import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
 import { type TelemetryReadSide, type TenantTelemetry, tenantTelemetry } from '../telemetry/read-side.ts';
+import { type ScanReadSide, type TenantScans, tenantScans } from '../scan/runs/read-side.ts';
+import { type TenantPackages, tenantPackages } from '../patch/packages.ts';
 import { isValidId } from '../ids.ts';
 import type { People } from '../people/people.ts';
 import { INSTALL_TENANT, isReservedTenant } from '../people/install.ts';
@@ -47,6 +49,8 @@ export interface ApiServices {
   privacy?: Privacy | null;
   /** Retention defaults and agent command expiries (src/config/settings.ts). */
   lifecycle?: LifecycleConfig;
+  /** Attack-surface read models fed by SCANS, and scan item proofs. */
+  scans: ScanReadSide;
 }
 
 declare module 'fastify' {
@@ -95,6 +99,10 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   people: People;
   /** This tenant's telemetry read models, item proofs and evidence bytes. */
   telemetry: TenantTelemetry;
+  /** This tenant's scan items, assets and item proofs. */
+  scans: TenantScans;
+  /** This tenant's hosts' installed-package lists (PACKAGES stream). */
+  packages: TenantPackages;
 }
 
 /**
@@ -349,6 +357,8 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     directory: { user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId) },
     people: api.people,
     telemetry: tenantTelemetry(api.telemetry, tenant),
+    scans: tenantScans(api.scans, tenant),
+    packages: tenantPackages(api.log.streams, tenant),
   };
 }
 

@@ -10,6 +10,7 @@ import { registerBackup } from './backup.ts';
 import { registerTelemetry } from './telemetry.ts';
 import { registerWitness } from './witness.ts';
 import { registerUser } from './user.ts';
+import { registerScan } from './scan.ts';
 import { registerDocs } from '../videos/cli.ts';
 import { registerLifecycle } from './lifecycle.ts';
 
@@ -24,6 +25,7 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerBackup,
   registerWitness,
   registerUser,
+  registerScan,
   registerDocs,
   registerTelemetry,
   registerLifecycle,

@@ -175,7 +175,7 @@ function retentionDays(raw: string): Record<RetentionKind, number | null> {
   return out;
 }
 
-export const ROLES = ['api', 'ingress', 'projector', 'sealer', 'detector', 'lifecycle'] as const;
+export const ROLES = ['api', 'ingress', 'projector', 'sealer', 'detector', 'lifecycle', 'scanner'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The default data folder, relative to the working directory. */
@@ -202,7 +202,8 @@ export const SETTINGS = {
     default: [...ROLES] as Role[],
     defaultText: 'all',
     parse: listOf(ROLES),
-    description: '`api,ingress,projector,sealer,detector,lifecycle`: the roles this process runs',
+    description:
+      '`api,ingress,projector,sealer,detector,lifecycle,scanner`: the roles this process runs (`scanner` scans declared external targets from the server)',
   }),
   natsUrl: def({
     section: 'core',

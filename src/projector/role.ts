@@ -4,6 +4,8 @@ import { EvidenceStore } from '../evidence/store.ts';
 import { TelemetryProjector } from '../telemetry/projector.ts';
 import type { TelemetryReadSide } from '../telemetry/read-side.ts';
 import { ensureTelemetryStream } from '../telemetry/ensure.ts';
+import { packagesStreamSpec } from '../patch/packages.ts';
+import { openScanReadSide, type ScanReadSide } from '../scan/runs/read-side.ts';
 import { newId } from '../ids.ts';
 import { readModelLifecycle } from '../lifecycle/readmodels.ts';
 import { clearTenantModels } from './reset.ts';
@@ -19,7 +21,9 @@ export interface ReadModels {
   projector: Projector;
   /** The telemetry read models (fed by TELEMETRY), evidence bytes and proofs. */
   telemetry: TelemetryReadSide;
-  /** Stops both projectors. */
+  /** The attack-surface read models fed by SCANS (scan items, endpoints, certificates) and item proofs. */
+  scans: ScanReadSide;
+  /** Stops every projector of this process. */
   stop(): Promise<void>;
 }
 
@@ -84,6 +88,7 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     };
   });
   let telemetry: TelemetryProjector | null = null;
+  let scans: ScanReadSide | null = null;
   try {
     // Readable before the first request: the API answers for the default tenant from the start.
     await projector.waitFor(await ensureDefaultTenant(rt.log), 10_000);
@@ -96,19 +101,33 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     const store = telemetry.store;
     lifecycle.afterRemove = async (tenant) => {
       await clearTenantModels(store, tenant);
+      if (scans) await clearTenantModels(scans.projector.store, tenant);
     };
+    scans = await openScanReadSide({
+      db: rt.db,
+      log: rt.log,
+      logger: rt.logger.child({ component: 'scans-projector' }),
+      durableName: `scans_${instance}`,
+      replicas: rt.config.replicas,
+    });
+    await rt.log.streams.ensureStream(packagesStreamSpec({ replicas: rt.config.replicas }));
   } catch (err) {
+    await scans?.projector.stop();
     await telemetry?.stop();
     await projector.stop();
     throw err;
   }
   const tp = telemetry;
   rt.health.register('telemetry-projector', () => ({ ok: tp.lastError === null, position: tp.position, ...(tp.lastError ? { error: tp.lastError } : {}) }));
+  const sp = scans.projector;
+  rt.health.register('scans-projector', () => ({ ok: sp.lastError === null, position: sp.position, ...(sp.lastError ? { error: sp.lastError } : {}) }));
   return {
     store: projector.store,
     projector,
     telemetry: { projector: tp, evidence: new EvidenceStore(rt.log.streams, { replicas: rt.config.replicas }), log: rt.log },
+    scans,
     async stop() {
+      await sp.stop();
       await tp.stop();
       await projector.stop();
     },

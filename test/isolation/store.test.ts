@@ -18,6 +18,10 @@ import { tokenDecider } from '../../commands/tokens/decider.ts';
 import { accessDecider } from '../../commands/access/decider.ts';
 import { approvalDecider } from '../../commands/approvals/decider.ts';
 import { tenantPolicyDecider } from '../../commands/settings/decider.ts';
+import { asmSettingsDecider } from '../../commands/attack-surface/decider.ts';
+import { patchSettingsDecider } from '../../commands/patch/decider.ts';
+import { recordInventory, recordJob } from '../../src/patch/ingest.ts';
+import { packagesStreamSpec } from '../../src/patch/packages.ts';
 import { INSTALL_ONLY_COLLECTIONS } from '../../src/people/install.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
@@ -41,9 +45,59 @@ async function populate(log: EventLog, tenant: string): Promise<{ agentId: strin
     log,
     { tenant: tenant, id: newId() },
     scanDecider,
-    { kind: 'record', scan: { agentId, product: 'attack-surface', merkleRoot: 'b'.repeat(64), itemCount: 1, startedAt: 'x', finishedAt: 'y' } },
+    {
+      kind: 'record',
+      scan: {
+        agentId,
+        product: 'attack-surface',
+        merkleRoot: 'b'.repeat(64),
+        itemCount: 1,
+        startedAt: 'x',
+        finishedAt: 'y',
+        services: [{ protocol: 'tcp', address: '0.0.0.0', port: 22, pid: 1, exe: '/usr/sbin/sshd', name: 'sshd', user: 'root' }],
+      },
+    },
     { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
+  // Attack-surface and patch settings, a host's inventory with a pending update, and a patch job.
+  await execute(log, { tenant, id: tenant }, asmSettingsDecider, { kind: 'set', values: { targets: ['192.0.2.0/28'] } }, OP);
+  await execute(log, { tenant, id: tenant }, patchSettingsDecider, { kind: 'set', values: { thresholdDays: 7 } }, OP);
+  await log.streams.ensureStream(packagesStreamSpec());
+  await recordInventory(
+    log,
+    { tenant, agentId },
+    {
+      kind: 'patch-inventory',
+      takenAt: '2026-01-01T00:00:00.000Z',
+      os: null,
+      packages: [{ name: 'openssl', version: '1', architecture: 'amd64', source: 'openssl', sourceVersion: '1', status: 'installed', held: false }],
+      upgrades: [{ package: 'openssl', architecture: 'amd64', from: '1', to: '2', security: true, releases: [], publishedBy: null, keptBack: false, cves: [] }],
+      newInstalls: [],
+      removals: [],
+      reboot: { required: false, packages: [] },
+      listsRefreshed: true,
+      warnings: [],
+    },
+    { now: new Date('2026-01-02T00:00:00.000Z') },
+  );
+  const jobId = newId();
+  await execute(
+    log,
+    { tenant, id: jobId },
+    agentCommandDecider,
+    { kind: 'dispatch', command: { agentId, action: 'install-patches', args: { mode: 'security', dryRun: true } }, context: ANY_CONTEXT },
+    { ...OP, known: 'new' },
+  );
+  await recordJob(log, { tenant, agentId }, jobId, {
+    mode: 'security',
+    dryRun: true,
+    startedAt: 'x',
+    finishedAt: 'y',
+    listsRefreshed: true,
+    succeeded: true,
+    rebootRequired: false,
+    results: [],
+  });
   await execute(
     log,
     { tenant: tenant, id: newId() },

@@ -9,6 +9,9 @@ import type { AgentDoc } from '../../../projections/agents/projection.ts';
 import type { ApprovalDoc } from '../../../projections/approvals/projection.ts';
 import { type SettingsDoc, settingsDocId, tenantPolicyOf } from '../../../projections/settings/projection.ts';
 import { COMMAND_EXPIRY_DEFAULTS } from '../../config/settings.ts';
+import { type AsmSettingsDoc, asmSettingsOf } from '../../../projections/attack-surface/projection.ts';
+import type { PatchSettingsDoc } from '../../../projections/patches/projection.ts';
+import { type ActionFacts, checkActionArgs } from '../../domain/action-args.ts';
 import { derivedIds } from '../../domain/execute.ts';
 import { expiryPolicy } from '../../lifecycle/commands.ts';
 import { StkError } from '../../errors.ts';
@@ -37,11 +40,23 @@ export function permissionFor(a: ApprovalAction): Permission {
   return a.kind === 'dispatch' ? 'commands.dispatch' : a.kind === 'suspend' ? 'tenant.suspend' : 'access.manage';
 }
 
+/** The customer's facts an action's arguments are judged by: its declared scan targets, its maintenance window. */
+export async function dispatchFacts(c: TenantContext, action: string): Promise<ActionFacts> {
+  if (action === 'run-scan') return { allowlist: asmSettingsOf(await c.store.get<AsmSettingsDoc>('asm-settings', c.tenant)).targets };
+  if (action === 'install-patches') return { maintenanceWindow: (await c.store.get<PatchSettingsDoc>('patch-settings', c.tenant))?.window ?? null };
+  return {};
+}
+
 /**
  * When the customer's policy gates `gate`, turns the action into a four-eyes request (an event)
- * and answers 202 with it; otherwise null, and the caller issues the action itself.
+ * and answers 202 with it; otherwise null, and the caller issues the action itself. A dispatch
+ * whose arguments would be refused is refused now, not after a second person approved it.
  */
 export async function requestIfGated(c: TenantContext, gate: GatedAction, action: ApprovalAction) {
+  if (action.kind === 'dispatch') {
+    const checked = checkActionArgs(action.action, action.args, await dispatchFacts(c, action.action));
+    if (!checked.ok) throw checked.error;
+  }
   const policy = tenantPolicyOf(await c.store.get<SettingsDoc>('settings', settingsDocId(c.tenant)));
   if (!policy.fourEyes.includes(gate)) return null;
   const id = newId();
@@ -62,7 +77,7 @@ export function derivedCommandId(...parts: string[]): string {
  */
 export async function issueDispatch(c: TenantContext, a: Extract<ApprovalAction, { kind: 'dispatch' }>, id: string, o: { idempotent?: boolean } = {}) {
   const agent = await mustGet<AgentDoc>(c, 'agents', a.agentId);
-  const context = { products: c.tenantDoc.products, suspended: c.tenantDoc.suspended, agentStatus: agent.status };
+  const context = { products: c.tenantDoc.products, suspended: c.tenantDoc.suspended, agentStatus: agent.status, ...(await dispatchFacts(c, a.action)) };
   // The expiry counts from now, when the command is issued (after its four eyes, if it needed them).
   const expiry = {
     now: new Date().toISOString(),
