@@ -129,7 +129,7 @@ test('export, then delete: the customer is gone, can verify what it took, the id
   assert.is(gone.body.tokensRevoked, 2);
   assert.ok(gone.body.keysDestroyed >= 2);
   assert.is(gone.body.removed.evidence, 1);
-  assert.is(await f.stk.runtime.streams.state('OBJ_stk-evidence-' + leaving.tenant), null, "the tenant's evidence bucket is gone");
+  assert.is(await f.stk.runtime.streams.state(`OBJ_stk-evidence-${leaving.tenant}`), null, "the tenant's evidence bucket is gone");
   // The final signed head: the sealer's Ed25519 signature over the documented text, checked here with its public key.
   const fc = gone.body.finalCheckpoint;
   assert.ok(fc, 'the last entry was sealed within the wait');
