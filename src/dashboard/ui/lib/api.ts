@@ -85,6 +85,7 @@ export const api = {
   post: <T = unknown>(path: string, body: unknown = {}) => request<T>('POST', `/ui/api${path}`, { body }),
   put: <T = unknown>(path: string, body: unknown = {}) => request<T>('PUT', `/ui/api${path}`, { body }),
   patch: <T = unknown>(path: string, body: unknown = {}) => request<T>('PATCH', `/ui/api${path}`, { body }),
+  del: <T = unknown>(path: string) => request<T>('DELETE', `/ui/api${path}`),
   /** The address of a download (export) through the session: a plain GET the browser saves. */
   href: (path: string, query: Query = {}) => `/ui/api${path}${queryString(query)}`,
 };

@@ -4,6 +4,7 @@ import { TENANT_ID_INPUT_PATTERN } from '../../page-list.ts';
 import { ScrollBox, Badge, Facts, PageHeading, Section } from '../components/bits.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
+import { isPending, sentForApproval } from './approvals.tsx';
 import { api, type ListPage, tpath } from '../lib/api.ts';
 import { fmtTime } from '../lib/format.ts';
 import { useLive } from '../lib/live.ts';
@@ -286,6 +287,7 @@ function CustomerActions({
     });
     if (!v) return;
     const out = await api.post<{ consistencyToken: string }>(tpath(t.id, 'suspend'), { reason: v.reason });
+    if (isPending(out)) return sentForApproval(`The suspension of ${t.id}`, out);
     notify(`${t.id} suspended`);
     await after(out.consistencyToken);
   });
