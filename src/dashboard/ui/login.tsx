@@ -237,7 +237,14 @@ function SignInPage() {
   return (
     <>
       <h1>Sign in to Stockade</h1>
-      {ssoError && /^STK_ERR_[A-Z_]+$/.test(ssoError) ? <Problem error={new ApiError(0, ssoError, null)} id="sso-error" /> : null}
+      {ssoError === 'STK_ERR_FORBIDDEN' ? (
+        <p class="error" id="sso-error" role="alert">
+          Single sign-on worked, but your identity provider gives you no role on this install. Ask an administrator to map your group to a role.{' '}
+          <code class="error-code">{ssoError}</code>
+        </p>
+      ) : ssoError && /^STK_ERR_[A-Z_]+$/.test(ssoError) ? (
+        <Problem error={new ApiError(0, ssoError, null)} id="sso-error" />
+      ) : null}
       {sso ? (
         <p class="sso">
           <a class="button primary" href="/ui/sso/start" id="sso-start">

@@ -55,11 +55,13 @@ export async function request<T = unknown>(method: string, url: string, o: { bod
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'STK_ERR_UNAVAILABLE', 'no answer');
   }
-  if (res.status === 401) sessionEnded();
   if (res.status === 204) return null as T;
   const json = (await res.json().catch(() => null)) as {
     error?: { code?: string; message?: string; data?: Record<string, unknown>; requestId?: string };
   } | null;
+  // A wrong or used MFA code answers 401 too, with its own code: that is no end of the session.
+  const code = json?.error?.code;
+  if (res.status === 401 && code !== 'STK_ERR_MFA_INVALID' && code !== 'STK_ERR_MFA_REPLAYED') sessionEnded();
   if (!res.ok) {
     const e = json?.error;
     throw new ApiError(
