@@ -89,6 +89,23 @@ export async function tellStory(t: Target): Promise<void> {
     await web.result(pulled[0]!.id, 'succeeded', 'inventory sent: 812 packages');
     await api(t, 'POST', '/tenants/acme/tokens', { role: 'auditor', label: 'external auditor' });
     await list(t, 'acme', 'commands');
+
+    // People: an MSP analyst of both customers, and a customer admin of Acme; four eyes on isolation.
+    for (const [name, email, roles] of [
+      ['Dana Ops', 'dana@msp.example', { acme: ['msp-analyst'], globex: ['msp-analyst'] }],
+      ['Chris Acme', 'chris@acme.example', { acme: ['customer-admin'] }],
+    ] as const) {
+      const u = await api(t, 'POST', '/users', { name, email });
+      const accepted = await fetch(`${t.base}/api/v1/invitations/accept`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: u.invitation.token, password: 'violet-kestrel-harbour-42' }),
+      });
+      if (accepted.status !== 200) throw new Error(`accept ${email}: ${accepted.status}`);
+      for (const [tenant, rs] of Object.entries(roles)) await api(t, 'PUT', `/tenants/${tenant}/access`, { userId: u.id, roles: rs });
+    }
+    await api(t, 'PUT', '/tenants/acme/policy', { fourEyes: ['isolate-host', 'role-change'], approvalExpiryMinutes: 60 });
+    await list(t, 'acme', 'access');
   } finally {
     for (const a of agents) a.close();
   }
