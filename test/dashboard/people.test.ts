@@ -324,6 +324,8 @@ test('four eyes across two people in two browsers: the requester cannot approve,
   const row = ap.locator(`[data-table="approvals"] tr[data-id="${approvalId}"]`);
   await row.waitFor({ timeout: SLOW_MS });
   assert.ok((await row.innerText()).includes(alex.name), 'the requester is named');
+  await ap.getByRole('heading', { name: 'Requests' }).scrollIntoViewIfNeeded();
+  await ap.evaluate(() => document.querySelector('section[aria-label="Requests"]')?.scrollIntoView());
   await shot(ap, 'approvals');
   await row.getByRole('button', { name: 'Approve' }).click();
   await confirmDialog(ap, 'Approve');
@@ -356,7 +358,10 @@ test('ending a session from one browser signs the other browser out', async () =
   const rows = p.locator('[data-table="sessions"] tbody tr');
   await p.waitForFunction(() => document.querySelectorAll('[data-table="sessions"] tbody tr').length === 2);
   await shot(p, 'account');
-  await rows.filter({ hasNot: p.locator('.b-this-session') }).getByRole('button', { name: 'End session' }).click();
+  await rows
+    .filter({ hasNot: p.locator('.b-this-session') })
+    .getByRole('button', { name: 'End session' })
+    .click();
   await confirmDialog(p, 'End session');
   await p.getByText('Session ended').waitFor();
   // The other browser notices by itself (its live stream is refused) and goes to sign-in, back to where it was.

@@ -36,7 +36,10 @@ const admin = (method: string, path: string, body?: unknown) => apiCall(s.base, 
 
 /** A person with a password and roles on customers (or install-wide under `install`). */
 async function person(name: string, roles: Record<string, string[]>): Promise<{ id: string; email: string }> {
-  const email = `${newId().slice(0, 8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}@example.test`;
+  const email = `${newId()
+    .slice(0, 8)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}@example.test`;
   const u = await admin('POST', '/users', { name, email });
   assert.is(u.status, 201);
   const a = await fetch(`${s.base}/api/v1/invitations/accept`, {
@@ -46,7 +49,10 @@ async function person(name: string, roles: Record<string, string[]>): Promise<{ 
   });
   assert.is(a.status, 200);
   for (const [t, rs] of Object.entries(roles)) {
-    const r = t === 'install' ? await admin('PUT', `/users/${u.body.id}/roles`, { roles: rs }) : await admin('PUT', `/tenants/${t}/access`, { userId: u.body.id, roles: rs });
+    const r =
+      t === 'install'
+        ? await admin('PUT', `/users/${u.body.id}/roles`, { roles: rs })
+        : await admin('PUT', `/tenants/${t}/access`, { userId: u.body.id, roles: rs });
     assert.is(r.status, 200, JSON.stringify(r.body));
   }
   return { id: u.body.id, email };
@@ -201,7 +207,10 @@ test("a customer's audit names the people who acted, and whoever may export it s
   assert.is(refusals.body.items[0].code, 'STK_ERR_FORBIDDEN');
   assert.is(refusals.body.items[0].route, `/api/v1/tenants/:tenant/suspend`);
   assert.is(refusals.body.items[0].actor, `user:${doer.id}`);
-  assert.not.ok(refusals.body.items.some((r: any) => r.route.endsWith('/alerts')), "another customer's probe is not this customer's");
+  assert.not.ok(
+    refusals.body.items.some((r: any) => r.route.endsWith('/alerts')),
+    "another customer's probe is not this customer's",
+  );
   // An analyst reads the audit but not the refused attempts (audit.export).
   const analyst = await signIn((await person('Ana Lyst', { [tenant]: ['customer-analyst'] })).email);
   const denied = await ui(analyst, 'GET', `/api/tenants/${tenant}/audit/refusals`);

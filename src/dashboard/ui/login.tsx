@@ -334,7 +334,6 @@ function InvitePage() {
           type="password"
           autoComplete="new-password"
           required
-          minLength={12}
           maxLength={256}
           ref={first}
           aria-describedby="password-rules accept-error"

@@ -136,6 +136,7 @@ export function TotpSetup({ onDone }: { onDone: (codes: string[]) => void }) {
                 autoComplete="one-time-code"
                 required
                 pattern="[0-9]{6}"
+                placeholder="123456"
                 maxLength={6}
                 spellcheck={false}
               />

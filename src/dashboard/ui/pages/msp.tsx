@@ -186,14 +186,18 @@ export function MspOverviewPage(_p: PageProps) {
                     ) : null}
                   </td>
                   <td data-cell="alerts">
-                    <a class="sev-counts" href={tenantHref(l.tenant, 'alerts')}>
-                      {SEVERITIES.map((s) => (
-                        <span key={s} class={`sev s-${s}${l.alerts.open[s] ? '' : ' zero'}`} title={`${l.alerts.open[s] ?? 0} ${s}`}>
-                          <span class="sr">{s} </span>
-                          {count(l.alerts.open[s] ?? 0)}
-                        </span>
-                      ))}
-                    </a>
+                    {SEVERITIES.every((x) => !l.alerts.open[x]) ? (
+                      <span class="muted">none</span>
+                    ) : (
+                      <a class="sev-counts" href={tenantHref(l.tenant, 'alerts')}>
+                        {SEVERITIES.map((s) => (
+                          <span key={s} class={`sev s-${s}${l.alerts.open[s] ? '' : ' zero'}`} title={`${l.alerts.open[s] ?? 0} ${s}`}>
+                            <span class="sr">{s} </span>
+                            {count(l.alerts.open[s] ?? 0)}
+                          </span>
+                        ))}
+                      </a>
+                    )}
                   </td>
                   <td data-cell="unacknowledged">{count(l.alerts.unacknowledged)}</td>
                   <td data-cell="oldest">
