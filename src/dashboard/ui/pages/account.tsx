@@ -209,7 +209,7 @@ function Sessions() {
                     {s.current ? (
                       <>
                         {' '}
-                        <Badge value="this-session" />
+                        <span class="badge b-this-session">this browser</span>
                       </>
                     ) : null}
                   </td>
