@@ -363,7 +363,7 @@ test('9a. at 390 px wide every page reflows: no sideways scrolling, the menu sti
     await ready(page, 'customers');
     assert.ok((await overflowX(page)) <= 0, `customers: ${await overflowX(page)} px of sideways scrolling`);
     await page.getByRole('button', { name: 'Menu' }).click();
-    await page.locator('nav').getByRole('link', { name: 'Customers' }).waitFor();
+    await page.locator('nav').getByRole('link', { name: 'Customers', exact: true }).waitFor();
   } finally {
     await page.setViewportSize({ width: 1280, height: 800 });
   }
