@@ -79,6 +79,14 @@ export function sentForApproval(what: string, p: Pending): void {
 export function ApprovalsPage(p: PageProps) {
   const me = p.session.principal.kind === 'user' ? p.session.principal.id : null;
   const [names, setNames] = useState<Record<string, string>>({});
+  const [hosts, setHosts] = useState<Record<string, string>>({});
+  useEffect(() => {
+    // Requests name agents by id; the page shows their host names (the first 200 agents by name).
+    api.get<{ items: Array<{ id: string; hostname: string }> }>(tpath(p.tenant, 'agents'), { sort: 'hostname', limit: 200 }).then(
+      (r) => setHosts(Object.fromEntries(r.items.map((a) => [a.id, a.hostname]))),
+      () => {},
+    );
+  }, [p.tenant]);
   useEffect(() => {
     if (!p.can('access.read')) return;
     api.get<{ items: Array<{ userId: string; name: string | null }> }>(tpath(p.tenant, 'access')).then(
@@ -108,7 +116,7 @@ export function ApprovalsPage(p: PageProps) {
           live={['approval']}
           columns={(refresh) => [
             { label: 'Requested', cell: (a) => <Ago at={a.requestedAt} /> },
-            { label: 'What', cell: (a) => <What tenant={p.tenant} a={a} names={names} /> },
+            { label: 'What', cell: (a) => <What tenant={p.tenant} a={a} names={names} hosts={hosts} /> },
             { label: 'Requester', cell: (a) => <span title={a.requester.actorId}>{who(a.requester)}</span> },
             {
               label: 'Expires',
@@ -169,12 +177,12 @@ export function ApprovalsPage(p: PageProps) {
   );
 }
 
-function What({ tenant, a, names }: { tenant: string; a: Approval; names: Record<string, string> }) {
+function What({ tenant, a, names, hosts }: { tenant: string; a: Approval; names: Record<string, string>; hosts: Record<string, string> }) {
   const x = a.action;
   if (x.kind === 'dispatch') {
     return (
       <span>
-        <code>{x.action}</code> on <Host tenant={tenant} agentId={x.agentId} />
+        <code>{x.action}</code> on <Host tenant={tenant} agentId={x.agentId} hostname={hosts[x.agentId]} />
         {Object.keys(x.args).length ? <code class="args"> {JSON.stringify(x.args)}</code> : null}
       </span>
     );
