@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type PageSpec, pageAllowed, pagePermitted, pageSpec, PAGE_SPECS } from '../page-list.ts';
 import { DialogHost } from './components/dialog.tsx';
-import { api, request, setCsrf, sessionEnded, tpath } from './lib/api.ts';
+import { api, isLeaving, markLeaving, request, setCsrf, sessionEnded, tpath } from './lib/api.ts';
 import { homeOf, installPageOpen } from './lib/home.ts';
 import { restoreDrafts } from './lib/drafts.ts';
 import { plural } from './lib/format.ts';
@@ -79,8 +79,9 @@ function App({ session }: { session: SessionInfo }) {
   const live = useLiveState();
   useEffect(() => {
     if (live !== 'ended') return;
+    if (isLeaving()) return;
     void fetch('/ui/session', { credentials: 'same-origin' }).then((r) => {
-      if (r.status === 401) sessionEnded();
+      if (r.status === 401 && !isLeaving()) sessionEnded();
     });
   }, [live]);
 
@@ -219,6 +220,7 @@ function Header(p: { session: SessionInfo; tenants: TenantDoc[]; where: Where; t
         type="button"
         class="signout"
         onClick={async () => {
+          markLeaving();
           await request('DELETE', '/ui/session').catch(() => {});
           reconnectLive();
           location.assign('/ui/login');

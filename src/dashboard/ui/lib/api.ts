@@ -29,11 +29,25 @@ export function queryString(query: Query = {}): string {
   return s ? `?${s}` : '';
 }
 
+let leaving = false;
+
+/** This tab is signing out on purpose: a session found ended meanwhile is no news to announce. */
+export function markLeaving(): void {
+  leaving = true;
+}
+
+/** Whether this tab is signing out on purpose. */
+export function isLeaving(): boolean {
+  return leaving;
+}
+
 /** Goes to sign-in and back here afterwards; what was typed into forms is kept for then. */
 export function sessionEnded(): never {
-  saveDrafts();
-  const here = location.pathname + location.search;
-  location.assign(`/ui/login?next=${encodeURIComponent(here)}`);
+  if (!leaving) {
+    saveDrafts();
+    const here = location.pathname + location.search;
+    location.assign(`/ui/login?next=${encodeURIComponent(here)}`);
+  }
   throw new ApiError(401, 'STK_ERR_AUTH_REQUIRED', 'signed out');
 }
 

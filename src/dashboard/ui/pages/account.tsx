@@ -3,7 +3,7 @@ import { Ago, Badge, Facts, Field, PageHeading, ScrollBox, Section } from '../co
 import { ask } from '../components/dialog.tsx';
 import { CopyButton, RecoveryCodes, TotpSetup } from '../components/mfa.tsx';
 import { useAction } from '../lib/act.ts';
-import { api, request } from '../lib/api.ts';
+import { api, markLeaving, request } from '../lib/api.ts';
 import { fmtTime } from '../lib/format.ts';
 import { reconnectLive } from '../lib/live.ts';
 import { notify, notifyError } from '../lib/notices.tsx';
@@ -47,6 +47,7 @@ export interface TokenRow {
 
 /** Signs this browser out (the session is gone on the server already, or goes now) and goes to sign-in. */
 async function backToSignIn(): Promise<void> {
+  markLeaving();
   await request('DELETE', '/ui/session').catch(() => {});
   reconnectLive();
   location.assign('/ui/login');
