@@ -108,6 +108,7 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/audit/{entryId}': {},
   'GET /api/v1/tenants/{tenant}/ledger': { foreign: 'none' },
   'GET /api/v1/tenants/{tenant}/audit/export': { query: () => 'format=jsonl', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/audit/refusals': { query: () => 'limit=10', foreign: 'none' },
   'GET /api/v1/tenants/{tenant}/access': { foreign: 'none' },
   // User ids are the install's, not a customer's: naming another customer's user is a grant to a
   // person (the admin sees every user), not a reach into that customer. A customer admin who

@@ -4,6 +4,7 @@
 import type { AgentClient } from '../../src/agent/client.ts';
 import type { Stockade } from '../../src/serve.ts';
 import { apiCall, enrollAgent } from '../dashboard/stack.ts';
+import { readToken } from '../helpers/events.ts';
 
 interface Target {
   stk: Stockade;
@@ -22,8 +23,9 @@ async function api(t: Target, method: string, path: string, body?: unknown): Pro
 
 /** Reads a list once the read models hold everything appended so far (read-your-writes). */
 async function list(t: Target, tenant: string, area: string, query = ''): Promise<any[]> {
-  const position = await t.stk.runtime.log.lastPosition();
-  return (await api(t, 'GET', `/tenants/${tenant}/${area}?waitFor=${position}&limit=200${query}`)).items;
+  // Read-your-writes takes the tenant's opaque read token for a position, never the position itself.
+  const waitFor = await readToken(t.stk.runtime.streams, tenant, await t.stk.runtime.log.lastPosition());
+  return (await api(t, 'GET', `/tenants/${tenant}/${area}?waitFor=${encodeURIComponent(waitFor)}&limit=200${query}`)).items;
 }
 
 /** Fills the install with two customers, Acme Corp (every product) and Globex Inc (EDR only). */
@@ -89,6 +91,23 @@ export async function tellStory(t: Target): Promise<void> {
     await web.result(pulled[0]!.id, 'succeeded', 'inventory sent: 812 packages');
     await api(t, 'POST', '/tenants/acme/tokens', { role: 'auditor', label: 'external auditor' });
     await list(t, 'acme', 'commands');
+
+    // People: an MSP analyst of both customers, and a customer admin of Acme; four eyes on isolation.
+    for (const [name, email, roles] of [
+      ['Dana Ops', 'dana@msp.example', { acme: ['msp-analyst'], globex: ['msp-analyst'] }],
+      ['Chris Acme', 'chris@acme.example', { acme: ['customer-admin'] }],
+    ] as const) {
+      const u = await api(t, 'POST', '/users', { name, email });
+      const accepted = await fetch(`${t.base}/api/v1/invitations/accept`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: u.invitation.token, password: 'violet-kestrel-harbour-42' }),
+      });
+      if (accepted.status !== 200) throw new Error(`accept ${email}: ${accepted.status}`);
+      for (const [tenant, rs] of Object.entries(roles)) await api(t, 'PUT', `/tenants/${tenant}/access`, { userId: u.id, roles: rs });
+    }
+    await api(t, 'PUT', '/tenants/acme/policy', { fourEyes: ['isolate-host', 'role-change'], approvalExpiryMinutes: 60 });
+    await list(t, 'acme', 'approvals');
   } finally {
     for (const a of agents) a.close();
   }

@@ -62,17 +62,23 @@ async function withHost(d: Doc, c: TenantContext) {
 /** Audit entries name agents by host name where the actor or the target is one. */
 async function auditNames(items: Doc[], c: TenantContext): Promise<Doc[]> {
   const agentIds = new Set<string>();
+  const userIds = new Set<string>();
   for (const d of items as AuditDoc[]) {
     if (d.actorKind === 'agent') agentIds.add(d.actorId);
     if (d.aggregateType === 'agent') agentIds.add(d.targetId);
+    // People are named too: `user:<id>` acting, and the person a role change is about.
+    if (d.actorId.startsWith('user:')) userIds.add(d.actorId.slice(5));
+    if (d.aggregateType === 'access') userIds.add(d.targetId);
   }
   const ids = [...agentIds];
   const agents = await c.store.getMany<AgentDoc>('agents', ids);
   const names = new Map(ids.map((id, i) => [id, agents[i]?.hostname ?? null]));
+  const people = new Map<string, string | null>();
+  await Promise.all([...userIds].map(async (id) => people.set(id, (await c.directory.user(id))?.name ?? null)));
   return (items as AuditDoc[]).map((d) => ({
     ...d,
-    actorName: d.actorKind === 'agent' ? (names.get(d.actorId) ?? null) : null,
-    targetName: d.aggregateType === 'agent' ? (names.get(d.targetId) ?? null) : null,
+    actorName: d.actorKind === 'agent' ? (names.get(d.actorId) ?? null) : d.actorId.startsWith('user:') ? (people.get(d.actorId.slice(5)) ?? null) : null,
+    targetName: d.aggregateType === 'agent' ? (names.get(d.targetId) ?? null) : d.aggregateType === 'access' ? (people.get(d.targetId) ?? null) : null,
   }));
 }
 
@@ -163,7 +169,7 @@ const AUDIT_LIST: ListOptions = {
   time: 'at',
   text: ['action', 'actorId', 'targetId'],
   decorate: auditNames,
-  columns: ['id', 'at', 'actorKind', 'actorId', 'actorName', 'action', 'aggregateType', 'targetId', 'targetName', 'outcome'],
+  columns: ['id', 'at', 'actorKind', 'actorId', 'actorName', 'via', 'action', 'aggregateType', 'targetId', 'targetName', 'outcome'],
 };
 
 /** Bulk changes take at most this many items per call (the dashboard sends batches). */
