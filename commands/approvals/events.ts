@@ -25,7 +25,9 @@ export type ApprovalAction =
   /** Erase a data subject (crypto-shredding, src/privacy); the subject is sealed under its own key. */
   | { kind: 'erase'; subject: string; reference?: string }
   /** Offboard the customer (src/lifecycle/offboard.ts). */
-  | { kind: 'offboard' };
+  | { kind: 'offboard' }
+  /** Put a custom detection rule live: upload it, or replace the rule `replaces` (same id). */
+  | { kind: 'custom-rule'; ruleId: string; name: string; yaml: string; replaces: string | null };
 
 /** Who asked or decided: the actor id, and the person behind it (null for a token or the admin key). */
 export interface Person {

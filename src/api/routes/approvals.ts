@@ -23,6 +23,7 @@ import type { Permission } from '../permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { getRoute, ID, listRoute, mustGet, oneOf, TENANT_PARAM, text } from '../schemas.ts';
 import { checkGrantable } from './access.ts';
+import { saveCustomRule } from './detection.ts';
 import { issueIrreversible } from './lifecycle.ts';
 
 /** Agent actions that four eyes can gate (the policy names them the same way). */
@@ -37,6 +38,7 @@ export function personOf(p: Principal): Person {
 export function permissionFor(a: ApprovalAction): Permission {
   if (a.kind === 'erase') return 'privacy.erase';
   if (a.kind === 'offboard') return 'tenant.offboard';
+  if (a.kind === 'custom-rule') return 'detection.manage';
   return a.kind === 'dispatch' ? 'commands.dispatch' : a.kind === 'suspend' ? 'tenant.suspend' : 'access.manage';
 }
 
@@ -108,6 +110,10 @@ async function issue(c: TenantContext, approval: ApprovalDoc): Promise<{ outcome
       return { outcome: 'issued', ref: c.tenant };
     }
     if (a.kind === 'erase' || a.kind === 'offboard') return { outcome: 'issued', ref: await issueIrreversible(c, a, approval.id) };
+    if (a.kind === 'custom-rule') {
+      // Checked again against the rules as they are now: another rule may have taken the id meanwhile.
+      return { outcome: 'issued', ref: (await saveCustomRule(c, { name: a.name, yaml: a.yaml }, a.replaces)).ruleId };
+    }
     await c.execute(accessDecider, a.userId, { kind: 'set', roles: a.roles, source: 'manual', scope: 'tenant' });
     return { outcome: 'issued', ref: a.userId };
   } catch (err) {

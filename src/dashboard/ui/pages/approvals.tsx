@@ -31,7 +31,10 @@ interface Policy {
 type Action =
   | { kind: 'dispatch'; agentId: string; action: string; args: Record<string, unknown> }
   | { kind: 'suspend'; reason: string }
-  | { kind: 'access'; userId: string; roles: string[] };
+  | { kind: 'access'; userId: string; roles: string[] }
+  | { kind: 'erase'; subject: string; reference?: string }
+  | { kind: 'offboard' }
+  | { kind: 'custom-rule'; ruleId: string; name: string; yaml: string; replaces: string | null };
 
 interface Approval {
   id: string;
@@ -188,6 +191,26 @@ function What({ tenant, a, names, hosts }: { tenant: string; a: Approval; names:
     );
   }
   if (x.kind === 'suspend') return <span>Suspend the customer: {x.reason}</span>;
+  if (x.kind === 'erase') {
+    return (
+      <span>
+        Erase <code>{x.subject}</code>
+        {x.reference ? ` (${x.reference})` : ''}: its keys are destroyed, for good
+      </span>
+    );
+  }
+  if (x.kind === 'offboard') return <span>Offboard the customer: every key, stream and view of it is removed, for good</span>;
+  if (x.kind === 'custom-rule') {
+    return (
+      <span>
+        {x.replaces ? 'Replace' : 'Put live'} the custom detection rule <code>{x.ruleId}</code> ({x.name})
+        <details>
+          <summary>Rule</summary>
+          <pre>{x.yaml}</pre>
+        </details>
+      </span>
+    );
+  }
   return (
     <span>
       Roles of {names[x.userId] ?? x.userId}: {x.roles.length ? x.roles.join(', ') : 'none'}
