@@ -141,6 +141,8 @@ interface RouteBase {
   body?: { properties: Record<string, object>; required?: string[]; maxBytes?: number };
   /** @defaultValue 200 */
   status?: number;
+  /** The route may answer 202 with a four-eyes request instead (the customer's policy gates it). */
+  fourEyes?: true;
 }
 
 /** A route under `/tenants/:tenant`. */
@@ -284,6 +286,33 @@ async function waitForToken(api: ApiServices, tenant: string, token: string, wai
 
 const BODY_DEFAULT_MAX = 16 * 1024;
 
+const ERROR_REF = { $ref: '#/components/schemas/Error' };
+
+/** What a route answers, as the OpenAPI document says it: its success, the four-eyes 202, the errors every route of its kind can give. */
+function documentedResponses(d: RouteDef): Record<string, object> {
+  const ok = d.status ?? 200;
+  const out: Record<string, object> = { [ok]: { description: ok === 201 ? 'Created' : 'OK', type: 'object' } };
+  if (d.fourEyes) {
+    out[202] = {
+      description: "Sent for approval: the customer's four-eyes policy gates this action; it happens once a second person approves the request",
+      type: 'object',
+      properties: { approvalId: { type: 'string' }, status: { type: 'string', enum: ['pending'] }, gate: { type: 'string' }, expiresAt: { type: 'string' } },
+    };
+  }
+  const error = (description: string) => ({ description, ...ERROR_REF });
+  out[400] = error('Refused input (STK_ERR_VALIDATION and the codes of docs/errors.md); nothing was written');
+  if (d.scope !== 'public') {
+    out[401] = error('No or unknown credential (STK_ERR_AUTH_REQUIRED)');
+    out[403] = error('The credential lacks the permission, the product is off, or the customer is suspended');
+  }
+  if (d.scope === 'tenant' || d.params) out[404] = error('No such item — or one of another customer, answered exactly alike (STK_ERR_NOT_FOUND)');
+  if (d.method !== 'GET') out[409] = error('The change conflicts with the current state (a transition not allowed, a concurrent change)');
+  if (d.body) out[413] = error('The body is larger than this route takes (STK_ERR_BODY_TOO_LARGE)');
+  out[429] = error('Too many requests (STK_ERR_RATE_LIMITED)');
+  out[503] = error('The event log or the read models are not reachable or behind (STK_ERR_UNAVAILABLE, STK_ERR_PROJECTION_BEHIND)');
+  return out;
+}
+
 /** Registers route definitions on an app scoped under /api/v1 that carries the `api` decoration. */
 export function registerRoutes(app: FastifyInstance, defs: RouteDef[]): void {
   const api = app.api;
@@ -304,11 +333,19 @@ export function registerRoutes(app: FastifyInstance, defs: RouteDef[]): void {
       properties: { ...(d.query ?? {}), ...(tenantScoped && d.method === 'GET' ? { waitFor: WAIT_FOR, waitMs: WAIT_MS } : {}) },
       additionalProperties: false,
     };
-    if (d.body) schema.body = { type: 'object', properties: d.body.properties, required: d.body.required ?? [], additionalProperties: false };
+    if (d.body) {
+      // OpenAPI 3.0 allows no empty `required` list.
+      const required = d.body.required?.length ? { required: d.body.required } : {};
+      schema.body = { type: 'object', properties: d.body.properties, ...required, additionalProperties: false };
+    }
+    const responses = documentedResponses(d);
     app.route({
       method: d.method,
       url: d.url,
       schema,
+      // The answers a route gives, for the OpenAPI document only: a response schema here would also
+      // filter what fastify sends.
+      config: { swaggerTransform: ({ schema: s, url }: { schema: object; url: string }) => ({ schema: { ...s, response: responses }, url }) },
       ...(d.method !== 'GET' ? { bodyLimit: d.body?.maxBytes ?? BODY_DEFAULT_MAX } : {}),
       onRequest: guard(api, d),
       handler: async (req, reply) => {

@@ -257,6 +257,7 @@ export const coreRoutes: TenantRouteDef[] = [
     permission: 'commands.dispatch',
     area: 'commands',
     status: 201,
+    fourEyes: true,
     summary:
       "Dispatch a command to an agent of this tenant; the agent pulls it over mTLS. A destructive action the customer's policy gates answers 202 with a four-eyes request instead",
     params: { ...TENANT_PARAM, agentId: ID },

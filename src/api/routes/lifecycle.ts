@@ -90,6 +90,7 @@ export const lifecycleRoutes: TenantRouteDef[] = [
     area: 'privacy',
     status: 201,
     params: TENANT_PARAM,
+    fourEyes: true,
     summary:
       "Erase a data subject: destroy every key of the subject's fields (crypto-shredding); the destruction is a sealed event and the read models forget. Where the customer's policy gates erase-subject, answers 202 with a four-eyes request",
     body: { properties: { subject: text(300), reference: text(200) }, required: ['subject'] },
@@ -139,6 +140,7 @@ export const lifecycleRoutes: TenantRouteDef[] = [
     permission: 'tenant.offboard',
     area: 'tenants',
     params: TENANT_PARAM,
+    fourEyes: true,
     summary:
       'Offboard the customer: agents revoked, tokens and secret dead, keys destroyed, read models removed, id reserved; answers the final signed head of its chain. Where the policy gates delete-tenant, answers 202 with a four-eyes request',
     body: { properties: { confirm: TENANT_ID }, required: ['confirm'] },

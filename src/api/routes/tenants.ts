@@ -153,6 +153,7 @@ export const tenantRoutes: RouteDef[] = [
     permission: 'tenant.suspend',
     area: 'tenants',
     params: TENANT_PARAM,
+    fourEyes: true,
     summary:
       'Suspend the tenant: its agents are refused, nothing new enrolls, its own people and tokens keep only the reads the install allows; four eyes can apply (suspend-tenant)',
     body: { properties: { reason: text(500) }, required: ['reason'] },
