@@ -75,7 +75,12 @@ const failed = total - passed + importFailures;
 process.stdout.write = write;
 if (started.length > 1) {
   const times = started.map(([file, at], i) => [file, (started[i + 1]?.[1] ?? finished) - at] as const).sort((a, b) => b[1] - a[1]);
-  console.log(`\nslowest files:\n${times.slice(0, 8).map(([file, ms]) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}`).join('\n')}\n`);
+  console.log(
+    `\nslowest files:\n${times
+      .slice(0, 8)
+      .map(([file, ms]) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}`)
+      .join('\n')}\n`,
+  );
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed > 0 || selected.length === 0 ? 1 : 0;

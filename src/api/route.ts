@@ -386,15 +386,15 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     ...base,
     tenant,
     tenantDoc,
-    store: api.store.forTenant(tenant),
+    store: api.store.forTenant(tenant).withSealedCursors(api.tokens),
     execute: (decider, id, command, o = {}) => execute(api.log, { tenant, id }, decider, command, { actor: base.actor, ...o }),
     settle: (position) => settle(api, tenant, position),
     readToken: () => api.tokens.issue(tenant, api.projector.position),
     ledgerStatus: () => api.ledgerStatus(tenant),
     directory: { user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId) },
     people: api.people,
-    telemetry: tenantTelemetry(api.telemetry, tenant),
-    scans: tenantScans(api.scans, tenant),
+    telemetry: tenantTelemetry(api.telemetry, tenant, api.tokens),
+    scans: tenantScans(api.scans, tenant, api.tokens),
     packages: tenantPackages(api.log.streams, tenant),
   };
 }
@@ -418,7 +418,7 @@ function installContext(api: ApiServices, base: BaseContext<unknown, unknown, un
     permissionsOn: (tenant) => (canSee(base.principal, tenant) ? permissionsOn(base.principal, tenant) : new Set()),
     forTenant: (tenant) => {
       if (!canSee(base.principal, tenant)) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
-      return api.store.forTenant(tenant);
+      return api.store.forTenant(tenant).withSealedCursors(api.tokens);
     },
     execute: (tenant, decider, id, command, o = {}) => execute(api.log, { tenant, id }, decider, command, { actor: base.actor, ...o }),
     settle: (tenant, position) => settle(api, tenant, position),

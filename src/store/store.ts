@@ -27,6 +27,17 @@ export interface Page<T> {
 }
 
 /**
+ * Seals page cursors for one tenant. A cursor holds where a page stopped in a sort, and sorts end
+ * in install-wide stream sequences; a sealed cursor shows a tenant nothing of them (see
+ * `ConsistencyTokens`), and one tenant's cursor does not open in another's.
+ */
+export interface CursorSeal {
+  sealCursor(tenant: string, cursor: string): string;
+  /** The cursor sealed for `tenant`; null for anything else. */
+  openCursor(tenant: string, sealed: string): string | null;
+}
+
+/**
  * How every process opens the LevelDB of its read models. The 32 MiB write buffer (LevelDB's
  * default is 4 MiB) is for the rebuild, which writes ~10 keys per event: with 4 MiB memtables the
  * level-0 files of a 40,000-event rebuild all overlap and LevelDB's compaction thread spent
@@ -184,11 +195,29 @@ export class TenantStore {
   readonly tenant: string;
   readonly #sub: (collection: string) => Sub;
   readonly #specOf: (collection: string) => CollectionSpec;
+  readonly #seal: CursorSeal | null;
 
-  constructor(tenant: string, sub: (collection: string) => Sub, specOf: (collection: string) => CollectionSpec) {
+  constructor(tenant: string, sub: (collection: string) => Sub, specOf: (collection: string) => CollectionSpec, seal: CursorSeal | null = null) {
     this.tenant = tenant;
     this.#sub = sub;
     this.#specOf = specOf;
+    this.#seal = seal;
+  }
+
+  /** The same store answering with sealed cursors (what the API hands to callers). */
+  withSealedCursors(seal: CursorSeal): TenantStore {
+    return new TenantStore(this.tenant, this.#sub, this.#specOf, seal);
+  }
+
+  #openCursor<O extends { cursor?: string }>(o: O): O {
+    if (!o.cursor || !this.#seal) return o;
+    const cursor = this.#seal.openCursor(this.tenant, o.cursor);
+    if (cursor === null) throw new StkError('STK_ERR_VALIDATION', 'invalid cursor', { field: 'cursor' });
+    return { ...o, cursor };
+  }
+
+  #sealCursor<P extends { nextCursor: string | null }>(page: P): P {
+    return page.nextCursor && this.#seal ? { ...page, nextCursor: this.#seal.sealCursor(this.tenant, page.nextCursor) } : page;
   }
 
   /** One document; null when it does not exist in this tenant (whoever else has that id). */
@@ -199,6 +228,10 @@ export class TenantStore {
 
   /** A page of documents, newest first, optionally filtered on indexed fields. */
   async list<T extends Doc = Doc>(collection: string, o: ListOptions = {}): Promise<Page<T>> {
+    return this.#sealCursor(await this.#list<T>(collection, this.#openCursor(o)));
+  }
+
+  async #list<T extends Doc>(collection: string, o: ListOptions): Promise<Page<T>> {
     const sub = this.#sub(collection);
     const spec = this.#specOf(collection);
     const limit = Math.min(Math.max(o.limit ?? 50, 1), MAX_PAGE);
@@ -252,8 +285,8 @@ export class TenantStore {
   }
 
   /** A page of documents filtered, ordered and counted (see `queryCollection`). */
-  query<T extends Doc = Doc>(collection: string, o: QueryOptions = {}): Promise<QueryPage<T>> {
-    return queryCollection<T>(this.#sub(collection), collection, this.#specOf(collection), o);
+  async query<T extends Doc = Doc>(collection: string, o: QueryOptions = {}): Promise<QueryPage<T>> {
+    return this.#sealCursor(await queryCollection<T>(this.#sub(collection), collection, this.#specOf(collection), this.#openCursor(o)));
   }
 
   /** The collection's spec: its indexes, unindexed filters and sorts. */

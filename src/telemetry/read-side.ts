@@ -1,6 +1,6 @@
 import type { EvidenceStore } from '../evidence/store.ts';
 import type { EventLog } from '../log/mod.ts';
-import type { TenantStore } from '../store/store.ts';
+import type { CursorSeal, TenantStore } from '../store/store.ts';
 import type { TelemetryProjector } from './projector.ts';
 import { buildTelemetryProof, type TelemetryProof } from './proof.ts';
 
@@ -22,9 +22,9 @@ export interface TenantTelemetry {
 }
 
 /** Binds the telemetry read side to one tenant. */
-export function tenantTelemetry(side: TelemetryReadSide, tenant: string): TenantTelemetry {
+export function tenantTelemetry(side: TelemetryReadSide, tenant: string, cursors: CursorSeal): TenantTelemetry {
   return {
-    store: side.projector.store.forTenant(tenant),
+    store: side.projector.store.forTenant(tenant).withSealedCursors(cursors),
     proof: (seq) => buildTelemetryProof(side.log, tenant, seq),
     evidence: (evidenceId, sha256) => side.evidence.read(tenant, evidenceId, sha256),
   };

@@ -5,7 +5,7 @@ import type { EventEnvelope } from '../../domain/events.ts';
 import type { EventLog, StoredMessage } from '../../log/mod.ts';
 import type { Logger } from '../../logger.ts';
 import { StreamProjector } from '../../projector/stream-projector.ts';
-import type { TenantStore } from '../../store/store.ts';
+import type { CursorSeal, TenantStore } from '../../store/store.ts';
 import type { ScanItem } from '../items.ts';
 import { buildScanProof, type ScanItemProof } from './proof.ts';
 import { itemIndexOf, parseRunSubject, SCANS_STREAM, type ScansStreamOptions, scansStreamSpec } from './stream.ts';
@@ -56,9 +56,9 @@ export interface TenantScans {
 }
 
 /** Binds the read side to one tenant. */
-export function tenantScans(side: ScanReadSide, tenant: string): TenantScans {
+export function tenantScans(side: ScanReadSide, tenant: string, cursors: CursorSeal): TenantScans {
   return {
-    store: side.projector.store.forTenant(tenant),
+    store: side.projector.store.forTenant(tenant).withSealedCursors(cursors),
     waitFor: (seq, timeoutMs) => side.projector.waitFor(seq, timeoutMs),
     proof: (runId, index) => buildScanProof(side.log, tenant, runId, index),
   };
