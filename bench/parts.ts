@@ -5,7 +5,16 @@ import { benchLedger } from './ledger.ts';
 import { benchLists, benchRebuild } from './projections.ts';
 import { benchLoad } from './load.ts';
 import { benchBackup } from './backup.ts';
+import { benchAgent } from './agent.ts';
+import { benchDetect } from './detect.ts';
 import { benchMerkle } from './merkle.ts';
+import { benchNotify } from './notify.ts';
+import { benchPatch } from './patch.ts';
+import { benchScan } from './scan.ts';
+import { benchPeople } from './people.ts';
+import { benchTelemetry } from './telemetry.ts';
+import { benchLifecycle } from './lifecycle.ts';
+import { benchInventories, benchScanRuns } from './asm-patch.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
@@ -17,5 +26,15 @@ export const PARTS: Record<string, () => Promise<void>> = {
   dashboard: benchDashboard,
   load: benchLoad,
   backup: benchBackup,
+  agent: benchAgent,
+  detect: benchDetect,
   merkle: benchMerkle,
+  notify: benchNotify,
+  patch: benchPatch,
+  scan: benchScan,
+  people: benchPeople,
+  telemetry: benchTelemetry,
+  lifecycle: benchLifecycle,
+  'scan-runs': benchScanRuns,
+  inventories: benchInventories,
 };

@@ -13,6 +13,7 @@
 #   util-linux                 setpriv (children die with their parent)
 set -eu
 sh "$(dirname "$0")/ensure-browser.sh"
+sh "$(dirname "$0")/../src/videos/ensure-tools.sh"
 need="openssl:openssl curl:curl jq:jq ip:iproute2 nft:nftables usermod:passwd ssh-keygen:openssh-client apt-ftparchive:apt-utils \
 dpkg-deb:dpkg-dev samba-tool:samba-ad-dc ldbmodify:ldb-tools sslscan:sslscan ffmpeg:ffmpeg espeak-ng:espeak-ng festival:festival \
 flite:flite setpriv:util-linux"

@@ -77,6 +77,16 @@ export const ERRORS = {
   STK_ERR_SCAN_TOO_LARGE: 'A scan request names more address × port pairs than the configured bound. Carries `problems`.',
   STK_ERR_SCAN_PLAN_UNCHECKED: 'A scan was started with a plan that did not come from the allowlist check; nothing was sent.',
   STK_ERR_SCAN_DATA_INVALID: 'The known-vulnerable banner list is not of the documented format (an entry, pattern or version range is malformed).',
+  STK_ERR_SCAN_RUN_CONFLICT:
+    'A scan run id was already sealed with other items (another Merkle root or count), or its items were stored differently before; nothing was written. Carries `expected` and `actual`.',
+  STK_ERR_SCAN_RUN_INCOMPLETE:
+    'A scan run was sealed before all of its items were stored (an index between 0 and the count is missing, or the count is above what was sent). Send the missing parts, then seal again. Carries `expected` and `actual`.',
+  STK_ERR_SCAN_ROOT_MISMATCH:
+    'The Merkle root an agent sent for its scan run is not the root of the items stored for it (RFC 6962 over their canonical JSON, in the defined order), or the items are not in that order. Nothing was sealed. Carries `expected` and `actual`.',
+  STK_ERR_SCAN_PROOF_UNAVAILABLE:
+    'No inclusion proof can be made for this scan item: its run was never sealed, or items of the run are no longer retained in SCANS.',
+  STK_ERR_SCAN_PROOF_INVALID:
+    'A scan item proof does not verify offline: the item does not hash to the leaf, the audit path does not lead to the root, or the root, count or run are not those of the sealed `scan.completed` event. Carries `reason`.',
   STK_ERR_DETECT_RULE_INVALID:
     'A detection rule is outside the accepted Sigma subset (docs/detection.md) or malformed. Carries `problems`: every refusal with its `file`, `line`, `col`, `path` and `reason`.',
   STK_ERR_DETECT_CONFIG_INVALID:
@@ -108,6 +118,58 @@ export const ERRORS = {
   STK_ERR_DIRECTORY_UNREACHABLE: 'The directory (LDAP server) could not be reached, or did not answer within the configured time.',
   STK_ERR_DIRECTORY_OPERATION:
     'The directory answered a search or modification with an LDAP error. Carries `resultCode`, `resultName` and its `diagnostic` message.',
+  STK_ERR_TENANT_RESERVED:
+    'The tenant id is reserved for Stockade itself (ids starting with `stk-`, such as the install tenant `stk-install` that holds users and install settings).',
+  STK_ERR_USER_EXISTS: 'A user with this e-mail (or id) already exists.',
+  STK_ERR_INVITATION_INVALID: 'The invitation cannot be used: unknown, already used, replaced by a newer one, or expired. Nothing was written.',
+  STK_ERR_PASSWORD_WEAK:
+    'The password does not meet the policy (12 to 256 characters, not a common password, not a plain sequence, not containing the name or e-mail). Carries `reason`. Nothing was written.',
+  STK_ERR_ACCOUNT_LOCKED: 'Too many failed sign-ins for this account (counted across every API process); wait the time in `Retry-After`.',
+  STK_ERR_MFA_REQUIRED:
+    'A second factor is needed: give the TOTP or a recovery code to sign in; or, signed in without MFA where the install requires it, set MFA up first (only your own MFA set-up is reachable).',
+  STK_ERR_MFA_INVALID: 'The TOTP or recovery code is wrong (or the recovery code was used already).',
+  STK_ERR_MFA_REPLAYED: 'The TOTP code was used already (a code works once, on every process); wait for the next one.',
+  STK_ERR_TOKEN_EXPIRY_TOO_LONG: "The API token's requested lifetime is longer than the install's maximum. Carries `limit`.",
+  STK_ERR_APPROVAL_SELF:
+    'A four-eyes request was approved or rejected by the person who asked for it (also through another session or token of theirs); it needs a second person. Nothing was written.',
+  STK_ERR_APPROVAL_EXPIRED: 'The four-eyes request expired before a second person decided it; ask again. Nothing was written.',
+  STK_ERR_SSO_FAILED:
+    'Single sign-on did not complete: no provider configured, a state or nonce that does not match, a code the provider refused, or an ID token that does not verify.',
+  STK_ERR_VIDEO_SPEC_INVALID:
+    'A video spec (`docs/videos/specs/NN-name.yaml`) is not valid YAML or does not follow the spec schema. Carries `file`, `step` (1-based, or null for the top level) and `field`.',
+  STK_ERR_VIDEO_TOOL_MISSING:
+    'A tool the video pipeline needs is not installed: ffmpeg/ffprobe, chromium, or any voice (Piper, Festival with an HTS voice, flite, espeak-ng). Carries `tool` and the Debian `package`.',
+  STK_ERR_VIDEO_SIGN_IN_FAILED: 'The video pipeline could not sign in to the dashboard with the credential it was given. Carries `url`.',
+  STK_ERR_VIDEO_STEP_FAILED:
+    'A step of a video spec could not be played against the dashboard (a page that did not open, a selector that never appeared). Carries `file`, `step`, `action` and `selector`.',
+  STK_ERR_VIDEO_RENDER_FAILED: 'ffmpeg, ffprobe or a voice engine failed while rendering a video. Carries `tool`, `exitCode` and the end of its error output.',
+  STK_ERR_VIDEO_CHECK_FAILED:
+    'A rendered video failed one of the checks (streams, duration, loudness, subtitle timing, frames, pointer). Carries `file` and the failed `checks`.',
+  STK_ERR_EXPORT_TOO_LARGE: 'An export would hold more rows than one export may (100,000); narrow the filter (a time range, a status). Carries `limit`.',
+  STK_ERR_TELEMETRY_ROOT_MISMATCH:
+    'The Merkle root a telemetry batch carries is not the RFC 6962 root of its items (canonical JSON, in batch order); nothing of the batch was written. Carries `expected` (the root of the items sent) and `actual` (the root sent).',
+  STK_ERR_TELEMETRY_BATCH_CONFLICT:
+    'A telemetry batch id was sent again with other items: a batch of that id with another Merkle root is already sealed. Nothing was written; send new items under a new batch id.',
+  STK_ERR_TELEMETRY_PROOF_UNAVAILABLE:
+    'No inclusion proof can be given for this telemetry item: items of its batch are no longer in TELEMETRY (dropped by retention), or its batch was never sealed.',
+  STK_ERR_EVIDENCE_HASH_MISMATCH:
+    'The bytes of an evidence upload do not have the SHA-256 the agent declared for them; nothing was stored. Carries `expected` (declared) and `actual` (of the bytes received).',
+  STK_ERR_EVIDENCE_CONTENT_MISSING:
+    'The evidence has no stored bytes to download (it was reported by hash only, or its bytes were removed from the object store).',
+  STK_ERR_EVIDENCE_INTEGRITY:
+    'The stored bytes of the evidence no longer have the SHA-256 sealed in the ledger when it was collected; the download is refused and nothing is recorded.',
+  STK_ERR_TENANT_ID_RESERVED:
+    'The tenant id belonged to a customer that was offboarded: its signed chain still names it, so the id can never be given to another tenant.',
+  STK_ERR_TENANT_DELETED: 'The tenant was offboarded: its keys are destroyed, so nothing personal can be written for it any more. Carries `tenant`.',
+  STK_ERR_KEYSTORE_UNAVAILABLE:
+    'The key store (NATS KV buckets `stk-tenant-keys`, `stk-data-keys`) could not be read or written, so personal fields can be neither sealed nor revealed; retry.',
+  STK_ERR_SUBJECT_INVALID:
+    'A data subject is not of the form `agent:<agentId>`, `account:<name>`, `person:<name or e-mail>` or `user:<userId>` (1 to 256 characters, no control characters). Carries `field`.',
+  STK_ERR_OFFBOARD_CONFIRM: 'Deleting a tenant needs `confirm` set to the tenant id in the body; nothing was changed. Carries `field`.',
+  STK_ERR_AGENT_COMMAND_TTL: "An agent command asked to wait longer than its action's maximum (`--command-expiry`). Carries `field` and `limit` (seconds).",
+  STK_ERR_AGENT_COMMAND_EXPIRED: 'The agent command expired before it was delivered: the agent must not run it.',
+  STK_ERR_ENROLL_MACHINE_BLOCKED:
+    'This machine (the `machine` fingerprint sent at enrollment) was blocked when one of its agents was revoked; an admin must lift the block before it enrolls again.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 

@@ -5,6 +5,9 @@ import { startIngressRole } from './ingress/role.ts';
 import { dashboardPlugin } from './dashboard/mod.ts';
 import { operatorApi } from './api/plugin.ts';
 import { startSealerRole } from './ledger/role.ts';
+import { startDetectorRole } from './detect/role.ts';
+import { startLifecycleRole } from './lifecycle/role.ts';
+import { startScannerRole } from './scan/runs/scanner.ts';
 
 /**
  * The operator API's plugins, each under /api/v1. Every area of the API adds itself here.
@@ -21,4 +24,7 @@ export const SITE_PLUGINS: ApiPlugin[] = [dashboardPlugin];
 export const ROLE_STARTERS: Partial<Record<Exclude<Role, 'api'>, (rt: Runtime) => Promise<Started>>> = {
   sealer: startSealerRole,
   ingress: startIngressRole,
+  detector: startDetectorRole,
+  lifecycle: startLifecycleRole,
+  scanner: startScannerRole,
 };

@@ -4,6 +4,7 @@ import type { Health } from './health.ts';
 import type { EventLog, Streams } from './log/mod.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { Privacy } from './privacy/mod.ts';
 import type { ReadModels } from './projector/role.ts';
 
 /** The shared infrastructure of one Stockade process, handed to every role. */
@@ -23,6 +24,8 @@ export interface Runtime {
   adminKey: string;
   /** The door on the sealer's own connection (the embedded server's `sealer` user), when this process has one. */
   sealerStreams?: Streams;
+  /** Field encryption (key store and cipher) when this process seals or reveals personal fields; the log already uses it. */
+  privacy?: Privacy | null;
 }
 
 /** A started role: something that must be closed on shutdown. */

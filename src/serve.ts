@@ -11,9 +11,11 @@ import { Metrics } from './metrics.ts';
 import { ensureNatsCredentials, ledgerAuthConfig, passwordEnvironment, type NatsCredentials } from './nats/auth.ts';
 import { connectNats, urlWithCredentials } from './nats/connect.ts';
 import { adoptUnauthenticatedStore, startNatsServer, type NatsServer } from './nats/server.ts';
+import { openPrivacy } from './privacy/mod.ts';
 import { openReadModels } from './projector/role.ts';
 import { API_PLUGINS, ROLE_STARTERS, SITE_PLUGINS } from './roles.ts';
 import type { Runtime, Started } from './runtime.ts';
+import { ensureTelemetryStream } from './telemetry/ensure.ts';
 
 /** A running Stockade process. */
 export interface Stockade {
@@ -95,7 +97,19 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       const opened = sealerStreams;
       closers.push({ name: 'sealer-streams', close: () => opened.close() });
     }
-    const log = await EventLog.open(streams, { replicas: config.replicas });
+    const metrics = new Metrics();
+    const appendDuration = metrics.histogram('stockade_log_append_duration_seconds', 'Event log appends, from the call to the stream acknowledgement');
+    // Field encryption for every role that writes or reads events for meaning; a sealer alone never holds a key.
+    const privacy =
+      config.lifecycle.fieldEncryption && config.roles.some((r) => r !== 'sealer') ? await openPrivacy(streams, { replicas: config.replicas }) : null;
+    if (privacy) closers.push({ name: 'privacy', close: () => privacy.close() });
+    const log = await EventLog.open(streams, {
+      replicas: config.replicas,
+      onAppend: (s) => appendDuration.observe(s),
+      ...(privacy ? { fields: privacy.cipher } : {}),
+    });
+    // TELEMETRY next to EVENTS from the start: its retention comes from this configuration.
+    await ensureTelemetryStream(streams, { replicas: config.replicas, maxAgeMs: config.telemetry.maxAgeMs, maxBytes: config.telemetry.maxBytes }, logger);
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
     const db = new Level<string, unknown>(paths.level, LEVEL_OPTIONS);
     if (needsDb) {
@@ -118,17 +132,18 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       log,
       db,
       readModels: null,
-      metrics: new Metrics(),
+      metrics,
       health,
       adminKey: config.adminKey ?? admin.key,
       ...(sealerStreams ? { sealerStreams } : {}),
+      privacy,
     };
     const started: Started[] = [];
     if (needsDb) {
       // Queries read this process's own LevelDB, so the api role needs the projector before it answers.
       runtime.readModels = await openReadModels(runtime);
       const rm = runtime.readModels;
-      closers.push({ name: 'projector', close: () => rm.projector.stop() });
+      closers.push({ name: 'projector', close: () => rm.stop() });
     }
     let apiUrl: string | undefined;
     if (config.roles.includes('api')) {

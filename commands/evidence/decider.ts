@@ -10,9 +10,14 @@ export interface EvidenceFold {
 export type EvidenceCommand =
   | { kind: 'collect'; evidence: EvidenceCollected }
   | { kind: 'transfer'; to: string; note: string }
-  | { kind: 'seal'; by: string; note: string };
+  | { kind: 'seal'; by: string; note: string }
+  | { kind: 'download'; by: string; sha256: string; sizeBytes: number };
 
-/** Custody: collected (held by the agent) → transferred … → sealed; a sealed item never moves again. */
+/**
+ * Custody: collected (held by the agent) → transferred … → sealed; a sealed item never moves again.
+ * Evidence whose bytes the agent uploaded starts in the object store: collected and handed to the
+ * store in one commit. A download is recorded in any state, sealed included: it moves nothing.
+ */
 export const evidenceDecider: Decider<EvidenceFold, EvidenceCommand> = {
   aggregateType: EVIDENCE,
   initialState: () => ({ exists: false, holder: '', sealed: false }),
@@ -24,9 +29,20 @@ export const evidenceDecider: Decider<EvidenceFold, EvidenceCommand> = {
     return s;
   },
   decide(c, s) {
-    if (c.kind === 'collect')
-      return s.exists ? refuse(invalidTransition('evidence', 'collected', 'collect it again')) : accept({ type: E.collected, data: c.evidence });
+    if (c.kind === 'collect') {
+      if (s.exists) return refuse(invalidTransition('evidence', 'collected', 'collect it again'));
+      const stored = c.evidence.stored;
+      if (!stored) return accept({ type: E.collected, data: c.evidence });
+      return accept(
+        { type: E.collected, data: c.evidence },
+        {
+          type: E.transferred,
+          data: { from: `agent:${c.evidence.agentId}`, to: `object-store:${stored.bucket}`, note: 'uploaded by the agent; SHA-256 checked by the ingress' },
+        },
+      );
+    }
     if (!s.exists) return refuse(notFound('evidence', ''));
+    if (c.kind === 'download') return accept({ type: E.downloaded, data: { by: c.by, sha256: c.sha256, sizeBytes: c.sizeBytes } });
     if (s.sealed) return refuse(invalidTransition('evidence', 'sealed', c.kind));
     if (c.kind === 'transfer') {
       if (c.to === s.holder) return refuse(invalidTransition('evidence', `held by ${s.holder}`, 'transfer it to the same holder'));

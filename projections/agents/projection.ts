@@ -1,7 +1,10 @@
 import { AgentEvents as E, type AgentEnrolled, type AgentHeartbeat, type CertificateRenewed } from '../../commands/agents/events.ts';
 import { CommandEvents, type CommandDispatched } from '../../commands/agent-commands/events.ts';
 import type { Doc } from '../../src/store/model.ts';
+import type { EventEnvelope } from '../../src/domain/events.ts';
+import type { Docs, Write } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
+import { hourId, hourStart } from '../hours.ts';
 
 export interface AgentDoc extends Doc {
   hostname: string;
@@ -18,16 +21,49 @@ export interface AgentDoc extends Doc {
   revokedBy: string | null;
   revokeReason: string | null;
   lastCommandAt: string | null;
+  /** The machine fingerprint sent at enrollment (null for older agents): what a revocation can block. */
+  machine?: string | null;
+  /** The hour it was last heard from (`hourId`), so each agent counts once per hour in `agent-hours`. */
+  lastSeenHour?: string;
+}
+
+/** How many distinct agents were heard from in one hour (enrolled, heartbeat, renewal). */
+export interface AgentHourDoc extends Doc {
+  hour: string;
+  seen: number;
+}
+
+const withHour = (e: EventEnvelope) => [
+  { collection: 'agents', id: e.aggregate.id },
+  { collection: 'agent-hours', id: hourId(e.at) },
+];
+
+/** The agent heard from at `e.at`: its patch, and its hour's count when this is its first sign in that hour. */
+function seen(e: EventEnvelope, docs: Docs, seq: number, changes: Partial<AgentDoc>): Write[] {
+  const agent = docs.get<AgentDoc>('agents', e.aggregate.id);
+  if (!agent) return [];
+  const id = hourId(e.at);
+  const out = patch<AgentDoc>('agents', agent, { ...changes, lastSeenHour: id });
+  if (agent.lastSeenHour === id) return out;
+  const h = docs.get<AgentHourDoc>('agent-hours', id) ?? { id, seq, hour: hourStart(id), seen: 0 };
+  return [...out, { collection: 'agent-hours', id, doc: { ...h, seen: h.seen + 1 } }];
 }
 
 /** Agents, plus the admin index `agent` (agent id → tenant) for the ingress, which knows only the certificate. */
 export const agentsProjection = defineProjection({
   model: 'agents',
   main: 'agents',
-  collections: { agents: { indexes: ['status', 'hostname'] } },
+  collections: {
+    agents: {
+      indexes: ['status', 'hostname'],
+      sorts: { hostname: (d) => String(d.hostname).toLowerCase(), enrolledAt: (d) => String(d.enrolledAt) },
+    },
+    'agent-hours': { indexes: [] },
+  },
   on: {
     [E.enrolled]: {
-      apply: (e, _docs, seq) => {
+      reads: withHour,
+      apply: (e, docs, seq) => {
         const d = e.data as AgentEnrolled;
         const doc: AgentDoc = {
           id: e.aggregate.id,
@@ -45,27 +81,30 @@ export const agentsProjection = defineProjection({
           revokedBy: null,
           revokeReason: null,
           lastCommandAt: null,
+          machine: d.machine ?? null,
+          lastSeenHour: hourId(e.at),
         };
+        const id = hourId(e.at);
+        const h = docs.get<AgentHourDoc>('agent-hours', id) ?? { id, seq, hour: hourStart(id), seen: 0 };
         return [
           { collection: 'agents', id: doc.id, doc },
+          { collection: 'agent-hours', id, doc: { ...h, seen: h.seen + 1 } },
           { global: 'agent', key: doc.id, value: e.tenant },
         ];
       },
     },
     [E.heartbeat]: {
-      apply: (e, docs) => {
+      reads: withHour,
+      apply: (e, docs, seq) => {
         const inv = (e.data as AgentHeartbeat).inventory;
-        return patch<AgentDoc>('agents', docs.get('agents', e.aggregate.id), { lastSeenAt: e.at, ...(inv ? { inventory: inv } : {}) });
+        return seen(e, docs, seq, { lastSeenAt: e.at, ...(inv ? { inventory: inv } : {}) });
       },
     },
     [E.certificateRenewed]: {
-      apply: (e, docs) => {
+      reads: withHour,
+      apply: (e, docs, seq) => {
         const d = e.data as CertificateRenewed;
-        return patch<AgentDoc>('agents', docs.get('agents', e.aggregate.id), {
-          certFingerprint: d.certFingerprint,
-          certNotAfter: d.certNotAfter,
-          lastSeenAt: e.at,
-        });
+        return seen(e, docs, seq, { certFingerprint: d.certFingerprint, certNotAfter: d.certNotAfter, lastSeenAt: e.at });
       },
     },
     [E.revoked]: {

@@ -1,9 +1,15 @@
-import { EvidenceEvents as E, type EvidenceCollected, type EvidenceSealed, type EvidenceTransferred } from '../../commands/evidence/events.ts';
+import {
+  EvidenceEvents as E,
+  type EvidenceCollected,
+  type EvidenceDownloaded,
+  type EvidenceSealed,
+  type EvidenceTransferred,
+} from '../../commands/evidence/events.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
 
 export interface CustodyStep {
-  action: 'collected' | 'transferred' | 'sealed';
+  action: 'collected' | 'transferred' | 'sealed' | 'downloaded';
   at: string;
   by: string;
   from: string | null;
@@ -19,6 +25,11 @@ export interface EvidenceDoc extends Doc {
   collectedAt: string;
   holder: string;
   sealed: boolean;
+  /** The collect-evidence command it answers, if any. */
+  commandId: string | null;
+  /** Where its bytes are kept; null when the agent reported only the hash. */
+  stored: { bucket: string; object: string } | null;
+  downloads: number;
   /** The chain of custody, oldest first. */
   custody: CustodyStep[];
 }
@@ -30,7 +41,7 @@ function add(doc: EvidenceDoc | undefined, s: CustodyStep, fields: Partial<Evide
 export const evidenceProjection = defineProjection({
   model: 'evidence',
   main: 'evidence',
-  collections: { evidence: { indexes: ['agentId', 'sealed'] } },
+  collections: { evidence: { indexes: ['agentId', 'sealed'], sorts: { collectedAt: (d) => String(d.collectedAt) } } },
   on: {
     [E.collected]: {
       apply: (e, _docs, seq) => {
@@ -46,6 +57,9 @@ export const evidenceProjection = defineProjection({
           collectedAt: d.collectedAt,
           holder,
           sealed: false,
+          commandId: d.commandId ?? null,
+          stored: d.stored ?? null,
+          downloads: 0,
           custody: [{ action: 'collected', at: e.at, by: by(e), from: null, to: holder, note: '' }],
         };
         return [{ collection: 'evidence', id: doc.id, doc }];
@@ -58,6 +72,17 @@ export const evidenceProjection = defineProjection({
           docs.get('evidence', e.aggregate.id),
           { action: 'transferred', at: e.at, by: by(e), from: d.from, to: d.to, note: d.note },
           { holder: d.to },
+        );
+      },
+    },
+    [E.downloaded]: {
+      apply: (e, docs) => {
+        const d = e.data as EvidenceDownloaded;
+        const doc = docs.get<EvidenceDoc>('evidence', e.aggregate.id);
+        return add(
+          doc,
+          { action: 'downloaded', at: e.at, by: by(e), from: null, to: null, note: `${d.sizeBytes} bytes, SHA-256 ${d.sha256}` },
+          { downloads: (doc?.downloads ?? 0) + 1 },
         );
       },
     },

@@ -1,7 +1,16 @@
 import type { Severity } from '../../commands/alerts/events.ts';
-import { IncidentEvents as E, type IncidentOpened, type IncidentStatus } from '../../commands/incidents/events.ts';
+import {
+  IncidentEvents as E,
+  type IncidentCommented,
+  type IncidentOpened,
+  type IncidentReopened,
+  type IncidentRetitled,
+  type IncidentSeverityChanged,
+  type IncidentStatus,
+} from '../../commands/incidents/events.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
+import { SEVERITY_RANK } from '../hours.ts';
 
 export interface IncidentDoc extends Doc {
   title: string;
@@ -16,6 +25,8 @@ export interface IncidentDoc extends Doc {
   closeReason: string | null;
   /** What happened to it, oldest first. */
   timeline: Array<{ at: string; by: string; change: string }>;
+  /** Notes of the people working on it, oldest first. */
+  comments: Array<{ at: string; by: string; text: string }>;
 }
 
 function step(doc: IncidentDoc | undefined, e: { at: string }, who: string, change: string, fields: Partial<IncidentDoc>) {
@@ -25,7 +36,12 @@ function step(doc: IncidentDoc | undefined, e: { at: string }, who: string, chan
 export const incidentsProjection = defineProjection({
   model: 'incidents',
   main: 'incidents',
-  collections: { incidents: { indexes: ['status', 'severity', 'assignee'] } },
+  collections: {
+    incidents: {
+      indexes: ['status', 'severity', 'assignee'],
+      sorts: { openedAt: (d) => String(d.openedAt), updatedAt: (d) => String(d.updatedAt), severity: (d) => SEVERITY_RANK[String(d.severity)] ?? null },
+    },
+  },
   on: {
     [E.opened]: {
       apply: (e, _docs, seq) => {
@@ -44,6 +60,7 @@ export const incidentsProjection = defineProjection({
           closedAt: null,
           closeReason: null,
           timeline: [{ at: e.at, by: by(e), change: 'opened' }],
+          comments: [],
         };
         return [{ collection: 'incidents', id: doc.id, doc }];
       },
@@ -65,6 +82,34 @@ export const incidentsProjection = defineProjection({
         const doc = docs.get<IncidentDoc>('incidents', e.aggregate.id);
         const ids = (e.data as { alertIds: string[] }).alertIds;
         return step(doc, e, by(e), `linked ${ids.length} alert(s)`, { alertIds: [...(doc?.alertIds ?? []), ...ids] });
+      },
+    },
+    [E.unassigned]: {
+      apply: (e, docs) => step(docs.get('incidents', e.aggregate.id), e, by(e), 'unassigned', { assignee: null }),
+    },
+    [E.retitled]: {
+      apply: (e, docs) => {
+        const t = (e.data as IncidentRetitled).title;
+        return step(docs.get('incidents', e.aggregate.id), e, by(e), `title changed to "${t}"`, { title: t });
+      },
+    },
+    [E.severityChanged]: {
+      apply: (e, docs) => {
+        const s = (e.data as IncidentSeverityChanged).severity;
+        return step(docs.get('incidents', e.aggregate.id), e, by(e), `severity ${s}`, { severity: s });
+      },
+    },
+    [E.commented]: {
+      apply: (e, docs) => {
+        const doc = docs.get<IncidentDoc>('incidents', e.aggregate.id);
+        const text = (e.data as IncidentCommented).text;
+        return step(doc, e, by(e), 'commented', { comments: [...(doc?.comments ?? []), { at: e.at, by: by(e), text }] });
+      },
+    },
+    [E.reopened]: {
+      apply: (e, docs) => {
+        const r = (e.data as IncidentReopened).reason;
+        return step(docs.get('incidents', e.aggregate.id), e, by(e), `reopened: ${r}`, { status: 'open', closedAt: null, closeReason: null });
       },
     },
     [E.closed]: {

@@ -1,9 +1,12 @@
-import { TokenEvents as E, type TokenCreated, type TokenRole } from '../../commands/tokens/events.ts';
+import { TokenEvents as E, type TokenCreated, type TokenOwner, type TokenRole } from '../../commands/tokens/events.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
 
 export interface TokenDoc extends Doc {
-  role: TokenRole;
+  role: TokenRole | null;
+  owner: TokenOwner;
+  /** Null: never expires (tokens made before expiries existed). */
+  expiresAt: string | null;
   label: string;
   lookup: string;
   /** SHA-256 of the token; the token itself exists only in the creation response. */
@@ -11,13 +14,15 @@ export interface TokenDoc extends Doc {
   revoked: boolean;
   createdAt: string;
   createdBy: string;
+  /** The owner's id, indexed so a user's tokens list without a scan. */
+  ownerId: string | null;
 }
 
 /** Operator tokens, plus the admin index `token` (lookup → tenant and token id) used to authenticate. */
 export const tokensProjection = defineProjection({
   model: 'tokens',
   main: 'tokens',
-  collections: { tokens: { indexes: ['role'] } },
+  collections: { tokens: { indexes: ['role', 'ownerId'] } },
   on: {
     [E.created]: {
       apply: (e, _docs, seq) => {
@@ -26,12 +31,15 @@ export const tokensProjection = defineProjection({
           id: e.aggregate.id,
           seq,
           role: d.role,
+          owner: d.owner ?? { kind: 'service', id: d.label || 'service' },
+          expiresAt: d.expiresAt ?? null,
           label: d.label,
           lookup: d.lookup,
           hash: d.hash,
           revoked: false,
           createdAt: e.at,
           createdBy: by(e),
+          ownerId: d.owner?.id ?? null,
         };
         return [
           { collection: 'tokens', id: doc.id, doc },

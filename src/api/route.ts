@@ -1,17 +1,29 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantDoc } from '../../projections/tenants/projection.ts';
+import type { UserDoc } from '../../projections/users/projection.ts';
 import type { Decider } from '../domain/decider.ts';
 import type { Actor } from '../domain/events.ts';
-import { type Executed, execute, type Known } from '../domain/execute.ts';
+import { type Executed, type ExecuteOptions, execute } from '../domain/execute.ts';
 import { AREA_PRODUCTS } from '../domain/products.ts';
 import { StkError } from '../errors.ts';
+import type { LifecycleConfig } from '../config/mod.ts';
 import type { LedgerStatus } from '../ledger/status.ts';
 import type { ConsistencyAnswer, InclusionProof, LedgerTrees } from '../ledger/trees.ts';
+import type { Privacy } from '../privacy/mod.ts';
 import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
-import { type Access, actorOf, authenticate, checkRole, checkTenantAccess, credentialOf, type Principal } from './auth.ts';
+import { type TelemetryReadSide, type TenantTelemetry, tenantTelemetry } from '../telemetry/read-side.ts';
+import { type ScanReadSide, type TenantScans, tenantScans } from '../scan/runs/read-side.ts';
+import { type TenantPackages, tenantPackages } from '../patch/packages.ts';
+import { isValidId } from '../ids.ts';
+import type { People } from '../people/people.ts';
+import { INSTALL_TENANT, isReservedTenant } from '../people/install.ts';
+import { canSee, installPermissions, permissionsOn, refusedWhileSuspended } from './access.ts';
+import { actorOf, authenticate, credentialOf, type Principal } from './auth.ts';
 import { type ConsistencyTokens, TOKEN_PATTERN } from './consistency.ts';
+import { isInternalCall } from './internal.ts';
+import type { Permission } from './permissions.ts';
 
 /** How long a read may wait for its `waitFor` token by default. */
 export const READ_WAIT_MS = 5_000;
@@ -33,6 +45,15 @@ export interface ApiServices {
   ledgerStatus(tenant: string): Promise<LedgerStatus>;
   /** The tenants' Merkle trees, rebuilt from LEDGER: inclusion and consistency proofs. */
   ledgerTrees: LedgerTrees;
+  people: People;
+  /** Telemetry read models, proofs and evidence bytes. */
+  telemetry: TelemetryReadSide;
+  /** Field encryption of this process (erasure destroys its keys); null when it is off. */
+  privacy?: Privacy | null;
+  /** Retention defaults and agent command expiries (src/config/settings.ts). */
+  lifecycle?: LifecycleConfig;
+  /** Attack-surface read models fed by SCANS, and scan item proofs. */
+  scans: ScanReadSide;
 }
 
 declare module 'fastify' {
@@ -44,6 +65,9 @@ declare module 'fastify' {
   }
 }
 
+/** What a handler may add to a write: see `ExecuteOptions`. */
+export type ContextExecuteOptions<S> = Pick<ExecuteOptions<S>, 'known' | 'idempotent' | 'eventIds' | 'correlationId' | 'causationId'>;
+
 /** Request parts every handler sees. */
 interface BaseContext<B, Q, P> {
   req: FastifyRequest;
@@ -53,6 +77,8 @@ interface BaseContext<B, Q, P> {
   body: B;
   query: Q;
   params: P;
+  /** Answers with another status than the route's (a four-eyes request answers 202). */
+  setStatus(code: number): void;
 }
 
 /**
@@ -64,7 +90,7 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   tenantDoc: TenantDoc;
   store: TenantStore;
   /** Runs a command on one of this tenant's aggregates through the write pipeline, as the caller. */
-  execute<S, C>(decider: Decider<S, C>, id: string, command: C, o?: { known?: Known<S> }): Promise<Executed>;
+  execute<S, C>(decider: Decider<S, C>, id: string, command: C, o?: ContextExecuteOptions<S>): Promise<Executed>;
   /** After a command: waits briefly until its change is readable here; returns the token to read it with. */
   settle(position: number): Promise<string>;
   /** The token for what this tenant's read models show now. */
@@ -74,14 +100,40 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   ledgerProof(eventId: string, size?: number): Promise<InclusionProof>;
   /** Consistency proof between two sizes of this tenant's tree. */
   ledgerConsistency(from: number, to?: number): Promise<ConsistencyAnswer>;
+  /** Users of the install by id (name, e-mail, status; nothing else of the install is reachable here). */
+  directory: { user(userId: string): Promise<UserDoc | null> };
+  /** This process's people services (sessions, refusals, settings). */
+  people: People;
+  /** This tenant's telemetry read models, item proofs and evidence bytes. */
+  telemetry: TenantTelemetry;
+  /** This tenant's scan items, assets and item proofs. */
+  scans: TenantScans;
+  /** This tenant's hosts' installed-package lists (PACKAGES stream). */
+  packages: TenantPackages;
 }
 
-/** What an install-wide (admin-only) handler gets: the admin handle and writes naming their tenant. */
+/**
+ * What an install-wide handler gets: the admin handle and writes naming their tenant. Handlers that
+ * act on customers (overview, fan-out) go through `canSee`/`forTenant`, which hold the same wall as
+ * the tenant routes: a customer the caller cannot see is not there.
+ */
 export interface InstallContext<B = unknown, Q = unknown, P = unknown> extends BaseContext<B, Q, P> {
   admin: AdminStore;
   projector: Projector;
-  execute<S, C>(tenant: string, decider: Decider<S, C>, id: string, command: C, o?: { known?: Known<S> }): Promise<Executed>;
+  people: People;
+  api: ApiServices;
+  execute<S, C>(tenant: string, decider: Decider<S, C>, id: string, command: C, o?: ContextExecuteOptions<S>): Promise<Executed>;
   settle(tenant: string, position: number): Promise<string>;
+  /** The permissions the caller holds on a customer (none when it cannot see it). */
+  permissionsOn(tenant: string): ReadonlySet<Permission>;
+  /** The customer's tenant-bound store, or STK_ERR_NOT_FOUND when the caller cannot see it. */
+  forTenant(tenant: string): TenantStore;
+}
+
+/** What a route that takes no credential gets (accepting an invitation). */
+export interface PublicContext<B = unknown, Q = unknown, P = unknown> extends Omit<BaseContext<B, Q, P>, 'principal' | 'actor'> {
+  api: ApiServices;
+  people: People;
 }
 
 interface RouteBase {
@@ -96,25 +148,35 @@ interface RouteBase {
   body?: { properties: Record<string, object>; required?: string[]; maxBytes?: number };
   /** @defaultValue 200 */
   status?: number;
+  /** The route may answer 202 with a four-eyes request instead (the customer's policy gates it). */
+  fourEyes?: true;
 }
 
 /** A route under `/tenants/:tenant`. */
 export interface TenantRouteDef extends RouteBase {
   scope: 'tenant';
-  access: Access;
+  /** What the caller needs on the customer (the one table: `permissions.ts`). */
+  permission: Permission;
   // biome-ignore lint/suspicious/noExplicitAny: each route narrows its own body, query and params
   handler: (c: TenantContext<any, any, any>) => Promise<unknown>;
 }
 
-/** An install-wide route: the admin key only. */
+/** An install-wide route: the admin key, or a user whose roles carry its permission. */
 export interface InstallRouteDef extends RouteBase {
   scope: 'install';
-  access: 'admin';
+  permission: Permission;
   // biome-ignore lint/suspicious/noExplicitAny: each route narrows its own body, query and params
   handler: (c: InstallContext<any, any, any>) => Promise<unknown>;
 }
 
-export type RouteDef = TenantRouteDef | InstallRouteDef;
+/** A route that takes no credential at all; the handler checks whatever secret it is given. */
+export interface PublicRouteDef extends RouteBase {
+  scope: 'public';
+  // biome-ignore lint/suspicious/noExplicitAny: each route narrows its own body, query and params
+  handler: (c: PublicContext<any, any, any>) => Promise<unknown>;
+}
+
+export type RouteDef = TenantRouteDef | InstallRouteDef | PublicRouteDef;
 
 /** Declares a tenant route; the URL is under `/tenants/:tenant`. */
 export function tenantRoute(d: Omit<TenantRouteDef, 'scope'>): TenantRouteDef {
@@ -122,32 +184,96 @@ export function tenantRoute(d: Omit<TenantRouteDef, 'scope'>): TenantRouteDef {
   return { ...d, scope: 'tenant' };
 }
 
-/** Declares an install-wide, admin-only route. */
-export function installRoute(d: Omit<InstallRouteDef, 'scope' | 'access'>): InstallRouteDef {
+/** Declares an install-wide route; `permission` defaults to `install.operate` (the admin key and MSP owners). */
+export function installRoute(d: Omit<InstallRouteDef, 'scope' | 'permission'> & { permission?: Permission }): InstallRouteDef {
   if (d.url.startsWith(TENANT_PREFIX)) throw new StkError('STK_ERR_INTERNAL', `install route ${d.url} is under ${TENANT_PREFIX}`);
-  return { ...d, scope: 'install', access: 'admin' };
+  return { ...d, scope: 'install', permission: d.permission ?? 'install.operate' };
+}
+
+/** Declares a route without a credential (an invitation is accepted before its user can sign in). */
+export function publicRoute(d: Omit<PublicRouteDef, 'scope'>): PublicRouteDef {
+  if (d.url.startsWith(TENANT_PREFIX)) throw new StkError('STK_ERR_INTERNAL', `public route ${d.url} is under ${TENANT_PREFIX}`);
+  return { ...d, scope: 'public' };
 }
 
 /**
- * The guard every operator route runs in `onRequest`, before the body is parsed: authenticate;
- * for tenant routes the tenant wall (another tenant → 404), the bounded read-your-writes wait,
- * the tenant's existence, the role, the product.
+ * The guard every operator route runs in `onRequest`, before the body is parsed, and the one
+ * place permissions are checked: authenticate (a use of the admin key is put on record first);
+ * for install routes the caller's install-wide permission; for tenant routes the tenant wall (a
+ * customer the caller cannot see → 404, exactly like one that does not exist), the bounded
+ * read-your-writes wait, the tenant's existence, the permission on that customer (403), a
+ * suspended customer's own people and tokens (403 but for the reads the install allows), the
+ * product. Every refusal is recorded (`Refusals`), never in the customer's event log.
  */
 function guard(api: ApiServices, d: RouteDef) {
+  const people = api.people;
   return async (req: FastifyRequest): Promise<void> => {
-    const p = await authenticate(credentialOf(req), api.store.admin, api.adminKey);
+    if (d.scope === 'public') return;
+    // A refusal is on record before it is answered (a failure to record only logs).
+    const refuse = async (tenants: string[], kind: string, err: StkError, p?: Principal): Promise<StkError> => {
+      const actor = p ? actorOf(p) : null;
+      await people.refusals.record(tenants, {
+        at: new Date().toISOString(),
+        kind,
+        code: err.code,
+        actor: actor?.id ?? 'anonymous',
+        via: actor?.via ?? null,
+        method: req.method,
+        route: `/api/v1${d.url}`,
+        ip: req.ip,
+      });
+      return err;
+    };
+    await people.refreshSettings();
+    let p: Principal;
+    try {
+      p = await authenticate(credentialOf(req), { admin: api.store.admin, adminKey: api.adminKey, people, internal: isInternalCall(req) });
+    } catch (err) {
+      if (err instanceof StkError && err.code === 'STK_ERR_AUTH_REQUIRED') throw await refuse([INSTALL_TENANT], 'credential', err);
+      throw err;
+    }
     req.principal = p;
+    if (p.kind === 'admin') {
+      await people.breakGlass.used({ method: req.method, route: `/api/v1${d.url}`, ip: req.ip, via: isInternalCall(req) ? 'dashboard' : 'api' });
+    }
     if (d.scope === 'install') {
-      // Install-wide routes do not exist for a tenant token, exactly like a path that is not there.
-      if (p.kind !== 'admin') throw new StkError('STK_ERR_NOT_FOUND', 'not found');
+      // Install-wide routes do not exist for a customer's token, exactly like a path that is not there.
+      if (p.kind === 'token') throw await refuse([p.tenant], 'not-visible', new StkError('STK_ERR_NOT_FOUND', 'not found'), p);
+      if (!installPermissions(p).has(d.permission)) {
+        throw await refuse(
+          [INSTALL_TENANT],
+          'forbidden',
+          new StkError('STK_ERR_FORBIDDEN', `this needs the permission ${d.permission}`, { context: d.permission }),
+          p,
+        );
+      }
       return;
     }
-    const tenant = checkTenantAccess(p, (req.params as Record<string, unknown>).tenant);
+    const param = (req.params as Record<string, unknown>).tenant;
+    if (!isValidId('tenant', param) || !canSee(p, param)) {
+      // Recorded under the customer probed (if it exists and is a customer) and under the caller's own records.
+      const probed =
+        isValidId('tenant', param) && !isReservedTenant(param) && (await api.store.forTenant(param).get<TenantDoc>('tenant', param)) ? [param] : [];
+      throw await refuse([...probed, p.kind === 'token' ? p.tenant : INSTALL_TENANT], 'not-visible', new StkError('STK_ERR_NOT_FOUND', 'not found'), p);
+    }
+    const tenant = param;
     const query = req.query as Record<string, unknown> | undefined;
     if (typeof query?.waitFor === 'string') await waitForToken(api, tenant, query.waitFor, query.waitMs);
     const doc = await api.store.forTenant(tenant).get<TenantDoc>('tenant', tenant);
     if (!doc) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
-    checkRole(p, d.access);
+    if (!permissionsOn(p, tenant).has(d.permission)) {
+      const mfa = p.kind === 'user' && p.via.kind === 'session' && p.via.mfaPending;
+      const err = mfa
+        ? new StkError('STK_ERR_MFA_REQUIRED', 'set up MFA first: the install requires it for you')
+        : new StkError('STK_ERR_FORBIDDEN', `this needs the permission ${d.permission}`, { context: d.permission });
+      throw await refuse([tenant], 'forbidden', err, p);
+    }
+    if (doc.suspended && refusedWhileSuspended(p, tenant)) {
+      const settings = await people.refreshSettings();
+      if (!settings.suspendedReads.includes(d.permission)) {
+        throw await refuse([tenant], 'suspended', new StkError('STK_ERR_TENANT_SUSPENDED', 'the customer is suspended; only some reads are allowed'), p);
+      }
+    }
     const products = AREA_PRODUCTS[d.area];
     if (products && !products.some((x) => doc.products.includes(x))) {
       throw new StkError('STK_ERR_PRODUCT_DISABLED', `${d.area} needs one of the products ${products.join(', ')}, which are off for this tenant`, {
@@ -167,12 +293,44 @@ async function waitForToken(api: ApiServices, tenant: string, token: string, wai
 
 const BODY_DEFAULT_MAX = 16 * 1024;
 
+const ERROR_REF = { $ref: '#/components/schemas/Error' };
+
+/** What a route answers, as the OpenAPI document says it: its success, the four-eyes 202, the errors every route of its kind can give. */
+function documentedResponses(d: RouteDef): Record<string, object> {
+  const ok = d.status ?? 200;
+  const out: Record<string, object> = { [ok]: { description: ok === 201 ? 'Created' : 'OK', type: 'object' } };
+  if (d.fourEyes) {
+    out[202] = {
+      description: "Sent for approval: the customer's four-eyes policy gates this action; it happens once a second person approves the request",
+      type: 'object',
+      properties: { approvalId: { type: 'string' }, status: { type: 'string', enum: ['pending'] }, gate: { type: 'string' }, expiresAt: { type: 'string' } },
+    };
+  }
+  const error = (description: string) => ({ description, ...ERROR_REF });
+  out[400] = error('Refused input (STK_ERR_VALIDATION and the codes of docs/errors.md); nothing was written');
+  if (d.scope !== 'public') {
+    out[401] = error('No or unknown credential (STK_ERR_AUTH_REQUIRED)');
+    out[403] = error('The credential lacks the permission, the product is off, or the customer is suspended');
+  }
+  if (d.scope === 'tenant' || d.params) out[404] = error('No such item — or one of another customer, answered exactly alike (STK_ERR_NOT_FOUND)');
+  if (d.method !== 'GET') out[409] = error('The change conflicts with the current state (a transition not allowed, a concurrent change)');
+  if (d.body) out[413] = error('The body is larger than this route takes (STK_ERR_BODY_TOO_LARGE)');
+  out[429] = error('Too many requests (STK_ERR_RATE_LIMITED)');
+  out[503] = error('The event log or the read models are not reachable or behind (STK_ERR_UNAVAILABLE, STK_ERR_PROJECTION_BEHIND)');
+  return out;
+}
+
 /** Registers route definitions on an app scoped under /api/v1 that carries the `api` decoration. */
 export function registerRoutes(app: FastifyInstance, defs: RouteDef[]): void {
   const api = app.api;
   for (const d of defs) {
     const tenantScoped = d.scope === 'tenant';
-    const schema: Record<string, unknown> = { summary: d.summary, tags: [d.area], security: [{ bearer: [] }] };
+    const schema: Record<string, unknown> = {
+      summary: d.summary,
+      tags: [d.area],
+      ...(d.scope === 'public' ? {} : { security: [{ bearer: [] }] }),
+      ...(d.scope === 'public' ? {} : { description: `Permission: \`${d.permission}\`.` }),
+    };
     if (d.params || tenantScoped) {
       const props = { ...(d.params ?? {}) };
       schema.params = { type: 'object', properties: props, required: Object.keys(props), additionalProperties: false };
@@ -182,11 +340,19 @@ export function registerRoutes(app: FastifyInstance, defs: RouteDef[]): void {
       properties: { ...(d.query ?? {}), ...(tenantScoped && d.method === 'GET' ? { waitFor: WAIT_FOR, waitMs: WAIT_MS } : {}) },
       additionalProperties: false,
     };
-    if (d.body) schema.body = { type: 'object', properties: d.body.properties, required: d.body.required ?? [], additionalProperties: false };
+    if (d.body) {
+      // OpenAPI 3.0 allows no empty `required` list.
+      const required = d.body.required?.length ? { required: d.body.required } : {};
+      schema.body = { type: 'object', properties: d.body.properties, ...required, additionalProperties: false };
+    }
+    const responses = documentedResponses(d);
     app.route({
       method: d.method,
       url: d.url,
       schema,
+      // The answers a route gives, for the OpenAPI document only: a response schema here would also
+      // filter what fastify sends.
+      config: { swaggerTransform: ({ schema: s, url }: { schema: object; url: string }) => ({ schema: { ...s, response: responses }, url }) },
       ...(d.method !== 'GET' ? { bodyLimit: d.body?.maxBytes ?? BODY_DEFAULT_MAX } : {}),
       onRequest: guard(api, d),
       handler: async (req, reply) => {
@@ -195,10 +361,27 @@ export function registerRoutes(app: FastifyInstance, defs: RouteDef[]): void {
         if (!d.body && req.body !== undefined && req.body !== null && (typeof req.body !== 'object' || Object.keys(req.body).length > 0)) {
           throw new StkError('STK_ERR_VALIDATION', 'this route takes no body', { context: 'body' });
         }
+        let status = d.status ?? 200;
+        const parts = {
+          req,
+          reply,
+          body: req.body ?? {},
+          query: req.query ?? {},
+          params: req.params ?? {},
+          setStatus: (code: number) => {
+            status = code;
+          },
+        };
+        if (d.scope === 'public') {
+          const out = await d.handler({ ...parts, api, people: api.people });
+          return reply.status(status).send(out);
+        }
         const principal = req.principal!;
-        const base = { req, reply, principal, actor: actorOf(principal), body: req.body ?? {}, query: req.query ?? {}, params: req.params ?? {} };
+        const base = { ...parts, principal, actor: actorOf(principal) };
         const out = d.scope === 'tenant' ? await d.handler(tenantContext(api, base, req.tenantDoc!)) : await d.handler(installContext(api, base));
-        return reply.status(d.status ?? 200).send(out);
+        // A handler that streamed its own answer (an export) has sent it already.
+        if (reply.sent) return reply;
+        return reply.status(status).send(out);
       },
     });
   }
@@ -210,7 +393,7 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     ...base,
     tenant,
     tenantDoc,
-    store: api.store.forTenant(tenant),
+    store: api.store.forTenant(tenant).withSealedCursors(api.tokens),
     execute: (decider, id, command, o = {}) => execute(api.log, { tenant, id }, decider, command, { actor: base.actor, ...o }),
     settle: (position) => settle(api, tenant, position),
     readToken: () => api.tokens.issue(tenant, api.projector.position),
@@ -222,7 +405,21 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
       throw new StkError('STK_ERR_NOT_FOUND', 'not found', { field: 'event' });
     },
     ledgerConsistency: (from, to) => api.ledgerTrees.consistency(tenant, from, to),
+    directory: { user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId) },
+    people: api.people,
+    telemetry: tenantTelemetry(api.telemetry, tenant, api.tokens),
+    scans: tenantScans(api.scans, tenant, api.tokens),
+    packages: tenantPackages(api.log.streams, tenant),
   };
+}
+
+/**
+ * A customer's context for an install-wide handler that acts on several customers (fan-out): the
+ * same wall as a tenant route — a customer the caller cannot see is "not found".
+ */
+export function tenantContextOf(c: InstallContext, doc: TenantDoc): TenantContext {
+  if (!canSee(c.principal, doc.id)) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
+  return tenantContext(c.api, c, doc);
 }
 
 function installContext(api: ApiServices, base: BaseContext<unknown, unknown, unknown>): InstallContext {
@@ -230,6 +427,13 @@ function installContext(api: ApiServices, base: BaseContext<unknown, unknown, un
     ...base,
     admin: api.store.admin,
     projector: api.projector,
+    people: api.people,
+    api,
+    permissionsOn: (tenant) => (canSee(base.principal, tenant) ? permissionsOn(base.principal, tenant) : new Set()),
+    forTenant: (tenant) => {
+      if (!canSee(base.principal, tenant)) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
+      return api.store.forTenant(tenant).withSealedCursors(api.tokens);
+    },
     execute: (tenant, decider, id, command, o = {}) => execute(api.log, { tenant, id }, decider, command, { actor: base.actor, ...o }),
     settle: (tenant, position) => settle(api, tenant, position),
   };

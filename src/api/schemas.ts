@@ -2,7 +2,8 @@ import type { Decider } from '../domain/decider.ts';
 import { StkError } from '../errors.ts';
 import { TENANT_ID_PATTERN, TOKEN_ID_PATTERN } from '../ids.ts';
 import type { Doc } from '../store/model.ts';
-import type { Access } from './auth.ts';
+import { readPermission, type View } from './lists.ts';
+import type { Permission } from './permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from './route.ts';
 
 export const ID = { type: 'string', pattern: TOKEN_ID_PATTERN };
@@ -11,37 +12,7 @@ export const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxL
 export const oneOf = (values: readonly string[]) => ({ type: 'string', enum: [...values] });
 export const TENANT_PARAM = { tenant: TENANT_ID };
 
-const LIST_QUERY = {
-  limit: { type: 'string', pattern: '^[0-9]{1,3}$', description: 'Items per page, 1–200 (default 50).' },
-  cursor: { type: 'string', maxLength: 200, description: 'The `nextCursor` of the previous page.' },
-};
-
-/** How a document is shown; may read more of the tenant's documents. */
-// biome-ignore lint/suspicious/noExplicitAny: a view takes the collection's own document type
-type View = (d: any, c: TenantContext) => unknown;
-
-/** `GET /tenants/:tenant/<area>`: newest first, cursor-paginated, filters on indexed fields. */
-export function listRoute(area: string, collection: string, filters: Record<string, object>, view: View = (d) => d, access: Access = 'read'): TenantRouteDef {
-  return tenantRoute({
-    method: 'GET',
-    url: `${TENANT_PREFIX}/${area}`,
-    access,
-    area,
-    summary: `List ${area}, newest first`,
-    params: TENANT_PARAM,
-    query: { ...LIST_QUERY, ...filters },
-    handler: async (c: TenantContext<unknown, Record<string, string>>) => {
-      const q = c.query;
-      const filter: Record<string, string> = {};
-      for (const f of Object.keys(filters)) if (q[f] !== undefined) filter[f] = q[f];
-      const limit = q.limit === undefined ? 50 : Number(q.limit);
-      if (limit < 1 || limit > 200) throw new StkError('STK_ERR_VALIDATION', 'limit must be 1 to 200', { field: 'limit' });
-      const token = c.readToken();
-      const page = await c.store.list(collection, { filter, limit, ...(q.cursor ? { cursor: q.cursor } : {}) });
-      return { items: page.items.map((d) => view(d, c)), nextCursor: page.nextCursor, consistencyToken: token };
-    },
-  });
-}
+export { exportRoute, listRoute, type ListOptions, readPermission, type View, withHostnames } from './lists.ts';
 
 /** Loads one document of the route's tenant or answers 404 (another tenant's id included). */
 export async function mustGet<T extends Doc>(c: TenantContext, collection: string, id: string): Promise<T> {
@@ -51,11 +22,17 @@ export async function mustGet<T extends Doc>(c: TenantContext, collection: strin
 }
 
 /** `GET /tenants/:tenant/<area>/:<param>`. */
-export function getRoute(area: string, collection: string, param: string, view: View = (d) => d): TenantRouteDef {
+export function getRoute(
+  area: string,
+  collection: string,
+  param: string,
+  view: View = (d) => d,
+  permission: Permission = readPermission(area),
+): TenantRouteDef {
   return tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/${area}/:${param}`,
-    access: 'read',
+    permission,
     area,
     summary: `One of ${area}`,
     params: { ...TENANT_PARAM, [param]: ID },
@@ -77,6 +54,8 @@ export function itemCommand<S, C, B>(o: {
   /** Path after the item, e.g. `ack`; none for a PATCH of the item itself. */
   action?: string;
   summary: string;
+  /** What the caller needs on the customer. */
+  permission: Permission;
   body?: TenantRouteDef['body'];
   decider: Decider<S, C>;
   command: (body: B, c: TenantContext<B>) => NoInfer<C>;
@@ -85,7 +64,7 @@ export function itemCommand<S, C, B>(o: {
   return tenantRoute({
     method: o.method,
     url: `${TENANT_PREFIX}/${o.area}/:${o.param}${o.action ? `/${o.action}` : ''}`,
-    access: 'write',
+    permission: o.permission,
     area: o.area,
     summary: o.summary,
     params: { ...TENANT_PARAM, [o.param]: ID },
@@ -96,7 +75,7 @@ export function itemCommand<S, C, B>(o: {
       const r = await c.execute(o.decider, id, o.command(c.body, c));
       const consistencyToken = await c.settle(r.position);
       const doc = (await c.store.get(o.collection, id)) ?? { id };
-      return { ...((o.view ?? ((d) => d))(doc, c) as object), consistencyToken };
+      return { ...((await (o.view ?? ((d) => d))(doc, c)) as object), consistencyToken };
     },
   });
 }

@@ -1,36 +1,12 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
+import { hostname, platform, release } from 'node:os';
 import { resolve } from 'node:path';
 import { StkError } from '../errors.ts';
-import { AgentClient, loadAgentState, saveAgentState, type WireEvent } from './agent-client.ts';
-
-const AGENT_VERSION = '0.1.0';
-
-/** What the reference agent reports as inventory in its heartbeats. */
-function inventory(): Record<string, unknown> {
-  return {
-    hostname: hostname(),
-    platform: platform(),
-    release: release(),
-    arch: arch(),
-    cpus: cpus().length,
-    memoryBytes: totalmem(),
-    agentVersion: AGENT_VERSION,
-  };
-}
-
-/** The actions the reference agent knows; anything else is answered `failed`. */
-async function runAction(action: string, args: Record<string, unknown>): Promise<{ outcome: 'succeeded' | 'failed'; output: string }> {
-  switch (action) {
-    case 'ping':
-      return { outcome: 'succeeded', output: 'pong' };
-    case 'collect-inventory':
-      return { outcome: 'succeeded', output: JSON.stringify(inventory()) };
-    default:
-      return { outcome: 'failed', output: `the reference agent does not implement ${action} (args: ${Object.keys(args).join(', ') || 'none'})` };
-  }
-}
+import { HostRoot } from '../agent/host-root.ts';
+import { machineFingerprint } from '../agent/machine.ts';
+import { AGENT_VERSION, AgentRunner } from '../agent/run/runner.ts';
+import { AgentClient, loadAgentState, saveAgentState, type WireEvent } from '../agent/client.ts';
 
 function say(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
@@ -41,7 +17,7 @@ function say(fields: Record<string, unknown>): void {
  * its key and certificate are kept in `--dir` with mode 0600.
  */
 export function registerAgent(program: Command): void {
-  const agent = program.command('agent').description('the reference agent: enroll, report events, run');
+  const agent = program.command('agent').description('the agent: enroll, report events, run');
 
   agent
     .command('enroll')
@@ -50,10 +26,15 @@ export function registerAgent(program: Command): void {
     .requiredOption('--ca <file>', "the install's CA certificate (<data>/pki/ca.crt), to trust the ingress")
     .option('--secret <secret>', 'enrollment secret (better: STOCKADE_ENROLL_SECRET, which stays out of the process list)')
     .option('--dir <dir>', 'where the agent keeps its key and certificate', './agent')
-    .action(async (o: { url: string; ca: string; secret?: string; dir: string }) => {
+    .option('--host-root <dir>', "where the host's /etc is (for the machine fingerprint)", '/')
+    .action(async (o: { url: string; ca: string; secret?: string; dir: string; hostRoot: string }) => {
+      const caPem = await readFile(o.ca, 'utf8');
+      // Lets an admin block this machine when revoking its agent (docs/agent-protocol.md).
+      const machine = await machineFingerprint(await HostRoot.open(o.hostRoot), caPem);
       const client = await AgentClient.enroll({
         url: o.url,
-        caPem: await readFile(o.ca, 'utf8'),
+        caPem,
+        ...(machine ? { machine } : {}),
         secret: o.secret ?? process.env.STOCKADE_ENROLL_SECRET ?? '',
         hostname: hostname().slice(0, 253) || 'unknown',
         os: `${platform()} ${release()}`.slice(0, 64),
@@ -84,55 +65,46 @@ export function registerAgent(program: Command): void {
 
   agent
     .command('run')
-    .description('heartbeat on an interval, pull and run commands, post results, renew the certificate before it expires')
-    .option('--dir <dir>', 'the enrolled agent folder', './agent')
-    .option('--interval <seconds>', 'seconds between heartbeats and command pulls', '30')
-    .action(async (o: { dir: string; interval: string }) => {
+    .description(
+      'the agent: asks the ingress for its configuration, runs the collectors of the products that are on, sends through a disk spool, runs commands, reports its health, renews its certificate',
+    )
+    .option('--dir <dir>', 'the enrolled agent folder (its state and spool live under it, 0700)', './agent')
+    .option('--host-root <dir>', "where the host's files are read (/proc, /etc …) and changed (usermod --root)", '/')
+    .option('--spool-max-bytes <n>', 'bound of the disk spool that holds batches while the ingress is unreachable', String(64 * 1024 * 1024))
+    .option('--directory-password-file <file>', 'the directory bind password (default: <dir>/directory.password); it never leaves this host')
+    .option('--interval <seconds>', 'seconds between heartbeats and command pulls, over the configured ones')
+    .action(async (o: { dir: string; hostRoot: string; spoolMaxBytes: string; directoryPasswordFile?: string; interval?: string }) => {
       const dir = resolve(o.dir);
-      const intervalMs = Math.max(0.05, Number(o.interval)) * 1000;
-      const client = new AgentClient(await loadAgentState(dir));
-      const done = new Set<string>();
-      let stopping = false;
-      let wake: (() => void) | null = null;
-      const stop = (): void => {
-        stopping = true;
-        wake?.();
-      };
+      const state = await loadAgentState(dir);
+      const spoolMaxBytes = Number(o.spoolMaxBytes);
+      if (!Number.isSafeInteger(spoolMaxBytes) || spoolMaxBytes < 1024)
+        throw new StkError('STK_ERR_CONFIG', '--spool-max-bytes must be a whole number of at least 1024', { field: 'spoolMaxBytes' });
+      const runner = await AgentRunner.open(
+        {
+          dir,
+          root: await HostRoot.open(o.hostRoot),
+          spoolMaxBytes,
+          ...(o.directoryPasswordFile ? { directoryPasswordFile: resolve(o.directoryPasswordFile) } : {}),
+          ...(o.interval !== undefined ? { intervalMs: Math.max(0.05, Number(o.interval)) * 1000 } : {}),
+          log: say,
+        },
+        state,
+      );
+      const stop = (): void => void runner.stop();
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      say({ msg: 'agent running', agentId: client.agentId, intervalMs });
-      while (!stopping) {
-        try {
-          if (client.renewDue()) {
-            await client.renew();
-            await saveAgentState(dir, client.state);
-            say({ msg: 'certificate renewed', agentId: client.agentId });
-          }
-          await client.report([{ kind: 'heartbeat', at: new Date().toISOString(), data: { inventory: inventory() } }]);
-          say({ msg: 'heartbeat', agentId: client.agentId });
-          for (const c of await client.commands()) {
-            if (done.has(c.id)) continue;
-            const r = await runAction(c.action, c.args);
-            await client.result(c.id, r.outcome, r.output);
-            done.add(c.id);
-            say({ msg: 'command done', agentId: client.agentId, commandId: c.id, action: c.action, outcome: r.outcome });
-          }
-        } catch (err) {
-          const code = err instanceof StkError ? err.code : undefined;
-          say({ msg: 'agent cycle failed', agentId: client.agentId, code, error: (err as Error).message });
-          // A revoked agent has nothing left to do.
-          if (code === 'STK_ERR_AGENT_REVOKED') {
-            process.exitCode = 3;
-            break;
-          }
+      try {
+        await runner.start();
+      } catch (err) {
+        if (err instanceof StkError && err.code === 'STK_ERR_AGENT_REVOKED') {
+          say({ msg: 'agent revoked', agentId: state.agentId, code: err.code });
+          await runner.stop();
+          process.exitCode = 3;
+          return;
         }
-        if (stopping) break;
-        await new Promise<void>((r) => {
-          wake = r;
-          setTimeout(r, intervalMs);
-        });
+        await runner.stop();
+        throw err;
       }
-      client.close();
-      say({ msg: 'agent stopped', agentId: client.agentId });
+      if ((await runner.done) === 'revoked') process.exitCode = 3;
     });
 }

@@ -115,7 +115,7 @@ function line(t: TenantReport): string {
   const cp = t.checkpoint
     ? `checkpoint size ${t.checkpoint.size}${t.checkpoint.cosignatures ? ` (${t.checkpoint.cosignatures} cosignature(s))` : ''}`
     : 'no checkpoint yet';
-  const facts = `${t.entries} entries, ${t.blocks} blocks, height ${t.height}, head ${t.head}, root ${t.root}, ${cp}, keys ${t.keyIds.join(',') || 'none'}${t.pending ? `, ${t.pending} pending` : ''}`;
+  const facts = `${t.entries} entries, ${t.blocks} blocks, height ${t.height}, head ${t.head}, root ${t.root}, ${cp}, keys ${t.keyIds.join(',') || 'none'}${t.pending ? `, ${t.pending} pending` : ''}${t.shredded ? `, ${t.shredded} entries shredded` : ''}`;
   if (t.ok) return `ok ${t.tenant}: ${facts}`;
   const b = t.break!;
   const where = [

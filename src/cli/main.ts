@@ -7,7 +7,12 @@ import { registerAgent } from './agent.ts';
 import { registerLedger } from './ledger.ts';
 import { registerSealer } from './sealer.ts';
 import { registerBackup } from './backup.ts';
+import { registerTelemetry } from './telemetry.ts';
 import { registerWitness } from './witness.ts';
+import { registerUser } from './user.ts';
+import { registerScan } from './scan.ts';
+import { registerDocs } from '../videos/cli.ts';
+import { registerLifecycle } from './lifecycle.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
 const REGISTRARS: Array<(program: Command) => void> = [
@@ -19,6 +24,11 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerTenant,
   registerBackup,
   registerWitness,
+  registerUser,
+  registerScan,
+  registerDocs,
+  registerTelemetry,
+  registerLifecycle,
 ];
 
 export function buildProgram(): Command {

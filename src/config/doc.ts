@@ -9,8 +9,11 @@ const SECTION_TITLES: Record<SettingDef<unknown>['section'], string> = {
   api: 'api role',
   ingress: 'ingress role',
   backpressure: 'ingress role: backpressure',
+  telemetry: 'ingress, api and projector roles: telemetry and evidence',
   ledger: 'sealer role and `stockade sealer`',
   sealer: '`stockade sealer`',
+  detector: 'detector role (and the api role, for channels)',
+  lifecycle: 'api, ingress, projector and lifecycle roles',
 };
 
 /** The README's configuration table, generated from the settings table. */

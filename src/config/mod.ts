@@ -1,8 +1,19 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, flagKey, readSettings, type Role, ROLES, SETTINGS, type SettingCommand, type SettingValues } from './settings.ts';
+import type { RetentionKind } from '../domain/personal.ts';
+import {
+  type CommandExpiry,
+  DEFAULT_DATA_DIR,
+  flagKey,
+  readSettings,
+  type Role,
+  ROLES,
+  SETTINGS,
+  type SettingCommand,
+  type SettingValues,
+} from './settings.ts';
 
-export { DEFAULT_DATA_DIR, ROLES, SETTINGS, type Role, type SettingValues };
+export { DEFAULT_DATA_DIR, ROLES, SETTINGS, type CommandExpiry, type Role, type SettingValues };
 
 /** The ledger's sealing settings. */
 export interface LedgerConfig {
@@ -30,6 +41,16 @@ export interface BackpressureConfig {
   refreshMs: number;
 }
 
+/** Data lifecycle: field encryption, retention, agent command expiry. */
+export interface LifecycleConfig {
+  fieldEncryption: boolean;
+  /** Days kept per kind by default (null = forever); tenants may set their own. */
+  retentionDays: Record<RetentionKind, number | null>;
+  retentionIntervalMs: number;
+  /** Per action, and `default` for the others. */
+  commandExpiry: Record<string, CommandExpiry>;
+}
+
 /** Everything a Stockade process is configured with; sections per role. */
 export interface Config {
   dataDir: string;
@@ -50,9 +71,26 @@ export interface Config {
   ingressHost: string;
   ingressPort: number;
   ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number };
+  /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
+  publicIngressUrl?: string;
   backpressure: BackpressureConfig;
+  /** Retention of the TELEMETRY stream and the evidence upload bound. */
+  telemetry: { maxAgeMs: number; maxBytes: number; evidenceMaxBytes: number };
   ledger: LedgerConfig;
   sealer: { http?: { host: string; port: number }; workerId?: string };
+  lifecycle: LifecycleConfig;
+  detector: DetectorConfig;
+}
+
+/** The detector role's settings, and the notification settings the API shares with it. */
+export interface DetectorConfig {
+  silenceMs: number;
+  /** Base of the alert links in messages. */
+  publicUrl: string;
+  allowLoopback: boolean;
+  allowPrivate: boolean;
+  /** Extra CA certificates (PEM file) for receivers. */
+  caFile?: string;
 }
 
 /**
@@ -80,7 +118,9 @@ function toConfig(v: SettingValues): Config {
     ingressHost: v.ingress.host,
     ingressPort: v.ingress.port,
     ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },
+    ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),
     backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },
+    telemetry: { maxAgeMs: Math.round(v.telemetryMaxAgeDays * 86_400_000), maxBytes: v.telemetryMaxBytes, evidenceMaxBytes: v.evidenceMaxBytes },
     ledger: {
       keyDir: resolve(v.keyDir),
       blockMaxEntries: v.blockMaxEntries,
@@ -92,6 +132,14 @@ function toConfig(v: SettingValues): Config {
       treesDir: resolve(dataDir, 'ledger-trees', 'sealer'),
     },
     sealer: { ...(v.sealerHttp ? { http: v.sealerHttp } : {}), ...(v.workerId ? { workerId: v.workerId } : {}) },
+    lifecycle: { fieldEncryption: v.fieldEncryption, retentionDays: v.retention, retentionIntervalMs: v.retentionIntervalMs, commandExpiry: v.commandExpiry },
+    detector: {
+      silenceMs: v.silenceSeconds * 1000,
+      publicUrl: v.publicUrl ?? `http://${v.http.host.includes(':') ? `[${v.http.host}]` : v.http.host}:${v.http.port}`,
+      allowLoopback: v.notifyAllowLoopback,
+      allowPrivate: v.notifyAllowPrivate,
+      ...(v.notifyCaFile ? { caFile: resolve(v.notifyCaFile) } : {}),
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { StkError } from '../errors.ts';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -29,7 +30,7 @@ export function publicDir(): string {
     const p = fileURLToPath(c);
     if (existsSync(p)) return p;
   }
-  throw new Error('the dashboard files (src/dashboard/public) are missing from this install');
+  throw new StkError('STK_ERR_INTERNAL', 'the dashboard files (src/dashboard/public) are missing from this install');
 }
 
 /**

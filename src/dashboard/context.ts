@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest, LightMyRequestResponse as InjectResponse } from 'fastify';
 import type { ConsistencyTokens } from '../api/consistency.ts';
+import { internalCallHeader } from '../api/internal.ts';
 import { StkError } from '../errors.ts';
+import { type People, peopleOf } from '../people/people.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TenantDoc } from '../../projections/tenants/projection.ts';
 import { sessionCookie } from './security.ts';
@@ -22,11 +24,27 @@ export class DashboardContext {
     readonly tokens: ConsistencyTokens,
   ) {}
 
-  /** The request's session, or null; read once per request. */
+  /** The process's people services (users, sign-in, sessions). */
+  people(): Promise<People> {
+    return peopleOf(this.rt);
+  }
+
+  /**
+   * The request's session, or null; read once per request. A user's session is also checked
+   * against the user's log: disabled, or a newer session epoch (signed out everywhere, password
+   * changed), and it is no session — on this process as on every other.
+   */
   session(req: FastifyRequest): Promise<Session | null> {
     let s = this.#sessions.get(req);
     if (!s) {
-      s = this.sessions.get(sessionCookie(req));
+      const sid = sessionCookie(req);
+      s = this.sessions.get(sid).then(async (found) => {
+        if (!found?.user) return found;
+        const u = await (await this.people()).user(found.user.userId);
+        if (u.state.status === 'active' && u.state.epoch === found.user.epoch) return found;
+        await this.sessions.destroy(sid);
+        return null;
+      });
       this.#sessions.set(req, s);
     }
     return s;
@@ -39,12 +57,15 @@ export class DashboardContext {
   }
 
   /** Calls `/api/v1<path>` with the session's credential, as the session's own client would. */
-  callApi(session: Session, method: string, path: string, body?: string): Promise<InjectResponse> {
+  callApi(session: Session, method: string, path: string, body?: string, o: { stream?: boolean } = {}): Promise<InjectResponse> {
     return this.app.inject({
+      ...(o.stream ? { payloadAsStream: true } : {}),
       method: method as 'GET',
       url: `/api/v1${path}`,
       headers: {
         authorization: `Bearer ${session.credential}`,
+        // Marks the call as this process's own: a user session's credential is honoured on no other.
+        ...internalCallHeader(),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       ...(body !== undefined ? { payload: body } : {}),

@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { StkError } from '../errors.ts';
-import { assertId } from '../ids.ts';
+import { assertId, isValidId } from '../ids.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { tenantFilter } from '../log/envelope.ts';
 import type { DashboardContext } from './context.ts';
@@ -17,17 +17,34 @@ export const LIVE_HEARTBEAT_MS = 15_000;
 export const LIVE_MAX_STREAMS = 500;
 export const LIVE_MAX_PER_SESSION = 8;
 
-/** Which events a page follows live, by aggregate type; the rest of the tenant's log is not sent. */
-const LIVE_KINDS: Record<string, string> = { alert: 'alert', agent: 'agent', incident: 'incident', command: 'command' };
+/** Which events pages follow live, by aggregate type; the rest of the tenant's log is not sent. */
+const LIVE_KINDS = new Set(['alert', 'agent', 'incident', 'command', 'finding', 'scan', 'evidence', 'tenant', 'token', 'approval', 'access', 'policy']);
+
+/** Customers one stream may follow (the tabs of one browser share one stream). */
+export const LIVE_MAX_TENANTS = 16;
 
 const tenantParams = { type: 'object', properties: { tenant: { type: 'string', maxLength: 63 } }, required: ['tenant'], additionalProperties: false };
+const liveQuery = {
+  type: 'object',
+  properties: {
+    tenant: {
+      anyOf: [
+        { type: 'string', maxLength: 63 },
+        { type: 'array', maxItems: LIVE_MAX_TENANTS, items: { type: 'string', maxLength: 63 } },
+      ],
+    },
+  },
+  required: ['tenant'],
+  additionalProperties: false,
+};
 
 /**
- * `GET /ui/live/:tenant`: server-sent events of one tenant, for a session that may see it. It is a
- * subscription to the tenant's own subjects (`tenantFilter`), so another tenant's events never
- * reach this process's stream, whatever the page asks. Each message names the change (type, id,
- * consistency token); the page then reads through the API, waiting for that token. Positions are
- * install-wide and never reach the page: a tenant must not watch other tenants' activity.
+ * `GET /ui/live?tenant=<a>&tenant=<b>` (and `/ui/live/<tenant>`): server-sent events of the customers
+ * a browser's tabs show, for a session that may see each of them. Each customer is a subscription to
+ * its own subjects (`tenantFilter`), so another tenant's events never reach this process's stream,
+ * whatever the page asks. A message names the change (`tenant`, `kind`, `type`, `id`, consistency
+ * token); the page then reads through the API, waiting for that token. Positions are install-wide
+ * and never reach the page: a tenant must not watch other tenants' activity.
  *
  * `POST /ui/ledger-verify/:tenant`: runs the ledger verifier over the tenant's chain and streams
  * its progress as JSON lines, ending with the tenant's report.
@@ -44,11 +61,14 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
     for (const stop of [...open]) stop();
   });
 
-  ui.get('/live/:tenant', { schema: { params: tenantParams } }, async (req, reply) => {
+  const live = async (req: FastifyRequest, reply: FastifyReply, asked: string[]): Promise<void> => {
     const session = await ctx.requireSession(req);
-    const { tenant } = req.params as { tenant: string };
-    if (!(await ctx.tenantView(session, tenant))) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
-    assertId('tenant', tenant, 'tenant');
+    const tenants = [...new Set(asked)];
+    if (tenants.length === 0 || tenants.length > LIVE_MAX_TENANTS) throw new StkError('STK_ERR_VALIDATION', 'name 1 to 16 customers', { field: 'tenant' });
+    // Every customer must be the session's to see; one that is not answers exactly like a missing one.
+    for (const tenant of tenants) {
+      if (!isValidId('tenant', tenant) || !(await ctx.tenantView(session, tenant))) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
+    }
     const sid = sessionCookie(req)!;
     const mine = perSession.get(sid) ?? 0;
     if (open.size >= LIVE_MAX_STREAMS || mine >= LIVE_MAX_PER_SESSION) {
@@ -66,9 +86,10 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
       throw err;
     }
     const res = stream(reply, 'text/event-stream; charset=utf-8');
-    res.write(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ consistencyToken: ctx.tokens.issue(tenant, from) })}\n\n`);
+    const tokens = Object.fromEntries(tenants.map((t) => [t, ctx.tokens.issue(t, from)]));
+    res.write(`retry: 3000\nevent: ready\ndata: ${JSON.stringify({ tokens })}\n\n`);
 
-    const sub = ctx.rt.log.subscribe({ filter: tenantFilter(tenant), after: from });
+    const subs = tenants.map((tenant) => ({ tenant, sub: ctx.rt.log.subscribe({ filter: tenantFilter(tenant), after: from }) }));
     let stopped = false;
     const stop = (): void => {
       if (stopped) return;
@@ -76,7 +97,7 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
       open.delete(stop);
       release(sid);
       clearInterval(heartbeat);
-      void sub.stop();
+      for (const { sub } of subs) void sub.stop();
       // The socket goes with the stream (it is never reused), also when the browser is still there
       // and the server is the one shutting down.
       res.end(() => res.socket?.destroy());
@@ -89,22 +110,32 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
         () => stop(),
       );
     }, LIVE_HEARTBEAT_MS);
-    void (async () => {
-      try {
-        for await (const record of sub) {
-          const kind = LIVE_KINDS[record.aggregate.type];
-          if (!kind) continue;
-          for (const e of record.events) {
+    for (const { tenant, sub } of subs) {
+      void (async () => {
+        try {
+          for await (const record of sub) {
+            const kind = record.aggregate.type;
+            if (!LIVE_KINDS.has(kind)) continue;
             const consistencyToken = ctx.tokens.issue(tenant, record.position);
-            res.write(`event: ${kind}\ndata: ${JSON.stringify({ type: e.type, id: e.aggregate.id, consistencyToken })}\n\n`);
+            for (const e of record.events) {
+              res.write(`event: change\ndata: ${JSON.stringify({ tenant, kind, type: e.type, id: e.aggregate.id, consistencyToken })}\n\n`);
+            }
           }
+        } catch (err) {
+          req.log.warn({ err, tenant }, 'live stream ended');
+        } finally {
+          stop();
         }
-      } catch (err) {
-        req.log.warn({ err, tenant }, 'live stream ended');
-      } finally {
-        stop();
-      }
-    })();
+      })();
+    }
+  };
+
+  ui.get('/live', { schema: { querystring: liveQuery } }, async (req, reply) => {
+    const t = (req.query as { tenant: string | string[] }).tenant;
+    await live(req, reply, Array.isArray(t) ? t : [t]);
+  });
+  ui.get('/live/:tenant', { schema: { params: tenantParams } }, async (req, reply) => {
+    await live(req, reply, [(req.params as { tenant: string }).tenant]);
   });
 
   ui.post('/ledger-verify/:tenant', { schema: { params: tenantParams } }, async (req, reply) => {

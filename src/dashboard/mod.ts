@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { ConsistencyTokens } from '../api/consistency.ts';
+import { peopleOf } from '../people/people.ts';
 import type { Runtime } from '../runtime.ts';
 import { loadAssets } from './assets.ts';
+import { bundleUi } from './bundle.ts';
 import { DashboardContext } from './context.ts';
 import { registerLive } from './live.ts';
 import { registerPages } from './pages.ts';
 import { registerProxy } from './proxy.ts';
 import { SECURITY_HEADERS, UI_PREFIX } from './security.ts';
-import { SessionStore } from './sessions.ts';
 
 export { SESSION_BUCKET, SESSION_TTL_MS, SessionStore } from './sessions.ts';
 export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE, UI_PREFIX } from './security.ts';
@@ -17,8 +18,10 @@ export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE, UI_PREFIX } from 
  * live in NATS KV (any API process serves any session); data comes from the operator API itself.
  */
 export async function dashboardPlugin(app: FastifyInstance, rt: Runtime): Promise<void> {
-  const sessions = await SessionStore.open(rt.streams, { replicas: rt.config.replicas });
-  const assets = await loadAssets();
+  // The people services' store: users' sessions get the install's idle and absolute timeouts.
+  const sessions = (await peopleOf(rt)).sessions;
+  // Static files (HTML shells, the stylesheet) and the components compiled for the browser.
+  const assets = new Map([...(await loadAssets()), ...(await bundleUi())]);
   const ctx = new DashboardContext(app, rt, sessions, await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }));
   await app.register(
     async (ui) => {

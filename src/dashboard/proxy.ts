@@ -24,11 +24,14 @@ export async function registerProxy(ui: FastifyInstance, ctx: DashboardContext):
         if (!API_PATH.test(path)) throw new StkError('STK_ERR_NOT_FOUND', 'not found');
         const q = req.url.indexOf('?');
         const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : typeof req.body === 'string' ? req.body : '{}';
-        const res = await ctx.callApi(session, req.method, `/${path}${q >= 0 ? req.url.slice(q) : ''}`, body);
+        // Exports are streamed through, never held whole in memory.
+        const stream = req.method === 'GET' && path.endsWith('/export');
+        const res = await ctx.callApi(session, req.method, `/${path}${q >= 0 ? req.url.slice(q) : ''}`, body, { stream });
         noStore(reply);
         // The API no longer takes the session's credential (a revoked token, a changed admin key):
         // the session ends here, on every process, and the page goes back to sign-in.
-        if (res.statusCode === 401) {
+        // (A wrong or used MFA code also answers 401, with its own code: the session stays.)
+        if (res.statusCode === 401 && !/"code":"STK_ERR_(MFA_INVALID|MFA_REPLAYED)"/.test(stream ? '' : res.payload)) {
           await ctx.sessions.destroy(sessionCookie(req));
           reply.header('set-cookie', sessionSetCookie(req, null));
         }
@@ -36,6 +39,9 @@ export async function registerProxy(ui: FastifyInstance, ctx: DashboardContext):
         if (retry !== undefined) reply.header('retry-after', String(retry));
         reply.status(res.statusCode);
         if (res.statusCode === 204) return reply.send();
+        const disposition = res.headers['content-disposition'];
+        if (disposition !== undefined) reply.header('content-disposition', String(disposition));
+        if (stream) return reply.type(String(res.headers['content-type'] ?? 'application/octet-stream')).send(res.stream());
         return reply.type(String(res.headers['content-type'] ?? 'application/json; charset=utf-8')).send(res.rawPayload);
       },
     });

@@ -22,6 +22,8 @@ export const ACTIONS: Record<string, Product | null> = {
   'kill-process': 'edr',
   'disable-account': 'identity',
   'reset-credentials': 'identity',
+  'lock-account': 'identity',
+  'expire-account': 'identity',
   'run-scan': 'attack-surface',
   'install-patches': 'patch',
 };
@@ -30,5 +32,11 @@ export const ACTIONS: Record<string, Product | null> = {
 export const AREA_PRODUCTS: Record<string, readonly Product[]> = {
   findings: ['patch', 'attack-surface', 'identity'],
   scans: ['attack-surface'],
+  assets: ['attack-surface'],
+  patches: ['patch'],
   evidence: ['edr'],
+  processes: ['edr'],
+  connections: ['edr'],
+  identities: ['identity'],
+  telemetry: ['edr', 'identity'],
 };

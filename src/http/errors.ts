@@ -32,10 +32,41 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   STK_ERR_SCAN_TARGET_INVALID: 400,
   STK_ERR_SCAN_TARGET_REFUSED: 403,
   STK_ERR_SCAN_TOO_LARGE: 400,
+  STK_ERR_SCAN_RUN_CONFLICT: 409,
+  STK_ERR_SCAN_RUN_INCOMPLETE: 409,
+  STK_ERR_SCAN_ROOT_MISMATCH: 400,
+  STK_ERR_SCAN_PROOF_UNAVAILABLE: 409,
   STK_ERR_DETECT_RULE_INVALID: 400,
   STK_ERR_DETECT_CONFIG_INVALID: 400,
   STK_ERR_NOTE_INVALID: 400,
   STK_ERR_LEDGER_UNSEALED: 409,
+  STK_ERR_TENANT_RESERVED: 400,
+  STK_ERR_USER_EXISTS: 409,
+  STK_ERR_INVITATION_INVALID: 410,
+  STK_ERR_PASSWORD_WEAK: 400,
+  STK_ERR_ACCOUNT_LOCKED: 429,
+  STK_ERR_MFA_REQUIRED: 403,
+  STK_ERR_MFA_INVALID: 401,
+  STK_ERR_MFA_REPLAYED: 401,
+  STK_ERR_TOKEN_EXPIRY_TOO_LONG: 400,
+  STK_ERR_APPROVAL_SELF: 403,
+  STK_ERR_APPROVAL_EXPIRED: 409,
+  STK_ERR_SSO_FAILED: 401,
+  STK_ERR_EXPORT_TOO_LARGE: 413,
+  STK_ERR_TELEMETRY_ROOT_MISMATCH: 400,
+  STK_ERR_TELEMETRY_BATCH_CONFLICT: 409,
+  STK_ERR_TELEMETRY_PROOF_UNAVAILABLE: 410,
+  STK_ERR_EVIDENCE_HASH_MISMATCH: 400,
+  STK_ERR_EVIDENCE_CONTENT_MISSING: 404,
+  STK_ERR_EVIDENCE_INTEGRITY: 409,
+  STK_ERR_TENANT_ID_RESERVED: 409,
+  STK_ERR_TENANT_DELETED: 409,
+  STK_ERR_KEYSTORE_UNAVAILABLE: 503,
+  STK_ERR_SUBJECT_INVALID: 400,
+  STK_ERR_OFFBOARD_CONFIRM: 400,
+  STK_ERR_AGENT_COMMAND_TTL: 400,
+  STK_ERR_AGENT_COMMAND_EXPIRED: 409,
+  STK_ERR_ENROLL_MACHINE_BLOCKED: 403,
 };
 
 /** The JSON body of every error response. */
@@ -63,7 +94,7 @@ export function toStkError(err: FastifyError | Error): StkError {
 }
 
 /** Data safe to echo to a client: only the fields a client can use to correct its request. */
-const CLIENT_DATA_KEYS = new Set(['field', 'expected', 'actual', 'context', 'product', 'limit', 'retryAfterSeconds', 'problems']);
+const CLIENT_DATA_KEYS = new Set(['field', 'expected', 'actual', 'context', 'product', 'limit', 'retryAfterSeconds', 'problems', 'reason']);
 
 /** Installs the error handler and the 404 handler that every Stockade HTTP app uses. */
 export function installErrorHandling(app: FastifyInstance): void {
@@ -81,7 +112,7 @@ export function installErrorHandling(app: FastifyInstance): void {
         ...(Object.keys(data).length ? { data } : {}),
       },
     };
-    if (status === 503 || status === 429) reply.header('Retry-After', String(stk.data.retryAfterSeconds ?? 1));
+    if (status === 503 || status === 429 || stk.data.retryAfterSeconds !== undefined) reply.header('Retry-After', String(stk.data.retryAfterSeconds ?? 1));
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {

@@ -1,9 +1,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import { observeRequests } from '../http/api.ts';
 import { installErrorHandling } from '../http/errors.ts';
 import type { IngressDeps } from './deps.ts';
 import { registerEnroll } from './routes-enroll.ts';
 import { registerAgentRoutes } from './routes-agent.ts';
+import { registerConfigRoute } from './routes-config.ts';
+import { registerEvidenceRoute } from './routes-evidence.ts';
+import { registerTelemetryRoute } from './routes-telemetry.ts';
+import { registerPatchRoutes } from './routes-patch.ts';
+import { registerScanRoutes } from './routes-scans.ts';
 import { ENROLL_MAX_BODY_BYTES, REPORT_MAX_BODY_BYTES } from './schemas.ts';
 
 export interface IngressTls {
@@ -43,10 +49,16 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
         status: String(reply.statusCode),
       });
     });
+    observeRequests(app, metrics, 'stockade_ingress_request_duration_seconds', 'Agent ingress requests by route, method and status');
   }
   await app.register(rateLimit, { global: false });
   await app.register(async (scoped) => registerEnroll(scoped, deps), { prefix: '/agent/v1' });
   await app.register(async (scoped) => registerAgentRoutes(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerConfigRoute(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerTelemetryRoute(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerEvidenceRoute(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerScanRoutes(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerPatchRoutes(scoped, deps), { prefix: '/agent/v1' });
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;
 }

@@ -1,10 +1,12 @@
 import type { ConsistencyTokens } from '../api/consistency.ts';
+import type { EvidenceStore } from '../evidence/store.ts';
 import type { EventLog } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Issuer } from '../pki/issuer.ts';
 import type { TenantGate } from './identity.ts';
-import type { CommandOutbox } from './outbox.ts';
+import type { AgentCommandOutbox } from './outbox.ts';
+import type { SettingsView } from './settings-view.ts';
 
 /** Everything the ingress's routes use. */
 export interface IngressDeps {
@@ -12,7 +14,13 @@ export interface IngressDeps {
   /** The install's CA behind its issuing threads. */
   issuer: Issuer;
   tenants: TenantGate;
-  outbox: CommandOutbox;
+  outbox: AgentCommandOutbox;
+  /** Collection settings of tenants and agents (`GET /agent/v1/config`). */
+  settings: SettingsView;
+  /** Where uploaded evidence bytes go (one object store bucket per tenant). */
+  evidence: EvidenceStore;
+  /** Largest evidence upload. */
+  evidenceMaxBytes: number;
   logger: Logger;
   metrics?: Metrics;
   /** Validity of issued agent certificates. @defaultValue 30 */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type AgentCommand, agentDecider } from '../../commands/agents/decider.ts';
-import type { AgentHeartbeat } from '../../commands/agents/events.ts';
+import { type AgentLifecycleCommand, agentDecider } from '../../commands/agents/decider.ts';
+import type { AgentHealth, AgentHeartbeat } from '../../commands/agents/events.ts';
 import { type AlertCommand, alertDecider } from '../../commands/alerts/decider.ts';
 import { type EvidenceCommand, evidenceDecider } from '../../commands/evidence/decider.ts';
 import { type FindingCommand, findingDecider } from '../../commands/findings/decider.ts';
@@ -35,6 +35,7 @@ export interface ReportBatch {
 export function productOfReport(e: ReportEvent): Product | null {
   switch (e.kind) {
     case 'heartbeat':
+    case 'agent-health':
       return null;
     case 'alert':
     case 'evidence':
@@ -56,7 +57,7 @@ export type ReportWrite = {
 }[keyof ReportDeciders];
 
 interface ReportDeciders {
-  agent: { decider: typeof agentDecider; command: AgentCommand };
+  agent: { decider: typeof agentDecider; command: AgentLifecycleCommand };
   alert: { decider: typeof alertDecider; command: AlertCommand };
   finding: { decider: typeof findingDecider; command: FindingCommand };
   scan: { decider: typeof scanDecider; command: ScanCommand };
@@ -93,6 +94,7 @@ export function planReport(
   const key = [agent.tenant, agent.agentId, batch.batchId ?? sha256(JSON.stringify(batch.events))];
   const agentId = agent.agentId;
   const heartbeats: AgentHeartbeat[] = [];
+  const health: AgentHealth[] = [];
   const created: ReportWrite[] = [];
   for (const [i, e] of batch.events.entries()) {
     // The new aggregate's id and its events' ids, all from the batch's key and the event's index.
@@ -100,7 +102,17 @@ export function planReport(
     const eventIds = derivedIds(...key, String(i));
     switch (e.kind) {
       case 'heartbeat':
-        heartbeats.push({ inventory: e.data.inventory ?? null });
+        // The agent's clock goes with its liveness facts: the detector measures skew and restarts from them.
+        heartbeats.push({
+          inventory: e.data.inventory ?? null,
+          agentTime: e.at,
+          ...(e.data.agentStartedAt !== undefined ? { agentStartedAt: e.data.agentStartedAt } : {}),
+          ...(e.data.stopping !== undefined ? { stopping: e.data.stopping } : {}),
+          ...(e.data.agentVersion !== undefined ? { agentVersion: e.data.agentVersion } : {}),
+        });
+        break;
+      case 'agent-health':
+        health.push({ ...(e.data as Omit<AgentHealth, 'observedAt'>), observedAt: e.at });
         break;
       case 'alert':
         created.push({
@@ -168,9 +180,15 @@ export function planReport(
         break;
     }
   }
-  const own: ReportWrite | null = heartbeats.length
-    ? { decider: agentDecider, id: agentId, command: { kind: 'heartbeats', heartbeats }, eventIds: derivedIds(...key, 'agent') }
-    : null;
+  const own: ReportWrite | null =
+    heartbeats.length || health.length
+      ? {
+          decider: agentDecider,
+          id: agentId,
+          command: { kind: 'heartbeats', heartbeats, ...(health.length ? { health } : {}) },
+          eventIds: derivedIds(...key, 'agent'),
+        }
+      : null;
   return { ok: true, own, created };
 }
 
@@ -192,7 +210,7 @@ export async function writeReport(
   let count = 0;
   if (plan.own) {
     const r = await agentWrite(() =>
-      execute(log, target(plan.own!.id), agentDecider, plan.own!.command as AgentCommand, {
+      execute(log, target(plan.own!.id), agentDecider, plan.own!.command as AgentLifecycleCommand, {
         actor,
         eventIds: plan.own!.eventIds,
         known: { version: agent.version, state: { exists: true, revoked: false } },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LagMonitor } from '../backpressure.ts';
 import { ConsistencyTokens } from '../api/consistency.ts';
 import { dataPaths } from '../datadir.ts';
+import { EvidenceStore } from '../evidence/store.ts';
 import type { EventLog } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -13,8 +14,11 @@ import type { Runtime, Started } from '../runtime.ts';
 import { buildIngressApp } from './app.ts';
 import type { IngressDeps } from './deps.ts';
 import type { TenantGate } from './identity.ts';
-import { CommandOutbox } from './outbox.ts';
+import { AgentCommandOutbox } from './outbox.ts';
+import { SettingsView } from './settings-view.ts';
 import { TenantView } from './tenants.ts';
+import { ensureTelemetryStream } from '../telemetry/ensure.ts';
+import type { TelemetryStreamOptions } from '../telemetry/stream.ts';
 
 export interface IngressOptions {
   log: EventLog;
@@ -36,6 +40,10 @@ export interface IngressOptions {
   backpressure?: IngressDeps['backpressure'];
   /** @defaultValue the install's, from KV */
   tokens?: ConsistencyTokens;
+  /** Retention and replicas of the TELEMETRY stream, created (or brought up to date) at start. */
+  telemetryStream?: TelemetryStreamOptions;
+  /** Largest evidence upload. @defaultValue 64 MiB */
+  evidenceMaxBytes?: number;
 }
 
 /** A listening ingress. */
@@ -54,12 +62,15 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   const ca = issuer.ca;
   const tls = await ca.issueServerCertificate([o.host]);
   const tokens = o.tokens ?? (await ConsistencyTokens.open(o.log.streams));
-  const outbox = new CommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
+  await ensureTelemetryStream(o.log.streams, o.telemetryStream ?? {}, o.logger);
+  const outbox = new AgentCommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
+  const settings = new SettingsView(o.log, o.logger.child({ component: 'settings-view' }));
   const view = o.tenants ? null : new TenantView(o.log, o.logger.child({ component: 'tenant-view' }));
   const tenants = o.tenants ?? view!;
   let app: FastifyInstance;
   try {
     await outbox.start();
+    await settings.start();
     await view?.start();
     app = await buildIngressApp(
       {
@@ -67,6 +78,9 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
         issuer,
         tenants,
         outbox,
+        settings,
+        evidence: new EvidenceStore(o.log.streams, { replicas: o.telemetryStream?.replicas ?? 1 }),
+        evidenceMaxBytes: o.evidenceMaxBytes ?? 64 * 1024 * 1024,
         tokens,
         logger: o.logger,
         ...(o.metrics ? { metrics: o.metrics } : {}),
@@ -80,6 +94,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     await app.listen({ host: o.host, port: o.port });
   } catch (err) {
     await outbox.close();
+    await settings.close();
     await view?.close();
     await issuer.close();
     throw err;
@@ -96,6 +111,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     async close() {
       await app.close();
       await outbox.close();
+      await settings.close();
       await view?.close();
       await issuer.close();
     },
@@ -119,6 +135,8 @@ export async function startIngressRole(rt: Runtime): Promise<Ingress> {
     issuerThreads: o.issuerThreads,
     backpressure: new LagMonitor(rt.streams, bounds, { refreshMs }),
     tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
+    telemetryStream: { replicas: rt.config.replicas, maxAgeMs: rt.config.telemetry.maxAgeMs, maxBytes: rt.config.telemetry.maxBytes },
+    evidenceMaxBytes: rt.config.telemetry.evidenceMaxBytes,
   });
   rt.logger.info({ url: ingress.url, ca: join(dataPaths(rt.config.dataDir).pki, 'ca.crt') }, 'agent ingress listening');
   return ingress;

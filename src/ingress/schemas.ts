@@ -2,6 +2,7 @@ import { TOKEN_ID_PATTERN } from '../ids.ts';
 import { CSR_MAX_PEM_CHARS } from '../pki/csr.ts';
 import { COMMAND_OUTCOMES } from '../../commands/agent-commands/events.ts';
 import { SEVERITIES } from '../../commands/alerts/events.ts';
+import { MACHINE_FINGERPRINT_PATTERN } from '../../commands/machines/events.ts';
 
 /** Most events in one report batch. */
 export const REPORT_MAX_EVENTS = 500;
@@ -30,6 +31,8 @@ export const enrollBody = {
     hostname: printable(253),
     os: printable(64),
     agentVersion: printable(32),
+    /** The machine fingerprint (src/agent/machine.ts); optional for agents that predate it. */
+    machine: { type: 'string', pattern: MACHINE_FINGERPRINT_PATTERN },
   },
 } as const;
 
@@ -45,7 +48,7 @@ export const KIND_DATA = {
   heartbeat: {
     type: 'object',
     additionalProperties: false,
-    properties: { inventory: { ...details, maxProperties: 256 } },
+    properties: { inventory: { ...details, maxProperties: 256 }, agentStartedAt: time, stopping: { type: 'boolean' }, agentVersion: printable(32) },
   },
   alert: {
     type: 'object',
@@ -70,6 +73,28 @@ export const KIND_DATA = {
     additionalProperties: false,
     required: ['merkleRoot', 'itemCount', 'startedAt'],
     properties: { merkleRoot: sha256, itemCount: { type: 'integer', minimum: 0, maximum: 100_000_000 }, startedAt: time },
+  },
+  'agent-health': {
+    type: 'object',
+    additionalProperties: false,
+    required: ['event'],
+    properties: {
+      event: { enum: ['started', 'stopped', 'clock_skew', 'spool'] },
+      agentVersion: printable(32),
+      skewSeconds: { type: 'number', minimum: -1e9, maximum: 1e9 },
+      spool: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['pendingBatches', 'pendingItems', 'diskBytes', 'droppedBatches', 'droppedItems'],
+        properties: {
+          pendingBatches: { type: 'integer', minimum: 0 },
+          pendingItems: { type: 'integer', minimum: 0 },
+          diskBytes: { type: 'integer', minimum: 0 },
+          droppedBatches: { type: 'integer', minimum: 0 },
+          droppedItems: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
   },
   evidence: {
     type: 'object',

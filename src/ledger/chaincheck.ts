@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { EVENTS_STREAM, tenantFilter, type StoredMessage, type Streams } from '../log/mod.ts';
+import { ShredTally } from '../privacy/shredded.ts';
 import { openNote, verifyCosignedCheckpoint } from '../transparency/mod.ts';
 import { parseTenantCheckpoint, tenantNoteVerifier, tenantVkey, type NoteCheckpoint } from './checkpoint.ts';
 import { GENESIS_HEAD, VERSION_HEADER, blockSignedText, entryHashes, eventHash, firstEventId, parseBlock, type Block, type BlockEntry } from './format.ts';
@@ -62,6 +63,8 @@ export interface TenantReport {
   keyIds: string[];
   /** Records not yet sealed but younger than the sealing window. */
   pending: number;
+  /** Verified entries whose personal fields are shredded (their keys destroyed): intact, unreadable, not a break. */
+  shredded: number;
   /** The newest checkpoint in LEDGER (null: none yet). */
   checkpoint: CheckpointReport | null;
   break?: Break;
@@ -130,6 +133,7 @@ export class ChainCheck {
   #i = 0;
   #pending = 0;
   #checkpoint: CheckpointReport | null = null;
+  readonly #shred = new ShredTally();
   readonly #checkpoints: Array<{ cp: NoteCheckpoint; ledgerSeq: number; key: KeyObject | null; why: string | null }> = [];
 
   constructor(tenant: string, c: ChainCheckContext) {
@@ -350,6 +354,7 @@ export class ChainCheck {
           return;
         }
         this.#ids.add(id);
+        this.#shred.record(m.subject, m.data);
         this.#i++;
         if (this.#c.onProgress && this.#i % 10_000 === 0) this.#c.onProgress({ tenant: this.tenant, entries: this.#i });
         return;
@@ -402,6 +407,7 @@ export class ChainCheck {
       root: this.rootAt(this.#height) ?? '',
       keyIds: [...this.#keyIds],
       pending: this.#pending,
+      shredded: this.#shred.count(),
       checkpoint: this.#checkpoint,
     };
     if (!this.#recordBreak && !this.#missing && this.#i < this.#entries.length) this.#missing = { entry: this.#entries[this.#i]!, height: this.#i + 1 };

@@ -58,9 +58,10 @@ const pad = (n: number, width = 10): string => String(n).padStart(width, '0');
  * preimage by height, each block's signed text, raw signature and stored JSON, the chain as a
  * list (every field of which the documented script checks), the key records, the tenant's newest
  * checkpoint, and a manifest with verify's verdict. A break is written into the manifest, and
- * the export then rejects with STK_ERR_LEDGER_BROKEN after writing everything it could.
+ * the export then rejects with STK_ERR_LEDGER_BROKEN after writing everything it could (unless
+ * `failOnBreak: false`: a customer's export carries its chain as it is, the break in the manifest).
  */
-export async function exportLedger(o: { streams: Streams; tenant: string; out: string; now?: () => Date }): Promise<ExportManifest> {
+export async function exportLedger(o: { streams: Streams; tenant: string; out: string; now?: () => Date; failOnBreak?: boolean }): Promise<ExportManifest> {
   assertId('tenant', o.tenant, 'tenant');
   const { tenant, out, streams } = o;
   const existing = await readdir(out).catch(() => [] as string[]);

@@ -25,6 +25,8 @@ export interface SealerGroupOptions {
   partitions?: number;
   /** @defaultValue 5000 */
   leaseMs?: number;
+  /** Passed to every partition's sealer. */
+  onSealed?: (lagSeconds: number) => void;
 }
 
 /**
@@ -188,6 +190,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
             consumerName: sealerConsumerName(p),
             filter: partitionFilter(p),
             witnesses: this.#witnesses,
+            ...(this.#o.onSealed ? { onSealed: this.#o.onSealed } : {}),
           });
           this.#sealers.set(p, sealer);
         }

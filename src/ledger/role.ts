@@ -1,3 +1,4 @@
+import { LAG_BUCKETS_S, type Metrics } from '../metrics.ts';
 import type { Runtime, Started } from '../runtime.ts';
 import { Keyring } from './keys.ts';
 import type { Sealer } from './sealer.ts';
@@ -25,6 +26,7 @@ export async function startSealerRole(rt: Runtime): Promise<Started> {
     ledger: lc,
     replicas: rt.config.replicas,
     workerId: rt.config.sealer.workerId ?? (await workerIdOf(rt.config.dataDir, 'sealer')),
+    onSealed: sealLagObserver(rt.metrics),
   });
   registerSealerTelemetry(rt, group);
   return {
@@ -39,28 +41,39 @@ export async function startSealerRole(rt: Runtime): Promise<Started> {
 /** What the sealer telemetry reads: one Sealer, or a SealerGroup of one per partition. */
 export type SealerTelemetrySource = Pick<Sealer, 'lag' | 'backlog' | 'counters' | 'chains' | 'keyId' | 'superseded' | 'writeFailure'>;
 
+/** The seal-lag histogram: for each block, how long its oldest entry waited to be signed. */
+export function sealLagObserver(metrics: Metrics): (lagSeconds: number) => void {
+  const h = metrics.histogram(
+    'stockade_ledger_seal_lag_seconds',
+    'Time from an event being stored to the ledger block that seals it being stored',
+    [],
+    LAG_BUCKETS_S,
+  );
+  return (lagSeconds) => h.observe(lagSeconds);
+}
+
 export function registerSealerTelemetry(rt: Pick<Runtime, 'metrics' | 'health'>, sealer: SealerTelemetrySource): void {
   const backlog = async (): Promise<number> => sealer.backlog().catch(() => 0);
   rt.metrics.register({
-    name: 'stk_ledger_lag_events',
+    name: 'stockade_ledger_lag_events',
     help: 'Event records stored but not yet in a signed ledger block',
     type: 'gauge',
     collect: async () => [{ value: sealer.lag().events + (await backlog()) }],
   });
   rt.metrics.register({
-    name: 'stk_ledger_lag_seconds',
+    name: 'stockade_ledger_lag_seconds',
     help: 'Age of the oldest event record not yet in a signed ledger block',
     type: 'gauge',
     collect: () => [{ value: sealer.lag().seconds }],
   });
   rt.metrics.register({
-    name: 'stk_ledger_sealed_entries_total',
+    name: 'stockade_ledger_sealed_entries_total',
     help: 'Chain entries sealed by this process',
     type: 'counter',
     collect: () => [{ value: sealer.counters.entries }],
   });
   rt.metrics.register({
-    name: 'stk_ledger_blocks_total',
+    name: 'stockade_ledger_blocks_total',
     help: 'Ledger blocks signed and stored by this process',
     type: 'counter',
     collect: () => [{ value: sealer.counters.blocks }],

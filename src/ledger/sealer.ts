@@ -43,6 +43,8 @@ export interface SealerOptions extends CheckpointTargets {
   now?: () => Date;
   /** Witnesses each checkpoint is sent to for cosigning. */
   witnesses?: WitnessPusher | null;
+  /** Told, for every block stored, how long its oldest entry waited since it was stored in EVENTS. */
+  onSealed?: (lagSeconds: number) => void;
 }
 
 interface Pending {
@@ -544,8 +546,10 @@ export class Sealer {
         sealedAtMs: Date.now(),
         inflight: null,
       });
+      const oldestMs = chain.pending[0]?.storedAtMs;
       chain.pending.splice(0, f.count);
       this.#writeFailure = null;
+      if (oldestMs !== undefined) this.#o.onSealed?.((Date.now() - oldestMs) / 1000);
       this.#sealedEntries += f.count;
       this.#blocks++;
     } catch (err) {

@@ -3,6 +3,19 @@ export * from './log.ts';
 export * from './stream.ts';
 export * from './upcast.ts';
 export { PULL_EXPIRES_MS, Streams, isStreamNotFound, unavailable } from './streams.ts';
-export type { Bucket, ConsumerSpec, ConsumerState, Consumption, Delivery, Headers, ScanOptions, StoredMessage, StreamSpec, StreamState } from './streams.ts';
+export type {
+  Bucket,
+  ObjectBucket,
+  StoredObject,
+  ConsumerSpec,
+  ConsumerState,
+  Consumption,
+  Delivery,
+  Headers,
+  ScanOptions,
+  StoredMessage,
+  StreamSpec,
+  StreamState,
+} from './streams.ts';
 export type { Ack, PublishOptions } from './publisher.ts';
 export { isWrongLastSequence } from './publisher.ts';

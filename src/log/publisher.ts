@@ -81,7 +81,7 @@ export class AckPublisher {
   close(): void {
     clearInterval(this.#sweep);
     this.#sub.unsubscribe();
-    this.#failAll(new Error('publisher closed'));
+    this.#failAll(new StkError('STK_ERR_LOG_UNAVAILABLE', 'the publisher is closed'));
   }
 
   #onAck(msg: Msg): void {

@@ -79,6 +79,15 @@ export async function ensureNatsCredentials(dataDir: string): Promise<NatsCreden
 }
 
 const PARTITIONS = 16;
+
+/** What neither the sealer nor an auditor may do with the field-encryption key store. */
+const KEY_STORE_DENY = `"$KV.stk-tenant-keys.>", "$KV.stk-data-keys.>",
+              "$JS.API.DIRECT.GET.KV_stk-tenant-keys", "$JS.API.DIRECT.GET.KV_stk-tenant-keys.>", "$JS.API.DIRECT.GET.KV_stk-data-keys", "$JS.API.DIRECT.GET.KV_stk-data-keys.>",
+              "$JS.API.STREAM.MSG.GET.KV_stk-tenant-keys", "$JS.API.STREAM.MSG.GET.KV_stk-data-keys",
+              "$JS.API.CONSUMER.CREATE.KV_stk-tenant-keys", "$JS.API.CONSUMER.CREATE.KV_stk-tenant-keys.>", "$JS.API.CONSUMER.DURABLE.CREATE.KV_stk-tenant-keys.>",
+              "$JS.API.CONSUMER.CREATE.KV_stk-data-keys", "$JS.API.CONSUMER.CREATE.KV_stk-data-keys.>", "$JS.API.CONSUMER.DURABLE.CREATE.KV_stk-data-keys.>",
+              "$JS.API.STREAM.SNAPSHOT.KV_stk-tenant-keys", "$JS.API.STREAM.SNAPSHOT.KV_stk-data-keys",
+              "$JS.API.STREAM.CREATE.KV_stk-tenant-keys", "$JS.API.STREAM.CREATE.KV_stk-data-keys"`;
 const each = (f: (p: number) => string[]): string[] => Array.from({ length: PARTITIONS }, (_, p) => f(p)).flat();
 const quoted = (subjects: string[]): string => subjects.map((s) => JSON.stringify(s)).join(', ');
 
@@ -110,6 +119,11 @@ export function ledgerAuthConfig(): string {
 # - auditor  \`stockade ledger verify|export|prove\`: read-only.
 # - ops      break-glass stream administration; keep its password offline. Even ops cannot delete
 #            or purge LEDGER messages: the stream has deny_delete and deny_purge.
+#
+# The key store of field encryption (KV buckets stk-tenant-keys and stk-data-keys, streams
+# KV_stk-tenant-keys and KV_stk-data-keys) is the app's alone: neither the sealer nor an auditor
+# can read a key (direct get, message get, consumer, snapshot, or a plain subscription to the
+# bucket's subjects), create the bucket, or write into it (test/lifecycle/keystore-permissions.test.ts).
 accounts {
   STOCKADE {
     jetstream: enabled
@@ -152,10 +166,13 @@ accounts {
             deny: [
               "ev.>",
               "$JS.API.STREAM.UPDATE.>", "$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>",
-              "$JS.API.STREAM.MSG.DELETE.>", "$JS.API.STREAM.RESTORE.>", "$JS.API.STREAM.CREATE.EVENTS"
+              "$JS.API.STREAM.MSG.DELETE.>", "$JS.API.STREAM.RESTORE.>", "$JS.API.STREAM.CREATE.EVENTS",
+              # The key store: no read, no create, no write (see the header).
+              ${KEY_STORE_DENY}
             ]
           }
-          subscribe: { allow: [">"] }
+          # Nor see keys as the app writes them.
+          subscribe: { allow: [">"], deny: ["$KV.stk-tenant-keys.>", "$KV.stk-data-keys.>"] }
         }
       }
       {
@@ -170,9 +187,12 @@ accounts {
               "$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.API.CONSUMER.DELETE.*.*", "_INBOX.>"
             ]
             # Its own ephemeral read consumers it may delete; the sealer's consumer it may not.
-            deny: ["$JS.API.CONSUMER.DELETE.EVENTS.stk-sealer", ${quoted(sealerConsumers)}]
+            deny: [
+              # The key store: no read, no create, no write (see the header).
+              ${KEY_STORE_DENY},
+              "$JS.API.CONSUMER.DELETE.EVENTS.stk-sealer", ${quoted(sealerConsumers)}]
           }
-          subscribe: { allow: [">"] }
+          subscribe: { allow: [">"], deny: ["$KV.stk-tenant-keys.>", "$KV.stk-data-keys.>"] }
         }
       }
       { user: ops, password: $STOCKADE_OPS_PASS }

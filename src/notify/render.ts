@@ -8,7 +8,8 @@ export interface AlertGroup {
   tenant: string;
   alertId: string;
   ruleId: string;
-  ruleVersion: number;
+  /** The rule's version: the detector's content hash, or a number for agent-reported rules. */
+  ruleVersion: string | number;
   title: string;
   severity: Severity;
   /** MITRE ATT&CK technique ids, e.g. `T1059.004`. */

@@ -40,13 +40,13 @@ export function verifyCsr(pem: string): VerifiedCsr {
   if (typeof pem !== 'string' || pem.length > CSR_MAX_PEM_CHARS || !pem.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
     throw new StkError('STK_ERR_PKI_CSR_INVALID', 'csr must be a PEM "CERTIFICATE REQUEST"', { field: 'csr' });
   }
-  let csr: CertificationRequest;
+  let csr: CertificationRequest | null;
   try {
     csr = AsnConvert.parse(PemConverter.decodeFirst(pem), CertificationRequest);
-    if (!csr.certificationRequestInfoRaw) throw new Error('no request info');
   } catch (err) {
     throw new StkError('STK_ERR_PKI_CSR_INVALID', 'csr is not a valid PKCS#10 request', { field: 'csr' }, { cause: err });
   }
+  if (!csr.certificationRequestInfoRaw) throw new StkError('STK_ERR_PKI_CSR_INVALID', 'csr is not a valid PKCS#10 request', { field: 'csr' });
   const spki = csr.certificationRequestInfo.subjectPKInfo;
   const { key, keyType } = importKey(spki);
   const ok = checkSignature(key, keyType, csr.signatureAlgorithm.algorithm, csr.certificationRequestInfoRaw, csr.signature);

@@ -124,7 +124,9 @@ async function startWorker(file: string, loader: string | null, pkiDir: string):
   const jobs = new Map<number, Job>();
   worker.unref();
   await new Promise<void>((resolve, reject) => {
-    worker.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error ?? 'issuer worker failed to start'))));
+    worker.once('message', (m: { ready?: boolean; error?: string }) =>
+      m.ready ? resolve() : reject(new StkError('STK_ERR_INTERNAL', m.error ?? 'issuer worker failed to start')),
+    );
     worker.once('error', reject);
   });
   worker.on('message', (m: WorkerAnswer) => {
@@ -139,6 +141,6 @@ async function startWorker(file: string, loader: string | null, pkiDir: string):
     jobs.clear();
   };
   worker.on('error', failAll);
-  worker.on('exit', (code) => failAll(new Error(`issuer thread exited with ${code}`)));
+  worker.on('exit', (code) => failAll(new StkError('STK_ERR_INTERNAL', `issuer thread exited with ${code}`, { code })));
   return { worker, jobs };
 }

@@ -1,3 +1,4 @@
+import { StkError } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -15,7 +16,7 @@ export class TokenBucket {
   #last: number;
 
   constructor(ratePerSecond: number, burst: number, now: () => number = () => performance.now()) {
-    if (!(ratePerSecond > 0) || !(burst >= 1)) throw new RangeError('ratePerSecond must be > 0 and burst ≥ 1');
+    if (!(ratePerSecond > 0) || !(burst >= 1)) throw new StkError('STK_ERR_VALIDATION', 'ratePerSecond must be > 0 and burst ≥ 1', { field: 'ratePerSecond' });
     this.ratePerSecond = ratePerSecond;
     this.burst = burst;
     this.#now = now;

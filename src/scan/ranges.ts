@@ -1,9 +1,10 @@
+import { StkError } from '../errors.ts';
 import { type IpRange, parseIp, prefixRange } from './address.ts';
 
 function cidr(text: string): IpRange {
   const [a, len] = text.split('/');
   const r = prefixRange(parseIp(a!)!, Number(len));
-  if (!r) throw new Error(`bad built-in range ${text}`);
+  if (!r) throw new StkError('STK_ERR_INTERNAL', `bad built-in range ${text}`);
   return r;
 }
 

@@ -1,7 +1,8 @@
+import { StkError } from '../errors.ts';
 import type { Level } from 'level';
 import { isValidId } from '../ids.ts';
 import type { EventEnvelope } from '../log/mod.ts';
-import { allKey, docKey, globalKey, indexKey } from './keys.ts';
+import { allKey, docKey, globalKey, indexKey, sortKey } from './keys.ts';
 import type { Doc, DocRef, Docs, Projection, Write } from './model.ts';
 import type { ReadStore, Sub } from './store.ts';
 
@@ -239,7 +240,7 @@ export class ModelWriter {
 
   #write(tenant: string, w: Write): void {
     const out = this.#out;
-    if (!out) throw new Error(`model ${this.projection.model} applied an event outside a batch`);
+    if (!out) throw new StkError('STK_ERR_INTERNAL', `model ${this.projection.model} applied an event outside a batch`);
     if ('global' in w) {
       const sub = this.store.globalSub(this.projection.model, this.gen);
       const key = globalKey(w.global, w.key);
@@ -248,7 +249,8 @@ export class ModelWriter {
       return;
     }
     const spec = this.projection.collections[w.collection];
-    if (!spec) throw new Error(`model ${this.projection.model} wrote to ${w.collection}, which it does not own`);
+    if (!spec)
+      throw new StkError('STK_ERR_INTERNAL', `model ${this.projection.model} wrote to ${w.collection}, which it does not own`, { collection: w.collection });
     const pre = this.#prefix(tenant);
     const old = spec.writeOnce ? null : (this.#overlay.get(ok(tenant, w.collection, w.id)) ?? null);
     const next = w.doc;
@@ -258,6 +260,13 @@ export class ModelWriter {
         if (old[f] !== undefined && old[f] !== null) out.del(pre + indexKey(w.collection, f, old[f], old.seq, w.id));
       }
       if (!next || next.seq !== old.seq) out.del(pre + allKey(w.collection, old.seq, w.id));
+      if (spec.sorts) {
+        for (const [name, of] of Object.entries(spec.sorts)) {
+          const was = of(old);
+          if (was === null || (next && next.seq === old.seq && of(next) === was)) continue;
+          out.del(pre + sortKey(w.collection, name, was, old.seq, w.id));
+        }
+      }
     }
     if (next) {
       out.put(pre + docKey(w.collection, w.id), JSON.stringify(next));
@@ -266,6 +275,13 @@ export class ModelWriter {
         if (next[f] === undefined || next[f] === null) continue;
         if (old && old.seq === next.seq && String(next[f]) === String(old[f])) continue;
         out.put(pre + indexKey(w.collection, f, next[f], next.seq, w.id), EMPTY);
+      }
+      if (spec.sorts) {
+        for (const [name, of] of Object.entries(spec.sorts)) {
+          const value = of(next);
+          if (value === null || (old && old.seq === next.seq && of(old) === value)) continue;
+          out.put(pre + sortKey(w.collection, name, value, next.seq, w.id), EMPTY);
+        }
       }
     } else if (old) {
       out.del(pre + docKey(w.collection, w.id));

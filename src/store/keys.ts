@@ -9,6 +9,10 @@ import { assertId } from '../ids.ts';
  *   <collection>!d!<id>                                    the document
  *   <collection>!a!<seq>!<id>                              every document, by creation order
  *   <collection>!i!<field>!<b64 value>!<seq>!<id>          documents by one indexed field
+ *   <collection>!s!<sort>!<hex value>!<seq>!<id>           documents in the order of one sort
+ *
+ * Sort values are hex-encoded UTF-8, which keeps their byte order (an ISO time, a rank digit, a
+ * host name sort the same encoded or not) and can never contain a `!`.
  */
 const SEQ_DIGITS = 16;
 const COLLECTION_RE = /^[a-z][a-z-]{0,31}$/;
@@ -55,6 +59,21 @@ export function indexKey(collection: string, field: string, value: unknown, seq:
 export function indexRange(collection: string, field: string, value: unknown): { gt: string; lt: string } {
   const p = `${collection}!i!${field}!${enc(value)}!`;
   return { gt: p, lt: `${p}~` };
+}
+
+/** A sort value as it is stored in keys (order-preserving; at most 64 bytes of the value are kept). */
+export function sortValue(value: string): string {
+  return Buffer.from(value, 'utf8').subarray(0, 64).toString('hex');
+}
+
+export function sortKey(collection: string, sort: string, value: string, seq: number, id: string): string {
+  return `${collection}!s!${sort}!${sortValue(value)}!${pad(seq)}!${id}`;
+}
+
+/** Keys of one sort, optionally only values in `[from, to)`. */
+export function sortRange(collection: string, sort: string, from?: string, to?: string): { gt: string; lt: string } {
+  const p = `${collection}!s!${sort}!`;
+  return { gt: from !== undefined ? p + sortValue(from) : p, lt: to !== undefined ? p + sortValue(to) : `${p}~` };
 }
 
 /** The sort part of a list key (`<seq>!<id>`), which is what a cursor carries. */

@@ -36,6 +36,12 @@ export interface CollectionSpec {
   /** Fields a list can also filter on without an index, by checking the documents it walks. */
   scan?: readonly string[];
   /**
+   * Orders a list can be read in besides creation order: a name and the document's value for it (a
+   * string compared byte-wise: ISO times, rank digits, names), null for none. Pure, like the rest of
+   * a projection, so a rebuild writes the same keys.
+   */
+  sorts?: Readonly<Record<string, (doc: Doc) => string | null>>;
+  /**
    * Documents are written once, under an id never used before, and never read by a projection
    * (the audit trail): the projector keeps no copy of them, which spares a rebuild most of its memory.
    */

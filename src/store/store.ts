@@ -4,6 +4,7 @@ import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
 import { allRange, assertCollection, decodeCursor, docKey, encodeCursor, globalKey, indexRange, sortPart } from './keys.ts';
 import type { CollectionSpec, Doc, Projection } from './model.ts';
+import { type QueryOptions, type QueryPage, queryCollection } from './query.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a sublevel of any parent database (abstract-level's own parameter types)
 export type Sub = AbstractSublevel<any, any, string, unknown>;
@@ -23,6 +24,17 @@ export interface Page<T> {
   items: T[];
   /** Pass back as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
+}
+
+/**
+ * Seals page cursors for one tenant. A cursor holds where a page stopped in a sort, and sorts end
+ * in install-wide stream sequences; a sealed cursor shows a tenant nothing of them (see
+ * `ConsistencyTokens`), and one tenant's cursor does not open in another's.
+ */
+export interface CursorSeal {
+  sealCursor(tenant: string, cursor: string): string;
+  /** The cursor sealed for `tenant`; null for anything else. */
+  openCursor(tenant: string, sealed: string): string | null;
 }
 
 /**
@@ -183,11 +195,29 @@ export class TenantStore {
   readonly tenant: string;
   readonly #sub: (collection: string) => Sub;
   readonly #specOf: (collection: string) => CollectionSpec;
+  readonly #seal: CursorSeal | null;
 
-  constructor(tenant: string, sub: (collection: string) => Sub, specOf: (collection: string) => CollectionSpec) {
+  constructor(tenant: string, sub: (collection: string) => Sub, specOf: (collection: string) => CollectionSpec, seal: CursorSeal | null = null) {
     this.tenant = tenant;
     this.#sub = sub;
     this.#specOf = specOf;
+    this.#seal = seal;
+  }
+
+  /** The same store answering with sealed cursors (what the API hands to callers). */
+  withSealedCursors(seal: CursorSeal): TenantStore {
+    return new TenantStore(this.tenant, this.#sub, this.#specOf, seal);
+  }
+
+  #openCursor<O extends { cursor?: string }>(o: O): O {
+    if (!o.cursor || !this.#seal) return o;
+    const cursor = this.#seal.openCursor(this.tenant, o.cursor);
+    if (cursor === null) throw new StkError('STK_ERR_VALIDATION', 'invalid cursor', { field: 'cursor' });
+    return { ...o, cursor };
+  }
+
+  #sealCursor<P extends { nextCursor: string | null }>(page: P): P {
+    return page.nextCursor && this.#seal ? { ...page, nextCursor: this.#seal.sealCursor(this.tenant, page.nextCursor) } : page;
   }
 
   /** One document; null when it does not exist in this tenant (whoever else has that id). */
@@ -198,6 +228,10 @@ export class TenantStore {
 
   /** A page of documents, newest first, optionally filtered on indexed fields. */
   async list<T extends Doc = Doc>(collection: string, o: ListOptions = {}): Promise<Page<T>> {
+    return this.#sealCursor(await this.#list<T>(collection, this.#openCursor(o)));
+  }
+
+  async #list<T extends Doc>(collection: string, o: ListOptions): Promise<Page<T>> {
     const sub = this.#sub(collection);
     const spec = this.#specOf(collection);
     const limit = Math.min(Math.max(o.limit ?? 50, 1), MAX_PAGE);
@@ -241,6 +275,23 @@ export class TenantStore {
       await it.close();
     }
     return { items, nextCursor: more && lastKey ? encodeCursor(sortPart(lastKey)) : null };
+  }
+
+  /** Several documents at once, in the order asked; null where one does not exist in this tenant. */
+  async getMany<T extends Doc = Doc>(collection: string, ids: readonly string[]): Promise<Array<T | null>> {
+    if (!ids.length) return [];
+    const docs = (await this.#sub(collection).getMany(ids.map((id) => docKey(collection, id)))) as Array<T | undefined>;
+    return docs.map((d) => d ?? null);
+  }
+
+  /** A page of documents filtered, ordered and counted (see `queryCollection`). */
+  async query<T extends Doc = Doc>(collection: string, o: QueryOptions = {}): Promise<QueryPage<T>> {
+    return this.#sealCursor(await queryCollection<T>(this.#sub(collection), collection, this.#specOf(collection), this.#openCursor(o)));
+  }
+
+  /** The collection's spec: its indexes, unindexed filters and sorts. */
+  spec(collection: string): CollectionSpec {
+    return this.#specOf(collection);
   }
 
   /** How many documents match a filter on one indexed field (or all of them). */

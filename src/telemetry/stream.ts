@@ -10,7 +10,7 @@ import { partitionOf, type StreamSpec } from '../log/mod.ts';
  *
  * Subjects: `tm.<partition>.<tenant>.<agentId>` — partitioned like EVENTS (the same FNV-1a
  * partition of the tenant), so the detector's workers split the work by the same leases.
- * Headers: `Nats-Msg-Id: <agentId>.<batchId>.<index>` (a resent batch stores nothing twice),
+ * Headers: `Nats-Msg-Id: <tenant>.<agentId>.<batchId>.<index>` (a resent batch stores nothing twice),
  * `Stk-Batch: <batchId>`, `Stk-Index: <index in the batch>`.
  */
 export const TELEMETRY_STREAM = 'TELEMETRY';

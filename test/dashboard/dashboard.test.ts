@@ -3,10 +3,11 @@ import * as assert from 'uvu/assert';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/agent/client.ts';
 import { rejects } from '../helpers/assert.ts';
 import { readToken } from '../helpers/events.ts';
 import { browserFixture, isolatedContext } from './browser.ts';
+import { axe, overflowX } from './ui.ts';
 import { apiCall, enrollAgent, freshTenant, stockadeFixture } from './stack.ts';
 
 /**
@@ -32,8 +33,9 @@ const ACME_ALERT = 'Suspicious PowerShell download cradle';
 
 async function shot(name: string): Promise<void> {
   // Notices fade by themselves; a picture for the manual shows the page, not the last notice.
-  await page.evaluate(() => document.getElementById('toasts')?.replaceChildren());
+  await page.evaluate(() => document.getElementById('toasts')?.setAttribute('hidden', ''));
   await page.screenshot({ path: resolve(IMAGES, `dashboard-${name}.png`) });
+  await page.evaluate(() => document.getElementById('toasts')?.removeAttribute('hidden'));
 }
 
 /** The main area once the page's data has been drawn. */
@@ -58,7 +60,7 @@ async function settled(tenant: string): Promise<void> {
 async function signIn(p: Page, credential: string): Promise<void> {
   await p.goto(`${stack.base}/ui/login`);
   await p.getByLabel('Admin key or tenant token', { exact: true }).fill(credential);
-  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('button', { name: 'Sign in with key' }).click();
   await p.waitForURL(/\/ui\/(customers|t\/)/);
 }
 
@@ -92,7 +94,7 @@ test('admin signs in: HttpOnly SameSite=Strict session cookie, strict CSP, lands
   const csp = login!.headers()['content-security-policy']!;
   assert.ok(csp.includes("script-src 'self'") && csp.includes("style-src 'self'") && !csp.includes('unsafe-inline'), csp);
   await page.getByLabel('Admin key or tenant token', { exact: true }).fill('stk_tok_wrongwrongwro.wrongwrongwrongwrongwrongwrongwrongwrongwro');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in with key' }).click();
   await page.getByText('That key or token is not valid.').waitFor();
   await signIn(page, stack.adminKey);
   await ready(page, 'customers');
@@ -135,8 +137,9 @@ test('toggle products per customer: navigation follows them, and a product that 
   await settled(acme.id);
   const t = await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${acme.id}`);
   assert.equal(t.body.products, ['attack-surface', 'edr', 'patch']);
-  // identity stays off: its URL refuses on the server.
+  // identity stays off: its URL refuses on the server. Switching a product off asks first.
   await page.locator(`#prod-${acme.id}-edr`).uncheck();
+  await confirmDialog('Switch edr off');
   await page.getByText(`edr off for ${acme.id}`).waitFor();
   await settled(acme.id);
   const off = await page.goto(`${stack.base}/ui/t/${acme.id}/evidence`);
@@ -209,6 +212,8 @@ test("the other pages of the customer, with the manual's pictures", async () => 
   await page.goto(`${stack.base}/ui/t/${acme.id}/overview`);
   await ready(page, 'overview');
   await page.locator('[data-stat="alerts"] .value', { hasText: '1' }).waitFor();
+  await page.locator('figure.chart canvas').first().waitFor();
+  await page.waitForFunction(() => !document.body.innerText.includes('Loading charts'));
   await shot('overview');
 
   await page.goto(`${stack.base}/ui/t/${acme.id}/findings`);
@@ -245,7 +250,7 @@ test("the other pages of the customer, with the manual's pictures", async () => 
 
   await page.goto(`${stack.base}/ui/t/${acme.id}/scans`);
   await ready(page, 'scans');
-  await page.getByText('1204').waitFor();
+  await page.getByText('1,204').waitFor();
   await shot('scans');
 
   await page.goto(`${stack.base}/ui/t/${acme.id}/audit`);
@@ -297,6 +302,58 @@ test('revoke an agent: it shows revoked, and the ingress refuses its next report
   await rejects(acme.agent!.report([{ kind: 'heartbeat', at: new Date().toISOString(), data: {} }]), 'STK_ERR_AGENT_REVOKED');
 });
 
+test('every page: 0 axe-core violations (WCAG 2.2 A/AA) at 1280 px and at 390 px, no sideways scrolling at 390 px', async () => {
+  await settled(acme.id);
+  const first = async (path: string) => (await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${acme.id}/${path}`)).body.items[0].id as string;
+  const [alertId, incidentId, evidenceId, commandId, agentId] = await Promise.all([
+    first('alerts'),
+    first('incidents'),
+    first('evidence'),
+    first('commands'),
+    first('agents?sort=hostname'),
+  ]);
+  const pages: Array<[string, string]> = [
+    ['customers', '/ui/customers'],
+    ['customers', `/ui/customers/${acme.id}`],
+    ['overview', `/ui/t/${acme.id}/overview`],
+    ['agents', `/ui/t/${acme.id}/agents`],
+    ['agents', `/ui/t/${acme.id}/agents/${agentId}`],
+    ['alerts', `/ui/t/${acme.id}/alerts?status=`],
+    ['alerts', `/ui/t/${acme.id}/alerts/${alertId}`],
+    ['incidents', `/ui/t/${acme.id}/incidents`],
+    ['incidents', `/ui/t/${acme.id}/incidents/${incidentId}`],
+    ['findings', `/ui/t/${acme.id}/findings?state=`],
+    ['scans', `/ui/t/${acme.id}/scans`],
+    ['evidence', `/ui/t/${acme.id}/evidence`],
+    ['evidence', `/ui/t/${acme.id}/evidence/${evidenceId}`],
+    ['commands', `/ui/t/${acme.id}/commands`],
+    ['commands', `/ui/t/${acme.id}/commands/${commandId}`],
+    ['audit', `/ui/t/${acme.id}/audit`],
+    ['ledger', `/ui/t/${acme.id}/ledger`],
+  ];
+  const found: string[] = [];
+  try {
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+      for (const [name, path] of pages) {
+        await page.goto(`${stack.base}${path}`);
+        await ready(page, name);
+        // Charts and the rest of a page draw after its data: wait until nothing is loading.
+        await page.waitForFunction(() => !document.querySelector('main [aria-busy="true"]') && !document.body.innerText.includes('Loading charts'));
+        for (const v of await axe(page)) found.push(`${width}px ${path}: ${v}`);
+        if (width === 390) assert.ok((await overflowX(page)) <= 0, `${path} at 390 px: ${await overflowX(page)} px sideways`);
+        if (width === 1280 && path === `/ui/t/${acme.id}/alerts/${alertId}`) await shot('alert');
+        if (width === 1280 && path === `/ui/customers/${acme.id}`) await shot('customer');
+        if (width === 1280 && path === `/ui/t/${acme.id}/commands`) await shot('commands');
+        if (width === 390 && path === `/ui/t/${acme.id}/alerts?status=`) await shot('narrow');
+      }
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+  assert.equal(found, [], found.join('\n'));
+});
+
 test('switching customers: nothing of the first stays visible', async () => {
   const created = await apiCall(stack.base, stack.adminKey, 'POST', '/tenants', { id: globex.id, name: globex.name });
   assert.is(created.status, 201);
@@ -333,8 +390,10 @@ test('a tenant-token session: its tenant only, no switcher, other tenants unreac
   const other = await isolatedContext();
   try {
     const p = other.page;
-    // By keyboard alone: the field has focus, Enter signs in.
+    // By keyboard alone: Tab reaches the key field (the e-mail field has focus first), Enter signs in.
     await p.goto(`${stack.base}/ui/login`);
+    await p.locator('#email:focus').waitFor();
+    for (let i = 0; i < 10 && !(await p.locator('#credential:focus').count()); i++) await p.keyboard.press('Tab');
     await p.locator('#credential:focus').waitFor();
     await p.keyboard.type(tok.body.token);
     await p.keyboard.press('Enter');
@@ -433,8 +492,9 @@ test('sign-out ends the session on the server, not only in this browser', async 
   await page.waitForURL(`${stack.base}/ui/login`);
   const replay = await fetch(`${stack.base}/ui/session`, { headers: { cookie: `stk_session=${cookie.value}` } });
   assert.is(replay.status, 401);
+  // Sign-in, and back to the page asked for afterwards.
   const res = await page.goto(`${stack.base}/ui/t/${acme.id}/alerts`);
-  assert.match(res!.url(), /\/ui\/login$/);
+  assert.ok(res!.url().endsWith(`/ui/login?next=${encodeURIComponent(`/ui/t/${acme.id}/alerts`)}`), res!.url());
 });
 
 test.run();

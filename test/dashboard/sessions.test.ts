@@ -82,7 +82,8 @@ test('a token revoked by an admin ends the dashboard sessions made with it', asy
   assert.is((await apiCall(a.base, a.adminKey, 'POST', `/tenants/${t.id}/tokens/${t.tokenId}/revoke`, {})).status, 200);
   const page = await fetch(`${a.base}/ui/t/${t.id}/alerts`, { headers: { cookie: s.cookie }, redirect: 'manual' });
   assert.is(page.status, 303);
-  assert.is(page.headers.get('location'), '/ui/login');
+  // To sign-in, and back to this page afterwards.
+  assert.is(page.headers.get('location'), `/ui/login?next=${encodeURIComponent(`/ui/t/${t.id}/alerts`)}`);
   assert.match(page.headers.get('set-cookie') ?? '', /Max-Age=0/);
   assert.is((await fetch(`${a.base}/ui/session`, { headers: { cookie: s.cookie } })).status, 401);
 });
@@ -178,13 +179,50 @@ test("live stream: only the chosen tenant's events, and only for a session that 
     const ours = await apiCall(a.base, mine.token, 'POST', `/tenants/${mine.id}/incidents`, { title: 'ours', severity: 'low' });
     assert.is(theirs.status, 201);
     assert.is(ours.status, 201);
-    const got = await next(/event: incident\ndata: .*\n\n/);
+    const got = await next(/event: change\ndata: .*\n\n/);
     const change = JSON.parse(got.split('data: ')[1]!);
-    assert.equal({ type: change.type, id: change.id }, { type: 'incident.opened', id: ours.body.id });
+    assert.equal(
+      { tenant: change.tenant, kind: change.kind, type: change.type, id: change.id },
+      { tenant: mine.id, kind: 'incident', type: 'incident.opened', id: ours.body.id },
+    );
     assert.not.ok(got.includes(theirs.body.id));
   } finally {
     // Left open on purpose: the server ends it when it shuts down (after this suite), the path a
     // browser left open on the page takes.
+    reader.releaseLock();
+  }
+});
+
+test('one stream for several customers (the tabs of a browser): each change says whose it is; one customer the session cannot see refuses the whole stream', async () => {
+  const one = await newTenantWithToken();
+  const two = await newTenantWithToken();
+  const token = await signIn(a.base, one.token);
+  const mixed = await fetch(`${a.base}/ui/live?tenant=${one.id}&tenant=${two.id}`, { headers: { cookie: token.cookie } });
+  assert.is(mixed.status, 404);
+  const admin = await signIn(a.base, a.adminKey);
+  const res = await fetch(`${a.base}/ui/live?tenant=${one.id}&tenant=${two.id}`, { headers: { cookie: admin.cookie } });
+  assert.is(res.status, 200);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  const until = async (n: number): Promise<Array<{ tenant: string; id: string }>> => {
+    for (;;) {
+      const events = [...buf.matchAll(/event: change\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1]!) as { tenant: string; id: string });
+      if (events.length >= n) return events;
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buf += value;
+    }
+  };
+  try {
+    while (!/event: ready\ndata: (.*)\n\n/.test(buf)) buf += (await reader.read()).value ?? '';
+    const ready = JSON.parse(/event: ready\ndata: (.*)\n\n/.exec(buf)![1]!) as { tokens: Record<string, string> };
+    assert.equal(Object.keys(ready.tokens).sort(), [one.id, two.id].sort());
+    const i1 = await apiCall(a.base, a.adminKey, 'POST', `/tenants/${one.id}/incidents`, { title: 'one', severity: 'low' });
+    const i2 = await apiCall(a.base, a.adminKey, 'POST', `/tenants/${two.id}/incidents`, { title: 'two', severity: 'low' });
+    const got = await until(2);
+    assert.ok(got.some((e) => e.tenant === one.id && e.id === i1.body.id));
+    assert.ok(got.some((e) => e.tenant === two.id && e.id === i2.body.id));
+  } finally {
     reader.releaseLock();
   }
 });

@@ -177,8 +177,8 @@ function ipToInt(ip: string): number {
   return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 }
 
-/** A 10.x.y.z/30 that overlaps no address or route the host has now. */
-async function pickSubnet(): Promise<{ hostAddress: string; dcAddress: string }> {
+/** A 10.x.y.z/30 that overlaps no address or route the host has now (the DC and the EDR namespaces use it). */
+export async function pickSubnet(): Promise<{ hostAddress: string; dcAddress: string }> {
   const text = `${await run('ip', ['-o', '-4', 'addr', 'show'])}\n${await run('ip', ['-4', 'route', 'show', 'table', 'all'])}`;
   const taken = [...text.matchAll(/(\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?/g)].map((m) => {
     const bits = Number(m[2] ?? 32);

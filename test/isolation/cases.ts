@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { channelInput, customRuleYaml } from './world.ts';
+
 /**
  * One case per operator route under /api/v1/tenants/{tenant}: a valid body to send, aimed at the
  * ids of `ids`. The HTTP isolation suite fails for a route that has no case here, so a new route
@@ -9,7 +12,7 @@ export interface RouteCase {
   /** A query that names the target ids (list filters). */
   query?: (ids: Record<string, string>) => string;
   /** Routes whose path names no item: what a foreign id in body or query must give. */
-  foreign?: 'not-found' | 'empty-list' | 'none';
+  foreign?: 'not-found' | 'empty-list' | 'empty-export' | 'none';
   /** What the tenant's own operator gets with its own ids, when not 200 (the world has no sealer, so nothing is sealed). */
   ownStatus?: number;
 }
@@ -26,6 +29,22 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/tokens': { foreign: 'none' },
   'POST /api/v1/tenants/{tenant}/tokens/{tokenId}/revoke': {},
   'GET /api/v1/tenants/{tenant}/overview': { foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/stats': { query: () => 'days=30', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/agents/export': { query: (i) => `format=json&hostname=${i.hostname ?? 'x'}`, foreign: 'empty-export' },
+  'GET /api/v1/tenants/{tenant}/commands/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'POST /api/v1/tenants/{tenant}/commands/{commandId}/cancel': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/alerts/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'POST /api/v1/tenants/{tenant}/alerts/bulk': { body: (i) => ({ action: 'acknowledge', alertIds: [i.spareAlertId] }), foreign: 'not-found' },
+  'GET /api/v1/tenants/{tenant}/incidents/export': { query: () => 'format=json&status=open', foreign: 'none' },
+  'POST /api/v1/tenants/{tenant}/incidents/{incidentId}/comments': { body: () => ({ text: 'test' }) },
+  'POST /api/v1/tenants/{tenant}/incidents/{incidentId}/reopen': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/findings/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'POST /api/v1/tenants/{tenant}/findings/bulk': {
+    body: (i) => ({ findingIds: [i.findingId], state: 'false-positive', reason: 'test' }),
+    foreign: 'not-found',
+  },
+  'GET /api/v1/tenants/{tenant}/scans/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
+  'GET /api/v1/tenants/{tenant}/evidence/export': { query: (i) => `format=json&agentId=${i.agentId}`, foreign: 'empty-export' },
   'GET /api/v1/tenants/{tenant}/agents': { query: (i) => `hostname=${i.hostname ?? 'x'}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/agents/{agentId}': {},
   'POST /api/v1/tenants/{tenant}/agents/{agentId}/revoke': { body: () => ({ reason: 'test' }) },
@@ -46,11 +65,47 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/findings/{findingId}': {},
   'PATCH /api/v1/tenants/{tenant}/findings/{findingId}': { body: () => ({ state: 'false-positive', reason: 'test' }) },
   'GET /api/v1/tenants/{tenant}/scans': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
-  'GET /api/v1/tenants/{tenant}/scans/{scanId}': {},
+  'GET /api/v1/tenants/{tenant}/scans/{runId}': {},
+  'POST /api/v1/tenants/{tenant}/scans': { body: () => ({ targets: ['192.0.2.1'], ports: [443] }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/scans/{runId}/diff': {},
+  'GET /api/v1/tenants/{tenant}/scans/{runId}/items': { query: () => 'state=open' },
+  'GET /api/v1/tenants/{tenant}/scans/{runId}/items/{itemId}': {},
+  'GET /api/v1/tenants/{tenant}/scans/{runId}/items/{itemId}/proof': {},
+  'GET /api/v1/tenants/{tenant}/attack-surface': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/attack-surface': { body: () => ({ targets: ['192.0.2.0/28'] }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/assets/hosts': { foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/assets/ports': { query: () => 'state=open', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/assets/certificates': { query: () => 'served=yes', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/assets/services': { foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/patch-settings': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/patch-settings': { body: () => ({ thresholdDays: 10 }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/patches': { foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/patches/hosts': { query: () => 'compliant=yes', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/patches/hosts/{agentId}': {},
+  'GET /api/v1/tenants/{tenant}/patches/packages': { query: () => 'security=yes', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/patches/trend': { query: () => 'days=7', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/patches/jobs': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/patches/jobs/{jobId}': {},
   'GET /api/v1/tenants/{tenant}/evidence': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/evidence/{evidenceId}': {},
   'POST /api/v1/tenants/{tenant}/evidence/{evidenceId}/transfer': { body: () => ({ to: 'mallory' }) },
   'POST /api/v1/tenants/{tenant}/evidence/{evidenceId}/seal': { body: () => ({ note: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/agent-config': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/agent-config': { body: () => ({ processes: { intervalMs: 5000 } }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/agents/{agentId}/config': {},
+  'PUT /api/v1/tenants/{tenant}/agents/{agentId}/config': { body: () => ({ connections: { intervalMs: 7000 } }) },
+  'GET /api/v1/tenants/{tenant}/evidence/{evidenceId}/content': {},
+  'GET /api/v1/tenants/{tenant}/processes': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/processes/{processId}': {},
+  'GET /api/v1/tenants/{tenant}/connections': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/connections/{connectionId}': {},
+  'GET /api/v1/tenants/{tenant}/hosts': { query: (i) => `hostname=${i.hostname}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/hosts/{agentId}': {},
+  'GET /api/v1/tenants/{tenant}/telemetry/{seq}/proof': {},
+  'GET /api/v1/tenants/{tenant}/identities': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/identities/{identityId}': {},
+  'GET /api/v1/tenants/{tenant}/identity-changes': { query: (i) => `identityId=${i.identityId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/identity-groups': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit': { query: (i) => `actorId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/audit/{entryId}': {},
   'GET /api/v1/tenants/{tenant}/ledger': { foreign: 'none' },
@@ -58,4 +113,42 @@ export const CASES: Record<string, RouteCase> = {
   // sealed (409); B's is not one of A's events (404, as for an id that does not exist).
   'GET /api/v1/tenants/{tenant}/ledger/proof': { query: (i) => `event=${i.entryId}`, foreign: 'not-found', ownStatus: 409 },
   'GET /api/v1/tenants/{tenant}/ledger/consistency': { query: () => 'from=0', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/audit/export': { query: () => 'format=jsonl', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/audit/refusals': { query: () => 'limit=10', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/access': { foreign: 'none' },
+  // User ids are the install's, not a customer's: naming another customer's user is a grant to a
+  // person (the admin sees every user), not a reach into that customer. A customer admin who
+  // cannot see the user gets 404: test/people/access.test.ts.
+  'PUT /api/v1/tenants/{tenant}/access': { body: (i) => ({ userId: i.userId, roles: ['customer-analyst'] }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/approvals': { query: () => 'status=pending', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/approvals/{approvalId}': {},
+  'POST /api/v1/tenants/{tenant}/approvals/{approvalId}/approve': {},
+  'POST /api/v1/tenants/{tenant}/approvals/{approvalId}/reject': { body: () => ({ reason: 'test' }) },
+  'GET /api/v1/tenants/{tenant}/policy': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/policy': { body: () => ({ approvalExpiryMinutes: 30 }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/detection/rules': { query: () => 'custom=true', foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/detection/rules/{ruleId}': {},
+  'PUT /api/v1/tenants/{tenant}/detection/rules/{ruleId}/setting': { body: () => ({ level: 'high', exclude: { User: ['svc-*'] } }) },
+  'DELETE /api/v1/tenants/{tenant}/detection/rules/{ruleId}/setting': {},
+  'POST /api/v1/tenants/{tenant}/detection/custom-rules': { body: () => ({ name: 'probe.yml', yaml: customRuleYaml(randomUUID()) }), foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/detection/custom-rules/{ruleId}': { body: (i) => ({ name: 'probe.yml', yaml: customRuleYaml(i.ruleId!) }) },
+  'DELETE /api/v1/tenants/{tenant}/detection/custom-rules/{ruleId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/channels': { foreign: 'none' },
+  'POST /api/v1/tenants/{tenant}/notifications/channels': { body: () => channelInput('probe'), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/notifications/channels/{channelId}': {},
+  'PUT /api/v1/tenants/{tenant}/notifications/channels/{channelId}': { body: () => channelInput('probe') },
+  'DELETE /api/v1/tenants/{tenant}/notifications/channels/{channelId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/deliveries': { query: (i) => `alertId=${i.alertId}`, foreign: 'empty-list' },
+  'GET /api/v1/tenants/{tenant}/notifications/deliveries/{deliveryId}': {},
+  'GET /api/v1/tenants/{tenant}/notifications/dead-letters': { query: (i) => `channelId=${i.channelId}`, foreign: 'empty-list' },
+  'POST /api/v1/tenants/{tenant}/notifications/deliveries/{deliveryId}/retry': {},
+  // Leaving and forgetting (issue 16). An erasure names a subject, never an id of another tenant's
+  // stores: the same subject name in another tenant is another subject (another tenant key).
+  'POST /api/v1/tenants/{tenant}/erasures': { body: (i) => ({ subject: `agent:${i.agentId}` }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/retention': { foreign: 'none' },
+  'PUT /api/v1/tenants/{tenant}/retention': { body: () => ({ kind: 'events', days: 30 }), foreign: 'none' },
+  'DELETE /api/v1/tenants/{tenant}': { body: () => ({ confirm: 'x' }), foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/export/read-models': { foreign: 'none' },
+  'GET /api/v1/tenants/{tenant}/machines': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
+  'POST /api/v1/tenants/{tenant}/machines/{machine}/unblock': {},
 };

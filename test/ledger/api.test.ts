@@ -61,7 +61,7 @@ test("GET /tenants/:tenant/ledger: head, height, checkpoint and lag, for the ten
 
 test('sealing lag and counters are in /metrics and /healthz', async ({ f }) => {
   const metrics = await (await fetch(`${f.url}/metrics`)).text();
-  for (const name of ['stk_ledger_lag_events', 'stk_ledger_lag_seconds', 'stk_ledger_sealed_entries_total', 'stk_ledger_blocks_total']) {
+  for (const name of ['stockade_ledger_lag_events', 'stockade_ledger_lag_seconds', 'stockade_ledger_sealed_entries_total', 'stockade_ledger_blocks_total']) {
     assert.match(metrics, new RegExp(`^${name} \\d`, 'm'), name);
   }
   const h = (await f.call('GET', '/healthz')).body;

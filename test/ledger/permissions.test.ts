@@ -158,8 +158,8 @@ test("the separate sealer's own /healthz and /metrics show its lag", async (ctx)
   assert.is(body.checks.sealer.ok, true);
   assert.is(typeof body.checks.sealer.lagEvents, 'number');
   const metrics = await (await fetch(`http://${ctx.sealerHttp}/metrics`)).text();
-  assert.match(metrics, /^stk_ledger_lag_events \d+$/m);
-  assert.match(metrics, /^stk_ledger_blocks_total [1-9]\d*$/m);
+  assert.match(metrics, /^stockade_ledger_lag_events \d+$/m);
+  assert.match(metrics, /^stockade_ledger_blocks_total [1-9]\d*$/m);
 });
 
 test('the auditor verifies and exports with read-only access', async (ctx) => {

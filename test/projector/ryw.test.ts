@@ -83,6 +83,44 @@ test("nothing a tenant receives moves while only another tenant writes: B's acti
   assert.equal(await read(), before);
 });
 
+test("page cursors are sealed per tenant: they page on, show no log position, and another tenant's or an altered one is refused", async () => {
+  const a = freshTenant();
+  const b = freshTenant();
+  await f.tenant(a);
+  await f.tenant(b);
+  const { agentId } = await enrollAgent(f.stk.runtime.log, a);
+  const ids: string[] = [];
+  let last = 0;
+  for (let i = 0; i < 3; i++) {
+    const r = await raiseAlert(f.stk.runtime.log, a, agentId);
+    ids.push(r.alertId);
+    last = r.position;
+  }
+  const waitFor = await readToken(f.stk.runtime.streams, a, last);
+  const p1 = await f.call('GET', `/api/v1/tenants/${a}/alerts?limit=2&waitFor=${waitFor}`);
+  assert.is(p1.status, 200, JSON.stringify(p1.body));
+  const cursor = p1.body.nextCursor as string;
+  assert.match(cursor, /^p1\.[A-Za-z0-9_-]+$/);
+  // The store's own cursor holds `<16-digit sequence>!<id>`; none of it shows through the seal.
+  assert.not.match(Buffer.from(cursor.slice(3), 'base64url').toString('latin1'), /\d{16}|!/);
+  const again = await f.call('GET', `/api/v1/tenants/${a}/alerts?limit=2`);
+  assert.is.not(again.body.nextCursor, cursor, 'a fresh seal on every answer: equal cursors do not show equal places');
+  const p2 = await f.call('GET', `/api/v1/tenants/${a}/alerts?limit=2&cursor=${cursor}`);
+  assert.is(p2.status, 200, JSON.stringify(p2.body));
+  assert.equal([...p1.body.items, ...p2.body.items].map((x: { id: string }) => x.id).sort(), [...ids].sort(), 'the two pages hold the three alerts once each');
+  assert.is(p2.body.nextCursor, null);
+
+  const foreign = await f.call('GET', `/api/v1/tenants/${b}/alerts?limit=2&cursor=${cursor}`);
+  assert.is(foreign.status, 400);
+  assert.is(foreign.body.error.code, 'STK_ERR_VALIDATION');
+  const flipped = `${cursor.slice(0, -2)}${cursor.endsWith('AA') ? 'BA' : 'AA'}`;
+  const altered = await f.call('GET', `/api/v1/tenants/${a}/alerts?limit=2&cursor=${flipped}`);
+  assert.is(altered.status, 400);
+  const plain = Buffer.from(`${String(last).padStart(16, '0')}!${ids[0]}`).toString('base64url');
+  const unsealed = await f.call('GET', `/api/v1/tenants/${a}/alerts?limit=2&cursor=${plain}`);
+  assert.is(unsealed.status, 400, 'a cursor made up from a position is refused');
+});
+
 test('lag in events and seconds is exposed in /metrics and /healthz', async () => {
   const m = await f.call('GET', '/metrics', { token: null });
   assert.match(m.body, /stockade_projector_lag_events \d+/);

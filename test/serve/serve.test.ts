@@ -37,6 +37,23 @@ test('embedded default: starts its own nats-server, is healthy, stops cleanly le
     // The store lives under the data folder.
     await stat(join(dir.path, 'nats', 'store', 'jetstream'));
 
+    // /metrics (prom-client): process and event-loop metrics, latency histograms of the API and
+    // of log appends (the default tenant's creation is one), projection and sealing lags.
+    const call = await fetch(`${running.api}/api/v1/tenants/default`, { headers: { authorization: `Bearer ${key}` } });
+    assert.is(call.status, 200);
+    const metrics = await (await fetch(`${running.api}/metrics`)).text();
+    for (const series of [
+      /^stockade_process_cpu_seconds_total \d/m,
+      /^stockade_nodejs_eventloop_lag_seconds \d/m,
+      /^stockade_http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/tenants\/:tenant"[^}]*status="200"[^}]*\} [1-9]/m,
+      /^stockade_log_append_duration_seconds_count [1-9]/m,
+      /^stockade_projector_apply_lag_seconds_count [1-9]/m,
+      /^stockade_projector_lag_events \d/m,
+      /^stockade_ledger_lag_seconds \d/m,
+    ]) {
+      assert.match(metrics, series);
+    }
+
     // A second serve on the same data folder refuses, and says why.
     const second = runCli(['serve', '--data', dir.path, '--http', `127.0.0.1:${await freePort()}`]);
     assert.is(await second.exited, 1);

@@ -1,5 +1,8 @@
-import { agentCommandDecider } from '../../../commands/agent-commands/decider.ts';
-import { COMMAND_OUTCOMES } from '../../../commands/agent-commands/events.ts';
+import { COMMAND_OUTCOMES, type CommandDispatched } from '../../../commands/agent-commands/events.ts';
+import { machineDecider } from '../../../commands/machines/decider.ts';
+import { COMMAND_EXPIRY_DEFAULTS } from '../../config/settings.ts';
+import { expiryPolicy } from '../../lifecycle/commands.ts';
+import { permissionsOn } from '../access.ts';
 import { agentDecider } from '../../../commands/agents/decider.ts';
 import { alertDecider } from '../../../commands/alerts/decider.ts';
 import { SEVERITIES, type Severity } from '../../../commands/alerts/events.ts';
@@ -8,18 +11,26 @@ import { INCIDENT_STATUSES, type IncidentStatus } from '../../../commands/incide
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
 import type { AlertDoc } from '../../../projections/alerts/projection.ts';
 import type { IncidentDoc } from '../../../projections/incidents/projection.ts';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { agentCommandDecider } from '../../../commands/agent-commands/decider.ts';
+import type { AuditDoc } from '../../../projections/audit/projection.ts';
+import { ACTION_ARGS } from '../../domain/actions.ts';
 import { ACTIONS, PRODUCTS } from '../../domain/products.ts';
+import type { Doc } from '../../store/model.ts';
+import { statsRoute } from './stats.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import type { GatedAction } from '../../../commands/settings/events.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
-import { getRoute, ID, itemCommand, listRoute, mustGet, oneOf, TENANT_PARAM, text } from '../schemas.ts';
+import { exportRoute, getRoute, ID, itemCommand, type ListOptions, listRoute, mustGet, oneOf, TENANT_PARAM, text, withHostnames } from '../schemas.ts';
+import { GATED_COMMANDS, issueDispatch, requestIfGated } from './approvals.ts';
 
 /** An agent not heard from for this long shows as offline. */
 export const AGENT_ONLINE_WINDOW_MS = 5 * 60_000;
 
 /** An agent as operators see it; online/offline is decided here, at read time, not in the projection. */
 export function agentView(a: AgentDoc, now = Date.now()) {
-  const { certFingerprint: _f, ...rest } = a;
+  const { certFingerprint: _f, lastSeenHour: _h, ...rest } = a;
   const connectivity = a.status === 'revoked' ? 'revoked' : now - Date.parse(a.lastSeenAt) <= AGENT_ONLINE_WINDOW_MS ? 'online' : 'offline';
   return { ...rest, connectivity };
 }
@@ -37,17 +48,141 @@ async function countBy(c: TenantContext, collection: string, field: string, valu
   return out;
 }
 
-/** An incident with its alerts. */
+/** An incident with its alerts (and their hosts). */
 async function incidentView(d: IncidentDoc, c: TenantContext) {
-  const alerts = (await Promise.all(d.alertIds.map((id) => c.store.get<AlertDoc>('alerts', id)))).filter((a) => a !== null);
-  return { ...d, alerts };
+  const alerts = (await c.store.getMany<AlertDoc>('alerts', d.alertIds)).filter((a) => a !== null);
+  return { ...d, comments: d.comments ?? [], alerts: await withHostnames(alerts, c) };
 }
+
+/** One document with the host name of its agent. */
+async function withHost(d: Doc, c: TenantContext) {
+  return (await withHostnames([d], c))[0];
+}
+
+/** Audit entries name agents by host name where the actor or the target is one. */
+async function auditNames(items: Doc[], c: TenantContext): Promise<Doc[]> {
+  const agentIds = new Set<string>();
+  const userIds = new Set<string>();
+  for (const d of items as AuditDoc[]) {
+    if (d.actorKind === 'agent') agentIds.add(d.actorId);
+    if (d.aggregateType === 'agent') agentIds.add(d.targetId);
+    // People are named too: `user:<id>` acting, and the person a role change is about.
+    if (d.actorId.startsWith('user:')) userIds.add(d.actorId.slice(5));
+    if (d.aggregateType === 'access') userIds.add(d.targetId);
+  }
+  const ids = [...agentIds];
+  const agents = await c.store.getMany<AgentDoc>('agents', ids);
+  const names = new Map(ids.map((id, i) => [id, agents[i]?.hostname ?? null]));
+  const people = new Map<string, string | null>();
+  await Promise.all([...userIds].map(async (id) => people.set(id, (await c.directory.user(id))?.name ?? null)));
+  return (items as AuditDoc[]).map((d) => ({
+    ...d,
+    actorName: d.actorKind === 'agent' ? (names.get(d.actorId) ?? null) : d.actorId.startsWith('user:') ? (people.get(d.actorId.slice(5)) ?? null) : null,
+    targetName: d.aggregateType === 'agent' ? (names.get(d.targetId) ?? null) : d.aggregateType === 'access' ? (people.get(d.targetId) ?? null) : null,
+  }));
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const argsCheck = new Map<string, ValidateFunction>(Object.entries(ACTION_ARGS).map(([a, schema]) => [a, ajv.compile(schema)]));
+
+/** Refuses a dispatch whose `args` are not what its action takes (`src/domain/actions.ts`). */
+function checkArgs(action: string, args: Record<string, unknown>): void {
+  const check = argsCheck.get(action);
+  if (!check || check(args)) return;
+  const e = check.errors?.[0];
+  const where = e?.instancePath
+    ? e.instancePath.slice(1).replace(/\//g, '.')
+    : ((e?.params as { missingProperty?: string; additionalProperty?: string } | undefined)?.missingProperty ??
+      (e?.params as { additionalProperty?: string } | undefined)?.additionalProperty ??
+      '');
+  throw new StkError('STK_ERR_VALIDATION', `args${where ? `.${where}` : ''} ${e?.message ?? 'is not valid'} for ${action}`, {
+    field: `args${where ? `.${where}` : ''}`,
+  });
+}
+
+/** An expiry longer than the action allows is refused at once, before a four-eyes request is made of it. */
+function checkExpiry(c: TenantContext, action: string, seconds: number | undefined): void {
+  const policy = expiryPolicy(c.req.server.api.lifecycle?.commandExpiry ?? COMMAND_EXPIRY_DEFAULTS, action);
+  if (seconds !== undefined && seconds > policy.maxSeconds)
+    throw new StkError('STK_ERR_AGENT_COMMAND_TTL', `${action} may wait at most ${policy.maxSeconds} s for its agent (--command-expiry)`, {
+      field: 'expiresInSeconds',
+      limit: policy.maxSeconds,
+    });
+}
+
+const ALERT_FILTERS = {
+  status: oneOf(['open', 'acknowledged', 'resolved']),
+  severity: oneOf(SEVERITIES),
+  agentId: ID,
+  incidentId: ID,
+  product: oneOf(['core', ...PRODUCTS]),
+};
+const ALERT_LIST: ListOptions = {
+  sorts: ['raisedAt', 'severity', 'status'],
+  time: 'raisedAt',
+  text: ['title', 'rule'],
+  hostSearch: true,
+  decorate: withHostnames,
+  columns: [
+    'id',
+    'raisedAt',
+    'observedAt',
+    'severity',
+    'status',
+    'title',
+    'rule',
+    'product',
+    'hostname',
+    'agentId',
+    'incidentId',
+    'acknowledgedBy',
+    'resolvedBy',
+    'resolution',
+  ],
+};
+const AGENT_FILTERS = { status: oneOf(['active', 'revoked']), hostname: text(253) };
+const AGENT_LIST: ListOptions = {
+  sorts: ['hostname', 'enrolledAt'],
+  time: 'enrolledAt',
+  text: ['hostname', 'os', 'id'],
+  columns: ['id', 'hostname', 'status', 'connectivity', 'os', 'agentVersion', 'enrolledAt', 'lastSeenAt', 'certNotAfter'],
+};
+const COMMAND_FILTERS = { agentId: ID, status: oneOf(['pending', 'delivered', 'completed', 'cancelled', 'expired']), outcome: oneOf(COMMAND_OUTCOMES) };
+const COMMAND_LIST: ListOptions = {
+  sorts: ['dispatchedAt'],
+  time: 'dispatchedAt',
+  text: ['action', 'output'],
+  hostSearch: true,
+  decorate: withHostnames,
+  columns: ['id', 'dispatchedAt', 'action', 'args', 'hostname', 'agentId', 'status', 'outcome', 'output', 'dispatchedBy'],
+};
+const INCIDENT_FILTERS = { status: oneOf([...INCIDENT_STATUSES, 'closed']), severity: oneOf(SEVERITIES), assignee: text(200) };
+const INCIDENT_LIST: ListOptions = {
+  sorts: ['openedAt', 'updatedAt', 'severity'],
+  time: 'openedAt',
+  text: ['title', 'assignee'],
+  columns: ['id', 'openedAt', 'severity', 'status', 'title', 'assignee', 'alertIds', 'openedBy', 'closedAt', 'closeReason'],
+};
+const AUDIT_FILTERS = { actorKind: oneOf(['operator', 'agent', 'system']), actorId: text(100), aggregateType: text(32), action: text(64), via: text(300) };
+const AUDIT_LIST: ListOptions = {
+  sorts: ['at'],
+  time: 'at',
+  text: ['action', 'actorId', 'targetId'],
+  decorate: auditNames,
+  columns: ['id', 'at', 'actorKind', 'actorId', 'actorName', 'via', 'action', 'aggregateType', 'targetId', 'targetName', 'outcome'],
+};
+
+/** Bulk changes take at most this many items per call (the dashboard sends batches). */
+const BULK_IDS = { type: 'array', items: ID, minItems: 1, maxItems: 100, uniqueItems: true };
+
+/** The outcome of one item of a bulk change. */
+type BulkOutcome = { id: string; outcome: 'changed' | 'unchanged' | 'refused'; code?: string };
 
 export const coreRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/overview`,
-    access: 'read',
+    permission: 'tenant.read',
     area: 'overview',
     params: TENANT_PARAM,
     summary: "Counts for the tenant's overview: agents (online/offline/revoked), alerts, incidents, findings by state",
@@ -73,65 +208,127 @@ export const coreRoutes: TenantRouteDef[] = [
         products: c.tenantDoc.products,
         agents: { online, offline, revoked: await c.store.count('agents', { field: 'status', value: 'revoked' }) },
         alerts: await countBy(c, 'alerts', 'status', ['open', 'acknowledged', 'resolved']),
+        openAlertsBySeverity: Object.fromEntries(
+          await Promise.all(
+            SEVERITIES.map(async (s) => [s, (await c.store.query('alerts', { filter: { status: 'open', severity: s }, limit: 1 })).total] as const),
+          ),
+        ),
         incidents: await countBy(c, 'incidents', 'status', [...INCIDENT_STATUSES, 'closed']),
         ...(findingsOn ? { findings: await countBy(c, 'findings', 'state', ['open', 'accepted-risk', 'remediated', 'false-positive']) } : {}),
         consistencyToken: token,
       };
     },
   }),
-  listRoute('agents', 'agents', { status: oneOf(['active', 'revoked']), hostname: text(253) }, (d) => agentView(d)),
+  statsRoute,
+  listRoute('agents', 'agents', AGENT_FILTERS, (d) => agentView(d), AGENT_LIST),
+  exportRoute('agents', 'agents', AGENT_FILTERS, (d) => agentView(d), AGENT_LIST),
   getRoute('agents', 'agents', 'agentId', (d) => agentView(d)),
-  itemCommand({
+  tenantRoute({
     method: 'POST',
+    url: `${TENANT_PREFIX}/agents/:agentId/revoke`,
+    permission: 'agents.revoke',
     area: 'agents',
-    collection: 'agents',
-    param: 'agentId',
-    action: 'revoke',
-    summary: 'Revoke an agent: refused at once even with an unexpired certificate; it stays visible',
-    body: { properties: { reason: text(500) } },
-    decider: agentDecider,
-    command: (b: { reason?: string }) => ({ kind: 'revoke' as const, reason: b.reason ?? '' }),
-    view: (d) => agentView(d),
+    params: { ...TENANT_PARAM, agentId: ID },
+    summary:
+      'Revoke an agent: refused at once even with an unexpired certificate; it stays visible. `blockMachine` (permission machines.block) also keeps its machine from enrolling again until the block is lifted',
+    body: { properties: { reason: text(500), blockMachine: { type: 'boolean' } } },
+    handler: async (c: TenantContext<{ reason?: string; blockMachine?: boolean }, unknown, { agentId: string }>) => {
+      const id = c.params.agentId;
+      const agent = await mustGet<AgentDoc>(c, 'agents', id);
+      if (c.body.blockMachine) {
+        // Checked before anything is written: a block needs its own permission and the fingerprint the agent sent.
+        if (!permissionsOn(c.principal, c.tenant).has('machines.block'))
+          throw new StkError('STK_ERR_FORBIDDEN', 'blocking a machine needs the permission machines.block', { context: 'machines.block' });
+        if (!agent.machine)
+          throw new StkError('STK_ERR_VALIDATION', 'this agent sent no machine fingerprint when it enrolled; rotate the secret instead', {
+            field: 'blockMachine',
+          });
+      }
+      let r = await c.execute(agentDecider, id, { kind: 'revoke', reason: c.body.reason ?? '' });
+      if (c.body.blockMachine && agent.machine) r = await c.execute(machineDecider, agent.machine, { kind: 'block', agentId: id });
+      const consistencyToken = await c.settle(r.position);
+      const doc = (await c.store.get<AgentDoc>('agents', id)) ?? agent;
+      return { ...agentView(doc), ...(c.body.blockMachine ? { machineBlocked: true } : {}), consistencyToken };
+    },
   }),
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/agents/:agentId/commands`,
-    access: 'write',
+    permission: 'commands.dispatch',
     area: 'commands',
     status: 201,
-    summary: 'Dispatch a command to an agent of this tenant; the agent pulls it over mTLS',
+    fourEyes: true,
+    summary:
+      "Dispatch a command to an agent of this tenant; the agent pulls it over mTLS. A destructive action the customer's policy gates answers 202 with a four-eyes request instead",
     params: { ...TENANT_PARAM, agentId: ID },
     body: {
-      properties: { action: oneOf(Object.keys(ACTIONS)), args: { type: 'object', maxProperties: 32 } },
+      properties: {
+        action: oneOf(Object.keys(ACTIONS)),
+        args: { type: 'object', maxProperties: 32 },
+        expiresInSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 90 * 86_400,
+          description: "How long the command may wait for its agent, counted from when it is issued; the action's default when absent",
+        },
+      },
       required: ['action'],
       maxBytes: 16 * 1024,
     },
-    handler: async (c: TenantContext<{ action: string; args?: Record<string, unknown> }, unknown, { agentId: string }>) => {
+    handler: async (c: TenantContext<{ action: string; args?: Record<string, unknown>; expiresInSeconds?: number }, unknown, { agentId: string }>) => {
       const { agentId } = c.params;
-      const { action, args } = c.body;
-      const agent = await mustGet<AgentDoc>(c, 'agents', agentId);
+      const { action, args, expiresInSeconds } = c.body;
+      await mustGet<AgentDoc>(c, 'agents', agentId);
+      // Arguments and the expiry are checked before anything else, a four-eyes request included.
+      checkArgs(action, args ?? {});
+      checkExpiry(c, action, expiresInSeconds);
+      const request = { kind: 'dispatch' as const, agentId, action, args: args ?? {}, ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}) };
+      if (GATED_COMMANDS.has(action)) {
+        const pending = await requestIfGated(c, action as GatedAction, request);
+        if (pending) return pending;
+      }
       const id = newId();
-      const context = { products: c.tenantDoc.products, suspended: c.tenantDoc.suspended, agentStatus: agent.status };
-      const r = await c.execute(
-        agentCommandDecider,
-        id,
-        { kind: 'dispatch' as const, command: { agentId, action, args: args ?? {} }, context },
-        { known: 'new' },
-      );
-      return { id, agentId, action, status: 'pending', consistencyToken: await c.settle(r.position) };
+      const r = await issueDispatch(c, request, id);
+      const expiresAt = (r.events[0]?.data as CommandDispatched | undefined)?.expiresAt;
+      return { id, agentId, action, status: 'pending', ...(expiresAt ? { expiresAt } : {}), consistencyToken: await c.settle(r.position) };
     },
   }),
-  listRoute('commands', 'commands', { agentId: ID, status: oneOf(['pending', 'delivered', 'completed']), outcome: oneOf(COMMAND_OUTCOMES) }),
-  getRoute('commands', 'commands', 'commandId'),
-
-  listRoute('alerts', 'alerts', {
-    status: oneOf(['open', 'acknowledged', 'resolved']),
-    severity: oneOf(SEVERITIES),
-    agentId: ID,
-    incidentId: ID,
-    product: oneOf(['core', ...PRODUCTS]),
+  listRoute('commands', 'commands', COMMAND_FILTERS, (d) => d, COMMAND_LIST),
+  exportRoute('commands', 'commands', COMMAND_FILTERS, (d) => d, COMMAND_LIST),
+  getRoute('commands', 'commands', 'commandId', withHost),
+  itemCommand({
+    method: 'POST',
+    area: 'commands',
+    collection: 'commands',
+    param: 'commandId',
+    action: 'cancel',
+    summary: 'Cancel a command the agent has not picked up yet; once delivered it can no longer be cancelled',
+    permission: 'commands.dispatch',
+    body: { properties: { reason: { type: 'string', maxLength: 500 } } },
+    decider: agentCommandDecider,
+    command: (b: { reason?: string }) => ({ kind: 'cancel' as const, reason: b.reason ?? '' }),
+    view: withHost,
   }),
-  getRoute('alerts', 'alerts', 'alertId'),
+
+  listRoute('alerts', 'alerts', ALERT_FILTERS, (d) => d, ALERT_LIST),
+  exportRoute('alerts', 'alerts', ALERT_FILTERS, (d) => d, ALERT_LIST),
+  getRoute('alerts', 'alerts', 'alertId', withHost),
+  tenantRoute({
+    method: 'POST',
+    url: `${TENANT_PREFIX}/alerts/bulk`,
+    permission: 'alerts.triage',
+    area: 'alerts',
+    summary: 'Acknowledge or resolve up to 100 alerts in one call; each answers changed, unchanged or refused',
+    params: TENANT_PARAM,
+    body: { properties: { action: oneOf(['acknowledge', 'resolve']), alertIds: BULK_IDS, reason: text(1000) }, required: ['action', 'alertIds'] },
+    handler: async (c: TenantContext<{ action: 'acknowledge' | 'resolve'; alertIds: string[]; reason?: string }>) => {
+      const { action, alertIds, reason } = c.body;
+      if (action === 'resolve' && !reason) throw new StkError('STK_ERR_VALIDATION', 'resolving takes a reason', { field: 'reason' });
+      await checkAlerts(c, alertIds);
+      const command = action === 'resolve' ? { kind: 'resolve' as const, reason: reason! } : { kind: 'acknowledge' as const };
+      return bulk(c, alertIds, (id) => c.execute(alertDecider, id, command));
+    },
+  }),
   itemCommand({
     method: 'POST',
     area: 'alerts',
@@ -139,6 +336,7 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'alertId',
     action: 'ack',
     summary: 'Acknowledge an alert',
+    permission: 'alerts.triage',
     decider: alertDecider,
     command: () => ({ kind: 'acknowledge' as const }),
   }),
@@ -149,17 +347,19 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'alertId',
     action: 'resolve',
     summary: 'Resolve an alert with a reason',
+    permission: 'alerts.triage',
     body: { properties: { reason: text(1000) }, required: ['reason'] },
     decider: alertDecider,
     command: (b: { reason: string }) => ({ kind: 'resolve' as const, reason: b.reason }),
   }),
 
-  listRoute('incidents', 'incidents', { status: oneOf([...INCIDENT_STATUSES, 'closed']), severity: oneOf(SEVERITIES), assignee: text(200) }),
+  listRoute('incidents', 'incidents', INCIDENT_FILTERS, (d) => d, INCIDENT_LIST),
+  exportRoute('incidents', 'incidents', INCIDENT_FILTERS, (d) => d, INCIDENT_LIST),
   getRoute('incidents', 'incidents', 'incidentId', incidentView),
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/incidents`,
-    access: 'write',
+    permission: 'incidents.manage',
     area: 'incidents',
     status: 201,
     summary: 'Open an incident, by hand or from alerts',
@@ -180,18 +380,55 @@ export const coreRoutes: TenantRouteDef[] = [
     area: 'incidents',
     collection: 'incidents',
     param: 'incidentId',
-    summary: "Change an incident's status or assignee",
-    body: { properties: { status: oneOf(INCIDENT_STATUSES), assignee: text(200) } },
+    summary: "Change an incident's title, severity, status or assignee (`assignee: null` clears it)",
+    permission: 'incidents.manage',
+    body: {
+      properties: {
+        title: text(300),
+        severity: oneOf(SEVERITIES),
+        status: oneOf(INCIDENT_STATUSES),
+        assignee: { anyOf: [text(200), { type: 'null' }] },
+      },
+    },
     decider: incidentDecider,
-    command: (b: { status?: IncidentStatus; assignee?: string }) => {
-      if (b.status === undefined && b.assignee === undefined) throw new StkError('STK_ERR_VALIDATION', 'give status or assignee', { field: 'status' });
+    command: (b: { title?: string; severity?: Severity; status?: IncidentStatus; assignee?: string | null }) => {
+      if (b.status === undefined && b.assignee === undefined && b.title === undefined && b.severity === undefined) {
+        throw new StkError('STK_ERR_VALIDATION', 'give title, severity, status or assignee', { field: 'status' });
+      }
       return { kind: 'update' as const, ...b };
     },
+    view: incidentView,
+  }),
+  itemCommand({
+    method: 'POST',
+    area: 'incidents',
+    collection: 'incidents',
+    param: 'incidentId',
+    action: 'comments',
+    summary: 'Add a comment to an incident (also after it is closed)',
+    permission: 'incidents.manage',
+    body: { properties: { text: text(4000) }, required: ['text'] },
+    decider: incidentDecider,
+    command: (b: { text: string }) => ({ kind: 'comment' as const, text: b.text }),
+    view: incidentView,
+  }),
+  itemCommand({
+    method: 'POST',
+    area: 'incidents',
+    collection: 'incidents',
+    param: 'incidentId',
+    action: 'reopen',
+    summary: 'Reopen a closed incident, with a reason',
+    permission: 'incidents.manage',
+    body: { properties: { reason: text(1000) }, required: ['reason'] },
+    decider: incidentDecider,
+    command: (b: { reason: string }) => ({ kind: 'reopen' as const, reason: b.reason }),
+    view: incidentView,
   }),
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/incidents/:incidentId/alerts`,
-    access: 'write',
+    permission: 'incidents.manage',
     area: 'incidents',
     summary: 'Link more alerts to an incident',
     params: { ...TENANT_PARAM, incidentId: ID },
@@ -212,11 +449,33 @@ export const coreRoutes: TenantRouteDef[] = [
     param: 'incidentId',
     action: 'close',
     summary: 'Close an incident with a reason',
+    permission: 'incidents.manage',
     body: { properties: { reason: text(1000) }, required: ['reason'] },
     decider: incidentDecider,
     command: (b: { reason: string }) => ({ kind: 'close' as const, reason: b.reason }),
   }),
 
-  listRoute('audit', 'audit', { actorKind: oneOf(['operator', 'agent', 'system']), actorId: text(100), aggregateType: text(32), action: text(64) }),
-  getRoute('audit', 'audit', 'entryId'),
+  listRoute('audit', 'audit', AUDIT_FILTERS, (d) => d, AUDIT_LIST),
+  getRoute('audit', 'audit', 'entryId', async (d, c) => (await auditNames([d], c))[0]),
 ];
+
+/**
+ * Runs one command per item, in order, each through the write pipeline as its own aggregate: an
+ * item already in the asked state, or past it, is reported (not a failure of the call); a fault of
+ * the log stops the call (what was done stays done, and says so in the audit log).
+ */
+export async function bulk(c: TenantContext, ids: string[], run: (id: string) => Promise<{ position: number; events: unknown[] }>) {
+  const results: BulkOutcome[] = [];
+  let last = 0;
+  for (const id of ids) {
+    try {
+      const r = await run(id);
+      if (r.position > last) last = r.position;
+      results.push({ id, outcome: r.events.length ? 'changed' : 'unchanged' });
+    } catch (err) {
+      if (!(err instanceof StkError) || err.code !== 'STK_ERR_INVALID_TRANSITION') throw err;
+      results.push({ id, outcome: 'refused', code: err.code });
+    }
+  }
+  return { results, consistencyToken: last ? await c.settle(last) : c.readToken() };
+}

@@ -14,7 +14,7 @@ export const ledgerRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/ledger`,
-    access: 'read',
+    permission: 'ledger.read',
     area: 'ledger',
     summary: "The tenant's ledger chain: head, height, blocks, last checkpoint and sealing lag",
     params: { ...TENANT_PARAM },
@@ -23,7 +23,7 @@ export const ledgerRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/ledger/proof`,
-    access: 'read',
+    permission: 'ledger.read',
     area: 'ledger',
     summary:
       "Inclusion proof of one event: its record, its chain entry, the audit path to the root of the tenant's tree, and the signed tree head (docs/ledger-format.md, Proofs)",
@@ -40,7 +40,7 @@ export const ledgerRoutes: TenantRouteDef[] = [
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/ledger/consistency`,
-    access: 'read',
+    permission: 'ledger.read',
     area: 'ledger',
     summary: "Consistency proof that the tenant's tree of `to` leaves extends the tree of `from` leaves, with both signed tree heads",
     params: { ...TENANT_PARAM },

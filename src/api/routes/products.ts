@@ -3,27 +3,84 @@ import { evidenceDecider } from '../../../commands/evidence/decider.ts';
 import { findingDecider } from '../../../commands/findings/decider.ts';
 import { FINDING_STATES, type FindingState } from '../../../commands/findings/events.ts';
 import { PRODUCTS } from '../../domain/products.ts';
-import type { TenantRouteDef } from '../route.ts';
-import { getRoute, ID, itemCommand, listRoute, oneOf, text } from '../schemas.ts';
+import type { Doc } from '../../store/model.ts';
+import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
+import { exportRoute, getRoute, ID, itemCommand, type ListOptions, listRoute, mustGet, oneOf, TENANT_PARAM, text, withHostnames } from '../schemas.ts';
+import { bulk } from './core.ts';
 
-/** Routes of product areas (findings, scans, evidence): the guard refuses them while the product is off. */
+const withHost = async (d: Doc, c: TenantContext) => (await withHostnames([d], c))[0];
+
+const FINDING_FILTERS = { state: oneOf(FINDING_STATES), severity: oneOf(SEVERITIES), agentId: ID, product: oneOf(PRODUCTS) };
+const FINDING_LIST: ListOptions = {
+  sorts: ['reportedAt', 'severity'],
+  time: 'reportedAt',
+  text: ['title', 'subject'],
+  hostSearch: true,
+  decorate: withHostnames,
+  columns: ['id', 'reportedAt', 'observedAt', 'severity', 'state', 'title', 'subject', 'product', 'hostname', 'agentId'],
+};
+const SCAN_FILTERS = { agentId: ID, product: oneOf(PRODUCTS), status: oneOf(['requested', 'refused', 'completed']), commandId: ID };
+const SCAN_LIST: ListOptions = {
+  sorts: ['finishedAt'],
+  time: 'finishedAt',
+  decorate: withHostnames,
+  columns: ['id', 'status', 'source', 'startedAt', 'finishedAt', 'product', 'hostname', 'agentId', 'itemCount', 'merkleRoot'],
+};
+const EVIDENCE_FILTERS = { agentId: ID, sealed: oneOf(['true', 'false']) };
+const EVIDENCE_LIST: ListOptions = {
+  sorts: ['collectedAt'],
+  time: 'collectedAt',
+  text: ['name', 'sha256', 'holder'],
+  hostSearch: true,
+  decorate: withHostnames,
+  columns: ['id', 'collectedAt', 'name', 'sha256', 'sizeBytes', 'hostname', 'agentId', 'holder', 'sealed'],
+};
+
+/** Routes of product areas (findings, scans, evidence; a run's items, diff and proofs are in attack-surface.ts): the guard refuses them while the product is off. */
 export const productRoutes: TenantRouteDef[] = [
-  listRoute('findings', 'findings', { state: oneOf(FINDING_STATES), severity: oneOf(SEVERITIES), agentId: ID, product: oneOf(PRODUCTS) }),
-  getRoute('findings', 'findings', 'findingId'),
+  listRoute('findings', 'findings', FINDING_FILTERS, (d) => d, FINDING_LIST),
+  exportRoute('findings', 'findings', FINDING_FILTERS, (d) => d, FINDING_LIST),
+  getRoute('findings', 'findings', 'findingId', withHost),
+  tenantRoute({
+    method: 'POST',
+    url: `${TENANT_PREFIX}/findings/bulk`,
+    permission: 'findings.triage',
+    area: 'findings',
+    summary: 'Triage up to 100 findings in one call, with one state and reason; each answers changed, unchanged or refused',
+    params: TENANT_PARAM,
+    body: {
+      properties: {
+        findingIds: { type: 'array', items: ID, minItems: 1, maxItems: 100, uniqueItems: true },
+        state: oneOf(FINDING_STATES.filter((s) => s !== 'open')),
+        reason: text(1000),
+      },
+      required: ['findingIds', 'state', 'reason'],
+    },
+    handler: async (c: TenantContext<{ findingIds: string[]; state: Exclude<FindingState, 'open'>; reason: string }>) => {
+      const { findingIds, state, reason } = c.body;
+      // Every finding must be this tenant's: another tenant's id is "not found", like a missing one.
+      for (const id of findingIds) await mustGet(c, 'findings', id);
+      return bulk(c, findingIds, (id) => c.execute(findingDecider, id, { kind: 'triage', state, reason }));
+    },
+  }),
   itemCommand({
     method: 'PATCH',
     area: 'findings',
     collection: 'findings',
     param: 'findingId',
     summary: 'Triage a finding: accepted-risk, remediated or false-positive, with a reason',
+    permission: 'findings.triage',
     body: { properties: { state: oneOf(FINDING_STATES.filter((s) => s !== 'open')), reason: text(1000) }, required: ['state', 'reason'] },
     decider: findingDecider,
     command: (b: { state: Exclude<FindingState, 'open'>; reason: string }) => ({ kind: 'triage' as const, state: b.state, reason: b.reason }),
   }),
-  listRoute('scans', 'scans', { agentId: ID, product: oneOf(PRODUCTS) }),
-  getRoute('scans', 'scans', 'scanId'),
-  listRoute('evidence', 'evidence', { agentId: ID, sealed: oneOf(['true', 'false']) }),
-  getRoute('evidence', 'evidence', 'evidenceId'),
+  listRoute('scans', 'scans', SCAN_FILTERS, (d) => d, SCAN_LIST),
+  exportRoute('scans', 'scans', SCAN_FILTERS, (d) => d, SCAN_LIST),
+  // `:runId`, like the run's items, diff and proofs (src/api/routes/attack-surface.ts).
+  getRoute('scans', 'scans', 'runId', withHost),
+  listRoute('evidence', 'evidence', EVIDENCE_FILTERS, (d) => d, EVIDENCE_LIST),
+  exportRoute('evidence', 'evidence', EVIDENCE_FILTERS, (d) => d, EVIDENCE_LIST),
+  getRoute('evidence', 'evidence', 'evidenceId', withHost),
   itemCommand({
     method: 'POST',
     area: 'evidence',
@@ -31,6 +88,7 @@ export const productRoutes: TenantRouteDef[] = [
     param: 'evidenceId',
     action: 'transfer',
     summary: 'Record a transfer of custody',
+    permission: 'evidence.custody',
     body: { properties: { to: text(200), note: { type: 'string', maxLength: 1000 } }, required: ['to'] },
     decider: evidenceDecider,
     command: (b: { to: string; note?: string }) => ({ kind: 'transfer' as const, to: b.to, note: b.note ?? '' }),
@@ -42,6 +100,7 @@ export const productRoutes: TenantRouteDef[] = [
     param: 'evidenceId',
     action: 'seal',
     summary: 'Seal evidence: its custody chain ends here',
+    permission: 'evidence.custody',
     body: { properties: { note: { type: 'string', maxLength: 1000 } } },
     decider: evidenceDecider,
     command: (b: { note?: string }, c) => ({ kind: 'seal' as const, by: c.actor.id, note: b.note ?? '' }),

@@ -1,0 +1,188 @@
+/**
+ * The detector split across processes, like the sealer: a worker leases partitions
+ * (`src/partitions/leases.ts`, bucket `stk-leases-detector`) and runs one PartitionWorker per
+ * partition it holds. A worker that dies has its partitions lapse to the others, whose new
+ * PartitionWorker resumes from the partition's checkpoint and consumers.
+ */
+import { EventEmitter } from 'node:events';
+import { newId } from '../ids.ts';
+import { type Bucket, EVENT_PARTITIONS, type EventLog, type Streams } from '../log/mod.ts';
+import type { Logger } from '../logger.ts';
+import type { TransportOptions } from '../notify/deliver.ts';
+import type { RetryPolicy } from '../notify/retry.ts';
+import type { SecretBox } from '../notify/secrets.ts';
+import { PartitionLeases } from '../partitions/leases.ts';
+import { ensureTelemetryStream } from '../telemetry/ensure.ts';
+import { AlertWriter, DETECTOR_BUCKET } from './alert-writer.ts';
+import { type DetectorCounters, PartitionWorker } from './partition.ts';
+import type { Rule } from './types.ts';
+
+export interface DetectorOptions {
+  log: EventLog;
+  streams: Streams;
+  /** The rules every tenant starts from (the built-in pack). */
+  pack: readonly Rule[];
+  box: SecretBox;
+  transport: TransportOptions;
+  retryPolicy?: RetryPolicy;
+  logger: Logger;
+  /** @defaultValue Date.now */
+  clock?: () => number;
+  /** @defaultValue 10 minutes */
+  silenceMs?: number;
+  /** Ticks on a timer every tickMs; 0: the owner calls `tick()`. @defaultValue 1000 */
+  tickMs?: number;
+  /** @defaultValue 5000 */
+  checkpointMs?: number;
+  replicas?: number;
+  /** @defaultValue a new random id */
+  workerId?: string;
+  /** @defaultValue EVENT_PARTITIONS */
+  partitions?: number;
+  /** @defaultValue 5000 */
+  leaseMs?: number;
+  telemetryBatch?: number;
+}
+
+/** Default silence after which an agent is reported silent. */
+export const DEFAULT_SILENCE_MS = 10 * 60_000;
+
+/** See the module comment. */
+export class Detector extends EventEmitter<{ partitions: [number[]] }> {
+  readonly #o: DetectorOptions;
+  readonly #workers = new Map<number, PartitionWorker>();
+  readonly #leases: PartitionLeases;
+  #kv: Bucket | null = null;
+  #writer: AlertWriter | null = null;
+  #changing: Promise<void> = Promise.resolve();
+  #closed = false;
+  #reconcile: NodeJS.Timeout | null = null;
+
+  private constructor(o: DetectorOptions) {
+    super();
+    this.#o = o;
+    this.#leases = new PartitionLeases(o.streams, {
+      bucket: 'stk-leases-detector',
+      workerId: o.workerId ?? newId(),
+      partitions: o.partitions ?? EVENT_PARTITIONS,
+      leaseMs: o.leaseMs ?? 5000,
+      replicas: o.replicas ?? 1,
+      logger: o.logger,
+      onChange: (owned) => this.#apply(owned),
+    });
+  }
+
+  /** Joins the detector group: leases partitions and starts a worker for each. */
+  static async start(o: DetectorOptions): Promise<Detector> {
+    const d = new Detector(o);
+    // The ingress creates TELEMETRY too; the detector may start first.
+    // Created if missing, never updated: its retention is the configuration's, set by serve and the ingress.
+    await ensureTelemetryStream(o.streams, { replicas: o.replicas ?? 1 }, o.logger, { createOnly: true });
+    d.#kv = await o.streams.bucket(DETECTOR_BUCKET, { history: 1, replicas: o.replicas ?? 1 });
+    d.#writer = new AlertWriter(o.log, d.#kv);
+    await d.#leases.start();
+    await d.#changing;
+    // A partition whose worker failed (NATS trouble, a loop that stopped) is started again here.
+    d.#reconcile = setInterval(() => void d.#apply(d.#leases.owned), o.leaseMs ?? 5000);
+    d.#reconcile.unref();
+    return d;
+  }
+
+  /** Partitions this process detects on now. */
+  get partitions(): number[] {
+    return [...this.#workers.keys()].sort((a, b) => a - b);
+  }
+
+  /** The worker of partition p, if this process holds it. */
+  worker(p: number): PartitionWorker | undefined {
+    return this.#workers.get(p);
+  }
+
+  /** Ticks every worker at `nowMs` (the clock's by default). */
+  async tick(nowMs?: number): Promise<void> {
+    await Promise.all([...this.#workers.values()].map((w) => w.tick(nowMs)));
+  }
+
+  /** Sums of every worker's counters. */
+  get counters(): DetectorCounters & { delivered: number; deadLettered: number; attempts: number } {
+    const c = { items: 0, matches: 0, raised: 0, counted: 0, records: 0, delivered: 0, deadLettered: 0, attempts: 0 };
+    for (const w of this.#workers.values()) {
+      for (const k of ['items', 'matches', 'raised', 'counted', 'records'] as const) c[k] += w.counters[k];
+      c.delivered += w.outbox.counters.delivered;
+      c.deadLettered += w.outbox.counters.deadLettered;
+      c.attempts += w.outbox.counters.attempts;
+    }
+    return c;
+  }
+
+  /** Partitions whose worker stopped on an error (restarted on the next lease round). */
+  get failed(): number[] {
+    return [...this.#workers].filter(([, w]) => w.failure !== null).map(([p]) => p);
+  }
+
+  /** Stops every worker and writes their checkpoints, then releases every lease (others take over at once). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#reconcile) clearInterval(this.#reconcile);
+    await this.#changing;
+    // Checkpoints first, leases after: no one takes a partition over before its checkpoint is written.
+    await Promise.all([...this.#workers.values()].map((w) => w.stop()));
+    this.#workers.clear();
+    await this.#leases.stop();
+  }
+
+  /** Stops without releasing leases or writing checkpoints: what a killed process leaves (tests). */
+  async halt(): Promise<void> {
+    this.#closed = true;
+    if (this.#reconcile) clearInterval(this.#reconcile);
+    this.#leases.pause();
+    await this.#changing;
+    await Promise.all([...this.#workers.values()].map((w) => w.halt()));
+    this.#workers.clear();
+  }
+
+  #apply(owned: ReadonlySet<number>): Promise<void> {
+    this.#changing = this.#changing
+      .then(async () => {
+        let changed = false;
+        for (const [p, w] of [...this.#workers]) {
+          if (owned.has(p) && w.failure === null) continue;
+          changed = true;
+          this.#workers.delete(p);
+          // Halted, never checkpointed: a worker that failed may have half-applied a record, and a
+          // partition that moved away may already be checkpointed by its new owner. Either way the
+          // next worker reads again from the last checkpoint, which writes nothing twice.
+          await w.halt();
+        }
+        for (const p of owned) {
+          if (this.#workers.has(p) || this.#closed) continue;
+          changed = true;
+          const w = await PartitionWorker.start({
+            partition: p,
+            log: this.#o.log,
+            streams: this.#o.streams,
+            kv: this.#kv!,
+            pack: this.#o.pack,
+            writer: this.#writer!,
+            box: this.#o.box,
+            transport: this.#o.transport,
+            ...(this.#o.retryPolicy ? { retryPolicy: this.#o.retryPolicy } : {}),
+            clock: this.#o.clock ?? Date.now,
+            silenceMs: this.#o.silenceMs ?? DEFAULT_SILENCE_MS,
+            tickMs: this.#o.tickMs ?? 1000,
+            checkpointMs: this.#o.checkpointMs ?? 5000,
+            ...(this.#o.telemetryBatch ? { telemetryBatch: this.#o.telemetryBatch } : {}),
+            logger: this.#o.logger,
+          });
+          this.#workers.set(p, w);
+        }
+        if (!changed) return;
+        this.#o.logger.info({ partitions: this.partitions }, 'detector partitions');
+        this.emit('partitions', this.partitions);
+      })
+      .catch((err: unknown) => {
+        this.#o.logger.error({ err }, 'cannot apply detector partition change; the next lease round retries');
+      });
+    return this.#changing;
+  }
+}
