@@ -388,9 +388,14 @@ export class Streams {
     const feed = await this.#ordered(stream, o.filter, range.from - 1);
     const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
     try {
+      let next = range.from;
       for await (const m of feed) {
         watchdog.progress();
+        // An ordered consumer recreated after a failover can hand a sequence out again: the
+        // scan's order is strictly increasing, whatever the consumer does.
+        if (m.seq < next) continue;
         if (m.seq > range.to) return;
+        next = m.seq + 1;
         yield m;
         if (m.seq >= range.to || (m.info.pending === 0 && !(await this.#moreUpTo(stream, o.filter, m.seq)))) return;
       }
@@ -413,9 +418,12 @@ export class Streams {
     const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
     let n = 0;
     try {
+      let next = range.from;
       for await (const m of feed) {
         watchdog.progress();
+        if (m.seq < next) continue;
         if (m.seq > range.to) return n;
+        next = m.seq + 1;
         n++;
         const pending = each(m);
         if (pending) await pending;
