@@ -39,7 +39,7 @@ export interface Selection<T> {
 
 export interface DataListProps<T extends { id: string }> {
   tenant: string;
-  /** The list route under the tenant (`alerts`); its `/export` sibling downloads the filtered list. */
+  /** The list route under the tenant (`alerts`, `notifications/deliveries`); its `/export` sibling downloads the filtered list. */
   area: string;
   caption: string;
   /** Singular and plural nouns for counts. */
@@ -114,7 +114,7 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
     }
     try {
       const next = await api.get<ListPage<T>>(
-        tpath(p.tenant, p.area),
+        tpath(p.tenant, ...p.area.split('/')),
         { ...query, limit, ...(cursor ? { cursor } : {}), ...(o.waitFor ? { waitFor: o.waitFor } : {}) },
         ctl.signal,
       );
@@ -181,7 +181,7 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
   );
   const selectedCount = allMatching ? total : ticked.size;
   const allOnPage = rows.length > 0 && rows.every((r) => ticked.has(r.id));
-  const idp = `${p.area}${p.inAddress === false ? '-embedded' : ''}`;
+  const idp = `${p.area.replace(/\//g, '-')}${p.inAddress === false ? '-embedded' : ''}`;
 
   const filterControls = (p.filters ?? []).map((f) => {
     const id = `filter-${idp}-${f.name}`;
@@ -265,15 +265,20 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
       </fieldset>
       <div class="list-bar">
         <p class="total" aria-live="off">
-          {busy ? 'Loading…' : `${exact ? '' : 'more than '}${plural(total, p.noun[0], p.noun[1])}`}
+          {busy
+            ? 'Loading…'
+            : page?.total === undefined
+              ? // Lists without a total (telemetry, newest first): what is shown, and whether more follow.
+                `${plural(rows.length, p.noun[0], p.noun[1])} shown${page?.nextCursor ? ', more on the next page' : ''}`
+              : `${exact ? '' : 'more than '}${plural(total, p.noun[0], p.noun[1])}`}
         </p>
         {p.exportable !== false ? (
           <p class="export">
             Export:{' '}
-            <a href={api.href(tpath(p.tenant, p.area, 'export'), { ...query, format: 'csv' })} download>
+            <a href={api.href(tpath(p.tenant, ...p.area.split('/'), 'export'), { ...query, format: 'csv' })} download>
               CSV
             </a>{' '}
-            <a href={api.href(tpath(p.tenant, p.area, 'export'), { ...query, format: 'json' })} download>
+            <a href={api.href(tpath(p.tenant, ...p.area.split('/'), 'export'), { ...query, format: 'json' })} download>
               JSON
             </a>
           </p>
@@ -384,7 +389,7 @@ export async function collectIds(tenant: string, area: string, query: Record<str
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
-    const page: ListPage<{ id: string }> = await api.get(tpath(tenant, area), { ...query, limit: 200, ...(cursor ? { cursor } : {}) });
+    const page: ListPage<{ id: string }> = await api.get(tpath(tenant, ...area.split('/')), { ...query, limit: 200, ...(cursor ? { cursor } : {}) });
     for (const r of page.items) ids.push(r.id);
     cursor = page.nextCursor;
   } while (cursor && ids.length < max);

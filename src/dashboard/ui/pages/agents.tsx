@@ -12,6 +12,8 @@ import { type PageProps, useReady } from '../lib/page.ts';
 import { tenantHref } from '../lib/router.ts';
 import { type Alert, alertColumns } from './alerts.tsx';
 import { type Finding, findingColumns } from './findings.tsx';
+import { AgentCollection } from './collection.tsx';
+import { HostSection, IsolationBadge, IsolationButton, useIsolated } from './hosts.tsx';
 
 export interface Agent {
   id: string;
@@ -65,6 +67,13 @@ function RevokeButton({ tenant, agent, after, label }: { tenant: string; agent: 
 
 export function AgentsPage(p: PageProps) {
   if (p.id) return <AgentDetail {...p} id={p.id} />;
+  return <AgentList {...p} />;
+}
+
+function AgentList(p: PageProps) {
+  // Isolation is EDR's: the column is there while EDR is on, or while a host is still isolated.
+  const isolated = useIsolated(p.tenant);
+  const network = (p.tenantDoc?.products.includes('edr') ?? false) || (isolated?.size ?? 0) > 0;
   return (
     <>
       <PageHeading>Agents</PageHeading>
@@ -89,6 +98,19 @@ export function AgentsPage(p: PageProps) {
           { label: 'OS', cell: (a) => a.os },
           { label: 'Version', cell: (a) => a.agentVersion },
           { label: 'Agent id', cell: (a) => <Id id={a.id} n={14} /> },
+          ...(network
+            ? [
+                {
+                  label: 'Network',
+                  cell: (a: Agent) => (
+                    <span class="row-actions" data-network={isolated?.has(a.id) ? 'isolated' : 'not-isolated'}>
+                      <IsolationBadge host={isolated?.get(a.id)} />
+                      {a.status === 'active' ? <IsolationButton page={p} agentId={a.id} hostname={a.hostname} isolated={isolated?.has(a.id) ?? false} /> : null}
+                    </span>
+                  ),
+                },
+              ]
+            : []),
           ...(p.canWrite
             ? [
                 {
@@ -149,6 +171,7 @@ function AgentDetail(p: PageProps & { id: string }) {
           <RevokeButton tenant={p.tenant} agent={a} after={(t) => void load(t)} label="Revoke this agent" />
         </p>
       ) : null}
+      <HostSection {...p} agentId={a.id} hostname={a.hostname} active={a.status === 'active'} />
       <Respond {...p} agent={a} />
       <Section title="Alerts">
         <DataList<Alert>
@@ -186,6 +209,7 @@ function AgentDetail(p: PageProps & { id: string }) {
       <Section title="Inventory">
         {a.inventory ? <pre class="json">{JSON.stringify(a.inventory, null, 2)}</pre> : <p class="empty">No inventory reported yet.</p>}
       </Section>
+      <AgentCollection {...p} agentId={a.id} hostname={a.hostname} />
     </>
   );
 }

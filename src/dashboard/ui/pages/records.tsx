@@ -11,6 +11,7 @@ import { notify } from '../lib/notices.tsx';
 import { type PageProps, useReady } from '../lib/page.ts';
 import { tenantHref } from '../lib/router.ts';
 import { type Command, commandColumns } from './agents.tsx';
+import { EvidenceDownload } from './evidence-download.tsx';
 
 interface Scan {
   id: string;
@@ -34,6 +35,10 @@ interface Evidence {
   sealed: boolean;
   collectedAt: string;
   custody: Array<{ action: string; at: string; by: string; from: string | null; to: string | null; note: string }>;
+  /** Where its bytes are kept; null when the agent reported its hash only. */
+  stored?: { bucket: string; object: string } | null;
+  downloads?: number;
+  commandId?: string | null;
 }
 
 interface AuditEntry {
@@ -102,6 +107,7 @@ export function EvidencePage(p: PageProps) {
           { label: 'SHA-256', cell: (e) => <Id id={e.sha256} n={16} /> },
           { label: 'Size', cell: (e) => `${count(e.sizeBytes)} B` },
           { label: 'Holder', cell: (e) => e.holder },
+          { label: 'Bytes', cell: (e) => (e.stored ? 'stored' : 'hash only') },
           { label: 'Sealed', cell: (e) => <Badge value={e.sealed ? 'sealed' : 'open'} /> },
           { label: 'Collected', cell: (e) => fmtTime(e.collectedAt) },
         ]}
@@ -169,8 +175,18 @@ function Custody(p: PageProps & { id: string }) {
           ['Size', `${count(e.sizeBytes)} bytes`],
           ['Host', <Host key="h" tenant={p.tenant} agentId={e.agentId} hostname={e.hostname} />],
           ['Holder', e.holder],
+          ['Bytes', e.stored ? `kept in ${e.stored.bucket}; downloaded ${e.downloads ?? 0} time(s)` : 'not stored: the agent reported the hash only'],
+          e.commandId
+            ? [
+                'Collected by',
+                <a key="c" href={tenantHref(p.tenant, 'commands', e.commandId)}>
+                  the collect-evidence command
+                </a>,
+              ]
+            : null,
         ]}
       />
+      <EvidenceDownload tenant={p.tenant} evidence={e} allowed={p.can('evidence.download')} />
       {p.canWrite && !e.sealed ? (
         <div class="toolbar">
           <button type="button" disabled={transfer.busy} onClick={() => void transfer.run()}>
