@@ -119,15 +119,15 @@ test('processes per host: searched by name, executable hash and user, live; a ro
   await page.waitForURL(new RegExp(`sha256=${sleeperSha}$`));
   await ready(page, 'processes');
   await page.locator('[data-table="processes"] tbody tr', { hasText: `pid ${sleeper!.pid}` }).waitFor({ timeout: SLOW_MS });
-  assert.is(await page.getByLabel('SHA-256', { exact: true }).inputValue(), sleeperSha);
+  assert.is(await page.locator('#filter-processes-sha256').inputValue(), sleeperSha);
   // By user: the filter is in the address, so a reload shows the same list.
   await page.goto(`${stack.base}/ui/t/${T}/processes?agentId=${agentId}&user=root&name=stk-ui-sleeper`);
   await ready(page, 'processes');
   await page.locator('[data-table="processes"] tbody tr', { hasText: `pid ${sleeper!.pid}` }).waitFor({ timeout: SLOW_MS });
   await screenshot(page, 'processes');
   // A user who ran nothing: an empty list that says so.
-  await page.getByLabel('User', { exact: true }).fill('nobody-ran-this');
-  await page.getByLabel('User', { exact: true }).press('Enter');
+  await page.locator('#filter-processes-user').fill('nobody-ran-this');
+  await page.locator('#filter-processes-user').press('Enter');
   await page.getByText('No process matches.').waitFor();
 
   await page.goBack();
@@ -197,7 +197,14 @@ test('evidence: collected through the command form, downloaded from its page (th
   await page.getByLabel('Command', { exact: true }).selectOption('collect-evidence');
   await page.getByLabel('File on the host', { exact: true }).fill('/var/log/app.log');
   await page.getByRole('button', { name: 'Dispatch' }).click();
-  await page.locator('[data-table="commands"] tr', { hasText: 'uploaded as evidence' }).waitFor({ timeout: SLOW_MS });
+  await page
+    .locator('[data-table="commands"] tr', { hasText: 'uploaded as evidence' })
+    .waitFor({ timeout: SLOW_MS })
+    .catch(async (err) => {
+      console.log(JSON.stringify((await api('GET', `/commands?agentId=${agentId}`)).body.items, null, 1));
+      console.log(await page.locator('main').innerText());
+      throw err;
+    });
 
   await page.goto(`${stack.base}/ui/t/${T}/evidence`);
   await ready(page, 'evidence');
@@ -218,8 +225,8 @@ test('identities: accounts with risky flags and privileged groups, the findings 
   const row = page.locator('[data-table="identities"] tbody tr', { hasText: 'toor' });
   await row.waitFor({ timeout: SLOW_MS });
   assert.ok((await row.innerText()).includes('extra-uid-0'));
-  await page.getByLabel('Account', { exact: true }).fill('');
-  await page.getByLabel('Account', { exact: true }).press('Enter');
+  await page.locator('#filter-identities-account').fill('');
+  await page.locator('#filter-identities-account').press('Enter');
   await page.locator('[data-table="identities"] tbody tr', { hasText: 'alice' }).first().waitFor();
   await screenshot(page, 'identities');
 

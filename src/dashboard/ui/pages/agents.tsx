@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Ago, Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
+import { Ago, Badge, Facts, Host, Id, PageHeading, ScrollPre, Section } from '../components/bits.tsx';
 import { ArgsFields, argsOf } from '../components/command-form.tsx';
 import { DataList } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
@@ -207,7 +207,13 @@ function AgentDetail(p: PageProps & { id: string }) {
         </Section>
       ) : null}
       <Section title="Inventory">
-        {a.inventory ? <pre class="json">{JSON.stringify(a.inventory, null, 2)}</pre> : <p class="empty">No inventory reported yet.</p>}
+        {a.inventory ? (
+          <ScrollPre label="Inventory" kind="json">
+            {JSON.stringify(a.inventory, null, 2)}
+          </ScrollPre>
+        ) : (
+          <p class="empty">No inventory reported yet.</p>
+        )}
       </Section>
       <AgentCollection {...p} agentId={a.id} hostname={a.hostname} />
     </>
@@ -314,7 +320,19 @@ export function commandColumns(p: { tenant: string; canWrite: boolean; host: boo
     { label: 'Arguments', cell: (c: Command) => <code class="args">{JSON.stringify(c.args)}</code> },
     { label: 'Status', cell: (c: Command) => <Badge value={c.outcome ?? c.status} /> },
     { label: 'Dispatched', cell: (c: Command) => `${fmtTime(c.dispatchedAt)} by ${c.dispatchedBy}` },
-    { label: 'Result', cell: (c: Command) => (c.output ? <pre class="output">{c.output}</pre> : c.cancelReason ? `cancelled: ${c.cancelReason}` : '—') },
+    {
+      label: 'Result',
+      cell: (c: Command) =>
+        c.output ? (
+          <ScrollPre label={`Result of ${c.action}`} kind="output">
+            {c.output}
+          </ScrollPre>
+        ) : c.cancelReason ? (
+          `cancelled: ${c.cancelReason}`
+        ) : (
+          '—'
+        ),
+    },
     ...(p.canWrite
       ? [{ label: 'Actions', cell: (c: Command) => (c.status === 'pending' ? <CancelButton tenant={p.tenant} command={c} after={p.refresh} /> : '') }]
       : []),

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Ago, Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
+import { Ago, Badge, Facts, Host, Id, PageHeading, ScrollPre, Section } from '../components/bits.tsx';
 import { collectIds, DataList, type Selection } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
@@ -306,7 +306,18 @@ function AlertDetail(p: PageProps & { id: string }) {
         {Object.keys(a.details).length ? (
           <>
             <h3>Details</h3>
-            <Facts items={Object.entries(a.details).map(([k, v]) => [k, typeof v === 'string' ? v : <pre class="json">{JSON.stringify(v, null, 2)}</pre>])} />
+            <Facts
+              items={Object.entries(a.details).map(([k, v]) => [
+                k,
+                typeof v === 'string' ? (
+                  v
+                ) : (
+                  <ScrollPre label={`Detail ${k}`} kind="json">
+                    {JSON.stringify(v, null, 2)}
+                  </ScrollPre>
+                ),
+              ])}
+            />
           </>
         ) : (
           <p class="muted">The agent sent no further details.</p>

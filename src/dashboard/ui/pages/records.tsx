@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ScrollBox, Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
+import { ScrollBox, ScrollPre, Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
 import { DataList } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
@@ -286,18 +286,18 @@ function CommandDetail(p: PageProps & { id: string }) {
           ['Host', <Host key="h" tenant={p.tenant} agentId={c.agentId} hostname={c.hostname} />],
           [
             'Arguments',
-            <pre class="json" key="a">
+            <ScrollPre label="Arguments" kind="json" key="a">
               {JSON.stringify(c.args, null, 2)}
-            </pre>,
+            </ScrollPre>,
           ],
           ['Dispatched', `${fmtTime(c.dispatchedAt)} by ${c.dispatchedBy}`],
           c.cancelReason !== undefined && c.status === 'cancelled' ? ['Cancelled', `by ${c.cancelledBy}${c.cancelReason ? `: ${c.cancelReason}` : ''}`] : null,
           [
             'Result',
             c.output ? (
-              <pre class="output" key="o">
+              <ScrollPre label="Result" kind="output" key="o">
                 {c.output}
-              </pre>
+              </ScrollPre>
             ) : (
               '—'
             ),

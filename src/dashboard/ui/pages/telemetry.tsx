@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
+import { Badge, Facts, Host, Id, PageHeading, ScrollPre, Section } from '../components/bits.tsx';
 import { namesOf, useAgents } from '../lib/agents.ts';
 import { api, tpath } from '../lib/api.ts';
 import { explain } from '../lib/errors.ts';
@@ -127,7 +127,9 @@ export function ProofView({ tenant, seq, names }: { tenant: string; seq: number;
         <p class="muted">None: the item is the only one of its batch, its leaf is the root.</p>
       )}
       <h3>The item as the agent sent it</h3>
-      <pre class="json">{JSON.stringify(proof.item, null, 2)}</pre>
+      <ScrollPre label="The item" kind="json">
+        {JSON.stringify(proof.item, null, 2)}
+      </ScrollPre>
       <p>
         <a href={api.href(tpath(tenant, 'telemetry', String(seq), 'proof'))} download={file} class="button">
           Download the proof (JSON)
