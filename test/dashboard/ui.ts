@@ -98,7 +98,10 @@ export async function showRows(p: Page, n: number): Promise<void> {
 
 /** Saves a picture of the page for the manual (docs/images/dashboard-<name>.png), without the notices. */
 export async function screenshot(p: Page, name: string): Promise<void> {
-  await p.evaluate(() => document.getElementById('toasts')?.setAttribute('hidden', ''));
+  await p.evaluate(() => {
+    document.getElementById('toasts')?.setAttribute('hidden', '');
+    window.scrollTo(0, 0);
+  });
   await p.screenshot({ path: new URL(`../../docs/images/dashboard-${name}.png`, import.meta.url).pathname });
   await p.evaluate(() => document.getElementById('toasts')?.removeAttribute('hidden'));
 }

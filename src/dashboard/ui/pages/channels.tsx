@@ -385,12 +385,10 @@ function ChannelDetail(p: PageProps & { id: string }) {
   const [c, setC] = useState<Channel | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [secret, setSecret] = useState<string | null>(null);
-  const [version, setVersion] = useState(0);
   const load = async (waitFor?: string) => {
     try {
       setC(await api.get<Channel>(tpath(p.tenant, 'notifications', 'channels', p.id), waitFor ? { waitFor } : {}));
       setError(null);
-      setVersion((n) => n + 1);
     } catch (err) {
       setError(err);
     }
@@ -461,7 +459,7 @@ function ChannelDetail(p: PageProps & { id: string }) {
         <Section title="Change this channel">
           <p class="muted small">Its secrets are write-only: to save a change, enter them again. Stockade cannot show them to you.</p>
           <ChannelForm
-            key={version}
+            key={c.updatedAt}
             tenant={p.tenant}
             channel={c}
             saved={(x) => {

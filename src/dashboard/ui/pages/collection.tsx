@@ -79,7 +79,21 @@ function human(v: unknown, unit: NumberField['unit']): string {
   return `${count(v)} ${unit}`;
 }
 
-function NumberInput({ f, own, base, disabled, idp }: { f: NumberField; own: unknown; base: unknown; disabled: boolean; idp: string }) {
+function NumberInput({
+  f,
+  own,
+  base,
+  baseName,
+  disabled,
+  idp,
+}: {
+  f: NumberField;
+  own: unknown;
+  base: unknown;
+  baseName: string;
+  disabled: boolean;
+  idp: string;
+}) {
   const id = `${idp}-${f.path.join('-')}`;
   return (
     <div class="field">
@@ -100,7 +114,7 @@ function NumberInput({ f, own, base, disabled, idp }: { f: NumberField; own: unk
         aria-describedby={`${id}-hint`}
       />
       <p class="hint" id={`${id}-hint`}>
-        {typeof own === 'number' ? `Set here: ${human(own, f.unit)}. ` : ''}Empty: {human(base, f.unit)}, as below. From {count(f.bounds.minimum)} to{' '}
+        {typeof own === 'number' ? `Set here: ${human(own, f.unit)}. ` : ''}Empty: {baseName}, {human(base, f.unit)}. From {count(f.bounds.minimum)} to{' '}
         {count(f.bounds.maximum)}.
       </p>
     </div>
@@ -180,7 +194,7 @@ function DirectoryFields({
           disabled={disabled}
           onChange={(ev) => setMode((ev.currentTarget as HTMLSelectElement).value)}
         >
-          <option value="inherit">{base ? `as below (${base.url})` : 'as below (not collected)'}</option>
+          <option value="inherit">{base ? `as inherited (${base.url})` : 'as inherited (not collected)'}</option>
           <option value="off">not collected</option>
           <option value="set">these settings</option>
         </select>
@@ -241,6 +255,7 @@ function DirectoryFields({
 function SettingsForm(p: PageProps & { view: ConfigView; base: CollectionSettings; agentId: string | null; saved: (token: string) => void }) {
   const editable = p.can('agents.configure');
   const idp = p.agentId ? 'agent-cfg' : 'cfg';
+  const baseName = p.agentId ? "the customer's" : "the install's default";
   const save = useAction(
     async (form: HTMLFormElement) => {
       const path = p.agentId ? tpath(p.tenant, 'agents', p.agentId, 'config') : tpath(p.tenant, 'agent-config');
@@ -265,7 +280,15 @@ function SettingsForm(p: PageProps & { view: ConfigView; base: CollectionSetting
         <legend>Every agent</legend>
         <div class="grid-2">
           {GENERAL.map((f) => (
-            <NumberInput key={f.path.join('.')} f={f} own={get(p.view.settings, f.path)} base={get(p.base, f.path)} disabled={!editable} idp={idp} />
+            <NumberInput
+              key={f.path.join('.')}
+              f={f}
+              own={get(p.view.settings, f.path)}
+              base={get(p.base, f.path)}
+              baseName={baseName}
+              disabled={!editable}
+              idp={idp}
+            />
           ))}
         </div>
       </fieldset>
@@ -276,7 +299,15 @@ function SettingsForm(p: PageProps & { view: ConfigView; base: CollectionSetting
           </legend>
           <div class="grid-2">
             {c.fields.map((f) => (
-              <NumberInput key={f.path.join('.')} f={f} own={get(p.view.settings, f.path)} base={get(p.base, f.path)} disabled={!editable} idp={idp} />
+              <NumberInput
+                key={f.path.join('.')}
+                f={f}
+                own={get(p.view.settings, f.path)}
+                base={get(p.base, f.path)}
+                baseName={baseName}
+                disabled={!editable}
+                idp={idp}
+              />
             ))}
           </div>
         </fieldset>
@@ -295,12 +326,10 @@ function SettingsForm(p: PageProps & { view: ConfigView; base: CollectionSetting
 function useConfig(path: string) {
   const [view, setView] = useState<ConfigView | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [version, setVersion] = useState(0);
   const load = async (waitFor?: string) => {
     try {
       setView(await api.get<ConfigView>(path, waitFor ? { waitFor } : {}));
       setError(null);
-      setVersion((n) => n + 1);
     } catch (err) {
       setError(err);
     }
@@ -309,7 +338,8 @@ function useConfig(path: string) {
     void load();
   }, [path]);
   useLive(['agent-config', 'tenant'], (_c, token) => void load(token));
-  return { view, error, version, load };
+  // Forms are keyed by what they show: a read that changes nothing keeps what is being typed.
+  return { view, error, version: view ? JSON.stringify(view.settings) : '', load };
 }
 
 /** Collection settings of the customer: what its agents collect and how often, over the install's defaults. */

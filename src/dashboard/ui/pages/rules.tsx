@@ -4,7 +4,7 @@ import { Badge, Facts, PageHeading, ScrollBox, Section } from '../components/bit
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
 import { api, request, tpath } from '../lib/api.ts';
-import { ApiError } from '../lib/errors.ts';
+import { ApiError, explain } from '../lib/errors.ts';
 import { useLive } from '../lib/live.ts';
 import { notify } from '../lib/notices.tsx';
 import { type PageProps, useReady } from '../lib/page.ts';
@@ -55,10 +55,16 @@ interface Problem {
 
 const RULE_CODES = new Set(['STK_ERR_DETECT_RULE_INVALID', 'STK_ERR_DETECT_CONFIG_INVALID']);
 
+/** A refusal of a rule or a setting: its code and every problem. */
+interface Refusal {
+  code: string;
+  problems: Problem[];
+}
+
 /** The problems of a refused rule or setting, or null for any other failure (which is thrown on). */
-function problemsOf(err: unknown): Problem[] | null {
+function problemsOf(err: unknown): Refusal | null {
   if (!(err instanceof ApiError) || !RULE_CODES.has(err.code)) return null;
-  return Array.isArray(err.data.problems) ? (err.data.problems as Problem[]) : [];
+  return { code: err.code, problems: Array.isArray(err.data.problems) ? (err.data.problems as Problem[]) : [] };
 }
 
 /** An ATT&CK technique id as a link to its page. */
@@ -93,10 +99,14 @@ function runState(r: Rule): string {
 }
 
 /** The problems list: each names its line and column; a click puts the cursor there. */
-function ProblemList({ problems, onPick }: { problems: Problem[]; onPick?: (line: number, col: number) => void }) {
+function ProblemList({ refusal, onPick }: { refusal: Refusal; onPick?: (line: number, col: number) => void }) {
+  const problems = refusal.problems;
   return (
     <div class="problems" role="alert" data-problems={problems.length}>
-      <p class="error">{problems.length === 1 ? 'One problem' : `${problems.length} problems`}; nothing was saved:</p>
+      <p class="error">
+        {explain(new ApiError(400, refusal.code, null)).sentence} <code class="error-code">{refusal.code}</code>
+      </p>
+      <p>{problems.length === 1 ? 'One problem:' : `${problems.length} problems:`}</p>
       <ol>
         {problems.map((x, i) => (
           <li key={`${i}-${x.line}-${x.path}`} data-line={x.line ?? ''}>
@@ -167,7 +177,7 @@ function example(): string {
  */
 function CustomRuleEditor(p: { tenant: string; rule?: Rule; onSaved: (rule: Rule & { consistencyToken: string }) => void }) {
   const area = useRef<HTMLTextAreaElement>(null);
-  const [problems, setProblems] = useState<Problem[] | null>(null);
+  const [problems, setProblems] = useState<Refusal | null>(null);
   const [yaml, setYaml] = useState(p.rule?.source ?? '');
   const save = useAction(async (name: string, text: string) => {
     setProblems(null);
@@ -249,7 +259,7 @@ function CustomRuleEditor(p: { tenant: string; rule?: Rule; onSaved: (rule: Rule
           aria-invalid={problems ? 'true' : undefined}
         />
       </div>
-      <div id={`${id}-problems`}>{problems ? <ProblemList problems={problems} onPick={(line, col) => selectLine(area.current, line, col)} /> : null}</div>
+      <div id={`${id}-problems`}>{problems ? <ProblemList refusal={problems} onPick={(line, col) => selectLine(area.current, line, col)} /> : null}</div>
       <button type="submit" class="primary" disabled={save.busy}>
         {p.rule ? 'Save a new version' : 'Add custom rule'}
       </button>
@@ -278,16 +288,28 @@ function useRules(tenant: string) {
 
 /** Turns a rule on or off for this tenant; its level and exclusions stay. */
 function RuleToggle({ tenant, rule, after }: { tenant: string; rule: Rule; after: (token: string) => void }) {
-  const toggle = useAction(async (on: boolean) => {
-    const out = await api.put<{ consistencyToken: string }>(tpath(tenant, 'detection', 'rules', rule.id, 'setting'), { ...(rule.setting ?? {}), enabled: on });
-    notify(`${rule.title}: ${on ? 'on' : 'off'}`);
-    after(out.consistencyToken);
+  // The box shows the click at once; the list's next read confirms it (or a failure puts it back).
+  const [on, setOn] = useState(rule.enabled);
+  useEffect(() => setOn(rule.enabled), [rule.enabled]);
+  const toggle = useAction(async (next: boolean) => {
+    setOn(next);
+    try {
+      const out = await api.put<{ consistencyToken: string }>(tpath(tenant, 'detection', 'rules', rule.id, 'setting'), {
+        ...(rule.setting ?? {}),
+        enabled: next,
+      });
+      notify(`${rule.title}: ${next ? 'on' : 'off'}`);
+      after(out.consistencyToken);
+    } catch (err) {
+      setOn(!next);
+      throw err;
+    }
   });
   const core = rule.product === 'core';
   return (
     <input
       type="checkbox"
-      checked={rule.enabled}
+      checked={on}
       disabled={core || toggle.busy}
       aria-label={`${rule.title} on`}
       title={core ? 'Core rules always run: narrow them with exclusions instead' : undefined}
@@ -463,13 +485,13 @@ function parseExclusions(text: string): { exclude: Record<string, string[]> } | 
 
 /** Turn on or off, level, exclusions: the tenant's setting of one rule. */
 function SettingForm({ tenant, rule, after }: { tenant: string; rule: Rule; after: (token: string) => void }) {
-  const [problems, setProblems] = useState<Problem[] | null>(null);
+  const [problems, setProblems] = useState<Refusal | null>(null);
   const core = rule.product === 'core';
   const save = useAction(async (form: HTMLFormElement) => {
     setProblems(null);
     const parsed = parseExclusions((form.elements.namedItem('exclude') as HTMLTextAreaElement).value);
     if ('error' in parsed) {
-      setProblems([{ path: 'exclude', reason: parsed.error }]);
+      setProblems({ code: 'STK_ERR_VALIDATION', problems: [{ path: 'exclude', reason: parsed.error }] });
       return;
     }
     const level = (form.elements.namedItem('level') as HTMLSelectElement).value as Level | '';
@@ -528,7 +550,7 @@ function SettingForm({ tenant, rule, after }: { tenant: string; rule: Rule; afte
           detection guide maps, for example User, Image, CommandLine.
         </p>
       </div>
-      {problems ? <ProblemList problems={problems} /> : null}
+      {problems ? <ProblemList refusal={problems} /> : null}
       <div class="toolbar">
         <button type="submit" class="primary" disabled={save.busy}>
           Save setting
@@ -546,12 +568,10 @@ function SettingForm({ tenant, rule, after }: { tenant: string; rule: Rule; afte
 function RuleDetail(p: PageProps & { id: string }) {
   const [r, setR] = useState<Rule | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [version, setVersion] = useState(0);
   const load = async (waitFor?: string) => {
     try {
       setR(await api.get<Rule>(tpath(p.tenant, 'detection', 'rules', p.id), waitFor ? { waitFor } : {}));
       setError(null);
-      setVersion((n) => n + 1);
     } catch (err) {
       setError(err);
     }
@@ -610,7 +630,7 @@ function RuleDetail(p: PageProps & { id: string }) {
       </Section>
       <Section title="This customer's setting">
         {manage ? (
-          <SettingForm key={version} tenant={p.tenant} rule={r} after={(t) => void load(t)} />
+          <SettingForm key={JSON.stringify(r.setting)} tenant={p.tenant} rule={r} after={(t) => void load(t)} />
         ) : (
           <Facts
             items={[
@@ -622,21 +642,24 @@ function RuleDetail(p: PageProps & { id: string }) {
         )}
       </Section>
       <Section title="Source">
-        <pre class="source" data-rule-source>
-          {(r.source ?? '').split('\n').map((line, i) => (
-            <span key={`${i}-${line}`} class="source-line">
-              <span class="ln" aria-hidden="true">
-                {i + 1}
+        {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling box must be focusable to be scrolled by keyboard (WCAG 2.1.1) */}
+        <section class="source-box" aria-label="Rule source" tabIndex={0}>
+          <pre class="source" data-rule-source>
+            {(r.source ?? '').split('\n').map((line, i) => (
+              <span key={`${i}-${line}`} class="source-line">
+                <span class="ln" aria-hidden="true">
+                  {i + 1}
+                </span>
+                {line}
+                {'\n'}
               </span>
-              {line}
-              {'\n'}
-            </span>
-          ))}
-        </pre>
+            ))}
+          </pre>
+        </section>
       </Section>
       {r.custom && manage ? (
         <Section title="Replace this custom rule">
-          <CustomRuleEditor key={version} tenant={p.tenant} rule={r} onSaved={(x) => void load(x.consistencyToken)} />
+          <CustomRuleEditor key={r.version} tenant={p.tenant} rule={r} onSaved={(x) => void load(x.consistencyToken)} />
           <p>
             <button type="button" class="danger" disabled={remove.busy} onClick={() => void remove.run()}>
               Remove this custom rule
