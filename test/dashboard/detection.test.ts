@@ -143,7 +143,7 @@ test('custom rules: a bad rule shows every problem with its line, a click puts t
   for (const line of [8, 9, 10]) assert.ok(lines.includes(line), `a problem on line ${line}: ${lines.join(', ')}`);
   const refused = await apiCall(stack.base, stack.adminKey, 'GET', `/tenants/${T}/detection/rules?custom=true`);
   assert.equal(refused.body.items, [], 'nothing was saved');
-  await screenshot(page, 'rule-problems');
+  await screenshot(page, 'rule-problems', 'section[aria-label="Add a custom rule"]');
   // A click on a problem selects its line in the editor.
   await page.locator('.problems li[data-line="8"] button').click();
   const selected = await page.locator('#new-rule-yaml').evaluate((el: HTMLTextAreaElement) => el.value.slice(el.selectionStart, el.selectionEnd));
@@ -258,7 +258,7 @@ test('a detected alert: rule, version, ATT&CK ids, count and last seen, and the 
   const refs = page.locator('[data-table="alert-telemetry"] tbody tr');
   await page.locator('[data-table="alert-telemetry"]', { hasText: 'stk-dropper -c 4102' }).waitFor({ timeout: SLOW_MS });
   assert.is(await refs.count(), 2);
-  await screenshot(page, 'alert-detection');
+  await screenshot(page, 'alert-detection', 'section[aria-label="Detection"]');
   await refs.first().locator('[data-proof-link]').click();
   await ready(page, 'telemetry');
   await page.locator('[data-proof="verified"]').waitFor({ timeout: SLOW_MS });

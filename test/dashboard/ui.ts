@@ -96,12 +96,17 @@ export async function showRows(p: Page, n: number): Promise<void> {
   await p.waitForFunction((want) => document.querySelectorAll('main tbody tr').length >= want, n, { timeout: SLOW_MS });
 }
 
-/** Saves a picture of the page for the manual (docs/images/dashboard-<name>.png), without the notices. */
-export async function screenshot(p: Page, name: string): Promise<void> {
-  await p.evaluate(() => {
+/**
+ * Saves a picture of the page for the manual (docs/images/dashboard-<name>.png), without the
+ * notices: from the top of the page, or from the element `at` when the picture is about it.
+ */
+export async function screenshot(p: Page, name: string, at?: string): Promise<void> {
+  await p.evaluate((sel) => {
     document.getElementById('toasts')?.setAttribute('hidden', '');
-    window.scrollTo(0, 0);
-  });
+    const el = sel ? document.querySelector(sel) : null;
+    if (el) el.scrollIntoView({ block: 'start' });
+    else window.scrollTo(0, 0);
+  }, at ?? null);
   await p.screenshot({ path: new URL(`../../docs/images/dashboard-${name}.png`, import.meta.url).pathname });
   await p.evaluate(() => document.getElementById('toasts')?.removeAttribute('hidden'));
 }

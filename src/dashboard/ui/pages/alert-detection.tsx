@@ -56,7 +56,7 @@ function RefRow({ tenant, seq, read }: { tenant: string; seq: number; read: bool
  * The detection section of an alert's page: rule and version, ATT&CK ids, occurrences and last
  * seen, and the telemetry that matched, each item linked to its Merkle proof.
  */
-export function AlertDetection({ page: p, alert: a }: { page: PageProps; alert: Detection }) {
+export function AlertDetection({ page: p, alert: a }: { page: PageProps; alert: Detection & { title: string } }) {
   const refs = a.refs ?? [];
   const detected = Boolean(a.ruleVersion) || refs.length > 0;
   if (!detected) return null;
@@ -70,9 +70,9 @@ export function AlertDetection({ page: p, alert: a }: { page: PageProps; alert: 
           items={[
             [
               'Rule',
-              <a key="r" href={tenantHref(p.tenant, 'rules', a.rule)}>
-                {a.rule}
-              </a>,
+              <span key="r">
+                <a href={tenantHref(p.tenant, 'rules', a.rule)}>{a.title}</a> <code class="small">{a.rule}</code>
+              </span>,
             ],
             ['Rule version', a.ruleVersion ? <code key="v">{a.ruleVersion}</code> : '—'],
             a.overrideVersion ? ['Customer setting in force', <code key="o">{a.overrideVersion}</code>] : null,
