@@ -18,7 +18,7 @@ export function EvidenceDownload({
   if (!allowed) return <p class="muted small">Your role may not download the bytes of evidence.</p>;
   const file = evidence.name.split('/').pop() || 'evidence';
   return (
-    <p class="toolbar">
+    <p class="download-bar">
       <a class="button primary" href={api.href(tpath(tenant, 'evidence', evidence.id, 'content'))} download={file} data-download>
         Download {file}
       </a>
