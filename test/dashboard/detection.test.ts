@@ -238,21 +238,27 @@ test('channels: a webhook to a real receiver, its secret shown once and never ag
 
 test('a detected alert: rule, version, ATT&CK ids, count and last seen, and the telemetry behind it, each item with its proof checked in the browser', async () => {
   // Two runs of one program from /tmp, sent by the agent as telemetry through the ingress: one alert, counted twice.
-  for (const pid of [4101, 4102]) {
+  const run = async (pid: number) => {
     const items = [
       processItem(pid, { exe: '/tmp/.cache/stk-dropper', name: 'stk-dropper', user: 'www-data', uid: 33, cmdline: `/tmp/.cache/stk-dropper -c ${pid}` }),
     ];
     const r = await telemetry.telemetry({ batchId: `b-${pid}`, merkleRoot: telemetryRoot(items), items: items as never });
     assert.is(r.status, 202, JSON.stringify(r.body));
-  }
+  };
   await page.goto(`${stack.base}/ui/t/${T}/alerts`);
   await ready(page, 'alerts');
+  await page.locator('body[data-live="on"]').waitFor();
+  await run(4101);
   const row = page.locator('[data-table="alerts"] tbody tr', { hasText: 'Program Executed from a Temporary Folder' });
-  await row.locator('.badge.count', { hasText: '×2' }).waitFor({ timeout: SLOW_MS });
+  await row.waitFor({ timeout: SLOW_MS });
   await row.getByRole('link', { name: 'Program Executed from a Temporary Folder' }).click();
   await ready(page, 'alerts');
+  await page.locator('[data-field="count"]', { hasText: '1' }).waitFor();
+  // The second run updates the open alert's page: its count and the telemetry behind it.
+  await run(4102);
+  await page.locator('[data-field="count"]', { hasText: '2' }).waitFor({ timeout: SLOW_MS });
   const alert = (await api('GET', `/alerts?agentId=${agent.agentId}&q=${TMP_RULE}`)).body.items[0];
-  await page.locator('[data-field="count"]', { hasText: '2' }).waitFor();
+  assert.is(alert.count, 2);
   const facts = await page.locator('main section[aria-label="Detection"]').innerText();
   for (const want of [TMP_RULE, alert.ruleVersion, 'T1036', 'process_creation']) assert.ok(facts.includes(want), `${want} in ${facts}`);
   const refs = page.locator('[data-table="alert-telemetry"] tbody tr');
@@ -263,6 +269,13 @@ test('a detected alert: rule, version, ATT&CK ids, count and last seen, and the 
   await ready(page, 'telemetry');
   await page.locator('[data-proof="verified"]').waitFor({ timeout: SLOW_MS });
   assert.ok((await page.locator('main').innerText()).includes('/tmp/.cache/stk-dropper'));
+  // The list counts the occurrences too.
+  await page.goto(`${stack.base}/ui/t/${T}/alerts`);
+  await ready(page, 'alerts');
+  await page
+    .locator('[data-table="alerts"] tbody tr', { hasText: 'Program Executed from a Temporary Folder' })
+    .locator('.badge.count', { hasText: '×2' })
+    .waitFor();
 });
 
 test('an auditor reads rules and channels and is offered no change: no toggles, no editor, no channel form, no retry', async () => {
