@@ -181,6 +181,7 @@ test('channels: a webhook to a real receiver, its secret shown once and never ag
   secret = await page.locator('#once-secret').inputValue();
   assert.match(secret, /^stk_whsec_/);
   await page.locator('[data-table="channels"] tr', { hasText: 'SOC webhook' }).waitFor();
+  assert.is(await page.getByLabel('Receiver URL (https://)', { exact: true }).inputValue(), '', 'what was typed does not stay on the page');
   await screenshot(page, 'channels');
   // Never again: not after a reload, not in the API, not on the channel's page.
   await page.reload();

@@ -102,9 +102,20 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
   const [allMatching, setAllMatching] = useState(false);
   const gen = useRef(0);
   const shownKey = useRef('');
+  // The newest change this list was told of (its own writes, live changes): every later read waits
+  // for it too, so a filter changed right after a write cannot answer from before the write.
+  const seen = useRef<string | undefined>(undefined);
+
+  // What the list asks now. A row action's refresh is a closure of an earlier render: it must read
+  // the question of this moment, not the one of its render (a filter changed meanwhile).
+  const asked = useRef({ query, limit, cursor });
+  asked.current = { query, limit, cursor };
 
   const load = async (o: { waitFor?: string; keep?: boolean } = {}) => {
+    const { query, limit, cursor } = asked.current;
     const mine = ++gen.current;
+    if (o.waitFor) seen.current = o.waitFor;
+    const waitFor = o.waitFor ?? seen.current;
     const ctl = new AbortController();
     if (!o.keep) {
       // A new question: nothing of the previous answer stays on screen as if it answered it.
@@ -115,7 +126,7 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
     try {
       const next = await api.get<ListPage<T>>(
         tpath(p.tenant, ...p.area.split('/')),
-        { ...query, limit, ...(cursor ? { cursor } : {}), ...(o.waitFor ? { waitFor: o.waitFor } : {}) },
+        { ...query, limit, ...(cursor ? { cursor } : {}), ...(waitFor ? { waitFor } : {}) },
         ctl.signal,
       );
       if (mine !== gen.current) return;
@@ -150,7 +161,8 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
   }, [key, cursor]);
 
   useLive(p.live ?? [], (_changes, token) => {
-    if (!busy) void load({ waitFor: token, keep: true });
+    // Also while a new question loads: this read replaces it (the newest read wins) and waits for the change.
+    void load({ waitFor: token, keep: true });
   });
   const ready = useReadyCallback();
   useEffect(() => {

@@ -254,6 +254,8 @@ function ChannelList(p: PageProps) {
   const view = where.query.get('view') ?? 'channels';
   const { channels, error, load } = useChannels(p.tenant);
   const [secret, setSecret] = useState<string | null>(null);
+  // A fresh form after each new channel: what was typed (a URL, a secret, a password) does not stay on the page.
+  const [formKey, setFormKey] = useState(0);
   const manage = p.can('notifications.manage');
   useReady(view !== 'channels' || channels !== null || error !== null);
   const channelOptions: Array<[string, string]> = (channels ?? []).map((c) => [c.id, c.name]);
@@ -366,9 +368,11 @@ function ChannelList(p: PageProps) {
           {manage ? (
             <Section title="Add a channel">
               <ChannelForm
+                key={formKey}
                 tenant={p.tenant}
                 channel={null}
                 saved={(c) => {
+                  setFormKey((k) => k + 1);
                   if (c.generatedSecret) setSecret(c.generatedSecret);
                   void load(c.consistencyToken);
                 }}
