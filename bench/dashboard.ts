@@ -134,7 +134,7 @@ async function benchConsole(): Promise<void> {
     const page = browser.context.pages()[0] ?? (await browser.newPage());
     await page.goto(`${f.base}/ui/login`);
     await page.getByLabel('Admin key or tenant token', { exact: true }).fill(f.adminKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with key' }).click();
     await page.waitForURL(/\/ui\/customers/);
 
     const api = (path: string) =>

@@ -1,7 +1,7 @@
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { call, type AgentState } from '../src/cli/agent-client.ts';
+import { call, type AgentState } from '../src/agent/client.ts';
 import { connectNats } from '../src/nats/connect.ts';
 import { EventLog, encodeRecord, eventSubject, type EventEnvelope } from '../src/log/mod.ts';
 import { createLogger } from '../src/logger.ts';

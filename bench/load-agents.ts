@@ -3,7 +3,7 @@ import { Agent } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { call } from '../src/cli/agent-client.ts';
+import { call } from '../src/agent/client.ts';
 import { newId } from '../src/ids.ts';
 import { LEDGER_STREAM, LEDGER_SUBJECT_PREFIX } from '../src/ledger/format.ts';
 import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';

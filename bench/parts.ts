@@ -13,6 +13,8 @@ import { benchPatch } from './patch.ts';
 import { benchScan } from './scan.ts';
 import { benchPeople } from './people.ts';
 import { benchTelemetry } from './telemetry.ts';
+import { benchLifecycle } from './lifecycle.ts';
+import { benchInventories, benchScanRuns } from './asm-patch.ts';
 
 /** Bench parts by name; every issue that adds a figure adds its part here. */
 export const PARTS: Record<string, () => Promise<void>> = {
@@ -32,4 +34,7 @@ export const PARTS: Record<string, () => Promise<void>> = {
   scan: benchScan,
   people: benchPeople,
   telemetry: benchTelemetry,
+  lifecycle: benchLifecycle,
+  'scan-runs': benchScanRuns,
+  inventories: benchInventories,
 };

@@ -11,6 +11,7 @@ import { evidenceProjection } from './evidence/projection.ts';
 import { findingsProjection } from './findings/projection.ts';
 import { hostsProjection } from './hosts/projection.ts';
 import { incidentsProjection } from './incidents/projection.ts';
+import { machinesProjection } from './machines/projection.ts';
 import { scansProjection } from './scans/projection.ts';
 import { tenantsProjection } from './tenants/projection.ts';
 import { tokensProjection } from './tokens/projection.ts';
@@ -19,6 +20,8 @@ import { approvalsProjection } from './approvals/projection.ts';
 import { overviewProjection } from './overview/projection.ts';
 import { settingsProjection } from './settings/projection.ts';
 import { usersProjection } from './users/projection.ts';
+import { attackSurfaceProjection } from './attack-surface/projection.ts';
+import { patchesProjection } from './patches/projection.ts';
 
 /** Every read model the projector maintains. */
 export const PROJECTIONS: readonly Projection[] = [
@@ -36,10 +39,13 @@ export const PROJECTIONS: readonly Projection[] = [
   detectionProjection,
   channelsProjection,
   deliveriesProjection,
+  machinesProjection,
   auditProjection,
   usersProjection,
   accessProjection,
   approvalsProjection,
   settingsProjection,
   overviewProjection,
+  attackSurfaceProjection,
+  patchesProjection,
 ];

@@ -70,6 +70,16 @@ export const ERRORS = {
   STK_ERR_SCAN_TOO_LARGE: 'A scan request names more address × port pairs than the configured bound. Carries `problems`.',
   STK_ERR_SCAN_PLAN_UNCHECKED: 'A scan was started with a plan that did not come from the allowlist check; nothing was sent.',
   STK_ERR_SCAN_DATA_INVALID: 'The known-vulnerable banner list is not of the documented format (an entry, pattern or version range is malformed).',
+  STK_ERR_SCAN_RUN_CONFLICT:
+    'A scan run id was already sealed with other items (another Merkle root or count), or its items were stored differently before; nothing was written. Carries `expected` and `actual`.',
+  STK_ERR_SCAN_RUN_INCOMPLETE:
+    'A scan run was sealed before all of its items were stored (an index between 0 and the count is missing, or the count is above what was sent). Send the missing parts, then seal again. Carries `expected` and `actual`.',
+  STK_ERR_SCAN_ROOT_MISMATCH:
+    'The Merkle root an agent sent for its scan run is not the root of the items stored for it (RFC 6962 over their canonical JSON, in the defined order), or the items are not in that order. Nothing was sealed. Carries `expected` and `actual`.',
+  STK_ERR_SCAN_PROOF_UNAVAILABLE:
+    'No inclusion proof can be made for this scan item: its run was never sealed, or items of the run are no longer retained in SCANS.',
+  STK_ERR_SCAN_PROOF_INVALID:
+    'A scan item proof does not verify offline: the item does not hash to the leaf, the audit path does not lead to the root, or the root, count or run are not those of the sealed `scan.completed` event. Carries `reason`.',
   STK_ERR_DETECT_RULE_INVALID:
     'A detection rule is outside the accepted Sigma subset (docs/detection.md) or malformed. Carries `problems`: every refusal with its `file`, `line`, `col`, `path` and `reason`.',
   STK_ERR_DETECT_CONFIG_INVALID:
@@ -141,6 +151,18 @@ export const ERRORS = {
     'The evidence has no stored bytes to download (it was reported by hash only, or its bytes were removed from the object store).',
   STK_ERR_EVIDENCE_INTEGRITY:
     'The stored bytes of the evidence no longer have the SHA-256 sealed in the ledger when it was collected; the download is refused and nothing is recorded.',
+  STK_ERR_TENANT_ID_RESERVED:
+    'The tenant id belonged to a customer that was offboarded: its signed chain still names it, so the id can never be given to another tenant.',
+  STK_ERR_TENANT_DELETED: 'The tenant was offboarded: its keys are destroyed, so nothing personal can be written for it any more. Carries `tenant`.',
+  STK_ERR_KEYSTORE_UNAVAILABLE:
+    'The key store (NATS KV buckets `stk-tenant-keys`, `stk-data-keys`) could not be read or written, so personal fields can be neither sealed nor revealed; retry.',
+  STK_ERR_SUBJECT_INVALID:
+    'A data subject is not of the form `agent:<agentId>`, `account:<name>`, `person:<name or e-mail>` or `user:<userId>` (1 to 256 characters, no control characters). Carries `field`.',
+  STK_ERR_OFFBOARD_CONFIRM: 'Deleting a tenant needs `confirm` set to the tenant id in the body; nothing was changed. Carries `field`.',
+  STK_ERR_AGENT_COMMAND_TTL: "An agent command asked to wait longer than its action's maximum (`--command-expiry`). Carries `field` and `limit` (seconds).",
+  STK_ERR_AGENT_COMMAND_EXPIRED: 'The agent command expired before it was delivered: the agent must not run it.',
+  STK_ERR_ENROLL_MACHINE_BLOCKED:
+    'This machine (the `machine` fingerprint sent at enrollment) was blocked when one of its agents was revoked; an admin must lift the block before it enrolls again.',
   STK_ERR_INTERNAL: 'An unexpected fault. The response carries a request id to find it in the logs.',
 } as const;
 

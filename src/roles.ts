@@ -6,6 +6,8 @@ import { dashboardPlugin } from './dashboard/mod.ts';
 import { operatorApi } from './api/plugin.ts';
 import { startSealerRole } from './ledger/role.ts';
 import { startDetectorRole } from './detect/role.ts';
+import { startLifecycleRole } from './lifecycle/role.ts';
+import { startScannerRole } from './scan/runs/scanner.ts';
 
 /**
  * The operator API's plugins, each under /api/v1. Every area of the API adds itself here.
@@ -23,4 +25,6 @@ export const ROLE_STARTERS: Partial<Record<Exclude<Role, 'api'>, (rt: Runtime) =
   sealer: startSealerRole,
   ingress: startIngressRole,
   detector: startDetectorRole,
+  lifecycle: startLifecycleRole,
+  scanner: startScannerRole,
 };

@@ -4,6 +4,7 @@ import type { Health } from './health.ts';
 import type { EventLog, Streams } from './log/mod.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { Privacy } from './privacy/mod.ts';
 import type { ReadModels } from './projector/role.ts';
 
 /** The shared infrastructure of one Stockade process, handed to every role. */
@@ -21,6 +22,8 @@ export interface Runtime {
   health: Health;
   /** The admin API key (from `<data>/admin.key` or STOCKADE_ADMIN_KEY). */
   adminKey: string;
+  /** Field encryption (key store and cipher) when this process seals or reveals personal fields; the log already uses it. */
+  privacy?: Privacy | null;
 }
 
 /** A started role: something that must be closed on shutdown. */

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { connectNats } from './nats/connect.ts';
 import { startNatsServer, type NatsServer } from './nats/server.ts';
+import { openPrivacy } from './privacy/mod.ts';
 import { openReadModels } from './projector/role.ts';
 import { API_PLUGINS, ROLE_STARTERS, SITE_PLUGINS } from './roles.ts';
 import type { Runtime, Started } from './runtime.ts';
@@ -77,7 +78,15 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     closers.push({ name: 'streams', close: () => streams.close() });
     const metrics = new Metrics();
     const appendDuration = metrics.histogram('stockade_log_append_duration_seconds', 'Event log appends, from the call to the stream acknowledgement');
-    const log = await EventLog.open(streams, { replicas: config.replicas, onAppend: (s) => appendDuration.observe(s) });
+    // Field encryption for every role that writes or reads events for meaning; a sealer alone never holds a key.
+    const privacy =
+      config.lifecycle.fieldEncryption && config.roles.some((r) => r !== 'sealer') ? await openPrivacy(streams, { replicas: config.replicas }) : null;
+    if (privacy) closers.push({ name: 'privacy', close: () => privacy.close() });
+    const log = await EventLog.open(streams, {
+      replicas: config.replicas,
+      onAppend: (s) => appendDuration.observe(s),
+      ...(privacy ? { fields: privacy.cipher } : {}),
+    });
     // TELEMETRY next to EVENTS from the start: its retention comes from this configuration.
     await ensureTelemetryStream(streams, { replicas: config.replicas, maxAgeMs: config.telemetry.maxAgeMs, maxBytes: config.telemetry.maxBytes }, logger);
     const needsDb = config.roles.some((r) => r === 'api' || r === 'projector');
@@ -105,6 +114,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       metrics,
       health,
       adminKey: config.adminKey ?? admin.key,
+      privacy,
     };
     const started: Started[] = [];
     if (needsDb) {

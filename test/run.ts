@@ -28,11 +28,18 @@ for (const top of unit ? ['commands', 'projections', 'src'] : ['commands', 'proj
 files.sort();
 const selected = filters.length ? files.filter((f) => filters.some((s) => relative(root, f).includes(s))) : files;
 
-// Capture uvu's summary while still printing it.
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+// Capture uvu's summary while still printing it, and note when each file's header appears (uvu
+// prints the file before running its suites), to name the slowest files at the end.
 let out = '';
+const started: [string, number][] = [];
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-  out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  const header = /^\n?(\S+\.test\.ts)\n/.exec(text.replace(ANSI, ''));
+  if (header?.[1]) started.push([header[1], performance.now()]);
+  out += text;
   if (out.length > 1_000_000) out = out.slice(-100_000);
   return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
 }) as typeof process.stdout.write;
@@ -58,13 +65,18 @@ for (const file of selected) {
 }
 await uvu.exec(false);
 
-const plain = out.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+const finished = performance.now();
+const plain = out.replace(ANSI, '');
 const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
 const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
 const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
 // uvu counts a suite whose `before` hook threw as not passed without listing an error.
 const failed = total - passed + importFailures;
 process.stdout.write = write;
+if (started.length > 1) {
+  const times = started.map(([file, at], i) => [file, (started[i + 1]?.[1] ?? finished) - at] as const).sort((a, b) => b[1] - a[1]);
+  console.log(`\nslowest files:\n${times.slice(0, 8).map(([file, ms]) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}`).join('\n')}\n`);
+}
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed > 0 || selected.length === 0 ? 1 : 0;
 // Open handles of a broken test must not keep CI waiting: the totals are printed, so leave.

@@ -1,3 +1,4 @@
+import { agentSubject, type PersonalFields } from '../../src/domain/personal.ts';
 /** Agents: aggregate `agent`, id = the server-chosen agent id (the certificate's CN). */
 export const AGENT = 'agent';
 
@@ -18,6 +19,8 @@ export interface AgentEnrolled {
   /** SHA-256 of the issued certificate (hex) and its expiry. */
   certFingerprint: string;
   certNotAfter: string;
+  /** The machine fingerprint the agent sent (hex SHA-256 of its machine id and the install's CA); absent for older agents. */
+  machine?: string;
 }
 export interface AgentHeartbeat {
   inventory?: Record<string, unknown> | null;
@@ -45,3 +48,10 @@ export interface CertificateRenewed {
 export interface AgentRevoked {
   reason: string;
 }
+
+/** What an agent says about its machine belongs to the machine (`agent:<agentId>`). */
+export const AgentPersonal: PersonalFields = {
+  [AgentEvents.enrolled]: { fields: ['hostname'], subjects: (e) => [agentSubject(e.aggregate.id)] },
+  [AgentEvents.heartbeat]: { fields: ['inventory'], subjects: (e) => [agentSubject(e.aggregate.id)] },
+  [AgentEvents.revoked]: { fields: ['reason'], subjects: (e) => [agentSubject(e.aggregate.id)] },
+};

@@ -1,4 +1,5 @@
 import type { Product } from '../../src/domain/products.ts';
+import { accountSubject, agentSubject, TENANT_SUBJECT, subjectsOf, type PersonalFields } from '../../src/domain/personal.ts';
 
 /** Alerts: aggregate `alert`, raised from agent reports and by the detector. */
 export const ALERT = 'alert';
@@ -80,3 +81,18 @@ export interface AlertOccurred {
 export interface AlertResolved {
   reason: string;
 }
+
+/** Fields of an alert's or finding's `details` that name an account, and so a subject of their own. */
+export const ACCOUNT_DETAIL_FIELDS = ['account', 'user', 'targetUser'] as const;
+
+/** An alert is about its machine, and about any account its details name. */
+export const AlertPersonal: PersonalFields = {
+  [AlertEvents.raised]: {
+    fields: ['title', 'details'],
+    subjects: (e) => {
+      const d = e.data as AlertRaised;
+      return [agentSubject(d.agentId), ...subjectsOf(d.details, ACCOUNT_DETAIL_FIELDS, accountSubject)];
+    },
+  },
+  [AlertEvents.resolved]: { fields: ['reason'], subjects: () => [TENANT_SUBJECT] },
+};

@@ -1,3 +1,4 @@
+import { agentSubject, personSubject, type PersonalFields } from '../../src/domain/personal.ts';
 /** Evidence: aggregate `evidence`, an artifact's hash and its chain of custody. */
 export const EVIDENCE = 'evidence';
 
@@ -37,3 +38,21 @@ export interface EvidenceDownloaded {
   sha256: string;
   sizeBytes: number;
 }
+
+/** A custody holder as a subject: `agent:<id>` for the collecting machine, otherwise a person. */
+export function holderSubject(holder: string): string {
+  return holder.startsWith('agent:') ? holder : personSubject(holder);
+}
+
+/** Evidence names belong to the machine they came from; custody names people. */
+export const EvidencePersonal: PersonalFields = {
+  [EvidenceEvents.collected]: { fields: ['name'], subjects: (e) => [agentSubject((e.data as EvidenceCollected).agentId)] },
+  [EvidenceEvents.transferred]: {
+    fields: ['from', 'to', 'note'],
+    subjects: (e) => {
+      const d = e.data as EvidenceTransferred;
+      return [...new Set([holderSubject(d.from), holderSubject(d.to)])];
+    },
+  },
+  [EvidenceEvents.sealed]: { fields: ['by', 'note'], subjects: (e) => [holderSubject((e.data as EvidenceSealed).by)] },
+};

@@ -1,4 +1,5 @@
 import type { Severity } from '../alerts/events.ts';
+import { personSubject, TENANT_SUBJECT, type PersonalFields } from '../../src/domain/personal.ts';
 
 /** Incidents: aggregate `incident`, opened by an operator, from alerts or by hand. */
 export const INCIDENT = 'incident';
@@ -51,3 +52,13 @@ export interface IncidentCommented {
 export interface IncidentReopened {
   reason: string;
 }
+
+/** Incident text is the customer's; an assignee is a person. */
+export const IncidentPersonal: PersonalFields = {
+  [IncidentEvents.opened]: { fields: ['title'], subjects: () => [TENANT_SUBJECT] },
+  [IncidentEvents.assigned]: { fields: ['assignee'], subjects: (e) => [personSubject((e.data as IncidentAssigned).assignee)] },
+  [IncidentEvents.closed]: { fields: ['reason'], subjects: () => [TENANT_SUBJECT] },
+  [IncidentEvents.retitled]: { fields: ['title'], subjects: () => [TENANT_SUBJECT] },
+  [IncidentEvents.commented]: { fields: ['text'], subjects: () => [TENANT_SUBJECT] },
+  [IncidentEvents.reopened]: { fields: ['reason'], subjects: () => [TENANT_SUBJECT] },
+};

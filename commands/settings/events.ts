@@ -50,6 +50,7 @@ export const GATED_ACTIONS = [
   'install-patches',
   'suspend-tenant',
   'delete-tenant',
+  'erase-subject',
   'detection-rule-live',
   'role-change',
 ] as const;

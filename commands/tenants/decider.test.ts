@@ -54,4 +54,35 @@ test('suspend / resume; open enrollment only for the default tenant, never while
   assert.not.ok(acceptsEmptySecret('default', fold(tenantDecider, [...open, ev(E.suspended, { reason: 'x' })])));
 });
 
+test('an offboarded tenant: every command answers not found, and its id can never be created again', () => {
+  const deleted = [...created, ev(E.deleted, { agentsRevoked: 2, tokensRevoked: 1, destructionId: 'offboarding' })];
+  spec(tenantDecider).given(deleted).when({ kind: 'create', name: 'Another', secret }).refused('STK_ERR_TENANT_ID_RESERVED');
+  spec(tenantDecider).given(deleted).when({ kind: 'rename', name: 'x' }).refused('STK_ERR_NOT_FOUND');
+  spec(tenantDecider).given(deleted).when({ kind: 'resume' }).refused('STK_ERR_NOT_FOUND');
+  spec(tenantDecider)
+    .given(deleted)
+    .when({ kind: 'delete', deletion: { agentsRevoked: 0, tokensRevoked: 0, destructionId: 'offboarding' } })
+    .refused('STK_ERR_NOT_FOUND');
+  const s = fold(tenantDecider, deleted);
+  assert.equal([s.exists, s.deleted, s.suspended, s.secretLookup], [false, true, true, null]);
+});
+
+test('retention per kind: set, unchanged is a no-op, null goes back to the default', () => {
+  spec(tenantDecider)
+    .given(created)
+    .when({ kind: 'set-retention', retention: { kind: 'events', days: 730 } })
+    .then([E.retentionSet], [{ kind: 'events', days: 730 }]);
+  const set = [...created, ev(E.retentionSet, { kind: 'events', days: 730 })];
+  spec(tenantDecider)
+    .given(set)
+    .when({ kind: 'set-retention', retention: { kind: 'events', days: 730 } })
+    .then([]);
+  assert.equal(fold(tenantDecider, set).retention, { events: 730 });
+  assert.equal(fold(tenantDecider, [...set, ev(E.retentionSet, { kind: 'events', days: null })]).retention, {});
+  spec(tenantDecider)
+    .given([])
+    .when({ kind: 'set-retention', retention: { kind: 'events', days: 1 } })
+    .refused('STK_ERR_NOT_FOUND');
+});
+
 test.run();

@@ -1,7 +1,8 @@
 import { StkError } from '../../src/errors.ts';
 import { accept, notFound, refuse, type Decider } from '../../src/domain/decider.ts';
+import type { RetentionKind } from '../../src/domain/personal.ts';
 import type { Product } from '../../src/domain/products.ts';
-import { DEFAULT_TENANT, TENANT, TenantEvents as E, type SecretSet } from './events.ts';
+import { DEFAULT_TENANT, TENANT, TenantEvents as E, type RetentionSet, type SecretSet, type TenantDeleted } from './events.ts';
 
 export interface TenantState {
   exists: boolean;
@@ -11,6 +12,10 @@ export interface TenantState {
   secretLookup: string | null;
   /** Empty secret accepted (default tenant only, single-install mode). */
   openEnrollment: boolean;
+  /** Offboarded: nothing exists any more, and the id can never be used again. */
+  deleted: boolean;
+  /** Days kept per kind where the tenant differs from the install's defaults. */
+  retention: Partial<Record<RetentionKind, number>>;
 }
 
 export type TenantCommand =
@@ -20,13 +25,15 @@ export type TenantCommand =
   | { kind: 'set-product'; product: Product; enabled: boolean }
   | { kind: 'suspend'; reason: string }
   | { kind: 'resume' }
-  | { kind: 'set-open-enrollment'; tenant: string; enabled: boolean };
+  | { kind: 'set-open-enrollment'; tenant: string; enabled: boolean }
+  | { kind: 'set-retention'; retention: RetentionSet }
+  | { kind: 'delete'; deletion: TenantDeleted };
 
 export const tenantDecider: Decider<TenantState, TenantCommand> = {
   aggregateType: TENANT,
-  initialState: () => ({ exists: false, name: '', products: [], suspended: false, secretLookup: null, openEnrollment: false }),
+  initialState: () => ({ exists: false, name: '', products: [], suspended: false, secretLookup: null, openEnrollment: false, deleted: false, retention: {} }),
   evolve(s, e) {
-    const d = e.data as { name: string; lookup: string; product: Product; enabled: boolean };
+    const d = e.data as { name: string; lookup: string; product: Product; enabled: boolean } & RetentionSet;
     switch (e.type) {
       case E.created:
         return { ...s, exists: true, name: d.name };
@@ -44,12 +51,22 @@ export const tenantDecider: Decider<TenantState, TenantCommand> = {
         return { ...s, suspended: false };
       case E.openEnrollmentSet:
         return { ...s, openEnrollment: d.enabled === true };
+      case E.retentionSet: {
+        const retention = { ...s.retention };
+        if (d.days === null) delete retention[d.kind];
+        else retention[d.kind] = d.days;
+        return { ...s, retention };
+      }
+      case E.deleted:
+        // Suspended and without a secret as well, so every view that knows only those refuses it.
+        return { ...s, exists: false, deleted: true, suspended: true, secretLookup: null, openEnrollment: false };
       default:
         return s;
     }
   },
   decide(c, s) {
     if (c.kind === 'create') {
+      if (s.deleted) return refuse(tenantIdReserved());
       if (s.exists) return refuse(new StkError('STK_ERR_TENANT_EXISTS', 'tenant already exists'));
       return accept({ type: E.created, data: { name: c.name } }, { type: E.secretSet, data: c.secret });
     }
@@ -72,9 +89,19 @@ export const tenantDecider: Decider<TenantState, TenantCommand> = {
         if (c.tenant !== DEFAULT_TENANT)
           return refuse(new StkError('STK_ERR_VALIDATION', `only the ${DEFAULT_TENANT} tenant can accept an empty enrollment secret`, { field: 'enabled' }));
         return s.openEnrollment === c.enabled ? accept() : accept({ type: E.openEnrollmentSet, data: { enabled: c.enabled } });
+      case 'set-retention':
+        if ((s.retention[c.retention.kind] ?? null) === c.retention.days) return accept();
+        return accept({ type: E.retentionSet, data: c.retention });
+      case 'delete':
+        return accept({ type: E.deleted, data: c.deletion });
     }
   },
 };
+
+/** A deleted tenant's id answers this forever: its chain still exists and names it. */
+export function tenantIdReserved(): StkError {
+  return new StkError('STK_ERR_TENANT_ID_RESERVED', 'this tenant id belonged to an offboarded customer and can never be used again');
+}
 
 /**
  * Whether an empty enrollment secret enrolls into `tenant`: only the default tenant, only while

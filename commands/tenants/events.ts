@@ -1,4 +1,5 @@
 import type { Product } from '../../src/domain/products.ts';
+import { TENANT_SUBJECT, type PersonalFields, type RetentionKind } from '../../src/domain/personal.ts';
 
 /** Aggregate type of a tenant; its id is the tenant id, under the tenant's own subjects. */
 export const TENANT = 'tenant';
@@ -14,6 +15,13 @@ export const TenantEvents = {
   resumed: 'tenant.resumed',
   /** Single-install mode: the default tenant accepts an empty enrollment secret while this is on. */
   openEnrollmentSet: 'tenant.open-enrollment-set',
+  /** How long one kind of the tenant's data is kept (days), or back to the install's default. */
+  retentionSet: 'tenant.retention-set',
+  /**
+   * Offboarded: the last event of the tenant's chain. Its agents are revoked, its tokens and secret
+   * dead, its keys destroyed, its read models removed; the id is reserved forever.
+   */
+  deleted: 'tenant.deleted',
 } as const;
 
 /** The only tenant that may accept an empty enrollment secret, and only when turned on. */
@@ -38,3 +46,22 @@ export interface TenantSuspended {
 export interface OpenEnrollmentSet {
   enabled: boolean;
 }
+export interface RetentionSet {
+  kind: RetentionKind;
+  /** Days kept; null = the install's default for the kind. */
+  days: number | null;
+}
+/** What the offboarding did before this last event; no names, so it needs no key. */
+export interface TenantDeleted {
+  agentsRevoked: number;
+  tokensRevoked: number;
+  /** The key destruction (aggregate `privacy`) that shredded the tenant's fields. */
+  destructionId: string;
+}
+
+/** Customer-confidential text of the tenant aggregate (src/domain/personal.ts). */
+export const TenantPersonal: PersonalFields = {
+  [TenantEvents.created]: { fields: ['name'], subjects: () => [TENANT_SUBJECT] },
+  [TenantEvents.renamed]: { fields: ['name'], subjects: () => [TENANT_SUBJECT] },
+  [TenantEvents.suspended]: { fields: ['reason'], subjects: () => [TENANT_SUBJECT] },
+};

@@ -1,3 +1,4 @@
+import { TENANT_SUBJECT, type PersonalFields } from '../../src/domain/personal.ts';
 /** Operator tokens of a tenant: aggregate `token`, id = the token id, under the tenant's subjects. */
 export const TOKEN = 'token';
 
@@ -24,3 +25,8 @@ export interface TokenCreated {
   /** Absent on tokens made before expiries existed: those never expire. */
   expiresAt?: string | null;
 }
+
+/** A token's label may name the person it was made for. */
+export const TokenPersonal: PersonalFields = {
+  [TokenEvents.created]: { fields: ['label'], subjects: () => [TENANT_SUBJECT] },
+};

@@ -1,3 +1,4 @@
+import { type PersonalFields, userSubject } from '../../src/domain/personal.ts';
 /**
  * Users of the install: aggregate `user`, id = the user id, in the install tenant
  * (`src/people/install.ts`). Credential material (password hash, TOTP secret, recovery code
@@ -62,3 +63,10 @@ export interface UserSignedIn {
   session: string;
   ip: string;
 }
+
+/** A user's name, e-mail, identity-provider subject and sign-in addresses belong to the user (`user:<id>`). */
+export const UserPersonal: PersonalFields = {
+  [UserEvents.invited]: { fields: ['name', 'email'], subjects: (e) => [userSubject(e.aggregate.id)] },
+  [UserEvents.provisioned]: { fields: ['name', 'email', 'sso'], subjects: (e) => [userSubject(e.aggregate.id)] },
+  [UserEvents.signedIn]: { fields: ['ip'], subjects: (e) => [userSubject(e.aggregate.id)] },
+};

@@ -12,13 +12,17 @@ export interface AgentCommandDoc extends Doc {
   agentId: string;
   action: string;
   args: Record<string, unknown>;
-  status: 'pending' | 'delivered' | 'completed' | 'cancelled';
+  status: 'pending' | 'delivered' | 'completed' | 'cancelled' | 'expired';
   dispatchedAt: string;
   dispatchedBy: string;
   deliveredAt: string | null;
   completedAt: string | null;
   outcome: CommandOutcome | null;
   output: string | null;
+  /** When it stops being handed out (null for commands dispatched before expiries). */
+  expiresAt?: string | null;
+  /** The result came after the expiry. */
+  late?: boolean;
   cancelledAt?: string | null;
   cancelledBy?: string | null;
   cancelReason?: string | null;
@@ -49,6 +53,7 @@ export const agentCommandsProjection = defineProjection({
           completedAt: null,
           outcome: null,
           output: null,
+          expiresAt: d.expiresAt ?? null,
         };
         return [{ collection: 'commands', id: doc.id, doc }];
       },
@@ -71,8 +76,10 @@ export const agentCommandsProjection = defineProjection({
           completedAt: e.at,
           outcome: d.outcome,
           output: d.output,
+          ...(d.late ? { late: true } : {}),
         });
       },
     },
+    [E.expired]: { apply: (e, docs) => patch<AgentCommandDoc>('commands', docs.get('commands', e.aggregate.id), { status: 'expired' }) },
   },
 });

@@ -21,6 +21,8 @@ export interface AgentDoc extends Doc {
   revokedBy: string | null;
   revokeReason: string | null;
   lastCommandAt: string | null;
+  /** The machine fingerprint sent at enrollment (null for older agents): what a revocation can block. */
+  machine?: string | null;
   /** The hour it was last heard from (`hourId`), so each agent counts once per hour in `agent-hours`. */
   lastSeenHour?: string;
 }
@@ -79,6 +81,7 @@ export const agentsProjection = defineProjection({
           revokedBy: null,
           revokeReason: null,
           lastCommandAt: null,
+          machine: d.machine ?? null,
           lastSeenHour: hourId(e.at),
         };
         const id = hourId(e.at);

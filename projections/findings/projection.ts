@@ -1,5 +1,5 @@
 import type { Severity } from '../../commands/alerts/events.ts';
-import { FindingEvents as E, type FindingReported, type FindingState, type FindingStateChanged } from '../../commands/findings/events.ts';
+import { FindingEvents as E, type FindingObserved, type FindingReported, type FindingState, type FindingStateChanged } from '../../commands/findings/events.ts';
 import type { Product } from '../../src/domain/products.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { by, defineProjection, patch } from '../define.ts';
@@ -15,6 +15,11 @@ export interface FindingDoc extends Doc {
   state: FindingState;
   observedAt: string;
   reportedAt: string;
+  /** The exposure's dedup key, for findings kept one per key across scans and inventories. */
+  key: string | null;
+  /** When a scan or inventory last saw it, and how many times one did. */
+  lastSeenAt: string;
+  occurrences: number;
   /** State changes, oldest first, each with its reason. */
   history: Array<{ at: string; by: string; state: FindingState; reason: string }>;
 }
@@ -44,6 +49,9 @@ export const findingsProjection = defineProjection({
           state: 'open',
           observedAt: d.observedAt,
           reportedAt: e.at,
+          key: d.key ?? null,
+          lastSeenAt: d.observedAt,
+          occurrences: 1,
           history: [],
         };
         return [{ collection: 'findings', id: doc.id, doc }];
@@ -56,6 +64,34 @@ export const findingsProjection = defineProjection({
         return patch<FindingDoc>('findings', doc, {
           state: d.state,
           history: [...(doc?.history ?? []), { at: e.at, by: by(e), state: d.state, reason: d.reason }],
+        });
+      },
+    },
+    [E.observed]: {
+      apply: (e, docs) => {
+        const d = e.data as FindingObserved;
+        const doc = docs.get<FindingDoc>('findings', e.aggregate.id);
+        return patch<FindingDoc>('findings', doc, {
+          title: d.title,
+          severity: d.severity,
+          details: d.details,
+          lastSeenAt: d.observedAt,
+          occurrences: (doc?.occurrences ?? 1) + 1,
+        });
+      },
+    },
+    [E.reopened]: {
+      apply: (e, docs) => {
+        const d = e.data as FindingObserved;
+        const doc = docs.get<FindingDoc>('findings', e.aggregate.id);
+        return patch<FindingDoc>('findings', doc, {
+          state: 'open',
+          title: d.title,
+          severity: d.severity,
+          details: d.details,
+          lastSeenAt: d.observedAt,
+          occurrences: (doc?.occurrences ?? 1) + 1,
+          history: [...(doc?.history ?? []), { at: e.at, by: by(e), state: 'open', reason: `seen again by ${d.ref}` }],
         });
       },
     },

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AccountChangeItem } from '../../src/agent/telemetry.ts';
+import type { AccountChangeItem } from '../../src/telemetry/types.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { docId } from '../telemetry.ts';
 import { event, run } from '../testing.ts';

@@ -1,4 +1,4 @@
-import type { AccountChangeItem } from '../../src/agent/telemetry.ts';
+import type { AccountChangeItem } from '../../src/telemetry/types.ts';
 import type { EventEnvelope } from '../../src/domain/events.ts';
 import type { Doc, Write } from '../../src/store/model.ts';
 import { defineProjection } from '../define.ts';

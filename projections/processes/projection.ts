@@ -1,4 +1,4 @@
-import type { ProcessItem } from '../../src/agent/telemetry.ts';
+import type { ProcessItem } from '../../src/telemetry/types.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { defineProjection } from '../define.ts';
 import { docId } from '../telemetry.ts';

@@ -1,4 +1,5 @@
-import { TenantEvents as E } from '../../commands/tenants/events.ts';
+import { TenantEvents as E, type RetentionSet } from '../../commands/tenants/events.ts';
+import type { RetentionKind } from '../../src/domain/personal.ts';
 import type { Product } from '../../src/domain/products.ts';
 import type { Doc } from '../../src/store/model.ts';
 import { defineProjection, patch } from '../define.ts';
@@ -15,6 +16,8 @@ export interface TenantDoc extends Doc {
   secretHash: string;
   createdAt: string;
   updatedAt: string;
+  /** Days kept per kind where the tenant differs from the install's defaults (absent: none set). */
+  retention?: Partial<Record<RetentionKind, number>>;
 }
 
 export const TENANT_COLLECTION = 'tenant';
@@ -87,6 +90,16 @@ export const tenantsProjection = defineProjection({
           openEnrollment: (e.data as { enabled: boolean }).enabled,
           updatedAt: e.at,
         }),
+    },
+    [E.retentionSet]: {
+      apply: (e, docs) => {
+        const t = docs.get<TenantDoc>(TENANT_COLLECTION, e.tenant);
+        const d = e.data as RetentionSet;
+        const retention = { ...(t?.retention ?? {}) };
+        if (d.days === null) delete retention[d.kind];
+        else retention[d.kind] = d.days;
+        return patch<TenantDoc>(TENANT_COLLECTION, t, { retention, updatedAt: e.at });
+      },
     },
     [E.resumed]: { apply: (e, docs) => patch<TenantDoc>(TENANT_COLLECTION, docs.get(TENANT_COLLECTION, e.tenant), { suspended: false, updatedAt: e.at }) },
   },

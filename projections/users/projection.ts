@@ -19,6 +19,9 @@ export interface UserDoc extends Doc {
   createdAt: string;
   createdBy: string;
   updatedAt: string;
+  /** The last sign-in to the dashboard and how (absent on users not signed in since this was kept). */
+  lastSignInAt?: string | null;
+  lastSignInMethod?: string | null;
 }
 
 /** Key of the `user-email` index: the e-mail, lower-cased and hashed (index keys are token-safe). */
@@ -124,6 +127,11 @@ export const usersProjection = defineProjection({
     },
     [E.mfaReset]: { apply: (e, docs) => touch(e, docs, { mfa: false, recoveryCodesLeft: 0 }) },
     [E.disabled]: { apply: (e, docs) => touch(e, docs, { status: 'disabled' }) },
+    // Not `touch`: a sign-in is no change to the user's profile.
+    [E.signedIn]: {
+      apply: (e, docs) =>
+        patch<UserDoc>('users', docs.get('users', e.aggregate.id), { lastSignInAt: e.at, lastSignInMethod: (e.data as { method: string }).method }),
+    },
     [E.enabled]: {
       apply: (e, docs) => {
         const u = docs.get<UserDoc>('users', e.aggregate.id);

@@ -3,7 +3,7 @@ import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { StkError } from '../errors.ts';
 import { type HostRoot, isGone } from './host-root.ts';
 import { type NetEntry, parseNetTable } from './netfs.ts';
-import type { ConnectionItem, NetProtocol } from './telemetry.ts';
+import type { ConnectionItem, NetProtocol } from '../telemetry/types.ts';
 import { UserNames } from './users.ts';
 
 const PROTOCOLS: readonly NetProtocol[] = ['tcp', 'tcp6', 'udp', 'udp6'];

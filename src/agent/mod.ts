@@ -5,7 +5,7 @@
  * distribution's own tools. The run loop and the ingress protocol are wired elsewhere.
  */
 export { HostRoot, isGone, listHostDir, readHostText } from './host-root.ts';
-export type { AccountChangeItem, AccountChangeKind, ConnectionItem, NetProtocol, ProcessItem } from './telemetry.ts';
+export type { AccountChangeItem, AccountChangeKind, ConnectionItem, NetProtocol, ProcessItem } from '../telemetry/types.ts';
 
 export { ProcessCollector, type ProcessCollectorOptions, type ProcessCollectorState, type ProcessScanStats } from './processes.ts';
 export { clockTicksPerSecond, decodeCmdline, parseBootTime, parseStat, parseStatusUid, type ProcStat, startedAtIso } from './procfs.ts';

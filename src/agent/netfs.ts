@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
-import type { NetProtocol } from './telemetry.ts';
+import type { NetProtocol } from '../telemetry/types.ts';
+import { formatIPv6Groups } from '../net/ipv6.ts';
 
 /** TCP states by the number /proc/net/tcp prints (include/net/tcp_states.h). */
 const TCP_STATES: Record<number, string> = {
@@ -58,24 +59,7 @@ export function formatIPv6(bytes: readonly number[]): string {
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${bytes.slice(12).join('.')}`;
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return formatIPv6Groups(groups);
 }
 
 /** Parses one /proc/net table; lines that do not have the expected columns are skipped. */

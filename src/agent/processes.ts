@@ -4,7 +4,7 @@ import { StkError } from '../errors.ts';
 import { ExeHasher } from './exe-hash.ts';
 import { type HostRoot, isGone } from './host-root.ts';
 import { clockTicksPerSecond, decodeCmdline, parseBootTime, parseStat, parseStatusUid, type ProcStat, readHead, startedAtIso } from './procfs.ts';
-import type { ProcessItem } from './telemetry.ts';
+import type { ProcessItem } from '../telemetry/types.ts';
 import { UserNames } from './users.ts';
 
 /** How many processes a scan reads before it lets the event loop run (heartbeats, command pulls). */

@@ -25,7 +25,12 @@ export const PERMISSIONS = {
   'incidents.manage': 'Open, change, link and close incidents.',
   'findings.read': 'List and read findings.',
   'findings.triage': 'Triage findings.',
-  'scans.read': 'List and read scans.',
+  'scans.read': 'List and read scan runs, their items, diffs and item proofs.',
+  'scans.run': "Ask the server's scanner to scan the customer's declared targets.",
+  'assets.read': 'See the attack surface: declared targets, scanned hosts, open ports, certificates, listening services.',
+  'assets.manage': 'Declare the targets scans may reach (the allowlist) and the certificate expiry threshold.',
+  'patches.read': 'See patch compliance, pending updates per host and package, the trend, and patch job results.',
+  'patches.manage': 'Set the maintenance window and the compliance threshold.',
   'evidence.read': 'List and read evidence.',
   'evidence.custody': 'Record custody transfers and seal evidence.',
   'evidence.download': 'Download the bytes of evidence (every download is recorded in its custody trail and sealed).',
@@ -45,6 +50,9 @@ export const PERMISSIONS = {
   'detection.manage': 'Tune detection rules (on/off, level, exclusions) and upload custom rules.',
   'notifications.read': 'Read notification channels (never their secrets), deliveries and dead letters.',
   'notifications.manage': 'Add, change and remove notification channels; send dead letters back.',
+  'privacy.erase': 'Erase a data subject of the customer: destroy the keys of its fields for good (four eyes can apply).',
+  'tenant.offboard': 'Offboard the customer: export everything, then delete it for good; its id is reserved (four eyes can apply).',
+  'machines.block': "Block a revoked agent's machine from enrolling again, and lift the block.",
   // ── install-wide (routes outside /tenants/:tenant) ──
   'tenants.list': 'List the customers you can see.',
   'tenants.create': 'Create customers.',
@@ -86,6 +94,8 @@ const READS: readonly Permission[] = [
   'incidents.read',
   'findings.read',
   'scans.read',
+  'assets.read',
+  'patches.read',
   'evidence.read',
   'hosts.read',
   'processes.read',
@@ -100,7 +110,7 @@ const READS: readonly Permission[] = [
   'notifications.read',
 ];
 const TRIAGE: readonly Permission[] = ['alerts.triage', 'incidents.manage', 'findings.triage'];
-const RESPONSE: readonly Permission[] = ['commands.dispatch', 'agents.revoke', 'evidence.custody', 'evidence.download', 'approvals.decide'];
+const RESPONSE: readonly Permission[] = ['commands.dispatch', 'scans.run', 'agents.revoke', 'evidence.custody', 'evidence.download', 'approvals.decide'];
 /** What the SOC tunes for a customer: which rules run and how, who is told. */
 const TUNING: readonly Permission[] = ['detection.manage', 'notifications.manage'];
 
@@ -150,7 +160,19 @@ export const ROLES = {
     title: "Customer admin: their customer's people, tokens, policy, triage and response; not products or suspension.",
     scope: 'tenant',
     side: 'customer',
-    tenant: [...READS, ...TRIAGE, ...RESPONSE, ...TUNING, 'tokens.manage', 'access.manage', 'policy.manage', 'audit.export', 'agents.configure'],
+    tenant: [
+      ...READS,
+      ...TRIAGE,
+      ...RESPONSE,
+      ...TUNING,
+      'tokens.manage',
+      'access.manage',
+      'policy.manage',
+      'assets.manage',
+      'patches.manage',
+      'audit.export',
+      'agents.configure',
+    ],
     install: ['tenants.list', 'self'],
   },
   'customer-analyst': {

@@ -9,6 +9,7 @@ import { accessRoutes } from './routes/access.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentConfigRoutes } from './routes/agent-config.ts';
 import { approvalRoutes } from './routes/approvals.ts';
+import { attackSurfaceRoutes } from './routes/attack-surface.ts';
 import { auditExportRoutes } from './routes/audit.ts';
 import { coreRoutes } from './routes/core.ts';
 import { detectionRoutes } from './routes/detection.ts';
@@ -16,8 +17,10 @@ import { edrRoutes } from './routes/edr.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { meRoutes } from './routes/me.ts';
+import { patchRoutes } from './routes/patches.ts';
 import { mspRoutes } from './routes/msp.ts';
 import { notificationRoutes, registerNotifyServices } from './routes/notifications.ts';
+import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { productRoutes } from './routes/products.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -35,7 +38,10 @@ export const OPERATOR_ROUTES: RouteDef[] = [
   ...identityRoutes,
   ...detectionRoutes,
   ...notificationRoutes,
+  ...attackSurfaceRoutes,
+  ...patchRoutes,
   ...ledgerRoutes,
+  ...lifecycleRoutes,
   ...adminRoutes,
   ...accessRoutes,
   ...approvalRoutes,
@@ -54,7 +60,7 @@ export const OPERATOR_ROUTES: RouteDef[] = [
  */
 export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<void> {
   if (!rt.readModels) throw new StkError('STK_ERR_INTERNAL', 'the operator API needs the read models of this process');
-  const { store, projector, telemetry } = rt.readModels;
+  const { store, projector, telemetry, scans } = rt.readModels;
   const people = await peopleOf(rt);
   const services: ApiServices = {
     store,
@@ -65,6 +71,9 @@ export async function operatorApi(app: FastifyInstance, rt: Runtime): Promise<vo
     ledgerStatus: (tenant) => ledgerStatus(tenant, { streams: rt.streams }),
     telemetry,
     people,
+    privacy: rt.privacy ?? null,
+    lifecycle: rt.config.lifecycle,
+    scans,
   };
   app.decorate('api', services);
   await registerNotifyServices(app, rt);

@@ -6,11 +6,15 @@ import type { Actor } from '../domain/events.ts';
 import { type Executed, type ExecuteOptions, execute } from '../domain/execute.ts';
 import { AREA_PRODUCTS } from '../domain/products.ts';
 import { StkError } from '../errors.ts';
+import type { LifecycleConfig } from '../config/mod.ts';
 import type { LedgerStatus } from '../ledger/status.ts';
+import type { Privacy } from '../privacy/mod.ts';
 import type { EventLog } from '../log/mod.ts';
 import { MAX_WAIT_MS, projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
 import { type TelemetryReadSide, type TenantTelemetry, tenantTelemetry } from '../telemetry/read-side.ts';
+import { type ScanReadSide, type TenantScans, tenantScans } from '../scan/runs/read-side.ts';
+import { type TenantPackages, tenantPackages } from '../patch/packages.ts';
 import { isValidId } from '../ids.ts';
 import type { People } from '../people/people.ts';
 import { INSTALL_TENANT, isReservedTenant } from '../people/install.ts';
@@ -41,6 +45,12 @@ export interface ApiServices {
   people: People;
   /** Telemetry read models, proofs and evidence bytes. */
   telemetry: TelemetryReadSide;
+  /** Field encryption of this process (erasure destroys its keys); null when it is off. */
+  privacy?: Privacy | null;
+  /** Retention defaults and agent command expiries (src/config/settings.ts). */
+  lifecycle?: LifecycleConfig;
+  /** Attack-surface read models fed by SCANS, and scan item proofs. */
+  scans: ScanReadSide;
 }
 
 declare module 'fastify' {
@@ -89,6 +99,10 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   people: People;
   /** This tenant's telemetry read models, item proofs and evidence bytes. */
   telemetry: TenantTelemetry;
+  /** This tenant's scan items, assets and item proofs. */
+  scans: TenantScans;
+  /** This tenant's hosts' installed-package lists (PACKAGES stream). */
+  packages: TenantPackages;
 }
 
 /**
@@ -127,6 +141,8 @@ interface RouteBase {
   body?: { properties: Record<string, object>; required?: string[]; maxBytes?: number };
   /** @defaultValue 200 */
   status?: number;
+  /** The route may answer 202 with a four-eyes request instead (the customer's policy gates it). */
+  fourEyes?: true;
 }
 
 /** A route under `/tenants/:tenant`. */
@@ -270,6 +286,33 @@ async function waitForToken(api: ApiServices, tenant: string, token: string, wai
 
 const BODY_DEFAULT_MAX = 16 * 1024;
 
+const ERROR_REF = { $ref: '#/components/schemas/Error' };
+
+/** What a route answers, as the OpenAPI document says it: its success, the four-eyes 202, the errors every route of its kind can give. */
+function documentedResponses(d: RouteDef): Record<string, object> {
+  const ok = d.status ?? 200;
+  const out: Record<string, object> = { [ok]: { description: ok === 201 ? 'Created' : 'OK', type: 'object' } };
+  if (d.fourEyes) {
+    out[202] = {
+      description: "Sent for approval: the customer's four-eyes policy gates this action; it happens once a second person approves the request",
+      type: 'object',
+      properties: { approvalId: { type: 'string' }, status: { type: 'string', enum: ['pending'] }, gate: { type: 'string' }, expiresAt: { type: 'string' } },
+    };
+  }
+  const error = (description: string) => ({ description, ...ERROR_REF });
+  out[400] = error('Refused input (STK_ERR_VALIDATION and the codes of docs/errors.md); nothing was written');
+  if (d.scope !== 'public') {
+    out[401] = error('No or unknown credential (STK_ERR_AUTH_REQUIRED)');
+    out[403] = error('The credential lacks the permission, the product is off, or the customer is suspended');
+  }
+  if (d.scope === 'tenant' || d.params) out[404] = error('No such item — or one of another customer, answered exactly alike (STK_ERR_NOT_FOUND)');
+  if (d.method !== 'GET') out[409] = error('The change conflicts with the current state (a transition not allowed, a concurrent change)');
+  if (d.body) out[413] = error('The body is larger than this route takes (STK_ERR_BODY_TOO_LARGE)');
+  out[429] = error('Too many requests (STK_ERR_RATE_LIMITED)');
+  out[503] = error('The event log or the read models are not reachable or behind (STK_ERR_UNAVAILABLE, STK_ERR_PROJECTION_BEHIND)');
+  return out;
+}
+
 /** Registers route definitions on an app scoped under /api/v1 that carries the `api` decoration. */
 export function registerRoutes(app: FastifyInstance, defs: RouteDef[]): void {
   const api = app.api;
@@ -290,11 +333,19 @@ export function registerRoutes(app: FastifyInstance, defs: RouteDef[]): void {
       properties: { ...(d.query ?? {}), ...(tenantScoped && d.method === 'GET' ? { waitFor: WAIT_FOR, waitMs: WAIT_MS } : {}) },
       additionalProperties: false,
     };
-    if (d.body) schema.body = { type: 'object', properties: d.body.properties, required: d.body.required ?? [], additionalProperties: false };
+    if (d.body) {
+      // OpenAPI 3.0 allows no empty `required` list.
+      const required = d.body.required?.length ? { required: d.body.required } : {};
+      schema.body = { type: 'object', properties: d.body.properties, ...required, additionalProperties: false };
+    }
+    const responses = documentedResponses(d);
     app.route({
       method: d.method,
       url: d.url,
       schema,
+      // The answers a route gives, for the OpenAPI document only: a response schema here would also
+      // filter what fastify sends.
+      config: { swaggerTransform: ({ schema: s, url }: { schema: object; url: string }) => ({ schema: { ...s, response: responses }, url }) },
       ...(d.method !== 'GET' ? { bodyLimit: d.body?.maxBytes ?? BODY_DEFAULT_MAX } : {}),
       onRequest: guard(api, d),
       handler: async (req, reply) => {
@@ -343,6 +394,8 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     directory: { user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId) },
     people: api.people,
     telemetry: tenantTelemetry(api.telemetry, tenant),
+    scans: tenantScans(api.scans, tenant),
+    packages: tenantPackages(api.log.streams, tenant),
   };
 }
 

@@ -4,8 +4,9 @@ import { hostname, platform, release } from 'node:os';
 import { resolve } from 'node:path';
 import { StkError } from '../errors.ts';
 import { HostRoot } from '../agent/host-root.ts';
+import { machineFingerprint } from '../agent/machine.ts';
 import { AGENT_VERSION, AgentRunner } from '../agent/run/runner.ts';
-import { AgentClient, loadAgentState, saveAgentState, type WireEvent } from './agent-client.ts';
+import { AgentClient, loadAgentState, saveAgentState, type WireEvent } from '../agent/client.ts';
 
 function say(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
@@ -25,10 +26,15 @@ export function registerAgent(program: Command): void {
     .requiredOption('--ca <file>', "the install's CA certificate (<data>/pki/ca.crt), to trust the ingress")
     .option('--secret <secret>', 'enrollment secret (better: STOCKADE_ENROLL_SECRET, which stays out of the process list)')
     .option('--dir <dir>', 'where the agent keeps its key and certificate', './agent')
-    .action(async (o: { url: string; ca: string; secret?: string; dir: string }) => {
+    .option('--host-root <dir>', "where the host's /etc is (for the machine fingerprint)", '/')
+    .action(async (o: { url: string; ca: string; secret?: string; dir: string; hostRoot: string }) => {
+      const caPem = await readFile(o.ca, 'utf8');
+      // Lets an admin block this machine when revoking its agent (docs/agent-protocol.md).
+      const machine = await machineFingerprint(await HostRoot.open(o.hostRoot), caPem);
       const client = await AgentClient.enroll({
         url: o.url,
-        caPem: await readFile(o.ca, 'utf8'),
+        caPem,
+        ...(machine ? { machine } : {}),
         secret: o.secret ?? process.env.STOCKADE_ENROLL_SECRET ?? '',
         hostname: hostname().slice(0, 253) || 'unknown',
         os: `${platform()} ${release()}`.slice(0, 64),

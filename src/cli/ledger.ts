@@ -94,7 +94,7 @@ export function registerLedger(program: Command): void {
 }
 
 function line(t: TenantReport): string {
-  const facts = `${t.entries} entries, ${t.blocks} blocks, height ${t.height}, head ${t.head}, keys ${t.keyIds.join(',') || 'none'}${t.pending ? `, ${t.pending} pending` : ''}`;
+  const facts = `${t.entries} entries, ${t.blocks} blocks, height ${t.height}, head ${t.head}, keys ${t.keyIds.join(',') || 'none'}${t.pending ? `, ${t.pending} pending` : ''}${t.shredded ? `, ${t.shredded} entries shredded` : ''}`;
   if (t.ok) return `ok ${t.tenant}: ${facts}`;
   const b = t.break!;
   const where = [

@@ -10,7 +10,9 @@ import { registerBackup } from './backup.ts';
 import { registerTelemetry } from './telemetry.ts';
 import { registerWitness } from './witness.ts';
 import { registerUser } from './user.ts';
+import { registerScan } from './scan.ts';
 import { registerDocs } from '../videos/cli.ts';
+import { registerLifecycle } from './lifecycle.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
 const REGISTRARS: Array<(program: Command) => void> = [
@@ -23,8 +25,10 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerBackup,
   registerWitness,
   registerUser,
+  registerScan,
   registerDocs,
   registerTelemetry,
+  registerLifecycle,
 ];
 
 export function buildProgram(): Command {

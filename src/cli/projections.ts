@@ -6,6 +6,8 @@ import { PROJECTIONS } from '../../projections/index.ts';
 import { dataPaths, lockDataDir } from '../datadir.ts';
 import { EventLog } from '../log/mod.ts';
 import { createLogger } from '../logger.ts';
+import { readModelLifecycle } from '../lifecycle/readmodels.ts';
+import { openPrivacy } from '../privacy/mod.ts';
 import { Projector } from '../projector/projector.ts';
 import { adminApi } from './admin-api.ts';
 import { connectBus } from './bus.ts';
@@ -49,12 +51,19 @@ async function offline<T>(opts: { data?: string; natsUrl?: string }, fn: (p: Pro
   const lock = await lockDataDir(dataDir);
   const bus = await connectBus({ ...opts, name: 'stockade-projections' });
   const db = new Level<string, unknown>(dataPaths(dataDir).level, LEVEL_OPTIONS);
+  // The read models hold personal fields readable, as the serving projector writes them.
+  const privacy = await openPrivacy(bus.streams);
   try {
     await db.open();
-    const log = await EventLog.open(bus.streams, { skipEnsureStream: true });
-    const p = await Projector.open(db, log, PROJECTIONS, { durableName: 'projector_offline', logger: createLogger({ level: 'warn' }) });
+    const log = await EventLog.open(bus.streams, { skipEnsureStream: true, fields: privacy.cipher });
+    const p = await Projector.open(db, log, PROJECTIONS, {
+      durableName: 'projector_offline',
+      logger: createLogger({ level: 'warn' }),
+      lifecycle: readModelLifecycle(privacy.keys),
+    });
     return await fn(p);
   } finally {
+    privacy.close();
     await db.close().catch(() => {});
     await bus.close();
     lock.release();

@@ -13,6 +13,7 @@ const SECTION_TITLES: Record<SettingDef<unknown>['section'], string> = {
   ledger: 'sealer role and `stockade sealer`',
   sealer: '`stockade sealer`',
   detector: 'detector role (and the api role, for channels)',
+  lifecycle: 'api, ingress, projector and lifecycle roles',
 };
 
 /** The README's configuration table, generated from the settings table. */

@@ -1,8 +1,19 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, flagKey, readSettings, type Role, ROLES, SETTINGS, type SettingCommand, type SettingValues } from './settings.ts';
+import type { RetentionKind } from '../domain/personal.ts';
+import {
+  type CommandExpiry,
+  DEFAULT_DATA_DIR,
+  flagKey,
+  readSettings,
+  type Role,
+  ROLES,
+  SETTINGS,
+  type SettingCommand,
+  type SettingValues,
+} from './settings.ts';
 
-export { DEFAULT_DATA_DIR, ROLES, SETTINGS, type Role, type SettingValues };
+export { DEFAULT_DATA_DIR, ROLES, SETTINGS, type CommandExpiry, type Role, type SettingValues };
 
 /** The ledger's sealing settings. */
 export interface LedgerConfig {
@@ -24,6 +35,16 @@ export interface BackpressureConfig {
   maxProjectionLagEvents: number;
   /** How often the backlogs are read; 0 = on every report. */
   refreshMs: number;
+}
+
+/** Data lifecycle: field encryption, retention, agent command expiry. */
+export interface LifecycleConfig {
+  fieldEncryption: boolean;
+  /** Days kept per kind by default (null = forever); tenants may set their own. */
+  retentionDays: Record<RetentionKind, number | null>;
+  retentionIntervalMs: number;
+  /** Per action, and `default` for the others. */
+  commandExpiry: Record<string, CommandExpiry>;
 }
 
 /** Everything a Stockade process is configured with; sections per role. */
@@ -53,6 +74,7 @@ export interface Config {
   telemetry: { maxAgeMs: number; maxBytes: number; evidenceMaxBytes: number };
   ledger: LedgerConfig;
   sealer: { http?: { host: string; port: number }; workerId?: string };
+  lifecycle: LifecycleConfig;
   detector: DetectorConfig;
 }
 
@@ -104,6 +126,7 @@ function toConfig(v: SettingValues): Config {
       ...(v.witnessUrl ? { witnessUrl: v.witnessUrl } : {}),
     },
     sealer: { ...(v.sealerHttp ? { http: v.sealerHttp } : {}), ...(v.workerId ? { workerId: v.workerId } : {}) },
+    lifecycle: { fieldEncryption: v.fieldEncryption, retentionDays: v.retention, retentionIntervalMs: v.retentionIntervalMs, commandExpiry: v.commandExpiry },
     detector: {
       silenceMs: v.silenceSeconds * 1000,
       publicUrl: v.publicUrl ?? `http://${v.http.host.includes(':') ? `[${v.http.host}]` : v.http.host}:${v.http.port}`,

@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import { RETENTION_KINDS, type RetentionKind } from '../domain/personal.ts';
+import { ACTIONS } from '../domain/products.ts';
 import { StkError } from '../errors.ts';
 
 /** The commands whose flags a setting appears among. */
@@ -7,7 +9,7 @@ export type SettingCommand = 'serve' | 'sealer';
 /** One setting: where it comes from (a flag wins over its variable), its default, how it is checked. */
 export interface SettingDef<T> {
   /** Section of the configuration (and of the README's table). */
-  section: 'core' | 'api' | 'ingress' | 'backpressure' | 'telemetry' | 'ledger' | 'sealer' | 'detector';
+  section: 'core' | 'api' | 'ingress' | 'backpressure' | 'telemetry' | 'ledger' | 'sealer' | 'detector' | 'lifecycle';
   /** `--flag`, with its argument's name for the docs. */
   flag?: { name: string; arg: string; commands: readonly SettingCommand[] };
   env?: string;
@@ -107,7 +109,73 @@ const httpUrl = (raw: string): string | null => {
   return raw;
 };
 
-export const ROLES = ['api', 'ingress', 'projector', 'sealer', 'detector'] as const;
+/** A duration: seconds, or a number with `s`, `m`, `h` or `d`. */
+function seconds(raw: string): number {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(raw.trim());
+  if (!m) throw new InvalidSetting(`has ${JSON.stringify(raw)}, which is not a duration (seconds, or a number with s, m, h or d)`);
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+}
+
+/** How long an agent command of one action waits for its agent: the default and the most an operator may ask for. */
+export interface CommandExpiry {
+  defaultSeconds: number;
+  maxSeconds: number;
+}
+
+/**
+ * Built-in expiries (seconds). Short where a late run would surprise: a process id is reused, an
+ * isolation or an account change hours later is not what the operator decided on.
+ */
+export const COMMAND_EXPIRY_DEFAULTS: Readonly<Record<string, CommandExpiry>> = {
+  default: { defaultSeconds: 3600, maxSeconds: 86_400 },
+  ping: { defaultSeconds: 300, maxSeconds: 3600 },
+  'kill-process': { defaultSeconds: 300, maxSeconds: 1800 },
+  'isolate-host': { defaultSeconds: 900, maxSeconds: 3600 },
+  'disable-account': { defaultSeconds: 900, maxSeconds: 3600 },
+  'reset-credentials': { defaultSeconds: 900, maxSeconds: 3600 },
+  'install-patches': { defaultSeconds: 86_400, maxSeconds: 7 * 86_400 },
+};
+
+/** `action=default/max,…` (durations as for `seconds`) over the built-in table; `default` sets every other action. */
+function commandExpiry(raw: string): Record<string, CommandExpiry> {
+  const out: Record<string, CommandExpiry> = { ...COMMAND_EXPIRY_DEFAULTS };
+  for (const item of raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z-]+)=([^/]+)\/(.+)$/.exec(item);
+    if (!m) throw new InvalidSetting(`has ${JSON.stringify(item)}; write action=default/max, e.g. isolate-host=15m/1h`);
+    const action = m[1]!;
+    if (action !== 'default' && !(action in ACTIONS)) throw new InvalidSetting(`names ${JSON.stringify(action)}, which is not an action`);
+    const e = { defaultSeconds: seconds(m[2]!), maxSeconds: seconds(m[3]!) };
+    if (e.defaultSeconds < 1 || e.defaultSeconds > e.maxSeconds)
+      throw new InvalidSetting(`has ${JSON.stringify(item)}: the default must be from 1 s to the maximum`);
+    out[action] = e;
+  }
+  return out;
+}
+
+/** Days each kind of data is kept by default (null = forever). */
+export const RETENTION_DEFAULTS: Readonly<Record<RetentionKind, number | null>> = { events: null, evidence: 365, 'scan-items': 180, telemetry: 30 };
+
+/** `kind=days|forever,…` over the defaults. */
+function retentionDays(raw: string): Record<RetentionKind, number | null> {
+  const out: Record<RetentionKind, number | null> = { ...RETENTION_DEFAULTS };
+  for (const item of raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z-]+)=(forever|\d{1,6})$/.exec(item);
+    if (!m || !(RETENTION_KINDS as readonly string[]).includes(m[1]!))
+      throw new InvalidSetting(`has ${JSON.stringify(item)}; write kind=days or kind=forever, kinds ${RETENTION_KINDS.join(', ')}`);
+    const days = m[2] === 'forever' ? null : Number(m[2]);
+    if (days === 0) throw new InvalidSetting(`has ${JSON.stringify(item)}: keep at least one day, or forever`);
+    out[m[1] as RetentionKind] = days;
+  }
+  return out;
+}
+
+export const ROLES = ['api', 'ingress', 'projector', 'sealer', 'detector', 'lifecycle', 'scanner'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The default data folder, relative to the working directory. */
@@ -134,7 +202,8 @@ export const SETTINGS = {
     default: [...ROLES] as Role[],
     defaultText: 'all',
     parse: listOf(ROLES),
-    description: '`api,ingress,projector,sealer,detector`: the roles this process runs',
+    description:
+      '`api,ingress,projector,sealer,detector,lifecycle,scanner`: the roles this process runs (`scanner` scans declared external targets from the server)',
   }),
   natsUrl: def({
     section: 'core',
@@ -417,6 +486,43 @@ export const SETTINGS = {
     defaultText: '',
     parse: optionalText,
     description: 'PEM file of CA certificates trusted for https receivers and SMTP STARTTLS, besides the system store',
+  }),
+  fieldEncryption: def({
+    section: 'lifecycle',
+    env: 'STOCKADE_FIELD_ENCRYPTION',
+    default: true,
+    defaultText: '`on`',
+    parse: (raw) => {
+      if (raw !== 'on' && raw !== 'off') throw new InvalidSetting('must be on or off');
+      return raw === 'on';
+    },
+    description: 'seal personal fields of events (AES-256-GCM, keys in NATS KV); `off` stores them in the clear, where no erasure can reach them',
+  }),
+  retention: def({
+    section: 'lifecycle',
+    flag: { name: '--retention', arg: 'LIST', commands: ['serve'] },
+    env: 'STOCKADE_RETENTION',
+    default: { ...RETENTION_DEFAULTS },
+    defaultText: '`events=forever,evidence=365,scan-items=180,telemetry=30`',
+    parse: retentionDays,
+    description: 'days each kind of data is kept (`kind=days|forever`); a tenant may set its own',
+  }),
+  retentionIntervalMs: def({
+    section: 'lifecycle',
+    env: 'STOCKADE_RETENTION_INTERVAL_MS',
+    default: 3_600_000,
+    defaultText: '`3600000`',
+    parse: integer(1000, 7 * 86_400_000),
+    description: 'how often (ms) the lifecycle role applies retention and expires agent commands',
+  }),
+  commandExpiry: def({
+    section: 'lifecycle',
+    flag: { name: '--command-expiry', arg: 'LIST', commands: ['serve'] },
+    env: 'STOCKADE_COMMAND_EXPIRY',
+    default: { ...COMMAND_EXPIRY_DEFAULTS },
+    defaultText: '`default=1h/24h`, shorter for `ping`, `kill-process`, `isolate-host`, account actions',
+    parse: commandExpiry,
+    description: 'how long agent commands wait for their agent, per action (`action=default/max`, e.g. `isolate-host=15m/1h`)',
   }),
 } as const;
 

@@ -18,7 +18,7 @@ export const LIVE_MAX_STREAMS = 500;
 export const LIVE_MAX_PER_SESSION = 8;
 
 /** Which events pages follow live, by aggregate type; the rest of the tenant's log is not sent. */
-const LIVE_KINDS = new Set(['alert', 'agent', 'incident', 'command', 'finding', 'scan', 'evidence', 'tenant', 'token']);
+const LIVE_KINDS = new Set(['alert', 'agent', 'incident', 'command', 'finding', 'scan', 'evidence', 'tenant', 'token', 'approval', 'access', 'policy']);
 
 /** Customers one stream may follow (the tabs of one browser share one stream). */
 export const LIVE_MAX_TENANTS = 16;

@@ -14,36 +14,52 @@ export interface PageSpec {
   products?: readonly Product[];
   /** Whether `/<name>/<id>` is a page too. */
   detail: boolean;
+  /** Permissions of which the session must hold one (install-wide for install pages, on the customer otherwise). */
+  permissions?: readonly string[];
+  /** A page of a person's own (My account): only for sessions of a user. */
+  person?: boolean;
+  /** Shown in the menu (pages reached from another page, such as the MFA set-up, are not). @defaultValue true */
+  menu?: boolean;
 }
 
-const tenant = (name: string, title: string, detail = false): PageSpec => ({
+const tenant = (name: string, title: string, detail = false, permissions?: readonly string[]): PageSpec => ({
   name,
   title,
   scope: 'tenant',
   detail,
   ...(AREA_PRODUCTS[name] ? { products: AREA_PRODUCTS[name] } : {}),
+  ...(permissions ? { permissions } : {}),
 });
+const install = (name: string, title: string, o: Partial<PageSpec> = {}): PageSpec => ({ name, title, scope: 'install', detail: false, ...o });
 
 /** Every page, in menu order. */
 export const PAGE_SPECS: readonly PageSpec[] = [
+  install('overview', 'All customers', { permissions: ['overview.read'] }),
   { name: 'customers', title: 'Customers', scope: 'install', detail: true },
+  install('fanout', 'Fan-out', { permissions: ['fanout.dispatch'] }),
+  install('people', 'People', { detail: true, permissions: ['users.read'] }),
+  install('service-accounts', 'Service accounts', { permissions: ['tokens.manage'] }),
+  install('sign-in-policy', 'Sign-in policy', { permissions: ['settings.manage'] }),
+  install('account', 'My account', { person: true, menu: false }),
   tenant('overview', 'Overview'),
   tenant('agents', 'Agents', true),
   tenant('alerts', 'Alerts', true),
   tenant('incidents', 'Incidents', true),
   tenant('findings', 'Findings', true),
   tenant('scans', 'Scan runs', true),
-  tenant('processes', 'Processes', true),
-  tenant('connections', 'Connections'),
-  tenant('identities', 'Identities', true),
-  tenant('telemetry', 'Telemetry proofs', true),
+  tenant('processes', 'Processes', true, ['processes.read']),
+  tenant('connections', 'Connections', false, ['connections.read']),
+  tenant('identities', 'Identities', true, ['identities.read']),
+  tenant('telemetry', 'Telemetry proofs', true, ['telemetry.read']),
   tenant('evidence', 'Evidence', true),
   tenant('commands', 'Commands', true),
-  tenant('rules', 'Rules', true),
-  tenant('channels', 'Channels', true),
-  tenant('collection', 'Collection settings'),
+  tenant('rules', 'Rules', true, ['detection.read']),
+  tenant('channels', 'Channels', true, ['notifications.read']),
+  tenant('collection', 'Collection settings', false, ['agents.read']),
   tenant('audit', 'Audit log', true),
   tenant('ledger', 'Ledger'),
+  tenant('access', 'People and roles', false, ['access.read']),
+  tenant('approvals', 'Approvals', false, ['approvals.read']),
 ];
 
 /** Names of the pages of one customer, in menu order. */
@@ -52,6 +68,11 @@ export const TENANT_PAGES: readonly string[] = PAGE_SPECS.filter((p) => p.scope 
 /** The spec of a page, or undefined. */
 export function pageSpec(scope: PageSpec['scope'], name: string): PageSpec | undefined {
   return PAGE_SPECS.find((p) => p.scope === scope && p.name === name);
+}
+
+/** Whether a session holding `held` may open the page (its permissions; the API decides anyway). */
+export function pagePermitted(spec: PageSpec, held: (permission: string) => boolean): boolean {
+  return !spec.permissions || spec.permissions.some(held);
 }
 
 /** Whether a customer with these products has the page. */

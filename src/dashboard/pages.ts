@@ -10,7 +10,7 @@ import { ACTION_ARGS } from '../domain/actions.ts';
 import { installPermissions, permissionsOn } from '../api/access.ts';
 import { ROLES, TENANT_PERMISSIONS } from '../api/permissions.ts';
 import { isStkError } from '../errors.ts';
-import { ITEM_ID_RE, pageAllowed, pageSpec, TENANT_ID_RE, TENANT_PAGES } from './page-list.ts';
+import { ITEM_ID_RE, PAGE_SPECS, pageAllowed, pagePermitted, pageSpec, TENANT_ID_RE, TENANT_PAGES } from './page-list.ts';
 import type { Asset } from './assets.ts';
 import type { DashboardContext } from './context.ts';
 import { assertCsrf, assertSameOrigin, noStore, sessionCookie, sessionSetCookie, UI_PREFIX } from './security.ts';
@@ -36,21 +36,30 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     noStore(reply);
     return reply.status(status).type(asset.type).send(asset.body);
   };
-  /** Where a person lands: the customers list when they see several, their customer's overview when one. */
+  /**
+   * Where a person lands: the all-customers overview for MSP roles (whoever may read it), else the
+   * customers list when they see several, their customer's overview when one.
+   */
   const userHome = (grants: Grants): string => {
     const tenants = Object.keys(grants).filter((t) => t !== INSTALL_TENANT);
+    if (Object.values(grants).some((roles) => roles.some((r) => (ROLES[r].install as readonly string[]).includes('overview.read'))))
+      return `${UI_PREFIX}/overview`;
     return (grants[INSTALL_TENANT] ?? []).length > 0 || tenants.length !== 1 ? `${UI_PREFIX}/customers` : `${UI_PREFIX}/t/${tenants[0]}/overview`;
   };
   const home = async (s: Session): Promise<string> =>
-    s.principal.kind === 'admin'
-      ? `${UI_PREFIX}/customers`
-      : s.principal.kind === 'token'
-        ? `${UI_PREFIX}/t/${s.principal.tenant}/overview`
-        : userHome(await (await ctx.people()).grants(s.principal.userId));
+    s.user?.mfaPending
+      ? `${UI_PREFIX}/account`
+      : s.principal.kind === 'admin'
+        ? `${UI_PREFIX}/customers`
+        : s.principal.kind === 'token'
+          ? `${UI_PREFIX}/t/${s.principal.tenant}/overview`
+          : userHome(await (await ctx.people()).grants(s.principal.userId));
   /** Sends the shell when the session may see this page, the 404 page otherwise, the sign-in page without a session. */
   const page = async (req: FastifyRequest, reply: FastifyReply, check: (s: Session) => Promise<boolean> | boolean): Promise<FastifyReply> => {
     const s = await ctx.session(req);
     if (!s) return reply.redirect(loginFor(req.url), 303);
+    // A person who must set up MFA first reaches only that, on their account page.
+    if (s.user?.mfaPending && !req.url.startsWith(`${UI_PREFIX}/account`)) return reply.redirect(`${UI_PREFIX}/account`, 303);
     let allowed: boolean;
     try {
       allowed = await check(s);
@@ -76,14 +85,28 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     if (!s) return html(reply, login);
     return reply.redirect(returnPath((req.query as { next?: unknown }).next) ?? (await home(s)), 303);
   });
+  // Accepting an invitation needs no session (the invitation is the credential); its token stays in
+  // the address's fragment, which the browser never sends here.
+  ui.get('/invite', async (_req, reply) => html(reply, login));
   // Page addresses are checked here rather than by a route schema: a schema failure would answer
   // the API's JSON 400, and a person who mistypes an address should get the dashboard's page.
-  const installPage = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const { id } = req.params as { id?: string };
-    return page(req, reply, (s) => s.principal.kind !== 'token' && (id === undefined || TENANT_ID_RE.test(id)));
-  };
-  ui.get('/customers', installPage);
-  ui.get('/customers/:id', installPage);
+  // Install pages (customers, people, the all-customers overview…): for sessions that see several
+  // customers, holding one of the page's permissions (install-wide, or on any customer they see).
+  for (const spec of PAGE_SPECS.filter((x) => x.scope === 'install')) {
+    const installPage = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      const { id } = req.params as { id?: string };
+      return page(req, reply, async (s) => {
+        if (s.principal.kind === 'token' || (spec.person && s.principal.kind !== 'user')) return false;
+        if (id !== undefined && !(spec.name === 'customers' ? TENANT_ID_RE : ITEM_ID_RE).test(id)) return false;
+        if (!spec.permissions) return true;
+        const a = await accessOf(ctx, s);
+        const held = new Set([...a.install, ...a.everywhere, ...Object.values(a.tenants).flat()]);
+        return pagePermitted(spec, (x) => held.has(x));
+      });
+    };
+    ui.get(`/${spec.name}`, installPage);
+    if (spec.detail) ui.get(`/${spec.name}/:id`, installPage);
+  }
   const tenantPage = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const { tenant, page: name, id } = req.params as { tenant: string; page?: string; id?: string };
     return page(req, reply, async (s) => {
@@ -91,7 +114,10 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
       const spec = pageSpec('tenant', name ?? 'overview');
       if (!spec || (id !== undefined && (!spec.detail || !ITEM_ID_RE.test(id)))) return false;
       const view = await ctx.tenantView(s, tenant);
-      return view !== null && pageAllowed(spec, view.products);
+      if (view === null || !pageAllowed(spec, view.products)) return false;
+      if (!spec.permissions) return true;
+      const a = await accessOf(ctx, s);
+      return pagePermitted(spec, (x) => a.install.includes(x) || a.everywhere.includes(x) || (a.tenants[tenant] ?? []).includes(x));
     });
   };
   ui.get('/t/:tenant', tenantPage);

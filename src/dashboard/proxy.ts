@@ -30,7 +30,8 @@ export async function registerProxy(ui: FastifyInstance, ctx: DashboardContext):
         noStore(reply);
         // The API no longer takes the session's credential (a revoked token, a changed admin key):
         // the session ends here, on every process, and the page goes back to sign-in.
-        if (res.statusCode === 401) {
+        // (A wrong or used MFA code also answers 401, with its own code: the session stays.)
+        if (res.statusCode === 401 && !/"code":"STK_ERR_(MFA_INVALID|MFA_REPLAYED)"/.test(stream ? '' : res.payload)) {
           await ctx.sessions.destroy(sessionCookie(req));
           reply.header('set-cookie', sessionSetCookie(req, null));
         }

@@ -59,7 +59,7 @@ export function registerSignIn(ui: FastifyInstance, ctx: DashboardContext, throt
     );
     reply.header('set-cookie', sessionSetCookie(req, sid));
     noStore(reply);
-    return { session, home: user.mfaPending ? `${UI_PREFIX}/login` : home(grants) };
+    return { session, home: user.mfaPending ? `${UI_PREFIX}/account` : home(grants) };
   };
 
   ui.post(
@@ -111,109 +111,137 @@ export function registerSignIn(ui: FastifyInstance, ctx: DashboardContext, throt
     },
   );
 
-  ui.get('/sso/start', async (req, reply) => {
-    const client = ssoClient();
-    if (!client) throw new StkError('STK_ERR_SSO_FAILED', 'single sign-on is not set up on this install');
-    const people = await ctx.people();
-    const { url, flight } = await client.start();
-    const sealed = people.vault.seal(flight, 'sso', 'flight');
-    // Lax: the provider sends the browser back with a top-level GET from its own site.
-    reply.header(
-      'set-cookie',
-      `${FLIGHT_COOKIE}=${sealed}; Path=${UI_PREFIX}/sso; HttpOnly; SameSite=Lax; Max-Age=600${req.protocol === 'https' ? '; Secure' : ''}`,
-    );
+  // What the sign-in page offers: the single sign-on button only when the install has it set up.
+  ui.get('/sign-in-options', async (_req, reply) => {
     noStore(reply);
-    return reply.redirect(url, 303);
+    return { sso: ssoClient() !== null };
   });
 
-  ui.get('/sso/callback', async (req, reply) => {
-    const client = ssoClient();
-    if (!client) throw new StkError('STK_ERR_SSO_FAILED', 'single sign-on is not set up on this install');
-    const people = await ctx.people();
-    const cookie = /(?:^|;\s*)stk_sso=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-    reply.header('set-cookie', `${FLIGHT_COOKIE}=; Path=${UI_PREFIX}/sso; HttpOnly; SameSite=Lax; Max-Age=0`);
-    let flight: SsoFlight;
-    try {
-      flight = people.vault.open<SsoFlight>(cookie ?? '', 'sso', 'flight');
-    } catch {
-      throw new StkError('STK_ERR_SSO_FAILED', 'no single sign-on in progress in this browser; start again');
-    }
-    const here = new URL(client.settings.redirectUri);
-    const callback = new URL(req.url, `${here.protocol}//${here.host}`);
-    let claims: Awaited<ReturnType<SsoClient['finish']>>;
-    try {
-      claims = await client.finish(callback, flight);
-    } catch (err) {
-      void people.refusals.record([INSTALL_TENANT], {
-        at: new Date().toISOString(),
-        kind: 'sign-in',
-        code: 'STK_ERR_SSO_FAILED',
-        actor: 'anonymous',
-        via: 'sso',
-        method: 'GET',
-        route: '/ui/sso/callback',
-        ip: req.ip,
-      });
-      throw err;
-    }
-    const mapped = rolesFromClaims(client.settings, claims);
-    if (Object.keys(mapped).length === 0) {
-      void people.refusals.record([INSTALL_TENANT], {
-        at: new Date().toISOString(),
-        kind: 'sign-in',
-        code: 'STK_ERR_FORBIDDEN',
-        actor: `sso:${claims.iss}#${claims.sub}`.slice(0, 300),
-        via: 'sso',
-        method: 'GET',
-        route: '/ui/sso/callback',
-        ip: req.ip,
-      });
-      throw new StkError('STK_ERR_FORBIDDEN', 'your identity provider gives you no role on this install');
-    }
-    const sso = { issuer: claims.iss, subject: claims.sub };
-    const actor = { kind: 'operator' as const, id: 'sso', via: `sso:${sso.issuer}#${sso.subject}`.slice(0, 300) };
-    let userId = await people.store.admin.lookup<string>('users', 'user-sso', ssoKey(sso.issuer, sso.subject));
-    let position = 0;
-    if (!userId) {
-      userId = newId();
-      const name = String(claims.name ?? claims.preferred_username ?? claims.email ?? sso.subject).slice(0, 200);
-      const r = await execute(
-        ctx.rt.log,
-        { tenant: INSTALL_TENANT, id: userId },
-        userDecider,
-        { kind: 'provision', user: { name, email: String(claims.email ?? ''), sso } },
-        {
-          actor: { ...actor, id: `user:${userId}` },
-          known: 'new',
-        },
+  /**
+   * A failed single sign-on in a browser lands on the sign-in page, which says why (with the code);
+   * other clients (no `text/html` in Accept) get the API's JSON error as before.
+   */
+  const forBrowsers =
+    (handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      try {
+        return await handler(req, reply);
+      } catch (err) {
+        if (!/\btext\/html\b/.test(String(req.headers.accept ?? '')) || !isStkError(err)) throw err;
+        noStore(reply);
+        return reply.redirect(`${UI_PREFIX}/login?error=${encodeURIComponent(err.code)}`, 303);
+      }
+    };
+
+  ui.get(
+    '/sso/start',
+    forBrowsers(async (req, reply) => {
+      const client = ssoClient();
+      if (!client) throw new StkError('STK_ERR_SSO_FAILED', 'single sign-on is not set up on this install');
+      const people = await ctx.people();
+      const { url, flight } = await client.start();
+      const sealed = people.vault.seal(flight, 'sso', 'flight');
+      // Lax: the provider sends the browser back with a top-level GET from its own site.
+      reply.header(
+        'set-cookie',
+        `${FLIGHT_COOKIE}=${sealed}; Path=${UI_PREFIX}/sso; HttpOnly; SameSite=Lax; Max-Age=600${req.protocol === 'https' ? '; Secure' : ''}`,
       );
-      position = r.position;
-    }
-    const u = await people.user(userId);
-    if (u.state.status !== 'active') throw new StkError('STK_ERR_AUTH_REQUIRED', 'this account is disabled');
-    // The provider's groups decide the SSO-given roles at every sign-in; roles given by hand stay.
-    const current = await people.grants(userId);
-    for (const tenant of new Set([...Object.keys(mapped), ...Object.keys(current)])) {
-      const scope = tenant === INSTALL_TENANT ? 'install' : 'tenant';
-      const r = await execute(
-        ctx.rt.log,
-        { tenant, id: userId },
-        accessDecider,
-        { kind: 'set', roles: mapped[tenant] ?? [], source: 'sso', scope },
-        {
-          actor: { ...actor, id: `user:${userId}` },
-        },
-      );
-      position = Math.max(position, r.position);
-    }
-    // The next page reads grants from this process's read models: let them catch up first.
-    if (position > 0) await ctx.rt.readModels?.projector.waitFor(position, 5_000);
-    const grants = await people.grants(userId);
-    const fresh = await people.user(userId);
-    const user: SessionUser = { userId, name: fresh.state.name, epoch: fresh.state.epoch, sso, mfaPending: false };
-    // An SSO user's second factor is the identity provider's business: no TOTP is asked here.
-    const { home: to } = await startSession(req, reply, people, user, grants, 'sso');
-    req.log.info({ userId, method: 'sso' }, 'dashboard sign-in');
-    return reply.redirect(to, 303);
-  });
+      noStore(reply);
+      return reply.redirect(url, 303);
+    }),
+  );
+
+  ui.get(
+    '/sso/callback',
+    forBrowsers(async (req, reply) => {
+      const client = ssoClient();
+      if (!client) throw new StkError('STK_ERR_SSO_FAILED', 'single sign-on is not set up on this install');
+      const people = await ctx.people();
+      const cookie = /(?:^|;\s*)stk_sso=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+      reply.header('set-cookie', `${FLIGHT_COOKIE}=; Path=${UI_PREFIX}/sso; HttpOnly; SameSite=Lax; Max-Age=0`);
+      let flight: SsoFlight;
+      try {
+        flight = people.vault.open<SsoFlight>(cookie ?? '', 'sso', 'flight');
+      } catch {
+        throw new StkError('STK_ERR_SSO_FAILED', 'no single sign-on in progress in this browser; start again');
+      }
+      const here = new URL(client.settings.redirectUri);
+      const callback = new URL(req.url, `${here.protocol}//${here.host}`);
+      let claims: Awaited<ReturnType<SsoClient['finish']>>;
+      try {
+        claims = await client.finish(callback, flight);
+      } catch (err) {
+        void people.refusals.record([INSTALL_TENANT], {
+          at: new Date().toISOString(),
+          kind: 'sign-in',
+          code: 'STK_ERR_SSO_FAILED',
+          actor: 'anonymous',
+          via: 'sso',
+          method: 'GET',
+          route: '/ui/sso/callback',
+          ip: req.ip,
+        });
+        throw err;
+      }
+      const mapped = rolesFromClaims(client.settings, claims);
+      if (Object.keys(mapped).length === 0) {
+        void people.refusals.record([INSTALL_TENANT], {
+          at: new Date().toISOString(),
+          kind: 'sign-in',
+          code: 'STK_ERR_FORBIDDEN',
+          actor: `sso:${claims.iss}#${claims.sub}`.slice(0, 300),
+          via: 'sso',
+          method: 'GET',
+          route: '/ui/sso/callback',
+          ip: req.ip,
+        });
+        throw new StkError('STK_ERR_FORBIDDEN', 'your identity provider gives you no role on this install');
+      }
+      const sso = { issuer: claims.iss, subject: claims.sub };
+      const actor = { kind: 'operator' as const, id: 'sso', via: `sso:${sso.issuer}#${sso.subject}`.slice(0, 300) };
+      let userId = await people.store.admin.lookup<string>('users', 'user-sso', ssoKey(sso.issuer, sso.subject));
+      let position = 0;
+      if (!userId) {
+        userId = newId();
+        const name = String(claims.name ?? claims.preferred_username ?? claims.email ?? sso.subject).slice(0, 200);
+        const r = await execute(
+          ctx.rt.log,
+          { tenant: INSTALL_TENANT, id: userId },
+          userDecider,
+          { kind: 'provision', user: { name, email: String(claims.email ?? ''), sso } },
+          {
+            actor: { ...actor, id: `user:${userId}` },
+            known: 'new',
+          },
+        );
+        position = r.position;
+      }
+      const u = await people.user(userId);
+      if (u.state.status !== 'active') throw new StkError('STK_ERR_AUTH_REQUIRED', 'this account is disabled');
+      // The provider's groups decide the SSO-given roles at every sign-in; roles given by hand stay.
+      const current = await people.grants(userId);
+      for (const tenant of new Set([...Object.keys(mapped), ...Object.keys(current)])) {
+        const scope = tenant === INSTALL_TENANT ? 'install' : 'tenant';
+        const r = await execute(
+          ctx.rt.log,
+          { tenant, id: userId },
+          accessDecider,
+          { kind: 'set', roles: mapped[tenant] ?? [], source: 'sso', scope },
+          {
+            actor: { ...actor, id: `user:${userId}` },
+          },
+        );
+        position = Math.max(position, r.position);
+      }
+      // The next page reads grants from this process's read models: let them catch up first.
+      if (position > 0) await ctx.rt.readModels?.projector.waitFor(position, 5_000);
+      const grants = await people.grants(userId);
+      const fresh = await people.user(userId);
+      const user: SessionUser = { userId, name: fresh.state.name, epoch: fresh.state.epoch, sso, mfaPending: false };
+      // An SSO user's second factor is the identity provider's business: no TOTP is asked here.
+      const { home: to } = await startSession(req, reply, people, user, grants, 'sso');
+      req.log.info({ userId, method: 'sso' }, 'dashboard sign-in');
+      return reply.redirect(to, 303);
+    }),
+  );
 }

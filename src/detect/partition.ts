@@ -262,7 +262,9 @@ export class PartitionWorker {
     let unacked = 0;
     for await (const { delivery, record } of work) {
       if (record.position > this.#evPos) {
-        await this.#serially(() => this.#apply(record));
+        // Read for meaning: personal fields revealed (src/privacy), erased ones marked so.
+        const revealed = await this.#o.log.reveal(record);
+        await this.#serially(() => this.#apply(revealed));
         this.#evPos = record.position;
         this.counters.records++;
       }

@@ -4,55 +4,9 @@
  * a rule can watch agent health, certificates and isolation the same way it watches processes.
  */
 
-/** A process seen for the first time (telemetry). */
-export interface ProcessItem {
-  kind: 'process';
-  pid: number;
-  ppid: number;
-  uid: number;
-  user: string;
-  exe: string;
-  name: string;
-  sha256: string | null;
-  cmdline: string;
-  cmdlineTruncated: boolean;
-  startedAt: string;
-  cwd: string | null;
-  parentExe: string | null;
-  parentName: string | null;
-  parentCmdline: string | null;
-}
+import type { AccountChangeItem, ConnectionItem, ProcessItem } from '../telemetry/types.ts';
 
-/** A connection or listener seen for the first time (telemetry). */
-export interface ConnectionItem {
-  kind: 'connection';
-  protocol: 'tcp' | 'tcp6' | 'udp' | 'udp6';
-  state: string;
-  localAddress: string;
-  localPort: number;
-  remoteAddress: string;
-  remotePort: number;
-  pid: number | null;
-  exe: string | null;
-  user: string | null;
-}
-
-/**
- * A difference between two identity snapshots (telemetry). The built-in directory rules expect
- * `details` of an attribute change as `{ attribute, added?: string[], removed?: string[] }`
- * (`servicePrincipalName` values, `userAccountControl` flag names such as `DONT_REQ_PREAUTH`), and
- * of a new account its attributes by name (`{ servicePrincipalName: [...], userAccountControl: [...] }`).
- */
-export interface AccountChangeItem {
-  kind: 'account-change';
-  source: 'local' | 'directory';
-  change: 'added' | 'removed' | 'modified' | 'group-member-added' | 'group-member-removed' | 'key-added' | 'key-removed' | 'sudo-added' | 'sudo-removed';
-  account: string;
-  uid: number | null;
-  group: string | null;
-  privileged: boolean;
-  details: Record<string, unknown>;
-}
+export type { AccountChangeItem, ConnectionItem, ProcessItem };
 
 /** Values of the agent-health record's `event` (Sigma field `Event`). */
 export const AGENT_HEALTH_EVENTS = ['started', 'stopped', 'silent', 'resumed', 'clock_skew', 'restarted_unexpectedly'] as const;

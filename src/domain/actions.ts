@@ -1,4 +1,7 @@
 import { installPatchesArgsSchema } from '../agent/patch/schemas.ts';
+import { MAX_REQUEST_TARGETS } from '../scan/allowlist.ts';
+import { MAX_PORT_ENTRIES } from '../scan/ports.ts';
+import { SCAN_OPTION_BOUNDS } from './action-args.ts';
 
 /** Why an operator sent it; kept with the command (and the audit trail) for whoever reads it later. */
 const reason = { type: 'string', title: 'Reason', maxLength: 500 };
@@ -70,19 +73,61 @@ export const ACTION_ARGS: Record<string, object> = {
   },
   'lock-account': { type: 'object', additionalProperties: false, required: ['account'], properties: { account: localAccount, reason } },
   'expire-account': { type: 'object', additionalProperties: false, required: ['account'], properties: { account: localAccount, reason } },
+  // The same rules as checkRunScanArgs (src/domain/action-args.ts), which also checks the targets against the allowlist.
   'run-scan': {
     type: 'object',
     additionalProperties: false,
     required: ['targets'],
+    description: "TCP connect scan with banners, TLS and certificates, from the agent's host; only targets inside the declared allowlist.",
     properties: {
       targets: {
         type: 'array',
         title: 'Targets (addresses, CIDR blocks or host names)',
         minItems: 1,
-        maxItems: 64,
-        items: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:/\\[\\]-]+$' },
+        maxItems: MAX_REQUEST_TARGETS,
+        items: { type: 'string', minLength: 1, maxLength: 260, pattern: '^[A-Za-z0-9.:/*_-]+$' },
       },
-      ports: { type: 'array', title: 'Ports (default: the common ones)', maxItems: 1024, items: { type: 'integer', minimum: 1, maximum: 65535 } },
+      ports: {
+        type: 'array',
+        title: 'Ports or ranges like 8000-8100 (default: the common ones)',
+        minItems: 1,
+        maxItems: MAX_PORT_ENTRIES,
+        items: {
+          anyOf: [
+            { type: 'integer', minimum: 1, maximum: 65535 },
+            { type: 'string', pattern: '^[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?$' },
+          ],
+        },
+      },
+      ratePerSecond: {
+        type: 'number',
+        title: 'Connections started per second',
+        minimum: SCAN_OPTION_BOUNDS.ratePerSecond[0],
+        maximum: SCAN_OPTION_BOUNDS.ratePerSecond[1],
+        default: 100,
+      },
+      concurrency: {
+        type: 'integer',
+        title: 'Probes at once',
+        minimum: SCAN_OPTION_BOUNDS.concurrency[0],
+        maximum: SCAN_OPTION_BOUNDS.concurrency[1],
+        default: 32,
+      },
+      connectTimeoutMs: {
+        type: 'integer',
+        title: 'Connect timeout (ms)',
+        minimum: SCAN_OPTION_BOUNDS.connectTimeoutMs[0],
+        maximum: SCAN_OPTION_BOUNDS.connectTimeoutMs[1],
+      },
+      probeTimeoutMs: {
+        type: 'integer',
+        title: 'TLS/HTTP probe timeout (ms)',
+        minimum: SCAN_OPTION_BOUNDS.probeTimeoutMs[0],
+        maximum: SCAN_OPTION_BOUNDS.probeTimeoutMs[1],
+      },
+      services: { type: 'boolean', title: 'Look at open ports (banner, TLS, HTTP)' },
+      tls: { type: 'boolean', title: 'Try TLS on silent ports' },
+      cipherEnumeration: { type: 'boolean', title: 'Enumerate weak cipher suites' },
     },
   },
   'install-patches': installPatchesArgsSchema,

@@ -15,6 +15,8 @@ export interface CollectionSettings {
   processes: { intervalMs: number; maxCmdlineBytes: number; maxHashBytes: number };
   connections: { intervalMs: number };
   localAccounts: { intervalMs: number };
+  /** Installed packages and pending upgrades (dpkg/apt), posted to `POST /agent/v1/inventory`. */
+  patchInventory: { intervalMs: number };
   /** Active Directory over LDAP; null = not collected. The bind password never leaves the agent's host. */
   directory: DirectorySettings | null;
   /** Most items the agent puts in one telemetry batch (the ingress takes at most TELEMETRY_MAX_ITEMS). */
@@ -56,6 +58,8 @@ export const DEFAULT_SETTINGS: Readonly<CollectionSettings> = Object.freeze({
   processes: { intervalMs: 10_000, maxCmdlineBytes: 4096, maxHashBytes: 256 * 1024 * 1024 },
   connections: { intervalMs: 15_000 },
   localAccounts: { intervalMs: 300_000 },
+  // An inventory runs apt and dpkg: a few times a day is what compliance needs.
+  patchInventory: { intervalMs: 6 * 3_600_000 },
   directory: null,
   maxBatchItems: 500,
   clockSkewWarnSeconds: 60,
@@ -67,6 +71,7 @@ export const COLLECTOR_PRODUCTS = {
   connections: 'edr',
   localAccounts: 'identity',
   directory: 'identity',
+  patchInventory: 'patch',
 } as const satisfies Record<string, Product>;
 
 export type Collector = keyof typeof COLLECTOR_PRODUCTS;
@@ -81,6 +86,7 @@ export function applyOverride(base: CollectionSettings, o: SettingsOverride | nu
     processes: { ...base.processes, ...(o.processes ?? {}) },
     connections: { ...base.connections, ...(o.connections ?? {}) },
     localAccounts: { ...base.localAccounts, ...(o.localAccounts ?? {}) },
+    patchInventory: { ...base.patchInventory, ...(o.patchInventory ?? {}) },
     directory: o.directory === undefined ? base.directory : o.directory,
     maxBatchItems: o.maxBatchItems ?? base.maxBatchItems,
     clockSkewWarnSeconds: o.clockSkewWarnSeconds ?? base.clockSkewWarnSeconds,
@@ -103,6 +109,7 @@ export interface AgentConfig {
     processes?: CollectionSettings['processes'];
     connections?: CollectionSettings['connections'];
     localAccounts?: CollectionSettings['localAccounts'];
+    patchInventory?: CollectionSettings['patchInventory'];
     directory?: DirectorySettings;
   };
   limits: { maxBatchItems: number; maxBatchBytes: number; evidenceMaxBytes: number };
@@ -130,6 +137,7 @@ export function agentConfig(
       ...(on('processes') ? { processes: s.processes } : {}),
       ...(on('connections') ? { connections: s.connections } : {}),
       ...(on('localAccounts') ? { localAccounts: s.localAccounts } : {}),
+      ...(on('patchInventory') ? { patchInventory: s.patchInventory } : {}),
       ...(on('directory') && s.directory ? { directory: s.directory } : {}),
     },
     limits: { ...limits, maxBatchItems: Math.min(limits.maxBatchItems, s.maxBatchItems) },
@@ -173,6 +181,7 @@ export const SETTINGS_OVERRIDE_SCHEMA = {
     processes: obj({ intervalMs: ms(200, 86_400_000), maxCmdlineBytes: ms(64, 65_536), maxHashBytes: ms(0, 4 * 1024 ** 3) }),
     connections: obj({ intervalMs: ms(200, 86_400_000) }),
     localAccounts: obj({ intervalMs: ms(200, 86_400_000) }),
+    patchInventory: obj({ intervalMs: ms(1_000, 7 * 86_400_000) }),
     directory: { anyOf: [{ type: 'null' }, DIRECTORY_SETTINGS_SCHEMA] },
     maxBatchItems: ms(1, 100_000),
     clockSkewWarnSeconds: ms(1, 86_400),

@@ -37,6 +37,30 @@ export interface EventEnvelope<T = unknown> {
   /** Version of the payload's schema, for upcasting old payloads on read. */
   schema: number;
   data: T;
+  /**
+   * Personal fields of `data`, encrypted at write time (src/privacy): `data` holds placeholders at
+   * those paths. Present on stored events; gone once a reader has revealed them.
+   */
+  sealed?: SealedFields;
+  /** Paths of `data` a reader could not reveal because their keys were destroyed (erased). */
+  erased?: string[];
+}
+
+/**
+ * The sealed personal fields of one event: AES-256-GCM over the JSON of `{path: value}` under a
+ * key derived from the data keys `keys` (every one of them is needed, so destroying any one
+ * shreds the fields).
+ */
+export interface SealedFields {
+  v: 1;
+  /** Data key ids, in the order the key is derived from them. */
+  keys: string[];
+  /** Paths of `data` that hold placeholders. */
+  fields: string[];
+  /** Nonce, base64url (12 bytes). */
+  iv: string;
+  /** Ciphertext and tag, base64url. */
+  ct: string;
 }
 
 /** An event as a writer proposes it; the log fills in tenant, aggregate, version and defaults. */

@@ -32,6 +32,8 @@ export const ACTIONS: Record<string, Product | null> = {
 export const AREA_PRODUCTS: Record<string, readonly Product[]> = {
   findings: ['patch', 'attack-surface', 'identity'],
   scans: ['attack-surface'],
+  assets: ['attack-surface'],
+  patches: ['patch'],
   evidence: ['edr'],
   processes: ['edr'],
   connections: ['edr'],

@@ -46,6 +46,30 @@ export class EvidenceStore {
     return bucket.put(evidenceId, data, { headers });
   }
 
+  /** Every stored evidence object of a tenant (for the offboarding export). */
+  async list(tenant: string): Promise<StoredObject[]> {
+    return (await this.#bucket(tenant)).list();
+  }
+
+  /** Removes the evidence bytes a tenant stored before `cutoff` (retention); returns how many went. */
+  async removeOlderThan(tenant: string, cutoff: Date): Promise<number> {
+    // A tenant that never stored evidence has no bucket, and a retention pass makes none.
+    if (!(await this.#streams.state(`OBJ_${evidenceBucketName(tenant)}`))) return 0;
+    const bucket = await this.#bucket(tenant);
+    let n = 0;
+    for (const o of await bucket.list()) if (Date.parse(o.modifiedAt) < cutoff.getTime() && (await bucket.delete(o.name))) n++;
+    return n;
+  }
+
+  /** Removes a tenant's whole bucket (offboarding); returns how many objects it held. */
+  async destroy(tenant: string): Promise<number> {
+    const name = evidenceBucketName(tenant);
+    const held = (await this.#streams.state(`OBJ_${name}`)) ? (await (await this.#bucket(tenant)).list()).length : 0;
+    this.#buckets.delete(name);
+    await this.#streams.destroyObjectBucket(name);
+    return held;
+  }
+
   /**
    * The bytes of evidence `evidenceId`, checked against `sha256` (the sealed hash):
    * STK_ERR_EVIDENCE_CONTENT_MISSING when there are none, STK_ERR_EVIDENCE_INTEGRITY when they differ.

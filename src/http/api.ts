@@ -1,4 +1,5 @@
 import swagger from '@fastify/swagger';
+import type { OpenAPIV3 } from 'openapi-types';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
@@ -6,6 +7,24 @@ import { installErrorHandling } from './errors.ts';
 
 /** Largest request body the operator API reads. */
 export const API_MAX_BODY_BYTES = 256 * 1024;
+
+/** Every error answer (src/http/errors.ts); the codes are in docs/errors.md. */
+const ERROR_BODY: OpenAPIV3.SchemaObject = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'requestId'],
+      properties: {
+        code: { type: 'string', pattern: '^STK_ERR_[A-Z_]+$', description: 'Stable; listed with its meaning in docs/errors.md.' },
+        message: { type: 'string' },
+        requestId: { type: 'string', description: 'Finds the request in the logs.' },
+        data: { type: 'object', description: 'Details of some codes (the field refused, the problems of a rule, …).' },
+      },
+    },
+  },
+};
 
 /** A plugin of the operator API: registered under /api/v1 with the runtime at hand. */
 export type ApiPlugin = (app: FastifyInstance, rt: Runtime) => Promise<void>;
@@ -38,7 +57,7 @@ export async function buildApiApp(rt: Runtime, plugins: ApiPlugin[] = [], sitePl
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Stockade operator API', version: '0.1.0', description: 'Bearer: the admin key or a tenant token. See docs/operator-manual.md.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: { Error: ERROR_BODY } },
     },
   });
   app.get('/docs', { schema: { hide: true } as object }, async () => app.swagger());

@@ -8,6 +8,8 @@ import { registerAgentRoutes } from './routes-agent.ts';
 import { registerConfigRoute } from './routes-config.ts';
 import { registerEvidenceRoute } from './routes-evidence.ts';
 import { registerTelemetryRoute } from './routes-telemetry.ts';
+import { registerPatchRoutes } from './routes-patch.ts';
+import { registerScanRoutes } from './routes-scans.ts';
 import { ENROLL_MAX_BODY_BYTES, REPORT_MAX_BODY_BYTES } from './schemas.ts';
 
 export interface IngressTls {
@@ -55,6 +57,8 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
   await app.register(async (scoped) => registerConfigRoute(scoped, deps), { prefix: '/agent/v1' });
   await app.register(async (scoped) => registerTelemetryRoute(scoped, deps), { prefix: '/agent/v1' });
   await app.register(async (scoped) => registerEvidenceRoute(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerScanRoutes(scoped, deps), { prefix: '/agent/v1' });
+  await app.register(async (scoped) => registerPatchRoutes(scoped, deps), { prefix: '/agent/v1' });
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;
 }

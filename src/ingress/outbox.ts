@@ -1,4 +1,4 @@
-import type { EventLog, LogRecord } from '../log/mod.ts';
+import type { EventEnvelope, EventLog, LogRecord } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { COMMAND, CommandEvents, type CommandDispatched } from '../../commands/agent-commands/events.ts';
 import { AggregateFeed } from './feed.ts';
@@ -11,6 +11,8 @@ export interface OutboxCommand {
   action: string;
   args: Record<string, unknown>;
   dispatchedAt: string;
+  /** After this instant (ISO) the command is never handed out; null for commands dispatched before expiries existed. */
+  expiresAt: string | null;
   /** `pending` until the agent first pulls it, then `delivered` until it posts a result. */
   status: 'pending' | 'delivered';
   /** Version of the command aggregate, for the `delivered` append. */
@@ -32,9 +34,13 @@ export class AgentCommandOutbox {
   readonly #byAgent = new Map<string, Map<string, OutboxCommand>>();
   /** Where each unanswered command is filed: a command names its tenant only in its subject. */
   readonly #agentOf = new Map<string, string>();
+  /** The stored dispatch of each unanswered command whose arguments are sealed, to reveal at hand-out. */
+  readonly #sealed = new Map<string, EventEnvelope>();
   readonly #feed: AggregateFeed;
+  readonly #log: EventLog;
 
   constructor(log: EventLog, logger: Logger) {
+    this.#log = log;
     this.#feed = new AggregateFeed(log, logger, COMMAND, (r) => this.#apply(r));
   }
 
@@ -46,10 +52,24 @@ export class AgentCommandOutbox {
     return this.#feed.close();
   }
 
-  /** Unanswered commands of one agent of one tenant, oldest first, once the view is current. */
+  /**
+   * Unanswered commands of one agent of one tenant, oldest first, once the view is current, with
+   * their arguments revealed (the one place they are read for meaning). Cancelled and expired
+   * commands are not among them.
+   */
   async pendingFor(tenant: string, agentId: string, timeoutMs = 5000): Promise<OutboxCommand[]> {
     await this.#feed.current(timeoutMs);
-    return [...(this.#byAgent.get(`${tenant}/${agentId}`)?.values() ?? [])];
+    const open = [...(this.#byAgent.get(`${tenant}/${agentId}`)?.values() ?? [])];
+    const sealed = open.map((c) => this.#sealed.get(`${c.tenant}/${c.id}`)).filter((e) => e !== undefined);
+    if (sealed.length === 0) return open;
+    const revealed = new Map((await this.#log.revealEvents(sealed)).map((e) => [e.aggregate.id, (e.data as CommandDispatched).args ?? {}]));
+    return open.map((c) => (revealed.has(c.id) ? { ...c, args: revealed.get(c.id)! } : c));
+  }
+
+  /** Every unanswered command of every tenant, once the view is current (the lifecycle role expires them). */
+  async unanswered(timeoutMs = 5000): Promise<OutboxCommand[]> {
+    await this.#feed.current(timeoutMs);
+    return [...this.#byAgent.values()].flatMap((m) => [...m.values()]);
   }
 
   #apply(r: LogRecord): void {
@@ -70,11 +90,13 @@ export class AgentCommandOutbox {
           action: d.action,
           args: d.args ?? {},
           dispatchedAt: e.at,
+          expiresAt: d.expiresAt ?? null,
           status: 'pending',
           version: e.version,
           position: r.position,
         });
         this.#agentOf.set(id, key);
+        if (e.sealed) this.#sealed.set(id, e);
         continue;
       }
       const key = this.#agentOf.get(id);
@@ -83,9 +105,11 @@ export class AgentCommandOutbox {
       if (!key || !open || !c) continue;
       if (e.type === CommandEvents.delivered) {
         open.set(id, { ...c, status: 'delivered', version: e.version });
-      } else if (e.type === CommandEvents.completed || e.type === CommandEvents.cancelled) {
+      } else if (e.type === CommandEvents.completed || e.type === CommandEvents.cancelled || e.type === CommandEvents.expired) {
+        // Answered, withdrawn or expired: never handed out again.
         open.delete(id);
         this.#agentOf.delete(id);
+        this.#sealed.delete(id);
         if (open.size === 0) this.#byAgent.delete(key);
       }
     }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
-import type { CommandCompleted, CommandOutcome } from '../../commands/agent-commands/events.ts';
+import { CommandEvents, type CommandCompleted, type CommandOutcome } from '../../commands/agent-commands/events.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import { derivedIds, execute } from '../domain/execute.ts';
 import { ACTIONS } from '../domain/products.ts';
@@ -37,10 +37,12 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
 
   app.get<{ Querystring: { agentId?: string } }>('/commands', { schema: { querystring: commandsQuery } }, async (req) => {
     const agent = await authenticateAgent(req, log, tenants, req.query.agentId, deps.now);
-    // A command whose product was switched off after it was dispatched waits until it is on again.
+    const now = (deps.now?.() ?? new Date()).toISOString();
+    // A command whose product was switched off after it was dispatched waits until it is on again;
+    // one past its expiry is never handed out (the lifecycle role records it as expired).
     const open = (await deps.outbox.pendingFor(agent.tenant, agent.agentId)).filter((c) => {
       const product = ACTIONS[c.action];
-      return !product || agent.products.includes(product);
+      return (!product || agent.products.includes(product)) && !isExpired(c.expiresAt, now);
     });
     // The first pull records the delivery (the audit trail shows when the agent got it); a
     // command stays in the answer until its result is posted, so a crash between pull and run
@@ -53,12 +55,24 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
             log,
             { tenant: agent.tenant, id: c.id },
             agentCommandDecider,
-            { kind: 'deliver', agentId: agent.agentId },
-            { actor: actorOf(agent), known: { version: c.version, state: { status: 'pending', agentId: c.agentId } }, eventIds: derivedIds(c.id, 'delivered') },
+            { kind: 'deliver', agentId: agent.agentId, now },
+            {
+              actor: actorOf(agent),
+              known: { version: c.version, state: { status: 'pending', agentId: c.agentId, expiresAt: c.expiresAt } },
+              eventIds: derivedIds(c.id, 'delivered'),
+            },
           ),
         ),
     );
-    return { commands: open.map((c) => ({ id: c.id, action: c.action, args: c.args, dispatchedAt: c.dispatchedAt })) };
+    return {
+      commands: open.map((c) => ({
+        id: c.id,
+        action: c.action,
+        args: c.args,
+        dispatchedAt: c.dispatchedAt,
+        ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}),
+      })),
+    };
   });
 
   app.post<{ Params: { commandId: string }; Body: { agentId: string; outcome: CommandOutcome; output?: string } }>(
@@ -74,17 +88,26 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
           log,
           target,
           agentCommandDecider,
-          { kind: 'complete', agentId: agent.agentId, ...result },
+          { kind: 'complete', agentId: agent.agentId, now: (deps.now?.() ?? new Date()).toISOString(), ...result },
           {
             actor: actorOf(agent),
             eventIds: derivedIds(req.params.commandId, 'completed'),
           },
         );
-        return { commandId: req.params.commandId, status: 'completed', consistencyToken: deps.tokens.issue(agent.tenant, r.position) };
+        // A result after the command's expiry is recorded, and marked late.
+        const late = (r.events[0]?.data as CommandCompleted | undefined)?.late === true;
+        return {
+          commandId: req.params.commandId,
+          status: 'completed',
+          ...(late ? { late } : {}),
+          consistencyToken: deps.tokens.issue(agent.tenant, r.position),
+        };
       } catch (err) {
         // Completed already: the same result again is a retry (accepted), another result is not.
         if (!isStkError(err, 'STK_ERR_INVALID_TRANSITION')) throw err;
         const done = (await log.lastCommit({ tenant: agent.tenant, aggregateType: agentCommandDecider.aggregateType, aggregateId: target.id }))?.events.at(-1);
+        // Cancelled before it was handed out: there is no result to compare with, the refusal says why.
+        if (done?.type === CommandEvents.cancelled) throw err;
         const d = done?.data as CommandCompleted | undefined;
         if (d && d.outcome === result.outcome && d.output === result.output) return { commandId: req.params.commandId, status: 'completed' };
         throw new StkError('STK_ERR_AGENT_COMMAND_COMPLETED', 'this command already has a different result');
@@ -114,6 +137,11 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
     req.log.info({ tenant: agent.tenant, agentId: agent.agentId, keyType: cert.keyType }, 'agent certificate renewed');
     return { agentId: agent.agentId, certificate: cert.pem, caCertificate: deps.issuer.ca.certificatePem };
   });
+}
+
+/** True once `now` (ISO) has reached a command's expiry. */
+function isExpired(expiresAt: string | null, now: string): boolean {
+  return expiresAt !== null && Date.parse(now) >= Date.parse(expiresAt);
 }
 
 function actorOf(agent: AgentIdentity): Actor {

@@ -3,6 +3,7 @@ import { StkError } from '../errors.ts';
 import { execute } from '../domain/execute.ts';
 import { newId } from '../ids.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
+import { machineBlocked } from './machines.ts';
 import type { IngressDeps } from './deps.ts';
 import { ENROLL_MAX_BODY_BYTES, enrollBody } from './schemas.ts';
 
@@ -12,6 +13,7 @@ interface EnrollBody {
   hostname: string;
   os: string;
   agentVersion: string;
+  machine?: string;
 }
 
 /** Every refusal of a secret, whatever its reason, is this one error: nothing to learn from it. */
@@ -45,6 +47,11 @@ export async function registerEnroll(app: FastifyInstance, deps: IngressDeps): P
       // A suspended tenant's secret enrolls nothing, and says so no differently from a wrong one.
       if (!who || who.suspended) throw secretRefused();
 
+      // A machine an admin blocked when revoking one of its agents enrolls nothing until the block is lifted.
+      if (b.machine && (await machineBlocked(deps, who.tenant, b.machine))) {
+        req.log.info({ tenant: who.tenant }, 'enrollment of a blocked machine refused');
+        throw new StkError('STK_ERR_ENROLL_MACHINE_BLOCKED', 'this machine is blocked from enrolling; an admin must lift the block');
+      }
       const agentId = newId();
       const now = deps.now?.() ?? new Date();
       const cert = await deps.issuer.issue({
@@ -60,7 +67,14 @@ export async function registerEnroll(app: FastifyInstance, deps: IngressDeps): P
         agentDecider,
         {
           kind: 'enroll',
-          agent: { hostname: b.hostname, os: b.os, agentVersion: b.agentVersion, certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString() },
+          agent: {
+            hostname: b.hostname,
+            os: b.os,
+            agentVersion: b.agentVersion,
+            certFingerprint: cert.fingerprint,
+            certNotAfter: cert.notAfter.toISOString(),
+            ...(b.machine ? { machine: b.machine } : {}),
+          },
         },
         { actor: { kind: 'agent', id: agentId }, known: 'new' },
       );

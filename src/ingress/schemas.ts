@@ -2,6 +2,7 @@ import { TOKEN_ID_PATTERN } from '../ids.ts';
 import { CSR_MAX_PEM_CHARS } from '../pki/csr.ts';
 import { COMMAND_OUTCOMES } from '../../commands/agent-commands/events.ts';
 import { SEVERITIES } from '../../commands/alerts/events.ts';
+import { MACHINE_FINGERPRINT_PATTERN } from '../../commands/machines/events.ts';
 
 /** Most events in one report batch. */
 export const REPORT_MAX_EVENTS = 500;
@@ -30,6 +31,8 @@ export const enrollBody = {
     hostname: printable(253),
     os: printable(64),
     agentVersion: printable(32),
+    /** The machine fingerprint (src/agent/machine.ts); optional for agents that predate it. */
+    machine: { type: 'string', pattern: MACHINE_FINGERPRINT_PATTERN },
   },
 } as const;
 

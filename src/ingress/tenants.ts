@@ -65,6 +65,11 @@ export class TenantView implements TenantGate {
         if (old) this.#secrets.delete(old);
         this.#secrets.set(lookup, { tenant: r.tenant, hash });
         this.#lookupOfTenant.set(r.tenant, lookup);
+      } else if (e.type === TenantEvents.deleted) {
+        // An offboarded tenant's secret finds nothing at all any more.
+        const old = this.#lookupOfTenant.get(r.tenant);
+        if (old) this.#secrets.delete(old);
+        this.#lookupOfTenant.delete(r.tenant);
       }
     }
     this.#states.set(r.tenant, state);

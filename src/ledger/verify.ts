@@ -17,6 +17,7 @@ import {
   type BlockEntry,
   type Checkpoint,
 } from './format.ts';
+import { ShredTally } from '../privacy/shredded.ts';
 import { readKeyRecords } from './keyrecords.ts';
 import { verifyText } from './keys.ts';
 
@@ -58,6 +59,8 @@ export interface TenantReport {
   keyIds: string[];
   /** Records not yet sealed but younger than the sealing window. */
   pending: number;
+  /** Verified entries whose personal fields are shredded (their keys destroyed): intact, unreadable, not a break. */
+  shredded: number;
   break?: Break;
 }
 
@@ -195,6 +198,7 @@ class ChainCheck {
   #checkpointSeen = false;
   #i = 0;
   #pending = 0;
+  readonly #shred = new ShredTally();
 
   constructor(
     tenant: string,
@@ -315,6 +319,7 @@ class ChainCheck {
           return;
         }
         this.#ids.add(id);
+        this.#shred.record(m.subject, m.data);
         this.#i++;
         if (this.#onProgress && this.#i % 10_000 === 0) this.#onProgress({ tenant: this.tenant, entries: this.#i });
         return;
@@ -356,6 +361,7 @@ class ChainCheck {
       head: this.#head,
       keyIds: [...this.#keyIds],
       pending: this.#pending,
+      shredded: this.#shred.count(),
     };
     if (!this.#recordBreak && !this.#missing && this.#i < this.#entries.length) this.#missing = { entry: this.#entries[this.#i]!, height: this.#i + 1 };
     const brk =

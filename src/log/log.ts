@@ -44,7 +44,21 @@ export interface Appended {
 /** A version conflict is an expected outcome, so it is a value the caller must look at. */
 export type AppendResult = { ok: true; value: Appended } | { ok: false; error: StkError };
 
+/**
+ * Field encryption in the write path (src/privacy): `seal` turns the events of a commit into what
+ * is stored, `reveal` turns stored events back into readable ones. Absent, events are stored as
+ * they are.
+ */
+export interface FieldSealer {
+  seal(events: EventEnvelope[]): Promise<EventEnvelope[]>;
+  /** `seal` without a promise when it can (every key at hand); null otherwise. */
+  sealNow?(events: EventEnvelope[]): EventEnvelope[] | null;
+  reveal(events: EventEnvelope[]): Promise<EventEnvelope[]>;
+}
+
 export interface EventLogOptions extends EventsStreamOptions {
+  /** Seals personal fields at append; the log's own reads (aggregates, last commits) reveal them. */
+  fields?: FieldSealer;
   upcasters?: Upcasters;
   /** Aggregates whose (version, position) are remembered to skip a read before appending. @defaultValue 10000 */
   versionCacheSize?: number;
@@ -84,6 +98,7 @@ export class EventLog {
   readonly #heads = new Map<string, Head>();
   readonly #cacheSize: number;
   readonly #onAppend: ((seconds: number) => void) | undefined;
+  readonly #fields: FieldSealer | undefined;
 
   private constructor(streams: Streams, o: EventLogOptions) {
     this.streams = streams;
@@ -92,6 +107,7 @@ export class EventLog {
     this.#now = o.now ?? (() => new Date());
     this.#cacheSize = o.versionCacheSize ?? 10_000;
     this.#onAppend = o.onAppend;
+    this.#fields = o.fields;
   }
 
   /**
@@ -152,8 +168,9 @@ export class EventLog {
         data: e.data,
       }));
       const version = head.version + envelopes.length;
+      const stored = this.#fields ? (this.#fields.sealNow?.(envelopes) ?? (await this.#fields.seal(envelopes))) : envelopes;
       try {
-        const body = encodeRecord(envelopes);
+        const body = encodeRecord(stored);
         const expectedLast = head.position;
         const ack = await retryTransient(
           () =>
@@ -198,14 +215,25 @@ export class EventLog {
     await this.streams.scanEach(EVENTS_STREAM, { filter: subject, toSeq: head.position }, (m) => {
       for (const e of this.decode(m).events) if (e.version >= fromVersion) events.push(e);
     });
-    return { events, version: head.version, position: head.position };
+    return { events: await this.revealEvents(events), version: head.version, position: head.position };
+  }
+
+  /** The events with their personal fields readable (or marked erased); as they are when the log seals nothing. */
+  revealEvents(events: EventEnvelope[]): Promise<EventEnvelope[]> {
+    return this.#fields && events.some((e) => e.sealed) ? this.#fields.reveal(events) : Promise.resolve(events);
+  }
+
+  /** A record whose events are revealed (`revealEvents`); `raw` stays the stored bytes. */
+  async reveal(r: LogRecord): Promise<LogRecord> {
+    if (!this.#fields || !r.events.some((e) => e.sealed)) return r;
+    return { ...r, events: await this.#fields.reveal(r.events) };
   }
 
   /** The newest commit of one aggregate (one direct get), or null when it has none. */
   async lastCommit(stream: StreamId): Promise<LogRecord | null> {
     validateStream(stream);
     const m = await this.streams.last(EVENTS_STREAM, eventSubject(stream));
-    return m ? this.decode(m) : null;
+    return m ? this.reveal(this.decode(m)) : null;
   }
 
   /** Records of one tenant with position > `after`, up to the end of the stream when called. */
@@ -216,10 +244,10 @@ export class EventLog {
       out.push(this.decode(m));
       if (out.length >= limit) break;
     }
-    return out;
+    return Promise.all(out.map((r) => this.reveal(r)));
   }
 
-  /** Every record of the stream (or of `o.filter`) in a bounded range, decoded, handed to `each`; see `Streams.scanEach`. */
+  /** Every record of the stream (or of `o.filter`) in a bounded range, decoded (not revealed), handed to `each`; see `Streams.scanEach`. */
   scanRecords(o: ScanOptions, each: (r: LogRecord) => void | Promise<void>): Promise<number> {
     return this.streams.scanEach(EVENTS_STREAM, o, (m) => each(this.decode(m)));
   }
@@ -309,7 +337,7 @@ export class EventLog {
       // not a retry, and must not be reported as success.
       throw new StkError('STK_ERR_VALIDATION', `event id ${msgId} was already used for another aggregate`, { eventId: msgId });
     }
-    const r = this.decode(m);
+    const r = await this.reveal(this.decode(m));
     return { position: r.position, version: r.version, events: r.events, duplicate: true };
   }
 

@@ -141,6 +141,10 @@ export interface ObjectBucket {
   get(name: string): Promise<Uint8Array | null>;
   /** What the store knows of `name`; null when there is no such object. */
   info(name: string): Promise<StoredObject | null>;
+  /** Every object of the bucket (retention, offboarding export). */
+  list(): Promise<StoredObject[]>;
+  /** Removes `name` and its chunks; false when there was no such object. */
+  delete(name: string): Promise<boolean>;
 }
 
 /**
@@ -286,6 +290,57 @@ export class Streams {
       if (isStreamNotFound(err)) return null;
       throw unavailable(err, `cannot read message ${seq} of ${stream}`, { stream, seq });
     }
+  }
+
+  /**
+   * Removes message `seq` of `stream` and overwrites its stored bytes (JetStream's secure erase),
+   * so a destroyed key leaves nothing on the server's disk; false when it was already gone.
+   */
+  async eraseMessage(stream: string, seq: number): Promise<boolean> {
+    try {
+      // "Not found" comes back with status 500, which a retry would repeat for nothing.
+      return await retryTransient(
+        () => this.#jsm.streams.deleteMessage(stream, seq, true).catch((err: unknown) => (isMessageNotFound(err) ? false : Promise.reject(err))),
+        this.#retryMs,
+      );
+    } catch (err) {
+      if (isStreamNotFound(err)) return false;
+      throw unavailable(err, `cannot erase message ${seq} of ${stream}`, { stream, seq });
+    }
+  }
+
+  /**
+   * Removes every message of `stream` matching `filter` below sequence `beforeSeq` (all of them
+   * when absent): a tenant's telemetry ageing out or leaving. Returns how many were removed.
+   */
+  async purge(stream: string, filter: string, beforeSeq?: number): Promise<number> {
+    try {
+      const r = await retryTransient(() => this.#jsm.streams.purge(stream, { filter, ...(beforeSeq !== undefined ? { seq: beforeSeq } : {}) }), this.#retryMs);
+      return r.purged;
+    } catch (err) {
+      if (isStreamNotFound(err)) return 0;
+      throw unavailable(err, `cannot purge ${filter} from ${stream}`, { stream, filter });
+    }
+  }
+
+  /**
+   * The first sequence of `stream` stored at or after `time` (the stream's next sequence when
+   * none): a binary search over stored times, which only grow with the sequence.
+   */
+  async seqAt(stream: string, time: Date): Promise<number> {
+    const st = await this.state(stream);
+    if (!st || st.messages === 0) return (st?.lastSeq ?? 0) + 1;
+    let lo = st.firstSeq;
+    let hi = st.lastSeq + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      // A removed sequence in between: the next stored message after it decides.
+      let m = await this.at(stream, mid);
+      for (let probe = mid + 1; !m && probe < hi; probe++) m = await this.at(stream, probe);
+      if (!m || m.time.getTime() >= time.getTime()) hi = mid;
+      else lo = m.seq + 1;
+    }
+    return lo;
   }
 
   // ── reads over ranges ──────────────────────────────────────────────────────────────────────
@@ -585,7 +640,35 @@ export class Streams {
           throw unavailable(err, `cannot read object ${object} of ${name}`, { bucket: name, object });
         }
       },
+      async list() {
+        try {
+          // A listing carries headers as plain JSON, not as header objects: read them with `info` where needed.
+          return (await retryTransient(() => store.list(), retryMs))
+            .filter((i) => !i.deleted)
+            .map((i) => objectOf({ name: i.name, size: i.size, digest: i.digest, mtime: i.mtime }));
+        } catch (err) {
+          throw unavailable(err, `cannot list ${name}`, { bucket: name });
+        }
+      },
+      async delete(object) {
+        try {
+          return (await store.delete(object)).success;
+        } catch (err) {
+          if (/not found/i.test((err as Error)?.message ?? '')) return false;
+          throw unavailable(err, `cannot delete object ${object} of ${name}`, { bucket: name, object });
+        }
+      },
     };
+  }
+
+  /** Removes an object store bucket with every object in it (a tenant's evidence, when it is offboarded); false when there was none. */
+  async destroyObjectBucket(name: string): Promise<boolean> {
+    try {
+      return await retryTransient(() => this.#jsm.streams.delete(`OBJ_${name}`), this.#retryMs);
+    } catch (err) {
+      if (isStreamNotFound(err)) return false;
+      throw unavailable(err, `cannot remove object bucket ${name}`, { bucket: name });
+    }
   }
 }
 
@@ -727,6 +810,19 @@ function consumerState(c: ConsumerInfo): ConsumerState {
 /** A stream that does not exist yet (LEDGER before the first sealer start) reads as empty. */
 export function isStreamNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+}
+
+/**
+ * The server's codes for a message delete of a sequence that is not (or no longer) stored:
+ * 10057 "no message found" / "stream store EOF", 10043 "sequence N not found" (already erased).
+ */
+const MESSAGE_DELETE_FAILED = 10057;
+const SEQUENCE_NOT_FOUND = 10043;
+
+function isMessageNotFound(err: unknown): boolean {
+  if (!(err instanceof JetStreamApiError)) return false;
+  if (err.code === JetStreamApiCodes.NoMessageFound || err.code === SEQUENCE_NOT_FOUND) return true;
+  return err.code === MESSAGE_DELETE_FAILED && /not found|no message|EOF/i.test(err.message);
 }
 
 function isConsumerNotFound(err: unknown): boolean {

@@ -79,4 +79,15 @@ export class Refusals {
     }
     return out;
   }
+
+  /** The newest `limit` refusals recorded under `tenant`, newest first (reads the tenant's whole record once). */
+  async recent(tenant: string, limit: number): Promise<Refusal[]> {
+    await this.#ensure();
+    const ring: Refusal[] = [];
+    await this.streams.scanEach(REFUSALS_STREAM, { filter: refusalSubject(tenant) }, (m) => {
+      ring.push(JSON.parse(new TextDecoder().decode(m.data)) as Refusal);
+      if (ring.length > limit) ring.shift();
+    });
+    return ring.reverse();
+  }
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { ModelWriter, positionKey, putJson, RawBatch } from '../store/batch.ts';
 import type { Projection } from '../store/model.ts';
 import { ReadStore } from '../store/store.ts';
+import { type ProjectorLifecycle, type ResetMode, resetOfRecord, resetTenant } from './reset.ts';
 
 export interface ProjectorOptions {
   /** Durable consumer name; one per LevelDB, since each process keeps its own read models. */
@@ -15,6 +16,12 @@ export interface ProjectorOptions {
   batchMax?: number;
   /** Told, for every applied batch, how long its oldest record waited since it was stored (metrics). */
   onApplied?: (lagSeconds: number) => void;
+  /**
+   * The data lifecycle (erasure, retention, offboarding): records are revealed through the log
+   * before the projections see them, and a destruction or an offboarding resets its tenant's
+   * documents (`src/projector/reset.ts`). @defaultValue none: records applied as stored
+   */
+  lifecycle?: ProjectorLifecycle;
 }
 
 export interface RebuildResult {
@@ -36,7 +43,10 @@ export const MAX_WAIT_MS = 10_000;
 export class Projector {
   readonly store: ReadStore;
   readonly log: EventLog;
-  readonly #o: Required<ProjectorOptions>;
+  readonly #o: Required<Omit<ProjectorOptions, 'lifecycle'>>;
+  readonly #lifecycle: ProjectorLifecycle | undefined;
+  /** Offboarded tenants: nothing of theirs is applied, in live batches or in rebuilds. */
+  #gone = new Set<string>();
   readonly #writers = new Map<string, ModelWriter>();
   #lock: Promise<void> = Promise.resolve();
   #waiters: Array<{ position: number; resolve: (ok: boolean) => void }> = [];
@@ -48,7 +58,9 @@ export class Projector {
   private constructor(store: ReadStore, log: EventLog, o: ProjectorOptions) {
     this.store = store;
     this.log = log;
-    this.#o = { batchMax: 500, onApplied: () => {}, ...o };
+    const { lifecycle, ...rest } = o;
+    this.#o = { batchMax: 500, onApplied: () => {}, ...rest };
+    this.#lifecycle = lifecycle;
   }
 
   static async open(db: Level<string, unknown>, log: EventLog, projections: readonly Projection[], o: ProjectorOptions): Promise<Projector> {
@@ -75,6 +87,7 @@ export class Projector {
 
   /** Starts consuming in the background; returns once the consumer is in place. */
   async start(): Promise<void> {
+    if (this.#lifecycle) this.#gone = await this.#lifecycle.deletedTenants(this.log);
     const first = await this.#consume();
     this.#running = (async () => {
       let next: (() => Promise<void>) | null = first;
@@ -145,7 +158,61 @@ export class Projector {
     }
   }
 
-  async #applyBatch(records: LogRecord[]): Promise<void> {
+  async #applyBatch(batch: LogRecord[]): Promise<void> {
+    const records = await this.#prepare(batch);
+    // A record that resets its tenant is applied alone, after everything before it: the reset
+    // replays the tenant up to and including it, in its own LevelDB batch with the position.
+    let from = 0;
+    for (let i = 0; i < records.length; i++) {
+      const reset = this.#lifecycle ? resetOfRecord(this.#lifecycle, records[i]!.events) : null;
+      if (!reset) continue;
+      if (i > from) await this.#applyRecords(records.slice(from, i));
+      await this.#reset(records[i]!, reset.mode, reset.event);
+      from = i + 1;
+    }
+    if (from < records.length) await this.#applyRecords(records.slice(from));
+    this.#o.onApplied((Date.now() - records[0]!.storedAt.getTime()) / 1000);
+    const pos = this.position;
+    const ready = this.#waiters.filter((w) => w.position <= pos);
+    if (ready.length) {
+      this.#waiters = this.#waiters.filter((w) => w.position > pos);
+      for (const w of ready) w.resolve(true);
+    }
+  }
+
+  /** Records as projections see them: revealed, and emptied for offboarded tenants (their positions still count). */
+  async #prepare(records: LogRecord[]): Promise<LogRecord[]> {
+    if (!this.#lifecycle) return records;
+    return Promise.all(records.map((r) => (this.#gone.has(r.tenant) ? { ...r, events: [] } : this.log.reveal(r))));
+  }
+
+  /** Enforces what the record's event destroys, then resets its tenant in every live model, with the position. */
+  async #reset(r: LogRecord, mode: ResetMode, event: LogRecord['events'][number]): Promise<void> {
+    await this.#lifecycle!.enforce(event);
+    await this.#locked(async () => {
+      const writers = [...this.#writers.values()];
+      const res = await resetTenant({
+        store: this.store,
+        log: this.log,
+        tenant: r.tenant,
+        upTo: r.position,
+        mode,
+        models: writers.map((w) => ({ projection: w.projection, gen: w.gen })),
+        position: r.position,
+      });
+      for (const w of writers) {
+        w.flushed();
+        w.advance(r.position);
+      }
+      if (mode === 'remove') {
+        this.#gone.add(r.tenant);
+        await this.#lifecycle!.afterRemove?.(r.tenant);
+      }
+      this.#o.logger.info({ tenant: r.tenant, mode, position: r.position, ...res }, 'read models of a tenant reset');
+    });
+  }
+
+  async #applyRecords(records: LogRecord[]): Promise<void> {
     await this.#locked(async () => {
       const writers = [...this.#writers.values()];
       const last = records[records.length - 1]!.position;
@@ -170,13 +237,6 @@ export class Projector {
       }
       for (const w of writers) w.advance(last);
     });
-    this.#o.onApplied((Date.now() - records[0]!.storedAt.getTime()) / 1000);
-    const pos = this.position;
-    const ready = this.#waiters.filter((w) => w.position <= pos);
-    if (ready.length) {
-      this.#waiters = this.#waiters.filter((w) => w.position > pos);
-      for (const w of ready) w.resolve(true);
-    }
   }
 
   /** Points the durable consumer at the stored position and returns the loop that drains it. */
@@ -235,6 +295,11 @@ export class Projector {
     let events = 0;
     let position = 0;
     let old: Array<{ model: string; gen: number }> | null = null;
+    // Offboarded tenants are left out; a tenant whose keys were destroyed while the rebuild read
+    // past its earlier events is reset in the new generations before they are swapped in.
+    const lc = this.#lifecycle;
+    const gone = lc ? await lc.deletedTenants(this.log) : new Set<string>();
+    const dirty = new Map<string, ResetMode>();
     // One batch write in flight while the next batch is built: LevelDB works on its own thread.
     let inflight: Promise<void> | null = null;
     let batch = new RawBatch(this.store.db);
@@ -251,8 +316,7 @@ export class Projector {
       // meanwhile, in which case the rebuild reads on to where they are. Swapping only at an end
       // never leaves a model half-built for a projector that may not be running (offline rebuild).
       for (;;) {
-        await this.log.streams.scanEach(EVENTS_STREAM, { fromSeq: position + 1 }, (m) => {
-          const r = this.#lean(m);
+        const step = (r: { position: number; events: LogRecord['events'] }): Promise<void> | undefined => {
           const work = this.#applyRebuild(writers, r, inflight);
           position = r.position;
           events += r.events.length;
@@ -264,6 +328,20 @@ export class Projector {
             if (inflight) await inflight;
             flush();
           })();
+        };
+        await this.log.streams.scanEach(EVENTS_STREAM, { fromSeq: position + 1 }, (m) => {
+          const r = this.#lean(m);
+          if (!lc) return step(r);
+          const tenant = r.events[0]?.tenant ?? '';
+          if (gone.has(tenant)) return step({ position: r.position, events: [] });
+          const reset = resetOfRecord(lc, r.events);
+          if (reset) dirty.set(tenant, dirty.get(tenant) === 'remove' ? 'remove' : reset.mode);
+          if (!reset && !r.events.some((e) => e.sealed)) return step(r);
+          // Destroyed before anything after it is revealed, so the rebuild never reads it.
+          return (async () => {
+            if (reset) await lc.enforce(reset.event);
+            await step({ position: r.position, events: await this.log.revealEvents(r.events) });
+          })();
         });
         if (inflight) await inflight;
         if (pending > 0) {
@@ -271,7 +349,7 @@ export class Projector {
           await inflight;
         }
         inflight = null;
-        old = await this.#trySwap(writers, position);
+        old = await this.#trySwap(writers, position, dirty);
         if (old) break;
       }
     } finally {
@@ -347,9 +425,12 @@ export class Projector {
   }
 
   /** Swaps the rebuilt generations in when they are at least as far as the live ones; returns the replaced ones. */
-  async #trySwap(writers: ModelWriter[], position: number): Promise<Array<{ model: string; gen: number }> | null> {
+  async #trySwap(writers: ModelWriter[], position: number, dirty: Map<string, ResetMode>): Promise<Array<{ model: string; gen: number }> | null> {
     return this.#locked(async () => {
       if (position < this.position) return null;
+      // Under the lock, right before the swap: the rebuilt writers are never used again after it.
+      const models = writers.map((w) => ({ projection: w.projection, gen: w.gen }));
+      for (const [tenant, mode] of dirty) await resetTenant({ store: this.store, log: this.log, tenant, upTo: position, mode, models });
       const ops = writers.map((w) => ({ type: 'put' as const, key: `active!${w.projection.model}`, value: w.gen, sublevel: this.store.meta }));
       await this.store.db.batch(ops as never);
       const replaced: Array<{ model: string; gen: number }> = [];

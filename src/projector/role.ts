@@ -4,7 +4,11 @@ import { EvidenceStore } from '../evidence/store.ts';
 import { TelemetryProjector } from '../telemetry/projector.ts';
 import type { TelemetryReadSide } from '../telemetry/read-side.ts';
 import { ensureTelemetryStream } from '../telemetry/ensure.ts';
+import { packagesStreamSpec } from '../patch/packages.ts';
+import { openScanReadSide, type ScanReadSide } from '../scan/runs/read-side.ts';
 import { newId } from '../ids.ts';
+import { readModelLifecycle } from '../lifecycle/readmodels.ts';
+import { clearTenantModels } from './reset.ts';
 import { LAG_BUCKETS_S } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ReadStore } from '../store/store.ts';
@@ -17,7 +21,9 @@ export interface ReadModels {
   projector: Projector;
   /** The telemetry read models (fed by TELEMETRY), evidence bytes and proofs. */
   telemetry: TelemetryReadSide;
-  /** Stops both projectors. */
+  /** The attack-surface read models fed by SCANS (scan items, endpoints, certificates) and item proofs. */
+  scans: ScanReadSide;
+  /** Stops every projector of this process. */
   stop(): Promise<void>;
 }
 
@@ -26,7 +32,7 @@ export interface ReadModels {
  * process, so every process that answers queries runs its own), started before the API answers.
  * Lag goes to /metrics and /healthz.
  */
-export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health' | 'config'>): Promise<ReadModels> {
+export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' | 'metrics' | 'health' | 'config' | 'privacy'>): Promise<ReadModels> {
   const meta = rt.db.sublevel<string, unknown>('meta', { valueEncoding: 'json' });
   let instance = (await meta.get('instance')) as string | undefined;
   if (!instance) {
@@ -40,10 +46,12 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     [],
     LAG_BUCKETS_S,
   );
+  const lifecycle = readModelLifecycle(rt.privacy?.keys ?? null);
   const projector = await Projector.open(rt.db, rt.log, PROJECTIONS, {
     durableName: `projector_${instance}`,
     logger,
     onApplied: (s) => applyLag.observe(s),
+    lifecycle,
   });
   await projector.start();
   logger.info({ position: projector.position, models: PROJECTIONS.map((p) => p.model) }, 'projector started');
@@ -80,6 +88,7 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     };
   });
   let telemetry: TelemetryProjector | null = null;
+  let scans: ScanReadSide | null = null;
   try {
     // Readable before the first request: the API answers for the default tenant from the start.
     await projector.waitFor(await ensureDefaultTenant(rt.log), 10_000);
@@ -88,18 +97,37 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     const tlogger = rt.logger.child({ component: 'telemetry-projector' });
     telemetry = await TelemetryProjector.open(rt.db, rt.log.streams, TELEMETRY_PROJECTIONS, { durableName: `telemetry_${instance}`, logger: tlogger });
     await telemetry.start();
+    // An offboarded tenant's telemetry models go with its other read models.
+    const store = telemetry.store;
+    lifecycle.afterRemove = async (tenant) => {
+      await clearTenantModels(store, tenant);
+      if (scans) await clearTenantModels(scans.projector.store, tenant);
+    };
+    scans = await openScanReadSide({
+      db: rt.db,
+      log: rt.log,
+      logger: rt.logger.child({ component: 'scans-projector' }),
+      durableName: `scans_${instance}`,
+      replicas: rt.config.replicas,
+    });
+    await rt.log.streams.ensureStream(packagesStreamSpec({ replicas: rt.config.replicas }));
   } catch (err) {
+    await scans?.projector.stop();
     await telemetry?.stop();
     await projector.stop();
     throw err;
   }
   const tp = telemetry;
   rt.health.register('telemetry-projector', () => ({ ok: tp.lastError === null, position: tp.position, ...(tp.lastError ? { error: tp.lastError } : {}) }));
+  const sp = scans.projector;
+  rt.health.register('scans-projector', () => ({ ok: sp.lastError === null, position: sp.position, ...(sp.lastError ? { error: sp.lastError } : {}) }));
   return {
     store: projector.store,
     projector,
     telemetry: { projector: tp, evidence: new EvidenceStore(rt.log.streams, { replicas: rt.config.replicas }), log: rt.log },
+    scans,
     async stop() {
+      await sp.stop();
       await tp.stop();
       await projector.stop();
     },

@@ -5,6 +5,8 @@
  * could read differently (octal `010.0.0.1`, short `10.1`, zone ids `fe80::1%eth0`) is refused.
  */
 
+import { formatIPv6Groups } from '../net/ipv6.ts';
+
 export type Family = 4 | 6;
 
 /** One IP address: its family and its value. */
@@ -86,24 +88,7 @@ export function parseIp(s: string): Ip | null {
 export function formatIp(ip: Ip): string {
   if (ip.family === 4) return [24n, 16n, 8n, 0n].map((s) => String((ip.value >> s) & 0xffn)).join('.');
   const groups = Array.from({ length: 8 }, (_, i) => Number((ip.value >> BigInt(112 - 16 * i)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 1; // RFC 5952 §4.2.2: a single zero group is not compressed
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return formatIPv6Groups(groups);
 }
 
 /** The address as it appears in a `host:port` text: IPv6 in brackets. */

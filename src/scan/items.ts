@@ -42,7 +42,7 @@ export function sortItems(items: readonly ScanItem[]): ScanItem[] {
 
 /** The bytes of one item that the run's Merkle tree hashes: UTF-8 canonical JSON. */
 export function itemBytes(item: ScanItem): Uint8Array {
-  return new Uint8Array(Buffer.from(canonicalJson(item), 'utf8'));
+  return canonicalJson(item);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { AccountChangeItem, ConnectionItem, ProcessItem } from '../agent/telemetry.ts';
+import type { AccountChangeItem, ConnectionItem, ProcessItem } from './types.ts';
 import type { Product } from '../domain/products.ts';
 import { TOKEN_ID_PATTERN } from '../ids.ts';
 import { canonicalJson, leafHash, merkleRoot } from '../merkle/mod.ts';
@@ -19,7 +19,7 @@ export const TELEMETRY_KINDS = {
 
 export type TelemetryKind = keyof typeof TELEMETRY_KINDS;
 
-/** A telemetry item as the schema has checked it (shapes fixed in src/agent/telemetry.ts). */
+/** A telemetry item as the schema has checked it (shapes fixed in src/telemetry/types.ts). */
 export type TelemetryItem = ProcessItem | ConnectionItem | AccountChangeItem;
 
 const int = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;

@@ -6,21 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../browser.ts';
 import { StkError } from '../errors.ts';
 import { type Action, type VideoSpec, VIDEO_SIZE } from './spec.ts';
 import type { Box } from './timeline.ts';
 
-// The flags that work on these machines (test/dashboard/browser.ts): no sandbox as root, no GPU.
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ARGS = [...CHROMIUM_ARGS];
 
 /** What one step left on screen. */
 export interface Captured {
@@ -77,12 +68,13 @@ async function perform(page: Page, a: Action, credential: string, timeout: numbe
   return page.keyboard.press(a.press.key);
 }
 
-/** Signs in through the real sign-in page: the credential into its password field, then Enter. */
+/** Signs in through the real sign-in page: the credential into its key or token field, then Enter. */
 export async function signIn(page: Page, base: string, credential: string, timeoutMs: number): Promise<void> {
   const url = `${base}/ui/login`;
   try {
     await page.goto(url, { timeout: timeoutMs });
-    const field = page.locator('input[type="password"]').first();
+    // The key or token field of the sign-in page (its first password field is a person's password).
+    const field = page.locator('#credential');
     await field.fill(credential, { timeout: timeoutMs });
     await field.press('Enter');
     await page.waitForURL((u) => !u.pathname.endsWith('/login'), { timeout: timeoutMs });

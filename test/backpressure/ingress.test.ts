@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Agent } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentClient, call, type IngressResponse, type WireEvent } from '../../src/cli/agent-client.ts';
+import { AgentClient, call, type IngressResponse, type WireEvent } from '../../src/agent/client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog } from '../../src/log/mod.ts';
 import { natsFixture } from '../helpers/nats.ts';

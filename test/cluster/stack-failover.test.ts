@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/agent/client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { clusterFixture } from '../helpers/nats.ts';

@@ -1,20 +1,10 @@
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { existsSync } from 'node:fs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../src/browser.ts';
 import { tempDir } from '../helpers/nats.ts';
 
-/** Debian's chromium package; `infra/ensure-browser.sh` installs it (the test command runs it). */
-export const CHROMIUM = process.env.STOCKADE_CHROMIUM ?? '/usr/bin/chromium';
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM };
+const ARGS = [...CHROMIUM_ARGS];
 
 /** A real browser on a fresh profile, at the size the dashboard is designed for (1280×800). */
 export async function browserFixture(): Promise<{ context: BrowserContext; newPage(): Promise<Page>; close(): Promise<void> }> {

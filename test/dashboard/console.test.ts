@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page, Request } from 'playwright-core';
-import type { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/agent/client.ts';
 import { raiseAlert } from '../helpers/events.ts';
 import { browserFixture } from './browser.ts';
 import { apiCall, enrollAgent, stockadeFixture } from './stack.ts';
@@ -315,7 +315,7 @@ test('7g. an ended session keeps the half-typed form, and signing in again retur
   await page.getByRole('button', { name: 'Open incident' }).click();
   await page.waitForURL(/\/ui\/login/, { timeout: SLOW_MS });
   await page.getByLabel('Admin key or tenant token', { exact: true }).fill(stack.adminKey);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in with key' }).click();
   await page.waitForURL(`${stack.base}/ui/t/${north.id}/incidents`, { timeout: SLOW_MS });
   await ready(page, 'incidents');
   assert.is(await page.getByLabel('Title', { exact: true }).inputValue(), 'Half-typed: lateral movement from north-web-01');
@@ -363,7 +363,7 @@ test('9a. at 390 px wide every page reflows: no sideways scrolling, the menu sti
     await ready(page, 'customers');
     assert.ok((await overflowX(page)) <= 0, `customers: ${await overflowX(page)} px of sideways scrolling`);
     await page.getByRole('button', { name: 'Menu' }).click();
-    await page.locator('nav').getByRole('link', { name: 'Customers' }).waitFor();
+    await page.locator('nav').getByRole('link', { name: 'Customers', exact: true }).waitFor();
   } finally {
     await page.setViewportSize({ width: 1280, height: 800 });
   }

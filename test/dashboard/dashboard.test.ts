@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/agent/client.ts';
 import { rejects } from '../helpers/assert.ts';
 import { readToken } from '../helpers/events.ts';
 import { browserFixture, isolatedContext } from './browser.ts';
@@ -60,7 +60,7 @@ async function settled(tenant: string): Promise<void> {
 async function signIn(p: Page, credential: string): Promise<void> {
   await p.goto(`${stack.base}/ui/login`);
   await p.getByLabel('Admin key or tenant token', { exact: true }).fill(credential);
-  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('button', { name: 'Sign in with key' }).click();
   await p.waitForURL(/\/ui\/(customers|t\/)/);
 }
 
@@ -94,7 +94,7 @@ test('admin signs in: HttpOnly SameSite=Strict session cookie, strict CSP, lands
   const csp = login!.headers()['content-security-policy']!;
   assert.ok(csp.includes("script-src 'self'") && csp.includes("style-src 'self'") && !csp.includes('unsafe-inline'), csp);
   await page.getByLabel('Admin key or tenant token', { exact: true }).fill('stk_tok_wrongwrongwro.wrongwrongwrongwrongwrongwrongwrongwrongwro');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in with key' }).click();
   await page.getByText('That key or token is not valid.').waitFor();
   await signIn(page, stack.adminKey);
   await ready(page, 'customers');
@@ -390,8 +390,10 @@ test('a tenant-token session: its tenant only, no switcher, other tenants unreac
   const other = await isolatedContext();
   try {
     const p = other.page;
-    // By keyboard alone: the field has focus, Enter signs in.
+    // By keyboard alone: Tab reaches the key field (the e-mail field has focus first), Enter signs in.
     await p.goto(`${stack.base}/ui/login`);
+    await p.locator('#email:focus').waitFor();
+    for (let i = 0; i < 10 && !(await p.locator('#credential:focus').count()); i++) await p.keyboard.press('Tab');
     await p.locator('#credential:focus').waitFor();
     await p.keyboard.type(tok.body.token);
     await p.keyboard.press('Enter');

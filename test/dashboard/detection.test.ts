@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
 import { IngressClient } from '../../src/agent/run/client.ts';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import { AgentClient } from '../../src/agent/client.ts';
 import { verifyWebhook } from '../../src/notify/signing.ts';
 import { telemetryRoot } from '../../src/telemetry/items.ts';
 import { processItem } from '../edr/items.ts';

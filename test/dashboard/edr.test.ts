@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { AgentClient, saveAgentState } from '../../src/cli/agent-client.ts';
+import { AgentClient, saveAgentState } from '../../src/agent/client.ts';
 import { copySleep, startChild, writeTree, type Child } from '../agent/fixture.ts';
 import { GROUP, PASSWD, SHADOW, SUDOERS } from '../agent/identity-fixture.ts';
 import { makeNetns, type Netns, type Proc, startStockade } from '../edr/fixture.ts';

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import { AgentClient } from '../../src/agent/client.ts';
 import { loadConfig } from '../../src/config/mod.ts';
 import { createLogger } from '../../src/logger.ts';
 import { freePort } from '../../src/nats/server.ts';

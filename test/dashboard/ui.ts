@@ -19,7 +19,7 @@ export async function ready(p: Page, pageName: string): Promise<void> {
 export async function signIn(stack: Stack, p: Page, credential: string): Promise<void> {
   await p.goto(`${stack.base}/ui/login`);
   await p.getByLabel('Admin key or tenant token', { exact: true }).fill(credential);
-  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('button', { name: 'Sign in with key' }).click();
   await p.waitForURL(/\/ui\/(customers|t\/)/);
 }
 

@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { IngressClient } from '../../src/agent/run/client.ts';
-import { loadAgentState } from '../../src/cli/agent-client.ts';
+import { loadAgentState } from '../../src/agent/client.ts';
 import { DEFAULT_SETTINGS } from '../../src/domain/agent-config.ts';
 import { type EdrStack, edrStack } from './fixture.ts';
 

@@ -10,7 +10,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { AgentClient, saveAgentState } from '../../src/cli/agent-client.ts';
+import { AgentClient, saveAgentState } from '../../src/agent/client.ts';
 import { startIngress, type Ingress } from '../../src/ingress/role.ts';
 import { createLogger } from '../../src/logger.ts';
 import { GROUP, PASSWD, SHADOW, SUDOERS } from '../agent/identity-fixture.ts';

@@ -1,4 +1,4 @@
-/** Telemetry items for the EDR and identity tests, in the shapes of src/agent/telemetry.ts. */
+/** Telemetry items for the EDR and identity tests, in the shapes of src/telemetry/types.ts. */
 import type { AccountChangeItem, ConnectionItem, ProcessItem } from '../../src/agent/mod.ts';
 
 export function processItem(pid: number, o: Partial<ProcessItem> = {}): ProcessItem {

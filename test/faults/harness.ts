@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AgentClient, type WireEvent } from '../../src/cli/agent-client.ts';
+import { AgentClient, type WireEvent } from '../../src/agent/client.ts';
 import { EVENTS_STREAM, tenantFilter } from '../../src/log/mod.ts';
 import { retryTransient } from '../../src/log/retry.ts';
 import { LEDGER_STREAM, ledgerSubject } from '../../src/ledger/format.ts';

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Agent } from 'node:https';
 import { RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { call, type WireEvent } from '../../src/cli/agent-client.ts';
+import { call, type WireEvent } from '../../src/agent/client.ts';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog } from '../../src/log/mod.ts';
 import { doorOf, natsFixture } from '../helpers/nats.ts';

@@ -7,7 +7,8 @@ import { openReadModels } from '../../src/projector/role.ts';
 import { loadConfig } from '../../src/config/mod.ts';
 import { Health } from '../../src/health.ts';
 import { buildApiApp, type ApiPlugin } from '../../src/http/api.ts';
-import { EventLog } from '../../src/log/mod.ts';
+import { EventLog, Streams } from '../../src/log/mod.ts';
+import { openPrivacy, type Privacy } from '../../src/privacy/mod.ts';
 import { createLogger } from '../../src/logger.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { connectNats } from '../../src/nats/connect.ts';
@@ -25,11 +26,14 @@ export interface Stockade {
   close(): Promise<void>;
 }
 
-async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]): Promise<Stockade> {
+async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[], withPrivacy: boolean): Promise<Stockade> {
   const config = loadConfig({ data: dataDir, natsUrl, http: '127.0.0.1:0', role: 'api,projector' }, {});
   const logger = createLogger({ level: process.env.STK_TEST_LOG ?? 'silent' });
   const nc: NatsConnection = await connectNats({ servers: natsUrl });
-  const log = await EventLog.connect(nc);
+  const streams = await Streams.open(nc);
+  // Field encryption as `serve` runs it, when the suite asks for it.
+  const privacy: Privacy | null = withPrivacy ? await openPrivacy(streams) : null;
+  const log = await EventLog.open(streams, privacy ? { fields: privacy.cipher } : {});
   const db = new Level<string, unknown>(join(dataDir, 'level'), { valueEncoding: 'json' });
   await db.open();
   const runtime: Runtime = {
@@ -42,6 +46,7 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
     metrics: new Metrics(),
     health: new Health(),
     adminKey: `stk_admin_test_${Math.random().toString(36).slice(2)}`,
+    privacy,
   };
   let app: FastifyInstance;
   try {
@@ -49,6 +54,7 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
     app = await buildApiApp(runtime, plugins);
   } catch (err) {
     await runtime.readModels?.stop();
+    privacy?.close();
     await db.close();
     await nc.close();
     throw err;
@@ -62,6 +68,7 @@ async function startApi(dataDir: string, natsUrl: string, plugins: ApiPlugin[]):
       await app.close();
       await runtime.readModels?.stop();
       log.close();
+      privacy?.close();
       await db.close();
       await nc.close();
     },
@@ -90,13 +97,16 @@ export interface ApiFixture {
   cleanup(): Promise<void>;
 }
 
-/** `plugins`: the API plugins to mount (default: the operator API alone; the isolation suite mounts them all). */
-export async function apiFixture(o: { plugins?: ApiPlugin[] } = {}): Promise<ApiFixture> {
+/**
+ * `plugins`: the API plugins to mount (default: the operator API alone; the isolation suite mounts
+ * them all). `privacy`: seal personal fields as `serve` does (default off).
+ */
+export async function apiFixture(o: { plugins?: ApiPlugin[]; privacy?: boolean } = {}): Promise<ApiFixture> {
   const nats = await natsFixture();
   const dir = await tempDir('stk-api-');
   let stk: Stockade | undefined;
   try {
-    stk = await startApi(dir.path, nats.url, o.plugins ?? [operatorApi]);
+    stk = await startApi(dir.path, nats.url, o.plugins ?? [operatorApi], o.privacy ?? false);
   } catch (err) {
     await nats.stop();
     await dir.cleanup();

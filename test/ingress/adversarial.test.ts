@@ -1,10 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { call, type IngressResponse } from '../../src/cli/agent-client.ts';
+import { call, type IngressResponse } from '../../src/agent/client.ts';
 import { InstallCa, createAgentKeyAndCsr, verifyCsr } from '../../src/pki/mod.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import type { AgentClient } from '../../src/cli/agent-client.ts';
+import type { AgentClient } from '../../src/agent/client.ts';
 import {
   alert,
   createTenant,

@@ -9,7 +9,7 @@ import type { Product } from '../../src/domain/products.ts';
 import { newId } from '../../src/ids.ts';
 import { mintSecret } from '../../src/tenancy/secrets.ts';
 import { startIngress, type Ingress, type IngressOptions } from '../../src/ingress/role.ts';
-import { AgentClient, type IngressResponse } from '../../src/cli/agent-client.ts';
+import { AgentClient, type IngressResponse } from '../../src/agent/client.ts';
 import { tenantDecider } from '../../commands/tenants/decider.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { certificateFacts } from '../../src/pki/agent-key.ts';
-import { call } from '../../src/cli/agent-client.ts';
+import { call } from '../../src/agent/client.ts';
 import { AgentEvents } from '../../commands/agents/events.ts';
 import { CommandEvents } from '../../commands/agent-commands/events.ts';
 import { AlertEvents } from '../../commands/alerts/events.ts';

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import { AgentClient } from '../../src/agent/client.ts';
 import { freePort } from '../../src/nats/server.ts';
 import { natsFixture, tempDir } from '../helpers/nats.ts';
 import { runCli } from '../helpers/proc.ts';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AgentClient } from '../../src/cli/agent-client.ts';
+import { AgentClient } from '../../src/agent/client.ts';
 import { startIngress, type Ingress } from '../../src/ingress/role.ts';
 import { createLogger } from '../../src/logger.ts';
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';

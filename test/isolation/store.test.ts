@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { agentConfigDecider } from '../../commands/agent-config/decider.ts';
@@ -11,11 +12,16 @@ import { CHANNELS_ID } from '../../commands/notify/events.ts';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
 import { findingDecider } from '../../commands/findings/decider.ts';
 import { incidentDecider } from '../../commands/incidents/decider.ts';
+import { machineDecider } from '../../commands/machines/decider.ts';
 import { scanDecider } from '../../commands/scans/decider.ts';
 import { tokenDecider } from '../../commands/tokens/decider.ts';
 import { accessDecider } from '../../commands/access/decider.ts';
 import { approvalDecider } from '../../commands/approvals/decider.ts';
 import { tenantPolicyDecider } from '../../commands/settings/decider.ts';
+import { asmSettingsDecider } from '../../commands/attack-surface/decider.ts';
+import { patchSettingsDecider } from '../../commands/patch/decider.ts';
+import { recordInventory, recordJob } from '../../src/patch/ingest.ts';
+import { packagesStreamSpec } from '../../src/patch/packages.ts';
 import { INSTALL_ONLY_COLLECTIONS } from '../../src/people/install.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
@@ -39,9 +45,59 @@ async function populate(log: EventLog, tenant: string): Promise<{ agentId: strin
     log,
     { tenant: tenant, id: newId() },
     scanDecider,
-    { kind: 'record', scan: { agentId, product: 'attack-surface', merkleRoot: 'b'.repeat(64), itemCount: 1, startedAt: 'x', finishedAt: 'y' } },
+    {
+      kind: 'record',
+      scan: {
+        agentId,
+        product: 'attack-surface',
+        merkleRoot: 'b'.repeat(64),
+        itemCount: 1,
+        startedAt: 'x',
+        finishedAt: 'y',
+        services: [{ protocol: 'tcp', address: '0.0.0.0', port: 22, pid: 1, exe: '/usr/sbin/sshd', name: 'sshd', user: 'root' }],
+      },
+    },
     { actor: AGENT_ACTOR(agentId), known: 'new' },
   );
+  // Attack-surface and patch settings, a host's inventory with a pending update, and a patch job.
+  await execute(log, { tenant, id: tenant }, asmSettingsDecider, { kind: 'set', values: { targets: ['192.0.2.0/28'] } }, OP);
+  await execute(log, { tenant, id: tenant }, patchSettingsDecider, { kind: 'set', values: { thresholdDays: 7 } }, OP);
+  await log.streams.ensureStream(packagesStreamSpec());
+  await recordInventory(
+    log,
+    { tenant, agentId },
+    {
+      kind: 'patch-inventory',
+      takenAt: '2026-01-01T00:00:00.000Z',
+      os: null,
+      packages: [{ name: 'openssl', version: '1', architecture: 'amd64', source: 'openssl', sourceVersion: '1', status: 'installed', held: false }],
+      upgrades: [{ package: 'openssl', architecture: 'amd64', from: '1', to: '2', security: true, releases: [], publishedBy: null, keptBack: false, cves: [] }],
+      newInstalls: [],
+      removals: [],
+      reboot: { required: false, packages: [] },
+      listsRefreshed: true,
+      warnings: [],
+    },
+    { now: new Date('2026-01-02T00:00:00.000Z') },
+  );
+  const jobId = newId();
+  await execute(
+    log,
+    { tenant, id: jobId },
+    agentCommandDecider,
+    { kind: 'dispatch', command: { agentId, action: 'install-patches', args: { mode: 'security', dryRun: true } }, context: ANY_CONTEXT },
+    { ...OP, known: 'new' },
+  );
+  await recordJob(log, { tenant, agentId }, jobId, {
+    mode: 'security',
+    dryRun: true,
+    startedAt: 'x',
+    finishedAt: 'y',
+    listsRefreshed: true,
+    succeeded: true,
+    rebootRequired: false,
+    results: [],
+  });
   await execute(
     log,
     { tenant: tenant, id: newId() },
@@ -131,6 +187,7 @@ async function populate(log: EventLog, tenant: string): Promise<{ agentId: strin
     },
     { ...OP, known: 'new' },
   );
+  await execute(log, { tenant, id: randomBytes(32).toString('hex') }, machineDecider, { kind: 'block', agentId }, { ...OP, known: 'new' });
   const r = await execute(
     log,
     { tenant: tenant, id: newId() },

@@ -1,9 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
 import { deliveryDecider } from '../../commands/deliveries/decider.ts';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { machineDecider } from '../../commands/machines/decider.ts';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
-import { scanDecider } from '../../commands/scans/decider.ts';
 import { execute } from '../../src/domain/execute.ts';
+import { recordInventory, recordJob } from '../../src/patch/ingest.ts';
+import { packagesStreamSpec } from '../../src/patch/packages.ts';
+import { storeRunItems } from '../../src/scan/runs/items.ts';
+import { sealRun } from '../../src/scan/runs/seal.ts';
+import { scansStreamSpec } from '../../src/scan/runs/stream.ts';
 import { newId } from '../../src/ids.ts';
 import { PRODUCTS } from '../../src/domain/products.ts';
 import { EvidenceStore, evidenceBucketName, sha256Hex } from '../../src/evidence/store.ts';
@@ -35,24 +40,67 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
   const { alertId } = await raiseAlert(log, tenant, agentId, { title: `${label} alert` });
   const { alertId: spareAlertId } = await raiseAlert(log, tenant, agentId, { title: `${label} spare` });
   const { findingId } = await reportFinding(log, tenant, agentId);
-  const scanId = newId();
+  // A sealed scan run with its items in SCANS, and a patch inventory and job of the agent.
+  await log.streams.ensureStream(scansStreamSpec({ updateMutable: false }));
+  const runId = newId();
+  const scanItems = [
+    { target: '192.0.2.10', address: '192.0.2.10', port: 22, state: 'open' as const, banner: `SSH-2.0-${label}` },
+    { target: '192.0.2.10', address: '192.0.2.10', port: 80, state: 'closed' as const },
+  ];
+  await storeRunItems(log, tenant, runId, 0, scanItems);
+  await sealRun(log, {
+    tenant,
+    runId,
+    source: 'agent',
+    agentId,
+    commandId: null,
+    targets: ['192.0.2.10'],
+    ports: [22, 80],
+    count: scanItems.length,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:01:00.000Z',
+    aborted: false,
+    services: [{ protocol: 'tcp', address: '0.0.0.0', port: 22, pid: 1, exe: '/usr/sbin/sshd', name: 'sshd', user: 'root' }],
+    actor: AGENT_ACTOR(agentId),
+  });
+  await log.streams.ensureStream(packagesStreamSpec());
+  await recordInventory(
+    log,
+    { tenant, agentId },
+    {
+      kind: 'patch-inventory',
+      takenAt: '2026-01-01T00:00:00.000Z',
+      os: null,
+      packages: [{ name: 'openssl', version: '3.0.1', architecture: 'amd64', source: 'openssl', sourceVersion: '3.0.1', status: 'installed', held: false }],
+      upgrades: [
+        { package: 'openssl', architecture: 'amd64', from: '3.0.1', to: '3.0.2', security: true, releases: [], publishedBy: null, keptBack: false, cves: [] },
+      ],
+      newInstalls: [],
+      removals: [],
+      reboot: { required: false, packages: [] },
+      listsRefreshed: true,
+      warnings: [],
+    },
+    { now: new Date('2026-01-02T00:00:00.000Z') },
+  );
+  const jobId = newId();
   await execute(
     log,
-    { tenant: tenant, id: scanId },
-    scanDecider,
-    {
-      kind: 'record',
-      scan: {
-        agentId,
-        product: 'attack-surface',
-        merkleRoot: 'b'.repeat(64),
-        itemCount: 3,
-        startedAt: '2026-01-01T00:00:00.000Z',
-        finishedAt: '2026-01-01T00:01:00.000Z',
-      },
-    },
-    { actor: AGENT_ACTOR(agentId), known: 'new' },
+    { tenant, id: jobId },
+    agentCommandDecider,
+    { kind: 'dispatch', command: { agentId, action: 'install-patches', args: { mode: 'security', dryRun: true } }, context: ANY_CONTEXT },
+    { actor: { kind: 'operator', id: 'admin' }, known: 'new' },
   );
+  await recordJob(log, { tenant, agentId }, jobId, {
+    mode: 'security',
+    dryRun: true,
+    startedAt: '2026-01-02T00:00:00.000Z',
+    finishedAt: '2026-01-02T00:00:05.000Z',
+    listsRefreshed: true,
+    succeeded: true,
+    rebootRequired: false,
+    results: [],
+  });
   const evidenceId = newId();
   // Evidence with its bytes in the tenant's object store, as an agent's upload leaves it.
   const bytes = Buffer.from(`${label} evidence bytes`);
@@ -102,6 +150,9 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
   if (policy.status !== 200) throw new Error(`policy: ${JSON.stringify(policy.body)}`);
   const approval = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, { body: { action: 'isolate-host' } });
   if (approval.status !== 202) throw new Error(`four eyes: ${approval.status} ${JSON.stringify(approval.body)}`);
+  // A machine blocked when one of its agents was revoked (issue 16).
+  const machine = randomBytes(32).toString('hex');
+  await execute(log, { tenant, id: machine }, machineDecider, { kind: 'block', agentId }, { actor: { kind: 'operator', id: 'admin' }, known: 'new' });
   const inc = await f.call('POST', `/api/v1/tenants/${tenant}/incidents`, { body: { title: `${label} incident`, severity: 'high', alertIds: [alertId] } });
   if (inc.status !== 201) throw new Error(`incident: ${JSON.stringify(inc.body)}`);
   const rule = await f.call('POST', `/api/v1/tenants/${tenant}/detection/custom-rules`, { body: { name: `${label}.yml`, yaml: customRuleYaml(randomUUID()) } });
@@ -151,7 +202,9 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
       alertId,
       spareAlertId,
       findingId,
-      scanId,
+      runId,
+      itemId: '0',
+      jobId,
       evidenceId,
       commandId,
       incidentId: inc.body.id,
@@ -168,6 +221,7 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
       ruleId: rule.body.id,
       channelId: channel.body.id,
       deliveryId,
+      machine,
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { approvalDecider } from '../../commands/approvals/decider.ts';
@@ -6,6 +7,7 @@ import { newId } from '../../src/ids.ts';
 import { API_PLUGINS } from '../../src/roles.ts';
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';
 import { enrollAgent, freshTenant } from '../helpers/events.ts';
+import { customRuleYaml } from '../isolation/world.ts';
 import { type Person, person, settled, userToken } from './helpers.ts';
 
 /** Four eyes on a customer: the request is an event, a second person decides, only then is the action issued. */
@@ -130,6 +132,40 @@ test('an expired request cannot be approved; a rejection issues nothing; suspens
   assert.is(approved.body.result.outcome, 'issued');
   const access = await f.call('GET', `/api/v1/tenants/${tenant}/access?waitFor=${approved.body.consistencyToken}`);
   assert.equal(access.body.items.find((x: any) => x.userId === analyst.userId).roles, ['customer-admin', 'customer-analyst']);
+});
+
+test('a custom detection rule goes live only once a second person approves it; a bad rule is refused before it is asked for', async () => {
+  const p = await f.call('PUT', `/api/v1/tenants/${tenant}/policy`, {
+    body: { fourEyes: ['isolate-host', 'suspend-tenant', 'role-change', 'detection-rule-live'] },
+  });
+  assert.is(p.status, 200);
+  await settled(f);
+  const ruleId = randomUUID();
+  const before = await last();
+  const bad = await f.call('POST', `/api/v1/tenants/${tenant}/detection/custom-rules`, { token: requester.token, body: { name: 'bad.yml', yaml: 'title: [' } });
+  assert.is(bad.status, 400, 'a rule that would be refused is refused now, not after a second person approved it');
+  assert.is(await last(), before, 'and nothing was written for it');
+
+  const up = await f.call('POST', `/api/v1/tenants/${tenant}/detection/custom-rules`, {
+    token: requester.token,
+    body: { name: 'probe.yml', yaml: customRuleYaml(ruleId) },
+  });
+  assert.is(up.status, 202, JSON.stringify(up.body));
+  assert.is(up.body.gate, 'detection-rule-live');
+  const listed = await f.call('GET', `/api/v1/tenants/${tenant}/detection/rules?custom=true&waitFor=${up.body.consistencyToken}`, { token: second.token });
+  assert.not.ok(
+    listed.body.items.some((r: { id: string }) => r.id === ruleId),
+    'the rule does not run before the approval',
+  );
+  const self = await f.call('POST', `/api/v1/tenants/${tenant}/approvals/${up.body.approvalId}/approve`, { token: requester.token });
+  assert.is(self.body.error.code, 'STK_ERR_APPROVAL_SELF');
+  const ok = await f.call('POST', `/api/v1/tenants/${tenant}/approvals/${up.body.approvalId}/approve`, { token: second.token });
+  assert.is(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal(ok.body.result, { outcome: 'issued', ref: ruleId });
+  const rule = await f.call('GET', `/api/v1/tenants/${tenant}/detection/rules/${ruleId}?waitFor=${ok.body.consistencyToken}`, { token: second.token });
+  assert.is(rule.status, 200, JSON.stringify(rule.body));
+  assert.is(rule.body.custom, true);
+  assert.is(rule.body.name, 'probe.yml');
 });
 
 test('nobody grants more than they hold: a customer admin cannot make an MSP analyst or see users of other customers', async () => {

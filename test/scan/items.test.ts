@@ -8,7 +8,7 @@ import { throws } from '../helpers/assert.ts';
 
 const test = suite('scan items');
 
-test('canonical JSON: keys sorted by code unit, no spaces, undefined members dropped; the bytes are pinned', () => {
+test('canonical JSON (src/merkle): keys sorted by code unit, no spaces; undefined members refused; the bytes are pinned', () => {
   const item: ScanItem = {
     target: 'www.example.com',
     address: '192.0.2.1',
@@ -17,15 +17,18 @@ test('canonical JSON: keys sorted by code unit, no spaces, undefined members dro
     banner: 'caf\\xc3\\xa9 "q"',
     http: { status: 'HTTP/1.1 200 OK', server: 'nginx' },
   };
-  const text = canonicalJson({ ...item, tls: undefined });
+  const text = new TextDecoder().decode(canonicalJson(item));
+  throws(() => canonicalJson({ ...item, tls: undefined }), 'STK_ERR_VALIDATION');
   assert.is(
     text,
     '{"address":"192.0.2.1","banner":"caf\\\\xc3\\\\xa9 \\"q\\"","http":{"server":"nginx","status":"HTTP/1.1 200 OK"},"port":443,"state":"open","target":"www.example.com"}',
   );
   assert.equal(Buffer.from(itemBytes(item)).toString('utf8'), text);
-  // Pinned so the lead can check src/merkle's canonicalJson gives the same bytes before unifying.
   assert.is(createHash('sha256').update(itemBytes(item)).digest('hex'), createHash('sha256').update(text).digest('hex'));
-  assert.is(canonicalJson({ b: 1, a: [1, 'x', null, true], Z: { y: 2, x: 1.5 }, é: 0 }), '{"Z":{"x":1.5,"y":2},"a":[1,"x",null,true],"b":1,"é":0}');
+  assert.is(
+    new TextDecoder().decode(canonicalJson({ b: 1, a: [1, 'x', null, true], Z: { y: 2, x: 1.5 }, é: 0 })),
+    '{"Z":{"x":1.5,"y":2},"a":[1,"x",null,true],"b":1,"é":0}',
+  );
   throws(() => canonicalJson({ a: Number.POSITIVE_INFINITY }), 'STK_ERR_VALIDATION');
   throws(() => canonicalJson({ a: 1n }), 'STK_ERR_VALIDATION');
   throws(() => canonicalJson([undefined]), 'STK_ERR_VALIDATION');

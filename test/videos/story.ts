@@ -2,13 +2,13 @@
 // operator actions through the API, agents enrolled through the mTLS ingress that report like the
 // reference agent. (`stockade demo seed` will tell a longer one; this is enough for every page.)
 import { createHash } from 'node:crypto';
+import type { AgentClient } from '../../src/agent/client.ts';
 import { IngressClient } from '../../src/agent/run/client.ts';
-import type { AgentClient } from '../../src/cli/agent-client.ts';
-import { telemetryRoot } from '../../src/telemetry/items.ts';
-import { readToken } from '../helpers/events.ts';
-import { accountItem, connectionItem, processItem } from '../edr/items.ts';
 import type { Stockade } from '../../src/serve.ts';
+import { telemetryRoot } from '../../src/telemetry/items.ts';
 import { apiCall, enrollAgent } from '../dashboard/stack.ts';
+import { accountItem, connectionItem, processItem } from '../edr/items.ts';
+import { readToken } from '../helpers/events.ts';
 
 interface Target {
   stk: Stockade;
@@ -27,7 +27,7 @@ async function api(t: Target, method: string, path: string, body?: unknown): Pro
 
 /** Reads a list once the read models hold everything appended so far (read-your-writes). */
 async function list(t: Target, tenant: string, area: string, query = ''): Promise<any[]> {
-  // `waitFor` takes the tenant's opaque read token (src/api/consistency.ts), not a log position.
+  // Read-your-writes takes the tenant's opaque read token for a position, never the position itself.
   const waitFor = await readToken(t.stk.runtime.streams, tenant, await t.stk.runtime.log.lastPosition());
   return (await api(t, 'GET', `/tenants/${tenant}/${area}?waitFor=${encodeURIComponent(waitFor)}&limit=200${query}`)).items;
 }
@@ -95,6 +95,23 @@ export async function tellStory(t: Target): Promise<void> {
     await web.result(pulled[0]!.id, 'succeeded', 'inventory sent: 812 packages');
     await api(t, 'POST', '/tenants/acme/tokens', { role: 'auditor', label: 'external auditor' });
     await list(t, 'acme', 'commands');
+
+    // People: an MSP analyst of both customers, and a customer admin of Acme; four eyes on isolation.
+    for (const [name, email, roles] of [
+      ['Dana Ops', 'dana@msp.example', { acme: ['msp-analyst'], globex: ['msp-analyst'] }],
+      ['Chris Acme', 'chris@acme.example', { acme: ['customer-admin'] }],
+    ] as const) {
+      const u = await api(t, 'POST', '/users', { name, email });
+      const accepted = await fetch(`${t.base}/api/v1/invitations/accept`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: u.invitation.token, password: 'violet-kestrel-harbour-42' }),
+      });
+      if (accepted.status !== 200) throw new Error(`accept ${email}: ${accepted.status}`);
+      for (const [tenant, rs] of Object.entries(roles)) await api(t, 'PUT', `/tenants/${tenant}/access`, { userId: u.id, roles: rs });
+    }
+    await api(t, 'PUT', '/tenants/acme/policy', { fourEyes: ['isolate-host', 'role-change'], approvalExpiryMinutes: 60 });
+    await list(t, 'acme', 'approvals');
     await telemetryStory(t, web);
   } finally {
     for (const a of agents) a.close();

@@ -1,4 +1,4 @@
-import type { AccountChangeItem } from '../telemetry.ts';
+import type { AccountChangeItem } from '../../telemetry/types.ts';
 import type { IdentitySnapshot, LocalAccount } from './snapshot.ts';
 
 /** Groups whose members can become root without sudo (or are root): membership is privilege. */

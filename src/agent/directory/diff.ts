@@ -1,5 +1,5 @@
 import { StkError } from '../../errors.ts';
-import type { AccountChangeItem, AccountChangeKind } from '../telemetry.ts';
+import type { AccountChangeItem, AccountChangeKind } from '../../telemetry/types.ts';
 import type { DirectoryAccount, DirectorySnapshot, PrivilegedGroup, PrivilegedMember } from './snapshot.ts';
 
 /** What a directory `modified` item reports, in `details.what`. */

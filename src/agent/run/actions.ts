@@ -6,6 +6,9 @@ import { killProcess } from '../actions/kill-process.ts';
 import { type ActionResult, describeRun, failed, runDetails, runTool, succeeded } from '../actions/result.ts';
 import { type DirectoryConfig, runDirectoryCommand } from '../directory/mod.ts';
 import type { HostRoot } from '../host-root.ts';
+import { type CommandContext, posterOf } from '../commands/context.ts';
+import { installPatchesCommand } from '../commands/install-patches.ts';
+import { runScanCommand } from '../commands/run-scan.ts';
 import type { IngressClient } from './client.ts';
 
 /** Longest output a command result may carry (the ingress takes 64 KiB). */
@@ -24,6 +27,8 @@ export interface ActionContext {
   isolated(addresses: string[] | null): Promise<void>;
   /** The nft binary. @defaultValue 'nft' */
   nft?: string;
+  /** Ends a long command early (the agent is stopping). */
+  signal?: AbortSignal;
 }
 
 /** A command as the ingress hands it out. */
@@ -76,9 +81,18 @@ export async function runAction(ctx: ActionContext, c: AgentCommand): Promise<Ac
     case 'lock-account':
     case 'expire-account':
       return accountAction(ctx.root, c.action, { account: a.account });
+    case 'run-scan':
+      return runScanCommand(a, commandContext(ctx, c));
+    case 'install-patches':
+      return installPatchesCommand(a, commandContext(ctx, c));
     default:
       return failed(`this agent does not know the action ${c.action}`);
   }
+}
+
+/** What the scan and patch handlers get: the host root, the ingress as this agent, the command's id. */
+function commandContext(ctx: ActionContext, c: AgentCommand): CommandContext {
+  return { root: ctx.root, client: posterOf(ctx.client), commandId: c.id, ...(ctx.signal ? { signal: ctx.signal } : {}) };
 }
 
 async function collectAndUpload(ctx: ActionContext, c: AgentCommand): Promise<ActionResult> {

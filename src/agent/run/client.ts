@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { isIP } from 'node:net';
-import type { AgentState, IngressResponse, WireEvent } from '../../cli/agent-client.ts';
+import { type AgentState, call, type IngressResponse, type WireEvent } from '../client.ts';
 import type { AgentConfig } from '../../domain/agent-config.ts';
 import { createAgentKeyAndCsr } from '../../pki/agent-key.ts';
 import type { TelemetryItem } from '../../telemetry/items.ts';
@@ -84,37 +84,7 @@ export class IngressClient {
 
   /** One request; resolves with any answer, rejects only when there was none (network, timeout). */
   send<T = unknown>(method: string, path: string, body?: unknown, o: { raw?: Buffer } = {}): Promise<IngressResponse<T>> {
-    const payload = o.raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
-    const type = o.raw ? 'application/octet-stream' : 'application/json';
-    return new Promise((resolve, reject) => {
-      const req = request(
-        new URL(path, this.state.url),
-        {
-          method,
-          agent: this.#agent,
-          timeout: REQUEST_TIMEOUT_MS,
-          headers: payload ? { 'content-type': type, 'content-length': payload.length } : {},
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = text ? JSON.parse(text) : null;
-            } catch {
-              // not JSON: the text as it is
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: res.headers });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('ETIMEDOUT: the ingress did not answer in time')));
-      req.on('error', reject);
-      req.end(payload);
-    });
+    return call<T>(this.#agent, this.state.url, method, path, body, { ...o, timeoutMs: REQUEST_TIMEOUT_MS });
   }
 
   config(): Promise<IngressResponse<AgentConfig>> {
@@ -129,7 +99,9 @@ export class IngressClient {
     return this.send('POST', '/agent/v1/telemetry', { agentId: this.agentId, batchId: b.batchId, merkleRoot: b.merkleRoot, items: b.items });
   }
 
-  commands(): Promise<IngressResponse<{ commands: Array<{ id: string; action: string; args: Record<string, unknown>; dispatchedAt: string }> }>> {
+  commands(): Promise<
+    IngressResponse<{ commands: Array<{ id: string; action: string; args: Record<string, unknown>; dispatchedAt: string; expiresAt?: string }> }>
+  > {
     return this.send('GET', '/agent/v1/commands');
   }
 

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TELEMETRY_ITEM_MAX_BYTES, itemBytes, telemetryRoot } from '../../telemetry/items.ts';
-import type { ProcessItem } from '../telemetry.ts';
+import type { ProcessItem } from '../../telemetry/types.ts';
 import { telemetryEntries } from './collectors.ts';
 
 const test = suite('agent: telemetry batches');

@@ -1,6 +1,7 @@
-import type { WireEvent } from '../../cli/agent-client.ts';
+import type { WireEvent } from '../client.ts';
 import type { AgentConfig } from '../../domain/agent-config.ts';
 import type { Product } from '../../domain/products.ts';
+import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { type TelemetryItem, telemetryRoot } from '../../telemetry/items.ts';
 import { diffIdentity, localFindings } from '../accounts/diff.ts';
@@ -8,8 +9,10 @@ import { type IdentitySnapshot, takeIdentitySnapshot } from '../accounts/snapsho
 import { ConnectionCollector, type ConnectionCollectorState } from '../connections.ts';
 import { collectDirectory, type DirectoryConfig, type DirectorySnapshot, diffSnapshots, directoryFindings } from '../directory/mod.ts';
 import type { HostRoot } from '../host-root.ts';
+import type { AgentPoster } from '../commands/context.ts';
+import { collectPatchInventory } from '../commands/inventory.ts';
 import { ProcessCollector, type ProcessCollectorState } from '../processes.ts';
-import type { AccountChangeItem } from '../telemetry.ts';
+import type { AccountChangeItem } from '../../telemetry/types.ts';
 import type { OutEntry, Outbox } from './outbox.ts';
 
 /** What the collectors need from the running agent. */
@@ -20,12 +23,14 @@ export interface CollectorContext {
   config(): AgentConfig;
   /** The directory connection settings (CA file written, password read), or null when not configured. */
   directoryConfig(): Promise<(DirectoryConfig & { staleAfterDays?: number }) | null>;
+  /** Posts to the ingress as this agent (the patch inventory goes straight to its own route). */
+  poster(): AgentPoster;
 }
 
 /** One collector as the scheduler runs it. */
 export interface Collector {
   /** The collector's name, its state file and its scheduler task. */
-  name: 'processes' | 'connections' | 'local-accounts' | 'directory';
+  name: 'processes' | 'connections' | 'local-accounts' | 'directory' | 'patch-inventory';
   product: Product;
   /** Reads its saved state; batches a crash left unspooled are spooled. */
   open(): Promise<void>;
@@ -226,6 +231,27 @@ export function directoryCollector(ctx: CollectorContext): Collector {
       state = { snapshot, findings: subjects };
       await ctx.outbox.commit('directory', state, [...telemetryEntries('identity', items, ctx.config().limits), ...reportEntries('identity', events)]);
       return items.length;
+    },
+  };
+}
+
+/**
+ * Patch management: the host's installed packages and pending upgrades, posted whole to
+ * `POST /agent/v1/inventory` (each inventory replaces the last, so one that fails is simply taken
+ * again at the next interval — nothing to spool). Changelogs read for CVE ids are remembered per
+ * candidate version for the agent's life.
+ */
+export function patchInventoryCollector(ctx: CollectorContext): Collector {
+  const cveCache = new Map<string, string[]>();
+  return {
+    name: 'patch-inventory',
+    product: 'patch',
+    async open() {},
+    async run() {
+      const { inventory, answer } = await collectPatchInventory({ root: ctx.root, client: ctx.poster() }, { cveCache });
+      if (answer.status >= 300)
+        throw new StkError('STK_ERR_UNAVAILABLE', `the ingress refused the patch inventory (${answer.status})`, { status: answer.status });
+      return inventory.upgrades.length;
     },
   };
 }

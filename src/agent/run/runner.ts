@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { type AgentState, saveAgentState, type WireEvent } from '../../cli/agent-client.ts';
+import { type AgentState, saveAgentState, type WireEvent } from '../client.ts';
 import type { AgentConfig } from '../../domain/agent-config.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
@@ -12,8 +12,10 @@ import { Scheduler } from '../scheduler.ts';
 import { StateDir, writeFileAtomic } from '../state.ts';
 import { type AgentCommand, resultText, runAction } from './actions.ts';
 import { IngressClient } from './client.ts';
-import { type Collector, connectionCollector, directoryCollector, localAccountCollector, processCollector } from './collectors.ts';
+import { posterOf } from '../commands/context.ts';
+import { type Collector, connectionCollector, directoryCollector, localAccountCollector, patchInventoryCollector, processCollector } from './collectors.ts';
 import { type OutEntry, Outbox } from './outbox.ts';
+import { commandExpired } from '../machine.ts';
 
 export const AGENT_VERSION = '0.2.0';
 
@@ -39,7 +41,15 @@ interface CommandsState {
   /** A command being run when the agent stopped; answered `failed` instead of run again. */
   running: string | null;
   results: Record<string, { outcome: 'succeeded' | 'failed'; output: string }>;
+  /**
+   * Commands that run beside the command loop because they may wait long (install-patches waits for
+   * its maintenance window): started again after a restart, when they wait for their window anew.
+   */
+  background?: AgentCommand[];
 }
+
+/** Actions that run beside the serial command loop rather than hold it up. */
+const BACKGROUND_ACTIONS: ReadonlySet<string> = new Set(['install-patches']);
 
 const DONE_KEPT = 1000;
 
@@ -58,6 +68,7 @@ export class AgentRunner {
   readonly #scheduler: Scheduler;
   #config: AgentConfig | null = null;
   #commands: CommandsState = { done: [], running: null, results: {} };
+  readonly #background = new Map<string, { abort: AbortController; run: Promise<void> }>();
   #reportedSkew: number | null = null;
   #reportedDrops = 0;
   #revoked = false;
@@ -78,8 +89,9 @@ export class AgentRunner {
       outbox,
       config: () => this.#config!,
       directoryConfig: () => this.#directoryConfig(),
+      poster: () => posterOf(this.#client),
     };
-    this.#collectors = [processCollector(ctx), connectionCollector(ctx), localAccountCollector(ctx), directoryCollector(ctx)];
+    this.#collectors = [processCollector(ctx), connectionCollector(ctx), localAccountCollector(ctx), directoryCollector(ctx), patchInventoryCollector(ctx)];
     this.#scheduler = new Scheduler({ onError: (name, err) => this.#taskFailed(name, err) });
     this.done = new Promise((resolve) => {
       this.#stopped = () => resolve(this.#revoked ? 'revoked' : 'stopped');
@@ -123,6 +135,7 @@ export class AgentRunner {
     if (isolation?.addresses?.length) this.#client.pin(isolation.addresses);
     this.#commands = (await this.#state.read<CommandsState>('commands')) ?? this.#commands;
     for (const c of this.#collectors) await c.open();
+    for (const c of this.#commands.background ?? []) this.#startBackground(c);
     await this.#renewIfDue();
     this.#config = await this.#state.read<AgentConfig>('config');
     try {
@@ -153,6 +166,9 @@ export class AgentRunner {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#scheduler.stop();
+      // A background command waiting for its window is stopped here and waits again after a restart.
+      for (const b of this.#background.values()) b.abort.abort();
+      await Promise.all([...this.#background.values()].map((b) => b.run));
       if (!this.#revoked) {
         await this.#outbox.add([
           this.#report([
@@ -254,6 +270,7 @@ export class AgentRunner {
       connections: c.connections?.intervalMs,
       'local-accounts': c.localAccounts?.intervalMs,
       directory: c.directory?.intervalMs,
+      'patch-inventory': c.patchInventory?.intervalMs,
     };
     const running = new Set(this.#scheduler.tasks().map((t) => t.name));
     for (const collector of this.#collectors) {
@@ -348,6 +365,21 @@ export class AgentRunner {
     this.#check(r, 'commands');
     for (const c of r.body.commands) {
       if (this.#commands.done.includes(c.id) || this.#commands.results[c.id]) continue;
+      // Never run what expired on the way (a pull that waited, a clock ahead): the server records it as expired.
+      if (commandExpired(c)) {
+        this.#commands.done.push(c.id);
+        await this.#saveCommands();
+        this.#o.log({ msg: 'command expired, not run', agentId: this.agentId, commandId: c.id, action: c.action, expiresAt: c.expiresAt });
+        continue;
+      }
+      if (BACKGROUND_ACTIONS.has(c.action)) {
+        if (!this.#background.has(c.id)) {
+          this.#commands.background = [...(this.#commands.background ?? []), c as AgentCommand];
+          await this.#saveCommands();
+          this.#startBackground(c as AgentCommand);
+        }
+        continue;
+      }
       let result: { outcome: 'succeeded' | 'failed'; output: string };
       if (this.#commands.running === c.id) {
         result = { outcome: 'failed', output: 'the agent stopped while running this command; it is not run a second time' };
@@ -367,6 +399,27 @@ export class AgentRunner {
       this.#o.log({ msg: 'command run', agentId: this.agentId, commandId: c.id, action: c.action, outcome: result.outcome });
     }
     await this.#postResults();
+  }
+
+  /** Runs a long command beside the loop; its result is posted like any other once it ends. */
+  #startBackground(c: AgentCommand): void {
+    if (this.#background.has(c.id)) return;
+    const abort = new AbortController();
+    const run = (async () => {
+      const r = await runAction({ ...this.#actionContext(), signal: abort.signal }, c).catch((err: unknown) => ({
+        outcome: 'failed' as const,
+        output: `the action failed: ${(err as Error)?.message ?? err}`,
+        details: {},
+      }));
+      // Stopped while waiting: it stays in the background list and starts again with the agent.
+      if (abort.signal.aborted) return;
+      this.#commands.background = (this.#commands.background ?? []).filter((x) => x.id !== c.id);
+      this.#commands.results[c.id] = { outcome: r.outcome, output: resultText(r) };
+      await this.#saveCommands();
+      this.#o.log({ msg: 'command run', agentId: this.agentId, commandId: c.id, action: c.action, outcome: r.outcome });
+      await this.#postResults().catch(() => {});
+    })().finally(() => this.#background.delete(c.id));
+    this.#background.set(c.id, { abort, run });
   }
 
   /** Posts results not yet posted; one the ingress refuses for good is dropped, one it did not answer is kept. */

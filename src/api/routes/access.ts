@@ -69,6 +69,7 @@ export const accessRoutes: TenantRouteDef[] = [
     url: `${TENANT_PREFIX}/access`,
     permission: 'access.manage',
     area: 'access',
+    fourEyes: true,
     summary: "Set a user's roles on this customer (an empty list takes all away); four eyes can apply (role-change)",
     params: TENANT_PARAM,
     body: { properties: { userId: ID, roles: ROLES_SCHEMA }, required: ['userId', 'roles'] },

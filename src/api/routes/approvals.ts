@@ -8,7 +8,12 @@ import { tenantDecider } from '../../../commands/tenants/decider.ts';
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
 import type { ApprovalDoc } from '../../../projections/approvals/projection.ts';
 import { type SettingsDoc, settingsDocId, tenantPolicyOf } from '../../../projections/settings/projection.ts';
+import { COMMAND_EXPIRY_DEFAULTS } from '../../config/settings.ts';
+import { type AsmSettingsDoc, asmSettingsOf } from '../../../projections/attack-surface/projection.ts';
+import type { PatchSettingsDoc } from '../../../projections/patches/projection.ts';
+import { type ActionFacts, checkActionArgs } from '../../domain/action-args.ts';
 import { derivedIds } from '../../domain/execute.ts';
+import { expiryPolicy } from '../../lifecycle/commands.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { permissionsOn } from '../access.ts';
@@ -18,6 +23,8 @@ import type { Permission } from '../permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { getRoute, ID, listRoute, mustGet, oneOf, TENANT_PARAM, text } from '../schemas.ts';
 import { checkGrantable } from './access.ts';
+import { saveCustomRule } from './detection.ts';
+import { issueIrreversible } from './lifecycle.ts';
 
 /** Agent actions that four eyes can gate (the policy names them the same way). */
 export const GATED_COMMANDS: ReadonlySet<string> = new Set(['isolate-host', 'kill-process', 'disable-account', 'reset-credentials', 'install-patches']);
@@ -29,14 +36,29 @@ export function personOf(p: Principal): Person {
 
 /** What an action needs of whoever issues it (requester and approver alike). */
 export function permissionFor(a: ApprovalAction): Permission {
+  if (a.kind === 'erase') return 'privacy.erase';
+  if (a.kind === 'offboard') return 'tenant.offboard';
+  if (a.kind === 'custom-rule') return 'detection.manage';
   return a.kind === 'dispatch' ? 'commands.dispatch' : a.kind === 'suspend' ? 'tenant.suspend' : 'access.manage';
+}
+
+/** The customer's facts an action's arguments are judged by: its declared scan targets, its maintenance window. */
+export async function dispatchFacts(c: TenantContext, action: string): Promise<ActionFacts> {
+  if (action === 'run-scan') return { allowlist: asmSettingsOf(await c.store.get<AsmSettingsDoc>('asm-settings', c.tenant)).targets };
+  if (action === 'install-patches') return { maintenanceWindow: (await c.store.get<PatchSettingsDoc>('patch-settings', c.tenant))?.window ?? null };
+  return {};
 }
 
 /**
  * When the customer's policy gates `gate`, turns the action into a four-eyes request (an event)
- * and answers 202 with it; otherwise null, and the caller issues the action itself.
+ * and answers 202 with it; otherwise null, and the caller issues the action itself. A dispatch
+ * whose arguments would be refused is refused now, not after a second person approved it.
  */
 export async function requestIfGated(c: TenantContext, gate: GatedAction, action: ApprovalAction) {
+  if (action.kind === 'dispatch') {
+    const checked = checkActionArgs(action.action, action.args, await dispatchFacts(c, action.action));
+    if (!checked.ok) throw checked.error;
+  }
   const policy = tenantPolicyOf(await c.store.get<SettingsDoc>('settings', settingsDocId(c.tenant)));
   if (!policy.fourEyes.includes(gate)) return null;
   const id = newId();
@@ -57,11 +79,17 @@ export function derivedCommandId(...parts: string[]): string {
  */
 export async function issueDispatch(c: TenantContext, a: Extract<ApprovalAction, { kind: 'dispatch' }>, id: string, o: { idempotent?: boolean } = {}) {
   const agent = await mustGet<AgentDoc>(c, 'agents', a.agentId);
-  const context = { products: c.tenantDoc.products, suspended: c.tenantDoc.suspended, agentStatus: agent.status };
+  const context = { products: c.tenantDoc.products, suspended: c.tenantDoc.suspended, agentStatus: agent.status, ...(await dispatchFacts(c, a.action)) };
+  // The expiry counts from now, when the command is issued (after its four eyes, if it needed them).
+  const expiry = {
+    now: new Date().toISOString(),
+    policy: expiryPolicy(c.req.server.api.lifecycle?.commandExpiry ?? COMMAND_EXPIRY_DEFAULTS, a.action),
+    ...(a.expiresInSeconds !== undefined ? { ttlSeconds: a.expiresInSeconds } : {}),
+  };
   return c.execute(
     agentCommandDecider,
     id,
-    { kind: 'dispatch' as const, command: { agentId: a.agentId, action: a.action, args: a.args }, context },
+    { kind: 'dispatch' as const, command: { agentId: a.agentId, action: a.action, args: a.args }, context, expiry },
     {
       known: 'new',
       ...(o.idempotent ? { idempotent: true, eventIds: derivedIds(c.tenant, id) } : {}),
@@ -80,6 +108,11 @@ async function issue(c: TenantContext, approval: ApprovalDoc): Promise<{ outcome
     if (a.kind === 'suspend') {
       await c.execute(tenantDecider, c.tenant, { kind: 'suspend', reason: a.reason });
       return { outcome: 'issued', ref: c.tenant };
+    }
+    if (a.kind === 'erase' || a.kind === 'offboard') return { outcome: 'issued', ref: await issueIrreversible(c, a, approval.id) };
+    if (a.kind === 'custom-rule') {
+      // Checked again against the rules as they are now: another rule may have taken the id meanwhile.
+      return { outcome: 'issued', ref: (await saveCustomRule(c, { name: a.name, yaml: a.yaml }, a.replaces)).ruleId };
     }
     await c.execute(accessDecider, a.userId, { kind: 'set', roles: a.roles, source: 'manual', scope: 'tenant' });
     return { outcome: 'issued', ref: a.userId };
@@ -117,6 +150,8 @@ function decision(kind: 'approve' | 'reject'): TenantRouteDef {
       let r = await c.execute(approvalDecider, approval.id, command);
       if (kind === 'approve') {
         const result = await issue(c, approval);
+        // An offboarding recorded its execution itself, before the tenant's last entry; its read models are gone.
+        if (approval.action.kind === 'offboard' && result.outcome === 'issued') return { ...approval, status: 'executed', result };
         r = await c.execute(approvalDecider, approval.id, { kind: 'record-execution', result });
       }
       const consistencyToken = await c.settle(r.position);

@@ -78,6 +78,20 @@ const FORMAT = { format: oneOf(['csv', 'jsonl']) };
 export const auditExportRoutes: Array<TenantRouteDef | InstallRouteDef> = [
   tenantRoute({
     method: 'GET',
+    url: `${TENANT_PREFIX}/audit/refusals`,
+    permission: 'audit.export',
+    area: 'audit',
+    summary:
+      'The newest refused attempts on the customer (wrong credentials, forbidden actions, probes, refusals while suspended), newest first; for whoever may export the audit trail',
+    params: TENANT_PARAM,
+    query: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+    handler: async (c: TenantContext<unknown, { limit?: string }>) => {
+      const limit = Math.min(Math.max(Number(c.query.limit ?? 50) || 50, 1), 200);
+      return { items: await c.people.refusals.recent(c.tenant, limit), consistencyToken: c.readToken() };
+    },
+  }),
+  tenantRoute({
+    method: 'GET',
     url: `${TENANT_PREFIX}/audit/export`,
     permission: 'audit.export',
     area: 'audit',

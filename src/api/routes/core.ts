@@ -1,4 +1,8 @@
-import { COMMAND_OUTCOMES } from '../../../commands/agent-commands/events.ts';
+import { COMMAND_OUTCOMES, type CommandDispatched } from '../../../commands/agent-commands/events.ts';
+import { machineDecider } from '../../../commands/machines/decider.ts';
+import { COMMAND_EXPIRY_DEFAULTS } from '../../config/settings.ts';
+import { expiryPolicy } from '../../lifecycle/commands.ts';
+import { permissionsOn } from '../access.ts';
 import { agentDecider } from '../../../commands/agents/decider.ts';
 import { alertDecider } from '../../../commands/alerts/decider.ts';
 import { SEVERITIES, type Severity } from '../../../commands/alerts/events.ts';
@@ -58,17 +62,23 @@ async function withHost(d: Doc, c: TenantContext) {
 /** Audit entries name agents by host name where the actor or the target is one. */
 async function auditNames(items: Doc[], c: TenantContext): Promise<Doc[]> {
   const agentIds = new Set<string>();
+  const userIds = new Set<string>();
   for (const d of items as AuditDoc[]) {
     if (d.actorKind === 'agent') agentIds.add(d.actorId);
     if (d.aggregateType === 'agent') agentIds.add(d.targetId);
+    // People are named too: `user:<id>` acting, and the person a role change is about.
+    if (d.actorId.startsWith('user:')) userIds.add(d.actorId.slice(5));
+    if (d.aggregateType === 'access') userIds.add(d.targetId);
   }
   const ids = [...agentIds];
   const agents = await c.store.getMany<AgentDoc>('agents', ids);
   const names = new Map(ids.map((id, i) => [id, agents[i]?.hostname ?? null]));
+  const people = new Map<string, string | null>();
+  await Promise.all([...userIds].map(async (id) => people.set(id, (await c.directory.user(id))?.name ?? null)));
   return (items as AuditDoc[]).map((d) => ({
     ...d,
-    actorName: d.actorKind === 'agent' ? (names.get(d.actorId) ?? null) : null,
-    targetName: d.aggregateType === 'agent' ? (names.get(d.targetId) ?? null) : null,
+    actorName: d.actorKind === 'agent' ? (names.get(d.actorId) ?? null) : d.actorId.startsWith('user:') ? (people.get(d.actorId.slice(5)) ?? null) : null,
+    targetName: d.aggregateType === 'agent' ? (names.get(d.targetId) ?? null) : d.aggregateType === 'access' ? (people.get(d.targetId) ?? null) : null,
   }));
 }
 
@@ -88,6 +98,16 @@ function checkArgs(action: string, args: Record<string, unknown>): void {
   throw new StkError('STK_ERR_VALIDATION', `args${where ? `.${where}` : ''} ${e?.message ?? 'is not valid'} for ${action}`, {
     field: `args${where ? `.${where}` : ''}`,
   });
+}
+
+/** An expiry longer than the action allows is refused at once, before a four-eyes request is made of it. */
+function checkExpiry(c: TenantContext, action: string, seconds: number | undefined): void {
+  const policy = expiryPolicy(c.req.server.api.lifecycle?.commandExpiry ?? COMMAND_EXPIRY_DEFAULTS, action);
+  if (seconds !== undefined && seconds > policy.maxSeconds)
+    throw new StkError('STK_ERR_AGENT_COMMAND_TTL', `${action} may wait at most ${policy.maxSeconds} s for its agent (--command-expiry)`, {
+      field: 'expiresInSeconds',
+      limit: policy.maxSeconds,
+    });
 }
 
 const ALERT_FILTERS = {
@@ -127,7 +147,7 @@ const AGENT_LIST: ListOptions = {
   text: ['hostname', 'os', 'id'],
   columns: ['id', 'hostname', 'status', 'connectivity', 'os', 'agentVersion', 'enrolledAt', 'lastSeenAt', 'certNotAfter'],
 };
-const COMMAND_FILTERS = { agentId: ID, status: oneOf(['pending', 'delivered', 'completed', 'cancelled']), outcome: oneOf(COMMAND_OUTCOMES) };
+const COMMAND_FILTERS = { agentId: ID, status: oneOf(['pending', 'delivered', 'completed', 'cancelled', 'expired']), outcome: oneOf(COMMAND_OUTCOMES) };
 const COMMAND_LIST: ListOptions = {
   sorts: ['dispatchedAt'],
   time: 'dispatchedAt',
@@ -149,7 +169,7 @@ const AUDIT_LIST: ListOptions = {
   time: 'at',
   text: ['action', 'actorId', 'targetId'],
   decorate: auditNames,
-  columns: ['id', 'at', 'actorKind', 'actorId', 'actorName', 'action', 'aggregateType', 'targetId', 'targetName', 'outcome'],
+  columns: ['id', 'at', 'actorKind', 'actorId', 'actorName', 'via', 'action', 'aggregateType', 'targetId', 'targetName', 'outcome'],
 };
 
 /** Bulk changes take at most this many items per call (the dashboard sends batches). */
@@ -203,18 +223,33 @@ export const coreRoutes: TenantRouteDef[] = [
   listRoute('agents', 'agents', AGENT_FILTERS, (d) => agentView(d), AGENT_LIST),
   exportRoute('agents', 'agents', AGENT_FILTERS, (d) => agentView(d), AGENT_LIST),
   getRoute('agents', 'agents', 'agentId', (d) => agentView(d)),
-  itemCommand({
+  tenantRoute({
     method: 'POST',
-    area: 'agents',
-    collection: 'agents',
-    param: 'agentId',
-    action: 'revoke',
-    summary: 'Revoke an agent: refused at once even with an unexpired certificate; it stays visible',
+    url: `${TENANT_PREFIX}/agents/:agentId/revoke`,
     permission: 'agents.revoke',
-    body: { properties: { reason: text(500) } },
-    decider: agentDecider,
-    command: (b: { reason?: string }) => ({ kind: 'revoke' as const, reason: b.reason ?? '' }),
-    view: (d) => agentView(d),
+    area: 'agents',
+    params: { ...TENANT_PARAM, agentId: ID },
+    summary:
+      'Revoke an agent: refused at once even with an unexpired certificate; it stays visible. `blockMachine` (permission machines.block) also keeps its machine from enrolling again until the block is lifted',
+    body: { properties: { reason: text(500), blockMachine: { type: 'boolean' } } },
+    handler: async (c: TenantContext<{ reason?: string; blockMachine?: boolean }, unknown, { agentId: string }>) => {
+      const id = c.params.agentId;
+      const agent = await mustGet<AgentDoc>(c, 'agents', id);
+      if (c.body.blockMachine) {
+        // Checked before anything is written: a block needs its own permission and the fingerprint the agent sent.
+        if (!permissionsOn(c.principal, c.tenant).has('machines.block'))
+          throw new StkError('STK_ERR_FORBIDDEN', 'blocking a machine needs the permission machines.block', { context: 'machines.block' });
+        if (!agent.machine)
+          throw new StkError('STK_ERR_VALIDATION', 'this agent sent no machine fingerprint when it enrolled; rotate the secret instead', {
+            field: 'blockMachine',
+          });
+      }
+      let r = await c.execute(agentDecider, id, { kind: 'revoke', reason: c.body.reason ?? '' });
+      if (c.body.blockMachine && agent.machine) r = await c.execute(machineDecider, agent.machine, { kind: 'block', agentId: id });
+      const consistencyToken = await c.settle(r.position);
+      const doc = (await c.store.get<AgentDoc>('agents', id)) ?? agent;
+      return { ...agentView(doc), ...(c.body.blockMachine ? { machineBlocked: true } : {}), consistencyToken };
+    },
   }),
   tenantRoute({
     method: 'POST',
@@ -222,28 +257,40 @@ export const coreRoutes: TenantRouteDef[] = [
     permission: 'commands.dispatch',
     area: 'commands',
     status: 201,
+    fourEyes: true,
     summary:
       "Dispatch a command to an agent of this tenant; the agent pulls it over mTLS. A destructive action the customer's policy gates answers 202 with a four-eyes request instead",
     params: { ...TENANT_PARAM, agentId: ID },
     body: {
-      properties: { action: oneOf(Object.keys(ACTIONS)), args: { type: 'object', maxProperties: 32 } },
+      properties: {
+        action: oneOf(Object.keys(ACTIONS)),
+        args: { type: 'object', maxProperties: 32 },
+        expiresInSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 90 * 86_400,
+          description: "How long the command may wait for its agent, counted from when it is issued; the action's default when absent",
+        },
+      },
       required: ['action'],
       maxBytes: 16 * 1024,
     },
-    handler: async (c: TenantContext<{ action: string; args?: Record<string, unknown> }, unknown, { agentId: string }>) => {
+    handler: async (c: TenantContext<{ action: string; args?: Record<string, unknown>; expiresInSeconds?: number }, unknown, { agentId: string }>) => {
       const { agentId } = c.params;
-      const { action, args } = c.body;
+      const { action, args, expiresInSeconds } = c.body;
       await mustGet<AgentDoc>(c, 'agents', agentId);
-      // Arguments are checked before anything else, a four-eyes request included.
+      // Arguments and the expiry are checked before anything else, a four-eyes request included.
       checkArgs(action, args ?? {});
-      const request = { kind: 'dispatch' as const, agentId, action, args: args ?? {} };
+      checkExpiry(c, action, expiresInSeconds);
+      const request = { kind: 'dispatch' as const, agentId, action, args: args ?? {}, ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}) };
       if (GATED_COMMANDS.has(action)) {
         const pending = await requestIfGated(c, action as GatedAction, request);
         if (pending) return pending;
       }
       const id = newId();
       const r = await issueDispatch(c, request, id);
-      return { id, agentId, action, status: 'pending', consistencyToken: await c.settle(r.position) };
+      const expiresAt = (r.events[0]?.data as CommandDispatched | undefined)?.expiresAt;
+      return { id, agentId, action, status: 'pending', ...(expiresAt ? { expiresAt } : {}), consistencyToken: await c.settle(r.position) };
     },
   }),
   listRoute('commands', 'commands', COMMAND_FILTERS, (d) => d, COMMAND_LIST),

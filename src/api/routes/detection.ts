@@ -10,6 +10,7 @@ import type { Rule } from '../../detect/types.ts';
 import { StkError } from '../../errors.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { ID, oneOf, TENANT_PARAM, text } from '../schemas.ts';
+import { requestIfGated } from './approvals.ts';
 
 let packOnce: Promise<Rule[]> | null = null;
 /** The built-in pack, loaded once per process. */
@@ -111,9 +112,28 @@ async function afterChange(c: TenantContext, ruleId: string, position: number) {
   return { ...(await oneRule(c, ruleId, false).catch(() => ({ id: ruleId }))), consistencyToken };
 }
 
-async function saveCustom(c: TenantContext<{ name: string; yaml: string }>, expectId: string | null) {
+interface CustomRuleBody {
+  name: string;
+  yaml: string;
+}
+
+/**
+ * Checks a custom rule against the tenant's rules as the log holds them now and writes it (the
+ * one path for the API and an approved four-eyes request). `expectId` is the rule it replaces, or
+ * null for a new one. Returns the rule's id and the position of the write.
+ */
+export async function saveCustomRule(c: TenantContext, body: CustomRuleBody, expectId: string | null): Promise<{ ruleId: string; position: number }> {
+  const rule = await checkCustom(c, body, expectId);
+  const r = await c.execute(detectionDecider, DETECTION_SETTINGS_ID, {
+    kind: 'save-custom',
+    rule: { ruleId: rule.id, name: body.name, title: rule.title, version: rule.version, yaml: body.yaml },
+  });
+  return { ruleId: rule.id, position: r.position };
+}
+
+async function checkCustom(c: TenantContext, body: CustomRuleBody, expectId: string | null): Promise<Rule> {
   const pack = await builtIn();
-  const rule = mustLoad(c.body.name, c.body.yaml);
+  const rule = mustLoad(body.name, body.yaml);
   const { state, config } = await current(c);
   if (expectId !== null) {
     if (!state.custom[expectId]) throw new StkError('STK_ERR_NOT_FOUND', 'not found', { id: expectId });
@@ -130,12 +150,27 @@ async function saveCustom(c: TenantContext<{ name: string; yaml: string }>, expe
   const others = Object.entries(state.custom)
     .filter(([id]) => id !== rule.id)
     .map(([, r]) => ({ name: r.name, yaml: r.yaml }));
-  await assertValid({ ...config, custom: [...others, { name: c.body.name, yaml: c.body.yaml }] });
-  const r = await c.execute(detectionDecider, DETECTION_SETTINGS_ID, {
-    kind: 'save-custom',
-    rule: { ruleId: rule.id, name: c.body.name, title: rule.title, version: rule.version, yaml: c.body.yaml },
+  await assertValid({ ...config, custom: [...others, { name: body.name, yaml: body.yaml }] });
+  return rule;
+}
+
+/**
+ * Uploads or replaces a custom rule. Where the customer's policy gates `detection-rule-live`, a
+ * rule that passes every check becomes a four-eyes request instead (202): it runs only once a
+ * second person approves it.
+ */
+async function saveCustom(c: TenantContext<CustomRuleBody>, expectId: string | null) {
+  const rule = await checkCustom(c, c.body, expectId);
+  const gated = await requestIfGated(c, 'detection-rule-live', {
+    kind: 'custom-rule',
+    ruleId: rule.id,
+    name: c.body.name,
+    yaml: c.body.yaml,
+    replaces: expectId,
   });
-  return afterChange(c, rule.id, r.position);
+  if (gated) return gated;
+  const r = await saveCustomRule(c, c.body, expectId);
+  return afterChange(c, r.ruleId, r.position);
 }
 
 /** Detection: the tenant's rules (built-in and custom), their settings, custom rules uploaded. */
@@ -205,20 +240,22 @@ export const detectionRoutes: TenantRouteDef[] = [
     permission: 'detection.manage',
     area: 'detection',
     status: 201,
+    fourEyes: true,
     summary: 'Upload a custom rule (YAML, the Sigma subset of docs/detection.md); a bad rule is refused with every problem and its line',
     params: TENANT_PARAM,
     body: CUSTOM_BODY,
-    handler: (c: TenantContext<{ name: string; yaml: string }>) => saveCustom(c, null),
+    handler: (c: TenantContext<CustomRuleBody>) => saveCustom(c, null),
   }),
   tenantRoute({
     method: 'PUT',
     url: `${TENANT_PREFIX}/detection/custom-rules/:ruleId`,
     permission: 'detection.manage',
     area: 'detection',
+    fourEyes: true,
     summary: 'Replace a custom rule with a new version (same id)',
     params: RULE_PARAM,
     body: CUSTOM_BODY,
-    handler: (c: TenantContext<{ name: string; yaml: string }, unknown, { ruleId: string }>) => saveCustom(c, c.params.ruleId),
+    handler: (c: TenantContext<CustomRuleBody, unknown, { ruleId: string }>) => saveCustom(c, c.params.ruleId),
   }),
   tenantRoute({
     method: 'DELETE',

@@ -39,6 +39,7 @@ export const meRoutes: InstallRouteDef[] = [
       if (p.kind === 'admin') return { kind: 'admin', breakGlass: true, permissions: [...installPermissions(p)] };
       if (p.kind === 'token') return { kind: 'token', tenant: p.tenant, role: p.role, breakGlass: false };
       const u = await c.people.user(p.userId);
+      const settings = await c.people.refreshSettings();
       return {
         kind: 'user',
         breakGlass: false,
@@ -47,7 +48,13 @@ export const meRoutes: InstallRouteDef[] = [
         email: u.state.email,
         via: p.via.kind,
         sso: p.via.kind === 'session' ? p.via.sso : null,
-        mfa: { enrolled: u.state.totp !== null, required: mfaRequired(c.people, p.grants), pending: p.via.kind === 'session' && p.via.mfaPending },
+        mfa: {
+          enrolled: u.state.totp !== null,
+          required: mfaRequired(c.people, p.grants),
+          pending: p.via.kind === 'session' && p.via.mfaPending,
+          recoveryCodesLeft: u.state.recovery ? u.state.recovery.count - u.state.recovery.used.length : 0,
+        },
+        hasPassword: u.state.password !== null,
         roles: {
           install: p.grants[INSTALL_TENANT] ?? [],
           tenants: Object.entries(p.grants)
@@ -55,6 +62,8 @@ export const meRoutes: InstallRouteDef[] = [
             .map(([tenant, roles]) => ({ tenant, roles })),
         },
         permissions: [...installPermissions(p)],
+        // What a new API token of theirs may ask for (the install's default and maximum lifetime).
+        tokenDays: { default: settings.tokenDefaultDays, max: settings.tokenMaxDays },
       };
     },
   }),
@@ -109,6 +118,8 @@ export const meRoutes: InstallRouteDef[] = [
     handler: async (c: InstallContext<{ label: string; expiresInDays?: number }>) => {
       const p = me(c);
       if (p.via.kind === 'token') throw new StkError('STK_ERR_FORBIDDEN', 'a token cannot make tokens; sign in', { context: 'self' });
+      // A session that still has to set up MFA reaches only that: a token made now would skip it.
+      if (p.via.mfaPending) throw new StkError('STK_ERR_MFA_REQUIRED', 'set up MFA first: the install requires it for you');
       const expiresAt = tokenExpiry(await c.people.refreshSettings(), c.body.expiresInDays);
       const id = newId();
       const s = mintSecret('token');
@@ -191,6 +202,24 @@ export const meRoutes: InstallRouteDef[] = [
       });
       // A session that had to set up MFA first is still limited: the user signs in again, now with a code.
       return { enrolled: true, recoveryCodes: rc.codes, consistencyToken: await c.settle(INSTALL_TENANT, r.position) };
+    },
+  }),
+  self({
+    method: 'POST',
+    url: '/me/mfa/reset',
+    summary:
+      'Remove your authenticator (to move to a new phone): needs a current TOTP code; every session of yours ends and you set MFA up again at the next sign-in',
+    body: { properties: { code: { type: 'string', pattern: '^[0-9]{6}$' } }, required: ['code'] },
+    handler: async (c: InstallContext<{ code: string }>) => {
+      const p = me(c);
+      const u = await c.people.user(p.userId);
+      if (!u.state.totp) throw new StkError('STK_ERR_INVALID_TRANSITION', 'you have no MFA set up', { actual: 'none' });
+      const step = totpStep(c.people.vault.open<string>(u.state.totp, p.userId, 'totp'), c.body.code, Date.now());
+      if (step === null) throw new StkError('STK_ERR_MFA_INVALID', 'the code is not valid', { field: 'code' });
+      if (!(await c.people.guard.useTotpStep(p.userId, step))) throw new StkError('STK_ERR_MFA_REPLAYED', 'this code was used already', { field: 'code' });
+      const r = await c.execute(INSTALL_TENANT, userDecider, p.userId, { kind: 'reset-mfa' });
+      await c.people.sessions.destroyAllForUser(p.userId);
+      return { reset: true, consistencyToken: await c.settle(INSTALL_TENANT, r.position) };
     },
   }),
   self({

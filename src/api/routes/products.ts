@@ -19,12 +19,12 @@ const FINDING_LIST: ListOptions = {
   decorate: withHostnames,
   columns: ['id', 'reportedAt', 'observedAt', 'severity', 'state', 'title', 'subject', 'product', 'hostname', 'agentId'],
 };
-const SCAN_FILTERS = { agentId: ID, product: oneOf(PRODUCTS) };
+const SCAN_FILTERS = { agentId: ID, product: oneOf(PRODUCTS), status: oneOf(['requested', 'refused', 'completed']), commandId: ID };
 const SCAN_LIST: ListOptions = {
   sorts: ['finishedAt'],
   time: 'finishedAt',
   decorate: withHostnames,
-  columns: ['id', 'startedAt', 'finishedAt', 'product', 'hostname', 'agentId', 'itemCount', 'merkleRoot'],
+  columns: ['id', 'status', 'source', 'startedAt', 'finishedAt', 'product', 'hostname', 'agentId', 'itemCount', 'merkleRoot'],
 };
 const EVIDENCE_FILTERS = { agentId: ID, sealed: oneOf(['true', 'false']) };
 const EVIDENCE_LIST: ListOptions = {
@@ -36,7 +36,7 @@ const EVIDENCE_LIST: ListOptions = {
   columns: ['id', 'collectedAt', 'name', 'sha256', 'sizeBytes', 'hostname', 'agentId', 'holder', 'sealed'],
 };
 
-/** Routes of product areas (findings, scans, evidence): the guard refuses them while the product is off. */
+/** Routes of product areas (findings, scans, evidence; a run's items, diff and proofs are in attack-surface.ts): the guard refuses them while the product is off. */
 export const productRoutes: TenantRouteDef[] = [
   listRoute('findings', 'findings', FINDING_FILTERS, (d) => d, FINDING_LIST),
   exportRoute('findings', 'findings', FINDING_FILTERS, (d) => d, FINDING_LIST),
@@ -76,7 +76,8 @@ export const productRoutes: TenantRouteDef[] = [
   }),
   listRoute('scans', 'scans', SCAN_FILTERS, (d) => d, SCAN_LIST),
   exportRoute('scans', 'scans', SCAN_FILTERS, (d) => d, SCAN_LIST),
-  getRoute('scans', 'scans', 'scanId', withHost),
+  // `:runId`, like the run's items, diff and proofs (src/api/routes/attack-surface.ts).
+  getRoute('scans', 'scans', 'runId', withHost),
   listRoute('evidence', 'evidence', EVIDENCE_FILTERS, (d) => d, EVIDENCE_LIST),
   exportRoute('evidence', 'evidence', EVIDENCE_FILTERS, (d) => d, EVIDENCE_LIST),
   getRoute('evidence', 'evidence', 'evidenceId', withHost),

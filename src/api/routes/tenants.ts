@@ -1,4 +1,5 @@
-import { type TenantCommand, tenantDecider } from '../../../commands/tenants/decider.ts';
+import { type TenantCommand, tenantDecider, tenantIdReserved } from '../../../commands/tenants/decider.ts';
+import { fold } from '../../domain/decider.ts';
 import { tokenDecider } from '../../../commands/tokens/decider.ts';
 import { ROLES, type TokenRole } from '../../../commands/tokens/events.ts';
 import type { TenantDoc } from '../../../projections/tenants/projection.ts';
@@ -87,8 +88,12 @@ export const tenantRoutes: RouteDef[] = [
       const s = mintSecret('enroll');
       const r = await c
         .execute(id, tenantDecider, id, { kind: 'create' as const, name, secret: { lookup: s.lookup, hash: s.hash } }, { known: 'new' })
-        .catch((err) => {
-          throw err instanceof StkError && err.code === 'STK_ERR_LOG_VERSION_CONFLICT' ? new StkError('STK_ERR_TENANT_EXISTS', 'tenant already exists') : err;
+        .catch(async (err) => {
+          // A conflict (the id has events), or a tenant key that is a tombstone (an offboarded id) before the append even tried.
+          if (!(err instanceof StkError && (err.code === 'STK_ERR_LOG_VERSION_CONFLICT' || err.code === 'STK_ERR_TENANT_DELETED'))) throw err;
+          // The id was used before: by a live tenant, or by an offboarded one, whose id is reserved forever.
+          const before = await c.req.server.api.log.readAggregate({ tenant: id, aggregateType: tenantDecider.aggregateType, aggregateId: id });
+          throw fold(tenantDecider, before.events).deleted ? tenantIdReserved() : new StkError('STK_ERR_TENANT_EXISTS', 'tenant already exists');
         });
       return { id, name, products: [], enrollSecret: s.secret, consistencyToken: await c.settle(id, r.position) };
     },
@@ -148,6 +153,7 @@ export const tenantRoutes: RouteDef[] = [
     permission: 'tenant.suspend',
     area: 'tenants',
     params: TENANT_PARAM,
+    fourEyes: true,
     summary:
       'Suspend the tenant: its agents are refused, nothing new enrolls, its own people and tokens keep only the reads the install allows; four eyes can apply (suspend-tenant)',
     body: { properties: { reason: text(500) }, required: ['reason'] },

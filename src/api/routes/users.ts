@@ -108,15 +108,23 @@ export const userRoutes: InstallRouteDef[] = [
     url: '/users',
     permission: 'users.read',
     area: 'users',
-    summary: 'List the users of the install, newest first',
-    query: { status: { type: 'string', enum: ['invited', 'active', 'disabled'] }, cursor: { type: 'string', maxLength: 200 } },
-    handler: async (c: InstallContext<unknown, { status?: string; cursor?: string }>) => {
-      const page = await c.admin.tenant(INSTALL_TENANT).list<UserDoc>('users', {
-        limit: 200,
+    summary: 'List the users of the install, newest first; `q` finds a name or e-mail (part of it, any case); with the total',
+    query: {
+      status: { type: 'string', enum: ['invited', 'active', 'disabled'] },
+      q: text(100),
+      limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
+      cursor: { type: 'string', maxLength: 200 },
+    },
+    handler: async (c: InstallContext<unknown, { status?: string; q?: string; limit?: string; cursor?: string }>) => {
+      const q = c.query.q?.trim().toLowerCase();
+      const limit = Math.min(Math.max(Number(c.query.limit ?? 200) || 200, 1), 200);
+      const page = await c.admin.tenant(INSTALL_TENANT).query<UserDoc>('users', {
+        limit,
         filter: c.query.status ? { status: c.query.status } : {},
+        ...(q ? { match: (d) => (d as UserDoc).name.toLowerCase().includes(q) || (d as UserDoc).email.toLowerCase().includes(q) } : {}),
         ...(c.query.cursor ? { cursor: c.query.cursor } : {}),
       });
-      return { items: page.items.map(userView), nextCursor: page.nextCursor };
+      return { items: page.items.map(userView), nextCursor: page.nextCursor, total: page.total, totalExact: page.totalExact };
     },
   }),
   installRoute({

@@ -1,13 +1,14 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { pageAllowed, pageSpec, PAGE_SPECS } from '../page-list.ts';
+import { type PageSpec, pageAllowed, pagePermitted, pageSpec, PAGE_SPECS } from '../page-list.ts';
 import { DialogHost } from './components/dialog.tsx';
-import { api, request, setCsrf, sessionEnded, tpath } from './lib/api.ts';
+import { api, isLeaving, markLeaving, request, setCsrf, sessionEnded, tpath } from './lib/api.ts';
+import { homeOf, installPageOpen } from './lib/home.ts';
 import { restoreDrafts } from './lib/drafts.ts';
 import { plural } from './lib/format.ts';
 import { onChanges, reconnectLive, startLive, useLiveState, watchTenant } from './lib/live.ts';
 import { Notices, notifyGroup } from './lib/notices.tsx';
-import type { PageProps, SessionInfo, TenantDoc } from './lib/page.ts';
+import { canOn, type PageProps, type SessionInfo, type TenantDoc } from './lib/page.ts';
 import { ReadyContext } from './lib/page.ts';
 import { interceptLinks, navigate, navigation, tenantHref, useWhere, type Where } from './lib/router.ts';
 import { PAGES } from './pages/index.ts';
@@ -73,22 +74,38 @@ function App({ session }: { session: SessionInfo }) {
     setMenuOpen(false);
   }, [pageKey]);
 
+  // The live stream was refused: when that is because the session ended (signed out elsewhere, a
+  // session ended from another browser), this tab goes to sign-in too, and comes back here after.
+  const live = useLiveState();
+  useEffect(() => {
+    if (live !== 'ended') return;
+    if (isLeaving()) return;
+    void fetch('/ui/session', { credentials: 'same-origin' }).then((r) => {
+      if (r.status === 401 && !isLeaving()) sessionEnded();
+    });
+  }, [live]);
+
   if (where.scope === 'home') {
-    const home = isAdmin ? '/ui/customers' : tenantHref((session.principal as { tenant: string }).tenant, 'overview');
-    queueMicrotask(() => navigate(home, 'replace'));
+    queueMicrotask(() => navigate(homeOf(session), 'replace'));
+    return null;
+  }
+  // A person who must set up MFA first sees nothing else (the API refuses everything else anyway).
+  const mfaPending = session.principal.kind === 'user' && session.principal.mfaPending;
+  if (mfaPending && !(where.scope === 'install' && where.page === 'account')) {
+    queueMicrotask(() => navigate('/ui/account', 'replace'));
     return null;
   }
   const tenantDoc = tenant && doc?.id === tenant ? doc.doc : null;
   const loadingDoc = tenant !== null && doc?.id !== tenant;
   const spec = pageSpec(where.scope === 'tenant' ? 'tenant' : 'install', where.page);
-  const Page = spec ? PAGES[spec.name] : undefined;
+  const Page = spec ? (PAGES[`${spec.scope}:${spec.name}`] ?? PAGES[spec.name]) : undefined;
+  const perms = new Set([...session.access.install, ...session.access.everywhere, ...(tenant ? (session.access.tenants[tenant] ?? []) : [])]);
+  const can = (permission: string) => perms.has(permission);
   const allowed =
     spec !== undefined &&
     Page !== undefined &&
-    (spec.scope === 'install' ? isAdmin : tenantDoc !== null && pageAllowed(spec, tenantDoc.products)) &&
+    (spec.scope === 'install' ? installPageOpen(session, spec) : tenantDoc !== null && pageAllowed(spec, tenantDoc.products) && pagePermitted(spec, can)) &&
     (where.id === null || spec.detail);
-  const perms = new Set([...session.access.install, ...session.access.everywhere, ...(tenant ? (session.access.tenants[tenant] ?? []) : [])]);
-  const can = (permission: string) => perms.has(permission);
   const canWrite = [...perms].some((x) => /\.(triage|manage|dispatch|revoke|custody|suspend|decide)$/.test(x));
   const props: PageProps = {
     session,
@@ -156,7 +173,7 @@ function NotFound() {
 }
 
 function Header(p: { session: SessionInfo; tenants: TenantDoc[]; where: Where; tenantDoc: TenantDoc | null; menuOpen: boolean; onMenu(): void }) {
-  const isAdmin = p.session.principal.kind !== 'token';
+  const isAdmin = p.session.principal.kind !== 'token' && !(p.session.principal.kind === 'user' && p.session.principal.mfaPending);
   const live = useLiveState();
   const principal = p.session.principal;
   const who = principal.kind === 'admin' ? 'admin' : principal.kind === 'token' ? `${principal.role} · ${principal.tenant}` : principal.name;
@@ -190,13 +207,20 @@ function Header(p: { session: SessionInfo; tenants: TenantDoc[]; where: Where; t
           ) : null
         ) : null}
       </span>
-      <span class="who" title={who}>
-        {who}
-      </span>
+      {principal.kind === 'user' ? (
+        <a class="who" id="who" href="/ui/account" title={`${who}: my account`} aria-current={p.where.page === 'account' ? 'page' : undefined}>
+          {who}
+        </a>
+      ) : (
+        <span class="who" id="who" title={who}>
+          {who}
+        </span>
+      )}
       <button
         type="button"
         class="signout"
         onClick={async () => {
+          markLeaving();
           await request('DELETE', '/ui/session').catch(() => {});
           reconnectLive();
           location.assign('/ui/login');
@@ -270,27 +294,51 @@ function Switcher({ tenants, where }: { tenants: TenantDoc[]; where: Where }) {
 }
 
 function Nav({ session, where, tenantDoc, open }: { session: SessionInfo; where: Where; tenantDoc: TenantDoc | null; open: boolean }) {
-  const isAdmin = session.principal.kind !== 'token';
   const links: Array<[string, string, boolean]> = [];
-  if (isAdmin) links.push(['Customers', '/ui/customers', where.scope === 'install' && where.page === 'customers']);
+  const inMenu = (spec: PageSpec) => spec.menu !== false;
+  for (const spec of PAGE_SPECS) {
+    if (spec.scope !== 'install' || !inMenu(spec) || !installPageOpen(session, spec)) continue;
+    links.push([spec.title, `/ui/${spec.name}`, where.scope === 'install' && where.page === spec.name]);
+  }
   if (where.tenant && tenantDoc) {
+    const held = (x: string) => canOn(session, where.tenant, x);
+    const tenantLinks: Array<[string, string, boolean]> = [];
     for (const spec of PAGE_SPECS) {
-      if (spec.scope !== 'tenant' || !pageAllowed(spec, tenantDoc.products)) continue;
-      links.push([spec.title, tenantHref(where.tenant, spec.name), where.page === spec.name]);
+      if (spec.scope !== 'tenant' || !inMenu(spec) || !pageAllowed(spec, tenantDoc.products) || !pagePermitted(spec, held)) continue;
+      tenantLinks.push([spec.title, tenantHref(where.tenant, spec.name), where.page === spec.name]);
     }
+    return (
+      <nav id="nav" aria-label="Pages" class={open ? 'open' : undefined}>
+        {links.length ? (
+          <>
+            <NavList links={links} />
+            <h2 class="nav-tenant" title={tenantDoc.name}>
+              {tenantDoc.name}
+            </h2>
+          </>
+        ) : null}
+        <NavList links={tenantLinks} />
+      </nav>
+    );
   }
   return (
     <nav id="nav" aria-label="Pages" class={open ? 'open' : undefined}>
-      <ul>
-        {links.map(([label, href, on]) => (
-          <li key={href}>
-            <a href={href} aria-current={on ? 'page' : undefined}>
-              {label}
-            </a>
-          </li>
-        ))}
-      </ul>
+      <NavList links={links} />
     </nav>
+  );
+}
+
+function NavList({ links }: { links: Array<[string, string, boolean]> }) {
+  return (
+    <ul>
+      {links.map(([label, href, on]) => (
+        <li key={href}>
+          <a href={href} aria-current={on ? 'page' : undefined}>
+            {label}
+          </a>
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -29,11 +29,25 @@ export function queryString(query: Query = {}): string {
   return s ? `?${s}` : '';
 }
 
+let leaving = false;
+
+/** This tab is signing out on purpose: a session found ended meanwhile is no news to announce. */
+export function markLeaving(): void {
+  leaving = true;
+}
+
+/** Whether this tab is signing out on purpose. */
+export function isLeaving(): boolean {
+  return leaving;
+}
+
 /** Goes to sign-in and back here afterwards; what was typed into forms is kept for then. */
 export function sessionEnded(): never {
-  saveDrafts();
-  const here = location.pathname + location.search;
-  location.assign(`/ui/login?next=${encodeURIComponent(here)}`);
+  if (!leaving) {
+    saveDrafts();
+    const here = location.pathname + location.search;
+    location.assign(`/ui/login?next=${encodeURIComponent(here)}`);
+  }
   throw new ApiError(401, 'STK_ERR_AUTH_REQUIRED', 'signed out');
 }
 
@@ -55,11 +69,13 @@ export async function request<T = unknown>(method: string, url: string, o: { bod
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'STK_ERR_UNAVAILABLE', 'no answer');
   }
-  if (res.status === 401) sessionEnded();
   if (res.status === 204) return null as T;
   const json = (await res.json().catch(() => null)) as {
     error?: { code?: string; message?: string; data?: Record<string, unknown>; requestId?: string };
   } | null;
+  // A wrong or used MFA code answers 401 too, with its own code: that is no end of the session.
+  const code = json?.error?.code;
+  if (res.status === 401 && code !== 'STK_ERR_MFA_INVALID' && code !== 'STK_ERR_MFA_REPLAYED') sessionEnded();
   if (!res.ok) {
     const e = json?.error;
     throw new ApiError(
@@ -85,6 +101,7 @@ export const api = {
   post: <T = unknown>(path: string, body: unknown = {}) => request<T>('POST', `/ui/api${path}`, { body }),
   put: <T = unknown>(path: string, body: unknown = {}) => request<T>('PUT', `/ui/api${path}`, { body }),
   patch: <T = unknown>(path: string, body: unknown = {}) => request<T>('PATCH', `/ui/api${path}`, { body }),
+  del: <T = unknown>(path: string) => request<T>('DELETE', `/ui/api${path}`),
   /** The address of a download (export) through the session: a plain GET the browser saves. */
   href: (path: string, query: Query = {}) => `/ui/api${path}${queryString(query)}`,
 };

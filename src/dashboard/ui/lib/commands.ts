@@ -1,5 +1,5 @@
+import { isPending, sentForApproval } from '../pages/approvals.tsx';
 import { api, tpath } from './api.ts';
-import { fmtTime } from './format.ts';
 import { notify } from './notices.tsx';
 import type { PageProps } from './page.ts';
 
@@ -14,13 +14,10 @@ export type Dispatched =
  * reaches the host until someone else approves it.
  */
 export async function dispatch(tenant: string, agentId: string, action: string, args: Record<string, unknown>, what: string): Promise<Dispatched> {
-  const out = await api.post<{ id?: string; approvalId?: string; expiresAt?: string; consistencyToken: string }>(tpath(tenant, 'agents', agentId, 'commands'), {
-    action,
-    args,
-  });
-  if (out.approvalId) {
-    notify(`${what}: sent for approval. A second person must approve it before ${fmtTime(out.expiresAt)}.`, 'info');
-    return { kind: 'approval', approvalId: out.approvalId, expiresAt: out.expiresAt ?? '', consistencyToken: out.consistencyToken };
+  const out = await api.post<{ id?: string; consistencyToken: string }>(tpath(tenant, 'agents', agentId, 'commands'), { action, args });
+  if (isPending(out)) {
+    sentForApproval(what, out);
+    return { kind: 'approval', approvalId: out.approvalId, expiresAt: out.expiresAt, consistencyToken: out.consistencyToken };
   }
   notify(`${what}: sent to the agent.`);
   return { kind: 'command', id: out.id ?? '', consistencyToken: out.consistencyToken };

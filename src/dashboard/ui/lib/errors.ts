@@ -31,7 +31,33 @@ const SENTENCES: Record<string, string> = {
   STK_ERR_BODY_TOO_LARGE: 'What was sent is too large.',
   STK_ERR_UNSUPPORTED_MEDIA: 'What was sent is not in a form Stockade reads.',
   STK_ERR_INTERNAL: 'Something went wrong inside Stockade. The request id below finds it in the logs.',
+  STK_ERR_TENANT_RESERVED: 'Customer ids starting with stk- are reserved for Stockade itself. Choose another id.',
+  STK_ERR_USER_EXISTS: 'A person with this e-mail is already a user of this install.',
+  STK_ERR_INVITATION_INVALID:
+    'This invitation cannot be used: it was used already, replaced by a newer one, or it has expired. Ask whoever invited you for a new link.',
+  STK_ERR_PASSWORD_WEAK: 'This password is too easy to guess. Choose another.',
+  STK_ERR_ACCOUNT_LOCKED: 'Too many failed sign-ins for this account. Wait a moment, then try again.',
+  STK_ERR_MFA_REQUIRED: 'A second factor is needed: set up MFA, or enter the code of your authenticator app.',
+  STK_ERR_MFA_INVALID: 'That code is not valid. Enter the current code of your authenticator app, or an unused recovery code.',
+  STK_ERR_MFA_REPLAYED: 'That code was used already: each code works once. Wait for the next code in your app, then enter it.',
+  STK_ERR_TOKEN_EXPIRY_TOO_LONG: 'That lifetime is longer than this install allows for API tokens.',
+  STK_ERR_APPROVAL_SELF: 'You asked for this yourself: a second person has to approve or reject it.',
+  STK_ERR_APPROVAL_EXPIRED: 'This request expired before anyone decided it. Ask again if it is still needed.',
+  STK_ERR_SSO_FAILED: 'Single sign-on did not complete. Start it again from the sign-in page.',
 };
+
+/** Why a password was refused (`STK_ERR_PASSWORD_WEAK`'s `reason`), as people read it. */
+export const PASSWORD_REASONS: Record<string, string> = {
+  'too-short': 'A password needs at least 12 characters.',
+  'too-long': 'A password has at most 256 characters.',
+  common: 'This password is one of the most common ones, the first that attackers try. Choose another.',
+  repetitive: 'This password repeats one or two characters. Choose one with more different characters.',
+  sequence: 'This password is a plain run of characters (like abcdef or 123456). Choose another.',
+  personal: 'A password cannot contain your name or your e-mail address.',
+};
+
+/** Codes whose sentence already says which field is wrong. */
+const SELF_EXPLAINED = new Set(['STK_ERR_MFA_INVALID', 'STK_ERR_MFA_REPLAYED', 'STK_ERR_MFA_REQUIRED', 'STK_ERR_USER_EXISTS']);
 
 /** Codes where the same request may well work a moment later. */
 const RETRYABLE = new Set(['STK_ERR_UNAVAILABLE', 'STK_ERR_RATE_LIMITED', 'STK_ERR_PROJECTION_BEHIND', 'STK_ERR_LOG_UNAVAILABLE', 'STK_ERR_INTERNAL']);
@@ -61,9 +87,12 @@ export class ApiError extends Error {
 /** The sentence, code and retry advice for any thrown value. */
 export function explain(err: unknown): Explained {
   if (err instanceof ApiError) {
-    const field = typeof err.data.field === 'string' ? ` (field: ${err.data.field})` : '';
+    const reason = err.code === 'STK_ERR_PASSWORD_WEAK' && typeof err.data.reason === 'string' ? PASSWORD_REASONS[err.data.reason] : undefined;
+    const limit = err.code === 'STK_ERR_TOKEN_EXPIRY_TOO_LONG' && typeof err.data.limit === 'number' ? ` The longest is ${err.data.limit} days.` : '';
+    const wait = typeof err.data.retryAfterSeconds === 'number' ? ` Try again in ${err.data.retryAfterSeconds} s.` : '';
+    const field = typeof err.data.field === 'string' && !reason && !limit && !SELF_EXPLAINED.has(err.code) ? ` (field: ${err.data.field})` : '';
     return {
-      sentence: (SENTENCES[err.code] ?? 'Stockade refused this request.') + field,
+      sentence: (reason ?? SENTENCES[err.code] ?? 'Stockade refused this request.') + limit + wait + field,
       code: err.code,
       detail: err.requestId ? `request ${err.requestId}` : null,
       retryable: RETRYABLE.has(err.code),

@@ -25,12 +25,14 @@ const PING_MS = 15_000;
 
 let port: { postMessage(m: ToWorker): void } | null = null;
 let tenant: string | null = null;
+/** Customers a page follows besides the shell's one (the all-customers overview follows several). */
+let extra: string[] = [];
 let state: LiveState = 'off';
 const subs = new Set<Sub>();
 const stateListeners = new Set<(s: LiveState) => void>();
 
 function deliver(c: Change): void {
-  if (c.tenant !== tenant) return;
+  if (c.tenant !== tenant && !extra.includes(c.tenant)) return;
   for (const s of subs) {
     if (s.kinds && !s.kinds.has(c.kind)) continue;
     s.pending.push(c);
@@ -64,7 +66,7 @@ function ownStream(): { postMessage(m: ToWorker): void } {
       if (m.t !== 'want' && m.t !== 'reconnect') return;
       es?.close();
       es = null;
-      const tenants = m.t === 'want' ? m.tenants : tenant ? [tenant] : [];
+      const tenants = m.t === 'want' ? m.tenants : wanted();
       if (!tenants.length) return onMessage({ t: 'status', state: 'off' });
       const q = new URLSearchParams();
       for (const t of tenants) q.append('tenant', t);
@@ -93,18 +95,42 @@ export function startLive(): void {
     setInterval(() => port?.postMessage({ t: 'ping' }), PING_MS);
     addEventListener('pagehide', () => port?.postMessage({ t: 'bye' }));
     addEventListener('pageshow', (ev) => {
-      if ((ev as PageTransitionEvent).persisted) port?.postMessage({ t: 'want', tenants: tenant ? [tenant] : [], session: csrfToken() });
+      if ((ev as PageTransitionEvent).persisted) port?.postMessage({ t: 'want', tenants: wanted(), session: csrfToken() });
     });
   } else {
     port = ownStream();
   }
 }
 
+/** The customers this tab follows: the shell's, and those a page asked for. */
+function wanted(): string[] {
+  return [...new Set([...(tenant ? [tenant] : []), ...extra])];
+}
+
 /** Follows one customer's changes (or none); called by the shell when the customer changes. */
 export function watchTenant(next: string | null): void {
   if (next === tenant) return;
   tenant = next;
-  port?.postMessage({ t: 'want', tenants: next ? [next] : [], session: csrfToken() });
+  port?.postMessage({ t: 'want', tenants: wanted(), session: csrfToken() });
+}
+
+/** Customers one stream can follow (the server's `LIVE_MAX_TENANTS`). */
+export const LIVE_MAX_TENANTS = 16;
+
+/**
+ * Follows several customers while the calling component is mounted (the all-customers overview);
+ * at most LIVE_MAX_TENANTS. Their changes reach `useLive` subscribers like the shell customer's.
+ */
+export function useWatchTenants(tenants: string[]): void {
+  const key = tenants.slice(0, LIVE_MAX_TENANTS).join(',');
+  useEffect(() => {
+    extra = key ? key.split(',') : [];
+    port?.postMessage({ t: 'want', tenants: wanted(), session: csrfToken() });
+    return () => {
+      extra = [];
+      port?.postMessage({ t: 'want', tenants: wanted(), session: csrfToken() });
+    };
+  }, [key]);
 }
 
 /** After a new sign-in in this browser: the shared stream must present the new session. */

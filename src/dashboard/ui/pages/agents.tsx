@@ -11,6 +11,7 @@ import { notify } from '../lib/notices.tsx';
 import { type PageProps, useReady } from '../lib/page.ts';
 import { tenantHref } from '../lib/router.ts';
 import { type Alert, alertColumns } from './alerts.tsx';
+import { isPending, sentForApproval } from './approvals.tsx';
 import { type Finding, findingColumns } from './findings.tsx';
 import { AgentCollection } from './collection.tsx';
 import { HostSection, IsolationBadge, IsolationButton, useIsolated } from './hosts.tsx';
@@ -229,14 +230,19 @@ function Respond(p: PageProps & { agent: Agent }) {
   const [action, setAction] = useState('ping');
   const schema = p.session.actionArgs[action] ?? {};
   const [listKey, setListKey] = useState(0);
-  const dispatch = useAction(
-    async (form: HTMLFormElement) => {
-      const out = await api.post<{ consistencyToken: string }>(tpath(p.tenant, 'agents', p.agent.id, 'commands'), { action, args: argsOf(form, schema) });
-      await api.get(tpath(p.tenant, 'commands'), { agentId: p.agent.id, limit: 1, waitFor: out.consistencyToken });
-      setListKey((k) => k + 1);
-    },
-    { done: `${action} dispatched` },
-  );
+  const [held, setHeld] = useState<{ action: string; expiresAt: string } | null>(null);
+  const dispatch = useAction(async (form: HTMLFormElement) => {
+    const out = await api.post<{ consistencyToken: string }>(tpath(p.tenant, 'agents', p.agent.id, 'commands'), { action, args: argsOf(form, schema) });
+    // The customer's four-eyes policy gates this action: it waits for a second person.
+    if (isPending(out)) {
+      setHeld({ action, expiresAt: out.expiresAt });
+      return sentForApproval(`${action} on ${p.agent.hostname}`, out);
+    }
+    setHeld(null);
+    await api.get(tpath(p.tenant, 'commands'), { agentId: p.agent.id, limit: 1, waitFor: out.consistencyToken });
+    setListKey((k) => k + 1);
+    notify(`${action} dispatched`);
+  });
   const why = doc.suspended
     ? 'This customer is suspended: nothing can be sent to its agents until it is resumed.'
     : p.agent.status === 'revoked'
@@ -275,6 +281,14 @@ function Respond(p: PageProps & { agent: Agent }) {
           </button>
         </form>
       ) : null}
+      <div aria-live="polite">
+        {held ? (
+          <p class="notice" data-sent-for-approval>
+            {held.action} was sent for approval: this customer's four-eyes policy needs a second person to approve it before {fmtTime(held.expiresAt)}.{' '}
+            <a href={tenantHref(p.tenant, 'approvals')}>See the request</a>
+          </p>
+        ) : null}
+      </div>
       <DataList<Command>
         key={listKey}
         tenant={p.tenant}

@@ -4,6 +4,7 @@ import { TENANT_ID_INPUT_PATTERN } from '../../page-list.ts';
 import { ScrollBox, Badge, Facts, PageHeading, Section } from '../components/bits.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
+import { isPending, sentForApproval } from './approvals.tsx';
 import { api, type ListPage, tpath } from '../lib/api.ts';
 import { fmtTime } from '../lib/format.ts';
 import { useLive } from '../lib/live.ts';
@@ -286,6 +287,7 @@ function CustomerActions({
     });
     if (!v) return;
     const out = await api.post<{ consistencyToken: string }>(tpath(t.id, 'suspend'), { reason: v.reason });
+    if (isPending(out)) return sentForApproval(`The suspension of ${t.id}`, out);
     notify(`${t.id} suspended`);
     await after(out.consistencyToken);
   });
@@ -371,7 +373,11 @@ function CustomerDetail(p: PageProps & { id: string }) {
   const load = async (waitFor?: string) => {
     const w = waitFor ? { waitFor } : {};
     try {
-      const [doc, list] = await Promise.all([api.get<TenantDoc>(tpath(p.id), w), api.get<ListPage<Token>>(tpath(p.id, 'tokens'), { limit: 200, ...w })]);
+      // Only whoever may manage the customer's tokens reads them (an MSP analyst opens this page too).
+      const [doc, list] = await Promise.all([
+        api.get<TenantDoc>(tpath(p.id), w),
+        canOn(p.session, p.id, 'tokens.manage') ? api.get<ListPage<Token>>(tpath(p.id, 'tokens'), { limit: 200, ...w }) : { items: [] as Token[] },
+      ]);
       setT(doc);
       setTokens(list.items);
     } catch {
@@ -427,100 +433,106 @@ function CustomerDetail(p: PageProps & { id: string }) {
           Open {t.name}
         </a>
       </p>
-      <Section title="Customer name">
-        <form
-          class="inline-form"
-          aria-label="Rename the customer"
-          onSubmit={(ev) => {
-            ev.preventDefault();
-            const form = ev.currentTarget as HTMLFormElement;
-            if (form.reportValidity()) void rename.run(form);
-          }}
-        >
-          <div class="field grow">
-            <label for="cust-name">Name</label>
-            <input id="cust-name" name="name" required maxLength={200} defaultValue={t.name} autoComplete="off" />
+      {canOn(p.session, t.id, 'tenant.manage') ? (
+        <Section title="Customer name">
+          <form
+            class="inline-form"
+            aria-label="Rename the customer"
+            onSubmit={(ev) => {
+              ev.preventDefault();
+              const form = ev.currentTarget as HTMLFormElement;
+              if (form.reportValidity()) void rename.run(form);
+            }}
+          >
+            <div class="field grow">
+              <label for="cust-name">Name</label>
+              <input id="cust-name" name="name" required maxLength={200} defaultValue={t.name} autoComplete="off" />
+            </div>
+            <button type="submit" disabled={rename.busy}>
+              Rename
+            </button>
+          </form>
+        </Section>
+      ) : null}
+      {canOn(p.session, t.id, 'tenant.manage') ? (
+        <Section title="Enrolling agents">
+          <p>
+            Agents enroll with the customer's enrollment secret, shown only when it is made. Download the{' '}
+            <a href={p.session.enroll?.caUrl ?? '/ui/ca.crt'} download="stockade-ca.crt">
+              CA certificate
+            </a>{' '}
+            the agents check the ingress with.
+          </p>
+          <div class="toolbar">
+            <button type="button" disabled={rotate.busy} onClick={() => void rotate.run()}>
+              Rotate secret
+            </button>
           </div>
-          <button type="submit" disabled={rename.busy}>
-            Rename
-          </button>
-        </form>
-      </Section>
-      <Section title="Enrolling agents">
-        <p>
-          Agents enroll with the customer's enrollment secret, shown only when it is made. Download the{' '}
-          <a href={p.session.enroll?.caUrl ?? '/ui/ca.crt'} download="stockade-ca.crt">
-            CA certificate
-          </a>{' '}
-          the agents check the ingress with.
-        </p>
-        <div class="toolbar">
-          <button type="button" disabled={rotate.busy} onClick={() => void rotate.run()}>
-            Rotate secret
-          </button>
-        </div>
-        {t.id === 'default' ? (
-          <div class="field inline">
-            <input
-              type="checkbox"
-              id="open-enrollment"
-              checked={t.openEnrollment}
-              disabled={openEnrollment.busy}
-              onChange={(ev) => {
-                const box = ev.currentTarget as HTMLInputElement;
-                const want = box.checked;
-                box.checked = !want;
-                void openEnrollment.run(want);
-              }}
-            />
-            <label for="open-enrollment">Open enrollment: agents enroll without a secret (default customer only)</label>
-          </div>
-        ) : null}
-        <div aria-live="polite">
-          {once ? (
-            <Once title={once.title} secret={once.secret}>
-              {once.enroll ? <EnrollHelp session={p.session} secret={once.secret} /> : null}
-            </Once>
+          {t.id === 'default' ? (
+            <div class="field inline">
+              <input
+                type="checkbox"
+                id="open-enrollment"
+                checked={t.openEnrollment}
+                disabled={openEnrollment.busy}
+                onChange={(ev) => {
+                  const box = ev.currentTarget as HTMLInputElement;
+                  const want = box.checked;
+                  box.checked = !want;
+                  void openEnrollment.run(want);
+                }}
+              />
+              <label for="open-enrollment">Open enrollment: agents enroll without a secret (default customer only)</label>
+            </div>
           ) : null}
-        </div>
-      </Section>
-      <Section title="Tokens">
-        <div class="toolbar">
-          <button type="button" disabled={newToken.busy} onClick={() => void newToken.run()}>
-            New token
-          </button>
-        </div>
-        {tokens.length ? (
-          <ScrollBox label="Tokens">
-            <table data-table="tokens">
-              <thead>
-                <tr>
-                  {['Label', 'Role', 'Created', 'State', 'Actions'].map((h) => (
-                    <th scope="col" key={h}>
-                      {h}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.map((k) => (
-                  <tr key={k.id} data-id={k.id}>
-                    <td title={k.id}>{k.label || <span class="muted">no label</span>}</td>
-                    <td>{k.role}</td>
-                    <td>{`${fmtTime(k.createdAt)} by ${k.createdBy}`}</td>
-                    <td>
-                      <Badge value={k.revoked ? 'revoked' : 'active'} />
-                    </td>
-                    <td>{k.revoked ? '' : <RevokeToken tenant={t.id} token={k} after={(tok) => void load(tok)} />}</td>
+          <div aria-live="polite">
+            {once ? (
+              <Once title={once.title} secret={once.secret}>
+                {once.enroll ? <EnrollHelp session={p.session} secret={once.secret} /> : null}
+              </Once>
+            ) : null}
+          </div>
+        </Section>
+      ) : null}
+      {canOn(p.session, t.id, 'tokens.manage') ? (
+        <Section title="Tokens">
+          <div class="toolbar">
+            <button type="button" disabled={newToken.busy} onClick={() => void newToken.run()}>
+              New token
+            </button>
+          </div>
+          {tokens.length ? (
+            <ScrollBox label="Tokens">
+              <table data-table="tokens">
+                <thead>
+                  <tr>
+                    {['Label', 'Role', 'Created', 'State', 'Actions'].map((h) => (
+                      <th scope="col" key={h}>
+                        {h}
+                      </th>
+                    ))}
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollBox>
-        ) : (
-          <p class="empty">No tokens yet.</p>
-        )}
-      </Section>
+                </thead>
+                <tbody>
+                  {tokens.map((k) => (
+                    <tr key={k.id} data-id={k.id}>
+                      <td title={k.id}>{k.label || <span class="muted">no label</span>}</td>
+                      <td>{k.role}</td>
+                      <td>{`${fmtTime(k.createdAt)} by ${k.createdBy}`}</td>
+                      <td>
+                        <Badge value={k.revoked ? 'revoked' : 'active'} />
+                      </td>
+                      <td>{k.revoked ? '' : <RevokeToken tenant={t.id} token={k} after={(tok) => void load(tok)} />}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </ScrollBox>
+          ) : (
+            <p class="empty">No tokens yet.</p>
+          )}
+        </Section>
+      ) : null}
     </>
   );
 }

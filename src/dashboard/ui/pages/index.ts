@@ -1,6 +1,13 @@
 import type { FunctionComponent } from 'preact';
 import type { PageProps } from '../lib/page.ts';
+import { AccessPage } from './access.tsx';
+import { AccountPage } from './account.tsx';
 import { AgentsPage } from './agents.tsx';
+import { ApprovalsPage } from './approvals.tsx';
+import { FanoutPage } from './fanout.tsx';
+import { MspOverviewPage } from './msp.tsx';
+import { PeoplePage } from './people.tsx';
+import { ServiceAccountsPage, SignInPolicyPage } from './settings.tsx';
 import { AlertsPage } from './alerts.tsx';
 import { CustomersPage } from './customers.tsx';
 import { FindingsPage } from './findings.tsx';
@@ -21,6 +28,15 @@ import { TelemetryPage } from './telemetry.tsx';
 export const PAGES: Record<string, FunctionComponent<PageProps>> = {
   customers: CustomersPage,
   overview: OverviewPage,
+  // Install pages whose name a customer page also has are keyed `install:<name>`.
+  'install:overview': MspOverviewPage,
+  fanout: FanoutPage,
+  people: PeoplePage,
+  'service-accounts': ServiceAccountsPage,
+  'sign-in-policy': SignInPolicyPage,
+  account: AccountPage,
+  access: AccessPage,
+  approvals: ApprovalsPage,
   agents: AgentsPage,
   alerts: AlertsPage,
   incidents: IncidentsPage,

@@ -47,6 +47,8 @@ interface AuditEntry {
   actorKind: string;
   actorId: string;
   actorName?: string | null;
+  /** How a person acted: `token:<id>`, `session:<id>`, `sso:<issuer>#<subject>`, `invitation`… */
+  via?: string;
   action: string;
   aggregateType: string;
   targetId: string;
@@ -308,6 +310,38 @@ function CommandDetail(p: PageProps & { id: string }) {
   );
 }
 
+/** Who did it, as people read it: a person's name (and how they came in), an agent's host, the admin key. */
+function Actor({ a }: { a: AuditEntry }) {
+  const id = `${a.actorKind}:${a.actorId}`;
+  if (a.actorKind === 'agent') return <span title={id}>{a.actorName ? `${a.actorName} (agent)` : id}</span>;
+  const name = a.actorId === 'admin' ? 'the admin key (break-glass)' : a.actorId.startsWith('user:') ? (a.actorName ?? a.actorId) : a.actorId;
+  return (
+    <span title={id}>
+      {name}
+      {a.via ? <span class="muted small block">{viaText(a.via)}</span> : null}
+    </span>
+  );
+}
+
+/** How a person came in, in words. */
+function viaText(via: string): string {
+  if (via.startsWith('sso:')) return `single sign-on: ${via.slice(4)}`;
+  if (via.startsWith('token:')) return `API token ${via.slice(6)}`;
+  if (via.startsWith('session:')) return `dashboard session ${via.slice(8, 16)}`;
+  return via;
+}
+
+interface Refusal {
+  at: string;
+  kind: string;
+  code: string;
+  actor: string;
+  via: string | null;
+  method: string;
+  route: string;
+  ip: string;
+}
+
 export function AuditPage(p: PageProps) {
   return (
     <>
@@ -335,16 +369,13 @@ export function AuditPage(p: PageProps) {
           {
             name: 'aggregateType',
             label: 'Kind of item',
-            options: ['agent', 'alert', 'incident', 'finding', 'scan', 'evidence', 'command', 'tenant', 'token'],
+            options: ['agent', 'alert', 'incident', 'finding', 'scan', 'evidence', 'command', 'tenant', 'token', 'access', 'approval', 'policy'],
           },
         ]}
-        live={['alert', 'agent', 'incident', 'command', 'finding', 'scan', 'evidence', 'tenant', 'token']}
+        live={['alert', 'agent', 'incident', 'command', 'finding', 'scan', 'evidence', 'tenant', 'token', 'access', 'approval', 'policy']}
         columns={[
           { label: 'When', cell: (a) => <time dateTime={a.at}>{fmtTime(a.at)}</time> },
-          {
-            label: 'Who',
-            cell: (a) => <span title={`${a.actorKind}:${a.actorId}`}>{a.actorName ? `${a.actorName} (agent)` : `${a.actorKind}:${a.actorId}`}</span>,
-          },
+          { label: 'Who', cell: (a) => <Actor a={a} /> },
           { label: 'What', cell: (a) => <code>{a.action}</code> },
           {
             label: 'Target',
@@ -358,7 +389,72 @@ export function AuditPage(p: PageProps) {
         ]}
         empty="Nothing recorded yet."
       />
+      {p.can('audit.export') ? <Refusals tenant={p.tenant} /> : null}
     </>
+  );
+}
+
+/** The newest refused attempts on the customer (they are kept apart from its log: no event, no ledger entry). */
+function Refusals({ tenant }: { tenant: string }) {
+  const [items, setItems] = useState<Refusal[] | null>(null);
+  const load = useAction(async () => {
+    setItems((await api.get<{ items: Refusal[] }>(tpath(tenant, 'audit', 'refusals'), { limit: 50 })).items);
+  });
+  useEffect(() => {
+    void load.run();
+  }, [tenant]);
+  return (
+    <Section title="Refused attempts">
+      <p class="muted small">
+        Wrong credentials, forbidden actions, probes of this customer and refusals while suspended. The caller was told nothing more than a refusal. The newest
+        50; the export above has them all.
+      </p>
+      <div class="toolbar">
+        <button type="button" disabled={load.busy} onClick={() => void load.run()}>
+          Read again
+        </button>
+      </div>
+      {items === null ? (
+        <p class="muted">Loading…</p>
+      ) : items.length === 0 ? (
+        <p class="empty">No refused attempts.</p>
+      ) : (
+        <ScrollBox label="Refused attempts">
+          <table data-table="refusals">
+            <thead>
+              <tr>
+                {['When', 'Who', 'What', 'Refused with', 'Request', 'Address'].map((h) => (
+                  <th scope="col" key={h}>
+                    {h}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((r, i) => (
+                <tr key={`${r.at}-${i}`}>
+                  <td>
+                    <time dateTime={r.at}>{fmtTime(r.at)}</time>
+                  </td>
+                  <td>
+                    {r.actor}
+                    {r.via ? <span class="muted small block">{viaText(r.via)}</span> : null}
+                  </td>
+                  <td>{r.kind}</td>
+                  <td>
+                    {explain(new ApiError(0, r.code, null)).sentence} <code>{r.code}</code>
+                  </td>
+                  <td>
+                    <code>{`${r.method} ${r.route}`}</code>
+                  </td>
+                  <td>{r.ip}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </ScrollBox>
+      )}
+    </Section>
   );
 }
 

@@ -9,6 +9,7 @@ import { useLive } from '../lib/live.ts';
 import { notify } from '../lib/notices.tsx';
 import { type PageProps, useReady } from '../lib/page.ts';
 import { navigate, readQuery, setQuery, tenantHref, useWhere } from '../lib/router.ts';
+import { isPending, sentForApproval } from './approvals.tsx';
 import { LoadError } from './telemetry.tsx';
 
 type Level = (typeof LEVELS)[number];
@@ -186,6 +187,8 @@ function CustomRuleEditor(p: { tenant: string; rule?: Rule; onSaved: (rule: Rule
       const out = p.rule
         ? await api.put<Rule & { consistencyToken: string }>(tpath(p.tenant, 'detection', 'custom-rules', p.rule.id), body)
         : await api.post<Rule & { consistencyToken: string }>(tpath(p.tenant, 'detection', 'custom-rules'), body);
+      // The customer's four-eyes policy may gate custom rules: the rule passed every check and waits for a second person.
+      if (isPending(out)) return sentForApproval(p.rule ? `The new version of ${p.rule.title}` : `The custom rule ${name}`, out);
       notify(p.rule ? `${out.title}: new version saved` : `${out.title}: custom rule added`);
       p.onSaved(out);
     } catch (err) {

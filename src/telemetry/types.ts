@@ -1,4 +1,7 @@
-/** Telemetry items an agent sends, in the shapes fixed by the helpers' brief (`kind` first). */
+/**
+ * The telemetry items an agent sends (`kind` first): one definition, used by the agent's collectors,
+ * the ingress's schemas, the read models and the detector.
+ */
 
 /** A process seen for the first time (a process start). */
 export interface ProcessItem {
@@ -53,7 +56,12 @@ export type AccountChangeKind =
   | 'sudo-added'
   | 'sudo-removed';
 
-/** A difference between two identity snapshots. */
+/**
+ * A difference between two identity snapshots. The built-in directory rules expect `details` of an
+ * attribute change as `{ attribute, added?: string[], removed?: string[] }` (`servicePrincipalName`
+ * values, `userAccountControl` flag names such as `DONT_REQ_PREAUTH`), and of a new account its
+ * attributes by name (`{ servicePrincipalName: [...], userAccountControl: [...] }`).
+ */
 export interface AccountChangeItem {
   kind: 'account-change';
   source: 'local' | 'directory';

@@ -30,14 +30,31 @@ export interface WireEvent {
   data: Record<string, unknown>;
 }
 
-/** Sends one HTTPS request with a JSON body through `agent` (keep-alive, client certificate). */
+/**
+ * Sends one HTTPS request through `agent` (keep-alive, client certificate): a JSON body, or `raw`
+ * bytes (evidence uploads). Resolves with any answer, JSON-decoded when it is JSON; rejects only when
+ * there was none (network, or no answer within `timeoutMs` when given).
+ */
 // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, typed by the caller
-export function call<T = any>(agent: Agent, url: string, method: string, path: string, body?: unknown): Promise<IngressResponse<T>> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+export function call<T = any>(
+  agent: Agent,
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  o: { raw?: Buffer; timeoutMs?: number } = {},
+): Promise<IngressResponse<T>> {
+  const payload = o.raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+  const type = o.raw ? 'application/octet-stream' : 'application/json';
   return new Promise((resolve, reject) => {
     const req = request(
       new URL(path, url),
-      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} },
+      {
+        method,
+        agent,
+        ...(o.timeoutMs !== undefined ? { timeout: o.timeoutMs } : {}),
+        headers: payload ? { 'content-type': type, 'content-length': payload.length } : {},
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -54,6 +71,7 @@ export function call<T = any>(agent: Agent, url: string, method: string, path: s
         res.on('error', reject);
       },
     );
+    req.on('timeout', () => req.destroy(new StkError('STK_ERR_UNAVAILABLE', 'the ingress did not answer in time', { timeoutMs: o.timeoutMs })));
     req.on('error', reject);
     req.end(payload);
   });
@@ -76,7 +94,15 @@ export class AgentClient {
   }
 
   /** Enrolls with a new key made here; only the CSR leaves this process. */
-  static async enroll(o: { url: string; caPem: string; secret: string; hostname: string; os: string; agentVersion: string }): Promise<AgentClient> {
+  static async enroll(o: {
+    url: string;
+    caPem: string;
+    secret: string;
+    hostname: string;
+    os: string;
+    agentVersion: string;
+    machine?: string;
+  }): Promise<AgentClient> {
     const { keyPem, csrPem } = await createAgentKeyAndCsr('ec-P-256');
     const agent = new Agent({ ca: o.caPem, keepAlive: false });
     try {
@@ -86,6 +112,7 @@ export class AgentClient {
         hostname: o.hostname,
         os: o.os,
         agentVersion: o.agentVersion,
+        ...(o.machine ? { machine: o.machine } : {}),
       });
       if (r.status !== 201) throw errorOf(r);
       return new AgentClient({ url: o.url, agentId: r.body.agentId, keyPem, certPem: r.body.certificate, caPem: r.body.caCertificate });
@@ -103,7 +130,7 @@ export class AgentClient {
     return this.#send('POST', '/agent/v1/report', { agentId: this.agentId, batchId, events }, 202);
   }
 
-  async commands(): Promise<Array<{ id: string; action: string; args: Record<string, unknown>; dispatchedAt: string }>> {
+  async commands(): Promise<Array<{ id: string; action: string; args: Record<string, unknown>; dispatchedAt: string; expiresAt?: string }>> {
     return (await this.#send('GET', '/agent/v1/commands', undefined, 200)).body.commands;
   }
 

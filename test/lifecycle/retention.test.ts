@@ -1,0 +1,175 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { agentDecider } from '../../commands/agents/decider.ts';
+import { PrivacyEvents, type DataRemoved, type KeysDestroyed } from '../../commands/privacy/events.ts';
+import { execute } from '../../src/domain/execute.ts';
+import { newId } from '../../src/ids.ts';
+import { EvidenceStore } from '../../src/evidence/store.ts';
+import { applyRetention, evidenceTarget, periodEnd, telemetryTarget, tenantStates } from '../../src/lifecycle/retention.ts';
+import { aggregateTypeFilter, EventLog } from '../../src/log/mod.ts';
+import { ERASED_TEXT } from '../../src/privacy/mod.ts';
+import { TELEMETRY_STREAM, telemetryStreamSpec, telemetrySubject } from '../../src/telemetry/stream.ts';
+import { AGENT_ACTOR, freshTenant, readToken } from '../helpers/events.ts';
+import { lifecycleFixture, type LifecycleFixture } from './fixture.ts';
+
+/**
+ * Retention with an injected clock: events written "in January" and "in June" by a log whose clock
+ * the test sets, a pass "in July", and what the ledger, the read models and telemetry show.
+ */
+const test = suite('lifecycle: retention');
+let f: LifecycleFixture;
+let clock = new Date('2025-01-10T10:00:00.000Z');
+let log: EventLog;
+const DEFAULTS = { events: 90, evidence: 365, 'scan-items': 180, telemetry: 30 } as const;
+
+test.before(async () => {
+  f = await lifecycleFixture();
+  // A second log on the same bus and key store whose clock the test sets: what it writes is dated then.
+  log = await EventLog.open(f.stk.runtime.streams, { skipEnsureStream: true, fields: f.stk.runtime.privacy!.cipher, now: () => clock });
+});
+test.after(async () => {
+  await f?.cleanup();
+});
+
+async function enrollAt(tenant: string, at: string, hostname: string): Promise<string> {
+  clock = new Date(at);
+  const agentId = newId();
+  await execute(
+    log,
+    { tenant, id: agentId },
+    agentDecider,
+    { kind: 'enroll', agent: { hostname, os: 'linux', agentVersion: '1', certFingerprint: 'f'.repeat(64), certNotAfter: '2030-01-01T00:00:00.000Z' } },
+    { actor: AGENT_ACTOR(agentId), known: 'new' },
+  );
+  return agentId;
+}
+
+test('the months past the cut-off are shredded and recorded once; newer months, longer tenant settings and other tenants are kept', async () => {
+  const a = freshTenant('ret');
+  const b = freshTenant('ret-long');
+  await f.tenant(a);
+  await f.tenant(b);
+  const set = await f.call('PUT', `/api/v1/tenants/${b}/retention`, { body: { kind: 'events', days: 3650 } });
+  assert.is(set.status, 200, JSON.stringify(set.body));
+  assert.equal(
+    set.body.kinds.find((k: { kind: string }) => k.kind === 'events'),
+    { kind: 'events', days: 3650, source: 'tenant' },
+  );
+  const old = await enrollAt(a, '2025-01-10T10:00:00.000Z', 'january-host');
+  const recent = await enrollAt(a, '2025-06-20T10:00:00.000Z', 'june-host');
+  const kept = await enrollAt(b, '2025-01-10T10:00:00.000Z', 'january-host');
+
+  // 90 days before 2025-06-01 is 2025-03-03: January ended before it, June did not.
+  const now = new Date('2025-06-01T00:00:00.000Z');
+  const defaults = { ...DEFAULTS, telemetry: null };
+  const tenants = new Map([...(await tenantStates(log))].filter(([t]) => t === a || t === b));
+  const first = await applyRetention({ log, keys: f.stk.runtime.privacy!.keys, now, defaults, tenants });
+  assert.equal(
+    first.destroyed.map((d) => [d.tenant, d.kind, d.periods]),
+    [[a, 'events', ['2025-01']]],
+  );
+  const second = await applyRetention({ log, keys: f.stk.runtime.privacy!.keys, now, defaults, tenants });
+  assert.equal(second.destroyed, [], 'nothing left to age out: a second pass records nothing');
+
+  const host = async (id: string, t = a) =>
+    ((await log.readAggregate({ tenant: t, aggregateType: 'agent', aggregateId: id })).events[0]!.data as { hostname: string }).hostname;
+  assert.is(await host(old), ERASED_TEXT);
+  assert.is(await host(recent), 'june-host');
+  assert.is(await host(kept, b), 'january-host');
+
+  // The ledger shows what aged out and when; the read models forgot it.
+  const acts: KeysDestroyed[] = [];
+  await log.scanRecords({ filter: aggregateTypeFilter('privacy') }, (r) => {
+    for (const e of r.events) if (e.tenant === a && e.type === PrivacyEvents.keysDestroyed) acts.push(e.data as KeysDestroyed);
+  });
+  assert.is(acts.length, 1);
+  assert.equal([acts[0]!.reason, acts[0]!.kind, acts[0]!.periods, acts[0]!.cutoff], ['retention', 'events', ['2025-01'], '2025-03-03T00:00:00.000Z']);
+  assert.is(acts[0]!.keyIds.length, 1, "January's key of the machine");
+  const t = await readToken(f.stk.runtime.streams, a, await log.lastPosition());
+  assert.is((await f.call('GET', `/api/v1/tenants/${a}/agents/${old}?waitFor=${t}`)).body.hostname, ERASED_TEXT);
+  assert.is((await f.call('GET', `/api/v1/tenants/${a}/agents/${recent}`)).body.hostname, 'june-host');
+  assert.is((await f.call('GET', `/api/v1/tenants/${a}`)).body.name, `Tenant ${a}`, 'the tenant was created this month: its name is kept');
+});
+
+test('telemetry ages out per tenant from the TELEMETRY stream, recorded in the ledger; a tenant that keeps it longer keeps it', async () => {
+  const streams = f.stk.runtime.streams;
+  await streams.ensureStream(telemetryStreamSpec());
+  const a = freshTenant('tm');
+  const b = freshTenant('tm-long');
+  await f.tenant(a);
+  await f.tenant(b);
+  await f.call('PUT', `/api/v1/tenants/${b}/retention`, { body: { kind: 'telemetry', days: 365 } });
+  const item = new TextEncoder().encode('{"kind":"process"}');
+  for (let i = 0; i < 3; i++) {
+    await streams.publish(telemetrySubject(a, 'ag1'), item, { msgId: newId() });
+    await streams.publish(telemetrySubject(b, 'ag1'), item, { msgId: newId() });
+  }
+  const count = async (t: string) => {
+    let n = 0;
+    await streams.scanEach(TELEMETRY_STREAM, { filter: `tm.*.${t}.>` }, () => {
+      n++;
+    });
+    return n;
+  };
+  // Forty days from now, 30 days of telemetry ends ten days from now: everything stored today is older.
+  const now = new Date(Date.now() + 40 * 86_400_000);
+  const tenants = new Map([...(await tenantStates(log))].filter(([t]) => t === a || t === b));
+  const r = await applyRetention({
+    log,
+    keys: f.stk.runtime.privacy!.keys,
+    now,
+    defaults: { ...DEFAULTS, events: null, evidence: null, 'scan-items': null },
+    tenants,
+    targets: [telemetryTarget(streams)],
+  });
+  assert.equal(r.removed, [{ tenant: a, kind: 'telemetry', items: 3 }]);
+  assert.is(await count(a), 0);
+  assert.is(await count(b), 3);
+  const removed: DataRemoved[] = [];
+  await log.scanRecords({ filter: aggregateTypeFilter('privacy') }, (x) => {
+    for (const e of x.events) if (e.tenant === a && e.type === PrivacyEvents.dataRemoved) removed.push(e.data as DataRemoved);
+  });
+  assert.equal(removed, [{ kind: 'telemetry', cutoff: new Date(now.getTime() - 30 * 86_400_000).toISOString(), items: 3 }]);
+});
+
+test('evidence bytes age out of the tenant’s bucket past the cut-off; a tenant without a bucket gets none made', async () => {
+  const store = new EvidenceStore(f.stk.runtime.streams);
+  const a = freshTenant('evd');
+  const b = freshTenant('evd-none');
+  await f.tenant(a);
+  await f.tenant(b);
+  await store.put(a, 'dump-1', new TextEncoder().encode('bytes'));
+  const tenants = new Map([...(await tenantStates(log))].filter(([t]) => t === a || t === b));
+  const keep = await applyRetention({ log, keys: null, now: new Date(), defaults: DEFAULTS, tenants, targets: [evidenceTarget(store)] });
+  assert.equal(keep.removed, [], 'a year is not over');
+  const later = await applyRetention({
+    log,
+    keys: null,
+    now: new Date(Date.now() + 400 * 86_400_000),
+    defaults: DEFAULTS,
+    tenants,
+    targets: [evidenceTarget(store)],
+  });
+  assert.equal(later.removed, [{ tenant: a, kind: 'evidence', items: 1 }]);
+  assert.equal(await store.list(a), []);
+  assert.is(await f.stk.runtime.streams.state(`OBJ_stk-evidence-${b}`), null);
+});
+
+test('a month ages out only once the whole month is past the cut-off', () => {
+  assert.equal(periodEnd('2025-01'), new Date('2025-02-01T00:00:00.000Z'));
+  assert.equal(periodEnd('2025-12'), new Date('2026-01-01T00:00:00.000Z'));
+});
+
+test('retention settings are validated: a kind that does not exist, zero days', async () => {
+  const a = freshTenant('retv');
+  await f.tenant(a);
+  assert.is((await f.call('PUT', `/api/v1/tenants/${a}/retention`, { body: { kind: 'logs', days: 3 } })).status, 400);
+  const zero = await f.call('PUT', `/api/v1/tenants/${a}/retention`, { body: { kind: 'events', days: 0 } });
+  assert.is(zero.status, 400);
+  assert.is(zero.body.error.code, 'STK_ERR_VALIDATION');
+  const back = await f.call('PUT', `/api/v1/tenants/${a}/retention`, { body: { kind: 'events', days: null } });
+  assert.is(back.status, 200);
+  assert.equal(back.body.kinds.find((k: { kind: string }) => k.kind === 'events').source, 'default');
+});
+
+test.run();
