@@ -23,6 +23,18 @@ const LIVE_KINDS = new Set(['alert', 'agent', 'incident', 'command', 'finding', 
 /** Customers one stream may follow (the tabs of one browser share one stream). */
 export const LIVE_MAX_TENANTS = 16;
 
+/**
+ * The products' kinds: telemetry batches (processes, connections, accounts), detection settings,
+ * notification channels and deliveries, collection settings.
+ */
+for (const kind of ['telemetry', 'detection', 'notify', 'delivery', 'agent-config']) LIVE_KINDS.add(kind);
+
+/**
+ * How long a telemetry change waits for the telemetry read models to hold its batch. They are fed
+ * by TELEMETRY, not by EVENTS, so a page that re-read at once could miss the batch it was told of.
+ */
+const TELEMETRY_WAIT_MS = 2_000;
+
 const tenantParams = { type: 'object', properties: { tenant: { type: 'string', maxLength: 63 } }, required: ['tenant'], additionalProperties: false };
 const liveQuery = {
   type: 'object',
@@ -116,6 +128,7 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
           for await (const record of sub) {
             const kind = record.aggregate.type;
             if (!LIVE_KINDS.has(kind)) continue;
+            if (kind === 'telemetry') await telemetryReadable(ctx, record.events);
             const consistencyToken = ctx.tokens.issue(tenant, record.position);
             for (const e of record.events) {
               res.write(`event: change\ndata: ${JSON.stringify({ tenant, kind, type: e.type, id: e.aggregate.id, consistencyToken })}\n\n`);
@@ -174,6 +187,13 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
       res.end();
     }
   });
+}
+
+/** Waits (bounded) until this process's telemetry read models hold the batches these events sealed. */
+async function telemetryReadable(ctx: DashboardContext, events: ReadonlyArray<{ data: unknown }>): Promise<void> {
+  const projector = ctx.rt.readModels?.telemetry.projector;
+  const lastSeq = Math.max(0, ...events.map((e) => Number((e.data as { lastSeq?: unknown }).lastSeq) || 0));
+  if (projector && lastSeq > 0) await projector.waitFor(lastSeq, TELEMETRY_WAIT_MS);
 }
 
 /** Takes the response over for a stream; hooks do not run on it, so its headers are written here. */

@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/nats.ts';
 
 /** A real Stockade (every role, embedded nats-server) on free loopback ports and a temp data folder. */
 export async function stockadeFixture(
-  o: { role?: string; natsUrl?: string; adminKey?: string } = {},
+  o: { role?: string; natsUrl?: string; adminKey?: string; ingressHost?: string; env?: Record<string, string> } = {},
 ): Promise<{ stk: Stockade; base: string; adminKey: string; caPem(): Promise<string>; dataDir: string; close(): Promise<void> }> {
   const dir = await tempDir('stk-ui-');
   try {
@@ -19,11 +19,12 @@ export async function stockadeFixture(
       {
         data: dir.path,
         http: `127.0.0.1:${await freePort()}`,
-        ingress: `127.0.0.1:${await freePort()}`,
+        // An agent in a test's network namespace reaches the ingress on the machine's side of its veth pair.
+        ingress: `${o.ingressHost ?? '127.0.0.1'}:${await freePort(o.ingressHost)}`,
         ...(o.role ? { role: o.role } : {}),
         ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}),
       },
-      {},
+      o.env ?? {},
     );
     const stk = await startStockade(config, { logger: createLogger({ level: process.env.STOCKADE_TEST_LOG ?? 'warn' }) });
     return {

@@ -95,3 +95,50 @@ export async function showRows(p: Page, n: number): Promise<void> {
   }
   await p.waitForFunction((want) => document.querySelectorAll('main tbody tr').length >= want, n, { timeout: SLOW_MS });
 }
+
+/**
+ * Saves a picture of the page for the manual (docs/images/dashboard-<name>.png), without the
+ * notices: from the top of the page, or from the element `at` when the picture is about it.
+ */
+export async function screenshot(p: Page, name: string, at?: string): Promise<void> {
+  await p.evaluate((sel) => {
+    document.getElementById('toasts')?.setAttribute('hidden', '');
+    const el = sel ? document.querySelector(sel) : null;
+    if (el) el.scrollIntoView({ block: 'start' });
+    else window.scrollTo(0, 0);
+  }, at ?? null);
+  await p.screenshot({ path: new URL(`../../docs/images/dashboard-${name}.png`, import.meta.url).pathname });
+  await p.evaluate(() => document.getElementById('toasts')?.removeAttribute('hidden'));
+}
+
+/** Confirms the open dialog with its button `name`, and waits until it has gone. */
+export async function confirmDialog(p: Page, name: string): Promise<void> {
+  const dialog = p.locator('dialog');
+  await dialog.getByRole('button', { name, exact: true }).click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+/** Every page in `pages` at 1280 and 390 px: axe-core violations (WCAG 2.2 A/AA) and sideways scrolling at 390 px, as lines. */
+export async function auditPages(p: Page, base: string, pages: Array<[string, string]>): Promise<string[]> {
+  const found: string[] = [];
+  try {
+    for (const width of [1280, 390]) {
+      await p.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+      for (const [name, path] of pages) {
+        await p.goto(`${base}${path}`);
+        await ready(p, name);
+        await p.waitForFunction(() => !document.querySelector('main [aria-busy="true"]') && !document.body.innerText.includes('Loading'), undefined, {
+          timeout: SLOW_MS,
+        });
+        for (const v of await axe(p)) found.push(`${width}px ${path}: ${v}`);
+        if (width === 390) {
+          const over = await overflowX(p);
+          if (over > 0) found.push(`390px ${path}: ${over} px of sideways scrolling`);
+        }
+      }
+    }
+  } finally {
+    await p.setViewportSize({ width: 1280, height: 800 });
+  }
+  return found;
+}

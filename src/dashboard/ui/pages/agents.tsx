@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Ago, Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
+import { Ago, Badge, Facts, Host, Id, PageHeading, ScrollPre, Section } from '../components/bits.tsx';
 import { ArgsFields, argsOf } from '../components/command-form.tsx';
 import { DataList } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
@@ -13,6 +13,8 @@ import { tenantHref } from '../lib/router.ts';
 import { type Alert, alertColumns } from './alerts.tsx';
 import { isPending, sentForApproval } from './approvals.tsx';
 import { type Finding, findingColumns } from './findings.tsx';
+import { AgentCollection } from './collection.tsx';
+import { HostSection, IsolationBadge, IsolationButton, useIsolated } from './hosts.tsx';
 
 export interface Agent {
   id: string;
@@ -66,6 +68,13 @@ function RevokeButton({ tenant, agent, after, label }: { tenant: string; agent: 
 
 export function AgentsPage(p: PageProps) {
   if (p.id) return <AgentDetail {...p} id={p.id} />;
+  return <AgentList {...p} />;
+}
+
+function AgentList(p: PageProps) {
+  // Isolation is EDR's: the column is there while EDR is on, or while a host is still isolated.
+  const isolated = useIsolated(p.tenant);
+  const network = (p.tenantDoc?.products.includes('edr') ?? false) || (isolated?.size ?? 0) > 0;
   return (
     <>
       <PageHeading>Agents</PageHeading>
@@ -90,6 +99,19 @@ export function AgentsPage(p: PageProps) {
           { label: 'OS', cell: (a) => a.os },
           { label: 'Version', cell: (a) => a.agentVersion },
           { label: 'Agent id', cell: (a) => <Id id={a.id} n={14} /> },
+          ...(network
+            ? [
+                {
+                  label: 'Network',
+                  cell: (a: Agent) => (
+                    <span class="row-actions" data-network={isolated?.has(a.id) ? 'isolated' : 'not-isolated'}>
+                      <IsolationBadge host={isolated?.get(a.id)} />
+                      {a.status === 'active' ? <IsolationButton page={p} agentId={a.id} hostname={a.hostname} isolated={isolated?.has(a.id) ?? false} /> : null}
+                    </span>
+                  ),
+                },
+              ]
+            : []),
           ...(p.canWrite
             ? [
                 {
@@ -150,6 +172,7 @@ function AgentDetail(p: PageProps & { id: string }) {
           <RevokeButton tenant={p.tenant} agent={a} after={(t) => void load(t)} label="Revoke this agent" />
         </p>
       ) : null}
+      <HostSection {...p} agentId={a.id} hostname={a.hostname} active={a.status === 'active'} />
       <Respond {...p} agent={a} />
       <Section title="Alerts">
         <DataList<Alert>
@@ -185,8 +208,15 @@ function AgentDetail(p: PageProps & { id: string }) {
         </Section>
       ) : null}
       <Section title="Inventory">
-        {a.inventory ? <pre class="json">{JSON.stringify(a.inventory, null, 2)}</pre> : <p class="empty">No inventory reported yet.</p>}
+        {a.inventory ? (
+          <ScrollPre label="Inventory" kind="json">
+            {JSON.stringify(a.inventory, null, 2)}
+          </ScrollPre>
+        ) : (
+          <p class="empty">No inventory reported yet.</p>
+        )}
       </Section>
+      <AgentCollection {...p} agentId={a.id} hostname={a.hostname} />
     </>
   );
 }
@@ -304,7 +334,19 @@ export function commandColumns(p: { tenant: string; canWrite: boolean; host: boo
     { label: 'Arguments', cell: (c: Command) => <code class="args">{JSON.stringify(c.args)}</code> },
     { label: 'Status', cell: (c: Command) => <Badge value={c.outcome ?? c.status} /> },
     { label: 'Dispatched', cell: (c: Command) => `${fmtTime(c.dispatchedAt)} by ${c.dispatchedBy}` },
-    { label: 'Result', cell: (c: Command) => (c.output ? <pre class="output">{c.output}</pre> : c.cancelReason ? `cancelled: ${c.cancelReason}` : '—') },
+    {
+      label: 'Result',
+      cell: (c: Command) =>
+        c.output ? (
+          <ScrollPre label={`Result of ${c.action}`} kind="output">
+            {c.output}
+          </ScrollPre>
+        ) : c.cancelReason ? (
+          `cancelled: ${c.cancelReason}`
+        ) : (
+          '—'
+        ),
+    },
     ...(p.canWrite
       ? [{ label: 'Actions', cell: (c: Command) => (c.status === 'pending' ? <CancelButton tenant={p.tenant} command={c} after={p.refresh} /> : '') }]
       : []),

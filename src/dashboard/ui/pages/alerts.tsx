@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Ago, Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
+import { Ago, Badge, Facts, Host, Id, PageHeading, ScrollPre, Section } from '../components/bits.tsx';
 import { collectIds, DataList, type Selection } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
@@ -9,6 +9,7 @@ import { useLive } from '../lib/live.ts';
 import { notify } from '../lib/notices.tsx';
 import { type PageProps, useReady } from '../lib/page.ts';
 import { navigate, tenantHref } from '../lib/router.ts';
+import { AlertDetection, type Detection } from './alert-detection.tsx';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'];
 
@@ -30,6 +31,8 @@ export interface Alert {
   resolvedBy: string | null;
   resolution: string | null;
   incidentId: string | null;
+  /** Occurrences of a detector alert's group (1 for an alert an agent reported). */
+  count?: number;
 }
 
 interface BulkResult {
@@ -193,7 +196,14 @@ export function alertColumns(p: { tenant: string; canWrite: boolean; host?: bool
       label: 'Alert',
       cell: (a: Alert) => (
         <span>
-          <a href={tenantHref(p.tenant, 'alerts', a.id)}>{a.title}</a> <span class="muted small">{a.rule}</span>
+          <a href={tenantHref(p.tenant, 'alerts', a.id)}>{a.title}</a>
+          {(a.count ?? 1) > 1 ? (
+            <>
+              {' '}
+              <span class="badge count" title={`${a.count} occurrences`}>{`×${a.count}`}</span>
+            </>
+          ) : null}{' '}
+          <span class="muted small">{a.rule}</span>
         </span>
       ),
     },
@@ -296,12 +306,24 @@ function AlertDetail(p: PageProps & { id: string }) {
         {Object.keys(a.details).length ? (
           <>
             <h3>Details</h3>
-            <Facts items={Object.entries(a.details).map(([k, v]) => [k, typeof v === 'string' ? v : <pre class="json">{JSON.stringify(v, null, 2)}</pre>])} />
+            <Facts
+              items={Object.entries(a.details).map(([k, v]) => [
+                k,
+                typeof v === 'string' ? (
+                  v
+                ) : (
+                  <ScrollPre label={`Detail ${k}`} kind="json">
+                    {JSON.stringify(v, null, 2)}
+                  </ScrollPre>
+                ),
+              ])}
+            />
           </>
         ) : (
           <p class="muted">The agent sent no further details.</p>
         )}
       </Section>
+      <AlertDetection page={p} alert={a as Alert & Detection} />
       <Section title="Handling">
         <Facts
           items={[

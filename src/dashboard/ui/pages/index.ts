@@ -14,6 +14,12 @@ import { FindingsPage } from './findings.tsx';
 import { IncidentsPage } from './incidents.tsx';
 import { OverviewPage } from './overview.tsx';
 import { AuditPage, CommandsPage, EvidencePage, LedgerPage, ScansPage } from './records.tsx';
+import { ChannelsPage } from './channels.tsx';
+import { CollectionPage } from './collection.tsx';
+import { IdentitiesPage } from './identities.tsx';
+import { ConnectionsPage, ProcessesPage } from './processes.tsx';
+import { RulesPage } from './rules.tsx';
+import { TelemetryPage } from './telemetry.tsx';
 
 /**
  * Every page component by name. A page also needs its entry in `PAGE_SPECS` (`src/dashboard/page-list.ts`:
@@ -40,4 +46,11 @@ export const PAGES: Record<string, FunctionComponent<PageProps>> = {
   commands: CommandsPage,
   audit: AuditPage,
   ledger: LedgerPage,
+  processes: ProcessesPage,
+  connections: ConnectionsPage,
+  identities: IdentitiesPage,
+  telemetry: TelemetryPage,
+  rules: RulesPage,
+  channels: ChannelsPage,
+  collection: CollectionPage,
 };

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ScrollBox, Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
+import { ScrollBox, ScrollPre, Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
 import { DataList } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
@@ -11,6 +11,7 @@ import { notify } from '../lib/notices.tsx';
 import { type PageProps, useReady } from '../lib/page.ts';
 import { tenantHref } from '../lib/router.ts';
 import { type Command, commandColumns } from './agents.tsx';
+import { EvidenceDownload } from './evidence-download.tsx';
 
 interface Scan {
   id: string;
@@ -34,6 +35,10 @@ interface Evidence {
   sealed: boolean;
   collectedAt: string;
   custody: Array<{ action: string; at: string; by: string; from: string | null; to: string | null; note: string }>;
+  /** Where its bytes are kept; null when the agent reported its hash only. */
+  stored?: { bucket: string; object: string } | null;
+  downloads?: number;
+  commandId?: string | null;
 }
 
 interface AuditEntry {
@@ -104,6 +109,7 @@ export function EvidencePage(p: PageProps) {
           { label: 'SHA-256', cell: (e) => <Id id={e.sha256} n={16} /> },
           { label: 'Size', cell: (e) => `${count(e.sizeBytes)} B` },
           { label: 'Holder', cell: (e) => e.holder },
+          { label: 'Bytes', cell: (e) => (e.stored ? 'stored' : 'hash only') },
           { label: 'Sealed', cell: (e) => <Badge value={e.sealed ? 'sealed' : 'open'} /> },
           { label: 'Collected', cell: (e) => fmtTime(e.collectedAt) },
         ]}
@@ -171,8 +177,18 @@ function Custody(p: PageProps & { id: string }) {
           ['Size', `${count(e.sizeBytes)} bytes`],
           ['Host', <Host key="h" tenant={p.tenant} agentId={e.agentId} hostname={e.hostname} />],
           ['Holder', e.holder],
+          ['Bytes', e.stored ? `kept in ${e.stored.bucket}; downloaded ${e.downloads ?? 0} time(s)` : 'not stored: the agent reported the hash only'],
+          e.commandId
+            ? [
+                'Collected by',
+                <a key="c" href={tenantHref(p.tenant, 'commands', e.commandId)}>
+                  the collect-evidence command
+                </a>,
+              ]
+            : null,
         ]}
       />
+      <EvidenceDownload tenant={p.tenant} evidence={e} allowed={p.can('evidence.download')} />
       {p.canWrite && !e.sealed ? (
         <div class="toolbar">
           <button type="button" disabled={transfer.busy} onClick={() => void transfer.run()}>
@@ -272,18 +288,18 @@ function CommandDetail(p: PageProps & { id: string }) {
           ['Host', <Host key="h" tenant={p.tenant} agentId={c.agentId} hostname={c.hostname} />],
           [
             'Arguments',
-            <pre class="json" key="a">
+            <ScrollPre label="Arguments" kind="json" key="a">
               {JSON.stringify(c.args, null, 2)}
-            </pre>,
+            </ScrollPre>,
           ],
           ['Dispatched', `${fmtTime(c.dispatchedAt)} by ${c.dispatchedBy}`],
           c.cancelReason !== undefined && c.status === 'cancelled' ? ['Cancelled', `by ${c.cancelledBy}${c.cancelReason ? `: ${c.cancelReason}` : ''}`] : null,
           [
             'Result',
             c.output ? (
-              <pre class="output" key="o">
+              <ScrollPre label="Result" kind="output" key="o">
                 {c.output}
-              </pre>
+              </ScrollPre>
             ) : (
               '—'
             ),
