@@ -177,7 +177,7 @@ export function planBook(o: { seed: string; customers: number; now: Date }): Dem
 function planHost(rng: Rng, o: { role: HostRole; j: number; prefix: string; net: string; domain: string; admins: string[]; now: Date }): HostPlan {
   const t = ROLE_TEMPLATES[o.role];
   const hostname = `${o.prefix}-${o.role}-0${rng.int(1, 3)}`;
-  const ip = `${o.net}.1.${10 + o.j}`;
+  const ip = `${o.net}.1.${2 + o.j * 2}`;
   const bootMinutes = rng.int(3, 40) * 1440 + rng.int(0, 1439);
   const at = (minutesAgo: number) => new Date(o.now.getTime() - minutesAgo * 60_000).toISOString();
   const processes: ProcessItem[] = [];

@@ -17,12 +17,18 @@ const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, cr
 const PRIVILEGED_MEMBER = 'New Member of a Privileged Group';
 
 /** What happened on a host, as an incident's title says it. */
-const INCIDENT_TITLES = {
-  webshell: (h: string) => `Web shell and reverse shell on ${h}`,
-  miner: (h: string) => `Coin miner started by a build job on ${h}`,
-  dropper: (h: string) => `Encoded payload run from cron on ${h}`,
-  'reverse-shell': (h: string) => `Interactive shell handed out with netcat on ${h}`,
-} as const;
+function incidentTitle(h: HostPlan): string {
+  switch (h.attack!.kind) {
+    case 'webshell':
+      return `Web shell and reverse shell on ${h.hostname}`;
+    case 'miner':
+      return h.role === 'build' ? `Coin miner started by a build job on ${h.hostname}` : `Coin miner running from /tmp on ${h.hostname}`;
+    case 'dropper':
+      return `Encoded payload run from cron on ${h.hostname}`;
+    case 'reverse-shell':
+      return `Interactive shell handed out with netcat on ${h.hostname}`;
+  }
+}
 
 /** The alerts of the first collection (the administrators every host already had) are expected: resolved in one go. */
 export async function triageBaseline(ctx: SeedContext, o: Onboarded): Promise<void> {
@@ -97,7 +103,7 @@ export async function respond(ctx: SeedContext, o: Onboarded, alerts: readonly A
     if (own.length === 0) continue;
     const severity = own.reduce<Severity>((s, a) => (SEVERITY_RANK[a.severity as Severity] > SEVERITY_RANK[s] ? (a.severity as Severity) : s), 'low');
     const incident: { id: string } = await analyst.call('POST', `${t}/incidents`, {
-      title: INCIDENT_TITLES[attack.kind](h.hostname),
+      title: incidentTitle(h),
       severity,
       alertIds: own.map((a) => a.id).slice(0, 100),
     });
@@ -142,8 +148,12 @@ function firstNote(h: HostPlan, attacker: string): string {
   switch (h.attack!.kind) {
     case 'webshell':
       return `php-fpm on ${h.hostname} started shells as www-data, fetched a script from ${attacker} and opened a reverse shell to ${attacker}:4444. Looks like a file uploaded through the site's form.`;
-    case 'miner':
-      return `A build job dropped /tmp/.X11-cache/kworkerd on ${h.hostname}, mining to ${attacker}, and put itself in the jenkins crontab. Checking which job and which commit.`;
+    case 'miner': {
+      const user = h.attack!.items.find((i) => i.kind === 'process')?.user ?? 'a user';
+      return h.role === 'build'
+        ? `A build job dropped /tmp/.X11-cache/kworkerd on ${h.hostname}, mining to ${attacker}, and put itself in the ${user} crontab. Checking which job and which commit.`
+        : `/tmp/.X11-cache/kworkerd runs as ${user} on ${h.hostname}, mining to ${attacker}, restarted from ${user}'s crontab. How did it get there: a leaked key for ${user}?`;
+    }
     case 'dropper':
       return `A cron entry on ${h.hostname} decodes a base64 payload and pipes it into bash; the payload fetches more from ${attacker}. Who added /etc/cron.d/sys-update?`;
     case 'reverse-shell':
