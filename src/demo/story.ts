@@ -95,10 +95,15 @@ export async function respond(ctx: SeedContext, o: Onboarded, alerts: readonly A
   const analyst = await ctx.cast.as(o.plan.analyst);
   const customerAdmin = await ctx.cast.as(o.plan.admin);
   const flagship = o.plan.index === 0;
-  for (const [, agent] of o.agents) {
+  let gated: string | null = null;
+  // The worst incident is opened last, so it heads the list (newest first).
+  const attacked = [...o.agents.values()].filter((a) => a.host.attack).sort((x, y) => worst(x.agentId) - worst(y.agentId));
+  function worst(agentId: string): number {
+    return Math.max(-1, ...alerts.filter((a) => a.agentId === agentId).map((a) => SEVERITY_RANK[a.severity as Severity]));
+  }
+  for (const agent of attacked) {
     const h = agent.host;
-    const attack = h.attack;
-    if (!attack) continue;
+    const attack = h.attack!;
     const own = alerts.filter((a) => a.agentId === agent.agentId && a.status === 'open');
     if (own.length === 0) continue;
     const severity = own.reduce<Severity>((s, a) => (SEVERITY_RANK[a.severity as Severity] > SEVERITY_RANK[s] ? (a.severity as Severity) : s), 'low');
@@ -124,7 +129,8 @@ export async function respond(ctx: SeedContext, o: Onboarded, alerts: readonly A
         sha256: attack.victim.sha256,
         reason: `incident ${incident.id}`,
       });
-    if (attack.evidence) await collect(ctx, o, analyst, agent, attack.evidence.path, flagship && attack.kind === 'webshell');
+    if (attack.evidence && !(flagship && attack.kind === 'miner'))
+      await collect(ctx, o, analyst, agent, attack.evidence.path, flagship && attack.kind === 'webshell');
     if (flagship && attack.kind === 'webshell') {
       // The access log had rotated away before anyone asked for it: the agent says so.
       await command(analyst, o.tenant, agent, o.state, ctx.timeoutMs, 'collect-evidence', { path: '/var/log/nginx/access.log.1' });
@@ -133,8 +139,10 @@ export async function respond(ctx: SeedContext, o: Onboarded, alerts: readonly A
         text: `The upload form of ${o.plan.name} accepted .php files. Their developer is adding a type check; until then the form is switched off. Web root and shell collected as evidence.`,
       });
     }
-    if (flagship && attack.kind === 'miner') await fourEyes(ctx, o, analyst, customerAdmin, incident.id);
+    if (flagship && attack.kind === 'miner') gated = incident.id;
   }
+  // The policy comes last: once it gates isolation and kills, every further one needs a second person.
+  if (gated) await fourEyes(ctx, o, analyst, customerAdmin, gated);
   // Alerts the agents raised themselves: the test file is acknowledged, a config change explained.
   for (const a of alerts.filter((x) => x.status === 'open' && x.rule.startsWith('av.eicar'))) await analyst.call('POST', `${t}/alerts/${a.id}/ack`, {});
   for (const a of alerts.filter((x) => x.status === 'open' && x.rule === 'fim.sshd-config'))
@@ -190,6 +198,8 @@ async function fourEyes(ctx: SeedContext, o: Onboarded, analyst: OperatorApi, cu
   const asked = await dispatch(analyst, o.tenant, build, 'kill-process', { pid: victim.pid, sha256: victim.sha256, reason: `incident ${incidentId}` });
   const approved: { result?: { outcome: string; ref: string } } = await customerAdmin.call('POST', `${t}/approvals/${asked.approvalId}/approve`, {});
   if (approved.result?.outcome === 'issued') await carryOut(build, approved.result.ref, o.state, o.tenant, ctx.timeoutMs);
+  // Collected after the kill, and still in transfer: the newest evidence is one that can move on.
+  await collect(ctx, o, analyst, build, build.host.attack!.evidence!.path, false);
   const i = `${t}/incidents/${incidentId}`;
   await analyst.call('POST', `${i}/comments`, {
     text: 'kill-process approved by the customer (four eyes); the miner is gone, the job and its credentials are rotated.',
