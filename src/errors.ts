@@ -145,6 +145,12 @@ export const ERRORS = {
   STK_ERR_VIDEO_RENDER_FAILED: 'ffmpeg, ffprobe or a voice engine failed while rendering a video. Carries `tool`, `exitCode` and the end of its error output.',
   STK_ERR_VIDEO_CHECK_FAILED:
     'A rendered video failed one of the checks (streams, duration, loudness, subtitle timing, frames, pointer). Carries `file` and the failed `checks`.',
+  STK_ERR_DEMO_PRESENT:
+    '`stockade demo seed` found the demo already in the install (tenants with its prefix); nothing was written. Run `stockade demo reset` first. Carries `tenants`.',
+  STK_ERR_DEMO_FOREIGN_DATA:
+    '`stockade demo seed` found customers it did not make (or a default tenant that holds data); nothing was written. `--force` adds the demo beside them. Carries `tenants`.',
+  STK_ERR_DEMO_STALLED:
+    'The install did not show what the demo sent within the wait (alerts the detector raises, a command reaching its agent, evidence stored); is every role running? Carries `tenant`, `what` and `waitedMs`.',
   STK_ERR_EXPORT_TOO_LARGE: 'An export would hold more rows than one export may (100,000); narrow the filter (a time range, a status). Carries `limit`.',
   STK_ERR_TELEMETRY_ROOT_MISMATCH:
     'The Merkle root a telemetry batch carries is not the RFC 6962 root of its items (canonical JSON, in batch order); nothing of the batch was written. Carries `expected` (the root of the items sent) and `actual` (the root sent).',

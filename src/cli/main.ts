@@ -13,6 +13,7 @@ import { registerUser } from './user.ts';
 import { registerScan } from './scan.ts';
 import { registerDocs } from '../videos/cli.ts';
 import { registerLifecycle } from './lifecycle.ts';
+import { registerDemo } from './demo.ts';
 
 /** Every CLI area registers its subcommands on the root program here. */
 const REGISTRARS: Array<(program: Command) => void> = [
@@ -29,6 +30,7 @@ const REGISTRARS: Array<(program: Command) => void> = [
   registerDocs,
   registerTelemetry,
   registerLifecycle,
+  registerDemo,
 ];
 
 export function buildProgram(): Command {

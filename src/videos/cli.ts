@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { StkError } from '../errors.ts';
+import type { TemporaryInstall } from './install.ts';
 import type { Progress, RenderedSection } from './render.ts';
+import type { SeededInstall } from './videos.ts';
 
 interface Flags {
   api?: string;
@@ -16,6 +18,8 @@ interface Flags {
   captions?: boolean;
   check?: boolean;
   timeout: string;
+  seed: string;
+  customers: string;
 }
 
 function progressLine(p: Progress): string {
@@ -49,11 +53,23 @@ function doneLines(r: RenderedSection, sizeBytes: number): string[] {
   return lines;
 }
 
+/** Fills a temporary install with the demo book; its agents stay connected while the sections are filmed. */
+async function seedInstall(t: TemporaryInstall, seed: string, customers: number): Promise<SeededInstall> {
+  const { seedDemo } = await import('../demo/mod.ts');
+  const seeded = await seedDemo({
+    target: { api: t.base, adminKey: t.credential, ingressUrl: t.ingressUrl, caPem: await t.caPem() },
+    seed,
+    customers,
+    progress: (line) => console.error(`demo: ${line}`),
+  });
+  return { tenant: seeded.summary.flagship, heartbeat: seeded.heartbeat, close: seeded.close };
+}
+
 /** Adds the options and the action of the video pipeline to `cmd`. */
 export function videosCommand(cmd: Command): Command {
   return cmd
     .description('render the narrated how-to videos from docs/videos/specs into docs/videos (docs/videos/specs/README.md)')
-    .option('--api <url>', 'base URL of a running install to film (without it, a temporary empty install is started)')
+    .option('--api <url>', 'base URL of a running install to film (without it, a temporary install is started and filled with `stockade demo seed`)')
     .option('--credential-file <file>', 'file holding the admin key or a tenant token to sign in with (needed with --api)')
     .option('--specs <dir>', 'folder of NN-name.yaml specs', 'docs/videos/specs')
     .option('--out <dir>', 'where the videos, subtitles, posters and README go', 'docs/videos')
@@ -62,6 +78,8 @@ export function videosCommand(cmd: Command): Command {
     .option('--captions', 'burn the subtitles into the picture too')
     .option('--check', 'check every video (streams, duration, loudness, cues, frames, pointer) before it is moved into place')
     .option('--timeout <ms>', 'longest wait for a page or an element', '30000')
+    .option('--seed <seed>', 'the demo seed that fills the temporary install (not with --api)', '1')
+    .option('--customers <n>', 'demo customers in the temporary install (not with --api)', '4')
     .action(async (f: Flags) => {
       let install: { base: string; credential: string } | undefined;
       if (f.api) {
@@ -70,8 +88,10 @@ export function videosCommand(cmd: Command): Command {
         if (!credential) throw new StkError('STK_ERR_CONFIG', `${f.credentialFile} is empty`);
         install = { base: f.api.replace(/\/+$/, ''), credential };
       } else {
-        console.error('videos: no --api given: starting a temporary install (it holds no demo data, so pages show empty lists)');
+        console.error(`videos: no --api given: starting a temporary install and filling it with the demo (seed ${f.seed}, ${f.customers} customers)`);
       }
+      const customers = Number(f.customers);
+      if (!Number.isInteger(customers) || customers < 1) throw new StkError('STK_ERR_CONFIG', '--customers must be a whole number, at least 1');
       const timeoutMs = Number(f.timeout);
       if (!Number.isInteger(timeoutMs) || timeoutMs < 1000) throw new StkError('STK_ERR_CONFIG', '--timeout must be a whole number of ms, at least 1000');
       const tty = process.stderr.isTTY;
@@ -86,7 +106,7 @@ export function videosCommand(cmd: Command): Command {
       const result = await renderVideos({
         specsDir: resolve(f.specs),
         outDir: resolve(f.out),
-        ...(install ? { install } : {}),
+        ...(install ? { install } : { seed: (t: TemporaryInstall) => seedInstall(t, f.seed, customers) }),
         ...(f.only
           ? {
               only: f.only

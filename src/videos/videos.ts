@@ -13,7 +13,7 @@ export interface VideosOptions {
   /** A running install to film; without it a temporary one is started (and `seed` fills it). */
   install?: Install;
   /** Fills a temporary install before filming (the demo data); not called for a given install. */
-  seed?: (install: TemporaryInstall) => Promise<void>;
+  seed?: (install: TemporaryInstall) => Promise<SeededInstall | undefined>;
   /** Only these sections: their numbers (`03`) or names (`03-alerts`). */
   only?: string[];
   tenant?: string;
@@ -23,6 +23,15 @@ export interface VideosOptions {
   tools?: Toolset;
   onProgress?: (p: Progress) => void;
   onSectionDone?: (r: RenderedSection) => void;
+}
+
+/** What filling a temporary install left running: its agents, and the customer to film. */
+export interface SeededInstall {
+  /** The customer the sections film unless `tenant` is given. */
+  tenant?: string;
+  /** Keeps the install's agents online: called before each section (agents count as offline after 5 minutes of silence). */
+  heartbeat?(): Promise<void>;
+  close?(): void;
 }
 
 export interface VideosResult {
@@ -48,24 +57,27 @@ export async function renderVideos(o: VideosOptions): Promise<VideosResult> {
   const chosen = selected(specs, o.only);
   await mkdir(o.outDir, { recursive: true });
   let temporary: TemporaryInstall | undefined;
+  let seeded: SeededInstall | undefined;
   const rendered: RenderedSection[] = [];
   const failed: VideosResult['failed'] = [];
   try {
     let install = o.install;
     if (!install) {
       temporary = await startTemporaryInstall();
-      if (o.seed) await o.seed(temporary);
+      if (o.seed) seeded = await o.seed(temporary);
       install = temporary;
     }
+    const tenant = o.tenant ?? seeded?.tenant;
     for (const [i, spec] of chosen.entries()) {
       try {
+        await seeded?.heartbeat?.();
         const r = await renderSection(spec, {
           base: install.base,
           credential: install.credential,
           outDir: o.outDir,
           tools,
           position: { section: i + 1, sections: chosen.length },
-          ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
+          ...(tenant !== undefined ? { tenant } : {}),
           ...(o.burnCaptions ? { burnCaptions: true } : {}),
           ...(o.check ? { check: true } : {}),
           ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
@@ -80,6 +92,7 @@ export async function renderVideos(o: VideosOptions): Promise<VideosResult> {
       }
     }
   } finally {
+    seeded?.close?.();
     await temporary?.close();
   }
   await writeReadme(tools.ff, specs, o.outDir);
