@@ -7,7 +7,7 @@ import { Health } from './health.ts';
 import { buildApiApp } from './http/api.ts';
 import { EventLog, Streams } from './log/mod.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics, registerJetStreamCalls } from './metrics.ts';
 import { connectNats } from './nats/connect.ts';
 import { startNatsServer, type NatsServer } from './nats/server.ts';
 import { openReadModels } from './projector/role.ts';
@@ -76,6 +76,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
     const streams = await Streams.open(nc);
     closers.push({ name: 'streams', close: () => streams.close() });
     const metrics = new Metrics();
+    registerJetStreamCalls(metrics, streams.calls);
     const appendDuration = metrics.histogram('stockade_log_append_duration_seconds', 'Event log appends, from the call to the stream acknowledgement');
     const log = await EventLog.open(streams, { replicas: config.replicas, onAppend: (s) => appendDuration.observe(s) });
     // TELEMETRY next to EVENTS from the start: its retention comes from this configuration.
@@ -119,6 +120,13 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       apiUrl = await app.listen({ host: config.httpHost, port: config.httpPort });
       closers.push({ name: 'api', close: () => app.close() });
       logger.info({ url: apiUrl }, 'operator API listening');
+    }
+    if (config.metricsHttp && !config.roles.includes('api')) {
+      // /healthz and /metrics only: an ingress, sealer or detector process read by Prometheus.
+      const ops = await buildApiApp(runtime);
+      const opsUrl = await ops.listen({ host: config.metricsHttp.host, port: config.metricsHttp.port });
+      closers.push({ name: 'metrics-http', close: () => ops.close() });
+      logger.info({ url: opsUrl }, 'health and metrics listening');
     }
     for (const role of config.roles) {
       const start = ROLE_STARTERS[role as Exclude<Role, 'api'>];

@@ -43,6 +43,8 @@ export interface Config {
   adminKey?: string;
   httpHost: string;
   httpPort: number;
+  /** Where a process without the api role answers /healthz and /metrics; none by default. */
+  metricsHttp?: { host: string; port: number };
   ingressHost: string;
   ingressPort: number;
   ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number };
@@ -89,6 +91,7 @@ function toConfig(v: SettingValues): Config {
     ...(v.adminKey ? { adminKey: v.adminKey } : {}),
     httpHost: v.http.host,
     httpPort: v.http.port,
+    ...(v.metricsHttp ? { metricsHttp: v.metricsHttp } : {}),
     ingressHost: v.ingress.host,
     ingressPort: v.ingress.port,
     ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },

@@ -213,6 +213,15 @@ export const SETTINGS = {
     parse: hostPort,
     description: 'operator API and dashboard',
   }),
+  metricsHttp: def({
+    section: 'core',
+    flag: { name: '--metrics-http', arg: 'HOST:PORT', commands: ['serve'] },
+    env: 'STOCKADE_METRICS_HTTP',
+    default: null as { host: string; port: number } | null,
+    defaultText: '(none)',
+    parse: hostPort,
+    description: '`/healthz` and `/metrics` of a `serve` process that does not run the api role (an ingress, sealer or detector alone)',
+  }),
   ingress: def({
     section: 'ingress',
     flag: { name: '--ingress', arg: 'HOST:PORT', commands: ['serve'] },

@@ -19,3 +19,4 @@ export type {
 } from './streams.ts';
 export type { Ack, PublishOptions } from './publisher.ts';
 export { isWrongLastSequence } from './publisher.ts';
+export { CALL_KINDS, CallCounts, type CallKind } from './calls.ts';
