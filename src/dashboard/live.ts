@@ -114,10 +114,12 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
       void (async () => {
         try {
           for await (const record of sub) {
-            const kind = record.aggregate.type;
-            if (!LIVE_KINDS.has(kind)) continue;
-            const consistencyToken = ctx.tokens.issue(tenant, record.position);
+            // The kind of each event is its own aggregate's: a report's alerts are born in the agent's commit.
+            let consistencyToken: string | null = null;
             for (const e of record.events) {
+              const kind = e.aggregate.type;
+              if (!LIVE_KINDS.has(kind)) continue;
+              consistencyToken ??= ctx.tokens.issue(tenant, record.position);
               res.write(`event: change\ndata: ${JSON.stringify({ tenant, kind, type: e.type, id: e.aggregate.id, consistencyToken })}\n\n`);
             }
           }

@@ -16,7 +16,17 @@ import { AGENT } from '../../commands/agents/events.ts';
 import type { MatchRef } from '../../commands/alerts/decider.ts';
 import type { EvidenceStream } from '../../commands/alerts/events.ts';
 import { isValidId } from '../ids.ts';
-import { type Bucket, type Consumption, type Delivery, EVENTS_STREAM, type EventLog, type LogRecord, partitionFilter, type Streams } from '../log/mod.ts';
+import {
+  type Bucket,
+  type Consumption,
+  commitsOf,
+  type Delivery,
+  EVENTS_STREAM,
+  type EventLog,
+  type LogRecord,
+  partitionFilter,
+  type Streams,
+} from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { TransportOptions } from '../notify/deliver.ts';
 import { Outbox, type OutboxState } from '../notify/outbox.ts';
@@ -357,8 +367,12 @@ export class PartitionWorker {
     }
   }
 
-  /** Applies one EVENTS record: settings, agent health, host isolation, the outbox. */
-  async #apply(r: LogRecord): Promise<void> {
+  /** Applies one EVENTS record, commit by commit (a report's alerts are born in the agent's): settings, agent health, host isolation, the outbox. */
+  async #apply(record: LogRecord): Promise<void> {
+    for (const r of commitsOf(record)) await this.#applyCommit(r);
+  }
+
+  async #applyCommit(r: LogRecord): Promise<void> {
     this.#rules.observe(r);
     const live = r.position > this.#baseline;
     let derived: Derived[] = [];

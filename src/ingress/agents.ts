@@ -9,6 +9,10 @@ export interface AgentRecord {
   /** Version of the agent aggregate: what the next append expects. */
   version: number;
   revoked: boolean;
+  /** Stream position of the agent's newest commit, when known (spares the append a lookup). */
+  position?: number;
+  /** Message id of the agent's newest commit: a report batch whose commit it is was already written. */
+  lastMsgId?: string;
 }
 
 /**
@@ -36,5 +40,7 @@ export async function readAgentRecord(log: EventLog, tenant: string, agentId: st
     agentId,
     version: record.version,
     revoked: record.events.some((e) => e.type === AgentEvents.revoked),
+    position: record.position,
+    lastMsgId: record.msgId,
   };
 }

@@ -322,7 +322,7 @@ export class Streams {
   async *scan(stream: string, o: ScanOptions = {}): AsyncGenerator<StoredMessage> {
     const range = await this.#scanRange(stream, o);
     if (!range) return;
-    const feed = await this.#ordered(stream, o.filter, range.from - 1);
+    const feed = await this.#ordered(stream, o.filter, range.from - 1, o.fromTime);
     const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
     try {
       for await (const m of feed) {
@@ -346,7 +346,7 @@ export class Streams {
   async scanEach(stream: string, o: ScanOptions, each: (m: StoredMessage) => void | Promise<void>): Promise<number> {
     const range = await this.#scanRange(stream, o);
     if (!range) return 0;
-    const feed = await this.#ordered(stream, o.filter, range.from - 1);
+    const feed = await this.#ordered(stream, o.filter, range.from - 1, o.fromTime);
     const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
     let n = 0;
     try {
@@ -374,7 +374,10 @@ export class Streams {
   async #scanRange(stream: string, o: ScanOptions): Promise<{ from: number; to: number } | null> {
     const from = Math.max(1, o.fromSeq ?? 1);
     // The newest matching message now is where the scan ends (one direct get, filtered by the server).
-    const newest = o.filter ? (await this.last(stream, o.filter))?.seq : (await this.state(stream))?.lastSeq;
+    const last = o.filter ? await this.last(stream, o.filter) : null;
+    const newest = o.filter ? last?.seq : (await this.state(stream))?.lastSeq;
+    // Nothing stored since `fromTime`: an ordered consumer starting there would wait for a message forever.
+    if (o.fromTime && (!o.filter || !last || last.time < o.fromTime)) return null;
     const to = Math.min(newest ?? 0, o.toSeq ?? Number.POSITIVE_INFINITY);
     return to >= from ? { from, to } : null;
   }
@@ -427,14 +430,18 @@ export class Streams {
   }
 
   /** @internal An ordered consumer from just after `after`; used by scans and `Follow`. */
-  async #ordered(stream: string, filter: string | undefined, after: number): Promise<Consumption<Delivery>> {
+  async #ordered(stream: string, filter: string | undefined, after: number, fromTime?: Date): Promise<Consumption<Delivery>> {
     let messages: ConsumerMessages;
     try {
       messages = await retryTransient(async () => {
         this.calls.add('consumer_create');
         const consumer = await this.#js.consumers.get(stream, {
           ...(filter ? { filter_subjects: filter } : {}),
-          ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
+          ...(fromTime
+            ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: fromTime.toISOString() }
+            : after > 0
+              ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
+              : { deliver_policy: DeliverPolicy.All }),
         });
         return consumer.consume({ max_messages: 4096, expires: PULL_EXPIRES_MS });
       }, this.#retryMs);
@@ -652,6 +659,8 @@ export interface ScanOptions {
   filter?: string;
   /** First sequence to read. @defaultValue 1 */
   fromSeq?: number;
+  /** With a filter: read from the first message stored at or after this time instead (the server finds it). */
+  fromTime?: Date;
   /** Last sequence to read. @defaultValue the newest matching message when the scan starts */
   toSeq?: number;
   /** A scan that receives nothing for this long fails. @defaultValue 30000 */
