@@ -47,7 +47,7 @@ export interface Config {
   metricsHttp?: { host: string; port: number };
   ingressHost: string;
   ingressPort: number;
-  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number };
+  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number; maxWaiting: number; freshnessMs: number };
   /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
   publicIngressUrl?: string;
   backpressure: BackpressureConfig;
@@ -94,7 +94,13 @@ function toConfig(v: SettingValues): Config {
     ...(v.metricsHttp ? { metricsHttp: v.metricsHttp } : {}),
     ingressHost: v.ingress.host,
     ingressPort: v.ingress.port,
-    ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },
+    ingress: {
+      certValidityDays: v.agentCertDays,
+      enrollPerMinute: v.enrollRate,
+      issuerThreads: v.issuerThreads,
+      maxWaiting: v.ingressMaxWaiting,
+      freshnessMs: v.ingressFreshnessMs,
+    },
     ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),
     backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },
     telemetry: { maxAgeMs: Math.round(v.telemetryMaxAgeDays * 86_400_000), maxBytes: v.telemetryMaxBytes, evidenceMaxBytes: v.evidenceMaxBytes },

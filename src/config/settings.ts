@@ -264,6 +264,22 @@ export const SETTINGS = {
     parse: integer(0, 64),
     description: 'threads that check CSRs and sign agent certificates (0: on the event loop)',
   }),
+  ingressMaxWaiting: def({
+    section: 'ingress',
+    env: 'STOCKADE_INGRESS_MAX_WAITING',
+    default: 100_000,
+    defaultText: '`100000`',
+    parse: integer(0, 10_000_000),
+    description: 'command long-polls an ingress holds at once; past it a poll is answered at once',
+  }),
+  ingressFreshnessMs: def({
+    section: 'ingress',
+    env: 'STOCKADE_INGRESS_FRESHNESS_MS',
+    default: 10,
+    defaultText: '`10`',
+    parse: integer(0, 1000),
+    description: 'at most one check of how far the event log goes per this many ms, shared by every agent request',
+  }),
   maxSealLag: def({
     section: 'backpressure',
     env: 'STOCKADE_MAX_SEAL_LAG',

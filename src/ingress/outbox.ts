@@ -1,7 +1,6 @@
-import type { EventLog, LogRecord } from '../log/mod.ts';
-import type { Logger } from '../logger.ts';
+import type { LogRecord } from '../log/mod.ts';
 import { COMMAND, CommandEvents, type CommandDispatched } from '../../commands/agent-commands/events.ts';
-import { AggregateFeed } from './feed.ts';
+import type { IngressFeed } from './feed.ts';
 
 /** A command an agent has not answered yet. */
 export interface OutboxCommand {
@@ -32,23 +31,24 @@ export class AgentCommandOutbox {
   readonly #byAgent = new Map<string, Map<string, OutboxCommand>>();
   /** Where each unanswered command is filed: a command names its tenant only in its subject. */
   readonly #agentOf = new Map<string, string>();
-  readonly #feed: AggregateFeed;
+  readonly #feed: IngressFeed;
+  readonly #onDispatch: (tenant: string, agentId: string) => void;
 
-  constructor(log: EventLog, logger: Logger) {
-    this.#feed = new AggregateFeed(log, logger, COMMAND, (r) => this.#apply(r));
-  }
-
-  start(): Promise<void> {
-    return this.#feed.start();
-  }
-
-  close(): Promise<void> {
-    return this.#feed.close();
+  /** `onDispatch` is told of every new command for an agent (its long-poll answers at once). */
+  constructor(feed: IngressFeed, onDispatch: (tenant: string, agentId: string) => void = () => {}) {
+    this.#feed = feed;
+    this.#onDispatch = onDispatch;
+    feed.add({ replayed: [COMMAND], apply: (r) => this.#apply(r) });
   }
 
   /** Unanswered commands of one agent of one tenant, oldest first, once the view is current. */
   async pendingFor(tenant: string, agentId: string, timeoutMs = 5000): Promise<OutboxCommand[]> {
     await this.#feed.current(timeoutMs);
+    return this.known(tenant, agentId);
+  }
+
+  /** Unanswered commands of one agent as the view holds them now, without bringing it up to the log first. */
+  known(tenant: string, agentId: string): OutboxCommand[] {
     return [...(this.#byAgent.get(`${tenant}/${agentId}`)?.values() ?? [])];
   }
 
@@ -75,6 +75,7 @@ export class AgentCommandOutbox {
           position: r.position,
         });
         this.#agentOf.set(id, key);
+        this.#onDispatch(r.tenant, d.agentId);
         continue;
       }
       const key = this.#agentOf.get(id);

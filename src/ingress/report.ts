@@ -213,7 +213,7 @@ export async function writeReport(
   log: EventLog,
   agent: AgentRecord,
   plan: { own: ReportWrite | null; created: ReportWrite[] },
-): Promise<{ position: number; events: number; duplicate: boolean }> {
+): Promise<{ position: number; events: number; duplicate: boolean; agentHead?: { version: number; position: number; msgId: string } }> {
   const actor: Actor = { kind: 'agent', id: agent.agentId };
   const target = (id: string) => ({ tenant: agent.tenant, id });
   const births = (ws: ReportWrite[]): BirthCommand[] =>
@@ -241,7 +241,10 @@ export async function writeReport(
       births: births(rest),
     });
   }
-  return { position: r.position, events: r.events.length + r.born.reduce((n, b) => n + b.events.length, 0), duplicate: r.duplicate };
+  const events = r.events.length + r.born.reduce((n, b) => n + b.events.length, 0);
+  // The agent's new head, for the views that hold it (the next report expects it).
+  const agentHead = plan.own && r.position > 0 ? { version: r.version, position: r.position, msgId: plan.own.eventIds(0) } : undefined;
+  return { position: r.position, events, duplicate: r.duplicate, ...(agentHead ? { agentHead } : {}) };
 }
 
 /**

@@ -11,6 +11,7 @@ export type {
   ConsumerState,
   Consumption,
   Delivery,
+  Follow,
   Headers,
   ScanOptions,
   StoredMessage,
