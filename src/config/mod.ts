@@ -47,7 +47,7 @@ export interface Config {
   metricsHttp?: { host: string; port: number };
   ingressHost: string;
   ingressPort: number;
-  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number; maxWaiting: number; freshnessMs: number };
+  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number; maxWaiting: number; maxConnections: number; freshnessMs: number };
   /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
   publicIngressUrl?: string;
   backpressure: BackpressureConfig;
@@ -99,6 +99,7 @@ function toConfig(v: SettingValues): Config {
       enrollPerMinute: v.enrollRate,
       issuerThreads: v.issuerThreads,
       maxWaiting: v.ingressMaxWaiting,
+      maxConnections: v.ingressMaxConnections,
       freshnessMs: v.ingressFreshnessMs,
     },
     ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),

@@ -272,6 +272,14 @@ export const SETTINGS = {
     parse: integer(0, 10_000_000),
     description: 'command long-polls an ingress holds at once; past it a poll is answered at once',
   }),
+  ingressMaxConnections: def({
+    section: 'ingress',
+    env: 'STOCKADE_INGRESS_MAX_CONNECTIONS',
+    default: 200_000,
+    defaultText: '`200000`',
+    parse: integer(1, 10_000_000),
+    description: 'agent connections an ingress keeps open at once (mind the open-files limit: one descriptor each)',
+  }),
   ingressFreshnessMs: def({
     section: 'ingress',
     env: 'STOCKADE_INGRESS_FRESHNESS_MS',

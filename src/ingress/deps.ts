@@ -25,6 +25,8 @@ export interface IngressDeps {
   waiters?: Waiters;
   /** Long-polls held at once; past it a poll is answered at once. @defaultValue 100000 */
   maxWaiting?: number;
+  /** Connections open at once; more are refused. @defaultValue Node's (no limit) */
+  maxConnections?: number;
   /** Where uploaded evidence bytes go (one object store bucket per tenant). */
   evidence: EvidenceStore;
   /** Largest evidence upload. */

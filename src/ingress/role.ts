@@ -46,6 +46,8 @@ export interface IngressOptions {
   freshnessIntervalMs?: number;
   /** Long-polls held at once; more wait no longer than an answer. @defaultValue 100000 */
   maxWaiting?: number;
+  /** Connections open at once; more are refused. @defaultValue no limit */
+  maxConnections?: number;
 }
 
 /** A listening ingress. */
@@ -84,6 +86,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
         agents: views.agents,
         waiters: views.waiters,
         maxWaiting: o.maxWaiting ?? 100_000,
+        ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
         evidence: new EvidenceStore(o.log.streams, { replicas: o.telemetryStream?.replicas ?? 1 }),
         evidenceMaxBytes: o.evidenceMaxBytes ?? 64 * 1024 * 1024,
         tokens,
@@ -138,6 +141,7 @@ export async function startIngressRole(rt: Runtime): Promise<Ingress> {
     enrollRateLimit: { max: o.enrollPerMinute, timeWindowMs: 60_000 },
     issuerThreads: o.issuerThreads,
     maxWaiting: o.maxWaiting,
+    maxConnections: o.maxConnections,
     freshnessIntervalMs: o.freshnessMs,
     backpressure: new LagMonitor(rt.streams, bounds, { refreshMs }),
     tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
