@@ -4,6 +4,7 @@ import { benchIngress } from './ingress.ts';
 import { benchLedger } from './ledger.ts';
 import { benchLists, benchRebuild } from './projections.ts';
 import { benchLoad } from './load.ts';
+import { benchConsumers } from './consumers.ts';
 import { benchBackup } from './backup.ts';
 import { benchAgent } from './agent.ts';
 import { benchDetect } from './detect.ts';
@@ -23,6 +24,7 @@ export const PARTS: Record<string, () => Promise<void>> = {
   lists: benchLists,
   dashboard: benchDashboard,
   load: benchLoad,
+  consumers: benchConsumers,
   backup: benchBackup,
   agent: benchAgent,
   detect: benchDetect,

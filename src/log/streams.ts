@@ -85,8 +85,8 @@ export interface StreamState {
 /** A durable consumer as Stockade's workers configure it. */
 export interface ConsumerSpec {
   name: string;
-  /** Server-side subject filter. */
-  filter: string;
+  /** Server-side subject filter; none (`''` or absent): every message, which the server need not evaluate. */
+  filter?: string;
   /** `all`: acking a message acks every one before it (one ack per batch). */
   ackPolicy: 'all' | 'explicit';
   ackWaitMs: number;
@@ -495,7 +495,7 @@ export class Streams {
       ack_policy: spec.ackPolicy === 'all' ? AckPolicy.All : AckPolicy.Explicit,
       ack_wait: spec.ackWaitMs * 1_000_000,
       max_ack_pending: spec.maxAckPending,
-      filter_subject: spec.filter,
+      ...(spec.filter ? { filter_subject: spec.filter } : {}),
       ...(spec.description !== undefined ? { description: spec.description } : {}),
       ...(spec.inactiveMs !== undefined ? { inactive_threshold: spec.inactiveMs * 1_000_000 } : {}),
       ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
@@ -509,6 +509,17 @@ export class Streams {
       await this.#jsm.consumers.add(stream, config);
     } catch (err) {
       throw unavailable(err, `cannot create consumer ${spec.name} of ${stream}`, { stream, name: spec.name });
+    }
+  }
+
+  /** Deletes durable consumer `name`; true when there was one. */
+  async deleteConsumer(stream: string, name: string): Promise<boolean> {
+    try {
+      this.calls.add('consumer_delete');
+      return await this.#jsm.consumers.delete(stream, name);
+    } catch (err) {
+      if (isConsumerNotFound(err) || isStreamNotFound(err)) return false;
+      throw unavailable(err, `cannot delete consumer ${name} of ${stream}`, { stream, name });
     }
   }
 
@@ -578,10 +589,11 @@ export class Streams {
 
   // ── KV ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** Opens (creating if missing) KV bucket `name`. */
-  async bucket(name: string, o: { ttlMs?: number; history?: number; replicas?: number } = {}): Promise<Bucket> {
+  /** Opens (creating if missing, unless `existing`) KV bucket `name`. */
+  async bucket(name: string, o: { ttlMs?: number; history?: number; replicas?: number; existing?: boolean } = {}): Promise<Bucket> {
     try {
       this.calls.add('kv');
+      if (o.existing) return countedBucket(await new Kvm(this.#nc).open(name), this.calls);
       const kv = await new Kvm(this.#nc).create(name, {
         history: o.history ?? 1,
         replicas: o.replicas ?? 1,
