@@ -1,6 +1,6 @@
 import type { BackpressureConfig } from './config/mod.ts';
 import { StkError } from './errors.ts';
-import { type Bucket, EVENT_PARTITIONS, EVENTS_STREAM, type ConsumerState, type Streams } from './log/mod.ts';
+import { type Bucket, EVENT_PARTITIONS, EVENTS_STREAM, type ConsumerState, isStreamNotFound, type Streams } from './log/mod.ts';
 
 /** How far sealing and projection may fall behind before the ingress refuses new reports (events). */
 export type LagBounds = Omit<BackpressureConfig, 'refreshMs'>;
@@ -12,8 +12,8 @@ export interface LagSnapshot {
 }
 
 const isSealer = (c: ConsumerState): boolean => c.name.startsWith('stk-sealer');
-/** A sealer worker's one consumer of the whole stream (`src/ledger/group.ts`). */
-const isSealerWorker = (c: ConsumerState): boolean => c.name.startsWith('stk-sealer-w-');
+/** A sealer worker's one consumer of the whole stream (`src/ledger/group.ts`), by the mark in its description. */
+const isSealerWorker = (c: ConsumerState): boolean => c.name.startsWith('stk-sealer') && c.description.startsWith('stk-sealer-worker ');
 /** The sealer workers' bucket and its per-partition floors (`src/ledger/group.ts`). */
 const SEALER_BUCKET = 'stk-sealer';
 const isProjector = (c: ConsumerState): boolean => c.name.startsWith('projector_');
@@ -75,14 +75,14 @@ export class LagMonitor {
     let projection = 0;
     try {
       const consumers = await this.#streams.consumers(EVENTS_STREAM);
-      let workers = false;
       for (const c of consumers) {
         const backlog = c.pending + c.ackPending;
-        if (isSealerWorker(c)) workers = true;
-        else if (isSealer(c)) seal += backlog;
+        // A sealer worker's own consumer: its lag is read from the floors below, live or not.
+        if (isSealerWorker(c)) continue;
+        if (isSealer(c)) seal += backlog;
         else if (isProjector(c) && isLive(c)) projection = Math.max(projection, backlog);
       }
-      if (workers) seal += await this.#behindFloors();
+      seal += await this.#behindFloors();
     } catch (err) {
       throw new StkError('STK_ERR_UNAVAILABLE', 'cannot read the sealing and projection backlog', { retryAfterSeconds: 1 }, { cause: err });
     }
@@ -100,8 +100,15 @@ export class LagMonitor {
   async #behindFloors(): Promise<number> {
     // Opened, never created here: the sealers create it with their replicas.
     this.#floors ??= this.#streams.bucket(SEALER_BUCKET, { existing: true });
+    let kv: Bucket;
     try {
-      const kv = await this.#floors;
+      kv = await this.#floors;
+    } catch {
+      // No sealer worker has run yet: no floor to be behind (asked again next time).
+      this.#floors = null;
+      return 0;
+    }
+    try {
       const last = (await this.#streams.state(EVENTS_STREAM))?.lastSeq ?? 0;
       let lowest = last;
       for (let p = 0; p < this.#partitions; p++) {
@@ -112,6 +119,7 @@ export class LagMonitor {
       return Math.max(0, last - lowest);
     } catch (err) {
       this.#floors = null;
+      if (isStreamNotFound(err)) return 0;
       throw err;
     }
   }

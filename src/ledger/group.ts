@@ -7,10 +7,15 @@ import type { LedgerConfig } from '../config/mod.ts';
 import type { Keyring } from './keys.ts';
 import { Sealer, type ChainStatus } from './sealer.ts';
 
-/** The sealer consumer of partition `p` in installs before one consumer per worker: read once for its place, then deleted. */
+/**
+ * The consumer named after partition `p`: a worker's one consumer is named after the lowest
+ * partition it holds, so every sealer consumer has one of sixteen fixed names, which the NATS
+ * permissions of separate-sealer mode keep from the application user (infra/nats/ledger-auth.conf).
+ * (Before one consumer per worker, each partition had its own under that name, filtered.)
+ */
 export const sealerConsumerName = (p: number): string => `stk-sealer-p${p}`;
-/** The one EVENTS consumer of sealer worker `workerId`. */
-export const sealerWorkerConsumerName = (workerId: string): string => `stk-sealer-w-${workerId}`;
+/** What a sealer worker writes into its consumer's description: the worker's id, then a mark of this run. */
+export const SEALER_WORKER_MARK = 'stk-sealer-worker';
 /** KV bucket of the sealer workers: `floor.p<p>`, the sequence below which partition p is sealed. */
 export const SEALER_BUCKET = 'stk-sealer';
 /** The lease bucket of the sealer workers (`w.<workerId>` says a worker is alive). */
@@ -36,7 +41,8 @@ export interface SealerGroupOptions {
 /**
  * Sealing split across processes: this worker leases partitions (`src/partitions/leases.ts`) and
  * runs one Sealer per partition it holds — all fed by **one** durable consumer of the whole
- * stream (`stk-sealer-w-<workerId>`, no filter), dispatched by the partition token of each subject.
+ * stream (no filter, named after the lowest partition held: `stk-sealer-p<lowest>`), dispatched by
+ * the partition token of each subject.
  * On nats-server 2.9 every filtered consumer evaluates every message, so sixteen per-partition
  * consumers cost the server sixteen evaluations per record; this costs one delivery
  * (`npm run bench -- consumers`).
@@ -64,6 +70,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   #floorTimer: NodeJS.Timeout | null = null;
   /** The consumer's run: its deliveries, the loop taking them, and where it was (re)started. */
   #feed: Consumption<Delivery> | null = null;
+  #feedName: string | null = null;
   #loop: Promise<void> | null = null;
   /** Sequence of the last record handed to the sealers (or skipped): every record up to it is taken. */
   #taken = 0;
@@ -72,13 +79,14 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   readonly #unacked: Delivery[] = [];
   /** Floors last written to KV, by partition. */
   readonly #written = new Map<number, number>();
-  readonly #consumerMark = `stk-sealer ${newId()}`;
+  readonly #consumerMark: string;
   #superseded = false;
 
   private constructor(o: SealerGroupOptions) {
     super();
     this.#o = o;
     this.#workerId = o.workerId ?? newId();
+    this.#consumerMark = `${SEALER_WORKER_MARK} ${this.#workerId} ${newId()}`;
     this.#log = o.logger.child({ component: 'sealer-group' });
     this.#leases = new PartitionLeases(o.streams, {
       bucket: SEALER_LEASES_BUCKET,
@@ -135,8 +143,8 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
 
   /** Records not yet delivered to this worker (of every partition: its consumer reads the whole stream). */
   async backlog(): Promise<number> {
-    if (this.#sealers.size === 0) return 0;
-    return (await this.#o.streams.consumer(EVENTS_STREAM, sealerWorkerConsumerName(this.#workerId)))?.pending ?? 0;
+    if (!this.#feedName) return 0;
+    return (await this.#o.streams.consumer(EVENTS_STREAM, this.#feedName))?.pending ?? 0;
   }
 
   get counters(): { entries: number; blocks: number } {
@@ -176,6 +184,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
     await this.#stopFeed();
     await Promise.all([...this.#sealers.values()].map((s) => s.close()));
     await this.#writeFloors().catch((err: unknown) => this.#log.warn({ err }, 'cannot write the sealed floors on close'));
+    await this.#dropOwn(this.#feedName).catch(() => {});
     this.#sealers.clear();
   }
 
@@ -220,7 +229,7 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
             keyring: this.#o.keyring,
             logger: this.#o.logger.child({ partition: p }),
             replicas: this.#o.replicas ?? 1,
-            consumerName: sealerWorkerConsumerName(this.#workerId),
+            consumerName: sealerConsumerName(p),
             filter: partitionFilter(p),
             shared: true,
             onFloor: () => this.#advance(),
@@ -234,10 +243,15 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
           if (!this.#loop) {
             // First start (or a consumer lost for good): from the lowest floor of the partitions held.
             await this.#restartFeed(Math.min(...[...this.#sealers.keys()].map((p) => this.#written.get(p) ?? 0)));
-          } else if (from < this.#taken) {
-            // A partition taken over behind the consumer's place: read again from its floor.
+          } else if (from < this.#taken || this.#feedName !== this.#nameNow()) {
+            // A partition taken over behind the consumer's place: read again from its floor. Or the
+            // lowest partition held changed: the consumer takes that one's name.
             await this.#restartFeed(Math.min(from, this.#floor()));
           }
+        } else if (this.#sealers.size === 0 && this.#loop) {
+          await this.#stopFeed();
+          await this.#dropOwn(this.#feedName);
+          this.#feedName = null;
         }
         if (!changed) return;
         this.#log.info({ partitions: this.partitions }, 'sealer partitions');
@@ -260,11 +274,25 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
       const n = Number(entry.string());
       if (Number.isInteger(n) && n >= 0) return n;
     }
-    const old = await this.#o.streams.consumer(EVENTS_STREAM, sealerConsumerName(p));
+    const found = await this.#o.streams.consumer(EVENTS_STREAM, sealerConsumerName(p));
+    // Another worker's one consumer may carry this name (p was its lowest partition): not a place of p's.
+    const old = found && !found.description.startsWith(SEALER_WORKER_MARK) ? found : null;
     const floor = old?.ackFloor ?? 0;
     await this.#kv!.put(`floor.p${p}`, String(floor));
     if (old) await this.#o.streams.deleteConsumer(EVENTS_STREAM, sealerConsumerName(p));
     return floor;
+  }
+
+  /** The name this worker's consumer has now: after its lowest partition. */
+  #nameNow(): string {
+    return sealerConsumerName(Math.min(...this.#sealers.keys()));
+  }
+
+  /** Deletes consumer `name` if it is this worker's (another may have taken the name over meanwhile). */
+  async #dropOwn(name: string | null): Promise<void> {
+    if (!name) return;
+    const c = await this.#o.streams.consumer(EVENTS_STREAM, name);
+    if (c?.description === this.#consumerMark) await this.#o.streams.deleteConsumer(EVENTS_STREAM, name);
   }
 
   /** The lowest sealed floor of the partitions held: the consumer is acked up to it. */
@@ -296,7 +324,9 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   /** (Re)creates this worker's consumer just after `after` and takes its deliveries from there. */
   async #restartFeed(after: number): Promise<void> {
     await this.#stopFeed();
-    const name = sealerWorkerConsumerName(this.#workerId);
+    const name = this.#nameNow();
+    if (this.#feedName !== name) await this.#dropOwn(this.#feedName);
+    this.#feedName = name;
     await this.#o.streams.resetConsumer(
       EVENTS_STREAM,
       {
@@ -363,12 +393,14 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
     this.#changing = this.#changing
       .then(async () => {
         if (this.#closed) return;
-        const now = await this.#o.streams.consumer(EVENTS_STREAM, sealerWorkerConsumerName(this.#workerId)).catch(() => null);
-        if (now && now.description !== this.#consumerMark) {
-          this.#log.warn({ workerId: this.#workerId }, 'another sealer took over this worker id; this one stops sealing');
+        const now = this.#feedName ? await this.#o.streams.consumer(EVENTS_STREAM, this.#feedName).catch(() => null) : null;
+        if (now && now.description !== this.#consumerMark && now.description.startsWith(`${SEALER_WORKER_MARK} ${this.#workerId} `)) {
+          this.#log.warn({ workerId: this.#workerId }, 'another sealer process runs with this worker id; this one stops sealing');
           this.#superseded = true;
           return;
         }
+        // Another worker holds the partition this consumer was named after: go on under our own lowest.
+        if (now && now.description !== this.#consumerMark) this.#feedName = null;
         await new Promise((r) => setTimeout(r, 500));
         await this.#restartFeed(this.#floor());
       })

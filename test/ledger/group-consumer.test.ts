@@ -45,7 +45,9 @@ test('an install sealed with one consumer per partition goes on from each one’
     await full(g);
     await g.waitSealed(last);
     const names = (await f.streams.consumers(EVENTS_STREAM)).map((c) => c.name).filter((n) => n.startsWith('stk-sealer'));
-    assert.equal(names, ['stk-sealer-w-one-consumer'], 'one consumer, the per-partition ones deleted');
+    assert.equal(names, ['stk-sealer-p0'], 'one consumer (named after the lowest partition held), the per-partition ones deleted');
+    const only = (await f.streams.consumers(EVENTS_STREAM)).find((c) => c.name === 'stk-sealer-p0')!;
+    assert.match(only.description, /^stk-sealer-worker one-consumer /);
     const r = await verifyLedger({ streams: f.streams, tenants });
     assert.ok(r.ok, JSON.stringify(r.tenants.filter((t) => !t.ok)));
     for (const t of r.tenants) assert.is(t.entries, 5, `${t.tenant}: every record sealed exactly once`);
