@@ -25,6 +25,10 @@ export interface StepStats {
   projectionLagMs: number[];
   /** CPU seconds per role process over the measured window. */
   cpu: Record<string, number>;
+  /** JetStream calls per role process over the measured window, by kind (from each one's /metrics). */
+  calls: Record<string, Record<string, number>>;
+  /** Requests the ingress answered over the measured window, by route. */
+  requests: Record<string, number>;
   /** CPU seconds the whole machine spent busy over the window (ours and everyone else's). */
   machineCpu: number;
   seconds: number;
@@ -139,6 +143,8 @@ export async function runStep(o: {
   warmMs: number;
   sampleEveryMs: number;
   pids: Record<string, number>;
+  /** Base URL of each role process's /metrics, by the same names as `pids`. */
+  metrics: Record<string, string>;
 }): Promise<StepStats> {
   const s: StepStats = {
     reportMs: [],
@@ -148,6 +154,8 @@ export async function runStep(o: {
     sealLagMs: [],
     projectionLagMs: [],
     cpu: {},
+    calls: {},
+    requests: {},
     machineCpu: 0,
     seconds: (o.ms - o.warmMs) / 1000,
   };
@@ -159,9 +167,11 @@ export async function runStep(o: {
   const probes: Promise<void>[] = [];
   let cpu0: Record<string, number> | null = null;
   let machine0 = 0;
+  let scraped0: Promise<Scraped> | null = null;
   const cpuTimer = setTimeout(() => {
     cpu0 = cpuSeconds(o.pids);
     machine0 = machineBusySeconds();
+    scraped0 = scrapeAll(o.metrics);
   }, o.warmMs);
 
   const sample = (tenant: string, token: string, ackAt: number): void => {
@@ -208,9 +218,42 @@ export async function runStep(o: {
   const cpu1 = cpuSeconds(o.pids);
   for (const [role, t] of Object.entries(cpu1)) s.cpu[role] = t - (cpu0?.[role] ?? t);
   s.machineCpu = machineBusySeconds() - machine0;
+  const scraped1 = await scrapeAll(o.metrics);
+  const before = (await (scraped0 ?? Promise.resolve(scraped1))) as Scraped;
+  for (const [name, after] of Object.entries(scraped1)) {
+    s.calls[name] = minus(after.calls, before[name]?.calls ?? after.calls);
+    for (const [route, n] of Object.entries(minus(after.requests, before[name]?.requests ?? after.requests))) s.requests[route] = (s.requests[route] ?? 0) + n;
+  }
   await Promise.all(probes);
   await o.seal.settle(5_000);
   return s;
+}
+
+type Scraped = Record<string, { calls: Record<string, number>; requests: Record<string, number> }>;
+
+/** JetStream calls by kind and ingress responses by route, from each process's /metrics. */
+export async function scrapeAll(urls: Record<string, string>): Promise<Scraped> {
+  const out: Scraped = {};
+  await Promise.all(
+    Object.entries(urls).map(async ([name, url]) => {
+      const text = await fetch(`${url}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      const calls: Record<string, number> = {};
+      const requests: Record<string, number> = {};
+      for (const m of text.matchAll(/^stockade_jetstream_calls_total\{op="([a-z_]+)"\} (\d+)/gm)) calls[m[1]!] = Number(m[2]);
+      for (const m of text.matchAll(/^stockade_ingress_responses_total\{route="([^"]+)",status="\d+"\} (\d+)/gm)) {
+        requests[m[1]!] = (requests[m[1]!] ?? 0) + Number(m[2]);
+      }
+      out[name] = { calls, requests };
+    }),
+  );
+  return out;
+}
+
+function minus(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]));
 }
 
 /** User + system CPU seconds of each process (Linux /proc; clock ticks of 1/100 s). */

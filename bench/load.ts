@@ -7,6 +7,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { partitionOf } from '../src/log/mod.ts';
 import { connectNats } from '../src/nats/connect.ts';
+import { freePort } from '../src/nats/server.ts';
 import { RoleProcess, adminApi, lastRecordOf } from '../test/faults/harness.ts';
 import { tempDir } from '../test/helpers/nats.ts';
 import { SealWatch, enrollAgents, runStep, type SimAgent, type StepStats } from './load-agents.ts';
@@ -34,10 +35,18 @@ export async function benchLoad(): Promise<void> {
   const nats = await natsFixture();
   const keys = await tempDir('stk-load-keys-');
   const env = { NATS_URL: nats.url, STOCKADE_ENROLL_RATE: '10000000', STOCKADE_LEDGER_KEY_DIR: keys.path };
-  const api = await RoleProcess.create('api,projector', env);
-  const ingress = await RoleProcess.create('ingress', env);
-  const sealer = await RoleProcess.create('sealer', env);
-  const sealer2 = await RoleProcess.create('sealer', env);
+  // Processes without the api role answer /metrics on a port of their own: the bench reads their JetStream calls there.
+  const metricsUrls = new Map<RoleProcess, string>();
+  const withMetrics = async (roles: string, extra: Record<string, string> = {}): Promise<RoleProcess> => {
+    const port = await freePort();
+    const p = await RoleProcess.create(roles, env, { STOCKADE_METRICS_HTTP: `127.0.0.1:${port}`, ...extra });
+    metricsUrls.set(p, `http://127.0.0.1:${port}`);
+    return p;
+  };
+  const api = await withMetrics('api,projector');
+  const ingress = await withMetrics('ingress');
+  const sealer = await withMetrics('sealer');
+  const sealer2 = await withMetrics('sealer');
   const started: RoleProcess[] = [];
   const extra: RoleProcess[] = [];
   const start = async (p: RoleProcess): Promise<void> => {
@@ -54,12 +63,13 @@ export async function benchLoad(): Promise<void> {
     const caPem = await readFile(join(ingress.dir, 'pki', 'ca.crt'), 'utf8');
     const tenants = await makeTenants(call);
     // Same admin key as the first API process, so one client can ask either replica.
-    const api2 = await RoleProcess.create('api,projector', env, { STOCKADE_ADMIN_KEY: adminKey });
+    const api2 = await withMetrics('api,projector', { STOCKADE_ADMIN_KEY: adminKey });
     extra.push(api2);
     seal = await SealWatch.start(nc);
     const tokens = await ConsistencyTokens.open(await Streams.open(nc));
     const pids = (): Record<string, number> =>
       Object.fromEntries([['bench', process.pid], ['nats-server', nats.server.pid], ...started.map((p, i) => [`${p.roles}#${i}`, p.proc.child.pid!] as const)]);
+    const metrics = (): Record<string, string> => Object.fromEntries(started.map((p, i) => [`${p.roles}#${i}`, p.info.api ?? metricsUrls.get(p)!] as const));
     let chunk = 0;
     const grow = async (count: number): Promise<void> => {
       // Chunks of 25 agents, tenants in turn: every step's agents are spread over all tenants.
@@ -91,6 +101,7 @@ export async function benchLoad(): Promise<void> {
         warmMs: WARM_MS,
         sampleEveryMs: SAMPLE_EVERY_MS,
         pids: pids(),
+        metrics: metrics(),
       });
 
     console.log(`  ${TENANTS} tenants (edr on, distinct partitions); each agent: its own P-256 certificate, one keep-alive mTLS connection,`);
@@ -222,6 +233,31 @@ function printRow(agents: number, s: StepStats, note = ''): void {
   const ours = Object.values(s.cpu).reduce((a, b) => a + b, 0);
   const others = Math.max(0, s.machineCpu - ours) / s.seconds;
   console.log(`  ${cols.join(' ')}  ${meets(s) ? 'ok ' : 'MISS'} ${cpu}; not ours ${others.toFixed(2)}${note ? `  [${note}]` : ''}`);
+  console.log(`${' '.repeat(10)}${workLine(s)}`);
+}
+
+/**
+ * Per agent request (reports and polls answered by the ingress) the JetStream calls each process
+ * made, by kind, and the CPU each process spent per event stored.
+ */
+export function workLine(s: Pick<StepStats, 'calls' | 'requests' | 'cpu' | 'events'>): string {
+  const requests = Object.values(s.requests).reduce((a, b) => a + b, 0);
+  const per = (n: number, d: number) => (d > 0 ? (n / d).toFixed(2) : '-');
+  const calls = Object.entries(s.calls)
+    .map(([name, byKind]) => {
+      const total = Object.values(byKind).reduce((a, b) => a + b, 0);
+      const kinds = Object.entries(byKind)
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${per(n, requests)}`)
+        .join(' ');
+      return `${name.replace(/#\d+$/, '')} ${per(total, requests)}${kinds ? ` (${kinds})` : ''}`;
+    })
+    .join('; ');
+  const cpu = Object.entries(s.cpu)
+    .map(([k, v]) => `${k.replace(/#\d+$/, '')} ${s.events ? Math.round((v * 1e6) / s.events) : '-'}`)
+    .join(', ');
+  return `JetStream calls per request (${requests} requests): ${calls}\n${' '.repeat(10)}CPU µs per event: ${cpu}`;
 }
 
 /** Tenants whose events land in distinct partitions, so a second sealer has work to take. */

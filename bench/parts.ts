@@ -4,6 +4,8 @@ import { benchIngress } from './ingress.ts';
 import { benchLedger } from './ledger.ts';
 import { benchLists, benchRebuild } from './projections.ts';
 import { benchLoad } from './load.ts';
+import { benchConsumers } from './consumers.ts';
+import { benchFleet } from './fleet.ts';
 import { benchBackup } from './backup.ts';
 import { benchAgent } from './agent.ts';
 import { benchDetect } from './detect.ts';
@@ -24,7 +26,14 @@ export const PARTS: Record<string, () => Promise<void>> = {
   rebuild: benchRebuild,
   lists: benchLists,
   dashboard: benchDashboard,
-  load: benchLoad,
+  load: async () => {
+    await benchFleet();
+    console.log('\n  the short profile, for comparison:');
+    await benchLoad();
+  },
+  'load-fleet': benchFleet,
+  'load-short': benchLoad,
+  consumers: benchConsumers,
   backup: benchBackup,
   agent: benchAgent,
   detect: benchDetect,

@@ -98,3 +98,17 @@ export const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 
 /** Buckets for lags that run from well under a second to minutes. */
 export const LAG_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * `stockade_jetstream_calls_total{op}`: every call this process's door to JetStream made, by kind
+ * (publishes, acks, pull requests, message gets, stream and consumer requests, KV operations).
+ */
+export function registerJetStreamCalls(metrics: Metrics, calls: { snapshot(): Record<string, number> }): void {
+  metrics.register({
+    name: 'stockade_jetstream_calls_total',
+    help: 'JetStream API calls and acknowledged messages sent by this process, by kind',
+    type: 'counter',
+    labelNames: ['op'],
+    collect: () => Object.entries(calls.snapshot()).map(([op, value]) => ({ labels: { op }, value })),
+  });
+}

@@ -7,7 +7,7 @@ import { Health } from './health.ts';
 import { buildApiApp } from './http/api.ts';
 import { EventLog, Streams } from './log/mod.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics, registerJetStreamCalls } from './metrics.ts';
 import { ensureNatsCredentials, ledgerAuthConfig, passwordEnvironment, type NatsCredentials } from './nats/auth.ts';
 import { connectNats, urlWithCredentials } from './nats/connect.ts';
 import { adoptUnauthenticatedStore, startNatsServer, type NatsServer } from './nats/server.ts';
@@ -98,6 +98,7 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       closers.push({ name: 'sealer-streams', close: () => opened.close() });
     }
     const metrics = new Metrics();
+    registerJetStreamCalls(metrics, streams.calls);
     const appendDuration = metrics.histogram('stockade_log_append_duration_seconds', 'Event log appends, from the call to the stream acknowledgement');
     // Field encryption for every role that writes or reads events for meaning; a sealer alone never holds a key.
     const privacy =
@@ -151,6 +152,13 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
       apiUrl = await app.listen({ host: config.httpHost, port: config.httpPort });
       closers.push({ name: 'api', close: () => app.close() });
       logger.info({ url: apiUrl }, 'operator API listening');
+    }
+    if (config.metricsHttp && !config.roles.includes('api')) {
+      // /healthz and /metrics only: an ingress, sealer or detector process read by Prometheus.
+      const ops = await buildApiApp(runtime);
+      const opsUrl = await ops.listen({ host: config.metricsHttp.host, port: config.metricsHttp.port });
+      closers.push({ name: 'metrics-http', close: () => ops.close() });
+      logger.info({ url: opsUrl }, 'health and metrics listening');
     }
     for (const role of config.roles) {
       const start = ROLE_STARTERS[role as Exclude<Role, 'api'>];

@@ -42,7 +42,7 @@ export function call<T = any>(
   method: string,
   path: string,
   body?: unknown,
-  o: { raw?: Buffer; timeoutMs?: number } = {},
+  o: { raw?: Buffer; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<IngressResponse<T>> {
   const payload = o.raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
   const type = o.raw ? 'application/octet-stream' : 'application/json';
@@ -53,6 +53,7 @@ export function call<T = any>(
         method,
         agent,
         ...(o.timeoutMs !== undefined ? { timeout: o.timeoutMs } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
         headers: payload ? { 'content-type': type, 'content-length': payload.length } : {},
       },
       (res) => {

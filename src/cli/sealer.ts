@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Health } from '../health.ts';
 import { registerSealerTelemetry, type SealerTelemetrySource } from '../ledger/role.ts';
-import { Metrics } from '../metrics.ts';
+import { Metrics, registerJetStreamCalls } from '../metrics.ts';
 import { addSettingFlags, loadConfig } from '../config/mod.ts';
 import { Keyring } from '../ledger/keys.ts';
 import { SealerGroup } from '../ledger/group.ts';
@@ -36,7 +36,7 @@ export function registerSealer(program: Command): void {
       replicas: config.replicas,
       ...(config.sealer.workerId ? { workerId: config.sealer.workerId } : {}),
     });
-    const telemetry = config.sealer.http ? await serveTelemetry(sealer, config.sealer.http) : null;
+    const telemetry = config.sealer.http ? await serveTelemetry(sealer, config.sealer.http, bus.streams.calls) : null;
     logger.info({ keyId: keyring.keyId, keyDir: config.ledger.keyDir, nats: bus.server, ...(telemetry ? { http: telemetry.url } : {}) }, 'sealer is running');
     let stopping = false;
     const stop = (signal: string): void => {
@@ -61,9 +61,14 @@ export function registerSealer(program: Command): void {
 }
 
 /** The separate sealer's own /healthz and /metrics: the same checks and gauges as inside serve. */
-async function serveTelemetry(sealer: SealerTelemetrySource, address: { host: string; port: number }): Promise<{ server: Server; url: string }> {
+async function serveTelemetry(
+  sealer: SealerTelemetrySource,
+  address: { host: string; port: number },
+  calls: { snapshot(): Record<string, number> },
+): Promise<{ server: Server; url: string }> {
   const health = new Health();
   const metrics = new Metrics();
+  registerJetStreamCalls(metrics, calls);
   registerSealerTelemetry({ health, metrics }, sealer);
   const server = createServer((req, res) => {
     const done = (status: number, type: string, body: string): void => {

@@ -68,9 +68,11 @@ export interface Config {
   adminKey?: string;
   httpHost: string;
   httpPort: number;
+  /** Where a process without the api role answers /healthz and /metrics; none by default. */
+  metricsHttp?: { host: string; port: number };
   ingressHost: string;
   ingressPort: number;
-  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number };
+  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number; maxWaiting: number; maxConnections: number; freshnessMs: number };
   /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
   publicIngressUrl?: string;
   backpressure: BackpressureConfig;
@@ -115,9 +117,17 @@ function toConfig(v: SettingValues): Config {
     ...(v.adminKey ? { adminKey: v.adminKey } : {}),
     httpHost: v.http.host,
     httpPort: v.http.port,
+    ...(v.metricsHttp ? { metricsHttp: v.metricsHttp } : {}),
     ingressHost: v.ingress.host,
     ingressPort: v.ingress.port,
-    ingress: { certValidityDays: v.agentCertDays, enrollPerMinute: v.enrollRate, issuerThreads: v.issuerThreads },
+    ingress: {
+      certValidityDays: v.agentCertDays,
+      enrollPerMinute: v.enrollRate,
+      issuerThreads: v.issuerThreads,
+      maxWaiting: v.ingressMaxWaiting,
+      maxConnections: v.ingressMaxConnections,
+      freshnessMs: v.ingressFreshnessMs,
+    },
     ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),
     backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },
     telemetry: { maxAgeMs: Math.round(v.telemetryMaxAgeDays * 86_400_000), maxBytes: v.telemetryMaxBytes, evidenceMaxBytes: v.evidenceMaxBytes },

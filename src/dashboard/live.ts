@@ -126,11 +126,14 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
       void (async () => {
         try {
           for await (const record of sub) {
-            const kind = record.aggregate.type;
-            if (!LIVE_KINDS.has(kind)) continue;
-            if (kind === 'telemetry') await telemetryReadable(ctx, record.events);
-            const consistencyToken = ctx.tokens.issue(tenant, record.position);
+            const telemetry = record.events.filter((e) => e.aggregate.type === 'telemetry');
+            if (telemetry.length) await telemetryReadable(ctx, telemetry);
+            // The kind of each event is its own aggregate's: a report's alerts are born in the agent's commit.
+            let consistencyToken: string | null = null;
             for (const e of record.events) {
+              const kind = e.aggregate.type;
+              if (!LIVE_KINDS.has(kind)) continue;
+              consistencyToken ??= ctx.tokens.issue(tenant, record.position);
               res.write(`event: change\ndata: ${JSON.stringify({ tenant, kind, type: e.type, id: e.aggregate.id, consistencyToken })}\n\n`);
             }
           }

@@ -16,7 +16,17 @@ import { AGENT } from '../../commands/agents/events.ts';
 import type { MatchRef } from '../../commands/alerts/decider.ts';
 import type { EvidenceStream } from '../../commands/alerts/events.ts';
 import { isValidId } from '../ids.ts';
-import { type Bucket, type Consumption, type Delivery, EVENTS_STREAM, type EventLog, type LogRecord, partitionFilter, type Streams } from '../log/mod.ts';
+import {
+  type Bucket,
+  type Consumption,
+  commitsOf,
+  type Delivery,
+  EVENTS_STREAM,
+  type EventLog,
+  type LogRecord,
+  partitionFilter,
+  type Streams,
+} from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { TransportOptions } from '../notify/deliver.ts';
 import { Outbox, type OutboxState } from '../notify/outbox.ts';
@@ -59,6 +69,11 @@ export interface PartitionWorkerOptions {
   checkpointMs: number;
   /** Items read before a TELEMETRY batch's alerts are written and the batch acked. @defaultValue 5000 */
   telemetryBatch?: number;
+  /**
+   * EVENTS come from the Detector's one consumer of the whole stream (`takeEvent`), not from a
+   * consumer of this partition: the worker's place in EVENTS is its checkpoint's.
+   */
+  sharedEvents?: boolean;
   logger: Logger;
 }
 
@@ -156,6 +171,33 @@ export class PartitionWorker {
     return { events: this.#evPos, telemetry: this.#tmPos };
   }
 
+  /**
+   * With `sharedEvents`: one EVENTS record of this partition, in stream order (an older one than
+   * the worker's place is skipped); `caughtUp` when it was the stream's last.
+   */
+  async takeEvent(record: LogRecord, caughtUp: boolean): Promise<void> {
+    if (record.position > this.#evPos) {
+      await this.#serially(() => this.#apply(record));
+      this.#evPos = record.position;
+      this.counters.records++;
+    }
+    if (caughtUp) this.#eventsCaughtUp = true;
+    this.#release('events', this.#evPos);
+  }
+
+  /**
+   * With `sharedEvents`: every record up to `seq` has been handed over (none of them was of this
+   * partition past the ones taken), so the worker's place moves there; `caughtUp` as in `takeEvent`.
+   */
+  async advanceTo(seq: number, caughtUp: boolean): Promise<void> {
+    // After the records handed over before: a checkpoint never runs ahead of what is applied.
+    await this.#serially(() => {
+      if (seq > this.#evPos) this.#evPos = seq;
+    });
+    if (caughtUp) this.#eventsCaughtUp = true;
+    this.#release('events', this.#evPos);
+  }
+
   /** Resolves once the worker has handled its partition's EVENTS up to `seq`. */
   waitEvents(seq: number): Promise<void> {
     return this.#wait('events', seq);
@@ -213,8 +255,10 @@ export class PartitionWorker {
       await writeCheckpoint(kv, partition, { evSeq: 0, state: this.#state() });
     }
     this.#checkpointedAt = this.#evPos;
-    const ev = await streams.consumer(EVENTS_STREAM, names.events);
-    if (!ev || ev.ackFloor !== this.#evPos || ev.ackPending > 0) {
+    const ev = this.#o.sharedEvents ? null : await streams.consumer(EVENTS_STREAM, names.events);
+    // The per-partition consumer of an install that had one: its place is the checkpoint's anyway.
+    if (this.#o.sharedEvents) await streams.deleteConsumer(EVENTS_STREAM, names.events);
+    else if (!ev || ev.ackFloor !== this.#evPos || ev.ackPending > 0) {
       await streams.resetConsumer(
         EVENTS_STREAM,
         { name: names.events, filter: partitionFilter(partition), ackPolicy: 'all', ackWaitMs: 60_000, maxAckPending: 20_000, inactiveMs: 7 * 86_400_000 },
@@ -238,11 +282,15 @@ export class PartitionWorker {
       );
     }
     this.#tmPos = tm?.ackFloor ?? 0;
-    this.#eventsCaughtUp = ((await streams.consumer(EVENTS_STREAM, names.events))?.pending ?? 0) === 0;
-    const events = await this.#o.log.work(names.events, { max: 1024 });
+    if (!this.#o.sharedEvents) {
+      this.#eventsCaughtUp = ((await streams.consumer(EVENTS_STREAM, names.events))?.pending ?? 0) === 0;
+      const events = await this.#o.log.work(names.events, { max: 1024 });
+      this.#feeds.push(events);
+      this.#loops.push(this.#guard('events', this.#eventsLoop(events)));
+    }
     const telemetry = await streams.consume(TELEMETRY_STREAM, names.telemetry, { max: 4096 });
-    this.#feeds.push(events, telemetry);
-    this.#loops.push(this.#guard('events', this.#eventsLoop(events)), this.#guard('telemetry', this.#telemetryLoop(telemetry)));
+    this.#feeds.push(telemetry);
+    this.#loops.push(this.#guard('telemetry', this.#telemetryLoop(telemetry)));
     this.#lastCheckpointMs = this.#o.clock();
     if (this.#o.tickMs > 0) {
       this.#timer = setInterval(() => void this.tick().catch((err: unknown) => this.#log.warn({ err }, 'detector tick failed')), this.#o.tickMs);
@@ -359,8 +407,12 @@ export class PartitionWorker {
     }
   }
 
-  /** Applies one EVENTS record: settings, agent health, host isolation, the outbox. */
-  async #apply(r: LogRecord): Promise<void> {
+  /** Applies one EVENTS record, commit by commit (a report's alerts are born in the agent's): settings, agent health, host isolation, the outbox. */
+  async #apply(record: LogRecord): Promise<void> {
+    for (const r of commitsOf(record)) await this.#applyCommit(r);
+  }
+
+  async #applyCommit(r: LogRecord): Promise<void> {
     this.#rules.observe(r);
     const live = r.position > this.#baseline;
     let derived: Derived[] = [];

@@ -3,10 +3,17 @@
  * (`src/partitions/leases.ts`, bucket `stk-leases-detector`) and runs one PartitionWorker per
  * partition it holds. A worker that dies has its partitions lapse to the others, whose new
  * PartitionWorker resumes from the partition's checkpoint and consumers.
+ *
+ * EVENTS reach every PartitionWorker of a process through **one** durable consumer of the whole
+ * stream (`stk-detector-ev-w-<workerId>`, no filter: on nats-server 2.9 sixteen filtered consumers
+ * would each evaluate every record), dispatched by the partition token of each subject. A
+ * partition's place in EVENTS is its checkpoint (`ck.<p>`); the consumer starts at the lowest place
+ * of the partitions held, and goes back when a partition is taken over behind it (records a worker
+ * has handled already are skipped by it). TELEMETRY keeps one consumer per partition.
  */
 import { EventEmitter } from 'node:events';
 import { newId } from '../ids.ts';
-import { type Bucket, EVENT_PARTITIONS, type EventLog, type Streams } from '../log/mod.ts';
+import { type Bucket, type Consumption, EVENT_PARTITIONS, EVENTS_STREAM, type EventLog, type Streams, type WorkItem } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { TransportOptions } from '../notify/deliver.ts';
 import type { RetryPolicy } from '../notify/retry.ts';
@@ -47,11 +54,19 @@ export interface DetectorOptions {
 /** Default silence after which an agent is reported silent. */
 export const DEFAULT_SILENCE_MS = 10 * 60_000;
 
+/** The one EVENTS consumer of detector worker `workerId`. */
+export const detectorEventsConsumerName = (workerId: string): string => `stk-detector-ev-w-${workerId}`;
+
 /** See the module comment. */
 export class Detector extends EventEmitter<{ partitions: [number[]] }> {
   readonly #o: DetectorOptions;
+  readonly #workerId: string;
   readonly #workers = new Map<number, PartitionWorker>();
   readonly #leases: PartitionLeases;
+  /** The EVENTS consumer's run and the last record handed to the workers. */
+  #feed: Consumption<WorkItem> | null = null;
+  #loop: Promise<void> | null = null;
+  #taken = 0;
   #kv: Bucket | null = null;
   #writer: AlertWriter | null = null;
   #changing: Promise<void> = Promise.resolve();
@@ -61,9 +76,10 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
   private constructor(o: DetectorOptions) {
     super();
     this.#o = o;
+    this.#workerId = o.workerId ?? newId();
     this.#leases = new PartitionLeases(o.streams, {
       bucket: 'stk-leases-detector',
-      workerId: o.workerId ?? newId(),
+      workerId: this.#workerId,
       partitions: o.partitions ?? EVENT_PARTITIONS,
       leaseMs: o.leaseMs ?? 5000,
       replicas: o.replicas ?? 1,
@@ -125,6 +141,7 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
     this.#closed = true;
     if (this.#reconcile) clearInterval(this.#reconcile);
     await this.#changing;
+    await this.#stopFeed();
     // Checkpoints first, leases after: no one takes a partition over before its checkpoint is written.
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
     this.#workers.clear();
@@ -137,6 +154,7 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
     if (this.#reconcile) clearInterval(this.#reconcile);
     this.#leases.pause();
     await this.#changing;
+    await this.#stopFeed();
     await Promise.all([...this.#workers.values()].map((w) => w.halt()));
     this.#workers.clear();
   }
@@ -154,6 +172,7 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
           // next worker reads again from the last checkpoint, which writes nothing twice.
           await w.halt();
         }
+        let from = Number.POSITIVE_INFINITY;
         for (const p of owned) {
           if (this.#workers.has(p) || this.#closed) continue;
           changed = true;
@@ -172,9 +191,16 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
             tickMs: this.#o.tickMs ?? 1000,
             checkpointMs: this.#o.checkpointMs ?? 5000,
             ...(this.#o.telemetryBatch ? { telemetryBatch: this.#o.telemetryBatch } : {}),
+            sharedEvents: true,
             logger: this.#o.logger,
           });
           this.#workers.set(p, w);
+          from = Math.min(from, w.positions.events);
+        }
+        if (!this.#closed && this.#workers.size > 0) {
+          // First start, a consumer lost, or a partition taken over behind the consumer's place.
+          if (!this.#loop) await this.#restartFeed(Math.min(...[...this.#workers.values()].map((w) => w.positions.events)));
+          else if (from < this.#taken) await this.#restartFeed(from);
         }
         if (!changed) return;
         this.#o.logger.info({ partitions: this.partitions }, 'detector partitions');
@@ -184,5 +210,65 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
         this.#o.logger.error({ err }, 'cannot apply detector partition change; the next lease round retries');
       });
     return this.#changing;
+  }
+
+  /** (Re)creates this process's EVENTS consumer just after `after` and hands its records to the workers. */
+  async #restartFeed(after: number): Promise<void> {
+    await this.#stopFeed();
+    const name = detectorEventsConsumerName(this.#workerId);
+    await this.#o.streams.resetConsumer(
+      EVENTS_STREAM,
+      // Acked only as a measure of progress: where to start is each partition's checkpoint.
+      { name, ackPolicy: 'all', ackWaitMs: 60_000, maxAckPending: 20_000, inactiveMs: 86_400_000 },
+      after,
+    );
+    this.#taken = after;
+    // Nothing to read: the workers are at the stream's end already (silence can be decided).
+    if (((await this.#o.streams.consumer(EVENTS_STREAM, name))?.pending ?? 0) === 0) {
+      await Promise.all([...this.#workers.values()].map((w) => w.advanceTo(after, true)));
+    }
+    const feed = await this.#o.log.work(name, { max: 1024 });
+    this.#feed = feed;
+    this.#loop = this.#run(feed);
+  }
+
+  async #stopFeed(): Promise<void> {
+    await this.#feed?.close();
+    await this.#loop;
+    this.#feed = null;
+    this.#loop = null;
+  }
+
+  async #run(feed: Consumption<WorkItem>): Promise<void> {
+    let unacked = 0;
+    try {
+      for await (const { delivery, record } of feed) {
+        const caughtUp = delivery.info.pending === 0;
+        // ev.<p>.…: the partition is the second token.
+        const p = Number(record.subject.slice(3, record.subject.indexOf('.', 3)));
+        const w = this.#workers.get(p);
+        if (w && w.failure === null) {
+          try {
+            await w.takeEvent(record, caughtUp);
+          } catch (err) {
+            // Halted and started again from its checkpoint by the next lease round.
+            w.failure ??= err;
+            this.#o.logger.error({ err, partition: p, position: record.position }, 'detector worker failed on a record; it is restarted');
+          }
+        }
+        this.#taken = record.position;
+        if (caughtUp || ++unacked >= 256) {
+          // Every worker has handled the stream up to here: its place (and next checkpoint) moves on.
+          await Promise.all([...this.#workers.values()].map((x) => (x.failure === null ? x.advanceTo(this.#taken, caughtUp) : undefined)));
+          delivery.ack();
+          unacked = 0;
+        }
+        if (this.#closed) return;
+      }
+    } catch (err) {
+      if (this.#closed) return;
+      this.#o.logger.error({ err }, 'detector EVENTS consumer failed; the next lease round starts it again');
+      this.#loop = null;
+    }
   }
 }

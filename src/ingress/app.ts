@@ -17,11 +17,23 @@ export interface IngressTls {
   keyPem: string;
 }
 
+/** How long a TLS session can be resumed (ticket lifetime, seconds): an agent that reconnects within it skips the certificate exchange. */
+export const TLS_SESSION_TIMEOUT_S = 4 * 3600;
+/** An idle keep-alive connection is closed after this long (an agent reporting every minute keeps its connection). */
+export const KEEP_ALIVE_TIMEOUT_MS = 75_000;
+
 /**
  * The agent ingress: fastify over HTTPS. Every connection is asked for a client certificate
  * verified against the install's CA only; the handshake does not insist on one because enrollment
  * is the one route an agent calls before it has a certificate, and every other route refuses a
  * request whose certificate is missing or did not verify (src/ingress/identity.ts).
+ *
+ * Connections: TLS 1.3 session tickets let an agent that reconnects resume its session (one key
+ * exchange, no certificate chain to verify or sign for); the certificate it presented then comes
+ * back with the session, and every request still checks its validity period, the agent's record
+ * and its tenant. The ticket key is made at each start, so a restart costs every agent one full
+ * handshake. Keep-alive connections stay open while idle up to `KEEP_ALIVE_TIMEOUT_MS` (longer
+ * than a minute between reports); at most `maxConnections` are open at once.
  */
 export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promise<FastifyInstance> {
   const app = Fastify({
@@ -33,13 +45,17 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      sessionTimeout: TLS_SESSION_TIMEOUT_S,
     },
     bodyLimit: REPORT_MAX_BODY_BYTES,
     requestIdHeader: false,
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // A long-poll sends no body: the time to read a request stays bounded while a poll is held.
+    requestTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
   });
   installErrorHandling(app);
+  if (deps.maxConnections !== undefined) app.server.maxConnections = deps.maxConnections;
   if (deps.metrics) {
     const metrics = deps.metrics;
     // Refusals by route and status show an attack or a broken agent fleet at a glance.

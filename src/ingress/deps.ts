@@ -5,8 +5,10 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Issuer } from '../pki/issuer.ts';
 import type { TenantGate } from './identity.ts';
+import type { AgentHeads } from './agents.ts';
 import type { AgentCommandOutbox } from './outbox.ts';
 import type { SettingsView } from './settings-view.ts';
+import type { Waiters } from './waiters.ts';
 
 /** Everything the ingress's routes use. */
 export interface IngressDeps {
@@ -17,6 +19,14 @@ export interface IngressDeps {
   outbox: AgentCommandOutbox;
   /** Collection settings of tenants and agents (`GET /agent/v1/config`). */
   settings: SettingsView;
+  /** The agents of recent requests; told of the agent's own writes. */
+  agents?: AgentHeads;
+  /** Agents holding a long-poll for their commands. */
+  waiters?: Waiters;
+  /** Long-polls held at once; past it a poll is answered at once. @defaultValue 100000 */
+  maxWaiting?: number;
+  /** Connections open at once; more are refused. @defaultValue Node's (no limit) */
+  maxConnections?: number;
   /** Where uploaded evidence bytes go (one object store bucket per tenant). */
   evidence: EvidenceStore;
   /** Largest evidence upload. */

@@ -1,111 +1,112 @@
 import { StkError } from '../errors.ts';
-import { aggregateTypeFilter, type EventLog, type LogRecord, type Subscription } from '../log/mod.ts';
+import { aggregateTypeFilter, EVENTS_STREAM, type EventLog, type Follow, type LogRecord, type StoredMessage } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
+import { Freshness } from './freshness.ts';
+
+/** What a view does with the records of the aggregate types it keeps. */
+export interface FeedHandler {
+  /** Aggregate types whose every record the view needs, from the start of the stream. */
+  replayed: readonly string[];
+  /** Called with each record of those types, in stream order. */
+  apply(r: LogRecord): void;
+  /**
+   * Called with every other stored message, live only (from the start of the feed on), before it is
+   * decoded: a view that keeps some aggregates of a type on demand (agents) looks at what it holds.
+   */
+  live?(m: StoredMessage, type: string): void;
+}
 
 /**
- * Every record of one aggregate type, across tenants, handed in order to `apply` from an ordered
- * consumer: the base of the ingress's small in-memory views (tenants, unanswered commands). It
- * replays from the start of the stream on every start, so there is nothing to persist.
+ * The ingress's one read of the event log: every record, in order, handed to the small in-memory
+ * views (tenants, unanswered commands, collection settings, the agents of recent requests). It
+ * replays the aggregate types the views keep (one bounded, server-filtered scan per type, up to the
+ * stream's end at start), then follows the whole stream with **one** ordered consumer without a
+ * filter — nothing for the server to evaluate per message, and the feed's position is the stream's.
  *
- * `current()` makes a read consistent with the log: it asks the server how far the matching
- * records go and waits until they are applied, so a change appended before a request is always
- * seen by that request (one round trip to the server).
+ * `current()` makes a read consistent with the log: it waits until the feed has applied everything
+ * stored before the caller arrived. The stream's last sequence is asked for by a check shared by
+ * every caller and sent at most once per `freshnessIntervalMs` (`src/ingress/freshness.ts`), so a
+ * burst of agent requests costs one round trip, not one each.
  */
-export class AggregateFeed {
+export class IngressFeed {
   readonly #log: EventLog;
   readonly #logger: Logger;
-  readonly #aggregateType: string;
-  readonly #apply: (r: LogRecord) => void;
-  /** Stream sequence of the last applied record. */
+  readonly #handlers: FeedHandler[] = [];
+  readonly #byType = new Map<string, FeedHandler[]>();
+  readonly #freshness: Freshness;
+  /** Stream sequence of the last message applied. */
   #applied = 0;
-  #sub: Subscription | null = null;
+  #follow: Follow | null = null;
   #waiters = new Set<() => void>();
-  #inflight: Promise<number> | null = null;
-  #next: Promise<number> | null = null;
+  #loop: Promise<void> | null = null;
 
-  constructor(log: EventLog, logger: Logger, aggregateType: string, apply: (r: LogRecord) => void) {
+  constructor(log: EventLog, logger: Logger, o: { freshnessIntervalMs?: number } = {}) {
     this.#log = log;
     this.#logger = logger;
-    this.#aggregateType = aggregateType;
-    this.#apply = apply;
+    this.#freshness = new Freshness(() => this.#log.lastPosition(), o.freshnessIntervalMs ?? 10);
+  }
+
+  /** Adds a view; before `start()` only. */
+  add(h: FeedHandler): void {
+    this.#handlers.push(h);
+    for (const t of h.replayed) this.#byType.set(t, [...(this.#byType.get(t) ?? []), h]);
+  }
+
+  /** Stream sequence of the last message applied. */
+  get position(): number {
+    return this.#applied;
+  }
+
+  /** Freshness checks sent so far (metrics, the load bench). */
+  get checks(): number {
+    return this.#freshness.sent;
   }
 
   async start(): Promise<void> {
-    const sub = this.#log.subscribe({ filter: aggregateTypeFilter(this.#aggregateType) });
-    await sub.ready();
-    this.#sub = sub;
-    void (async () => {
+    const end = await this.#log.lastPosition();
+    for (const type of this.#byType.keys()) {
+      await this.#log.scanRecords({ filter: aggregateTypeFilter(type), toSeq: end }, (r) => this.#applyRecord(r, type));
+    }
+    this.#applied = end;
+    // No filter: every message comes, and the server evaluates nothing per message for this reader.
+    const follow = this.#log.streams.follow(EVENTS_STREAM, { after: end });
+    await follow.ready();
+    this.#follow = follow;
+    this.#loop = (async () => {
       try {
-        for await (const r of sub) {
-          try {
-            this.#apply(r);
-          } catch (err) {
-            this.#logger.error({ err, position: r.position, aggregateType: this.#aggregateType }, 'ingress view could not apply a record');
-          }
-          this.#applied = r.position;
+        for await (const m of follow) {
+          this.#take(m);
+          this.#applied = m.seq;
           for (const w of this.#waiters) w();
         }
       } catch (err) {
-        this.#logger.error({ err, aggregateType: this.#aggregateType }, 'ingress view stopped reading the event log');
+        this.#logger.error({ err }, 'ingress views stopped reading the event log');
       }
     })();
   }
 
   async close(): Promise<void> {
-    await this.#sub?.stop();
+    await this.#follow?.stop();
+    await this.#loop;
     for (const w of this.#waiters) w();
     this.#waiters.clear();
   }
 
-  /**
-   * Stream sequence of the newest matching record, asked for after the caller arrived. Concurrent
-   * callers share requests: one already in flight was sent too early for a newcomer, who shares
-   * the single one sent after it, so a burst of agent requests costs at most two round trips.
-   * Asked of the stream (last message by a wildcard subject), not of the consumer: a consumer
-   * lost with a failed stream leader cannot answer, the stream's new leader can.
-   */
-  #freshLast(): Promise<number> {
-    if (!this.#inflight) return this.#send();
-    this.#next ??= this.#inflight
-      .catch(() => undefined)
-      .then(() => {
-        this.#next = null;
-        return this.#send();
-      });
-    return this.#next;
-  }
-
-  #send(): Promise<number> {
-    const p = this.#log.lastPositionOf(aggregateTypeFilter(this.#aggregateType));
-    this.#inflight = p;
-    const clear = (): void => {
-      if (this.#inflight === p) this.#inflight = null;
-    };
-    p.then(clear, clear);
-    return p;
-  }
-
-  /** Resolves once every matching record the stream holds now is applied; STK_ERR_UNAVAILABLE after `timeoutMs`. */
+  /** Resolves once every record stored before this call is applied; STK_ERR_UNAVAILABLE after `timeoutMs`. */
   async current(timeoutMs = 5000): Promise<void> {
-    if (!this.#sub) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is not started`, { retryAfterSeconds: 1 });
+    if (!this.#follow) throw new StkError('STK_ERR_UNAVAILABLE', "the ingress's views are not started", { retryAfterSeconds: 1 });
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      let last: number;
-      try {
-        last = await this.#freshLast();
-      } catch (err) {
-        throw new StkError(
-          'STK_ERR_UNAVAILABLE',
-          `the ingress cannot reach the event log: ${(err as Error).message}`,
-          { retryAfterSeconds: 1 },
-          { cause: err },
-        );
-      }
-      // The ordered consumer hands records in stream order, so having applied the newest
-      // matching record means having applied every one before it.
-      if (this.#applied >= last) return;
+    let last: number;
+    try {
+      last = await this.#freshness.latest();
+    } catch (err) {
+      throw new StkError('STK_ERR_UNAVAILABLE', `the ingress cannot reach the event log: ${(err as Error).message}`, { retryAfterSeconds: 1 }, { cause: err });
+    }
+    // The follow hands every message in stream order, so having applied the stream's last one
+    // means having applied every one before it.
+    while (this.#applied < last) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's ${this.#aggregateType} view is behind the event log`, { retryAfterSeconds: 1 });
+      if (left <= 0) throw new StkError('STK_ERR_UNAVAILABLE', "the ingress's views are behind the event log", { retryAfterSeconds: 1 });
       let timer: NodeJS.Timeout | undefined;
       let wake: () => void = () => {};
       await new Promise<void>((resolve) => {
@@ -115,6 +116,42 @@ export class AggregateFeed {
       });
       clearTimeout(timer);
       this.#waiters.delete(wake);
+    }
+  }
+
+  #take(m: StoredMessage): void {
+    // ev.<p>.<tenant>.<type>.<id>: the type is the fourth token.
+    const a = m.subject.indexOf('.', 3);
+    const b = m.subject.indexOf('.', a + 1);
+    const type = m.subject.slice(b + 1, m.subject.indexOf('.', b + 1));
+    const handlers = this.#byType.get(type);
+    if (handlers) {
+      let r: LogRecord;
+      try {
+        r = this.#log.decode(m);
+      } catch (err) {
+        this.#logger.error({ err, position: m.seq }, 'ingress views could not decode a record');
+        return;
+      }
+      this.#applyRecord(r, type, handlers);
+      return;
+    }
+    for (const h of this.#handlers) {
+      try {
+        h.live?.(m, type);
+      } catch (err) {
+        this.#logger.error({ err, position: m.seq }, 'ingress view could not apply a record');
+      }
+    }
+  }
+
+  #applyRecord(r: LogRecord, type: string, handlers = this.#byType.get(type) ?? []): void {
+    for (const h of handlers) {
+      try {
+        h.apply(r);
+      } catch (err) {
+        this.#logger.error({ err, position: r.position, aggregateType: type }, 'ingress view could not apply a record');
+      }
     }
   }
 }

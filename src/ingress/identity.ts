@@ -12,6 +12,19 @@ export interface TenantGate {
   verifyEnrollSecret(secret: string): Promise<{ tenant: string; suspended: boolean } | null>;
   /** A tenant's current state; null when there is no such tenant. */
   tenantState(tenant: string): Promise<{ suspended: boolean; products: readonly Product[] } | null>;
+  /**
+   * An agent's enrolled record and its tenant's state, both as of everything stored before the
+   * call (one check of the log for both). Without it, the record is read from the log on every request.
+   */
+  agentAndTenant?(
+    tenant: string,
+    agentId: string,
+  ): Promise<{ record: AgentRecord | null; tenant: { suspended: boolean; products: readonly Product[] } | null }>;
+  /** The same as the views hold it now, without a check of the log (a long-poll looking again after a wake). */
+  knownAgentAndTenant?(
+    tenant: string,
+    agentId: string,
+  ): Promise<{ record: AgentRecord | null; tenant: { suspended: boolean; products: readonly Product[] } | null }>;
 }
 
 /** The agent behind a request, established from its client certificate and its enrolled record. */
@@ -85,10 +98,16 @@ export async function authenticateAgent(
   if (claimedAgentId !== undefined && claimedAgentId !== peer.agentId) {
     throw new StkError('STK_ERR_AGENT_ID_MISMATCH', 'client certificate does not match agent id', { field: 'agentId' });
   }
+  if (tenants.agentAndTenant) return admitted(await tenants.agentAndTenant(peer.tenant, peer.agentId));
   const record = await readAgentRecord(log, peer.tenant, peer.agentId);
+  return admitted({ record, tenant: record ? await tenants.tenantState(record.tenant) : null });
+}
+
+/** The identity of an agent whose record and tenant were read, or the refusal they call for. */
+export function admitted(o: { record: AgentRecord | null; tenant: { suspended: boolean; products: readonly Product[] } | null }): AgentIdentity {
+  const { record, tenant } = o;
   if (!record) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'no enrolled agent matches this certificate');
   if (record.revoked) throw new StkError('STK_ERR_AGENT_REVOKED', 'agent is revoked');
-  const tenant = await tenants.tenantState(record.tenant);
   if (!tenant) throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'no enrolled agent matches this certificate');
   if (tenant.suspended) throw new StkError('STK_ERR_TENANT_SUSPENDED', 'the tenant of this agent is suspended');
   return { ...record, products: tenant.products };

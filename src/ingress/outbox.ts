@@ -1,7 +1,6 @@
 import type { EventEnvelope, EventLog, LogRecord } from '../log/mod.ts';
-import type { Logger } from '../logger.ts';
 import { COMMAND, CommandEvents, type CommandDispatched } from '../../commands/agent-commands/events.ts';
-import { AggregateFeed } from './feed.ts';
+import type { IngressFeed } from './feed.ts';
 
 /** A command an agent has not answered yet. */
 export interface OutboxCommand {
@@ -36,20 +35,16 @@ export class AgentCommandOutbox {
   readonly #agentOf = new Map<string, string>();
   /** The stored dispatch of each unanswered command whose arguments are sealed, to reveal at hand-out. */
   readonly #sealed = new Map<string, EventEnvelope>();
-  readonly #feed: AggregateFeed;
+  readonly #feed: IngressFeed;
   readonly #log: EventLog;
+  readonly #onDispatch: (tenant: string, agentId: string) => void;
 
-  constructor(log: EventLog, logger: Logger) {
+  /** `onDispatch` is told of every new command for an agent (its long-poll answers at once). */
+  constructor(feed: IngressFeed, log: EventLog, onDispatch: (tenant: string, agentId: string) => void = () => {}) {
+    this.#feed = feed;
     this.#log = log;
-    this.#feed = new AggregateFeed(log, logger, COMMAND, (r) => this.#apply(r));
-  }
-
-  start(): Promise<void> {
-    return this.#feed.start();
-  }
-
-  close(): Promise<void> {
-    return this.#feed.close();
+    this.#onDispatch = onDispatch;
+    feed.add({ replayed: [COMMAND], apply: (r) => this.#apply(r) });
   }
 
   /**
@@ -58,8 +53,22 @@ export class AgentCommandOutbox {
    * commands are not among them.
    */
   async pendingFor(tenant: string, agentId: string, timeoutMs = 5000): Promise<OutboxCommand[]> {
-    await this.#feed.current(timeoutMs);
-    const open = [...(this.#byAgent.get(`${tenant}/${agentId}`)?.values() ?? [])];
+    await this.current(timeoutMs);
+    return this.reveal(this.known(tenant, agentId));
+  }
+
+  /** Resolves once the view holds everything the log held when called. */
+  current(timeoutMs = 5000): Promise<void> {
+    return this.#feed.current(timeoutMs);
+  }
+
+  /** Unanswered commands of one agent as the view holds them now, without bringing it up to the log first; arguments as stored. */
+  known(tenant: string, agentId: string): OutboxCommand[] {
+    return [...(this.#byAgent.get(`${tenant}/${agentId}`)?.values() ?? [])];
+  }
+
+  /** The commands with their sealed arguments revealed: the one place they are read for meaning, right before hand-out. */
+  async reveal(open: OutboxCommand[]): Promise<OutboxCommand[]> {
     const sealed = open.map((c) => this.#sealed.get(`${c.tenant}/${c.id}`)).filter((e) => e !== undefined);
     if (sealed.length === 0) return open;
     const revealed = new Map((await this.#log.revealEvents(sealed)).map((e) => [e.aggregate.id, (e.data as CommandDispatched).args ?? {}]));
@@ -97,6 +106,7 @@ export class AgentCommandOutbox {
         });
         this.#agentOf.set(id, key);
         if (e.sealed) this.#sealed.set(id, e);
+        this.#onDispatch(r.tenant, d.agentId);
         continue;
       }
       const key = this.#agentOf.get(id);

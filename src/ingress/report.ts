@@ -6,7 +6,7 @@ import { type EvidenceCommand, evidenceDecider } from '../../commands/evidence/d
 import { type FindingCommand, findingDecider } from '../../commands/findings/decider.ts';
 import { type ScanCommand, scanDecider } from '../../commands/scans/decider.ts';
 import type { Decider } from '../domain/decider.ts';
-import { derivedIds, execute } from '../domain/execute.ts';
+import { type BirthCommand, derivedIds, type Executed, execute } from '../domain/execute.ts';
 import type { Product } from '../domain/products.ts';
 import { isStkError, StkError } from '../errors.ts';
 import type { Actor, EventLog } from '../log/mod.ts';
@@ -193,42 +193,58 @@ export function planReport(
 }
 
 /**
- * Writes a planned batch through the write path. The agent's own commit goes first, at the
- * version its record was read at: if the agent was revoked in between, the decider refuses it on
- * the re-read and the whole batch is refused before any other write. The new aggregates follow in
- * parallel; one that already exists was created by an earlier try of this very batch.
- * Returns the highest log position written (for read-your-writes) and the number of events.
+ * Writes a planned batch as **one** commit through the write path: the agent's own events, with
+ * every new aggregate (alert, finding, scan run, evidence) born in the same message
+ * (`src/log/births.ts`) — one JetStream publish per report, atomic: the batch is stored whole or
+ * not at all.
+ *
+ * The commit goes on the agent's subject at the version its record was read at: if the agent was
+ * revoked in between, the server refuses the publish, the decider refuses it on the re-read, and
+ * nothing is written. A batch with nothing for the agent itself goes into the commit that creates
+ * its first new aggregate (under an id derived from the batch), with the others born there.
+ *
+ * A retry of the batch writes nothing twice: within the stream's duplicate window the message id
+ * (derived from the batch) answers with the original commit; later, a batch whose commit is the
+ * agent's newest (an agent resending the batch whose answer it lost, before any other) is
+ * answered from it, and a batch without agent events finds its first aggregate already created.
+ * Returns the log position written (for read-your-writes) and the number of events.
  */
 export async function writeReport(
   log: EventLog,
   agent: AgentRecord,
   plan: { own: ReportWrite | null; created: ReportWrite[] },
-): Promise<{ position: number; events: number }> {
+): Promise<{ position: number; events: number; duplicate: boolean; agentHead?: { version: number; position: number; msgId: string } }> {
   const actor: Actor = { kind: 'agent', id: agent.agentId };
   const target = (id: string) => ({ tenant: agent.tenant, id });
-  let position = 0;
-  let count = 0;
+  const births = (ws: ReportWrite[]): BirthCommand[] =>
+    ws.map((w) => ({ decider: w.decider as Decider<unknown, unknown>, command: w.command, seed: w.id, eventIds: w.eventIds }));
+  let r: Executed;
   if (plan.own) {
-    const r = await agentWrite(() =>
-      execute(log, target(plan.own!.id), agentDecider, plan.own!.command as AgentLifecycleCommand, {
+    const own = plan.own;
+    if (agent.lastMsgId !== undefined && agent.lastMsgId === own.eventIds(0)) return { position: agent.position ?? 0, events: 0, duplicate: true };
+    r = await agentWrite(() =>
+      execute(log, target(own.id), agentDecider, own.command as AgentLifecycleCommand, {
         actor,
-        eventIds: plan.own!.eventIds,
-        known: { version: agent.version, state: { exists: true, revoked: false } },
+        eventIds: own.eventIds,
+        known: { version: agent.version, state: { exists: true, revoked: false }, ...(agent.position !== undefined ? { position: agent.position } : {}) },
+        births: births(plan.created),
       }),
     );
-    position = r.position;
-    count += r.events.length;
+  } else {
+    const [first, ...rest] = plan.created;
+    if (!first) return { position: 0, events: 0, duplicate: false };
+    r = await execute(log, target(first.id), first.decider as Decider<unknown, unknown>, first.command, {
+      actor,
+      eventIds: first.eventIds,
+      known: 'new',
+      idempotent: true,
+      births: births(rest),
+    });
   }
-  const results = await Promise.all(
-    plan.created.map((w) =>
-      execute(log, target(w.id), w.decider as Decider<unknown, unknown>, w.command, { actor, eventIds: w.eventIds, known: 'new', idempotent: true }),
-    ),
-  );
-  for (const r of results) {
-    position = Math.max(position, r.position);
-    count += r.events.length;
-  }
-  return { position, events: count };
+  const events = r.events.length + r.born.reduce((n, b) => n + b.events.length, 0);
+  // The agent's new head, for the views that hold it (the next report expects it).
+  const agentHead = plan.own && r.position > 0 ? { version: r.version, position: r.position, msgId: plan.own.eventIds(0) } : undefined;
+  return { position: r.position, events, duplicate: r.duplicate, ...(agentHead ? { agentHead } : {}) };
 }
 
 /**

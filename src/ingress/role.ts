@@ -14,9 +14,7 @@ import type { Runtime, Started } from '../runtime.ts';
 import { buildIngressApp } from './app.ts';
 import type { IngressDeps } from './deps.ts';
 import type { TenantGate } from './identity.ts';
-import { AgentCommandOutbox } from './outbox.ts';
-import { SettingsView } from './settings-view.ts';
-import { TenantView } from './tenants.ts';
+import { IngressViews } from './views.ts';
 import { ensureTelemetryStream } from '../telemetry/ensure.ts';
 import type { TelemetryStreamOptions } from '../telemetry/stream.ts';
 
@@ -44,6 +42,12 @@ export interface IngressOptions {
   telemetryStream?: TelemetryStreamOptions;
   /** Largest evidence upload. @defaultValue 64 MiB */
   evidenceMaxBytes?: number;
+  /** At most one check of how far the log goes per this many ms, shared by every request. @defaultValue 10 */
+  freshnessIntervalMs?: number;
+  /** Long-polls held at once; more wait no longer than an answer. @defaultValue 100000 */
+  maxWaiting?: number;
+  /** Connections open at once; more are refused. @defaultValue no limit */
+  maxConnections?: number;
 }
 
 /** A listening ingress. */
@@ -51,6 +55,8 @@ export interface Ingress extends Started {
   url: string;
   app: FastifyInstance;
   ca: InstallCa;
+  /** Its in-memory views: agents held, long-polls waiting, checks of the log sent. */
+  views: IngressViews;
 }
 
 /**
@@ -63,22 +69,24 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   const tls = await ca.issueServerCertificate([o.host]);
   const tokens = o.tokens ?? (await ConsistencyTokens.open(o.log.streams));
   await ensureTelemetryStream(o.log.streams, o.telemetryStream ?? {}, o.logger);
-  const outbox = new AgentCommandOutbox(o.log, o.logger.child({ component: 'command-outbox' }));
-  const settings = new SettingsView(o.log, o.logger.child({ component: 'settings-view' }));
-  const view = o.tenants ? null : new TenantView(o.log, o.logger.child({ component: 'tenant-view' }));
-  const tenants = o.tenants ?? view!;
+  const views = new IngressViews(o.log, o.logger.child({ component: 'ingress-views' }), {
+    ...(o.freshnessIntervalMs !== undefined ? { freshnessIntervalMs: o.freshnessIntervalMs } : {}),
+  });
+  const tenants = o.tenants ?? views;
   let app: FastifyInstance;
   try {
-    await outbox.start();
-    await settings.start();
-    await view?.start();
+    await views.start();
     app = await buildIngressApp(
       {
         log: o.log,
         issuer,
         tenants,
-        outbox,
-        settings,
+        outbox: views.outbox,
+        settings: views.settings,
+        agents: views.agents,
+        waiters: views.waiters,
+        maxWaiting: o.maxWaiting ?? 100_000,
+        ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
         evidence: new EvidenceStore(o.log.streams, { replicas: o.telemetryStream?.replicas ?? 1 }),
         evidenceMaxBytes: o.evidenceMaxBytes ?? 64 * 1024 * 1024,
         tokens,
@@ -93,9 +101,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     );
     await app.listen({ host: o.host, port: o.port });
   } catch (err) {
-    await outbox.close();
-    await settings.close();
-    await view?.close();
+    await views.close();
     await issuer.close();
     throw err;
   }
@@ -108,11 +114,12 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     url,
     app,
     ca,
+    views,
     async close() {
+      // Long-polls answer first, so closing the server does not wait out their time.
+      views.waiters.close();
       await app.close();
-      await outbox.close();
-      await settings.close();
-      await view?.close();
+      await views.close();
       await issuer.close();
     },
   };
@@ -133,6 +140,9 @@ export async function startIngressRole(rt: Runtime): Promise<Ingress> {
     certValidityDays: o.certValidityDays,
     enrollRateLimit: { max: o.enrollPerMinute, timeWindowMs: 60_000 },
     issuerThreads: o.issuerThreads,
+    maxWaiting: o.maxWaiting,
+    maxConnections: o.maxConnections,
+    freshnessIntervalMs: o.freshnessMs,
     backpressure: new LagMonitor(rt.streams, bounds, { refreshMs }),
     tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
     telemetryStream: { replicas: rt.config.replicas, maxAgeMs: rt.config.telemetry.maxAgeMs, maxBytes: rt.config.telemetry.maxBytes },

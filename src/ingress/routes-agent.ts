@@ -7,12 +7,14 @@ import { ACTIONS } from '../domain/products.ts';
 import type { Actor } from '../domain/events.ts';
 import { isStkError, StkError } from '../errors.ts';
 import type { IngressDeps } from './deps.ts';
-import { authenticateAgent, type AgentIdentity } from './identity.ts';
+import { admitted, authenticateAgent, type AgentIdentity } from './identity.ts';
+import type { OutboxCommand } from './outbox.ts';
 import { agentWrite, planReport, writeReport, type ReportBatch } from './report.ts';
 import {
   commandParams,
-  commandsQuery,
+  commandsPollQuery,
   ENROLL_MAX_BODY_BYTES,
+  LONG_POLL_MAX_S,
   REPORT_MAX_BODY_BYTES,
   RESULT_MAX_BODY_BYTES,
   renewBody,
@@ -31,19 +33,47 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
     const plan = planReport(agent, agent.products, req.body);
     if (!plan.ok) throw plan.error;
     const written = await writeReport(log, agent, plan);
+    if (written.agentHead) deps.agents?.wrote(agent.tenant, agent.agentId, written.agentHead);
     deps.metrics?.inc('stockade_ingress_report_events_total', 'Agent report events accepted by this ingress', {}, req.body.events.length);
     return reply.status(202).send({ accepted: req.body.events.length, consistencyToken: deps.tokens.issue(agent.tenant, written.position) });
   });
 
-  app.get<{ Querystring: { agentId?: string } }>('/commands', { schema: { querystring: commandsQuery } }, async (req) => {
-    const agent = await authenticateAgent(req, log, tenants, req.query.agentId, deps.now);
-    const now = (deps.now?.() ?? new Date()).toISOString();
+  app.get<{ Querystring: { agentId?: string; wait?: string } }>('/commands', { schema: { querystring: commandsPollQuery } }, async (req) => {
+    let agent = await authenticateAgent(req, log, tenants, req.query.agentId, deps.now);
     // A command whose product was switched off after it was dispatched waits until it is on again;
     // one past its expiry is never handed out (the lifecycle role records it as expired).
-    const open = (await deps.outbox.pendingFor(agent.tenant, agent.agentId)).filter((c) => {
-      const product = ACTIONS[c.action];
-      return (!product || agent.products.includes(product)) && !isExpired(c.expiresAt, now);
-    });
+    const nowIso = (): string => (deps.now?.() ?? new Date()).toISOString();
+    const openFor = (a: AgentIdentity, all: OutboxCommand[]): OutboxCommand[] => {
+      const now = nowIso();
+      return all.filter((c) => {
+        const product = ACTIONS[c.action];
+        return (!product || a.products.includes(product)) && !isExpired(c.expiresAt, now);
+      });
+    };
+    // authenticateAgent brought the views up to the log (or the outbox is brought up here): what
+    // the outbox holds now is current.
+    if (!tenants.agentAndTenant) await deps.outbox.current();
+    let open = openFor(agent, deps.outbox.known(agent.tenant, agent.agentId));
+    const waitMs = Math.min(Number(req.query.wait ?? 0), LONG_POLL_MAX_S) * 1000;
+    const waiters = deps.waiters;
+    if (open.length === 0 && waitMs > 0 && waiters && tenants.knownAgentAndTenant && waiters.size < (deps.maxWaiting ?? 100_000)) {
+      // Held until a command for this agent arrives, the agent or its tenant changes, the wait
+      // ends or the agent goes away: an idle agent costs one request per wait, not one per poll.
+      const socket = req.raw.socket;
+      const why = await waiters.wait(agent.tenant, agent.agentId, waitMs, (cb) => {
+        socket.once('close', cb);
+        return () => socket.off('close', cb);
+      });
+      if (why === 'closed' && socket.destroyed) return { commands: [] };
+      if (why !== 'timeout') {
+        // Woken by a record the views applied: they are at least that fresh, no further check needed.
+        agent = admitted(await tenants.knownAgentAndTenant(agent.tenant, agent.agentId));
+        open = openFor(agent, deps.outbox.known(agent.tenant, agent.agentId));
+      }
+    }
+    const now = nowIso();
+    // Sealed arguments are read for meaning here, right before they are handed out.
+    open = await deps.outbox.reveal(open);
     // The first pull records the delivery (the audit trail shows when the agent got it); a
     // command stays in the answer until its result is posted, so a crash between pull and run
     // loses nothing. The agent runs each id once.
@@ -125,15 +155,24 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
       now,
       ...(deps.certValidityDays ? { validityDays: deps.certValidityDays } : {}),
     });
-    await agentWrite(() =>
+    const renewed = await agentWrite(() =>
       execute(
         log,
         { tenant: agent.tenant, id: agent.agentId },
         agentDecider,
         { kind: 'renew', certificate: { certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString() } },
-        { actor: actorOf(agent), known: { version: agent.version, state: { exists: true, revoked: agent.revoked } } },
+        {
+          actor: actorOf(agent),
+          known: {
+            version: agent.version,
+            state: { exists: true, revoked: agent.revoked },
+            ...(agent.position !== undefined ? { position: agent.position } : {}),
+          },
+        },
       ),
     );
+    if (renewed.position > 0)
+      deps.agents?.wrote(agent.tenant, agent.agentId, { version: renewed.version, position: renewed.position, msgId: renewed.events[0]!.id });
     req.log.info({ tenant: agent.tenant, agentId: agent.agentId, keyType: cert.keyType }, 'agent certificate renewed');
     return { agentId: agent.agentId, certificate: cert.pem, caCertificate: deps.issuer.ca.certificatePem };
   });

@@ -137,6 +137,16 @@ export const commandsQuery = {
   properties: { agentId },
 } as const;
 
+/** Longest a command poll is held open (`?wait=`, seconds). */
+export const LONG_POLL_MAX_S = 30;
+
+/** `GET /commands`: `wait` holds the poll open until a command arrives, at most that many seconds (capped at 30). */
+export const commandsPollQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { agentId, wait: { type: 'string', pattern: '^[0-9]{1,4}$' } },
+} as const;
+
 export const commandParams = {
   type: 'object',
   additionalProperties: false,

@@ -1,8 +1,7 @@
 import { AGENT_CONFIG, AgentConfigEvents, type AgentConfigSet, TENANT_SCOPE_ID } from '../../commands/agent-config/events.ts';
 import { type CollectionSettings, effectiveSettings, type SettingsOverride } from '../domain/agent-config.ts';
-import type { EventLog, LogRecord } from '../log/mod.ts';
-import type { Logger } from '../logger.ts';
-import { AggregateFeed } from './feed.ts';
+import type { LogRecord } from '../log/mod.ts';
+import type { IngressFeed } from './feed.ts';
 
 /**
  * The ingress's view of collection settings (`agent-config` aggregates of every tenant), in
@@ -11,25 +10,23 @@ import { AggregateFeed } from './feed.ts';
  * asks for its configuration is in that answer.
  */
 export class SettingsView {
-  readonly #feed: AggregateFeed;
+  readonly #feed: IngressFeed;
   readonly #tenants = new Map<string, SettingsOverride>();
   readonly #agents = new Map<string, SettingsOverride>();
 
-  constructor(log: EventLog, logger: Logger) {
-    this.#feed = new AggregateFeed(log, logger, AGENT_CONFIG, (r) => this.#apply(r));
-  }
-
-  start(): Promise<void> {
-    return this.#feed.start();
-  }
-
-  close(): Promise<void> {
-    return this.#feed.close();
+  constructor(feed: IngressFeed) {
+    this.#feed = feed;
+    feed.add({ replayed: [AGENT_CONFIG], apply: (r) => this.#apply(r) });
   }
 
   /** The settings one agent runs with now: defaults, its tenant's, its own. */
   async settingsFor(tenant: string, agentId: string): Promise<CollectionSettings> {
     await this.#feed.current();
+    return this.known(tenant, agentId);
+  }
+
+  /** The same as the view holds it now, without bringing the view up to the log first. */
+  known(tenant: string, agentId: string): CollectionSettings {
     return effectiveSettings(this.#tenants.get(tenant) ?? null, this.#agents.get(`${tenant}/${agentId}`) ?? null);
   }
 

@@ -1,10 +1,9 @@
 import type { Product } from '../domain/products.ts';
-import type { EventLog, LogRecord } from '../log/mod.ts';
-import type { Logger } from '../logger.ts';
+import type { LogRecord } from '../log/mod.ts';
 import { lookupOf, secretMatches } from '../tenancy/secrets.ts';
 import { acceptsEmptySecret, tenantDecider, type TenantState } from '../../commands/tenants/decider.ts';
 import { DEFAULT_TENANT, TENANT, TenantEvents, type SecretSet } from '../../commands/tenants/events.ts';
-import { AggregateFeed } from './feed.ts';
+import type { IngressFeed } from './feed.ts';
 import type { TenantGate } from './identity.ts';
 
 /**
@@ -12,27 +11,25 @@ import type { TenantGate } from './identity.ts';
  * the tenants domain's own `evolve`) and its current enrollment secret hash, in memory, fed by the
  * `tenant` aggregates of the log. Tenants are few and small, so the whole set fits.
  *
- * Each question first brings the view up to the log (one round trip), so a suspension, a product
- * switched off or a rotated secret holds from the very next agent request, at every ingress.
- * Only hashes are held: the secrets themselves exist nowhere on the server.
+ * Each question first brings the view up to the log (`IngressFeed.current`: a check shared by
+ * concurrent requests), so a suspension, a product switched off or a rotated secret holds from the
+ * very next agent request, at every ingress. Only hashes are held: the secrets themselves exist
+ * nowhere on the server.
  */
-export class TenantView implements TenantGate {
-  readonly #feed: AggregateFeed;
+export class TenantView implements Pick<TenantGate, 'verifyEnrollSecret' | 'tenantState'> {
+  readonly #feed: IngressFeed;
   readonly #states = new Map<string, TenantState>();
   /** Lookup part of each tenant's current secret → tenant and hash. A rotation replaces the entry. */
   readonly #secrets = new Map<string, { tenant: string; hash: string }>();
   readonly #lookupOfTenant = new Map<string, string>();
 
-  constructor(log: EventLog, logger: Logger) {
-    this.#feed = new AggregateFeed(log, logger, TENANT, (r) => this.#apply(r));
-  }
+  readonly #onChange: (tenant: string) => void;
 
-  start(): Promise<void> {
-    return this.#feed.start();
-  }
-
-  close(): Promise<void> {
-    return this.#feed.close();
+  /** `onChange` is told of every change of a tenant (the long-polls of its agents look again). */
+  constructor(feed: IngressFeed, onChange: (tenant: string) => void = () => {}) {
+    this.#feed = feed;
+    this.#onChange = onChange;
+    feed.add({ replayed: [TENANT], apply: (r) => this.#apply(r) });
   }
 
   async verifyEnrollSecret(secret: string): Promise<{ tenant: string; suspended: boolean } | null> {
@@ -51,6 +48,11 @@ export class TenantView implements TenantGate {
 
   async tenantState(tenant: string): Promise<{ suspended: boolean; products: readonly Product[] } | null> {
     await this.#feed.current();
+    return this.known(tenant);
+  }
+
+  /** The tenant as the view holds it now, without bringing the view up to the log first. */
+  known(tenant: string): { suspended: boolean; products: readonly Product[] } | null {
     const s = this.#states.get(tenant);
     return s?.exists ? { suspended: s.suspended, products: s.products } : null;
   }
@@ -73,5 +75,6 @@ export class TenantView implements TenantGate {
       }
     }
     this.#states.set(r.tenant, state);
+    this.#onChange(r.tenant);
   }
 }

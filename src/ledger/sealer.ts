@@ -45,6 +45,13 @@ export interface SealerOptions extends CheckpointTargets {
   witnesses?: WitnessPusher | null;
   /** Told, for every block stored, how long its oldest entry waited since it was stored in EVENTS. */
   onSealed?: (lagSeconds: number) => void;
+  /**
+   * Fed by a `SealerGroup`'s one consumer (`take`) instead of a consumer of its own: this sealer
+   * acks nothing and never restarts a consumer; the group does both, from `sealedBelow`.
+   */
+  shared?: boolean;
+  /** With `shared`: told whenever the sealed floor may have moved (a block was stored). */
+  onFloor?: () => void;
 }
 
 interface Pending {
@@ -148,8 +155,10 @@ export class Sealer {
     await o.streams.ensureStream(ledgerStreamSpec({ replicas: o.replicas ?? 1 }));
     const sealer = new Sealer(o);
     await publishKeyRecords(o.streams, o.keyring, sealer.#log);
-    await sealer.#openConsumer();
-    sealer.#loop = sealer.#run();
+    if (!o.shared) {
+      await sealer.#openConsumer();
+      sealer.#loop = sealer.#run();
+    }
     let tick = 0;
     sealer.#floorTimer = setInterval(() => {
       sealer.#advanceFloor();
@@ -194,7 +203,33 @@ export class Sealer {
 
   /** Undelivered records on the sealer's consumer (the part of the lag not yet read). */
   async backlog(): Promise<number> {
+    if (this.#o.shared) return 0;
     return (await this.#streams.consumer(EVENTS_STREAM, this.#o.consumerName))?.pending ?? 0;
+  }
+
+  /**
+   * With `shared`: takes one delivery of the group's consumer, in stream order. Synchronous when
+   * the record's chain is held; otherwise resolves once the chain is read from LEDGER (retried,
+   * never skipped), and the group must wait for it before handing the next record.
+   */
+  take(m: Delivery): void | Promise<void> {
+    const chain = this.#ready(m);
+    if (chain) this.#append(chain, m);
+    else if (chain === null) return this.#takeRetrying(m);
+  }
+
+  /**
+   * With `shared`: the highest sequence ≤ `upTo` such that every record this sealer was given
+   * at or below it is in a stored block (`upTo`: the last record the group has handed out).
+   */
+  sealedBelow(upTo: number): number {
+    let floor = upTo;
+    for (const c of this.#chains.values()) if (c.pending.length && !c.refused) floor = Math.min(floor, c.pending[0]!.seq - 1);
+    if (this.#loading.size) {
+      const oldestUnacked = this.#unacked[0];
+      if (oldestUnacked) floor = Math.min(floor, oldestUnacked.seq - 1);
+    }
+    return floor;
   }
 
   get counters(): { entries: number; blocks: number } {
@@ -600,7 +635,8 @@ export class Sealer {
     const floor = this.#sealedThrough();
     let last: Delivery | null = null;
     while (this.#unacked.length && this.#unacked[0]!.seq <= floor) last = this.#unacked.shift()!;
-    if (last) last.ack();
+    if (last && !this.#o.shared) last.ack();
+    if (last) this.#o.onFloor?.();
     if (this.#sealedWaiters.length) {
       const through = this.#sealedThrough();
       const due = this.#sealedWaiters.filter((w) => w.seq <= through);

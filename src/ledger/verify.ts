@@ -5,7 +5,7 @@ import { openNote } from '../transparency/mod.ts';
 import { ChainCheck, type BreakKind, type ChainCheckContext, type TenantReport } from './chaincheck.ts';
 import { tenantNoteVerifier, type NoteCheckpoint } from './checkpoint.ts';
 import { CHECKPOINT_SUBJECT_PREFIX, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, checkpointSubject, ledgerSubject } from './format.ts';
-import { sealerConsumerName } from './group.ts';
+import { SEALER_BUCKET, sealerConsumerName } from './group.ts';
 import { keyIdOf } from './keys.ts';
 import { loadKeyWindows, type KeyReport } from './keywindows.ts';
 
@@ -180,9 +180,12 @@ function savedCheckpoint(
 }
 
 /**
- * How far the sealers say they have sealed: the ack floor of each partition's sealer consumer
- * (key = partition) and of a single-sealer consumer covering every partition (key -1). A record
- * at or below its floor that no block holds was sealed once and its block is gone.
+ * How far the sealers say they have sealed: each partition's floor in the sealer workers' KV
+ * bucket (`floor.p<p>`: every record of p at or below it is in a stored block), the ack floor of a
+ * consumer named after the partition (a worker's one consumer is acked up to the lowest floor of
+ * the partitions it holds, and that name's partition is one of them) and of a single-sealer
+ * consumer covering every partition (key -1). A record at or below its floor that no block holds
+ * was sealed once and its block is gone.
  */
 async function sealedFloors(streams: Streams, tenants: string[] | null): Promise<Map<number, number>> {
   const partitions = tenants ? [...new Set(tenants.filter((t) => isValidId('tenant', t)).map((t) => partitionOf(t)))] : [...Array(EVENT_PARTITIONS).keys()];
@@ -191,8 +194,18 @@ async function sealedFloors(streams: Streams, tenants: string[] | null): Promise
   await Promise.all(
     names.map(async ([p, name]) => {
       const c = await streams.consumer(EVENTS_STREAM, name).catch(() => null);
-      if (c) out.set(p, c.ackFloor);
+      if (c) out.set(p, Math.max(out.get(p) ?? 0, c.ackFloor));
     }),
   );
+  const kv = await streams.bucket(SEALER_BUCKET, { existing: true }).catch(() => null);
+  if (kv) {
+    await Promise.all(
+      partitions.map(async (p) => {
+        const entry = await kv.get(`floor.p${p}`).catch(() => null);
+        const floor = entry?.operation === 'PUT' ? Number(entry.string()) : Number.NaN;
+        if (Number.isInteger(floor) && floor > 0) out.set(p, Math.max(out.get(p) ?? 0, floor));
+      }),
+    );
+  }
   return out;
 }

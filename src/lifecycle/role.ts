@@ -1,3 +1,4 @@
+import { IngressFeed } from '../ingress/feed.ts';
 import { AgentCommandOutbox } from '../ingress/outbox.ts';
 import { replayDestructions } from '../privacy/destructions.ts';
 import type { Runtime, Started } from '../runtime.ts';
@@ -29,8 +30,10 @@ export async function startLifecycleRole(rt: Runtime): Promise<Started> {
     const n = await replayDestructions(rt.log, keys);
     logger.info({ destructions: n }, 'recorded key destructions enforced');
   }
-  const outbox = new AgentCommandOutbox(rt.log, logger);
-  await outbox.start();
+  // The unanswered commands, read from the log like the ingress reads them.
+  const feed = new IngressFeed(rt.log, logger);
+  const outbox = new AgentCommandOutbox(feed, rt.log);
+  await feed.start();
   const targets = RETENTION_TARGETS.map((t) => t(rt));
   let last: { at: string; error?: string } | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -62,7 +65,7 @@ export async function startLifecycleRole(rt: Runtime): Promise<Started> {
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
-      await outbox.close();
+      await feed.close();
     },
   };
 }

@@ -4,8 +4,11 @@ export type { Actor, ActorKind, EventEnvelope, NewEvent, StreamId } from '../dom
 import type { EventEnvelope, StreamId } from '../domain/events.ts';
 
 /**
- * One stored message of the EVENTS stream: a commit of one or more events of one aggregate,
- * written atomically. `raw` is the exact stored body, which the ledger hashes.
+ * One stored message of the EVENTS stream: a commit of one or more events of one aggregate (the
+ * subject's), written atomically, and possibly the first events of aggregates born in it
+ * (`src/log/births.ts`). `raw` is the exact stored body, which the ledger hashes. A reader that
+ * cares which aggregate an event belongs to reads the event's own `aggregate`, or splits the
+ * record with `commitsOf`.
  */
 export interface LogRecord {
   /** Stream sequence of the message: the global position. */
@@ -15,16 +18,23 @@ export interface LogRecord {
   aggregate: { type: string; id: string };
   /** `Nats-Msg-Id` of the message (the first event's id). */
   msgId: string;
-  /** Aggregate version after this commit. */
+  /** Version of the subject's aggregate after this commit. */
   version: number;
   /** Time the server stored the message. */
   storedAt: Date;
+  /** Every event of the commit: the subject's aggregate's first, then those of the aggregates born in it. */
   events: EventEnvelope[];
   raw: Uint8Array;
 }
 
 /** Body format version of a record; bumped only with a reader for the old one. */
 export const RECORD_FORMAT = 1;
+/**
+ * Body format of a commit that carries births: the same shape, but events may belong to other
+ * aggregates than the subject's. A reader that knew only format 1 would take them for the
+ * subject's own, so it refuses such a record instead.
+ */
+export const RECORD_FORMAT_BIRTHS = 2;
 
 interface RecordBody {
   format: number;
@@ -34,8 +44,8 @@ interface RecordBody {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function encodeRecord(events: EventEnvelope[]): Uint8Array {
-  const body: RecordBody = { format: RECORD_FORMAT, events };
+export function encodeRecord(events: EventEnvelope[], format: number = RECORD_FORMAT): Uint8Array {
+  const body: RecordBody = { format, events };
   return encoder.encode(JSON.stringify(body));
 }
 
@@ -47,7 +57,7 @@ export function decodeRecordBody(raw: Uint8Array, where: Record<string, unknown>
   } catch (err) {
     throw new StkError('STK_ERR_LOG_CORRUPT_RECORD', 'event record is not JSON', where, { cause: err });
   }
-  if (!body || body.format !== RECORD_FORMAT || !Array.isArray(body.events) || body.events.length === 0) {
+  if (!body || (body.format !== RECORD_FORMAT && body.format !== RECORD_FORMAT_BIRTHS) || !Array.isArray(body.events) || body.events.length === 0) {
     throw new StkError('STK_ERR_LOG_CORRUPT_RECORD', 'event record has an unknown format', where);
   }
   return body.events;
@@ -102,6 +112,39 @@ export function aggregateTypeFilter(aggregateType: string): string {
 /** Subject filter for all records of one partition. */
 export function partitionFilter(partition: number): string {
   return `ev.${partition}.>`;
+}
+
+/**
+ * A record as one commit per aggregate: the subject's own events first (when it has any), then one
+ * part for each aggregate born in it, each with that aggregate, its events, its version and its own
+ * subject. A record without births is returned as it is.
+ */
+export function commitsOf(r: LogRecord): LogRecord[] {
+  const events = r.events;
+  let mixed = false;
+  for (let i = 0; i < events.length && !mixed; i++) {
+    const a = events[i]!.aggregate;
+    mixed = a.type !== r.aggregate.type || a.id !== r.aggregate.id;
+  }
+  if (!mixed) return [r];
+  const parts = new Map<string, LogRecord>();
+  for (const e of events) {
+    const key = `${e.aggregate.type}.${e.aggregate.id}`;
+    let part = parts.get(key);
+    if (!part) {
+      const own = e.aggregate.type === r.aggregate.type && e.aggregate.id === r.aggregate.id;
+      part = {
+        ...r,
+        subject: own ? r.subject : eventSubject({ tenant: r.tenant, aggregateType: e.aggregate.type, aggregateId: e.aggregate.id }),
+        aggregate: e.aggregate,
+        events: [],
+      };
+      parts.set(key, part);
+    }
+    part.events.push(e);
+    part.version = e.version;
+  }
+  return [...parts.values()];
 }
 
 /** Splits a record subject into its parts; the inverse of eventSubject. */

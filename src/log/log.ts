@@ -1,7 +1,11 @@
 import { StkError } from '../errors.ts';
-import { assertId, newId } from '../ids.ts';
+import { assertId, isValidId, newId } from '../ids.ts';
+import { birthPlace, bornId } from './births.ts';
 import {
   ALL_EVENTS,
+  RECORD_FORMAT,
+  RECORD_FORMAT_BIRTHS,
+  commitsOf,
   decodeRecordBody,
   encodeRecord,
   eventSubject,
@@ -25,10 +29,28 @@ export type ExpectedVersion = number | 'no_stream' | 'any';
 
 export interface AppendOptions {
   expectedVersion: ExpectedVersion;
+  /**
+   * Stream position of the aggregate's newest commit on its own subject, as the caller knows it
+   * together with `expectedVersion` (0: none yet): spares the lookup of the head. A stale value
+   * costs one refused publish and a lookup, never a wrong write — the server checks it.
+   */
+  knownPosition?: number;
+  /**
+   * Aggregates born in this commit (`src/log/births.ts`): each gets an id made from this aggregate,
+   * the time and its `seed`, and its events ride in the same message, after this aggregate's.
+   */
+  births?: Birth[];
   /** Actor for events that do not name one. @defaultValue system */
   actor?: Actor;
   correlationId?: string | null;
   causationId?: string | null;
+}
+
+/** A new aggregate born in another's commit: its type, the seed that tells it apart there, its first events. */
+export interface Birth {
+  aggregateType: string;
+  seed: string;
+  events: NewEvent[];
 }
 
 /** A successful append. A retried append of the same event ids returns the original with `duplicate`. */
@@ -37,7 +59,10 @@ export interface Appended {
   position: number;
   /** Aggregate version after the append. */
   version: number;
+  /** This aggregate's events. */
   events: EventEnvelope[];
+  /** The aggregates born in the commit, in the order of `births` (of the original commit, for a duplicate). */
+  born: Array<{ aggregateId: string; aggregateType: string; version: number; events: EventEnvelope[] }>;
   duplicate: boolean;
 }
 
@@ -60,7 +85,7 @@ export interface EventLogOptions extends EventsStreamOptions {
   /** Seals personal fields at append; the log's own reads (aggregates, last commits) reveal them. */
   fields?: FieldSealer;
   upcasters?: Upcasters;
-  /** Aggregates whose (version, position) are remembered to skip a read before appending. @defaultValue 10000 */
+  /** Aggregates whose (version, position) are remembered to skip a read before appending. @defaultValue 100000 */
   versionCacheSize?: number;
   /** Clock for events that do not bring their time. */
   now?: () => Date;
@@ -96,6 +121,8 @@ export class EventLog {
   readonly #retryMs: number;
   readonly #now: () => Date;
   readonly #heads = new Map<string, Head>();
+  /** Births found by a scan (a born aggregate's first events never change), by the born aggregate's subject. */
+  readonly #births = new Map<string, FoundBirth>();
   readonly #cacheSize: number;
   readonly #onAppend: ((seconds: number) => void) | undefined;
   readonly #fields: FieldSealer | undefined;
@@ -105,7 +132,7 @@ export class EventLog {
     this.upcasters = o.upcasters ?? new Upcasters();
     this.#retryMs = o.transientRetryMs ?? 5000;
     this.#now = o.now ?? (() => new Date());
-    this.#cacheSize = o.versionCacheSize ?? 10_000;
+    this.#cacheSize = o.versionCacheSize ?? 100_000;
     this.#onAppend = o.onAppend;
     this.#fields = o.fields;
   }
@@ -139,11 +166,21 @@ export class EventLog {
     validateStream(stream);
     if (events.length === 0) throw new StkError('STK_ERR_VALIDATION', 'append needs at least one event', { ...stream });
     for (const e of events) if (e.id !== undefined) assertId('token', e.id, 'event id');
+    const births = o.births ?? [];
+    for (const b of births) {
+      assertId('aggregateType', b.aggregateType, 'aggregate type');
+      if (b.events.length === 0) throw new StkError('STK_ERR_VALIDATION', 'a birth needs at least one event', { ...stream, aggregateType: b.aggregateType });
+      for (const e of b.events) if (e.id !== undefined) assertId('token', e.id, 'event id');
+    }
     const subject = eventSubject(stream);
     const ids = events.map((e) => e.id ?? newId());
+    const bornIds = births.map((b) => b.events.map((e) => e.id ?? newId()));
     const t0 = this.#onAppend ? performance.now() : 0;
 
-    let head = await this.#expectedHead(subject, o.expectedVersion);
+    let head =
+      typeof o.expectedVersion === 'number' && o.knownPosition !== undefined
+        ? { version: o.expectedVersion, position: o.knownPosition }
+        : await this.#expectedHead(subject, o.expectedVersion, stream);
     // Two attempts at most: the second only when the cached head was stale but the caller's
     // expectation still holds against the server's truth.
     for (let attempt = 0; ; attempt++) {
@@ -168,9 +205,30 @@ export class EventLog {
         data: e.data,
       }));
       const version = head.version + envelopes.length;
-      const stored = this.#fields ? (this.#fields.sealNow?.(envelopes) ?? (await this.#fields.seal(envelopes))) : envelopes;
+      const nowMs = this.#now().getTime();
+      const born = births.map((b, bi) => {
+        const aggregateId = bornId(stream, nowMs, b.seed);
+        if (!aggregateId) throw new StkError('STK_ERR_VALIDATION', `${stream.aggregateType} ids are too long to have births`, { ...stream });
+        const bornEvents: EventEnvelope[] = b.events.map((e, i) => ({
+          id: bornIds[bi]![i]!,
+          type: e.type,
+          tenant: stream.tenant,
+          aggregate: { type: b.aggregateType, id: aggregateId },
+          version: i + 1,
+          at: e.at ?? at,
+          actor: e.actor ?? o.actor ?? SYSTEM,
+          causationId: e.causationId ?? o.causationId ?? null,
+          correlationId: e.correlationId ?? o.correlationId ?? null,
+          schema: e.schema ?? 1,
+          data: e.data,
+        }));
+        return { aggregateId, aggregateType: b.aggregateType, version: bornEvents.length, events: bornEvents };
+      });
+      // Personal fields are sealed in every event of the commit, births included.
+      const all = born.length ? [...envelopes, ...born.flatMap((b) => b.events)] : envelopes;
+      const stored = this.#fields ? (this.#fields.sealNow?.(all) ?? (await this.#fields.seal(all))) : all;
       try {
-        const body = encodeRecord(stored);
+        const body = encodeRecord(stored, born.length ? RECORD_FORMAT_BIRTHS : RECORD_FORMAT);
         const expectedLast = head.position;
         const ack = await retryTransient(
           () =>
@@ -184,15 +242,15 @@ export class EventLog {
         if (ack.duplicate) return { ok: true, value: await this.#original(ack.seq, subject, ids[0]!) };
         this.#remember(subject, { version, position: ack.seq });
         this.#onAppend?.((performance.now() - t0) / 1000);
-        return { ok: true, value: { position: ack.seq, version, events: envelopes, duplicate: false } };
+        return { ok: true, value: { position: ack.seq, version, events: envelopes, born, duplicate: false } };
       } catch (err) {
         if (isWrongLastSequence(err) && attempt === 0) {
           this.#heads.delete(subject);
-          head = await this.#head(subject);
+          head = await this.#head(subject, stream);
           if (o.expectedVersion === 'any' || head.version === o.expectedVersion) continue;
           return conflict(stream, o.expectedVersion, head.version);
         }
-        if (isWrongLastSequence(err)) return conflict(stream, o.expectedVersion, (await this.#head(subject)).version);
+        if (isWrongLastSequence(err)) return conflict(stream, o.expectedVersion, (await this.#head(subject, stream)).version);
         throw unavailable(err, 'event log append failed', { stream: EVENTS_STREAM, subject });
       }
     }
@@ -209,13 +267,25 @@ export class EventLog {
   async readAggregate(stream: StreamId, fromVersion = 1): Promise<{ events: EventEnvelope[]; version: number; position: number }> {
     validateStream(stream);
     const subject = eventSubject(stream);
-    const head = await this.#head(subject);
+    const head = await this.#head(subject, stream);
     if (head.version < fromVersion) return { events: [], version: head.version, position: head.position };
     const events: EventEnvelope[] = [];
-    await this.streams.scanEach(EVENTS_STREAM, { filter: subject, toSeq: head.position }, (m) => {
-      for (const e of this.decode(m).events) if (e.version >= fromVersion) events.push(e);
-    });
-    return { events: await this.revealEvents(events), version: head.version, position: head.position };
+    if (head.position > 0) {
+      await this.streams.scanEach(EVENTS_STREAM, { filter: subject, toSeq: head.position }, (m) => {
+        // Only this aggregate's events: a commit on its subject may carry aggregates born in it.
+        for (const e of this.decode(m).events) if (e.version >= fromVersion && isOf(e, stream)) events.push(e);
+      });
+    }
+    // A first event on its own subject past version 1 means the aggregate was born in another's commit.
+    let position = head.position;
+    if ((events[0]?.version ?? head.version + 1) > fromVersion) {
+      const birth = await this.#birth(stream);
+      if (birth) {
+        events.unshift(...birth.events.filter((e) => e.version >= fromVersion));
+        position ||= birth.position;
+      }
+    }
+    return { events: await this.revealEvents(events), version: head.version, position };
   }
 
   /** The events with their personal fields readable (or marked erased); as they are when the log seals nothing. */
@@ -229,11 +299,17 @@ export class EventLog {
     return { ...r, events: await this.#fields.reveal(r.events) };
   }
 
-  /** The newest commit of one aggregate (one direct get), or null when it has none. */
+  /**
+   * The newest commit of one aggregate (one direct get), or null when it has none: only this
+   * aggregate's part of it, and for an aggregate born in another's commit with no commit of its
+   * own yet, its birth.
+   */
   async lastCommit(stream: StreamId): Promise<LogRecord | null> {
     validateStream(stream);
     const m = await this.streams.last(EVENTS_STREAM, eventSubject(stream));
-    return m ? this.reveal(this.decode(m)) : null;
+    const birth = m ? null : await this.#birth(stream);
+    const part = m ? partOf(this.decode(m), stream) : birth ? partOf(birth.record, stream) : null;
+    return part ? this.reveal(part) : null;
   }
 
   /** Records of one tenant with position > `after`, up to the end of the stream when called. */
@@ -296,7 +372,9 @@ export class EventLog {
     const where = { stream: EVENTS_STREAM, position: m.seq, subject: m.subject };
     const sid = parseEventSubject(m.subject);
     const events = decodeRecordBody(m.data, where).map((e) => this.upcasters.apply(e));
-    const last = events[events.length - 1]!;
+    // The subject's aggregate's events come first; those of aggregates born in the commit follow.
+    let last = events[events.length - 1]!;
+    if (!isOf(last, sid)) for (const e of events) if (isOf(e, sid)) last = e;
     return {
       position: m.seq,
       subject: m.subject,
@@ -310,16 +388,24 @@ export class EventLog {
     };
   }
 
-  async #expectedHead(subject: string, expected: ExpectedVersion): Promise<Head> {
-    if (expected === 'no_stream' || expected === 0) return { version: 0, position: 0 };
+  async #expectedHead(subject: string, expected: ExpectedVersion, stream: StreamId): Promise<Head> {
+    // An id of the born form must not be created a second time on its own subject: its birth is looked for.
+    if ((expected === 'no_stream' || expected === 0) && !birthPlace(stream.aggregateId)) return { version: 0, position: 0 };
     const cached = this.#heads.get(subject);
     if (cached && (expected === 'any' || cached.version === expected)) return cached;
-    return this.#head(subject);
+    return this.#head(subject, stream);
   }
 
-  async #head(subject: string): Promise<Head> {
+  /** Version and own-subject position of an aggregate's newest commit; a born aggregate without commits of its own is at its birth's version, position 0. */
+  async #head(subject: string, stream: StreamId): Promise<Head> {
     const m = await this.streams.last(EVENTS_STREAM, subject);
-    if (!m) return { version: 0, position: 0 };
+    if (!m) {
+      const birth = await this.#birth(stream);
+      if (!birth) return { version: 0, position: 0 };
+      const head = { version: birth.events[birth.events.length - 1]!.version, position: 0 };
+      this.#remember(subject, head);
+      return head;
+    }
     const version = Number(m.headers?.get(VERSION_HEADER));
     if (!Number.isInteger(version) || version < 1) {
       throw new StkError('STK_ERR_LOG_CORRUPT_RECORD', `record ${m.seq} has no valid ${VERSION_HEADER}`, { position: m.seq, subject });
@@ -338,16 +424,78 @@ export class EventLog {
       throw new StkError('STK_ERR_VALIDATION', `event id ${msgId} was already used for another aggregate`, { eventId: msgId });
     }
     const r = await this.reveal(this.decode(m));
-    return { position: r.position, version: r.version, events: r.events, duplicate: true };
+    const [own, ...born] = commitsOf(r);
+    const bornParts = own!.aggregate.id === r.aggregate.id && own!.aggregate.type === r.aggregate.type ? born : [own!, ...born];
+    return {
+      position: r.position,
+      version: r.version,
+      events: r.events.filter((e) => isOf(e, r.aggregate)),
+      born: bornParts.map((p) => ({ aggregateId: p.aggregate.id, aggregateType: p.aggregate.type, version: p.version, events: p.events })),
+      duplicate: true,
+    };
+  }
+
+  /**
+   * The birth of an aggregate born in another's commit: its id names the parent and a time the
+   * commit cannot be older than (`src/log/births.ts`), so the parent's subject is scanned from
+   * there, and from its start if that finds nothing. Null when the id is not of that form or no
+   * such birth is stored. Found births are remembered: a birth never changes.
+   */
+  async #birth(stream: StreamId): Promise<FoundBirth | null> {
+    const place = birthPlace(stream.aggregateId);
+    if (!place || !isValidId('aggregateType', place.parentType)) return null;
+    const subject = eventSubject(stream);
+    const known = this.#births.get(subject);
+    if (known) return known;
+    const parent = eventSubject({ tenant: stream.tenant, aggregateType: place.parentType, aggregateId: place.parentId });
+    const needle = Buffer.from(`"${stream.aggregateId}"`);
+    const find = async (o: ScanOptions): Promise<FoundBirth | null> => {
+      for await (const m of this.streams.scan(EVENTS_STREAM, { ...o, filter: parent })) {
+        // Most of the parent's commits do not name the id at all: a byte search spares decoding them.
+        if (Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).indexOf(needle) < 0) continue;
+        const record = this.decode(m);
+        const events = record.events.filter((e) => isOf(e, stream));
+        if (events.length && events[0]!.version === 1) return { position: record.position, events, record };
+      }
+      return null;
+    };
+    const birth = (await find({ fromTime: new Date(place.notBeforeMs) })) ?? (await find({}));
+    if (birth) {
+      if (this.#births.size >= 10_000) this.#births.delete(this.#births.keys().next().value!);
+      this.#births.set(subject, birth);
+    }
+    return birth;
   }
 
   #remember(subject: string, head: Head): void {
     const known = this.#heads.get(subject);
     if (known && known.position > head.position) return;
-    // The cache only saves a read; dropping it all when full is correct and costs O(1) amortised.
-    if (this.#heads.size >= this.#cacheSize && !known) this.#heads.clear();
+    // The cache only saves a read. Re-inserting keeps the map in order of use, so when it is full
+    // the entry dropped is the one unused the longest (one agent of a large fleet, not all of them).
+    if (known) this.#heads.delete(subject);
+    else if (this.#heads.size >= this.#cacheSize) this.#heads.delete(this.#heads.keys().next().value!);
     this.#heads.set(subject, head);
   }
+}
+
+interface FoundBirth {
+  /** Stream position of the commit the aggregate was born in. */
+  position: number;
+  /** The born aggregate's first events. */
+  events: EventEnvelope[];
+  /** The whole commit. */
+  record: LogRecord;
+}
+
+function isOf(e: EventEnvelope, s: { aggregateType: string; aggregateId: string } | { type: string; id: string }): boolean {
+  return 'aggregateType' in s
+    ? e.aggregate.type === s.aggregateType && e.aggregate.id === s.aggregateId
+    : e.aggregate.type === s.type && e.aggregate.id === s.id;
+}
+
+/** The part of a record that is `stream`'s commit. */
+function partOf(r: LogRecord, stream: StreamId): LogRecord | null {
+  return commitsOf(r).find((p) => p.aggregate.type === stream.aggregateType && p.aggregate.id === stream.aggregateId) ?? null;
 }
 
 /** A delivery of a durable consumer with its decoded record; ack the delivery once the record's effects are stored. */

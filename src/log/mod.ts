@@ -11,6 +11,7 @@ export type {
   ConsumerState,
   Consumption,
   Delivery,
+  Follow,
   Headers,
   ScanOptions,
   StoredMessage,
@@ -19,3 +20,4 @@ export type {
 } from './streams.ts';
 export type { Ack, PublishOptions } from './publisher.ts';
 export { isWrongLastSequence } from './publisher.ts';
+export { CALL_KINDS, CallCounts, type CallKind } from './calls.ts';

@@ -20,6 +20,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { StkError } from '../errors.ts';
+import { CallCounts } from './calls.ts';
 import { AckPublisher, type Ack, type PublishOptions } from './publisher.ts';
 import { isTransient, retryTransient } from './retry.ts';
 
@@ -96,8 +97,8 @@ export interface StreamState {
 /** A durable consumer as Stockade's workers configure it. */
 export interface ConsumerSpec {
   name: string;
-  /** Server-side subject filter. */
-  filter: string;
+  /** Server-side subject filter; none (`''` or absent): every message, which the server need not evaluate. */
+  filter?: string;
   /** `all`: acking a message acks every one before it (one ack per batch). */
   ackPolicy: 'all' | 'explicit';
   ackWaitMs: number;
@@ -175,8 +176,10 @@ export class Streams {
   readonly #publisher: AckPublisher;
   readonly #retryMs: number;
   readonly #consumerRetryMs: number;
+  /** Every call this door (and the doors made from it) has made to JetStream, by kind. */
+  readonly calls: CallCounts;
 
-  private constructor(nc: NatsConnection, jsm: JetStreamManager, cjsm: JetStreamManager, o: { timeoutMs: number; retryMs: number }) {
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, cjsm: JetStreamManager, o: { timeoutMs: number; retryMs: number; calls?: CallCounts }) {
     this.#nc = nc;
     this.#jsm = jsm;
     this.#cjsm = cjsm;
@@ -184,6 +187,7 @@ export class Streams {
     this.#publisher = new AckPublisher(nc, o.timeoutMs);
     this.#retryMs = o.retryMs;
     this.#consumerRetryMs = Math.max(o.retryMs, CONSUMER_RETRY_MS);
+    this.calls = o.calls ?? new CallCounts();
   }
 
   /**
@@ -208,7 +212,7 @@ export class Streams {
    * on its own.
    */
   withTimeout(timeoutMs: number): Streams {
-    return new Streams(this.#nc, this.#jsm, this.#cjsm, { timeoutMs, retryMs: Math.max(this.#retryMs, timeoutMs) });
+    return new Streams(this.#nc, this.#jsm, this.#cjsm, { timeoutMs, retryMs: Math.max(this.#retryMs, timeoutMs), calls: this.calls });
   }
 
   /** True while the connection is usable; false once it is closing or closed (the process is stopping). */
@@ -240,19 +244,21 @@ export class Streams {
       ...(spec.denyPurge ? { deny_purge: true } : {}),
     };
     try {
-      const info = await retryTransient(
-        () =>
-          this.#jsm.streams.info(spec.name).catch((err: unknown) => {
-            if (isStreamNotFound(err)) return null;
-            throw err;
-          }),
-        this.#retryMs,
-      );
+      const info = await retryTransient(() => {
+        this.calls.add('stream_info');
+        return this.#jsm.streams.info(spec.name).catch((err: unknown) => {
+          if (isStreamNotFound(err)) return null;
+          throw err;
+        });
+      }, this.#retryMs);
       if (!info) {
         // A cluster that has just elected its meta leader may not know every peer yet ("no suitable
         // peers for placement", a 5xx): ride it out like an election. The same config twice is accepted.
         await retryWhile(
-          () => this.#jsm.streams.add(config),
+          () => {
+            this.calls.add('stream_create');
+            return this.#jsm.streams.add(config);
+          },
           (err) => isTransient(err) || isNoPeers(err),
           Math.max(this.#retryMs, CONSUMER_RETRY_MS),
         );
@@ -265,6 +271,7 @@ export class Streams {
         c.max_bytes !== config.max_bytes ||
         c.max_age !== config.max_age ||
         c.num_replicas !== config.num_replicas;
+      if (changed) this.calls.add('stream_create');
       if (changed) await this.#jsm.streams.update(spec.name, { ...c, ...config, subjects: c.subjects });
     } catch (err) {
       throw unavailable(err, `cannot create or update stream ${spec.name}`, { stream: spec.name });
@@ -274,7 +281,10 @@ export class Streams {
   /** Position and size of a stream; null when it does not exist (yet). */
   async state(stream: string): Promise<StreamState | null> {
     try {
-      const info = await retryTransient(() => this.#jsm.streams.info(stream), this.#retryMs);
+      const info = await retryTransient(() => {
+        this.calls.add('stream_info');
+        return this.#jsm.streams.info(stream);
+      }, this.#retryMs);
       return { firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, messages: info.state.messages, bytes: info.state.bytes };
     } catch (err) {
       if (isStreamNotFound(err)) return null;
@@ -295,6 +305,7 @@ export class Streams {
 
   /** Account totals for /healthz. */
   async account(): Promise<{ streams: number; storageBytes: number }> {
+    this.calls.add('account_info');
     const info = await this.#jsm.getAccountInfo();
     return { streams: info.streams, storageBytes: info.storage };
   }
@@ -304,7 +315,12 @@ export class Streams {
   /** The newest message on `subject` (a wildcard filter too) of `stream`; null when none or no such stream. */
   async last(stream: string, subject: string): Promise<StoredMessage | null> {
     try {
-      return stored(await retryTransient(() => this.#jsm.streams.getMessage(stream, { last_by_subj: subject }), this.#retryMs));
+      return stored(
+        await retryTransient(() => {
+          this.calls.add('msg_get');
+          return this.#jsm.streams.getMessage(stream, { last_by_subj: subject });
+        }, this.#retryMs),
+      );
     } catch (err) {
       if (isStreamNotFound(err)) return null;
       throw unavailable(err, `cannot read the last message of ${subject}`, { stream, subject });
@@ -314,7 +330,12 @@ export class Streams {
   /** The message at `seq`; null when it was never stored or has been removed. */
   async at(stream: string, seq: number): Promise<StoredMessage | null> {
     try {
-      return stored(await retryTransient(() => this.#jsm.streams.getMessage(stream, { seq }), this.#retryMs));
+      return stored(
+        await retryTransient(() => {
+          this.calls.add('msg_get');
+          return this.#jsm.streams.getMessage(stream, { seq });
+        }, this.#retryMs),
+      );
     } catch (err) {
       if (isStreamNotFound(err)) return null;
       throw unavailable(err, `cannot read message ${seq} of ${stream}`, { stream, seq });
@@ -385,7 +406,7 @@ export class Streams {
   async *scan(stream: string, o: ScanOptions = {}): AsyncGenerator<StoredMessage> {
     const range = await this.#scanRange(stream, o);
     if (!range) return;
-    const feed = await this.#ordered(stream, o.filter, range.from - 1);
+    const feed = await this.#ordered(stream, o.filter, range.from - 1, o.fromTime);
     const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
     try {
       let next = range.from;
@@ -414,7 +435,7 @@ export class Streams {
   async scanEach(stream: string, o: ScanOptions, each: (m: StoredMessage) => void | Promise<void>): Promise<number> {
     const range = await this.#scanRange(stream, o);
     if (!range) return 0;
-    const feed = await this.#ordered(stream, o.filter, range.from - 1);
+    const feed = await this.#ordered(stream, o.filter, range.from - 1, o.fromTime);
     const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
     let n = 0;
     try {
@@ -449,10 +470,18 @@ export class Streams {
     return (newest ?? 0) > after;
   }
 
+  #counted<T>(kind: 'consumer_create', p: Promise<T>): Promise<T> {
+    this.calls.add(kind);
+    return p;
+  }
+
   async #scanRange(stream: string, o: ScanOptions): Promise<{ from: number; to: number } | null> {
     const from = Math.max(1, o.fromSeq ?? 1);
     // The newest matching message now is where the scan ends (one direct get, filtered by the server).
-    const newest = o.filter ? (await this.last(stream, o.filter))?.seq : (await this.state(stream))?.lastSeq;
+    const last = o.filter ? await this.last(stream, o.filter) : null;
+    const newest = o.filter ? last?.seq : (await this.state(stream))?.lastSeq;
+    // Nothing stored since `fromTime`: an ordered consumer starting there would wait for a message forever.
+    if (o.fromTime && (!o.filter || !last || last.time < o.fromTime)) return null;
     const to = Math.min(newest ?? 0, o.toSeq ?? Number.POSITIVE_INFINITY);
     return to >= from ? { from, to } : null;
   }
@@ -467,20 +496,26 @@ export class Streams {
     try {
       const ci = await retryTransient(
         () =>
-          this.#cjsm.consumers.add(stream, {
-            ack_policy: AckPolicy.None,
-            filter_subject: filter,
-            mem_storage: true,
-            inactive_threshold: 5_000_000_000,
-            ...(fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All }),
-          }),
+          this.#counted(
+            'consumer_create',
+            this.#cjsm.consumers.add(stream, {
+              ack_policy: AckPolicy.None,
+              filter_subject: filter,
+              mem_storage: true,
+              inactive_threshold: 5_000_000_000,
+              ...(fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : { deliver_policy: DeliverPolicy.All }),
+            }),
+          ),
         this.#consumerRetryMs,
       );
       try {
         if (ci.num_pending === 0) return { messages: 0, first: null };
+        this.calls.add('consumer_info');
+        this.calls.add('pull');
         const first = await (await retryTransient(() => this.#cjs.consumers.get(stream, ci.name), this.#consumerRetryMs)).next({ expires: 2000 });
         return { messages: ci.num_pending, first };
       } finally {
+        this.calls.add('consumer_delete');
         await this.#jsm.consumers.delete(stream, ci.name).catch(() => {});
       }
     } catch (err) {
@@ -499,20 +534,25 @@ export class Streams {
   }
 
   /** @internal An ordered consumer from just after `after`; used by scans and `Follow`. */
-  async #ordered(stream: string, filter: string | undefined, after: number): Promise<Consumption<Delivery>> {
+  async #ordered(stream: string, filter: string | undefined, after: number, fromTime?: Date): Promise<Consumption<Delivery>> {
     let messages: ConsumerMessages;
     try {
       messages = await retryTransient(async () => {
+        this.calls.add('consumer_create');
         const consumer = await this.#cjs.consumers.get(stream, {
           ...(filter ? { filter_subjects: filter } : {}),
-          ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
+          ...(fromTime
+            ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: fromTime.toISOString() }
+            : after > 0
+              ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
+              : { deliver_policy: DeliverPolicy.All }),
         });
         return consumer.consume({ max_messages: 4096, expires: PULL_EXPIRES_MS });
       }, this.#consumerRetryMs);
     } catch (err) {
       throw unavailable(err, `cannot read ${stream}${filter ? ` ${filter}` : ''}`, { stream, filter });
     }
-    return consumption(messages);
+    return consumption(messages, this.calls, false);
   }
 
   /** @internal for Follow. */
@@ -525,7 +565,12 @@ export class Streams {
   /** A durable consumer's state; null when it does not exist. */
   async consumer(stream: string, name: string): Promise<ConsumerState | null> {
     try {
-      return consumerState(await retryTransient(() => this.#cjsm.consumers.info(stream, name), this.#consumerRetryMs));
+      return consumerState(
+        await retryTransient(() => {
+          this.calls.add('consumer_info');
+          return this.#cjsm.consumers.info(stream, name);
+        }, this.#consumerRetryMs),
+      );
     } catch (err) {
       if (isConsumerNotFound(err) || isStreamNotFound(err)) return null;
       throw unavailable(err, `cannot read consumer ${name} of ${stream}`, { stream, name });
@@ -535,6 +580,7 @@ export class Streams {
   /** Every durable consumer of `stream` (the backpressure monitor reads the workers' backlogs). */
   async consumers(stream: string): Promise<ConsumerState[]> {
     try {
+      this.calls.add('consumer_list');
       return (await this.#jsm.consumers.list(stream).next()).map(consumerState);
     } catch (err) {
       throw unavailable(err, `cannot list the consumers of ${stream}`, { stream });
@@ -553,17 +599,36 @@ export class Streams {
       ack_policy: spec.ackPolicy === 'all' ? AckPolicy.All : AckPolicy.Explicit,
       ack_wait: spec.ackWaitMs * 1_000_000,
       max_ack_pending: spec.maxAckPending,
-      filter_subject: spec.filter,
+      ...(spec.filter ? { filter_subject: spec.filter } : {}),
       ...(spec.description !== undefined ? { description: spec.description } : {}),
       ...(spec.inactiveMs !== undefined ? { inactive_threshold: spec.inactiveMs * 1_000_000 } : {}),
       ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
     };
     try {
-      if (await this.consumer(stream, spec.name)) await retryTransient(() => this.#cjsm.consumers.delete(stream, spec.name), this.#consumerRetryMs);
+      if (await this.consumer(stream, spec.name)) {
+        await retryTransient(() => {
+          this.calls.add('consumer_delete');
+          return this.#cjsm.consumers.delete(stream, spec.name);
+        }, this.#consumerRetryMs);
+      }
       // A create that timed out may have been made: the same config again is accepted as is.
-      await retryTransient(() => this.#cjsm.consumers.add(stream, config), this.#consumerRetryMs);
+      await retryTransient(() => {
+        this.calls.add('consumer_create');
+        return this.#cjsm.consumers.add(stream, config);
+      }, this.#consumerRetryMs);
     } catch (err) {
       throw unavailable(err, `cannot create consumer ${spec.name} of ${stream}`, { stream, name: spec.name });
+    }
+  }
+
+  /** Deletes durable consumer `name`; true when there was one. */
+  async deleteConsumer(stream: string, name: string): Promise<boolean> {
+    try {
+      this.calls.add('consumer_delete');
+      return await this.#jsm.consumers.delete(stream, name);
+    } catch (err) {
+      if (isConsumerNotFound(err) || isStreamNotFound(err)) return false;
+      throw unavailable(err, `cannot delete consumer ${name} of ${stream}`, { stream, name });
     }
   }
 
@@ -575,8 +640,12 @@ export class Streams {
   /** Starts pulling from durable consumer `name`; iterate the deliveries, ack what is done, `close()` to stop. */
   async consume(stream: string, name: string, o: { max?: number; expiresMs?: number } = {}): Promise<Consumption<Delivery>> {
     try {
-      const consumer = await retryTransient(() => this.#cjs.consumers.get(stream, name), this.#consumerRetryMs);
-      return consumption(await consumer.consume({ max_messages: o.max ?? 1024, expires: o.expiresMs ?? PULL_EXPIRES_MS }));
+      // Getting a durable consumer by name asks the server for its info.
+      const consumer = await retryTransient(() => {
+        this.calls.add('consumer_info');
+        return this.#cjs.consumers.get(stream, name);
+      }, this.#consumerRetryMs);
+      return consumption(await consumer.consume({ max_messages: o.max ?? 1024, expires: o.expiresMs ?? PULL_EXPIRES_MS }), this.calls, true);
     } catch (err) {
       throw unavailable(err, `cannot consume ${name} of ${stream}`, { stream, name });
     }
@@ -589,6 +658,7 @@ export class Streams {
    * retry a no-op within the duplicate window; `expectedLastSubjectSequence` makes it conditional.
    */
   publish(subject: string, data: Uint8Array, o: PublishOptions): Promise<Ack> {
+    this.calls.add('publish');
     return this.#publisher.publish(subject, data, o);
   }
 
@@ -609,6 +679,7 @@ export class Streams {
       for await (const m of source) {
         if (failure) break;
         const index = ++n;
+        this.calls.add('publish');
         const p: Promise<void> = publisher
           .publish(m.subject, m.data, { msgId: m.msgId, ...(m.headers ? { headers: m.headers } : {}) })
           .then((ack) => o.onAck(ack, index))
@@ -629,15 +700,18 @@ export class Streams {
 
   // ── KV ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** Opens (creating if missing) KV bucket `name`. */
-  async bucket(name: string, o: { ttlMs?: number; history?: number; replicas?: number } = {}): Promise<Bucket> {
+  /** Opens (creating if missing, unless `existing`) KV bucket `name`. */
+  async bucket(name: string, o: { ttlMs?: number; history?: number; replicas?: number; existing?: boolean } = {}): Promise<Bucket> {
     try {
+      this.calls.add('kv');
       // Short requests: a bucket's key listing is a consumer (see CONSUMER_REQUEST_TIMEOUT_MS).
-      return await new Kvm(this.#cjs).create(name, {
+      if (o.existing) return countedBucket(await new Kvm(this.#cjs).open(name), this.calls);
+      const kv = await new Kvm(this.#cjs).create(name, {
         history: o.history ?? 1,
         replicas: o.replicas ?? 1,
         ...(o.ttlMs !== undefined ? { ttl: o.ttlMs } : {}),
       });
+      return countedBucket(kv, this.calls);
     } catch (err) {
       throw unavailable(err, `cannot open KV bucket ${name}`, { bucket: name });
     }
@@ -665,9 +739,11 @@ export class Streams {
       throw unavailable(err, `cannot open object bucket ${name}`, { bucket: name });
     }
     const retryMs = this.#retryMs;
+    const calls = this.calls;
     return {
       name,
       async put(object, data, po = {}) {
+        calls.add('object');
         try {
           const h = headers();
           for (const [k, v] of Object.entries(po.headers ?? {})) h.set(k, v);
@@ -678,14 +754,20 @@ export class Streams {
       },
       async get(object) {
         try {
-          return await retryTransient(() => store.getBlob(object), retryMs);
+          return await retryTransient(() => {
+            calls.add('object');
+            return store.getBlob(object);
+          }, retryMs);
         } catch (err) {
           throw unavailable(err, `cannot read object ${object} of ${name}`, { bucket: name, object });
         }
       },
       async info(object) {
         try {
-          const i = await retryTransient(() => store.info(object), retryMs);
+          const i = await retryTransient(() => {
+            calls.add('object');
+            return store.info(object);
+          }, retryMs);
           return i && !i.deleted ? objectOf(i) : null;
         } catch (err) {
           throw unavailable(err, `cannot read object ${object} of ${name}`, { bucket: name, object });
@@ -729,6 +811,8 @@ export interface ScanOptions {
   filter?: string;
   /** First sequence to read. @defaultValue 1 */
   fromSeq?: number;
+  /** With a filter: read from the first message stored at or after this time instead (the server finds it). */
+  fromTime?: Date;
   /** Last sequence to read. @defaultValue the newest matching message when the scan starts */
   toSeq?: number;
   /** A scan that receives nothing for this long fails. @defaultValue 30000 */
@@ -823,16 +907,92 @@ class Watchdog {
   }
 }
 
-function consumption(messages: ConsumerMessages): Consumption<Delivery> {
+/**
+ * A consumer's messages as deliveries. Pull requests (and an ordered consumer's re-creations) are
+ * counted from the client's notifications; with `acks`, each delivery counts its ack or nak.
+ */
+function consumption(messages: ConsumerMessages, calls: CallCounts, acks: boolean): Consumption<Delivery> {
   let closed = false;
+  void (async () => {
+    for await (const n of messages.status()) {
+      if (n.type === 'next') calls.add('pull');
+      else if (n.type === 'reset') calls.add('consumer_create');
+    }
+  })().catch(() => {});
   return {
-    [Symbol.asyncIterator]: () => (messages as AsyncIterable<Delivery>)[Symbol.asyncIterator](),
+    [Symbol.asyncIterator]: acks
+      ? async function* () {
+          for await (const m of messages as AsyncIterable<Delivery>) yield new CountedDelivery(m, calls);
+        }
+      : () => (messages as AsyncIterable<Delivery>)[Symbol.asyncIterator](),
     async close() {
       if (closed) return;
       closed = true;
       await messages.close().catch(() => {});
     },
   };
+}
+
+/** A delivery whose ack and nak are counted. */
+class CountedDelivery implements Delivery {
+  readonly #m: Delivery;
+  readonly #calls: CallCounts;
+
+  constructor(m: Delivery, calls: CallCounts) {
+    this.#m = m;
+    this.#calls = calls;
+  }
+
+  get seq(): number {
+    return this.#m.seq;
+  }
+  get subject(): string {
+    return this.#m.subject;
+  }
+  get data(): Uint8Array {
+    return this.#m.data;
+  }
+  get time(): Date {
+    return this.#m.time;
+  }
+  get headers(): Headers | undefined {
+    return this.#m.headers;
+  }
+  get redelivered(): boolean {
+    return this.#m.redelivered;
+  }
+  get info(): Delivery['info'] {
+    return this.#m.info;
+  }
+  ack(): void {
+    this.#calls.add('ack');
+    this.#m.ack();
+  }
+  nak(delayMs?: number): void {
+    this.#calls.add('ack');
+    this.#m.nak(delayMs);
+  }
+}
+
+/** KV operations that go to the server, counted as `kv` calls. */
+const KV_OPS = new Set(['get', 'put', 'create', 'update', 'delete', 'purge', 'keys', 'watch', 'history', 'status']);
+
+/** `kv` with every operation that reaches the server counted. */
+function countedBucket(kv: KV, calls: CallCounts): KV {
+  return new Proxy(kv, {
+    get(target, prop) {
+      // The target as `this`, for getters and methods alike: the client's classes may use private state.
+      const v = Reflect.get(target, prop, target);
+      if (typeof v !== 'function') return v;
+      if (typeof prop === 'string' && KV_OPS.has(prop)) {
+        return (...args: unknown[]) => {
+          calls.add('kv');
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return (v as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
 }
 
 /** The store's facts about an object; its digest `SHA-256=<base64url>` as hex. */

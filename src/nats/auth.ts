@@ -151,7 +151,11 @@ accounts {
               # surely as a delete. Stream settings are the ops user's.
               "$JS.API.STREAM.UPDATE.EVENTS",
               "$KV.stk-leases-sealer.>", "$JS.API.STREAM.DELETE.KV_stk-leases-sealer", "$JS.API.STREAM.PURGE.KV_stk-leases-sealer",
-              "$JS.API.STREAM.UPDATE.KV_stk-leases-sealer", "$JS.API.STREAM.MSG.DELETE.KV_stk-leases-sealer"
+              "$JS.API.STREAM.UPDATE.KV_stk-leases-sealer", "$JS.API.STREAM.MSG.DELETE.KV_stk-leases-sealer",
+              # Nor move a partition's sealed floor, where the next sealer of that partition starts
+              # (a floor moved ahead would leave records unsealed); reading it is the ingress's backpressure.
+              "$KV.stk-sealer.>", "$JS.API.STREAM.DELETE.KV_stk-sealer", "$JS.API.STREAM.PURGE.KV_stk-sealer",
+              "$JS.API.STREAM.UPDATE.KV_stk-sealer", "$JS.API.STREAM.MSG.DELETE.KV_stk-sealer", "$JS.API.STREAM.CREATE.KV_stk-sealer"
             ]
           }
           subscribe: { allow: [">"] }

@@ -152,7 +152,7 @@ export class Outbox {
     return this.#pending.size;
   }
 
-  /** Applies one EVENTS record of the partition, in stream order. */
+  /** Applies one EVENTS record of the partition, in stream order (the detector hands it commit by commit: `commitsOf`). */
   async onRecord(r: LogRecord): Promise<void> {
     switch (r.aggregate.type) {
       case NOTIFY:

@@ -10,7 +10,7 @@ import { connectNats } from '../../src/nats/connect.ts';
 import { fold } from '../../src/domain/decider.ts';
 import { loadPack } from '../../src/detect/pack.ts';
 import { Detector, type DetectorOptions } from '../../src/detect/workers.ts';
-import { EventLog, type EventEnvelope, partitionOf } from '../../src/log/mod.ts';
+import { commitsOf, EventLog, type EventEnvelope, partitionOf } from '../../src/log/mod.ts';
 import { createLogger } from '../../src/logger.ts';
 import { canonicalJson } from '../../src/merkle/canonical-json.ts';
 import { openInstallBox } from '../../src/notify/install-box.ts';
@@ -128,7 +128,7 @@ export async function detectFixture(o: Partial<DetectorOptions> = {}, setup?: (l
     async alerts(tenant) {
       const out: Array<{ id: string; state: AlertState; events: EventEnvelope[] }> = [];
       const seen = new Set<string>();
-      for (const r of await log.readTenant(tenant)) {
+      for (const r of (await log.readTenant(tenant)).flatMap(commitsOf)) {
         if (r.aggregate.type !== ALERT || seen.has(r.aggregate.id)) continue;
         seen.add(r.aggregate.id);
         const a = await log.readAggregate({ tenant, aggregateType: ALERT, aggregateId: r.aggregate.id });

@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { certificateFacts } from '../../src/pki/agent-key.ts';
 import { call } from '../../src/agent/client.ts';
+import { commitsOf } from '../../src/log/mod.ts';
 import { AgentEvents } from '../../commands/agents/events.ts';
 import { CommandEvents } from '../../commands/agent-commands/events.ts';
 import { AlertEvents } from '../../commands/alerts/events.ts';
@@ -30,7 +31,7 @@ test('enroll, report, pull a command, post its result: every event lands in the 
     const records = await f.log.readTenant(tenant);
     const types = records.flatMap((x) => x.events.map((e) => e.type));
     assert.ok(types.includes(AgentEvents.enrolled) && types.includes(AgentEvents.heartbeat) && types.includes(AlertEvents.raised), types.join());
-    for (const rec of records.filter((x) => x.aggregate.type !== 'tenant')) {
+    for (const rec of records.flatMap(commitsOf).filter((x) => x.aggregate.type !== 'tenant')) {
       for (const e of rec.events) assert.equal(e.actor, { kind: 'agent', id: agent.agentId });
     }
     const raised = records.flatMap((x) => x.events).find((e) => e.type === AlertEvents.raised)!;
@@ -70,12 +71,14 @@ test('a batch sent twice (a retry after a timeout) writes its events once', asyn
   const agent = await enroll(f, secret);
   try {
     const batch = [heartbeat(), alert('a'), alert('b')];
+    const before = await f.log.lastPosition();
     await agent.report(batch, 'batch-1');
     const after = await f.log.lastPosition();
+    assert.is(after, before + 1, 'the batch is one commit');
     const again = await agent.report(batch, 'batch-1');
     assert.is(again.status, 202);
     assert.is(await f.log.lastPosition(), after, 'the retry wrote nothing');
-    const alerts = (await f.log.readTenant(tenant)).filter((r) => r.aggregate.type === 'alert');
+    const alerts = (await f.log.readTenant(tenant)).flatMap(commitsOf).filter((r) => r.aggregate.type === 'alert');
     assert.is(alerts.length, 2);
   } finally {
     agent.close();

@@ -129,6 +129,13 @@ test('the app user appends events but cannot write, delete, purge or change the 
     DENIED,
   );
   await refused(ctx, "app takes a sealer's partition lease", () => js.publish('$KV.stk-leases-sealer.p.0', 'app'), DENIED);
+  await refused(
+    ctx,
+    "app takes over a sealer worker's consumer (unfiltered, under a partition's name)",
+    () => jsm.consumers.add(EVENTS_STREAM, { durable_name: 'stk-sealer-p0', ack_policy: AckPolicy.All }),
+    DENIED,
+  );
+  await refused(ctx, "app moves a partition's sealed floor ahead", () => js.publish('$KV.stk-sealer.floor.p0', '999999'), DENIED);
 });
 
 test('the auditor is read-only, the sealer writes no events, and even ops cannot delete or purge blocks', async (ctx) => {

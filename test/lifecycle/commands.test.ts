@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { CommandEvents } from '../../commands/agent-commands/events.ts';
 import { commandExpired } from '../../src/agent/machine.ts';
 import { AgentClient } from '../../src/agent/client.ts';
+import { IngressFeed } from '../../src/ingress/feed.ts';
 import { AgentCommandOutbox } from '../../src/ingress/outbox.ts';
 import { expireCommands } from '../../src/lifecycle/commands.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -76,13 +77,14 @@ test('expired and cancelled commands never reach the agent; a result after the e
     assert.is((onCancelled as { code?: string }).code, 'STK_ERR_INVALID_TRANSITION');
 
     // The lifecycle role's sweep records the expiry of what nobody answered.
-    const outbox = new AgentCommandOutbox(f.stk.runtime.log, createLogger({ level: 'silent' }));
-    await outbox.start();
+    const feed = new IngressFeed(f.stk.runtime.log, createLogger({ level: 'silent' }));
+    const outbox = new AgentCommandOutbox(feed, f.stk.runtime.log);
+    await feed.start();
     try {
       assert.is(await expireCommands({ log: f.stk.runtime.log, outbox, now: clock() }), 1);
       assert.is(await expireCommands({ log: f.stk.runtime.log, outbox, now: clock() }), 0, 'once');
     } finally {
-      await outbox.close();
+      await feed.close();
     }
     const commit = await f.stk.runtime.log.lastCommit({ tenant, aggregateType: 'command', aggregateId: short.body.id });
     assert.is(commit?.events.at(-1)?.type, CommandEvents.expired);

@@ -82,9 +82,14 @@ export class IngressClient {
     });
   }
 
-  /** One request; resolves with any answer, rejects only when there was none (network, timeout). */
-  send<T = unknown>(method: string, path: string, body?: unknown, o: { raw?: Buffer } = {}): Promise<IngressResponse<T>> {
-    return call<T>(this.#agent, this.state.url, method, path, body, { ...o, timeoutMs: REQUEST_TIMEOUT_MS });
+  /** One request; resolves with any answer, rejects only when there was none (network, timeout, `signal`). */
+  send<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    o: { raw?: Buffer; timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<IngressResponse<T>> {
+    return call<T>(this.#agent, this.state.url, method, path, body, { ...o, timeoutMs: o.timeoutMs ?? REQUEST_TIMEOUT_MS });
   }
 
   config(): Promise<IngressResponse<AgentConfig>> {
@@ -99,10 +104,16 @@ export class IngressClient {
     return this.send('POST', '/agent/v1/telemetry', { agentId: this.agentId, batchId: b.batchId, merkleRoot: b.merkleRoot, items: b.items });
   }
 
-  commands(): Promise<
-    IngressResponse<{ commands: Array<{ id: string; action: string; args: Record<string, unknown>; dispatchedAt: string; expiresAt?: string }> }>
-  > {
-    return this.send('GET', '/agent/v1/commands');
+  /**
+   * Unanswered commands. With `waitS`, a long-poll: the ingress holds the request until a command
+   * arrives or the time is up (at most 30 s), so an idle agent makes one request per wait.
+   */
+  commands(
+    waitS = 0,
+    signal?: AbortSignal,
+  ): Promise<IngressResponse<{ commands: Array<{ id: string; action: string; args: Record<string, unknown>; dispatchedAt: string; expiresAt?: string }> }>> {
+    if (waitS <= 0) return this.send('GET', '/agent/v1/commands');
+    return this.send('GET', `/agent/v1/commands?wait=${waitS}`, undefined, { timeoutMs: (waitS + 15) * 1000, ...(signal ? { signal } : {}) });
   }
 
   result(commandId: string, outcome: 'succeeded' | 'failed', output: string): Promise<IngressResponse> {

@@ -8,7 +8,7 @@ import { newId } from '../../ids.ts';
 import { certificateFacts } from '../../pki/agent-key.ts';
 import type { DirectoryConfig } from '../directory/mod.ts';
 import type { HostRoot } from '../host-root.ts';
-import { Scheduler } from '../scheduler.ts';
+import { jitteredDelayMs, Scheduler } from '../scheduler.ts';
 import { StateDir, writeFileAtomic } from '../state.ts';
 import { type AgentCommand, resultText, runAction } from './actions.ts';
 import { IngressClient } from './client.ts';
@@ -52,6 +52,8 @@ interface CommandsState {
 const BACKGROUND_ACTIONS: ReadonlySet<string> = new Set(['install-patches']);
 
 const DONE_KEPT = 1000;
+/** How long each command poll asks the ingress to hold it (seconds; the ingress's most). */
+export const COMMAND_WAIT_S = 30;
 
 /**
  * The agent (`stockade agent run`): asks the ingress for its configuration, runs the collectors of
@@ -73,6 +75,9 @@ export class AgentRunner {
   #reportedDrops = 0;
   #revoked = false;
   #stopping: Promise<void> | null = null;
+  /** The command long-poll loop, and what ends its wait when the agent stops. */
+  #commandLoop: Promise<void> | null = null;
+  readonly #commandAbort = new AbortController();
   /** This process's start: a new value tells the server the agent started again. */
   readonly #startedAt = new Date().toISOString();
   #stopped!: () => void;
@@ -156,19 +161,21 @@ export class AgentRunner {
     const interval = (configured: number | undefined, fallback: number): number => o.intervalMs ?? configured ?? fallback;
     this.#scheduler.add({ name: 'config', intervalMs: this.#config?.configIntervalMs ?? 60_000, run: () => this.#refreshConfig() });
     this.#scheduler.add({ name: 'heartbeat', intervalMs: interval(this.#config?.heartbeatIntervalMs, 30_000), run: () => this.#heartbeat() });
-    this.#scheduler.add({ name: 'commands', intervalMs: interval(this.#config?.commandPollMs, 5_000), run: () => this.#pollCommands() });
     this.#applyCollectors();
     this.#scheduler.start();
+    this.#commandLoop = this.#pollCommandsForever();
     o.log({ msg: 'agent running', agentId: this.agentId, products: this.#config?.products ?? [], hostRoot: o.root.dir });
   }
 
   /** Stops: schedules end, a `stopped` health report is sent (or spooled), the spool is given a moment to drain. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.#commandAbort.abort();
       await this.#scheduler.stop();
       // A background command waiting for its window is stopped here and waits again after a restart.
       for (const b of this.#background.values()) b.abort.abort();
       await Promise.all([...this.#background.values()].map((b) => b.run));
+      await this.#commandLoop;
       if (!this.#revoked) {
         await this.#outbox.add([
           this.#report([
@@ -256,7 +263,6 @@ export class AgentRunner {
     if (this.#scheduler.tasks().length > 0) {
       this.#retime('config', r.body.configIntervalMs);
       this.#retime('heartbeat', this.#o.intervalMs ?? r.body.heartbeatIntervalMs);
-      this.#retime('commands', this.#o.intervalMs ?? r.body.commandPollMs);
       this.#applyCollectors();
     }
     await this.#checkSkew(r.body, (t0 + t1) / 2);
@@ -354,13 +360,49 @@ export class AgentRunner {
     await this.#state.write('commands', this.#commands);
   }
 
-  async #pollCommands(): Promise<void> {
+  /**
+   * Asks for commands again and again, each time a long-poll the ingress holds until a command
+   * arrives (or `COMMAND_WAIT_S` pass): a command runs as soon as it is dispatched, and an idle
+   * agent costs one request per wait. After a failure — or an empty answer that came back early
+   * (an ingress holding as many polls as it will, or one that does not hold them) — it pauses for
+   * the configured command interval, with jitter, before it asks again.
+   */
+  async #pollCommandsForever(): Promise<void> {
+    const signal = this.#commandAbort.signal;
+    while (!signal.aborted && !this.#revoked) {
+      const t0 = Date.now();
+      let answered: boolean | 'commands' = false;
+      try {
+        answered = await this.#pollCommands(COMMAND_WAIT_S, signal);
+      } catch (err) {
+        if (!signal.aborted) this.#taskFailed('commands', err);
+      }
+      if (signal.aborted || this.#revoked) break;
+      if (answered === true && Date.now() - t0 >= (COMMAND_WAIT_S * 1000) / 2) continue;
+      if (answered === 'commands') continue;
+      const pauseMs = jitteredDelayMs(this.#o.intervalMs ?? this.#config?.commandPollMs ?? 5_000, 0.1, Math.random);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pauseMs);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  /** One poll: runs what it answers; `'commands'` when it answered some, true when it answered none, false when it did not answer. */
+  async #pollCommands(waitS: number, signal?: AbortSignal): Promise<boolean | 'commands'> {
     await this.#postResults();
     let r: Awaited<ReturnType<IngressClient['commands']>>;
     try {
-      r = await this.#client.commands();
+      r = await this.#client.commands(waitS, signal);
     } catch {
-      return; // unreachable: the next poll tries again
+      return false; // unreachable: the next poll tries again
     }
     this.#check(r, 'commands');
     for (const c of r.body.commands) {
@@ -399,6 +441,7 @@ export class AgentRunner {
       this.#o.log({ msg: 'command run', agentId: this.agentId, commandId: c.id, action: c.action, outcome: result.outcome });
     }
     await this.#postResults();
+    return r.body.commands.length > 0 ? 'commands' : true;
   }
 
   /** Runs a long command beside the loop; its result is posted like any other once it ends. */

@@ -1,0 +1,404 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { availableParallelism, cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConsistencyTokens } from '../src/api/consistency.ts';
+import { call } from '../src/agent/client.ts';
+import { partitionOf, Streams } from '../src/log/mod.ts';
+import { connectNats } from '../src/nats/connect.ts';
+import { freePort } from '../src/nats/server.ts';
+import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';
+import { adminApi, RoleProcess } from '../test/faults/harness.ts';
+import { tempDir } from '../test/helpers/nats.ts';
+import type { Identity, WorkerInit, WorkerStats } from './fleet-worker.ts';
+import { cpuSeconds, machineBusySeconds, SealWatch, scrapeAll } from './load-agents.ts';
+import { natsFixture, percentile, report } from './util.ts';
+
+const TENANTS = 8;
+const INTERVAL_MS = 60_000;
+const ALERTS_PER_BATCH = 3;
+const WAIT_S = 30;
+/** Each report has this chance of being sent on new connections (the agent dropped them). */
+const RECONNECT_RATIO = 0.02;
+const GOAL = { reportP99Ms: 500, lagP99Ms: 5_000 };
+/** Steps of simulated agents; `STOCKADE_BENCH_FLEET_STEPS=1000,2000` overrides. */
+const STEPS = (process.env.STOCKADE_BENCH_FLEET_STEPS ?? '2000,5000,10000,20000,30000,40000,50000').split(',').map(Number);
+/** Certificates enrolled for real, shared by the simulated agents (several agents to one identity). */
+const POOL = Number(process.env.STOCKADE_BENCH_FLEET_POOL ?? 10_000);
+const GENERATORS = Number(process.env.STOCKADE_BENCH_FLEET_GENERATORS ?? 4);
+const MEASURE_MS = Number(process.env.STOCKADE_BENCH_FLEET_MEASURE_MS ?? INTERVAL_MS);
+const FDS = 400_000;
+
+interface Generator {
+  child: ChildProcess;
+  stats(): Promise<WorkerStats>;
+  send(m: unknown): void;
+}
+
+/**
+ * The fleet profile: simulated agents that hold a command long-poll, report a batch (a heartbeat
+ * and three alerts) every 60 s at their own phase with ±10% jitter, and reconnect now and then
+ * (2% of reports, resuming their TLS session), stepped up to 50,000 agents against api+read
+ * models, ingress, sealer and detector processes on one nats-server. The agents run in a few
+ * generator processes (`bench/fleet-worker.ts`) on the same machine, whose CPU is printed apart.
+ * They share a pool of identities enrolled for real through the ingress (10,000 by default: five
+ * agents to one certificate at 50,000; each identity's reports go one after another).
+ */
+export async function benchFleet(): Promise<void> {
+  const nats = await natsFixture();
+  const keys = await tempDir('stk-fleet-keys-');
+  const env = { NATS_URL: nats.url, STOCKADE_ENROLL_RATE: '10000000', STOCKADE_LEDGER_KEY_DIR: keys.path };
+  const metricsUrls = new Map<RoleProcess, string>();
+  const role = async (roles: string): Promise<RoleProcess> => {
+    const port = await freePort();
+    const p = await RoleProcess.create(roles, env, { STOCKADE_METRICS_HTTP: `127.0.0.1:${port}` });
+    metricsUrls.set(p, `http://127.0.0.1:${port}`);
+    return p;
+  };
+  const api = await role('api,projector');
+  const ingress = await role('ingress');
+  const sealer = await role('sealer');
+  const detector = await role('detector');
+  const all = [api, ingress, sealer, detector];
+  const generators: Generator[] = [];
+  const nc = await connectNats({ servers: nats.url });
+  let seal: SealWatch | null = null;
+  try {
+    await Promise.all(all.map((p) => p.start()));
+    // One descriptor per connection: the ingress holds two per agent.
+    spawnSync('prlimit', ['--pid', String(ingress.proc.child.pid), `--nofile=${FDS}:${FDS}`]);
+    const call0 = await adminApi(api);
+    const adminKey = (await readFile(join(api.dir, 'admin.key'), 'utf8')).trim();
+    const caPem = await readFile(join(ingress.dir, 'pki', 'ca.crt'), 'utf8');
+    const ingressUrl = new URL(ingress.info.ingress!);
+    const tenants = await makeTenants(call0);
+    seal = await SealWatch.start(nc);
+    const tokens = await ConsistencyTokens.open(await Streams.open(nc));
+    const pids = (): Record<string, number> => ({
+      bench: process.pid,
+      ...Object.fromEntries(generators.map((g, i) => [`generator#${i}`, g.child.pid!])),
+      'nats-server': nats.server.pid,
+      ...Object.fromEntries(all.map((p) => [p.roles, p.proc.child.pid!])),
+    });
+    const metrics = Object.fromEntries(all.map((p) => [p.roles, p.info.api ?? metricsUrls.get(p)!]));
+
+    console.log(
+      `  ${TENANTS} tenants (edr on); agents report every ${INTERVAL_MS / 1000} s (±10%) a heartbeat + ${ALERTS_PER_BATCH} alerts, hold GET /agent/v1/commands?wait=${WAIT_S},`,
+    );
+    console.log(`  and reconnect before ${RECONNECT_RATIO * 100}% of reports; two keep-alive mTLS connections per agent (the poll's and the reports')`);
+    const t0 = Date.now();
+    const pool = await enrollPool(ingress.info.ingress!, caPem, tenants, Math.min(POOL, Math.max(...STEPS)));
+    const enrollS = (Date.now() - t0) / 1000;
+    console.log(
+      `  ${pool.length} identities enrolled for real through the ingress in ${enrollS.toFixed(0)} s (${Math.round(pool.length / enrollS)}/s, keys and CSRs included); agents share them, several to one`,
+    );
+    for (let i = 0; i < GENERATORS; i++) generators.push(await startGenerator(i));
+    for (const [i, g] of generators.entries()) {
+      const init: WorkerInit = {
+        host: ingressUrl.hostname,
+        port: Number(ingressUrl.port),
+        caPem,
+        localAddress: `127.0.0.${2 + i}`,
+        intervalMs: INTERVAL_MS,
+        jitterRatio: 0.1,
+        reconnectRatio: RECONNECT_RATIO,
+        alerts: ALERTS_PER_BATCH,
+        waitS: WAIT_S,
+        rampMs: 20_000,
+      };
+      g.send({ type: 'init', init });
+    }
+    const ingressRss0 = rssBytes(ingress.proc.child.pid!);
+    console.log(
+      `  processes: nats-server, api+read models, ingress, sealer, detector; ${GENERATORS} generator processes and this one — all on ${availableParallelism()} cores`,
+    );
+    console.log(
+      `  ${'agents'.padStart(7)} ${'conns'.padStart(7)} ${'events/s'.padStart(9)} ${'report p50/p99 ms'.padStart(18)} ${'seal lag p99'.padStart(12)} ${'proj lag p99'.padStart(12)} ${'503s'.padStart(5)} ${'errs'.padStart(5)}  cpu cores by process`,
+    );
+
+    let agents = 0;
+    let best: { agents: number; row: Row } | null = null;
+    const rows: Row[] = [];
+    for (const step of STEPS) {
+      // New agents, their identities' home generator chosen by identity so one identity's reports stay in one process.
+      const add = step - agents;
+      for (const [w, g] of generators.entries()) {
+        const mine = pool.filter((_, i) => i % GENERATORS === w);
+        const count = Math.floor(add / GENERATORS) + (w < add % GENERATORS ? 1 : 0);
+        const known = agents === 0 ? mine : [];
+        g.send({ type: 'add', identities: known, count });
+      }
+      agents = step;
+      // Connections are opened over 20 s; the first reports come within an interval after that.
+      await sleep(25_000);
+      await Promise.all(generators.map((g) => g.stats()));
+      const before = cpuSeconds(pids());
+      const machine0 = machineBusySeconds();
+      const scraped0 = await scrapeAll(metrics);
+      const start = Date.now();
+      const probes: Promise<void>[] = [];
+      const sealLagMs: number[] = [];
+      const projectionLagMs: number[] = [];
+      const windows: WorkerStats[] = [];
+      let replica = 0;
+      while (Date.now() - start < MEASURE_MS) {
+        await sleep(5_000);
+        for (const s of await Promise.all(generators.map((g) => g.stats()))) {
+          windows.push(s);
+          for (const x of s.samples) {
+            seal.watch(x.tenant, tokens.read(x.tenant, x.token) ?? 0, x.ackAt, sealLagMs);
+            if (replica++ % 5 !== 0) continue;
+            probes.push(
+              fetch(`${api.info.api}/api/v1/tenants/${x.tenant}/overview?waitFor=${x.token}&waitMs=10000`, {
+                headers: { authorization: `Bearer ${adminKey}` },
+              }).then(
+                async (r) => {
+                  await r.arrayBuffer();
+                  projectionLagMs.push(r.status === 200 ? Date.now() - x.ackAt : Math.max(10_000, Date.now() - x.ackAt));
+                },
+                () => {},
+              ),
+            );
+          }
+        }
+      }
+      const seconds = (Date.now() - start) / 1000;
+      const after = cpuSeconds(pids());
+      const machine = machineBusySeconds() - machine0;
+      const scraped1 = await scrapeAll(metrics);
+      await Promise.all(probes);
+      await seal.settle(5_000);
+      const last = windows.slice(-GENERATORS);
+      const row: Row = {
+        agents: step,
+        connections: last.reduce((a, s) => a + s.connections, 0),
+        seconds,
+        reportMs: windows.flatMap((s) => s.reportMs),
+        events: windows.reduce((a, s) => a + s.events, 0),
+        reports: windows.reduce((a, s) => a + s.reports, 0),
+        polls: windows.reduce((a, s) => a + s.polls, 0),
+        refused: windows.reduce((a, s) => a + s.refused, 0),
+        errors: windows.reduce((a, s) => a + s.errors + s.pollErrors, 0),
+        handshakes: { full: windows.reduce((a, s) => a + s.handshakes.full, 0), resumed: windows.reduce((a, s) => a + s.handshakes.resumed, 0) },
+        sealLagMs,
+        projectionLagMs,
+        cpu: Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? v)])),
+        machineCpu: machine,
+        calls: Object.fromEntries(Object.entries(scraped1).map(([k, v]) => [k, minus(v.calls, scraped0[k]?.calls ?? {})])),
+        requests:
+          Object.values(scraped1).reduce((a, v) => a + Object.values(v.requests).reduce((x, y) => x + y, 0), 0) -
+          Object.values(scraped0).reduce((a, v) => a + Object.values(v.requests).reduce((x, y) => x + y, 0), 0),
+        rss: rssOf(pids()),
+        ingressRssDelta: rssBytes(ingress.proc.child.pid!) - ingressRss0,
+      };
+      rows.push(row);
+      printRow(row);
+      if (!meets(row)) break;
+      best = { agents: step, row };
+    }
+
+    console.log('');
+    if (best) {
+      const r = best.row;
+      const eps = r.events / r.seconds;
+      report('agents sustained (report every 60 s, long-poll held)', best.agents, 'agents', { label: 'Velociraptor, 2 vCPU (public)', value: 10_000 });
+      report('events/s at that count', eps, 'events/s');
+      report('report p99 at that count', percentile(r.reportMs, 99), 'ms');
+      report('seal lag p99 / projection lag p99', percentile(r.sealLagMs, 99), `ms / ${Math.round(percentile(r.projectionLagMs, 99))} ms`);
+      const server = Object.entries(r.cpu).reduce((a, [k, v]) => a + (k === 'bench' || k.startsWith('generator') ? 0 : v), 0) / r.seconds;
+      console.log(
+        `  server processes used ${server.toFixed(2)} cores for ${Math.round(eps)} events/s (${Math.round((server * 1e6) / eps)} µs of server CPU per event)`,
+      );
+      console.log(
+        `  ingress memory per agent connection (RSS growth / open connections): ${(r.ingressRssDelta / 1024 / Math.max(1, r.connections)).toFixed(1)} KiB`,
+      );
+    } else {
+      console.log(`  no step met report p99 < ${GOAL.reportP99Ms} ms and lag p99 < ${GOAL.lagP99Ms} ms`);
+    }
+    console.log(`  machine: ${cpus().length} cores, ${cpus()[0]?.model ?? ''}`);
+  } finally {
+    for (const g of generators) g.send({ type: 'stop' });
+    await seal?.close().catch(() => {});
+    await Promise.all(all.map((p) => p.stop().catch(() => {})));
+    for (const g of generators) g.child.kill('SIGKILL');
+    await nc.close();
+    await nats.stop();
+    await keys.cleanup();
+    await Promise.all(all.map((p) => rm(p.dir, { recursive: true, force: true })));
+  }
+}
+
+interface Row {
+  agents: number;
+  connections: number;
+  seconds: number;
+  reportMs: number[];
+  events: number;
+  reports: number;
+  polls: number;
+  refused: number;
+  errors: number;
+  handshakes: { full: number; resumed: number };
+  sealLagMs: number[];
+  projectionLagMs: number[];
+  cpu: Record<string, number>;
+  machineCpu: number;
+  calls: Record<string, Record<string, number>>;
+  requests: number;
+  rss: Record<string, number>;
+  ingressRssDelta: number;
+}
+
+function meets(r: Row): boolean {
+  return (
+    r.refused === 0 &&
+    r.errors <= r.reports * 0.001 &&
+    percentile(r.reportMs, 99) < GOAL.reportP99Ms &&
+    percentile(r.sealLagMs, 99) < GOAL.lagP99Ms &&
+    percentile(r.projectionLagMs, 99) < GOAL.lagP99Ms
+  );
+}
+
+function printRow(r: Row): void {
+  const ms = (v: number[], p: number) => (v.length ? Math.round(percentile(v, p)).toString() : '-');
+  const eps = r.events / r.seconds;
+  const cols = [
+    String(r.agents).padStart(7),
+    String(r.connections).padStart(7),
+    Math.round(eps).toString().padStart(9),
+    `${ms(r.reportMs, 50)}/${ms(r.reportMs, 99)}`.padStart(18),
+    ms(r.sealLagMs, 99).padStart(12),
+    ms(r.projectionLagMs, 99).padStart(12),
+    String(r.refused).padStart(5),
+    String(r.errors).padStart(5),
+  ];
+  const cores = Object.entries(r.cpu)
+    .map(([k, v]) => `${k} ${(v / r.seconds).toFixed(2)}`)
+    .join(', ');
+  const ours = Object.values(r.cpu).reduce((a, b) => a + b, 0);
+  console.log(`  ${cols.join(' ')}  ${meets(r) ? 'ok ' : 'MISS'} ${cores}; not ours ${(Math.max(0, r.machineCpu - ours) / r.seconds).toFixed(2)}`);
+  const pad = ' '.repeat(11);
+  const perEvent = Object.entries(r.cpu)
+    .filter(([k]) => k !== 'bench' && !k.startsWith('generator'))
+    .map(([k, v]) => `${k} ${r.events ? Math.round((v * 1e6) / r.events) : '-'}`)
+    .join(', ');
+  const generatorsUs = Object.entries(r.cpu).reduce((a, [k, v]) => a + (k.startsWith('generator') ? v : 0), 0);
+  console.log(`${pad}server CPU µs per event: ${perEvent}; the generators ${r.events ? Math.round((generatorsUs * 1e6) / r.events) : '-'} (not the server's)`);
+  const calls = Object.entries(r.calls)
+    .map(([name, byKind]) => {
+      const total = Object.values(byKind).reduce((a, b) => a + b, 0);
+      const kinds = Object.entries(byKind)
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([k, n]) => `${k} ${(n / Math.max(1, r.requests)).toFixed(3)}`)
+        .join(' ');
+      return `${name} ${(total / Math.max(1, r.requests)).toFixed(3)}${kinds ? ` (${kinds})` : ''}`;
+    })
+    .join('; ');
+  console.log(`${pad}requests ${r.requests} (${r.reports} reports, ${r.polls} long-polls answered); JetStream calls per request: ${calls}`);
+  const rss = Object.entries(r.rss)
+    .map(([k, v]) => `${k} ${Math.round(v / 1024 / 1024)}`)
+    .join(', ');
+  console.log(
+    `${pad}memory MiB: ${rss}; ingress +${(r.ingressRssDelta / 1024 / Math.max(1, r.connections)).toFixed(1)} KiB per connection; TLS handshakes full ${r.handshakes.full}, resumed ${r.handshakes.resumed}`,
+  );
+}
+
+function minus(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]));
+}
+
+function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function rssOf(pids: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, rssBytes(pid)]));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startGenerator(i: number): Promise<Generator> {
+  const file = resolve(import.meta.dirname, 'fleet-worker.ts');
+  const child = spawn('prlimit', [`--nofile=${FDS}:${FDS}`, process.execPath, '--import', 'tsx', file], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, FLEET_WORKER: String(i) },
+  });
+  const waiting: Array<(s: WorkerStats) => void> = [];
+  await new Promise<void>((resolveReady, reject) => {
+    child.once('error', reject);
+    child.on('message', (m: { type: string; stats?: WorkerStats }) => {
+      if (m.type === 'ready') resolveReady();
+      else if (m.type === 'stats') waiting.shift()?.(m.stats!);
+    });
+  });
+  return {
+    child,
+    send: (m) => child.send(m as never),
+    stats: () =>
+      new Promise<WorkerStats>((r) => {
+        waiting.push(r);
+        child.send({ type: 'stats' });
+      }),
+  };
+}
+
+/** Tenants whose events land in distinct partitions (the sealer and detector have work everywhere). */
+async function makeTenants(call0: Awaited<ReturnType<typeof adminApi>>): Promise<Array<{ id: string; secret: string }>> {
+  const run = Date.now().toString(36);
+  const seen = new Set<number>();
+  const ids: string[] = [];
+  for (let i = 0; ids.length < TENANTS; i++) {
+    const id = `fleet-${run}-${i}`;
+    if (seen.has(partitionOf(id))) continue;
+    seen.add(partitionOf(id));
+    ids.push(id);
+  }
+  return Promise.all(
+    ids.map(async (id) => {
+      const created = await call0('POST', '/api/v1/tenants', { id, name: `Fleet ${id}` });
+      if (created.status !== 201) throw new Error(`tenant create answered ${created.status}: ${JSON.stringify(created.body)}`);
+      const edr = await call0('PUT', `/api/v1/tenants/${id}/products/edr`, { enabled: true });
+      if (edr.status !== 200) throw new Error(`edr answered ${edr.status}`);
+      return { id, secret: created.body.enrollSecret as string };
+    }),
+  );
+}
+
+/** `n` identities enrolled through the ingress (P-256 keys made here, as an agent makes its own), tenants in turn. */
+async function enrollPool(url: string, caPem: string, tenants: Array<{ id: string; secret: string }>, n: number): Promise<Identity[]> {
+  const anon = new Agent({ ca: caPem, keepAlive: true, maxSockets: 32 });
+  const out: Identity[] = [];
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < n) {
+          const i = next++;
+          const t = tenants[i % tenants.length]!;
+          const { keyPem, csrPem } = await createAgentKeyAndCsr('ec-P-256');
+          const r = await call(anon, url, 'POST', '/agent/v1/enroll', {
+            secret: t.secret,
+            csr: csrPem,
+            hostname: `fleet-${i}`,
+            os: 'linux',
+            agentVersion: 'fleet',
+          });
+          if (r.status !== 201) throw new Error(`enroll answered ${r.status}: ${JSON.stringify(r.body)}`);
+          out.push({ tenant: t.id, agentId: r.body.agentId, certPem: r.body.certificate, keyPem });
+        }
+      }),
+    );
+  } finally {
+    anon.destroy();
+  }
+  return out;
+}
