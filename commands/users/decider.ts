@@ -132,8 +132,3 @@ export const userDecider: Decider<UserState, UserCommand> = {
     }
   },
 };
-
-/** True when the user may sign in at all (not invited-only, not disabled). */
-export function canSignIn(s: UserState): boolean {
-  return s.status === 'active';
-}

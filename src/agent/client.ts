@@ -1,5 +1,4 @@
 import { Agent, request } from 'node:https';
-import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StkError, type ErrorCode } from '../errors.ts';
@@ -223,9 +222,4 @@ export async function loadAgentState(dir: string): Promise<AgentState> {
   } catch (err) {
     throw new StkError('STK_ERR_CONFIG', `no enrolled agent in ${dir} (run \`stockade agent enroll\` first)`, { dir }, { cause: err });
   }
-}
-
-/** SHA-256 of a file's bytes, hex: what an `evidence` report carries. */
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }

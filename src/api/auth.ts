@@ -8,7 +8,6 @@ import { StkError } from '../errors.ts';
 import type { Grants, People } from '../people/people.ts';
 import type { AdminStore } from '../store/store.ts';
 import { lookupOf, secretMatches } from '../tenancy/secrets.ts';
-import { isInternalCall } from './internal.ts';
 
 /** A person signed in (a dashboard session) or acting through one of their API tokens. */
 export interface UserPrincipal {
@@ -121,5 +120,3 @@ export function viaOf(p: UserPrincipal): string {
   if (p.via.sso) return `sso:${p.via.sso.issuer}#${p.via.sso.subject}`.slice(0, 300);
   return `session:${p.via.sessionId.slice(0, 16)}`;
 }
-
-export { isInternalCall };

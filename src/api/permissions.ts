@@ -215,13 +215,6 @@ export function tenantPermissionsOf(roles: readonly Role[]): Set<Permission> {
   return out;
 }
 
-/** The install-wide permissions of a user's roles, wherever held. */
-export function installPermissionsOf(roles: readonly Role[]): Set<Permission> {
-  const out = new Set<Permission>();
-  for (const r of roles) for (const p of ROLES[r].install) out.add(p);
-  return out;
-}
-
 /** True when every permission of `role` is also one of `held` (no one grants more than they have). */
 export function roleWithin(role: Role, heldTenant: ReadonlySet<Permission>, heldInstall: ReadonlySet<Permission>): boolean {
   return ROLES[role].tenant.every((p) => heldTenant.has(p)) && ROLES[role].install.every((p) => heldInstall.has(p));

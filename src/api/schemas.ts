@@ -12,7 +12,7 @@ export const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxL
 export const oneOf = (values: readonly string[]) => ({ type: 'string', enum: [...values] });
 export const TENANT_PARAM = { tenant: TENANT_ID };
 
-export { exportRoute, listRoute, type ListOptions, readPermission, type View, withHostnames } from './lists.ts';
+export { exportRoute, listRoute, type ListOptions, type View, withHostnames } from './lists.ts';
 
 /** Loads one document of the route's tenant or answers 404 (another tenant's id included). */
 export async function mustGet<T extends Doc>(c: TenantContext, collection: string, id: string): Promise<T> {

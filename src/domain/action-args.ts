@@ -15,7 +15,7 @@ import { type MaintenanceWindow, validateWindow } from '../agent/patch/window.ts
 import { StkError } from '../errors.ts';
 import { parseTarget } from '../scan/targets.ts';
 import { MAX_REQUEST_TARGETS } from '../scan/allowlist.ts';
-import { compactPorts, DEFAULT_SCAN_PORTS, expandPorts, MAX_PORT_ENTRIES, type PortSpec } from '../scan/ports.ts';
+import { compactPorts, DEFAULT_SCAN_PORTS, expandPorts, type PortSpec } from '../scan/ports.ts';
 import { precheckTargets } from '../scan/precheck.ts';
 
 /** Facts outside the command that its arguments are judged by. */
@@ -46,14 +46,6 @@ export interface ScanArgs {
   targets: string[];
   ports: PortSpec[];
   options: Partial<Record<keyof typeof SCAN_OPTION_BOUNDS, number> & Record<(typeof SCAN_FLAGS)[number], boolean>>;
-}
-
-/** What `install-patches` carries. */
-export interface InstallArgs {
-  mode: 'security' | 'packages';
-  packages?: string[];
-  dryRun: boolean;
-  window: MaintenanceWindow | null;
 }
 
 type Refused = { ok: false; error: StkError };
@@ -153,5 +145,3 @@ export function checkActionArgs(action: string, args: Record<string, unknown>, f
   if (action === 'install-patches') return checkInstallArgs(args, facts.maintenanceWindow ?? null);
   return { ok: true, args };
 }
-
-export { MAX_PORT_ENTRIES };

@@ -5,10 +5,6 @@
 export const PRODUCTS = ['edr', 'identity', 'attack-surface', 'patch'] as const;
 export type Product = (typeof PRODUCTS)[number];
 
-export function isProduct(p: unknown): p is Product {
-  return typeof p === 'string' && (PRODUCTS as readonly string[]).includes(p);
-}
-
 /**
  * Which product each agent command action needs; `null` = core. The ingress and the operator API
  * both refuse an action whose product is off.

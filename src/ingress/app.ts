@@ -10,7 +10,7 @@ import { registerEvidenceRoute } from './routes-evidence.ts';
 import { registerTelemetryRoute } from './routes-telemetry.ts';
 import { registerPatchRoutes } from './routes-patch.ts';
 import { registerScanRoutes } from './routes-scans.ts';
-import { ENROLL_MAX_BODY_BYTES, REPORT_MAX_BODY_BYTES } from './schemas.ts';
+import { REPORT_MAX_BODY_BYTES } from './schemas.ts';
 
 export interface IngressTls {
   certPem: string;
@@ -78,5 +78,3 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;
 }
-
-export { ENROLL_MAX_BODY_BYTES };

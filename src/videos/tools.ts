@@ -1,6 +1,6 @@
 // The programs the pipeline runs, found once up front so a missing one is named before any work.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { StkError } from '../errors.ts';
 
@@ -108,9 +108,4 @@ export function run(
     child.stdin.on('error', () => {});
     child.stdin.end(o.input ?? '');
   });
-}
-
-/** True when a file exists and is not empty. */
-export function nonEmpty(path: string): boolean {
-  return existsSync(path) && statSync(path).size > 0;
 }

@@ -14,7 +14,7 @@ import { commitsOf, EventLog, type EventEnvelope, partitionOf } from '../../src/
 import { createLogger } from '../../src/logger.ts';
 import { canonicalJson } from '../../src/merkle/canonical-json.ts';
 import { openInstallBox } from '../../src/notify/install-box.ts';
-import { TELEMETRY_STREAM, telemetryStreamSpec, telemetrySubject } from '../../src/telemetry/stream.ts';
+import { telemetryStreamSpec, telemetrySubject } from '../../src/telemetry/stream.ts';
 import type { ProcessItem } from '../../src/detect/records.ts';
 import { natsFixture } from '../helpers/nats.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -162,5 +162,3 @@ export function withDeadline<T>(p: Promise<T>, what: string, ms = 30_000): Promi
     }),
   ]);
 }
-
-export { TELEMETRY_STREAM };

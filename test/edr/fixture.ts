@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -318,9 +318,4 @@ export async function fastSettings(s: EdrStack, extra: Record<string, unknown> =
     ...extra,
   });
   if (r.status !== 200) throw new Error(`settings: ${r.status} ${JSON.stringify(r.body)}`);
-}
-
-/** A file of a prepared root (relative path) replaced with `content`. */
-export async function writeRootFile(root: string, rel: string, content: string | Buffer): Promise<void> {
-  await writeFile(join(root, rel), content);
 }

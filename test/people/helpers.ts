@@ -5,7 +5,6 @@ import { newId } from '../../src/ids.ts';
 import { INSTALL_TENANT } from '../../src/people/install.ts';
 import { mintSecret } from '../../src/tenancy/secrets.ts';
 import type { ApiFixture } from '../helpers/api.ts';
-import { readToken } from '../helpers/events.ts';
 
 let n = 0;
 
@@ -68,9 +67,4 @@ export async function userToken(f: ApiFixture, userId: string, expiresAt = '2099
 export async function settled(f: ApiFixture, position?: number): Promise<void> {
   const p = position ?? (await f.stk.runtime.log.lastPosition());
   if (!(await f.stk.runtime.readModels!.projector.waitFor(p, 10_000))) throw new Error(`projector did not reach ${p}`);
-}
-
-/** A read token of `tenant` for everything the log holds now. */
-export async function now(f: ApiFixture, tenant: string): Promise<string> {
-  return readToken(f.stk.runtime.streams, tenant, await f.stk.runtime.log.lastPosition());
 }

@@ -137,11 +137,6 @@ export function bannerServer(banner: string): Server {
   return createServer((s) => s.write(banner));
 }
 
-/** A TCP service that never says anything. */
-export function silentServer(): Server {
-  return createServer(() => {});
-}
-
 /** An HTTP server answering every request with 200 and the given Server header. */
 export function httpServer(serverHeader: string): Server {
   return createHttpServer((req, res) => {

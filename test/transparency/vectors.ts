@@ -14,9 +14,6 @@ export const GO_VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LD
 export const GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
 export const GO_NOTE = `${GO_TEXT}\n— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n`;
 
-/** transparency-dev/formats note tests: a type 0x01 vkey whose base64 holds a '+'. */
-export const PLUS_VKEY = 'TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6';
-
 /**
  * A checkpoint of the arche2025h1 staging CT log (static-ct-api), as published with its log
  * signatures (0x05 RFC 6962 and 0x01 Ed25519) and the cosignatures of five public witnesses

@@ -8,7 +8,6 @@ import { StkError } from '../../errors.ts';
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9][a-z0-9-]*)?$/;
 const MAX_PACKAGE_NAME = 128;
 /** Debian version strings (Policy §5.6.12), as they come back from dpkg and apt. */
-const VERSION = /^(?:[0-9]+:)?[0-9A-Za-z][0-9A-Za-z.+~:-]*$/;
 
 /** True when `name` is a Debian package name, optionally arch-qualified. */
 export function isPackageName(name: unknown): name is string {
@@ -21,11 +20,6 @@ export function assertPackageName(name: unknown): asserts name is string {
     const shown = typeof name === 'string' && name.length <= 80 ? name : typeof name;
     throw new StkError('STK_ERR_PATCH_PACKAGE_INVALID', `not a Debian package name: ${JSON.stringify(shown)}`, { package: shown });
   }
-}
-
-/** True when `v` is a Debian version string. */
-export function isVersion(v: unknown): v is string {
-  return typeof v === 'string' && v.length <= 256 && VERSION.test(v);
 }
 
 function order(c: number): number {

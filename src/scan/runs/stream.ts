@@ -45,11 +45,6 @@ export function runSubject(tenant: string, runId: string): string {
   return `sc.${partitionOf(tenant)}.${tenant}.${runId}`;
 }
 
-/** Filter for every item of one partition. */
-export function scansPartitionFilter(partition: number): string {
-  return `sc.${partition}.>`;
-}
-
 /** Tenant and run of a SCANS subject; null when it is not one. */
 export function parseRunSubject(subject: string): { tenant: string; runId: string } | null {
   const p = subject.split('.');

@@ -2,7 +2,6 @@
  * The accounts the directory tests make on their Samba DC, each for one case, with samba-tool
  * and raw ldbmodify — the same tools an administrator would use.
  */
-import { dateToFiletime } from '../../../src/agent/directory/mod.ts';
 import type { DirectoryConfig } from '../../../src/agent/directory/mod.ts';
 import type { SambaDc } from '../../helpers/samba.ts';
 
@@ -68,5 +67,3 @@ export function configFor(dc: SambaDc, extra: Partial<DirectoryConfig> = {}): Di
     ...extra,
   };
 }
-
-export { dateToFiletime };

@@ -1,4 +1,3 @@
-import { useState } from 'preact/hooks';
 import type { JsonSchema } from '../lib/page.ts';
 
 /**
@@ -139,10 +138,4 @@ export function vPattern(p: string): string {
     out += '()[]{}/|'.includes(c) || (c === '-' && !isRange) ? `\\${c}` : c;
   }
   return start && end ? out : `${start ? '' : '.*'}(?:${out})${end ? '' : '.*'}`;
-}
-
-/** The command picker: an action select and its form. */
-export function useActionChoice(actions: string[]) {
-  const [action, setAction] = useState(actions[0] ?? 'ping');
-  return { action, setAction };
 }

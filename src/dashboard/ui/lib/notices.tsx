@@ -95,12 +95,6 @@ export function notifyError(err: unknown, retry?: () => void): void {
   changed();
 }
 
-/** Clears every notice (a picture for the manual shows the page, not the last notice). */
-export function clearNotices(): void {
-  notices = [];
-  changed();
-}
-
 /** The notices and the screen-reader announcer, mounted once by the shell. */
 export function Notices() {
   const [, setTick] = useState(0);
