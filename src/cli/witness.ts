@@ -18,7 +18,7 @@ interface ServeOpts {
   logLevel?: string;
 }
 
-/** `stockade witness serve`: a C2SP tlog-witness for the logs named by `--log <vkey>` (docs/transparency.md). */
+/** `stockade witness serve`: a C2SP tlog-witness for the logs named by `--log <vkey>` (docs/ledger-format.md, Part II). */
 export function registerWitness(program: Command): void {
   const witness = program.command('witness').description('a C2SP tlog-witness that cosigns checkpoints of configured logs');
   witness

@@ -4,7 +4,7 @@ import { HASH_BYTES } from './hash.ts';
 
 /**
  * Where a MerkleTree keeps its leaf hashes (level 0): append-only, read by position. Reads of an
- * aligned run of up to 2^cacheFromLevel leaves are what a proof costs in I/O (see docs/transparency.md).
+ * aligned run of up to 2^cacheFromLevel leaves are what a proof costs in I/O (see docs/ledger-format.md, Part II).
  */
 export interface LeafStore {
   /** Number of leaf hashes held. */

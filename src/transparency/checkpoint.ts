@@ -5,7 +5,7 @@ import { assertNoteText, openNote, signNote, type NoteLimits, type NoteSigner, t
 
 /** The body of a C2SP tlog-checkpoint: a log's tree head. */
 export interface Checkpoint {
-  /** Identifies the log; by our convention also the name of the log's key (docs/transparency.md). */
+  /** Identifies the log; by our convention also the name of the log's key (docs/ledger-format.md, Part II). */
   origin: string;
   /** Number of leaves. Checkpoints above 2^53 - 1 leaves are refused (JavaScript numbers). */
   size: number;

@@ -1,6 +1,6 @@
 /**
  * C2SP transparency formats: signed notes (Ed25519), verifier keys, tlog-checkpoint bodies and
- * tlog-cosignature v1 (timestamped Ed25519) cosignatures. Formats as we use them: docs/transparency.md.
+ * tlog-cosignature v1 (timestamped Ed25519) cosignatures. Formats as we use them: docs/ledger-format.md (Part II).
  */
 export { decodeBase64, encodeBase64 } from './base64.ts';
 export {

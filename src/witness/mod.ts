@@ -1,5 +1,5 @@
 /**
- * A C2SP tlog-witness (server, HTTP app, client) for Stockade's per-tenant logs: docs/transparency.md.
+ * A C2SP tlog-witness (server, HTTP app, client) for Stockade's per-tenant logs: docs/ledger-format.md (Part II).
  */
 export { addCheckpoint, type AddCheckpointOptions, type AddCheckpointResult } from './client.ts';
 export { decideAddCheckpoint, type Decision, type LogRecord, type Refusal, type RefusalCode } from './decide.ts';
