@@ -88,6 +88,8 @@ const KEY_STORE_DENY = `"$KV.stk-tenant-keys.>", "$KV.stk-data-keys.>",
               "$JS.API.CONSUMER.CREATE.KV_stk-data-keys", "$JS.API.CONSUMER.CREATE.KV_stk-data-keys.>", "$JS.API.CONSUMER.DURABLE.CREATE.KV_stk-data-keys.>",
               "$JS.API.STREAM.SNAPSHOT.KV_stk-tenant-keys", "$JS.API.STREAM.SNAPSHOT.KV_stk-data-keys",
               "$JS.API.STREAM.CREATE.KV_stk-tenant-keys", "$JS.API.STREAM.CREATE.KV_stk-data-keys"`;
+/** The KV buckets the sealer workers keep (leases, sealed floors): the only streams besides LEDGER it may create. */
+const SEALER_BUCKETS = ['stk-leases-sealer', 'stk-sealer'];
 const each = (f: (p: number) => string[]): string[] => Array.from({ length: PARTITIONS }, (_, p) => f(p)).flat();
 const quoted = (subjects: string[]): string => subjects.map((s) => JSON.stringify(s)).join(', ');
 
@@ -166,7 +168,18 @@ accounts {
         password: $STOCKADE_SEALER_PASS
         permissions: {
           publish: {
-            allow: ["ledger.>", "ledger-checkpoint.>", "ledger-keys", "$JS.API.>", "$JS.ACK.EVENTS.>", "$KV.>", "_INBOX.>"]
+            # The JetStream API subjects it uses, named one by one: a wildcard would let it create a
+            # stream that sources another's (the key store's), which no deny can tell apart.
+            allow: [
+              "ledger.>", "ledger-checkpoint.>", "ledger-keys", "$JS.ACK.EVENTS.>", "_INBOX.>",
+              "$JS.API.INFO", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST",
+              "$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.>",
+              "$JS.API.STREAM.CREATE.LEDGER", ${quoted(SEALER_BUCKETS.map((b) => `$JS.API.STREAM.CREATE.KV_${b}`))},
+              "$JS.API.CONSUMER.CREATE.*", "$JS.API.CONSUMER.CREATE.*.>", "$JS.API.CONSUMER.DURABLE.CREATE.*.*",
+              "$JS.API.CONSUMER.INFO.*.*", "$JS.API.CONSUMER.NAMES.*", "$JS.API.CONSUMER.LIST.*",
+              "$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.API.CONSUMER.DELETE.*.*",
+              ${quoted(SEALER_BUCKETS.map((b) => `$KV.${b}.>`))}
+            ]
             deny: [
               "ev.>",
               "$JS.API.STREAM.UPDATE.>", "$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>",

@@ -149,7 +149,19 @@ test('the auditor is read-only, the sealer writes no events, and even ops cannot
   await refused(ctx, 'sealer user publishes an event', () => sj.publish(`ev.${ctx.tenant}.finding.x`, '{}'), DENIED);
   await refused(ctx, 'sealer user deletes a block', () => sjm.streams.deleteMessage(LEDGER_STREAM, 1), DENIED);
   await refused(ctx, 'sealer user purges LEDGER', () => sjm.streams.purge(LEDGER_STREAM), DENIED);
+  // A stream of its own that sources the key store would copy every key out of reach of its denies:
+  // the sealer may create LEDGER and its two KV buckets, nothing else.
+  await refused(
+    ctx,
+    'sealer user creates a stream sourcing the key store',
+    () => sjm.streams.add({ name: 'STK_STEAL', subjects: [], sources: [{ name: 'KV_stk-tenant-keys' }] }),
+    DENIED,
+  );
+  await refused(ctx, 'sealer user creates another stream', () => sjm.streams.add({ name: 'STK_OTHER', subjects: ['other.>'] }), DENIED);
   const ops = await jetstreamManager(ctx.ops, { timeout: 3000 });
+  const names: string[] = [];
+  for await (const n of ops.streams.names()) names.push(n);
+  assert.not.ok(names.includes('STK_STEAL') || names.includes('STK_OTHER'), `no stream was made: ${names.join(', ')}`);
   await refused(ctx, 'ops deletes a block', () => ops.streams.deleteMessage(LEDGER_STREAM, 1), /not permitted|denied/i);
   await refused(ctx, 'ops purges LEDGER', () => ops.streams.purge(LEDGER_STREAM), /not permitted|denied/i);
 });
