@@ -1,7 +1,8 @@
 import { PROJECTIONS } from '../../projections/index.ts';
 import { TELEMETRY_PROJECTIONS } from '../../projections/telemetry.ts';
 import { EvidenceStore } from '../evidence/store.ts';
-import { TelemetryProjector } from '../telemetry/projector.ts';
+import { openTelemetryProjector } from '../telemetry/projector.ts';
+import type { StreamProjector } from './stream-projector.ts';
 import type { TelemetryReadSide } from '../telemetry/read-side.ts';
 import { ensureTelemetryStream } from '../telemetry/ensure.ts';
 import { packagesStreamSpec } from '../patch/packages.ts';
@@ -87,7 +88,7 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
       ...(projector.lastError ? { error: projector.lastError } : {}),
     };
   });
-  let telemetry: TelemetryProjector | null = null;
+  let telemetry: StreamProjector | null = null;
   let scans: ScanReadSide | null = null;
   try {
     // Readable before the first request: the API answers for the default tenant from the start.
@@ -95,7 +96,7 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
     const t = rt.config.telemetry;
     await ensureTelemetryStream(rt.log.streams, { replicas: rt.config.replicas, maxAgeMs: t.maxAgeMs, maxBytes: t.maxBytes }, rt.logger);
     const tlogger = rt.logger.child({ component: 'telemetry-projector' });
-    telemetry = await TelemetryProjector.open(rt.db, rt.log.streams, TELEMETRY_PROJECTIONS, { durableName: `telemetry_${instance}`, logger: tlogger });
+    telemetry = await openTelemetryProjector(rt.db, rt.log.streams, TELEMETRY_PROJECTIONS, { durableName: `telemetry_${instance}`, logger: tlogger });
     await telemetry.start();
     // An offboarded tenant's telemetry models go with its other read models.
     const store = telemetry.store;

@@ -1,12 +1,12 @@
 import type { EvidenceStore } from '../evidence/store.ts';
 import type { EventLog } from '../log/mod.ts';
 import type { CursorSeal, TenantStore } from '../store/store.ts';
-import type { TelemetryProjector } from './projector.ts';
+import type { StreamProjector } from '../projector/stream-projector.ts';
 import { buildTelemetryProof, type TelemetryProof } from './proof.ts';
 
 /** What the operator API reads besides the EVENTS read models: telemetry models, proofs, evidence bytes. */
 export interface TelemetryReadSide {
-  projector: TelemetryProjector;
+  projector: StreamProjector;
   evidence: EvidenceStore;
   log: EventLog;
 }

@@ -10,7 +10,8 @@ import { connectNats } from '../../src/nats/connect.ts';
 import { encodeCursor, pad } from '../../src/store/keys.ts';
 import { storeTelemetryBatch } from '../../src/telemetry/ingest.ts';
 import { telemetryRoot } from '../../src/telemetry/items.ts';
-import { TelemetryProjector } from '../../src/telemetry/projector.ts';
+import type { StreamProjector } from '../../src/projector/stream-projector.ts';
+import { openTelemetryProjector } from '../../src/telemetry/projector.ts';
 import { telemetryStreamSpec } from '../../src/telemetry/stream.ts';
 import { accountItem, connectionItem, processItem } from '../edr/items.ts';
 import { freshTenant } from '../helpers/events.ts';
@@ -30,10 +31,10 @@ test('two tenants with identical telemetry: every collection, every read method,
   const log = await EventLog.connect(nc);
   const db = new Level<string, unknown>(join(dir.path, 'level'), { valueEncoding: 'json' });
   await db.open();
-  let projector: TelemetryProjector | null = null;
+  let projector: StreamProjector | null = null;
   try {
     await log.streams.ensureStream(telemetryStreamSpec());
-    projector = await TelemetryProjector.open(db, log.streams, TELEMETRY_PROJECTIONS, { durableName: 'tm_test', logger: createLogger({ level: 'warn' }) });
+    projector = await openTelemetryProjector(db, log.streams, TELEMETRY_PROJECTIONS, { durableName: 'tm_test', logger: createLogger({ level: 'warn' }) });
     await projector.start();
     const a = freshTenant('a');
     const b = freshTenant('b');
