@@ -23,6 +23,11 @@ test('systemd accepts the unit; it runs the agent with flags the CLI has and doe
   assert.equal(exec![1]!.split(' ').slice(0, 2), ['agent', 'run']);
   assert.match(unit, /^RestartPreventExitStatus=3$/m);
   assert.match(unit, /^KillSignal=SIGTERM$/m);
+  // Evidence is collected from the host's own paths (/tmp and /var/tmp included, where dropped
+  // programs run from): nothing may give the agent a private or hidden view of the file system.
+  for (const hiding of ['PrivateTmp', 'ProtectHome', 'ProtectSystem', 'TemporaryFileSystem', 'InaccessiblePaths', 'PrivateMounts', 'RootDirectory']) {
+    assert.not.match(unit, new RegExp(`^${hiding}=`, 'm'), `${hiding} would hide host files from collect-evidence`);
+  }
   const dir = await tempDir('stk-unit-');
   try {
     // Verified with a binary that exists here; everything else is the shipped unit.

@@ -51,7 +51,7 @@ function EnrollHelp({ session, secret }: { session: SessionInfo; secret: string 
   const e = session.enroll;
   const [copied, setCopied] = useState('Copy command');
   if (!e) return null;
-  const cmd = `STOCKADE_ENROLL_SECRET='${secret}' stockade agent enroll --url ${e.ingressUrl} --ca ./stockade-ca.crt --dir ./agent`;
+  const cmd = `STOCKADE_ENROLL_SECRET='${secret}' stockade agent enroll --url ${e.ingressUrl} --ca ./stockade-ca.crt --dir /var/lib/stockade-agent`;
   return (
     <>
       <p>
