@@ -96,6 +96,8 @@ export interface CustomerPlan {
   /** The scan block the allowlist declares, and the host the agent scans from. */
   scanBlock: string;
   auditFirm: string;
+  /** A webhook the customer's admin adds for its own SIEM, on the office network (notify.ts). */
+  siem: { name: string; url: string } | null;
 }
 
 export interface DemoBook {
@@ -169,6 +171,8 @@ export function planBook(o: { seed: string; customers: number; now: Date }): Dem
       admin: admin.email,
       scanBlock: `${net}.1.0/28`,
       auditFirm: rng.pick(AUDIT_FIRMS),
+      // Drawn from nothing random: a later draw would change every book after it.
+      siem: index === 0 ? { name: `${company.name} SIEM`, url: `https://${net}.0.20/hooks/stockade` } : null,
     };
   });
   return { seed: o.seed, now: o.now.toISOString(), customers, people };

@@ -8,6 +8,7 @@ import { identityWork, patchWork, scanWork } from './findings.ts';
 import { allAlerts } from './forecast.ts';
 import { survey } from './marking.ts';
 import { DEMO_PASSWORD } from './names.ts';
+import { addSiemChannel, waitForMessages } from './notify.ts';
 import { type Onboarded, onboard, type SeedContext } from './onboard.ts';
 import { OperatorApi } from './operator.ts';
 import { command, dispatch } from './ops.ts';
@@ -125,7 +126,11 @@ async function tell(ctx: SeedContext, c: Onboarded): Promise<void> {
   const p = new Set(c.plan.products);
   const t = `/tenants/${c.tenant}`;
   await triageBaseline(ctx, c);
+  // After the baseline, before the attacks: the channel is told about the attacks only.
+  const siem = await addSiemChannel(ctx, c);
   const alerts = await attacks(ctx, c);
+  // Every alert open now was raised after the channel (triage resolved the earlier ones).
+  const raised = alerts.filter((a) => a.status === 'open');
   if (p.has('edr')) await respond(ctx, c, alerts);
   if (p.has('identity')) await identityWork(ctx, c);
   if (p.has('patch')) await patchWork(ctx, c);
@@ -144,6 +149,7 @@ async function tell(ctx: SeedContext, c: Onboarded): Promise<void> {
   if (old)
     await ctx.admin.call('POST', `${t}/agents/${old.agentId}/revoke`, { reason: `Decommissioned: ${old.host.hostname} was replaced.`, blockMachine: true });
   for (const a of live) await a.heartbeat();
+  if (siem) await waitForMessages(ctx, c, siem, raised);
   // The last command waits for its agent: it stays pending in the list (and expires in an hour).
   await dispatch(analyst, c.tenant, a0, 'ping');
   ctx.progress(`${c.plan.name}: done`);

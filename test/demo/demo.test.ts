@@ -105,6 +105,15 @@ test('`stockade demo seed --data` fills a fresh install with the book of the see
     );
   const approvals = (await read(a, flagship, '/approvals?limit=200')).items.map((x: { status: string }) => x.status).sort();
   assert.equal(approvals, ['executed', 'pending']);
+  // The SIEM webhook is on a private address, which this install (default policy) refuses for good.
+  const channels = (await read(a, flagship, '/notifications/channels')).items;
+  assert.equal(
+    channels.map((c: { kind: string; routing: { minSeverity: string } }) => `${c.kind} ${c.routing.minSeverity}`),
+    ['webhook high'],
+  );
+  const messages = (await read(a, flagship, '/notifications/deliveries?limit=200')).items;
+  assert.ok(messages.length > 0, 'the attacks became messages');
+  for (const m of messages) assert.is(`${m.status} ${m.deadLetter}`, 'dead-letter permanent-failure', JSON.stringify(m.attempts));
   const hosts = (await read(a, flagship, '/hosts?limit=200')).items;
   assert.ok(hosts.some((h: { isolation: string }) => h.isolation === 'isolated'));
   assert.ok((await read(a, flagship, '/processes?limit=200')).items.length > 20);

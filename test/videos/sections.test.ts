@@ -11,7 +11,7 @@ import { stockadeFixture } from '../dashboard/stack.ts';
 import { DEFAULT_SEED, seedDemo } from '../../src/demo/mod.ts';
 
 /**
- * The nine section specs still fit the dashboard: each is played in chromium against a Stockade
+ * The section specs still fit the dashboard: each is played in chromium against a Stockade
  * filled by `stockade demo seed` with the seed the videos are filmed with (two customers, so the
  * MSP's analyst works on two, as section 09 says), and every step finds its page, its actions,
  * what it waits for and what it points at, on screen. (Filming only: voice and encode are
