@@ -33,7 +33,8 @@ export const ERRORS = {
     'A certificate signing request is not a PEM PKCS#10 request or its signature does not verify with its own key (no proof of possession).',
   STK_ERR_PKI_KEY_REFUSED: 'The key in a certificate signing request is of a refused type or size (accepted: ECDSA P-256/P-384, Ed25519, RSA ≥ 2048).',
   STK_ERR_ENROLL_SECRET_INVALID: "Invalid or missing enrollment secret. The same answer whatever the reason (wrong, rotated, unknown, another tenant's).",
-  STK_ERR_AGENT_CERT_INVALID: "The agent request has no client certificate from this install's CA, or it is expired, or no enrolled agent matches it.",
+  STK_ERR_AGENT_CERT_INVALID:
+    "The agent request has no client certificate from this install's CA, or it is expired, or no enrolled agent matches it, or a renewal replaced it (reason CERT_SUPERSEDED).",
   STK_ERR_AGENT_ID_MISMATCH: "The `agentId` in the request does not match the client certificate's CN.",
   STK_ERR_AGENT_REVOKED: 'The agent is revoked: its certificate is refused even before it expires, and it takes no new commands.',
   STK_ERR_AGENT_COMMAND_COMPLETED: 'The agent command already has a result; a result is posted once (a retry of the same result is accepted).',

@@ -44,6 +44,8 @@ export interface AgentHealth {
 export interface CertificateRenewed {
   certFingerprint: string;
   certNotAfter: string;
+  /** The fingerprint of the certificate that asked for the renewal (retired once the new one is used); absent in older events. */
+  replaces?: string;
 }
 export interface AgentRevoked {
   reason: string;

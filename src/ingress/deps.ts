@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Issuer } from '../pki/issuer.ts';
 import type { TenantGate } from './identity.ts';
 import type { AgentHeads } from './agents.ts';
+import type { AgentCertificates } from './certificates.ts';
 import type { AgentCommandOutbox } from './outbox.ts';
 import type { SettingsView } from './settings-view.ts';
 import type { Waiters } from './waiters.ts';
@@ -16,6 +17,8 @@ export interface IngressDeps {
   /** The install's CA behind its issuing threads. */
   issuer: Issuer;
   tenants: TenantGate;
+  /** Which certificate of each agent may talk for it (renewals retire the one they replace). */
+  certificates: AgentCertificates;
   outbox: AgentCommandOutbox;
   /** Collection settings of tenants and agents (`GET /agent/v1/config`). */
   settings: SettingsView;

@@ -3,8 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import { StkError } from '../errors.ts';
 import { isValidId } from '../ids.ts';
 import type { Product } from '../domain/products.ts';
-import type { EventLog } from '../log/mod.ts';
 import { readAgentRecord, type AgentRecord } from './agents.ts';
+import { fingerprintOf } from './certificates.ts';
+import type { IngressDeps } from './deps.ts';
 
 /** What the ingress needs to know about tenants, from the tenancy layer (works without LevelDB). */
 export interface TenantGate {
@@ -30,6 +31,8 @@ export interface TenantGate {
 /** The agent behind a request, established from its client certificate and its enrolled record. */
 export interface AgentIdentity extends AgentRecord {
   products: readonly Product[];
+  /** The fingerprint of the certificate this request came with (renewal records it as the one replaced). */
+  fingerprint?: string;
 }
 
 interface Peer {
@@ -37,6 +40,8 @@ interface Peer {
   tenant: string;
   /** Expiry of the certificate (ms since the epoch). */
   notAfterMs: number;
+  /** Hex SHA-256 of the certificate's DER, the form enrollment and renewal record. */
+  fingerprint: string;
 }
 
 /** The certificate's names; the socket's TLS identity cannot change, so it is read once per connection. */
@@ -47,7 +52,7 @@ const peers = new WeakMap<TLSSocket, Peer | StkError>();
  * period (OpenSSL checked both, and the client-auth usage, during the handshake), and name an agent
  * id (CN) and a tenant (O) of the allowed forms.
  */
-export function peerOf(req: FastifyRequest, now: () => Date = () => new Date()): { agentId: string; tenant: string } {
+export function peerOf(req: FastifyRequest, now: () => Date = () => new Date()): { agentId: string; tenant: string; fingerprint: string } {
   const socket = req.raw.socket as TLSSocket;
   let peer = peers.get(socket);
   if (!peer) {
@@ -58,7 +63,7 @@ export function peerOf(req: FastifyRequest, now: () => Date = () => new Date()):
   // OpenSSL checked the validity period at the handshake; a keep-alive connection can outlive it.
   if (now().getTime() > peer.notAfterMs)
     throw new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate refused: CERT_HAS_EXPIRED', { reason: 'CERT_HAS_EXPIRED' });
-  return { agentId: peer.agentId, tenant: peer.tenant };
+  return { agentId: peer.agentId, tenant: peer.tenant, fingerprint: peer.fingerprint };
 }
 
 function readPeer(socket: TLSSocket): Peer | StkError {
@@ -72,9 +77,9 @@ function readPeer(socket: TLSSocket): Peer | StkError {
   const agentId = first(cert.subject?.CN);
   const tenant = first(cert.subject?.O);
   const notAfterMs = Date.parse(cert.valid_to);
-  if (!isValidId('token', agentId) || !isValidId('tenant', tenant) || !Number.isFinite(notAfterMs))
+  if (!isValidId('token', agentId) || !isValidId('tenant', tenant) || !Number.isFinite(notAfterMs) || !cert.fingerprint256)
     return new StkError('STK_ERR_AGENT_CERT_INVALID', 'client certificate does not name an agent');
-  return { agentId, tenant, notAfterMs };
+  return { agentId, tenant, notAfterMs, fingerprint: fingerprintOf(cert.fingerprint256) };
 }
 
 function first(v: string | string[] | undefined): string | undefined {
@@ -89,18 +94,23 @@ function first(v: string | string[] | undefined): string | undefined {
  */
 export async function authenticateAgent(
   req: FastifyRequest,
-  log: EventLog,
-  tenants: TenantGate,
+  deps: Pick<IngressDeps, 'log' | 'tenants' | 'now' | 'certificates'>,
   claimedAgentId: string | undefined,
-  now?: () => Date,
 ): Promise<AgentIdentity> {
-  const peer = peerOf(req, now);
+  const peer = peerOf(req, deps.now);
   if (claimedAgentId !== undefined && claimedAgentId !== peer.agentId) {
     throw new StkError('STK_ERR_AGENT_ID_MISMATCH', 'client certificate does not match agent id', { field: 'agentId' });
   }
-  if (tenants.agentAndTenant) return admitted(await tenants.agentAndTenant(peer.tenant, peer.agentId));
-  const record = await readAgentRecord(log, peer.tenant, peer.agentId);
-  return admitted({ record, tenant: record ? await tenants.tenantState(record.tenant) : null });
+  const { tenants } = deps;
+  let identity: AgentIdentity;
+  if (tenants.agentAndTenant) identity = admitted(await tenants.agentAndTenant(peer.tenant, peer.agentId));
+  else {
+    const record = await readAgentRecord(deps.log, peer.tenant, peer.agentId);
+    identity = admitted({ record, tenant: record ? await tenants.tenantState(record.tenant) : null });
+  }
+  // Only the agent's current certificate talks for it: a renewal retires the one it replaced.
+  await deps.certificates.check(peer.tenant, peer.agentId, peer.fingerprint, deps.now?.() ?? new Date());
+  return { ...identity, fingerprint: peer.fingerprint };
 }
 
 /** The identity of an agent whose record and tenant were read, or the refusal they call for. */

@@ -15,6 +15,7 @@ import { buildIngressApp } from './app.ts';
 import type { IngressDeps } from './deps.ts';
 import type { TenantGate } from './identity.ts';
 import { IngressViews } from './views.ts';
+import { AgentCertificates } from './certificates.ts';
 import { ensureTelemetryStream } from '../telemetry/ensure.ts';
 import type { TelemetryStreamOptions } from '../telemetry/stream.ts';
 
@@ -73,6 +74,8 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     ...(o.freshnessIntervalMs !== undefined ? { freshnessIntervalMs: o.freshnessIntervalMs } : {}),
   });
   const tenants = o.tenants ?? views;
+  // Before the views start: the feed tells it of renewals other ingresses store.
+  const certificates = await AgentCertificates.open(o.log, { replicas: o.telemetryStream?.replicas ?? 1, feed: views.feed });
   let app: FastifyInstance;
   try {
     await views.start();
@@ -81,6 +84,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
         log: o.log,
         issuer,
         tenants,
+        certificates,
         outbox: views.outbox,
         settings: views.settings,
         agents: views.agents,

@@ -27,7 +27,7 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
   const { log, tenants } = deps;
 
   app.post<{ Body: ReportBatch }>('/report', { schema: { body: reportBody }, bodyLimit: REPORT_MAX_BODY_BYTES }, async (req, reply) => {
-    const agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
+    const agent = await authenticateAgent(req, deps, req.body.agentId);
     // Shed load before writing anything: memory stays bounded and the agent resends the same batch.
     await deps.backpressure?.admit();
     const plan = planReport(agent, agent.products, req.body);
@@ -39,7 +39,7 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
   });
 
   app.get<{ Querystring: { agentId?: string; wait?: string } }>('/commands', { schema: { querystring: commandsPollQuery } }, async (req) => {
-    let agent = await authenticateAgent(req, log, tenants, req.query.agentId, deps.now);
+    let agent = await authenticateAgent(req, deps, req.query.agentId);
     // A command whose product was switched off after it was dispatched waits until it is on again;
     // one past its expiry is never handed out (the lifecycle role records it as expired).
     const nowIso = (): string => (deps.now?.() ?? new Date()).toISOString();
@@ -109,7 +109,7 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
     '/commands/:commandId/result',
     { schema: { params: commandParams, body: resultBody }, bodyLimit: RESULT_MAX_BODY_BYTES },
     async (req) => {
-      const agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
+      const agent = await authenticateAgent(req, deps, req.body.agentId);
       const result: CommandCompleted = { outcome: req.body.outcome, output: req.body.output ?? '' };
       // Under the agent's own tenant: another tenant's command is simply not there.
       const target = { tenant: agent.tenant, id: req.params.commandId };
@@ -146,7 +146,7 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
   );
 
   app.post<{ Body: { agentId: string; csr: string } }>('/renew', { schema: { body: renewBody }, bodyLimit: ENROLL_MAX_BODY_BYTES }, async (req) => {
-    const agent = await authenticateAgent(req, log, tenants, req.body.agentId, deps.now);
+    const agent = await authenticateAgent(req, deps, req.body.agentId);
     const now = deps.now?.() ?? new Date();
     const cert = await deps.issuer.issue({
       csrPem: req.body.csr,
@@ -160,7 +160,7 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
         log,
         { tenant: agent.tenant, id: agent.agentId },
         agentDecider,
-        { kind: 'renew', certificate: { certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString() } },
+        { kind: 'renew', certificate: { certFingerprint: cert.fingerprint, certNotAfter: cert.notAfter.toISOString(), replaces: agent.fingerprint! } },
         {
           actor: actorOf(agent),
           known: {
@@ -173,6 +173,9 @@ export async function registerAgentRoutes(app: FastifyInstance, deps: IngressDep
     );
     if (renewed.position > 0)
       deps.agents?.wrote(agent.tenant, agent.agentId, { version: renewed.version, position: renewed.position, msgId: renewed.events[0]!.id });
+    // Stored, then made the one that talks for the agent before it is handed out: the certificate
+    // that asked keeps working until the new one is used (its answer may be lost).
+    await deps.certificates.renewed(agent.tenant, agent.agentId, cert.fingerprint, agent.fingerprint!, now);
     req.log.info({ tenant: agent.tenant, agentId: agent.agentId, keyType: cert.keyType }, 'agent certificate renewed');
     return { agentId: agent.agentId, certificate: cert.pem, caCertificate: deps.issuer.ca.certificatePem };
   });

@@ -13,7 +13,7 @@ import { commandsQuery } from './schemas.ts';
  */
 export async function registerConfigRoute(app: FastifyInstance, deps: IngressDeps): Promise<void> {
   app.get<{ Querystring: { agentId?: string } }>('/config', { schema: { querystring: commandsQuery } }, async (req) => {
-    const agent = await authenticateAgent(req, deps.log, deps.tenants, req.query.agentId, deps.now);
+    const agent = await authenticateAgent(req, deps, req.query.agentId);
     // authenticateAgent brought the views up to the log when they answer for the agent.
     const settings = deps.tenants.agentAndTenant
       ? deps.settings.known(agent.tenant, agent.agentId)

@@ -78,6 +78,7 @@ export async function registerEnroll(app: FastifyInstance, deps: IngressDeps): P
         },
         { actor: { kind: 'agent', id: agentId }, known: 'new' },
       );
+      await deps.certificates.enrolled(who.tenant, agentId, cert.fingerprint);
       deps.metrics?.inc('stockade_ingress_enrollments_total', 'Agents enrolled through this ingress');
       req.log.info({ tenant: who.tenant, agentId, keyType: cert.keyType }, 'agent enrolled');
       return reply.status(201).send({

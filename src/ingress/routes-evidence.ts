@@ -43,7 +43,7 @@ export async function registerEvidenceRoute(app: FastifyInstance, deps: IngressD
     { schema: { querystring: evidenceQuery }, bodyLimit: deps.evidenceMaxBytes },
     async (req, reply) => {
       const q = req.query;
-      const agent = await authenticateAgent(req, log, deps.tenants, q.agentId, deps.now);
+      const agent = await authenticateAgent(req, deps, q.agentId);
       if (!agent.products.includes('edr'))
         throw new StkError('STK_ERR_PRODUCT_DISABLED', 'evidence needs product edr, which is off for this tenant', { product: 'edr' });
       if (!Buffer.isBuffer(req.body)) throw new StkError('STK_ERR_UNSUPPORTED_MEDIA', 'evidence is uploaded as application/octet-stream');

@@ -20,12 +20,12 @@ interface InventoryPost {
  * job it follows. Product: patch.
  */
 export async function registerPatchRoutes(app: FastifyInstance, deps: IngressDeps): Promise<void> {
-  const { log, tenants } = deps;
+  const { log } = deps;
   // Created here if missing; the API process declares its replicas.
   await log.streams.ensureStream(packagesStreamSpec({ updateMutable: false }));
   app.post<{ Body: InventoryPost }>('/inventory', { schema: { body: inventoryBody }, bodyLimit: INVENTORY_MAX_BODY_BYTES }, async (req, reply) => {
     const body = req.body;
-    const agent = await authenticateAgent(req, log, tenants, body.agentId, deps.now);
+    const agent = await authenticateAgent(req, deps, body.agentId);
     if (!agent.products.includes('patch'))
       throw new StkError('STK_ERR_PRODUCT_DISABLED', 'inventories need product patch, which is off for this tenant', { product: 'patch' });
     await deps.backpressure?.admit();

@@ -42,13 +42,13 @@ interface ScanRunPart {
  * of the agent's own must name targets inside the tenant's allowlist. Product: attack-surface.
  */
 export async function registerScanRoutes(app: FastifyInstance, deps: IngressDeps): Promise<void> {
-  const { log, tenants } = deps;
+  const { log } = deps;
   // Created here if missing; the API process declares its retention and replicas.
   await log.streams.ensureStream(scansStreamSpec({ updateMutable: false }));
 
   app.post<{ Body: ScanRunPart }>('/scan-runs', { schema: { body: scanRunBody }, bodyLimit: SCAN_RUN_MAX_BODY_BYTES }, async (req, reply) => {
     const body = req.body;
-    const agent = await authenticateAgent(req, log, tenants, body.agentId, deps.now);
+    const agent = await authenticateAgent(req, deps, body.agentId);
     if (!agent.products.includes('attack-surface'))
       throw new StkError('STK_ERR_PRODUCT_DISABLED', 'scan runs need product attack-surface, which is off for this tenant', { product: 'attack-surface' });
     await deps.backpressure?.admit();

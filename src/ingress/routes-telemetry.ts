@@ -12,7 +12,7 @@ import { authenticateAgent } from './identity.ts';
  */
 export async function registerTelemetryRoute(app: FastifyInstance, deps: IngressDeps): Promise<void> {
   app.post<{ Body: TelemetryBatch }>('/telemetry', { schema: { body: telemetryBody }, bodyLimit: TELEMETRY_MAX_BODY_BYTES }, async (req, reply) => {
-    const agent = await authenticateAgent(req, deps.log, deps.tenants, req.body.agentId, deps.now);
+    const agent = await authenticateAgent(req, deps, req.body.agentId);
     const r = await storeTelemetryBatch(deps.log, agent, req.body, deps.backpressure ? { admit: () => deps.backpressure!.admit() } : {});
     if (!r.duplicate) deps.metrics?.inc('stockade_ingress_telemetry_items_total', 'Agent telemetry items accepted by this ingress', {}, r.count);
     return reply.status(202).send({
