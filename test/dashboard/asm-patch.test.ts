@@ -264,10 +264,17 @@ test("a host's patch view: install-patches sent as a dry run appears among its c
   await page.locator('.toast', { hasText: `install-patches on ${h.hostname}: sent to the agent.` }).waitFor({ timeout: SLOW_MS });
   const sent = page.locator('[data-table="commands"] tbody tr', { hasText: 'install-patches' }).filter({ hasText: '"dryRun":true' });
   await sent.filter({ hasText: '"mode":"security"' }).first().waitFor({ timeout: SLOW_MS });
-  const commands = (await api('GET', `/commands?agentId=${h.agentId}&status=pending`)).items as Array<{ action: string; args: Record<string, unknown> }>;
-  assert.ok(commands.some((c) => c.action === 'install-patches' && c.args.mode === 'security' && c.args.dryRun === true));
+  const commands = (await api('GET', `/commands?agentId=${h.agentId}&status=pending`)).items as Array<{
+    id: string;
+    action: string;
+    args: Record<string, unknown>;
+  }>;
+  const dispatched = commands.find((c) => c.action === 'install-patches' && c.args.mode === 'security' && c.args.dryRun === true);
+  assert.ok(dispatched, JSON.stringify(commands));
   await screenshot(page, 'patch-host');
-  await screenshot(page, 'patch-dispatched', 'section[aria-label="Commands sent to this host"]');
+  const row = `[data-table="commands"] tr[data-id="${dispatched.id}"]`;
+  await page.locator(row).waitFor({ timeout: SLOW_MS });
+  await screenshot(page, 'patch-dispatched', row);
 
   // Four eyes on install-patches: the same form now asks a second person.
   await api('PUT', '/policy', { fourEyes: ['install-patches'] });
