@@ -62,8 +62,25 @@ export interface RunDiff {
   closed: string[];
   /** Finding dedup keys (see diffFindings). */
   findings: { new: string[]; stillOpen: string[]; remediated: string[]; unobserved: string[] };
+  /** Endpoints open in both runs whose certificate changed (absent on runs sealed before it was recorded). */
+  certificates?: CertificateChange[];
   /** A list was cut at its bound (see RUN_DIFF_MAX). */
   truncated: boolean;
+}
+
+/** The certificate facts a run's diff names. */
+export interface CertificateSummary {
+  sha256: string;
+  subject: string;
+  notAfter: string;
+  selfSigned: boolean;
+}
+
+/** An endpoint that served another certificate (or none) at the previous run than at this one. */
+export interface CertificateChange {
+  endpoint: string;
+  from: CertificateSummary | null;
+  to: CertificateSummary | null;
 }
 
 export interface ScanCompleted {

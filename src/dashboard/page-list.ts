@@ -46,7 +46,11 @@ export const PAGE_SPECS: readonly PageSpec[] = [
   tenant('alerts', 'Alerts', true),
   tenant('incidents', 'Incidents', true),
   tenant('findings', 'Findings', true),
+  tenant('assets', 'Assets', false, ['assets.read']),
   tenant('scans', 'Scan runs', true),
+  tenant('patches', 'Patches', true, ['patches.read']),
+  // A job's result is reached from a host's patch view, the Patches page and its command.
+  { name: 'patch-jobs', title: 'Patch jobs', scope: 'tenant', detail: true, products: AREA_PRODUCTS.patches!, permissions: ['patches.read'], menu: false },
   tenant('processes', 'Processes', true, ['processes.read']),
   tenant('connections', 'Connections', false, ['connections.read']),
   tenant('identities', 'Identities', true, ['identities.read']),

@@ -79,4 +79,48 @@ test('a port is newly open only where the previous run looked and did not find i
   assert.ok(third.openKeys.includes('asm:198.51.100.7:80:new-open-port'), 'a new-open-port finding stays open while its port is');
 });
 
+test('certificate changes: a renewed or replaced certificate on a port open in both runs, TLS switched off; opened and closed ports are not repeated', () => {
+  const cert = (sha: string, notAfter: string) => ({
+    versions: ['TLSv1.3' as const],
+    negotiated: { version: 'TLSv1.3' as const, cipher: 'TLS_AES_128_GCM_SHA256' },
+    ciphers: [],
+    certificate: {
+      subject: 'CN=www.example.com',
+      issuer: 'CN=Example CA',
+      sans: ['dns:www.example.com'],
+      keyType: 'ec' as const,
+      keyBits: 256,
+      notBefore: '2025-01-01T00:00:00.000Z',
+      notAfter,
+      selfSigned: false,
+      serial: sha.slice(0, 8),
+      sha256: sha.repeat(64).slice(0, 64),
+    },
+  });
+  const before = [
+    i(443, 'open', { tls: cert('a', '2026-03-10T00:00:00.000Z') }),
+    i(636, 'open', { tls: cert('b', '2027-01-01T00:00:00.000Z') }),
+    i(8443, 'open', { tls: cert('c', '2027-01-01T00:00:00.000Z') }),
+    i(9443, 'open', { tls: cert('d', '2027-01-01T00:00:00.000Z') }),
+  ];
+  const after = [
+    i(443, 'open', { tls: cert('e', '2026-06-10T00:00:00.000Z') }),
+    i(636, 'open', { tls: cert('b', '2027-01-01T00:00:00.000Z') }),
+    i(8443, 'open'),
+    i(9443, 'closed'),
+    i(10443, 'open', { tls: cert('f', '2027-01-01T00:00:00.000Z') }),
+  ];
+  const j = judgeRun(after, { items: before, openKeys: [] }, { now, expiryWarningDays: 30 });
+  assert.equal(
+    j.diff.certificates?.map((c) => [c.endpoint, c.from?.sha256.slice(0, 1) ?? null, c.to?.sha256.slice(0, 1) ?? null, c.to?.notAfter ?? null]),
+    [
+      ['198.51.100.7:443', 'a', 'e', '2026-06-10T00:00:00.000Z'],
+      ['198.51.100.7:8443', 'c', null, null],
+    ],
+    'the unchanged certificate on 636, the closed 9443 and the never-scanned 10443 are no certificate change',
+  );
+  assert.equal(j.diff.closed, ['198.51.100.7:9443']);
+  assert.equal(judgeRun(after, { items: null, openKeys: [] }, { now, expiryWarningDays: 30 }).diff.certificates, [], 'the first run changes nothing');
+});
+
 test.run();

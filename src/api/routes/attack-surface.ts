@@ -182,7 +182,8 @@ export const attackSurfaceRoutes: TenantRouteDef[] = [
     url: `${TENANT_PREFIX}/scans/:runId/diff`,
     permission: 'scans.read',
     area: 'scans',
-    summary: 'What a run changed against the previous run over the same targets: ports opened and closed, findings new, still open, remediated',
+    summary:
+      'What a run changed against the previous run over the same targets: ports opened and closed, certificates changed on ports open in both, findings new, still open, remediated',
     params: { ...TENANT_PARAM, runId: ID },
     handler: async (c: TenantContext<unknown, unknown, { runId: string }>) => {
       const run = await mustGet<ScanDoc>(c, 'scans', c.params.runId);

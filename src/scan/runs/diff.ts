@@ -1,4 +1,4 @@
-import type { RunDiff } from '../../../commands/scans/events.ts';
+import type { CertificateChange, CertificateSummary, RunDiff } from '../../../commands/scans/events.ts';
 import { hostPort } from '../address.ts';
 import { diffFindings, type ScanFinding, scanFindings } from '../findings.ts';
 import type { ScanItem } from '../items.ts';
@@ -43,15 +43,17 @@ export function judgeRun(
   const opened = [...nowOpen].filter((e) => prevScanned.has(e) && !prevOpen.has(e)).sort();
   const closed = [...prevOpen].filter((e) => nowScanned.has(e) && !nowOpen.has(e)).sort();
   let truncated = false;
-  const cap = (l: string[]): string[] => {
+  const cap = <T>(l: T[]): T[] => {
     if (l.length <= RUN_DIFF_MAX) return l;
     truncated = true;
     return l.slice(0, RUN_DIFF_MAX);
   };
+  const certificates = certificateChanges(previous.items ?? [], items);
   const diff: RunDiff = {
     opened: cap(opened),
     closed: cap(closed),
     findings: { new: cap(fd.new), stillOpen: cap(fd.stillOpen), remediated: cap(fd.remediated), unobserved: cap(fd.unobserved) },
+    certificates: cap(certificates),
     truncated,
   };
   const counts = { open: 0, closed: 0, filtered: 0, tls: 0 };
@@ -60,6 +62,28 @@ export function judgeRun(
     if (i.tls) counts.tls++;
   }
   return { findings, diff, openKeys: [...new Set([...fd.new, ...fd.stillOpen, ...fd.unobserved])].sort(), counts };
+}
+
+function certificateOf(i: ScanItem): CertificateSummary | null {
+  const c = i.tls?.certificate;
+  return c ? { sha256: c.sha256, subject: c.subject, notAfter: c.notAfter, selfSigned: c.selfSigned } : null;
+}
+
+/**
+ * Endpoints open in both runs that served different certificates (a renewal, a replacement, TLS
+ * switched on or off). A port that opened or closed is in `opened`/`closed` instead.
+ */
+function certificateChanges(previous: readonly ScanItem[], items: readonly ScanItem[]): CertificateChange[] {
+  const before = new Map(previous.filter((i) => i.state === 'open').map((i) => [hostPort(i.address, i.port), certificateOf(i)]));
+  const out: CertificateChange[] = [];
+  for (const i of items) {
+    const endpoint = hostPort(i.address, i.port);
+    if (i.state !== 'open' || !before.has(endpoint)) continue;
+    const from = before.get(endpoint) ?? null;
+    const to = certificateOf(i);
+    if ((from?.sha256 ?? null) !== (to?.sha256 ?? null)) out.push({ endpoint, from, to });
+  }
+  return out.sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
 }
 
 /** Every key the run remediates: open before, not open after (the diff's own list is capped for the event). */

@@ -55,15 +55,42 @@ async function sha256(prefix: number, ...parts: Uint8Array[]): Promise<Uint8Arra
   return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
 }
 
-/** Checks the proof; `ok: null` when this browser cannot hash (a page served over plain http to another host). */
+/** A proof as `GET …/scans/:runId/items/:itemId/proof` gives it (src/scan/runs/proof.ts). */
+export interface ScanProof {
+  format: 1;
+  kind: 'scan-item';
+  runId: string;
+  index: number;
+  count: number;
+  item: Record<string, unknown>;
+  seq: number;
+  leafHash: string;
+  proof: string[];
+  merkleRoot: string;
+  run: { id: string; type: string; at: string; version: number; actor: { kind: string; id: string }; data: { merkleRoot: string; itemCount: number } };
+}
+
+/** Checks a telemetry proof; `ok: null` when this browser cannot hash (a page served over plain http to another host). */
 export async function checkProof(p: TelemetryProof): Promise<ProofCheck> {
+  if (p.batch.data.merkleRoot !== p.merkleRoot) return { ok: false, reason: 'the proof leads to another root than the sealed batch event' };
+  return checkInclusion({ item: p.item, index: p.index, size: p.size, leafHash: p.leafHash, proof: p.proof, merkleRoot: p.merkleRoot });
+}
+
+/** Checks a scan item's proof against the root and item count its run's sealed `scan.completed` event carries. */
+export async function checkScanProof(p: ScanProof): Promise<ProofCheck> {
+  if (p.run.data.merkleRoot !== p.merkleRoot) return { ok: false, reason: "the proof leads to another root than the run's sealed event" };
+  if (p.run.data.itemCount !== p.count) return { ok: false, reason: "the proof names another item count than the run's sealed event" };
+  return checkInclusion({ item: p.item, index: p.index, size: p.count, leafHash: p.leafHash, proof: p.proof, merkleRoot: p.merkleRoot });
+}
+
+/** The RFC 9162 inclusion check of one item's audit path against a root. */
+async function checkInclusion(p: { item: unknown; index: number; size: number; leafHash: string; proof: string[]; merkleRoot: string }): Promise<ProofCheck> {
   if (!globalThis.crypto?.subtle) return { ok: null, reason: 'this browser offers no SHA-256 to pages served over plain http' };
   const hash = /^[0-9a-f]{64}$/;
   if (!hash.test(p.merkleRoot) || !p.proof.every((x) => hash.test(x))) return { ok: false, reason: 'the proof is malformed' };
-  if (p.batch.data.merkleRoot !== p.merkleRoot) return { ok: false, reason: 'the proof leads to another root than the sealed batch event' };
   const leaf = await sha256(0, new TextEncoder().encode(canonicalJson(p.item)));
   if (hex(leaf.buffer as ArrayBuffer) !== p.leafHash) return { ok: false, reason: 'the item does not hash to its leaf' };
-  if (!(p.index >= 0 && p.index < p.size)) return { ok: false, reason: 'the index is not in the batch' };
+  if (!(p.index >= 0 && p.index < p.size)) return { ok: false, reason: 'the index is not in the tree' };
   let fn = p.index;
   let sn = p.size - 1;
   let r = leaf;

@@ -13,7 +13,10 @@ import { CustomersPage } from './customers.tsx';
 import { FindingsPage } from './findings.tsx';
 import { IncidentsPage } from './incidents.tsx';
 import { OverviewPage } from './overview.tsx';
-import { AuditPage, CommandsPage, EvidencePage, LedgerPage, ScansPage } from './records.tsx';
+import { AuditPage, CommandsPage, EvidencePage, LedgerPage } from './records.tsx';
+import { AssetsPage } from './assets.tsx';
+import { PatchJobsPage, PatchesPage } from './patches.tsx';
+import { ScansPage } from './scans.tsx';
 import { ChannelsPage } from './channels.tsx';
 import { CollectionPage } from './collection.tsx';
 import { IdentitiesPage } from './identities.tsx';
@@ -41,7 +44,10 @@ export const PAGES: Record<string, FunctionComponent<PageProps>> = {
   alerts: AlertsPage,
   incidents: IncidentsPage,
   findings: FindingsPage,
+  assets: AssetsPage,
   scans: ScansPage,
+  patches: PatchesPage,
+  'patch-jobs': PatchJobsPage,
   evidence: EvidencePage,
   commands: CommandsPage,
   audit: AuditPage,

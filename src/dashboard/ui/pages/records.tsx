@@ -13,17 +13,6 @@ import { tenantHref } from '../lib/router.ts';
 import { type Command, commandColumns } from './agents.tsx';
 import { EvidenceDownload } from './evidence-download.tsx';
 
-interface Scan {
-  id: string;
-  agentId: string;
-  hostname?: string | null;
-  product: string;
-  itemCount: number;
-  merkleRoot: string;
-  startedAt: string;
-  finishedAt: string;
-}
-
 interface Evidence {
   id: string;
   agentId: string;
@@ -54,31 +43,6 @@ interface AuditEntry {
   targetId: string;
   targetName?: string | null;
   outcome: string;
-}
-
-export function ScansPage(p: PageProps) {
-  return (
-    <>
-      <PageHeading>Scan runs</PageHeading>
-      <DataList<Scan>
-        tenant={p.tenant}
-        area="scans"
-        caption="Scan runs"
-        noun={['scan run', 'scan runs']}
-        filters={[{ name: 'product', label: 'Product', options: p.tenantDoc!.products }]}
-        live={['scan']}
-        columns={[
-          { label: 'Finished', cell: (s) => fmtTime(s.finishedAt) },
-          { label: 'Product', cell: (s) => s.product },
-          { label: 'Host', cell: (s) => <Host tenant={p.tenant} agentId={s.agentId} hostname={s.hostname} /> },
-          { label: 'Items', cell: (s) => count(s.itemCount) },
-          { label: 'Merkle root', cell: (s) => <Id id={s.merkleRoot} n={16} /> },
-          { label: 'Duration', cell: (s) => `${Math.max(0, Math.round((Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000))} s` },
-        ]}
-        empty="No scan runs reported."
-      />
-    </>
-  );
 }
 
 export function EvidencePage(p: PageProps) {
@@ -294,6 +258,14 @@ function CommandDetail(p: PageProps & { id: string }) {
           ],
           ['Dispatched', `${fmtTime(c.dispatchedAt)} by ${c.dispatchedBy}`],
           c.cancelReason !== undefined && c.status === 'cancelled' ? ['Cancelled', `by ${c.cancelledBy}${c.cancelReason ? `: ${c.cancelReason}` : ''}`] : null,
+          c.action === 'install-patches' && c.status === 'completed'
+            ? [
+                'Patch job',
+                <a key="j" href={tenantHref(p.tenant, 'patch-jobs', c.id)}>
+                  the result per package
+                </a>,
+              ]
+            : null,
           [
             'Result',
             c.output ? (
