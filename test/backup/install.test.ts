@@ -25,7 +25,7 @@ async function cli(args: string[]): Promise<{ code: number | null; out: string[]
 /** `stockade serve --data dir` with all roles, running; stopped with SIGTERM so its nats-server stops too. */
 async function serve(dir: string): Promise<{ p: CliProcess; nc: NatsConnection; api: string; stop(): Promise<void> }> {
   const p = runCli(['serve', '--data', dir, '--http', `127.0.0.1:${await freePort()}`, '--ingress', `127.0.0.1:${await freePort()}`]);
-  const running = JSON.parse(await p.waitFor(/stockade is running/, 60_000));
+  const running = JSON.parse(await p.waitFor(/stockade is running/, 120_000));
   const info = await readRunInfo(dir);
   // The embedded server has users (credentials in the data folder): the test appends as the app.
   const credentials = await readNatsCredentials(dir);

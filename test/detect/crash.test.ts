@@ -110,7 +110,7 @@ test('three processes, two of them killed mid-stream: every match counted once, 
       child = runCli(['serve', '--role', 'detector', '--data', dir.path, '--nats-url', nats.url], {
         STOCKADE_NOTIFY_ALLOW_LOOPBACK: '1',
       });
-      await child.waitFor(/stockade is running/, 60_000);
+      await child.waitFor(/stockade is running/, 120_000);
     };
 
     // Each life is killed while items are still arriving, once it has written something.

@@ -29,7 +29,7 @@ export class RoleProcess {
 
   async start(): Promise<void> {
     this.proc = runCli(this.args, this.env);
-    this.info = JSON.parse(await this.proc.waitFor(/stockade is running/, 60_000));
+    this.info = JSON.parse(await this.proc.waitFor(/stockade is running/, 120_000));
   }
 
   /** SIGKILL: no drain, no goodbye. */

@@ -58,7 +58,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     child,
     lines,
     exited,
-    waitFor(pattern, timeoutMs = 30000) {
+    waitFor(pattern, timeoutMs = 120_000) {
       const seen = lines.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((res, rej) => {

@@ -106,7 +106,10 @@ test('expired and cancelled commands never reach the agent; a result after the e
 test('an expiry longer than the action allows is refused with its code; nothing is dispatched', async () => {
   const tenant = freshTenant('ttl');
   await f.tenant(tenant, ['edr']);
-  const { agentId } = await enrollAgent(f.stk.runtime.log, tenant);
+  const { agentId, position } = await enrollAgent(f.stk.runtime.log, tenant);
+  // The operator sees the agent first (the API knows it once its read model holds the enrollment).
+  const seen = await f.call('GET', `/api/v1/tenants/${tenant}/agents/${agentId}?waitFor=${await readToken(f.stk.runtime.streams, tenant, position)}`);
+  assert.is(seen.status, 200, JSON.stringify(seen.body));
   const before = await f.stk.runtime.log.lastPosition();
   const r = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${agentId}/commands`, {
     body: { action: 'kill-process', args: { pid: 4242 }, expiresInSeconds: 7200 },
