@@ -4,7 +4,7 @@ import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
 import { allRange, assertCollection, decodeCursor, docKey, encodeCursor, globalKey, indexRange, sortPart, sortRange } from './keys.ts';
 import type { CollectionSpec, Doc, Projection } from './model.ts';
-import { type QueryOptions, type QueryPage, queryCollection } from './query.ts';
+import { matchingIds, type QueryOptions, type QueryPage, queryCollection } from './query.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a sublevel of any parent database (abstract-level's own parameter types)
 export type Sub = AbstractSublevel<any, any, string, unknown>;
@@ -312,6 +312,11 @@ export class TenantStore {
     } finally {
       await it.close();
     }
+  }
+
+  /** The ids of every document a query allows, at most `max`, and whether more match (see `matchingIds`). */
+  async ids(collection: string, o: QueryOptions, max: number): Promise<{ ids: string[]; more: boolean }> {
+    return matchingIds(this.#sub(collection), collection, this.#specOf(collection), o, max);
   }
 
   /** The collection's spec: its indexes, unindexed filters and sorts. */
