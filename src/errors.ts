@@ -152,6 +152,8 @@ export const ERRORS = {
     '`stockade demo seed` found customers it did not make (or a default tenant that holds data); nothing was written. `--force` adds the demo beside them. Carries `tenants`.',
   STK_ERR_DEMO_STALLED:
     'The install did not show what the demo sent within the wait (alerts the detector raises, a command reaching its agent, evidence stored); is every role running? Carries `tenant`, `what` and `waitedMs`.',
+  STK_ERR_BULK_TOO_LARGE:
+    'A change by filter would select more items than one call may (100,000 alerts or findings; 10,000 alerts linked to one incident); nothing was changed. Narrow the filter (a time range, a severity, a host). Carries `limit`.',
   STK_ERR_EXPORT_TOO_LARGE: 'An export would hold more rows than one export may (100,000); narrow the filter (a time range, a status). Carries `limit`.',
   STK_ERR_TELEMETRY_ROOT_MISMATCH:
     'The Merkle root a telemetry batch carries is not the RFC 6962 root of its items (canonical JSON, in batch order); nothing of the batch was written. Carries `expected` (the root of the items sent) and `actual` (the root sent).',

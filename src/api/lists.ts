@@ -66,13 +66,26 @@ function isoOf(v: string | undefined, field: string): string | undefined {
 }
 
 /** The store query a list request stands for. */
-async function queryOf(
+function queryOf(
   c: TenantContext<unknown, Record<string, string>>,
   collection: string,
   filters: Record<string, object>,
   o: ListOptions,
 ): Promise<QueryOptions> {
-  const q = c.query;
+  return filterQuery(c, c.query, collection, filters, o);
+}
+
+/**
+ * The store query of a list's filters given as values (`q` the list's query parameters, or the
+ * `filter` of a bulk change by filter): equality on the list's filters, `sort`, `from`/`to`, `q`.
+ */
+export async function filterQuery(
+  c: TenantContext,
+  q: Record<string, string | undefined>,
+  collection: string,
+  filters: Record<string, object>,
+  o: ListOptions,
+): Promise<QueryOptions> {
   const spec = c.store.spec(collection);
   const filter: Record<string, string> = {};
   const plain: Array<[string, string]> = [];
@@ -165,6 +178,15 @@ export function listRoute(area: string, collection: string, filters: Record<stri
       };
     },
   });
+}
+
+/**
+ * The JSON schema of a list's filters as an object (a bulk change's `filter`): the list route's own
+ * filters, time range and free text, so a change by filter selects what the list shows.
+ */
+export function filterSchema(filters: Record<string, object>, o: ListOptions): object {
+  const { sort: _sort, ...rest } = queryParams(o);
+  return { type: 'object', properties: { ...filters, ...rest }, additionalProperties: false };
 }
 
 function queryParams(o: ListOptions): Record<string, object> {

@@ -69,15 +69,26 @@ export class Refusals {
       );
   }
 
-  /** Refusals recorded under `tenant`, oldest first, at most `limit`. */
-  async list(tenant: string, limit = 10_000): Promise<Refusal[]> {
+  /**
+   * Every refusal recorded under `tenant` (what the stream still keeps), oldest first, read in
+   * short scans of `chunk` messages: a slow reader of the answer (an export download) never holds
+   * a consumer open, whose idle watchdog would end the read half way.
+   */
+  async *all(tenant: string, chunk = 1_000): AsyncGenerator<Refusal> {
     await this.#ensure();
-    const out: Refusal[] = [];
-    for await (const m of this.streams.scan(REFUSALS_STREAM, { filter: refusalSubject(tenant) })) {
-      out.push(JSON.parse(new TextDecoder().decode(m.data)) as Refusal);
-      if (out.length >= limit) break;
+    let fromSeq = 1;
+    for (;;) {
+      const got: Refusal[] = [];
+      let last = 0;
+      for await (const m of this.streams.scan(REFUSALS_STREAM, { filter: refusalSubject(tenant), fromSeq })) {
+        got.push(JSON.parse(new TextDecoder().decode(m.data)) as Refusal);
+        last = m.seq;
+        if (got.length >= chunk) break;
+      }
+      yield* got;
+      if (got.length < chunk) return;
+      fromSeq = last + 1;
     }
-    return out;
   }
 
   /** The newest `limit` refusals recorded under `tenant`, newest first (reads the tenant's whole record once). */

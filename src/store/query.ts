@@ -213,3 +213,45 @@ function decodeQueryCursor(cursor: string, order: string): string {
   if (!CURSOR_RE.test(raw) || !raw.startsWith(`${order}:`)) throw new StkError('STK_ERR_VALIDATION', 'invalid cursor', { field: 'cursor' });
   return raw.slice(order.length + 1);
 }
+
+/**
+ * The ids of every document a query's filters, range and `match` allow, at most `max` (and
+ * whether more match): the set of a moment, for work done by filter (bulk changes). Read the way
+ * `queryCollection` reads: equality filters and the range from their index keys, documents only
+ * for a `match`, in batches; no order, no count beyond `max + 1`.
+ */
+export async function matchingIds(sub: Sub, collection: string, spec: CollectionSpec, o: QueryOptions, max: number): Promise<{ ids: string[]; more: boolean }> {
+  for (const field of Object.keys(o.filter ?? {})) {
+    if (!spec.indexes.includes(field)) throw new StkError('STK_ERR_VALIDATION', `cannot filter ${collection} by ${field}`, { field });
+  }
+  if (o.range && !spec.sorts?.[o.range.sort]) throw new StkError('STK_ERR_VALIDATION', `cannot sort ${collection} by ${o.range.sort}`, { field: 'sort' });
+  let allowed: Set<string> | null = null;
+  for (const [field, value] of Object.entries(o.filter ?? {})) {
+    const ids = await idsOf(sub, indexRange(collection, field, value), field);
+    allowed = allowed === null ? ids : new Set([...ids].filter((id) => (allowed as Set<string>).has(id)));
+  }
+  if (o.range) {
+    const ids = await idsOf(sub, sortRange(collection, o.range.sort, o.range.from, o.range.to), 'from');
+    allowed = allowed === null ? ids : new Set([...ids].filter((id) => (allowed as Set<string>).has(id)));
+  }
+  const out: string[] = [];
+  const candidates = allowed === null ? null : [...(allowed as Set<string>)];
+  const it = candidates ? null : sub.keys(allRange(collection));
+  try {
+    for (let i = 0; ; ) {
+      let batch: string[];
+      if (candidates) {
+        batch = candidates.slice(i, i + 500);
+        i += 500;
+      } else batch = (await it!.nextv(500)).map((k) => k.slice(k.lastIndexOf('!') + 1));
+      if (!batch.length) return { ids: out, more: false };
+      if (o.match) {
+        const docs = (await sub.getMany(batch.map((id) => docKey(collection, id)))) as Array<Doc | undefined>;
+        for (const d of docs) if (d && o.match(d)) out.push(d.id);
+      } else out.push(...batch);
+      if (out.length > max) return { ids: out.slice(0, max), more: true };
+    }
+  } finally {
+    await it?.close();
+  }
+}

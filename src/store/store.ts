@@ -2,9 +2,9 @@ import type { AbstractSublevel } from 'abstract-level';
 import type { Level } from 'level';
 import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
-import { allRange, assertCollection, decodeCursor, docKey, encodeCursor, globalKey, indexRange, sortPart } from './keys.ts';
+import { allRange, assertCollection, decodeCursor, docKey, encodeCursor, globalKey, indexRange, sortPart, sortRange } from './keys.ts';
 import type { CollectionSpec, Doc, Projection } from './model.ts';
-import { type QueryOptions, type QueryPage, queryCollection } from './query.ts';
+import { matchingIds, type QueryOptions, type QueryPage, queryCollection } from './query.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a sublevel of any parent database (abstract-level's own parameter types)
 export type Sub = AbstractSublevel<any, any, string, unknown>;
@@ -287,6 +287,36 @@ export class TenantStore {
   /** A page of documents filtered, ordered and counted (see `queryCollection`). */
   async query<T extends Doc = Doc>(collection: string, o: QueryOptions = {}): Promise<QueryPage<T>> {
     return this.#sealCursor(await queryCollection<T>(this.#sub(collection), collection, this.#specOf(collection), this.#openCursor(o)));
+  }
+
+  /**
+   * Every document of a collection, oldest (or lowest) first, in pages of `pageSize` (default 500):
+   * in creation order, or in the order of one of the collection's sorts. For whole-collection
+   * exports that must not stop at a count: one LevelDB iterator (its snapshot) for the whole walk,
+   * closed when the caller stops early. A document deleted while it is walked is skipped.
+   */
+  async *walk<T extends Doc = Doc>(collection: string, o: { sort?: string; pageSize?: number } = {}): AsyncGenerator<T[]> {
+    const sub = this.#sub(collection);
+    const spec = this.#specOf(collection);
+    if (o.sort !== undefined && !spec.sorts?.[o.sort]) throw new StkError('STK_ERR_VALIDATION', `cannot sort ${collection} by ${o.sort}`, { field: 'sort' });
+    const pageSize = Math.min(Math.max(o.pageSize ?? 500, 1), 5_000);
+    const it = sub.keys(o.sort !== undefined ? sortRange(collection, o.sort) : allRange(collection));
+    try {
+      for (;;) {
+        const keys = await it.nextv(pageSize);
+        if (keys.length === 0) return;
+        const docs = (await sub.getMany(keys.map((k) => docKey(collection, k.slice(k.lastIndexOf('!') + 1))))) as Array<T | undefined>;
+        const page = docs.filter((d): d is T => d !== undefined);
+        if (page.length) yield page;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** The ids of every document a query allows, at most `max`, and whether more match (see `matchingIds`). */
+  async ids(collection: string, o: QueryOptions, max: number): Promise<{ ids: string[]; more: boolean }> {
+    return matchingIds(this.#sub(collection), collection, this.#specOf(collection), o, max);
   }
 
   /** The collection's spec: its indexes, unindexed filters and sorts. */

@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SESSION_BUCKET } from '../../src/dashboard/mod.ts';
 import { apiCall, freshTenant, stockadeFixture } from './stack.ts';
+import { settled } from './ui.ts';
 
 /**
  * Dashboard sessions without a browser: shared by every API process through NATS KV, useless to
@@ -222,6 +223,69 @@ test('one stream for several customers (the tabs of a browser): each change says
     const got = await until(2);
     assert.ok(got.some((e) => e.tenant === one.id && e.id === i1.body.id));
     assert.ok(got.some((e) => e.tenant === two.id && e.id === i2.body.id));
+  } finally {
+    reader.releaseLock();
+  }
+});
+
+test("an MSP analyst of A and B, on A's page: A's stream never carries B's changes; C, not assigned, gives no stream at all", async () => {
+  const [A, B, C] = [await newTenantWithToken(), await newTenantWithToken(), await newTenantWithToken()];
+  const email = `analyst-${A.id}@msp.example`;
+  const password = 'violet-kestrel-harbour-42';
+  const u = await apiCall(a.base, a.adminKey, 'POST', '/users', { name: 'Alex Analyst', email });
+  assert.is(u.status, 201, JSON.stringify(u.body));
+  const accepted = await fetch(`${a.base}/api/v1/invitations/accept`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: u.body.invitation.token, password }),
+  });
+  assert.is(accepted.status, 200);
+  for (const t of [A, B])
+    assert.is((await apiCall(a.base, a.adminKey, 'PUT', `/tenants/${t.id}/access`, { userId: u.body.id, roles: ['msp-analyst'] })).status, 200);
+  await settled(a, B.id);
+  const signedIn = await fetch(`${a.base}/ui/session/password`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: a.base },
+    body: JSON.stringify({ email, password }),
+  });
+  assert.is(signedIn.status, 201, await signedIn.clone().text());
+  const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+
+  // C is not theirs: no stream of it, alone or with one of theirs, and the answer is a missing customer's.
+  for (const path of [`/ui/live/${C.id}`, `/ui/live?tenant=${A.id}&tenant=${C.id}`, '/ui/live/no-such-customer']) {
+    const r = await fetch(`${a.base}${path}`, { headers: { cookie } });
+    assert.is(r.status, 404, path);
+    assert.is(((await r.json()) as { error: { code: string } }).error.code, 'STK_ERR_NOT_FOUND');
+  }
+
+  const res = await fetch(`${a.base}/ui/live/${A.id}`, { headers: { cookie } });
+  assert.is(res.status, 200);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  const changes = async (until: (seen: Array<{ tenant: string; id: string }>) => boolean) => {
+    for (;;) {
+      const seen = [...buf.matchAll(/event: change\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1]!) as { tenant: string; id: string });
+      if (until(seen)) return seen;
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buf += value;
+    }
+  };
+  try {
+    const ready = await changes(() => /event: ready\ndata: .*\n\n/.test(buf));
+    assert.equal(ready, []);
+    assert.equal(Object.keys(JSON.parse(/event: ready\ndata: (.*)\n\n/.exec(buf)![1]!).tokens), [A.id]);
+    // B's and C's changes are appended first, by the analyst (B) and the admin (C): had they leaked, they would arrive first.
+    const b = await apiCall(a.base, B.token, 'POST', `/tenants/${B.id}/incidents`, { title: 'B only', severity: 'high' });
+    const c = await apiCall(a.base, C.token, 'POST', `/tenants/${C.id}/incidents`, { title: 'C only', severity: 'high' });
+    const mine = await apiCall(a.base, A.token, 'POST', `/tenants/${A.id}/incidents`, { title: 'A', severity: 'low' });
+    assert.equal([b.status, c.status, mine.status], [201, 201, 201]);
+    const seen = await changes((x) => x.some((e) => e.id === mine.body.id));
+    assert.ok(
+      seen.every((e) => e.tenant === A.id),
+      JSON.stringify(seen),
+    );
+    assert.not.ok(buf.includes(b.body.id) || buf.includes(c.body.id) || buf.includes(B.id) || buf.includes(C.id), "nothing of B's or C's on A's stream");
   } finally {
     reader.releaseLock();
   }

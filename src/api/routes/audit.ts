@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { AuditDoc } from '../../../projections/audit/projection.ts';
 import { INSTALL_TENANT } from '../../people/install.ts';
 import type { Refusal } from '../../people/refusals.ts';
@@ -5,8 +6,8 @@ import type { TenantStore } from '../../store/store.ts';
 import { type InstallContext, type InstallRouteDef, installRoute, TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { oneOf, TENANT_PARAM } from '../schemas.ts';
 
-/** Most entries one export carries (newest first); an install keeps its ledger export for more. */
-export const AUDIT_EXPORT_MAX = 100_000;
+/** Audit entries one read of the audit model takes while an export streams (memory stays flat). */
+export const AUDIT_EXPORT_PAGE = 500;
 
 const COLUMNS = ['at', 'kind', 'outcome', 'actorKind', 'actorId', 'via', 'action', 'aggregateType', 'targetId', 'code', 'route', 'ip'] as const;
 type Row = Record<(typeof COLUMNS)[number], string>;
@@ -51,25 +52,59 @@ function csvField(v: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-async function rows(store: TenantStore, refusals: Refusal[]): Promise<Row[]> {
-  const out: Row[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { items: AuditDoc[]; nextCursor: string | null } = await store.list<AuditDoc>('audit', { limit: 200, ...(cursor ? { cursor } : {}) });
-    for (const d of page.items) out.push(fromAudit(d));
-    cursor = out.length < AUDIT_EXPORT_MAX ? page.nextCursor : null;
-  } while (cursor);
-  for (const r of refusals) out.push(fromRefusal(r));
-  return out.sort((a, b) => a.at.localeCompare(b.at));
+/**
+ * The whole audit trail, oldest first: the audit model walked in time order a page at a time
+ * through the tenant-bound store, merged by time with the tenant's refused attempts read in order
+ * from their stream. Nothing is capped: the export is as long as the trail (the REFUSALS stream's
+ * own age and size limits are what bound the refusals kept).
+ */
+export async function* auditRows(store: TenantStore, refusals: AsyncIterable<Refusal>, pageSize = AUDIT_EXPORT_PAGE): AsyncGenerator<Row> {
+  const events = (async function* () {
+    for await (const page of store.walk<AuditDoc>('audit', { sort: 'at', pageSize })) for (const d of page) yield fromAudit(d);
+  })();
+  const refused = (async function* () {
+    for await (const r of refusals) yield fromRefusal(r);
+  })();
+  let e = await events.next();
+  let r = await refused.next();
+  try {
+    while (!e.done || !r.done) {
+      // Ties go to the recorded change: a refusal stamped in the same millisecond came after it.
+      if (!e.done && (r.done || e.value.at <= r.value.at)) {
+        yield e.value;
+        e = await events.next();
+      } else if (!r.done) {
+        yield r.value;
+        r = await refused.next();
+      }
+    }
+  } finally {
+    await Promise.all([events.return(undefined), refused.return(undefined)]);
+  }
 }
 
-async function send(c: { reply: TenantContext['reply'] }, format: string, name: string, data: Row[]): Promise<string> {
-  if (format === 'jsonl') {
-    c.reply.type('application/x-ndjson; charset=utf-8').header('content-disposition', `attachment; filename="${name}.jsonl"`);
-    return data.map((r) => JSON.stringify(r)).join('\n') + (data.length ? '\n' : '');
-  }
-  c.reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`);
-  return `${COLUMNS.join(',')}\r\n${data.map((r) => COLUMNS.map((k) => csvField(r[k])).join(',')).join('\r\n')}${data.length ? '\r\n' : ''}`;
+/** The export as a stream of text: CSV (a header line first) or JSON lines, one row per line. */
+function send(c: { reply: TenantContext['reply'] }, format: string, name: string, rows: AsyncGenerator<Row>): Readable {
+  const jsonl = format === 'jsonl';
+  c.reply
+    .type(jsonl ? 'application/x-ndjson; charset=utf-8' : 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${name}.${jsonl ? 'jsonl' : 'csv'}"`)
+    .header('cache-control', 'no-store');
+  return Readable.from(
+    (async function* () {
+      if (!jsonl) yield `${COLUMNS.join(',')}\r\n`;
+      let lines: string[] = [];
+      for await (const row of rows) {
+        lines.push(jsonl ? `${JSON.stringify(row)}\n` : `${COLUMNS.map((k) => csvField(row[k])).join(',')}\r\n`);
+        // Written in chunks of lines, not one write per row.
+        if (lines.length >= 200) {
+          yield lines.join('');
+          lines = [];
+        }
+      }
+      if (lines.length) yield lines.join('');
+    })(),
+  );
 }
 
 const FORMAT = { format: oneOf(['csv', 'jsonl']) };
@@ -96,20 +131,21 @@ export const auditExportRoutes: Array<TenantRouteDef | InstallRouteDef> = [
     permission: 'audit.export',
     area: 'audit',
     summary:
-      "Export the customer's audit trail, oldest first: every recorded change (who, through which token/session/SSO subject) and every refused attempt; CSV or JSON lines",
+      "Export the customer's whole audit trail, oldest first: every recorded change (who, through which token/session/SSO subject) and every refused attempt the REFUSALS stream keeps (90 days); CSV or JSON lines, streamed, never cut at a count. An export that fails part way ends the connection without its last chunk, so a download reports an error instead of a short file",
     params: TENANT_PARAM,
     query: FORMAT,
     handler: async (c: TenantContext<unknown, { format?: string }>) =>
-      send(c, c.query.format ?? 'csv', `audit-${c.tenant}`, await rows(c.store, await c.people.refusals.list(c.tenant))),
+      send(c, c.query.format ?? 'csv', `audit-${c.tenant}`, auditRows(c.store, c.people.refusals.all(c.tenant))),
   }),
   installRoute({
     method: 'GET',
     url: '/audit/export',
     permission: 'install.audit',
     area: 'audit',
-    summary: "Export the install's own audit trail: users, roles, settings, sign-ins, break-glass uses of the admin key, refused sign-ins; CSV or JSON lines",
+    summary:
+      "Export the install's whole audit trail, oldest first: users, roles, settings, sign-ins, break-glass uses of the admin key, refused sign-ins; CSV or JSON lines, streamed, never cut at a count",
     query: FORMAT,
     handler: async (c: InstallContext<unknown, { format?: string }>) =>
-      send(c, c.query.format ?? 'csv', 'audit-install', await rows(c.admin.tenant(INSTALL_TENANT), await c.people.refusals.list(INSTALL_TENANT))),
+      send(c, c.query.format ?? 'csv', 'audit-install', auditRows(c.admin.tenant(INSTALL_TENANT), c.people.refusals.all(INSTALL_TENANT))),
   }),
 ];

@@ -24,6 +24,8 @@ import type { GatedAction } from '../../../commands/settings/events.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { exportRoute, getRoute, ID, itemCommand, type ListOptions, listRoute, mustGet, oneOf, TENANT_PARAM, text, withHostnames } from '../schemas.ts';
 import { GATED_COMMANDS, issueDispatch, requestIfGated } from './approvals.ts';
+import { bulkCount, idsOrFilter, selectByFilter } from '../bulk.ts';
+import { filterSchema } from '../lists.ts';
 
 /** An agent not heard from for this long shows as offline. */
 export const AGENT_ONLINE_WINDOW_MS = 5 * 60_000;
@@ -172,7 +174,12 @@ const AUDIT_LIST: ListOptions = {
   columns: ['id', 'at', 'actorKind', 'actorId', 'actorName', 'via', 'action', 'aggregateType', 'targetId', 'targetName', 'outcome'],
 };
 
-/** Bulk changes take at most this many items per call (the dashboard sends batches). */
+/** The alert list's filters as a bulk change's `filter` (the same selection the list shows). */
+const ALERT_FILTER = filterSchema(ALERT_FILTERS, ALERT_LIST);
+/** Most alerts one incident gets linked by filter in one call. */
+export const INCIDENT_LINK_MAX = 10_000;
+
+/** Bulk changes by id take at most this many items per call. */
 const BULK_IDS = { type: 'array', items: ID, minItems: 1, maxItems: 100, uniqueItems: true };
 
 /** The outcome of one item of a bulk change. */
@@ -318,15 +325,24 @@ export const coreRoutes: TenantRouteDef[] = [
     url: `${TENANT_PREFIX}/alerts/bulk`,
     permission: 'alerts.triage',
     area: 'alerts',
-    summary: 'Acknowledge or resolve up to 100 alerts in one call; each answers changed, unchanged or refused',
+    summary:
+      "Acknowledge or resolve alerts: up to 100 named by `alertIds` (each answers changed, unchanged or refused), or every alert the list's `filter` selects (the alert list's filters, `from`/`to`, `q`; at most 100,000), run in the server a batch at a time and answered with counts (`matched`, `changed`, `unchanged`, `refused`)",
     params: TENANT_PARAM,
-    body: { properties: { action: oneOf(['acknowledge', 'resolve']), alertIds: BULK_IDS, reason: text(1000) }, required: ['action', 'alertIds'] },
-    handler: async (c: TenantContext<{ action: 'acknowledge' | 'resolve'; alertIds: string[]; reason?: string }>) => {
-      const { action, alertIds, reason } = c.body;
+    body: {
+      properties: { action: oneOf(['acknowledge', 'resolve']), alertIds: BULK_IDS, filter: ALERT_FILTER, reason: text(1000) },
+      required: ['action'],
+    },
+    handler: async (c: TenantContext<{ action: 'acknowledge' | 'resolve'; alertIds?: string[]; filter?: Record<string, string>; reason?: string }>) => {
+      const { action, alertIds, filter, reason } = c.body;
+      idsOrFilter(alertIds, filter, 'alertIds');
       if (action === 'resolve' && !reason) throw new StkError('STK_ERR_VALIDATION', 'resolving takes a reason', { field: 'reason' });
-      await checkAlerts(c, alertIds);
       const command = action === 'resolve' ? { kind: 'resolve' as const, reason: reason! } : { kind: 'acknowledge' as const };
-      return bulk(c, alertIds, (id) => c.execute(alertDecider, id, command));
+      if (filter) {
+        const ids = await selectByFilter(c, 'alerts', ALERT_FILTERS, ALERT_LIST, filter);
+        return bulkCount(c, ids, (id) => c.execute(alertDecider, id, command));
+      }
+      await checkAlerts(c, alertIds!);
+      return bulk(c, alertIds!, (id) => c.execute(alertDecider, id, command));
     },
   }),
   itemCommand({
@@ -430,16 +446,30 @@ export const coreRoutes: TenantRouteDef[] = [
     url: `${TENANT_PREFIX}/incidents/:incidentId/alerts`,
     permission: 'incidents.manage',
     area: 'incidents',
-    summary: 'Link more alerts to an incident',
+    summary: `Link more alerts to an incident: up to 100 named by \`alertIds\`, or every alert the alert list's \`filter\` selects (at most ${INCIDENT_LINK_MAX.toLocaleString('en-US')}; answered with \`matched\`)`,
     params: { ...TENANT_PARAM, incidentId: ID },
-    body: { properties: { alertIds: ALERT_IDS }, required: ['alertIds'] },
-    handler: async (c: TenantContext<{ alertIds: string[] }, unknown, { incidentId: string }>) => {
+    body: { properties: { alertIds: ALERT_IDS, filter: ALERT_FILTER } },
+    handler: async (c: TenantContext<{ alertIds?: string[]; filter?: Record<string, string> }, unknown, { incidentId: string }>) => {
       const id = c.params.incidentId;
+      const { alertIds, filter } = c.body;
+      idsOrFilter(alertIds, filter, 'alertIds');
       await mustGet(c, 'incidents', id);
-      await checkAlerts(c, c.body.alertIds);
-      const r = await c.execute(incidentDecider, id, { kind: 'link-alerts', alertIds: c.body.alertIds });
-      const consistencyToken = await c.settle(r.position);
-      return { ...((await c.store.get('incidents', id)) ?? { id }), consistencyToken };
+      let ids = alertIds ?? [];
+      if (filter) {
+        ids = await selectByFilter(c, 'alerts', ALERT_FILTERS, ALERT_LIST, filter);
+        if (ids.length > INCIDENT_LINK_MAX)
+          throw new StkError('STK_ERR_BULK_TOO_LARGE', `${ids.length} alerts match; an incident links at most ${INCIDENT_LINK_MAX}; narrow the filter`, {
+            limit: INCIDENT_LINK_MAX,
+          });
+      } else await checkAlerts(c, ids);
+      // One event per hundred alerts, on the incident's own aggregate, in order.
+      let position = 0;
+      for (let i = 0; i < ids.length; i += 100) {
+        const r = await c.execute(incidentDecider, id, { kind: 'link-alerts', alertIds: ids.slice(i, i + 100) });
+        if (r.position > position) position = r.position;
+      }
+      const consistencyToken = position ? await c.settle(position) : c.readToken();
+      return { ...((await c.store.get('incidents', id)) ?? { id }), ...(filter ? { matched: ids.length } : {}), consistencyToken };
     },
   }),
   itemCommand({

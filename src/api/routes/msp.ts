@@ -2,6 +2,7 @@ import { SEVERITIES } from '../../../commands/alerts/events.ts';
 import type { GatedAction } from '../../../commands/settings/events.ts';
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
 import type { AlertCountsDoc, OpenAlertDoc } from '../../../projections/overview/projection.ts';
+import { type PatchSummaryDoc, summaryDocId } from '../../../projections/patches/projection.ts';
 import type { TenantDoc } from '../../../projections/tenants/projection.ts';
 import { ACTIONS } from '../../domain/products.ts';
 import { StkError } from '../../errors.ts';
@@ -60,11 +61,12 @@ async function customerLine(c: InstallContext, tenant: string, now: number) {
   const counts = await store.get<AlertCountsDoc>('alert-counts', tenant);
   // The overview model lists open alerts oldest first: the first unacknowledged one is the oldest.
   const oldest = (await store.list<OpenAlertDoc>('open-alerts', { filter: { acked: 'no' }, limit: 1 })).items[0] ?? null;
-  let patch: { openFindings: number } | undefined;
+  // Patch compliance as the patches model keeps it per host (its latest inventory), summed per
+  // tenant: one document read, however many hosts or findings the customer has.
+  let patch: { hosts: number; compliant: number; needingReboot: number; withOverdueUpdates: number } | undefined;
   if (doc.products.includes('patch')) {
-    let open = 0;
-    await eachPage<{ id: string; seq: number; state: string }>(store, 'findings', { product: 'patch', state: 'open' }, () => open++);
-    patch = { openFindings: open };
+    const s = await store.get<PatchSummaryDoc>('patch-summary', summaryDocId(tenant));
+    patch = { hosts: s?.hosts ?? 0, compliant: s?.compliant ?? 0, needingReboot: s?.needingReboot ?? 0, withOverdueUpdates: s?.withOverdueUpdates ?? 0 };
   }
   const [block, lastPosition] = await Promise.all([
     c.api.log.streams.last(LEDGER_STREAM, ledgerSubject(tenant)),
@@ -108,7 +110,7 @@ export const mspRoutes: InstallRouteDef[] = [
     permission: 'overview.read',
     area: 'overview',
     summary:
-      'All customers you can see at a glance: agents online/offline, open alerts by severity, oldest unacknowledged alert, patch findings, certificate expiries, sealing; sortable, searchable',
+      'All customers you can see at a glance: agents online/offline, open alerts by severity, oldest unacknowledged alert, patch compliance (compliant hosts of hosts with an inventory, hosts needing a reboot), certificate expiries, sealing; sortable, searchable',
     query: { sort: oneOf(Object.keys(SORTS)), q: text(100) },
     handler: async (c: InstallContext<unknown, { sort?: string; q?: string }>) => {
       const now = Date.now();

@@ -6,6 +6,8 @@ import { PRODUCTS } from '../../domain/products.ts';
 import type { Doc } from '../../store/model.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { exportRoute, getRoute, ID, itemCommand, type ListOptions, listRoute, mustGet, oneOf, TENANT_PARAM, text, withHostnames } from '../schemas.ts';
+import { bulkCount, idsOrFilter, selectByFilter } from '../bulk.ts';
+import { filterSchema } from '../lists.ts';
 import { bulk } from './core.ts';
 
 const withHost = async (d: Doc, c: TenantContext) => (await withHostnames([d], c))[0];
@@ -46,21 +48,26 @@ export const productRoutes: TenantRouteDef[] = [
     url: `${TENANT_PREFIX}/findings/bulk`,
     permission: 'findings.triage',
     area: 'findings',
-    summary: 'Triage up to 100 findings in one call, with one state and reason; each answers changed, unchanged or refused',
+    summary:
+      "Triage findings with one state and reason: up to 100 named by `findingIds` (each answers changed, unchanged or refused), or every finding the list's `filter` selects (the finding list's filters, `from`/`to`, `q`; at most 100,000), run in the server a batch at a time and answered with counts (`matched`, `changed`, `unchanged`, `refused`)",
     params: TENANT_PARAM,
     body: {
       properties: {
         findingIds: { type: 'array', items: ID, minItems: 1, maxItems: 100, uniqueItems: true },
+        filter: filterSchema(FINDING_FILTERS, FINDING_LIST),
         state: oneOf(FINDING_STATES.filter((s) => s !== 'open')),
         reason: text(1000),
       },
-      required: ['findingIds', 'state', 'reason'],
+      required: ['state', 'reason'],
     },
-    handler: async (c: TenantContext<{ findingIds: string[]; state: Exclude<FindingState, 'open'>; reason: string }>) => {
-      const { findingIds, state, reason } = c.body;
+    handler: async (c: TenantContext<{ findingIds?: string[]; filter?: Record<string, string>; state: Exclude<FindingState, 'open'>; reason: string }>) => {
+      const { findingIds, filter, state, reason } = c.body;
+      idsOrFilter(findingIds, filter, 'findingIds');
+      const run = (id: string) => c.execute(findingDecider, id, { kind: 'triage', state, reason });
+      if (filter) return bulkCount(c, await selectByFilter(c, 'findings', FINDING_FILTERS, FINDING_LIST, filter), run);
       // Every finding must be this tenant's: another tenant's id is "not found", like a missing one.
-      for (const id of findingIds) await mustGet(c, 'findings', id);
-      return bulk(c, findingIds, (id) => c.execute(findingDecider, id, { kind: 'triage', state, reason }));
+      for (const id of findingIds!) await mustGet(c, 'findings', id);
+      return bulk(c, findingIds!, run);
     },
   }),
   itemCommand({

@@ -396,8 +396,12 @@ export function DataList<T extends { id: string }>(p: DataListProps<T>) {
   );
 }
 
-/** Every id matching a list's filters, a page at a time (for "all matching" bulk actions), up to `max`. */
-export async function collectIds(tenant: string, area: string, query: Record<string, string>, max = 10_000): Promise<string[]> {
+/**
+ * Every id matching a list's filters, a page at a time (for "all matching" actions the API has no
+ * change by filter for), up to `max`; `more` says that ids past `max` were left out, so the caller
+ * can say exactly what it did.
+ */
+export async function collectIds(tenant: string, area: string, query: Record<string, string>, max = 10_000): Promise<{ ids: string[]; more: boolean }> {
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
@@ -405,5 +409,5 @@ export async function collectIds(tenant: string, area: string, query: Record<str
     for (const r of page.items) ids.push(r.id);
     cursor = page.nextCursor;
   } while (cursor && ids.length < max);
-  return ids.slice(0, max);
+  return { ids: ids.slice(0, max), more: cursor !== null || ids.length > max };
 }

@@ -1,11 +1,20 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
+/** What a lookup field's search found: choices `[value, text]`, whether more match than are shown, and how many match (null: not counted). */
+export interface LookupResult {
+  options: Array<[string, string]>;
+  more: boolean;
+  total: number | null;
+}
+
 /** A field of a dialog's form. */
 export interface DialogField {
   name: string;
   label: string;
-  kind?: 'text' | 'textarea' | 'select' | 'checkbox';
+  /** `lookup`: a search box whose text the server searches (`lookup`), and a list of what it found to pick from. */
+  kind?: 'text' | 'textarea' | 'select' | 'checkbox' | 'lookup';
+  lookup?: (q: string) => Promise<LookupResult>;
   options?: Array<[string, string]>;
   required?: boolean;
   maxLength?: number;
@@ -93,6 +102,7 @@ export function DialogHost() {
         {open.text ? <div class="dialog-text">{open.text}</div> : null}
         {open.fields.map((f) => {
           const id = `dlg-${f.name}`;
+          if (f.kind === 'lookup' && f.lookup) return <LookupField key={f.name} field={f} lookup={f.lookup} />;
           const control =
             f.kind === 'select' ? (
               <select id={id} name={f.name}>
@@ -127,5 +137,67 @@ export function DialogHost() {
         </div>
       </form>
     </dialog>
+  );
+}
+
+/**
+ * A choice among everything the server finds for a search (every incident of a customer, not a
+ * first page of them): each keystroke asks again, the newest answer wins, and the field says how
+ * many matched and that typing narrows it when not all are shown.
+ */
+function LookupField({ field: f, lookup }: { field: DialogField; lookup: (q: string) => Promise<LookupResult> }) {
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState<LookupResult | null>(null);
+  const [failed, setFailed] = useState(false);
+  const gen = useRef(0);
+  useEffect(() => {
+    const mine = ++gen.current;
+    lookup(q).then(
+      (r) => {
+        if (mine !== gen.current) return;
+        setFound(r);
+        setFailed(false);
+      },
+      () => mine === gen.current && setFailed(true),
+    );
+  }, [q]);
+  const id = `dlg-${f.name}`;
+  const shown = found?.options.length ?? 0;
+  const status = failed
+    ? 'The search failed; type again to retry.'
+    : found === null
+      ? 'Searching…'
+      : shown === 0
+        ? 'Nothing matches.'
+        : found.more
+          ? `${shown} shown${found.total !== null ? ` of ${found.total} matching` : ''}; type to narrow the search.`
+          : `${shown} matching.`;
+  return (
+    <div class="field lookup">
+      <label for={`${id}-q`}>Search {f.label.toLowerCase()}s</label>
+      <input
+        id={`${id}-q`}
+        type="search"
+        maxLength={200}
+        autoComplete="off"
+        value={q}
+        onInput={(ev) => setQ((ev.currentTarget as HTMLInputElement).value)}
+        onKeyDown={(ev) => {
+          // Enter searches (it already did, as the text changed); it must not confirm the dialog.
+          if (ev.key === 'Enter') ev.preventDefault();
+        }}
+      />
+      <label for={id}>{f.label}</label>
+      <select id={id} name={f.name} required={f.required} size={Math.min(Math.max(shown, 2), 8)}>
+        {(found?.options ?? []).map(([v, t], i) => (
+          <option key={v} value={v} selected={i === 0}>
+            {t}
+          </option>
+        ))}
+      </select>
+      <p class="hint" role="status">
+        {status}
+      </p>
+    </div>
   );
 }

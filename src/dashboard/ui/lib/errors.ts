@@ -27,6 +27,7 @@ const SENTENCES: Record<string, string> = {
   STK_ERR_EVIDENCE_INTEGRITY:
     'The stored bytes of this evidence no longer match the fingerprint sealed when it was collected. The download was refused and nothing was recorded.',
   STK_ERR_NOTIFY_SECRET_UNREADABLE: "This channel's stored secrets cannot be opened: enter them again.",
+  STK_ERR_BULK_TOO_LARGE: 'Too many items match this filter to change at once; nothing was changed. Narrow the filter, then try again.',
   STK_ERR_EXPORT_TOO_LARGE: 'This export would hold more than 100,000 rows. Narrow the filter, then export again.',
   STK_ERR_BODY_TOO_LARGE: 'What was sent is too large.',
   STK_ERR_UNSUPPORTED_MEDIA: 'What was sent is not in a form Stockade reads.',

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Ago, Badge, Facts, Host, Id, PageHeading, ScrollPre, Section } from '../components/bits.tsx';
-import { collectIds, DataList, type Selection } from '../components/data-list.tsx';
-import { ask } from '../components/dialog.tsx';
+import { DataList, type Selection } from '../components/data-list.tsx';
+import { ask, type LookupResult } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
 import { api, type ListPage, tpath } from '../lib/api.ts';
-import { fmtTime, plural } from '../lib/format.ts';
+import { count, fmtTime, plural } from '../lib/format.ts';
 import { useLive } from '../lib/live.ts';
 import { notify } from '../lib/notices.tsx';
 import { type PageProps, useReady } from '../lib/page.ts';
@@ -56,9 +56,25 @@ export async function inBatches(ids: string[], call: (batch: string[]) => Promis
   return { token, changed, refused };
 }
 
-/** The ids a bulk action acts on: the ticked rows, or every id matching the filter. */
-export async function selectedIds<T extends { id: string }>(tenant: string, area: string, s: Selection<T>): Promise<string[]> {
-  return s.allMatching ? collectIds(tenant, area, s.query) : s.ids;
+/** What the list selects, as a bulk change's `filter` (the list's query without its order). */
+export function filterOf<T extends { id: string }>(s: Selection<T>): Record<string, string> {
+  const { sort: _sort, ...filter } = s.query;
+  return filter;
+}
+
+/** What a change by filter answers. */
+export interface BulkCount {
+  matched: number;
+  changed: number;
+  unchanged: number;
+  refused: number;
+  consistencyToken: string;
+}
+
+/** The sentence after a bulk change: what changed, and of how many, so nothing done goes unsaid. */
+export function bulkSentence(r: { matched: number; changed: number; unchanged: number; refused: number }, noun: string, done: string): string {
+  const rest = r.matched - r.changed;
+  return `${plural(r.changed, noun)} ${done}${rest ? ` of ${r.matched} matching (${r.unchanged ? `${r.unchanged} already so` : ''}${r.unchanged && r.refused ? ', ' : ''}${r.refused ? `${r.refused} not possible in their state` : ''})` : ''}`;
 }
 
 /** Acknowledge / Resolve buttons of one alert. */
@@ -117,8 +133,15 @@ function StateButtons({ tenant, s }: { tenant: string; s: Selection<Alert> }) {
       if (!v) return;
       reason = String(v.reason);
     }
-    const ids = await selectedIds(tenant, 'alerts', s);
-    const r = await inBatches(ids, (batch) =>
+    if (s.allMatching) {
+      // Every alert the list's filter selects, changed by the server: no id leaves the browser.
+      const r = await api.post<BulkCount>(tpath(tenant, 'alerts', 'bulk'), { action, filter: filterOf(s), ...(action === 'resolve' ? { reason } : {}) });
+      notify(bulkSentence(r, 'alert', action === 'resolve' ? 'resolved' : 'acknowledged'));
+      s.clear();
+      await s.refresh(r.consistencyToken);
+      return;
+    }
+    const r = await inBatches(s.ids, (batch) =>
       api.post<BulkResult>(tpath(tenant, 'alerts', 'bulk'), { action, alertIds: batch, ...(action === 'resolve' ? { reason } : {}) }),
     );
     notify(`${plural(r.changed, 'alert')} ${action === 'resolve' ? 'resolved' : 'acknowledged'}${r.refused ? `, ${r.refused} unchanged` : ''}`);
@@ -140,10 +163,19 @@ function StateButtons({ tenant, s }: { tenant: string; s: Selection<Alert> }) {
 /** Open an incident from alerts, or add them to an open one. */
 function IncidentButtons({ tenant, s, label }: { tenant: string; s: Selection<Alert>; label: string }) {
   const incident = useAction(async (mode: 'new' | 'existing') => {
-    const ids = await selectedIds(tenant, 'alerts', s);
+    const what = s.allMatching ? `all ${count(s.total)} matching alerts` : plural(s.ids.length, 'alert');
+    // Alerts given to an incident: ids in batches of 100, or the list's filter, linked by the server.
+    const link = async (id: string): Promise<{ token: string; linked: number }> => {
+      if (s.allMatching) {
+        const r = await api.post<{ matched: number; consistencyToken: string }>(tpath(tenant, 'incidents', id, 'alerts'), { filter: filterOf(s) });
+        return { token: r.consistencyToken, linked: r.matched };
+      }
+      const r = await inBatches(s.ids, (batch) => api.post<{ consistencyToken: string }>(tpath(tenant, 'incidents', id, 'alerts'), { alertIds: batch }));
+      return { token: r.token, linked: s.ids.length };
+    };
     if (mode === 'new') {
       const v = await ask(
-        `Open an incident from ${plural(ids.length, 'alert')}`,
+        `Open an incident from ${what}`,
         [
           { name: 'title', label: 'Title', required: true, maxLength: 300 },
           { name: 'severity', label: 'Severity', kind: 'select', options: SEVERITIES.map((x) => [x, x]), value: 'high' },
@@ -151,28 +183,26 @@ function IncidentButtons({ tenant, s, label }: { tenant: string; s: Selection<Al
         { confirm: 'Open incident' },
       );
       if (!v) return;
-      const out = await api.post<{ id: string }>(tpath(tenant, 'incidents'), { title: v.title, severity: v.severity, alertIds: ids.slice(0, 100) });
-      if (ids.length > 100) await inBatches(ids.slice(100), (batch) => api.post(tpath(tenant, 'incidents', out.id, 'alerts'), { alertIds: batch }));
-      notify('Incident opened');
+      const out = await api.post<{ id: string }>(tpath(tenant, 'incidents'), {
+        title: v.title,
+        severity: v.severity,
+        alertIds: s.allMatching ? [] : s.ids.slice(0, 100),
+      });
+      const r = s.allMatching || s.ids.length > 100 ? await link(out.id) : { linked: s.ids.length };
+      notify(`Incident opened with ${plural(r.linked, 'alert')}`);
       navigate(tenantHref(tenant, 'incidents', out.id));
       return;
     }
-    const open = await api.get<ListPage<{ id: string; title: string; status: string }>>(tpath(tenant, 'incidents'), { limit: 200 });
-    const choices = open.items.filter((i) => i.status !== 'closed');
-    if (!choices.length) {
-      notify('There is no open incident to add to: open one instead.', 'info');
-      return;
-    }
     const v = await ask(
-      `Add ${plural(ids.length, 'alert')} to an incident`,
-      [{ name: 'incident', label: 'Incident', kind: 'select', options: choices.map((i) => [i.id, i.title]), value: choices[0]!.id }],
-      { confirm: 'Add to incident' },
+      `Add ${what} to an incident`,
+      [{ name: 'incident', label: 'Incident', kind: 'lookup', required: true, lookup: (q) => findIncidents(tenant, q) }],
+      {
+        confirm: 'Add to incident',
+      },
     );
     if (!v) return;
-    const r = await inBatches(ids, (batch) =>
-      api.post<{ consistencyToken: string }>(tpath(tenant, 'incidents', String(v.incident), 'alerts'), { alertIds: batch }),
-    );
-    notify(`${plural(ids.length, 'alert')} added to the incident`);
+    const r = await link(String(v.incident));
+    notify(`${plural(r.linked, 'alert')} added to the incident`);
     s.clear();
     await s.refresh(r.token);
   });
@@ -186,6 +216,21 @@ function IncidentButtons({ tenant, s, label }: { tenant: string; s: Selection<Al
       </button>
     </>
   );
+}
+
+/** Incidents not closed whose title or assignee holds `q` (every incident of the customer, searched by the server), newest change first. */
+async function findIncidents(tenant: string, q: string): Promise<LookupResult> {
+  const page = await api.get<ListPage<{ id: string; title: string; status: string; severity: string }>>(tpath(tenant, 'incidents'), {
+    sort: 'updatedAt',
+    limit: 50,
+    ...(q ? { q } : {}),
+  });
+  const open = page.items.filter((i) => i.status !== 'closed');
+  return {
+    options: open.map((i) => [i.id, `${i.title} (${i.severity}, ${i.status})`]),
+    more: page.nextCursor !== null,
+    total: page.totalExact === false || page.total === undefined ? null : page.total,
+  };
 }
 
 /** Columns of alert lists (the alerts page, an agent's alerts, related alerts). */

@@ -4,7 +4,7 @@ import { collectIds, DataList, type Selection } from '../components/data-list.ts
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
 import { api, request, tpath } from '../lib/api.ts';
-import { fmtTime, plural } from '../lib/format.ts';
+import { count, fmtTime, plural } from '../lib/format.ts';
 import { useLive } from '../lib/live.ts';
 import { notify } from '../lib/notices.tsx';
 import { type PageProps, useReady } from '../lib/page.ts';
@@ -138,15 +138,18 @@ function RetryButton({
   label,
 }: {
   tenant: string;
-  ids: () => Promise<string[]> | string[];
+  /** The messages to retry; `more`: the selection went past what one retry takes (the first ones were taken). */
+  ids: () => Promise<{ ids: string[]; more: boolean }> | { ids: string[]; more: boolean };
   after: (token?: string) => void;
   label: string;
 }) {
   const retry = useAction(async () => {
     let token = '';
-    const all = await ids();
+    const { ids: all, more } = await ids();
     for (const id of all) token = (await api.post<{ consistencyToken: string }>(tpath(tenant, 'notifications', 'deliveries', id, 'retry'))).consistencyToken;
-    notify(`${plural(all.length, 'message')} sent back for a new round of attempts`);
+    notify(
+      `${plural(all.length, 'message')} sent back for a new round of attempts${more ? `: only the first ${count(all.length)} of the selection; retry again for the rest` : ''}`,
+    );
     after(token);
   });
   return (
@@ -212,7 +215,8 @@ function deliveryColumns(p: { tenant: string; manage: boolean; channel: boolean 
       ? [
           {
             label: 'Actions',
-            cell: (d: Delivery) => (d.status === 'dead-letter' ? <RetryButton tenant={p.tenant} ids={() => [d.id]} after={refresh} label="Retry" /> : ''),
+            cell: (d: Delivery) =>
+              d.status === 'dead-letter' ? <RetryButton tenant={p.tenant} ids={() => ({ ids: [d.id], more: false })} after={refresh} label="Retry" /> : '',
           },
         ]
       : []),
@@ -305,7 +309,7 @@ function ChannelList(p: PageProps) {
                   bulk: (s: Selection<Delivery>) => (
                     <RetryButton
                       tenant={p.tenant}
-                      ids={async () => (s.allMatching ? collectIds(p.tenant, 'notifications/deliveries', s.query) : s.ids)}
+                      ids={async () => (s.allMatching ? collectIds(p.tenant, 'notifications/deliveries', s.query) : { ids: s.ids, more: false })}
                       after={(t) => {
                         s.clear();
                         void s.refresh(t);

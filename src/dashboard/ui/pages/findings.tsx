@@ -6,7 +6,7 @@ import { api, tpath } from '../lib/api.ts';
 import { fmtTime, plural } from '../lib/format.ts';
 import { notify } from '../lib/notices.tsx';
 import type { PageProps } from '../lib/page.ts';
-import { inBatches, SEVERITIES, selectedIds } from './alerts.tsx';
+import { type BulkCount, bulkSentence, filterOf, inBatches, SEVERITIES } from './alerts.tsx';
 
 export interface Finding {
   id: string;
@@ -53,8 +53,15 @@ function FindingBulk({ tenant, s }: { tenant: string; s: Selection<Finding> }) {
   const change = useAction(async () => {
     const v = await askState(`Change the state of ${s.allMatching ? `all ${s.total}` : s.ids.length} finding(s)`, 'open');
     if (!v) return;
-    const ids = await selectedIds(tenant, 'findings', s);
-    const r = await inBatches(ids, (batch) => api.post(tpath(tenant, 'findings', 'bulk'), { findingIds: batch, state: v.state, reason: v.reason }));
+    if (s.allMatching) {
+      // Every finding the list's filter selects, changed by the server.
+      const r = await api.post<BulkCount>(tpath(tenant, 'findings', 'bulk'), { filter: filterOf(s), state: v.state, reason: v.reason });
+      notify(bulkSentence(r, 'finding', 'changed'));
+      s.clear();
+      await s.refresh(r.consistencyToken);
+      return;
+    }
+    const r = await inBatches(s.ids, (batch) => api.post(tpath(tenant, 'findings', 'bulk'), { findingIds: batch, state: v.state, reason: v.reason }));
     notify(`${plural(r.changed, 'finding')} changed`);
     s.clear();
     await s.refresh(r.token);

@@ -19,7 +19,8 @@ export interface CustomerLine {
     unacknowledged: number;
     oldestUnacknowledged: { id: string; severity: string; title: string; raisedAt: string } | null;
   };
-  patch?: { openFindings: number };
+  /** Hosts with a patch inventory, those compliant, those needing a reboot (`GET /overview`). */
+  patch?: { hosts: number; compliant: number; needingReboot: number; withOverdueUpdates: number };
   certificates: { agentsExpiringSoon: number; earliestNotAfter: string | null };
   sealing: { height: number; sealedAt: string | null; upToDate: boolean };
   link: string;
@@ -209,13 +210,7 @@ export function MspOverviewPage(_p: PageProps) {
                       '—'
                     )}
                   </td>
-                  <td data-cell="patches">
-                    {l.patch ? (
-                      <a href={tenantHref(l.tenant, 'findings', undefined, { product: 'patch', state: 'open' })}>{plural(l.patch.openFindings, 'open')}</a>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
+                  <td data-cell="patches">{l.patch ? <PatchCell tenant={l.tenant} patch={l.patch} /> : '—'}</td>
                   <td data-cell="certificates">
                     {l.certificates.agentsExpiringSoon ? (
                       <span class="warn" title={`earliest ${fmtTime(l.certificates.earliestNotAfter)}`}>
@@ -240,5 +235,26 @@ export function MspOverviewPage(_p: PageProps) {
         </table>
       </ScrollBox>
     </>
+  );
+}
+
+/** Patch compliance of one customer: compliant hosts of the hosts with an inventory, and how many wait for a reboot. */
+function PatchCell({ tenant, patch }: { tenant: string; patch: NonNullable<CustomerLine['patch']> }) {
+  if (patch.hosts === 0) return <span class="muted">no inventory yet</span>;
+  const pct = Math.floor((patch.compliant / patch.hosts) * 100);
+  return (
+    <span
+      title={`${patch.compliant} of ${patch.hosts} hosts compliant, ${patch.withOverdueUpdates} with overdue updates, ${patch.needingReboot} needing a reboot`}
+    >
+      <a href={tenantHref(tenant, 'findings', undefined, { product: 'patch', state: 'open' })} class={patch.compliant < patch.hosts ? 'warn' : undefined}>
+        {`${count(patch.compliant)}/${count(patch.hosts)} compliant (${pct}%)`}
+      </a>
+      {patch.needingReboot ? (
+        <>
+          {' · '}
+          <span class="warn">{`${count(patch.needingReboot)} need${patch.needingReboot === 1 ? 's' : ''} a reboot`}</span>
+        </>
+      ) : null}
+    </span>
   );
 }
