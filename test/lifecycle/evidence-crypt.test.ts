@@ -12,7 +12,8 @@ import { evidencePart } from '../../src/lifecycle/export.ts';
 import { DATA_KEYS_BUCKET } from '../../src/privacy/mod.ts';
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';
 import { rejects } from '../helpers/assert.ts';
-import { freshTenant } from '../helpers/events.ts';
+import { freshTenant, readToken } from '../helpers/events.ts';
+import { applyRetention, tenantStates } from '../../src/lifecycle/retention.ts';
 import { ingressOn, lifecycleFixture, type LifecycleFixture } from './fixture.ts';
 
 /**
@@ -201,6 +202,37 @@ test('after the machine is erased its evidence download is refused with STK_ERR_
     leaver.close();
     stays.close();
     await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('when its month ages out by the evidence retention, the key goes and the download is refused with STK_ERR_EVIDENCE_ERASED', async () => {
+  const tenant = freshTenant('evr');
+  const { enrollSecret } = await f.tenant(tenant, ['edr']);
+  const agent = await agentOn(ing.ingress, enrollSecret, 'old-laptop');
+  try {
+    const bytes = evidenceBytes('aged', 2000);
+    const { evidenceId, token } = await collect(f, tenant, agent, bytes);
+    assert.is((await download(f, tenant, evidenceId, token)).status, 200);
+    const log = f.stk.runtime.log;
+    const tenants = new Map([...(await tenantStates(log))].filter(([t]) => t === tenant));
+    // Two years on, a year of evidence is long past this month; only the evidence kind is kept for a limited time here.
+    const now = new Date(Date.now() + 2 * 365 * 86_400_000);
+    const r = await applyRetention({
+      log,
+      keys: f.stk.runtime.privacy!.keys,
+      now,
+      defaults: { events: null, evidence: 365, 'scan-items': null, telemetry: null },
+      tenants,
+    });
+    assert.equal(
+      r.destroyed.map((d) => [d.tenant, d.kind]),
+      [[tenant, 'evidence']],
+    );
+    const t = await readToken(f.stk.runtime.streams, tenant, await log.lastPosition());
+    const refused = await download(f, tenant, evidenceId, t);
+    assert.equal([refused.status, refused.code], [410, 'STK_ERR_EVIDENCE_ERASED']);
+  } finally {
+    agent.close();
   }
 });
 
