@@ -10,12 +10,16 @@ import { eraseSubject, openPrivacy } from '../src/privacy/mod.ts';
 import { Projector } from '../src/projector/projector.ts';
 import { LEVEL_OPTIONS } from '../src/store/store.ts';
 import { tempDir } from '../test/helpers/nats.ts';
+import { EvidenceStore, sha256Hex } from '../src/evidence/store.ts';
+import type { KeyStore } from '../src/privacy/keystore.ts';
 import { fmt, measure, natsFixture, report } from './util.ts';
 
 const N = Number(process.env.STK_BENCH_EVENTS ?? 20_000);
 const IN_FLIGHT = 1_000;
 const SUBJECT_EVENTS = Number(process.env.STK_BENCH_SUBJECT_EVENTS ?? 100_000);
 const AGENTS = 50;
+const EVIDENCE_BYTES = Number(process.env.STK_BENCH_EVIDENCE_BYTES ?? 8 * 1024 * 1024);
+const EVIDENCE_OBJECTS = Number(process.env.STK_BENCH_EVIDENCE_OBJECTS ?? 8);
 
 /** An alert as an agent raises it: a title and details that name the machine and an account (sealed), the rest not. */
 function alert(agentId: string, i: number) {
@@ -38,7 +42,9 @@ function alert(agentId: string, i: number) {
  * (a) appends with field encryption against appends without, in the same run, on the same bus:
  * single-event commits of alerts from 50 machines naming 20 accounts, 1,000 in flight (goal ≥ 0.8);
  * (b) erasing one subject that has 100,000 events: the keys destroyed and the act recorded, then
- * the read models forgetting it (the projector replays the tenant).
+ * the read models forgetting it (the projector replays the tenant);
+ * (c) evidence bytes through the object store, encrypted under a machine's key against in the
+ * clear: uploads (store) and downloads (read, decrypt, SHA-256 checked) of 8 MiB objects.
  */
 export async function benchLifecycle(): Promise<void> {
   const nats = await natsFixture();
@@ -79,6 +85,8 @@ export async function benchLifecycle(): Promise<void> {
     // CPU per event is steadier than a rate on a shared machine: the sealing's own cost, in µs.
     report('(a) process CPU per append, sealed', cpu.withFields / 3, 'µs', { label: 'clear', value: cpu.without / 3 });
 
+    await benchEvidence(streams, privacy.keys);
+
     // (b) One machine with SUBJECT_EVENTS events in its tenant, read models caught up.
     projector = await Projector.open(db, sealed, PROJECTIONS, {
       durableName: 'bench',
@@ -114,4 +122,47 @@ export async function benchLifecycle(): Promise<void> {
     await nats.stop();
     await dir.cleanup();
   }
+}
+
+/** (c) Evidence upload and download throughput, encrypted against in the clear, interleaved on the same bus. */
+async function benchEvidence(streams: Streams, keys: KeyStore): Promise<void> {
+  const clear = new EvidenceStore(streams);
+  const encrypted = new EvidenceStore(streams, { keys });
+  const data = Buffer.alloc(EVIDENCE_BYTES);
+  for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const sha = sha256Hex(data);
+  const subject = `agent:${newId()}`;
+  const mb = (EVIDENCE_OBJECTS * EVIDENCE_BYTES) / 1024 / 1024;
+  const run = async (store: EvidenceStore, tenant: string): Promise<{ up: number; down: number; cpuUsPerMb: number }> => {
+    const ids = Array.from({ length: EVIDENCE_OBJECTS }, () => newId());
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    // One upload at a time, as one agent's ingress request stores it.
+    for (const id of ids) await store.put(tenant, id, data, { subject });
+    const t1 = performance.now();
+    for (const id of ids) await store.read(tenant, id, sha);
+    const t2 = performance.now();
+    const c = process.cpuUsage(c0);
+    return { up: mb / ((t1 - t0) / 1000), down: mb / ((t2 - t1) / 1000), cpuUsPerMb: (c.user + c.system) / (2 * mb) };
+  };
+  console.log(`  (c) evidence: ${EVIDENCE_OBJECTS} objects of ${fmt(EVIDENCE_BYTES / 1024 / 1024)} MiB per run, uploaded then downloaded`);
+  await run(clear, 'bench-ev-warm');
+  await run(encrypted, 'bench-ev-warm');
+  const best = { clear: { up: 0, down: 0, cpu: Infinity }, enc: { up: 0, down: 0, cpu: Infinity } };
+  for (let round = 0; round < 3; round++) {
+    for (const [k, store] of [
+      ['clear', clear],
+      ['enc', encrypted],
+    ] as const) {
+      const r = await run(store, `bench-ev-${k}`);
+      best[k] = { up: Math.max(best[k].up, r.up), down: Math.max(best[k].down, r.down), cpu: Math.min(best[k].cpu, r.cpuUsPerMb) };
+    }
+  }
+  report('(c) evidence upload (store), in the clear', best.clear.up, 'MiB/s');
+  report('(c) evidence upload, encrypted (AES-256-GCM, 64 KiB chunks)', best.enc.up, 'MiB/s', { label: 'clear', value: best.clear.up });
+  report('(c) evidence download (read + SHA-256 check), in the clear', best.clear.down, 'MiB/s');
+  report('(c) evidence download, decrypted', best.enc.down, 'MiB/s', { label: 'clear', value: best.clear.down });
+  report('(c) process CPU per MiB moved, encrypted', best.enc.cpu / 1000, 'ms', { label: 'clear', value: best.clear.cpu / 1000 });
+  // Each run's objects stay in their buckets: remove them so (b) is measured on the bus it always was.
+  for (const t of ['bench-ev-warm', 'bench-ev-clear', 'bench-ev-enc']) await clear.destroy(t);
 }

@@ -167,6 +167,8 @@ export const ERRORS = {
     'The evidence has no stored bytes to download (it was reported by hash only, or its bytes were removed from the object store).',
   STK_ERR_EVIDENCE_INTEGRITY:
     'The stored bytes of the evidence no longer have the SHA-256 sealed in the ledger when it was collected; the download is refused and nothing is recorded.',
+  STK_ERR_EVIDENCE_ERASED:
+    'The stored bytes of the evidence are encrypted under a key that was destroyed (its machine was erased, or its month aged out by retention): they can never be read again. Its sealed hash and custody trail stay. Carries `id`.',
   STK_ERR_TENANT_ID_RESERVED:
     'The tenant id belonged to a customer that was offboarded: its signed chain still names it, so the id can never be given to another tenant.',
   STK_ERR_TENANT_DELETED: 'The tenant was offboarded: its keys are destroyed, so nothing personal can be written for it any more. Carries `tenant`.',

@@ -44,7 +44,7 @@ async function runExport(o: { data?: string; natsUrl?: string }, tenant: string,
       tenant,
       out,
       readModels: readModelLines(o.data, tenant),
-      parts: [evidencePart(new EvidenceStore(bus.streams))],
+      parts: [evidencePart(new EvidenceStore(bus.streams, { keys: privacy.keys }))],
     });
   } finally {
     privacy.close();

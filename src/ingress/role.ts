@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LagMonitor } from '../backpressure.ts';
 import { ConsistencyTokens } from '../api/consistency.ts';
 import { dataPaths } from '../datadir.ts';
-import { EvidenceStore } from '../evidence/store.ts';
+import { EvidenceStore, type EvidenceKeys } from '../evidence/store.ts';
 import type { EventLog } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -41,6 +41,8 @@ export interface IngressOptions {
   tokens?: ConsistencyTokens;
   /** Retention and replicas of the TELEMETRY stream, created (or brought up to date) at start. */
   telemetryStream?: TelemetryStreamOptions;
+  /** The field encryption key store: evidence bytes are stored encrypted under their machine's key. @defaultValue none (stored in the clear) */
+  keys?: EvidenceKeys | null;
   /** Largest evidence upload. @defaultValue 64 MiB */
   evidenceMaxBytes?: number;
   /** At most one check of how far the log goes per this many ms, shared by every request. @defaultValue 10 */
@@ -91,7 +93,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
         waiters: views.waiters,
         maxWaiting: o.maxWaiting ?? 100_000,
         ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
-        evidence: new EvidenceStore(o.log.streams, { replicas: o.telemetryStream?.replicas ?? 1 }),
+        evidence: new EvidenceStore(o.log.streams, { replicas: o.telemetryStream?.replicas ?? 1, keys: o.keys ?? null }),
         evidenceMaxBytes: o.evidenceMaxBytes ?? 64 * 1024 * 1024,
         tokens,
         logger: o.logger,
@@ -151,6 +153,7 @@ export async function startIngressRole(rt: Runtime): Promise<Ingress> {
     tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
     telemetryStream: { replicas: rt.config.replicas, maxAgeMs: rt.config.telemetry.maxAgeMs, maxBytes: rt.config.telemetry.maxBytes },
     evidenceMaxBytes: rt.config.telemetry.evidenceMaxBytes,
+    keys: rt.privacy?.keys ?? null,
   });
   rt.logger.info({ url: ingress.url, ca: join(dataPaths(rt.config.dataDir).pki, 'ca.crt') }, 'agent ingress listening');
   return ingress;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { evidenceDecider } from '../../commands/evidence/decider.ts';
 import { EVIDENCE, type EvidenceCollected } from '../../commands/evidence/events.ts';
 import { derivedIds, execute } from '../domain/execute.ts';
+import { agentSubject } from '../domain/personal.ts';
 import { StkError } from '../errors.ts';
 import { evidenceBucketName, sha256Hex } from '../evidence/store.ts';
 import { TOKEN_ID_PATTERN } from '../ids.ts';
@@ -30,7 +31,8 @@ export function evidenceIdOf(tenant: string, agentId: string, commandId: string)
  * `POST /agent/v1/evidence?agentId&commandId&sha256&name` with the file's bytes
  * (`application/octet-stream`, at most `evidenceMaxBytes`): the upload of a collect-evidence
  * command of this agent that has no result yet. The ingress checks the bytes against the SHA-256
- * the agent declares, stores them in the tenant's object store bucket, then records
+ * the agent declares, stores them in the tenant's object store bucket (encrypted under the
+ * machine's data key when field encryption is on), then records
  * `evidence.collected` (hash sealed by the ledger) and the hand-over to the store in one commit.
  * Sending the same upload again stores and records nothing new.
  */
@@ -62,13 +64,19 @@ export async function registerEvidenceRoute(app: FastifyInstance, deps: IngressD
         throw new StkError('STK_ERR_EVIDENCE_HASH_MISMATCH', 'other bytes were already collected for this command', { expected: sealedSha, actual });
       await deps.backpressure?.admit();
       // Bytes first: the sealed event never names bytes that are not stored.
-      await deps.evidence.put(agent.tenant, evidenceId, req.body, { 'Stk-Agent': agent.agentId, 'Stk-Command': command.id, 'Stk-Sha256': actual });
+      const collectedAt = deps.now?.() ?? new Date();
+      // Encrypted (when field encryption is on) under the machine's key, like the evidence name in its event: erasing the machine erases both.
+      await deps.evidence.put(agent.tenant, evidenceId, req.body, {
+        subject: agentSubject(agent.agentId),
+        at: collectedAt,
+        headers: { 'Stk-Agent': agent.agentId, 'Stk-Command': command.id },
+      });
       const evidence: EvidenceCollected = {
         agentId: agent.agentId,
         name: q.name.length > 256 ? `…${q.name.slice(-255)}` : q.name,
         sha256: actual,
         sizeBytes: req.body.length,
-        collectedAt: (deps.now?.() ?? new Date()).toISOString(),
+        collectedAt: collectedAt.toISOString(),
         commandId: command.id,
         stored: { bucket: evidenceBucketName(agent.tenant), object: evidenceId },
       };

@@ -8,7 +8,7 @@ import type { EventEnvelope } from '../domain/events.ts';
 import { StkError } from '../errors.ts';
 import { assertId } from '../ids.ts';
 import { exportLedger, type ExportManifest } from '../ledger/export.ts';
-import type { EvidenceStore } from '../evidence/store.ts';
+import { EVIDENCE_HEADERS, type EvidenceStore } from '../evidence/store.ts';
 import { decodeRecordBody, tenantFilter, type EventLog } from '../log/mod.ts';
 import { FieldCipher, type FieldKeys } from '../privacy/cipher.ts';
 import type { KeyStore } from '../privacy/keystore.ts';
@@ -24,14 +24,31 @@ export type ExportPart = (o: { log: EventLog; tenant: string; out: string }) => 
 /** The export's parts from other modules (empty until they register: inclusion proofs). */
 export const EXPORT_PARTS: ExportPart[] = [];
 
-/** The tenant's evidence bytes, one file per evidence id under `evidence/`, each checked against its stored SHA-256. */
+/**
+ * The tenant's evidence bytes in the clear, one file per evidence id under `evidence/`, each
+ * checked against its plaintext SHA-256. Evidence whose key is destroyed (an erased machine) is
+ * left out and counted as `evidenceErased`.
+ */
 export function evidencePart(store: EvidenceStore): ExportPart {
   return async ({ tenant, out }) => {
     const objects = await store.list(tenant).catch(() => []);
     if (objects.length === 0) return { evidence: 0 };
     await mkdir(join(out, 'evidence'), { recursive: true });
-    for (const o of objects) await writeFile(join(out, 'evidence', o.name), await store.read(tenant, o.name, o.sha256));
-    return { evidence: objects.length };
+    let written = 0;
+    let erased = 0;
+    for (const listed of objects) {
+      // A listing carries no headers: the plaintext hash of an encrypted object is in them.
+      const o = await store.info(tenant, listed.name);
+      if (!o) continue;
+      try {
+        await writeFile(join(out, 'evidence', o.name), await store.read(tenant, o.name, o.headers[EVIDENCE_HEADERS.sha256] ?? o.sha256));
+        written++;
+      } catch (err) {
+        if (!(err instanceof StkError && err.code === 'STK_ERR_EVIDENCE_ERASED')) throw err;
+        erased++;
+      }
+    }
+    return { evidence: written, ...(erased ? { evidenceErased: erased } : {}) };
   };
 }
 

@@ -125,7 +125,7 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
   return {
     store: projector.store,
     projector,
-    telemetry: { projector: tp, evidence: new EvidenceStore(rt.log.streams, { replicas: rt.config.replicas }), log: rt.log },
+    telemetry: { projector: tp, evidence: new EvidenceStore(rt.log.streams, { replicas: rt.config.replicas, keys: rt.privacy?.keys ?? null }), log: rt.log },
     scans,
     async stop() {
       await sp.stop();

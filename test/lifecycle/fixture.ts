@@ -62,8 +62,11 @@ export async function lifecycleFixture(): Promise<LifecycleFixture> {
   };
 }
 
-/** The agent ingress on the fixture's bus (its own CA under a temp folder), with an injectable clock. */
-export async function ingressOn(f: ApiFixture, now?: () => Date): Promise<{ ingress: Ingress; close(): Promise<void> }> {
+/**
+ * The agent ingress on the fixture's bus (its own CA under a temp folder), with an injectable clock.
+ * `plain`: evidence stored in the clear, as an ingress without the key store (or one from before evidence encryption) stores it.
+ */
+export async function ingressOn(f: ApiFixture, now?: () => Date, o: { plain?: boolean } = {}): Promise<{ ingress: Ingress; close(): Promise<void> }> {
   const dir = await tempDir('stk-lifecycle-pki-');
   try {
     const ingress = await startIngress({
@@ -74,6 +77,8 @@ export async function ingressOn(f: ApiFixture, now?: () => Date): Promise<{ ingr
       port: 0,
       enrollRateLimit: { max: 100_000, timeWindowMs: 60_000 },
       issuerThreads: 0,
+      // Evidence encrypted as `serve` stores it when field encryption is on.
+      keys: o.plain ? null : (f.stk.runtime.privacy?.keys ?? null),
       ...(now ? { now } : {}),
     });
     return {

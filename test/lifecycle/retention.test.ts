@@ -155,6 +155,47 @@ test('evidence bytes age out of the tenant’s bucket past the cut-off; a tenant
   assert.is(await f.stk.runtime.streams.state(`OBJ_stk-evidence-${b}`), null);
 });
 
+test('scan items age out by their own retention: their months past its cut-off are shredded; the same months of other kinds and a tenant that keeps them longer are kept', async () => {
+  const keys = f.stk.runtime.privacy!.keys;
+  const a = freshTenant('scn');
+  const b = freshTenant('scn-long');
+  await f.tenant(a);
+  await f.tenant(b);
+  const set = await f.call('PUT', `/api/v1/tenants/${b}/retention`, { body: { kind: 'scan-items', days: 3650 } });
+  assert.is(set.status, 200, JSON.stringify(set.body));
+  // Keys of kind scan-items as the write path files them (per subject and month) for a scanning machine.
+  const machine = async (t: string) => keys.subjectId(t, `agent:${newId()}`);
+  const subjectA = await machine(a);
+  const janScan = await keys.keyFor(a, subjectA, 'scan-items', '2025-01');
+  const junScan = await keys.keyFor(a, subjectA, 'scan-items', '2025-06');
+  const janEvents = await keys.keyFor(a, subjectA, 'events', '2025-01');
+  const janOther = await keys.keyFor(b, await machine(b), 'scan-items', '2025-01');
+
+  // 180 days before 2025-08-01 is 2025-02-02: January ended before it, June did not.
+  const now = new Date('2025-08-01T00:00:00.000Z');
+  const defaults = { ...DEFAULTS, events: null, evidence: null, telemetry: null };
+  const tenants = new Map([...(await tenantStates(log))].filter(([t]) => t === a || t === b));
+  const first = await applyRetention({ log, keys, now, defaults, tenants });
+  assert.equal(
+    first.destroyed.map((d) => [d.tenant, d.kind, d.periods, d.keys]),
+    [[a, 'scan-items', ['2025-01'], 1]],
+  );
+  assert.is(await keys.key(a, janScan.keyId), null);
+  assert.ok(await keys.key(a, junScan.keyId), 'June is within the 180 days');
+  assert.ok(await keys.key(a, janEvents.keyId), 'events of the same month follow their own retention (forever here)');
+  assert.ok(await keys.key(b, janOther.keyId), 'the tenant that keeps scan items ten years keeps them');
+  assert.equal((await applyRetention({ log, keys, now, defaults, tenants })).destroyed, [], 'recorded once');
+
+  const acts: KeysDestroyed[] = [];
+  await log.scanRecords({ filter: aggregateTypeFilter('privacy') }, (r) => {
+    for (const e of r.events) if (e.tenant === a && e.type === PrivacyEvents.keysDestroyed) acts.push(e.data as KeysDestroyed);
+  });
+  assert.equal(
+    acts.map((x) => [x.reason, x.kind, x.periods, x.cutoff, x.keyIds]),
+    [['retention', 'scan-items', ['2025-01'], '2025-02-02T00:00:00.000Z', [janScan.keyId]]],
+  );
+});
+
 test('a month ages out only once the whole month is past the cut-off', () => {
   assert.equal(periodEnd('2025-01'), new Date('2025-02-01T00:00:00.000Z'));
   assert.equal(periodEnd('2025-12'), new Date('2026-01-01T00:00:00.000Z'));

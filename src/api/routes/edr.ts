@@ -60,7 +60,8 @@ export const edrRoutes: TenantRouteDef[] = [
     url: `${TENANT_PREFIX}/evidence/:evidenceId/content`,
     permission: 'evidence.download',
     area: 'evidence',
-    summary: 'Download the bytes of evidence, checked against its sealed SHA-256; the download is recorded in its custody trail',
+    summary:
+      'Download the bytes of evidence (decrypted when stored encrypted), checked against its sealed SHA-256; the download is recorded in its custody trail. 410 STK_ERR_EVIDENCE_ERASED once its machine was erased or its month aged out',
     params: { ...TENANT_PARAM, evidenceId: ID },
     handler: async (c: TenantContext<unknown, unknown, { evidenceId: string }>) => {
       const id = c.params.evidenceId;

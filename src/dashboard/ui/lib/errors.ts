@@ -26,6 +26,8 @@ const SENTENCES: Record<string, string> = {
   STK_ERR_EVIDENCE_CONTENT_MISSING: 'This evidence has no stored bytes to download: the agent reported its hash only.',
   STK_ERR_EVIDENCE_INTEGRITY:
     'The stored bytes of this evidence no longer match the fingerprint sealed when it was collected. The download was refused and nothing was recorded.',
+  STK_ERR_EVIDENCE_ERASED:
+    'The bytes of this evidence were erased (its machine was erased, or they aged out) and can never be read again. Its fingerprint and custody trail remain.',
   STK_ERR_NOTIFY_SECRET_UNREADABLE: "This channel's stored secrets cannot be opened: enter them again.",
   STK_ERR_BULK_TOO_LARGE: 'Too many items match this filter to change at once; nothing was changed. Narrow the filter, then try again.',
   STK_ERR_EXPORT_TOO_LARGE: 'This export would hold more than 100,000 rows. Narrow the filter, then export again.',
