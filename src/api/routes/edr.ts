@@ -29,7 +29,8 @@ export const edrRoutes: TenantRouteDef[] = [
     path: 'processes',
     collection: 'processes',
     permission: 'processes.read',
-    summary: 'Processes the agents saw start, newest first; search by host, name, SHA-256, user, executable or pid',
+    summary:
+      'Processes the agents saw start, last received by Stockade first (`seenAt`; not by `startedAt`: a backlog sent late comes in above newer processes); search by host, name, SHA-256, user, executable or pid',
     filters: { agentId: ID, name: text(64), sha256: SHA256, user: text(256), exe: text(4096), pid: NUMBER },
   }),
   telemetryGet({
