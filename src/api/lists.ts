@@ -32,6 +32,8 @@ export interface ListOptions {
   columns?: readonly string[];
   /** @defaultValue `<area>.read` */
   permission?: Permission;
+  /** What the listed items carry beyond the stored documents, for the API documentation. */
+  returns?: string;
 }
 
 /** The read permission of an area (`alerts` → `alerts.read`); a typo fails at start, not at run time. */
@@ -159,6 +161,7 @@ export function listRoute(area: string, collection: string, filters: Record<stri
     summary: `List ${area}, newest first: filters, sorting, time range and free text; exact totals`,
     params: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } },
     query: { ...LIST_QUERY, ...filters, ...queryParams(o) },
+    ...(o.returns ? { returns: `Each item: ${o.returns}` } : {}),
     handler: async (c: TenantContext<unknown, Record<string, string>>) => {
       const limit = c.query.limit === undefined ? 50 : Number(c.query.limit);
       if (limit < 1 || limit > 200) throw new StkError('STK_ERR_VALIDATION', 'limit must be 1 to 200', { field: 'limit' });

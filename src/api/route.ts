@@ -101,7 +101,7 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   /** Consistency proof between two sizes of this tenant's tree. */
   ledgerConsistency(from: number, to?: number): Promise<ConsistencyAnswer>;
   /** Users of the install by id (name, e-mail, status; nothing else of the install is reachable here). */
-  directory: { user(userId: string): Promise<UserDoc | null> };
+  directory: { user(userId: string): Promise<UserDoc | null>; users(userIds: string[]): Promise<Array<UserDoc | null>> };
   /** This process's people services (sessions, refusals, settings). */
   people: People;
   /** This tenant's telemetry read models, item proofs and evidence bytes. */
@@ -150,6 +150,8 @@ interface RouteBase {
   status?: number;
   /** The route may answer 202 with a four-eyes request instead (the customer's policy gates it). */
   fourEyes?: true;
+  /** What the answer carries beyond the stored item, for the API documentation. */
+  returns?: string;
 }
 
 /** A route under `/tenants/:tenant`. */
@@ -298,7 +300,8 @@ const ERROR_REF = { $ref: '#/components/schemas/Error' };
 /** What a route answers, as the OpenAPI document says it: its success, the four-eyes 202, the errors every route of its kind can give. */
 function documentedResponses(d: RouteDef): Record<string, object> {
   const ok = d.status ?? 200;
-  const out: Record<string, object> = { [ok]: { description: ok === 201 ? 'Created' : 'OK', type: 'object' } };
+  const done = ok === 201 ? 'Created' : 'OK';
+  const out: Record<string, object> = { [ok]: { description: d.returns ? `${done}. ${d.returns}` : done, type: 'object' } };
   if (d.fourEyes) {
     out[202] = {
       description: "Sent for approval: the customer's four-eyes policy gates this action; it happens once a second person approves the request",
@@ -405,7 +408,10 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
       throw new StkError('STK_ERR_NOT_FOUND', 'not found', { field: 'event' });
     },
     ledgerConsistency: (from, to) => api.ledgerTrees.consistency(tenant, from, to),
-    directory: { user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId) },
+    directory: {
+      user: (userId) => api.store.forTenant(INSTALL_TENANT).get<UserDoc>('users', userId),
+      users: (userIds) => api.store.forTenant(INSTALL_TENANT).getMany<UserDoc>('users', userIds),
+    },
     people: api.people,
     telemetry: tenantTelemetry(api.telemetry, tenant, api.tokens),
     scans: tenantScans(api.scans, tenant, api.tokens),

@@ -28,6 +28,7 @@ export function getRoute(
   param: string,
   view: View = (d) => d,
   permission: Permission = readPermission(area),
+  returns?: string,
 ): TenantRouteDef {
   return tenantRoute({
     method: 'GET',
@@ -35,6 +36,7 @@ export function getRoute(
     permission,
     area,
     summary: `One of ${area}`,
+    ...(returns ? { returns } : {}),
     params: { ...TENANT_PARAM, [param]: ID },
     handler: async (c: TenantContext<unknown, unknown, Record<string, string>>) => view(await mustGet(c, collection, c.params[param]!), c),
   });
@@ -60,6 +62,8 @@ export function itemCommand<S, C, B>(o: {
   decider: Decider<S, C>;
   command: (body: B, c: TenantContext<B>) => NoInfer<C>;
   view?: View;
+  /** What the answer carries beyond the stored item, for the API documentation. */
+  returns?: string;
 }): TenantRouteDef {
   return tenantRoute({
     method: o.method,
@@ -67,6 +71,7 @@ export function itemCommand<S, C, B>(o: {
     permission: o.permission,
     area: o.area,
     summary: o.summary,
+    ...(o.returns ? { returns: o.returns } : {}),
     params: { ...TENANT_PARAM, [o.param]: ID },
     ...(o.body ? { body: o.body } : {}),
     handler: async (c: TenantContext<B, unknown, Record<string, string>>) => {

@@ -2,6 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page, Request } from 'playwright-core';
 import type { AgentClient } from '../../src/agent/client.ts';
+import { alertDecider } from '../../commands/alerts/decider.ts';
+import { incidentDecider } from '../../commands/incidents/decider.ts';
+import { execute } from '../../src/domain/execute.ts';
 import { raiseAlert } from '../helpers/events.ts';
 import { browserFixture } from './browser.ts';
 import { apiCall, enrollAgent, stockadeFixture } from './stack.ts';
@@ -456,11 +459,49 @@ test('an alert: its host by name, observed vs received, who acknowledged it, the
   await ready(page, 'alerts');
   await page.getByRole('heading', { name: one.title }).waitFor();
   const facts = await page.locator('main').innerText();
-  for (const want of ['Observed on the host', 'Received by Stockade', north.host, 'operator:admin']) assert.ok(facts.includes(want), want);
+  for (const want of ['Observed on the host', 'Received by Stockade', north.host, 'the admin key (break-glass)']) assert.ok(facts.includes(want), want);
+  assert.is(await page.locator('main [data-principal="operator:admin"]').first().getAttribute('title'), 'operator:admin');
   await page.locator(`main section[aria-label="Alerts on ${north.host}"] tbody tr[data-id]`).first().waitFor({ timeout: SLOW_MS });
   await page.getByRole('link', { name: `Respond on ${north.host}` }).click();
   await ready(page, 'agents');
   await page.getByRole('heading', { name: north.host }).waitFor();
+});
+
+test('names, not ids: an incident and an alert show who acted by name, the e-mail and the raw principal on hover', async () => {
+  const user = await apiCall(stack.base, stack.adminKey, 'POST', '/users', { name: 'Dana Whitfield', email: 'dana.whitfield@msp.example' });
+  assert.is(user.status, 201, JSON.stringify(user.body));
+  const principal = `operator:user:${user.body.id}`;
+  const dana = { kind: 'operator' as const, id: `user:${user.body.id}` };
+  const log = stack.stk.runtime.log;
+  const { alertId } = await raiseAlert(log, north.id, north.agentId, { title: 'Named acknowledger' });
+  await execute(log, { tenant: north.id, id: alertId }, alertDecider, { kind: 'acknowledge' }, { actor: dana });
+  const inc = await apiCall(stack.base, stack.adminKey, 'POST', `/tenants/${north.id}/incidents`, {
+    title: 'Who is who',
+    severity: 'low',
+    alertIds: [alertId],
+  });
+  assert.is(inc.status, 201, JSON.stringify(inc.body));
+  await execute(log, { tenant: north.id, id: inc.body.id }, incidentDecider, { kind: 'comment', text: 'Dana was here' }, { actor: dana });
+  await settled(stack, north.id);
+
+  await page.goto(`${stack.base}/ui/t/${north.id}/incidents/${inc.body.id}`);
+  await ready(page, 'incidents');
+  const comment = page.locator('main ol.comments li').filter({ hasText: 'Dana was here' });
+  await comment.waitFor({ timeout: SLOW_MS });
+  const who = comment.locator('.who');
+  assert.is(await who.innerText(), 'Dana Whitfield');
+  assert.is(await who.getAttribute('title'), `dana.whitfield@msp.example · ${principal}`);
+  const timeline = await page.locator('main ol.timeline').innerText();
+  assert.ok(timeline.includes('Dana Whitfield: commented'), timeline);
+  assert.ok(timeline.includes('the admin key (break-glass): opened'), timeline);
+  assert.not.ok((await page.locator('main').innerText()).includes(principal), 'the raw principal is on hover only');
+
+  await page.goto(`${stack.base}/ui/t/${north.id}/alerts/${alertId}`);
+  await ready(page, 'alerts');
+  await page.getByRole('heading', { name: 'Named acknowledger' }).waitFor({ timeout: SLOW_MS });
+  const acked = page.locator(`main [data-principal="${principal}"]`);
+  assert.is(await acked.innerText(), 'Dana Whitfield');
+  assert.is(await acked.getAttribute('title'), `dana.whitfield@msp.example · ${principal}`);
 });
 
 test('the agent page: a form per command built from its arguments; a pending command can be cancelled', async () => {

@@ -4,6 +4,7 @@ import type { UserDoc } from '../../../projections/users/projection.ts';
 import { StkError } from '../../errors.ts';
 import { INSTALL_TENANT } from '../../people/install.ts';
 import { installPermissions, permissionsOn } from '../access.ts';
+import { ACTOR_NAMES_DOC, actorNames } from '../actors.ts';
 import type { Principal } from '../auth.ts';
 import { isRole, type Permission, ROLE_NAMES, type Role, roleWithin, tenantPermissionsOf } from '../permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
@@ -44,9 +45,14 @@ export const accessRoutes: TenantRouteDef[] = [
     permission: 'access.read',
     area: 'access',
     summary: 'People who hold roles on this customer (install-wide roles are not listed)',
+    returns: `Each item: ${ACTOR_NAMES_DOC} (here \`updatedByName\`)`,
     params: TENANT_PARAM,
     handler: async (c) => {
       const page = await c.store.list<AccessDoc>('access', { limit: 200 });
+      const names = await actorNames(
+        c,
+        page.items.map((a) => a.updatedBy),
+      );
       const items = await Promise.all(
         page.items.map(async (a) => {
           const u = await c.directory.user(a.id);
@@ -58,6 +64,7 @@ export const accessRoutes: TenantRouteDef[] = [
             roles: a.roles,
             updatedAt: a.updatedAt,
             updatedBy: a.updatedBy,
+            updatedByName: names.get(a.updatedBy)?.name ?? null,
           };
         }),
       );

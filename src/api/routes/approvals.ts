@@ -17,6 +17,7 @@ import { expiryPolicy } from '../../lifecycle/commands.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { permissionsOn } from '../access.ts';
+import { ACTOR_NAMES_DOC, viewOf, withActorNames } from '../actors.ts';
 import type { Principal } from '../auth.ts';
 import { actorOf } from '../auth.ts';
 import type { Permission } from '../permissions.ts';
@@ -155,15 +156,20 @@ function decision(kind: 'approve' | 'reject'): TenantRouteDef {
         r = await c.execute(approvalDecider, approval.id, { kind: 'record-execution', result });
       }
       const consistencyToken = await c.settle(r.position);
-      return { ...((await c.store.get('approvals', approval.id)) ?? approval), consistencyToken };
+      return { ...(await viewOf(approvalNames)((await c.store.get('approvals', approval.id)) ?? approval, c)), consistencyToken };
     },
   });
 }
 
+const approvalNames = withActorNames({ people: ['requester', 'decidedBy'] });
+
 /** Four-eyes requests of a customer and the decisions on them. */
 export const approvalRoutes: TenantRouteDef[] = [
-  listRoute('approvals', 'approvals', { status: oneOf(['pending', 'approved', 'rejected', 'executed']) }),
-  getRoute('approvals', 'approvals', 'approvalId'),
+  listRoute('approvals', 'approvals', { status: oneOf(['pending', 'approved', 'rejected', 'executed']) }, (d) => d, {
+    decorate: approvalNames,
+    returns: ACTOR_NAMES_DOC,
+  }),
+  getRoute('approvals', 'approvals', 'approvalId', viewOf(approvalNames), undefined, ACTOR_NAMES_DOC),
   decision('approve'),
   decision('reject'),
 ];

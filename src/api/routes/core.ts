@@ -17,6 +17,7 @@ import type { AuditDoc } from '../../../projections/audit/projection.ts';
 import { ACTION_ARGS } from '../../domain/actions.ts';
 import { ACTIONS, PRODUCTS } from '../../domain/products.ts';
 import type { Doc } from '../../store/model.ts';
+import { ACTOR_NAMES_DOC, decorations, viewOf, withActorNames } from '../actors.ts';
 import { statsRoute } from './stats.ts';
 import { StkError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
@@ -50,15 +51,18 @@ async function countBy(c: TenantContext, collection: string, field: string, valu
   return out;
 }
 
-/** An incident with its alerts (and their hosts). */
+const incidentNames = withActorNames({ fields: ['openedBy'], lists: { timeline: ['by'], comments: ['by'] } });
+const alertNames = decorations(withHostnames, withActorNames({ fields: ['acknowledgedBy', 'resolvedBy'] }));
+const commandNames = decorations(withHostnames, withActorNames({ fields: ['dispatchedBy', 'cancelledBy'] }));
+const agentNames = withActorNames({ fields: ['revokedBy'] });
+const alertView = viewOf(alertNames);
+const commandView = viewOf(commandNames);
+
+/** An incident with its alerts (and their hosts), and who acted named. */
 async function incidentView(d: IncidentDoc, c: TenantContext) {
   const alerts = (await c.store.getMany<AlertDoc>('alerts', d.alertIds)).filter((a) => a !== null);
-  return { ...d, comments: d.comments ?? [], alerts: await withHostnames(alerts, c) };
-}
-
-/** One document with the host name of its agent. */
-async function withHost(d: Doc, c: TenantContext) {
-  return (await withHostnames([d], c))[0];
+  const named = await viewOf(incidentNames)({ ...d, comments: d.comments ?? [] }, c);
+  return { ...named, alerts: await alertNames(alerts, c) };
 }
 
 /** Audit entries name agents by host name where the actor or the target is one. */
@@ -124,7 +128,8 @@ const ALERT_LIST: ListOptions = {
   time: 'raisedAt',
   text: ['title', 'rule'],
   hostSearch: true,
-  decorate: withHostnames,
+  decorate: alertNames,
+  returns: ACTOR_NAMES_DOC,
   columns: [
     'id',
     'raisedAt',
@@ -138,7 +143,9 @@ const ALERT_LIST: ListOptions = {
     'agentId',
     'incidentId',
     'acknowledgedBy',
+    'acknowledgedByName',
     'resolvedBy',
+    'resolvedByName',
     'resolution',
   ],
 };
@@ -147,6 +154,8 @@ const AGENT_LIST: ListOptions = {
   sorts: ['hostname', 'enrolledAt'],
   time: 'enrolledAt',
   text: ['hostname', 'os', 'id'],
+  decorate: agentNames,
+  returns: ACTOR_NAMES_DOC,
   columns: ['id', 'hostname', 'status', 'connectivity', 'os', 'agentVersion', 'enrolledAt', 'lastSeenAt', 'certNotAfter'],
 };
 const COMMAND_FILTERS = { agentId: ID, status: oneOf(['pending', 'delivered', 'completed', 'cancelled', 'expired']), outcome: oneOf(COMMAND_OUTCOMES) };
@@ -155,15 +164,18 @@ const COMMAND_LIST: ListOptions = {
   time: 'dispatchedAt',
   text: ['action', 'output'],
   hostSearch: true,
-  decorate: withHostnames,
-  columns: ['id', 'dispatchedAt', 'action', 'args', 'hostname', 'agentId', 'status', 'outcome', 'output', 'dispatchedBy'],
+  decorate: commandNames,
+  returns: ACTOR_NAMES_DOC,
+  columns: ['id', 'dispatchedAt', 'action', 'args', 'hostname', 'agentId', 'status', 'outcome', 'output', 'dispatchedBy', 'dispatchedByName'],
 };
 const INCIDENT_FILTERS = { status: oneOf([...INCIDENT_STATUSES, 'closed']), severity: oneOf(SEVERITIES), assignee: text(200) };
 const INCIDENT_LIST: ListOptions = {
   sorts: ['openedAt', 'updatedAt', 'severity'],
   time: 'openedAt',
   text: ['title', 'assignee'],
-  columns: ['id', 'openedAt', 'severity', 'status', 'title', 'assignee', 'alertIds', 'openedBy', 'closedAt', 'closeReason'],
+  decorate: incidentNames,
+  returns: ACTOR_NAMES_DOC,
+  columns: ['id', 'openedAt', 'severity', 'status', 'title', 'assignee', 'alertIds', 'openedBy', 'openedByName', 'closedAt', 'closeReason'],
 };
 const AUDIT_FILTERS = { actorKind: oneOf(['operator', 'agent', 'system']), actorId: text(100), aggregateType: text(32), action: text(64), via: text(300) };
 const AUDIT_LIST: ListOptions = {
@@ -229,7 +241,7 @@ export const coreRoutes: TenantRouteDef[] = [
   statsRoute,
   listRoute('agents', 'agents', AGENT_FILTERS, (d) => agentView(d), AGENT_LIST),
   exportRoute('agents', 'agents', AGENT_FILTERS, (d) => agentView(d), AGENT_LIST),
-  getRoute('agents', 'agents', 'agentId', (d) => agentView(d)),
+  getRoute('agents', 'agents', 'agentId', async (d, c) => agentView((await viewOf(agentNames)(d, c)) as AgentDoc), undefined, ACTOR_NAMES_DOC),
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/agents/:agentId/revoke`,
@@ -255,7 +267,7 @@ export const coreRoutes: TenantRouteDef[] = [
       if (c.body.blockMachine && agent.machine) r = await c.execute(machineDecider, agent.machine, { kind: 'block', agentId: id });
       const consistencyToken = await c.settle(r.position);
       const doc = (await c.store.get<AgentDoc>('agents', id)) ?? agent;
-      return { ...agentView(doc), ...(c.body.blockMachine ? { machineBlocked: true } : {}), consistencyToken };
+      return { ...agentView((await viewOf(agentNames)(doc, c)) as AgentDoc), ...(c.body.blockMachine ? { machineBlocked: true } : {}), consistencyToken };
     },
   }),
   tenantRoute({
@@ -302,7 +314,7 @@ export const coreRoutes: TenantRouteDef[] = [
   }),
   listRoute('commands', 'commands', COMMAND_FILTERS, (d) => d, COMMAND_LIST),
   exportRoute('commands', 'commands', COMMAND_FILTERS, (d) => d, COMMAND_LIST),
-  getRoute('commands', 'commands', 'commandId', withHost),
+  getRoute('commands', 'commands', 'commandId', commandView, undefined, ACTOR_NAMES_DOC),
   itemCommand({
     method: 'POST',
     area: 'commands',
@@ -314,12 +326,13 @@ export const coreRoutes: TenantRouteDef[] = [
     body: { properties: { reason: { type: 'string', maxLength: 500 } } },
     decider: agentCommandDecider,
     command: (b: { reason?: string }) => ({ kind: 'cancel' as const, reason: b.reason ?? '' }),
-    view: withHost,
+    view: commandView,
+    returns: ACTOR_NAMES_DOC,
   }),
 
   listRoute('alerts', 'alerts', ALERT_FILTERS, (d) => d, ALERT_LIST),
   exportRoute('alerts', 'alerts', ALERT_FILTERS, (d) => d, ALERT_LIST),
-  getRoute('alerts', 'alerts', 'alertId', withHost),
+  getRoute('alerts', 'alerts', 'alertId', alertView, undefined, ACTOR_NAMES_DOC),
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/alerts/bulk`,
@@ -355,6 +368,8 @@ export const coreRoutes: TenantRouteDef[] = [
     permission: 'alerts.triage',
     decider: alertDecider,
     command: () => ({ kind: 'acknowledge' as const }),
+    view: alertView,
+    returns: ACTOR_NAMES_DOC,
   }),
   itemCommand({
     method: 'POST',
@@ -367,11 +382,13 @@ export const coreRoutes: TenantRouteDef[] = [
     body: { properties: { reason: text(1000) }, required: ['reason'] },
     decider: alertDecider,
     command: (b: { reason: string }) => ({ kind: 'resolve' as const, reason: b.reason }),
+    view: alertView,
+    returns: ACTOR_NAMES_DOC,
   }),
 
   listRoute('incidents', 'incidents', INCIDENT_FILTERS, (d) => d, INCIDENT_LIST),
   exportRoute('incidents', 'incidents', INCIDENT_FILTERS, (d) => d, INCIDENT_LIST),
-  getRoute('incidents', 'incidents', 'incidentId', incidentView),
+  getRoute('incidents', 'incidents', 'incidentId', incidentView, undefined, ACTOR_NAMES_DOC),
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/incidents`,
@@ -388,7 +405,7 @@ export const coreRoutes: TenantRouteDef[] = [
       const r = await c.execute(incidentDecider, id, { kind: 'open', incident: { title, severity, alertIds: alertIds ?? [] } }, { known: 'new' });
       const consistencyToken = await c.settle(r.position);
       const doc = await c.store.get<IncidentDoc>('incidents', id);
-      return { ...(doc ?? {}), id, consistencyToken };
+      return { ...(doc ? await incidentView(doc, c) : {}), id, consistencyToken };
     },
   }),
   itemCommand({
@@ -427,6 +444,7 @@ export const coreRoutes: TenantRouteDef[] = [
     decider: incidentDecider,
     command: (b: { text: string }) => ({ kind: 'comment' as const, text: b.text }),
     view: incidentView,
+    returns: ACTOR_NAMES_DOC,
   }),
   itemCommand({
     method: 'POST',
@@ -469,7 +487,8 @@ export const coreRoutes: TenantRouteDef[] = [
         if (r.position > position) position = r.position;
       }
       const consistencyToken = position ? await c.settle(position) : c.readToken();
-      return { ...((await c.store.get('incidents', id)) ?? { id }), ...(filter ? { matched: ids.length } : {}), consistencyToken };
+      const doc = await c.store.get<IncidentDoc>('incidents', id);
+      return { ...(doc ? await incidentView(doc, c) : { id }), ...(filter ? { matched: ids.length } : {}), consistencyToken };
     },
   }),
   itemCommand({
@@ -483,6 +502,7 @@ export const coreRoutes: TenantRouteDef[] = [
     body: { properties: { reason: text(1000) }, required: ['reason'] },
     decider: incidentDecider,
     command: (b: { reason: string }) => ({ kind: 'close' as const, reason: b.reason }),
+    view: incidentView,
   }),
 
   listRoute('audit', 'audit', AUDIT_FILTERS, (d) => d, AUDIT_LIST),

@@ -3,7 +3,10 @@ import type { EvidenceDoc } from '../../../projections/evidence/projection.ts';
 import { StkError } from '../../errors.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { getRoute, ID, listRoute, mustGet, oneOf, TENANT_PARAM, text } from '../schemas.ts';
+import { ACTOR_NAMES_DOC, viewOf, withActorNames } from '../actors.ts';
 import { telemetryGet, telemetryList } from './telemetry-routes.ts';
+
+const hostNames = withActorNames({ fields: ['isolationBy'] });
 
 const SHA256 = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const PORT = { type: 'string', pattern: '^[0-9]{1,5}$' };
@@ -26,7 +29,8 @@ export const edrRoutes: TenantRouteDef[] = [
     path: 'processes',
     collection: 'processes',
     permission: 'processes.read',
-    summary: 'Processes the agents saw start, newest first; search by host, name, SHA-256, user, executable or pid',
+    summary:
+      'Processes the agents saw start, last received by Stockade first (`seenAt`; not by `startedAt`: a backlog sent late comes in above newer processes); search by host, name, SHA-256, user, executable or pid',
     filters: { agentId: ID, name: text(64), sha256: SHA256, user: text(256), exe: text(4096), pid: NUMBER },
   }),
   telemetryGet({
@@ -53,8 +57,11 @@ export const edrRoutes: TenantRouteDef[] = [
     permission: 'connections.read',
     summary: 'One connection',
   }),
-  listRoute('hosts', 'hosts', { isolation: oneOf(['isolated', 'not-isolated']), hostname: text(253) }),
-  getRoute('hosts', 'hosts', 'agentId'),
+  listRoute('hosts', 'hosts', { isolation: oneOf(['isolated', 'not-isolated']), hostname: text(253) }, (d) => d, {
+    decorate: hostNames,
+    returns: ACTOR_NAMES_DOC,
+  }),
+  getRoute('hosts', 'hosts', 'agentId', viewOf(hostNames), undefined, ACTOR_NAMES_DOC),
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/evidence/:evidenceId/content`,

@@ -10,6 +10,7 @@ import { openInstallBox } from '../../notify/install-box.ts';
 import { type ChannelPolicy, CHANNEL_KINDS, parseChannelInput, ROUTING_SCHEMA } from '../../notify/settings.ts';
 import { redactChannel, type SecretBox, sealChannel, type StoredChannel } from '../../notify/secrets.ts';
 import type { Runtime } from '../../runtime.ts';
+import { ACTOR_NAMES_DOC, viewOf, withActorNames } from '../actors.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { getRoute, ID, itemCommand, listRoute, mustGet, oneOf, TENANT_PARAM, text } from '../schemas.ts';
 
@@ -52,6 +53,10 @@ const CHANNEL_BODY = {
 
 /** A channel as the API shows it: never a secret (`redactChannel`). */
 const channelView = (d: ChannelDoc) => ({ ...redactChannel(d as StoredChannel), createdAt: d.createdAt, updatedAt: d.updatedAt, updatedBy: d.updatedBy });
+const channelNames = withActorNames({ fields: ['updatedBy'] });
+const deliveryNames = withActorNames({ fields: ['requeuedBy'] });
+/** A channel as shown, with who changed it last named. */
+const namedChannel = async (d: ChannelDoc, c: TenantContext) => (await channelNames([channelView(d) as unknown as ChannelDoc], c))[0];
 
 async function saveChannel(c: TenantContext<Record<string, unknown>>, id: string, create: boolean) {
   const services = c.req.server.notify;
@@ -61,7 +66,7 @@ async function saveChannel(c: TenantContext<Record<string, unknown>>, id: string
   const consistencyToken = await c.settle(r.position);
   const doc = await c.store.get<ChannelDoc>('channels', id);
   return {
-    ...(doc ? channelView(doc) : redactChannel(stored)),
+    ...(doc ? await namedChannel(doc, c) : redactChannel(stored)),
     // The generated webhook secret, shown this once: it is stored sealed and never returned again.
     ...(generatedSecret ? { generatedSecret } : {}),
     consistencyToken,
@@ -76,12 +81,13 @@ export const notificationRoutes: TenantRouteDef[] = [
     permission: 'notifications.read',
     area: 'notifications',
     summary: "The tenant's notification channels, secrets left out",
+    returns: `Each item: ${ACTOR_NAMES_DOC}`,
     params: TENANT_PARAM,
     query: { kind: oneOf(CHANNEL_KINDS) },
     handler: async (c: TenantContext<unknown, { kind?: string }>) => {
       const token = c.readToken();
       const page = await c.store.list<ChannelDoc>('channels', { filter: c.query.kind ? { kind: c.query.kind } : {}, limit: 200 });
-      return { items: page.items.map(channelView), nextCursor: null, consistencyToken: token };
+      return { items: await channelNames(page.items.map(channelView) as unknown as ChannelDoc[], c), nextCursor: null, consistencyToken: token };
     },
   }),
   tenantRoute({
@@ -95,7 +101,7 @@ export const notificationRoutes: TenantRouteDef[] = [
     body: CHANNEL_BODY,
     handler: (c: TenantContext<Record<string, unknown>>) => saveChannel(c, newId(), true),
   }),
-  getRoute('notifications/channels', 'channels', 'channelId', channelView, 'notifications.read'),
+  getRoute('notifications/channels', 'channels', 'channelId', namedChannel, 'notifications.read', ACTOR_NAMES_DOC),
   tenantRoute({
     method: 'PUT',
     url: `${TENANT_PREFIX}/notifications/channels/:channelId`,
@@ -124,8 +130,10 @@ export const notificationRoutes: TenantRouteDef[] = [
   }),
   listRoute('notifications/deliveries', 'deliveries', { status: oneOf(['pending', 'delivered', 'dead-letter']), channelId: ID, alertId: ID }, (d) => d, {
     permission: 'notifications.read',
+    decorate: deliveryNames,
+    returns: ACTOR_NAMES_DOC,
   }),
-  getRoute('notifications/deliveries', 'deliveries', 'deliveryId', (d) => d, 'notifications.read'),
+  getRoute('notifications/deliveries', 'deliveries', 'deliveryId', viewOf(deliveryNames), 'notifications.read', ACTOR_NAMES_DOC),
   tenantRoute({
     method: 'GET',
     url: `${TENANT_PREFIX}/notifications/dead-letters`,
@@ -160,5 +168,7 @@ export const notificationRoutes: TenantRouteDef[] = [
     permission: 'notifications.manage',
     decider: deliveryDecider,
     command: () => ({ kind: 'requeue' as const }),
+    view: viewOf(deliveryNames),
+    returns: ACTOR_NAMES_DOC,
   }),
 ];

@@ -3,14 +3,16 @@ import { evidenceDecider } from '../../../commands/evidence/decider.ts';
 import { findingDecider } from '../../../commands/findings/decider.ts';
 import { FINDING_STATES, type FindingState } from '../../../commands/findings/events.ts';
 import { PRODUCTS } from '../../domain/products.ts';
-import type { Doc } from '../../store/model.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { exportRoute, getRoute, ID, itemCommand, type ListOptions, listRoute, mustGet, oneOf, TENANT_PARAM, text, withHostnames } from '../schemas.ts';
 import { bulkCount, idsOrFilter, selectByFilter } from '../bulk.ts';
 import { filterSchema } from '../lists.ts';
+import { ACTOR_NAMES_DOC, decorations, viewOf, withActorNames } from '../actors.ts';
 import { bulk } from './core.ts';
 
-const withHost = async (d: Doc, c: TenantContext) => (await withHostnames([d], c))[0];
+const findingNames = decorations(withHostnames, withActorNames({ lists: { history: ['by'] } }));
+const scanNames = decorations(withHostnames, withActorNames({ fields: ['requestedBy'] }));
+const evidenceNames = decorations(withHostnames, withActorNames({ lists: { custody: ['by'] } }));
 
 const FINDING_FILTERS = { state: oneOf(FINDING_STATES), severity: oneOf(SEVERITIES), agentId: ID, product: oneOf(PRODUCTS) };
 const FINDING_LIST: ListOptions = {
@@ -18,14 +20,16 @@ const FINDING_LIST: ListOptions = {
   time: 'reportedAt',
   text: ['title', 'subject'],
   hostSearch: true,
-  decorate: withHostnames,
+  decorate: findingNames,
+  returns: ACTOR_NAMES_DOC,
   columns: ['id', 'reportedAt', 'observedAt', 'severity', 'state', 'title', 'subject', 'product', 'hostname', 'agentId'],
 };
 const SCAN_FILTERS = { agentId: ID, product: oneOf(PRODUCTS), status: oneOf(['requested', 'refused', 'completed']), commandId: ID };
 const SCAN_LIST: ListOptions = {
   sorts: ['finishedAt'],
   time: 'finishedAt',
-  decorate: withHostnames,
+  decorate: scanNames,
+  returns: ACTOR_NAMES_DOC,
   columns: ['id', 'status', 'source', 'startedAt', 'finishedAt', 'product', 'hostname', 'agentId', 'itemCount', 'merkleRoot'],
 };
 const EVIDENCE_FILTERS = { agentId: ID, sealed: oneOf(['true', 'false']) };
@@ -34,7 +38,8 @@ const EVIDENCE_LIST: ListOptions = {
   time: 'collectedAt',
   text: ['name', 'sha256', 'holder'],
   hostSearch: true,
-  decorate: withHostnames,
+  decorate: evidenceNames,
+  returns: ACTOR_NAMES_DOC,
   columns: ['id', 'collectedAt', 'name', 'sha256', 'sizeBytes', 'hostname', 'agentId', 'holder', 'sealed'],
 };
 
@@ -42,7 +47,7 @@ const EVIDENCE_LIST: ListOptions = {
 export const productRoutes: TenantRouteDef[] = [
   listRoute('findings', 'findings', FINDING_FILTERS, (d) => d, FINDING_LIST),
   exportRoute('findings', 'findings', FINDING_FILTERS, (d) => d, FINDING_LIST),
-  getRoute('findings', 'findings', 'findingId', withHost),
+  getRoute('findings', 'findings', 'findingId', viewOf(findingNames), undefined, ACTOR_NAMES_DOC),
   tenantRoute({
     method: 'POST',
     url: `${TENANT_PREFIX}/findings/bulk`,
@@ -80,14 +85,16 @@ export const productRoutes: TenantRouteDef[] = [
     body: { properties: { state: oneOf(FINDING_STATES.filter((s) => s !== 'open')), reason: text(1000) }, required: ['state', 'reason'] },
     decider: findingDecider,
     command: (b: { state: Exclude<FindingState, 'open'>; reason: string }) => ({ kind: 'triage' as const, state: b.state, reason: b.reason }),
+    view: viewOf(findingNames),
+    returns: ACTOR_NAMES_DOC,
   }),
   listRoute('scans', 'scans', SCAN_FILTERS, (d) => d, SCAN_LIST),
   exportRoute('scans', 'scans', SCAN_FILTERS, (d) => d, SCAN_LIST),
   // `:runId`, like the run's items, diff and proofs (src/api/routes/attack-surface.ts).
-  getRoute('scans', 'scans', 'runId', withHost),
+  getRoute('scans', 'scans', 'runId', viewOf(scanNames), undefined, ACTOR_NAMES_DOC),
   listRoute('evidence', 'evidence', EVIDENCE_FILTERS, (d) => d, EVIDENCE_LIST),
   exportRoute('evidence', 'evidence', EVIDENCE_FILTERS, (d) => d, EVIDENCE_LIST),
-  getRoute('evidence', 'evidence', 'evidenceId', withHost),
+  getRoute('evidence', 'evidence', 'evidenceId', viewOf(evidenceNames), undefined, ACTOR_NAMES_DOC),
   itemCommand({
     method: 'POST',
     area: 'evidence',
@@ -99,6 +106,8 @@ export const productRoutes: TenantRouteDef[] = [
     body: { properties: { to: text(200), note: { type: 'string', maxLength: 1000 } }, required: ['to'] },
     decider: evidenceDecider,
     command: (b: { to: string; note?: string }) => ({ kind: 'transfer' as const, to: b.to, note: b.note ?? '' }),
+    view: viewOf(evidenceNames),
+    returns: ACTOR_NAMES_DOC,
   }),
   itemCommand({
     method: 'POST',
@@ -111,5 +120,7 @@ export const productRoutes: TenantRouteDef[] = [
     body: { properties: { note: { type: 'string', maxLength: 1000 } } },
     decider: evidenceDecider,
     command: (b: { note?: string }, c) => ({ kind: 'seal' as const, by: c.actor.id, note: b.note ?? '' }),
+    view: viewOf(evidenceNames),
+    returns: ACTOR_NAMES_DOC,
   }),
 ];

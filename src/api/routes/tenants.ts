@@ -11,6 +11,7 @@ import { mintSecret } from '../../tenancy/secrets.ts';
 import { type InstallContext, type RouteDef, TENANT_PREFIX, type TenantContext, installRoute, tenantRoute } from '../route.ts';
 import { itemCommand, oneOf, TENANT_ID, TENANT_PARAM, text } from '../schemas.ts';
 import { canSee, seesAll } from '../access.ts';
+import { ACTOR_NAMES_DOC, withActorNames } from '../actors.ts';
 import type { Permission } from '../permissions.ts';
 import { isReservedTenant } from '../../people/install.ts';
 import { requestIfGated } from './approvals.ts';
@@ -204,6 +205,7 @@ export const tenantRoutes: RouteDef[] = [
     permission: 'tokens.manage',
     area: 'tokens',
     summary: "List the customer's service tokens, newest first, with their owner, expiry and last use",
+    returns: `Each item: ${ACTOR_NAMES_DOC}`,
     params: TENANT_PARAM,
     query: { role: oneOf(ROLES), limit: { type: 'string', pattern: '^[0-9]{1,3}$' }, cursor: { type: 'string', maxLength: 200 } },
     handler: async (c: TenantContext<unknown, { role?: string; limit?: string; cursor?: string }>) => {
@@ -215,7 +217,8 @@ export const tenantRoutes: RouteDef[] = [
         limit,
         ...(c.query.cursor ? { cursor: c.query.cursor } : {}),
       });
-      return { items: await withLastUsed(c.people, page.items.map(tokenView)), nextCursor: page.nextCursor, consistencyToken: token };
+      const items = await withActorNames({ fields: ['createdBy'] })(page.items.map(tokenView) as TokenDoc[], c);
+      return { items: await withLastUsed(c.people, items), nextCursor: page.nextCursor, consistencyToken: token };
     },
   }),
   itemCommand({

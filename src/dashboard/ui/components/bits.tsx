@@ -102,3 +102,21 @@ export function ScrollPre({ label, kind, children }: { label: string; kind: 'jso
     </section>
   );
 }
+
+/** Who acted, as a word: a person's name, an agent's host name, a service token's label, "Stockade"; the raw principal where nothing names it. */
+export function whoText(raw: string | null | undefined, name?: string | null): string {
+  if (!raw) return '—';
+  if (!name) return raw;
+  if (raw.startsWith('agent:')) return `${name} (agent)`;
+  if (raw.startsWith('operator:token:')) return `${name} (service token)`;
+  return name;
+}
+
+/** Who acted (`whoText`), with the e-mail, where the API gives it, and the raw principal on hover. */
+export function Who({ raw, name, email }: { raw: string | null | undefined; name?: string | null | undefined; email?: string | null | undefined }) {
+  return (
+    <span class="who" title={[email, raw].filter(Boolean).join(' · ') || undefined} data-principal={raw ?? undefined}>
+      {whoText(raw, name)}
+    </span>
+  );
+}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Ago, Badge, Facts, Host, Id, PageHeading, ScrollPre, Section } from '../components/bits.tsx';
+import { Ago, Badge, Facts, Host, Id, PageHeading, ScrollPre, Section, Who } from '../components/bits.tsx';
 import { ArgsFields, argsOf } from '../components/command-form.tsx';
 import { DataList } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
@@ -29,6 +29,8 @@ export interface Agent {
   certNotAfter: string;
   revokedAt: string | null;
   revokedBy: string | null;
+  revokedByName?: string | null;
+  revokedByEmail?: string;
   revokeReason: string | null;
 }
 
@@ -41,9 +43,13 @@ export interface Command {
   status: 'pending' | 'delivered' | 'completed' | 'cancelled';
   dispatchedAt: string;
   dispatchedBy: string;
+  dispatchedByName?: string | null;
+  dispatchedByEmail?: string;
   outcome: string | null;
   output: string | null;
   cancelledBy?: string | null;
+  cancelledByName?: string | null;
+  cancelledByEmail?: string;
   cancelReason?: string | null;
 }
 
@@ -164,7 +170,16 @@ function AgentDetail(p: PageProps & { id: string }) {
           ['Enrolled', fmtTime(a.enrolledAt)],
           ['Last seen', `${fmtTime(a.lastSeenAt)}`],
           ['Certificate until', fmtTime(a.certNotAfter)],
-          a.status === 'revoked' ? ['Revoked', `${fmtTime(a.revokedAt)} by ${a.revokedBy}: ${a.revokeReason}`] : null,
+          a.status === 'revoked'
+            ? [
+                'Revoked',
+                <>
+                  {`${fmtTime(a.revokedAt)} by `}
+                  <Who raw={a.revokedBy} name={a.revokedByName} email={a.revokedByEmail} />
+                  {`: ${a.revokeReason}`}
+                </>,
+              ]
+            : null,
         ]}
       />
       {p.canWrite && a.status === 'active' ? (
@@ -333,7 +348,15 @@ export function commandColumns(p: { tenant: string; canWrite: boolean; host: boo
     ...(p.host ? [{ label: 'Host', cell: (c: Command) => <Host tenant={p.tenant} agentId={c.agentId} hostname={c.hostname} /> }] : []),
     { label: 'Arguments', cell: (c: Command) => <code class="args">{JSON.stringify(c.args)}</code> },
     { label: 'Status', cell: (c: Command) => <Badge value={c.outcome ?? c.status} /> },
-    { label: 'Dispatched', cell: (c: Command) => `${fmtTime(c.dispatchedAt)} by ${c.dispatchedBy}` },
+    {
+      label: 'Dispatched',
+      cell: (c: Command) => (
+        <>
+          {`${fmtTime(c.dispatchedAt)} by `}
+          <Who raw={c.dispatchedBy} name={c.dispatchedByName} email={c.dispatchedByEmail} />
+        </>
+      ),
+    },
     {
       label: 'Result',
       cell: (c: Command) =>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Ago, Badge, Facts, Host, Id, PageHeading, ScrollPre, Section } from '../components/bits.tsx';
+import { Ago, Badge, Facts, Host, Id, PageHeading, ScrollPre, Section, Who } from '../components/bits.tsx';
 import { DataList, type Selection } from '../components/data-list.tsx';
 import { ask, type LookupResult } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
@@ -27,8 +27,12 @@ export interface Alert {
   raisedAt: string;
   acknowledgedAt: string | null;
   acknowledgedBy: string | null;
+  acknowledgedByName?: string | null;
+  acknowledgedByEmail?: string;
   resolvedAt: string | null;
   resolvedBy: string | null;
+  resolvedByName?: string | null;
+  resolvedByEmail?: string;
   resolution: string | null;
   incidentId: string | null;
   /** Occurrences of a detector alert's group (1 for an alert an agent reported). */
@@ -372,8 +376,28 @@ function AlertDetail(p: PageProps & { id: string }) {
       <Section title="Handling">
         <Facts
           items={[
-            ['Acknowledged', a.acknowledgedAt ? `${fmtTime(a.acknowledgedAt)} by ${a.acknowledgedBy}` : 'not yet'],
-            ['Resolved', a.resolvedAt ? `${fmtTime(a.resolvedAt)} by ${a.resolvedBy}` : 'not yet'],
+            [
+              'Acknowledged',
+              a.acknowledgedAt ? (
+                <>
+                  {`${fmtTime(a.acknowledgedAt)} by `}
+                  <Who raw={a.acknowledgedBy} name={a.acknowledgedByName} email={a.acknowledgedByEmail} />
+                </>
+              ) : (
+                'not yet'
+              ),
+            ],
+            [
+              'Resolved',
+              a.resolvedAt ? (
+                <>
+                  {`${fmtTime(a.resolvedAt)} by `}
+                  <Who raw={a.resolvedBy} name={a.resolvedByName} email={a.resolvedByEmail} />
+                </>
+              ) : (
+                'not yet'
+              ),
+            ],
             a.resolution ? ['Why', a.resolution] : null,
             ['Incident', a.incidentId ? <a href={tenantHref(p.tenant, 'incidents', a.incidentId)}>the incident</a> : 'none'],
           ]}

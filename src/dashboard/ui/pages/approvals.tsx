@@ -45,6 +45,8 @@ interface Approval {
   status: 'pending' | 'approved' | 'rejected' | 'executed';
   requestedAt: string;
   decidedBy: { actorId: string; userId: string | null } | null;
+  requesterName?: string | null;
+  decidedByName?: string | null;
   decidedAt: string | null;
   reason: string | null;
   result: { outcome: 'issued' | 'refused'; ref: string } | null;
@@ -97,9 +99,10 @@ export function ApprovalsPage(p: PageProps) {
       () => {},
     );
   }, [p.tenant]);
-  const who = (x: { actorId: string; userId: string | null } | null): string => {
+  const who = (x: { actorId: string; userId: string | null } | null, named?: string | null): string => {
     if (!x) return '—';
     if (x.userId && x.userId === me) return 'you';
+    if (named) return named;
     if (x.userId && names[x.userId]) return names[x.userId]!;
     return x.actorId === 'admin' ? 'the admin key' : x.actorId;
   };
@@ -120,7 +123,7 @@ export function ApprovalsPage(p: PageProps) {
           columns={(refresh) => [
             { label: 'Requested', cell: (a) => <Ago at={a.requestedAt} /> },
             { label: 'What', cell: (a) => <What tenant={p.tenant} a={a} names={names} hosts={hosts} /> },
-            { label: 'Requester', cell: (a) => <span title={a.requester.actorId}>{who(a.requester)}</span> },
+            { label: 'Requester', cell: (a) => <span title={a.requester.actorId}>{who(a.requester, a.requesterName)}</span> },
             {
               label: 'Expires',
               cell: (a) =>
@@ -136,7 +139,7 @@ export function ApprovalsPage(p: PageProps) {
               cell: (a) =>
                 a.decidedBy ? (
                   <span>
-                    {who(a.decidedBy)}
+                    {who(a.decidedBy, a.decidedByName)}
                     {a.reason ? `: ${a.reason}` : ''}
                     {a.result ? (
                       a.result.outcome === 'issued' ? (

@@ -22,6 +22,7 @@ export interface Channel {
   createdAt: string;
   updatedAt: string;
   updatedBy: string;
+  updatedByName?: string | null;
 }
 
 export interface Routing {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Badge, Facts, PageHeading, ScrollBox, Section } from '../components/bits.tsx';
+import { Badge, Facts, PageHeading, ScrollBox, Section, whoText } from '../components/bits.tsx';
 import { collectIds, DataList, type Selection } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
@@ -355,7 +355,7 @@ function ChannelList(p: PageProps) {
                     <td>{c.routing.thresholds.join(', ')}</td>
                     <td>{quietText(c)}</td>
                     <td>
-                      {fmtTime(c.updatedAt)} <span class="muted small">by {c.updatedBy}</span>
+                      {fmtTime(c.updatedAt)} <span class="muted small">by {whoText(c.updatedBy, c.updatedByName)}</span>
                     </td>
                   </tr>
                 ))}
@@ -442,7 +442,7 @@ function ChannelDetail(p: PageProps & { id: string }) {
             ['From severity', c.routing.minSeverity],
             ['A message at counts', c.routing.thresholds.join(', ')],
             ['Quiet hours', quietText(c)],
-            ['Changed', `${fmtTime(c.updatedAt)} by ${c.updatedBy}`],
+            ['Changed', `${fmtTime(c.updatedAt)} by ${whoText(c.updatedBy, c.updatedByName)}`],
             ['Added', fmtTime(c.createdAt)],
           ]}
         />

@@ -1,4 +1,4 @@
-import { Badge, Host, PageHeading } from '../components/bits.tsx';
+import { Badge, Host, PageHeading, whoText } from '../components/bits.tsx';
 import { DataList, type Selection } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
@@ -18,7 +18,7 @@ export interface Finding {
   subject: string;
   state: string;
   reportedAt: string;
-  history: Array<{ at: string; by: string; state: string; reason: string }>;
+  history: Array<{ at: string; by: string; byName?: string | null; state: string; reason: string }>;
 }
 
 const STATES = ['accepted-risk', 'remediated', 'false-positive'];
@@ -92,7 +92,7 @@ export function findingColumns(p: { tenant: string; canWrite: boolean; host?: bo
       label: 'Last change',
       cell: (f: Finding) => {
         const last = f.history[f.history.length - 1];
-        return last ? `${last.state}: ${last.reason} (${last.by})` : fmtTime(f.reportedAt);
+        return last ? `${last.state}: ${last.reason} (${whoText(last.by, last.byName)})` : fmtTime(f.reportedAt);
       },
     },
     ...(p.canWrite ? [{ label: 'Actions', cell: (f: Finding) => <ChangeState tenant={p.tenant} f={f} after={refresh} /> }] : []),

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Badge, Facts } from '../components/bits.tsx';
+import { Badge, Facts, whoText } from '../components/bits.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
 import { api, type ListPage, tpath } from '../lib/api.ts';
@@ -18,6 +18,7 @@ export interface HostDoc {
   isolation: 'isolated' | 'not-isolated';
   isolationChangedAt: string | null;
   isolationBy: string | null;
+  isolationByName?: string | null;
   isolationCommandId: string | null;
   pendingIsolation: 'isolate-host' | 'release-host' | null;
   isolationError: string | null;
@@ -143,9 +144,9 @@ export function HostSection(p: PageProps & { agentId: string; hostname: string; 
           <p class="host-state" data-isolation={h.pendingIsolation ?? h.isolation}>
             Network: <IsolationBadge host={h} />{' '}
             {h.isolation === 'isolated'
-              ? `isolated since ${fmtTime(h.isolationChangedAt)} by ${h.isolationBy ?? 'an operator'}: only the Stockade ingress is reachable.`
+              ? `isolated since ${fmtTime(h.isolationChangedAt)} by ${h.isolationBy ? whoText(h.isolationBy, h.isolationByName) : 'an operator'}: only the Stockade ingress is reachable.`
               : h.isolationChangedAt
-                ? `released ${fmtTime(h.isolationChangedAt)} by ${h.isolationBy ?? 'an operator'}.`
+                ? `released ${fmtTime(h.isolationChangedAt)} by ${h.isolationBy ? whoText(h.isolationBy, h.isolationByName) : 'an operator'}.`
                 : 'never isolated.'}
             {h.pendingIsolation ? ' The agent has not answered the last request yet.' : ''}
           </p>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Ago, ScrollBox, Badge, Host, PageHeading, Section } from '../components/bits.tsx';
+import { Ago, ScrollBox, Badge, Host, PageHeading, Section, Who } from '../components/bits.tsx';
 import { DataList } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
@@ -23,10 +23,12 @@ interface Incident {
   alerts?: Alert[];
   openedAt: string;
   openedBy: string;
+  openedByName?: string | null;
+  openedByEmail?: string;
   closedAt: string | null;
   closeReason: string | null;
-  comments?: Array<{ at: string; by: string; text: string }>;
-  timeline: Array<{ at: string; by: string; change: string }>;
+  comments?: Array<{ at: string; by: string; byName?: string | null; byEmail?: string; text: string }>;
+  timeline: Array<{ at: string; by: string; byName?: string | null; byEmail?: string; change: string }>;
 }
 
 export function IncidentsPage(p: PageProps) {
@@ -176,7 +178,10 @@ function IncidentDetail(p: PageProps & { id: string }) {
         <dt>Assignee</dt>
         <dd data-field="assignee">{i.assignee ?? 'nobody'}</dd>
         <dt>Opened</dt>
-        <dd>{`${fmtTime(i.openedAt)} by ${i.openedBy}`}</dd>
+        <dd>
+          {`${fmtTime(i.openedAt)} by `}
+          <Who raw={i.openedBy} name={i.openedByName} email={i.openedByEmail} />
+        </dd>
         {closed ? (
           <>
             <dt>Closed</dt>
@@ -287,7 +292,10 @@ function IncidentDetail(p: PageProps & { id: string }) {
             {(i.comments ?? []).map((c) => (
               <li key={`${c.at}-${c.by}`}>
                 <p class="comment-head">
-                  <strong>{c.by}</strong> <time dateTime={c.at}>{fmtTime(c.at)}</time>
+                  <strong>
+                    <Who raw={c.by} name={c.byName} email={c.byEmail} />
+                  </strong>{' '}
+                  <time dateTime={c.at}>{fmtTime(c.at)}</time>
                 </p>
                 <p class="comment-text">{c.text}</p>
               </li>
@@ -318,7 +326,7 @@ function IncidentDetail(p: PageProps & { id: string }) {
         <ol class="timeline">
           {i.timeline.map((t) => (
             <li key={`${t.at}-${t.change}`}>
-              <time dateTime={t.at}>{fmtTime(t.at)}</time> {t.by}: {t.change}
+              <time dateTime={t.at}>{fmtTime(t.at)}</time> <Who raw={t.by} name={t.byName} email={t.byEmail} />: {t.change}
             </li>
           ))}
         </ol>

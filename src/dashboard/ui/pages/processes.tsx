@@ -71,8 +71,9 @@ export function ProcessesPage(p: PageProps) {
     <>
       <PageHeading>Processes</PageHeading>
       <p class="muted">
-        Every process the agents saw start, newest first. Search a host, a name, an executable's SHA-256 or a user; each row links to the proof that it is what
-        the agent sent.
+        Every process the agents saw start, in the order Stockade received them, last received first: a host that was offline sends its backlog late, so its
+        processes can come above newer ones of other hosts (<strong>Started</strong> is when each began). Search a host, a name, an executable's SHA-256 or a
+        user; each row links to the proof that it is what the agent sent.
       </p>
       <DataList<Process>
         tenant={p.tenant}
@@ -91,6 +92,7 @@ export function ProcessesPage(p: PageProps) {
         live={['telemetry']}
         columns={[
           { label: 'Started', cell: (x) => <time dateTime={x.startedAt}>{fmtTime(x.startedAt)}</time> },
+          { label: 'Received', cell: (x) => <time dateTime={x.seenAt}>{fmtTime(x.seenAt)}</time> },
           { label: 'Host', cell: (x) => <Host tenant={p.tenant} agentId={x.agentId} hostname={names.get(x.agentId)} /> },
           {
             label: 'Process',

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ScrollBox, ScrollPre, Badge, Facts, Host, Id, PageHeading, Section } from '../components/bits.tsx';
+import { ScrollBox, ScrollPre, Badge, Facts, Host, Id, PageHeading, Section, Who } from '../components/bits.tsx';
 import { DataList } from '../components/data-list.tsx';
 import { ask } from '../components/dialog.tsx';
 import { useAction } from '../lib/act.ts';
@@ -23,7 +23,7 @@ interface Evidence {
   holder: string;
   sealed: boolean;
   collectedAt: string;
-  custody: Array<{ action: string; at: string; by: string; from: string | null; to: string | null; note: string }>;
+  custody: Array<{ action: string; at: string; by: string; byName?: string | null; byEmail?: string; from: string | null; to: string | null; note: string }>;
   /** Where its bytes are kept; null when the agent reported its hash only. */
   stored?: { bucket: string; object: string } | null;
   downloads?: number;
@@ -184,7 +184,9 @@ function Custody(p: PageProps & { id: string }) {
                   <td>
                     <Badge value={s.action} />
                   </td>
-                  <td>{s.by}</td>
+                  <td>
+                    <Who raw={s.by} name={s.byName} email={s.byEmail} />
+                  </td>
                   <td>{s.from ?? '—'}</td>
                   <td>{s.to ?? '—'}</td>
                   <td>{s.note || '—'}</td>
@@ -256,8 +258,23 @@ function CommandDetail(p: PageProps & { id: string }) {
               {JSON.stringify(c.args, null, 2)}
             </ScrollPre>,
           ],
-          ['Dispatched', `${fmtTime(c.dispatchedAt)} by ${c.dispatchedBy}`],
-          c.cancelReason !== undefined && c.status === 'cancelled' ? ['Cancelled', `by ${c.cancelledBy}${c.cancelReason ? `: ${c.cancelReason}` : ''}`] : null,
+          [
+            'Dispatched',
+            <>
+              {`${fmtTime(c.dispatchedAt)} by `}
+              <Who raw={c.dispatchedBy} name={c.dispatchedByName} email={c.dispatchedByEmail} />
+            </>,
+          ],
+          c.cancelReason !== undefined && c.status === 'cancelled'
+            ? [
+                'Cancelled',
+                <>
+                  {'by '}
+                  <Who raw={c.cancelledBy} name={c.cancelledByName} email={c.cancelledByEmail} />
+                  {c.cancelReason ? `: ${c.cancelReason}` : ''}
+                </>,
+              ]
+            : null,
           c.action === 'install-patches' && c.status === 'completed'
             ? [
                 'Patch job',

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Badge, Facts, Host, Id, PageHeading, ScrollBox, ScrollPre, Section } from '../components/bits.tsx';
+import { Badge, Facts, Host, Id, PageHeading, ScrollBox, ScrollPre, Section, whoText } from '../components/bits.tsx';
 import { DataList } from '../components/data-list.tsx';
 import { api, tpath } from '../lib/api.ts';
 import { count, fmtTime, plural } from '../lib/format.ts';
@@ -29,6 +29,7 @@ interface Scan {
   counts?: { open: number; closed: number; filtered: number; tls: number };
   requestedAt?: string | null;
   requestedBy?: string | null;
+  requestedByName?: string | null;
   request?: { targets: string[]; ports: Array<number | string> } | null;
   refusal?: { code: string; message: string; problems: Array<{ target: string; reason: string; detail: string }> } | null;
 }
@@ -188,7 +189,7 @@ function ScanRun(p: PageProps & { id: string }) {
                   </a>,
                 ]
               : null,
-            run.requestedBy ? ['Requested by', run.requestedBy] : null,
+            run.requestedBy ? ['Requested by', whoText(run.requestedBy, run.requestedByName)] : null,
           ]}
         />
         {run.refusal ? (

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Ago, Badge, Field, PageHeading, ScrollBox, Section } from '../components/bits.tsx';
+import { Ago, Badge, Field, PageHeading, ScrollBox, Section, whoText } from '../components/bits.tsx';
 import { ask } from '../components/dialog.tsx';
 import { CopyButton } from '../components/mfa.tsx';
 import { useAction } from '../lib/act.ts';
@@ -123,6 +123,7 @@ export function SignInPolicyPage(_p: PageProps) {
 }
 
 interface ServiceToken extends TokenRow {
+  createdByName?: string | null;
   tenant: string;
 }
 
@@ -267,7 +268,7 @@ export function ServiceAccountsPage(p: PageProps) {
                       <td>{t.role ?? '—'}</td>
                       <td>{t.expiresAt ? expired ? <Badge value="expired" /> : <time dateTime={t.expiresAt}>{fmtTime(t.expiresAt)}</time> : 'never'}</td>
                       <td>{t.lastUsedAt ? <Ago at={t.lastUsedAt} /> : 'never'}</td>
-                      <td>{`${fmtTime(t.createdAt)} by ${t.createdBy}`}</td>
+                      <td>{`${fmtTime(t.createdAt)} by ${whoText(t.createdBy, t.createdByName)}`}</td>
                       <td>
                         <button type="button" class="danger" disabled={revoke.busy} onClick={() => void revoke.run(t)}>
                           Revoke
