@@ -13,6 +13,7 @@ import { parseTenantCheckpoint } from '../ledger/checkpoint.ts';
 import { LEDGER_STREAM, blockSignedText, checkpointSubject, ledgerSubject, parseBlock } from '../ledger/format.ts';
 import { tenantFilter, type EventLog, type EventEnvelope } from '../log/mod.ts';
 import type { KeyStore } from '../privacy/keystore.ts';
+import { PACKAGES_STREAM, packagesTenantFilter } from '../patch/packages.ts';
 import { TELEMETRY_STREAM, telemetryTenantFilter } from '../telemetry/stream.ts';
 import type { RetentionTarget } from './retention.ts';
 
@@ -119,6 +120,8 @@ export async function offboardTenant(o: {
   if (o.keys) await o.keys.destroyTenant(tenant);
 
   const removed: Partial<Record<RetentionKind, number>> = { telemetry: await log.streams.purge(TELEMETRY_STREAM, telemetryTenantFilter(tenant)) };
+  // The hosts' package lists, which the patch inventories point at (none when the stream does not exist).
+  await log.streams.purge(PACKAGES_STREAM, packagesTenantFilter(tenant));
   // Stores outside EVENTS (evidence bytes, scan items) lose everything the tenant stored.
   for (const t of o.targets ?? []) {
     if (t.kind === 'telemetry') continue;

@@ -8,6 +8,7 @@ import type { RetentionKind } from '../domain/personal.ts';
 import { aggregateTypeFilter, type EventLog, type Streams } from '../log/mod.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
 import type { KeyStore } from '../privacy/keystore.ts';
+import { SCANS_STREAM, scansTenantFilter } from '../scan/runs/stream.ts';
 import { TELEMETRY_STREAM, telemetryTenantFilter } from '../telemetry/stream.ts';
 
 /** The lifecycle role's actor in the events it records. */
@@ -41,6 +42,18 @@ export function telemetryTarget(streams: Streams): RetentionTarget {
       const before = await streams.seqAt(TELEMETRY_STREAM, cutoff);
       return before > 1 ? streams.purge(TELEMETRY_STREAM, telemetryTenantFilter(tenant), before) : 0;
     },
+  };
+}
+
+/** Scan items age out of the SCANS stream per tenant (the stream's own max age bounds every tenant). */
+export function scanItemsTarget(streams: Streams): RetentionTarget {
+  return {
+    kind: 'scan-items',
+    async remove(tenant, cutoff) {
+      const before = await streams.seqAt(SCANS_STREAM, cutoff);
+      return before > 1 ? streams.purge(SCANS_STREAM, scansTenantFilter(tenant), before) : 0;
+    },
+    destroy: (tenant) => streams.purge(SCANS_STREAM, scansTenantFilter(tenant)),
   };
 }
 

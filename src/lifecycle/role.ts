@@ -4,7 +4,7 @@ import { replayDestructions } from '../privacy/destructions.ts';
 import type { Runtime, Started } from '../runtime.ts';
 import { expireCommands } from './commands.ts';
 import { EvidenceStore } from '../evidence/store.ts';
-import { applyRetention, evidenceTarget, telemetryTarget, type RetentionTarget } from './retention.ts';
+import { applyRetention, evidenceTarget, scanItemsTarget, telemetryTarget, type RetentionTarget } from './retention.ts';
 
 /**
  * Stores outside EVENTS that age out by kind: telemetry and evidence bytes; scan items add theirs
@@ -13,6 +13,7 @@ import { applyRetention, evidenceTarget, telemetryTarget, type RetentionTarget }
 export const RETENTION_TARGETS: Array<(rt: Runtime) => RetentionTarget> = [
   (rt) => telemetryTarget(rt.streams),
   (rt) => evidenceTarget(new EvidenceStore(rt.streams, { replicas: rt.config.replicas })),
+  (rt) => scanItemsTarget(rt.streams),
 ];
 
 /**

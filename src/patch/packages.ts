@@ -32,6 +32,12 @@ export function packagesStreamSpec(o: { replicas?: number; maxBytes?: number; up
   };
 }
 
+/** Every stored package list of one tenant (offboarding). */
+export function packagesTenantFilter(tenant: string): string {
+  assertId('tenant', tenant, 'tenant');
+  return `pk.${partitionOf(tenant)}.${tenant}.>`;
+}
+
 function subjectOf(tenant: string, agentId: string): string {
   assertId('tenant', tenant, 'tenant');
   assertId('token', agentId, 'agent id');

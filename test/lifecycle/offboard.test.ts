@@ -10,6 +10,9 @@ import { DATA_KEYS_BUCKET } from '../../src/privacy/mod.ts';
 import { evidencePart, exportTenant, verifyExport } from '../../src/lifecycle/export.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { EVENTS_STREAM, tenantFilter } from '../../src/log/mod.ts';
+import { newId } from '../../src/ids.ts';
+import { PACKAGES_STREAM, packagesStreamSpec, packagesTenantFilter, storePackageList } from '../../src/patch/packages.ts';
+import { runSubject, SCANS_STREAM, scansStreamSpec, scansTenantFilter } from '../../src/scan/runs/stream.ts';
 import { freshTenant, readToken } from '../helpers/events.ts';
 import { tempDir } from '../helpers/nats.ts';
 import { rejects } from '../helpers/assert.ts';
@@ -56,6 +59,12 @@ async function customer(label: string): Promise<Customer> {
   assert.is(cmd.status, 201);
   // Evidence bytes in the tenant's object store bucket.
   await f.stk.runtime.readModels!.telemetry.evidence.put(tenant, `ev-${label}`, new TextEncoder().encode(`${label} memory dump`));
+  // A scan item in SCANS and a host's package list in PACKAGES, as the ingress stores them.
+  const streams = f.stk.runtime.streams;
+  await streams.ensureStream(scansStreamSpec());
+  await streams.ensureStream(packagesStreamSpec());
+  await streams.publish(runSubject(tenant, `run-${label}`), new TextEncoder().encode(`{"port":22,"host":"${label}"}`), { msgId: newId() });
+  await storePackageList(streams, tenant, agent.agentId, { bytes: new TextEncoder().encode(`${label} openssl 3.0.11`), sha256: newId() });
   return { tenant, secret: enrollSecret, operator, agent };
 }
 
@@ -73,7 +82,21 @@ async function snapshot(tenant: string) {
   const keys: string[] = [];
   for await (const k of await kv.keys(`*.${tenant}.>`)) keys.push(`${k}=${(await kv.get(k))?.string()}`);
   const evidence = (await f.stk.runtime.readModels!.telemetry.evidence.list(tenant)).map((o) => `${o.name} ${o.sha256}`);
-  return { records, docs, keys: keys.sort(), evidence };
+  return { records, docs, keys: keys.sort(), evidence, stored: await storedOutside(tenant) };
+}
+
+/** A tenant's scan items and package lists, the streams beside EVENTS that hold its data. */
+async function storedOutside(tenant: string): Promise<string[]> {
+  const stored: string[] = [];
+  for (const [stream, filter] of [
+    [SCANS_STREAM, scansTenantFilter(tenant)],
+    [PACKAGES_STREAM, packagesTenantFilter(tenant)],
+  ] as const) {
+    await f.stk.runtime.streams.scanEach(stream, { filter }, (m) => {
+      stored.push(`${stream} ${m.seq} ${Buffer.from(m.data).toString('base64')}`);
+    });
+  }
+  return stored;
 }
 
 test('export, then delete: the customer is gone, can verify what it took, the id is reserved; the other customer is byte-identical', async () => {
@@ -82,7 +105,7 @@ test('export, then delete: the customer is gone, can verify what it took, the id
   const staying = await customer('stay');
   await f.stk.runtime.readModels!.projector.waitFor(await log.lastPosition(), 10_000);
   const before = await snapshot(staying.tenant);
-  assert.ok(before.records.length > 5 && before.keys.length > 0 && before.docs.length > 0 && before.evidence.length === 1);
+  assert.ok(before.records.length > 5 && before.keys.length > 0 && before.docs.length > 0 && before.evidence.length === 1 && before.stored.length === 2);
 
   // The export, checked as the customer would.
   const out = await tempDir('stk-export-');
@@ -129,6 +152,8 @@ test('export, then delete: the customer is gone, can verify what it took, the id
   assert.is(gone.body.tokensRevoked, 2);
   assert.ok(gone.body.keysDestroyed >= 2);
   assert.is(gone.body.removed.evidence, 1);
+  assert.is(gone.body.removed['scan-items'], 1);
+  assert.equal(await storedOutside(leaving.tenant), [], "the tenant's scan items and package lists are gone");
   assert.is(await f.stk.runtime.streams.state(`OBJ_stk-evidence-${leaving.tenant}`), null, "the tenant's evidence bucket is gone");
   // The final signed head: the sealer's Ed25519 signature over the documented text, checked here with its public key.
   const fc = gone.body.finalCheckpoint;

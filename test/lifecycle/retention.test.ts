@@ -5,7 +5,8 @@ import { PrivacyEvents, type DataRemoved, type KeysDestroyed } from '../../comma
 import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
 import { EvidenceStore } from '../../src/evidence/store.ts';
-import { applyRetention, evidenceTarget, periodEnd, telemetryTarget, tenantStates } from '../../src/lifecycle/retention.ts';
+import { applyRetention, evidenceTarget, periodEnd, scanItemsTarget, telemetryTarget, tenantStates } from '../../src/lifecycle/retention.ts';
+import { runSubject, SCANS_STREAM, scansStreamSpec, scansTenantFilter } from '../../src/scan/runs/stream.ts';
 import { aggregateTypeFilter, EventLog } from '../../src/log/mod.ts';
 import { ERASED_TEXT } from '../../src/privacy/mod.ts';
 import { TELEMETRY_STREAM, telemetryStreamSpec, telemetrySubject } from '../../src/telemetry/stream.ts';
@@ -130,6 +131,37 @@ test('telemetry ages out per tenant from the TELEMETRY stream, recorded in the l
     for (const e of x.events) if (e.tenant === a && e.type === PrivacyEvents.dataRemoved) removed.push(e.data as DataRemoved);
   });
   assert.equal(removed, [{ kind: 'telemetry', cutoff: new Date(now.getTime() - 30 * 86_400_000).toISOString(), items: 3 }]);
+});
+
+test('scan items age out per tenant from the SCANS stream; a tenant that keeps them longer keeps them', async () => {
+  const streams = f.stk.runtime.streams;
+  await streams.ensureStream(scansStreamSpec());
+  const a = freshTenant('sci');
+  const b = freshTenant('sci-long');
+  await f.tenant(a);
+  await f.tenant(b);
+  await f.call('PUT', `/api/v1/tenants/${b}/retention`, { body: { kind: 'scan-items', days: 3650 } });
+  const item = new TextEncoder().encode('{"port":443}');
+  for (let i = 0; i < 2; i++) {
+    await streams.publish(runSubject(a, 'run1'), item, { msgId: newId() });
+    await streams.publish(runSubject(b, 'run1'), item, { msgId: newId() });
+  }
+  const count = async (t: string) => {
+    let n = 0;
+    await streams.scanEach(SCANS_STREAM, { filter: scansTenantFilter(t) }, () => {
+      n++;
+    });
+    return n;
+  };
+  const tenants = new Map([...(await tenantStates(log))].filter(([t]) => t === a || t === b));
+  const defaults = { ...DEFAULTS, events: null, evidence: null, telemetry: null };
+  const soon = await applyRetention({ log, keys: null, now: new Date(), defaults, tenants, targets: [scanItemsTarget(streams)] });
+  assert.equal(soon.removed, [], '180 days are not over');
+  // 200 days from now, 180 days of scan items ends 20 days from now: everything stored today is older.
+  const r = await applyRetention({ log, keys: null, now: new Date(Date.now() + 200 * 86_400_000), defaults, tenants, targets: [scanItemsTarget(streams)] });
+  assert.equal(r.removed, [{ tenant: a, kind: 'scan-items', items: 2 }]);
+  assert.is(await count(a), 0);
+  assert.is(await count(b), 2);
 });
 
 test('evidence bytes age out of the tenant’s bucket past the cut-off; a tenant without a bucket gets none made', async () => {

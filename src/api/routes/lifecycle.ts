@@ -6,7 +6,7 @@ import type { MachineDoc } from '../../../projections/machines/projection.ts';
 import { normalizeSubject, RETENTION_KINDS, type RetentionKind, TENANT_SUBJECT } from '../../domain/personal.ts';
 import { StkError } from '../../errors.ts';
 import { type Offboarded, offboardTenant } from '../../lifecycle/offboard.ts';
-import { evidenceTarget } from '../../lifecycle/retention.ts';
+import { evidenceTarget, scanItemsTarget } from '../../lifecycle/retention.ts';
 import { type Erasure, eraseSubject } from '../../privacy/erase.ts';
 import type { ApprovalAction } from '../../../commands/approvals/events.ts';
 import { approvalDecider } from '../../../commands/approvals/decider.ts';
@@ -41,7 +41,7 @@ export async function issueIrreversible(c: TenantContext, a: Extract<ApprovalAct
       tenant: c.tenant,
       actor: c.actor,
       sealWaitMs: 10_000,
-      targets: [evidenceTarget(api.telemetry.evidence)],
+      targets: [evidenceTarget(api.telemetry.evidence), scanItemsTarget(api.log.streams)],
       // An approved offboarding is recorded as executed before the tenant's last entry, not after it.
       ...(approvalId
         ? {

@@ -45,6 +45,12 @@ export function runSubject(tenant: string, runId: string): string {
   return `sc.${partitionOf(tenant)}.${tenant}.${runId}`;
 }
 
+/** Every scan item of one tenant (retention, offboarding). */
+export function scansTenantFilter(tenant: string): string {
+  assertId('tenant', tenant, 'tenant');
+  return `sc.${partitionOf(tenant)}.${tenant}.>`;
+}
+
 /** Tenant and run of a SCANS subject; null when it is not one. */
 export function parseRunSubject(subject: string): { tenant: string; runId: string } | null {
   const p = subject.split('.');
