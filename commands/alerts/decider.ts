@@ -19,10 +19,11 @@ export interface AlertState {
   group: AlertGroupState | null;
 }
 
-/** A match the detector asks an alert to count: its stream sequence and time. */
+/** A match the detector asks an alert to count: its stream sequence and time, and a TELEMETRY item's id (`<batch>:<index>`). */
 export interface MatchRef {
   seq: number;
   atMs: number;
+  item?: string;
 }
 
 export type AlertCommand =

@@ -26,6 +26,8 @@ export type EvidenceStream = (typeof EVIDENCE_STREAMS)[number];
 export interface EvidenceRef {
   stream: EvidenceStream;
   seq: number;
+  /** A TELEMETRY item's id, `<batch>:<index>`: what its proof is asked for (alerts raised before it was named lack it). */
+  item?: string;
 }
 
 /** What the detector adds to an alert it raises: the rule, the group, the first match. */
