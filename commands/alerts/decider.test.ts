@@ -78,6 +78,18 @@ grouping('occur counts new matches only, with the count and last-seen; a replaye
       ],
     })
     .then([E.occurred], [{ stream: 'TELEMETRY', seqs: [11, 12], count: 3, lastSeenAt: new Date(T0 + 1000).toISOString() }]);
+  // Matches named by their telemetry items carry the names along, in the same order.
+  spec(alertDecider)
+    .given([detected()])
+    .when({
+      kind: 'occur',
+      stream: 'TELEMETRY',
+      matches: [
+        { seq: 11, atMs: T0 + 1000, item: 'b1:0' },
+        { seq: 12, atMs: T0 + 500, item: 'b1:1' },
+      ],
+    })
+    .then([E.occurred], [{ stream: 'TELEMETRY', seqs: [11, 12], items: ['b1:0', 'b1:1'], count: 3, lastSeenAt: new Date(T0 + 1000).toISOString() }]);
   // 10 was counted by the raise, 11 by the first occurrence: only 12 is new.
   spec(alertDecider)
     .given([detected(), ev(E.occurred, { stream: 'TELEMETRY', seqs: [11], count: 2, lastSeenAt: new Date(T0 + 1000).toISOString() })])

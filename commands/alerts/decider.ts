@@ -19,10 +19,11 @@ export interface AlertState {
   group: AlertGroupState | null;
 }
 
-/** A match the detector asks an alert to count: its stream sequence and time. */
+/** A match the detector asks an alert to count: its stream sequence and time, and a TELEMETRY item's id (`<batch>:<index>`). */
 export interface MatchRef {
   seq: number;
   atMs: number;
+  item?: string;
 }
 
 export type AlertCommand =
@@ -117,6 +118,7 @@ function decideOccur(c: Extract<AlertCommand, { kind: 'occur' }>, s: AlertState)
   const data: AlertOccurred = {
     stream: c.stream,
     seqs: fresh.map((m) => m.seq),
+    ...(fresh.every((m) => m.item !== undefined) ? { items: fresh.map((m) => m.item!) } : {}),
     count: g.count + fresh.length,
     lastSeenAt: new Date(Math.max(g.lastSeenMs, ...fresh.map((m) => m.atMs))).toISOString(),
   };

@@ -26,6 +26,8 @@ export type EvidenceStream = (typeof EVIDENCE_STREAMS)[number];
 export interface EvidenceRef {
   stream: EvidenceStream;
   seq: number;
+  /** A TELEMETRY item's id, `<batch>:<index>`: what its proof is asked for (alerts raised before it was named lack it). */
+  item?: string;
 }
 
 /** What the detector adds to an alert it raises: the rule, the group, the first match. */
@@ -74,6 +76,8 @@ export interface AlertOccurred {
   stream: EvidenceStream;
   /** Sequences of the new matches (only those not counted before). */
   seqs: number[];
+  /** The TELEMETRY items of those matches by name (`<batch>:<index>`), in the same order; absent in older events. */
+  items?: string[];
   /** The group's count after these. */
   count: number;
   lastSeenAt: string;

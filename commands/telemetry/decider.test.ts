@@ -4,9 +4,13 @@ import { telemetryBatchDecider } from './decider.ts';
 import { TelemetryEvents as E } from './events.ts';
 
 const test = suite('telemetry batch decider');
-const batch = { agentId: 'ag', batchId: 'b1', count: 3, merkleRoot: 'a'.repeat(64), firstSeq: 10, lastSeq: 14 };
+const batch = { agentId: 'ag', batchId: 'b1', count: 3, merkleRoot: 'a'.repeat(64) };
 
-test('a batch is received once; the same batch again writes nothing; other items under the same id are refused', () => {
+test('a batch is received once; the same batch again writes nothing (also after a schema-1 event); other items under the same id are refused', () => {
+  spec(telemetryBatchDecider)
+    .given([ev(E.batchReceived, { ...batch, firstSeq: 10, lastSeq: 14 })])
+    .when({ kind: 'receive', batch })
+    .then([]);
   spec(telemetryBatchDecider).given([]).when({ kind: 'receive', batch }).then([E.batchReceived], [batch]);
   spec(telemetryBatchDecider)
     .given([ev(E.batchReceived, batch)])
@@ -18,10 +22,10 @@ test('a batch is received once; the same batch again writes nothing; other items
     .refused('STK_ERR_INVALID_TRANSITION');
 });
 
-test('impossible ranges are refused', () => {
+test('an empty batch, and a batch with stream positions (install-wide, never sealed again), are refused', () => {
   spec(telemetryBatchDecider)
     .given([])
-    .when({ kind: 'receive', batch: { ...batch, firstSeq: 10, lastSeq: 11 } })
+    .when({ kind: 'receive', batch: { ...batch, firstSeq: 10, lastSeq: 14 } })
     .refused('STK_ERR_VALIDATION');
   spec(telemetryBatchDecider)
     .given([])

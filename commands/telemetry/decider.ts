@@ -1,6 +1,6 @@
 import { accept, invalidTransition, refuse, type Decider } from '../../src/domain/decider.ts';
 import { StkError } from '../../src/errors.ts';
-import { TELEMETRY_BATCH, TelemetryEvents as E, type TelemetryBatchReceived } from './events.ts';
+import { TELEMETRY_BATCH, TELEMETRY_BATCH_SCHEMA, TelemetryEvents as E, type TelemetryBatchReceived } from './events.ts';
 
 export interface TelemetryBatchState {
   received: TelemetryBatchReceived | null;
@@ -10,7 +10,8 @@ export type TelemetryBatchCommand = { kind: 'receive'; batch: TelemetryBatchRece
 
 /**
  * A batch is received once. The same batch again (same root) is a retry and writes nothing; a
- * batch id reused for other items is refused, since its root is already sealed.
+ * batch id reused for other items is refused, since its root is already sealed. What is sealed is
+ * the batch's own facts: stream positions in a command are refused (they are install-wide).
  */
 export const telemetryBatchDecider: Decider<TelemetryBatchState, TelemetryBatchCommand> = {
   aggregateType: TELEMETRY_BATCH,
@@ -21,12 +22,17 @@ export const telemetryBatchDecider: Decider<TelemetryBatchState, TelemetryBatchC
   },
   decide(c, s) {
     const b = c.batch;
-    if (b.count < 1 || b.firstSeq < 1 || b.lastSeq < b.firstSeq || b.lastSeq - b.firstSeq + 1 < b.count)
-      return refuse(new StkError('STK_ERR_VALIDATION', 'a batch holds at least one item, stored between firstSeq and lastSeq', { field: 'batch' }));
+    if (!Number.isInteger(b.count) || b.count < 1) return refuse(new StkError('STK_ERR_VALIDATION', 'a batch holds at least one item', { field: 'batch' }));
+    if (b.firstSeq !== undefined || b.lastSeq !== undefined)
+      return refuse(new StkError('STK_ERR_VALIDATION', 'a batch is sealed without stream positions', { field: 'batch' }));
     if (s.received) {
       if (s.received.merkleRoot === b.merkleRoot && s.received.count === b.count) return accept();
       return refuse(invalidTransition('telemetry batch', 'received with other items', 'receive it again'));
     }
-    return accept({ type: E.batchReceived, data: b });
+    return accept({
+      type: E.batchReceived,
+      schema: TELEMETRY_BATCH_SCHEMA,
+      data: { agentId: b.agentId, batchId: b.batchId, count: b.count, merkleRoot: b.merkleRoot },
+    });
   },
 };

@@ -126,7 +126,9 @@ export const alertsProjection = defineProjection({
         if (!a) return [];
         const d = e.data as AlertOccurred;
         const room = Math.max(0, MAX_ALERT_REFS - a.refs.length);
-        const refs = room ? [...a.refs, ...d.seqs.slice(0, room).map((seq) => ({ stream: d.stream, seq }))] : a.refs;
+        const refs = room
+          ? [...a.refs, ...d.seqs.slice(0, room).map((seq, i) => ({ stream: d.stream, seq, ...(d.items?.[i] !== undefined ? { item: d.items[i] } : {}) }))]
+          : a.refs;
         return patch<AlertDoc>('alerts', a, { count: d.count, lastSeenAt: [a.lastSeenAt, d.lastSeenAt].sort()[1]!, refs });
       },
     },

@@ -8,6 +8,8 @@ export interface ConnectionDoc extends Doc, Omit<ConnectionItem, 'kind'> {
   agentId: string;
   seenAt: string;
   batchId: string | null;
+  /** The item's id, `<batch>:<index>` (`telemetryItemId`): the last time it was seen. */
+  itemId: string;
 }
 
 /** Connections per host with their owning process, searchable by remote address and port, state, executable, user. */
@@ -20,7 +22,7 @@ export const connectionsProjection = defineProjection({
       reads: (e) => [{ collection: 'connections', id: idOf(e.aggregate.id, e.data as ConnectionItem) }],
       apply: (e, _docs, seq) => {
         const { kind: _kind, ...c } = e.data as ConnectionItem;
-        const doc: ConnectionDoc = { id: idOf(e.aggregate.id, c), seq, agentId: e.aggregate.id, ...c, seenAt: e.at, batchId: e.correlationId };
+        const doc: ConnectionDoc = { id: idOf(e.aggregate.id, c), seq, agentId: e.aggregate.id, ...c, seenAt: e.at, batchId: e.correlationId, itemId: e.id };
         return [{ collection: 'connections', id: doc.id, doc }];
       },
     },

@@ -42,11 +42,13 @@ export interface IdentityDoc extends Doc {
   changes: number;
 }
 
-/** One change, as the history of an account shows it; `seq` is the item's TELEMETRY sequence. */
+/** One change, as the history of an account shows it; `itemId` names its telemetry item (what a proof is asked for). */
 export interface IdentityChangeDoc extends Doc, Omit<AccountChangeItem, 'kind'> {
   agentId: string;
   identityId: string;
   at: string;
+  /** The item's id, `<batch>:<index>` (`telemetryItemId`). */
+  itemId: string;
 }
 
 /** A group with privileged members, as the agents report its membership. */
@@ -199,6 +201,8 @@ function applyChange(e: EventEnvelope, old: IdentityDoc | undefined, group: Iden
   next.privileged = next.present && (next.uid === 0 || next.sudo.length > 0 || next.privilegedGroups.length > 0);
   next.risky = next.present && next.flags.some((f) => RISKY_FLAGS.has(f));
   const { kind: _kind, ...change } = c;
-  const history: IdentityChangeDoc = { id: `x${seq}`, seq, agentId, identityId: id, at: e.at, ...change };
+  // One document per stored message (a batch stored twice has two), under an opaque id: a hash, so
+  // the stream sequence in it stays in the server.
+  const history: IdentityChangeDoc = { id: docId('change', e.id, seq), seq, agentId, identityId: id, at: e.at, ...change, itemId: e.id };
   return [{ collection: 'identities', id, doc: next }, { collection: 'identity-changes', id: history.id, doc: history }, ...groupWrites];
 }

@@ -4,6 +4,7 @@ import { StkError } from '../errors.ts';
 import { assertId, isValidId } from '../ids.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { tenantFilter } from '../log/envelope.ts';
+import { TELEMETRY_STREAM, telemetrySubject } from '../telemetry/stream.ts';
 import type { DashboardContext } from './context.ts';
 import { assertCsrf, SECURITY_HEADERS, sessionCookie } from './security.ts';
 
@@ -127,7 +128,7 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
         try {
           for await (const record of sub) {
             const telemetry = record.events.filter((e) => e.aggregate.type === 'telemetry');
-            if (telemetry.length) await telemetryReadable(ctx, telemetry);
+            if (telemetry.length) await telemetryReadable(ctx, tenant, telemetry);
             // The kind of each event is its own aggregate's: a report's alerts are born in the agent's commit.
             let consistencyToken: string | null = null;
             for (const e of record.events) {
@@ -192,11 +193,19 @@ export function registerLive(ui: FastifyInstance, ctx: DashboardContext): void {
   });
 }
 
-/** Waits (bounded) until this process's telemetry read models hold the batches these events sealed. */
-async function telemetryReadable(ctx: DashboardContext, events: ReadonlyArray<{ data: unknown }>): Promise<void> {
+/**
+ * Waits (bounded) until this process's telemetry read models hold the batches these events sealed.
+ * The events name no stream position (schema 2), so the wait is for the newest item on each batch's
+ * agent subject: every item of a batch is stored before its event. The position stays here.
+ */
+async function telemetryReadable(ctx: DashboardContext, tenant: string, events: ReadonlyArray<{ data: unknown }>): Promise<void> {
   const projector = ctx.rt.readModels?.telemetry.projector;
-  const lastSeq = Math.max(0, ...events.map((e) => Number((e.data as { lastSeq?: unknown }).lastSeq) || 0));
-  if (projector && lastSeq > 0) await projector.waitFor(lastSeq, TELEMETRY_WAIT_MS);
+  if (!projector) return;
+  let lastSeq = 0;
+  for (const agentId of new Set(events.map((e) => (e.data as { agentId?: unknown }).agentId).filter((a): a is string => isValidId('token', a)))) {
+    lastSeq = Math.max(lastSeq, (await ctx.rt.streams.last(TELEMETRY_STREAM, telemetrySubject(tenant, agentId)))?.seq ?? 0);
+  }
+  if (lastSeq > 0) await projector.waitFor(lastSeq, TELEMETRY_WAIT_MS);
 }
 
 /** Takes the response over for a stream; hooks do not run on it, so its headers are written here. */

@@ -14,6 +14,8 @@ export interface PageSpec {
   products?: readonly Product[];
   /** Whether `/<name>/<id>` is a page too. */
   detail: boolean;
+  /** What `<id>` looks like. @defaultValue ITEM_ID_RE */
+  detailId?: RegExp;
   /** Permissions of which the session must hold one (install-wide for install pages, on the customer otherwise). */
   permissions?: readonly string[];
   /** A page of a person's own (My account): only for sessions of a user. */
@@ -54,7 +56,9 @@ export const PAGE_SPECS: readonly PageSpec[] = [
   tenant('processes', 'Processes', true, ['processes.read']),
   tenant('connections', 'Connections', false, ['connections.read']),
   tenant('identities', 'Identities', true, ['identities.read']),
-  tenant('telemetry', 'Telemetry proofs', true, ['telemetry.read']),
+  // A telemetry item is named `<batch>:<index>`: TELEMETRY_ITEM_ID_PATTERN of src/telemetry/ids.ts,
+  // spelled out here so the browser bundle does not take the server's modules (test/dashboard/edr.test.ts compares them).
+  { ...tenant('telemetry', 'Telemetry proofs', true, ['telemetry.read']), detailId: /^[A-Za-z0-9_-]{1,64}:(0|[1-9][0-9]{0,3})$/ },
   tenant('evidence', 'Evidence', true),
   tenant('commands', 'Commands', true),
   tenant('rules', 'Rules', true, ['detection.read']),

@@ -112,7 +112,7 @@ export function registerPages(ui: FastifyInstance, ctx: DashboardContext, assets
     return page(req, reply, async (s) => {
       if (!TENANT_ID_RE.test(tenant)) return false;
       const spec = pageSpec('tenant', name ?? 'overview');
-      if (!spec || (id !== undefined && (!spec.detail || !ITEM_ID_RE.test(id)))) return false;
+      if (!spec || (id !== undefined && (!spec.detail || !(spec.detailId ?? ITEM_ID_RE).test(id)))) return false;
       const view = await ctx.tenantView(s, tenant);
       if (view === null || !pageAllowed(spec, view.products)) return false;
       if (!spec.permissions) return true;

@@ -3,8 +3,11 @@ import { StkError } from '../errors.ts';
 import type { DashboardContext } from './context.ts';
 import { assertCsrf, noStore, sessionCookie, sessionSetCookie } from './security.ts';
 
-/** Path segments the operator API uses: ids, tenant ids, product names. Nothing else is forwarded. */
-const API_PATH = /^[A-Za-z0-9_-]{1,64}(\/[A-Za-z0-9_-]{1,64}){0,7}$/;
+/**
+ * Path segments the operator API uses: ids, tenant ids, product names, telemetry item names
+ * (`<batch>:<index>`). Nothing else is forwarded.
+ */
+const API_PATH = /^[A-Za-z0-9_-]{1,64}(\/[A-Za-z0-9_:-]{1,70}){0,7}$/;
 
 /**
  * `/ui/api/<path>` → `/api/v1/<path>` with the session's credential. The browser never holds the

@@ -145,7 +145,7 @@ export class AlertWriter {
         windowMs: m.windowMs,
         firstSeenAt: new Date(first.atMs).toISOString(),
         lastSeenAt: new Date(last).toISOString(),
-        refs: refs.map((r) => ({ stream: g.stream, seq: r.seq })),
+        refs: refs.map((r) => ({ stream: g.stream, seq: r.seq, ...(r.item !== undefined ? { item: r.item } : {}) })),
       },
     };
     const r = await execute(

@@ -32,7 +32,8 @@ import type { TransportOptions } from '../notify/deliver.ts';
 import { Outbox, type OutboxState } from '../notify/outbox.ts';
 import type { RetryPolicy } from '../notify/retry.ts';
 import type { SecretBox } from '../notify/secrets.ts';
-import { TELEMETRY_STREAM, telemetryPartitionFilter } from '../telemetry/stream.ts';
+import { telemetryBatchId, telemetryItemId } from '../telemetry/ids.ts';
+import { BATCH_HEADER, INDEX_HEADER, TELEMETRY_STREAM, telemetryPartitionFilter } from '../telemetry/stream.ts';
 import { type AgentBook, type AgentHealth, bookFromJson, bookToJson, type Derived, hostnameOf, observeAgent, tickAgents } from './agents.ts';
 import type { AlertWriter, GroupMatches } from './alert-writer.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
@@ -395,7 +396,7 @@ export class PartitionWorker {
     const matches = evaluate(ruleset, item);
     if (matches.length === 0) return;
     const hostname = hostnameOf(this.#book, source.tenant, source.agentId);
-    const ref = { seq, atMs: m.time.getTime() };
+    const ref = { seq, atMs: m.time.getTime(), ...itemOf(m, source) };
     for (const match of matches) batch.add(source.tenant, source.agentId, hostname, match, 'TELEMETRY', ref);
     this.counters.matches += matches.length;
   }
@@ -498,4 +499,12 @@ export class PartitionWorker {
       return false;
     });
   }
+}
+
+/** The id of a matching TELEMETRY item (`<batch>:<index>`, what its proof is asked for), from its headers; none without them. */
+function itemOf(m: Delivery, source: { tenant: string; agentId: string }): { item?: string } {
+  const batchId = m.headers?.get(BATCH_HEADER) ?? '';
+  const index = m.headers?.get(INDEX_HEADER) ?? '';
+  if (!batchId || !/^(0|[1-9][0-9]{0,3})$/.test(index)) return {};
+  return { item: telemetryItemId(telemetryBatchId(source.tenant, source.agentId, batchId), Number(index)) };
 }

@@ -12,7 +12,8 @@ import { EVIDENCE_HEADERS, type EvidenceStore } from '../evidence/store.ts';
 import { decodeRecordBody, tenantFilter, type EventLog } from '../log/mod.ts';
 import { FieldCipher, type FieldKeys } from '../privacy/cipher.ts';
 import type { KeyStore } from '../privacy/keystore.ts';
-import { TELEMETRY_STREAM, telemetryTenantFilter } from '../telemetry/stream.ts';
+import { telemetryBatchId, telemetryItemId } from '../telemetry/ids.ts';
+import { BATCH_HEADER, INDEX_HEADER, parseTelemetrySubject, TELEMETRY_STREAM, telemetryTenantFilter } from '../telemetry/stream.ts';
 
 /**
  * A part of the export that another module owns: the evidence store writes the evidence bytes,
@@ -150,7 +151,12 @@ export async function exportTenant(o: {
 
   const telemetry = new Lines(join(out, EXPORT_FILES.telemetry));
   for await (const m of log.streams.scan(TELEMETRY_STREAM, { filter: telemetryTenantFilter(tenant) })) {
-    await telemetry.write({ seq: m.seq, subject: m.subject, storedAt: m.time.toISOString(), item: JSON.parse(new TextDecoder().decode(m.data)) });
+    // Named by batch and index, as the API names them: a TELEMETRY sequence is install-wide.
+    const where = parseTelemetrySubject(m.subject);
+    const batchId = m.headers?.get(BATCH_HEADER) ?? '';
+    const index = m.headers?.get(INDEX_HEADER) ?? '';
+    const itemId = where && batchId && /^\d+$/.test(index) ? telemetryItemId(telemetryBatchId(tenant, where.agentId, batchId), Number(index)) : null;
+    await telemetry.write({ itemId, subject: m.subject, storedAt: m.time.toISOString(), item: JSON.parse(new TextDecoder().decode(m.data)) });
   }
   await telemetry.close();
 

@@ -22,6 +22,7 @@ import { retryTransient } from './retry.ts';
 import { EVENTS_STREAM, eventsStreamSpec, type EventsStreamOptions } from './stream.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Consumption, type Delivery, type Follow, type ScanOptions, type StoredMessage, Streams, unavailable } from './streams.ts';
+import { PAYLOAD_UPCASTERS } from '../../commands/upcasters.ts';
 import { Upcasters } from './upcast.ts';
 
 /** What an append expects of the aggregate: an exact version, no events yet, or anything. */
@@ -84,6 +85,7 @@ export interface FieldSealer {
 export interface EventLogOptions extends EventsStreamOptions {
   /** Seals personal fields at append; the log's own reads (aggregates, last commits) reveal them. */
   fields?: FieldSealer;
+  /** @defaultValue the domains' upcasters (`commands/upcasters.ts`) */
   upcasters?: Upcasters;
   /** Aggregates whose (version, position) are remembered to skip a read before appending. @defaultValue 100000 */
   versionCacheSize?: number;
@@ -129,7 +131,8 @@ export class EventLog {
 
   private constructor(streams: Streams, o: EventLogOptions) {
     this.streams = streams;
-    this.upcasters = o.upcasters ?? new Upcasters();
+    // The domains' upcasters by default: every reader must know every schema a writer may write.
+    this.upcasters = o.upcasters ?? new Upcasters([...PAYLOAD_UPCASTERS]);
     this.#retryMs = o.transientRetryMs ?? 5000;
     this.#now = o.now ?? (() => new Date());
     this.#cacheSize = o.versionCacheSize ?? 100_000;

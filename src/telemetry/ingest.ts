@@ -20,6 +20,11 @@ export interface StoredBatch {
   /** EVENTS position of the sealing event (0 for a duplicate). */
   position: number;
   batch: TelemetryBatchReceived | null;
+  /**
+   * TELEMETRY sequence of the batch's last item (0 for a duplicate): for this server's own waits on
+   * the telemetry read models, never for an answer (an install-wide position).
+   */
+  telemetryPosition: number;
 }
 
 /**
@@ -64,11 +69,12 @@ export async function storeTelemetryBatch(
   if (sealed) {
     if (sealed.merkleRoot !== root || sealed.count !== bytes.length)
       throw new StkError('STK_ERR_TELEMETRY_BATCH_CONFLICT', 'this batch id was already sealed with other items', { field: 'batchId' });
-    return { count: bytes.length, merkleRoot: root, duplicate: true, position: 0, batch: sealed };
+    return { count: bytes.length, merkleRoot: root, duplicate: true, position: 0, batch: sealed, telemetryPosition: 0 };
   }
   await o.admit?.();
-  const { firstSeq, lastSeq } = await publishItems(log, agent.tenant, agent.agentId, batch.batchId, bytes);
-  const received: TelemetryBatchReceived = { agentId: agent.agentId, batchId: batch.batchId, count: bytes.length, merkleRoot: root, firstSeq, lastSeq };
+  const lastSeq = await publishItems(log, agent.tenant, agent.agentId, batch.batchId, bytes);
+  // The stream positions stay in the server: the read side finds a batch's items by its header.
+  const received: TelemetryBatchReceived = { agentId: agent.agentId, batchId: batch.batchId, count: bytes.length, merkleRoot: root };
   const r = await execute(
     log,
     { tenant: agent.tenant, id: aggregateId },
@@ -76,22 +82,15 @@ export async function storeTelemetryBatch(
     { kind: 'receive', batch: received },
     { actor: { kind: 'agent', id: agent.agentId }, known: 'new', idempotent: true, eventIds: derivedIds(aggregateId, 'received') },
   );
-  return { count: bytes.length, merkleRoot: root, duplicate: r.duplicate, position: r.position, batch: received };
+  return { count: bytes.length, merkleRoot: root, duplicate: r.duplicate, position: r.position, batch: received, telemetryPosition: lastSeq };
 }
 
 /**
- * Publishes a batch's items in order, each with its msg-id, and returns the stream sequences they
- * were stored at (for a resend within the duplicate window, those of the first copies).
+ * Publishes a batch's items in order, each with its msg-id, and returns the highest stream sequence
+ * they were stored at (for a resend within the duplicate window, that of the first copies).
  */
-async function publishItems(
-  log: EventLog,
-  tenant: string,
-  agentId: string,
-  batchId: string,
-  bytes: Uint8Array[],
-): Promise<{ firstSeq: number; lastSeq: number }> {
+async function publishItems(log: EventLog, tenant: string, agentId: string, batchId: string, bytes: Uint8Array[]): Promise<number> {
   const subject = telemetrySubject(tenant, agentId);
-  let firstSeq = Number.POSITIVE_INFINITY;
   let lastSeq = 0;
   async function* messages() {
     for (const [i, data] of bytes.entries())
@@ -102,7 +101,6 @@ async function publishItems(
       window: PUBLISH_WINDOW,
       timeoutMs: 10_000,
       onAck: (ack) => {
-        firstSeq = Math.min(firstSeq, ack.seq);
         lastSeq = Math.max(lastSeq, ack.seq);
       },
     });
@@ -110,5 +108,5 @@ async function publishItems(
     // Nothing is sealed yet: the agent resends the same batch, and the msg-ids make that safe.
     throw unavailable(err, 'cannot store telemetry', { retryAfterSeconds: 1 });
   }
-  return { firstSeq, lastSeq };
+  return lastSeq;
 }

@@ -1,20 +1,21 @@
-import { TELEMETRY_BATCH, type TelemetryBatchReceived, TelemetryEvents } from '../../commands/telemetry/events.ts';
+import { batchFacts, TELEMETRY_BATCH, type TelemetryBatchReceived, TelemetryEvents } from '../../commands/telemetry/events.ts';
 import type { EventEnvelope } from '../domain/events.ts';
 import { StkError } from '../errors.ts';
 import type { EventLog } from '../log/mod.ts';
 import { bytesEqual, canonicalJson, inclusionProof, leafHash, merkleRoot, verifyInclusion } from '../merkle/mod.ts';
-import { telemetryBatchId } from './ids.ts';
-import { BATCH_HEADER, INDEX_HEADER, parseTelemetrySubject, TELEMETRY_STREAM, telemetrySubject } from './stream.ts';
+import { parseTelemetryItemId, telemetryItemId } from './ids.ts';
+import { BATCH_HEADER, INDEX_HEADER, TELEMETRY_STREAM, telemetrySubject } from './stream.ts';
 
 /**
  * Everything needed to check, offline, that one telemetry item is the one its agent sent: the item,
  * its place in its batch, the audit path to the batch's Merkle root, and the EVENTS event that
- * sealed that root (which `stockade ledger verify` proves is in the signed ledger).
+ * sealed that root (which `stockade ledger verify` proves is in the signed ledger). Format 2 names
+ * the item by its batch and index; format 1 (answered before) by its TELEMETRY sequence.
  */
 export interface TelemetryProof {
-  format: 1;
-  /** TELEMETRY sequence of the item. */
-  seq: number;
+  format: 2;
+  /** The item's id: `<batch>:<index>`, the batch being the sealed event's aggregate id. */
+  itemId: string;
   agentId: string;
   item: unknown;
   /** Position of the item in its batch (0-based) and the batch's size: the tree's leaf index and size. */
@@ -26,58 +27,70 @@ export interface TelemetryProof {
   proof: string[];
   /** Hex root the proof leads to; equal to the sealed event's `merkleRoot`. */
   merkleRoot: string;
-  /** The `telemetry.batch-received` event, as the log stores it. */
-  batch: Pick<EventEnvelope, 'id' | 'type' | 'tenant' | 'aggregate' | 'version' | 'at' | 'actor'> & { data: TelemetryBatchReceived };
+  /**
+   * The `telemetry.batch-received` event that sealed the batch: its id, place and the batch's facts
+   * (`agentId`, `batchId`, `count`, `merkleRoot`). An event of schema 1 also sealed the TELEMETRY
+   * sequences of its items; they are left out here (the tenant's ledger export has the event whole).
+   */
+  batch: Pick<EventEnvelope, 'id' | 'type' | 'tenant' | 'aggregate' | 'version' | 'at' | 'actor' | 'schema'> & { data: TelemetryBatchReceived };
 }
+
+/** Where the items of a schema-2 batch start in TELEMETRY (the read side's batch index); null when it does not know the batch. */
+export type LocateBatch = (batch: string) => Promise<number | null>;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const decoder = new TextDecoder();
 
 /**
- * Builds the proof of TELEMETRY item `seq` of `tenant`: STK_ERR_NOT_FOUND when there is no such
- * item in this tenant (another tenant's answers the same), STK_ERR_TELEMETRY_PROOF_UNAVAILABLE when
- * its batch was never sealed or retention dropped items of it.
+ * Builds the proof of telemetry item `itemId` (`<batch>:<index>`) of `tenant`: STK_ERR_NOT_FOUND
+ * when there is no such item in this tenant (another tenant's answers the same: the batch is looked
+ * up in this tenant's log only), STK_ERR_TELEMETRY_PROOF_UNAVAILABLE when its items are not (or no
+ * longer) in TELEMETRY. The batch's items are found on its agent's subject from where they start:
+ * the sealed positions of a schema-1 event, else `locate` (the server's own index).
  */
-export async function buildTelemetryProof(log: EventLog, tenant: string, seq: number): Promise<TelemetryProof> {
-  const m = await log.streams.at(TELEMETRY_STREAM, seq);
-  const where = m ? parseTelemetrySubject(m.subject) : null;
-  if (!m || !where || where.tenant !== tenant) throw new StkError('STK_ERR_NOT_FOUND', 'not found', { id: String(seq) });
-  const batchId = m.headers?.get(BATCH_HEADER) ?? '';
-  const index = Number(m.headers?.get(INDEX_HEADER) ?? Number.NaN);
-  const sealed = batchId
-    ? await log.lastCommit({ tenant, aggregateType: TELEMETRY_BATCH, aggregateId: telemetryBatchId(tenant, where.agentId, batchId) })
-    : null;
+export async function buildTelemetryProof(log: EventLog, tenant: string, itemId: string, locate: LocateBatch): Promise<TelemetryProof> {
+  const name = parseTelemetryItemId(itemId);
+  const notFound = () => new StkError('STK_ERR_NOT_FOUND', 'not found', { id: itemId });
+  if (!name) throw notFound();
+  const sealed = await log.lastCommit({ tenant, aggregateType: TELEMETRY_BATCH, aggregateId: name.batch });
   const event = sealed?.events.find((e) => e.type === TelemetryEvents.batchReceived);
-  if (!event || !Number.isInteger(index))
-    throw new StkError('STK_ERR_TELEMETRY_PROOF_UNAVAILABLE', 'this item belongs to no sealed batch', { id: String(seq) });
+  if (!event) throw notFound();
   const batch = event.data as TelemetryBatchReceived;
-  // The batch's items, from its agent's subject between the sealed first and last sequences.
+  if (name.index >= batch.count) throw notFound();
+  const fromSeq = batch.firstSeq ?? (await locate(name.batch));
+  if (fromSeq === null)
+    throw new StkError('STK_ERR_TELEMETRY_PROOF_UNAVAILABLE', 'the items of this batch are not readable yet, or no longer in TELEMETRY', { id: itemId });
+  // The batch's items, from its agent's subject: between the sealed positions of an old batch, from
+  // the indexed start of a new one until all are found (an agent's batches follow one another).
   const leaves: Array<Uint8Array | undefined> = new Array(batch.count);
+  let found = 0;
+  let mine: Uint8Array | null = null;
   for await (const x of log.streams.scan(TELEMETRY_STREAM, {
-    filter: telemetrySubject(tenant, where.agentId),
-    fromSeq: batch.firstSeq,
-    toSeq: batch.lastSeq,
+    filter: telemetrySubject(tenant, batch.agentId),
+    fromSeq,
+    ...(batch.lastSeq !== undefined ? { toSeq: batch.lastSeq } : {}),
   })) {
-    if (x.headers?.get(BATCH_HEADER) !== batchId) continue;
+    if (x.headers?.get(BATCH_HEADER) !== batch.batchId) continue;
     const i = Number(x.headers.get(INDEX_HEADER));
-    if (Number.isInteger(i) && i >= 0 && i < batch.count && leaves[i] === undefined) leaves[i] = leafHash(x.data);
+    if (!Number.isInteger(i) || i < 0 || i >= batch.count || leaves[i] !== undefined) continue;
+    leaves[i] = leafHash(x.data);
+    if (i === name.index) mine = x.data;
+    if (++found === batch.count) break;
   }
-  const missing = leaves.indexOf(undefined);
-  if (missing >= 0 || leaves.length !== batch.count)
-    throw new StkError('STK_ERR_TELEMETRY_PROOF_UNAVAILABLE', 'items of this batch are no longer in TELEMETRY (retention)', { id: String(seq) });
+  if (found !== batch.count || !mine)
+    throw new StkError('STK_ERR_TELEMETRY_PROOF_UNAVAILABLE', 'items of this batch are no longer in TELEMETRY (retention)', { id: itemId });
   const all = leaves as Uint8Array[];
-  const root = merkleRoot(all);
-  if (hex(root) !== batch.merkleRoot)
-    throw new StkError('STK_ERR_TELEMETRY_PROOF_UNAVAILABLE', 'the stored items of this batch do not hash to its sealed root', { id: String(seq) });
+  if (hex(merkleRoot(all)) !== batch.merkleRoot)
+    throw new StkError('STK_ERR_TELEMETRY_PROOF_UNAVAILABLE', 'the stored items of this batch do not hash to its sealed root', { id: itemId });
   return {
-    format: 1,
-    seq,
-    agentId: where.agentId,
-    item: JSON.parse(decoder.decode(m.data)),
-    index,
+    format: 2,
+    itemId: telemetryItemId(name.batch, name.index),
+    agentId: batch.agentId,
+    item: JSON.parse(decoder.decode(mine)),
+    index: name.index,
     size: batch.count,
-    leafHash: hex(all[index]!),
-    proof: inclusionProof(all, index).map(hex),
+    leafHash: hex(all[name.index]!),
+    proof: inclusionProof(all, name.index).map(hex),
     merkleRoot: batch.merkleRoot,
     batch: {
       id: event.id,
@@ -87,7 +100,8 @@ export async function buildTelemetryProof(log: EventLog, tenant: string, seq: nu
       version: event.version,
       at: event.at,
       actor: event.actor,
-      data: batch,
+      schema: event.schema,
+      data: batchFacts(batch),
     },
   };
 }
@@ -95,14 +109,22 @@ export async function buildTelemetryProof(log: EventLog, tenant: string, seq: nu
 /** Why an offline check refused a proof. */
 export type ProofCheck = { ok: true } | { ok: false; reason: string };
 
+/** A proof of format 1 (by TELEMETRY sequence), as answered before items were named by batch. */
+interface ProofV1 extends Omit<TelemetryProof, 'format' | 'itemId'> {
+  format: 1;
+  seq: number;
+}
+
 /**
  * Checks a proof with nothing but the proof: the item's canonical JSON hashes to the leaf, the audit
- * path leads from the leaf to the root, and the root, size and agent are those of the sealed event.
+ * path leads from the leaf to the root, and the root, size and agent are those of the sealed event;
+ * the item's id names that event's batch and the leaf's index. Proofs of format 1 (saved before)
+ * are checked as they were: their sequence lies between those the event sealed.
  */
 export function checkTelemetryProof(p: unknown): ProofCheck {
   const fail = (reason: string): ProofCheck => ({ ok: false, reason });
-  const x = p as Partial<TelemetryProof> | null;
-  if (!x || typeof x !== 'object' || x.format !== 1) return fail('not a telemetry proof (format 1)');
+  const x = p as Partial<TelemetryProof> | Partial<ProofV1> | null;
+  if (!x || typeof x !== 'object' || (x.format !== 1 && x.format !== 2)) return fail('not a telemetry proof (format 1 or 2)');
   const b = x.batch;
   if (!b || b.type !== TelemetryEvents.batchReceived || !b.data) return fail('the proof carries no telemetry.batch-received event');
   const isHex = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-f]{64}$/.test(s);
@@ -117,7 +139,15 @@ export function checkTelemetryProof(p: unknown): ProofCheck {
   if (x.merkleRoot !== b.data.merkleRoot) return fail('the root is not the one the batch event sealed');
   if (x.size !== b.data.count) return fail('the tree size is not the batch size the event sealed');
   if (x.agentId !== b.data.agentId || b.actor?.id !== b.data.agentId) return fail('the item is not of the agent the batch event names');
-  if (typeof x.seq !== 'number' || x.seq < b.data.firstSeq || x.seq > b.data.lastSeq) return fail('the item lies outside the sequences the batch event sealed');
+  if (x.format === 2) {
+    const name = typeof x.itemId === 'string' ? parseTelemetryItemId(x.itemId) : null;
+    if (!name || name.batch !== b.aggregate?.id || name.index !== x.index) return fail('the item id does not name the sealed batch and the leaf index');
+  } else {
+    const { firstSeq, lastSeq } = b.data;
+    const seq = (x as Partial<ProofV1>).seq;
+    if (typeof seq !== 'number' || firstSeq === undefined || lastSeq === undefined || seq < firstSeq || seq > lastSeq)
+      return fail('the item lies outside the sequences the batch event sealed');
+  }
   const r = verifyInclusion(
     leaf,
     x.index ?? -1,

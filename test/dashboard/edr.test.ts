@@ -1,5 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { pageSpec } from '../../src/dashboard/page-list.ts';
+import { TELEMETRY_ITEM_ID_PATTERN } from '../../src/telemetry/ids.ts';
 import { createHash } from 'node:crypto';
 import { readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -134,13 +136,16 @@ test('processes per host: searched by name, executable hash and user, live; a ro
   await ready(page, 'processes');
   const again = page.locator('[data-table="processes"] tbody tr', { hasText: `pid ${sleeper!.pid}` });
   await again.waitFor({ timeout: SLOW_MS });
-  const seq = Number(await again.locator('[data-proof-link]').getAttribute('data-proof-link'));
+  // An item is named by its batch and index, never by its place in the stream all customers share.
+  const itemId = (await again.locator('[data-proof-link]').getAttribute('data-proof-link'))!;
+  assert.match(itemId, new RegExp(TELEMETRY_ITEM_ID_PATTERN));
+  assert.is(pageSpec('tenant', 'telemetry')?.detailId?.source, TELEMETRY_ITEM_ID_PATTERN, 'the page address takes what the API names');
   await again.locator('[data-proof-link]').click();
-  await page.waitForURL(new RegExp(`/telemetry/${seq}$`));
+  await page.waitForURL((url) => decodeURIComponent(url.pathname).endsWith(`/telemetry/${itemId}`));
   await ready(page, 'telemetry');
   await page.locator('[data-proof="verified"]').waitFor({ timeout: SLOW_MS });
   // The proof the page checked is the API's, for this very item.
-  const proof = (await api('GET', `/telemetry/${seq}/proof`)).body;
+  const proof = (await api('GET', `/telemetry/items/${encodeURIComponent(itemId)}/proof`)).body;
   assert.is(proof.item.pid, sleeper!.pid);
   assert.ok((await page.locator('main').innerText()).includes(proof.merkleRoot));
   await screenshot(page, 'process-proof');
@@ -351,7 +356,7 @@ test('every new page: 0 axe-core violations at 1280 and 390 px, no sideways scro
     ['processes', `${t}/processes/${processId.id}`],
     ['connections', `${t}/connections?agentId=${agentId}`],
     ['telemetry', `${t}/telemetry`],
-    ['telemetry', `${t}/telemetry/${processId.seq}`],
+    ['telemetry', `${t}/telemetry/${encodeURIComponent(processId.itemId)}`],
     ['agents', `${t}/agents`],
     ['agents', `${t}/agents/${agentId}`],
     ['evidence', `${t}/evidence/${evidenceId}`],

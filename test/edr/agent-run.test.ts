@@ -227,10 +227,13 @@ test('while the ingress is away batches wait in the spool; once it is back they 
 });
 
 test("any item the agent sent can be proven offline against its batch's sealed root; a changed item cannot", async () => {
-  const one = (await telemetry()).find((t) => t.item.kind === 'process')!;
-  const proof = await s.api('GET', `/telemetry/${one.seq}/proof`);
+  const one = (await s.api('GET', `/processes?agentId=${agentId}&limit=1`)).body.items[0];
+  assert.match(one.itemId, /^[A-Za-z0-9_-]+:\d+$/);
+  assert.is(one.seq, undefined, 'a document answers without its TELEMETRY sequence');
+  const proof = await s.api('GET', `/telemetry/items/${encodeURIComponent(one.itemId)}/proof`);
   assert.is(proof.status, 200, JSON.stringify(proof.body));
-  assert.equal(proof.body.item, one.item);
+  assert.is(proof.body.itemId, one.itemId);
+  assert.equal([proof.body.item.pid, proof.body.item.startedAt], [one.pid, one.startedAt]);
   const file = join(s.dir, 'proof.json');
   await writeFile(file, JSON.stringify(proof.body));
   const ok = startStockade(['telemetry', 'verify-proof', file]);
@@ -249,7 +252,7 @@ test("the chain: a program the test ran from /tmp, reported by the agent, raises
   });
   const ref = (alert.details?.refs ?? alert.refs ?? []).find((x: any) => x.stream === 'TELEMETRY');
   assert.ok(ref, JSON.stringify(alert));
-  const proof = await s.api('GET', `/telemetry/${ref.seq}/proof`);
+  const proof = await s.api('GET', `/telemetry/items/${encodeURIComponent(ref.item)}/proof`);
   assert.is(proof.status, 200, JSON.stringify(proof.body));
   assert.match(proof.body.item.exe, /^\/tmp\//);
   const file = join(s.dir, 'alert-proof.json');

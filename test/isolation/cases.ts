@@ -101,7 +101,7 @@ export const CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/{tenant}/connections/{connectionId}': {},
   'GET /api/v1/tenants/{tenant}/hosts': { query: (i) => `hostname=${i.hostname}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/hosts/{agentId}': {},
-  'GET /api/v1/tenants/{tenant}/telemetry/{seq}/proof': {},
+  'GET /api/v1/tenants/{tenant}/telemetry/items/{telemetryItemId}/proof': {},
   'GET /api/v1/tenants/{tenant}/identities': { query: (i) => `agentId=${i.agentId}`, foreign: 'empty-list' },
   'GET /api/v1/tenants/{tenant}/identities/{identityId}': {},
   'GET /api/v1/tenants/{tenant}/identity-changes': { query: (i) => `identityId=${i.identityId}`, foreign: 'empty-list' },

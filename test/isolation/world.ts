@@ -126,7 +126,7 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
   const items = [processItem(4242), connectionItem(443), accountItem(`${label}-user`)];
   const sealed = await storeTelemetryBatch(log, { tenant, agentId, products: PRODUCTS }, { batchId: `w-${label}`, merkleRoot: telemetryRoot(items), items });
   const telemetry = f.stk.runtime.readModels!.telemetry;
-  if (!(await telemetry.projector.waitFor(sealed.batch!.lastSeq, 10_000))) throw new Error('telemetry projector behind');
+  if (!(await telemetry.projector.waitFor(sealed.telemetryPosition, 10_000))) throw new Error('telemetry projector behind');
   const tstore = telemetry.projector.store.forTenant(tenant);
   const processId = (await tstore.list('processes')).items[0]!.id;
   const connectionId = (await tstore.list('connections')).items[0]!.id;
@@ -217,7 +217,7 @@ export async function buildWorld(f: ApiFixture, label: string): Promise<World> {
       processId,
       connectionId,
       identityId,
-      seq: String(sealed.batch!.firstSeq),
+      telemetryItemId: `${(await tstore.list('processes')).items[0]!.itemId}`,
       ruleId: rule.body.id,
       channelId: channel.body.id,
       deliveryId,

@@ -4,6 +4,7 @@ import { StkError } from '../../errors.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { getRoute, ID, listRoute, mustGet, oneOf, TENANT_PARAM, text } from '../schemas.ts';
 import { ACTOR_NAMES_DOC, viewOf, withActorNames } from '../actors.ts';
+import { TELEMETRY_ITEM_ID_PATTERN } from '../../telemetry/ids.ts';
 import { telemetryGet, telemetryList } from './telemetry-routes.ts';
 
 const hostNames = withActorNames({ fields: ['isolationBy'] });
@@ -87,12 +88,12 @@ export const edrRoutes: TenantRouteDef[] = [
   }),
   tenantRoute({
     method: 'GET',
-    url: `${TENANT_PREFIX}/telemetry/:seq/proof`,
+    url: `${TENANT_PREFIX}/telemetry/items/:telemetryItemId/proof`,
     permission: 'telemetry.read',
     area: 'telemetry',
     summary:
-      'The RFC 6962 inclusion proof of one telemetry item: the item, its index in its batch, the audit path and the sealed telemetry.batch-received event (check it offline with `stockade telemetry verify-proof`)',
-    params: { ...TENANT_PARAM, seq: { type: 'string', pattern: '^[1-9][0-9]{0,15}$' } },
-    handler: async (c: TenantContext<unknown, unknown, { seq: string }>) => c.telemetry.proof(Number(c.params.seq)),
+      'The RFC 6962 inclusion proof of one telemetry item, named `<batch>:<index>` (the `itemId` of process, connection and account-change documents): the item, its index in its batch, the audit path and the sealed telemetry.batch-received event (check it offline with `stockade telemetry verify-proof`)',
+    params: { ...TENANT_PARAM, telemetryItemId: { type: 'string', pattern: TELEMETRY_ITEM_ID_PATTERN } },
+    handler: async (c: TenantContext<unknown, unknown, { telemetryItemId: string }>) => c.telemetry.proof(c.params.telemetryItemId),
   }),
 ];

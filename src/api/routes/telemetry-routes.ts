@@ -1,5 +1,6 @@
 import { StkError } from '../../errors.ts';
 import type { Doc } from '../../store/model.ts';
+import type { PublicTelemetryDoc } from '../../telemetry/read-side.ts';
 import type { Permission } from '../permissions.ts';
 import { TENANT_PREFIX, type TenantContext, type TenantRouteDef, tenantRoute } from '../route.ts';
 import { ID, TENANT_PARAM } from '../schemas.ts';
@@ -45,8 +46,8 @@ export function telemetryList(o: {
   });
 }
 
-/** Loads one telemetry document of the route's tenant or answers 404 (another tenant's id included). */
-export async function mustGetTelemetry<T extends Doc>(c: TenantContext, collection: string, id: string): Promise<T> {
+/** Loads one telemetry document of the route's tenant (without its `seq`) or answers 404 (another tenant's id included). */
+export async function mustGetTelemetry<T extends Doc>(c: TenantContext, collection: string, id: string): Promise<PublicTelemetryDoc<T>> {
   const doc = await c.telemetry.store.get<T>(collection, id);
   if (!doc) throw new StkError('STK_ERR_NOT_FOUND', 'not found', { id });
   return doc;

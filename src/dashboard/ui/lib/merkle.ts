@@ -7,10 +7,10 @@
  * check outside any browser.)
  */
 
-/** A proof as `GET …/telemetry/:seq/proof` gives it. */
+/** A proof as `GET …/telemetry/items/:telemetryItemId/proof` gives it (format 2: the item named `<batch>:<index>`). */
 export interface TelemetryProof {
-  format: 1;
-  seq: number;
+  format: 2;
+  itemId: string;
   agentId: string;
   item: Record<string, unknown>;
   index: number;
@@ -23,8 +23,9 @@ export interface TelemetryProof {
     type: string;
     at: string;
     version: number;
+    aggregate: { type: string; id: string };
     actor: { kind: string; id: string };
-    data: { agentId: string; batchId: string; count: number; merkleRoot: string; firstSeq: number; lastSeq: number };
+    data: { agentId: string; batchId: string; count: number; merkleRoot: string };
   };
 }
 
@@ -73,6 +74,8 @@ export interface ScanProof {
 /** Checks a telemetry proof; `ok: null` when this browser cannot hash (a page served over plain http to another host). */
 export async function checkProof(p: TelemetryProof): Promise<ProofCheck> {
   if (p.batch.data.merkleRoot !== p.merkleRoot) return { ok: false, reason: 'the proof leads to another root than the sealed batch event' };
+  if (p.batch.data.count !== p.size) return { ok: false, reason: 'the proof names another batch size than the sealed batch event' };
+  if (p.itemId !== `${p.batch.aggregate.id}:${p.index}`) return { ok: false, reason: 'the item id does not name the sealed batch and the leaf index' };
   return checkInclusion({ item: p.item, index: p.index, size: p.size, leafHash: p.leafHash, proof: p.proof, merkleRoot: p.merkleRoot });
 }
 

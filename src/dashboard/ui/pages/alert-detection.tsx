@@ -22,30 +22,30 @@ export interface Detection {
   tags?: string[];
   logsource?: string | null;
   groupKey?: string | null;
-  refs?: Array<{ stream: 'TELEMETRY' | 'EVENTS'; seq: number }>;
+  refs?: Array<{ stream: 'TELEMETRY' | 'EVENTS'; item?: string }>;
 }
 
 /** Telemetry items read to describe an alert's matches; the rest are listed by number with their proof. */
 const ITEMS_SHOWN = 10;
 
 /** One matching telemetry item: what it was, read from its proof. */
-function RefRow({ tenant, seq, read }: { tenant: string; seq: number; read: boolean }) {
+function RefRow({ tenant, itemId, read }: { tenant: string; itemId: string; read: boolean }) {
   const [text, setText] = useState<string | null>(null);
   useEffect(() => {
     if (!read) return;
     let gone = false;
     api
-      .get<TelemetryProof>(tpath(tenant, 'telemetry', String(seq), 'proof'))
+      .get<TelemetryProof>(tpath(tenant, 'telemetry', 'items', itemId, 'proof'))
       .then((p) => !gone && setText(itemSummary(p.item)))
       .catch((err) => !gone && setText(`${explain(err).sentence} (${explain(err).code})`));
     return () => {
       gone = true;
     };
-  }, [tenant, seq, read]);
+  }, [tenant, itemId, read]);
   return (
-    <tr data-ref={seq}>
+    <tr data-ref={itemId}>
       <td>
-        <ProofLink tenant={tenant} seq={seq} label={`#${seq}`} />
+        <ProofLink tenant={tenant} itemId={itemId} label={itemId} />
       </td>
       <td>{read ? (text ?? 'Loading…') : <span class="muted">see its proof</span>}</td>
     </tr>
@@ -60,7 +60,8 @@ export function AlertDetection({ page: p, alert: a }: { page: PageProps; alert: 
   const refs = a.refs ?? [];
   const detected = Boolean(a.ruleVersion) || refs.length > 0;
   if (!detected) return null;
-  const telemetry = refs.filter((r) => r.stream === 'TELEMETRY');
+  // Items are named by batch and index; an alert raised before they were has no name to prove them by.
+  const telemetry = refs.filter((r): r is { stream: 'TELEMETRY'; item: string } => r.stream === 'TELEMETRY' && typeof r.item === 'string');
   const events = refs.filter((r) => r.stream === 'EVENTS');
   const provable = hasPage(p, 'telemetry') && p.can('telemetry.read');
   return (
@@ -114,7 +115,7 @@ export function AlertDetection({ page: p, alert: a }: { page: PageProps; alert: 
                 </thead>
                 <tbody>
                   {telemetry.map((r, i) => (
-                    <RefRow key={r.seq} tenant={p.tenant} seq={r.seq} read={provable && i < ITEMS_SHOWN} />
+                    <RefRow key={r.item} tenant={p.tenant} itemId={r.item} read={provable && i < ITEMS_SHOWN} />
                   ))}
                 </tbody>
               </table>

@@ -16,7 +16,6 @@ import { LoadError, ProofLink } from './telemetry.tsx';
 /** An account as `GET …/identities` gives it (projections/identities). */
 interface Identity {
   id: string;
-  seq: number;
   agentId: string;
   source: 'local' | 'directory';
   account: string;
@@ -39,7 +38,8 @@ interface Identity {
 
 interface IdentityChange {
   id: string;
-  seq: number;
+  /** The telemetry item, `<batch>:<index>`; absent in a change projected before items were named (rebuild the model). */
+  itemId?: string;
   agentId: string;
   identityId: string;
   at: string;
@@ -213,7 +213,12 @@ export function IdentitiesPage(p: PageProps) {
             { label: 'Account', cell: (c) => <a href={tenantHref(p.tenant, 'identities', c.identityId)}>{c.account}</a> },
             { label: 'Change', cell: (c) => changeText(c) },
             { label: 'Privileged', cell: (c) => (c.privileged ? <Badge value="privileged" /> : '') },
-            { label: 'Proof', cell: (c) => <ProofLink tenant={p.tenant} seq={c.seq} /> },
+            {
+              label: 'Proof',
+              cell: (c) => {
+                c.itemId ? <ProofLink tenant={p.tenant} itemId={c.itemId} /> : null;
+              },
+            },
           ]}
           empty="No change matches."
         />
@@ -404,9 +409,7 @@ function IdentityDetail(p: PageProps & { id: string }) {
                     </td>
                     <td>{changeText(c)}</td>
                     <td>{c.privileged ? <Badge value="privileged" /> : ''}</td>
-                    <td>
-                      <ProofLink tenant={p.tenant} seq={c.seq} />
-                    </td>
+                    <td>{c.itemId ? <ProofLink tenant={p.tenant} itemId={c.itemId} /> : null}</td>
                   </tr>
                 ))}
               </tbody>

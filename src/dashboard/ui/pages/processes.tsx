@@ -14,7 +14,8 @@ import { HashLink, LoadError, ProofLink, ProofView } from './telemetry.tsx';
 /** A process start as `GET …/processes` gives it (src/agent/telemetry.ts, projections/processes). */
 export interface Process {
   id: string;
-  seq: number;
+  /** The telemetry item, `<batch>:<index>`: what its proof is asked for. */
+  itemId: string;
   agentId: string;
   pid: number;
   ppid: number;
@@ -37,7 +38,7 @@ export interface Process {
 /** A connection or listener as `GET …/connections` gives it. */
 interface Connection {
   id: string;
-  seq: number;
+  itemId: string;
   agentId: string;
   protocol: string;
   state: string;
@@ -118,7 +119,7 @@ export function ProcessesPage(p: PageProps) {
           },
           { label: 'Command line', cell: (x) => <Cmdline text={x.cmdline} truncated={x.cmdlineTruncated} /> },
           { label: 'Parent', cell: (x) => (x.parentName ? `${x.parentName} (${x.ppid})` : String(x.ppid)) },
-          { label: 'Proof', cell: (x) => <ProofLink tenant={p.tenant} seq={x.seq} /> },
+          { label: 'Proof', cell: (x) => <ProofLink tenant={p.tenant} itemId={x.itemId} /> },
         ]}
         empty="No process matches."
       />
@@ -163,7 +164,7 @@ function ProcessDetail(p: PageProps & { id: string }) {
             ['Parent', x.parentName ? `${x.parentName} (pid ${x.ppid})${x.parentExe ? `, ${x.parentExe}` : ''}` : `pid ${x.ppid}`],
             x.parentCmdline ? ['Parent command line', <Cmdline key="pc" text={x.parentCmdline} />] : null,
             ['Reported', fmtTime(x.seenAt)],
-            ['Telemetry item', <ProofLink key="s" tenant={p.tenant} seq={x.seq} label={`#${x.seq}`} />],
+            ['Telemetry item', <ProofLink key="s" tenant={p.tenant} itemId={x.itemId} label={x.itemId} />],
             ['Process id', <Id key="i" id={x.id} n={30} />],
           ]}
         />
@@ -178,7 +179,7 @@ function ProcessDetail(p: PageProps & { id: string }) {
         </p>
       </Section>
       <Section title="Proof">
-        <ProofView tenant={p.tenant} seq={x.seq} names={names} />
+        <ProofView tenant={p.tenant} itemId={x.itemId} names={names} />
       </Section>
     </>
   );
@@ -280,7 +281,7 @@ export function ConnectionsPage(p: PageProps) {
                 '—'
               ),
           },
-          { label: 'Proof', cell: (c) => <ProofLink tenant={p.tenant} seq={c.seq} /> },
+          { label: 'Proof', cell: (c) => <ProofLink tenant={p.tenant} itemId={c.itemId} /> },
         ]}
         empty="No connection matches."
       />

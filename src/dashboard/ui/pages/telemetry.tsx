@@ -8,14 +8,23 @@ import { checkProof, type ProofCheck, type TelemetryProof } from '../lib/merkle.
 import { type PageProps, useReady } from '../lib/page.ts';
 import { navigate, tenantHref } from '../lib/router.ts';
 
-/** A link to the proof of one telemetry item. */
-export function ProofLink({ tenant, seq, label }: { tenant: string; seq: number; label?: string }) {
+/** How an item id reads in a line: its batch shortened, then its index. */
+function shortItem(itemId: string): string {
+  const at = itemId.lastIndexOf(':');
+  return `${itemId.slice(0, Math.min(at, 8))}…:${itemId.slice(at + 1)}`;
+}
+
+/** A link to the proof of one telemetry item, named `<batch>:<index>`. */
+export function ProofLink({ tenant, itemId, label }: { tenant: string; itemId: string; label?: string }) {
   return (
-    <a href={tenantHref(tenant, 'telemetry', String(seq))} title={`Merkle inclusion proof of telemetry item ${seq}`} data-proof-link={seq}>
-      {label ?? `proof #${seq}`}
+    <a href={tenantHref(tenant, 'telemetry', itemId)} title={`Merkle inclusion proof of telemetry item ${itemId}`} data-proof-link={itemId}>
+      {label ?? `proof ${shortItem(itemId)}`}
     </a>
   );
 }
+
+/** The form of an item id (src/telemetry/ids.ts). */
+const ITEM_ID = /^[A-Za-z0-9_-]{1,64}:(0|[1-9][0-9]{0,3})$/;
 
 /** One line about a telemetry item, whatever its kind. */
 export function itemSummary(item: Record<string, unknown>): string {
@@ -54,8 +63,8 @@ function CheckText({ check }: { check: ProofCheck | null }) {
   );
 }
 
-/** Reads and checks the proof of TELEMETRY item `seq`. */
-function useProof(tenant: string, seq: number) {
+/** Reads and checks the proof of telemetry item `itemId`. */
+function useProof(tenant: string, itemId: string) {
   const [proof, setProof] = useState<TelemetryProof | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [check, setCheck] = useState<ProofCheck | null>(null);
@@ -65,7 +74,7 @@ function useProof(tenant: string, seq: number) {
     setError(null);
     setCheck(null);
     api
-      .get<TelemetryProof>(tpath(tenant, 'telemetry', String(seq), 'proof'))
+      .get<TelemetryProof>(tpath(tenant, 'telemetry', 'items', itemId, 'proof'))
       .then(async (p) => {
         if (gone) return;
         setProof(p);
@@ -78,7 +87,7 @@ function useProof(tenant: string, seq: number) {
     return () => {
       gone = true;
     };
-  }, [tenant, seq]);
+  }, [tenant, itemId]);
   return { proof, error, check };
 }
 
@@ -93,13 +102,13 @@ export function LoadError({ err, what }: { err: unknown; what: string }) {
 }
 
 /** The proof of one item, with its check: the whole of the proof page, and a section of other pages. */
-export function ProofView({ tenant, seq, names }: { tenant: string; seq: number; names: Map<string, string> }) {
-  const { proof, error, check } = useProof(tenant, seq);
-  if (error) return <LoadError err={error} what={`the proof of item ${seq}`} />;
+export function ProofView({ tenant, itemId, names }: { tenant: string; itemId: string; names: Map<string, string> }) {
+  const { proof, error, check } = useProof(tenant, itemId);
+  if (error) return <LoadError err={error} what={`the proof of item ${itemId}`} />;
   if (!proof) return <p class="muted">Loading the proof…</p>;
-  const file = `stockade-proof-${seq}.json`;
+  const file = `stockade-proof-${itemId.replace(':', '-')}.json`;
   return (
-    <div class="proof" data-proof-of={seq}>
+    <div class="proof" data-proof-of={itemId}>
       <p class="verify-result" role="status">
         <CheckText check={check} />
       </p>
@@ -131,7 +140,7 @@ export function ProofView({ tenant, seq, names }: { tenant: string; seq: number;
         {JSON.stringify(proof.item, null, 2)}
       </ScrollPre>
       <p>
-        <a href={api.href(tpath(tenant, 'telemetry', String(seq), 'proof'))} download={file} class="button">
+        <a href={api.href(tpath(tenant, 'telemetry', 'items', itemId, 'proof'))} download={file} class="button">
           Download the proof (JSON)
         </a>{' '}
         <span class="muted small">
@@ -142,22 +151,22 @@ export function ProofView({ tenant, seq, names }: { tenant: string; seq: number;
   );
 }
 
-/** Telemetry proofs: one item's proof (`/telemetry/<seq>`), or a form asking for a sequence number. */
+/** Telemetry proofs: one item's proof (`/telemetry/<batch>:<index>`), or a form asking for an item id. */
 export function TelemetryPage(p: PageProps) {
   const agents = useAgents(p.tenant);
-  const seq = p.id && /^[1-9][0-9]{0,15}$/.test(p.id) ? Number(p.id) : null;
+  const itemId = p.id && ITEM_ID.test(p.id) ? p.id : null;
   useReady(p.id === null || agents !== null);
   if (p.id !== null) {
     return (
       <>
         <PageHeading>
-          Telemetry item {seq ?? p.id} <Badge value="proof" />
+          Telemetry item {itemId ?? p.id} <Badge value="proof" />
         </PageHeading>
-        {seq === null ? (
-          <p class="error">A telemetry item is named by its sequence number, a whole number from 1.</p>
+        {itemId === null ? (
+          <p class="error">A telemetry item is named by its batch and its index in the batch: batch:index.</p>
         ) : agents ? (
           <Section title="Merkle inclusion proof">
-            <ProofView tenant={p.tenant} seq={seq} names={namesOf(agents)} />
+            <ProofView tenant={p.tenant} itemId={itemId} names={namesOf(agents)} />
           </Section>
         ) : (
           <p class="muted">Loading…</p>
@@ -169,8 +178,8 @@ export function TelemetryPage(p: PageProps) {
     <>
       <PageHeading>Telemetry proofs</PageHeading>
       <p>
-        Every process, connection and account change an agent reports is a telemetry item, numbered in the order Stockade stored it. Each batch of items is
-        sealed in the ledger by its Merkle root, so any one item can be proven to be exactly what the agent sent. Lists of processes, connections and account
+        Every process, connection and account change an agent reports is a telemetry item, named by its batch and its place in that batch. Each batch of items
+        is sealed in the ledger by its Merkle root, so any one item can be proven to be exactly what the agent sent. Lists of processes, connections and account
         changes link each row to its proof.
       </p>
       <form
@@ -178,13 +187,13 @@ export function TelemetryPage(p: PageProps) {
         aria-label="Prove a telemetry item"
         onSubmit={(ev) => {
           ev.preventDefault();
-          const v = ((ev.currentTarget as HTMLFormElement).elements.namedItem('seq') as HTMLInputElement).value.trim();
+          const v = ((ev.currentTarget as HTMLFormElement).elements.namedItem('item') as HTMLInputElement).value.trim();
           navigate(tenantHref(p.tenant, 'telemetry', v));
         }}
       >
         <div class="field">
-          <label for="proof-seq">Sequence number</label>
-          <input id="proof-seq" name="seq" inputMode="numeric" pattern="[1-9][0-9]{0,15}" required autoComplete="off" />
+          <label for="proof-item">Item (batch:index)</label>
+          <input id="proof-item" name="item" pattern="[A-Za-z0-9_\-]{1,64}:(0|[1-9][0-9]{0,3})" required autoComplete="off" />
         </div>
         <button type="submit" class="primary">
           Show its proof
