@@ -8,17 +8,29 @@ import { Sealer } from '../src/ledger/sealer.ts';
 import { EventLog, EVENTS_STREAM } from '../src/log/mod.ts';
 import { createLogger } from '../src/logger.ts';
 import { connectNats } from '../src/nats/connect.ts';
+import { PRODUCTS } from '../src/domain/products.ts';
+import { EvidenceStore } from '../src/evidence/store.ts';
+import { storeTelemetryBatch } from '../src/telemetry/ingest.ts';
+import { telemetryRoot } from '../src/telemetry/items.ts';
+import { telemetryStreamSpec } from '../src/telemetry/stream.ts';
+import { processItem } from '../test/edr/items.ts';
 import { tempDir, doorOf } from '../test/helpers/nats.ts';
 import { measure, natsFixture, report } from './util.ts';
 
 const N = 30_000;
 const TENANTS = 10;
 const IN_FLIGHT = 1_000;
+/** Telemetry items, in sealed batches of this size, and evidence objects of this size. */
+const TELEMETRY_ITEMS = 20_000;
+const BATCH = 200;
+const EVIDENCE = 20;
+const EVIDENCE_BYTES = 256 * 1024;
 const data = { hostname: 'ws-0042.corp.example', process: 'powershell.exe', sha256: 'a'.repeat(64), severity: 'high', rule: 'edr.suspicious-child' };
 
 /**
- * Online backup of EVENTS + LEDGER beside a raw ordered-consumer read of EVENTS alone, and restore
- * (file checks, ordered republish, read-back) beside the log's own append rate of the same events.
+ * Online backup of every store (EVENTS, LEDGER, sealed TELEMETRY batches, evidence objects) beside
+ * a raw ordered-consumer read of EVENTS alone, and restore (file checks, republish at the original
+ * sequences, read-back) beside the log's own append rate of the same events.
  */
 export async function benchBackup(): Promise<void> {
   const source = await natsFixture();
@@ -36,6 +48,18 @@ export async function benchBackup(): Promise<void> {
       });
       last = Math.max(last, r.position);
     });
+    await log.streams.ensureStream(telemetryStreamSpec());
+    for (let b = 0; b < TELEMETRY_ITEMS / BATCH; b++) {
+      const items = Array.from({ length: BATCH }, (_, i) => processItem(b * BATCH + i));
+      const r = await storeTelemetryBatch(
+        log,
+        { tenant: tenants[b % TENANTS]!, agentId: 'agent-1', products: PRODUCTS },
+        { batchId: `b${b}`, merkleRoot: telemetryRoot(items), items },
+      );
+      last = Math.max(last, r.position);
+    }
+    const evidence = new EvidenceStore(log.streams);
+    for (let i = 0; i < EVIDENCE; i++) await evidence.put(tenants[i % TENANTS]!, `ev-${i}`, Buffer.alloc(EVIDENCE_BYTES, i));
     const sealer = await Sealer.start({
       streams: await doorOf(nc),
       keyring: await Keyring.open(join(dir.path, 'keys'), { create: true }),
@@ -58,11 +82,12 @@ export async function benchBackup(): Promise<void> {
     t0 = process.hrtime.bigint();
     const m = await backupStreams({ streams: await doorOf(nc), out: join(dir.path, 'backup') });
     const backupS = seconds(t0);
-    const messages = m.streams.EVENTS.messages + m.streams.LEDGER.messages;
+    const messages = Object.values(m.streams).reduce((sum, s) => sum + s.messages, 0);
+    const objects = Object.values(m.buckets ?? {}).reduce((sum, b) => sum + b.objects.length, 0);
     console.log(
-      `  ${m.streams.EVENTS.messages} event records (${(m.streams.EVENTS.bytes / 1e6).toFixed(1)} MB in the file) and ${m.streams.LEDGER.messages} ledger messages`,
+      `  ${m.streams.EVENTS.messages} event records (${(m.streams.EVENTS.bytes / 1e6).toFixed(1)} MB in the file), ${m.streams.LEDGER.messages} ledger messages, ${m.streams.TELEMETRY.messages} telemetry items, ${objects} evidence objects`,
     );
-    report('backup EVENTS+LEDGER, events/s', m.streams.EVENTS.messages / backupS, 'ev/s', { label: 'raw ordered read of EVENTS', value: raw });
+    report('backup of every store, messages/s', messages / backupS, 'msg/s', { label: 'raw ordered read of EVENTS', value: raw });
 
     t0 = process.hrtime.bigint();
     await restoreStreams({ streams: await doorOf(tnc), from: [join(dir.path, 'backup')] });

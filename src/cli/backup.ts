@@ -10,11 +10,13 @@ interface BusOpts {
   natsUrl?: string;
 }
 
-/** `stockade backup` and `stockade restore`: copies of the EVENTS and LEDGER streams (docs/operations.md). */
+/** `stockade backup` and `stockade restore`: copies of the streams and evidence buckets (docs/operations.md). */
 export function registerBackup(program: Command): void {
   program
     .command('backup')
-    .description('copy EVENTS and LEDGER into a folder while Stockade runs (one JSON line per message, and a manifest)')
+    .description(
+      'copy the streams (EVENTS, LEDGER, TELEMETRY, SCANS, PACKAGES, REFUSALS) and the evidence buckets into a folder while Stockade runs (one JSON line per message, one file per object, and a manifest)',
+    )
     .requiredOption('--out <dir>', 'a new or empty folder')
     .option('--since <dir>', 'a previous backup of the same streams: copy only what was stored after it (an increment)')
     .option('--data <dir>', 'data folder of a running install (STOCKADE_DATA)')
@@ -31,6 +33,8 @@ export function registerBackup(program: Command): void {
         clearProgress();
         for (const [name, s] of Object.entries(m.streams))
           console.log(`${name}: ${s.messages} message(s) after sequence ${s.afterSeq}, up to ${s.lastSeq}, ${s.bytes} bytes, sha256 ${s.sha256}`);
+        for (const [name, b] of Object.entries(m.buckets ?? {}))
+          console.log(`${name}: ${b.objects.length} object(s), ${b.copied} copied (${b.bytes} bytes), listing digest ${b.digest}`);
         console.log(
           `${m.base ? `increment of the backup of ${m.base.createdAt}` : 'full backup'} written to ${resolve(opts.out)} (stockade ${m.version}, ${m.createdAt}); manifest sha256 ${m.manifestSha256}, recorded in the log of ${m.recorded} tenant(s)`,
         );
@@ -41,7 +45,7 @@ export function registerBackup(program: Command): void {
 
   program
     .command('restore')
-    .description('republish a backup into a NATS where EVENTS and LEDGER do not exist yet, then check it against the manifest')
+    .description('republish a backup into a NATS where its streams and evidence buckets do not exist yet, then check it against the manifest')
     .requiredOption(
       '--from <dir>',
       'a folder written by `stockade backup`; repeat it for a full backup followed by its increments, in order',
@@ -54,13 +58,15 @@ export function registerBackup(program: Command): void {
       const replicas = Number(opts.replicas);
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new StkError('STK_ERR_CONFIG', '--replicas must be an integer from 1 to 5');
       const natsUrl = opts.natsUrl ?? process.env.NATS_URL;
-      if (!natsUrl) throw new StkError('STK_ERR_CONFIG', 'restore needs --nats-url or NATS_URL: a NATS where EVENTS and LEDGER do not exist yet');
+      if (!natsUrl) throw new StkError('STK_ERR_CONFIG', "restore needs --nats-url or NATS_URL: a NATS where the backup's streams do not exist yet");
       const bus = await connectBus({ natsUrl, name: 'stockade-restore' });
       try {
         const r = await restoreStreams({ streams: bus.streams, from: opts.from.map((d) => resolve(d)), replicas, onProgress: progress });
         clearProgress();
         for (const [name, s] of Object.entries(r.streams))
           console.log(`${name}: ${s.messages} message(s) restored and read back, content digest matches the manifest`);
+        for (const [tenant, e] of Object.entries(r.evidence))
+          console.log(`${e.bucket}: ${e.objects} evidence object(s) of ${tenant} restored and read back, digests match the manifest`);
         console.log(
           `restore complete from ${r.parts.length} backup folder(s), the last taken ${r.parts.at(-1)!.createdAt}, recorded in the log of ${r.recorded} tenant(s); start Stockade, then run \`stockade ledger verify --all\``,
         );

@@ -720,19 +720,22 @@ export class Streams {
   // ── object store ───────────────────────────────────────────────────────────────────────────
 
   /**
-   * Opens (creating if missing) object store bucket `name` (its stream is `OBJ_<name>`). File
-   * storage; `maxBytes` bounds the bucket (-1: unbounded).
+   * Opens (creating if missing, unless `existing`) object store bucket `name` (its stream is
+   * `OBJ_<name>`). File storage; `maxBytes` bounds the bucket (-1: unbounded).
    */
-  async objectBucket(name: string, o: { replicas?: number; maxBytes?: number; description?: string } = {}): Promise<ObjectBucket> {
+  async objectBucket(name: string, o: { replicas?: number; maxBytes?: number; description?: string; existing?: boolean } = {}): Promise<ObjectBucket> {
     let store: ObjectStore;
     try {
       store = await retryTransient(
         () =>
-          new Objm(this.#nc).create(name, {
-            replicas: o.replicas ?? 1,
-            max_bytes: o.maxBytes ?? -1,
-            ...(o.description !== undefined ? { description: o.description } : {}),
-          }),
+          // `existing`: a reader (backup) that must never bring back a bucket removed meanwhile.
+          o.existing
+            ? new Objm(this.#nc).open(name)
+            : new Objm(this.#nc).create(name, {
+                replicas: o.replicas ?? 1,
+                max_bytes: o.maxBytes ?? -1,
+                ...(o.description !== undefined ? { description: o.description } : {}),
+              }),
         this.#retryMs,
       );
     } catch (err) {

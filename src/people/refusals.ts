@@ -1,5 +1,5 @@
 import { newId } from '../ids.ts';
-import { partitionOf, type Streams } from '../log/mod.ts';
+import { partitionOf, type StreamSpec, type Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -27,6 +27,11 @@ export interface Refusal {
   ip: string;
 }
 
+/** REFUSALS as Stockade declares it (the backup's restore creates it the same way). */
+export function refusalsStreamSpec(replicas = 1): StreamSpec {
+  return { name: REFUSALS_STREAM, subjects: ['refused.>'], discard: 'old', maxAgeMs: REFUSALS_MAX_AGE_MS, maxBytes: REFUSALS_MAX_BYTES, replicas };
+}
+
 export function refusalSubject(tenant: string): string {
   return `refused.${partitionOf(tenant)}.${tenant}`;
 }
@@ -42,19 +47,10 @@ export class Refusals {
   ) {}
 
   #ensure(): Promise<void> {
-    this.#ready ??= this.streams
-      .ensureStream({
-        name: REFUSALS_STREAM,
-        subjects: ['refused.>'],
-        discard: 'old',
-        maxAgeMs: REFUSALS_MAX_AGE_MS,
-        maxBytes: REFUSALS_MAX_BYTES,
-        replicas: this.replicas,
-      })
-      .catch((err) => {
-        this.#ready = null;
-        throw err;
-      });
+    this.#ready ??= this.streams.ensureStream(refusalsStreamSpec(this.replicas)).catch((err) => {
+      this.#ready = null;
+      throw err;
+    });
     return this.#ready;
   }
 
