@@ -21,6 +21,7 @@ import { sealRun } from '../../src/scan/runs/seal.ts';
 import { scansStreamSpec } from '../../src/scan/runs/stream.ts';
 import { storeTelemetryBatch } from '../../src/telemetry/ingest.ts';
 import { telemetryRoot } from '../../src/telemetry/items.ts';
+import { telemetryBatchId, telemetryItemId } from '../../src/telemetry/ids.ts';
 import { buildTelemetryProof, checkTelemetryProof } from '../../src/telemetry/proof.ts';
 import { TELEMETRY_STREAM, telemetryStreamSpec, telemetrySubject } from '../../src/telemetry/stream.ts';
 import { connectionItem, processItem } from '../edr/items.ts';
@@ -78,10 +79,21 @@ async function seal(
   items: Parameters<typeof storeTelemetryBatch>[2]['items'],
 ): Promise<number[]> {
   const r = await storeTelemetryBatch(log, { tenant, agentId, products: PRODUCTS }, { batchId, merkleRoot: telemetryRoot(items), items });
+  // Published alone, a batch's items are consecutive and end at the position the store answered.
+  const first = r.telemetryPosition - r.count + 1;
+  const batch = telemetryBatchId(tenant, agentId, batchId);
+  batchStarts.set(batch, first);
   const out: number[] = [];
-  for (let s = r.batch!.firstSeq; s <= r.batch!.lastSeq; s++) out.push(s);
+  for (let i = 0; i < r.count; i++) {
+    out.push(first + i);
+    itemAt.set(first + i, telemetryItemId(batch, i));
+  }
   return out;
 }
+
+/** Where each sealed batch starts in TELEMETRY (what the read side's batch index knows), and each item's name by its sequence. */
+const batchStarts = new Map<string, number>();
+const itemAt = new Map<number, string>();
 
 /**
  * An install with a sealed scan run, two inventories whose package list came back to an earlier
@@ -151,8 +163,10 @@ async function buildInstall(log: EventLog, keys: KeyStore): Promise<Install> {
 /** Telemetry and scan proofs of `w` build and check on `log`'s NATS, at the original sequences. */
 async function assertProofs(log: EventLog, w: Install): Promise<void> {
   for (const seq of w.telemetrySeqs) {
-    const p = await buildTelemetryProof(log, w.tenant, seq);
-    assert.is(p.seq, seq);
+    const itemId = itemAt.get(seq)!;
+    // The restored stream keeps the original sequences, so the batch index built before still holds.
+    const p = await buildTelemetryProof(log, w.tenant, itemId, async (b) => batchStarts.get(b) ?? null);
+    assert.is(p.itemId, itemId);
     assert.equal(checkTelemetryProof(JSON.parse(JSON.stringify(p))), { ok: true });
   }
   for (const index of [0, 1]) assert.equal(checkScanProof(JSON.parse(JSON.stringify(await buildScanProof(log, w.tenant, w.runId, index)))), { ok: true });
