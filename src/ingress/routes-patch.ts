@@ -22,7 +22,7 @@ interface InventoryPost {
 export async function registerPatchRoutes(app: FastifyInstance, deps: IngressDeps): Promise<void> {
   const { log } = deps;
   // Created here if missing; the API process declares its replicas.
-  await log.streams.ensureStream(packagesStreamSpec({ updateMutable: false }));
+  await log.streams.ensureStreamWithin(packagesStreamSpec({ updateMutable: false }));
   app.post<{ Body: InventoryPost }>('/inventory', { schema: { body: inventoryBody }, bodyLimit: INVENTORY_MAX_BODY_BYTES }, async (req, reply) => {
     const body = req.body;
     const agent = await authenticateAgent(req, deps, body.agentId);

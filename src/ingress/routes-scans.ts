@@ -44,7 +44,7 @@ interface ScanRunPart {
 export async function registerScanRoutes(app: FastifyInstance, deps: IngressDeps): Promise<void> {
   const { log } = deps;
   // Created here if missing; the API process declares its retention and replicas.
-  await log.streams.ensureStream(scansStreamSpec({ updateMutable: false }));
+  await log.streams.ensureStreamWithin(scansStreamSpec({ updateMutable: false }));
 
   app.post<{ Body: ScanRunPart }>('/scan-runs', { schema: { body: scanRunBody }, bodyLimit: SCAN_RUN_MAX_BODY_BYTES }, async (req, reply) => {
     const body = req.body;

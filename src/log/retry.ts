@@ -7,7 +7,14 @@ import { PublishRefused } from './publisher.ts';
  * a stream or meta leader is being elected (shared/LIMITS.md), a dropped connection. A refusal that
  * is about the request itself (wrong last sequence, a 4xx API error) is never transient.
  */
+/**
+ * JetStream's "insufficient (storage) resources": the server has no room for what was asked (a
+ * stream's reserved `max_bytes`), which waiting does not change — answered at once, never retried.
+ */
+const NO_ROOM_CODES: ReadonlySet<number> = new Set([10023, 10047]);
+
 export function isTransient(err: unknown): boolean {
+  if (err instanceof JetStreamApiError && NO_ROOM_CODES.has(err.code)) return false;
   if (err instanceof PublishRefused) return err.status === 503 || err.status === 408 || err.apiCode === 10039 || err.apiCode === 10008;
   if (err instanceof JetStreamApiError) return err.status >= 500 || err.code === 10039 || err.code === 10008;
   if (err instanceof StkError) return err.code === 'STK_ERR_LOG_UNAVAILABLE' && (err.cause === undefined || isTransient(err.cause));

@@ -227,6 +227,27 @@ export class Streams {
 
   // ── streams ────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * `ensureStream` for a stream bounded by `maxBytes` that may be smaller than asked: a JetStream
+   * server reserves a stream's `max_bytes` when it creates it and refuses one larger than it has
+   * room for, so the bound is halved until the server takes it (down to 1 MiB) rather than keep an
+   * install from starting — such a stream retains, it does not keep: a smaller bound only means its
+   * oldest messages go sooner. Returns the bound in effect (the one asked for when it fitted).
+   */
+  async ensureStreamWithin(spec: StreamSpec): Promise<number> {
+    let s = spec;
+    for (;;) {
+      try {
+        await this.ensureStream(s);
+        return s.maxBytes ?? 0;
+      } catch (err) {
+        const next = Math.floor((s.maxBytes ?? 0) / 2);
+        if (!isNoRoom(err) || next < MIN_BOUNDED_BYTES) throw err;
+        s = { ...s, maxBytes: next };
+      }
+    }
+  }
+
   /** Creates `spec.name` if missing; with `updateMutable`, brings an existing stream's settings up to date. */
   async ensureStream(spec: StreamSpec): Promise<void> {
     const config: Partial<StreamConfig> & { name: string } = {
@@ -1022,6 +1043,18 @@ function consumerState(c: ConsumerInfo): ConsumerState {
 }
 
 /** "No suitable peers for placement" (10005): a cluster that does not know all its peers yet, or has lost some. */
+/** The smallest bound `ensureStreamWithin` goes down to. */
+const MIN_BOUNDED_BYTES = 1024 * 1024;
+
+/** The server has no room for the stream's reserved bytes (JetStream's "insufficient resources"). */
+function isNoRoom(err: unknown): boolean {
+  const inner = err instanceof StkError ? (err as { cause?: unknown }).cause : err;
+  return (
+    (inner instanceof JetStreamApiError && (inner.code === 10047 || inner.code === 10023)) ||
+    /insufficient (storage )?resources/i.test(String((err as Error)?.message))
+  );
+}
+
 function isNoPeers(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === 10005;
 }

@@ -47,10 +47,13 @@ export class Refusals {
   ) {}
 
   #ensure(): Promise<void> {
-    this.#ready ??= this.streams.ensureStream(refusalsStreamSpec(this.replicas)).catch((err) => {
-      this.#ready = null;
-      throw err;
-    });
+    this.#ready ??= this.streams.ensureStreamWithin(refusalsStreamSpec(this.replicas)).then(
+      () => {},
+      (err: unknown) => {
+        this.#ready = null;
+        throw err;
+      },
+    );
     return this.#ready;
   }
 

@@ -111,7 +111,7 @@ export async function openReadModels(rt: Pick<Runtime, 'db' | 'log' | 'logger' |
       durableName: `scans_${instance}`,
       replicas: rt.config.replicas,
     });
-    await rt.log.streams.ensureStream(packagesStreamSpec({ replicas: rt.config.replicas }));
+    await rt.log.streams.ensureStreamWithin(packagesStreamSpec({ replicas: rt.config.replicas }));
   } catch (err) {
     await scans?.projector.stop();
     await telemetry?.stop();

@@ -69,7 +69,7 @@ export async function openScanReadSide(
   o: { db: Level<string, unknown>; log: EventLog; logger: Logger; durableName: string } & ScansStreamOptions,
 ): Promise<ScanReadSide> {
   const { db, log, logger, durableName, ...retention } = o;
-  await log.streams.ensureStream(scansStreamSpec(retention));
+  await log.streams.ensureStreamWithin(scansStreamSpec(retention));
   const projector = await StreamProjector.open(db, log.streams, SCANS_PROJECTIONS, {
     stream: SCANS_STREAM,
     filter: 'sc.>',

@@ -74,7 +74,7 @@ export class Scanner {
 
   async start(): Promise<void> {
     const { log } = this.#o;
-    await log.streams.ensureStream(scansStreamSpec({ updateMutable: false }));
+    await log.streams.ensureStreamWithin(scansStreamSpec({ updateMutable: false }));
     await log.streams.ensureConsumer(EVENTS_STREAM, {
       name: CONSUMER,
       filter: aggregateTypeFilter(SCAN),
