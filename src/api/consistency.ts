@@ -1,10 +1,9 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { StkError } from '../errors.ts';
-import type { Bucket, Streams } from '../log/mod.ts';
+import { installSecret } from '../install-secret.ts';
+import type { Streams } from '../log/mod.ts';
 import type { CursorSeal } from '../store/store.ts';
 
-/** KV bucket of install-wide secrets every process of an install shares (not the ledger key). */
-export const INSTALL_BUCKET = 'stk-install';
 const KEY_NAME = 'consistency-key';
 const PREFIX = 'c1.';
 const NONCE_BYTES = 12;
@@ -34,8 +33,7 @@ export class ConsistencyTokens implements CursorSeal {
 
   /** Reads the install's key from KV, making it on first use (every process of the install shares it). */
   static async open(streams: Streams, o: { replicas?: number } = {}): Promise<ConsistencyTokens> {
-    const bucket = await streams.bucket(INSTALL_BUCKET, { history: 1, replicas: o.replicas ?? 1 });
-    return new ConsistencyTokens(await installKey(bucket));
+    return new ConsistencyTokens(await installSecret(streams, KEY_NAME, o));
   }
 
   /** The token for `position` in `tenant`. */
@@ -86,18 +84,4 @@ function open(key: Buffer, tenant: string, text: string): Buffer | null {
   } catch {
     return null;
   }
-}
-
-async function installKey(bucket: Bucket): Promise<Buffer> {
-  const existing = await bucket.get(KEY_NAME);
-  if (existing?.value.length) return Buffer.from(existing.value);
-  try {
-    // Two processes starting together both try; the create of one wins and the other reads it.
-    await bucket.create(KEY_NAME, randomBytes(32));
-  } catch {
-    // already created by another process
-  }
-  const entry = await bucket.get(KEY_NAME);
-  if (!entry?.value.length) throw new StkError('STK_ERR_UNAVAILABLE', `no ${KEY_NAME} in KV bucket ${INSTALL_BUCKET}`, { bucket: INSTALL_BUCKET });
-  return Buffer.from(entry.value);
 }

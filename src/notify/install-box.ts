@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { INSTALL_BUCKET } from '../api/consistency.ts';
-import { StkError } from '../errors.ts';
+import { installSecret } from '../install-secret.ts';
 import type { Streams } from '../log/mod.ts';
 import { SecretBox } from './secrets.ts';
 
@@ -15,13 +13,5 @@ const KEY_NAME = `notify-box-${KEY_ID}`;
  * a read model or an answer.
  */
 export async function openInstallBox(streams: Streams, o: { replicas?: number } = {}): Promise<SecretBox> {
-  const bucket = await streams.bucket(INSTALL_BUCKET, { history: 1, replicas: o.replicas ?? 1 });
-  let entry = await bucket.get(KEY_NAME);
-  if (!entry?.value.length) {
-    // Two processes starting together both try; the create of one wins and the other reads it.
-    await bucket.create(KEY_NAME, randomBytes(32)).catch(() => {});
-    entry = await bucket.get(KEY_NAME);
-  }
-  if (!entry?.value.length) throw new StkError('STK_ERR_UNAVAILABLE', `no ${KEY_NAME} in KV bucket ${INSTALL_BUCKET}`, { bucket: INSTALL_BUCKET });
-  return new SecretBox({ id: KEY_ID, key: new Uint8Array(entry.value) });
+  return new SecretBox({ id: KEY_ID, key: new Uint8Array(await installSecret(streams, KEY_NAME, o)) });
 }

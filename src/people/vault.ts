@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { INSTALL_BUCKET } from '../api/consistency.ts';
+import { installSecret } from '../install-secret.ts';
 import { StkError } from '../errors.ts';
 import type { Streams } from '../log/mod.ts';
 
@@ -22,15 +22,7 @@ export class PeopleVault {
 
   /** Reads the install's people key from KV, making it on first use. */
   static async open(streams: Streams, o: { replicas?: number } = {}): Promise<PeopleVault> {
-    const bucket = await streams.bucket(INSTALL_BUCKET, { history: 1, replicas: o.replicas ?? 1 });
-    let entry = await bucket.get(KEY_NAME);
-    if (!entry?.value.length) {
-      // Two processes starting together both try; one create wins and the other reads it.
-      await bucket.create(KEY_NAME, randomBytes(32)).catch(() => undefined);
-      entry = await bucket.get(KEY_NAME);
-    }
-    if (!entry?.value.length) throw new StkError('STK_ERR_UNAVAILABLE', `no ${KEY_NAME} in KV bucket ${INSTALL_BUCKET}`, { bucket: INSTALL_BUCKET });
-    return new PeopleVault(Buffer.from(entry.value));
+    return new PeopleVault(await installSecret(streams, KEY_NAME, o));
   }
 
   /** Seals `value` (JSON) for `userId` and purpose `what`. */
