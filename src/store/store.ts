@@ -204,9 +204,20 @@ export class TenantStore {
     this.#seal = seal;
   }
 
-  /** The same store answering with sealed cursors (what the API hands to callers). */
+  /**
+   * The same store as the API hands it to callers: cursors sealed for the tenant, and documents
+   * without their `seq` — the install-wide log position a document was made at, whose gaps would
+   * show how much every other tenant writes, and when (the reason cursors are sealed).
+   */
   withSealedCursors(seal: CursorSeal): TenantStore {
     return new TenantStore(this.tenant, this.#sub, this.#specOf, seal);
+  }
+
+  /** A document as this store answers it: without its log position when cursors are sealed. */
+  #shown<T extends Doc>(d: T): T {
+    if (!this.#seal || !('seq' in d)) return d;
+    const { seq: _seq, ...rest } = d as T & { seq?: unknown };
+    return rest as T;
   }
 
   #openCursor<O extends { cursor?: string }>(o: O): O {
@@ -223,12 +234,14 @@ export class TenantStore {
   /** One document; null when it does not exist in this tenant (whoever else has that id). */
   async get<T extends Doc = Doc>(collection: string, id: string): Promise<T | null> {
     const sub = this.#sub(collection);
-    return ((await sub.get(docKey(collection, id))) as T | undefined) ?? null;
+    const d = (await sub.get(docKey(collection, id))) as T | undefined;
+    return d ? this.#shown(d) : null;
   }
 
   /** A page of documents, newest first, optionally filtered on indexed fields. */
   async list<T extends Doc = Doc>(collection: string, o: ListOptions = {}): Promise<Page<T>> {
-    return this.#sealCursor(await this.#list<T>(collection, this.#openCursor(o)));
+    const page = this.#sealCursor(await this.#list<T>(collection, this.#openCursor(o)));
+    return this.#seal ? { ...page, items: page.items.map((d) => this.#shown(d)) } : page;
   }
 
   async #list<T extends Doc>(collection: string, o: ListOptions): Promise<Page<T>> {
@@ -281,12 +294,13 @@ export class TenantStore {
   async getMany<T extends Doc = Doc>(collection: string, ids: readonly string[]): Promise<Array<T | null>> {
     if (!ids.length) return [];
     const docs = (await this.#sub(collection).getMany(ids.map((id) => docKey(collection, id)))) as Array<T | undefined>;
-    return docs.map((d) => d ?? null);
+    return docs.map((d) => (d ? this.#shown(d) : null));
   }
 
   /** A page of documents filtered, ordered and counted (see `queryCollection`). */
   async query<T extends Doc = Doc>(collection: string, o: QueryOptions = {}): Promise<QueryPage<T>> {
-    return this.#sealCursor(await queryCollection<T>(this.#sub(collection), collection, this.#specOf(collection), this.#openCursor(o)));
+    const page = this.#sealCursor(await queryCollection<T>(this.#sub(collection), collection, this.#specOf(collection), this.#openCursor(o)));
+    return this.#seal ? { ...page, items: page.items.map((d) => this.#shown(d)) } : page;
   }
 
   /**
@@ -306,7 +320,7 @@ export class TenantStore {
         const keys = await it.nextv(pageSize);
         if (keys.length === 0) return;
         const docs = (await sub.getMany(keys.map((k) => docKey(collection, k.slice(k.lastIndexOf('!') + 1))))) as Array<T | undefined>;
-        const page = docs.filter((d): d is T => d !== undefined);
+        const page = docs.filter((d): d is T => d !== undefined).map((d) => this.#shown(d));
         if (page.length) yield page;
       }
     } finally {
