@@ -297,6 +297,9 @@ export class AgentRunner {
         intervalMs,
         run: async () => {
           const items = await collector.run();
+          // A run that was under way when its product was switched off sends nothing (the outbox
+          // drops what the products in force do not allow) and says nothing.
+          if (!this.#scheduler.tasks().some((t) => t.name === collector.name)) return;
           this.#o.log({ msg: 'collected', collector: collector.name, items });
         },
       });
