@@ -29,7 +29,18 @@ const STEPS = (process.env.STOCKADE_BENCH_FLEET_STEPS ?? '2000,5000,10000,20000,
 const POOL = Number(process.env.STOCKADE_BENCH_FLEET_POOL ?? 10_000);
 const GENERATORS = Number(process.env.STOCKADE_BENCH_FLEET_GENERATORS ?? 4);
 const MEASURE_MS = Number(process.env.STOCKADE_BENCH_FLEET_MEASURE_MS ?? INTERVAL_MS);
-const FDS = 400_000;
+/**
+ * Descriptors each process may hold: 400,000, or the hard limit when the machine allows fewer (a
+ * container without CAP_SYS_RESOURCE cannot raise it). The ingress holds two per agent, so the
+ * steps stop where its descriptors end, and the bench says so.
+ */
+const FDS = Math.min(400_000, hardNoFile());
+const MAX_AGENTS_BY_FDS = Math.floor((FDS - 1_000) / 2);
+
+function hardNoFile(): number {
+  const m = /Max open files\s+\d+\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return !m || m[1] === 'unlimited' ? 400_000 : Number(m[1]);
+}
 
 interface Generator {
   child: ChildProcess;
@@ -69,6 +80,7 @@ export async function benchFleet(): Promise<void> {
     await Promise.all(all.map((p) => p.start()));
     // One descriptor per connection: the ingress holds two per agent.
     spawnSync('prlimit', ['--pid', String(ingress.proc.child.pid), `--nofile=${FDS}:${FDS}`]);
+
     const call0 = await adminApi(api);
     const adminKey = (await readFile(join(api.dir, 'admin.key'), 'utf8')).trim();
     const caPem = await readFile(join(ingress.dir, 'pki', 'ca.crt'), 'utf8');
@@ -121,7 +133,12 @@ export async function benchFleet(): Promise<void> {
     let agents = 0;
     let best: { agents: number; row: Row } | null = null;
     const rows: Row[] = [];
-    for (const step of STEPS) {
+    const steps = STEPS.filter((s) => s <= MAX_AGENTS_BY_FDS);
+    if (steps.length < STEPS.length)
+      console.log(
+        `  this machine allows ${FDS} open files per process (hard limit): the ingress holds two per agent, so the steps stop at ${MAX_AGENTS_BY_FDS} agents (${STEPS.filter((s) => s > MAX_AGENTS_BY_FDS).join(', ')} skipped)`,
+      );
+    for (const step of steps) {
       // New agents, their identities' home generator chosen by identity so one identity's reports stay in one process.
       const add = step - agents;
       for (const [w, g] of generators.entries()) {
@@ -328,7 +345,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startGenerator(i: number): Promise<Generator> {
   const file = resolve(import.meta.dirname, 'fleet-worker.ts');
-  const child = spawn('prlimit', [`--nofile=${FDS}:${FDS}`, process.execPath, '--import', 'tsx', file], {
+  const child = spawn('prlimit', [`--nofile=${FDS}:${FDS}`, '--', process.execPath, '--import', 'tsx', file], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, FLEET_WORKER: String(i) },
   });
