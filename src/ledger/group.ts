@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import { PartitionLeases } from '../partitions/leases.ts';
 import type { LedgerConfig } from '../config/mod.ts';
 import type { Keyring } from './keys.ts';
-import { Sealer, type ChainStatus } from './sealer.ts';
+import { Sealer, takeThrough, type ChainStatus } from './sealer.ts';
 import { LedgerTrees } from './trees.ts';
 import { WitnessPusher } from './witnesses.ts';
 
@@ -322,10 +322,8 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   }
 
   #advance(): void {
-    const floor = this.#floor();
-    let last: Delivery | null = null;
-    while (this.#unacked.length && this.#unacked[0]!.seq <= floor) last = this.#unacked.shift()!;
-    last?.ack();
+    // Acking a record acks every record before it: one ack per floor advance.
+    takeThrough(this.#unacked, this.#floor())?.ack();
   }
 
   async #writeFloors(): Promise<void> {

@@ -633,8 +633,7 @@ export class Sealer {
     // A refused chain does not hold the floor: one tenant's foreign head must not stall every
     // other tenant's sealing. Its records stay unsealed, which verify and /healthz report.
     const floor = this.#sealedThrough();
-    let last: Delivery | null = null;
-    while (this.#unacked.length && this.#unacked[0]!.seq <= floor) last = this.#unacked.shift()!;
+    const last = takeThrough(this.#unacked, floor);
     if (last && !this.#o.shared) last.ack();
     if (last) this.#o.onFloor?.();
     if (this.#sealedWaiters.length) {
@@ -663,4 +662,18 @@ export class Sealer {
       refused: c.refused?.message ?? null,
     };
   }
+}
+
+/**
+ * Takes the deliveries at or below `floor` off the front of `unacked` (in stream order) in one
+ * splice, and returns the last of them (acking it acks them all); null when none. One `shift` per
+ * delivery would move the whole backlog each time: quadratic in a backlog of tens of thousands.
+ */
+export function takeThrough(unacked: Delivery[], floor: number): Delivery | null {
+  let n = 0;
+  while (n < unacked.length && unacked[n]!.seq <= floor) n++;
+  if (n === 0) return null;
+  const last = unacked[n - 1]!;
+  unacked.splice(0, n);
+  return last;
 }
