@@ -3,6 +3,9 @@ import { aggregateTypeFilter, EVENTS_STREAM, type EventLog, type Follow, type Lo
 import type { Logger } from '../logger.ts';
 import { Freshness } from './freshness.ts';
 
+/** A read that is behind the log and has handed out nothing for this long is opened again. */
+const STALL_MS = 10_000;
+
 /** What a view does with the records of the aggregate types it keeps. */
 export interface FeedHandler {
   /** Aggregate types whose every record the view needs, from the start of the stream. */
@@ -39,6 +42,9 @@ export class IngressFeed {
   #follow: Follow | null = null;
   #waiters = new Set<() => void>();
   #loop: Promise<void> | null = null;
+  #closing = false;
+  /** When the follow last handed out a message (or was opened). */
+  #progressAt = Date.now();
 
   constructor(log: EventLog, logger: Logger, o: { freshnessIntervalMs?: number } = {}) {
     this.#log = log;
@@ -69,23 +75,51 @@ export class IngressFeed {
     }
     this.#applied = end;
     // No filter: every message comes, and the server evaluates nothing per message for this reader.
-    const follow = this.#log.streams.follow(EVENTS_STREAM, { after: end });
-    await follow.ready();
-    this.#follow = follow;
-    this.#loop = (async () => {
+    const first = this.#log.streams.follow(EVENTS_STREAM, { after: end });
+    await first.ready();
+    this.#follow = first;
+    this.#loop = this.#run(first);
+  }
+
+  /**
+   * Applies what the follow hands out. A follow that ends or fails (its consumer lost with a stream
+   * leader that went away, and not recovered by the client) is opened again from the last message
+   * applied: left stopped, every request would wait for views that never move again.
+   */
+  async #run(first: Follow): Promise<void> {
+    let follow = first;
+    for (let pause = 100; !this.#closing; pause = Math.min(pause * 2, 5_000)) {
       try {
         for await (const m of follow) {
+          if (m.seq <= this.#applied) continue;
           this.#take(m);
           this.#applied = m.seq;
+          this.#progressAt = Date.now();
+          pause = 100;
           for (const w of this.#waiters) w();
         }
+        if (this.#closing) return;
+        this.#logger.warn({ position: this.#applied }, "the ingress views' read of the event log ended; reading on");
       } catch (err) {
-        this.#logger.error({ err }, 'ingress views stopped reading the event log');
+        if (this.#closing) return;
+        this.#logger.error({ err, position: this.#applied }, "the ingress views' read of the event log failed; reading on");
       }
-    })();
+      await new Promise((r) => setTimeout(r, pause));
+      if (this.#closing) return;
+      try {
+        const next = this.#log.streams.follow(EVENTS_STREAM, { after: this.#applied });
+        await next.ready();
+        follow = next;
+        this.#follow = next;
+        this.#progressAt = Date.now();
+      } catch (err) {
+        this.#logger.warn({ err }, 'the ingress views cannot read the event log yet; trying again');
+      }
+    }
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#follow?.stop();
     await this.#loop;
     for (const w of this.#waiters) w();
@@ -106,7 +140,16 @@ export class IngressFeed {
     // means having applied every one before it.
     while (this.#applied < last) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new StkError('STK_ERR_UNAVAILABLE', "the ingress's views are behind the event log", { retryAfterSeconds: 1 });
+      if (left <= 0) {
+        // Behind, and nothing has come for a while: a read stuck on a consumer that no longer
+        // delivers (a stream leader gone) is stopped, and the loop reads on from where it was.
+        if (Date.now() - this.#progressAt > STALL_MS) {
+          this.#logger.warn({ position: this.#applied, last }, 'the ingress views are behind and their read is silent; reading again');
+          this.#progressAt = Date.now();
+          void this.#follow.stop();
+        }
+        throw new StkError('STK_ERR_UNAVAILABLE', "the ingress's views are behind the event log", { retryAfterSeconds: 1 });
+      }
       let timer: NodeJS.Timeout | undefined;
       let wake: () => void = () => {};
       await new Promise<void>((resolve) => {
