@@ -45,9 +45,14 @@ export interface WorkerStats {
   handshakes: { full: number; resumed: number };
   connections: number;
   agents: number;
-  /** A few acknowledged reports (about one per 100 ms): the parent follows them to sealing and to the read models. */
-  samples: Array<{ tenant: string; token: string; ackAt: number }>;
   rssBytes: number;
+}
+
+/** An acknowledged report (about one per 100 ms per generator): the parent follows it to sealing and to the read models. */
+export interface Sample {
+  tenant: string;
+  token: string;
+  ackAt: number;
 }
 
 type Msg = { type: 'init'; init: WorkerInit } | { type: 'add'; identities: Identity[]; count: number } | { type: 'stats' } | { type: 'stop' };
@@ -74,7 +79,6 @@ function fresh(): WorkerStats {
     handshakes: { full: 0, resumed: 0 },
     connections: 0,
     agents: 0,
-    samples: [],
     rssBytes: 0,
   };
 }
@@ -139,7 +143,10 @@ function simulate(id: (typeof identities)[number]): void {
         const now = Date.now();
         if (now - lastSampleMs >= 100) {
           lastSampleMs = now;
-          stats.samples.push({ tenant: id.tenant, token: (JSON.parse(a.body) as { consistencyToken: string }).consistencyToken, ackAt: now });
+          // Sent at once, not with the next stats: the parent starts following it to sealing and to
+          // the read models now, so the lags it measures do not include a wait for the next window.
+          const sample: Sample = { tenant: id.tenant, token: (JSON.parse(a.body) as { consistencyToken: string }).consistencyToken, ackAt: now };
+          process.send!({ type: 'sample', sample });
         }
       } else if (a.status === 503) stats.refused++;
       else stats.errors++;

@@ -12,7 +12,7 @@ import { freePort } from '../src/nats/server.ts';
 import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';
 import { adminApi, RoleProcess } from '../test/faults/harness.ts';
 import { tempDir } from '../test/helpers/nats.ts';
-import type { Identity, WorkerInit, WorkerStats } from './fleet-worker.ts';
+import type { Identity, Sample, WorkerInit, WorkerStats } from './fleet-worker.ts';
 import { cpuSeconds, machineBusySeconds, SealWatch, scrapeAll } from './load-agents.ts';
 import { natsFixture, percentile, report } from './util.ts';
 
@@ -106,7 +106,9 @@ export async function benchFleet(): Promise<void> {
     console.log(
       `  ${pool.length} identities enrolled for real through the ingress in ${enrollS.toFixed(0)} s (${Math.round(pool.length / enrollS)}/s, keys and CSRs included); agents share them, several to one`,
     );
-    for (let i = 0; i < GENERATORS; i++) generators.push(await startGenerator(i));
+    // Samples are followed only while a step is measured.
+    let onSample: (x: Sample) => void = () => {};
+    for (let i = 0; i < GENERATORS; i++) generators.push(await startGenerator(i, (x) => onSample(x)));
     for (const [i, g] of generators.entries()) {
       const init: WorkerInit = {
         host: ingressUrl.hostname,
@@ -160,27 +162,27 @@ export async function benchFleet(): Promise<void> {
       const projectionLagMs: number[] = [];
       const windows: WorkerStats[] = [];
       let replica = 0;
+      const watching = seal;
+      onSample = (x) => {
+        watching.watch(x.tenant, tokens.read(x.tenant, x.token) ?? 0, x.ackAt, sealLagMs);
+        if (replica++ % 5 !== 0) return;
+        probes.push(
+          fetch(`${api.info.api}/api/v1/tenants/${x.tenant}/overview?waitFor=${x.token}&waitMs=10000`, {
+            headers: { authorization: `Bearer ${adminKey}` },
+          }).then(
+            async (r) => {
+              await r.arrayBuffer();
+              projectionLagMs.push(r.status === 200 ? Date.now() - x.ackAt : Math.max(10_000, Date.now() - x.ackAt));
+            },
+            () => {},
+          ),
+        );
+      };
       while (Date.now() - start < MEASURE_MS) {
         await sleep(5_000);
-        for (const s of await Promise.all(generators.map((g) => g.stats()))) {
-          windows.push(s);
-          for (const x of s.samples) {
-            seal.watch(x.tenant, tokens.read(x.tenant, x.token) ?? 0, x.ackAt, sealLagMs);
-            if (replica++ % 5 !== 0) continue;
-            probes.push(
-              fetch(`${api.info.api}/api/v1/tenants/${x.tenant}/overview?waitFor=${x.token}&waitMs=10000`, {
-                headers: { authorization: `Bearer ${adminKey}` },
-              }).then(
-                async (r) => {
-                  await r.arrayBuffer();
-                  projectionLagMs.push(r.status === 200 ? Date.now() - x.ackAt : Math.max(10_000, Date.now() - x.ackAt));
-                },
-                () => {},
-              ),
-            );
-          }
-        }
+        windows.push(...(await Promise.all(generators.map((g) => g.stats()))));
       }
+      onSample = () => {};
       const seconds = (Date.now() - start) / 1000;
       const after = cpuSeconds(pids());
       const machine = machineBusySeconds() - machine0;
@@ -343,7 +345,7 @@ function rssOf(pids: Record<string, number>): Record<string, number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startGenerator(i: number): Promise<Generator> {
+async function startGenerator(i: number, onSample: (s: Sample) => void): Promise<Generator> {
   const file = resolve(import.meta.dirname, 'fleet-worker.ts');
   const child = spawn('prlimit', [`--nofile=${FDS}:${FDS}`, '--', process.execPath, '--import', 'tsx', file], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -352,8 +354,9 @@ async function startGenerator(i: number): Promise<Generator> {
   const waiting: Array<(s: WorkerStats) => void> = [];
   await new Promise<void>((resolveReady, reject) => {
     child.once('error', reject);
-    child.on('message', (m: { type: string; stats?: WorkerStats }) => {
+    child.on('message', (m: { type: string; stats?: WorkerStats; sample?: Sample }) => {
       if (m.type === 'ready') resolveReady();
+      else if (m.type === 'sample') onSample(m.sample!);
       else if (m.type === 'stats') waiting.shift()?.(m.stats!);
     });
   });

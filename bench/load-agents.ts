@@ -69,7 +69,8 @@ export async function enrollAgents(o: { url: string; caPem: string; tenant: stri
  */
 export class SealWatch {
   readonly #pending: Array<{ tenant: string; seq: number; ackAt: number; done: (ms: number) => void }> = [];
-  readonly #sealed = new Map<string, number>();
+  /** Per tenant, the blocks sealed lately: the last sequence each covers and when it was stored. */
+  readonly #blocks = new Map<string, Array<{ lastSeq: number; at: number }>>();
   #messages: { close(): Promise<unknown> } | null = null;
   #drained: (() => void) | null = null;
 
@@ -82,13 +83,17 @@ export class SealWatch {
       for await (const m of messages) {
         const tenant = m.subject.slice(LEDGER_SUBJECT_PREFIX.length);
         const lastSeq = (JSON.parse(new TextDecoder().decode(m.data)) as { lastSeq: number }).lastSeq;
-        w.#sealed.set(tenant, Math.max(w.#sealed.get(tenant) ?? 0, lastSeq));
-        const now = Date.now();
+        // When the block was stored, not when this process read it: a busy bench reads late.
+        const at = m.time.getTime();
+        const blocks = w.#blocks.get(tenant) ?? [];
+        blocks.push({ lastSeq, at });
+        while (blocks.length > 1 && blocks[0]!.at < at - 600_000) blocks.shift();
+        w.#blocks.set(tenant, blocks);
         for (let i = w.#pending.length - 1; i >= 0; i--) {
           const p = w.#pending[i]!;
           if (p.tenant === tenant && p.seq <= lastSeq) {
             w.#pending.splice(i, 1);
-            p.done(now - p.ackAt);
+            p.done(Math.max(0, at - p.ackAt));
           }
         }
         if (w.#pending.length === 0) w.#drained?.();
@@ -97,9 +102,13 @@ export class SealWatch {
     return w;
   }
 
-  /** Records the time from `ackAt` until `seq` of `tenant` is sealed into `into`. */
+  /**
+   * Records the time from `ackAt` until `seq` of `tenant` was sealed (the storing of the first block
+   * that covers it) into `into`, whether that happened already or is still to come.
+   */
   watch(tenant: string, seq: number, ackAt: number, into: number[]): void {
-    if ((this.#sealed.get(tenant) ?? 0) >= seq) into.push(Date.now() - ackAt);
+    const sealed = this.#blocks.get(tenant)?.find((b) => b.lastSeq >= seq);
+    if (sealed) into.push(Math.max(0, sealed.at - ackAt));
     else this.#pending.push({ tenant, seq, ackAt, done: (ms) => into.push(ms) });
   }
 

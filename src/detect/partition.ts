@@ -287,11 +287,11 @@ export class PartitionWorker {
     this.#tmPos = tm?.ackFloor ?? 0;
     if (!this.#o.sharedEvents) {
       this.#eventsCaughtUp = ((await streams.consumer(EVENTS_STREAM, names.events))?.pending ?? 0) === 0;
-      const events = await this.#o.log.work(names.events, { max: 1024 });
+      const events = await this.#o.log.work(names.events, { max: 1024, inOrder: true });
       this.#feeds.push(events);
       this.#loops.push(this.#guard('events', this.#eventsLoop(events)));
     }
-    const telemetry = await streams.consume(TELEMETRY_STREAM, names.telemetry, { max: 4096 });
+    const telemetry = await streams.consume(TELEMETRY_STREAM, names.telemetry, { max: 4096, inOrder: true });
     this.#feeds.push(telemetry);
     this.#loops.push(this.#guard('telemetry', this.#telemetryLoop(telemetry)));
     this.#lastCheckpointMs = this.#o.clock();

@@ -227,7 +227,7 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
     if (((await this.#o.streams.consumer(EVENTS_STREAM, name))?.pending ?? 0) === 0) {
       await Promise.all([...this.#workers.values()].map((w) => w.advanceTo(after, true)));
     }
-    const feed = await this.#o.log.work(name, { max: 1024 });
+    const feed = await this.#o.log.work(name, { max: 1024, inOrder: true });
     this.#feed = feed;
     this.#loop = this.#run(feed);
   }

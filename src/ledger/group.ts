@@ -79,7 +79,6 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
   #loop: Promise<void> | null = null;
   /** Sequence of the last record handed to the sealers (or skipped): every record up to it is taken. */
   #taken = 0;
-  #lastDelivery = 0;
   /** Taken deliveries not yet acked, in order; acking the last one at or below the floor acks all before it. */
   readonly #unacked: Delivery[] = [];
   /** Floors last written to KV, by partition. */
@@ -359,9 +358,8 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
       after,
     );
     this.#taken = after;
-    this.#lastDelivery = 0;
     this.#unacked.length = 0;
-    const feed = await this.#o.streams.consume(EVENTS_STREAM, name, { max: 4096 });
+    const feed = await this.#o.streams.consume(EVENTS_STREAM, name, { max: 4096, inOrder: true });
     this.#feed = feed;
     this.#loop = this.#run(feed);
   }
@@ -375,18 +373,9 @@ export class SealerGroup extends EventEmitter<{ partitions: [number[]] }> {
 
   async #run(feed: Consumption<Delivery>): Promise<void> {
     try {
+      // A delivery that went missing (reconnect, server restart) or came back late ends the read
+      // (below): it reads again from what is sealed rather than hand records out of order.
       for await (const m of feed) {
-        if (m.redelivered || m.info.deliverySequence !== this.#lastDelivery + 1) {
-          // A delivery went missing (reconnect, server restart) or came back late: read again
-          // from what is sealed rather than hand records out of order.
-          this.#log.warn(
-            { seq: m.seq, delivery: m.info.deliverySequence, expected: this.#lastDelivery + 1 },
-            'sealer delivery out of sequence; resuming from the sealed floor',
-          );
-          void this.#resume();
-          return;
-        }
-        this.#lastDelivery = m.info.deliverySequence;
         this.#unacked.push(m);
         // ev.<p>.…: the partition is the second token.
         const p = Number(m.subject.slice(3, m.subject.indexOf('.', 3)));

@@ -124,7 +124,6 @@ export class Sealer {
   #closeMessages: (() => Promise<void>) | null = null;
   #floorTimer: NodeJS.Timeout | null = null;
   /** Delivery sequence of the last record taken; a jump means a delivery was lost. */
-  #lastDelivery = 0;
   /** Set while restarting: no new block is started. */
   #pausing = false;
   /**
@@ -316,7 +315,6 @@ export class Sealer {
         from,
       );
       this.#highestSeen = from;
-      this.#lastDelivery = 0;
       return true;
     } catch (err) {
       throw ledgerUnavailable(err, `cannot open the sealer's consumer ${name}`);
@@ -329,20 +327,12 @@ export class Sealer {
       try {
         if (!open && !(await this.#restart())) break;
         open = false;
-        const messages: Consumption<Delivery> = await this.#streams.consume(EVENTS_STREAM, this.#o.consumerName, { max: 4096 });
+        // A delivery that went missing (reconnect, server restart) or came back late ends the
+        // read: it starts again from what is known to be sealed rather than take records out of order.
+        const messages: Consumption<Delivery> = await this.#streams.consume(EVENTS_STREAM, this.#o.consumerName, { max: 4096, inOrder: true });
         this.#closeMessages = () => messages.close();
         if (this.#stopped) break;
         for await (const m of messages) {
-          if (m.redelivered || m.info.deliverySequence !== this.#lastDelivery + 1) {
-            // A delivery went missing (reconnect, server restart) or came back late: start again
-            // from what is known to be sealed rather than take records out of order.
-            this.#log.warn(
-              { seq: m.seq, delivery: m.info.deliverySequence, expected: this.#lastDelivery + 1 },
-              'sealer delivery out of sequence; resuming from the sealed floor',
-            );
-            break;
-          }
-          this.#lastDelivery = m.info.deliverySequence;
           // The common case (a chain already held) is synchronous: no promise per record.
           const chain = this.#ready(m);
           if (chain) this.#append(chain, m);

@@ -359,7 +359,7 @@ export class EventLog {
    * Starts pulling durable consumer `name` of EVENTS (made by `streams.resetConsumer`), decoding
    * each delivery into a record. At least once: what is not acked comes again.
    */
-  async work(name: string, o: { max?: number } = {}): Promise<Consumption<WorkItem>> {
+  async work(name: string, o: { max?: number; inOrder?: boolean } = {}): Promise<Consumption<WorkItem>> {
     const feed = await this.streams.consume(EVENTS_STREAM, name, o);
     const decode = (m: Delivery): WorkItem => ({ delivery: m, record: this.decode(m) });
     return {

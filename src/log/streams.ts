@@ -658,15 +658,24 @@ export class Streams {
     if (!(await this.consumer(stream, spec.name))) await this.resetConsumer(stream, spec, after);
   }
 
-  /** Starts pulling from durable consumer `name`; iterate the deliveries, ack what is done, `close()` to stop. */
-  async consume(stream: string, name: string, o: { max?: number; expiresMs?: number } = {}): Promise<Consumption<Delivery>> {
+  /**
+   * Starts pulling from durable consumer `name`; iterate the deliveries, ack what is done, `close()` to stop.
+   *
+   * With `inOrder` (a consumer read by one reader that keeps a position and acks all up to it: the
+   * projectors, the detector), a delivery that went missing or comes back late ends the iteration
+   * with STK_ERR_LOG_UNAVAILABLE: a delivery lost in flight (a consumer leader killed, a reconnect)
+   * is handed out again only after the ack wait, behind newer ones, and a reader that moved its
+   * position past the gap would skip it for good. The reader starts again from its position.
+   */
+  async consume(stream: string, name: string, o: { max?: number; expiresMs?: number; inOrder?: boolean } = {}): Promise<Consumption<Delivery>> {
     try {
       // Getting a durable consumer by name asks the server for its info.
       const consumer = await retryTransient(() => {
         this.calls.add('consumer_info');
         return this.#cjs.consumers.get(stream, name);
       }, this.#consumerRetryMs);
-      return consumption(await consumer.consume({ max_messages: o.max ?? 1024, expires: o.expiresMs ?? PULL_EXPIRES_MS }), this.calls, true);
+      const messages = await consumer.consume({ max_messages: o.max ?? 1024, expires: o.expiresMs ?? PULL_EXPIRES_MS });
+      return consumption(messages, this.calls, true, o.inOrder ? { stream, name } : undefined);
     } catch (err) {
       throw unavailable(err, `cannot consume ${name} of ${stream}`, { stream, name });
     }
@@ -935,7 +944,7 @@ class Watchdog {
  * A consumer's messages as deliveries. Pull requests (and an ordered consumer's re-creations) are
  * counted from the client's notifications; with `acks`, each delivery counts its ack or nak.
  */
-function consumption(messages: ConsumerMessages, calls: CallCounts, acks: boolean): Consumption<Delivery> {
+function consumption(messages: ConsumerMessages, calls: CallCounts, acks: boolean, inOrder?: { stream: string; name: string }): Consumption<Delivery> {
   let closed = false;
   void (async () => {
     for await (const n of messages.status()) {
@@ -944,11 +953,30 @@ function consumption(messages: ConsumerMessages, calls: CallCounts, acks: boolea
     }
   })().catch(() => {});
   return {
-    [Symbol.asyncIterator]: acks
+    [Symbol.asyncIterator]: inOrder
       ? async function* () {
-          for await (const m of messages as AsyncIterable<Delivery>) yield new CountedDelivery(m, calls);
+          // The first delivery's consumer sequence is wherever the consumer stood; from there on
+          // each is the one before plus one, and none is a redelivery.
+          let previous = 0;
+          for await (const m of messages as AsyncIterable<Delivery>) {
+            const delivery = m.info.deliverySequence;
+            if (m.redelivered || (previous > 0 && delivery !== previous + 1)) {
+              throw new StkError('STK_ERR_LOG_UNAVAILABLE', `a delivery of consumer ${inOrder.name} of ${inOrder.stream} went missing or came back late`, {
+                ...inOrder,
+                seq: m.seq,
+                delivery,
+                expected: previous + 1,
+              });
+            }
+            previous = delivery;
+            yield new CountedDelivery(m, calls);
+          }
         }
-      : () => (messages as AsyncIterable<Delivery>)[Symbol.asyncIterator](),
+      : acks
+        ? async function* () {
+            for await (const m of messages as AsyncIterable<Delivery>) yield new CountedDelivery(m, calls);
+          }
+        : () => (messages as AsyncIterable<Delivery>)[Symbol.asyncIterator](),
     async close() {
       if (closed) return;
       closed = true;

@@ -251,7 +251,7 @@ export class Projector {
         from,
       );
     }
-    const work = await this.log.work(name, { max: 2048 });
+    const work = await this.log.work(name, { max: 2048, inOrder: true });
     this.#close = () => work.close();
     if (this.#stopped) await this.#close();
     return async () => {

@@ -157,7 +157,7 @@ export class StreamProjector {
         from,
       );
     }
-    const work = await this.#streams.consume(stream, name, { max: 2048 });
+    const work = await this.#streams.consume(stream, name, { max: 2048, inOrder: true });
     this.#close = () => work.close();
     if (this.#stopped) await this.#close();
     return async () => {

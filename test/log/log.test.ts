@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
 import { connectNats } from '../../src/nats/connect.ts';
 import { EventLog, Upcasters, tenantFilter, EVENTS_STREAM } from '../../src/log/mod.ts';
 import { newId } from '../../src/ids.ts';
@@ -240,6 +241,41 @@ test('a durable consumer survives a new connection and redelivers what was not a
   } finally {
     await nc2.close();
   }
+});
+
+test('an in-order read ends when a delivery it never saw comes back late; a plain read takes it', async ({ log, nc }) => {
+  const tenant = agg().tenant;
+  const s = { tenant, aggregateType: 'feed', aggregateId: newId() };
+  for (let i = 0; i < 3; i++) await log.appendOrThrow(s, [{ type: 'n', data: { i } }], { expectedVersion: i });
+  const lost = async (name: string): Promise<void> => {
+    await log.streams.resetConsumer(EVENTS_STREAM, { name, filter: tenantFilter(tenant), ackPolicy: 'explicit', ackWaitMs: 1000, maxAckPending: 100 }, 0);
+    // Another reader takes the first delivery and never acks it: to the reader below it went
+    // missing (as a delivery in flight when a consumer's leader dies), and it comes back after
+    // the ack wait, behind newer ones.
+    const taken = await (await jetstream(nc).consumers.get(EVENTS_STREAM, name)).next({ expires: 5000 });
+    assert.is(taken?.seq !== undefined, true);
+  };
+  const seen = async (name: string, inOrder: boolean): Promise<number[]> => {
+    const feed = await log.work(name, { inOrder });
+    const got: number[] = [];
+    try {
+      for await (const m of feed) {
+        got.push((m.record.events[0]!.data as { i: number }).i);
+        m.delivery.ack();
+        if (got.length === 3) break;
+      }
+    } finally {
+      await feed.close();
+    }
+    return got;
+  };
+  const plain = `plain_${newId()}`;
+  await lost(plain);
+  assert.equal(await seen(plain, false), [1, 2, 0], 'out of order, unnoticed');
+  const ordered = `ordered_${newId()}`;
+  await lost(ordered);
+  const err = await rejects(seen(ordered, true), 'STK_ERR_LOG_UNAVAILABLE');
+  assert.is(err.data.seq, (await log.readTenant(tenant))[0]!.position);
 });
 
 test('upcasting lifts old payloads on read; unknown newer schemas are refused', async ({ nc }) => {
