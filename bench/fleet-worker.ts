@@ -43,6 +43,8 @@ export interface WorkerStats {
   polls: number;
   pollErrors: number;
   handshakes: { full: number; resumed: number };
+  /** Failed requests by what went wrong (a status or an error's message). */
+  failures: Record<string, number>;
   connections: number;
   agents: number;
   rssBytes: number;
@@ -77,10 +79,15 @@ function fresh(): WorkerStats {
     polls: 0,
     pollErrors: 0,
     handshakes: { full: 0, resumed: 0 },
+    failures: {},
     connections: 0,
     agents: 0,
     rssBytes: 0,
   };
+}
+
+function failed(what: string): void {
+  stats.failures[what] = (stats.failures[what] ?? 0) + 1;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -114,11 +121,13 @@ function simulate(id: (typeof identities)[number]): void {
         if (a.status === 200) stats.polls++;
         else {
           stats.pollErrors++;
+          failed(`poll ${a.status}`);
           await sleep(1000);
         }
-      } catch {
+      } catch (err) {
         if (stopped) return;
         stats.pollErrors++;
+        failed(`poll ${(err as Error).message}`);
         await sleep(500 + Math.random() * 1000);
       }
     }
@@ -149,9 +158,13 @@ function simulate(id: (typeof identities)[number]): void {
           process.send!({ type: 'sample', sample });
         }
       } else if (a.status === 503) stats.refused++;
-      else stats.errors++;
-    } catch {
+      else {
+        stats.errors++;
+        failed(`report ${a.status}`);
+      }
+    } catch (err) {
       stats.errors++;
+      failed(`report ${(err as Error).message}`);
     }
   };
   const reportLoop = async (): Promise<void> => {

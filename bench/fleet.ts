@@ -201,6 +201,10 @@ export async function benchFleet(): Promise<void> {
         refused: windows.reduce((a, s) => a + s.refused, 0),
         errors: windows.reduce((a, s) => a + s.errors + s.pollErrors, 0),
         handshakes: { full: windows.reduce((a, s) => a + s.handshakes.full, 0), resumed: windows.reduce((a, s) => a + s.handshakes.resumed, 0) },
+        failures: windows.reduce<Record<string, number>>((a, s) => {
+          for (const [k, n] of Object.entries(s.failures)) a[k] = (a[k] ?? 0) + n;
+          return a;
+        }, {}),
         sealLagMs,
         projectionLagMs,
         cpu: Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? v)])),
@@ -260,6 +264,7 @@ interface Row {
   refused: number;
   errors: number;
   handshakes: { full: number; resumed: number };
+  failures: Record<string, number>;
   sealLagMs: number[];
   projectionLagMs: number[];
   cpu: Record<string, number>;
@@ -321,6 +326,11 @@ function printRow(r: Row): void {
   const rss = Object.entries(r.rss)
     .map(([k, v]) => `${k} ${Math.round(v / 1024 / 1024)}`)
     .join(', ');
+  const failures = Object.entries(r.failures)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  if (failures) console.log(`${pad}failed requests: ${failures}`);
   console.log(
     `${pad}memory MiB: ${rss}; ingress +${(r.ingressRssDelta / 1024 / Math.max(1, r.connections)).toFixed(1)} KiB per connection; TLS handshakes full ${r.handshakes.full}, resumed ${r.handshakes.resumed}`,
   );

@@ -1,11 +1,12 @@
 import type { Level } from 'level';
 import { StkError } from '../errors.ts';
-import { decodeRecordBody, type Delivery, type EventLog, type LogRecord, type StoredMessage } from '../log/mod.ts';
+import { decodeRecordBody, type EventLog, type LogRecord, type StoredMessage } from '../log/mod.ts';
 import { ALL_EVENTS, EVENTS_STREAM } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { ModelWriter, positionKey, putJson, RawBatch } from '../store/batch.ts';
 import type { Projection } from '../store/model.ts';
 import { ReadStore } from '../store/store.ts';
+import { applyToModels, ModelFeed } from './feed.ts';
 import { type ProjectorLifecycle, type ResetMode, resetOfRecord, resetTenant } from './reset.ts';
 
 export interface ProjectorOptions {
@@ -31,9 +32,6 @@ export interface RebuildResult {
   seconds: number;
 }
 
-/** Longest a read may ask to wait for the projection (read-your-writes). */
-export const MAX_WAIT_MS = 10_000;
-
 /**
  * Consumes EVENTS with a durable consumer and applies the projections to LevelDB. Each batch's
  * model changes and each model's position go into one LevelDB batch, and the consumer is acked only
@@ -49,11 +47,7 @@ export class Projector {
   #gone = new Set<string>();
   readonly #writers = new Map<string, ModelWriter>();
   #lock: Promise<void> = Promise.resolve();
-  #waiters: Array<{ position: number; resolve: (ok: boolean) => void }> = [];
-  #stopped = false;
-  #running: Promise<void> | null = null;
-  #close: (() => Promise<void>) | null = null;
-  #lastError: string | null = null;
+  readonly #feed: ModelFeed<LogRecord>;
 
   private constructor(store: ReadStore, log: EventLog, o: ProjectorOptions) {
     this.store = store;
@@ -61,6 +55,18 @@ export class Projector {
     const { lifecycle, ...rest } = o;
     this.#o = { batchMax: 500, onApplied: () => {}, ...rest };
     this.#lifecycle = lifecycle;
+    this.#feed = new ModelFeed({
+      streams: log.streams,
+      stream: EVENTS_STREAM,
+      filter: ALL_EVENTS,
+      durableName: this.#o.durableName,
+      batchMax: this.#o.batchMax,
+      logger: this.#o.logger,
+      label: 'projector',
+      position: () => this.position,
+      decode: (d) => log.decode(d),
+      apply: (records) => this.#applyBatch(records),
+    });
   }
 
   static async open(db: Level<string, unknown>, log: EventLog, projections: readonly Projection[], o: ProjectorOptions): Promise<Projector> {
@@ -82,57 +88,22 @@ export class Projector {
   }
 
   get lastError(): string | null {
-    return this.#lastError;
+    return this.#feed.lastError;
   }
 
   /** Starts consuming in the background; returns once the consumer is in place. */
   async start(): Promise<void> {
     if (this.#lifecycle) this.#gone = await this.#lifecycle.deletedTenants(this.log);
-    const first = await this.#consume();
-    this.#running = (async () => {
-      let next: (() => Promise<void>) | null = first;
-      while (!this.#stopped) {
-        try {
-          await (next ?? (await this.#consume()))();
-          this.#lastError = null;
-        } catch (err) {
-          // A closed or draining connection means the process is shutting down: nothing to retry.
-          if (this.#stopped || !this.log.streams.connected) break;
-          this.#lastError = (err as Error).message;
-          this.#o.logger.error({ err, position: this.position }, 'projector failed; restarting from its stored position');
-          await new Promise((r) => setTimeout(r, 500));
-        }
-        next = null;
-      }
-    })();
+    await this.#feed.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#close?.();
-    await this.#running;
-    for (const w of this.#waiters) w.resolve(false);
-    this.#waiters = [];
+  stop(): Promise<void> {
+    return this.#feed.stop();
   }
 
   /** Resolves true once every model reflects `position`, false after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
-    if (this.position >= position) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const w: { position: number; resolve: (ok: boolean) => void } = { position, resolve };
-      const timer = setTimeout(
-        () => {
-          this.#waiters = this.#waiters.filter((x) => x !== w);
-          resolve(false);
-        },
-        Math.min(timeoutMs, MAX_WAIT_MS),
-      );
-      w.resolve = (ok: boolean) => {
-        clearTimeout(timer);
-        resolve(ok);
-      };
-      this.#waiters.push(w);
-    });
+    return this.#feed.waitFor(position, timeoutMs);
   }
 
   /** Events not yet applied, and how old the oldest of them is. */
@@ -172,12 +143,6 @@ export class Projector {
     }
     if (from < records.length) await this.#applyRecords(records.slice(from));
     this.#o.onApplied((Date.now() - records[0]!.storedAt.getTime()) / 1000);
-    const pos = this.position;
-    const ready = this.#waiters.filter((w) => w.position <= pos);
-    if (ready.length) {
-      this.#waiters = this.#waiters.filter((w) => w.position > pos);
-      for (const w of ready) w.resolve(true);
-    }
   }
 
   /** Records as projections see them: revealed, and emptied for offboarded tenants (their positions still count). */
@@ -213,69 +178,14 @@ export class Projector {
   }
 
   async #applyRecords(records: LogRecord[]): Promise<void> {
-    await this.#locked(async () => {
-      const writers = [...this.#writers.values()];
-      const last = records[records.length - 1]!.position;
-      const batch = new RawBatch(this.store.db);
-      try {
-        const flat = records.flatMap((r) => r.events.map((e) => ({ e, position: r.position })));
-        for (const w of writers) {
-          w.into(batch);
-          await w.prefetch(flat);
-          for (const { e, position } of flat) {
-            const pending = w.apply(e, position);
-            if (pending) await pending;
-          }
-        }
-        for (const w of writers) if (last > w.position) putJson(batch, this.store.meta, positionKey(w.projection.model, w.gen), last);
-        await batch.write();
-      } catch (err) {
-        await batch.discard();
-        throw err;
-      } finally {
-        for (const w of writers) w.flushed();
-      }
-      for (const w of writers) w.advance(last);
-    });
-  }
-
-  /** Points the durable consumer at the stored position and returns the loop that drains it. */
-  async #consume(): Promise<() => Promise<void>> {
-    const name = this.#o.durableName;
-    const from = this.position;
-    const state = await this.log.streams.consumer(EVENTS_STREAM, name);
-    if (!state || state.ackFloor !== from || state.ackPending > 0) {
-      await this.log.streams.resetConsumer(
-        EVENTS_STREAM,
-        { name, filter: ALL_EVENTS, ackPolicy: 'all', ackWaitMs: 30_000, maxAckPending: 20_000, inactiveMs: 7 * 24 * 3600 * 1000 },
-        from,
-      );
-    }
-    const work = await this.log.work(name, { max: 2048, inOrder: true });
-    this.#close = () => work.close();
-    if (this.#stopped) await this.#close();
-    return async () => {
-      let buf: LogRecord[] = [];
-      let last: Delivery | null = null;
-      try {
-        for await (const { delivery, record } of work) {
-          if (record.position <= this.position) {
-            delivery.ack();
-            continue;
-          }
-          buf.push(record);
-          last = delivery;
-          if (buf.length >= this.#o.batchMax || delivery.info.pending === 0) {
-            await this.#applyBatch(buf);
-            last.ack();
-            buf = [];
-          }
-          if (this.#stopped) break;
-        }
-      } finally {
-        await work.close();
-      }
-    };
+    await this.#locked(() =>
+      applyToModels(
+        this.store,
+        [...this.#writers.values()],
+        records.flatMap((r) => r.events.map((e) => ({ e, position: r.position }))),
+        records[records.length - 1]!.position,
+      ),
+    );
   }
 
   /**

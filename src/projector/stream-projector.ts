@@ -1,11 +1,11 @@
 import type { Level } from 'level';
 import type { EventEnvelope } from '../domain/events.ts';
-import type { Delivery, StoredMessage, Streams } from '../log/mod.ts';
+import type { StoredMessage, Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
-import { ModelWriter, positionKey, putJson, RawBatch } from '../store/batch.ts';
+import { ModelWriter, positionKey } from '../store/batch.ts';
 import type { Projection } from '../store/model.ts';
 import { ReadStore } from '../store/store.ts';
-import { MAX_WAIT_MS } from './projector.ts';
+import { applyToModels, ModelFeed } from './feed.ts';
 
 /** How a stream other than EVENTS feeds read models. */
 export interface StreamProjectorOptions {
@@ -31,19 +31,26 @@ export interface StreamProjectorOptions {
  */
 export class StreamProjector {
   readonly store: ReadStore;
-  readonly #streams: Streams;
-  readonly #o: Required<StreamProjectorOptions>;
   readonly #writers: ModelWriter[] = [];
-  #waiters: Array<{ position: number; resolve: (ok: boolean) => void }> = [];
-  #stopped = false;
-  #running: Promise<void> | null = null;
-  #close: (() => Promise<void>) | null = null;
-  #lastError: string | null = null;
+  readonly #feed: ModelFeed<{ e: EventEnvelope; position: number }>;
 
   private constructor(store: ReadStore, streams: Streams, o: StreamProjectorOptions) {
     this.store = store;
-    this.#streams = streams;
-    this.#o = { batchMax: 500, ...o };
+    this.#feed = new ModelFeed({
+      streams,
+      stream: o.stream,
+      filter: o.filter,
+      durableName: o.durableName,
+      batchMax: o.batchMax ?? 500,
+      logger: o.logger,
+      label: 'stream projector',
+      position: () => this.position,
+      decode: (d) => {
+        const e = o.envelope(d);
+        return e ? { e, position: d.seq } : null;
+      },
+      apply: (items, last) => applyToModels(this.store, this.#writers, items, last),
+    });
   }
 
   /** Opens the models' store in `db` and their stored positions. */
@@ -65,123 +72,20 @@ export class StreamProjector {
   }
 
   get lastError(): string | null {
-    return this.#lastError;
+    return this.#feed.lastError;
   }
 
   /** Starts consuming in the background; returns once the consumer is in place. */
-  async start(): Promise<void> {
-    const first = await this.#consume();
-    this.#running = (async () => {
-      let next: (() => Promise<void>) | null = first;
-      while (!this.#stopped) {
-        try {
-          await (next ?? (await this.#consume()))();
-          this.#lastError = null;
-        } catch (err) {
-          if (this.#stopped || !this.#streams.connected) break;
-          this.#lastError = (err as Error).message;
-          this.#o.logger.error({ err, position: this.position, stream: this.#o.stream }, 'stream projector failed; restarting from its stored position');
-          // A pause before the restart, so a persistent fault does not spin.
-          await new Promise((r) => setTimeout(r, 500));
-        }
-        next = null;
-      }
-    })();
+  start(): Promise<void> {
+    return this.#feed.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#close?.();
-    await this.#running;
-    for (const w of this.#waiters) w.resolve(false);
-    this.#waiters = [];
+  stop(): Promise<void> {
+    return this.#feed.stop();
   }
 
   /** Resolves true once every model reflects stream sequence `position`, false after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
-    if (this.position >= position) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const w: { position: number; resolve: (ok: boolean) => void } = { position, resolve };
-      const timer = setTimeout(
-        () => {
-          this.#waiters = this.#waiters.filter((x) => x !== w);
-          resolve(false);
-        },
-        Math.min(timeoutMs, MAX_WAIT_MS),
-      );
-      w.resolve = (ok: boolean) => {
-        clearTimeout(timer);
-        resolve(ok);
-      };
-      this.#waiters.push(w);
-    });
-  }
-
-  async #apply(batch: Array<{ e: EventEnvelope; position: number }>, last: number): Promise<void> {
-    const raw = new RawBatch(this.store.db);
-    try {
-      for (const w of this.#writers) {
-        w.into(raw);
-        await w.prefetch(batch);
-        for (const { e, position } of batch) {
-          const pending = w.apply(e, position);
-          if (pending) await pending;
-        }
-      }
-      for (const w of this.#writers) if (last > w.position) putJson(raw, this.store.meta, positionKey(w.projection.model, w.gen), last);
-      await raw.write();
-    } catch (err) {
-      await raw.discard();
-      throw err;
-    } finally {
-      for (const w of this.#writers) w.flushed();
-    }
-    for (const w of this.#writers) w.advance(last);
-    const pos = this.position;
-    const ready = this.#waiters.filter((w) => w.position <= pos);
-    if (ready.length) {
-      this.#waiters = this.#waiters.filter((w) => w.position > pos);
-      for (const w of ready) w.resolve(true);
-    }
-  }
-
-  /** Points the durable consumer at the stored position and returns the loop that drains it. */
-  async #consume(): Promise<() => Promise<void>> {
-    const { stream, durableName: name, filter } = this.#o;
-    const from = this.position;
-    const state = await this.#streams.consumer(stream, name);
-    if (!state || state.ackFloor !== from || state.ackPending > 0) {
-      await this.#streams.resetConsumer(
-        stream,
-        { name, filter, ackPolicy: 'all', ackWaitMs: 30_000, maxAckPending: 20_000, inactiveMs: 7 * 24 * 3600 * 1000 },
-        from,
-      );
-    }
-    const work = await this.#streams.consume(stream, name, { max: 2048, inOrder: true });
-    this.#close = () => work.close();
-    if (this.#stopped) await this.#close();
-    return async () => {
-      let buf: Array<{ e: EventEnvelope; position: number }> = [];
-      let last: Delivery | null = null;
-      try {
-        for await (const d of work) {
-          if (d.seq <= this.position) {
-            d.ack();
-            continue;
-          }
-          const e = this.#o.envelope(d);
-          if (e) buf.push({ e, position: d.seq });
-          last = d;
-          if (buf.length >= this.#o.batchMax || d.info.pending === 0) {
-            await this.#apply(buf, d.seq);
-            last.ack();
-            buf = [];
-          }
-          if (this.#stopped) break;
-        }
-      } finally {
-        await work.close();
-      }
-    };
+    return this.#feed.waitFor(position, timeoutMs);
   }
 }

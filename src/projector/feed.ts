@@ -1,0 +1,180 @@
+import type { EventEnvelope } from '../domain/events.ts';
+import type { Delivery, Streams } from '../log/mod.ts';
+import type { Logger } from '../logger.ts';
+import type { ModelWriter } from '../store/batch.ts';
+import { positionKey, putJson, RawBatch } from '../store/batch.ts';
+import type { ReadStore } from '../store/store.ts';
+
+/** Longest a read may ask to wait for the projection (read-your-writes). */
+export const MAX_WAIT_MS = 10_000;
+
+export interface ModelFeedOptions<T> {
+  streams: Streams;
+  stream: string;
+  /** Subject filter of the durable consumer. */
+  filter: string;
+  /** Durable consumer name; one per LevelDB, since each process keeps its own read models. */
+  durableName: string;
+  /** Most deliveries applied in one LevelDB batch. */
+  batchMax: number;
+  logger: Logger;
+  /** What the log calls this reader ("projector", "stream projector"). */
+  label: string;
+  /** The stream sequence up to which every model is applied (from LevelDB, never the consumer). */
+  position(): number;
+  /** A delivery as `apply` takes it; null for one that is none of the models' (its position still counts). */
+  decode(d: Delivery): T | null;
+  /** Applies a batch whose last delivery is at `last`, models and positions in one LevelDB batch. */
+  apply(items: T[], last: number): Promise<void>;
+}
+
+/**
+ * The read side of the projectors: one durable consumer of a stream, read in order, acked only
+ * after a batch is written. The consumer is re-pointed at the stored position whenever it does not
+ * stand there (a crash, a delivery lost in flight), so LevelDB, not the consumer, decides where to
+ * resume: nothing is applied twice, nothing skipped. Readers waiting for a position (read-your-writes)
+ * are told once it is applied.
+ */
+export class ModelFeed<T> {
+  readonly #o: ModelFeedOptions<T>;
+  #waiters: Array<{ position: number; resolve: (ok: boolean) => void }> = [];
+  #stopped = false;
+  #running: Promise<void> | null = null;
+  #close: (() => Promise<void>) | null = null;
+  #lastError: string | null = null;
+
+  constructor(o: ModelFeedOptions<T>) {
+    this.#o = o;
+  }
+
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
+  /** Starts consuming in the background; returns once the consumer is in place. */
+  async start(): Promise<void> {
+    const first = await this.#consume();
+    this.#running = (async () => {
+      let next: (() => Promise<void>) | null = first;
+      while (!this.#stopped) {
+        try {
+          await (next ?? (await this.#consume()))();
+          this.#lastError = null;
+        } catch (err) {
+          // A closed or draining connection means the process is shutting down: nothing to retry.
+          if (this.#stopped || !this.#o.streams.connected) break;
+          this.#lastError = (err as Error).message;
+          this.#o.logger.error({ err, position: this.#o.position(), stream: this.#o.stream }, `${this.#o.label} failed; restarting from its stored position`);
+          // A pause before the restart, so a persistent fault does not spin.
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        next = null;
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#close?.();
+    await this.#running;
+    for (const w of this.#waiters) w.resolve(false);
+    this.#waiters = [];
+  }
+
+  /** Resolves true once every model reflects `position`, false after `timeoutMs`. */
+  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    if (this.#o.position() >= position) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const w: { position: number; resolve: (ok: boolean) => void } = { position, resolve };
+      const timer = setTimeout(
+        () => {
+          this.#waiters = this.#waiters.filter((x) => x !== w);
+          resolve(false);
+        },
+        Math.min(timeoutMs, MAX_WAIT_MS),
+      );
+      w.resolve = (ok: boolean) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      this.#waiters.push(w);
+    });
+  }
+
+  /** Tells the readers waiting for a position now applied. */
+  #release(): void {
+    const pos = this.#o.position();
+    const ready = this.#waiters.filter((w) => w.position <= pos);
+    if (!ready.length) return;
+    this.#waiters = this.#waiters.filter((w) => w.position > pos);
+    for (const w of ready) w.resolve(true);
+  }
+
+  /** Points the durable consumer at the stored position and returns the loop that drains it. */
+  async #consume(): Promise<() => Promise<void>> {
+    const { streams, stream, durableName: name, filter } = this.#o;
+    const from = this.#o.position();
+    const state = await streams.consumer(stream, name);
+    if (!state || state.ackFloor !== from || state.ackPending > 0) {
+      await streams.resetConsumer(stream, { name, filter, ackPolicy: 'all', ackWaitMs: 30_000, maxAckPending: 20_000, inactiveMs: 7 * 24 * 3600 * 1000 }, from);
+    }
+    // In order: a delivery lost in flight ends the read, and the next one starts from the stored position.
+    const work = await streams.consume(stream, name, { max: 2048, inOrder: true });
+    this.#close = () => work.close();
+    if (this.#stopped) await this.#close();
+    return async () => {
+      let buf: T[] = [];
+      try {
+        for await (const d of work) {
+          if (d.seq <= this.#o.position()) {
+            d.ack();
+            continue;
+          }
+          const item = this.#o.decode(d);
+          if (item !== null) buf.push(item);
+          if (buf.length >= this.#o.batchMax || d.info.pending === 0) {
+            await this.#o.apply(buf, d.seq);
+            d.ack();
+            buf = [];
+            this.#release();
+          }
+          if (this.#stopped) break;
+        }
+      } finally {
+        await work.close();
+      }
+    };
+  }
+}
+
+/**
+ * Applies `items` (each an event at a position) to every writer's model and writes the documents
+ * and each model's new position `last` in one LevelDB batch; the writers advance only once it is
+ * written.
+ */
+export async function applyToModels(
+  store: ReadStore,
+  writers: readonly ModelWriter[],
+  items: Array<{ e: EventEnvelope; position: number }>,
+  last: number,
+): Promise<void> {
+  const batch = new RawBatch(store.db);
+  try {
+    for (const w of writers) {
+      w.into(batch);
+      await w.prefetch(items);
+      for (const { e, position } of items) {
+        const pending = w.apply(e, position);
+        if (pending) await pending;
+      }
+    }
+    for (const w of writers) if (last > w.position) putJson(batch, store.meta, positionKey(w.projection.model, w.gen), last);
+    await batch.write();
+  } catch (err) {
+    await batch.discard();
+    throw err;
+  } finally {
+    for (const w of writers) w.flushed();
+  }
+  for (const w of writers) w.advance(last);
+}
