@@ -19,6 +19,8 @@ export class FleetConn {
   #waiting: { resolve: (a: Answer) => void; reject: (e: Error) => void } | null = null;
   /** Set on each new connection: whether its TLS session was resumed. */
   resumed = false;
+  /** Whether `close()` was called since the last request was sent (a failure then is the agent's own doing). */
+  closedByUs = false;
 
   constructor(
     readonly o: {
@@ -38,6 +40,7 @@ export class FleetConn {
 
   /** Sends one request and resolves with its answer; a closed connection is opened again first. */
   async request(method: string, path: string, body?: string): Promise<Answer> {
+    this.closedByUs = false;
     const socket = this.#socket ?? (await (this.#connecting ??= this.#connect()));
     const payload = body === undefined ? '' : body;
     const head =
@@ -52,6 +55,7 @@ export class FleetConn {
 
   /** Closes the connection (the next request opens a new one, resuming the session). */
   close(): void {
+    this.closedByUs = true;
     this.#socket?.destroy();
     this.#socket = null;
   }

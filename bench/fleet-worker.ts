@@ -126,6 +126,8 @@ function simulate(id: (typeof identities)[number]): void {
         }
       } catch (err) {
         if (stopped) return;
+        // The agent's own reconnect (below) cut its poll short: the next poll goes on a new connection.
+        if (poll.closedByUs) continue;
         stats.pollErrors++;
         failed(`poll ${(err as Error).message}`);
         await sleep(500 + Math.random() * 1000);

@@ -64,7 +64,9 @@ export async function benchFleet(): Promise<void> {
   const metricsUrls = new Map<RoleProcess, string>();
   const role = async (roles: string): Promise<RoleProcess> => {
     const port = await freePort();
-    const p = await RoleProcess.create(roles, env, { STOCKADE_METRICS_HTTP: `127.0.0.1:${port}` });
+    // STOCKADE_BENCH_CPU_PROF=<dir>: each role process writes a V8 CPU profile there when it stops.
+    const prof = process.env.STOCKADE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STOCKADE_BENCH_CPU_PROF}`] : [];
+    const p = await RoleProcess.create(roles, env, { STOCKADE_METRICS_HTTP: `127.0.0.1:${port}` }, prof);
     metricsUrls.set(p, `http://127.0.0.1:${port}`);
     return p;
   };
@@ -241,6 +243,22 @@ export async function benchFleet(): Promise<void> {
       console.log(`  no step met report p99 < ${GOAL.reportP99Ms} ms and lag p99 < ${GOAL.lagP99Ms} ms`);
     }
     console.log(`  machine: ${cpus().length} cores, ${cpus()[0]?.model ?? ''}`);
+    // What the roles complained about during the run (warnings and errors, by message).
+    for (const p of all) {
+      const said = new Map<string, number>();
+      for (const line of p.proc.lines) {
+        const m = /"level":(\d+).*?"msg":"([^"]*)"/.exec(line);
+        if (m && Number(m[1]) >= 40) said.set(m[2]!, (said.get(m[2]!) ?? 0) + 1);
+      }
+      if (said.size)
+        console.log(
+          `  ${p.roles} logged: ${[...said]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 5)
+            .map(([msg, n]) => `${n}× ${msg}`)
+            .join('; ')}`,
+        );
+    }
   } finally {
     for (const g of generators) g.send({ type: 'stop' });
     await seal?.close().catch(() => {});

@@ -19,16 +19,18 @@ export class RoleProcess {
     readonly dir: string,
     readonly args: string[],
     readonly env: Record<string, string>,
+    /** Arguments for node itself (the benches' `--cpu-prof`). */
+    readonly nodeArgs: string[] = [],
   ) {}
 
-  static async create(roles: string, env: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<RoleProcess> {
+  static async create(roles: string, env: Record<string, string>, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RoleProcess> {
     const dir = await tempDir(`stk-${roles.replace(/,/g, '-')}-`);
     const args = ['serve', '--role', roles, '--data', dir.path, '--http', `127.0.0.1:${await freePort()}`, '--ingress', `127.0.0.1:${await freePort()}`];
-    return new RoleProcess(roles, dir.path, args, { ...env, ...extraEnv });
+    return new RoleProcess(roles, dir.path, args, { ...env, ...extraEnv }, nodeArgs);
   }
 
   async start(): Promise<void> {
-    this.proc = runCli(this.args, this.env);
+    this.proc = runCli(this.args, this.env, this.nodeArgs);
     this.info = JSON.parse(await this.proc.waitFor(/stockade is running/, 120_000));
   }
 

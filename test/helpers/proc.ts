@@ -20,8 +20,8 @@ export interface CliProcess {
 }
 
 /** Runs `stockade <args>` from the sources (tsx), as `npx stockade` would from the build. */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'src/cli/main.ts'), ...args], {
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, nodeArgs: string[] = []): CliProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(root, 'src/cli/main.ts'), ...args], {
     cwd: root,
     env: { ...process.env, STOCKADE_LOG_JSON: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
