@@ -67,6 +67,15 @@ export function registerBackup(program: Command): void {
           console.log(`${name}: ${s.messages} message(s) restored and read back, content digest matches the manifest`);
         for (const [tenant, e] of Object.entries(r.evidence))
           console.log(`${e.bucket}: ${e.objects} evidence object(s) of ${tenant} restored and read back, digests match the manifest`);
+        if (!r.honoured) console.log('no key store on this NATS: no erasure or offboarding to honour (every encrypted field reads as erased)');
+        for (const e of r.honoured?.erasures ?? [])
+          console.log(
+            `erasure ${e.erasureId} of ${e.tenant} honoured: ${e.recorded ? 'recorded again in EVENTS' : 'nothing to record again'}, ${e.telemetryRemoved} restored telemetry item(s) of the machine removed again`,
+          );
+        for (const t of r.honoured?.offboardings ?? [])
+          console.log(
+            `offboarding of ${t.tenant} honoured: ${t.recorded ? `recorded again in EVENTS (${t.tokensRevoked} token(s) revoked, tenant.deleted)` : 'nothing to record again'}; removed again: ${t.removed.telemetry} telemetry item(s), ${t.removed.packages} package list(s), ${t.removed.scans} scan item(s), ${t.removed.evidence} evidence object(s)`,
+          );
         console.log(
           `restore complete from ${r.parts.length} backup folder(s), the last taken ${r.parts.at(-1)!.createdAt}, recorded in the log of ${r.recorded} tenant(s); start Stockade, then run \`stockade ledger verify --all\``,
         );
