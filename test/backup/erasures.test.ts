@@ -157,6 +157,7 @@ test('an erased machine and an offboarded customer stay forgotten after restorin
       (await eventsOf(log, b)).find((e) => e.type === PrivacyEvents.keysDestroyed && e.aggregate.id === 'offboarding')!.data as KeysDestroyed
     ).keyIds;
     assert.ok(offboardingKeys.length > 0);
+    assert.is(offboarded.keysDestroyed, offboardingKeys.length);
     // The machine is still enrolled and sends again: what it sends after the erasure is not erased.
     await batch(log, a, leaver, [10]);
     const afterErasure = (await streams.state(TELEMETRY_STREAM))!.lastSeq;
