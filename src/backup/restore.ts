@@ -107,7 +107,17 @@ export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary>
   await readBackBuckets(o.streams, parts);
   // Appended only once everything reads back equal to the backup: never part of what is compared.
   const recorded = o.record === false ? 0 : await recordRestore(o.streams, parts, streams, tally, evidence);
-  const honoured = o.honourErasures === false ? null : await honourErasures(o.streams);
+  let honoured: Honoured | null = null;
+  try {
+    if (o.honourErasures !== false) honoured = await honourErasures(o.streams);
+  } catch (err) {
+    throw new StkError(
+      'STK_ERR_RESTORE_UNHONOURED',
+      `the restore is complete, but the erasures and offboardings done after the backup could not all be honoured again: ${(err as Error).message}; run \`stockade restore --honour-erasures-only\` as a NATS user that reads the key store and appends events (app) before starting Stockade`,
+      {},
+      { cause: err },
+    );
+  }
   return { parts, streams, evidence, recorded, honoured };
 }
 

@@ -34,6 +34,7 @@ import { TELEMETRY_STREAM, telemetryStreamSpec, telemetrySubject, telemetryTenan
 import { processItem } from '../edr/items.ts';
 import { ADMIN, createTenant, enrollAgent, freshTenant } from '../helpers/events.ts';
 import { natsFixture, tempDir } from '../helpers/nats.ts';
+import { runCli } from '../helpers/proc.ts';
 
 /**
  * A restore of a backup made before an erasure or an offboarding, into the NATS whose key store
@@ -265,16 +266,20 @@ test('an erased machine and an offboarded customer stay forgotten after restorin
     // Restored once more, now with the increment taken after the erasure: the erasure is in it,
     // so nothing is recorded, but the full backup's items of the machine are purged again, and
     // what it sent after the erasure stays.
+    // This time through the command an operator runs.
     await loseBackedUpState(nc, [a, b, c]);
-    const r2 = await restoreStreams({ streams, from: [full, inc] });
-    assert.equal(
-      r2.honoured!.erasures.map((e) => [e.recorded, e.telemetryRemoved]),
-      [
-        [false, 4],
-        [false, 0],
-      ],
+    const cli = runCli(['restore', '--from', full, '--from', inc, '--nats-url', nats.url]);
+    assert.is(await cli.exited, 0, cli.lines.join('\n'));
+    assert.ok(
+      cli.lines.includes(`erasure ${erasure.erasureId} of ${a} honoured: nothing to record again, 4 restored telemetry item(s) of the machine removed again`),
+      cli.lines.join('\n'),
     );
-    assert.equal(r2.honoured!.offboardings, [{ tenant: b, recorded: false, tokensRevoked: 0, removed: { telemetry: 2, packages: 1, scans: 1, evidence: 0 } }]);
+    assert.ok(
+      cli.lines.includes(
+        `offboarding of ${b} honoured: nothing to record again; removed again: 2 telemetry item(s), 1 package list(s), 1 scan item(s), 0 evidence object(s)`,
+      ),
+      cli.lines.join('\n'),
+    );
     const leaverNow = await telemetryOf(streams, a);
     assert.equal(leaverNow, { [telemetrySubject(a, leaver)]: 1, [telemetrySubject(a, server)]: 2 });
     assert.is((await streams.last(TELEMETRY_STREAM, telemetrySubject(a, leaver)))!.seq, afterErasure);
@@ -283,6 +288,14 @@ test('an erased machine and an offboarded customer stay forgotten after restorin
     assert.is(bNow.filter((t) => t === TenantEvents.deleted).length, 1);
     // (The restore's own record still follows it: `backup.restored` is appended to every restored tenant's log.)
     assert.equal(bNow.slice(bNow.indexOf(TenantEvents.deleted) + 1), ['backup.restored']);
+
+    // Run on its own (after STK_ERR_RESTORE_UNHONOURED), it finds nothing left to do.
+    const only = runCli(['restore', '--honour-erasures-only', '--nats-url', nats.url]);
+    assert.is(await only.exited, 0, only.lines.join('\n'));
+    assert.ok(
+      only.lines.includes(`erasure ${erasure.erasureId} of ${a} honoured: nothing to record again, 0 restored telemetry item(s) of the machine removed again`),
+      only.lines.join('\n'),
+    );
   } finally {
     await sealer?.close();
     privacy?.close();
