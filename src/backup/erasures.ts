@@ -101,6 +101,8 @@ async function eraseAgain(log: EventLog, keys: KeyStore, e: ErasureRecord, offbo
 
 /** Purges, from TELEMETRY, the items stored up to the erasure by the machine whose subject id the erasure names. */
 async function purgeMachine(streams: Streams, keys: KeyStore, e: ErasureRecord): Promise<number> {
+  // Without its tenant key no subject id can be computed (and none must be made here: a new key would name nothing the erasure names).
+  if (!((await keys.tenantKey(e.tenant, false)) instanceof Buffer)) return 0;
   let n = 0;
   for (const subject of (await streams.subjects(TELEMETRY_STREAM, telemetryTenantFilter(e.tenant))).keys()) {
     const agentId = parseTelemetrySubject(subject)?.agentId;
