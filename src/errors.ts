@@ -59,6 +59,8 @@ export const ERRORS = {
     'A restore found the EVENTS or LEDGER stream already present on the target NATS; it restores only into a NATS where neither exists yet.',
   STK_ERR_RESTORE_MISMATCH:
     'A restored stream does not hold what the backup holds (a message stored out of order, dropped as a duplicate, or a count or content digest that differs from the manifest).',
+  STK_ERR_RESTORE_UNHONOURED:
+    'A restore is complete and checked, but the erasures and offboardings the key store keeps could not all be honoured again (the NATS user may not read the key store or append events, or the bus failed): what was erased after the backup may be readable in TELEMETRY, SCANS, PACKAGES or evidence; run `stockade restore --honour-erasures-only` as the app user before starting Stockade.',
   STK_ERR_NOTIFY_SECRET_UNREADABLE:
     "A notification channel's sealed secrets do not open: malformed, sealed with a key the install no longer holds, bound to another tenant or channel, or altered. Carries `keyId`.",
   STK_ERR_PATCH_PACKAGE_INVALID:

@@ -31,6 +31,11 @@ export interface KeysDestroyed {
   reference?: string;
   /** Erasure of a machine: how many of its telemetry items were removed from TELEMETRY. */
   telemetryRemoved?: number;
+  /**
+   * Recorded again by a restore of a backup made before the act (`stockade restore`, from what
+   * the key store kept of it): when the act was first done.
+   */
+  firstRecordedAt?: string;
 }
 
 export interface DataRemoved {

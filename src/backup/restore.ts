@@ -11,6 +11,7 @@ import { scansStreamSpec } from '../scan/runs/stream.ts';
 import { telemetryStreamSpec } from '../telemetry/stream.ts';
 import { recordRestore, type Tally, TenantCounter } from './audit.ts';
 import { headersOf } from './backup.ts';
+import { type Honoured, honourErasures } from './erasures.ts';
 import { type BackupStream, ContentDigest, type Manifest, parseLine, RESTORE_ORDER, readChain, streamsOf } from './format.ts';
 import { checkObjectFiles, finalBuckets, readBackBuckets, restoreBuckets } from './objects.ts';
 import { createForRestore, DEFAULT_DUPLICATE_WINDOW_MS, republish } from './republish.ts';
@@ -23,6 +24,11 @@ export interface RestoreOptions {
   replicas?: number;
   /** Record the restore as a `backup.restored` event in each tenant's restored log. @defaultValue true */
   record?: boolean;
+  /**
+   * Honour what the key store says was erased or offboarded after the backup (`honourErasures`):
+   * record it again in EVENTS and purge again what the restore brought back in the clear. @defaultValue true
+   */
+  honourErasures?: boolean;
   onProgress?: (p: { stream: string; messages: number; of: number }) => void;
 }
 
@@ -36,6 +42,8 @@ export interface RestoreSummary {
   evidence: Record<string, { bucket: string; objects: number; bytes: number }>;
   /** Tenants whose logs now record the restore. */
   recorded: number;
+  /** Erasures and offboardings done after the backup, honoured again; null when this NATS has no key store (or when not asked). */
+  honoured: Honoured | null;
 }
 
 /**
@@ -58,6 +66,8 @@ const SPECS: Record<BackupStream, (replicas: number) => StreamSpec> = {
  * original sequence where the stream allows it), puts every evidence object back with its stored
  * bytes and headers, then reads everything back and compares counts and content digests with the
  * manifests. What is referenced is written before what references it (items, then EVENTS, then LEDGER).
+ * Last, where the key store survived, the erasures and offboardings done since the backup are
+ * honoured again (recorded in EVENTS, their plaintext purged again).
  */
 export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary> {
   const parts = readChain(o.from);
@@ -97,7 +107,18 @@ export async function restoreStreams(o: RestoreOptions): Promise<RestoreSummary>
   await readBackBuckets(o.streams, parts);
   // Appended only once everything reads back equal to the backup: never part of what is compared.
   const recorded = o.record === false ? 0 : await recordRestore(o.streams, parts, streams, tally, evidence);
-  return { parts, streams, evidence, recorded };
+  let honoured: Honoured | null = null;
+  try {
+    if (o.honourErasures !== false) honoured = await honourErasures(o.streams);
+  } catch (err) {
+    throw new StkError(
+      'STK_ERR_RESTORE_UNHONOURED',
+      `the restore is complete, but the erasures and offboardings done after the backup could not all be honoured again: ${(err as Error).message}; run \`stockade restore --honour-erasures-only\` as a NATS user that reads the key store and appends events (app) before starting Stockade`,
+      {},
+      { cause: err },
+    );
+  }
+  return { parts, streams, evidence, recorded, honoured };
 }
 
 /**

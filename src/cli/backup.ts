@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { backupStreams } from '../backup/backup.ts';
+import { type Honoured, honourErasures } from '../backup/erasures.ts';
 import { restoreStreams } from '../backup/restore.ts';
 import { StkError } from '../errors.ts';
 import { connectBus } from './bus.ts';
@@ -45,28 +46,37 @@ export function registerBackup(program: Command): void {
 
   program
     .command('restore')
-    .description('republish a backup into a NATS where its streams and evidence buckets do not exist yet, then check it against the manifest')
-    .requiredOption(
+    .description(
+      'republish a backup into a NATS where its streams and evidence buckets do not exist yet, check it against the manifest, then honour again what the surviving key store says was erased or offboarded since',
+    )
+    .option(
       '--from <dir>',
       'a folder written by `stockade backup`; repeat it for a full backup followed by its increments, in order',
       (v: string, acc: string[] = []) => [...acc, v],
     )
     .option('--replicas <n>', 'replicas of the created streams (3 on a cluster)', '1')
+    .option('--honour-erasures-only', 'restore nothing: only honour again the erasures and offboardings of the key store (after STK_ERR_RESTORE_UNHONOURED)')
     // No --data: a running install has its streams already; the target is a NATS Stockade is not using.
     .option('--nats-url <urls>', 'NATS servers (NATS_URL)')
-    .action(async (opts: { natsUrl?: string; from: string[]; replicas: string }) => {
+    .action(async (opts: { natsUrl?: string; from?: string[]; replicas: string; honourErasuresOnly?: boolean }) => {
       const replicas = Number(opts.replicas);
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new StkError('STK_ERR_CONFIG', '--replicas must be an integer from 1 to 5');
+      if (!opts.honourErasuresOnly && !opts.from?.length) throw new StkError('STK_ERR_CONFIG', 'restore needs --from (or --honour-erasures-only)');
       const natsUrl = opts.natsUrl ?? process.env.NATS_URL;
       if (!natsUrl) throw new StkError('STK_ERR_CONFIG', "restore needs --nats-url or NATS_URL: a NATS where the backup's streams do not exist yet");
       const bus = await connectBus({ natsUrl, name: 'stockade-restore' });
       try {
-        const r = await restoreStreams({ streams: bus.streams, from: opts.from.map((d) => resolve(d)), replicas, onProgress: progress });
+        if (opts.honourErasuresOnly) {
+          printHonoured(await honourErasures(bus.streams));
+          return;
+        }
+        const r = await restoreStreams({ streams: bus.streams, from: (opts.from ?? []).map((d) => resolve(d)), replicas, onProgress: progress });
         clearProgress();
         for (const [name, s] of Object.entries(r.streams))
           console.log(`${name}: ${s.messages} message(s) restored and read back, content digest matches the manifest`);
         for (const [tenant, e] of Object.entries(r.evidence))
           console.log(`${e.bucket}: ${e.objects} evidence object(s) of ${tenant} restored and read back, digests match the manifest`);
+        printHonoured(r.honoured);
         console.log(
           `restore complete from ${r.parts.length} backup folder(s), the last taken ${r.parts.at(-1)!.createdAt}, recorded in the log of ${r.recorded} tenant(s); start Stockade, then run \`stockade ledger verify --all\``,
         );
@@ -74,6 +84,21 @@ export function registerBackup(program: Command): void {
         await bus.close();
       }
     });
+}
+
+function printHonoured(h: Honoured | null): void {
+  if (!h) {
+    console.log('no key store on this NATS: no erasure or offboarding to honour (every encrypted field reads as erased)');
+    return;
+  }
+  for (const e of h.erasures)
+    console.log(
+      `erasure ${e.erasureId} of ${e.tenant} honoured: ${e.recorded ? 'recorded again in EVENTS' : 'nothing to record again'}, ${e.telemetryRemoved} restored telemetry item(s) of the machine removed again`,
+    );
+  for (const t of h.offboardings)
+    console.log(
+      `offboarding of ${t.tenant} honoured: ${t.recorded ? `recorded again in EVENTS (${t.tokensRevoked} token(s) revoked, tenant.deleted)` : 'nothing to record again'}; removed again: ${t.removed.telemetry} telemetry item(s), ${t.removed.packages} package list(s), ${t.removed.scans} scan item(s), ${t.removed.evidence} evidence object(s)`,
+    );
 }
 
 function progress(p: { stream: string; messages: number; of: number }): void {

@@ -117,7 +117,8 @@ export async function offboardTenant(o: {
     { kind: 'record-destruction', destruction: { reason: 'offboarding', keyIds, tenantKey: true } },
     { actor, known: 'new', idempotent: true, eventIds: ids('keys') },
   );
-  if (o.keys) await o.keys.destroyTenant(tenant);
+  // The tombstone keeps the key ids, so a restore of an older backup records the same destruction again.
+  if (o.keys) await o.keys.destroyTenant(tenant, keyIds);
 
   const removed: Partial<Record<RetentionKind, number>> = { telemetry: await log.streams.purge(TELEMETRY_STREAM, telemetryTenantFilter(tenant)) };
   // The hosts' package lists, which the patch inventories point at (none when the stream does not exist).
@@ -138,6 +139,53 @@ export async function offboardTenant(o: {
   );
   const finalCheckpoint = await finalCheckpointOf(log, tenant, deleted.position, o.sealWaitMs ?? 30_000);
   return { tenant, agentsRevoked, tokensRevoked, keysDestroyed: keyIds.length, removed, position: deleted.position, finalCheckpoint };
+}
+
+/** What a restore recorded again of an offboarding. */
+export interface OffboardingRecordedAgain {
+  /** The tenant's chain ends with `tenant.deleted` again (false: it already did, or the restored log never knew the tenant). */
+  recorded: boolean;
+  tokensRevoked: number;
+}
+
+/**
+ * Records an offboarding again in a log restored from a backup made before it, from what the key
+ * store kept (the tenant key's tombstone): the tokens revoked, the key destruction and
+ * `tenant.deleted`, with the ids the offboarding derived, so nothing is recorded twice and the
+ * tenant does not come back alive. Agents are not revoked again: a revocation's reason is sealed,
+ * and the tenant key it needs is gone; `tenant.deleted` makes the ingress refuse them all the same.
+ */
+export async function recordOffboardingAgain(
+  log: EventLog,
+  tenant: string,
+  o: { keyIds: readonly string[]; at: string; actor: Actor },
+): Promise<OffboardingRecordedAgain> {
+  const state = fold(tenantDecider, (await log.readAggregate({ tenant, aggregateType: tenantDecider.aggregateType, aggregateId: tenant })).events);
+  if (!state.exists || state.deleted) return { recorded: false, tokensRevoked: 0 };
+  const { actor } = o;
+  const ids = (step: string) => derivedIds(tenant, 'offboarding', step);
+  let tokensRevoked = 0;
+  const tokens = await aggregatesOf(log, tenant, TOKEN, tokenDecider.evolve, tokenDecider.initialState);
+  for (const [id, s] of tokens) {
+    if (!s.exists || s.revoked) continue;
+    await execute(log, { tenant, id }, tokenDecider, { kind: 'revoke' }, { actor, eventIds: ids(`token/${id}`) });
+    tokensRevoked++;
+  }
+  await execute(
+    log,
+    { tenant, id: OFFBOARDING_ID },
+    privacyDecider,
+    { kind: 'record-destruction', destruction: { reason: 'offboarding', keyIds: [...o.keyIds], tenantKey: true, firstRecordedAt: o.at } },
+    { actor, known: 'new', idempotent: true, eventIds: ids('keys') },
+  );
+  await execute(
+    log,
+    { tenant, id: tenant },
+    tenantDecider,
+    { kind: 'delete', deletion: { agentsRevoked: 0, tokensRevoked, destructionId: OFFBOARDING_ID } },
+    { actor, eventIds: ids('deleted') },
+  );
+  return { recorded: true, tokensRevoked };
 }
 
 /**

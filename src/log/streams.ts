@@ -324,6 +324,23 @@ export class Streams {
     return false;
   }
 
+  /**
+   * The subjects of `stream` matching `filter` that hold messages now, with how many each holds
+   * (an empty map when the stream does not exist): which machines a restored TELEMETRY names.
+   */
+  async subjects(stream: string, filter: string): Promise<Map<string, number>> {
+    try {
+      const info = await retryTransient(() => {
+        this.calls.add('stream_info');
+        return this.#jsm.streams.info(stream, { subjects_filter: filter });
+      }, this.#retryMs);
+      return new Map(Object.entries(info.state.subjects ?? {}));
+    } catch (err) {
+      if (isStreamNotFound(err)) return new Map();
+      throw unavailable(err, `cannot list the subjects of ${filter} in ${stream}`, { stream, filter });
+    }
+  }
+
   /** Account totals for /healthz. */
   async account(): Promise<{ streams: number; storageBytes: number }> {
     this.calls.add('account_info');

@@ -22,7 +22,7 @@ export async function enforceDestruction(keys: KeyStore, e: EventEnvelope): Prom
   }
   if (e.type !== PrivacyEvents.keysDestroyed) return false;
   const d = e.data as KeysDestroyed;
-  if (d.tenantKey) await keys.destroyTenant(e.tenant);
+  if (d.tenantKey) await keys.destroyTenant(e.tenant, d.keyIds ?? []);
   else await keys.destroy(e.tenant, d.keyIds ?? []);
   return true;
 }

@@ -31,8 +31,9 @@ export interface Erasure {
 
 /**
  * Erases a data subject of a tenant by crypto-shredding: every data key filed under the subject
- * (every kind, every month) is listed (and a machine's telemetry items removed from TELEMETRY), the destruction is recorded as a sealed event naming the
- * key ids (never the subject), then the keys are destroyed. The record comes first so a crash in
+ * (every kind, every month) is listed (and a machine's telemetry items removed from TELEMETRY),
+ * the erasure kept in the key store (which a restore honours), the destruction recorded as a
+ * sealed event naming the key ids (never the subject), then the keys are destroyed. The record comes first so a crash in
  * between still ends with the keys destroyed: whoever applies the event (every projector, the
  * lifecycle role) destroys them too. Events stay byte-identical, so every chain, signature and
  * proof still verifies; the fields can never be read again, and the read models forget them when
@@ -45,12 +46,25 @@ export async function eraseSubject(log: EventLog, keys: KeyStore, r: EraseReques
       field: 'subject',
     });
   if ((await keys.tenantKey(r.tenant, false)) === 'destroyed') throw tenantDeleted(r.tenant);
-  const found = await keys.keysOfSubject(r.tenant, await keys.subjectId(r.tenant, subject));
+  const subjectId = await keys.subjectId(r.tenant, subject);
+  const found = await keys.keysOfSubject(r.tenant, subjectId);
   const keyIds = found.map((k) => k.keyId);
   const erasureId = r.erasureId ?? newId();
   // A machine's telemetry items (command lines, users) are in TELEMETRY in the clear, under its own subject: they go too.
   const agentId = subject.startsWith('agent:') ? subject.slice('agent:'.length) : null;
-  const telemetryRemoved = agentId && isValidId('token', agentId) ? await log.streams.purge(TELEMETRY_STREAM, telemetrySubject(r.tenant, agentId)) : 0;
+  const machine = agentId !== null && isValidId('token', agentId);
+  const telemetryRemoved = machine ? await log.streams.purge(TELEMETRY_STREAM, telemetrySubject(r.tenant, agentId)) : 0;
+  // Read after the purge: a restore removes the machine's items up to here again (sequences survive a restore), and keeps what it sent later.
+  const telemetryUpTo = machine ? ((await log.streams.state(TELEMETRY_STREAM))?.lastSeq ?? 0) : 0;
+  // Kept in the key store before the record in EVENTS: a restore of an older backup finds every recorded erasure there.
+  await keys.recordErasure(r.tenant, {
+    erasureId,
+    subject: subjectId,
+    keyIds,
+    telemetryUpTo,
+    telemetryRemoved,
+    ...(r.reference ? { reference: r.reference } : {}),
+  });
   const destruction: KeysDestroyed = {
     reason: 'erasure',
     keyIds,

@@ -11,7 +11,8 @@ export const DATA_KEYS_BUCKET = 'stk-data-keys';
 
 const kvStream = (bucket: string): string => `KV_${bucket}`;
 
-type TenantKeyRecord = { v: 1; key: string; createdAt: string } | { v: 1; destroyed: string };
+/** A tenant's key, or the tombstone of its offboarding (when, and the data key ids the offboarding recorded). */
+type TenantKeyRecord = { v: 1; key: string; createdAt: string } | { v: 1; destroyed: string; keyIds?: string[] };
 interface DataKeyRecord {
   v: 1;
   /** AES-256-GCM under the tenant key: nonce ‖ ciphertext ‖ tag, base64url. */
@@ -33,6 +34,48 @@ export interface DataKeyInfo {
 /** A tenant's key, or the tombstone an offboarding leaves so that no key is ever made for it again. */
 export type TenantKey = Buffer | 'destroyed' | null;
 
+/** How an erasure is kept in the data key bucket (`e.<tenant>.<erasureId>`): ids, counts and times, never a name. */
+interface ErasureEntry {
+  v: 1;
+  erasureId: string;
+  subject: string;
+  keyIds: string[];
+  telemetryUpTo: number;
+  telemetryRemoved: number;
+  at: string;
+  /** The operator's reference, AES-256-GCM under a key derived from the tenant key (it may name the person). */
+  reference?: string;
+}
+
+/**
+ * An erasure as the key store keeps it, so that a restore of a backup made before it can honour
+ * it: the key store is never backed up and survives a restore, like the destroyed keys.
+ */
+export interface ErasureRecord {
+  tenant: string;
+  erasureId: string;
+  /** The subject's id (the HMAC its keys are filed under), never its name. */
+  subject: string;
+  keyIds: string[];
+  /** TELEMETRY's last sequence once the machine's items were purged (0 for a subject that is no machine): restored items of the machine up to it are purged again. */
+  telemetryUpTo: number;
+  /** Telemetry items the erasure removed. */
+  telemetryRemoved: number;
+  /** When the erasure was done (ISO). */
+  at: string;
+  /** The operator's reference; null when none was given, or when it can no longer be read (the tenant was offboarded since). */
+  reference: string | null;
+}
+
+/** An offboarding as its tombstone keeps it. */
+export interface OffboardingRecord {
+  tenant: string;
+  /** When the tenant key was destroyed (ISO). */
+  at: string;
+  /** The data key ids the offboarding recorded as destroyed; empty for a tombstone written before they were kept. */
+  keyIds: string[];
+}
+
 /** How long a data key that should exist but is not (yet) visible is retried before it counts as gone. */
 const MISSING_RETRY_MS = [50, 200, 750];
 /** How long "this key is not there" is remembered for a key that was never seen destroyed. */
@@ -53,6 +96,12 @@ const dec = new TextDecoder();
  * Subject names never reach the store: a subject is filed under an HMAC of its name with a key
  * derived from the tenant key, so the buckets list no user or host names, and an offboarded
  * tenant's subject ids cannot even be recomputed.
+ *
+ * Because it is never backed up and outlives a restore, the store also remembers what a restore
+ * of an older backup must do again: each erasure (`e.<tenant>.<erasureId>` in the data key
+ * bucket: the subject's id, the key ids, how far TELEMETRY had come, the operator's reference
+ * sealed under the tenant key) and each offboarding (the tenant key's tombstone, with the key ids
+ * its destruction listed). Ids, counts and times only: no name.
  */
 export class KeyStore {
   readonly #streams: Streams;
@@ -341,9 +390,10 @@ export class KeyStore {
 
   /**
    * Offboarding: every data key of the tenant destroyed, then the tenant key replaced by a
-   * tombstone so no key is ever made for the tenant again. Returns the data key ids it found.
+   * tombstone so no key is ever made for the tenant again; the tombstone keeps `keyIds` (what the
+   * recorded destruction lists) for a restore to record again. Returns the data key ids it found.
    */
-  async destroyTenant(tenant: string): Promise<string[]> {
+  async destroyTenant(tenant: string, keyIds?: readonly string[]): Promise<string[]> {
     assertId('tenant', tenant, 'tenant');
     const ids: string[] = [];
     try {
@@ -356,7 +406,7 @@ export class KeyStore {
       const e = await this.#get(this.#data, k);
       if (e && e.operation === 'PUT') await this.#erase(this.#data, DATA_KEYS_BUCKET, k, e.revision);
     }
-    const tombstone = enc.encode(JSON.stringify({ v: 1, destroyed: this.#now().toISOString() } satisfies TenantKeyRecord));
+    const tombstone = enc.encode(JSON.stringify({ v: 1, destroyed: this.#now().toISOString(), keyIds: [...(keyIds ?? ids)].sort() } satisfies TenantKeyRecord));
     for (let attempt = 0; attempt < 5; attempt++) {
       const e = await this.#get(this.#tenants, tenant);
       if (e && e.operation === 'PUT' && e.string().includes('"destroyed"')) break;
@@ -375,6 +425,84 @@ export class KeyStore {
     this.#hot.clear();
     this.onDestroyed(tenant, null);
     return ids;
+  }
+
+  // ── what a restore must honour ───────────────────────────────────────────────────────────
+
+  /**
+   * Keeps an erasure in the key store (before it is recorded in EVENTS, so no recorded erasure
+   * lacks it). A retried erasure with the same id keeps the first record.
+   */
+  async recordErasure(tenant: string, r: Omit<ErasureRecord, 'tenant' | 'at' | 'reference'> & { reference?: string }): Promise<void> {
+    assertId('tenant', tenant, 'tenant');
+    assertId('token', r.erasureId, 'erasure id');
+    const name = erasureKey(tenant, r.erasureId);
+    if ((await this.#get(this.#data, name))?.operation === 'PUT') return;
+    const tk = await this.tenantKey(tenant, false);
+    if (tk === 'destroyed') throw tenantDeleted(tenant);
+    if (r.reference !== undefined && !tk) throw new StkError('STK_ERR_KEYSTORE_UNAVAILABLE', 'no tenant key', { tenant });
+    const entry: ErasureEntry = {
+      v: 1,
+      erasureId: r.erasureId,
+      subject: r.subject,
+      keyIds: [...r.keyIds],
+      telemetryUpTo: r.telemetryUpTo,
+      telemetryRemoved: r.telemetryRemoved,
+      at: this.#now().toISOString(),
+      ...(r.reference !== undefined && tk ? { reference: sealReference(tk, tenant, r.erasureId, r.reference) } : {}),
+    };
+    try {
+      await this.#data.create(name, enc.encode(JSON.stringify(entry)));
+    } catch (err) {
+      // Written meanwhile by a retry of the same request: that record stands.
+      if ((await this.#get(this.#data, name))?.operation !== 'PUT') throw unavailable(err, 'cannot keep the erasure', { tenant });
+    }
+  }
+
+  /** Every erasure the key store keeps, of every tenant, oldest first. */
+  async erasures(): Promise<ErasureRecord[]> {
+    const out: ErasureRecord[] = [];
+    for (const name of await this.#keysOf(this.#data, 'e.>')) {
+      const e = await this.#get(this.#data, name);
+      if (e?.operation !== 'PUT') continue;
+      const [, tenant] = name.split('.');
+      const r = JSON.parse(dec.decode(e.value)) as ErasureEntry;
+      const tk = tenant ? await this.tenantKey(tenant, false) : null;
+      const reference = r.reference && tk instanceof Buffer ? openReference(tk, tenant!, r.erasureId, r.reference) : null;
+      out.push({
+        tenant: tenant!,
+        erasureId: r.erasureId,
+        subject: r.subject,
+        keyIds: r.keyIds,
+        telemetryUpTo: r.telemetryUpTo,
+        telemetryRemoved: r.telemetryRemoved,
+        at: r.at,
+        reference,
+      });
+    }
+    return out.sort((a, b) => a.at.localeCompare(b.at) || a.erasureId.localeCompare(b.erasureId));
+  }
+
+  /** Every tenant whose key is a tombstone (offboarded), with what the tombstone keeps. */
+  async offboardings(): Promise<OffboardingRecord[]> {
+    const out: OffboardingRecord[] = [];
+    for (const tenant of await this.#keysOf(this.#tenants, '>')) {
+      const e = await this.#get(this.#tenants, tenant);
+      if (e?.operation !== 'PUT') continue;
+      const r = JSON.parse(dec.decode(e.value)) as TenantKeyRecord;
+      if ('destroyed' in r) out.push({ tenant, at: r.destroyed, keyIds: r.keyIds ?? [] });
+    }
+    return out.sort((a, b) => a.at.localeCompare(b.at) || a.tenant.localeCompare(b.tenant));
+  }
+
+  async #keysOf(bucket: Bucket, filter: string): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const k of await bucket.keys(filter)) names.push(k);
+    } catch (err) {
+      throw unavailable(err, 'cannot list the key store', { filter });
+    }
+    return names.sort();
   }
 
   async #erase(bucket: Bucket, bucketName: string, key: string, revision: number): Promise<void> {
@@ -422,6 +550,28 @@ export class KeyStore {
 const dataKey = (tenant: string, keyId: string): string => `k.${tenant}.${keyId}`;
 const indexKey = (tenant: string, subjectId: string, kind: RetentionKind, period: string): string => `s.${tenant}.${subjectId}.${kind}.${period}`;
 const wrapAad = (tenant: string, keyId: string): Buffer => Buffer.from(`stockade data key v1\0${tenant}\0${keyId}`);
+const erasureKey = (tenant: string, erasureId: string): string => `e.${tenant}.${erasureId}`;
+const referenceKey = (tk: Buffer): Buffer => Buffer.from(hkdfSync('sha256', tk, Buffer.alloc(0), 'stockade erasure references v1', 32));
+const referenceAad = (tenant: string, erasureId: string): Buffer => Buffer.from(`stockade erasure reference v1\0${tenant}\0${erasureId}`);
+
+function sealReference(tk: Buffer, tenant: string, erasureId: string, reference: string): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', referenceKey(tk), iv);
+  c.setAAD(referenceAad(tenant, erasureId));
+  return Buffer.concat([iv, c.update(reference, 'utf8'), c.final(), c.getAuthTag()]).toString('base64url');
+}
+
+function openReference(tk: Buffer, tenant: string, erasureId: string, sealed: string): string | null {
+  const b = Buffer.from(sealed, 'base64url');
+  try {
+    const d = createDecipheriv('aes-256-gcm', referenceKey(tk), b.subarray(0, 12));
+    d.setAAD(referenceAad(tenant, erasureId));
+    d.setAuthTag(b.subarray(b.length - 16));
+    return Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]).toString('utf8');
+  } catch {
+    return null;
+  }
+}
 
 function wrap(tk: Buffer, tenant: string, keyId: string, key: Buffer): string {
   const iv = randomBytes(12);
