@@ -1,6 +1,7 @@
 import { isValidId, newId } from '../ids.ts';
 import { EventLog, parseEventSubject, type Streams } from '../log/mod.ts';
 import { StkError } from '../errors.ts';
+import { deletedTenants } from '../lifecycle/readmodels.ts';
 import type { BackupStream, Manifest } from './format.ts';
 
 /** Aggregate of a backup run or a restore in a tenant's log: its id is the run's. */
@@ -155,8 +156,11 @@ export async function recordRestore(
 
 async function append<T>(streams: Streams, id: string, type: string, tenants: string[], data: (t: string) => T, what: string): Promise<number> {
   const log = await EventLog.open(streams, { skipEnsureStream: true });
+  // An offboarded tenant's log ends with its deletion (and its final checkpoint): nothing is added after.
+  const gone = await deletedTenants(log);
+  const recorded = tenants.filter((t) => !gone.has(t));
   let n = 0;
-  for (const tenant of tenants) {
+  for (const tenant of recorded) {
     try {
       await log.appendOrThrow({ tenant, aggregateType: BACKUP_AGGREGATE, aggregateId: id }, [{ type, data: data(tenant) }], {
         expectedVersion: 'no_stream',
@@ -165,7 +169,7 @@ async function append<T>(streams: Streams, id: string, type: string, tenants: st
     } catch (err) {
       throw new StkError(
         'STK_ERR_BACKUP_UNRECORDED',
-        `the ${what} is complete, but it could not be recorded in the log of ${tenant} (${n} of ${tenants.length} recorded): ${(err as Error).message}; a NATS user that may append events (app) records it`,
+        `the ${what} is complete, but it could not be recorded in the log of ${tenant} (${n} of ${recorded.length} recorded): ${(err as Error).message}; a NATS user that may append events (app) records it`,
         { tenant, recorded: n },
         { cause: err },
       );

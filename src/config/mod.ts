@@ -72,7 +72,7 @@ export interface Config {
   metricsHttp?: { host: string; port: number };
   ingressHost: string;
   ingressPort: number;
-  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number; maxWaiting: number; maxConnections: number; freshnessMs: number };
+  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number; maxWaiting: number; maxConnections: number; freshnessMs: number; accessLog: 'all' | 'refusals' };
   /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
   publicIngressUrl?: string;
   backpressure: BackpressureConfig;
@@ -127,6 +127,7 @@ function toConfig(v: SettingValues): Config {
       maxWaiting: v.ingressMaxWaiting,
       maxConnections: v.ingressMaxConnections,
       freshnessMs: v.ingressFreshnessMs,
+      accessLog: v.ingressAccessLog,
     },
     ...(v.publicIngressUrl ? { publicIngressUrl: v.publicIngressUrl } : {}),
     backpressure: { maxSealLagEvents: v.maxSealLag, maxProjectionLagEvents: v.maxProjectionLag, refreshMs: v.lagRefreshMs },

@@ -349,6 +349,15 @@ export const SETTINGS = {
     parse: integer(1, 10_000_000),
     description: 'agent connections an ingress keeps open at once (mind the open-files limit: one descriptor each)',
   }),
+  ingressAccessLog: def({
+    section: 'ingress',
+    env: 'STOCKADE_INGRESS_ACCESS_LOG',
+    default: 'refusals' as 'all' | 'refusals',
+    defaultText: '`refusals`',
+    parse: oneOf(['all', 'refusals'] as const),
+    description:
+      "which agent requests the ingress logs: `refusals` — one line for each request answered 400 or above (route, status, agent's address, time taken); `all` — two lines for every request (received, answered), a cost per request that adds up at fleet scale",
+  }),
   ingressFreshnessMs: def({
     section: 'ingress',
     env: 'STOCKADE_INGRESS_FRESHNESS_MS',

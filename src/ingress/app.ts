@@ -49,12 +49,24 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
     },
     bodyLimit: REPORT_MAX_BODY_BYTES,
     requestIdHeader: false,
+    // Two lines a request, serialised and redacted, cost more than most agent requests' own work.
+    disableRequestLogging: deps.accessLog !== 'all',
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // A long-poll sends no body: the time to read a request stays bounded while a poll is held.
     requestTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
   });
   installErrorHandling(app);
+  if (deps.accessLog !== 'all') {
+    // Refused and failed requests stay in the log: a broken agent or a probe shows there.
+    app.addHook('onResponse', async (req, reply) => {
+      if (reply.statusCode < 400) return;
+      req.log.info(
+        { method: req.method, route: req.routeOptions.url ?? 'unmatched', statusCode: reply.statusCode, remote: req.ip, ms: Math.round(reply.elapsedTime) },
+        'agent request refused',
+      );
+    });
+  }
   if (deps.maxConnections !== undefined) app.server.maxConnections = deps.maxConnections;
   if (deps.metrics) {
     const metrics = deps.metrics;

@@ -30,6 +30,8 @@ export interface IngressDeps {
   maxWaiting?: number;
   /** Connections open at once; more are refused. @defaultValue Node's (no limit) */
   maxConnections?: number;
+  /** `refusals`: only requests answered 400 or above are logged (one line each); `all`: every request, received and answered. */
+  accessLog: 'all' | 'refusals';
   /** Where uploaded evidence bytes go (one object store bucket per tenant). */
   evidence: EvidenceStore;
   /** Largest evidence upload. */

@@ -51,6 +51,8 @@ export interface IngressOptions {
   maxWaiting?: number;
   /** Connections open at once; more are refused. @defaultValue no limit */
   maxConnections?: number;
+  /** Which requests are logged. @defaultValue 'refusals' */
+  accessLog?: 'all' | 'refusals';
 }
 
 /** A listening ingress. */
@@ -93,6 +95,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
         waiters: views.waiters,
         maxWaiting: o.maxWaiting ?? 100_000,
         ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
+        accessLog: o.accessLog ?? 'refusals',
         evidence: new EvidenceStore(o.log.streams, { replicas: o.telemetryStream?.replicas ?? 1, keys: o.keys ?? null }),
         evidenceMaxBytes: o.evidenceMaxBytes ?? 64 * 1024 * 1024,
         tokens,
@@ -148,6 +151,7 @@ export async function startIngressRole(rt: Runtime): Promise<Ingress> {
     issuerThreads: o.issuerThreads,
     maxWaiting: o.maxWaiting,
     maxConnections: o.maxConnections,
+    accessLog: o.accessLog,
     freshnessIntervalMs: o.freshnessMs,
     backpressure: new LagMonitor(rt.streams, bounds, { refreshMs }),
     tokens: await ConsistencyTokens.open(rt.streams, { replicas: rt.config.replicas }),
