@@ -72,7 +72,15 @@ export interface Config {
   metricsHttp?: { host: string; port: number };
   ingressHost: string;
   ingressPort: number;
-  ingress: { certValidityDays: number; enrollPerMinute: number; issuerThreads: number; maxWaiting: number; maxConnections: number; freshnessMs: number; accessLog: 'all' | 'refusals' };
+  ingress: {
+    certValidityDays: number;
+    enrollPerMinute: number;
+    issuerThreads: number;
+    maxWaiting: number;
+    maxConnections: number;
+    freshnessMs: number;
+    accessLog: 'all' | 'refusals';
+  };
   /** The ingress as agents reach it; shown in the dashboard's enroll commands. */
   publicIngressUrl?: string;
   backpressure: BackpressureConfig;
