@@ -106,7 +106,9 @@ test('a change to the accounts is one account-change item; a new sudo member rai
   assert.equal([change.change, change.uid, change.privileged, change.details.baseline], ['added', 0, true, undefined]);
   const finding = await until('the finding about mallory', async () => {
     const r = await s.api('GET', `/findings?agentId=${agentId}&product=identity`);
-    return r.body.items.filter((f: any) => f.subject === 'local:mallory:extra-uid-0');
+    const about = r.body.items.filter((f: any) => f.subject === 'local:mallory:extra-uid-0');
+    // An empty list is "not yet", not an answer.
+    return about.length ? about : null;
   });
   assert.is(finding.length, 1);
 });
@@ -252,6 +254,13 @@ test("the chain: a program the test ran from /tmp, reported by the agent, raises
   });
   const ref = (alert.details?.refs ?? alert.refs ?? []).find((x: any) => x.stream === 'TELEMETRY');
   assert.ok(ref, JSON.stringify(alert));
+  // Named by its batch and index, never by its install-wide TELEMETRY sequence.
+  assert.equal(Object.keys(ref).sort(), ['item', 'stream']);
+  const one = await s.api('GET', `/alerts/${alert.id}`);
+  assert.ok(
+    one.body.refs.every((x: any) => !('seq' in x)),
+    JSON.stringify(one.body.refs),
+  );
   const proof = await s.api('GET', `/telemetry/items/${encodeURIComponent(ref.item)}/proof`);
   assert.is(proof.status, 200, JSON.stringify(proof.body));
   assert.match(proof.body.item.exe, /^\/tmp\//);

@@ -52,7 +52,20 @@ async function countBy(c: TenantContext, collection: string, field: string, valu
 }
 
 const incidentNames = withActorNames({ fields: ['openedBy'], lists: { timeline: ['by'], comments: ['by'] } });
-const alertNames = decorations(withHostnames, withActorNames({ fields: ['acknowledgedBy', 'resolvedBy'] }));
+/**
+ * An alert's matching messages without their sequences: TELEMETRY and EVENTS sequences are positions
+ * in install-wide streams, and the gaps between a tenant's own would show how much every other
+ * tenant sends (docs/threat-model.md, "Tenant first"). A telemetry item keeps its name (`item`), by
+ * which its proof is asked for.
+ */
+async function withoutPositions(items: Doc[]): Promise<Doc[]> {
+  return items.map((d) => {
+    const refs = (d as { refs?: Array<{ stream: string; item?: string }> }).refs;
+    return refs ? { ...d, refs: refs.map((r) => ({ stream: r.stream, ...(r.item ? { item: r.item } : {}) })) } : d;
+  });
+}
+
+const alertNames = decorations(withHostnames, withActorNames({ fields: ['acknowledgedBy', 'resolvedBy'] }), withoutPositions);
 const commandNames = decorations(withHostnames, withActorNames({ fields: ['dispatchedBy', 'cancelledBy'] }));
 const agentNames = withActorNames({ fields: ['revokedBy'] });
 const alertView = viewOf(alertNames);
