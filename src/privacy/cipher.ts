@@ -20,16 +20,20 @@ export interface FieldKeys {
 // Nonces are drawn from a pooled CSPRNG buffer: one randomBytes call per 341 seals, not per seal.
 const IV_POOL_BYTES = 4092;
 let ivPool = randomBytes(IV_POOL_BYTES);
+// 12 bytes are 16 base64 characters with no padding, so a nonce's text is a slice of the pool's.
+let ivPoolText = ivPool.toString('base64url');
 let ivOffset = 0;
-function nonce(): Buffer {
+function nonce(): { iv: Buffer; text: string } {
   if (ivOffset + 12 > IV_POOL_BYTES) {
     ivPool = randomBytes(IV_POOL_BYTES);
+    ivPoolText = ivPool.toString('base64url');
     ivOffset = 0;
   }
   // A view: a pool is replaced when used up, never written again, so no nonce is ever reused.
   const iv = ivPool.subarray(ivOffset, ivOffset + 12);
+  const at = (ivOffset / 3) * 4;
   ivOffset += 12;
-  return iv;
+  return { iv, text: ivPoolText.slice(at, at + 16) };
 }
 import { PERSONAL_FIELDS, retentionKindOf } from './registry.ts';
 
@@ -190,14 +194,14 @@ export class FieldCipher {
   }
 
   #encrypt(e: EventEnvelope, plan: Plan, context: SealContext): EventEnvelope {
-    const iv = nonce();
+    const { iv, text: ivText } = nonce();
     const c = createCipheriv('aes-256-gcm', context.key, iv);
     c.setAAD(aadBytes(`${context.aadHead}${e.id}\0${e.type}${context.aadTail}`));
     // GCM's final() adds no bytes: the ciphertext is update()'s output, then the tag.
     const body = c.update(JSON.stringify(plan.values), 'utf8');
     c.final();
     const ct = Buffer.concat([body, c.getAuthTag()], body.length + 16);
-    const sealed: SealedFields = { v: 1, keys: [...context.keyIds], fields: plan.paths, iv: iv.toString('base64url'), ct: ct.toString('base64url') };
+    const sealed: SealedFields = { v: 1, keys: [...context.keyIds], fields: plan.paths, iv: ivText, ct: ct.toString('base64url') };
     return sealedEnvelope(e, placeholders(e.data, plan), sealed);
   }
 

@@ -100,6 +100,33 @@ test('events about the same subjects share their keys, each with its own nonce; 
   assert.is.not(bob.stored.sealed?.keys[1], first.stored.sealed?.keys[1]);
 });
 
+test('every nonce is fresh and written as its bytes, across refills of the nonce pool: 800 sealed events all reveal', async ({ a }) => {
+  const tenant = freshTenant('cache-iv');
+  const agentId = newId();
+  const at = new Date().toISOString();
+  const events: EventEnvelope[] = Array.from({ length: 800 }, (_, i) => ({
+    id: newId(),
+    type: 'alert.raised',
+    tenant,
+    aggregate: { type: 'alert', id: newId() },
+    version: 1,
+    at,
+    actor: AGENT_ACTOR(agentId),
+    causationId: null,
+    correlationId: null,
+    schema: 1,
+    data: { agentId, title: `title ${i}`, details: { account: `user${i % 3}`, n: i } },
+  }));
+  const sealed = await a.privacy.cipher.seal(events);
+  assert.is(new Set(sealed.map((e) => e.sealed?.iv)).size, 800);
+  for (const e of sealed) assert.is(Buffer.from(e.sealed!.iv, 'base64url').length, 12);
+  const revealed = await a.privacy.cipher.reveal(sealed);
+  assert.equal(
+    revealed.map((e) => e.data),
+    events.map((e) => e.data),
+  );
+});
+
 test('a key destroyed by another process is never sealed with again here: the next event gets a new key and reads back', async ({ a, b }) => {
   const tenant = freshTenant('cache-x');
   const agentId = newId();
