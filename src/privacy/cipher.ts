@@ -157,7 +157,7 @@ export class FieldCipher {
         break;
       }
     }
-    if (subjects.length > 1 && new Set(subjects).size !== subjects.length) subjects = [...new Set(subjects)];
+    if (repeats(subjects)) subjects = [...new Set(subjects)];
     if (subjects.length === 0) subjects = [TENANT_SUBJECT];
     const kind = retentionKindOf(e);
     const period = periodOf(e.at);
@@ -321,6 +321,12 @@ function sealedEnvelope(e: EventEnvelope, data: unknown, sealed: SealedFields): 
     sealed,
   } satisfies Required<Omit<EventEnvelope, 'erased'>>;
   return e.erased === undefined ? out : { ...out, erased: e.erased };
+}
+
+/** True when a (short) list names something twice; a Set per event costs more than the few comparisons. */
+function repeats(xs: readonly string[]): boolean {
+  for (let i = 1; i < xs.length; i++) for (let j = 0; j < i; j++) if (xs[i] === xs[j]) return true;
+  return false;
 }
 
 /** The value at a path split into its parts; undefined where the path does not lead. */
