@@ -13,21 +13,27 @@ export interface FieldKeys {
   onDestroyed: (tenant: string, keyId: string | null) => void;
   /** The key for a subject by name when at hand without a round trip (the write path's fast way). */
   cachedKeyFor?(tenant: string, subject: string, kind: RetentionKind, period: string): { keyId: string; key: Buffer } | undefined;
+  /** Moves on whenever a key `cachedKeyFor` handed out may no longer be the one to seal with (destroyed, index changed). */
+  readonly generation?: number;
 }
 
 // Nonces are drawn from a pooled CSPRNG buffer: one randomBytes call per 341 seals, not per seal.
 const IV_POOL_BYTES = 4092;
 let ivPool = randomBytes(IV_POOL_BYTES);
+// 12 bytes are 16 base64 characters with no padding, so a nonce's text is a slice of the pool's.
+let ivPoolText = ivPool.toString('base64url');
 let ivOffset = 0;
-function nonce(): Buffer {
+function nonce(): { iv: Buffer; text: string } {
   if (ivOffset + 12 > IV_POOL_BYTES) {
     ivPool = randomBytes(IV_POOL_BYTES);
+    ivPoolText = ivPool.toString('base64url');
     ivOffset = 0;
   }
   // A view: a pool is replaced when used up, never written again, so no nonce is ever reused.
   const iv = ivPool.subarray(ivOffset, ivOffset + 12);
+  const at = (ivOffset / 3) * 4;
   ivOffset += 12;
-  return iv;
+  return { iv, text: ivPoolText.slice(at, at + 16) };
 }
 import { PERSONAL_FIELDS, retentionKindOf } from './registry.ts';
 
@@ -54,12 +60,24 @@ export class FieldCipher {
   readonly keys: FieldKeys;
   readonly #fields: ReadonlyMap<string, PersonalSpec>;
   readonly #derived = new Map<string, Buffer>();
+  /** Per event type, its personal paths split once (a split per field and event shows in a busy write path). */
+  readonly #parts = new Map<string, ReadonlyArray<readonly string[]>>();
+  /**
+   * The write path's cache: tenant, kind, month and subjects → key ids, derived key and associated
+   * data around the event's own part. Dropped whole when the key store's generation moves or a key
+   * is destroyed, so nothing is sealed under a key the store no longer hands out.
+   */
+  readonly #contexts = new Map<string, SealContext>();
+  #generation = 0;
 
   constructor(keys: FieldKeys, fields: ReadonlyMap<string, PersonalSpec> = PERSONAL_FIELDS) {
     this.keys = keys;
     this.#fields = fields;
     // A key derived from a destroyed one must go with it.
-    keys.onDestroyed = () => this.#derived.clear();
+    keys.onDestroyed = () => {
+      this.#derived.clear();
+      this.#contexts.clear();
+    };
   }
 
   /** True when events of this type carry personal fields. */
@@ -72,7 +90,7 @@ export class FieldCipher {
     const out: EventEnvelope[] = [];
     for (const e of events) {
       const plan = this.#plan(e);
-      out.push(plan ? this.#encrypt(e, plan, this.#keysAtHand(e.tenant, plan) ?? (await this.#keysFor(e.tenant, plan))) : e);
+      out.push(plan ? this.#encrypt(e, plan, this.#contextAtHand(e.tenant, plan) ?? (await this.#contextFor(e.tenant, plan))) : e);
     }
     return out;
   }
@@ -86,72 +104,105 @@ export class FieldCipher {
         out.push(e);
         continue;
       }
-      const keys = this.#keysAtHand(e.tenant, plan);
-      if (!keys) return null;
-      out.push(this.#encrypt(e, plan, keys));
+      const context = this.#contextAtHand(e.tenant, plan);
+      if (!context) return null;
+      out.push(this.#encrypt(e, plan, context));
     }
     return out;
   }
 
-  #keysAtHand(tenant: string, plan: { subjects: string[]; kind: RetentionKind; period: string }): Array<{ keyId: string; key: Buffer }> | null {
-    const out: Array<{ keyId: string; key: Buffer }> = [];
+  /** The sealing context of a plan from what this process holds, without a promise; null when a key must be fetched. */
+  #contextAtHand(tenant: string, plan: Plan): SealContext | null {
+    const generation = this.keys.generation ?? 0;
+    if (generation !== this.#generation) {
+      this.#contexts.clear();
+      this.#generation = generation;
+    }
+    const found = plan.id === null ? undefined : this.#contexts.get(plan.id);
+    if (found) return found;
+    const keys: Array<{ keyId: string; key: Buffer }> = [];
     for (const s of plan.subjects) {
       const k = this.keys.cachedKeyFor?.(tenant, s, plan.kind, plan.period);
       if (!k) return null;
-      out.push(k);
+      keys.push(k);
     }
-    return out;
+    return this.#remember(tenant, plan, keys, generation);
   }
 
   /** What of an event is sealed and under which subjects, kind and month; null when nothing is. */
-  #plan(e: EventEnvelope): { values: Record<string, unknown>; paths: string[]; subjects: string[]; kind: RetentionKind; period: string } | null {
+  #plan(e: EventEnvelope): Plan | null {
     const spec = this.#fields.get(e.type);
     if (!spec || e.sealed) return null;
+    let parts = this.#parts.get(e.type);
+    if (!parts) {
+      parts = spec.fields.map((p) => p.split('.'));
+      this.#parts.set(e.type, parts);
+    }
     const values: Record<string, unknown> = {};
     const paths: string[] = [];
-    for (const path of spec.fields) {
-      const v = getPath(e.data, path);
+    for (let i = 0; i < parts.length; i++) {
+      const v = valueAt(e.data, parts[i]!);
       if (v === undefined) continue;
+      const path = spec.fields[i]!;
       values[path] = v;
       paths.push(path);
     }
     if (paths.length === 0) return null;
     const named = spec.subjects(e);
     // A placeholder is not a name: what an erased value stood for is no subject any more.
-    const subjects =
-      named.length === 1 && !named[0]!.includes('[')
-        ? named
-        : [...new Set(named.map((s) => (s.includes(ERASED_TEXT) || s.includes(SEALED_TEXT) ? TENANT_SUBJECT : s)))];
-    if (subjects.length === 0) subjects.push(TENANT_SUBJECT);
-    return { values, paths, subjects, kind: retentionKindOf(e), period: periodOf(e.at) };
+    let subjects = named;
+    for (const s of named) {
+      if (s.includes('[')) {
+        subjects = [...new Set(named.map((n) => (n.includes(ERASED_TEXT) || n.includes(SEALED_TEXT) ? TENANT_SUBJECT : n)))];
+        break;
+      }
+    }
+    if (repeats(subjects)) subjects = [...new Set(subjects)];
+    if (subjects.length === 0) subjects = [TENANT_SUBJECT];
+    const kind = retentionKindOf(e);
+    const period = periodOf(e.at);
+    // Tenant, kind and month hold no NUL (ids and a date); a subject that does is not cached, so no two plans share an id.
+    let id: string | null = `${e.tenant}\0${kind}\0${period}`;
+    for (const s of subjects) id = id === null || s.includes('\0') ? null : `${id}\0${s}`;
+    return { values, paths, subjects, kind, period, id };
   }
 
-  async #keysFor(tenant: string, plan: { subjects: string[]; kind: RetentionKind; period: string }): Promise<Array<{ keyId: string; key: Buffer }>> {
-    const out: Array<{ keyId: string; key: Buffer }> = [];
-    for (const subject of plan.subjects) out.push(await this.keys.keyFor(tenant, await this.keys.subjectId(tenant, subject), plan.kind, plan.period));
-    return out;
+  async #contextFor(tenant: string, plan: Plan): Promise<SealContext> {
+    // Read before the round trips: a destruction while they run leaves this context out of the cache.
+    const generation = this.keys.generation ?? 0;
+    const keys: Array<{ keyId: string; key: Buffer }> = [];
+    for (const subject of plan.subjects) keys.push(await this.keys.keyFor(tenant, await this.keys.subjectId(tenant, subject), plan.kind, plan.period));
+    return this.#remember(tenant, plan, keys, generation);
   }
 
-  #encrypt(e: EventEnvelope, plan: { values: Record<string, unknown>; paths: string[] }, keys: Array<{ keyId: string; key: Buffer }>): EventEnvelope {
-    const keyIds = keys.length === 1 ? [keys[0]!.keyId] : keys.map((k) => k.keyId);
-    const key =
-      keys.length === 1
-        ? this.#derive(keyIds, [keys[0]!.key])
-        : this.#derive(
-            keyIds,
-            keys.map((k) => k.key),
-          );
-    const iv = nonce();
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    c.setAAD(aadOf(e, keyIds));
+  #remember(tenant: string, plan: Plan, keys: Array<{ keyId: string; key: Buffer }>, generation: number): SealContext {
+    const keyIds = keys.map((k) => k.keyId);
+    const context: SealContext = {
+      keyIds,
+      key: this.#derive(
+        keyIds,
+        keys.map((k) => k.key),
+      ),
+      aadHead: `${AAD_LABEL}\0${tenant}\0`,
+      aadTail: `\0${keyIds.join(',')}`,
+    };
+    if (plan.id !== null && generation === (this.keys.generation ?? 0) && generation === this.#generation) {
+      if (this.#contexts.size >= CONTEXTS_MAX) this.#contexts.clear();
+      this.#contexts.set(plan.id, context);
+    }
+    return context;
+  }
+
+  #encrypt(e: EventEnvelope, plan: Plan, context: SealContext): EventEnvelope {
+    const { iv, text: ivText } = nonce();
+    const c = createCipheriv('aes-256-gcm', context.key, iv);
+    c.setAAD(aadBytes(`${context.aadHead}${e.id}\0${e.type}${context.aadTail}`));
     // GCM's final() adds no bytes: the ciphertext is update()'s output, then the tag.
     const body = c.update(JSON.stringify(plan.values), 'utf8');
     c.final();
-    const ct = Buffer.concat([body, c.getAuthTag()]);
-    let data = e.data;
-    for (const path of plan.paths) data = setPath(data, path, typeof plan.values[path] === 'string' ? SEALED_TEXT : null);
-    const sealed: SealedFields = { v: 1, keys: keyIds, fields: plan.paths, iv: iv.toString('base64url'), ct: ct.toString('base64url') };
-    return { ...e, data, sealed };
+    const ct = Buffer.concat([body, c.getAuthTag()], body.length + 16);
+    const sealed: SealedFields = { v: 1, keys: [...context.keyIds], fields: plan.paths, iv: ivText, ct: ct.toString('base64url') };
+    return sealedEnvelope(e, placeholders(e.data, plan), sealed);
   }
 
   /**
@@ -215,9 +266,88 @@ export class FieldCipher {
   }
 }
 
+/** What of an event is sealed, under which subjects, kind and month, and the id of its sealing context (null: not cached). */
+interface Plan {
+  values: Record<string, unknown>;
+  paths: string[];
+  subjects: string[];
+  kind: RetentionKind;
+  period: string;
+  id: string | null;
+}
+
+/** Everything sealing needs that is the same for every event of one tenant, kind, month and set of subjects. */
+interface SealContext {
+  keyIds: readonly string[];
+  key: Buffer;
+  /** The associated data before the event id, and after the event type (`aadOf`). */
+  aadHead: string;
+  aadTail: string;
+}
+
+const AAD_LABEL = 'stockade fields v1';
+const CONTEXTS_MAX = 100_000;
+
 /** Binds a ciphertext to its event, so it cannot be moved to another one. */
 function aadOf(e: Pick<EventEnvelope, 'tenant' | 'id' | 'type'>, keyIds: readonly string[]): Buffer {
-  return Buffer.from(`stockade fields v1\0${e.tenant}\0${e.id}\0${e.type}\0${keyIds.join(',')}`);
+  return Buffer.from(`${AAD_LABEL}\0${e.tenant}\0${e.id}\0${e.type}\0${keyIds.join(',')}`);
+}
+
+// setAAD absorbs the bytes at once (GHASH), so one scratch buffer serves every seal.
+const aadScratch = Buffer.allocUnsafe(1024);
+function aadBytes(text: string): Buffer {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a text that might not fit gets its own buffer.
+  return text.length * 3 <= aadScratch.length ? aadScratch.subarray(0, aadScratch.write(text, 'utf8')) : Buffer.from(text);
+}
+
+/**
+ * The stored form of an envelope, written out field by field in the envelope's order: a spread that
+ * then adds `sealed` takes V8's slow path, about a tenth of a seal. A new required field of
+ * EventEnvelope fails to compile here; a new optional one must be added by hand.
+ */
+function sealedEnvelope(e: EventEnvelope, data: unknown, sealed: SealedFields): EventEnvelope {
+  const out = {
+    id: e.id,
+    type: e.type,
+    tenant: e.tenant,
+    aggregate: e.aggregate,
+    version: e.version,
+    at: e.at,
+    actor: e.actor,
+    causationId: e.causationId,
+    correlationId: e.correlationId,
+    schema: e.schema,
+    data,
+    sealed,
+  } satisfies Required<Omit<EventEnvelope, 'erased'>>;
+  return e.erased === undefined ? out : { ...out, erased: e.erased };
+}
+
+/** True when a (short) list names something twice; a Set per event costs more than the few comparisons. */
+function repeats(xs: readonly string[]): boolean {
+  for (let i = 1; i < xs.length; i++) for (let j = 0; j < i; j++) if (xs[i] === xs[j]) return true;
+  return false;
+}
+
+/** The value at a path split into its parts; undefined where the path does not lead. */
+function valueAt(data: unknown, parts: readonly string[]): unknown {
+  let v: unknown = data;
+  for (const part of parts) {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+/** `data` with the sealed paths replaced by their placeholders; top-level paths share one copy of the object. */
+function placeholders(data: unknown, plan: Pick<Plan, 'values' | 'paths'>): unknown {
+  let out = { ...(data as Record<string, unknown>) } as unknown;
+  for (const path of plan.paths) {
+    const placeholder = typeof plan.values[path] === 'string' ? SEALED_TEXT : null;
+    if (path.includes('.')) out = setPath(out, path, placeholder);
+    else (out as Record<string, unknown>)[path] = placeholder;
+  }
+  return out;
 }
 
 /** The erased form of sealed paths: strings read `[erased]`, anything else null. */

@@ -114,6 +114,7 @@ export class KeyStore {
   readonly #subjectIds = new Map<string, string>();
   /** The write path's cache: tenant, subject name, kind and month → the key to seal with. Dropped whole on any destruction. */
   readonly #hot = new Map<string, { keyId: string; key: Buffer }>();
+  #generation = 0;
   readonly #keys = new Map<string, Buffer>();
   readonly #index = new Map<string, string>();
   readonly #gone = new Set<string>();
@@ -150,7 +151,7 @@ export class KeyStore {
           this.#tenantKeys.delete(e.key);
           this.#namers.delete(e.key);
           this.#subjectIds.clear();
-          this.#hot.clear();
+          this.#dropHot();
           if (e.operation !== 'PUT' || e.string().includes('"destroyed"')) this.onDestroyed(e.key, null);
         }
       })().catch(() => {});
@@ -161,7 +162,7 @@ export class KeyStore {
           if (kind === 'k' && tenant && rest[0]) this.#forget(tenant, rest[0]);
           else if (kind === 's') {
             this.#index.delete(e.key);
-            this.#hot.clear();
+            this.#dropHot();
           }
         }
       })().catch(() => {});
@@ -173,6 +174,7 @@ export class KeyStore {
   /** Stops the watches; cached keys are dropped. */
   close(): void {
     for (const w of this.#watches) w.stop();
+    this.#dropHot();
     this.#keys.clear();
     this.#tenantKeys.clear();
     this.#namers.clear();
@@ -422,7 +424,7 @@ export class KeyStore {
     this.#tenantKeys.set(tenant, 'destroyed');
     this.#namers.delete(tenant);
     this.#subjectIds.clear();
-    this.#hot.clear();
+    this.#dropHot();
     this.onDestroyed(tenant, null);
     return ids;
   }
@@ -520,10 +522,20 @@ export class KeyStore {
     this.#keys.set(`${tenant}/${keyId}`, key);
   }
 
+  /** Moves on whenever a key `cachedKeyFor` handed out may no longer be the one to seal with: what callers cached from it goes too. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  #dropHot(): void {
+    this.#hot.clear();
+    this.#generation++;
+  }
+
   #forget(tenant: string, keyId: string): void {
     const id = `${tenant}/${keyId}`;
     this.#keys.delete(id);
-    this.#hot.clear();
+    this.#dropHot();
     if (this.#gone.size >= CACHE_MAX) this.#gone.clear();
     this.#gone.add(id);
     this.onDestroyed(tenant, keyId);
