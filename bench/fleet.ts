@@ -138,6 +138,8 @@ export async function benchFleet(): Promise<void> {
     let best: { agents: number; row: Row } | null = null;
     const rows: Row[] = [];
     const steps = STEPS.filter((s) => s <= MAX_AGENTS_BY_FDS);
+    // What the roles say from here on is printed at the end.
+    const linesFrom = new Map(all.map((p) => [p, p.proc.lines.length]));
     if (steps.length < STEPS.length)
       console.log(
         `  this machine allows ${FDS} open files per process (hard limit): the ingress holds two per agent, so the steps stop at ${MAX_AGENTS_BY_FDS} agents (${STEPS.filter((s) => s > MAX_AGENTS_BY_FDS).join(', ')} skipped)`,
@@ -161,12 +163,17 @@ export async function benchFleet(): Promise<void> {
       const start = Date.now();
       const probes: Promise<void>[] = [];
       const sealLagMs: number[] = [];
+      const slowest: Array<{ tenant: string; seq: number; atS: number; ms: number }> = [];
       const projectionLagMs: number[] = [];
       const windows: WorkerStats[] = [];
       let replica = 0;
       const watching = seal;
       onSample = (x) => {
-        watching.watch(x.tenant, tokens.read(x.tenant, x.token) ?? 0, x.ackAt, sealLagMs);
+        const seq = tokens.read(x.tenant, x.token) ?? 0;
+        watching.watch(x.tenant, seq, x.ackAt, (ms) => {
+          sealLagMs.push(ms);
+          slowest.push({ tenant: x.tenant, seq, atS: (x.ackAt - start) / 1000, ms });
+        });
         if (replica++ % 5 !== 0) return;
         probes.push(
           fetch(`${api.info.api}/api/v1/tenants/${x.tenant}/overview?waitFor=${x.token}&waitMs=10000`, {
@@ -190,7 +197,15 @@ export async function benchFleet(): Promise<void> {
       const machine = machineBusySeconds() - machine0;
       const scraped1 = await scrapeAll(metrics);
       await Promise.all(probes);
-      await seal.settle(5_000);
+      const unsealed = await seal.settle(5_000);
+      if (process.env.STOCKADE_BENCH_FLEET_TRACE)
+        console.log(
+          `  slowest sealed: ${slowest
+            .sort((a, b) => b.ms - a.ms)
+            .slice(0, 12)
+            .map((x) => `${x.tenant.slice(-2)}#${x.seq}@${x.atS.toFixed(1)}s ${Math.round(x.ms)}ms`)
+            .join(', ')}`,
+        );
       const last = windows.slice(-GENERATORS);
       const row: Row = {
         agents: step,
@@ -208,6 +223,7 @@ export async function benchFleet(): Promise<void> {
           return a;
         }, {}),
         sealLagMs,
+        unsealed,
         projectionLagMs,
         cpu: Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? v)])),
         machineCpu: machine,
@@ -243,12 +259,12 @@ export async function benchFleet(): Promise<void> {
       console.log(`  no step met report p99 < ${GOAL.reportP99Ms} ms and lag p99 < ${GOAL.lagP99Ms} ms`);
     }
     console.log(`  machine: ${cpus().length} cores, ${cpus()[0]?.model ?? ''}`);
-    // What the roles complained about during the run (warnings and errors, by message).
+    // What the roles said during the steps (info and above, by message; not the API's request lines).
     for (const p of all) {
       const said = new Map<string, number>();
-      for (const line of p.proc.lines) {
+      for (const line of p.proc.lines.slice(linesFrom.get(p) ?? 0)) {
         const m = /"level":(\d+).*?"msg":"([^"]*)"/.exec(line);
-        if (m && Number(m[1]) >= 40) said.set(m[2]!, (said.get(m[2]!) ?? 0) + 1);
+        if (m && Number(m[1]) >= 30 && m[2] !== 'incoming request' && m[2] !== 'request completed') said.set(m[2]!, (said.get(m[2]!) ?? 0) + 1);
       }
       if (said.size)
         console.log(
@@ -284,6 +300,8 @@ interface Row {
   handshakes: { full: number; resumed: number };
   failures: Record<string, number>;
   sealLagMs: number[];
+  /** Samples not seen sealed by the end of the step (counted at their age then). */
+  unsealed: number;
   projectionLagMs: number[];
   cpu: Record<string, number>;
   machineCpu: number;
@@ -340,6 +358,9 @@ function printRow(r: Row): void {
       return `${name} ${(total / Math.max(1, r.requests)).toFixed(3)}${kinds ? ` (${kinds})` : ''}`;
     })
     .join('; ');
+  console.log(
+    `${pad}lags ms (p50/p90/p99/max): sealed ${[50, 90, 99, 100].map((q) => ms(r.sealLagMs, q)).join('/')} of ${r.sealLagMs.length} samples (${r.unsealed} not seen sealed by the end, counted at their age); read models ${[50, 90, 99, 100].map((q) => ms(r.projectionLagMs, q)).join('/')} of ${r.projectionLagMs.length}`,
+  );
   console.log(`${pad}requests ${r.requests} (${r.reports} reports, ${r.polls} long-polls answered); JetStream calls per request: ${calls}`);
   const rss = Object.entries(r.rss)
     .map(([k, v]) => `${k} ${Math.round(v / 1024 / 1024)}`)

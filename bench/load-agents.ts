@@ -104,16 +104,16 @@ export class SealWatch {
 
   /**
    * Records the time from `ackAt` until `seq` of `tenant` was sealed (the storing of the first block
-   * that covers it) into `into`, whether that happened already or is still to come.
+   * that covers it) to `done`, whether that happened already or is still to come.
    */
-  watch(tenant: string, seq: number, ackAt: number, into: number[]): void {
+  watch(tenant: string, seq: number, ackAt: number, done: (ms: number) => void): void {
     const sealed = this.#blocks.get(tenant)?.find((b) => b.lastSeq >= seq);
-    if (sealed) into.push(Math.max(0, sealed.at - ackAt));
-    else this.#pending.push({ tenant, seq, ackAt, done: (ms) => into.push(ms) });
+    if (sealed) done(Math.max(0, sealed.at - ackAt));
+    else this.#pending.push({ tenant, seq, ackAt, done });
   }
 
-  /** Waits up to `graceMs` for outstanding samples, then counts each still unsealed at its age. */
-  async settle(graceMs: number): Promise<void> {
+  /** Waits up to `graceMs` for outstanding samples, then counts each still unsealed at its age; returns how many those were. */
+  async settle(graceMs: number): Promise<number> {
     if (this.#pending.length) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -124,7 +124,9 @@ export class SealWatch {
       this.#drained = null;
     }
     const now = Date.now();
-    for (const p of this.#pending.splice(0)) p.done(now - p.ackAt);
+    const late = this.#pending.splice(0);
+    for (const p of late) p.done(now - p.ackAt);
+    return late.length;
   }
 
   async close(): Promise<void> {
@@ -185,7 +187,7 @@ export async function runStep(o: {
 
   const sample = (tenant: string, token: string, ackAt: number): void => {
     const position = o.tokens.read(tenant, token) ?? 0;
-    o.seal.watch(tenant, position, ackAt, s.sealLagMs);
+    o.seal.watch(tenant, position, ackAt, (ms) => s.sealLagMs.push(ms));
     const api = o.apiUrls[replica++ % o.apiUrls.length]!;
     probes.push(
       fetch(`${api}/api/v1/tenants/${tenant}/overview?waitFor=${token}&waitMs=10000`, { headers: { authorization: `Bearer ${o.adminKey}` } }).then(
