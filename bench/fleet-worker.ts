@@ -170,7 +170,13 @@ function simulate(id: (typeof identities)[number]): void {
     }
   };
   const reportLoop = async (): Promise<void> => {
-    let next = Date.now() + init.rampMs + Math.random() * init.intervalMs;
+    // A starting agent asks for its configuration first: its reports' connection is open (and its
+    // certificate known to the ingress) before the first report, as in a fleet that runs.
+    await sleep(Math.random() * init.rampMs);
+    if (stopped) return;
+    const config = await report.request('GET', '/agent/v1/config').catch((err: Error) => ({ status: 0, body: err.message }));
+    if (config.status !== 200) failed(`config ${config.status || config.body}`);
+    let next = Date.now() + Math.random() * init.intervalMs;
     while (!stopped) {
       await sleep(next - Date.now());
       if (stopped) return;
