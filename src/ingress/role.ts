@@ -19,6 +19,9 @@ import { AgentCertificates } from './certificates.ts';
 import { ensureTelemetryStream } from '../telemetry/ensure.ts';
 import type { TelemetryStreamOptions } from '../telemetry/stream.ts';
 
+/** Connections the kernel may queue for the ingress before it accepts them. */
+const LISTEN_BACKLOG = 4096;
+
 export interface IngressOptions {
   log: EventLog;
   logger: Logger;
@@ -108,7 +111,10 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
       },
       tls,
     );
-    await app.listen({ host: o.host, port: o.port });
+    // A fleet reconnecting at once (an ingress restart) fills node's default accept queue of 511 in
+    // moments, and the kernel then drops connections it cannot queue; the kernel caps this at
+    // net.core.somaxconn (4096 on Debian).
+    await app.listen({ host: o.host, port: o.port, backlog: LISTEN_BACKLOG });
   } catch (err) {
     await views.close();
     await issuer.close();
