@@ -2,7 +2,7 @@ import type { EventEnvelope } from '../domain/events.ts';
 import type { Delivery, Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelWriter } from '../store/batch.ts';
-import { positionKey, putJson, RawBatch } from '../store/batch.ts';
+import { positionKey, prefetchModels, putJson, RawBatch } from '../store/batch.ts';
 import type { ReadStore } from '../store/store.ts';
 
 /** Longest a read may ask to wait for the projection (read-your-writes). */
@@ -160,9 +160,9 @@ export async function applyToModels(
 ): Promise<void> {
   const batch = new RawBatch(store.db);
   try {
+    await prefetchModels(store.db, writers, items);
     for (const w of writers) {
       w.into(batch);
-      await w.prefetch(items);
       for (const { e, position } of items) {
         const pending = w.apply(e, position);
         if (pending) await pending;

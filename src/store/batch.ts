@@ -156,30 +156,24 @@ export class ModelWriter {
   }
 
   /**
-   * Reads, in one getMany per tenant, every document the events will ask for that is not known
-   * yet, so applying a live batch costs a read round per batch instead of one per event.
+   * The documents the events will ask for that this writer does not know yet: their keys in the
+   * whole database and where each read goes. `prefetchModels` reads them for every writer at once.
    */
-  async prefetch(events: Array<{ e: EventEnvelope; position: number }>): Promise<void> {
-    if (this.#fresh) return;
+  missing(events: ReadonlyArray<{ e: EventEnvelope; position: number }>): Array<{ key: string; found: (doc: Doc | null) => void }> {
+    if (this.#fresh) return [];
     const p = this.projection;
-    const byTenant = new Map<string, Map<string, { collection: string; id: string }>>();
+    const out: Array<{ key: string; found: (doc: Doc | null) => void }> = [];
+    const asked = new Set<string>();
     for (const { e, position } of events) {
       if (position <= this.position || !p.types.has(e.type)) continue;
       for (const r of p.reads(e)) {
-        if (!isValidId('token', r.id) || this.#overlay.has(ok(e.tenant, r.collection, r.id))) continue;
-        let m = byTenant.get(e.tenant);
-        if (!m) {
-          m = new Map();
-          byTenant.set(e.tenant, m);
-        }
-        m.set(`${r.collection}\u0000${r.id}`, r);
+        const k = ok(e.tenant, r.collection, r.id);
+        if (!isValidId('token', r.id) || this.#overlay.has(k) || asked.has(k)) continue;
+        asked.add(k);
+        out.push({ key: this.#prefix(e.tenant) + docKey(r.collection, r.id), found: (doc) => this.#overlay.set(k, doc) });
       }
     }
-    for (const [tenant, refs] of byTenant) {
-      const list = [...refs.values()];
-      const docs = await this.store.tenantSub(p.model, this.gen, tenant).getMany(list.map((r) => docKey(r.collection, r.id)));
-      for (const [i, r] of list.entries()) this.#overlay.set(ok(tenant, r.collection, r.id), (docs[i] as Doc | undefined) ?? null);
-    }
+    return out;
   }
 
   #applyKnown(e: EventEnvelope, position: number): void | Promise<void> {
@@ -287,6 +281,28 @@ export class ModelWriter {
       out.del(pre + docKey(w.collection, w.id));
     }
     if (!spec.writeOnce) this.#overlay.set(ok(tenant, w.collection, w.id), next);
+  }
+}
+
+/**
+ * Reads every document that `writers` will ask for while applying `events` and does not know yet,
+ * in one getMany over the whole database: applying a live batch costs one read round, however
+ * many models it touches (it had cost one per model and tenant, most of a small batch's time).
+ */
+export async function prefetchModels(
+  db: Level<string, unknown>,
+  writers: readonly ModelWriter[],
+  events: ReadonlyArray<{ e: EventEnvelope; position: number }>,
+): Promise<void> {
+  const wanted = writers.flatMap((w) => w.missing(events));
+  if (wanted.length === 0) return;
+  const values = (await db.getMany(
+    wanted.map((w) => w.key),
+    RAW,
+  )) as Array<string | undefined>;
+  for (let i = 0; i < wanted.length; i++) {
+    const v = values[i];
+    wanted[i]!.found(v === undefined ? null : (JSON.parse(v) as Doc));
   }
 }
 
