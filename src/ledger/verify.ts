@@ -91,8 +91,9 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
   if (o.tenants === 'all') {
     // One pass over each stream for every tenant: per-tenant consumers cost more than the reading.
     for (const cp of o.checkpoints ?? []) checkOf(cp.tenant);
-    // Blocks and checkpoints are judged apart until blocksDone(): their two reads overlap.
-    await settled([
+    // Blocks and checkpoints are judged apart until blocksDone(): their two reads overlap, and the
+    // records start arriving meanwhile, handed to the chains only once every block is in.
+    const blocks = settled([
       streams.scanEach(LEDGER_STREAM, { filter: `${LEDGER_SUBJECT_PREFIX}>` }, (m) => {
         const tenant = m.subject.slice(LEDGER_SUBJECT_PREFIX.length);
         if (isValidId('tenant', tenant)) checkOf(tenant).block(m);
@@ -101,21 +102,24 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
         const tenant = m.subject.slice(CHECKPOINT_SUBJECT_PREFIX.length);
         if (isValidId('tenant', tenant)) checkOf(tenant).checkpointMessage(m);
       }),
-    ]);
-    for (const c of checks.values()) c.blocksDone();
-    await streams.scanEach(EVENTS_STREAM, { filter: ALL_EVENTS }, (m) => {
-      const tenant = tenantOfSubject(m.subject);
-      if (tenant) checkOf(tenant).record(m);
+    ]).then(() => {
+      for (const c of checks.values()) c.blocksDone();
     });
+    await settled([
+      blocks,
+      streams.scanEach(EVENTS_STREAM, { filter: ALL_EVENTS, holdUntil: blocks }, (m) => {
+        const tenant = tenantOfSubject(m.subject);
+        if (tenant) checkOf(tenant).record(m);
+      }),
+    ]);
   } else {
     for (const tenant of new Set(o.tenants)) {
       const c = checkOf(tenant);
-      await settled([
+      const blocks = settled([
         streams.scanEach(LEDGER_STREAM, { filter: ledgerSubject(tenant) }, (m) => c.block(m)),
         streams.scanEach(LEDGER_STREAM, { filter: checkpointSubject(tenant) }, (m) => c.checkpointMessage(m)),
-      ]);
-      c.blocksDone();
-      await streams.scanEach(EVENTS_STREAM, { filter: tenantFilter(tenant) }, (m) => c.record(m));
+      ]).then(() => c.blocksDone());
+      await settled([blocks, streams.scanEach(EVENTS_STREAM, { filter: tenantFilter(tenant), holdUntil: blocks }, (m) => c.record(m))]);
     }
   }
   // In the order asked for; every tenant found, by name, for --all.

@@ -458,20 +458,35 @@ export class Streams {
    * callback never has the stream pile up in memory). Returns how many messages it handed out.
    */
   async scanEach(stream: string, o: ScanOptions, each: (m: StoredMessage) => void | Promise<void>): Promise<number> {
+    // Looked at later (or never, for an empty range): a hold that fails early is this scan's failure, not an unhandled one.
+    o.holdUntil?.catch(() => {});
     const range = await this.#scanRange(stream, o);
     if (!range) return 0;
     const idleMs = o.idleMs ?? 30_000;
-    const arriving = await eachArriving({
-      stream,
-      from: range.from,
-      to: range.to,
-      idleMs,
-      open: (deliver) => this.#ordered(stream, o.filter, range.from - 1, o.fromTime, deliver),
-      moreAfter: (after) => this.#moreUpTo(stream, o.filter, after),
-      each,
-    });
-    if (arriving.done) return arriving.n;
-    return arriving.n + (await this.#scanPaced(stream, o.filter, arriving.next, range.to, idleMs, each));
+    let n = 0;
+    let from = range.from;
+    let hold = o.holdUntil;
+    for (;;) {
+      // A time start stands until a message has been handed out; from then on the sequence says where.
+      const fromTime = from === range.from ? o.fromTime : undefined;
+      const start = from;
+      const r = await eachArriving({
+        stream,
+        from,
+        to: range.to,
+        idleMs,
+        open: (deliver) => this.#ordered(stream, o.filter, start - 1, fromTime, deliver),
+        moreAfter: (after) => this.#moreUpTo(stream, o.filter, after),
+        each: each as (m: Delivery) => undefined | Promise<void>,
+        ...(hold ? { hold, holdMax: HOLD_MAX_MESSAGES } : {}),
+      });
+      n += r.n;
+      if (r.how === 'done') return n;
+      // Paced from here when a callback waits, and when a consumer stopped without handing anything out.
+      if (r.how === 'paced' || r.next === from) return n + (await this.#scanPaced(stream, o.filter, r.next, range.to, idleMs, each, fromTime));
+      from = r.next;
+      hold = undefined;
+    }
   }
 
   /** The rest of a `scanEach` from `from`, one message at a time, each waited for. */
@@ -482,8 +497,9 @@ export class Streams {
     to: number,
     idleMs: number,
     each: (m: StoredMessage) => void | Promise<void>,
+    fromTime?: Date,
   ): Promise<number> {
-    const feed = await this.#ordered(stream, filter, from - 1);
+    const feed = await this.#ordered(stream, filter, from - 1, fromTime);
     const watchdog = new Watchdog(idleMs, () => feed.close());
     let n = 0;
     try {
@@ -874,7 +890,16 @@ export interface ScanOptions {
   toSeq?: number;
   /** A scan that receives nothing for this long fails. @defaultValue 30000 */
   idleMs?: number;
+  /**
+   * `scanEach` only: the read starts at once, but no message is handed to the callback before this
+   * settles (the caller is still busy with something the callback needs); up to 8,192 messages
+   * that arrive meanwhile are kept, the rest read after. A rejection ends a scan that has anything to read with its error.
+   */
+  holdUntil?: Promise<unknown>;
 }
+
+/** How many messages a held `scanEach` keeps at most (a few MB of event records). */
+const HOLD_MAX_MESSAGES = 8192;
 
 /** A live ordered read; iterate it, `stop()` ends the iteration. `position` is the last sequence handed out. */
 export class Follow implements AsyncIterable<StoredMessage> {

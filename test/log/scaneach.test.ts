@@ -99,6 +99,53 @@ test('a range with fromSeq and toSeq, and a callback that throws, which ends the
   assert.is(handed, 20);
 });
 
+test('a held scan hands nothing out before its hold settles, then every match once and in order, past the number it keeps', async ({ streams }) => {
+  const s = topic();
+  const seqs: number[] = [];
+  // More than a held scan keeps (8,192), so the scan reads on after what it kept.
+  for (let chunk = 0; chunk < 9; chunk++) {
+    const acks = await Promise.all(Array.from({ length: 1100 }, (_, i) => streams.publish(`${s}.a`, Buffer.from(String(i)), { msgId: newId() })));
+    seqs.push(...acks.map((a) => a.seq));
+  }
+  seqs.sort((a, b) => a - b);
+  let released = false;
+  // The hold ends when another full read of the same messages does: the held scan's consumer runs meanwhile.
+  const hold = streams
+    .scanEach(STREAM, { filter: `${s}.a` }, () => {})
+    .then(() => {
+      released = true;
+    });
+  const seen: number[] = [];
+  let early = 0;
+  const n = await streams.scanEach(STREAM, { filter: `${s}.a`, holdUntil: hold }, (m) => {
+    if (!released) early++;
+    seen.push(m.seq);
+  });
+  assert.is(early, 0);
+  assert.is(n, seqs.length);
+  assert.equal(seen, seqs);
+});
+
+test('a held scan whose hold fails ends with that failure, having handed nothing out', async ({ streams }) => {
+  const s = topic();
+  await fill(streams, s, 50);
+  let handed = 0;
+  let refuse!: (err: Error) => void;
+  const hold = new Promise<void>((_, reject) => {
+    refuse = reject;
+  });
+  const scan = streams.scanEach(STREAM, { filter: `${s}.a`, holdUntil: hold }, () => {
+    handed++;
+  });
+  refuse(new Error('blocks unreadable'));
+  const failure = await scan.then(
+    () => null,
+    (err: Error) => err,
+  );
+  assert.is(failure?.message, 'blocks unreadable');
+  assert.is(handed, 0);
+});
+
 test('headerOf reads what the header object reads: present, absent, repeated in the body, non-ASCII, on deliveries and point reads', async ({ streams }) => {
   const s = topic();
   const id = newId();
