@@ -13,9 +13,10 @@ export interface ArrivingRead {
   /** Whether the stream's leader holds a match newer than `after` (see `Streams.scan`). */
   moreAfter(after: number): Promise<boolean>;
   each(m: Delivery): ReturnType<EachFn>;
-  /** Messages that arrive before this settles are kept (at most `holdMax`) and handed out once it has. */
+  /** Messages that arrive before this settles are kept (at most `holdMax` of them and `holdMaxBytes` of bodies) and handed out once it has. */
   hold?: Promise<unknown>;
   holdMax?: number;
+  holdMaxBytes?: number;
 }
 
 type EachFn = (m: Delivery) => undefined | Promise<void>;
@@ -38,7 +39,7 @@ type Stop = { kind: 'end' } | { kind: 'paced'; m: Delivery; pending: Promise<voi
  * pending, idleness an error). A consumer fed by callbacks pulls on whatever is read, so it only
  * suits callbacks that keep up: the first time `each` returns a promise this part stops (`paced`),
  * for the caller to read the rest paced by `each`. With `hold`, the read starts at once and what
- * arrives is kept until `hold` settles; past `holdMax` messages the consumer is closed (`again`
+ * arrives is kept until `hold` settles; past `holdMax` messages (or `holdMaxBytes`) the consumer is closed (`again`
  * once the kept ones are handed out), so a hold never costs more memory than that.
  */
 export async function eachArriving(o: ArrivingRead): Promise<ArrivingResult> {
@@ -46,6 +47,7 @@ export async function eachArriving(o: ArrivingRead): Promise<ArrivingResult> {
   let next = o.from;
   let running = true;
   let held: Delivery[] | null = o.hold ? [] : null;
+  let heldBytes = 0;
   let full = false;
   let feedGone = false;
   let stop!: (s: Stop) => void;
@@ -88,7 +90,8 @@ export async function eachArriving(o: ArrivingRead): Promise<ArrivingResult> {
     if (held) {
       if (full) return;
       held.push(m);
-      if (held.length >= (o.holdMax ?? Number.POSITIVE_INFINITY)) {
+      heldBytes += m.data.byteLength;
+      if (held.length >= (o.holdMax ?? Number.POSITIVE_INFINITY) || heldBytes >= (o.holdMaxBytes ?? Number.POSITIVE_INFINITY)) {
         full = true;
         void feed?.close();
       }

@@ -478,7 +478,7 @@ export class Streams {
         open: (deliver) => this.#ordered(stream, o.filter, start - 1, fromTime, deliver),
         moreAfter: (after) => this.#moreUpTo(stream, o.filter, after),
         each: each as (m: Delivery) => undefined | Promise<void>,
-        ...(hold ? { hold, holdMax: HOLD_MAX_MESSAGES } : {}),
+        ...(hold ? { hold, holdMax: HOLD_MAX_MESSAGES, holdMaxBytes: HOLD_MAX_BYTES } : {}),
       });
       n += r.n;
       if (r.how === 'done') return n;
@@ -892,14 +892,18 @@ export interface ScanOptions {
   idleMs?: number;
   /**
    * `scanEach` only: the read starts at once, but no message is handed to the callback before this
-   * settles (the caller is still busy with something the callback needs); up to 8,192 messages
-   * that arrive meanwhile are kept, the rest read after. A rejection ends a scan that has anything to read with its error.
+   * settles (the caller is still busy with something the callback needs); up to 32,768 messages
+   * (32 MiB of bodies) that arrive meanwhile are kept, the rest read after. A rejection ends a scan that has anything to read with its error.
    */
   holdUntil?: Promise<unknown>;
 }
 
-/** How many messages a held `scanEach` keeps at most (a few MB of event records). */
-const HOLD_MAX_MESSAGES = 8192;
+/**
+ * What a held `scanEach` keeps at most: enough for the records a verify receives while it checks
+ * the blocks of as many (about 16 MB of typical event records), never more than 32 MiB of bodies.
+ */
+const HOLD_MAX_MESSAGES = 32_768;
+const HOLD_MAX_BYTES = 32 * 1024 * 1024;
 
 /** A live ordered read; iterate it, `stop()` ends the iteration. `position` is the last sequence handed out. */
 export class Follow implements AsyncIterable<StoredMessage> {
