@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { EVENTS_STREAM, tenantFilter, type StoredMessage, type Streams } from '../log/mod.ts';
+import { EVENTS_STREAM, headerOf, tenantFilter, type StoredMessage, type Streams } from '../log/mod.ts';
 import { ShredTally } from '../privacy/shredded.ts';
 import { openNote, verifyCosignedCheckpoint } from '../transparency/mod.ts';
 import { parseTenantCheckpoint, tenantNoteVerifier, tenantVkey, type NoteCheckpoint } from './checkpoint.ts';
@@ -337,9 +337,12 @@ export class ChainCheck {
     if (e) {
       // The next record in the tenant's order must be the next entry's: its hash decides. The
       // sequence an entry names is a locator, read only to explain a mismatch.
-      if (eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data) === e[2]) {
+      // The client makes a new view of the body at each read of `data`: one read per record.
+      const body = m.data;
+      const subject = m.subject;
+      if (eventHash(subject, headerOf(m, VERSION_HEADER), body) === e[2]) {
         // The entry's id is read against the record's bytes (no string made on the common path).
-        const id = startsWithEventId(m.data, e[1]) ? e[1] : recordFirstEventId(m.data);
+        const id = startsWithEventId(body, e[1]) ? e[1] : recordFirstEventId(body);
         if (e[1] !== id) {
           this.#recordBreak = {
             kind: 'block_malformed',
@@ -354,7 +357,7 @@ export class ChainCheck {
           return;
         }
         this.#ids.add(id);
-        this.#shred.record(m.subject, m.data);
+        this.#shred.record(subject, body);
         this.#i++;
         if (this.#c.onProgress && this.#i % 10_000 === 0) this.#c.onProgress({ tenant: this.tenant, entries: this.#i });
         return;
@@ -425,10 +428,10 @@ export class ChainCheck {
 async function classifyMissing(streams: Streams, tenant: string, e: BlockEntry, height: number): Promise<Where> {
   const [seq, id, hash] = e;
   for await (const m of streams.scan(EVENTS_STREAM, { filter: tenantFilter(tenant), fromSeq: seq + 1 })) {
-    let firstId = m.headers?.get('Nats-Msg-Id') ?? '';
+    let firstId = headerOf(m, 'Nats-Msg-Id');
     if (firstId !== id) firstId = recordFirstEventId(m.data);
     if (firstId !== id) continue;
-    if (eventHash(m.subject, m.headers?.get(VERSION_HEADER) ?? '', m.data) === hash) {
+    if (eventHash(m.subject, headerOf(m, VERSION_HEADER), m.data) === hash) {
       return {
         kind: 'entry_out_of_order',
         message: `event ${id} sealed at height ${height} (seq ${seq}) was moved to seq ${m.seq}: the records were reordered`,

@@ -49,10 +49,11 @@ export function eventHash(subject: string, version: string, body: Uint8Array): s
   // is the sealer's and the verifier's hot path. The bytes are those of eventPreimagePrefix, in a
   // scratch buffer reused from call to call (hashing is synchronous), so a record allocates nothing.
   const prefix = `stk-event/1\n${subject}\n${version}\n`;
-  const prefixBytes = Buffer.byteLength(prefix);
+  // Room for the longest UTF-8 the prefix can be, so write() says its length (no second pass to count it).
+  const room = 3 * prefix.length + body.length;
+  if (scratch.length < room) scratch = Buffer.allocUnsafe(Math.max(room, scratch.length * 2));
+  const prefixBytes = scratch.write(prefix, 0, 'utf8');
   const total = prefixBytes + body.length;
-  if (scratch.length < total) scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2));
-  scratch.write(prefix, 0, 'utf8');
   scratch.set(body, prefixBytes);
   return hash('sha256', scratch.subarray(0, total), 'hex');
 }

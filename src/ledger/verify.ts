@@ -60,11 +60,16 @@ export interface VerifyOptions {
  */
 export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
   const streams = o.streams;
-  const ledger = (await streams.state(LEDGER_STREAM)) !== null;
-  const { report: keys, windows } = await loadKeyWindows(streams);
-  const report: VerifyReport = { ok: true, ledger, tenants: [], keys, checkpoints: [] };
+  if (o.tenants !== 'all') for (const t of o.tenants) assertId('tenant', t, 'tenant');
+  // Independent reads, asked at once (each is a round trip or a few). The floors are read before
+  // any block: a floor read later could vouch for blocks stored after the scan of LEDGER.
+  const [state, { report: keys, windows }, floors] = await Promise.all([
+    streams.state(LEDGER_STREAM),
+    loadKeyWindows(streams),
+    sealedFloors(streams, o.tenants === 'all' ? null : o.tenants),
+  ]);
+  const report: VerifyReport = { ok: true, ledger: state !== null, tenants: [], keys, checkpoints: [] };
   const now = (o.now?.() ?? new Date()).getTime();
-  const floors = await sealedFloors(streams, o.tenants === 'all' ? null : o.tenants);
   const checks = new Map<string, ChainCheck>();
   const checkOf = (tenant: string): ChainCheck => {
     let c = checks.get(tenant);
@@ -86,27 +91,35 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
   if (o.tenants === 'all') {
     // One pass over each stream for every tenant: per-tenant consumers cost more than the reading.
     for (const cp of o.checkpoints ?? []) checkOf(cp.tenant);
-    for await (const m of streams.scan(LEDGER_STREAM, { filter: `${LEDGER_SUBJECT_PREFIX}>` })) {
-      const tenant = m.subject.slice(LEDGER_SUBJECT_PREFIX.length);
-      if (isValidId('tenant', tenant)) checkOf(tenant).block(m);
-    }
-    for await (const m of streams.scan(LEDGER_STREAM, { filter: `${CHECKPOINT_SUBJECT_PREFIX}>` })) {
-      const tenant = m.subject.slice(CHECKPOINT_SUBJECT_PREFIX.length);
-      if (isValidId('tenant', tenant)) checkOf(tenant).checkpointMessage(m);
-    }
-    for (const c of checks.values()) c.blocksDone();
-    await streams.scanEach(EVENTS_STREAM, { filter: ALL_EVENTS }, (m) => {
-      const tenant = tenantOfSubject(m.subject);
-      if (tenant) checkOf(tenant).record(m);
+    // Blocks and checkpoints are judged apart until blocksDone(): their two reads overlap, and the
+    // records start arriving meanwhile, handed to the chains only once every block is in.
+    const blocks = settled([
+      streams.scanEach(LEDGER_STREAM, { filter: `${LEDGER_SUBJECT_PREFIX}>` }, (m) => {
+        const tenant = m.subject.slice(LEDGER_SUBJECT_PREFIX.length);
+        if (isValidId('tenant', tenant)) checkOf(tenant).block(m);
+      }),
+      streams.scanEach(LEDGER_STREAM, { filter: `${CHECKPOINT_SUBJECT_PREFIX}>` }, (m) => {
+        const tenant = m.subject.slice(CHECKPOINT_SUBJECT_PREFIX.length);
+        if (isValidId('tenant', tenant)) checkOf(tenant).checkpointMessage(m);
+      }),
+    ]).then(() => {
+      for (const c of checks.values()) c.blocksDone();
     });
+    await settled([
+      blocks,
+      streams.scanEach(EVENTS_STREAM, { filter: ALL_EVENTS, holdUntil: blocks }, (m) => {
+        const tenant = tenantOfSubject(m.subject);
+        if (tenant) checkOf(tenant).record(m);
+      }),
+    ]);
   } else {
-    for (const t of o.tenants) assertId('tenant', t, 'tenant');
     for (const tenant of new Set(o.tenants)) {
       const c = checkOf(tenant);
-      for await (const m of streams.scan(LEDGER_STREAM, { filter: ledgerSubject(tenant) })) c.block(m);
-      for await (const m of streams.scan(LEDGER_STREAM, { filter: checkpointSubject(tenant) })) c.checkpointMessage(m);
-      c.blocksDone();
-      await streams.scanEach(EVENTS_STREAM, { filter: tenantFilter(tenant) }, (m) => c.record(m));
+      const blocks = settled([
+        streams.scanEach(LEDGER_STREAM, { filter: ledgerSubject(tenant) }, (m) => c.block(m)),
+        streams.scanEach(LEDGER_STREAM, { filter: checkpointSubject(tenant) }, (m) => c.checkpointMessage(m)),
+      ]).then(() => c.blocksDone());
+      await settled([blocks, streams.scanEach(EVENTS_STREAM, { filter: tenantFilter(tenant), holdUntil: blocks }, (m) => c.record(m))]);
     }
   }
   // In the order asked for; every tenant found, by name, for --all.
@@ -122,6 +135,11 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
     if (!r.ok) report.ok = false;
   }
   return report;
+}
+
+/** Waits for every read (none is left running behind a verdict), then fails with the first failure. */
+async function settled(reads: Promise<unknown>[]): Promise<void> {
+  for (const r of await Promise.allSettled(reads)) if (r.status === 'rejected') throw r.reason;
 }
 
 /** The tenant of a record subject `ev.<partition>.<tenant>.<type>.<id>` (null for anything else), without splitting it. */

@@ -21,3 +21,4 @@ export type {
 export type { Ack, PublishOptions } from './publisher.ts';
 export { isWrongLastSequence } from './publisher.ts';
 export { CALL_KINDS, CallCounts, type CallKind } from './calls.ts';
+export { headerOf } from './header.ts';

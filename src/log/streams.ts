@@ -13,6 +13,7 @@ import {
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
   type StoredMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
@@ -23,6 +24,8 @@ import { StkError } from '../errors.ts';
 import { CallCounts } from './calls.ts';
 import { AckPublisher, type Ack, type PublishOptions } from './publisher.ts';
 import { isTransient, retryTransient } from './retry.ts';
+import { Watchdog } from './watchdog.ts';
+import { eachArriving } from './arriving.ts';
 
 /**
  * Lifetime of a pull request. The client notices a consumer lost with its server (a stream leader
@@ -466,27 +469,67 @@ export class Streams {
   }
 
   /**
-   * `scan` with a callback: no promise per message, for the passes that read everything (verify,
-   * backup). A callback that returns a promise is awaited before the next message. Returns how
-   * many messages it handed out.
+   * `scan` with a callback, for the passes that read everything (verify, backup): each message is
+   * handed over as it arrives, with no promise per message. A callback that returns a promise is
+   * awaited before the next message (from then on the scan reads one message at a time, so a slow
+   * callback never has the stream pile up in memory). Returns how many messages it handed out.
    */
   async scanEach(stream: string, o: ScanOptions, each: (m: StoredMessage) => void | Promise<void>): Promise<number> {
+    // Looked at later (or never, for an empty range): a hold that fails early is this scan's failure, not an unhandled one.
+    o.holdUntil?.catch(() => {});
     const range = await this.#scanRange(stream, o);
     if (!range) return 0;
-    const feed = await this.#ordered(stream, o.filter, range.from - 1, o.fromTime);
-    const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
+    const idleMs = o.idleMs ?? 30_000;
+    let n = 0;
+    let from = range.from;
+    let hold = o.holdUntil;
+    for (;;) {
+      // A time start stands until a message has been handed out; from then on the sequence says where.
+      const fromTime = from === range.from ? o.fromTime : undefined;
+      const start = from;
+      const r = await eachArriving({
+        stream,
+        from,
+        to: range.to,
+        idleMs,
+        open: (deliver) => this.#ordered(stream, o.filter, start - 1, fromTime, deliver),
+        moreAfter: (after) => this.#moreUpTo(stream, o.filter, after),
+        each: each as (m: Delivery) => undefined | Promise<void>,
+        ...(hold ? { hold, holdMax: HOLD_MAX_MESSAGES, holdMaxBytes: HOLD_MAX_BYTES } : {}),
+      });
+      n += r.n;
+      if (r.how === 'done') return n;
+      // Paced from here when a callback waits, and when a consumer stopped without handing anything out.
+      if (r.how === 'paced' || r.next === from) return n + (await this.#scanPaced(stream, o.filter, r.next, range.to, idleMs, each, fromTime));
+      from = r.next;
+      hold = undefined;
+    }
+  }
+
+  /** The rest of a `scanEach` from `from`, one message at a time, each waited for. */
+  async #scanPaced(
+    stream: string,
+    filter: string | undefined,
+    from: number,
+    to: number,
+    idleMs: number,
+    each: (m: StoredMessage) => void | Promise<void>,
+    fromTime?: Date,
+  ): Promise<number> {
+    const feed = await this.#ordered(stream, filter, from - 1, fromTime);
+    const watchdog = new Watchdog(idleMs, () => feed.close());
     let n = 0;
     try {
-      let next = range.from;
+      let next = from;
       for await (const m of feed) {
         watchdog.progress();
         if (m.seq < next) continue;
-        if (m.seq > range.to) return n;
+        if (m.seq > to) return n;
         next = m.seq + 1;
         n++;
         const pending = each(m);
         if (pending) await pending;
-        if (m.seq >= range.to || (m.info.pending === 0 && !(await this.#moreUpTo(stream, o.filter, m.seq)))) return n;
+        if (m.seq >= to || (m.info.pending === 0 && !(await this.#moreUpTo(stream, filter, m.seq)))) return n;
       }
       watchdog.check(stream);
       return n;
@@ -572,7 +615,13 @@ export class Streams {
   }
 
   /** @internal An ordered consumer from just after `after`; used by scans and `Follow`. */
-  async #ordered(stream: string, filter: string | undefined, after: number, fromTime?: Date): Promise<Consumption<Delivery>> {
+  async #ordered(
+    stream: string,
+    filter: string | undefined,
+    after: number,
+    fromTime?: Date,
+    deliver?: (m: Delivery) => void,
+  ): Promise<Consumption<Delivery> & { closed(): Promise<unknown> }> {
     let messages: ConsumerMessages;
     try {
       messages = await retryTransient(async () => {
@@ -585,7 +634,7 @@ export class Streams {
               ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
               : { deliver_policy: DeliverPolicy.All }),
         });
-        return consumer.consume({ max_messages: 4096, expires: PULL_EXPIRES_MS });
+        return consumer.consume({ max_messages: 4096, expires: PULL_EXPIRES_MS, ...(deliver ? { callback: (m: JsMsg) => deliver(m as Delivery) } : {}) });
       }, this.#consumerRetryMs);
     } catch (err) {
       throw unavailable(err, `cannot read ${stream}${filter ? ` ${filter}` : ''}`, { stream, filter });
@@ -867,7 +916,20 @@ export interface ScanOptions {
   toSeq?: number;
   /** A scan that receives nothing for this long fails. @defaultValue 30000 */
   idleMs?: number;
+  /**
+   * `scanEach` only: the read starts at once, but no message is handed to the callback before this
+   * settles (the caller is still busy with something the callback needs); up to 32,768 messages
+   * (32 MiB of bodies) that arrive meanwhile are kept, the rest read after. A rejection ends a scan that has anything to read with its error.
+   */
+  holdUntil?: Promise<unknown>;
 }
+
+/**
+ * What a held `scanEach` keeps at most: enough for the records a verify receives while it checks
+ * the blocks of as many (about 16 MB of typical event records), never more than 32 MiB of bodies.
+ */
+const HOLD_MAX_MESSAGES = 32_768;
+const HOLD_MAX_BYTES = 32 * 1024 * 1024;
 
 /** A live ordered read; iterate it, `stop()` ends the iteration. `position` is the last sequence handed out. */
 export class Follow implements AsyncIterable<StoredMessage> {
@@ -923,45 +985,16 @@ export class Follow implements AsyncIterable<StoredMessage> {
   }
 }
 
-/** Closes a read that received nothing for `idleMs`; `check()` then turns the silence into an error. */
-class Watchdog {
-  #last = Date.now();
-  #fired = false;
-  readonly #timer: NodeJS.Timeout;
-  readonly #idleMs: number;
-
-  constructor(idleMs: number, onIdle: () => void) {
-    this.#idleMs = idleMs;
-    // One timer for the whole read, not one per message: progress() is a plain assignment.
-    this.#timer = setInterval(
-      () => {
-        if (Date.now() - this.#last < idleMs) return;
-        this.#fired = true;
-        onIdle();
-      },
-      Math.max(100, Math.min(1000, idleMs / 4)),
-    );
-    this.#timer.unref();
-  }
-
-  progress(): void {
-    this.#last = Date.now();
-  }
-
-  check(stream: string): void {
-    if (this.#fired) throw new StkError('STK_ERR_LOG_UNAVAILABLE', `${stream} delivered nothing for ${this.#idleMs} ms`, { stream });
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
 /**
  * A consumer's messages as deliveries. Pull requests (and an ordered consumer's re-creations) are
  * counted from the client's notifications; with `acks`, each delivery counts its ack or nak.
  */
-function consumption(messages: ConsumerMessages, calls: CallCounts, acks: boolean, inOrder?: { stream: string; name: string }): Consumption<Delivery> {
+function consumption(
+  messages: ConsumerMessages,
+  calls: CallCounts,
+  acks: boolean,
+  inOrder?: { stream: string; name: string },
+): Consumption<Delivery> & { closed(): Promise<unknown> } {
   let closed = false;
   void (async () => {
     for await (const n of messages.status()) {
@@ -999,6 +1032,7 @@ function consumption(messages: ConsumerMessages, calls: CallCounts, acks: boolea
       closed = true;
       await messages.close().catch(() => {});
     },
+    closed: () => messages.closed(),
   };
 }
 

@@ -2,7 +2,10 @@ import { PRIVACY, PrivacyEvents, type KeysDestroyed } from '../../commands/priva
 import { TENANT, TenantEvents } from '../../commands/tenants/events.ts';
 import type { EventEnvelope } from '../domain/events.ts';
 
-const SEALED_MARK = Buffer.from('"sealed":{');
+// Without its opening quote: a search for a needle that starts with '"', the commonest byte of
+// JSON, stops at every string; this one costs half as much. A key merely ending in "sealed" only
+// costs a parse, which looks at the events' real `sealed` fields.
+const SEALED_MARK = Buffer.from('sealed":{');
 const dec = new TextDecoder();
 
 /**
@@ -23,9 +26,10 @@ export class ShredTally {
 
   /** Looks at one stored record (`subject` and exact body). Cheap for the records that seal nothing. */
   record(subject: string, body: Uint8Array): void {
-    const type = subject.split('.')[3];
-    const destruction = type === PRIVACY || type === TENANT;
-    const sealed = Buffer.from(body.buffer, body.byteOffset, body.byteLength).indexOf(SEALED_MARK) >= 0;
+    const destruction = typeTokenIs(subject, PRIVACY) || typeTokenIs(subject, TENANT);
+    // Runs for every record verify reads: no split subject, no second view of a body that is a Buffer already.
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const sealed = bytes.indexOf(SEALED_MARK) >= 0;
     if (!destruction && !sealed) return;
     let events: EventEnvelope[];
     try {
@@ -58,4 +62,15 @@ export class ShredTally {
     for (const keys of this.#multi) if (keys.some((k) => this.#destroyed.has(k))) n++;
     return n;
   }
+}
+
+/** Whether the fourth token of `subject` (the aggregate type of `ev.<partition>.<tenant>.<type>.<id>`) is `type`. */
+function typeTokenIs(subject: string, type: string): boolean {
+  let at = -1;
+  for (let k = 0; k < 3; k++) {
+    at = subject.indexOf('.', at + 1);
+    if (at < 0) return false;
+  }
+  const end = at + 1 + type.length;
+  return subject.startsWith(type, at + 1) && (end === subject.length || subject.charCodeAt(end) === 0x2e);
 }
