@@ -33,6 +33,8 @@ import { eachArriving } from './arriving.ts';
  * recreates it: 5 s instead of the client's default 30 s bounds how long a reader stalls.
  */
 export const PULL_EXPIRES_MS = 5000;
+/** Most bytes one pull asks for: well under the 64 MiB a nats-server buffers for a connection before it calls the client slow. */
+const PULL_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * How long one request that creates or looks up a consumer may take, and how long such requests
@@ -634,7 +636,13 @@ export class Streams {
               ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
               : { deliver_policy: DeliverPolicy.All }),
         });
-        return consumer.consume({ max_messages: 4096, expires: PULL_EXPIRES_MS, ...(deliver ? { callback: (m: JsMsg) => deliver(m as Delivery) } : {}) });
+        // Bounded in bytes, not messages: 4,096 large messages (64 KiB bodies) asked at once overran
+        // what the server buffers for one connection, and a read beside it went silent.
+        return consumer.consume({
+          max_bytes: PULL_MAX_BYTES,
+          expires: PULL_EXPIRES_MS,
+          ...(deliver ? { callback: (m: JsMsg) => deliver(m as Delivery) } : {}),
+        });
       }, this.#consumerRetryMs);
     } catch (err) {
       throw unavailable(err, `cannot read ${stream}${filter ? ` ${filter}` : ''}`, { stream, filter });
