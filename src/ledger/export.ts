@@ -7,6 +7,7 @@ import type { Break } from './chaincheck.ts';
 import { parseTenantCheckpoint } from './checkpoint.ts';
 import {
   GENESIS_HEAD,
+  LEDGER_SCAN_BATCH,
   LEDGER_STREAM,
   VERSION_HEADER,
   blockSignedText,
@@ -78,7 +79,7 @@ export async function exportLedger(o: { streams: Streams; tenant: string; out: s
   let head = GENESIS_HEAD;
   try {
     const lines = new Lines(chain);
-    for await (const m of streams.scan(LEDGER_STREAM, { filter: ledgerSubject(tenant) })) {
+    for await (const m of streams.scan(LEDGER_STREAM, { filter: ledgerSubject(tenant), batch: LEDGER_SCAN_BATCH })) {
       const b = parseBlock(m.data, { tenant, ledgerSeq: m.seq });
       index++;
       const name = join(out, 'blocks', pad(index));

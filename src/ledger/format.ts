@@ -10,6 +10,12 @@ import { StkError } from '../errors.ts';
 
 export const LEDGER_STREAM = 'LEDGER';
 /** Subject prefix of tenant chains: `ledger.<tenant>`. */
+/**
+ * Blocks one ledger read asks the server for at a time: a block holds up to 5,000 entries (about
+ * half a megabyte), and a scan's default of 4,096 messages in flight would overrun what nats-server
+ * buffers for one connection.
+ */
+export const LEDGER_SCAN_BATCH = 64;
 export const LEDGER_SUBJECT_PREFIX = 'ledger.';
 /** Subject prefix of the tenants' checkpoints: `ledger-checkpoint.<tenant>`, one C2SP signed note each. */
 export const CHECKPOINT_SUBJECT_PREFIX = 'ledger-checkpoint.';

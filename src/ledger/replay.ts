@@ -1,6 +1,6 @@
 import { StkError } from '../errors.ts';
 import type { Streams } from '../log/mod.ts';
-import { GENESIS_HEAD, LEDGER_STREAM, entryHashes, ledgerSubject, parseBlock, type Block } from './format.ts';
+import { GENESIS_HEAD, LEDGER_SCAN_BATCH, LEDGER_STREAM, entryHashes, ledgerSubject, parseBlock, type Block } from './format.ts';
 import { Frontier } from './tree.ts';
 
 /** One block of a replayed chain, with what the replay recomputed for its entries. */
@@ -33,6 +33,7 @@ export async function replayChain(
   let ledgerSeq = 0;
   for await (const m of streams.scan(LEDGER_STREAM, {
     filter: ledgerSubject(tenant),
+    batch: LEDGER_SCAN_BATCH,
     ...(o.fromSeq ? { fromSeq: o.fromSeq } : {}),
     ...(o.toSeq ? { toSeq: o.toSeq } : {}),
   })) {

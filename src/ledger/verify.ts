@@ -4,7 +4,7 @@ import { ALL_EVENTS, EVENT_PARTITIONS, EVENTS_STREAM, partitionOf, tenantFilter,
 import { openNote } from '../transparency/mod.ts';
 import { ChainCheck, type BreakKind, type ChainCheckContext, type TenantReport } from './chaincheck.ts';
 import { tenantNoteVerifier, type NoteCheckpoint } from './checkpoint.ts';
-import { CHECKPOINT_SUBJECT_PREFIX, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, checkpointSubject, ledgerSubject } from './format.ts';
+import { CHECKPOINT_SUBJECT_PREFIX, LEDGER_SCAN_BATCH, LEDGER_STREAM, LEDGER_SUBJECT_PREFIX, checkpointSubject, ledgerSubject } from './format.ts';
 import { SEALER_BUCKET, sealerConsumerName } from './group.ts';
 import { keyIdOf } from './keys.ts';
 import { loadKeyWindows, type KeyReport } from './keywindows.ts';
@@ -94,7 +94,7 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
     // Blocks and checkpoints are judged apart until blocksDone(): their two reads overlap, and the
     // records start arriving meanwhile, handed to the chains only once every block is in.
     const blocks = settled([
-      streams.scanEach(LEDGER_STREAM, { filter: `${LEDGER_SUBJECT_PREFIX}>` }, (m) => {
+      streams.scanEach(LEDGER_STREAM, { filter: `${LEDGER_SUBJECT_PREFIX}>`, batch: LEDGER_SCAN_BATCH }, (m) => {
         const tenant = m.subject.slice(LEDGER_SUBJECT_PREFIX.length);
         if (isValidId('tenant', tenant)) checkOf(tenant).block(m);
       }),
@@ -116,7 +116,7 @@ export async function verifyLedger(o: VerifyOptions): Promise<VerifyReport> {
     for (const tenant of new Set(o.tenants)) {
       const c = checkOf(tenant);
       const blocks = settled([
-        streams.scanEach(LEDGER_STREAM, { filter: ledgerSubject(tenant) }, (m) => c.block(m)),
+        streams.scanEach(LEDGER_STREAM, { filter: ledgerSubject(tenant), batch: LEDGER_SCAN_BATCH }, (m) => c.block(m)),
         streams.scanEach(LEDGER_STREAM, { filter: checkpointSubject(tenant) }, (m) => c.checkpointMessage(m)),
       ]).then(() => c.blocksDone());
       await settled([blocks, streams.scanEach(EVENTS_STREAM, { filter: tenantFilter(tenant), holdUntil: blocks }, (m) => c.record(m))]);

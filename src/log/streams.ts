@@ -33,8 +33,6 @@ import { eachArriving } from './arriving.ts';
  * recreates it: 5 s instead of the client's default 30 s bounds how long a reader stalls.
  */
 export const PULL_EXPIRES_MS = 5000;
-/** Most bytes one pull asks for: well under the 64 MiB a nats-server buffers for a connection before it calls the client slow. */
-const PULL_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * How long one request that creates or looks up a consumer may take, and how long such requests
@@ -449,7 +447,7 @@ export class Streams {
   async *scan(stream: string, o: ScanOptions = {}): AsyncGenerator<StoredMessage> {
     const range = await this.#scanRange(stream, o);
     if (!range) return;
-    const feed = await this.#ordered(stream, o.filter, range.from - 1, o.fromTime);
+    const feed = await this.#ordered(stream, o.filter, range.from - 1, o.fromTime, undefined, o.batch);
     const watchdog = new Watchdog(o.idleMs ?? 30_000, () => feed.close());
     try {
       let next = range.from;
@@ -494,7 +492,7 @@ export class Streams {
         from,
         to: range.to,
         idleMs,
-        open: (deliver) => this.#ordered(stream, o.filter, start - 1, fromTime, deliver),
+        open: (deliver) => this.#ordered(stream, o.filter, start - 1, fromTime, deliver, o.batch),
         moreAfter: (after) => this.#moreUpTo(stream, o.filter, after),
         each: each as (m: Delivery) => undefined | Promise<void>,
         ...(hold ? { hold, holdMax: HOLD_MAX_MESSAGES, holdMaxBytes: HOLD_MAX_BYTES } : {}),
@@ -502,7 +500,7 @@ export class Streams {
       n += r.n;
       if (r.how === 'done') return n;
       // Paced from here when a callback waits, and when a consumer stopped without handing anything out.
-      if (r.how === 'paced' || r.next === from) return n + (await this.#scanPaced(stream, o.filter, r.next, range.to, idleMs, each, fromTime));
+      if (r.how === 'paced' || r.next === from) return n + (await this.#scanPaced(stream, o.filter, r.next, range.to, idleMs, each, fromTime, o.batch));
       from = r.next;
       hold = undefined;
     }
@@ -517,8 +515,9 @@ export class Streams {
     idleMs: number,
     each: (m: StoredMessage) => void | Promise<void>,
     fromTime?: Date,
+    batch?: number,
   ): Promise<number> {
-    const feed = await this.#ordered(stream, filter, from - 1, fromTime);
+    const feed = await this.#ordered(stream, filter, from - 1, fromTime, undefined, batch);
     const watchdog = new Watchdog(idleMs, () => feed.close());
     let n = 0;
     try {
@@ -623,6 +622,7 @@ export class Streams {
     after: number,
     fromTime?: Date,
     deliver?: (m: Delivery) => void,
+    batch = 4096,
   ): Promise<Consumption<Delivery> & { closed(): Promise<unknown> }> {
     let messages: ConsumerMessages;
     try {
@@ -636,10 +636,8 @@ export class Streams {
               ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
               : { deliver_policy: DeliverPolicy.All }),
         });
-        // Bounded in bytes, not messages: 4,096 large messages (64 KiB bodies) asked at once overran
-        // what the server buffers for one connection, and a read beside it went silent.
         return consumer.consume({
-          max_bytes: PULL_MAX_BYTES,
+          max_messages: batch,
           expires: PULL_EXPIRES_MS,
           ...(deliver ? { callback: (m: JsMsg) => deliver(m as Delivery) } : {}),
         });
@@ -924,6 +922,12 @@ export interface ScanOptions {
   toSeq?: number;
   /** A scan that receives nothing for this long fails. @defaultValue 30000 */
   idleMs?: number;
+  /**
+   * Messages one pull asks the server for. Reads of large messages (ledger blocks) ask for fewer:
+   * thousands of them in flight overrun what nats-server buffers for one connection, and it drops
+   * the connection as a slow consumer. @defaultValue 4096
+   */
+  batch?: number;
   /**
    * `scanEach` only: the read starts at once, but no message is handed to the callback before this
    * settles (the caller is still busy with something the callback needs); up to 32,768 messages
