@@ -94,13 +94,7 @@ export async function offboardTenant(o: {
     await execute(log, { tenant, id }, agentDecider, { kind: 'revoke', reason: 'the tenant was offboarded' }, { actor, eventIds: ids(`agent/${id}`) });
     agentsRevoked++;
   }
-  let tokensRevoked = 0;
-  const tokens = await aggregatesOf(log, tenant, TOKEN, tokenDecider.evolve, tokenDecider.initialState);
-  for (const [id, s] of tokens) {
-    if (!s.exists || s.revoked) continue;
-    await execute(log, { tenant, id }, tokenDecider, { kind: 'revoke' }, { actor, eventIds: ids(`token/${id}`) });
-    tokensRevoked++;
-  }
+  const tokensRevoked = await revokeTokens(log, tenant, actor, ids);
 
   let keyIds: string[] = [];
   if (o.keys) {
@@ -164,13 +158,7 @@ export async function recordOffboardingAgain(
   if (!state.exists || state.deleted) return { recorded: false, tokensRevoked: 0 };
   const { actor } = o;
   const ids = (step: string) => derivedIds(tenant, 'offboarding', step);
-  let tokensRevoked = 0;
-  const tokens = await aggregatesOf(log, tenant, TOKEN, tokenDecider.evolve, tokenDecider.initialState);
-  for (const [id, s] of tokens) {
-    if (!s.exists || s.revoked) continue;
-    await execute(log, { tenant, id }, tokenDecider, { kind: 'revoke' }, { actor, eventIds: ids(`token/${id}`) });
-    tokensRevoked++;
-  }
+  const tokensRevoked = await revokeTokens(log, tenant, actor, ids);
   await execute(
     log,
     { tenant, id: OFFBOARDING_ID },
@@ -220,4 +208,16 @@ export async function finalCheckpointOf(log: EventLog, tenant: string, position:
     // Polled: the sealer signs within its block window (250 ms by default); nothing notifies a reader.
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Revokes every live API token of the tenant, each under its offboarding-derived event ids; returns how many. */
+async function revokeTokens(log: EventLog, tenant: string, actor: Actor, ids: (step: string) => ReturnType<typeof derivedIds>): Promise<number> {
+  let n = 0;
+  const tokens = await aggregatesOf(log, tenant, TOKEN, tokenDecider.evolve, tokenDecider.initialState);
+  for (const [id, s] of tokens) {
+    if (!s.exists || s.revoked) continue;
+    await execute(log, { tenant, id }, tokenDecider, { kind: 'revoke' }, { actor, eventIds: ids(`token/${id}`) });
+    n++;
+  }
+  return n;
 }
