@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { observeRequests } from '../http/api.ts';
 import { installErrorHandling } from '../http/errors.ts';
@@ -50,7 +50,7 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
     bodyLimit: REPORT_MAX_BODY_BYTES,
     requestIdHeader: false,
     // Two lines a request, serialised and redacted, cost more than most agent requests' own work.
-    disableRequestLogging: deps.accessLog !== 'all',
+    logController: new LogController({ disableRequestLogging: deps.accessLog !== 'all' }),
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // A long-poll sends no body: the time to read a request stays bounded while a poll is held.
     requestTimeout: 120_000,
