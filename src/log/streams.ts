@@ -548,8 +548,7 @@ export class Streams {
    * of the range was deleted meanwhile, nothing newer exists and the scan ends.
    */
   async #moreUpTo(stream: string, filter: string | undefined, after: number): Promise<boolean> {
-    const newest = filter ? (await this.last(stream, filter))?.seq : (await this.state(stream))?.lastSeq;
-    return (newest ?? 0) > after;
+    return ((await this.last(stream, filter ?? '>'))?.seq ?? 0) > after;
   }
 
   #counted<T>(kind: 'consumer_create', p: Promise<T>): Promise<T> {
@@ -559,12 +558,13 @@ export class Streams {
 
   async #scanRange(stream: string, o: ScanOptions): Promise<{ from: number; to: number } | null> {
     const from = Math.max(1, o.fromSeq ?? 1);
-    // The newest matching message now is where the scan ends (one direct get, filtered by the server).
-    const last = o.filter ? await this.last(stream, o.filter) : null;
-    const newest = o.filter ? last?.seq : (await this.state(stream))?.lastSeq;
+    // The newest matching message now is where the scan ends (one get, filtered by the server, and
+    // answered by the stream's leader only: a stream's info may come from a replica that is still
+    // catching up after a restart, which ended scans short).
+    const last = await this.last(stream, o.filter ?? '>');
     // Nothing stored since `fromTime`: an ordered consumer starting there would wait for a message forever.
-    if (o.fromTime && (!o.filter || !last || last.time < o.fromTime)) return null;
-    const to = Math.min(newest ?? 0, o.toSeq ?? Number.POSITIVE_INFINITY);
+    if (o.fromTime && (!last || last.time < o.fromTime)) return null;
+    const to = Math.min(last?.seq ?? 0, o.toSeq ?? Number.POSITIVE_INFINITY);
     return to >= from ? { from, to } : null;
   }
 
