@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { StkError } from '../errors.ts';
-import { assertId, newId } from '../ids.ts';
+import { assertId, isValidId, newId } from '../ids.ts';
 import type { Bucket, Streams } from '../log/mod.ts';
 import type { RetentionKind } from '../domain/personal.ts';
 
@@ -468,11 +468,13 @@ export class KeyStore {
       const e = await this.#get(this.#data, name);
       if (e?.operation !== 'PUT') continue;
       const [, tenant] = name.split('.');
+      // A name a restore acts on (subjects, purges, appends): ids checked like any input.
+      if (!isValidId('tenant', tenant)) continue;
       const r = JSON.parse(dec.decode(e.value)) as ErasureEntry;
-      const tk = tenant ? await this.tenantKey(tenant, false) : null;
-      const reference = r.reference && tk instanceof Buffer ? openReference(tk, tenant!, r.erasureId, r.reference) : null;
+      const tk = await this.tenantKey(tenant, false);
+      const reference = r.reference && tk instanceof Buffer ? openReference(tk, tenant, r.erasureId, r.reference) : null;
       out.push({
-        tenant: tenant!,
+        tenant,
         erasureId: r.erasureId,
         subject: r.subject,
         keyIds: r.keyIds,
@@ -489,6 +491,7 @@ export class KeyStore {
   async offboardings(): Promise<OffboardingRecord[]> {
     const out: OffboardingRecord[] = [];
     for (const tenant of await this.#keysOf(this.#tenants, '>')) {
+      if (!isValidId('tenant', tenant)) continue;
       const e = await this.#get(this.#tenants, tenant);
       if (e?.operation !== 'PUT') continue;
       const r = JSON.parse(dec.decode(e.value)) as TenantKeyRecord;
