@@ -23,13 +23,15 @@ const N = 30_000;
 const TENANTS = 10;
 const IN_FLIGHT = 1_000;
 const LAG_SECONDS = 6;
+/** The sealer's first seconds (a fresh process compiling its hot paths, every chain's head loaded) are reported apart. */
+const WARM_SECONDS = 2;
 const data = { hostname: 'ws-0042.corp.example', process: 'powershell.exe', sha256: 'a'.repeat(64), severity: 'high', rule: 'edr.suspicious-child' };
 const quiet = createLogger({ level: 'silent' });
 
 /**
  * (a) sealing events/s beside raw JetStream publish of the same events, (b) verify entries/s
  * beside a raw ordered-consumer read of the same streams, (c) sealing lag p99 at a steady 50% of
- * the sealing rate measured in (a), (d) the tree's cost per 1,000 entries, (e) inclusion proofs
+ * the sealing rate measured in (a) once the sealer is warm (its first seconds printed apart), (d) the tree's cost per 1,000 entries, (e) inclusion proofs
  * served per second, (f) the documented shell script over about 10,000 entries. Default block
  * settings (1000 entries / 250 ms) unless said.
  */
@@ -118,9 +120,12 @@ export async function benchLedger(): Promise<void> {
     const lag = await steadyLag(nats.url, nc, log, join(dir.path, 'keys'), tenants, rate);
     const ms = (l: { p50: number; p99: number; max: number }) => `p50 ${l.p50.toFixed(0)} ms, p99 ${l.p99.toFixed(0)} ms, max ${l.max.toFixed(0)} ms`;
     console.log(
-      `  (c) sealing lag at a steady ${rate} events/s (50% of (a)) for ${LAG_SECONDS} s, stored to sealed (server times, ${lag.server.n} events): ${ms(lag.server)}   goal p99 < 1000 ms ${lag.server.p99 < 1000 ? 'met' : 'NOT met'}`,
+      `  (c) sealing lag at a steady ${rate} events/s (50% of (a)) for ${LAG_SECONDS} s after ${WARM_SECONDS} s of warm-up at a tenth of it, stored to sealed (server times, ${lag.server.n} events): ${ms(lag.server)}   goal p99 < 1000 ms ${lag.server.p99 < 1000 ? 'met' : 'NOT met'}`,
     );
     console.log(`      as the load generator saw it (append acknowledged to block received): ${ms(lag)}`);
+    console.log(
+      `      the warm-up's ${WARM_SECONDS} s (a sealer process just started, a tenth of the rate, server times, ${lag.warm.n} events): ${ms(lag.warm)}`,
+    );
   } finally {
     await nc.close();
     await nats.stop();
@@ -310,8 +315,15 @@ async function steadyLag(natsUrl: string, nc: Awaited<ReturnType<typeof connectN
     const start = performance.now();
     let sent = 0;
     let last = 0;
-    while (performance.now() - start < LAG_SECONDS * 1000) {
-      const due = Math.floor(((performance.now() - start) / tickMs + 1) * perTick);
+    const warmSeqs = new Set<number>();
+    while (performance.now() - start < (WARM_SECONDS + LAG_SECONDS) * 1000) {
+      // The warm-up runs at a tenth of the rate: enough to compile the sealer's paths and load every
+      // chain, not so much that a cold process starts the measured seconds with a backlog.
+      const elapsedMs = performance.now() - start;
+      const warming = elapsedMs < WARM_SECONDS * 1000;
+      const due = warming
+        ? Math.floor((elapsedMs / tickMs + 1) * (perTick / 10))
+        : Math.floor((WARM_SECONDS * 1000 * perTick) / tickMs / 10 + ((elapsedMs - WARM_SECONDS * 1000) / tickMs + 1) * perTick);
       for (; sent < due; sent++) {
         pending.push(
           log
@@ -320,6 +332,7 @@ async function steadyLag(natsUrl: string, nc: Awaited<ReturnType<typeof connectN
             })
             .then((r) => {
               ackedAt.set(r.position, performance.now());
+              if (warming) warmSeqs.add(r.position);
               last = Math.max(last, r.position);
             }),
         );
@@ -331,28 +344,37 @@ async function steadyLag(natsUrl: string, nc: Awaited<ReturnType<typeof connectN
     sub.unsubscribe();
     const lags: number[] = [];
     for (const [seq, t] of ackedAt) {
-      const s = storedAt.get(seq);
+      const s = warmSeqs.has(seq) ? undefined : storedAt.get(seq);
       if (s !== undefined) lags.push(Math.max(0, s - t));
     }
     // The same events by the server's clock: when each was stored in EVENTS and when the block that
     // holds it was stored in LEDGER.
     const streams = await doorOf(nc);
-    const first = Math.min(...ackedAt.keys());
+    const first = least(ackedAt.keys());
     const eventAt = new Map<number, number>();
     await streams.scanEach(EVENTS_STREAM, { fromSeq: first, toSeq: last }, (m) => {
       if (ackedAt.has(m.seq)) eventAt.set(m.seq, m.time.getTime());
     });
     const serverLags: number[] = [];
-    await streams.scanEach(LEDGER_STREAM, { filter: 'ledger.>', fromTime: new Date(Math.min(...eventAt.values())) }, (m) => {
+    const warmLags: number[] = [];
+    await streams.scanEach(LEDGER_STREAM, { filter: 'ledger.>', fromTime: new Date(least(eventAt.values())) }, (m) => {
       const b = parseBlock(m.data, {});
       for (const e of b.entries) {
         const at = eventAt.get(e[0]);
-        if (at !== undefined) serverLags.push(Math.max(0, m.time.getTime() - at));
+        if (at !== undefined) (warmSeqs.has(e[0]) ? warmLags : serverLags).push(Math.max(0, m.time.getTime() - at));
       }
     });
-    const server = { p50: percentile(serverLags, 50), p99: percentile(serverLags, 99), max: Math.max(...serverLags), n: serverLags.length };
-    return { p50: percentile(lags, 50), p99: percentile(lags, 99), max: Math.max(...lags), sent, server };
+    const server = { p50: percentile(serverLags, 50), p99: percentile(serverLags, 99), max: percentile(serverLags, 100), n: serverLags.length };
+    const warm = { p50: percentile(warmLags, 50), p99: percentile(warmLags, 99), max: percentile(warmLags, 100), n: warmLags.length };
+    return { p50: percentile(lags, 50), p99: percentile(lags, 99), max: percentile(lags, 100), sent, server, warm };
   } finally {
     child.kill('SIGTERM');
   }
+}
+
+/** The smallest of many numbers (a spread of a hundred thousand overflows the stack). */
+function least(xs: Iterable<number>): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const x of xs) if (x < min) min = x;
+  return min;
 }

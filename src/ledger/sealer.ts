@@ -425,7 +425,22 @@ export class Sealer {
       storedAtMs: m.time.getTime(),
     });
     if (chain.pending.length - (chain.inflight?.count ?? 0) >= this.#o.blockMaxEntries) this.#flush(chain);
-    else if (!chain.timer && !chain.inflight) chain.timer = setTimeout(() => this.#flush(chain), this.#o.blockMaxMs);
+    else if (!chain.inflight) this.#schedule(chain);
+  }
+
+  /**
+   * Flushes the chain's pending entries when the oldest has waited `blockMaxMs` since it was stored,
+   * now if it already has. The wait counts from the entry's stored time, not from when a timer
+   * could be set: entries that queued behind a block in flight, or reached this sealer late, would
+   * otherwise wait a whole period more.
+   */
+  #schedule(chain: Chain): void {
+    const oldest = chain.pending[0];
+    if (!oldest || chain.timer) return;
+    // The stored time is the server's clock: a skewed one can neither skip the wait nor stretch it.
+    const leftMs = Math.min(this.#o.blockMaxMs, Math.max(0, this.#o.blockMaxMs - (Date.now() - oldest.storedAtMs)));
+    if (leftMs === 0) this.#flush(chain);
+    else chain.timer = setTimeout(() => this.#flush(chain), leftMs);
   }
 
   #chainOf(tenant: string): Chain | Promise<Chain> {
@@ -601,10 +616,8 @@ export class Sealer {
       }
     }
     this.#advanceFloor();
-    const due =
-      chain.pending.length >= this.#o.blockMaxEntries || (chain.pending.length > 0 && Date.now() - chain.pending[0]!.storedAtMs >= this.#o.blockMaxMs);
-    if (due) this.#flush(chain);
-    else if (chain.pending.length > 0 && !chain.timer) chain.timer = setTimeout(() => this.#flush(chain), this.#o.blockMaxMs);
+    if (chain.pending.length >= this.#o.blockMaxEntries) this.#flush(chain);
+    else this.#schedule(chain);
   }
 
   /** Highest sequence S such that every owned record ≤ S is in a stored block. */
