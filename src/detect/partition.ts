@@ -17,6 +17,7 @@ import type { MatchRef } from '../../commands/alerts/decider.ts';
 import type { EvidenceStream } from '../../commands/alerts/events.ts';
 import { isValidId } from '../ids.ts';
 import {
+  caughtUp as isCaughtUp,
   type Bucket,
   type Consumption,
   commitsOf,
@@ -319,7 +320,7 @@ export class PartitionWorker {
         this.#evPos = record.position;
         this.counters.records++;
       }
-      const caughtUp = delivery.info.pending === 0;
+      const caughtUp = isCaughtUp(delivery, work);
       if (caughtUp) this.#eventsCaughtUp = true;
       if (caughtUp || ++unacked >= 256) {
         delivery.ack();
@@ -354,7 +355,7 @@ export class PartitionWorker {
           this.#evaluateItem(m, seq, source, rules.ruleset, batch);
         }
       }
-      const drained = m.info.pending === 0;
+      const drained = isCaughtUp(m, feed);
       if (drained || batch.size >= max) {
         const next = { done: this.#flush(batch), last: m, seq };
         // Awaited below or in the next round; a failure then stops the loop, never goes unheard.

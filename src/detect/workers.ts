@@ -13,7 +13,16 @@
  */
 import { EventEmitter } from 'node:events';
 import { newId } from '../ids.ts';
-import { type Bucket, type Consumption, EVENT_PARTITIONS, EVENTS_STREAM, type EventLog, type Streams, type WorkItem } from '../log/mod.ts';
+import {
+  type Bucket,
+  caughtUp as isCaughtUp,
+  type Consumption,
+  EVENT_PARTITIONS,
+  EVENTS_STREAM,
+  type EventLog,
+  type Streams,
+  type WorkItem,
+} from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { TransportOptions } from '../notify/deliver.ts';
 import type { RetryPolicy } from '../notify/retry.ts';
@@ -243,7 +252,7 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
     let unacked = 0;
     try {
       for await (const { delivery, record } of feed) {
-        const caughtUp = delivery.info.pending === 0;
+        const caughtUp = isCaughtUp(delivery, feed);
         // ev.<p>.…: the partition is the second token.
         const p = Number(record.subject.slice(3, record.subject.indexOf('.', 3)));
         const w = this.#workers.get(p);

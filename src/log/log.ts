@@ -367,6 +367,7 @@ export class EventLog {
         for await (const m of feed) yield decode(m);
       },
       close: () => feed.close(),
+      buffered: () => feed.buffered(),
     };
   }
 

@@ -129,6 +129,17 @@ export interface ConsumerState {
 /** A batch of deliveries being consumed; `close()` ends the iteration. */
 export interface Consumption<T> extends AsyncIterable<T> {
   close(): Promise<void>;
+  /**
+   * Messages this process has received and not yet handed out. A delivery's `info.pending` is what
+   * the server still held when it sent it: under a steady trickle each one says 0 while a reader
+   * that fell behind has many waiting here. Caught up is both at 0 (`caughtUp`).
+   */
+  buffered(): number;
+}
+
+/** True when nothing is left to read right now: the server held nothing newer and nothing waits in this process. */
+export function caughtUp(d: { info: { pending: number } }, feed: Pick<Consumption<unknown>, 'buffered'>): boolean {
+  return d.info.pending === 0 && feed.buffered() === 0;
 }
 
 /** An open KV bucket (dashboard sessions, partition leases, install keys). */
@@ -1045,6 +1056,7 @@ function consumption(
       await messages.close().catch(() => {});
     },
     closed: () => messages.closed(),
+    buffered: () => messages.getPending(),
   };
 }
 

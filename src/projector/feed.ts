@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../domain/events.ts';
-import type { Delivery, Streams } from '../log/mod.ts';
+import { caughtUp, type Delivery, type Streams } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelWriter } from '../store/batch.ts';
 import { positionKey, prefetchModels, putJson, RawBatch } from '../store/batch.ts';
@@ -132,7 +132,7 @@ export class ModelFeed<T> {
           }
           const item = this.#o.decode(d);
           if (item !== null) buf.push(item);
-          if (buf.length >= this.#o.batchMax || d.info.pending === 0) {
+          if (buf.length >= this.#o.batchMax || caughtUp(d, work)) {
             await this.#o.apply(buf, d.seq);
             d.ack();
             buf = [];

@@ -1,0 +1,73 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { newId } from '../../src/ids.ts';
+import { Streams } from '../../src/log/mod.ts';
+import { createLogger } from '../../src/logger.ts';
+import { connectNats } from '../../src/nats/connect.ts';
+import { ModelFeed } from '../../src/projector/feed.ts';
+import { natsFixture } from '../helpers/nats.ts';
+
+const test = suite('model feed: batches');
+
+test('a reader that fell behind a trickle applies what waits in one batch, not one delivery at a time', async () => {
+  const nats = await natsFixture();
+  const nc = await connectNats({ servers: nats.url });
+  let feed: ModelFeed<number> | null = null;
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  try {
+    const streams = await Streams.open(nc);
+    await streams.ensureStream({ name: 'FEEDTEST', subjects: ['ft.>'] });
+    const batches: number[][] = [];
+    let position = 0;
+    let firstApplied!: () => void;
+    const blocked = new Promise<void>((r) => (firstApplied = r));
+    feed = new ModelFeed<number>({
+      streams,
+      stream: 'FEEDTEST',
+      filter: 'ft.>',
+      durableName: 'feed-test',
+      batchMax: 1000,
+      logger: createLogger({ level: 'silent' }),
+      label: 'feed test',
+      position: () => position,
+      decode: (d) => d.seq,
+      apply: async (items, last) => {
+        batches.push(items);
+        if (batches.length === 1) {
+          firstApplied();
+          await gate;
+        }
+        position = last;
+      },
+    });
+    await feed.start();
+    const publish = () => streams.publish(`ft.${newId().toLowerCase()}`, new TextEncoder().encode('x'), { msgId: newId() });
+    await publish();
+    await blocked;
+    // Stored one by one: each is sent while it is the newest, so each says nothing is pending after it.
+    const seqs: number[] = [];
+    for (let i = 0; i < 50; i++) seqs.push((await publish()).seq);
+    // The consumer has sent all 51 (unacked) once its state says so; its answer comes on the same
+    // connection after them, so they are in this process by then.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const state = await streams.consumer('FEEDTEST', 'feed-test');
+      if (state && state.ackPending === 51) break;
+      assert.ok(Date.now() < deadline, `the consumer never sent all 51: ${JSON.stringify(state)}`);
+      // A pause between polls of the consumer's state (the feed is held at the gate meanwhile).
+      await feed.waitFor(Number.POSITIVE_INFINITY, 50);
+    }
+    open();
+    assert.ok(await feed.waitFor(seqs[49]!, 30_000), 'every delivery applied');
+    assert.is(batches.length, 2, `batches: ${batches.map((b) => b.length).join(', ')}`);
+    assert.equal(batches[1], seqs);
+  } finally {
+    open();
+    await feed?.stop();
+    await nc.close();
+    await nats.stop();
+  }
+});
+
+test.run();
