@@ -20,6 +20,17 @@ const SUBJECT_EVENTS = Number(process.env.STK_BENCH_SUBJECT_EVENTS ?? 100_000);
 const AGENTS = 50;
 const EVIDENCE_BYTES = Number(process.env.STK_BENCH_EVIDENCE_BYTES ?? 8 * 1024 * 1024);
 const EVIDENCE_OBJECTS = Number(process.env.STK_BENCH_EVIDENCE_OBJECTS ?? 8);
+/** `a` runs part (a) only (a quick look at the cost of sealing); anything else, every part. */
+const ONLY_A = process.env.STK_BENCH_LIFECYCLE_PARTS === 'a';
+
+/** The young generation's bound this process runs with, as V8 was told on the command line or in NODE_OPTIONS. */
+function semiSpace(): string {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
+    .map((a) => /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(a)?.[1])
+    .filter((v) => v !== undefined);
+  // The last one given is the one V8 takes.
+  return given.length ? `--max-semi-space-size=${given[given.length - 1]} (MiB)` : "V8's default";
+}
 
 /** An alert as an agent raises it: a title and details that name the machine and an account (sealed), the rest not. */
 function alert(agentId: string, i: number) {
@@ -62,6 +73,8 @@ export async function benchLifecycle(): Promise<void> {
     const append = (log: EventLog, tenant: string) => (i: number) =>
       log.append({ tenant, aggregateType: 'alert', aggregateId: newId() }, [alert(agents[i % AGENTS]!, i)], { expectedVersion: 'no_stream' });
     console.log(`  ${N} single-event commits per run, ${IN_FLIGHT} in flight, ${AGENTS} machines, 20 accounts`);
+    // Both paths run in this one process, so they share its heap setting; the servers run with 32 MiB (docs/operations.md).
+    console.log(`  (a) both paths in this process, semi-space ${semiSpace()}`);
     // Warm both paths (JIT, connections, the keys of every machine and account this month).
     await measure(2_000, IN_FLIGHT, append(plain, 'warm'));
     await measure(2_000, IN_FLIGHT, append(sealed, 'bench'));
@@ -84,6 +97,10 @@ export async function benchLifecycle(): Promise<void> {
     report('(a) appends, personal fields sealed (AES-256-GCM)', best(withFields), 'events/s', { label: 'clear', value: best(without), goal: 0.8 });
     // CPU per event is steadier than a rate on a shared machine: the sealing's own cost, in µs.
     report('(a) process CPU per append, sealed', cpu.withFields / 3, 'µs', { label: 'clear', value: cpu.without / 3 });
+    if (ONLY_A) {
+      privacy.close();
+      return;
+    }
 
     await benchEvidence(streams, privacy.keys);
 
