@@ -20,7 +20,6 @@ export interface Identity {
 
 export interface WorkerInit {
   host: string;
-  port: number;
   caPem: string;
   localAddress: string;
   intervalMs: number;
@@ -57,12 +56,14 @@ export interface Sample {
   ackAt: number;
 }
 
-type Msg = { type: 'init'; init: WorkerInit } | { type: 'add'; identities: Identity[]; count: number } | { type: 'stats' } | { type: 'stop' };
+/** `add`: `count` more agents, all on the ingress at `port` (several ingress processes share the fleet). */
+type Msg = { type: 'init'; init: WorkerInit } | { type: 'add'; identities: Identity[]; count: number; port: number } | { type: 'stats' } | { type: 'stop' };
 
 const ALERT = { rule: 'edr.load-test', severity: 'medium', title: 'simulated detection', details: { process: 'sim.exe' } };
 
 let init: WorkerInit;
-const identities: Array<Identity & { context: SecureContext; session: Buffer | undefined; chain: Promise<unknown> }> = [];
+/** Each identity's TLS session per ingress port: a session resumes only with the process that issued it. */
+const identities: Array<Identity & { context: SecureContext; sessions: Map<number, Buffer>; chain: Promise<unknown> }> = [];
 const conns = new Set<FleetConn>();
 let stopped = false;
 let stats: WorkerStats = fresh();
@@ -92,13 +93,13 @@ function failed(what: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-function conn(id: (typeof identities)[number]): FleetConn {
+function conn(id: (typeof identities)[number], port: number): FleetConn {
   const c = new FleetConn({
     host: init.host,
-    port: init.port,
+    port,
     localAddress: init.localAddress,
     context: id.context,
-    sessions: { get: () => id.session, set: (s) => (id.session = s) },
+    sessions: { get: () => id.sessions.get(port), set: (s) => id.sessions.set(port, s) },
     onConnect: (resumed) => {
       if (resumed) stats.handshakes.resumed++;
       else stats.handshakes.full++;
@@ -109,10 +110,10 @@ function conn(id: (typeof identities)[number]): FleetConn {
 }
 
 /** One simulated agent: its poll loop and its report timer. */
-function simulate(id: (typeof identities)[number]): void {
+function simulate(id: (typeof identities)[number], port: number): void {
   agents++;
-  const poll = conn(id);
-  const report = conn(id);
+  const poll = conn(id, port);
+  const report = conn(id, port);
   const pollLoop = async (): Promise<void> => {
     await sleep(Math.random() * init.rampMs);
     while (!stopped) {
@@ -201,12 +202,12 @@ process.on('message', (m: Msg) => {
         identities.push({
           ...i,
           context: createSecureContext({ ca: init.caPem, cert: i.certPem, key: i.keyPem }),
-          session: undefined,
+          sessions: new Map(),
           chain: Promise.resolve(),
         });
       }
       const from = agents;
-      for (let k = 0; k < m.count; k++) simulate(identities[(from + k) % identities.length]!);
+      for (let k = 0; k < m.count; k++) simulate(identities[(from + k) % identities.length]!, m.port);
       return;
     }
     case 'stats': {

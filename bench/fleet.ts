@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,7 +27,7 @@ const GOAL = { reportP99Ms: 500, lagP99Ms: 5_000 };
 const STEPS = (process.env.STOCKADE_BENCH_FLEET_STEPS ?? '2000,5000,10000,20000,30000,40000,50000').split(',').map(Number);
 /** Certificates enrolled for real, shared by the simulated agents (several agents to one identity). */
 const POOL = Number(process.env.STOCKADE_BENCH_FLEET_POOL ?? 10_000);
-const GENERATORS = Number(process.env.STOCKADE_BENCH_FLEET_GENERATORS ?? 4);
+const MAX_STEP = Math.max(...STEPS);
 const MEASURE_MS = Number(process.env.STOCKADE_BENCH_FLEET_MEASURE_MS ?? INTERVAL_MS);
 /**
  * Descriptors each process may hold: 400,000, or the hard limit when the machine allows fewer (a
@@ -35,7 +35,16 @@ const MEASURE_MS = Number(process.env.STOCKADE_BENCH_FLEET_MEASURE_MS ?? INTERVA
  * steps stop where its descriptors end, and the bench says so.
  */
 const FDS = Math.min(400_000, hardNoFile());
-const MAX_AGENTS_BY_FDS = Math.floor((FDS - 1_000) / 2);
+/** Agents one ingress process takes: what its descriptors allow, or fewer (`STOCKADE_BENCH_FLEET_AGENTS_PER_INGRESS`). */
+const MAX_AGENTS_BY_FDS = Math.min(Math.floor((FDS - 1_000) / 2), Number(process.env.STOCKADE_BENCH_FLEET_AGENTS_PER_INGRESS ?? Number.POSITIVE_INFINITY));
+/**
+ * Ingress processes at most: one more is started (sharing the first one's CA, as the operator
+ * manual says to) before a step would give one ingress more agents than its descriptors allow.
+ * Agents are spread over them as a TCP load balancer in front would spread them.
+ */
+const MAX_INGRESS = Number(process.env.STOCKADE_BENCH_FLEET_MAX_INGRESS ?? 6);
+/** Generators hold two descriptors per agent too: enough of them that none runs out. */
+const GENERATORS = Number(process.env.STOCKADE_BENCH_FLEET_GENERATORS ?? Math.max(4, Math.ceil(MAX_STEP / MAX_AGENTS_BY_FDS)));
 
 function hardNoFile(): number {
   const m = /Max open files\s+\d+\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'utf8'));
@@ -75,6 +84,9 @@ export async function benchFleet(): Promise<void> {
   const sealer = await role('sealer');
   const detector = await role('detector');
   const all = [api, ingress, sealer, detector];
+  /** The ingress processes, each with the agents it holds and its memory when it started. */
+  const ingresses: Array<{ p: RoleProcess; label: string; port: number; agents: number; rss0: number }> = [];
+  const labels = new Map<RoleProcess, string>(all.map((p) => [p, p.roles]));
   const generators: Generator[] = [];
   const nc = await connectNats({ servers: nats.url });
   let seal: SealWatch | null = null;
@@ -82,6 +94,7 @@ export async function benchFleet(): Promise<void> {
     await Promise.all(all.map((p) => p.start()));
     // One descriptor per connection: the ingress holds two per agent.
     spawnSync('prlimit', ['--pid', String(ingress.proc.child.pid), `--nofile=${FDS}:${FDS}`]);
+    ingresses.push({ p: ingress, label: 'ingress', port: Number(new URL(ingress.info.ingress!).port), agents: 0, rss0: rssBytes(ingress.proc.child.pid!) });
 
     const call0 = await adminApi(api);
     const adminKey = (await readFile(join(api.dir, 'admin.key'), 'utf8')).trim();
@@ -94,9 +107,9 @@ export async function benchFleet(): Promise<void> {
       bench: process.pid,
       ...Object.fromEntries(generators.map((g, i) => [`generator#${i}`, g.child.pid!])),
       'nats-server': nats.server.pid,
-      ...Object.fromEntries(all.map((p) => [p.roles, p.proc.child.pid!])),
+      ...Object.fromEntries(all.map((p) => [labels.get(p)!, p.proc.child.pid!])),
     });
-    const metrics = Object.fromEntries(all.map((p) => [p.roles, p.info.api ?? metricsUrls.get(p)!]));
+    const metrics = Object.fromEntries(all.map((p) => [labels.get(p)!, p.info.api ?? metricsUrls.get(p)!]));
 
     console.log(
       `  ${TENANTS} tenants (edr on); agents report every ${INTERVAL_MS / 1000} s (±10%) a heartbeat + ${ALERTS_PER_BATCH} alerts, hold GET /agent/v1/commands?wait=${WAIT_S},`,
@@ -114,7 +127,6 @@ export async function benchFleet(): Promise<void> {
     for (const [i, g] of generators.entries()) {
       const init: WorkerInit = {
         host: ingressUrl.hostname,
-        port: Number(ingressUrl.port),
         caPem,
         localAddress: `127.0.0.${2 + i}`,
         intervalMs: INTERVAL_MS,
@@ -126,7 +138,6 @@ export async function benchFleet(): Promise<void> {
       };
       g.send({ type: 'init', init });
     }
-    const ingressRss0 = rssBytes(ingress.proc.child.pid!);
     console.log(
       `  processes: nats-server, api+read models, ingress, sealer, detector; ${GENERATORS} generator processes and this one — all on ${availableParallelism()} cores`,
     );
@@ -137,21 +148,47 @@ export async function benchFleet(): Promise<void> {
     let agents = 0;
     let best: { agents: number; row: Row } | null = null;
     const rows: Row[] = [];
-    const steps = STEPS.filter((s) => s <= MAX_AGENTS_BY_FDS);
+    const steps = STEPS.filter((s) => s <= MAX_AGENTS_BY_FDS * MAX_INGRESS);
     // What the roles say from here on is printed at the end.
     const linesFrom = new Map(all.map((p) => [p, p.proc.lines.length]));
-    if (steps.length < STEPS.length)
-      console.log(
-        `  this machine allows ${FDS} open files per process (hard limit): the ingress holds two per agent, so the steps stop at ${MAX_AGENTS_BY_FDS} agents (${STEPS.filter((s) => s > MAX_AGENTS_BY_FDS).join(', ')} skipped)`,
-      );
+    console.log(
+      `  this machine allows ${FDS} open files per process (hard limit): an ingress holds two per agent, so each ingress process takes at most ${MAX_AGENTS_BY_FDS} agents and another (up to ${MAX_INGRESS}) is started, with the same CA, when a step needs it${steps.length < STEPS.length ? ` (${STEPS.filter((s) => !steps.includes(s)).join(', ')} skipped)` : ''}`,
+    );
     for (const step of steps) {
-      // New agents, their identities' home generator chosen by identity so one identity's reports stay in one process.
+      while (ingresses.length * MAX_AGENTS_BY_FDS < step) {
+        const label = `ingress#${ingresses.length + 1}`;
+        const more = await role('ingress');
+        // The install's CA goes to every ingress before its first start, or it would make its own.
+        await mkdir(join(more.dir, 'pki'), { recursive: true, mode: 0o700 });
+        for (const f of ['ca.crt', 'ca.key']) await copyFile(join(ingress.dir, 'pki', f), join(more.dir, 'pki', f));
+        await more.start();
+        spawnSync('prlimit', ['--pid', String(more.proc.child.pid), `--nofile=${FDS}:${FDS}`]);
+        all.push(more);
+        labels.set(more, label);
+        metrics[label] = metricsUrls.get(more)!;
+        linesFrom.set(more, more.proc.lines.length);
+        ingresses.push({ p: more, label, port: Number(new URL(more.info.ingress!).port), agents: 0, rss0: rssBytes(more.proc.child.pid!) });
+        console.log(`  ${label} started for the ${step}-agent step (agents are spread over ${ingresses.length} ingress processes from here on)`);
+      }
+      // New agents go to the ingress processes with the fewest, as a load balancer would send them.
       const add = step - agents;
-      for (const [w, g] of generators.entries()) {
-        const mine = pool.filter((_, i) => i % GENERATORS === w);
-        const count = Math.floor(add / GENERATORS) + (w < add % GENERATORS ? 1 : 0);
-        const known = agents === 0 ? mine : [];
-        g.send({ type: 'add', identities: known, count });
+      const target = Math.ceil(step / ingresses.length);
+      const perIngress = ingresses.map((x) => Math.max(0, target - x.agents));
+      let over = perIngress.reduce((a, b) => a + b, 0) - add;
+      for (let i = perIngress.length - 1; over > 0 && i >= 0; i--) {
+        const cut = Math.min(over, perIngress[i]!);
+        perIngress[i]! -= cut;
+        over -= cut;
+      }
+      for (const [k, x] of ingresses.entries()) {
+        const n = perIngress[k]!;
+        x.agents += n;
+        // Their identities' home generator chosen by identity, so one identity's reports stay in one process.
+        for (const [w, g] of generators.entries()) {
+          const count = Math.floor(n / GENERATORS) + (w < n % GENERATORS ? 1 : 0);
+          const known = agents === 0 && k === 0 ? pool.filter((_, i) => i % GENERATORS === w) : [];
+          g.send({ type: 'add', identities: known, count, port: x.port });
+        }
       }
       agents = step;
       // Connections are opened over 20 s; the first reports come within an interval after that.
@@ -232,7 +269,7 @@ export async function benchFleet(): Promise<void> {
           Object.values(scraped1).reduce((a, v) => a + Object.values(v.requests).reduce((x, y) => x + y, 0), 0) -
           Object.values(scraped0).reduce((a, v) => a + Object.values(v.requests).reduce((x, y) => x + y, 0), 0),
         rss: rssOf(pids()),
-        ingressRssDelta: rssBytes(ingress.proc.child.pid!) - ingressRss0,
+        ingressRssDelta: ingresses.reduce((a, x) => a + rssBytes(x.p.proc.child.pid!) - x.rss0, 0),
       };
       rows.push(row);
       printRow(row);
@@ -268,7 +305,7 @@ export async function benchFleet(): Promise<void> {
       }
       if (said.size)
         console.log(
-          `  ${p.roles} logged: ${[...said]
+          `  ${labels.get(p)} logged: ${[...said]
             .sort((a, b) => b[1] - a[1])
             .slice(0, 5)
             .map(([msg, n]) => `${n}× ${msg}`)
