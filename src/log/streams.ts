@@ -1056,7 +1056,9 @@ function consumption(
       await messages.close().catch(() => {});
     },
     closed: () => messages.closed(),
-    buffered: () => messages.getPending(),
+    // Received less handed out. Not `getPending()`: it counts a queued status callback still after it has run, and a reader
+    // that believed a message was waiting would hold its batch for one that may never come.
+    buffered: () => messages.getReceived() - messages.getProcessed(),
   };
 }
 
