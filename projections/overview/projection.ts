@@ -10,11 +10,23 @@ export interface OpenAlertDoc extends Doc {
   title: string;
 }
 
-/** One per customer: open alerts by severity and how many of them nobody acknowledged. */
+/**
+ * One per customer: its alerts counted by state, so an overview reads one document instead of
+ * counting a customer's alerts (which grow without bound). `open` counts alerts not resolved
+ * (acknowledged or not) by severity; `unacknowledgedBy` those nobody acknowledged yet (status
+ * `open`) by severity; `resolved` the resolved ones. The last two came later: a document written
+ * before them lacks them until the model is rebuilt.
+ */
 export interface AlertCountsDoc extends Doc {
   open: Record<Severity, number>;
   unacknowledged: number;
+  unacknowledgedBy?: Record<Severity, number>;
+  resolved?: number;
 }
+
+/** A count taken down by one, never below zero. */
+const less = (c: Record<Severity, number>, s: Severity): Record<Severity, number> => ({ ...c, [s]: Math.max(0, (c[s] ?? 0) - 1) });
+const more = (c: Record<Severity, number>, s: Severity): Record<Severity, number> => ({ ...c, [s]: (c[s] ?? 0) + 1 });
 
 /** The counters' document id is the tenant's own id (unique across tenants, like every id). */
 export const countsDocId = (tenant: string): string => tenant;
@@ -51,9 +63,17 @@ export const overviewProjection = defineProjection({
           seq: position,
           open: zero(),
           unacknowledged: 0,
+          unacknowledgedBy: zero(),
+          resolved: 0,
         };
         const doc: OpenAlertDoc = { id: e.aggregate.id, seq: OLDEST_FIRST - position, severity: d.severity, acked: 'no', raisedAt: e.at, title: d.title };
-        const counts: AlertCountsDoc = { ...c, open: { ...c.open, [d.severity]: (c.open[d.severity] ?? 0) + 1 }, unacknowledged: c.unacknowledged + 1 };
+        const counts: AlertCountsDoc = {
+          ...c,
+          open: more(c.open, d.severity),
+          unacknowledged: c.unacknowledged + 1,
+          // A document from before these counters keeps lacking them (readers then count) until a rebuild.
+          ...(c.unacknowledgedBy ? { unacknowledgedBy: more(c.unacknowledgedBy, d.severity) } : {}),
+        };
         return [
           { collection: 'open-alerts', id: doc.id, doc },
           { collection: 'alert-counts', id: countsDocId(e.tenant), doc: counts },
@@ -68,7 +88,15 @@ export const overviewProjection = defineProjection({
         if (!a || !c || a.acked === 'yes') return [];
         return [
           { collection: 'open-alerts', id: a.id, doc: { ...a, acked: 'yes' } },
-          { collection: 'alert-counts', id: countsDocId(e.tenant), doc: { ...c, unacknowledged: Math.max(0, c.unacknowledged - 1) } },
+          {
+            collection: 'alert-counts',
+            id: countsDocId(e.tenant),
+            doc: {
+              ...c,
+              unacknowledged: Math.max(0, c.unacknowledged - 1),
+              ...(c.unacknowledgedBy ? { unacknowledgedBy: less(c.unacknowledgedBy, a.severity) } : {}),
+            },
+          },
         ];
       },
     },
@@ -80,8 +108,11 @@ export const overviewProjection = defineProjection({
         if (!a || !c) return [];
         const counts: AlertCountsDoc = {
           ...c,
-          open: { ...c.open, [a.severity]: Math.max(0, (c.open[a.severity] ?? 0) - 1) },
+          open: less(c.open, a.severity),
           unacknowledged: a.acked === 'no' ? Math.max(0, c.unacknowledged - 1) : c.unacknowledged,
+          ...(c.unacknowledgedBy && c.resolved !== undefined
+            ? { unacknowledgedBy: a.acked === 'no' ? less(c.unacknowledgedBy, a.severity) : c.unacknowledgedBy, resolved: c.resolved + 1 }
+            : {}),
         };
         return [
           { collection: 'open-alerts', id: a.id, doc: null },

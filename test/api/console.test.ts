@@ -178,4 +178,22 @@ test('overview and stats: open alerts by severity, alerts per hour, agents heard
   assert.is((await f.call('GET', t('/stats?days=31'))).body.error.code, 'STK_ERR_VALIDATION');
 });
 
+test('overview: alert counts come from the overview model and equal what the alert lists count, by status and open severity', async () => {
+  // An acknowledged alert resolved, an unacknowledged one resolved, one more acknowledged.
+  const [acked] = ids as [string];
+  await f.call('POST', t(`/alerts/${acked}/resolve`), { body: { reason: 'benign' } });
+  await f.call('POST', t(`/alerts/${ids[5]}/resolve`), { body: { reason: 'benign' } });
+  const last = await f.call('POST', t(`/alerts/${ids[6]}/ack`), { body: {} });
+  assert.is(last.status, 200, JSON.stringify(last.body));
+  const o = await f.call('GET', t(`/overview?waitFor=${last.body.consistencyToken}`));
+  assert.is(o.status, 200, JSON.stringify(o.body));
+  const total = async (query: string) => (await f.call('GET', t(`/alerts?${query}&limit=1`))).body.total as number;
+  const byStatus = { open: await total('status=open'), acknowledged: await total('status=acknowledged'), resolved: await total('status=resolved') };
+  assert.equal(o.body.alerts, byStatus);
+  assert.equal(byStatus, { open: 25, acknowledged: 2, resolved: 3 });
+  const bySeverity: Record<string, number> = {};
+  for (const sev of ['low', 'medium', 'high', 'critical']) bySeverity[sev] = await total(`status=open&severity=${sev}`);
+  assert.equal(o.body.openAlertsBySeverity, bySeverity);
+});
+
 test.run();

@@ -6,6 +6,7 @@ import { permissionsOn } from '../access.ts';
 import { agentDecider } from '../../../commands/agents/decider.ts';
 import { alertDecider } from '../../../commands/alerts/decider.ts';
 import { SEVERITIES, type Severity } from '../../../commands/alerts/events.ts';
+import { type AlertCountsDoc, countsDocId } from '../../../projections/overview/projection.ts';
 import { incidentDecider } from '../../../commands/incidents/decider.ts';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../../../commands/incidents/events.ts';
 import type { AgentDoc } from '../../../projections/agents/projection.ts';
@@ -43,6 +44,39 @@ const ALERT_IDS = { type: 'array', items: ID, minItems: 1, maxItems: 100, unique
 async function checkAlerts(c: TenantContext, ids: string[]): Promise<void> {
   // Every alert must be this tenant's: another tenant's id is "not found", like a missing one.
   for (const id of ids) await mustGet(c, 'alerts', id);
+}
+
+/**
+ * The tenant's alerts by status, and its open (unacknowledged) ones by severity: one document the
+ * overview model keeps (`alert-counts`), whatever the number of alerts. Counted from the alerts
+ * instead while that document predates these counters (an install upgraded without rebuilding the
+ * overview model), so the numbers are never wrong, only slower.
+ */
+async function alertCounts(
+  c: TenantContext,
+): Promise<{ alerts: Record<'open' | 'acknowledged' | 'resolved', number>; openAlertsBySeverity: Record<Severity, number> }> {
+  const doc = await c.store.get<AlertCountsDoc>('alert-counts', countsDocId(c.tenant));
+  if (!doc)
+    return {
+      alerts: { open: 0, acknowledged: 0, resolved: 0 },
+      openAlertsBySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
+    };
+  if (doc.unacknowledgedBy && doc.resolved !== undefined) {
+    const sum = (r: Record<Severity, number>) => SEVERITIES.reduce((n, s) => n + (r[s] ?? 0), 0);
+    const open = sum(doc.unacknowledgedBy);
+    return {
+      alerts: { open, acknowledged: Math.max(0, sum(doc.open) - open), resolved: doc.resolved },
+      openAlertsBySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, doc.unacknowledgedBy![s] ?? 0])) as Record<Severity, number>,
+    };
+  }
+  return {
+    alerts: (await countBy(c, 'alerts', 'status', ['open', 'acknowledged', 'resolved'])) as Record<'open' | 'acknowledged' | 'resolved', number>,
+    openAlertsBySeverity: Object.fromEntries(
+      await Promise.all(
+        SEVERITIES.map(async (s) => [s, (await c.store.query('alerts', { filter: { status: 'open', severity: s }, limit: 1 })).total] as const),
+      ),
+    ) as Record<Severity, number>,
+  };
 }
 
 async function countBy(c: TenantContext, collection: string, field: string, values: readonly string[]): Promise<Record<string, number>> {
@@ -239,12 +273,7 @@ export const coreRoutes: TenantRouteDef[] = [
         tenant: c.tenant,
         products: c.tenantDoc.products,
         agents: { online, offline, revoked: await c.store.count('agents', { field: 'status', value: 'revoked' }) },
-        alerts: await countBy(c, 'alerts', 'status', ['open', 'acknowledged', 'resolved']),
-        openAlertsBySeverity: Object.fromEntries(
-          await Promise.all(
-            SEVERITIES.map(async (s) => [s, (await c.store.query('alerts', { filter: { status: 'open', severity: s }, limit: 1 })).total] as const),
-          ),
-        ),
+        ...(await alertCounts(c)),
         incidents: await countBy(c, 'incidents', 'status', [...INCIDENT_STATUSES, 'closed']),
         ...(findingsOn ? { findings: await countBy(c, 'findings', 'state', ['open', 'accepted-risk', 'remediated', 'false-positive']) } : {}),
         consistencyToken: token,
