@@ -39,13 +39,19 @@ const POOL_BYTES = 4096;
 let pool = randomBytes(POOL_BYTES);
 let poolOffset = 0;
 
-/** A new server-generated id: 16 random bytes (CSPRNG), base64url (22 characters, token-safe). */
+/**
+ * A new server-generated id: 16 random bytes (CSPRNG), base64url (22 characters, token-safe). It
+ * never starts with `-`: an id is typed as an argument (`stockade user grant <userId> …`), and one
+ * that looks like an option is taken for one (1 id in 64 did). Drawing again costs 1/64 of a bit.
+ */
 export function newId(prefix = ''): string {
-  if (poolOffset + 16 > POOL_BYTES) {
-    pool = randomBytes(POOL_BYTES);
-    poolOffset = 0;
+  for (;;) {
+    if (poolOffset + 16 > POOL_BYTES) {
+      pool = randomBytes(POOL_BYTES);
+      poolOffset = 0;
+    }
+    const id = pool.toString('base64url', poolOffset, poolOffset + 16);
+    poolOffset += 16;
+    if (id.charCodeAt(0) !== 0x2d) return prefix + id;
   }
-  const id = pool.toString('base64url', poolOffset, poolOffset + 16);
-  poolOffset += 16;
-  return prefix + id;
 }
