@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addSettingFlags, loadConfig } from '../config/mod.ts';
 import { startStockade } from '../serve.ts';
+import { withoutPasswords } from '../nats/connect.ts';
 
 /** `stockade serve`: every role (or `--role` a subset) in one process. */
 export function registerServe(program: Command): void {
@@ -9,7 +10,10 @@ export function registerServe(program: Command): void {
     const config = loadConfig(opts);
     const stk = await startStockade(config);
     const log = stk.runtime.logger;
-    log.info({ roles: config.roles, data: config.dataDir, api: stk.apiUrl, ingress: stk.ingressUrl, nats: stk.natsUrl }, 'stockade is running');
+    log.info(
+      { roles: config.roles, data: config.dataDir, api: stk.apiUrl, ingress: stk.ingressUrl, nats: withoutPasswords(stk.natsUrl) },
+      'stockade is running',
+    );
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;

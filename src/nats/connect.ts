@@ -64,6 +64,11 @@ export function urlWithCredentials(url: string, user: string, pass: string): str
   return url.replace(/^([a-z]+:\/\/)/i, `$1${encodeURIComponent(user)}:${encodeURIComponent(pass)}@`);
 }
 
+/** Server URLs (one, or several separated by commas) as a log line may show them: any password in them replaced. */
+export function withoutPasswords(urls: string): string {
+  return urls.replace(/(^|,)(\s*[a-z]+:\/\/[^:@/,]*):[^@/,]*@/gi, '$1$2:[redacted]@');
+}
+
 /** NATS_URL may list several servers separated by commas. */
 export function parseNatsUrl(value: string): string[] {
   return value

@@ -32,6 +32,15 @@ test('embedded default: starts its own nats-server, is healthy, stops cleanly le
     assert.ok(key.length > 40);
     assert.ok(p.lines.some((l) => l.includes('admin.key')));
     assert.not.ok(p.lines.some((l) => l.includes(key)));
+    // Nor the embedded NATS users' passwords (credentials.json is 0600 for a reason): the URL it logs has none.
+    const creds = JSON.parse(await readFile(join(dir.path, 'nats', 'credentials.json'), 'utf8')) as { users: Record<string, string> };
+    for (const pass of Object.values(creds.users)) {
+      assert.not.ok(
+        p.lines.some((l) => l.includes(pass) || l.includes(encodeURIComponent(pass))),
+        'a NATS password in the log',
+      );
+    }
+    assert.match(running.nats, /^nats:\/\/app:\[redacted\]@127\.0\.0\.1:\d+$/);
     const natsPid = Number(await readFile(join(dir.path, 'nats', 'nats-server.pid'), 'utf8'));
     assert.ok(pidAlive(natsPid));
     // The store lives under the data folder.
