@@ -34,11 +34,20 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 // prints the file before running its suites), to name the slowest files at the end.
 let out = '';
 const started: [string, number][] = [];
+// What uvu printed about failures, per file, repeated just above the totals: CI logs are often read
+// from their tail, and a failure in the middle of 900 tests must not need the whole log.
+const failures = new Map<string, string>();
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
   const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
   const header = /^\n?(\S+\.test\.ts)\n/.exec(text.replace(ANSI, ''));
   if (header?.[1]) started.push([header[1], performance.now()]);
+  const plainChunk = text.replace(ANSI, '');
+  const current = started.at(-1)?.[0] ?? '(before the first file)';
+  if (/✘|FAIL/.test(plainChunk) || failures.has(current)) {
+    const sofar = failures.get(current) ?? '';
+    if (sofar.length < 4000) failures.set(current, sofar + plainChunk);
+  }
   out += text;
   if (out.length > 1_000_000) out = out.slice(-100_000);
   return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
@@ -81,6 +90,15 @@ if (started.length > 1) {
       .map(([file, ms]) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}`)
       .join('\n')}\n`,
   );
+}
+if (failures.size > 0) {
+  const excerpt = (text: string) =>
+    (text.split(/^\s*Total:/m)[0] ?? '')
+      .split('\n')
+      .filter((l) => l.trim() && !/^\s*at .*node_modules/.test(l))
+      .slice(0, 40)
+      .join('\n');
+  console.log(`failures:\n${[...failures].map(([file, text]) => `--- ${file}\n${excerpt(text)}`).join('\n')}\n`);
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed > 0 || selected.length === 0 ? 1 : 0;
