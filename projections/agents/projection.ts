@@ -27,6 +27,35 @@ export interface AgentDoc extends Doc {
   lastSeenHour?: string;
 }
 
+/**
+ * A tenant's agents by status, kept as they enroll and are revoked, so an overview reads one
+ * document however many agents there are. `firstAgent` is the agent whose enrollment created it: a
+ * tenant whose oldest agent is another had agents before a build that added these counts to a model
+ * not rebuilt since, so they count only the agents enrolled after (readers then count the agents).
+ */
+export interface AgentCountsDoc extends Doc {
+  active: number;
+  revoked: number;
+  firstAgent: string;
+}
+
+/** The id of a tenant's `agent-counts` document (one per tenant). */
+export const agentCountsId = (tenant: string): string => tenant;
+
+/**
+ * How finely the `seen` sort buckets the time an active agent was last heard from. Coarse, so an
+ * agent reporting every minute rewrites its key every few reports, not every one; finer than any
+ * online window it answers for (see `presence` in src/api/agents.ts), so only the agents last heard
+ * from in one bucket are read to decide who is online.
+ */
+export const SEEN_BUCKET_MS = 150_000;
+
+/** The start of the `seen` bucket of a time, as an ISO time (its sort value). */
+export function seenBucket(at: string | number): string {
+  const t = typeof at === 'number' ? at : Date.parse(at);
+  return new Date(Math.floor(t / SEEN_BUCKET_MS) * SEEN_BUCKET_MS).toISOString();
+}
+
 /** How many distinct agents were heard from in one hour (enrolled, heartbeat, renewal). */
 export interface AgentHourDoc extends Doc {
   hour: string;
@@ -37,6 +66,17 @@ const withHour = (e: EventEnvelope) => [
   { collection: 'agents', id: e.aggregate.id },
   { collection: 'agent-hours', id: hourId(e.at) },
 ];
+const withCounts = (e: EventEnvelope) => [
+  { collection: 'agents', id: e.aggregate.id },
+  { collection: 'agent-counts', id: agentCountsId(e.tenant) },
+];
+
+/** The tenant's counts changed by `active` and `revoked` (created at its first enrollment). */
+function counted(e: EventEnvelope, docs: Docs, seq: number, active: number, revoked: number): Write {
+  const id = agentCountsId(e.tenant);
+  const c = docs.get<AgentCountsDoc>('agent-counts', id) ?? { id, seq, active: 0, revoked: 0, firstAgent: e.aggregate.id };
+  return { collection: 'agent-counts', id, doc: { ...c, active: c.active + active, revoked: c.revoked + revoked } };
+}
 
 /** The agent heard from at `e.at`: its patch, and its hour's count when this is its first sign in that hour. */
 function seen(e: EventEnvelope, docs: Docs, seq: number, changes: Partial<AgentDoc>): Write[] {
@@ -56,13 +96,20 @@ export const agentsProjection = defineProjection({
   collections: {
     agents: {
       indexes: ['status', 'hostname'],
-      sorts: { hostname: (d) => String(d.hostname).toLowerCase(), enrolledAt: (d) => String(d.enrolledAt) },
+      sorts: {
+        hostname: (d) => String(d.hostname).toLowerCase(),
+        enrolledAt: (d) => String(d.enrolledAt),
+        // Active agents only: when last heard from (by bucket), and when their certificate ends.
+        seen: (d) => (d.status === 'active' ? seenBucket(String(d.lastSeenAt)) : null),
+        certNotAfter: (d) => (d.status === 'active' ? String(d.certNotAfter) : null),
+      },
     },
     'agent-hours': { indexes: [] },
+    'agent-counts': { indexes: [] },
   },
   on: {
     [E.enrolled]: {
-      reads: withHour,
+      reads: (e) => [...withHour(e), { collection: 'agent-counts', id: agentCountsId(e.tenant) }],
       apply: (e, docs, seq) => {
         const d = e.data as AgentEnrolled;
         const doc: AgentDoc = {
@@ -89,6 +136,7 @@ export const agentsProjection = defineProjection({
         return [
           { collection: 'agents', id: doc.id, doc },
           { collection: 'agent-hours', id, doc: { ...h, seen: h.seen + 1 } },
+          counted(e, docs, seq, 1, 0),
           { global: 'agent', key: doc.id, value: e.tenant },
         ];
       },
@@ -108,13 +156,15 @@ export const agentsProjection = defineProjection({
       },
     },
     [E.revoked]: {
-      apply: (e, docs) =>
-        patch<AgentDoc>('agents', docs.get('agents', e.aggregate.id), {
-          status: 'revoked',
-          revokedAt: e.at,
-          revokedBy: by(e),
-          revokeReason: (e.data as { reason: string }).reason,
-        }),
+      reads: withCounts,
+      apply: (e, docs, seq) => {
+        const agent = docs.get<AgentDoc>('agents', e.aggregate.id);
+        if (!agent || agent.status === 'revoked') return [];
+        return [
+          ...patch<AgentDoc>('agents', agent, { status: 'revoked', revokedAt: e.at, revokedBy: by(e), revokeReason: (e.data as { reason: string }).reason }),
+          counted(e, docs, seq, -1, 1),
+        ];
+      },
     },
     [CommandEvents.dispatched]: {
       reads: (e) => [{ collection: 'agents', id: (e.data as CommandDispatched).agentId }],

@@ -338,6 +338,19 @@ export class TenantStore {
     return this.#specOf(collection);
   }
 
+  /**
+   * How many documents one of the collection's sorts holds with values in `[from, to)`, read from
+   * its keys alone (no document is read). A sort whose function answers null for a document holds
+   * no key of it, so a sort can count a subset (the active agents by when they were last heard).
+   */
+  async countSorted(collection: string, sort: string, from?: string, to?: string): Promise<number> {
+    const sub = this.#sub(collection);
+    if (!this.#specOf(collection).sorts?.[sort]) throw new StkError('STK_ERR_VALIDATION', `cannot sort ${collection} by ${sort}`, { field: 'sort' });
+    let n = 0;
+    for await (const _ of sub.keys(sortRange(collection, sort, from, to))) n++;
+    return n;
+  }
+
   /** How many documents match a filter on one indexed field (or all of them). */
   async count(collection: string, filter?: { field: string; value: string }): Promise<number> {
     const sub = this.#sub(collection);

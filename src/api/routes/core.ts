@@ -28,16 +28,7 @@ import { exportRoute, getRoute, ID, itemCommand, type ListOptions, listRoute, mu
 import { GATED_COMMANDS, issueDispatch, requestIfGated } from './approvals.ts';
 import { bulkCount, idsOrFilter, selectByFilter } from '../bulk.ts';
 import { filterSchema } from '../lists.ts';
-
-/** An agent not heard from for this long shows as offline. */
-export const AGENT_ONLINE_WINDOW_MS = 5 * 60_000;
-
-/** An agent as operators see it; online/offline is decided here, at read time, not in the projection. */
-export function agentView(a: AgentDoc, now = Date.now()) {
-  const { certFingerprint: _f, lastSeenHour: _h, ...rest } = a;
-  const connectivity = a.status === 'revoked' ? 'revoked' : now - Date.parse(a.lastSeenAt) <= AGENT_ONLINE_WINDOW_MS ? 'online' : 'offline';
-  return { ...rest, connectivity };
-}
+import { agentPresence, agentView } from '../presence.ts';
 
 const ALERT_IDS = { type: 'array', items: ID, minItems: 1, maxItems: 100, uniqueItems: true };
 
@@ -254,25 +245,12 @@ export const coreRoutes: TenantRouteDef[] = [
     summary: "Counts for the tenant's overview: agents (online/offline/revoked), alerts, incidents, findings by state",
     handler: async (c) => {
       const token = c.readToken();
-      const now = Date.now();
-      let online = 0;
-      let offline = 0;
-      // Online is decided at read time; walk the active agents a page at a time.
-      let cursor: string | null = null;
-      do {
-        const page: { items: AgentDoc[]; nextCursor: string | null } = await c.store.list<AgentDoc>('agents', {
-          filter: { status: 'active' },
-          limit: 200,
-          ...(cursor ? { cursor } : {}),
-        });
-        for (const a of page.items) agentView(a, now).connectivity === 'online' ? online++ : offline++;
-        cursor = page.nextCursor;
-      } while (cursor);
+      const a = await agentPresence(c.store, c.tenant, Date.now());
       const findingsOn = (['patch', 'attack-surface', 'identity'] as const).some((p) => c.tenantDoc.products.includes(p));
       return {
         tenant: c.tenant,
         products: c.tenantDoc.products,
-        agents: { online, offline, revoked: await c.store.count('agents', { field: 'status', value: 'revoked' }) },
+        agents: { online: a.online, offline: a.offline, revoked: a.revoked },
         ...(await alertCounts(c)),
         incidents: await countBy(c, 'incidents', 'status', [...INCIDENT_STATUSES, 'closed']),
         ...(findingsOn ? { findings: await countBy(c, 'findings', 'state', ['open', 'accepted-risk', 'remediated', 'false-positive']) } : {}),

@@ -15,10 +15,8 @@ import { canSee, refusedWhileSuspended, seesAll } from '../access.ts';
 import { type InstallContext, type InstallRouteDef, installRoute, tenantContextOf } from '../route.ts';
 import { ID, mustGet, oneOf, TENANT_ID, text } from '../schemas.ts';
 import { GATED_COMMANDS, issueDispatch, requestIfGated } from './approvals.ts';
-import { agentView } from './core.ts';
+import { agentPresence } from '../presence.ts';
 
-/** Agent certificates that expire within this many days are counted as expiring. */
-export const CERT_SOON_DAYS = 14;
 /** How many customers the overview reads at once (each through its own tenant-bound store). */
 const OVERVIEW_CONCURRENCY = 8;
 const FANOUT_MAX_TENANTS = 200;
@@ -30,16 +28,17 @@ async function visibleTenants(c: InstallContext): Promise<string[]> {
   return seesAll(c.principal) ? all : all.filter((t) => canSee(c.principal, t));
 }
 
+/** The documents of a filter a page at a time, until `each` answers false. */
 async function eachPage<T extends { id: string; seq: number }>(
   store: TenantStore,
   collection: string,
   filter: Record<string, string>,
-  each: (d: T) => void,
+  each: (d: T) => boolean,
 ): Promise<void> {
   let cursor: string | null = null;
   do {
     const page: { items: T[]; nextCursor: string | null } = await store.list<T>(collection, { filter, limit: 200, ...(cursor ? { cursor } : {}) });
-    for (const d of page.items) each(d);
+    for (const d of page.items) if (!each(d)) return;
     cursor = page.nextCursor;
   } while (cursor);
 }
@@ -49,15 +48,7 @@ async function customerLine(c: InstallContext, tenant: string, now: number) {
   const store = c.forTenant(tenant);
   const doc = await store.get<TenantDoc>('tenant', tenant);
   if (!doc) return null;
-  let online = 0;
-  let offline = 0;
-  let expiring = 0;
-  let earliest: string | null = null;
-  await eachPage<AgentDoc>(store, 'agents', { status: 'active' }, (a) => {
-    agentView(a, now).connectivity === 'online' ? online++ : offline++;
-    if (Date.parse(a.certNotAfter) - now < CERT_SOON_DAYS * 86_400_000) expiring++;
-    if (!earliest || a.certNotAfter < earliest) earliest = a.certNotAfter;
-  });
+  const agents = await agentPresence(store, tenant, now);
   const counts = await store.get<AlertCountsDoc>('alert-counts', tenant);
   // The overview model lists open alerts oldest first: the first unacknowledged one is the oldest.
   const oldest = (await store.list<OpenAlertDoc>('open-alerts', { filter: { acked: 'no' }, limit: 1 })).items[0] ?? null;
@@ -78,14 +69,14 @@ async function customerLine(c: InstallContext, tenant: string, now: number) {
     name: doc.name,
     suspended: doc.suspended,
     products: doc.products,
-    agents: { online, offline, revoked: await store.count('agents', { field: 'status', value: 'revoked' }) },
+    agents: { online: agents.online, offline: agents.offline, revoked: agents.revoked },
     alerts: {
       open: counts?.open ?? Object.fromEntries(SEVERITIES.map((s) => [s, 0])),
       unacknowledged: counts?.unacknowledged ?? 0,
       oldestUnacknowledged: oldest ? { id: oldest.id, severity: oldest.severity, title: oldest.title, raisedAt: oldest.raisedAt } : null,
     },
     ...(patch ? { patch } : {}),
-    certificates: { agentsExpiringSoon: expiring, earliestNotAfter: earliest },
+    certificates: { agentsExpiringSoon: agents.expiringSoon, earliestNotAfter: agents.earliestNotAfter },
     sealing: { height: b?.lastHeight ?? 0, sealedAt: b?.sealedAt ?? null, upToDate: (b?.lastSeq ?? 0) >= lastPosition },
     link: `/ui/t/${tenant}/overview`,
   };
@@ -183,7 +174,8 @@ async function fanoutOne(c: InstallContext, target: { tenant: string; agentIds?:
   let agentIds = target.agentIds;
   if (!agentIds) {
     agentIds = [];
-    await eachPage<AgentDoc>(tc.store, 'agents', { status: 'active' }, (a) => agentIds!.length < FANOUT_MAX_AGENTS && agentIds!.push(a.id));
+    // The first FANOUT_MAX_AGENTS active agents, read no further.
+    await eachPage<AgentDoc>(tc.store, 'agents', { status: 'active' }, (a) => agentIds!.push(a.id) < FANOUT_MAX_AGENTS);
   }
   const commands: string[] = [];
   const approvals: string[] = [];
