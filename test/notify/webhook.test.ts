@@ -231,7 +231,7 @@ test('a receiver that never answers is a retryable timeout; a closed port is a r
   try {
     const r = await attemptDelivery(webhookChannel(rx.url), { id: newId('dl_'), group: hostileGroup(), notifiedCount: 0 }, new Date(), {
       ...LOOPBACK,
-      timeoutMs: 300,
+      timeoutMs: 2_000,
     });
     assert.is(r.outcome, 'retryable');
     assert.is(r.outcome !== 'delivered' && r.reason, 'timeout');
