@@ -469,9 +469,13 @@ export class PartitionWorker {
   }
 
   async #checkpoint(force: boolean): Promise<void> {
-    const snap = await this.#serially(() => ({ evSeq: this.#evPos, state: structuredClone(this.#state()) }));
+    // Serialized here, between records: the text is the snapshot (no deep copy of every agent's
+    // state), and nothing is serialized when nothing moved since the last one.
+    const snap = await this.#serially(() =>
+      !force && this.#evPos === this.#checkpointedAt && this.outbox.pendingCount === 0 ? null : { evSeq: this.#evPos, json: JSON.stringify(this.#state()) },
+    );
     this.#lastCheckpointMs = this.#o.clock();
-    if (!force && snap.evSeq === this.#checkpointedAt && this.outbox.pendingCount === 0) return;
+    if (!snap) return;
     await writeCheckpoint(this.#o.kv, this.#o.partition, snap);
     this.#checkpointedAt = snap.evSeq;
   }
