@@ -72,10 +72,13 @@ const withCounts = (e: EventEnvelope) => [
 ];
 
 /** The tenant's counts changed by `active` and `revoked` (created at its first enrollment). */
-function counted(e: EventEnvelope, docs: Docs, seq: number, active: number, revoked: number): Write {
+function counted(e: EventEnvelope, docs: Docs, seq: number, active: number, revoked: number): Write[] {
   const id = agentCountsId(e.tenant);
-  const c = docs.get<AgentCountsDoc>('agent-counts', id) ?? { id, seq, active: 0, revoked: 0, firstAgent: e.aggregate.id };
-  return { collection: 'agent-counts', id, doc: { ...c, active: c.active + active, revoked: c.revoked + revoked } };
+  const kept = docs.get<AgentCountsDoc>('agent-counts', id);
+  // Only an enrollment starts the counts: an agent revoked without them predates them.
+  if (!kept && active !== 1) return [];
+  const c = kept ?? { id, seq, active: 0, revoked: 0, firstAgent: e.aggregate.id };
+  return [{ collection: 'agent-counts', id, doc: { ...c, active: c.active + active, revoked: c.revoked + revoked } }];
 }
 
 /** The agent heard from at `e.at`: its patch, and its hour's count when this is its first sign in that hour. */
@@ -136,7 +139,7 @@ export const agentsProjection = defineProjection({
         return [
           { collection: 'agents', id: doc.id, doc },
           { collection: 'agent-hours', id, doc: { ...h, seen: h.seen + 1 } },
-          counted(e, docs, seq, 1, 0),
+          ...counted(e, docs, seq, 1, 0),
           { global: 'agent', key: doc.id, value: e.tenant },
         ];
       },
@@ -162,7 +165,7 @@ export const agentsProjection = defineProjection({
         if (!agent || agent.status === 'revoked') return [];
         return [
           ...patch<AgentDoc>('agents', agent, { status: 'revoked', revokedAt: e.at, revokedBy: by(e), revokeReason: (e.data as { reason: string }).reason }),
-          counted(e, docs, seq, -1, 1),
+          ...counted(e, docs, seq, -1, 1),
         ];
       },
     },

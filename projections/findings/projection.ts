@@ -1,7 +1,15 @@
 import type { Severity } from '../../commands/alerts/events.ts';
-import { FindingEvents as E, type FindingObserved, type FindingReported, type FindingState, type FindingStateChanged } from '../../commands/findings/events.ts';
+import {
+  FINDING_STATES,
+  FindingEvents as E,
+  type FindingObserved,
+  type FindingReported,
+  type FindingState,
+  type FindingStateChanged,
+} from '../../commands/findings/events.ts';
 import type { Product } from '../../src/domain/products.ts';
-import type { Doc } from '../../src/store/model.ts';
+import type { Doc, Docs, Write } from '../../src/store/model.ts';
+import type { EventEnvelope } from '../../src/domain/events.ts';
 import { by, defineProjection, patch } from '../define.ts';
 import { SEVERITY_RANK } from '../hours.ts';
 
@@ -24,6 +32,43 @@ export interface FindingDoc extends Doc {
   history: Array<{ at: string; by: string; state: FindingState; reason: string }>;
 }
 
+/**
+ * A tenant's findings by state, kept as they are reported and triaged, so an overview reads one
+ * document however many findings there are. `firstFinding` is the finding whose report created it:
+ * a tenant whose oldest finding is another had findings before a build that added these counts to a
+ * model not rebuilt since (readers then count the findings).
+ */
+export interface FindingCountsDoc extends Doc {
+  byState: Record<FindingState, number>;
+  firstFinding: string;
+}
+
+/** The id of a tenant's `finding-counts` document (one per tenant). */
+export const findingCountsId = (tenant: string): string => tenant;
+
+const withCounts = (e: EventEnvelope) => [
+  { collection: 'findings', id: e.aggregate.id },
+  { collection: 'finding-counts', id: findingCountsId(e.tenant) },
+];
+
+/** The tenant's counts with one finding moved from `from` (none: a new one) to `to`. */
+function moved(e: EventEnvelope, docs: Docs, seq: number, from: FindingState | null, to: FindingState): Write[] {
+  if (from === to) return [];
+  const id = findingCountsId(e.tenant);
+  const kept = docs.get<FindingCountsDoc>('finding-counts', id);
+  // Only a new finding starts the counts: one changed without them predates them.
+  if (!kept && from !== null) return [];
+  const c = kept ?? {
+    id,
+    seq,
+    byState: Object.fromEntries(FINDING_STATES.map((s) => [s, 0])) as Record<FindingState, number>,
+    firstFinding: e.aggregate.id,
+  };
+  const byState = { ...c.byState, [to]: c.byState[to] + 1 };
+  if (from) byState[from] -= 1;
+  return [{ collection: 'finding-counts', id, doc: { ...c, byState } }];
+}
+
 export const findingsProjection = defineProjection({
   model: 'findings',
   main: 'findings',
@@ -32,10 +77,13 @@ export const findingsProjection = defineProjection({
       indexes: ['state', 'severity', 'agentId', 'product'],
       sorts: { reportedAt: (d) => String(d.reportedAt), severity: (d) => SEVERITY_RANK[String(d.severity)] ?? null },
     },
+    'finding-counts': { indexes: [] },
   },
   on: {
     [E.reported]: {
-      apply: (e, _docs, seq) => {
+      reads: withCounts,
+      apply: (e, docs, seq) => {
+        const before = docs.get<FindingDoc>('findings', e.aggregate.id);
         const d = e.data as FindingReported;
         const doc: FindingDoc = {
           id: e.aggregate.id,
@@ -54,17 +102,22 @@ export const findingsProjection = defineProjection({
           occurrences: 1,
           history: [],
         };
-        return [{ collection: 'findings', id: doc.id, doc }];
+        return [{ collection: 'findings', id: doc.id, doc }, ...moved(e, docs, seq, before?.state ?? null, 'open')];
       },
     },
     [E.stateChanged]: {
-      apply: (e, docs) => {
+      reads: withCounts,
+      apply: (e, docs, seq) => {
         const d = e.data as FindingStateChanged;
         const doc = docs.get<FindingDoc>('findings', e.aggregate.id);
-        return patch<FindingDoc>('findings', doc, {
-          state: d.state,
-          history: [...(doc?.history ?? []), { at: e.at, by: by(e), state: d.state, reason: d.reason }],
-        });
+        if (!doc) return [];
+        return [
+          ...patch<FindingDoc>('findings', doc, {
+            state: d.state,
+            history: [...doc.history, { at: e.at, by: by(e), state: d.state, reason: d.reason }],
+          }),
+          ...moved(e, docs, seq, doc.state, d.state),
+        ];
       },
     },
     [E.observed]: {
@@ -81,18 +134,23 @@ export const findingsProjection = defineProjection({
       },
     },
     [E.reopened]: {
-      apply: (e, docs) => {
+      reads: withCounts,
+      apply: (e, docs, seq) => {
         const d = e.data as FindingObserved;
         const doc = docs.get<FindingDoc>('findings', e.aggregate.id);
-        return patch<FindingDoc>('findings', doc, {
-          state: 'open',
-          title: d.title,
-          severity: d.severity,
-          details: d.details,
-          lastSeenAt: d.observedAt,
-          occurrences: (doc?.occurrences ?? 1) + 1,
-          history: [...(doc?.history ?? []), { at: e.at, by: by(e), state: 'open', reason: `seen again by ${d.ref}` }],
-        });
+        if (!doc) return [];
+        return [
+          ...patch<FindingDoc>('findings', doc, {
+            state: 'open',
+            title: d.title,
+            severity: d.severity,
+            details: d.details,
+            lastSeenAt: d.observedAt,
+            occurrences: doc.occurrences + 1,
+            history: [...doc.history, { at: e.at, by: by(e), state: 'open', reason: `seen again by ${d.ref}` }],
+          }),
+          ...moved(e, docs, seq, doc.state, 'open'),
+        ];
       },
     },
   },

@@ -1,5 +1,6 @@
 import { type AgentCountsDoc, type AgentDoc, agentCountsId, SEEN_BUCKET_MS, seenBucket } from '../../projections/agents/projection.ts';
 import type { TenantStore } from '../store/store.ts';
+import { keptSinceFirst } from './counts.ts';
 
 /** An agent not heard from for this long shows as offline. */
 export const AGENT_ONLINE_WINDOW_MS = 5 * 60_000;
@@ -34,7 +35,7 @@ export interface Presence {
  */
 export async function agentPresence(store: TenantStore, tenant: string, now: number): Promise<Presence> {
   const counts = await store.get<AgentCountsDoc>('agent-counts', agentCountsId(tenant));
-  if (!counts || !(await countsComplete(store, counts))) return walkPresence(store, now);
+  if (!counts || !(await keptSinceFirst(store, 'agents', counts.firstAgent))) return walkPresence(store, now);
   const edge = now - AGENT_ONLINE_WINDOW_MS;
   const from = seenBucket(edge);
   const to = seenBucket(edge + SEEN_BUCKET_MS);
@@ -55,12 +56,6 @@ export async function agentPresence(store: TenantStore, tenant: string, now: num
     expiringSoon: await store.countSorted('agents', 'certNotAfter', undefined, soon),
     earliestNotAfter,
   };
-}
-
-/** Whether the counts were kept since the tenant's first agent: created by the enrollment of its oldest agent. */
-async function countsComplete(store: TenantStore, counts: AgentCountsDoc): Promise<boolean> {
-  for await (const page of store.walk<AgentDoc>('agents', { pageSize: 1 })) return page[0]?.id === counts.firstAgent;
-  return false;
 }
 
 /** The same figures from every active agent's document (a model built before the counts existed). */

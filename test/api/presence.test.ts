@@ -26,6 +26,7 @@ const base = Date.now() + 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 let store: TenantStore;
 let first = '';
+const agents: string[] = [];
 
 async function agentEvent(agentId: string, type: string, data: Record<string, unknown>, at: number): Promise<void> {
   await f.stk.runtime.log.append(
@@ -55,7 +56,7 @@ async function everyAgent(now: number): Promise<Presence> {
 test.before(async () => {
   f = await apiFixture();
   await f.tenant(T, ['edr']);
-  const ids: string[] = [];
+  const ids = agents;
   for (let i = 0; i < 40; i++) ids.push((await enrollAgent(f.stk.runtime.log, T, `host-${i}`)).agentId);
   // Certificates ending in 1, 13, 14, 15 and 40 days (renewed 20 minutes before the heartbeats).
   for (const [i, days] of [1, 13, 14, 15, 40].entries())
@@ -116,6 +117,12 @@ test('the counts are what is read; counts younger than the oldest agent (a model
     assert.equal(await agentPresence(store, T, base), real);
     await sub.del(key);
     assert.equal(await agentPresence(store, T, base), real);
+    // Without counts, a revocation does not start them (only an enrollment does): it predates them.
+    const r = await f.call('POST', `/api/v1/tenants/${T}/agents/${agents[5]}/revoke`, { body: { reason: 'after the counts went' } });
+    assert.is(r.status, 200, JSON.stringify(r.body));
+    await settled(f);
+    assert.is(await sub.get(key), undefined);
+    assert.equal(await agentPresence(store, T, base), await everyAgent(base));
   } finally {
     await sub.put(key, kept);
   }

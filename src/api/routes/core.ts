@@ -29,6 +29,9 @@ import { GATED_COMMANDS, issueDispatch, requestIfGated } from './approvals.ts';
 import { bulkCount, idsOrFilter, selectByFilter } from '../bulk.ts';
 import { filterSchema } from '../lists.ts';
 import { agentPresence, agentView } from '../presence.ts';
+import { keptSinceFirst } from '../counts.ts';
+import { type FindingCountsDoc, findingCountsId } from '../../../projections/findings/projection.ts';
+import { FINDING_STATES, type FindingState } from '../../../commands/findings/events.ts';
 
 const ALERT_IDS = { type: 'array', items: ID, minItems: 1, maxItems: 100, uniqueItems: true };
 
@@ -68,6 +71,16 @@ async function alertCounts(
       ),
     ) as Record<Severity, number>,
   };
+}
+
+/**
+ * The tenant's findings by state: the one document the findings model keeps (`finding-counts`),
+ * or counted from the findings while that model was built before the counts existed.
+ */
+async function findingCounts(c: TenantContext): Promise<Record<FindingState, number>> {
+  const doc = await c.store.get<FindingCountsDoc>('finding-counts', findingCountsId(c.tenant));
+  if (doc && (await keptSinceFirst(c.store, 'findings', doc.firstFinding))) return doc.byState;
+  return (await countBy(c, 'findings', 'state', FINDING_STATES)) as Record<FindingState, number>;
 }
 
 async function countBy(c: TenantContext, collection: string, field: string, values: readonly string[]): Promise<Record<string, number>> {
@@ -253,7 +266,7 @@ export const coreRoutes: TenantRouteDef[] = [
         agents: { online: a.online, offline: a.offline, revoked: a.revoked },
         ...(await alertCounts(c)),
         incidents: await countBy(c, 'incidents', 'status', [...INCIDENT_STATUSES, 'closed']),
-        ...(findingsOn ? { findings: await countBy(c, 'findings', 'state', ['open', 'accepted-risk', 'remediated', 'false-positive']) } : {}),
+        ...(findingsOn ? { findings: await findingCounts(c) } : {}),
         consistencyToken: token,
       };
     },
