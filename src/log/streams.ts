@@ -142,6 +142,17 @@ export function caughtUp(d: { info: { pending: number } }, feed: Pick<Consumptio
   return d.info.pending === 0 && feed.buffered() === 0;
 }
 
+/**
+ * Whether a filtered purge on this nats-server moves consumers past messages it left: before
+ * 2.9.12, every consumer whose filter takes in the purged subject (one reading all of a stream, or
+ * a partition's `tm.3.>` when one machine's telemetry goes) is moved to the purge's end, and never
+ * gets the other subjects' messages it had not read yet (nats-server#3838; Debian 12 ships 2.9.10).
+ */
+export function purgeMovesConsumers(version: string | undefined): boolean {
+  const [major = 0, minor = 0, patch = 0] = (version ?? '').split(/[.-]/).map((p) => Number.parseInt(p, 10) || 0);
+  return major < 2 || (major === 2 && (minor < 9 || (minor === 9 && patch < 12)));
+}
+
 /** An open KV bucket (dashboard sessions, partition leases, install keys). */
 export type Bucket = KV;
 
@@ -416,6 +427,7 @@ export class Streams {
    * when absent): a tenant's telemetry ageing out or leaving. Returns how many were removed.
    */
   async purge(stream: string, filter: string, beforeSeq?: number): Promise<number> {
+    if (filter && purgeMovesConsumers(this.#nc.info?.version)) return this.#eraseEach(stream, filter, beforeSeq);
     try {
       const r = await retryTransient(() => this.#jsm.streams.purge(stream, { filter, ...(beforeSeq !== undefined ? { seq: beforeSeq } : {}) }), this.#retryMs);
       return r.purged;
@@ -423,6 +435,29 @@ export class Streams {
       if (isStreamNotFound(err)) return 0;
       throw unavailable(err, `cannot purge ${filter} from ${stream}`, { stream, filter });
     }
+  }
+
+  /**
+   * `purge` as secure erases of each matching message, which move no consumer: what a filtered
+   * purge does on a server that moves consumers with it (`purgeMovesConsumers`). Up to 32 erases
+   * in flight; the messages are found by one scan of the filter.
+   */
+  async #eraseEach(stream: string, filter: string, beforeSeq?: number): Promise<number> {
+    const st = await this.state(stream);
+    if (!st || st.messages === 0) return 0;
+    const toSeq = beforeSeq !== undefined ? Math.min(beforeSeq - 1, st.lastSeq) : st.lastSeq;
+    if (toSeq < st.firstSeq) return 0;
+    const seqs: number[] = [];
+    await this.scanEach(stream, { filter, toSeq }, (m) => {
+      seqs.push(m.seq);
+    });
+    let next = 0;
+    let removed = 0;
+    const worker = async (): Promise<void> => {
+      while (next < seqs.length) if (await this.eraseMessage(stream, seqs[next++]!)) removed++;
+    };
+    await Promise.all(Array.from({ length: Math.min(32, seqs.length) }, worker));
+    return removed;
   }
 
   /**
