@@ -409,16 +409,20 @@ export class Streams {
    * Removes message `seq` of `stream` and overwrites its stored bytes (JetStream's secure erase),
    * so a destroyed key leaves nothing on the server's disk; false when it was already gone.
    */
-  async eraseMessage(stream: string, seq: number): Promise<boolean> {
+  eraseMessage(stream: string, seq: number): Promise<boolean> {
+    return this.#removeMessage(stream, seq, true);
+  }
+
+  async #removeMessage(stream: string, seq: number, erase: boolean): Promise<boolean> {
     try {
       // "Not found" comes back with status 500, which a retry would repeat for nothing.
       return await retryTransient(
-        () => this.#jsm.streams.deleteMessage(stream, seq, true).catch((err: unknown) => (isMessageNotFound(err) ? false : Promise.reject(err))),
+        () => this.#jsm.streams.deleteMessage(stream, seq, erase).catch((err: unknown) => (isMessageNotFound(err) ? false : Promise.reject(err))),
         this.#retryMs,
       );
     } catch (err) {
       if (isStreamNotFound(err)) return false;
-      throw unavailable(err, `cannot erase message ${seq} of ${stream}`, { stream, seq });
+      throw unavailable(err, `cannot ${erase ? 'erase' : 'remove'} message ${seq} of ${stream}`, { stream, seq });
     }
   }
 
@@ -427,7 +431,7 @@ export class Streams {
    * when absent): a tenant's telemetry ageing out or leaving. Returns how many were removed.
    */
   async purge(stream: string, filter: string, beforeSeq?: number): Promise<number> {
-    if (filter && purgeMovesConsumers(this.#nc.info?.version)) return this.#eraseEach(stream, filter, beforeSeq);
+    if (filter && purgeMovesConsumers(this.#nc.info?.version)) return this.#removeEach(stream, filter, beforeSeq);
     try {
       const r = await retryTransient(() => this.#jsm.streams.purge(stream, { filter, ...(beforeSeq !== undefined ? { seq: beforeSeq } : {}) }), this.#retryMs);
       return r.purged;
@@ -438,11 +442,12 @@ export class Streams {
   }
 
   /**
-   * `purge` as secure erases of each matching message, which move no consumer: what a filtered
-   * purge does on a server that moves consumers with it (`purgeMovesConsumers`). Up to 32 erases
-   * in flight; the messages are found by one scan of the filter.
+   * `purge` as a removal of each matching message, which moves no consumer: what a filtered purge
+   * does on a server that moves consumers with it (`purgeMovesConsumers`). Like the purge, it does
+   * not overwrite the stored bytes. The messages are found by one scan of the filter; up to 32
+   * removals in flight (about 20,000 a second here, where a purge takes milliseconds).
    */
-  async #eraseEach(stream: string, filter: string, beforeSeq?: number): Promise<number> {
+  async #removeEach(stream: string, filter: string, beforeSeq?: number): Promise<number> {
     const st = await this.state(stream);
     if (!st || st.messages === 0) return 0;
     const toSeq = beforeSeq !== undefined ? Math.min(beforeSeq - 1, st.lastSeq) : st.lastSeq;
@@ -454,7 +459,7 @@ export class Streams {
     let next = 0;
     let removed = 0;
     const worker = async (): Promise<void> => {
-      while (next < seqs.length) if (await this.eraseMessage(stream, seqs[next++]!)) removed++;
+      while (next < seqs.length) if (await this.#removeMessage(stream, seqs[next++]!, false)) removed++;
     };
     await Promise.all(Array.from({ length: Math.min(32, seqs.length) }, worker));
     return removed;
