@@ -67,7 +67,17 @@ interface Generator {
  * agents to one certificate at 50,000; each identity's reports go one after another).
  */
 export async function benchFleet(): Promise<void> {
-  const nats = await natsFixture();
+  // nats-server's warnings and errors over the run (a slow consumer drops what it was sent: an ack, a delivery), printed at the end.
+  const natsSaid = new Map<string, number>();
+  const nats = await natsFixture({
+    onLogLine: (line) => {
+      const m = /\[(WRN|ERR)\] (.*)$/.exec(line);
+      if (!m) return;
+      // Grouped with addresses, ids and figures left out.
+      const kind = `${m[1]} ${m[2]!.replace(/\d+(\.\d+)*(:\d+)?/g, '#').replace(/"[^"]*"/g, '"…"')}`.slice(0, 160);
+      natsSaid.set(kind, (natsSaid.get(kind) ?? 0) + 1);
+    },
+  });
   const keys = await tempDir('stk-fleet-keys-');
   const env = { NATS_URL: nats.url, STOCKADE_ENROLL_RATE: '10000000', STOCKADE_LEDGER_KEY_DIR: keys.path };
   const metricsUrls = new Map<RoleProcess, string>();
@@ -312,6 +322,14 @@ export async function benchFleet(): Promise<void> {
             .join('; ')}`,
         );
     }
+    if (natsSaid.size)
+      console.log(
+        `  nats-server logged: ${[...natsSaid]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([msg, n]) => `${n}× ${msg}`)
+          .join('; ')}`,
+      );
   } finally {
     for (const g of generators) g.send({ type: 'stop' });
     await seal?.close().catch(() => {});
