@@ -25,6 +25,19 @@ export function patch<T extends Doc>(collection: string, doc: T | undefined, cha
   return doc ? [{ collection, id: doc.id, doc: { ...doc, ...changes } }] : [];
 }
 
+/**
+ * A per-tenant counts document with `change` applied: the one kept, or — only when the event creates
+ * a document it counts (`creates`) — the one `start` makes, which names that first document so
+ * readers can tell counts kept since the tenant's first document from counts a model not rebuilt
+ * started later (`keptSinceFirst`, src/api/counts.ts). Without counts, an event that changes an
+ * older document writes none: that document predates them.
+ */
+export function tallied<T extends Doc>(docs: Docs, collection: string, id: string, creates: boolean, start: () => T, change: (c: T) => T): Write[] {
+  const kept = docs.get<T>(collection, id);
+  if (!kept && !creates) return [];
+  return [{ collection, id, doc: change(kept ?? start()) }];
+}
+
 /** Who did it, as read models show it. */
 export function by(e: EventEnvelope): string {
   return `${e.actor.kind}:${e.actor.id}`;

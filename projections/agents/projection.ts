@@ -3,7 +3,7 @@ import { CommandEvents, type CommandDispatched } from '../../commands/agent-comm
 import type { Doc } from '../../src/store/model.ts';
 import type { EventEnvelope } from '../../src/domain/events.ts';
 import type { Docs, Write } from '../../src/store/model.ts';
-import { by, defineProjection, patch } from '../define.ts';
+import { by, defineProjection, patch, tallied } from '../define.ts';
 import { hourId, hourStart } from '../hours.ts';
 
 export interface AgentDoc extends Doc {
@@ -45,7 +45,7 @@ export const agentCountsId = (tenant: string): string => tenant;
 /**
  * How finely the `seen` sort buckets the time an active agent was last heard from. Coarse, so an
  * agent reporting every minute rewrites its key every few reports, not every one; finer than any
- * online window it answers for (see `presence` in src/api/agents.ts), so only the agents last heard
+ * online window it answers for (`agentPresence`, src/api/presence.ts), so only the agents last heard
  * from in one bucket are read to decide who is online.
  */
 export const SEEN_BUCKET_MS = 150_000;
@@ -71,14 +71,17 @@ const withCounts = (e: EventEnvelope) => [
   { collection: 'agent-counts', id: agentCountsId(e.tenant) },
 ];
 
-/** The tenant's counts changed by `active` and `revoked` (created at its first enrollment). */
+/** The tenant's counts changed by `active` and `revoked`; an enrollment (`active` 1) may start them. */
 function counted(e: EventEnvelope, docs: Docs, seq: number, active: number, revoked: number): Write[] {
   const id = agentCountsId(e.tenant);
-  const kept = docs.get<AgentCountsDoc>('agent-counts', id);
-  // Only an enrollment starts the counts: an agent revoked without them predates them.
-  if (!kept && active !== 1) return [];
-  const c = kept ?? { id, seq, active: 0, revoked: 0, firstAgent: e.aggregate.id };
-  return [{ collection: 'agent-counts', id, doc: { ...c, active: c.active + active, revoked: c.revoked + revoked } }];
+  return tallied<AgentCountsDoc>(
+    docs,
+    'agent-counts',
+    id,
+    active === 1,
+    () => ({ id, seq, active: 0, revoked: 0, firstAgent: e.aggregate.id }),
+    (c) => ({ ...c, active: c.active + active, revoked: c.revoked + revoked }),
+  );
 }
 
 /** The agent heard from at `e.at`: its patch, and its hour's count when this is its first sign in that hour. */

@@ -10,7 +10,7 @@ import {
 import type { Product } from '../../src/domain/products.ts';
 import type { Doc, Docs, Write } from '../../src/store/model.ts';
 import type { EventEnvelope } from '../../src/domain/events.ts';
-import { by, defineProjection, patch } from '../define.ts';
+import { by, defineProjection, patch, tallied } from '../define.ts';
 import { SEVERITY_RANK } from '../hours.ts';
 
 export interface FindingDoc extends Doc {
@@ -51,22 +51,22 @@ const withCounts = (e: EventEnvelope) => [
   { collection: 'finding-counts', id: findingCountsId(e.tenant) },
 ];
 
-/** The tenant's counts with one finding moved from `from` (none: a new one) to `to`. */
+/** The tenant's counts with one finding moved from `from` (none: a new one, which may start them) to `to`. */
 function moved(e: EventEnvelope, docs: Docs, seq: number, from: FindingState | null, to: FindingState): Write[] {
   if (from === to) return [];
   const id = findingCountsId(e.tenant);
-  const kept = docs.get<FindingCountsDoc>('finding-counts', id);
-  // Only a new finding starts the counts: one changed without them predates them.
-  if (!kept && from !== null) return [];
-  const c = kept ?? {
+  return tallied<FindingCountsDoc>(
+    docs,
+    'finding-counts',
     id,
-    seq,
-    byState: Object.fromEntries(FINDING_STATES.map((s) => [s, 0])) as Record<FindingState, number>,
-    firstFinding: e.aggregate.id,
-  };
-  const byState = { ...c.byState, [to]: c.byState[to] + 1 };
-  if (from) byState[from] -= 1;
-  return [{ collection: 'finding-counts', id, doc: { ...c, byState } }];
+    from === null,
+    () => ({ id, seq, byState: Object.fromEntries(FINDING_STATES.map((s) => [s, 0])) as Record<FindingState, number>, firstFinding: e.aggregate.id }),
+    (c) => {
+      const byState = { ...c.byState, [to]: c.byState[to] + 1 };
+      if (from) byState[from] -= 1;
+      return { ...c, byState };
+    },
+  );
 }
 
 export const findingsProjection = defineProjection({

@@ -33,8 +33,8 @@ export interface Presence {
  * all of them — an overview asked every few seconds of a 50,000-agent tenant reads no 50,000
  * documents. A model not rebuilt since the counts were added is read agent by agent, as before.
  */
-export async function agentPresence(store: TenantStore, tenant: string, now: number): Promise<Presence> {
-  const counts = await store.get<AgentCountsDoc>('agent-counts', agentCountsId(tenant));
+export async function agentPresence(store: TenantStore, now: number): Promise<Presence> {
+  const counts = await store.get<AgentCountsDoc>('agent-counts', agentCountsId(store.tenant));
   if (!counts || !(await keptSinceFirst(store, 'agents', counts.firstAgent))) return walkPresence(store, now);
   const edge = now - AGENT_ONLINE_WINDOW_MS;
   const from = seenBucket(edge);

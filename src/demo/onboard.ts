@@ -15,6 +15,7 @@ import type { OperatorApi } from './operator.ts';
 import { inventoryOf } from './patch.ts';
 import type { Cast } from './people.ts';
 import type { DemoTarget } from './target.ts';
+import { pool } from '../pool.ts';
 
 /** What every step of the seed shares. */
 export interface SeedContext {
@@ -56,18 +57,6 @@ async function createTenant(ctx: SeedContext, plan: CustomerPlan): Promise<{ id:
     }
   }
   throw new StkError('STK_ERR_TENANT_ID_RESERVED', `every id from ${plan.id} to ${plan.id}-99 is reserved`, { field: 'id' });
-}
-
-/** Runs `fn` over `items`, `width` at a time, in order of the items' results. */
-async function pool<T, R>(items: readonly T[], width: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-    }),
-  );
-  return out;
 }
 
 /** Creates the customer's tenant, people's roles and agents, and sends what each agent sends first. */

@@ -26,6 +26,7 @@ import { AckPublisher, type Ack, type PublishOptions } from './publisher.ts';
 import { isTransient, retryTransient } from './retry.ts';
 import { Watchdog } from './watchdog.ts';
 import { eachArriving } from './arriving.ts';
+import { pool } from '../pool.ts';
 
 /**
  * Lifetime of a pull request. The client notices a consumer lost with its server (a stream leader
@@ -456,13 +457,8 @@ export class Streams {
     await this.scanEach(stream, { filter, toSeq }, (m) => {
       seqs.push(m.seq);
     });
-    let next = 0;
-    let removed = 0;
-    const worker = async (): Promise<void> => {
-      while (next < seqs.length) if (await this.#removeMessage(stream, seqs[next++]!, false)) removed++;
-    };
-    await Promise.all(Array.from({ length: Math.min(32, seqs.length) }, worker));
-    return removed;
+    const removed = await pool(seqs, 32, (seq) => this.#removeMessage(stream, seq, false));
+    return removed.filter(Boolean).length;
   }
 
   /**

@@ -84,11 +84,11 @@ test('at every moment across the edge and its buckets, the figures are what read
   let sawBoth = false;
   for (let now = base; now <= base + 12 * 60_000; now += 7_000) {
     const want = await everyAgent(now);
-    assert.equal(await agentPresence(store, T, now), want, `at base + ${(now - base) / 1000} s`);
+    assert.equal(await agentPresence(store, now), want, `at base + ${(now - base) / 1000} s`);
     if (want.online > 0 && want.offline > 0) sawBoth = true;
   }
   assert.ok(sawBoth, 'some moments have agents on both sides of the edge');
-  const atBase = await agentPresence(store, T, base);
+  const atBase = await agentPresence(store, base);
   assert.is(atBase.revoked, 3);
   // The agent heard from exactly a window ago is still online; 14 days is not "within 14 days".
   assert.equal([atBase.online, atBase.offline], [await onlineCount(base), 37 - (await onlineCount(base))]);
@@ -108,21 +108,21 @@ test('the counts are what is read; counts younger than the oldest agent (a model
     // Kept since the first agent, a thousand more active agents show as a thousand more online.
     await sub.put(key, { ...kept, active: kept.active + 1000 });
     const real = await everyAgent(base);
-    assert.is((await agentPresence(store, T, base)).online, real.online + 1000);
+    assert.is((await agentPresence(store, base)).online, real.online + 1000);
     // And so does the route (its store shows documents without their positions): every agent was heard from after now.
     const shown = await f.call('GET', `/api/v1/tenants/${T}/overview`);
     assert.equal(shown.body.agents, { online: 1037, offline: 0, revoked: 3 });
     // Created after the tenant's first agent (a build that added it to a model not rebuilt): every agent is read.
     await sub.put(key, { ...kept, firstAgent: newId(), active: 1 });
-    assert.equal(await agentPresence(store, T, base), real);
+    assert.equal(await agentPresence(store, base), real);
     await sub.del(key);
-    assert.equal(await agentPresence(store, T, base), real);
+    assert.equal(await agentPresence(store, base), real);
     // Without counts, a revocation does not start them (only an enrollment does): it predates them.
     const r = await f.call('POST', `/api/v1/tenants/${T}/agents/${agents[5]}/revoke`, { body: { reason: 'after the counts went' } });
     assert.is(r.status, 200, JSON.stringify(r.body));
     await settled(f);
     assert.is(await sub.get(key), undefined);
-    assert.equal(await agentPresence(store, T, base), await everyAgent(base));
+    assert.equal(await agentPresence(store, base), await everyAgent(base));
   } finally {
     await sub.put(key, kept);
   }

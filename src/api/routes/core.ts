@@ -258,7 +258,7 @@ export const coreRoutes: TenantRouteDef[] = [
     summary: "Counts for the tenant's overview: agents (online/offline/revoked), alerts, incidents, findings by state",
     handler: async (c) => {
       const token = c.readToken();
-      const a = await agentPresence(c.store, c.tenant, Date.now());
+      const a = await agentPresence(c.store, Date.now());
       const findingsOn = (['patch', 'attack-surface', 'identity'] as const).some((p) => c.tenantDoc.products.includes(p));
       return {
         tenant: c.tenant,

@@ -48,7 +48,7 @@ async function customerLine(c: InstallContext, tenant: string, now: number) {
   const store = c.forTenant(tenant);
   const doc = await store.get<TenantDoc>('tenant', tenant);
   if (!doc) return null;
-  const agents = await agentPresence(store, tenant, now);
+  const agents = await agentPresence(store, now);
   const counts = await store.get<AlertCountsDoc>('alert-counts', tenant);
   // The overview model lists open alerts oldest first: the first unacknowledged one is the oldest.
   const oldest = (await store.list<OpenAlertDoc>('open-alerts', { filter: { acked: 'no' }, limit: 1 })).items[0] ?? null;
