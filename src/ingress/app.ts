@@ -12,6 +12,8 @@ import { registerPatchRoutes } from './routes-patch.ts';
 import { registerScanRoutes } from './routes-scans.ts';
 import { REPORT_MAX_BODY_BYTES } from './schemas.ts';
 
+const HEALTH_BODY = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok', 'unavailable'] } } } as const;
+
 export interface IngressTls {
   certPem: string;
   keyPem: string;
@@ -87,6 +89,11 @@ export async function buildIngressApp(deps: IngressDeps, tls: IngressTls): Promi
   await app.register(async (scoped) => registerEvidenceRoute(scoped, deps), { prefix: '/agent/v1' });
   await app.register(async (scoped) => registerScanRoutes(scoped, deps), { prefix: '/agent/v1' });
   await app.register(async (scoped) => registerPatchRoutes(scoped, deps), { prefix: '/agent/v1' });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // For a load balancer: 503 while this ingress would refuse agents as behind. No detail here (the
+  // views' position is an install-wide count); the ops port's /healthz has it.
+  app.get('/healthz', { schema: { response: { 200: HEALTH_BODY, 503: HEALTH_BODY } } }, async (_req, reply) => {
+    if ((await deps.ready?.())?.ok === false) return reply.status(503).header('retry-after', '1').send({ status: 'unavailable' });
+    return { status: 'ok' };
+  });
   return app;
 }

@@ -46,6 +46,8 @@ export interface IngressDeps {
   now?: () => Date;
   /** Read-your-writes tokens for what a report wrote. */
   tokens: ConsistencyTokens;
+  /** Whether agents should be sent here (`GET /healthz`: 200, or 503 while the views are behind). @defaultValue always */
+  ready?: () => Promise<{ ok: boolean }>;
   /** Refuses reports with 503 + Retry-After while sealing or projection is too far behind. */
   backpressure?: { admit(): Promise<void> };
 }

@@ -1,10 +1,13 @@
 import { StkError } from '../errors.ts';
+import type { HealthCheck } from '../health.ts';
 import { aggregateTypeFilter, EVENTS_STREAM, type EventLog, type Follow, type LogRecord, type StoredMessage } from '../log/mod.ts';
 import type { Logger } from '../logger.ts';
 import { Freshness } from './freshness.ts';
 
 /** A read that is behind the log and has handed out nothing for this long is opened again. */
 const STALL_MS = 10_000;
+/** An ingress whose views need longer than this to reach the log's end answers `/healthz` 503. */
+export const READY_WITHIN_MS = 1_000;
 
 /** What a view does with the records of the aggregate types it keeps. */
 export interface FeedHandler {
@@ -126,9 +129,27 @@ export class IngressFeed {
     this.#waiters.clear();
   }
 
+  /**
+   * Whether agents should be sent here: the views hold everything the log stored before this call,
+   * or reach it within `withinMs` — stricter than a request's 5 s, so a load balancer that follows
+   * the ingress's `/healthz` holds agents back before their requests are refused as behind. Not
+   * ready before the views have started, after they stopped, or while the log cannot be reached.
+   */
+  async readiness(withinMs = READY_WITHIN_MS): Promise<HealthCheck> {
+    const t0 = performance.now();
+    try {
+      await this.current(withinMs);
+      return { ok: true, position: this.#applied, caughtUpMs: Math.round(performance.now() - t0) };
+    } catch (err) {
+      return { ok: false, position: this.#applied, error: (err as Error).message };
+    }
+  }
+
   /** Resolves once every record stored before this call is applied; STK_ERR_UNAVAILABLE after `timeoutMs`. */
   async current(timeoutMs = 5000): Promise<void> {
-    if (!this.#follow) throw new StkError('STK_ERR_UNAVAILABLE', "the ingress's views are not started", { retryAfterSeconds: 1 });
+    if (!this.#follow || this.#closing) {
+      throw new StkError('STK_ERR_UNAVAILABLE', `the ingress's views are ${this.#closing ? 'stopped' : 'not started'}`, { retryAfterSeconds: 1 });
+    }
     const deadline = Date.now() + timeoutMs;
     let last: number;
     try {

@@ -108,6 +108,7 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
         ...(o.enrollRateLimit ? { enrollRateLimit: o.enrollRateLimit } : {}),
         ...(o.now ? { now: o.now } : {}),
         ...(o.backpressure ? { backpressure: o.backpressure } : {}),
+        ready: () => views.feed.readiness(),
       },
       tls,
     );
@@ -124,6 +125,8 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
   const port = typeof address === 'object' && address ? address.port : o.port;
   const url = `https://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   o.health?.register('ingress', () => ({ ok: app.server.listening, url }));
+  // Not ok while the views are more than a second behind the log (what the agents' /healthz answers 503 for).
+  o.health?.register('ingress-views', () => views.feed.readiness());
   return {
     name: 'ingress',
     url,

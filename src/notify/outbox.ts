@@ -95,6 +95,21 @@ const RECORD_RETRY_MS = 5_000;
 /** An alert group is forgotten this long after its last change (longer than any grouping window). */
 const FORGET_MS = 8 * 86_400_000;
 
+/** The rule version of a group an agent raised itself: such an alert never occurs again (a new report raises a new alert). */
+const AGENT_RAISED = 'agent';
+
+/**
+ * Whether the outbox still needs a group once it has been routed: a detection group can occur
+ * again (and cross a threshold), and a message held for quiet hours must go out when they end. An
+ * alert an agent raised, with nothing held, has had its say: keeping it would grow the outbox, its
+ * every tick and its every checkpoint with each alert of the last `FORGET_MS`.
+ */
+function followed(p: AlertProgress): boolean {
+  if (p.group.ruleVersion !== AGENT_RAISED) return true;
+  for (const _ in p.held) return true;
+  return false;
+}
+
 /** A tenant's channels, read from the log on first use and dropped when they change. */
 export class ChannelCache {
   readonly #cache = new Map<string, Promise<Map<string, StoredChannel>>>();
@@ -143,7 +158,8 @@ export class Outbox {
 
   /** Takes a checkpoint's state (before any record is handed over). */
   restore(s: OutboxState | undefined): void {
-    this.#alerts = new Map(Object.entries(s?.alerts ?? {}));
+    // A checkpoint of an earlier build kept every alert an agent raised: only what is followed stays.
+    this.#alerts = new Map(Object.entries(s?.alerts ?? {}).filter(([, p]) => followed(p)));
     this.#pending = new Map(Object.entries(s?.pending ?? {}));
   }
 
@@ -178,10 +194,12 @@ export class Outbox {
         this.#alerts.delete(key);
         continue;
       }
-      const due = Object.entries(p.held).filter(([, until]) => until <= nowMs);
+      const due: string[] = [];
+      for (const id in p.held) if (p.held[id]! <= nowMs) due.push(id);
       if (due.length === 0) continue;
-      for (const [id] of due) delete p.held[id];
-      await this.#route(p, nowMs, new Set(due.map(([id]) => id)));
+      for (const id of due) delete p.held[id];
+      await this.#route(p, nowMs, new Set(due));
+      if (!followed(p)) this.#alerts.delete(key);
     }
     this.#startDue(nowMs);
   }
@@ -208,7 +226,7 @@ export class Outbox {
           tenant,
           alertId: e.aggregate.id,
           ruleId: d.rule,
-          ruleVersion: det?.ruleVersion ?? 'agent',
+          ruleVersion: det?.ruleVersion ?? AGENT_RAISED,
           title: d.title,
           severity: d.severity,
           attack: det?.attack ?? [],
@@ -220,6 +238,7 @@ export class Outbox {
         const p: AlertProgress = { tenant, group, notified: {}, held: {}, touchedMs: atMs };
         this.#alerts.set(key, p);
         await this.#route(p, atMs);
+        if (!followed(p)) this.#alerts.delete(key);
         return;
       }
       case AlertEvents.occurred: {
