@@ -280,6 +280,7 @@ export async function benchFleet(): Promise<void> {
           Object.values(scraped0).reduce((a, v) => a + Object.values(v.requests).reduce((x, y) => x + y, 0), 0),
         rss: rssOf(pids()),
         ingressRssDelta: ingresses.reduce((a, x) => a + rssBytes(x.p.proc.child.pid!) - x.rss0, 0),
+        loopDelayMs: Object.fromEntries(Object.entries(scraped1).map(([k, v]) => [k, v.loopDelayMs])),
       };
       rows.push(row);
       printRow(row);
@@ -364,6 +365,8 @@ interface Row {
   requests: number;
   rss: Record<string, number>;
   ingressRssDelta: number;
+  /** Each role's event-loop delay over the measured window (p99, max), from its /metrics. */
+  loopDelayMs: Record<string, { p99: number; max: number } | null>;
 }
 
 function meets(r: Row): boolean {
@@ -417,6 +420,11 @@ function printRow(r: Row): void {
     `${pad}lags ms (p50/p90/p99/max): sealed ${[50, 90, 99, 100].map((q) => ms(r.sealLagMs, q)).join('/')} of ${r.sealLagMs.length} samples (${r.unsealed} not seen sealed by the end, counted at their age); read models ${[50, 90, 99, 100].map((q) => ms(r.projectionLagMs, q)).join('/')} of ${r.projectionLagMs.length}`,
   );
   console.log(`${pad}requests ${r.requests} (${r.reports} reports, ${r.polls} long-polls answered); JetStream calls per request: ${calls}`);
+  const loops = Object.entries(r.loopDelayMs)
+    .flatMap(([k, d]) => (d ? [`${k} ${Math.round(d.p99)}/${Math.round(d.max)}`] : []))
+    .join(', ');
+  // A loop held for seconds makes every request and the ingress's views wait alike; a quiet loop with views behind points at delivery.
+  if (loops) console.log(`${pad}event-loop delay ms (p99/max over the window): ${loops}`);
   const rss = Object.entries(r.rss)
     .map(([k, v]) => `${k} ${Math.round(v / 1024 / 1024)}`)
     .join(', ');

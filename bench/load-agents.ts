@@ -240,7 +240,7 @@ export async function runStep(o: {
   return s;
 }
 
-type Scraped = Record<string, { calls: Record<string, number>; requests: Record<string, number> }>;
+type Scraped = Record<string, { calls: Record<string, number>; requests: Record<string, number>; loopDelayMs: { p99: number; max: number } | null }>;
 
 /** JetStream calls by kind and ingress responses by route, from each process's /metrics. */
 export async function scrapeAll(urls: Record<string, string>): Promise<Scraped> {
@@ -257,7 +257,14 @@ export async function scrapeAll(urls: Record<string, string>): Promise<Scraped> 
       for (const m of text.matchAll(/^stockade_ingress_responses_total\{route="([^"]+)",status="\d+"\} (\d+)/gm)) {
         requests[m[1]!] = (requests[m[1]!] ?? 0) + Number(m[2]);
       }
-      out[name] = { calls, requests };
+      // prom-client resets its event-loop delay histogram on each scrape: this is the delay since the one before.
+      const delay = (q: string): number | null => {
+        const m = new RegExp(`^stockade_nodejs_eventloop_lag_${q}_seconds (\\S+)`, 'm').exec(text);
+        return m ? Number(m[1]) * 1000 : null;
+      };
+      const p99 = delay('p99');
+      const max = delay('max');
+      out[name] = { calls, requests, loopDelayMs: p99 === null || max === null ? null : { p99, max } };
     }),
   );
   return out;

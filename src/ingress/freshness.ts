@@ -4,7 +4,8 @@
  * A view that must show everything stored before a request arrived needs the stream's last
  * sequence as it stood *after* that arrival: a check already in flight was sent too early for a
  * newcomer. Every caller that arrives while one is in flight waits for the next, and the next is
- * sent once the one in flight is answered and at least `minIntervalMs` after the one before — so
+ * sent once the one in flight is answered (or has gone unanswered for `stuckMs`: lost with a
+ * connection) and at least `minIntervalMs` after the one before — so
  * however many requests arrive, at most one check per interval goes to the server, and a caller
  * waits at most an interval and a round trip for it.
  */
@@ -16,9 +17,17 @@ export class Freshness {
   #lastSentMs = Number.NEGATIVE_INFINITY;
   #sent = 0;
 
-  constructor(read: () => Promise<number>, minIntervalMs: number) {
+  readonly #stuckMs: number;
+
+  /**
+   * @param stuckMs how long newcomers wait for a check in flight before sending the next one anyway:
+   * a check lost with a dropped connection is answered only by its timeout, and everyone behind it
+   * would wait that long after the connection is back. @defaultValue 500
+   */
+  constructor(read: () => Promise<number>, minIntervalMs: number, stuckMs = 500) {
     this.#read = read;
     this.#minIntervalMs = minIntervalMs;
+    this.#stuckMs = stuckMs;
   }
 
   /** Checks sent so far. */
@@ -30,7 +39,11 @@ export class Freshness {
   latest(): Promise<number> {
     if (!this.#inflight && !this.#next && performance.now() - this.#lastSentMs >= this.#minIntervalMs) return this.#send();
     this.#next ??= (async () => {
-      await this.#inflight?.catch(() => undefined);
+      if (this.#inflight) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.#inflight.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, this.#stuckMs)))]);
+        clearTimeout(timer);
+      }
       const wait = this.#lastSentMs + this.#minIntervalMs - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       this.#next = null;

@@ -855,11 +855,18 @@ export class Streams {
       this.calls.add('kv');
       // Short requests: a bucket's key listing is a consumer (see CONSUMER_REQUEST_TIMEOUT_MS).
       if (o.existing) return countedBucket(await new Kvm(this.#cjs).open(name), this.calls);
-      const kv = await new Kvm(this.#cjs).create(name, {
-        history: o.history ?? 1,
-        replicas: o.replicas ?? 1,
-        ...(o.ttlMs !== undefined ? { ttl: o.ttlMs } : {}),
-      });
+      // A replicated bucket is a stream: while a forming cluster does not know every peer yet
+      // ("no suitable peers for placement") it is ridden out like a stream's creation.
+      const kv = await retryWhile(
+        () =>
+          new Kvm(this.#cjs).create(name, {
+            history: o.history ?? 1,
+            replicas: o.replicas ?? 1,
+            ...(o.ttlMs !== undefined ? { ttl: o.ttlMs } : {}),
+          }),
+        (err) => isTransient(err) || isNoPeers(err),
+        Math.max(this.#retryMs, CONSUMER_RETRY_MS),
+      );
       return countedBucket(kv, this.calls);
     } catch (err) {
       throw unavailable(err, `cannot open KV bucket ${name}`, { bucket: name });
@@ -1183,7 +1190,6 @@ function consumerState(c: ConsumerInfo): ConsumerState {
   };
 }
 
-/** "No suitable peers for placement" (10005): a cluster that does not know all its peers yet, or has lost some. */
 /** The smallest bound `ensureStreamWithin` goes down to. */
 const MIN_BOUNDED_BYTES = 1024 * 1024;
 
@@ -1196,6 +1202,7 @@ function isNoRoom(err: unknown): boolean {
   );
 }
 
+/** "No suitable peers for placement" (10005): a cluster that does not know all its peers yet, or has lost some. */
 function isNoPeers(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === 10005;
 }

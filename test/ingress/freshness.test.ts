@@ -66,6 +66,34 @@ test('shared checks: callers during a check wait for the next one; a burst costs
   assert.is(f.sent, 2);
 });
 
+test('a check lost with its connection holds newcomers back only `stuckMs`, then the next one is sent', async () => {
+  const answers: Array<(n: number) => void> = [];
+  let onSent: () => void = () => {};
+  const f = new Freshness(
+    () =>
+      new Promise<number>((resolve) => {
+        answers.push(resolve);
+        onSent();
+      }),
+    0,
+    50,
+  );
+  void f.latest(); // lost: never answered
+  const secondSent = new Promise<void>((r) => {
+    onSent = r;
+  });
+  const caller = f.latest();
+  let timer: NodeJS.Timeout | undefined;
+  const never = new Promise<'waited'>((r) => {
+    timer = setTimeout(() => r('waited'), 10_000);
+  });
+  assert.is(await Promise.race([secondSent, never]), undefined, 'the next check was sent while the lost one was still out');
+  clearTimeout(timer);
+  assert.is(f.sent, 2, 'sent without waiting for the lost one');
+  answers[1]!(7);
+  assert.is(await caller, 7);
+});
+
 test('a report of an agent the ingress holds is one publish and at most one shared check; a poll reads nothing else', async ({ f }) => {
   const { secret } = await createTenant(f.log, ['edr']);
   const agent = await enroll(f, secret);

@@ -66,5 +66,6 @@ export async function userToken(f: ApiFixture, userId: string, expiresAt = '2099
 /** Waits until this process's read models reach `position` (or everything the log holds now). */
 export async function settled(f: ApiFixture, position?: number): Promise<void> {
   const p = position ?? (await f.stk.runtime.log.lastPosition());
-  if (!(await f.stk.runtime.readModels!.projector.waitFor(p, 10_000))) throw new Error(`projector did not reach ${p}`);
+  // Generous: a loaded 2-core box running other suites can hold a replay or an offboarding for seconds.
+  if (!(await f.stk.runtime.readModels!.projector.waitFor(p, 30_000))) throw new Error(`projector did not reach ${p}`);
 }
