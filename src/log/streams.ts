@@ -854,16 +854,17 @@ export class Streams {
     try {
       this.calls.add('kv');
       // Short requests: a bucket's key listing is a consumer (see CONSUMER_REQUEST_TIMEOUT_MS).
-      if (o.existing) return countedBucket(await new Kvm(this.#cjs).open(name), this.calls);
-      // A replicated bucket is a stream: while a forming cluster does not know every peer yet
-      // ("no suitable peers for placement") it is ridden out like a stream's creation.
+      // A replicated bucket is a stream: an election, or a forming cluster that does not know every
+      // peer yet ("no suitable peers for placement"), is ridden out like a stream's creation.
       const kv = await retryWhile(
         () =>
-          new Kvm(this.#cjs).create(name, {
-            history: o.history ?? 1,
-            replicas: o.replicas ?? 1,
-            ...(o.ttlMs !== undefined ? { ttl: o.ttlMs } : {}),
-          }),
+          o.existing
+            ? new Kvm(this.#cjs).open(name)
+            : new Kvm(this.#cjs).create(name, {
+                history: o.history ?? 1,
+                replicas: o.replicas ?? 1,
+                ...(o.ttlMs !== undefined ? { ttl: o.ttlMs } : {}),
+              }),
         (err) => isTransient(err) || isNoPeers(err),
         Math.max(this.#retryMs, CONSUMER_RETRY_MS),
       );

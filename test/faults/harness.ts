@@ -130,11 +130,10 @@ export class SteadyLoad {
  */
 export async function ledgerCovers(nc: NatsConnection, tenant: string, seq: number, deadlineMs = 60_000): Promise<void> {
   // After a failover the new stream leader may take a few seconds to answer: transient, retried.
-  const c = await retryTransient(
-    () => jetstream(nc).consumers.get(LEDGER_STREAM, { filter_subjects: ledgerSubject(tenant), deliver_policy: DeliverPolicy.All }),
+  const messages = await retryTransient(
+    async () => (await jetstream(nc).consumers.get(LEDGER_STREAM, { filter_subjects: ledgerSubject(tenant), deliver_policy: DeliverPolicy.All })).consume(),
     30_000,
   );
-  const messages = await c.consume();
   let highest = 0;
   const deadline = setTimeout(() => void messages.close(), deadlineMs);
   try {
@@ -151,8 +150,10 @@ export async function ledgerCovers(nc: NatsConnection, tenant: string, seq: numb
 
 /** Stream sequence of the tenant's newest record. */
 export async function lastRecordOf(nc: NatsConnection, tenant: string): Promise<number> {
-  const jsm = await jetstreamManager(nc);
-  return (await retryTransient(() => jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: tenantFilter(tenant) }), 30_000))?.seq ?? 0;
+  // jetstreamManager asks the account's info first: it too may meet an election.
+  return (
+    (await retryTransient(async () => (await jetstreamManager(nc)).streams.getMessage(EVENTS_STREAM, { last_by_subj: tenantFilter(tenant) }), 30_000))?.seq ?? 0
+  );
 }
 
 /**

@@ -73,6 +73,19 @@ export async function ingressFixture(o: Partial<IngressOptions> = {}): Promise<I
 }
 
 /** A fresh tenant with the given products on; returns its id and its enrollment secret. */
+/** Another process on the same log (the operator API): its own NATS connection, its own caches. */
+export async function otherProcess(f: IngressFixture): Promise<{ log: EventLog; close(): Promise<void> }> {
+  const nc = await connectNats({ servers: f.nats.url });
+  const log = await EventLog.connect(nc, { skipEnsureStream: true });
+  return {
+    log,
+    async close() {
+      log.close();
+      await nc.close();
+    },
+  };
+}
+
 export async function createTenant(log: EventLog, products: Product[] = []): Promise<{ tenant: string; secret: string }> {
   const tenant =
     't-' +

@@ -1,34 +1,29 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { call } from '../../src/agent/client.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { Freshness } from '../../src/ingress/freshness.ts';
-import { EventLog, type Streams } from '../../src/log/mod.ts';
-import { connectNats } from '../../src/nats/connect.ts';
+import type { Streams } from '../../src/log/mod.ts';
 import { mintSecret } from '../../src/tenancy/secrets.ts';
 import { tenantDecider } from '../../commands/tenants/decider.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import { createAgentKeyAndCsr } from '../../src/pki/agent-key.ts';
-import { alert, createTenant, enroll, heartbeat, ingressFixture, tlsClient, type IngressFixture } from './fixture.ts';
+import { alert, createTenant, enroll, heartbeat, ingressFixture, tlsClient, type IngressFixture, otherProcess } from './fixture.ts';
 
 /**
  * The ingress answers from views it keeps current from the one read of the log it already has:
  * no read of its own per request, one shared check of how far the log goes — and still, a change
  * stored by another process before a request arrives holds for that request.
  */
-const test = suite<{ f: IngressFixture; nc: NatsConnection; other: EventLog }>('ingress freshness without a round trip per request');
+const test = suite<{ f: IngressFixture; other: Awaited<ReturnType<typeof otherProcess>> }>('ingress freshness without a round trip per request');
 const ADMIN = { kind: 'operator' as const, id: 'admin' };
 
 test.before(async (ctx) => {
   ctx.f = await ingressFixture();
-  // Another process (the operator API): its own connection, its own caches.
-  ctx.nc = await connectNats({ servers: ctx.f.nats.url });
-  ctx.other = await EventLog.connect(ctx.nc, { skipEnsureStream: true });
+  ctx.other = await otherProcess(ctx.f);
 });
 test.after(async (ctx) => {
-  ctx.other?.close();
-  await ctx.nc?.close();
+  await ctx.other?.close();
   await ctx.f?.close();
 });
 
@@ -122,7 +117,7 @@ test('a revocation by another process holds on the very next request of an agent
   try {
     assert.is((await agent.report([heartbeat()])).status, 202);
     assert.ok(f.ingress.views.agents.size > 0);
-    await execute(other, { tenant, id: agent.agentId }, agentDecider, { kind: 'revoke', reason: 'stolen laptop' }, { actor: ADMIN });
+    await execute(other.log, { tenant, id: agent.agentId }, agentDecider, { kind: 'revoke', reason: 'stolen laptop' }, { actor: ADMIN });
     const refused = await calls(f.log.streams, async () => {
       const r = await call(tls, f.url, 'GET', '/agent/v1/commands');
       assert.is(r.status, 403);
@@ -143,17 +138,17 @@ test('a suspension, a product switched off and a rotated secret by another proce
   const tls = tlsClient(f.caPem, agent.state.certPem, agent.state.keyPem);
   try {
     assert.is((await agent.report([alert('before')])).status, 202);
-    await execute(other, { tenant, id: tenant }, tenantDecider, { kind: 'set-product', product: 'edr', enabled: false }, { actor: ADMIN });
+    await execute(other.log, { tenant, id: tenant }, tenantDecider, { kind: 'set-product', product: 'edr', enabled: false }, { actor: ADMIN });
     const off = await call(tls, f.url, 'POST', '/agent/v1/report', { agentId: agent.agentId, events: [alert('after')] });
     assert.is(off.body.error?.code, 'STK_ERR_PRODUCT_DISABLED');
     const s = mintSecret('enroll');
-    await execute(other, { tenant, id: tenant }, tenantDecider, { kind: 'rotate-secret', secret: { lookup: s.lookup, hash: s.hash } }, { actor: ADMIN });
+    await execute(other.log, { tenant, id: tenant }, tenantDecider, { kind: 'rotate-secret', secret: { lookup: s.lookup, hash: s.hash } }, { actor: ADMIN });
     const { csrPem } = await createAgentKeyAndCsr();
     const enrollWith = (x: string) =>
       call(tlsClient(f.caPem), f.url, 'POST', '/agent/v1/enroll', { secret: x, csr: csrPem, hostname: 'h', os: 'linux', agentVersion: '1' });
     assert.is((await enrollWith(secret)).body.error?.code, 'STK_ERR_ENROLL_SECRET_INVALID');
     assert.is((await enrollWith(s.secret)).status, 201);
-    await execute(other, { tenant, id: tenant }, tenantDecider, { kind: 'suspend', reason: 'unpaid' }, { actor: ADMIN });
+    await execute(other.log, { tenant, id: tenant }, tenantDecider, { kind: 'suspend', reason: 'unpaid' }, { actor: ADMIN });
     const suspended = await call(tls, f.url, 'POST', '/agent/v1/report', { agentId: agent.agentId, events: [heartbeat()] });
     assert.is(suspended.body.error?.code, 'STK_ERR_TENANT_SUSPENDED');
   } finally {

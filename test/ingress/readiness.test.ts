@@ -1,37 +1,31 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { Health } from '../../src/health.ts';
 import { IngressFeed } from '../../src/ingress/feed.ts';
-import { EventLog } from '../../src/log/mod.ts';
 import { createLogger } from '../../src/logger.ts';
-import { connectNats } from '../../src/nats/connect.ts';
 import { call } from '../../src/agent/client.ts';
-import { createTenant, ingressFixture, tlsClient, type IngressFixture } from './fixture.ts';
+import { createTenant, ingressFixture, tlsClient, type IngressFixture, otherProcess } from './fixture.ts';
 
 /**
  * An ingress tells a load balancer whether to send it agents: its `/healthz` answers 200 only while
  * its views hold what the log stored (the same views every agent request waits for), and 503 with
  * Retry-After otherwise, without saying how far the install's log goes.
  */
-const test = suite<{ f: IngressFixture; health: Health; nc: NatsConnection; other: EventLog }>('ingress readiness');
+const test = suite<{ f: IngressFixture; health: Health; other: Awaited<ReturnType<typeof otherProcess>> }>('ingress readiness');
 
 test.before(async (ctx) => {
   ctx.health = new Health();
   ctx.f = await ingressFixture({ health: ctx.health });
-  // Another process (the operator API) writes through its own connection.
-  ctx.nc = await connectNats({ servers: ctx.f.nats.url });
-  ctx.other = await EventLog.connect(ctx.nc, { skipEnsureStream: true });
+  ctx.other = await otherProcess(ctx.f);
 });
 test.after(async (ctx) => {
-  ctx.other?.close();
-  await ctx.nc?.close();
+  await ctx.other?.close();
   await ctx.f?.close();
 });
 
 test('ready: the views reach what another process stored before the check, and the ops check says where they are', async ({ f, health, other }) => {
-  for (let i = 0; i < 5; i++) await createTenant(other);
-  const stored = await other.lastPosition();
+  for (let i = 0; i < 5; i++) await createTenant(other.log);
+  const stored = await other.log.lastPosition();
   const r = await call(tlsClient(f.caPem), f.url, 'GET', '/healthz');
   assert.is(r.status, 200);
   assert.equal(r.body, { status: 'ok' }, 'nothing about the log on the agents’ port');
