@@ -10,7 +10,8 @@ import { telemetryStreamSpec, telemetrySubject } from '../../src/telemetry/strea
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';
 import { enrollAgent, freshTenant, readToken } from '../helpers/events.ts';
 import { testCa } from '../helpers/tls.ts';
-import { curlPipe, withDeadline } from '../detect/fixture.ts';
+import { curlPipe } from '../detect/fixture.ts';
+import { withDeadline } from '../helpers/deadline.ts';
 import { startSmtpReceiver } from '../notify/receivers.ts';
 
 const test = suite('operator API: notification channels, deliveries, dead letters');

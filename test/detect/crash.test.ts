@@ -17,7 +17,8 @@ import { ADMIN, createTenant, enrollAgent, freshTenant } from '../helpers/events
 import { natsFixture, tempDir } from '../helpers/nats.ts';
 import { type CliProcess, runCli } from '../helpers/proc.ts';
 import { startHttpReceiver } from '../notify/receivers.ts';
-import { curlPipe, proc, withDeadline } from './fixture.ts';
+import { curlPipe, proc } from './fixture.ts';
+import { withDeadline } from '../helpers/deadline.ts';
 
 /**
  * kill -9 of real detector processes (`stockade serve --role detector`) while telemetry streams in:

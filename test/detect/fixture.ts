@@ -18,6 +18,7 @@ import { openInstallBox } from '../../src/notify/install-box.ts';
 import { telemetryStreamSpec, telemetrySubject } from '../../src/telemetry/stream.ts';
 import type { ProcessItem } from '../../src/detect/records.ts';
 import { natsFixture } from '../helpers/nats.ts';
+import { withDeadline } from '../helpers/deadline.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 export interface DetectFixture {
@@ -160,15 +161,4 @@ export async function detectFixture(
     },
   };
   return f;
-}
-
-/** Rejects when `p` has not settled within `ms` (a generous deadline, not a timing assertion). */
-export function withDeadline<T>(p: Promise<T>, what: string, ms = 30_000): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
-    }),
-  ]);
 }

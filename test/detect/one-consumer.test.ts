@@ -11,7 +11,8 @@ import { EVENT_PARTITIONS, EVENTS_STREAM, partitionFilter, partitionOf } from '.
 import { createLogger } from '../../src/logger.ts';
 import { openInstallBox } from '../../src/notify/install-box.ts';
 import { AGENT_ACTOR, createTenant, enrollAgent, freshTenant } from '../helpers/events.ts';
-import { detectFixture, withDeadline } from './fixture.ts';
+import { detectFixture } from './fixture.ts';
+import { withDeadline } from '../helpers/deadline.ts';
 
 /**
  * The detector reads EVENTS through one consumer per process, whatever number of partitions it

@@ -94,6 +94,8 @@ test('an agent that sent no fingerprint cannot have its machine blocked: refused
   const a = await enroll(enrollSecret);
   a.close();
   const before = await f.stk.runtime.log.lastPosition();
+  // The revoke route reads the agent from the read models: without this wait a loaded machine answers 404 (CI did).
+  assert.ok(await f.stk.runtime.readModels!.projector.waitFor(before, 30_000), 'read models caught up with the enrollment');
   const r = await f.call('POST', `/api/v1/tenants/${tenant}/agents/${a.agentId}/revoke`, { body: { blockMachine: true } });
   assert.is(r.status, 400);
   assert.is(r.body.error.code, 'STK_ERR_VALIDATION');

@@ -10,7 +10,8 @@ import { openInstallBox } from '../../src/notify/install-box.ts';
 import { parseChannelInput, sealChannel, verifyWebhook } from '../../src/notify/mod.ts';
 import { Outbox, type AlertProgress } from '../../src/notify/outbox.ts';
 import { ADMIN, createTenant, enrollAgent, freshTenant } from '../helpers/events.ts';
-import { type DetectFixture, detectFixture, withDeadline } from '../detect/fixture.ts';
+import { type DetectFixture, detectFixture } from '../detect/fixture.ts';
+import { withDeadline } from '../helpers/deadline.ts';
 import { startHttpReceiver } from './receivers.ts';
 
 /**

@@ -10,7 +10,8 @@ import { openInstallBox } from '../../src/notify/install-box.ts';
 import { parseChannelInput, sealChannel, type RetryPolicy, verifyWebhook } from '../../src/notify/mod.ts';
 import { ADMIN, createTenant, enrollAgent, freshTenant } from '../helpers/events.ts';
 import { testCa, type TestCa } from '../helpers/tls.ts';
-import { curlPipe, type DetectFixture, detectFixture, withDeadline } from '../detect/fixture.ts';
+import { curlPipe, type DetectFixture, detectFixture } from '../detect/fixture.ts';
+import { withDeadline } from '../helpers/deadline.ts';
 import { type HttpReceiver, type SmtpReceiver, startHttpReceiver, startSmtpReceiver } from './receivers.ts';
 
 /**
