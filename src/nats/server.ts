@@ -2,7 +2,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { StkError } from '../errors.ts';
+import { isStkError, StkError } from '../errors.ts';
 
 /** Options for a nats-server child. Everything listens on loopback unless `host` says otherwise. */
 export interface NatsServerOptions {
@@ -124,12 +124,36 @@ function renderConfig(o: Required<Pick<NatsServerOptions, 'storeDir' | 'host'>> 
 }
 
 /**
+ * How often a start on ports we picked is tried again when one of them was taken between the
+ * pick and nats-server's bind (another process on the machine asked for a free port meanwhile).
+ */
+const PORT_RACE_ATTEMPTS = 5;
+
+/** True when nats-server could not start because a port it was given was taken. */
+function portTaken(err: unknown): boolean {
+  if (!isStkError(err, 'STK_ERR_NATS_SERVER_START')) return false;
+  const lastLines = Array.isArray(err.data.lastLines) ? (err.data.lastLines as unknown[]) : [];
+  return [err.message, ...lastLines].some((l) => typeof l === 'string' && /address already in use/i.test(l));
+}
+
+/**
  * Starts a nats-server child with JetStream and resolves once it logs that it is ready.
- * The child is killed when this process exits, whatever the reason.
+ * The child is killed when this process exits, whatever the reason. Without a given `port`, a
+ * free one is picked (and picked again if another process takes it before the server binds it).
  */
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServer> {
+  if (options.port !== undefined) return startOnce(options, options.port);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, await freePort(options.host ?? '127.0.0.1'));
+    } catch (err) {
+      if (attempt >= PORT_RACE_ATTEMPTS || !portTaken(err)) throw err;
+    }
+  }
+}
+
+async function startOnce(options: NatsServerOptions, port: number): Promise<NatsServer> {
   const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? (await freePort(host));
   const bin = natsServerBinary();
   await mkdir(options.storeDir, { recursive: true });
   const configPath = join(options.storeDir, `..`, `nats-${options.serverName ?? port}.conf`);
@@ -204,7 +228,12 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     });
   };
 
-  const ready = waitForLog(/Server is ready/, options.readyTimeoutMs ?? 15000);
+  // A cluster node logs "ready" before it binds its route port (and exits if that port is taken).
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15000;
+  const ready = Promise.all([
+    waitForLog(/Server is ready/, readyTimeoutMs),
+    options.cluster ? waitForLog(/Listening for route connections/, readyTimeoutMs) : undefined,
+  ]);
   const died = waitForExit().then(() => {
     throw new StkError('STK_ERR_NATS_SERVER_START', `nats-server exited during start-up: ${lines.slice(-5).join(' | ')}`, {
       lastLines: lines.slice(-10),
@@ -274,10 +303,31 @@ export interface NatsCluster {
   restart(i: number): Promise<NatsServer>;
 }
 
-/** Starts an n-node cluster with stores under `baseDir`; resolves once a meta leader is elected. */
-export async function startNatsCluster(baseDir: string, nodes = 3, extra: Partial<NatsServerOptions> = {}): Promise<NatsCluster> {
-  const clientPorts = await Promise.all(Array.from({ length: nodes }, () => freePort()));
-  const routePorts = await Promise.all(Array.from({ length: nodes }, () => freePort()));
+/**
+ * Starts an n-node cluster with stores under `baseDir`; resolves once a meta leader is elected.
+ * Its ports come from `pickPort`; when one was taken before a node bound it, the nodes that did
+ * start are killed and the cluster is started again on new ports.
+ */
+export async function startNatsCluster(
+  baseDir: string,
+  nodes = 3,
+  extra: Partial<NatsServerOptions> = {},
+  pickPort: () => Promise<number> = () => freePort(),
+): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(baseDir, nodes, extra, pickPort);
+    } catch (err) {
+      if (attempt >= PORT_RACE_ATTEMPTS || !portTaken(err)) throw err;
+    }
+  }
+}
+
+async function startClusterOnce(baseDir: string, nodes: number, extra: Partial<NatsServerOptions>, pickPort: () => Promise<number>): Promise<NatsCluster> {
+  // Picked at the same time, so that free ports are distinct ones.
+  const ports = await Promise.all(Array.from({ length: 2 * nodes }, () => pickPort()));
+  const clientPorts = ports.slice(0, nodes);
+  const routePorts = ports.slice(nodes);
   const optionsFor = (i: number): NatsServerOptions => ({
     ...extra,
     storeDir: join(baseDir, `n${i}`, 'store'),
@@ -289,7 +339,13 @@ export async function startNatsCluster(baseDir: string, nodes = 3, extra: Partia
       routes: routePorts.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`),
     },
   });
-  const servers = await Promise.all(Array.from({ length: nodes }, (_, i) => startNatsServer(optionsFor(i))));
+  const started = await Promise.allSettled(Array.from({ length: nodes }, (_, i) => startOnce(optionsFor(i), clientPorts[i]!)));
+  const failed = started.find((r) => r.status === 'rejected');
+  const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failed) {
+    await Promise.all(servers.map((s) => s.kill()));
+    throw failed.reason;
+  }
   await Promise.race(servers.map((s) => s.waitForLog(/JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/, 30000)));
   return {
     servers,
@@ -298,7 +354,7 @@ export async function startNatsCluster(baseDir: string, nodes = 3, extra: Partia
       await Promise.all(servers.map((s) => s.stop()));
     },
     async restart(i: number) {
-      const s = await startNatsServer(optionsFor(i));
+      const s = await startOnce(optionsFor(i), clientPorts[i]!);
       servers[i] = s;
       return s;
     },
