@@ -7,6 +7,7 @@ import { EventLog, encodeRecord, eventSubject } from '../src/log/mod.ts';
 import { createLogger } from '../src/logger.ts';
 import { newId } from '../src/ids.ts';
 import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';
+import { IngressFeed } from '../src/ingress/feed.ts';
 import { startIngress } from '../src/ingress/role.ts';
 import { createTenant } from '../test/ingress/fixture.ts';
 import { tempDir } from '../test/helpers/nats.ts';
@@ -17,6 +18,8 @@ const ENROLL_IN_FLIGHT = 32;
 const AGENTS = 50;
 const BATCH = 100;
 const BATCHES_PER_AGENT = 10;
+const WAITING = 2_000;
+const VIEW_MESSAGES = 20_000;
 
 const alertData = {
   rule: 'edr.suspicious-child',
@@ -101,10 +104,45 @@ export async function benchIngress(): Promise<void> {
     });
     console.log(`  ${'enrollment goal: ≥ 500/s'.padEnd(58)} ${enrollRate >= 500 ? 'met' : 'NOT met'}`);
     report('report events through the ingress (mTLS, batches of 100)', reportRate, 'events/s', { label: 'raw JetStream publish', value: rawReport, goal: 0.5 });
+
+    // The views while thousands of requests wait for them (a new ingress taking a fleet's first requests).
+    const quiet = await viewsRate(log, js, enrolledBytes, 0);
+    const busy = await viewsRate(log, js, enrolledBytes, WAITING);
+    report(`views following the log, ${WAITING} requests waiting on them`, busy, 'msgs/s', { label: 'no request waiting', value: quiet });
   } finally {
     await ingress.close();
     await nc.close();
     await nats.stop();
     await dir.cleanup();
   }
+}
+
+/**
+ * Messages/s an ingress's views apply while `waiting` requests each ask, again and again, for views
+ * that hold everything stored before they asked (`current()`), as a new ingress's are asked by a
+ * fleet's first requests: from the first of the messages stored to the views holding the last.
+ */
+async function viewsRate(log: EventLog, js: ReturnType<typeof jetstream>, bytes: Uint8Array, waiting: number): Promise<number> {
+  const feed = new IngressFeed(log, createLogger({ level: 'silent' }));
+  await feed.start();
+  let done = false;
+  const askers = Array.from({ length: waiting }, async () => {
+    while (!done) await feed.current(60_000).catch(() => {});
+  });
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: VIEW_MESSAGES / 500 }, async (_, b) => {
+      for (let i = 0; i < 500; i++) await js.publish(eventSubject({ tenant: 'bench-views', aggregateType: 'alert', aggregateId: `v${b}-${i}` }), bytes);
+    }),
+  );
+  const end = await log.lastPosition();
+  await new Promise<void>((resolve) => {
+    const check = (): void => (feed.position >= end ? resolve() : void setImmediate(check));
+    check();
+  });
+  const rate = VIEW_MESSAGES / ((performance.now() - t0) / 1000);
+  done = true;
+  await feed.close();
+  await Promise.all(askers);
+  return rate;
 }

@@ -43,7 +43,12 @@ export class IngressFeed {
   /** Stream sequence of the last message applied. */
   #applied = 0;
   #follow: Follow | null = null;
-  #waiters = new Set<() => void>();
+  /**
+   * Callers waiting for the views to reach a position, grouped by that position, lowest first.
+   * An applied message wakes only the groups it reaches: thousands of requests waiting at once
+   * (a new ingress taking a fleet's first requests) cost nothing per message until theirs comes.
+   */
+  readonly #waiting: Array<{ seq: number; wake: Set<() => void> }> = [];
   #loop: Promise<void> | null = null;
   #closing = false;
   /** When the follow last handed out a message (or was opened). */
@@ -99,7 +104,7 @@ export class IngressFeed {
           this.#applied = m.seq;
           this.#progressAt = Date.now();
           pause = 100;
-          for (const w of this.#waiters) w();
+          while (this.#waiting.length > 0 && this.#waiting[0]!.seq <= m.seq) for (const wake of this.#waiting.shift()!.wake) wake();
         }
         if (this.#closing) return;
         this.#logger.warn({ position: this.#applied }, "the ingress views' read of the event log ended; reading on");
@@ -125,8 +130,7 @@ export class IngressFeed {
     this.#closing = true;
     await this.#follow?.stop();
     await this.#loop;
-    for (const w of this.#waiters) w();
-    this.#waiters.clear();
+    for (const group of this.#waiting.splice(0)) for (const wake of group.wake) wake();
   }
 
   /**
@@ -159,28 +163,48 @@ export class IngressFeed {
     }
     // The follow hands every message in stream order, so having applied the stream's last one
     // means having applied every one before it.
-    while (this.#applied < last) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        // Behind, and nothing has come for a while: a read stuck on a consumer that no longer
-        // delivers (a stream leader gone) is stopped, and the loop reads on from where it was.
-        if (Date.now() - this.#progressAt > STALL_MS) {
-          this.#logger.warn({ position: this.#applied, last }, 'the ingress views are behind and their read is silent; reading again');
-          this.#progressAt = Date.now();
-          void this.#follow.stop();
-        }
-        throw new StkError('STK_ERR_UNAVAILABLE', "the ingress's views are behind the event log", { retryAfterSeconds: 1 });
-      }
-      let timer: NodeJS.Timeout | undefined;
-      let wake: () => void = () => {};
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        this.#waiters.add(wake);
-        timer = setTimeout(resolve, Math.min(left, 100));
-      });
-      clearTimeout(timer);
-      this.#waiters.delete(wake);
+    if (this.#applied >= last) return;
+    const reached = await this.#reach(last, deadline - Date.now());
+    if (this.#closing) throw new StkError('STK_ERR_UNAVAILABLE', "the ingress's views are stopped", { retryAfterSeconds: 1 });
+    if (reached) return;
+    // Behind, and nothing has come for a while: a read stuck on a consumer that no longer
+    // delivers (a stream leader gone) is stopped, and the loop reads on from where it was.
+    if (Date.now() - this.#progressAt > STALL_MS) {
+      this.#logger.warn({ position: this.#applied, last }, 'the ingress views are behind and their read is silent; reading again');
+      this.#progressAt = Date.now();
+      void this.#follow.stop();
     }
+    throw new StkError('STK_ERR_UNAVAILABLE', "the ingress's views are behind the event log", { retryAfterSeconds: 1 });
+  }
+
+  /** Resolves true once the views have applied `seq`, false after `ms` (or at once when closing). */
+  #reach(seq: number, ms: number): Promise<boolean> {
+    if (this.#applied >= seq) return Promise.resolve(true);
+    if (ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      // Positions come from the shared check, so they mostly arrive in order: found from the end.
+      let i = this.#waiting.length;
+      while (i > 0 && this.#waiting[i - 1]!.seq > seq) i--;
+      let group = this.#waiting[i - 1];
+      if (group?.seq !== seq) {
+        group = { seq, wake: new Set() };
+        this.#waiting.splice(i, 0, group);
+      }
+      const own = group;
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      own.wake.add(wake);
+      const timer = setTimeout(() => {
+        own.wake.delete(wake);
+        if (own.wake.size === 0) {
+          const at = this.#waiting.indexOf(own);
+          if (at >= 0) this.#waiting.splice(at, 1);
+        }
+        resolve(false);
+      }, ms);
+    });
   }
 
   #take(m: StoredMessage): void {
