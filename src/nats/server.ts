@@ -136,6 +136,17 @@ function portTaken(err: unknown): boolean {
   return [err.message, ...lastLines].some((l) => typeof l === 'string' && /address already in use/i.test(l));
 }
 
+/** Runs a start on freshly picked ports again while it fails on a port taken in between. */
+async function retryOnPortTaken<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= PORT_RACE_ATTEMPTS || !portTaken(err)) throw err;
+    }
+  }
+}
+
 /**
  * Starts a nats-server child with JetStream and resolves once it logs that it is ready.
  * The child is killed when this process exits, whatever the reason. Without a given `port`, a
@@ -143,13 +154,7 @@ function portTaken(err: unknown): boolean {
  */
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServer> {
   if (options.port !== undefined) return startOnce(options, options.port);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(options, await freePort(options.host ?? '127.0.0.1'));
-    } catch (err) {
-      if (attempt >= PORT_RACE_ATTEMPTS || !portTaken(err)) throw err;
-    }
-  }
+  return retryOnPortTaken(async () => startOnce(options, await freePort(options.host ?? '127.0.0.1')));
 }
 
 async function startOnce(options: NatsServerOptions, port: number): Promise<NatsServer> {
@@ -314,13 +319,7 @@ export async function startNatsCluster(
   extra: Partial<NatsServerOptions> = {},
   pickPort: () => Promise<number> = () => freePort(),
 ): Promise<NatsCluster> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startClusterOnce(baseDir, nodes, extra, pickPort);
-    } catch (err) {
-      if (attempt >= PORT_RACE_ATTEMPTS || !portTaken(err)) throw err;
-    }
-  }
+  return retryOnPortTaken(() => startClusterOnce(baseDir, nodes, extra, pickPort));
 }
 
 async function startClusterOnce(baseDir: string, nodes: number, extra: Partial<NatsServerOptions>, pickPort: () => Promise<number>): Promise<NatsCluster> {
