@@ -36,6 +36,26 @@ import { pool } from '../pool.ts';
 export const PULL_EXPIRES_MS = 5000;
 
 /**
+ * Bytes one consumer may have in flight. nats-server buffers at most 64 MiB for a connection
+ * (`max_pending`) and cuts a connection that falls further behind as a slow consumer, taking every
+ * subscription of the process with it; a count of messages alone does not bound that — 4,096 agent
+ * reports of 100 alerts are 266 MB. Eight readers this size fit one connection's buffer, and a
+ * refill (a quarter of it) always has room for one message of the largest size allowed.
+ */
+export const PULL_MAX_BYTES = 8 * 1024 * 1024;
+/** The largest message a pull must be able to carry: nats-server's `max_payload`, as our configs keep it. */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * The limit of a consumer's pulls for `batch` messages: the count when that many messages of the
+ * largest size fit PULL_MAX_BYTES, else the bytes (then the client asks at most 100 messages per
+ * pull: it takes a count or a size, not both).
+ */
+function pullLimit(batch: number): { max_messages: number } | { max_bytes: number } {
+  return batch * MAX_MESSAGE_BYTES <= PULL_MAX_BYTES ? { max_messages: batch } : { max_bytes: PULL_MAX_BYTES };
+}
+
+/**
  * How long one request that creates or looks up a consumer may take, and how long such requests
  * are retried. nats-server 2.9 places a new consumer (ordered, durable, or a KV listing's) on a
  * random peer of its stream, an offline one included, and a request placed there never answers:
@@ -684,7 +704,7 @@ export class Streams {
               : { deliver_policy: DeliverPolicy.All }),
         });
         return consumer.consume({
-          max_messages: batch,
+          ...pullLimit(batch),
           expires: PULL_EXPIRES_MS,
           ...(deliver ? { callback: (m: JsMsg) => deliver(m as Delivery) } : {}),
         });
@@ -793,7 +813,7 @@ export class Streams {
         this.calls.add('consumer_info');
         return this.#cjs.consumers.get(stream, name);
       }, this.#consumerRetryMs);
-      const messages = await consumer.consume({ max_messages: o.max ?? 1024, expires: o.expiresMs ?? PULL_EXPIRES_MS });
+      const messages = await consumer.consume({ ...pullLimit(o.max ?? 1024), expires: o.expiresMs ?? PULL_EXPIRES_MS });
       return consumption(messages, this.calls, true, o.inOrder ? { stream, name } : undefined);
     } catch (err) {
       throw unavailable(err, `cannot consume ${name} of ${stream}`, { stream, name });
