@@ -38,6 +38,14 @@ export interface Stockade {
  * (`<data>/nats/credentials.json`, 0600): the process connects as `app`, and its sealer role on a
  * connection of its own as `sealer`, the only user that may write LEDGER.
  */
+/**
+ * How long one part may take to stop before the stop goes on without it. A part that must tell
+ * NATS something on its way out (the sealer's floors, a lease given back, a drain) waits for a
+ * server that may be gone: without a bound, a stop during a NATS outage would never end. What such
+ * a part could not say costs a re-read at the next start, never a gap (docs/operations.md).
+ */
+const CLOSE_STEP_MS = 10_000;
+
 export async function startStockade(config: Config, o: { logger?: Logger } = {}): Promise<Stockade> {
   const logger = o.logger ?? createLogger({ level: config.logLevel, json: config.logJson });
   const paths = dataPaths(config.dataDir);
@@ -46,10 +54,19 @@ export async function startStockade(config: Config, o: { logger?: Logger } = {})
   const close = async (): Promise<void> => {
     while (closers.length) {
       const c = closers.pop()!;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await c.close();
+        const done = await Promise.race([
+          Promise.resolve()
+            .then(() => c.close())
+            .then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_STEP_MS))),
+        ]);
+        if (!done) logger.warn({ component: c.name, waitedMs: CLOSE_STEP_MS }, 'did not stop in time; stopping the rest without it');
       } catch (err) {
         logger.warn({ err, component: c.name }, 'error while closing');
+      } finally {
+        clearTimeout(timer);
       }
     }
   };
