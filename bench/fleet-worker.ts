@@ -192,6 +192,9 @@ function simulate(id: (typeof identities)[number], port: number): void {
   void reportLoop();
 }
 
+// The bench is gone (finished, interrupted or killed): its generators go with it.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', (m: Msg) => {
   switch (m.type) {
     case 'init':

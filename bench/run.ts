@@ -6,6 +6,10 @@
  */
 import { PARTS } from './parts.ts';
 
+// Interrupted, the bench still runs its exit hooks: the role processes and nats-servers it started
+// are killed with it instead of running on, orphaned (as the test runner does).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(130));
+
 const wanted = process.argv.slice(2);
 const names = wanted.length ? wanted : Object.keys(PARTS);
 for (const name of names) {
