@@ -168,6 +168,7 @@ export async function applyToModels(
         if (pending) await pending;
       }
     }
+    for (const w of writers) w.settle();
     for (const w of writers) if (last > w.position) putJson(batch, store.meta, positionKey(w.projection.model, w.gen), last);
     await batch.write();
   } catch (err) {

@@ -326,6 +326,7 @@ export class Projector {
 
   /** Adds the positions to the writers' batch and writes it; the returned promise is the LevelDB write. */
   #writeRebuild(writers: ModelWriter[], batch: RawBatch, position: number): Promise<void> {
+    for (const w of writers) w.settle();
     for (const w of writers) putJson(batch, this.store.meta, positionKey(w.projection.model, w.gen), position);
     for (const w of writers) {
       w.flushed();

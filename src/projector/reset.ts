@@ -109,6 +109,7 @@ export async function resetTenant(o: {
         }
       }
     });
+    for (const w of writers) w.settle();
   } finally {
     await replay.discard();
   }

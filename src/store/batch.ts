@@ -3,7 +3,7 @@ import type { Level } from 'level';
 import { isValidId } from '../ids.ts';
 import type { EventEnvelope } from '../log/mod.ts';
 import { allKey, docKey, globalKey, indexKey, sortKey } from './keys.ts';
-import type { Doc, DocRef, Docs, Projection, Write } from './model.ts';
+import type { CollectionSpec, Doc, DocRef, Docs, Projection, Write } from './model.ts';
 import type { ReadStore, Sub } from './store.ts';
 
 // The options abstract-level's private API promises its implementations: keys and values here are
@@ -111,6 +111,13 @@ export class ModelWriter {
   readonly #docs: OverlayDocs;
   // Key prefix of each tenant's sublevel in this generation (tenant ids checked on first sight).
   readonly #prefixes = new Map<string, string>();
+  /**
+   * Documents changed since the batch was last settled, by overlay key, with the version the batch
+   * started from: each goes into the batch once, as it ends (`settle`). A document that many events
+   * of a batch change — a tenant's overview, an hour's tally, an agent's counts — is serialized and
+   * re-indexed once per batch instead of once per event.
+   */
+  readonly #dirty = new Map<string, { tenant: string; collection: string; id: string; spec: CollectionSpec; before: Doc | null; next: Doc | null }>();
 
   constructor(store: ReadStore, projection: Projection, gen: number, position: number, o: { fresh?: boolean } = {}) {
     this.store = store;
@@ -210,12 +217,27 @@ export class ModelWriter {
 
   /** Sends the writes of the events applied from now on to `batch`. */
   into(batch: RawBatch): void {
+    if (this.#dirty.size > 0) throw new StkError('STK_ERR_INTERNAL', `model ${this.projection.model} changed documents that were never settled into a batch`);
     this.#out = batch;
+  }
+
+  /**
+   * Puts every document changed since the last settle into the batch, once each, as it is now, with
+   * its index entries moved from the version the batch started from. Call before the batch is
+   * written (or read, for a batch that records): until then the changes are only in the overlay.
+   */
+  settle(): void {
+    if (this.#dirty.size === 0) return;
+    const out = this.#out;
+    if (!out) throw new StkError('STK_ERR_INTERNAL', `model ${this.projection.model} settled outside a batch`);
+    for (const d of this.#dirty.values()) this.#emit(out, this.#prefix(d.tenant), d.collection, d.id, d.spec, d.before, d.next);
+    this.#dirty.clear();
   }
 
   /** The batch is written (or dropped); a live writer also drops its cache. */
   flushed(): void {
     this.#out = null;
+    this.#dirty.clear();
     if (!this.#fresh) this.#overlay.clear();
     else if (this.#overlay.size > REBUILD_CACHE_MAX) {
       this.#overlay.clear();
@@ -245,42 +267,51 @@ export class ModelWriter {
     const spec = this.projection.collections[w.collection];
     if (!spec)
       throw new StkError('STK_ERR_INTERNAL', `model ${this.projection.model} wrote to ${w.collection}, which it does not own`, { collection: w.collection });
-    const pre = this.#prefix(tenant);
-    const old = spec.writeOnce ? null : (this.#overlay.get(ok(tenant, w.collection, w.id)) ?? null);
-    const next = w.doc;
+    if (spec.writeOnce) {
+      this.#emit(out, this.#prefix(tenant), w.collection, w.id, spec, null, w.doc);
+      return;
+    }
+    const k = ok(tenant, w.collection, w.id);
+    const dirty = this.#dirty.get(k);
+    if (dirty) dirty.next = w.doc;
+    else this.#dirty.set(k, { tenant, collection: w.collection, id: w.id, spec, before: this.#overlay.get(k) ?? null, next: w.doc });
+    this.#overlay.set(k, w.doc);
+  }
+
+  /** The ops that take a document from `old` (as stored) to `next`: the document, its `all` entry, its indexes and sorts. */
+  #emit(out: RawBatch, pre: string, collection: string, id: string, spec: CollectionSpec, old: Doc | null, next: Doc | null): void {
     if (old) {
       for (const f of spec.indexes) {
         if (next && next.seq === old.seq && String(next[f]) === String(old[f])) continue;
-        if (old[f] !== undefined && old[f] !== null) out.del(pre + indexKey(w.collection, f, old[f], old.seq, w.id));
+        if (old[f] !== undefined && old[f] !== null) out.del(pre + indexKey(collection, f, old[f], old.seq, id));
       }
-      if (!next || next.seq !== old.seq) out.del(pre + allKey(w.collection, old.seq, w.id));
+      if (!next || next.seq !== old.seq) out.del(pre + allKey(collection, old.seq, id));
       if (spec.sorts) {
         for (const [name, of] of Object.entries(spec.sorts)) {
           const was = of(old);
           if (was === null || (next && next.seq === old.seq && of(next) === was)) continue;
-          out.del(pre + sortKey(w.collection, name, was, old.seq, w.id));
+          out.del(pre + sortKey(collection, name, was, old.seq, id));
         }
       }
     }
     if (next) {
-      out.put(pre + docKey(w.collection, w.id), JSON.stringify(next));
-      if (!old || old.seq !== next.seq) out.put(pre + allKey(w.collection, next.seq, w.id), EMPTY);
+      out.put(pre + docKey(collection, id), JSON.stringify(next));
+      if (!old || old.seq !== next.seq) out.put(pre + allKey(collection, next.seq, id), EMPTY);
       for (const f of spec.indexes) {
         if (next[f] === undefined || next[f] === null) continue;
         if (old && old.seq === next.seq && String(next[f]) === String(old[f])) continue;
-        out.put(pre + indexKey(w.collection, f, next[f], next.seq, w.id), EMPTY);
+        out.put(pre + indexKey(collection, f, next[f], next.seq, id), EMPTY);
       }
       if (spec.sorts) {
         for (const [name, of] of Object.entries(spec.sorts)) {
           const value = of(next);
           if (value === null || (old && old.seq === next.seq && of(old) === value)) continue;
-          out.put(pre + sortKey(w.collection, name, value, next.seq, w.id), EMPTY);
+          out.put(pre + sortKey(collection, name, value, next.seq, id), EMPTY);
         }
       }
     } else if (old) {
-      out.del(pre + docKey(w.collection, w.id));
+      out.del(pre + docKey(collection, id));
     }
-    if (!spec.writeOnce) this.#overlay.set(ok(tenant, w.collection, w.id), next);
   }
 }
 
