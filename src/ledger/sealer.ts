@@ -133,6 +133,8 @@ export class Sealer {
   readonly #consumerMark = `stk-sealer ${newId()}`;
   /** Set when another sealer took the consumer over; nothing more is sealed here. */
   #superseded = false;
+  /** The last record read said the consumer holds more: a backlog is being read. */
+  #behind = false;
   #sealedEntries = 0;
   #blocks = 0;
   /** Set while block publishes fail (LEDGER gone, refused, unreachable); cleared by the next block stored. */
@@ -418,6 +420,7 @@ export class Sealer {
     const lastPending = chain.pending[chain.pending.length - 1];
     if (m.seq <= chain.lastSeq || (lastPending && m.seq <= lastPending.seq)) return;
     const version = m.headers?.get(VERSION_HEADER) ?? '';
+    this.#behind = m.info.pending > 0;
     chain.pending.push({
       seq: m.seq,
       id: m.headers?.get('Nats-Msg-Id') || firstEventId(m.data),
@@ -439,8 +442,11 @@ export class Sealer {
     if (!oldest || chain.timer) return;
     // The stored time is the server's clock: a skewed one can neither skip the wait nor stretch it.
     const leftMs = Math.min(this.#o.blockMaxMs, Math.max(0, this.#o.blockMaxMs - (Date.now() - oldest.storedAtMs)));
-    if (leftMs === 0) this.#flush(chain);
-    else chain.timer = setTimeout(() => this.#flush(chain), leftMs);
+    // Reading a backlog (the consumer holds more): every record is older than the wait, and sealing
+    // at once would make a block of each delivery's few records of the chain. The block fills from
+    // the records on their way instead, for at most one more wait.
+    if (leftMs === 0 && !this.#behind) this.#flush(chain);
+    else chain.timer = setTimeout(() => this.#flush(chain), leftMs || this.#o.blockMaxMs);
   }
 
   #chainOf(tenant: string): Chain | Promise<Chain> {
