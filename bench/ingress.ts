@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { call, type AgentState } from '../src/agent/client.ts';
 import { connectNats } from '../src/nats/connect.ts';
-import { EventLog, encodeRecord, eventSubject } from '../src/log/mod.ts';
+import { EVENTS_STREAM, EventLog, encodeRecord, eventSubject, tenantFilter } from '../src/log/mod.ts';
 import { createLogger } from '../src/logger.ts';
 import { newId } from '../src/ids.ts';
 import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';
@@ -89,8 +89,8 @@ export async function benchIngress(): Promise<void> {
     );
     const reportRate = (AGENTS * BATCHES_PER_AGENT * BATCH) / (Number(process.hrtime.bigint() - t0) / 1e9);
 
-    // One report's record, for its size.
-    const alertBytes = (await log.readTenant(tenant)).find((r) => r.events.some((e) => e.aggregate.type === 'alert'))!.raw;
+    // One report's record (the tenant's newest), for its size.
+    const alertBytes = (await log.streams.last(EVENTS_STREAM, tenantFilter(tenant)))!.data;
 
     // The same batches through the write path itself (plan, decide, seal, encode, one commit each),
     // without the HTTPS edge: the ratio is what TLS, HTTP, the schema and authentication add.

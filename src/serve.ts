@@ -32,20 +32,20 @@ export interface Stockade {
 }
 
 /**
+ * How long one part may take to stop before the stop goes on without it. A part that must tell
+ * NATS something on its way out (the sealer's floors, a lease given back, a drain) waits for a
+ * server that may be gone: without a bound, a stop during a NATS outage would never end. What such
+ * a part could not say costs a re-read at the next start, never a gap (docs/architecture.md, "Processes and roles").
+ */
+const CLOSE_STEP_MS = 10_000;
+
+/**
  * Starts the roles of `config` on one process. With no NATS_URL it starts an embedded
  * nats-server (JetStream, loopback only, store under `<data>/nats`) with the accounts and
  * permissions of infra/nats/ledger-auth.conf and passwords generated at the first start
  * (`<data>/nats/credentials.json`, 0600): the process connects as `app`, and its sealer role on a
  * connection of its own as `sealer`, the only user that may write LEDGER.
  */
-/**
- * How long one part may take to stop before the stop goes on without it. A part that must tell
- * NATS something on its way out (the sealer's floors, a lease given back, a drain) waits for a
- * server that may be gone: without a bound, a stop during a NATS outage would never end. What such
- * a part could not say costs a re-read at the next start, never a gap (docs/operations.md).
- */
-const CLOSE_STEP_MS = 10_000;
-
 export async function startStockade(config: Config, o: { logger?: Logger } = {}): Promise<Stockade> {
   const logger = o.logger ?? createLogger({ level: config.logLevel, json: config.logJson });
   const paths = dataPaths(config.dataDir);
