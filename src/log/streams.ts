@@ -10,16 +10,14 @@ import {
   jetstreamManager,
   type ConsumerConfig,
   type ConsumerInfo,
-  type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
   type StoredMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { headers, nuid, type NatsConnection } from '@nats-io/transport-node';
 import { StkError } from '../errors.ts';
 import { CallCounts } from './calls.ts';
 import { AckPublisher, type Ack, type PublishOptions } from './publisher.ts';
@@ -27,33 +25,29 @@ import { isTransient, retryTransient } from './retry.ts';
 import { Watchdog } from './watchdog.ts';
 import { eachArriving } from './arriving.ts';
 import { pool } from '../pool.ts';
+import { PullFeed } from './pull.ts';
 
+/** Lifetime of a pull request: a reader with nothing to read asks again this often. */
+export const PULL_EXPIRES_MS = 30_000;
 /**
- * Lifetime of a pull request. The client notices a consumer lost with its server (a stream leader
- * that died takes its ordered consumers along) after two missed heartbeats of half this, and
- * recreates it: 5 s instead of the client's default 30 s bounds how long a reader stalls.
+ * How often the server tells a waiting pull request it is alive. A reader notices a consumer lost
+ * with its server (a stream leader that died takes its ordered consumers along) after two missed
+ * heartbeats and asks again (an ordered read recreates its consumer): 5 s bounds how long it stalls.
  */
-export const PULL_EXPIRES_MS = 5000;
+export const PULL_HEARTBEAT_MS = 2_500;
 
 /**
- * Bytes one consumer may have in flight. nats-server buffers at most 64 MiB for a connection
- * (`max_pending`) and cuts a connection that falls further behind as a slow consumer, taking every
- * subscription of the process with it; a count of messages alone does not bound that — 4,096 agent
- * reports of 100 alerts are 266 MB. Eight readers this size fit one connection's buffer, and a
- * refill (a quarter of it) always has room for one message of the largest size allowed.
+ * Bytes one pull request may bring (with its count of messages: both bound it). nats-server buffers
+ * at most 64 MiB for a connection (`max_pending`) and cuts a connection that falls further behind
+ * as a slow consumer, taking every subscription of the process with it; a count of messages alone
+ * does not bound that — 4,096 agent reports of 100 alerts are 266 MB. Eight readers this size fit
+ * one connection's buffer, and a request always has room for one message of the largest size
+ * nats-server's `max_payload` allows as our configs keep it (1 MiB).
  */
 export const PULL_MAX_BYTES = 8 * 1024 * 1024;
-/** The largest message a pull must be able to carry: nats-server's `max_payload`, as our configs keep it. */
-const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/**
- * The limit of a consumer's pulls for `batch` messages: the count when that many messages of the
- * largest size fit PULL_MAX_BYTES, else the bytes (then the client asks at most 100 messages per
- * pull: it takes a count or a size, not both).
- */
-function pullLimit(batch: number): { max_messages: number } | { max_bytes: number } {
-  return batch * MAX_MESSAGE_BYTES <= PULL_MAX_BYTES ? { max_messages: batch } : { max_bytes: PULL_MAX_BYTES };
-}
+/** An ordered read's consumer is removed by the server after this long without a pull (its reader died). */
+const ORDERED_INACTIVE_MS = 60_000;
 
 /**
  * How long one request that creates or looks up a consumer may take, and how long such requests
@@ -682,37 +676,55 @@ export class Streams {
     return new Follow(this, stream, o.filter, o.after ?? 0);
   }
 
-  /** @internal An ordered consumer from just after `after`; used by scans and `Follow`. */
-  async #ordered(
-    stream: string,
-    filter: string | undefined,
-    after: number,
-    fromTime?: Date,
-    deliver?: (m: Delivery) => void,
-    batch = 4096,
-  ): Promise<Consumption<Delivery> & { closed(): Promise<unknown> }> {
-    let messages: ConsumerMessages;
-    try {
-      messages = await retryTransient(async () => {
-        this.calls.add('consumer_create');
-        const consumer = await this.#cjs.consumers.get(stream, {
-          ...(filter ? { filter_subjects: filter } : {}),
-          ...(fromTime
+  /**
+   * @internal An ordered read from just after `after` (or from `fromTime`); used by scans and
+   * `Follow`. Its consumer is ack-less, in memory, on one replica, and recreated by the feed from
+   * where it got to whenever it is lost.
+   */
+  async #ordered(stream: string, filter: string | undefined, after: number, fromTime?: Date, deliver?: (m: Delivery) => void, batch = 4096): Promise<PullFeed> {
+    const prefix = `stk_o_${nuid.next()}`;
+    let serial = 0;
+    const create = async (from: number | null): Promise<string> => {
+      const name = `${prefix}_${++serial}`;
+      const start =
+        from !== null
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 }
+          : fromTime
             ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: fromTime.toISOString() }
             : after > 0
               ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
-              : { deliver_policy: DeliverPolicy.All }),
-        });
-        return consumer.consume({
-          ...pullLimit(batch),
-          expires: PULL_EXPIRES_MS,
-          ...(deliver ? { callback: (m: JsMsg) => deliver(m as Delivery) } : {}),
-        });
-      }, this.#consumerRetryMs);
+              : { deliver_policy: DeliverPolicy.All };
+      // A create that timed out may have been made: the same config again is accepted as is.
+      await retryTransient(
+        () =>
+          this.#cjsm.consumers.add(stream, {
+            name,
+            ack_policy: AckPolicy.None,
+            mem_storage: true,
+            num_replicas: 1,
+            inactive_threshold: ORDERED_INACTIVE_MS * 1_000_000,
+            ...(filter ? { filter_subject: filter } : {}),
+            ...start,
+          }),
+        this.#consumerRetryMs,
+      );
+      return name;
+    };
+    try {
+      return await PullFeed.open({
+        nc: this.#nc,
+        stream,
+        target: { kind: 'ordered', create, remove: (name) => this.#jsm.consumers.delete(stream, name) },
+        batch,
+        maxBytes: PULL_MAX_BYTES,
+        expiresMs: PULL_EXPIRES_MS,
+        heartbeatMs: PULL_HEARTBEAT_MS,
+        calls: this.calls,
+        ...(deliver ? { deliver } : {}),
+      });
     } catch (err) {
       throw unavailable(err, `cannot read ${stream}${filter ? ` ${filter}` : ''}`, { stream, filter });
     }
-    return consumption(messages, this.calls, false);
   }
 
   /** @internal for Follow. */
@@ -806,15 +818,24 @@ export class Streams {
    * is handed out again only after the ack wait, behind newer ones, and a reader that moved its
    * position past the gap would skip it for good. The reader starts again from its position.
    */
-  async consume(stream: string, name: string, o: { max?: number; expiresMs?: number; inOrder?: boolean } = {}): Promise<Consumption<Delivery>> {
+  async consume(stream: string, name: string, o: { max?: number; inOrder?: boolean } = {}): Promise<Consumption<Delivery>> {
     try {
-      // Getting a durable consumer by name asks the server for its info.
-      const consumer = await retryTransient(() => {
+      // The consumer must exist: asking for its info says so.
+      await retryTransient(() => {
         this.calls.add('consumer_info');
-        return this.#cjs.consumers.get(stream, name);
+        return this.#cjsm.consumers.info(stream, name);
       }, this.#consumerRetryMs);
-      const messages = await consumer.consume({ ...pullLimit(o.max ?? 1024), expires: o.expiresMs ?? PULL_EXPIRES_MS });
-      return consumption(messages, this.calls, true, o.inOrder ? { stream, name } : undefined);
+      const feed = await PullFeed.open({
+        nc: this.#nc,
+        stream,
+        target: { kind: 'durable', name },
+        batch: o.max ?? 1024,
+        maxBytes: PULL_MAX_BYTES,
+        expiresMs: PULL_EXPIRES_MS,
+        heartbeatMs: PULL_HEARTBEAT_MS,
+        calls: this.calls,
+      });
+      return o.inOrder ? inOrder(feed, stream, name) : feed;
     } catch (err) {
       throw unavailable(err, `cannot consume ${name} of ${stream}`, { stream, name });
     }
@@ -1073,98 +1094,33 @@ export class Follow implements AsyncIterable<StoredMessage> {
 }
 
 /**
- * A consumer's messages as deliveries. Pull requests (and an ordered consumer's re-creations) are
- * counted from the client's notifications; with `acks`, each delivery counts its ack or nak.
+ * A durable consumer's feed read by one reader that acks in order: a delivery that went missing or
+ * comes back late ends the iteration (see `Streams.consume`). The first delivery's consumer
+ * sequence is wherever the consumer stood; from there on each is the one before plus one, and
+ * none is a redelivery.
  */
-function consumption(
-  messages: ConsumerMessages,
-  calls: CallCounts,
-  acks: boolean,
-  inOrder?: { stream: string; name: string },
-): Consumption<Delivery> & { closed(): Promise<unknown> } {
-  let closed = false;
-  void (async () => {
-    for await (const n of messages.status()) {
-      if (n.type === 'next') calls.add('pull');
-      else if (n.type === 'reset') calls.add('consumer_create');
-    }
-  })().catch(() => {});
+function inOrder(feed: PullFeed, stream: string, name: string): Consumption<Delivery> {
   return {
-    [Symbol.asyncIterator]: inOrder
-      ? async function* () {
-          // The first delivery's consumer sequence is wherever the consumer stood; from there on
-          // each is the one before plus one, and none is a redelivery.
-          let previous = 0;
-          for await (const m of messages as AsyncIterable<Delivery>) {
-            const delivery = m.info.deliverySequence;
-            if (m.redelivered || (previous > 0 && delivery !== previous + 1)) {
-              throw new StkError('STK_ERR_LOG_UNAVAILABLE', `a delivery of consumer ${inOrder.name} of ${inOrder.stream} went missing or came back late`, {
-                ...inOrder,
-                seq: m.seq,
-                delivery,
-                expected: previous + 1,
-              });
-            }
-            previous = delivery;
-            yield new CountedDelivery(m, calls);
-          }
+    async *[Symbol.asyncIterator]() {
+      let previous = 0;
+      for await (const m of feed) {
+        const delivery = m.info.deliverySequence;
+        if (m.redelivered || (previous > 0 && delivery !== previous + 1)) {
+          throw new StkError('STK_ERR_LOG_UNAVAILABLE', `a delivery of consumer ${name} of ${stream} went missing or came back late`, {
+            stream,
+            name,
+            seq: m.seq,
+            delivery,
+            expected: previous + 1,
+          });
         }
-      : acks
-        ? async function* () {
-            for await (const m of messages as AsyncIterable<Delivery>) yield new CountedDelivery(m, calls);
-          }
-        : () => (messages as AsyncIterable<Delivery>)[Symbol.asyncIterator](),
-    async close() {
-      if (closed) return;
-      closed = true;
-      await messages.close().catch(() => {});
+        previous = delivery;
+        yield m;
+      }
     },
-    closed: () => messages.closed(),
-    // Received less handed out. Not `getPending()`: it counts a queued status callback still after it has run, and a reader
-    // that believed a message was waiting would hold its batch for one that may never come.
-    buffered: () => messages.getReceived() - messages.getProcessed(),
+    close: () => feed.close(),
+    buffered: () => feed.buffered(),
   };
-}
-
-/** A delivery whose ack and nak are counted. */
-class CountedDelivery implements Delivery {
-  readonly #m: Delivery;
-  readonly #calls: CallCounts;
-
-  constructor(m: Delivery, calls: CallCounts) {
-    this.#m = m;
-    this.#calls = calls;
-  }
-
-  get seq(): number {
-    return this.#m.seq;
-  }
-  get subject(): string {
-    return this.#m.subject;
-  }
-  get data(): Uint8Array {
-    return this.#m.data;
-  }
-  get time(): Date {
-    return this.#m.time;
-  }
-  get headers(): Headers | undefined {
-    return this.#m.headers;
-  }
-  get redelivered(): boolean {
-    return this.#m.redelivered;
-  }
-  get info(): Delivery['info'] {
-    return this.#m.info;
-  }
-  ack(): void {
-    this.#calls.add('ack');
-    this.#m.ack();
-  }
-  nak(delayMs?: number): void {
-    this.#calls.add('ack');
-    this.#m.nak(delayMs);
-  }
 }
 
 /** KV operations that go to the server, counted as `kv` calls. */
