@@ -685,7 +685,6 @@ export class Streams {
     const prefix = `stk_o_${nuid.next()}`;
     let serial = 0;
     const create = async (from: number | null): Promise<string> => {
-      const name = `${prefix}_${++serial}`;
       const start =
         from !== null
           ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from + 1 }
@@ -694,11 +693,14 @@ export class Streams {
             : after > 0
               ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
               : { deliver_policy: DeliverPolicy.All };
-      // A create that timed out may have been made: the same config again is accepted as is.
+      // Each attempt under a new name: a create that timed out was placed on a peer that does not
+      // answer (see CONSUMER_REQUEST_TIMEOUT_MS), and the same name again would be sent there
+      // again. What a timed-out attempt made goes when it has gone unread (ORDERED_INACTIVE_MS).
+      let name = '';
       await retryTransient(
         () =>
           this.#cjsm.consumers.add(stream, {
-            name,
+            name: (name = `${prefix}_${++serial}`),
             ack_policy: AckPolicy.None,
             mem_storage: true,
             num_replicas: 1,
