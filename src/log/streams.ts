@@ -697,19 +697,18 @@ export class Streams {
       // answer (see CONSUMER_REQUEST_TIMEOUT_MS), and the same name again would be sent there
       // again. What a timed-out attempt made goes when it has gone unread (ORDERED_INACTIVE_MS).
       let name = '';
-      await retryTransient(
-        () =>
-          this.#cjsm.consumers.add(stream, {
-            name: (name = `${prefix}_${++serial}`),
-            ack_policy: AckPolicy.None,
-            mem_storage: true,
-            num_replicas: 1,
-            inactive_threshold: ORDERED_INACTIVE_MS * 1_000_000,
-            ...(filter ? { filter_subject: filter } : {}),
-            ...start,
-          }),
-        this.#consumerRetryMs,
-      );
+      await retryTransient(() => {
+        name = `${prefix}_${++serial}`;
+        return this.#cjsm.consumers.add(stream, {
+          name,
+          ack_policy: AckPolicy.None,
+          mem_storage: true,
+          num_replicas: 1,
+          inactive_threshold: ORDERED_INACTIVE_MS * 1_000_000,
+          ...(filter ? { filter_subject: filter } : {}),
+          ...start,
+        });
+      }, this.#consumerRetryMs);
       return name;
     };
     try {
