@@ -213,8 +213,9 @@ export class PullFeed implements Consumption<Delivery> {
     if (this.#request) this.#request.got++;
     this.#refusals = 0;
     if (this.#o.target.kind === 'ordered') {
-      // A delivery of a consumer this feed has replaced is dropped; a gap means one went missing.
-      if (d.consumer !== this.#consumer) return;
+      // A delivery of a consumer this feed has replaced (or is replacing: the new one starts after
+      // what was handed out when the replacing began) is dropped; a gap means one went missing.
+      if (this.#resetting || d.consumer !== this.#consumer) return;
       if (d.info.deliverySequence !== this.#nextDelivery) {
         this.#reset();
         return;
@@ -257,7 +258,7 @@ export class PullFeed implements Consumption<Delivery> {
     );
   }
 
-  /** Every half heartbeat period: a request that has heard nothing for two heartbeats is lost. */
+  /** Every heartbeat period: a request that has heard nothing for two heartbeats is lost. */
   #tick(): void {
     const now = Date.now();
     // A tick that comes late ran after this process was busy: what arrived meanwhile is still unread.
