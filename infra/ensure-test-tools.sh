@@ -7,6 +7,7 @@
 #   passwd, openssh-client     usermod --root on prepared roots; ssh-keygen for key fingerprints
 #   apt-utils, dpkg-dev        a local file: apt repository for the patch tests (apt-ftparchive)
 #   samba-ad-dc, ldb-tools     a real Active Directory domain controller for the identity tests
+#   samba-ad-provision         its provisioning data (the AD schema), only recommended by samba-ad-dc
 #   sslscan                    a second opinion on the scanner's TLS findings
 #   ffmpeg, espeak-ng,         the video pipeline's checks
 #   festival, festvox-us-slt-hts, flite
@@ -25,6 +26,11 @@ for pair in $need; do
 done
 # The HTS voice is a data package: check its folder.
 [ -d /usr/share/festival/voices/us/cmu_us_slt_arctic_hts ] || missing="$missing festvox-us-slt-hts"
+# So is the DC's schema: a package of its own since Samba 4.16 (Debian 12), which samba-ad-dc only
+# recommends — without it `samba-tool domain provision` fails ("install samba-ad-provision").
+if [ ! -d /usr/share/samba/setup/ad-schema ] && command -v apt-cache >/dev/null 2>&1 && apt-cache show samba-ad-provision >/dev/null 2>&1; then
+  missing="$missing samba-ad-provision"
+fi
 [ -z "$missing" ] && exit 0
 if command -v apt-get >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
