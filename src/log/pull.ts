@@ -75,7 +75,7 @@ export class PullFeed implements Consumption<Delivery> {
   #sub: Subscription | null = null;
   #consumer = '';
   /** Reply subject of the request in flight, and the messages it may still bring; null when none is. */
-  #request: { reply: string; left: number; got: number } | null = null;
+  #request: { reply: string; left: number } | null = null;
   #expiry: NodeJS.Timeout | null = null;
   #serial = 0;
   /** Ordered: the consumer sequence expected next, and the last stream sequence handed out (null: none yet). */
@@ -137,7 +137,7 @@ export class PullFeed implements Consumption<Delivery> {
     const waiting = this.#queue.length - this.#head;
     if (waiting * 2 > this.#o.batch) return;
     const reply = `${this.#prefix}.${++this.#serial}`;
-    const request = { reply, left: this.#o.batch, got: 0 };
+    const request = { reply, left: this.#o.batch };
     this.#request = request;
     if (this.#expiry) clearTimeout(this.#expiry);
     this.#expiry = setTimeout(() => {
@@ -188,7 +188,7 @@ export class PullFeed implements Consumption<Delivery> {
     const code = msg.headers?.code ?? 0;
     const description = (msg.headers?.description ?? '').toLowerCase();
     if (code === 100) return; // idle heartbeat: the request is alive
-    if (code === 409 && description.includes('maxbytes') && this.#request.got === 0) {
+    if (code === 409 && description.includes('maxbytes') && this.#request.left === this.#o.batch) {
       // Not even one message fits a whole request: asking again would be refused forever.
       this.#stop(new StkError('STK_ERR_LOG_UNAVAILABLE', `a message of ${this.#o.stream} is larger than a pull may bring (${this.#o.maxBytes} bytes)`));
       return;
@@ -210,7 +210,6 @@ export class PullFeed implements Consumption<Delivery> {
 
   #message(msg: Msg, reply: string): void {
     const d = new PullDelivery(msg, reply, this.#o.target.kind === 'durable' ? this.#o.calls : null);
-    if (this.#request) this.#request.got++;
     this.#refusals = 0;
     if (this.#o.target.kind === 'ordered') {
       // A delivery of a consumer this feed has replaced (or is replacing: the new one starts after
