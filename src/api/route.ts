@@ -10,7 +10,7 @@ import type { LifecycleConfig } from '../config/mod.ts';
 import type { LedgerStatus } from '../ledger/status.ts';
 import type { ConsistencyAnswer, InclusionProof, LedgerTrees } from '../ledger/trees.ts';
 import type { Privacy } from '../privacy/mod.ts';
-import type { EventLog } from '../log/mod.ts';
+import { type EventLog, tenantFilter } from '../log/mod.ts';
 import { MAX_WAIT_MS } from '../projector/feed.ts';
 import { projectionBehind, type Projector } from '../projector/projector.ts';
 import type { AdminStore, ReadStore, TenantStore } from '../store/store.ts';
@@ -94,6 +94,12 @@ export interface TenantContext<B = unknown, Q = unknown, P = unknown> extends Ba
   execute<S, C>(decider: Decider<S, C>, id: string, command: C, o?: ContextExecuteOptions<S>): Promise<Executed>;
   /** After a command: waits briefly until its change is readable here; returns the token to read it with. */
   settle(position: number): Promise<string>;
+  /**
+   * Waits briefly until this tenant's read models hold everything the log held for it when called
+   * (one direct get); false when they did not get there in time. A miss is then final: an agent
+   * enrolled a moment ago through another process is found, not answered 404.
+   */
+  catchUp(): Promise<boolean>;
   /** The token for what this tenant's read models show now. */
   readToken(): string;
   ledgerStatus(): Promise<LedgerStatus>;
@@ -400,6 +406,7 @@ function tenantContext(api: ApiServices, base: BaseContext<unknown, unknown, unk
     store: api.store.forTenant(tenant).withSealedCursors(api.tokens),
     execute: (decider, id, command, o = {}) => execute(api.log, { tenant, id }, decider, command, { actor: base.actor, ...o }),
     settle: (position) => settle(api, tenant, position),
+    catchUp: async () => api.projector.waitFor(await api.log.lastPositionOf(tenantFilter(tenant)), WRITE_WAIT_MS),
     readToken: () => api.tokens.issue(tenant, api.projector.position),
     ledgerStatus: () => api.ledgerStatus(tenant),
     ledgerProof: async (eventId, size) => {

@@ -1,5 +1,6 @@
 import type { Decider } from '../domain/decider.ts';
 import { StkError } from '../errors.ts';
+import { projectionBehind } from '../projector/projector.ts';
 import { TENANT_ID_PATTERN, TOKEN_ID_PATTERN } from '../ids.ts';
 import type { Doc } from '../store/model.ts';
 import { readPermission, type View } from './lists.ts';
@@ -14,11 +15,20 @@ export const TENANT_PARAM = { tenant: TENANT_ID };
 
 export { exportRoute, listRoute, type ListOptions, type View, withHostnames } from './lists.ts';
 
-/** Loads one document of the route's tenant or answers 404 (another tenant's id included). */
+/**
+ * Loads one document of the route's tenant or answers 404 (another tenant's id included). A miss is
+ * read again once the read models caught up with the tenant's log, so what was written a moment ago
+ * elsewhere (an enrollment through the ingress) is found; when they cannot catch up in time the
+ * answer is 503 STK_ERR_PROJECTION_BEHIND, for an id that exists and one that does not alike.
+ */
 export async function mustGet<T extends Doc>(c: TenantContext, collection: string, id: string): Promise<T> {
   const doc = await c.store.get<T>(collection, id);
-  if (!doc) throw new StkError('STK_ERR_NOT_FOUND', 'not found', { id });
-  return doc;
+  if (doc) return doc;
+  // Read models that cannot catch up cannot tell a missing id from a new one (nor another tenant's).
+  if (!(await c.catchUp())) throw projectionBehind();
+  const now = await c.store.get<T>(collection, id);
+  if (!now) throw new StkError('STK_ERR_NOT_FOUND', 'not found', { id });
+  return now;
 }
 
 /** `GET /tenants/:tenant/<area>/:<param>`. */

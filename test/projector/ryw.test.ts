@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { apiFixture, type ApiFixture } from '../helpers/api.ts';
+import { newId } from '../../src/ids.ts';
 import { enrollAgent, freshTenant, raiseAlert, readToken } from '../helpers/events.ts';
 
 const test = suite('read-your-writes, lag in /metrics and /healthz');
@@ -125,6 +126,35 @@ test("page cursors are sealed per tenant: they page on, show no log position, an
   const plain = Buffer.from(`${String(last).padStart(16, '0')}!${ids[0]}`).toString('base64url');
   const unsealed = await f.call('GET', `/api/v1/tenants/${a}/alerts?limit=2&cursor=${plain}`);
   assert.is(unsealed.status, 400, 'a cursor made up from a position is refused');
+});
+
+test('an item written a moment ago elsewhere is found, not 404; read models that cannot catch up answer 503 for any id, writing nothing', async () => {
+  // Its own API process: this test stops its projector.
+  const g = await apiFixture();
+  try {
+    const t = freshTenant();
+    await g.tenant(t);
+    // Enrolled straight into the log, as the ingress does, and a command dispatched to it at once.
+    const { agentId } = await enrollAgent(g.stk.runtime.log, t, 'just-enrolled');
+    const cmd = await g.call('POST', `/api/v1/tenants/${t}/agents/${agentId}/commands`, { body: { action: 'ping' } });
+    assert.is(cmd.status, 201, JSON.stringify(cmd.body));
+    const missing = await g.call('GET', `/api/v1/tenants/${t}/agents/${newId()}`);
+    assert.equal([missing.status, missing.body.error.code], [404, 'STK_ERR_NOT_FOUND'], 'once caught up, a miss is a 404');
+
+    // Read models that stand still: a miss cannot be told from an item they have not seen yet.
+    await g.stk.runtime.readModels!.projector.stop();
+    const late = await enrollAgent(g.stk.runtime.log, t, 'enrolled-while-behind');
+    const before = await g.stk.runtime.log.lastPosition();
+    for (const id of [late.agentId, newId()]) {
+      const r = await g.call('POST', `/api/v1/tenants/${t}/agents/${id}/commands`, { body: { action: 'ping' } });
+      assert.equal([r.status, r.body.error?.code], [503, 'STK_ERR_PROJECTION_BEHIND'], JSON.stringify(r.body));
+    }
+    assert.is(await g.stk.runtime.log.lastPosition(), before, 'a refused dispatch writes no event');
+    // Known items still answer from what the read models hold.
+    assert.is((await g.call('GET', `/api/v1/tenants/${t}/agents/${agentId}`)).status, 200);
+  } finally {
+    await g.cleanup();
+  }
 });
 
 test('lag in events and seconds is exposed in /metrics and /healthz', async () => {
