@@ -50,6 +50,8 @@ export interface DetectorOptions {
   tickMs?: number;
   /** @defaultValue 5000 */
   checkpointMs?: number;
+  /** Checkpoint text a partition writes per second on average, at most. @defaultValue CHECKPOINT_CHARS_PER_S */
+  checkpointCharsPerS?: number;
   replicas?: number;
   /** @defaultValue a new random id */
   workerId?: string;
@@ -199,6 +201,7 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
             silenceMs: this.#o.silenceMs ?? DEFAULT_SILENCE_MS,
             tickMs: this.#o.tickMs ?? 1000,
             checkpointMs: this.#o.checkpointMs ?? 5000,
+            ...(this.#o.checkpointCharsPerS !== undefined ? { checkpointCharsPerS: this.#o.checkpointCharsPerS } : {}),
             ...(this.#o.telemetryBatch ? { telemetryBatch: this.#o.telemetryBatch } : {}),
             sharedEvents: true,
             logger: this.#o.logger,

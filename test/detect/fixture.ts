@@ -98,6 +98,8 @@ export async function detectFixture(
       clock: () => t,
       tickMs: 0,
       checkpointMs: 0,
+      // A checkpoint at every tick of the test's clock, whatever its size (health.test.ts tests the rate).
+      checkpointCharsPerS: Number.POSITIVE_INFINITY,
       leaseMs: 60_000,
       workerId: 'detector-test',
       ...o,

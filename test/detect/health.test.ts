@@ -4,7 +4,10 @@ import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
 import { agentDecider } from '../../commands/agents/decider.ts';
 import type { AgentHeartbeat } from '../../commands/agents/events.ts';
 import type { HeartbeatHealth } from '../../src/detect/agents.ts';
+import { DETECTOR_BUCKET } from '../../src/detect/alert-writer.ts';
+import { readCheckpoint } from '../../src/detect/checkpoint.ts';
 import { loadPack } from '../../src/detect/pack.ts';
+import { partitionOf } from '../../src/log/mod.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
 import { AGENT_ACTOR, ADMIN, ANY_CONTEXT, createTenant, enrollAgent, freshTenant } from '../helpers/events.ts';
@@ -131,6 +134,43 @@ test('host isolation is an edr rule: an isolate-host that succeeded raises it; a
   await f.settled(tenant, { events: pos });
   const rules = await byRule(tenant);
   assert.equal(rules.get(ISOLATED), { count: 1, status: 'open' });
+});
+
+test('a large book is checkpointed less often: at most checkpointCharsPerS characters a second on average', async () => {
+  const g = await detectFixture({ checkpointCharsPerS: 1000 });
+  try {
+    const tenant = freshTenant('ckpt');
+    await createTenant(g.log, tenant);
+    let pos = 0;
+    for (let i = 0; i < 5; i++) pos = (await enrollAgent(g.log, tenant, `ckpt-${i}`)).position;
+    await g.settled(tenant, { events: pos });
+    const kv = await g.log.streams.bucket(DETECTOR_BUCKET);
+    const checkpointed = async () => (await readCheckpoint<object>(kv, partitionOf(tenant)))!;
+    await g.detector.tick();
+    const first = await checkpointed();
+    assert.ok(first.evSeq >= pos, 'the first tick writes one');
+    // Its text at 1,000 characters a second: the next one is due that many milliseconds later.
+    const pauseMs = JSON.stringify(first.state).length;
+    assert.ok(pauseMs > 1000, `five agents are more than a second's worth: ${pauseMs}`);
+    const agentId = (await enrollAgent(g.log, tenant, 'ckpt-late')).agentId;
+    const later = await execute(
+      g.log,
+      { tenant, id: agentId },
+      agentDecider,
+      { kind: 'heartbeat', heartbeat: { inventory: null } as AgentHeartbeat },
+      { actor: AGENT_ACTOR(agentId) },
+    );
+    await g.settled(tenant, { events: later.position });
+    await g.detector.tick();
+    g.advance(pauseMs - 1);
+    await g.detector.tick();
+    assert.is((await checkpointed()).evSeq, first.evSeq, 'not before its pause');
+    g.advance(1);
+    await g.detector.tick();
+    assert.ok((await checkpointed()).evSeq >= later.position, 'written once the pause is over');
+  } finally {
+    await g.cleanup();
+  }
 });
 
 test.run();
