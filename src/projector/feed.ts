@@ -26,6 +26,24 @@ export interface ModelFeedOptions<T> {
   decode(d: Delivery): T | null;
   /** Applies a batch whose last delivery is at `last`, models and positions in one LevelDB batch. */
   apply(items: T[], last: number): Promise<void>;
+  /**
+   * Caught up within this long of the last batch written, a batch waits for more until then: under
+   * a steady stream of small commits the models are written in fewer, larger LevelDB batches (each
+   * also writes every model's position), for at most this much more lag. A delivery after a quiet
+   * spell is applied at once. @defaultValue 0 (each caught-up delivery at once)
+   */
+  lingerMs?: number;
+}
+
+const LINGER_OVER = Symbol('linger over');
+
+/** `p`, or LINGER_OVER once `ms` pass first (`p` is left to settle; the caller awaits it later). */
+function raceTimer<V>(p: Promise<V>, ms: number): Promise<V | typeof LINGER_OVER> {
+  let timer: NodeJS.Timeout | undefined;
+  const over = new Promise<typeof LINGER_OVER>((resolve) => {
+    timer = setTimeout(() => resolve(LINGER_OVER), ms);
+  });
+  return Promise.race([p, over]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -122,23 +140,50 @@ export class ModelFeed<T> {
     const work = await streams.consume(stream, name, { max: 2048, inOrder: true });
     this.#close = () => work.close();
     if (this.#stopped) await this.#close();
+    const lingerMs = this.#o.lingerMs ?? 0;
     return async () => {
       let buf: T[] = [];
+      // Caught up soon after the last batch was written: the newest delivery read, applied (with
+      // `buf`) once the linger is over or more come.
+      let lingering: Delivery | null = null;
+      let appliedAt = Number.NEGATIVE_INFINITY;
+      const flush = async (d: Delivery): Promise<void> => {
+        await this.#o.apply(buf, d.seq);
+        d.ack();
+        buf = [];
+        lingering = null;
+        appliedAt = performance.now();
+        this.#release();
+      };
+      const it = work[Symbol.asyncIterator]();
+      let next: Promise<IteratorResult<Delivery>> | null = null;
       try {
-        for await (const d of work) {
+        while (!this.#stopped) {
+          next ??= it.next();
+          let r: IteratorResult<Delivery> | typeof LINGER_OVER;
+          if (lingering) {
+            const wait = appliedAt + lingerMs - performance.now();
+            r = wait > 0 ? await raceTimer(next, wait) : LINGER_OVER;
+            if (r === LINGER_OVER) {
+              await flush(lingering);
+              continue;
+            }
+          } else r = await next;
+          next = null;
+          if (r.done) break;
+          const d = r.value;
           if (d.seq <= this.#o.position()) {
             d.ack();
             continue;
           }
           const item = this.#o.decode(d);
           if (item !== null) buf.push(item);
-          if (buf.length >= this.#o.batchMax || caughtUp(d, work)) {
-            await this.#o.apply(buf, d.seq);
-            d.ack();
-            buf = [];
-            this.#release();
+          lingering = null;
+          if (buf.length >= this.#o.batchMax) await flush(d);
+          else if (caughtUp(d, work)) {
+            if (performance.now() - appliedAt >= lingerMs) await flush(d);
+            else lingering = d;
           }
-          if (this.#stopped) break;
         }
       } finally {
         await work.close();

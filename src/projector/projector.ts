@@ -15,6 +15,8 @@ export interface ProjectorOptions {
   logger: Logger;
   /** Most records applied in one LevelDB batch. @defaultValue 500 */
   batchMax?: number;
+  /** How long a caught-up batch may wait for more after the last one was written (`ModelFeedOptions.lingerMs`). @defaultValue PROJECTOR_LINGER_MS */
+  lingerMs?: number;
   /** Told, for every applied batch, how long its oldest record waited since it was stored (metrics). */
   onApplied?: (lagSeconds: number) => void;
   /**
@@ -38,6 +40,9 @@ export interface RebuildResult {
  * after it is written; on start the consumer is re-pointed at the stored position, so LevelDB, not
  * the consumer, decides where to resume: nothing is applied twice, nothing skipped.
  */
+/** See `ProjectorOptions.lingerMs`. */
+export const PROJECTOR_LINGER_MS = 20;
+
 export class Projector {
   readonly store: ReadStore;
   readonly log: EventLog;
@@ -53,7 +58,7 @@ export class Projector {
     this.store = store;
     this.log = log;
     const { lifecycle, ...rest } = o;
-    this.#o = { batchMax: 500, onApplied: () => {}, ...rest };
+    this.#o = { batchMax: 500, lingerMs: PROJECTOR_LINGER_MS, onApplied: () => {}, ...rest };
     this.#lifecycle = lifecycle;
     this.#feed = new ModelFeed({
       streams: log.streams,
@@ -61,6 +66,7 @@ export class Projector {
       filter: ALL_EVENTS,
       durableName: this.#o.durableName,
       batchMax: this.#o.batchMax,
+      lingerMs: this.#o.lingerMs,
       logger: this.#o.logger,
       label: 'projector',
       position: () => this.position,

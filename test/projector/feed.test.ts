@@ -70,4 +70,46 @@ test('a reader that fell behind a trickle applies what waits in one batch, not o
   }
 });
 
+test('caught up soon after a batch was written, deliveries wait up to lingerMs for more and go in one batch; the first after a quiet spell at once', async () => {
+  const nats = await natsFixture();
+  const nc = await connectNats({ servers: nats.url });
+  let feed: ModelFeed<number> | null = null;
+  try {
+    const streams = await Streams.open(nc);
+    await streams.ensureStream({ name: 'FEEDLINGER', subjects: ['fl.>'] });
+    const batches: number[][] = [];
+    let position = 0;
+    feed = new ModelFeed<number>({
+      streams,
+      stream: 'FEEDLINGER',
+      filter: 'fl.>',
+      durableName: 'feed-linger',
+      batchMax: 1000,
+      // Long enough that five publishes one after another fit in it on a loaded machine.
+      lingerMs: 3000,
+      logger: createLogger({ level: 'silent' }),
+      label: 'feed test',
+      position: () => position,
+      decode: (d) => d.seq,
+      apply: async (items, last) => {
+        batches.push(items);
+        position = last;
+      },
+    });
+    await feed.start();
+    const publish = async () => (await streams.publish(`fl.${newId().toLowerCase()}`, new TextEncoder().encode('x'), { msgId: newId() })).seq;
+    const first = await publish();
+    assert.ok(await feed.waitFor(first, 30_000));
+    assert.equal(batches, [[first]], 'the first, after nothing, is applied alone');
+    const seqs: number[] = [];
+    for (let i = 0; i < 5; i++) seqs.push(await publish());
+    assert.ok(await feed.waitFor(seqs[4]!, 30_000), 'every delivery applied');
+    assert.equal(batches, [[first], seqs], `batches: ${batches.map((b) => b.length).join(', ')}`);
+  } finally {
+    await feed?.stop();
+    await nc.close();
+    await nats.stop();
+  }
+});
+
 test.run();
