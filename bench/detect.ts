@@ -158,7 +158,7 @@ const MIN = 60_000;
 
 /**
  * The detector's agent book at fleet size: 50,000 agents over 20 tenants, each heard from once a
- * minute (spread evenly), ticked each second for two simulated minutes. A tick looks only at the
+ * minute (spread evenly), ticked each second for eleven simulated minutes. A tick looks only at the
  * agents due; the reference is one pass over every agent parsing its certificate's expiry (what each
  * tick did before). Then the checkpoint: its size, one serialization, and how often the default
  * rate writes it.
@@ -179,43 +179,47 @@ function benchAgentBook(): void {
     schema: 1,
     data,
   });
-  const agents = Array.from({ length: BOOK_AGENTS }, (_, i) => ({ tenant: `tenant-${i % 20}`, id: `agent-${String(i).padStart(6, '0')}` }));
+  // Agent i reports at second i mod 60 of each minute; certificates end spread over a day.
+  const agents = Array.from({ length: BOOK_AGENTS }, (_, i) => ({
+    tenant: `tenant-${i % 20}`,
+    id: `agent-${String(i).padStart(6, '0')}`,
+    phaseMs: Math.floor((i * 60_000) / BOOK_AGENTS),
+  }));
   let seq = 0;
-  for (const a of agents) {
-    const cert = {
-      hostname: `${a.id}.corp.example`,
-      os: 'linux',
-      agentVersion: '1.4.2',
-      certFingerprint: 'ab'.repeat(32),
-      certNotAfter: new Date(t0 + 90 * 86_400_000).toISOString(),
-    };
-    book.observe(a.tenant, a.id, [envelope(AgentEvents.enrolled, a.tenant, a.id, t0, cert)], ++seq);
+  for (const [i, a] of agents.entries()) {
+    const notAfter = new Date(t0 + 90 * 86_400_000 + Math.floor((i * 86_400_000) / BOOK_AGENTS)).toISOString();
+    const cert = { hostname: `${a.id}.corp.example`, os: 'linux', agentVersion: '1.4.2', certFingerprint: 'ab'.repeat(32), certNotAfter: notAfter };
+    book.observe(a.tenant, a.id, [envelope(AgentEvents.enrolled, a.tenant, a.id, t0 - 60_000 + a.phaseMs, cert)], ++seq);
   }
   book.tick(t0);
-  const beat = (i: number, atMs: number): void => {
-    const a = agents[i]!;
-    book.observe(a.tenant, a.id, [envelope(AgentEvents.heartbeat, a.tenant, a.id, atMs, { inventory: null, agentVersion: '1.4.2' })], ++seq);
-  };
-  const perSecond = BOOK_AGENTS / 60;
+  // Eleven minutes, a tick each second: every agent passes the moment it was first queued for (its
+  // silence, 10 minutes after it enrolled) and is queued again.
+  const SECONDS = 660;
   let tickNs = 0;
-  let ticks = 0;
   let looked = 0;
-  for (let s = 1; s <= 120; s++) {
+  let next = 0;
+  for (let s = 1; s <= SECONDS; s++) {
     const now = t0 + s * 1000;
-    for (let i = Math.floor((s - 1) * perSecond); i < Math.floor(s * perSecond); i++) beat(i % BOOK_AGENTS, now);
+    // Heartbeat n is agent n mod N's in minute n / N: in the order they come.
+    for (; ; next++) {
+      const a = agents[next % agents.length]!;
+      const at = t0 + Math.floor(next / agents.length) * 60_000 + a.phaseMs;
+      if (at > now) break;
+      book.observe(a.tenant, a.id, [envelope(AgentEvents.heartbeat, a.tenant, a.id, at, { inventory: null, agentVersion: '1.4.2' })], ++seq);
+    }
     const t = process.hrtime.bigint();
     book.tick(now);
     tickNs += Number(process.hrtime.bigint() - t);
-    ticks++;
     looked += book.lastTickLooked;
   }
+  const ticks = SECONDS;
   // The reference: each agent's certificate expiry parsed and compared, every tick.
   const json = book.toJson();
   const all = Object.values(json).flatMap((m) => Object.values(m));
   let sink = 0;
   const passStart = process.hrtime.bigint();
   for (let r = 0; r < 10; r++) {
-    const now = t0 + (121 + r) * 1000;
+    const now = t0 + (SECONDS + 1 + r) * 1000;
     for (const a of all) {
       if (!a.revoked && !a.silent && now - a.lastSeenMs >= 10 * MIN) sink++;
       if (a.cert && Math.floor((Date.parse(a.cert.notAfter) - now) / 86_400_000) !== a.cert.days) sink++;

@@ -114,6 +114,35 @@ export async function benchRebuild(): Promise<void> {
       value: rawCpu.micros / last,
     });
     report('process CPU per event, rebuild of alerts only', one.micros / one.value.events, 'µs', { label: 'raw read', value: rawCpu.micros / last });
+    // The live path (durable consumer, a LevelDB batch with every model's position, an ack) catching
+    // up, at the batch sizes a steady stream of small commits makes: what a batch costs beside its events.
+    const live: Record<number, number> = {};
+    for (const batchMax of [1, 10, 100]) {
+      const liveDb = new Level<string, unknown>(join(dir.path, `live-${batchMax}`), LEVEL_OPTIONS);
+      await liveDb.open();
+      try {
+        const lp = await Projector.open(liveDb, log, PROJECTIONS, {
+          durableName: `projector_live_${batchMax}`,
+          logger: createLogger({ level: 'warn' }),
+          batchMax,
+        });
+        const c = await cpu(async () => {
+          await lp.start();
+          // A wait is bounded at 10 s (MAX_WAIT_MS): asked again while the projector moves on.
+          const deadline = Date.now() + 600_000;
+          while (!(await lp.waitFor(last, 10_000))) {
+            if (Date.now() > deadline) throw new Error(`the projector did not catch up in batches of ${batchMax}`);
+          }
+        });
+        await lp.stop();
+        live[batchMax] = c.micros / last;
+      } finally {
+        await liveDb.close();
+      }
+    }
+    report('process CPU per record, live apply in batches of 100', live[100]!, 'µs');
+    report('process CPU per record, live apply in batches of 10', live[10]!, 'µs', { label: 'batches of 100', value: live[100]! });
+    report('process CPU per record, live apply one record a batch', live[1]!, 'µs', { label: 'batches of 100', value: live[100]! });
   } finally {
     await db.close().catch(() => {});
     await nc.close();
