@@ -137,10 +137,15 @@ export const commandsQuery = {
   properties: { agentId },
 } as const;
 
-/** Longest a command poll is held open (`?wait=`, seconds). */
-export const LONG_POLL_MAX_S = 30;
+/**
+ * Longest a command poll is held open (`?wait=`, seconds): under the 60 s a connection may stay
+ * silent behind common load balancers and proxies (an AWS ALB's idle timeout, nginx's
+ * `proxy_read_timeout`), so a held poll is not cut on its way; an idle agent makes about one
+ * request a minute for its commands.
+ */
+export const LONG_POLL_MAX_S = 55;
 
-/** `GET /commands`: `wait` holds the poll open until a command arrives, at most that many seconds (capped at 30). */
+/** `GET /commands`: `wait` holds the poll open until a command arrives, at most that many seconds (capped at LONG_POLL_MAX_S). */
 export const commandsPollQuery = {
   type: 'object',
   additionalProperties: false,

@@ -106,7 +106,7 @@ export class IngressClient {
 
   /**
    * Unanswered commands. With `waitS`, a long-poll: the ingress holds the request until a command
-   * arrives or the time is up (at most 30 s), so an idle agent makes one request per wait.
+   * arrives or the time is up (at most 55 s), so an idle agent makes one request per wait.
    */
   commands(
     waitS = 0,

@@ -52,8 +52,12 @@ interface CommandsState {
 const BACKGROUND_ACTIONS: ReadonlySet<string> = new Set(['install-patches']);
 
 const DONE_KEPT = 1000;
-/** How long each command poll asks the ingress to hold it (seconds; the ingress's most). */
-export const COMMAND_WAIT_S = 30;
+/**
+ * How long each command poll asks the ingress to hold it (seconds; the ingress's most, which is
+ * under the 60 s idle timeout of common load balancers). An ingress that holds polls for less
+ * answers earlier, and a full wait of its own still counts as one (asked again at once).
+ */
+export const COMMAND_WAIT_S = 55;
 
 /**
  * The agent (`stockade agent run`): asks the ingress for its configuration, runs the collectors of
