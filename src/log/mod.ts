@@ -2,7 +2,7 @@ export * from './envelope.ts';
 export * from './log.ts';
 export * from './stream.ts';
 export * from './upcast.ts';
-export { PULL_EXPIRES_MS, Streams, caughtUp, isStreamNotFound, purgeMovesConsumers, unavailable } from './streams.ts';
+export { Streams, caughtUp, isStreamNotFound, purgeMovesConsumers, unavailable } from './streams.ts';
 export type {
   Bucket,
   ObjectBucket,
