@@ -151,6 +151,12 @@ export async function recordInventory(
   );
   if (r.events.length === 0) return none;
 
+  // The answer's position covers the findings too: a read that waits for it sees them.
+  let position = r.position;
+  const at = (w: Promise<{ position: number }>): Promise<void> =>
+    w.then((x) => {
+      position = Math.max(position, x.position);
+    });
   const jobs: Array<() => Promise<unknown>> = [];
   for (const f of next) {
     const finding = {
@@ -164,26 +170,30 @@ export async function recordInventory(
       key: f.dedupKey,
     };
     jobs.push(() =>
-      execute(
-        log,
-        { tenant, id: patchFindingId(tenant, agentId, f.dedupKey) },
-        findingDecider,
-        { kind: 'observe', finding, ref: `inventory ${inv.takenAt}` },
-        {
-          actor,
-          eventIds: derivedIds(tenant, agentId, inv.takenAt, f.dedupKey, 'observe'),
-        },
+      at(
+        execute(
+          log,
+          { tenant, id: patchFindingId(tenant, agentId, f.dedupKey) },
+          findingDecider,
+          { kind: 'observe', finding, ref: `inventory ${inv.takenAt}` },
+          {
+            actor,
+            eventIds: derivedIds(tenant, agentId, inv.takenAt, f.dedupKey, 'observe'),
+          },
+        ),
       ),
     );
   }
   for (const { finding, reason } of diff.remediated) {
     jobs.push(() =>
-      execute(
-        log,
-        { tenant, id: patchFindingId(tenant, agentId, finding.dedupKey) },
-        findingDecider,
-        { kind: 'resolve', reason: `not listed by the inventory of ${inv.takenAt}: ${reason}` },
-        { actor, eventIds: derivedIds(tenant, agentId, inv.takenAt, finding.dedupKey, 'resolve') },
+      at(
+        execute(
+          log,
+          { tenant, id: patchFindingId(tenant, agentId, finding.dedupKey) },
+          findingDecider,
+          { kind: 'resolve', reason: `not listed by the inventory of ${inv.takenAt}: ${reason}` },
+          { actor, eventIds: derivedIds(tenant, agentId, inv.takenAt, finding.dedupKey, 'resolve') },
+        ),
       ).catch((err: unknown) => {
         if (!(err instanceof StkError && err.code === 'STK_ERR_NOT_FOUND')) throw err;
       }),
@@ -197,7 +207,7 @@ export async function recordInventory(
   );
   return {
     recorded: true,
-    position: r.position,
+    position,
     compliance,
     findings: { open: next.length, opened: diff.opened.length, remediated: diff.remediated.map((x) => ({ key: x.finding.dedupKey, reason: x.reason })) },
   };
