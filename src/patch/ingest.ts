@@ -1,6 +1,5 @@
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
 import { COMMAND, CommandEvents, type CommandDispatched } from '../../commands/agent-commands/events.ts';
-import { findingDecider } from '../../commands/findings/decider.ts';
 import { patchHostDecider, patchJobDecider, type PatchHostState, patchSettingsDecider } from '../../commands/patch/decider.ts';
 import {
   type HostComplianceFact,
@@ -24,13 +23,13 @@ import type { PatchInventory } from '../agent/patch/inventory.ts';
 import { fold } from '../domain/decider.ts';
 import type { Actor } from '../domain/events.ts';
 import { derivedIds, execute } from '../domain/execute.ts';
+import { writeFindings } from '../domain/finding-writes.ts';
 import { StkError } from '../errors.ts';
 import type { EventLog } from '../log/mod.ts';
 import { packageTuples, storePackageList } from './packages.ts';
 
 /** Warnings of an inventory kept in its event. */
 const WARNINGS_KEPT = 10;
-const FINDING_WRITERS = 8;
 
 /** What recording an inventory did. */
 export interface InventoryOutcome {
@@ -152,59 +151,31 @@ export async function recordInventory(
   if (r.events.length === 0) return none;
 
   // The answer's position covers the findings too: a read that waits for it sees them.
-  let position = r.position;
-  const at = (w: Promise<{ position: number }>): Promise<void> =>
-    w.then((x) => {
-      position = Math.max(position, x.position);
-    });
-  const jobs: Array<() => Promise<unknown>> = [];
-  for (const f of next) {
-    const finding = {
-      agentId,
-      product: 'patch' as const,
-      title: f.title,
-      severity: f.severity,
-      subject: f.subject,
-      details: f.details,
-      observedAt: inv.takenAt,
-      key: f.dedupKey,
-    };
-    jobs.push(() =>
-      at(
-        execute(
-          log,
-          { tenant, id: patchFindingId(tenant, agentId, f.dedupKey) },
-          findingDecider,
-          { kind: 'observe', finding, ref: `inventory ${inv.takenAt}` },
-          {
-            actor,
-            eventIds: derivedIds(tenant, agentId, inv.takenAt, f.dedupKey, 'observe'),
-          },
-        ),
-      ),
-    );
-  }
-  for (const { finding, reason } of diff.remediated) {
-    jobs.push(() =>
-      at(
-        execute(
-          log,
-          { tenant, id: patchFindingId(tenant, agentId, finding.dedupKey) },
-          findingDecider,
-          { kind: 'resolve', reason: `not listed by the inventory of ${inv.takenAt}: ${reason}` },
-          { actor, eventIds: derivedIds(tenant, agentId, inv.takenAt, finding.dedupKey, 'resolve') },
-        ),
-      ).catch((err: unknown) => {
-        if (!(err instanceof StkError && err.code === 'STK_ERR_NOT_FOUND')) throw err;
-      }),
-    );
-  }
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: FINDING_WRITERS }, async () => {
-      while (i < jobs.length) await jobs[i++]!();
-    }),
-  );
+  const found = await writeFindings(log, {
+    tenant,
+    actor,
+    observed: next.map((f) => ({
+      id: patchFindingId(tenant, agentId, f.dedupKey),
+      finding: {
+        agentId,
+        product: 'patch' as const,
+        title: f.title,
+        severity: f.severity,
+        subject: f.subject,
+        details: f.details,
+        observedAt: inv.takenAt,
+        key: f.dedupKey,
+      },
+      ref: `inventory ${inv.takenAt}`,
+      eventIds: derivedIds(tenant, agentId, inv.takenAt, f.dedupKey, 'observe'),
+    })),
+    resolved: diff.remediated.map(({ finding, reason }) => ({
+      id: patchFindingId(tenant, agentId, finding.dedupKey),
+      reason: `not listed by the inventory of ${inv.takenAt}: ${reason}`,
+      eventIds: derivedIds(tenant, agentId, inv.takenAt, finding.dedupKey, 'resolve'),
+    })),
+  });
+  const position = Math.max(r.position, found);
   return {
     recorded: true,
     position,

@@ -1,10 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { agentCommandDecider } from '../../commands/agent-commands/decider.ts';
+import { ConsistencyTokens } from '../../src/api/consistency.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { newId } from '../../src/ids.ts';
 import { leafHash, merkleRoot } from '../../src/merkle/mod.ts';
 import { itemBytes, type ScanItem } from '../../src/scan/items.ts';
+import { findingIdOf } from '../../src/scan/runs/ids.ts';
 import { ANY_CONTEXT, freshTenant } from '../helpers/events.ts';
 import { enrolled, type Stack, stackFixture } from './fixture.ts';
 
@@ -84,6 +86,30 @@ test('a root that is not the stored items, items missing or out of order: refuse
     });
     assert.is(order.status, 400);
     assert.is(order.body.error.code, 'STK_ERR_SCAN_ROOT_MISMATCH');
+  } finally {
+    agent.close();
+  }
+});
+
+test("a sealed run's consistency token covers the findings the seal wrote after the run's own commit", async () => {
+  const { tenant, agent } = await setup();
+  try {
+    // nginx 1.18.0 in the Server header: a vulnerable-banner finding, written after scan.completed.
+    const web: ScanItem = { ...item(80, 'open'), http: { status: 'HTTP/1.1 200 OK', server: 'nginx/1.18.0' } };
+    const items = [item(22), web];
+    const sealed = await agent.poster.post('/agent/v1/scan-runs', { agentId: agent.client.agentId, runId: 'run-f', offset: 0, items, seal: seal(items) });
+    assert.is(sealed.status, 201, JSON.stringify(sealed.body));
+    const key = 'asm:192.0.2.10:80:vulnerable-banner:nginx-resolver-off-by-one';
+    const finding = await s.f.stk.runtime.log.lastCommit({ tenant, aggregateType: 'finding', aggregateId: findingIdOf(tenant, key) });
+    assert.ok(finding, 'the seal wrote the finding');
+    const tokens = await ConsistencyTokens.open(s.f.stk.runtime.streams);
+    const position = tokens.read(tenant, sealed.body.consistencyToken);
+    assert.ok(position !== null && position >= finding!.position, `token at ${position}, finding at ${finding!.position}`);
+    const read = await s.f.call('GET', `/api/v1/tenants/${tenant}/findings?product=attack-surface&waitFor=${sealed.body.consistencyToken}`);
+    assert.ok(
+      read.body.items.some((f: { key: string }) => f.key === key),
+      JSON.stringify(read.body.items.map((f: { key: string }) => f.key)),
+    );
   } finally {
     agent.close();
   }

@@ -1,11 +1,11 @@
 import { asmSettingsDecider, scanScopeDecider, type ScopeState } from '../../../commands/attack-surface/decider.ts';
 import { ASM_SETTINGS, SCAN_SCOPE, type ScopeAdvanced } from '../../../commands/attack-surface/events.ts';
-import { findingDecider } from '../../../commands/findings/decider.ts';
 import { type ScanFold, scanDecider } from '../../../commands/scans/decider.ts';
 import { SCAN, type PortSpec, type RunDiff, type ScanCompleted, ScanEvents, type ServiceFact } from '../../../commands/scans/events.ts';
 import { fold } from '../../domain/decider.ts';
 import type { Actor } from '../../domain/events.ts';
 import { derivedIds, execute } from '../../domain/execute.ts';
+import { writeFindings } from '../../domain/finding-writes.ts';
 import { isStkError, StkError } from '../../errors.ts';
 import type { EventLog } from '../../log/mod.ts';
 import { merkleRoot } from '../../merkle/mod.ts';
@@ -41,7 +41,7 @@ export interface Sealed {
   runId: string;
   count: number;
   merkleRoot: string;
-  /** EVENTS position of the run's `scan.completed` (0 when it was sealed before). */
+  /** EVENTS position of the last commit the seal wrote — its `scan.completed` or a finding after it (0 when it was sealed before). */
   position: number;
   /** The run was sealed before this call (a retry): nothing new was written. */
   duplicate: boolean;
@@ -49,7 +49,6 @@ export interface Sealed {
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const FINDING_WRITERS = 8;
 
 /**
  * Seals a run whose items are in SCANS: reads them back, checks they are complete (0…count-1),
@@ -165,8 +164,8 @@ export async function sealRun(log: EventLog, r: SealRequest): Promise<Sealed> {
       eventIds: derivedIds(r.tenant, r.runId, 'completed'),
     },
   );
-  await keepFindings(log, r, judged.findings, remediatedKeys(previous.openKeys, judged));
-  return { runId: r.runId, count: r.count, merkleRoot: root, position: rec.position, duplicate: false, diff: judged.diff };
+  const found = await keepFindings(log, r, judged.findings, remediatedKeys(previous.openKeys, judged));
+  return { runId: r.runId, count: r.count, merkleRoot: root, position: Math.max(rec.position, found), duplicate: false, diff: judged.diff };
 }
 
 /** A sealed run's items, or null when it was never sealed or retention dropped some of them. */
@@ -178,50 +177,32 @@ export async function itemsOf(log: EventLog, tenant: string, runId: string): Pro
   return completeRun(stored, done.itemCount)?.items ?? null;
 }
 
-async function keepFindings(log: EventLog, r: SealRequest, findings: ScanFinding[], remediated: string[]): Promise<void> {
-  const jobs: Array<() => Promise<unknown>> = [];
-  for (const f of findings) {
-    const id = findingIdOf(r.tenant, f.key);
-    const finding = {
-      agentId: r.agentId,
-      product: 'attack-surface' as const,
-      title: f.title,
-      severity: f.severity,
-      subject: f.subject,
-      details: { kind: f.kind, target: f.target, address: f.address, port: f.port, ...f.details },
-      observedAt: r.startedAt,
-      key: f.key,
-    };
-    jobs.push(() =>
-      execute(
-        log,
-        { tenant: r.tenant, id },
-        findingDecider,
-        { kind: 'observe', finding, ref: r.runId },
-        { actor: r.actor, eventIds: derivedIds(r.runId, f.key, 'observe') },
-      ),
-    );
-  }
-  for (const key of remediated) {
-    jobs.push(() =>
-      execute(
-        log,
-        { tenant: r.tenant, id: findingIdOf(r.tenant, key) },
-        findingDecider,
-        { kind: 'resolve', reason: `not seen by scan run ${r.runId}` },
-        { actor: r.actor, eventIds: derivedIds(r.runId, key, 'resolve') },
-      ).catch((err: unknown) => {
-        // A key open in the scope whose finding was never written (a crash in between) has nothing to remediate.
-        if (!isStkError(err, 'STK_ERR_NOT_FOUND')) throw err;
-      }),
-    );
-  }
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: FINDING_WRITERS }, async () => {
-      while (next < jobs.length) await jobs[next++]!();
-    }),
-  );
+function keepFindings(log: EventLog, r: SealRequest, findings: ScanFinding[], remediated: string[]): Promise<number> {
+  return writeFindings(log, {
+    tenant: r.tenant,
+    actor: r.actor,
+    observed: findings.map((f) => ({
+      id: findingIdOf(r.tenant, f.key),
+      finding: {
+        agentId: r.agentId,
+        product: 'attack-surface' as const,
+        title: f.title,
+        severity: f.severity,
+        subject: f.subject,
+        details: { kind: f.kind, target: f.target, address: f.address, port: f.port, ...f.details },
+        observedAt: r.startedAt,
+        key: f.key,
+      },
+      ref: r.runId,
+      eventIds: derivedIds(r.runId, f.key, 'observe'),
+    })),
+    // A key open in the scope whose finding was never written (a crash in between) has nothing to remediate.
+    resolved: remediated.map((key) => ({
+      id: findingIdOf(r.tenant, key),
+      reason: `not seen by scan run ${r.runId}`,
+      eventIds: derivedIds(r.runId, key, 'resolve'),
+    })),
+  });
 }
 
 function emptyDiff(): RunDiff {
