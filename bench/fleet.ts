@@ -221,6 +221,7 @@ export async function benchFleet(): Promise<void> {
         `  ${step}-agent step: ${ramp.open} of ${2 * step} connections open ${Math.round((Date.now() - rampStart) / 1000)} s after the new agents started (${ramp.full} full handshakes); measuring`,
       );
       const before = cpuSeconds(pids());
+      const beforeSystem = cpuSeconds(pids(), 'system');
       const machine0 = machineBusySeconds();
       const scraped0 = await scrapeAll(metrics);
       const start = Date.now();
@@ -259,6 +260,7 @@ export async function benchFleet(): Promise<void> {
       onSample = () => {};
       const seconds = (Date.now() - start) / 1000;
       const after = cpuSeconds(pids());
+      const afterSystem = cpuSeconds(pids(), 'system');
       const machine = machineBusySeconds() - machine0;
       const scraped1 = await scrapeAll(metrics);
       await Promise.all(probes);
@@ -291,6 +293,7 @@ export async function benchFleet(): Promise<void> {
         unsealed,
         projectionLagMs,
         cpu: Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? v)])),
+        cpuSystem: Object.fromEntries(Object.entries(afterSystem).map(([k, v]) => [k, v - (beforeSystem[k] ?? v)])),
         machineCpu: machine,
         calls: Object.fromEntries(Object.entries(scraped1).map(([k, v]) => [k, minus(v.calls, scraped0[k]?.calls ?? {})])),
         requests:
@@ -378,6 +381,8 @@ interface Row {
   unsealed: number;
   projectionLagMs: number[];
   cpu: Record<string, number>;
+  /** The kernel's part of `cpu` (system time: syscalls, loopback TCP, TLS records are user time). */
+  cpuSystem: Record<string, number>;
   machineCpu: number;
   calls: Record<string, Record<string, number>>;
   requests: number;
@@ -418,7 +423,7 @@ function printRow(r: Row): void {
   const pad = ' '.repeat(11);
   const perEvent = Object.entries(r.cpu)
     .filter(([k]) => k !== 'bench' && !k.startsWith('generator'))
-    .map(([k, v]) => `${k} ${r.events ? Math.round((v * 1e6) / r.events) : '-'}`)
+    .map(([k, v]) => `${k} ${r.events ? Math.round((v * 1e6) / r.events) : '-'} (kernel ${v ? Math.round((100 * (r.cpuSystem[k] ?? 0)) / v) : 0}%)`)
     .join(', ');
   const generatorsUs = Object.entries(r.cpu).reduce((a, [k, v]) => a + (k.startsWith('generator') ? v : 0), 0);
   console.log(`${pad}server CPU µs per event: ${perEvent}; the generators ${r.events ? Math.round((generatorsUs * 1e6) / r.events) : '-'} (not the server's)`);

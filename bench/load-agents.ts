@@ -275,12 +275,12 @@ function minus(a: Record<string, number>, b: Record<string, number>): Record<str
 }
 
 /** User + system CPU seconds of each process (Linux /proc; clock ticks of 1/100 s). */
-export function cpuSeconds(pids: Record<string, number>): Record<string, number> {
+export function cpuSeconds(pids: Record<string, number>, only?: 'system'): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, pid] of Object.entries(pids)) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      out[name] = (Number(fields[11]) + Number(fields[12])) / 100;
+      out[name] = ((only === 'system' ? 0 : Number(fields[11])) + Number(fields[12])) / 100;
     } catch {
       out[name] = 0;
     }

@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { StkError } from '../errors.ts';
 import { installSecret } from '../install-secret.ts';
+import { nonce as freshNonce } from '../nonce.ts';
 import type { Streams } from '../log/mod.ts';
 import type { CursorSeal } from '../store/store.ts';
 
@@ -65,7 +66,7 @@ const CURSOR_PREFIX = 'p1.';
 
 /** AES-256-GCM with a random nonce and the tenant as associated data: nonce, ciphertext, tag in base64url. */
 function seal(key: Buffer, tenant: string, plain: Buffer): string {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = freshNonce().iv;
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.from(tenant, 'utf8'));
   const ct = Buffer.concat([cipher.update(plain), cipher.final()]);

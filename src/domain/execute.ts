@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { StkError } from '../errors.ts';
 import type { EventLog } from '../log/mod.ts';
 import { type Decider, fold } from './decider.ts';
@@ -140,5 +140,5 @@ export async function execute<S, C>(
  */
 export function derivedIds(...parts: string[]): (index: number) => string {
   const base = parts.join('\0');
-  return (index) => createHash('sha256').update(`${base}\0${index}`).digest().toString('base64url', 0, 16);
+  return (index) => hash('sha256', `${base}\0${index}`, 'buffer').toString('base64url', 0, 16);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type AgentLifecycleCommand, agentDecider } from '../../commands/agents/decider.ts';
 import type { AgentHealth, AgentHeartbeat } from '../../commands/agents/events.ts';
 import { type AlertCommand, alertDecider } from '../../commands/alerts/decider.ts';
@@ -262,5 +262,5 @@ export async function agentWrite<T>(write: () => Promise<T>): Promise<T> {
 }
 
 function sha256(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
+  return hash('sha256', s, 'hex');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isValidId } from '../ids.ts';
 import type { StreamId } from './envelope.ts';
 
@@ -28,8 +28,8 @@ const BORN = /^([a-z][a-z0-9-]{0,31})_([A-Za-z0-9_-]+)_([0-9a-z]{1,9})_([0-9a-f]
 /** The id of an aggregate born in a commit of `parent`; `seed` tells it apart from the others born there. */
 export function bornId(parent: Pick<StreamId, 'aggregateType' | 'aggregateId'>, nowMs: number, seed: string): string {
   const hint = Math.max(0, Math.floor((nowMs - BIRTH_HINT_MARGIN_MS) / 1000)).toString(36);
-  const hash = createHash('sha256').update(seed).digest('hex').slice(0, 12);
-  const id = `${parent.aggregateType}_${parent.aggregateId}_${hint}_${hash}`;
+  const digest = hash('sha256', seed, 'hex').slice(0, 12);
+  const id = `${parent.aggregateType}_${parent.aggregateId}_${hint}_${digest}`;
   // A parent id too long for the pattern cannot have births (the caller writes separate commits).
   return isValidId('token', id) ? id : '';
 }

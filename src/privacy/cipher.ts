@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { nonce } from '../nonce.ts';
 import type { EventEnvelope, SealedFields } from '../domain/events.ts';
 import { TENANT_SUBJECT, type PersonalSpec } from '../domain/personal.ts';
 import { StkError } from '../errors.ts';
@@ -17,24 +18,6 @@ export interface FieldKeys {
   readonly generation?: number;
 }
 
-// Nonces are drawn from a pooled CSPRNG buffer: one randomBytes call per 341 seals, not per seal.
-const IV_POOL_BYTES = 4092;
-let ivPool = randomBytes(IV_POOL_BYTES);
-// 12 bytes are 16 base64 characters with no padding, so a nonce's text is a slice of the pool's.
-let ivPoolText = ivPool.toString('base64url');
-let ivOffset = 0;
-function nonce(): { iv: Buffer; text: string } {
-  if (ivOffset + 12 > IV_POOL_BYTES) {
-    ivPool = randomBytes(IV_POOL_BYTES);
-    ivPoolText = ivPool.toString('base64url');
-    ivOffset = 0;
-  }
-  // A view: a pool is replaced when used up, never written again, so no nonce is ever reused.
-  const iv = ivPool.subarray(ivOffset, ivOffset + 12);
-  const at = (ivOffset / 3) * 4;
-  ivOffset += 12;
-  return { iv, text: ivPoolText.slice(at, at + 16) };
-}
 import { PERSONAL_FIELDS, retentionKindOf } from './registry.ts';
 
 /** What a string field holds while it is sealed (what the sealer, an export and an auditor see). */
