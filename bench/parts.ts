@@ -2,7 +2,7 @@ import { benchDashboard } from './dashboard.ts';
 import { benchLog } from './log.ts';
 import { benchIngress } from './ingress.ts';
 import { benchLedger } from './ledger.ts';
-import { benchLists, benchOverview, benchRebuild } from './projections.ts';
+import { benchLists, benchLiveReports, benchOverview, benchRebuild } from './projections.ts';
 import { benchLoad } from './load.ts';
 import { benchConsumers } from './consumers.ts';
 import { benchFleet } from './fleet.ts';
@@ -24,6 +24,7 @@ export const PARTS: Record<string, () => Promise<void>> = {
   ingress: benchIngress,
   ledger: benchLedger,
   rebuild: benchRebuild,
+  live: benchLiveReports,
   lists: benchLists,
   overview: benchOverview,
   dashboard: benchDashboard,
