@@ -32,6 +32,7 @@ import { ensureTelemetryStream } from '../telemetry/ensure.ts';
 import { AlertWriter, DETECTOR_BUCKET } from './alert-writer.ts';
 import { type DetectorCounters, PartitionWorker } from './partition.ts';
 import type { Rule } from './types.ts';
+import { LazyAcks } from '../log/lazy-ack.ts';
 
 export interface DetectorOptions {
   log: EventLog;
@@ -62,6 +63,9 @@ export interface DetectorOptions {
   telemetryBatch?: number;
 }
 
+/** How long the EVENTS consumer's newest handled delivery may wait for its ack while caught up (`LazyAcks`). */
+export const DETECTOR_ACK_MS = 1000;
+
 /** Default silence after which an agent is reported silent. */
 export const DEFAULT_SILENCE_MS = 10 * 60_000;
 
@@ -78,6 +82,8 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
   #feed: Consumption<WorkItem> | null = null;
   #loop: Promise<void> | null = null;
   #taken = 0;
+  /** The consumer's acks: a measure of progress only (each partition's place is its checkpoint). */
+  readonly #acks = new LazyAcks(DETECTOR_ACK_MS);
   #kv: Bucket | null = null;
   #writer: AlertWriter | null = null;
   #changing: Promise<void> = Promise.resolve();
@@ -245,6 +251,7 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
   }
 
   async #stopFeed(): Promise<void> {
+    this.#acks.flush();
     await this.#feed?.close();
     await this.#loop;
     this.#feed = null;
@@ -272,7 +279,8 @@ export class Detector extends EventEmitter<{ partitions: [number[]] }> {
         if (caughtUp || ++unacked >= 256) {
           // Every worker has handled the stream up to here: its place (and next checkpoint) moves on.
           await Promise.all([...this.#workers.values()].map((x) => (x.failure === null ? x.advanceTo(this.#taken, caughtUp) : undefined)));
-          delivery.ack();
+          // Caught up with a trickle, a record at a time: acked once a second, not once a record.
+          this.#acks.handled(delivery, unacked >= 256);
           unacked = 0;
         }
         if (this.#closed) return;

@@ -5,7 +5,7 @@ import { agentDecider } from '../../commands/agents/decider.ts';
 import type { AgentHeartbeat } from '../../commands/agents/events.ts';
 import { loadPack } from '../../src/detect/pack.ts';
 import { detectorConsumers } from '../../src/detect/partition.ts';
-import { Detector } from '../../src/detect/workers.ts';
+import { DETECTOR_ACK_MS, Detector, detectorEventsConsumerName } from '../../src/detect/workers.ts';
 import { execute } from '../../src/domain/execute.ts';
 import { EVENT_PARTITIONS, EVENTS_STREAM, partitionFilter, partitionOf } from '../../src/log/mod.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -76,6 +76,37 @@ test('one consumer for all partitions; the per-partition ones of before are gone
     assert.equal(rules, [restarted], 'the restart written between the two owners is seen, once');
   } finally {
     await other?.close();
+    await f.cleanup();
+  }
+});
+
+test('caught up with a trickle, the consumer acks about once a second, not once a record; what it handled is acked when it stops', async () => {
+  const f = await detectFixture({});
+  try {
+    while (f.detector.partitions.length < EVENT_PARTITIONS) await withDeadline(once(f.detector, 'partitions'), 'all partitions');
+    const tenant = freshTenant('ack');
+    await createTenant(f.log, tenant);
+    const { agentId } = await enrollAgent(f.log, tenant, 'ack-01');
+    const worker = f.detector.worker(partitionOf(tenant))!;
+    const acks = () => f.log.streams.calls.snapshot().ack;
+    const before = acks();
+    const started = Date.now();
+    // One record at a time, each handled before the next is written: every one arrives caught up.
+    let last = 0;
+    const RECORDS = 20;
+    for (let i = 0; i < RECORDS; i++) {
+      last = await beat(f.log, tenant, agentId, '2026-03-01T08:00:00.000Z');
+      await withDeadline(worker.waitEvents(last), `record ${i} handled`);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const made = acks() - before;
+    // One ack a record before; now at most one per DETECTOR_ACK_MS of the time the records took (and the one owed).
+    assert.ok(made <= Math.ceil(seconds / (DETECTOR_ACK_MS / 1000)) + 1 && made < RECORDS, `${made} acks for ${RECORDS} records in ${seconds.toFixed(1)} s`);
+    // Nothing handled is left unacked when the detector stops: the floor is the last record.
+    await f.detector.close();
+    const floor = (await f.log.streams.consumer(EVENTS_STREAM, detectorEventsConsumerName('detector-test')))?.ackFloor;
+    assert.equal(floor, last);
+  } finally {
     await f.cleanup();
   }
 });
