@@ -12,7 +12,7 @@ import { connectNats } from '../src/nats/connect.ts';
 import { freePort } from '../src/nats/server.ts';
 import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';
 import { adminApi, RoleProcess } from '../test/faults/harness.ts';
-import { tempDir } from '../test/helpers/nats.ts';
+import { clusterFixture, tempDir } from '../test/helpers/nats.ts';
 import type { Identity, Sample, WorkerInit, WorkerStats } from './fleet-worker.ts';
 import { cpuSeconds, machineBusySeconds, SealWatch, scrapeAll } from './load-agents.ts';
 import { natsFixture, percentile, report } from './util.ts';
@@ -35,6 +35,8 @@ const STEPS = (process.env.STOCKADE_BENCH_FLEET_STEPS ?? '2000,5000,10000,20000,
 const POOL = Number(process.env.STOCKADE_BENCH_FLEET_POOL ?? 10_000);
 const MAX_STEP = Math.max(...STEPS);
 const MEASURE_MS = Number(process.env.STOCKADE_BENCH_FLEET_MEASURE_MS ?? INTERVAL_MS);
+/** `STOCKADE_BENCH_FLEET_CLUSTER=1`: the roles on a 3-node loopback cluster with 3 replicas (see `clusterOnLoopback`). */
+const CLUSTER = process.env.STOCKADE_BENCH_FLEET_CLUSTER === '1';
 /**
  * Descriptors each process may hold: 400,000, or the hard limit when the machine allows fewer (a
  * container without CAP_SYS_RESOURCE cannot raise it). The ingress holds two per agent, so the
@@ -75,17 +77,26 @@ interface Generator {
 export async function benchFleet(): Promise<void> {
   // nats-server's warnings and errors over the run (a slow consumer drops what it was sent: an ack, a delivery), printed at the end.
   const natsSaid = new Map<string, number>();
-  const nats = await natsFixture({
-    onLogLine: (line) => {
-      const m = /\[(WRN|ERR)\] (.*)$/.exec(line);
-      if (!m) return;
-      // Grouped with addresses, ids and figures left out.
-      const kind = `${m[1]} ${m[2]!.replace(/\d+(\.\d+)*(:\d+)?/g, '#').replace(/"[^"]*"/g, '"…"')}`.slice(0, 160);
-      natsSaid.set(kind, (natsSaid.get(kind) ?? 0) + 1);
-    },
-  });
+  // STOCKADE_BENCH_FLEET_CLUSTER=1: a 3-node JetStream cluster on loopback, every stream and bucket
+  // with 3 replicas — on this one machine, so its figure is what replication costs per event.
+  const nats = CLUSTER
+    ? await clusterOnLoopback()
+    : await singleNode({
+        onLogLine: (line) => {
+          const m = /\[(WRN|ERR)\] (.*)$/.exec(line);
+          if (!m) return;
+          // Grouped with addresses, ids and figures left out.
+          const kind = `${m[1]} ${m[2]!.replace(/\d+(\.\d+)*(:\d+)?/g, '#').replace(/"[^"]*"/g, '"…"')}`.slice(0, 160);
+          natsSaid.set(kind, (natsSaid.get(kind) ?? 0) + 1);
+        },
+      });
   const keys = await tempDir('stk-fleet-keys-');
-  const env = { NATS_URL: nats.url, STOCKADE_ENROLL_RATE: '10000000', STOCKADE_LEDGER_KEY_DIR: keys.path };
+  const env = {
+    NATS_URL: nats.url,
+    STOCKADE_ENROLL_RATE: '10000000',
+    STOCKADE_LEDGER_KEY_DIR: keys.path,
+    ...(CLUSTER ? { STOCKADE_REPLICAS: '3' } : {}),
+  };
   const metricsUrls = new Map<RoleProcess, string>();
   const role = async (roles: string): Promise<RoleProcess> => {
     const port = await freePort();
@@ -104,7 +115,7 @@ export async function benchFleet(): Promise<void> {
   const ingresses: Array<{ p: RoleProcess; label: string; port: number; agents: number; rss0: number }> = [];
   const labels = new Map<RoleProcess, string>(all.map((p) => [p, p.roles]));
   const generators: Generator[] = [];
-  const nc = await connectNats({ servers: nats.url });
+  const nc = await connectNats({ servers: nats.url.split(',') });
   let seal: SealWatch | null = null;
   try {
     await Promise.all(all.map((p) => p.start()));
@@ -122,7 +133,7 @@ export async function benchFleet(): Promise<void> {
     const pids = (): Record<string, number> => ({
       bench: process.pid,
       ...Object.fromEntries(generators.map((g, i) => [`generator#${i}`, g.child.pid!])),
-      'nats-server': nats.server.pid,
+      ...nats.pids,
       ...Object.fromEntries(all.map((p) => [labels.get(p)!, p.proc.child.pid!])),
     });
     const metrics = Object.fromEntries(all.map((p) => [labels.get(p)!, p.info.api ?? metricsUrls.get(p)!]));
@@ -155,7 +166,7 @@ export async function benchFleet(): Promise<void> {
       g.send({ type: 'init', init });
     }
     console.log(
-      `  processes: nats-server, api+read models, ingress, sealer, detector; ${GENERATORS} generator processes and this one — all on ${availableParallelism()} cores`,
+      `  processes: ${CLUSTER ? 'a 3-node nats-server cluster (3 replicas)' : 'nats-server'}, api+read models, ingress, sealer, detector; ${GENERATORS} generator processes and this one — all on ${availableParallelism()} cores`,
     );
     console.log(
       `  ${'agents'.padStart(7)} ${'conns'.padStart(7)} ${'events/s'.padStart(9)} ${'report p50/p99 ms'.padStart(18)} ${'seal lag p99'.padStart(12)} ${'proj lag p99'.padStart(12)} ${'503s'.padStart(5)} ${'errs'.padStart(5)}  cpu cores by process`,
@@ -559,4 +570,25 @@ async function enrollPool(url: string, caPem: string, tenants: Array<{ id: strin
   }
   if (busy) console.log(`  ${busy} enrollments were answered 503 (busy) and sent again after their Retry-After`);
   return out;
+}
+
+/** The bus of a fleet run: its URL(s) for the roles, its server processes by label, and how to stop it. */
+interface Bus {
+  url: string;
+  pids: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+async function singleNode(o: Parameters<typeof natsFixture>[0]): Promise<Bus> {
+  const f = await natsFixture(o);
+  return { url: f.url, pids: { 'nats-server': f.server.pid }, stop: () => f.stop() };
+}
+
+async function clusterOnLoopback(): Promise<Bus> {
+  const c = await clusterFixture();
+  return {
+    url: c.urls.join(','),
+    pids: Object.fromEntries(c.servers.map((s, i) => [`nats-server#${i + 1}`, s.pid])),
+    stop: () => c.stopAll(),
+  };
 }
