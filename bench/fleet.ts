@@ -42,6 +42,10 @@ const STEPS = (process.env.STOCKADE_BENCH_FLEET_STEPS ?? '2000,5000,10000,20000,
 const POOL = Number(process.env.STOCKADE_BENCH_FLEET_POOL ?? 10_000);
 const MAX_STEP = Math.max(...STEPS);
 const MEASURE_MS = Number(process.env.STOCKADE_BENCH_FLEET_MEASURE_MS ?? INTERVAL_MS);
+/** The role processes: groups of roles separated by `;`, each group one process; the API and an ingress must be among them. */
+const ROLE_GROUPS = (process.env.STOCKADE_BENCH_FLEET_ROLES ?? 'api,projector;ingress;sealer;detector').split(';').map((g) => g.trim());
+for (const needed of ['api', 'projector', 'ingress', 'sealer', 'detector'])
+  if (!ROLE_GROUPS.some((g) => g.split(',').includes(needed))) throw new Error(`STOCKADE_BENCH_FLEET_ROLES has no ${needed} role: ${ROLE_GROUPS.join(';')}`);
 /** `STOCKADE_BENCH_FLEET_CLUSTER=1`: the roles on a 3-node loopback cluster with 3 replicas (see `clusterOnLoopback`). */
 const CLUSTER = process.env.STOCKADE_BENCH_FLEET_CLUSTER === '1';
 /**
@@ -113,11 +117,11 @@ export async function benchFleet(): Promise<void> {
     metricsUrls.set(p, `http://127.0.0.1:${port}`);
     return p;
   };
-  const api = await role('api,projector');
-  const ingress = await role('ingress');
-  const sealer = await role('sealer');
-  const detector = await role('detector');
-  const all = [api, ingress, sealer, detector];
+  // One process per role group; `STOCKADE_BENCH_FLEET_ROLES=api,projector,sealer,detector;ingress`
+  // measures fewer, larger processes (the embedded default runs every role in one).
+  const all = await Promise.all(ROLE_GROUPS.map((g) => role(g)));
+  const api = all.find((p) => p.roles.split(',').includes('api'))!;
+  const ingress = all.find((p) => p.roles.split(',').includes('ingress'))!;
   /** The ingress processes, each with the agents it holds and its memory when it started. */
   const ingresses: Array<{ p: RoleProcess; label: string; port: number; agents: number; rss0: number }> = [];
   const labels = new Map<RoleProcess, string>(all.map((p) => [p, p.roles]));
@@ -173,7 +177,7 @@ export async function benchFleet(): Promise<void> {
       g.send({ type: 'init', init });
     }
     console.log(
-      `  processes: ${CLUSTER ? 'a 3-node nats-server cluster (3 replicas)' : 'nats-server'}, api+read models, ingress, sealer, detector; ${GENERATORS} generator processes and this one — all on ${availableParallelism()} cores`,
+      `  processes: ${CLUSTER ? 'a 3-node nats-server cluster (3 replicas)' : 'nats-server'}, ${ROLE_GROUPS.join(' | ')}; ${GENERATORS} generator processes and this one — all on ${availableParallelism()} cores`,
     );
     console.log(
       `  ${'agents'.padStart(7)} ${'conns'.padStart(7)} ${'events/s'.padStart(9)} ${'report p50/p99 ms'.padStart(18)} ${'seal lag p99'.padStart(12)} ${'proj lag p99'.padStart(12)} ${'503s'.padStart(5)} ${'errs'.padStart(5)}  cpu cores by process`,
