@@ -8,7 +8,11 @@ const test = suite('LazyAcks');
 
 /** A delivery that records its ack and lets a test wait for it. */
 function delivery(seq: number, acked: number[], onAck?: () => void): Delivery {
-  return { seq, ack: () => (acked.push(seq), onAck?.()), nak: () => {} } as unknown as Delivery;
+  const ack = (): void => {
+    acked.push(seq);
+    onAck?.();
+  };
+  return { seq, ack, nak: () => {} } as unknown as Delivery;
 }
 
 test('deliveries handled within the interval are acked once, by the newest, when it ends', async () => {
