@@ -1,6 +1,7 @@
 import { benchDashboard } from './dashboard.ts';
 import { benchLog } from './log.ts';
 import { benchIngress } from './ingress.ts';
+import { benchEdge } from './edge.ts';
 import { benchLedger } from './ledger.ts';
 import { benchLists, benchLiveReports, benchOverview, benchRebuild } from './projections.ts';
 import { benchLoad } from './load.ts';
@@ -22,6 +23,7 @@ import { benchInventories, benchScanRuns } from './asm-patch.ts';
 export const PARTS: Record<string, () => Promise<void>> = {
   log: benchLog,
   ingress: benchIngress,
+  edge: benchEdge,
   ledger: benchLedger,
   rebuild: benchRebuild,
   live: benchLiveReports,
