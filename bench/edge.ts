@@ -6,14 +6,9 @@ import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { call } from '../src/agent/client.ts';
 import { TLS_SESSION_TIMEOUT_S, KEEP_ALIVE_TIMEOUT_MS } from '../src/ingress/app.ts';
-import { startIngress } from '../src/ingress/role.ts';
-import { EventLog } from '../src/log/mod.ts';
-import { createLogger } from '../src/logger.ts';
-import { connectNats } from '../src/nats/connect.ts';
 import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';
 import { createTenant } from '../test/ingress/fixture.ts';
-import { tempDir } from '../test/helpers/nats.ts';
-import { natsFixture, report } from './util.ts';
+import { ingressOnNats, report } from './util.ts';
 
 const IDENTITIES = 400;
 const CONNECTIONS = 2_000;
@@ -29,18 +24,8 @@ const MEASURE_MS = 20_000;
  * ingress, or the bare server) per request; the clients run in a child process.
  */
 export async function benchEdge(): Promise<void> {
-  const nats = await natsFixture();
-  const dir = await tempDir('stk-bench-edge-');
-  const nc = await connectNats({ servers: nats.url });
-  const log = await EventLog.connect(nc);
-  const ingress = await startIngress({
-    log,
-    logger: createLogger({ level: 'silent' }),
-    pkiDir: join(dir.path, 'pki'),
-    host: '127.0.0.1',
-    port: 0,
-    enrollRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
-  });
+  const bench = await ingressOnNats('stk-bench-edge-');
+  const { log, ingress, dir } = bench;
   const caPem = ingress.ca.certificatePem;
   const serverTls = await ingress.ca.issueServerCertificate(['127.0.0.1']);
   // The bare server: the ingress's TLS settings, the peer certificate read once per connection.
@@ -83,7 +68,7 @@ export async function benchEdge(): Promise<void> {
     await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
     const bareUrl = `https://127.0.0.1:${(bare.address() as AddressInfo).port}`;
     const run = async (url: string, route: 'report' | 'poll' | 'bare'): Promise<number> => {
-      const file = join(dir.path, `client-${route}.json`);
+      const file = join(dir, `client-${route}.json`);
       await writeFile(file, JSON.stringify({ url, caPem, identities, route, connections: CONNECTIONS, gapMs: GAP_MS, ms: MEASURE_MS }));
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'edge-client.ts'), file], { stdio: ['pipe', 'pipe', 'inherit'] });
       let out = '';
@@ -119,9 +104,6 @@ export async function benchEdge(): Promise<void> {
     report('ingress, POST /agent/v1/report (one heartbeat)', rep, 'µs', { label: 'bare https', value: floor });
   } finally {
     bare.close();
-    await ingress.close();
-    await nc.close();
-    await nats.stop();
-    await dir.cleanup();
+    await bench.close();
   }
 }

@@ -1,9 +1,7 @@
 import { Agent } from 'node:https';
-import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { call, type AgentState } from '../src/agent/client.ts';
-import { connectNats } from '../src/nats/connect.ts';
-import { EVENTS_STREAM, EventLog, encodeRecord, eventSubject, tenantFilter } from '../src/log/mod.ts';
+import { EVENTS_STREAM, type EventLog, encodeRecord, eventSubject, tenantFilter } from '../src/log/mod.ts';
 import { createLogger } from '../src/logger.ts';
 import { newId } from '../src/ids.ts';
 import { createAgentKeyAndCsr } from '../src/pki/agent-key.ts';
@@ -11,10 +9,8 @@ import { IngressFeed } from '../src/ingress/feed.ts';
 import { admitted, type AgentIdentity } from '../src/ingress/identity.ts';
 import { readAgentRecord } from '../src/ingress/agents.ts';
 import { planReport, writeReport } from '../src/ingress/report.ts';
-import { startIngress } from '../src/ingress/role.ts';
 import { createTenant } from '../test/ingress/fixture.ts';
-import { tempDir } from '../test/helpers/nats.ts';
-import { measure, natsFixture, report } from './util.ts';
+import { ingressOnNats, measure, report } from './util.ts';
 
 const ENROLLMENTS = 2_000;
 const ENROLL_IN_FLIGHT = 32;
@@ -38,18 +34,8 @@ const alertData = {
  * write path directly, in the same run.
  */
 export async function benchIngress(): Promise<void> {
-  const nats = await natsFixture();
-  const dir = await tempDir('stk-bench-ingress-');
-  const nc = await connectNats({ servers: nats.url });
-  const log = await EventLog.connect(nc);
-  const ingress = await startIngress({
-    log,
-    logger: createLogger({ level: 'silent' }),
-    pkiDir: join(dir.path, 'pki'),
-    host: '127.0.0.1',
-    port: 0,
-    enrollRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
-  });
+  const bench = await ingressOnNats('stk-bench-ingress-');
+  const { log, ingress, nc } = bench;
   const js = jetstream(nc);
   try {
     const { tenant, secret } = await createTenant(log, ['edr']);
@@ -132,10 +118,7 @@ export async function benchIngress(): Promise<void> {
     const busy = await viewsRate(log, js, enrolledBytes, WAITING);
     report(`views following the log, ${WAITING} requests waiting on them`, busy, 'msgs/s', { label: 'no request waiting', value: quiet });
   } finally {
-    await ingress.close();
-    await nc.close();
-    await nats.stop();
-    await dir.cleanup();
+    await bench.close();
   }
 }
 

@@ -1,21 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { HostRoot } from '../src/agent/host-root.ts';
 import { ProcessCollector } from '../src/agent/processes.ts';
 import { IngressClient } from '../src/agent/run/client.ts';
 import { newId } from '../src/ids.ts';
-import { startIngress } from '../src/ingress/role.ts';
-import { EventLog } from '../src/log/mod.ts';
-import { createLogger } from '../src/logger.ts';
-import { connectNats } from '../src/nats/connect.ts';
 import { itemBytes, rootOfBytes, type TelemetryItem, telemetryRoot } from '../src/telemetry/items.ts';
 import { telemetrySubject } from '../src/telemetry/stream.ts';
 import { processItem } from '../test/edr/items.ts';
 import { createTenant, enroll } from '../test/ingress/fixture.ts';
-import { tempDir } from '../test/helpers/nats.ts';
-import { natsFixture, report } from './util.ts';
+import { ingressOnNats, report } from './util.ts';
 
 const AGENTS = 20;
 const BATCH = 500;
@@ -66,18 +60,8 @@ const item = (i: number): TelemetryItem =>
  * CPU per 1,000 processes scanned from this machine's /proc.
  */
 export async function benchTelemetry(): Promise<void> {
-  const nats = await natsFixture();
-  const dir = await tempDir('stk-bench-telemetry-');
-  const nc = await connectNats({ servers: nats.url });
-  const log = await EventLog.connect(nc);
-  const ingress = await startIngress({
-    log,
-    logger: createLogger({ level: 'silent' }),
-    pkiDir: join(dir.path, 'pki'),
-    host: '127.0.0.1',
-    port: 0,
-    enrollRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
-  });
+  const bench = await ingressOnNats('stk-bench-telemetry-');
+  const { log, ingress, nc } = bench;
   try {
     const f = { url: ingress.url, caPem: ingress.ca.certificatePem } as Parameters<typeof enroll>[0];
     const { secret } = await createTenant(log, ['edr']);
@@ -165,9 +149,6 @@ export async function benchTelemetry(): Promise<void> {
     report(`agent CPU per 1,000 processes, first scan (${first.length} processes, hashing)`, perThousand(c1, first.length), 'ms');
     report(`agent CPU per 1,000 processes, later scans (hash cache warm)`, perThousand(c3, scanned), 'ms');
   } finally {
-    await ingress.close();
-    await nc.close();
-    await nats.stop();
-    await dir.cleanup();
+    await bench.close();
   }
 }

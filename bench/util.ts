@@ -1,4 +1,10 @@
-import { natsFixture } from '../test/helpers/nats.ts';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type Ingress, startIngress } from '../src/ingress/role.ts';
+import { EventLog } from '../src/log/mod.ts';
+import { createLogger } from '../src/logger.ts';
+import { connectNats } from '../src/nats/connect.ts';
+import { natsFixture, tempDir } from '../test/helpers/nats.ts';
 
 export { natsFixture };
 
@@ -35,4 +41,35 @@ export function report(label: string, value: number, unit: string, ref?: { label
 
 export function fmt(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}
+
+/**
+ * An ingress in this process on a fresh nats-server (loopback, a free port, enrollment unthrottled),
+ * for the benches that drive agent requests; `close()` stops all of it and removes its folder.
+ */
+export async function ingressOnNats(prefix: string): Promise<{ log: EventLog; ingress: Ingress; nc: NatsConnection; dir: string; close(): Promise<void> }> {
+  const nats = await natsFixture();
+  const dir = await tempDir(prefix);
+  const nc = await connectNats({ servers: nats.url });
+  const log = await EventLog.connect(nc);
+  const ingress = await startIngress({
+    log,
+    logger: createLogger({ level: 'silent' }),
+    pkiDir: join(dir.path, 'pki'),
+    host: '127.0.0.1',
+    port: 0,
+    enrollRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
+  });
+  return {
+    log,
+    ingress,
+    nc,
+    dir: dir.path,
+    async close() {
+      await ingress.close();
+      await nc.close();
+      await nats.stop();
+      await dir.cleanup();
+    },
+  };
 }
