@@ -120,29 +120,8 @@ export async function benchRebuild(): Promise<void> {
     // The live path (durable consumer, a LevelDB batch with every model's position, an ack) catching
     // up, at the batch sizes a steady stream of small commits makes: what a batch costs beside its events.
     const live: Record<number, number> = {};
-    for (const batchMax of [1, 10, 100]) {
-      const liveDb = new Level<string, unknown>(join(dir.path, `live-${batchMax}`), LEVEL_OPTIONS);
-      await liveDb.open();
-      try {
-        const lp = await Projector.open(liveDb, log, PROJECTIONS, {
-          durableName: `projector_live_${batchMax}`,
-          logger: createLogger({ level: 'warn' }),
-          batchMax,
-        });
-        const c = await cpu(async () => {
-          await lp.start();
-          // A wait is bounded at 10 s (MAX_WAIT_MS): asked again while the projector moves on.
-          const deadline = Date.now() + 600_000;
-          while (!(await lp.waitFor(last, 10_000))) {
-            if (Date.now() > deadline) throw new Error(`the projector did not catch up in batches of ${batchMax}`);
-          }
-        });
-        await lp.stop();
-        live[batchMax] = c.micros / last;
-      } finally {
-        await liveDb.close();
-      }
-    }
+    for (const batchMax of [1, 10, 100])
+      live[batchMax] = (await liveApplyMicros(log, join(dir.path, `live-${batchMax}`), `projector_live_${batchMax}`, batchMax, last)) / last;
     report('process CPU per record, live apply in batches of 100', live[100]!, 'µs');
     report('process CPU per record, live apply in batches of 10', live[10]!, 'µs', { label: 'batches of 100', value: live[100]! });
     report('process CPU per record, live apply one record a batch', live[1]!, 'µs', { label: 'batches of 100', value: live[100]! });
@@ -151,6 +130,31 @@ export async function benchRebuild(): Promise<void> {
     await nc.close();
     await nats.stop();
     await dir.cleanup();
+  }
+}
+
+/**
+ * CPU (µs, this process) of the serving projector — its durable consumer, a LevelDB batch with every
+ * model's position, an ack — catching up from the start to `last` in batches of at most `batchMax`,
+ * into a fresh LevelDB at `path`.
+ */
+async function liveApplyMicros(log: EventLog, path: string, durableName: string, batchMax: number, last: number): Promise<number> {
+  const db = new Level<string, unknown>(path, LEVEL_OPTIONS);
+  await db.open();
+  try {
+    const p = await Projector.open(db, log, PROJECTIONS, { durableName, logger: createLogger({ level: 'warn' }), batchMax });
+    const c = await cpu(async () => {
+      await p.start();
+      // A wait is bounded at 10 s (MAX_WAIT_MS): asked again while the projector moves on.
+      const deadline = Date.now() + 600_000;
+      while (!(await p.waitFor(last, 10_000))) {
+        if (Date.now() > deadline) throw new Error(`the projector did not catch up in batches of ${batchMax}`);
+      }
+    });
+    await p.stop();
+    return c.micros;
+  } finally {
+    await db.close();
   }
 }
 
@@ -351,28 +355,8 @@ export async function benchLiveReports(): Promise<void> {
     await read(); // warm-up
     const raw = await cpu(read);
     const perReport: Record<number, number> = {};
-    for (const batchMax of [3, 100]) {
-      const db = new Level<string, unknown>(join(dir.path, `live-${batchMax}`), LEVEL_OPTIONS);
-      await db.open();
-      try {
-        const p = await Projector.open(db, log, PROJECTIONS, {
-          durableName: `projector_reports_${batchMax}`,
-          logger: createLogger({ level: 'warn' }),
-          batchMax,
-        });
-        const c = await cpu(async () => {
-          await p.start();
-          const deadline = Date.now() + 600_000;
-          while (!(await p.waitFor(last, 10_000))) {
-            if (Date.now() > deadline) throw new Error(`the projector did not catch up in batches of ${batchMax}`);
-          }
-        });
-        await p.stop();
-        perReport[batchMax] = c.micros / REPORTS;
-      } finally {
-        await db.close();
-      }
-    }
+    for (const batchMax of [3, 100])
+      perReport[batchMax] = (await liveApplyMicros(log, join(dir.path, `live-${batchMax}`), `projector_reports_${batchMax}`, batchMax, last)) / REPORTS;
     const rawPerReport = raw.micros / REPORTS;
     report('process CPU per report, live apply 3 reports a batch', perReport[3]!, 'µs', { label: 'raw read', value: rawPerReport });
     report('process CPU per report, live apply 100 reports a batch', perReport[100]!, 'µs', { label: 'raw read', value: rawPerReport });
